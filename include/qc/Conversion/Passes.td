@@ -1,0 +1,61 @@
+//===- Passes.td - qc lowering passes ----------------------*- tablegen -*-===//
+
+#ifndef QC_CONVERSION_PASSES_TD
+#define QC_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerLinear : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
+  let summary = "Lower qc.linear to linalg.matmul on tensors";
+  let description = [{
+    Replaces every `qc.linear` by the flatten / `linalg.matmul` / unflatten
+    sequence (plus a broadcast add for the bias). This ends the qc phase of
+    the pipeline: afterwards no `qc` op remains, and the pass fails if one
+    does.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def TileAndVectorize : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile contractions for registers and caches, then vectorize";
+  let description = [{
+    Tiles `linalg.matmul` and `linalg.batch_matmul` (and other contraction
+    `linalg.generic`s) into register-sized tiles and vectorizes them, so that
+    the lowered code uses vector FMAs instead of scalar triple loops.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"6", "rows per register tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"16", "columns per register tile">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"1", "reduction depth per step">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def HoistVectorTransfers : Pass<"qc-hoist-vector-transfers", "mlir::func::FuncOp"> {
+  let summary = "Keep accumulator tiles in registers across reduction loops";
+  let description = [{
+    After bufferization, moves loop-invariant `vector.transfer_read` /
+    `vector.transfer_write` pairs (the accumulator of a tiled contraction) out
+    of the loops that carry them, so that the reduction runs in registers.
+  }];
+}
+
+def OutlineWeights : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
+  let summary = "Turn dense_resource weight constants into entry arguments";
+  let description = [{
+    Every `arith.constant` holding a `dense_resource` blob in the entry
+    function becomes a trailing argument of that function, marked with
+    `qc.weight = "<resource key>"` and read-only for bufferization. The ahead
+    of time compiler stores those blobs in the weights file and the runtime
+    passes them in, so the shared object holds code only.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"", "entry function name">,
+  ];
+}
+
+#endif // QC_CONVERSION_PASSES_TD

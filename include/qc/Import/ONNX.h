@@ -1,0 +1,45 @@
+//===- ONNX.h - ONNX model import into MLIR ---------------------*- C++ -*-===//
+
+#ifndef QC_IMPORT_ONNX_H
+#define QC_IMPORT_ONNX_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <string>
+
+namespace qc {
+
+struct ONNXImportOptions {
+  /// Static shapes for graph inputs, by input name; they override the model.
+  llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
+  /// Values for symbolic dimensions (`dim_param`), by symbol name.
+  llvm::StringMap<int64_t> dimValues;
+  /// Name of the entry function.
+  std::string entryName = "main";
+  /// Run the ONNX checker and shape inference (when libonnx knows the opset).
+  bool runChecker = true;
+};
+
+/// Imports the ONNX model at `path` as a module with one function holding the
+/// graph in linalg / tensor / arith / math on tensors. Errors are reported as
+/// diagnostics on `context` (one line, naming the file, node and op) and
+/// yield a null module.
+mlir::OwningOpRef<mlir::ModuleOp>
+importONNXFile(llvm::StringRef path, mlir::MLIRContext *context,
+               const ONNXImportOptions &options = {});
+
+/// Registers the dialects the importer emits.
+void registerONNXImportDialects(mlir::DialectRegistry &registry);
+
+/// Parses `--input-shape NAME=D0xD1x...` and `--dim NAME=V` flag values into
+/// `options`; returns an error message on malformed text.
+std::string parseInputShapeFlag(llvm::StringRef text,
+                                ONNXImportOptions &options);
+std::string parseDimFlag(llvm::StringRef text, ONNXImportOptions &options);
+
+} // namespace qc
+
+#endif // QC_IMPORT_ONNX_H

@@ -1,0 +1,39 @@
+//===- AOT.h - ahead-of-time compilation to a qc artifact -------*- C++ -*-===//
+
+#ifndef QC_TARGET_AOT_H
+#define QC_TARGET_AOT_H
+
+#include "qc/Pipelines/Pipelines.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace qc {
+
+struct AOTOptions {
+  /// Folder that receives model.so, model.qcw and manifest.json.
+  std::string outputDir;
+  /// Entry function of the module.
+  std::string entry = "main";
+  /// LLVM CPU name ("host" for the machine compiling) and extra features.
+  std::string cpu = "host";
+  std::string features;
+  /// LLVM optimization level of the host code.
+  unsigned optLevel = 3;
+  /// Where to also write intermediate IR for inspection (empty: none).
+  std::string dumpLLVMIR;
+  bool vectorize = true;
+  /// The C compiler driver used to link the shared object.
+  std::string linker = "cc";
+};
+
+/// Compiles `module` (graph IR on tensors, possibly with qc ops) into the
+/// artifact described in docs/artifact.md. Reports errors as diagnostics;
+/// on failure no artifact file is left behind.
+mlir::LogicalResult compileToArtifact(mlir::ModuleOp module,
+                                      const AOTOptions &options);
+
+} // namespace qc
+
+#endif // QC_TARGET_AOT_H

@@ -1,0 +1,21 @@
+//===- HoistVectorTransfers.cpp - accumulators out of reduction loops -----===//
+
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
+
+namespace qc {
+#define GEN_PASS_DEF_HOISTVECTORTRANSFERS
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+struct HoistVectorTransfersPass
+    : qc::impl::HoistVectorTransfersBase<HoistVectorTransfersPass> {
+  void runOnOperation() override {
+    linalg::hoistRedundantVectorTransfers(getOperation());
+  }
+};
+} // namespace

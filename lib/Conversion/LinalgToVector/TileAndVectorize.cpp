@@ -1,0 +1,124 @@
+//===- TileAndVectorize.cpp - register tiling of contractions -------------===//
+
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace qc {
+#define GEN_PASS_DEF_TILEANDVECTORIZE
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+struct TileAndVectorizePass
+    : qc::impl::TileAndVectorizeBase<TileAndVectorizePass> {
+  using Base::Base;
+
+  /// Tiles one contraction into [*batch, M, N, K] register tiles and peels
+  /// the partial tiles, so that every tile has a static shape.
+  LogicalResult tileOne(RewriterBase &rewriter, linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return success(); // Left to the generic lowering.
+    unsigned numLoops = ranges.size();
+    // The last three loops of matmul / batch_matmul are M, N, K.
+    SmallVector<int64_t> tiles(numLoops, 1);
+    tiles[numLoops - 3] = std::min<int64_t>(tileM, ranges[numLoops - 3]);
+    tiles[numLoops - 2] = std::min<int64_t>(tileN, ranges[numLoops - 2]);
+    tiles[numLoops - 1] = std::min<int64_t>(tileK, ranges[numLoops - 1]);
+
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return op.emitError("qc-tile-and-vectorize: tiling failed");
+    rewriter.replaceOp(op, tiled->replacements);
+    tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
+    for (LoopLikeOpInterface loop : tiled->loops) {
+      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
+      scf::ForOp partial;
+      if (forOp)
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+    }
+    return success();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    MLIRContext *ctx = &getContext();
+    SmallVector<linalg::LinalgOp> targets;
+    func.walk([&](linalg::LinalgOp op) {
+      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
+          op.hasPureTensorSemantics())
+        targets.push_back(op);
+    });
+    IRRewriter rewriter(ctx);
+    for (linalg::LinalgOp op : targets)
+      if (failed(tileOne(rewriter, op)))
+        return signalPassFailure();
+
+    // Fold the peeled bounds so that each tile's slices get static types.
+    {
+      RewritePatternSet patterns(ctx);
+      for (Dialect *dialect : ctx->getLoadedDialects())
+        dialect->getCanonicalizationPatterns(patterns);
+      for (RegisteredOperationName op : ctx->getRegisteredOperations())
+        op.getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+
+    SmallVector<linalg::LinalgOp> tiles;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(kTileMarker))
+        tiles.push_back(op);
+    });
+    for (linalg::LinalgOp tile : tiles) {
+      tile->removeAttr(kTileMarker);
+      if (!tile.hasPureTensorSemantics() ||
+          llvm::any_of(tile.getStaticLoopRanges(), ShapedType::isDynamic))
+        continue; // A scalar tile is still correct.
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vec =
+          linalg::vectorize(rewriter, tile);
+      if (failed(vec))
+        continue;
+      if (!vec->replacements.empty())
+        rewriter.replaceOp(tile, vec->replacements);
+      else
+        rewriter.eraseOp(tile);
+    }
+
+    // Lower the vector.contract of each tile to outer-product FMAs while the
+    // shapes are small and static.
+    RewritePatternSet patterns(ctx);
+    vector::populateVectorContractLoweringPatterns(
+        patterns, vector::VectorContractLowering::OuterProduct);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+      return signalPassFailure();
+  }
+
+  static constexpr StringLiteral kTileMarker = "qc.register_tile";
+};
+
+} // namespace

@@ -1,0 +1,228 @@
+//===- Importer.h - internals shared by the ONNX op importers ---*- C++ -*-===//
+//
+// The importer walks the ONNX graph in order and hands each node to the
+// handler registered for its op type. A handler reads its inputs and
+// attributes through a NodeContext, emits linalg / tensor / arith / math ops
+// on tensors, and binds the node's outputs. Small integer tensors whose value
+// is known at import time (shapes, axes, indices) travel as HostTensors as
+// well, so that shape computations fold and every tensor type stays static.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_LIB_IMPORT_IMPORTER_H
+#define QC_LIB_IMPORT_IMPORTER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace qc {
+namespace detail {
+
+/// ONNX element types (TensorProto::DataType values).
+using DType = int32_t;
+
+/// MLIR element type of an ONNX dtype, or null if qc does not support it.
+mlir::Type toMLIRType(mlir::MLIRContext *ctx, DType dtype);
+/// Short name of an ONNX dtype as used in manifests ("f32", "u8", "bool").
+llvm::StringRef dtypeName(DType dtype);
+/// Size in bytes of one element, 0 if unsupported.
+int64_t dtypeSize(DType dtype);
+bool isUnsigned(DType dtype);
+bool isFloat(DType dtype);
+bool isBool(DType dtype);
+bool isInteger(DType dtype); // signed or unsigned, not bool
+
+/// A tensor whose value is known on the host at import time.
+struct HostTensor {
+  DType dtype = onnx::TensorProto::FLOAT;
+  llvm::SmallVector<int64_t> shape;
+  /// Row-major little-endian element bytes (bool: one byte per element).
+  std::vector<char> data;
+
+  int64_t numElements() const;
+  /// Element i converted to int64 / double (any numeric dtype).
+  int64_t getInt(int64_t i) const;
+  double getDouble(int64_t i) const;
+  /// All elements as int64 (for shapes, axes, indices).
+  llvm::SmallVector<int64_t> toInts() const;
+  /// Builders for the common cases.
+  static HostTensor fromInts(llvm::ArrayRef<int64_t> values,
+                             llvm::ArrayRef<int64_t> shape,
+                             DType dtype = onnx::TensorProto::INT64);
+  static HostTensor fromDoubles(llvm::ArrayRef<double> values,
+                                llvm::ArrayRef<int64_t> shape, DType dtype);
+  /// Sets element i from an int64 / double value (converted to dtype).
+  void setInt(int64_t i, int64_t v);
+  void setDouble(int64_t i, double v);
+};
+
+/// Decodes a TensorProto (raw_data or typed fields) into a HostTensor;
+/// returns an error message if the data disagrees with the dims.
+std::string decodeTensor(const onnx::TensorProto &proto, HostTensor &out);
+
+/// What the importer knows about one ONNX value.
+struct TensorInfo {
+  mlir::Value value; // Materialized lazily for constants.
+  DType dtype = onnx::TensorProto::FLOAT;
+  std::optional<HostTensor> constant;
+  /// Name of the initializer or Constant node it came from, for resources.
+  std::string constantName;
+};
+
+class ImportContext;
+
+/// Everything a handler needs for one node.
+class NodeContext {
+public:
+  NodeContext(ImportContext &ic, const onnx::NodeProto &node,
+              mlir::Location loc);
+
+  const onnx::NodeProto &node;
+  mlir::Location loc;
+  mlir::OpBuilder &b;
+  int64_t opset() const;
+  mlir::MLIRContext *ctx() const { return b.getContext(); }
+
+  // -- inputs ---------------------------------------------------------------
+  unsigned numInputs() const { return node.input_size(); }
+  /// Whether input i is present (ONNX marks omitted optional inputs by "").
+  bool hasInput(unsigned i) const;
+  /// The MLIR value of input i (materializing a known constant).
+  mlir::Value input(unsigned i);
+  mlir::RankedTensorType inputType(unsigned i);
+  DType inputDType(unsigned i) const;
+  /// The host value of input i if known at import time, else null.
+  const HostTensor *inputConstant(unsigned i) const;
+  /// Input i as a list of integers; fails with a diagnostic if it is not a
+  /// constant known at import time.
+  mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(unsigned i,
+                                                           llvm::StringRef what);
+
+  // -- attributes -----------------------------------------------------------
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
+  int64_t attrInt(llvm::StringRef name, int64_t dflt) const;
+  float attrFloat(llvm::StringRef name, float dflt) const;
+  std::string attrString(llvm::StringRef name, llvm::StringRef dflt) const;
+  llvm::SmallVector<int64_t> attrInts(llvm::StringRef name) const;
+  llvm::SmallVector<float> attrFloats(llvm::StringRef name) const;
+
+  // -- outputs --------------------------------------------------------------
+  unsigned numOutputs() const { return node.output_size(); }
+  bool hasOutput(unsigned i) const;
+  void setOutput(unsigned i, mlir::Value value, DType dtype);
+  /// Binds output i to a host constant (materialized when used).
+  void setOutputConstant(unsigned i, HostTensor value);
+
+  // -- diagnostics ----------------------------------------------------------
+  /// An error naming the node and op: "node 'n' (Op): ...".
+  mlir::InFlightDiagnostic error();
+
+  // -- helpers for emitting IR ----------------------------------------------
+  /// Materializes a host tensor as an arith.constant (dense_resource when
+  /// large, plain dense otherwise).
+  mlir::Value constant(const HostTensor &t, llvm::StringRef nameHint = "");
+  /// A scalar constant of MLIR element type `type` (float or integer).
+  mlir::Value scalar(mlir::Type type, double value);
+  /// An empty tensor of the given shape / element type.
+  mlir::Value empty(llvm::ArrayRef<int64_t> shape, mlir::Type elt);
+  /// A tensor filled with one scalar.
+  mlir::Value filled(llvm::ArrayRef<int64_t> shape, mlir::Value scalar);
+  /// Numpy-broadcast shape of the given shapes; fails with a diagnostic.
+  mlir::FailureOr<llvm::SmallVector<int64_t>>
+  broadcastShape(llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes);
+  /// One linalg.generic over the broadcast of `operands` (numpy rules) with
+  /// a scalar body; `resultElt` is the result element type.
+  using ScalarBody = std::function<mlir::Value(
+      mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+  mlir::FailureOr<mlir::Value> elementwise(mlir::ValueRange operands,
+                                           mlir::Type resultElt,
+                                           const ScalarBody &body);
+  /// Same, with an explicit result shape (operands broadcast to it).
+  mlir::Value elementwiseTo(mlir::ValueRange operands,
+                            llvm::ArrayRef<int64_t> resultShape,
+                            mlir::Type resultElt, const ScalarBody &body);
+  /// Reduces `input` over `axes` (sorted, non-negative) with `combine`,
+  /// starting from `init`; keeps reduced dims as size 1 if `keepDims`.
+  mlir::Value reduce(mlir::Value input, llvm::ArrayRef<int64_t> axes,
+                     bool keepDims, mlir::Value init,
+                     const ScalarBody &combine);
+  /// Reshape between static shapes with the same element count.
+  mlir::Value reshape(mlir::Value input, llvm::ArrayRef<int64_t> shape);
+  /// Permutes dimensions (result dim i = input dim perm[i]).
+  mlir::Value transpose(mlir::Value input, llvm::ArrayRef<int64_t> perm);
+  /// Converts between element types with ONNX Cast semantics.
+  mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value v, DType from, DType to);
+  mlir::Value castTo(mlir::Value input, DType from, DType to);
+  /// Normalizes a possibly negative axis against `rank`; diagnoses overflow.
+  mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+private:
+  ImportContext &ic;
+};
+
+/// Handler for one op type. Returns failure after emitting a diagnostic.
+using OpHandler = std::function<mlir::LogicalResult(NodeContext &)>;
+
+/// The table of op handlers, filled by the register* functions below.
+class OpRegistry {
+public:
+  void add(llvm::StringRef opType, OpHandler handler) {
+    handlers[opType] = std::move(handler);
+  }
+  const OpHandler *lookup(llvm::StringRef opType) const {
+    auto it = handlers.find(opType);
+    return it == handlers.end() ? nullptr : &it->second;
+  }
+
+private:
+  llvm::StringMap<OpHandler> handlers;
+};
+
+// Each Ops*.cpp file registers the op types it implements.
+void registerElementwiseOps(OpRegistry &registry);
+void registerMatmulOps(OpRegistry &registry);
+void registerShapeOps(OpRegistry &registry);
+void registerReductionOps(OpRegistry &registry);
+void registerNormalizationOps(OpRegistry &registry);
+void registerConvPoolOps(OpRegistry &registry);
+
+/// State of one import.
+class ImportContext {
+public:
+  ImportContext(mlir::ModuleOp module, mlir::OpBuilder &builder,
+                llvm::StringRef fileName, int64_t opset)
+      : module(module), builder(builder), fileName(fileName.str()),
+        opset(opset) {}
+
+  mlir::ModuleOp module;
+  mlir::func::FuncOp func;
+  mlir::OpBuilder &builder;
+  std::string fileName;
+  int64_t opset;
+  llvm::StringMap<TensorInfo> values;
+  /// Resource keys already used, to keep blob names unique.
+  llvm::StringMap<unsigned> resourceNames;
+
+  /// Materializes the value of a known constant if not done yet.
+  mlir::Value materialize(TensorInfo &info, mlir::Location loc);
+  std::string uniqueResourceName(llvm::StringRef hint);
+};
+
+} // namespace detail
+} // namespace qc
+
+#endif // QC_LIB_IMPORT_IMPORTER_H

@@ -1,0 +1,201 @@
+//===- ModelLoader.cpp - read, validate and check ONNX protobufs ----------===//
+
+#include "ModelLoader.h"
+
+#include "onnx/checker.h"
+#include "onnx/defs/schema.h"
+#include "onnx/shape_inference/implementation.h"
+#include "onnx/version_converter/convert.h"
+
+#include <climits>
+#include <cstdlib>
+#include <exception>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+using namespace qc::detail;
+
+namespace {
+
+std::string dirName(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+bool readWholeFile(const std::string &path, std::string &out,
+                   std::string &err) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    err = "cannot open '" + path + "': no such file";
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    err = "'" + path + "' is not a regular file";
+    return false;
+  }
+  if (st.st_size > INT_MAX) {
+    err = "'" + path +
+          "' is larger than 2 GiB; store the weights as ONNX external data";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    err = "cannot open '" + path + "'";
+    return false;
+  }
+  out.resize(st.st_size);
+  in.read(&out[0], st.st_size);
+  if (!in) {
+    err = "cannot read '" + path + "'";
+    return false;
+  }
+  return true;
+}
+
+/// Resolves one external-data tensor into raw_data. The location must be a
+/// relative path without `..` that, after resolving symbolic links, stays
+/// inside the model's folder.
+std::string resolveExternal(onnx::TensorProto &tensor,
+                            const std::string &modelDir) {
+  std::string location;
+  long long offset = 0, length = -1;
+  for (const auto &kv : tensor.external_data()) {
+    const std::string &key = kv.key();
+    if (key == "location") {
+      location = kv.value();
+    } else if (key == "offset" || key == "length") {
+      char *end = nullptr;
+      long long v = std::strtoll(kv.value().c_str(), &end, 10);
+      if (kv.value().empty() || *end != '\0' || v < 0)
+        return "initializer '" + tensor.name() + "': external data " + key +
+               " '" + kv.value() + "' is not a non-negative integer";
+      (key == "offset" ? offset : length) = v;
+    }
+  }
+  const std::string what = "initializer '" + tensor.name() + "'";
+  if (location.empty())
+    return what + ": external data has no location";
+  if (location[0] == '/')
+    return what + ": external data location '" + location +
+           "' is an absolute path; it must be relative to the model's folder";
+  std::stringstream parts(location);
+  for (std::string part; std::getline(parts, part, '/');)
+    if (part == "..")
+      return what + ": external data location '" + location +
+             "' leaves the model's folder ('..')";
+  char resolvedDir[PATH_MAX], resolvedFile[PATH_MAX];
+  std::string file = modelDir + "/" + location;
+  if (!realpath(modelDir.c_str(), resolvedDir))
+    return what + ": cannot resolve the model folder '" + modelDir + "'";
+  if (!realpath(file.c_str(), resolvedFile))
+    return what + ": external data file '" + file + "' does not exist";
+  std::string dir = resolvedDir, target = resolvedFile;
+  if (target.compare(0, dir.size() + 1, dir + "/") != 0)
+    return what + ": external data file '" + location +
+           "' resolves outside the model's folder";
+  struct stat st;
+  if (stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return what + ": external data '" + location + "' is not a regular file";
+  if (length < 0)
+    length = st.st_size - offset;
+  if (offset > st.st_size || length > st.st_size - offset)
+    return what + ": external data range [" + std::to_string(offset) + ", " +
+           std::to_string(offset + length) + ") exceeds '" + location +
+           "' (" + std::to_string(st.st_size) + " bytes)";
+  std::ifstream in(target, std::ios::binary);
+  std::string data(length, '\0');
+  in.seekg(offset);
+  in.read(&data[0], length);
+  if (!in)
+    return what + ": cannot read external data '" + location + "'";
+  tensor.set_raw_data(std::move(data));
+  tensor.clear_external_data();
+  tensor.set_data_location(onnx::TensorProto::DEFAULT);
+  return "";
+}
+
+/// Whether libonnx's schema registry covers every opset the model imports.
+bool libonnxKnows(const onnx::ModelProto &model) {
+  if (model.ir_version() > onnx::IR_VERSION)
+    return false;
+  const auto &ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance()
+                           .Map();
+  for (const auto &imp : model.opset_import()) {
+    std::string domain = imp.domain() == "ai.onnx" ? "" : imp.domain();
+    auto it = ranges.find(domain);
+    if (it == ranges.end() || imp.version() > it->second.second)
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+int64_t qc::detail::libonnxMaxOpset() {
+  const auto &ranges =
+      onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto it = ranges.find("");
+  return it == ranges.end() ? 0 : it->second.second;
+}
+
+std::string qc::detail::loadModel(const std::string &path, bool runChecker,
+                                  LoadedModel &out) {
+  std::string bytes, err;
+  if (!readWholeFile(path, bytes, err))
+    return err;
+  if (bytes.empty())
+    return "'" + path + "' is empty";
+  if (!out.model.ParseFromString(bytes))
+    return "'" + path +
+           "' is not a valid ONNX model: the protobuf is truncated or corrupt";
+  if (!out.model.has_graph() || out.model.ir_version() <= 0)
+    return "'" + path +
+           "' is not a valid ONNX model: no graph or no IR version (the "
+           "protobuf is truncated or not an ONNX model)";
+  out.modelDir = dirName(path);
+
+  out.opset = -1;
+  for (const auto &imp : out.model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      out.opset = imp.version();
+  if (out.opset < 0)
+    return "'" + path + "': the model imports no default (ai.onnx) opset";
+
+  for (auto &tensor : *out.model.mutable_graph()->mutable_initializer())
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+      std::string e = resolveExternal(tensor, out.modelDir);
+      if (!e.empty())
+        return "'" + path + "': " + e;
+    }
+
+  try {
+    if (out.opset < 11) {
+      // Older graphs are converted to opset 13 by libonnx's converter; what
+      // it cannot convert is refused here.
+      out.model = onnx::version_conversion::ConvertVersion(out.model, 13);
+      out.opset = 13;
+    }
+    out.checkedByLibonnx = runChecker && libonnxKnows(out.model);
+    if (out.checkedByLibonnx) {
+      onnx::checker::check_model(out.model);
+      onnx::ShapeInferenceOptions options(/*check_type=*/false,
+                                          /*error_mode=*/0,
+                                          /*data_prop=*/true);
+      onnx::shape_inference::InferShapes(
+          out.model, onnx::OpSchemaRegistry::Instance(), options);
+    }
+  } catch (const std::exception &e) {
+    std::string msg = e.what();
+    // libonnx messages span lines; keep the diagnostic on one.
+    for (char &c : msg)
+      if (c == '\n')
+        c = ' ';
+    return "'" + path + "' failed the ONNX checker: " + msg;
+  }
+  return "";
+}

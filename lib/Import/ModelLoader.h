@@ -1,0 +1,44 @@
+//===- ModelLoader.h - read, validate and check ONNX protobufs --*- C++ -*-===//
+//
+// The only part of the importer that talks to libonnx's checker and shape
+// inference, which report errors by throwing; this unit is compiled with
+// exceptions on and catches them all, so nothing escapes into MLIR code.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_LIB_IMPORT_MODELLOADER_H
+#define QC_LIB_IMPORT_MODELLOADER_H
+
+#include "onnx/onnx_pb.h"
+
+#include <map>
+#include <string>
+
+namespace qc {
+namespace detail {
+
+struct LoadedModel {
+  onnx::ModelProto model;
+  /// Folder of the model file; external data must stay inside it.
+  std::string modelDir;
+  /// Version of the default ("" / "ai.onnx") opset.
+  int64_t opset = 0;
+  /// Whether libonnx knew the model's IR version and opsets, so that its
+  /// checker and shape inference ran.
+  bool checkedByLibonnx = false;
+};
+
+/// Reads `path`, parses it, resolves external data (confined to the model's
+/// folder), converts opsets older than 11 where libonnx can, and runs the
+/// ONNX checker and shape inference. Returns an empty string on success, else
+/// a one-line error.
+std::string loadModel(const std::string &path, bool runChecker,
+                      LoadedModel &out);
+
+/// The newest default-domain opset that this build of libonnx knows.
+int64_t libonnxMaxOpset();
+
+} // namespace detail
+} // namespace qc
+
+#endif // QC_LIB_IMPORT_MODELLOADER_H

@@ -1,0 +1,874 @@
+//===- ONNXImporter.cpp - ONNX graph to MLIR: the graph walk --------------===//
+
+#include "Importer.h"
+#include "ModelLoader.h"
+#include "qc/Import/ONNX.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Endian.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::detail;
+using TP = onnx::TensorProto;
+
+//===----------------------------------------------------------------------===//
+// Element types
+//===----------------------------------------------------------------------===//
+
+Type qc::detail::toMLIRType(MLIRContext *ctx, DType dtype) {
+  Builder b(ctx);
+  switch (dtype) {
+  case TP::FLOAT:
+    return b.getF32Type();
+  case TP::DOUBLE:
+    return b.getF64Type();
+  case TP::FLOAT16:
+    return b.getF16Type();
+  case TP::BFLOAT16:
+    return b.getBF16Type();
+  case TP::INT8:
+  case TP::UINT8:
+    return b.getIntegerType(8);
+  case TP::INT16:
+  case TP::UINT16:
+    return b.getIntegerType(16);
+  case TP::INT32:
+  case TP::UINT32:
+    return b.getIntegerType(32);
+  case TP::INT64:
+  case TP::UINT64:
+    return b.getIntegerType(64);
+  case TP::BOOL:
+    return b.getI1Type();
+  default:
+    return {};
+  }
+}
+
+StringRef qc::detail::dtypeName(DType dtype) {
+  switch (dtype) {
+  case TP::FLOAT:
+    return "f32";
+  case TP::DOUBLE:
+    return "f64";
+  case TP::FLOAT16:
+    return "f16";
+  case TP::BFLOAT16:
+    return "bf16";
+  case TP::INT8:
+    return "i8";
+  case TP::UINT8:
+    return "u8";
+  case TP::INT16:
+    return "i16";
+  case TP::UINT16:
+    return "u16";
+  case TP::INT32:
+    return "i32";
+  case TP::UINT32:
+    return "u32";
+  case TP::INT64:
+    return "i64";
+  case TP::UINT64:
+    return "u64";
+  case TP::BOOL:
+    return "bool";
+  case TP::STRING:
+    return "string";
+  default:
+    return "unsupported";
+  }
+}
+
+int64_t qc::detail::dtypeSize(DType dtype) {
+  switch (dtype) {
+  case TP::DOUBLE:
+  case TP::INT64:
+  case TP::UINT64:
+    return 8;
+  case TP::FLOAT:
+  case TP::INT32:
+  case TP::UINT32:
+    return 4;
+  case TP::FLOAT16:
+  case TP::BFLOAT16:
+  case TP::INT16:
+  case TP::UINT16:
+    return 2;
+  case TP::INT8:
+  case TP::UINT8:
+  case TP::BOOL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+bool qc::detail::isUnsigned(DType d) {
+  return d == TP::UINT8 || d == TP::UINT16 || d == TP::UINT32 ||
+         d == TP::UINT64;
+}
+bool qc::detail::isFloat(DType d) {
+  return d == TP::FLOAT || d == TP::DOUBLE || d == TP::FLOAT16 ||
+         d == TP::BFLOAT16;
+}
+bool qc::detail::isBool(DType d) { return d == TP::BOOL; }
+bool qc::detail::isInteger(DType d) {
+  return d == TP::INT8 || d == TP::INT16 || d == TP::INT32 || d == TP::INT64 ||
+         isUnsigned(d);
+}
+
+//===----------------------------------------------------------------------===//
+// Host tensors
+//===----------------------------------------------------------------------===//
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+static double halfToDouble(uint16_t bits, bool bf16) {
+  if (bf16) {
+    uint32_t w = uint32_t(bits) << 16;
+    float f;
+    std::memcpy(&f, &w, 4);
+    return f;
+  }
+  APFloat f(APFloat::IEEEhalf(), APInt(16, bits));
+  return f.convertToDouble();
+}
+
+static uint16_t doubleToHalf(double v, bool bf16) {
+  bool lost;
+  APFloat f(v);
+  f.convert(bf16 ? APFloat::BFloat() : APFloat::IEEEhalf(),
+            APFloat::rmNearestTiesToEven, &lost);
+  return f.bitcastToAPInt().getZExtValue();
+}
+
+template <typename T> static T load(const char *p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+template <typename T> static void store(char *p, T v) {
+  std::memcpy(p, &v, sizeof(T));
+}
+
+int64_t HostTensor::getInt(int64_t i) const {
+  const char *p = data.data() + i * dtypeSize(dtype);
+  switch (dtype) {
+  case TP::INT8:
+    return load<int8_t>(p);
+  case TP::UINT8:
+  case TP::BOOL:
+    return load<uint8_t>(p);
+  case TP::INT16:
+    return load<int16_t>(p);
+  case TP::UINT16:
+    return load<uint16_t>(p);
+  case TP::INT32:
+    return load<int32_t>(p);
+  case TP::UINT32:
+    return load<uint32_t>(p);
+  case TP::INT64:
+    return load<int64_t>(p);
+  case TP::UINT64:
+    return static_cast<int64_t>(load<uint64_t>(p));
+  default:
+    return static_cast<int64_t>(getDouble(i));
+  }
+}
+
+double HostTensor::getDouble(int64_t i) const {
+  const char *p = data.data() + i * dtypeSize(dtype);
+  switch (dtype) {
+  case TP::FLOAT:
+    return load<float>(p);
+  case TP::DOUBLE:
+    return load<double>(p);
+  case TP::FLOAT16:
+    return halfToDouble(load<uint16_t>(p), false);
+  case TP::BFLOAT16:
+    return halfToDouble(load<uint16_t>(p), true);
+  case TP::UINT64:
+    return static_cast<double>(load<uint64_t>(p));
+  default:
+    return static_cast<double>(getInt(i));
+  }
+}
+
+void HostTensor::setInt(int64_t i, int64_t v) {
+  char *p = data.data() + i * dtypeSize(dtype);
+  switch (dtype) {
+  case TP::INT8:
+  case TP::UINT8:
+    return store<uint8_t>(p, static_cast<uint8_t>(v));
+  case TP::BOOL:
+    return store<uint8_t>(p, v != 0);
+  case TP::INT16:
+  case TP::UINT16:
+    return store<uint16_t>(p, static_cast<uint16_t>(v));
+  case TP::INT32:
+  case TP::UINT32:
+    return store<uint32_t>(p, static_cast<uint32_t>(v));
+  case TP::INT64:
+  case TP::UINT64:
+    return store<int64_t>(p, v);
+  default:
+    return setDouble(i, static_cast<double>(v));
+  }
+}
+
+void HostTensor::setDouble(int64_t i, double v) {
+  char *p = data.data() + i * dtypeSize(dtype);
+  switch (dtype) {
+  case TP::FLOAT:
+    return store<float>(p, static_cast<float>(v));
+  case TP::DOUBLE:
+    return store<double>(p, v);
+  case TP::FLOAT16:
+    return store<uint16_t>(p, doubleToHalf(v, false));
+  case TP::BFLOAT16:
+    return store<uint16_t>(p, doubleToHalf(v, true));
+  default:
+    return setInt(i, static_cast<int64_t>(v));
+  }
+}
+
+SmallVector<int64_t> HostTensor::toInts() const {
+  SmallVector<int64_t> out;
+  for (int64_t i = 0, e = numElements(); i < e; ++i)
+    out.push_back(getInt(i));
+  return out;
+}
+
+HostTensor HostTensor::fromInts(ArrayRef<int64_t> values,
+                                ArrayRef<int64_t> shape, DType dtype) {
+  HostTensor t;
+  t.dtype = dtype;
+  t.shape.assign(shape.begin(), shape.end());
+  t.data.assign(values.size() * dtypeSize(dtype), 0);
+  for (size_t i = 0; i < values.size(); ++i)
+    t.setInt(i, values[i]);
+  return t;
+}
+
+HostTensor HostTensor::fromDoubles(ArrayRef<double> values,
+                                   ArrayRef<int64_t> shape, DType dtype) {
+  HostTensor t;
+  t.dtype = dtype;
+  t.shape.assign(shape.begin(), shape.end());
+  t.data.assign(values.size() * dtypeSize(dtype), 0);
+  for (size_t i = 0; i < values.size(); ++i)
+    t.setDouble(i, values[i]);
+  return t;
+}
+
+std::string qc::detail::decodeTensor(const onnx::TensorProto &proto,
+                                     HostTensor &out) {
+  out.dtype = proto.data_type();
+  int64_t size = dtypeSize(out.dtype);
+  if (size == 0)
+    return "element type " + std::string(dtypeName(out.dtype)) + " (" +
+           std::to_string(out.dtype) + ") is not supported";
+  out.shape.clear();
+  int64_t n = 1;
+  for (int64_t d : proto.dims()) {
+    if (d < 0)
+      return "negative dimension " + std::to_string(d);
+    if (d != 0 && n > (int64_t(1) << 40) / d)
+      return "absurd shape: more than 2^40 elements";
+    n *= d;
+    out.shape.push_back(d);
+  }
+  auto mismatch = [&](int64_t found) {
+    return "data holds " + std::to_string(found) +
+           " elements but the dims say " + std::to_string(n);
+  };
+  if (proto.has_raw_data()) {
+    const std::string &raw = proto.raw_data();
+    if (static_cast<int64_t>(raw.size()) != n * size)
+      return "raw data is " + std::to_string(raw.size()) +
+             " bytes but the dims and type need " + std::to_string(n * size);
+    out.data.assign(raw.begin(), raw.end());
+    if (out.dtype == TP::BOOL)
+      for (char &c : out.data)
+        c = c != 0;
+    return "";
+  }
+  out.data.assign(n * size, 0);
+  switch (out.dtype) {
+  case TP::FLOAT:
+    if (proto.float_data_size() != n)
+      return mismatch(proto.float_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setDouble(i, proto.float_data(i));
+    break;
+  case TP::DOUBLE:
+    if (proto.double_data_size() != n)
+      return mismatch(proto.double_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setDouble(i, proto.double_data(i));
+    break;
+  case TP::INT64:
+    if (proto.int64_data_size() != n)
+      return mismatch(proto.int64_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setInt(i, proto.int64_data(i));
+    break;
+  case TP::UINT32:
+  case TP::UINT64:
+    if (proto.uint64_data_size() != n)
+      return mismatch(proto.uint64_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setInt(i, static_cast<int64_t>(proto.uint64_data(i)));
+    break;
+  case TP::FLOAT16:
+  case TP::BFLOAT16:
+    // The int32 field holds the raw 16-bit patterns.
+    if (proto.int32_data_size() != n)
+      return mismatch(proto.int32_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      store<uint16_t>(out.data.data() + 2 * i,
+                      static_cast<uint16_t>(proto.int32_data(i)));
+    break;
+  default:
+    if (proto.int32_data_size() != n)
+      return mismatch(proto.int32_data_size());
+    for (int64_t i = 0; i < n; ++i)
+      out.setInt(i, proto.int32_data(i));
+    break;
+  }
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Import context and node context
+//===----------------------------------------------------------------------===//
+
+std::string ImportContext::uniqueResourceName(StringRef hint) {
+  std::string base;
+  for (char c : hint)
+    base.push_back(llvm::isAlnum(c) || c == '_' || c == '.' ? c : '_');
+  if (base.empty() || llvm::isDigit(base[0]))
+    base = "w_" + base;
+  unsigned &count = resourceNames[base];
+  std::string name = count == 0 ? base : base + "_" + std::to_string(count);
+  ++count;
+  return name;
+}
+
+Value ImportContext::materialize(TensorInfo &info, Location loc) {
+  if (info.value || !info.constant)
+    return info.value;
+  const HostTensor &t = *info.constant;
+  MLIRContext *ctx = builder.getContext();
+  Type elt = toMLIRType(ctx, t.dtype);
+  auto type = RankedTensorType::get(t.shape, elt);
+  // Constants live at the top of the entry block so that every use is
+  // dominated whatever node first asked for them.
+  OpBuilder::InsertionGuard guard(builder);
+  builder.setInsertionPointToStart(&func.getBody().front());
+  Attribute attr;
+  if (t.numElements() > 16 && t.dtype != TP::BOOL) {
+    // Weights and other large constants: a blob, never a uniqued attribute.
+    std::string key = uniqueResourceName(
+        info.constantName.empty() ? "cst" : info.constantName);
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(t.data.data(), t.data.size()), alignof(uint64_t));
+    attr = DenseResourceElementsAttr::get(type, key, std::move(blob));
+  } else if (t.dtype == TP::BOOL) {
+    SmallVector<bool> bits;
+    for (char c : t.data)
+      bits.push_back(c != 0);
+    attr = DenseElementsAttr::get(type, bits);
+  } else {
+    attr = DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(t.data.data(), t.data.size()));
+  }
+  info.value = arith::ConstantOp::create(builder, loc, cast<TypedAttr>(attr));
+  return info.value;
+}
+
+NodeContext::NodeContext(ImportContext &ic, const onnx::NodeProto &node,
+                         Location loc)
+    : node(node), loc(loc), b(ic.builder), ic(ic) {}
+
+int64_t NodeContext::opset() const { return ic.opset; }
+
+bool NodeContext::hasInput(unsigned i) const {
+  return i < static_cast<unsigned>(node.input_size()) &&
+         !node.input(i).empty();
+}
+
+Value NodeContext::input(unsigned i) {
+  if (!hasInput(i))
+    return {};
+  auto it = ic.values.find(node.input(i));
+  if (it == ic.values.end())
+    return {};
+  return ic.materialize(it->second, loc);
+}
+
+RankedTensorType NodeContext::inputType(unsigned i) {
+  if (!hasInput(i))
+    return {};
+  auto it = ic.values.find(node.input(i));
+  if (it == ic.values.end())
+    return {};
+  TensorInfo &info = it->second;
+  if (info.value)
+    return cast<RankedTensorType>(info.value.getType());
+  return RankedTensorType::get(info.constant->shape,
+                               toMLIRType(ctx(), info.dtype));
+}
+
+DType NodeContext::inputDType(unsigned i) const {
+  auto it = ic.values.find(node.input(i));
+  return it == ic.values.end() ? TP::UNDEFINED : it->second.dtype;
+}
+
+const HostTensor *NodeContext::inputConstant(unsigned i) const {
+  if (!hasInput(i))
+    return nullptr;
+  auto it = ic.values.find(node.input(i));
+  if (it == ic.values.end() || !it->second.constant)
+    return nullptr;
+  return &*it->second.constant;
+}
+
+FailureOr<SmallVector<int64_t>> NodeContext::constantInts(unsigned i,
+                                                          StringRef what) {
+  const HostTensor *t = inputConstant(i);
+  if (!t) {
+    error() << what
+            << " must be known at compile time (a constant or computed from "
+               "static shapes)";
+    return failure();
+  }
+  return t->toInts();
+}
+
+const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t NodeContext::attrInt(StringRef name, int64_t dflt) const {
+  const auto *a = attr(name);
+  return a ? a->i() : dflt;
+}
+float NodeContext::attrFloat(StringRef name, float dflt) const {
+  const auto *a = attr(name);
+  return a ? a->f() : dflt;
+}
+std::string NodeContext::attrString(StringRef name, StringRef dflt) const {
+  const auto *a = attr(name);
+  return a ? a->s() : dflt.str();
+}
+SmallVector<int64_t> NodeContext::attrInts(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return {};
+  return SmallVector<int64_t>(a->ints().begin(), a->ints().end());
+}
+SmallVector<float> NodeContext::attrFloats(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return {};
+  return SmallVector<float>(a->floats().begin(), a->floats().end());
+}
+
+bool NodeContext::hasOutput(unsigned i) const {
+  return i < static_cast<unsigned>(node.output_size()) &&
+         !node.output(i).empty();
+}
+
+void NodeContext::setOutput(unsigned i, Value value, DType dtype) {
+  if (!hasOutput(i))
+    return;
+  TensorInfo info;
+  info.value = value;
+  info.dtype = dtype;
+  ic.values[node.output(i)] = std::move(info);
+}
+
+void NodeContext::setOutputConstant(unsigned i, HostTensor value) {
+  if (!hasOutput(i))
+    return;
+  TensorInfo info;
+  info.dtype = value.dtype;
+  info.constantName = node.output(i);
+  info.constant = std::move(value);
+  ic.values[node.output(i)] = std::move(info);
+}
+
+InFlightDiagnostic NodeContext::error() {
+  std::string name = node.name().empty()
+                         ? (node.output_size() ? node.output(0) : "")
+                         : node.name();
+  return emitError(loc) << "node '" << name << "' (" << node.op_type()
+                        << "): ";
+}
+
+Value NodeContext::constant(const HostTensor &t, StringRef nameHint) {
+  TensorInfo info;
+  info.dtype = t.dtype;
+  info.constant = t;
+  info.constantName = nameHint.str();
+  return ic.materialize(info, loc);
+}
+
+Value NodeContext::scalar(Type type, double value) {
+  if (auto ft = dyn_cast<FloatType>(type))
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(ft, value));
+  auto it = cast<IntegerType>(type);
+  if (it.getWidth() == 1)
+    return arith::ConstantOp::create(b, loc, b.getBoolAttr(value != 0));
+  return arith::ConstantOp::create(
+      b, loc, b.getIntegerAttr(it, static_cast<int64_t>(value)));
+}
+
+Value NodeContext::empty(ArrayRef<int64_t> shape, Type elt) {
+  return tensor::EmptyOp::create(b, loc, shape, elt);
+}
+
+Value NodeContext::filled(ArrayRef<int64_t> shape, Value s) {
+  return linalg::FillOp::create(b, loc, s, empty(shape, s.getType()))
+      .getResult(0);
+}
+
+FailureOr<int64_t> NodeContext::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1)) {
+    error() << "axis " << axis << " is out of range for rank " << rank;
+    return failure();
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// The graph walk
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const OpRegistry &getRegistry() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    registerElementwiseOps(r);
+    registerMatmulOps(r);
+    registerShapeOps(r);
+    registerReductionOps(r);
+    registerNormalizationOps(r);
+    registerConvPoolOps(r);
+    return r;
+  }();
+  return registry;
+}
+
+/// The static type of a graph input, with flags applied.
+FailureOr<RankedTensorType>
+inputTensorType(MLIRContext *ctx, const onnx::ValueInfoProto &vi,
+                const ONNXImportOptions &options, Location loc) {
+  if (!vi.type().has_tensor_type()) {
+    emitError(loc) << "input '" << vi.name()
+                   << "' is not a tensor (sequences, maps and optionals are "
+                      "not supported)";
+    return failure();
+  }
+  const auto &tt = vi.type().tensor_type();
+  Type elt = toMLIRType(ctx, tt.elem_type());
+  if (!elt) {
+    emitError(loc) << "input '" << vi.name() << "' has unsupported element type "
+                   << dtypeName(tt.elem_type());
+    return failure();
+  }
+  SmallVector<int64_t> shape;
+  auto flag = options.inputShapes.find(vi.name());
+  if (flag != options.inputShapes.end()) {
+    shape = flag->second;
+    if (tt.has_shape() && tt.shape().dim_size() != (int)shape.size()) {
+      emitError(loc) << "--input-shape for '" << vi.name() << "' has rank "
+                     << shape.size() << " but the model's input has rank "
+                     << tt.shape().dim_size();
+      return failure();
+    }
+  } else {
+    if (!tt.has_shape()) {
+      emitError(loc) << "input '" << vi.name()
+                     << "' has no shape; give it with --input-shape "
+                     << vi.name() << "=D0xD1x...";
+      return failure();
+    }
+    for (int i = 0, e = tt.shape().dim_size(); i < e; ++i) {
+      const auto &dim = tt.shape().dim(i);
+      if (dim.has_dim_value()) {
+        shape.push_back(dim.dim_value());
+        continue;
+      }
+      if (dim.has_dim_param()) {
+        auto v = options.dimValues.find(dim.dim_param());
+        if (v != options.dimValues.end()) {
+          shape.push_back(v->second);
+          continue;
+        }
+        emitError(loc) << "input '" << vi.name() << "' dimension " << i
+                       << " is symbolic ('" << dim.dim_param()
+                       << "'); give it with --dim " << dim.dim_param()
+                       << "=N or --input-shape " << vi.name() << "=...";
+        return failure();
+      }
+      emitError(loc) << "input '" << vi.name() << "' dimension " << i
+                     << " is unknown; give the shape with --input-shape "
+                     << vi.name() << "=...";
+      return failure();
+    }
+  }
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      emitError(loc) << "input '" << vi.name() << "' has negative dimension "
+                     << d;
+      return failure();
+    }
+    if (d != 0 && n > (int64_t(1) << 40) / d) {
+      emitError(loc) << "input '" << vi.name()
+                     << "' has an absurd shape (more than 2^40 elements)";
+      return failure();
+    }
+    n *= d;
+  }
+  return RankedTensorType::get(shape, elt);
+}
+
+/// Checks a node's outputs against ONNX shape inference where it gave a
+/// static shape; a difference means the importer has a bug.
+LogicalResult
+crossCheck(NodeContext &nc, ImportContext &ic,
+           const llvm::StringMap<const onnx::TypeProto *> &inferred) {
+  for (unsigned i = 0; i < nc.numOutputs(); ++i) {
+    if (!nc.hasOutput(i))
+      continue;
+    auto it = inferred.find(nc.node.output(i));
+    auto vit = ic.values.find(nc.node.output(i));
+    if (vit == ic.values.end()) {
+      nc.error() << "produced no value for output '" << nc.node.output(i)
+                 << "'";
+      return failure();
+    }
+    if (it == inferred.end() || !it->second->has_tensor_type())
+      continue;
+    const auto &tt = it->second->tensor_type();
+    const TensorInfo &info = vit->second;
+    if (tt.elem_type() != 0 && tt.elem_type() != info.dtype) {
+      nc.error() << "output '" << nc.node.output(i) << "' has element type "
+                 << dtypeName(info.dtype) << " but ONNX infers "
+                 << dtypeName(tt.elem_type());
+      return failure();
+    }
+    if (!tt.has_shape())
+      continue;
+    ArrayRef<int64_t> shape =
+        info.value ? cast<RankedTensorType>(info.value.getType()).getShape()
+                   : ArrayRef<int64_t>(info.constant->shape);
+    if (tt.shape().dim_size() != static_cast<int>(shape.size())) {
+      nc.error() << "output '" << nc.node.output(i) << "' has rank "
+                 << shape.size() << " but ONNX infers rank "
+                 << tt.shape().dim_size();
+      return failure();
+    }
+    for (int d = 0, e = tt.shape().dim_size(); d < e; ++d)
+      if (tt.shape().dim(d).has_dim_value() &&
+          tt.shape().dim(d).dim_value() != shape[d]) {
+        nc.error() << "output '" << nc.node.output(i) << "' dimension " << d
+                   << " is " << shape[d] << " but ONNX infers "
+                   << tt.shape().dim(d).dim_value();
+        return failure();
+      }
+  }
+  return success();
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
+                                         const ONNXImportOptions &options) {
+  context->loadDialect<func::FuncDialect, arith::ArithDialect,
+                       linalg::LinalgDialect, tensor::TensorDialect,
+                       math::MathDialect>();
+  Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
+  LoadedModel loaded;
+  std::string err = loadModel(path.str(), options.runChecker, loaded);
+  if (!err.empty()) {
+    emitError(fileLoc) << err;
+    return {};
+  }
+  const onnx::GraphProto &graph = loaded.model.graph();
+
+  OpBuilder builder(context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  module->getOperation()->setAttr("qc.onnx.opset",
+                                  builder.getI64IntegerAttr(loaded.opset));
+  module->getOperation()->setAttr(
+      "qc.onnx.producer",
+      builder.getStringAttr(loaded.model.producer_name()));
+  ImportContext ic(*module, builder, path, loaded.opset);
+
+  // Initializers first: old models also list them as graph inputs.
+  llvm::StringSet<> initializerNames;
+  for (const auto &init : graph.initializer()) {
+    TensorInfo info;
+    HostTensor t;
+    std::string e = decodeTensor(init, t);
+    if (!e.empty()) {
+      emitError(fileLoc) << "initializer '" << init.name() << "': " << e;
+      return {};
+    }
+    info.dtype = t.dtype;
+    info.constant = std::move(t);
+    info.constantName = init.name();
+    ic.values[init.name()] = std::move(info);
+    initializerNames.insert(init.name());
+  }
+
+  SmallVector<Type> argTypes;
+  SmallVector<const onnx::ValueInfoProto *> inputs;
+  for (const auto &vi : graph.input()) {
+    if (initializerNames.contains(vi.name()))
+      continue;
+    FailureOr<RankedTensorType> type =
+        inputTensorType(context, vi, options, fileLoc);
+    if (failed(type))
+      return {};
+    argTypes.push_back(*type);
+    inputs.push_back(&vi);
+  }
+
+  auto func = func::FuncOp::create(
+      builder, fileLoc, options.entryName,
+      builder.getFunctionType(argTypes, {}));
+  module->push_back(func);
+  ic.func = func;
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToEnd(entry);
+  for (auto [i, vi] : llvm::enumerate(inputs)) {
+    TensorInfo info;
+    info.value = entry->getArgument(i);
+    info.dtype = vi->type().tensor_type().elem_type();
+    ic.values[vi->name()] = std::move(info);
+    func.setArgAttr(i, "qc.name", builder.getStringAttr(vi->name()));
+    func.setArgAttr(i, "qc.dtype", builder.getStringAttr(dtypeName(info.dtype)));
+  }
+
+  llvm::StringMap<const onnx::TypeProto *> inferred;
+  for (const auto &vi : graph.value_info())
+    inferred[vi.name()] = &vi.type();
+  for (const auto &vi : graph.output())
+    if (vi.has_type())
+      inferred[vi.name()] = &vi.type();
+
+  const OpRegistry &registry = getRegistry();
+  for (const auto &node : graph.node()) {
+    std::string name = node.name().empty()
+                           ? (node.output_size() ? node.output(0) : "")
+                           : node.name();
+    Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+    NodeContext nc(ic, node, loc);
+    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+      nc.error() << "unsupported op '" << node.domain() << "::"
+                 << node.op_type() << "' (domain not supported)";
+      return {};
+    }
+    for (unsigned i = 0; i < nc.numInputs(); ++i)
+      if (nc.hasInput(i) && !ic.values.count(node.input(i))) {
+        nc.error() << "input '" << node.input(i)
+                   << "' is not produced by any earlier node";
+        return {};
+      }
+    const OpHandler *handler = registry.lookup(node.op_type());
+    if (!handler) {
+      nc.error() << "unsupported op '" << node.op_type() << "'";
+      return {};
+    }
+    if (failed((*handler)(nc)))
+      return {};
+    if (failed(crossCheck(nc, ic, inferred)))
+      return {};
+  }
+
+  SmallVector<Value> results;
+  for (const auto &vi : graph.output()) {
+    auto it = ic.values.find(vi.name());
+    if (it == ic.values.end()) {
+      emitError(fileLoc) << "graph output '" << vi.name()
+                         << "' is not produced by any node";
+      return {};
+    }
+    results.push_back(ic.materialize(it->second, fileLoc));
+  }
+  func::ReturnOp::create(builder, fileLoc, results);
+  func.setFunctionType(
+      builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (auto [i, vi] : llvm::enumerate(graph.output())) {
+    func.setResultAttr(i, "qc.name", builder.getStringAttr(vi.name()));
+    func.setResultAttr(
+        i, "qc.dtype",
+        builder.getStringAttr(dtypeName(ic.values[vi.name()].dtype)));
+  }
+  return module;
+}
+
+void qc::registerONNXImportDialects(DialectRegistry &registry) {
+  registry.insert<func::FuncDialect, arith::ArithDialect,
+                  linalg::LinalgDialect, tensor::TensorDialect,
+                  math::MathDialect>();
+}
+
+static std::string parseDims(StringRef text, SmallVectorImpl<int64_t> &dims) {
+  if (text.empty() || text == "scalar")
+    return "";
+  SmallVector<StringRef> parts;
+  text.split(parts, 'x');
+  for (StringRef p : parts) {
+    int64_t v;
+    if (p.getAsInteger(10, v) || v < 0)
+      return "'" + p.str() + "' is not a dimension";
+    dims.push_back(v);
+  }
+  return "";
+}
+
+std::string qc::parseInputShapeFlag(StringRef text,
+                                    ONNXImportOptions &options) {
+  auto [name, dims] = text.rsplit('=');
+  if (name.empty() || !text.contains('='))
+    return "expected NAME=D0xD1x..., found '" + text.str() + "'";
+  SmallVector<int64_t> shape;
+  std::string e = parseDims(dims, shape);
+  if (!e.empty())
+    return "--input-shape " + text.str() + ": " + e;
+  options.inputShapes[name] = shape;
+  return "";
+}
+
+std::string qc::parseDimFlag(StringRef text, ONNXImportOptions &options) {
+  auto [name, value] = text.rsplit('=');
+  int64_t v;
+  if (name.empty() || value.getAsInteger(10, v) || v < 0)
+    return "expected --dim NAME=N with N >= 0, found '" + text.str() + "'";
+  options.dimValues[name] = v;
+  return "";
+}

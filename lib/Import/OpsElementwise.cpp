@@ -1,0 +1,587 @@
+//===- OpsElementwise.cpp - ONNX elementwise ops to linalg.generic --------===//
+//
+// Every elementwise op becomes one linalg.generic over the numpy broadcast of
+// its operands; the scalar body is chosen by element type (float, signed or
+// unsigned integer, bool), which ONNX tracks and MLIR's signless integers do
+// not.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+using namespace mlir;
+using namespace qc::detail;
+using TP = onnx::TensorProto;
+
+namespace {
+
+using Body = NodeContext::ScalarBody;
+
+/// Emits `op(inputs...)` with a body built from the inputs' dtype; the
+/// result has dtype `outDType` (default: the first input's).
+LogicalResult emitNary(NodeContext &nc, unsigned numInputs,
+                       const std::function<Body(DType)> &makeBody,
+                       std::optional<DType> outDType = std::nullopt) {
+  SmallVector<Value> operands;
+  DType dtype = nc.inputDType(0);
+  for (unsigned i = 0; i < numInputs; ++i) {
+    if (!nc.hasInput(i)) {
+      nc.error() << "expects " << numInputs << " inputs";
+      return failure();
+    }
+    operands.push_back(nc.input(i));
+  }
+  DType out = outDType.value_or(dtype);
+  Body body = makeBody(dtype);
+  if (!body) {
+    nc.error() << "element type " << dtypeName(dtype) << " is not supported";
+    return failure();
+  }
+  FailureOr<Value> v =
+      nc.elementwise(operands, toMLIRType(nc.ctx(), out), body);
+  if (failed(v))
+    return failure();
+  nc.setOutput(0, *v, out);
+  return success();
+}
+
+/// A float-only unary op given by a math/arith op builder.
+template <typename OpTy> void addFloatUnary(OpRegistry &r, StringRef name) {
+  r.add(name, [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (!isFloat(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return OpTy::create(b, l, a[0]);
+      };
+    });
+  });
+}
+
+/// Binary arithmetic with float / signed / unsigned variants.
+template <typename FOp, typename SOp, typename UOp = SOp>
+void addArith(OpRegistry &r, StringRef name) {
+  r.add(name, [](NodeContext &nc) {
+    return emitNary(nc, 2, [](DType d) -> Body {
+      if (isFloat(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return FOp::create(b, l, a[0], a[1]);
+        };
+      if (isUnsigned(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return UOp::create(b, l, a[0], a[1]);
+        };
+      if (isInteger(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return SOp::create(b, l, a[0], a[1]);
+        };
+      return nullptr;
+    });
+  });
+}
+
+void addCompare(OpRegistry &r, StringRef name, arith::CmpFPredicate fp,
+                arith::CmpIPredicate sp, arith::CmpIPredicate up) {
+  r.add(name, [=](NodeContext &nc) {
+    return emitNary(
+        nc, 2,
+        [=](DType d) -> Body {
+          if (isFloat(d))
+            return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+              return arith::CmpFOp::create(b, l, fp, a[0], a[1]);
+            };
+          bool u = isUnsigned(d) || isBool(d);
+          return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::CmpIOp::create(b, l, u ? up : sp, a[0], a[1]);
+          };
+        },
+        TP::BOOL);
+  });
+}
+
+/// A float op of one input written as a scalar expression.
+void addFloatExpr(OpRegistry &r, StringRef name,
+                  std::function<Value(NodeContext &, OpBuilder &, Location,
+                                      Value)>
+                      expr) {
+  r.add(name, [expr](NodeContext &nc) {
+    return emitNary(nc, 1, [&](DType d) -> Body {
+      if (!isFloat(d))
+        return nullptr;
+      return [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return expr(nc, b, l, a[0]);
+      };
+    });
+  });
+}
+
+Value fconst(OpBuilder &b, Location l, Type t, double v) {
+  return arith::ConstantOp::create(b, l, b.getFloatAttr(t, v));
+}
+
+Value sigmoid(OpBuilder &b, Location l, Value x) {
+  Type t = x.getType();
+  Value neg = arith::NegFOp::create(b, l, x);
+  Value e = math::ExpOp::create(b, l, neg);
+  Value one = fconst(b, l, t, 1.0);
+  Value den = arith::AddFOp::create(b, l, one, e);
+  return arith::DivFOp::create(b, l, one, den);
+}
+
+/// Variadic Max / Min / Sum / Mean: one generic over all inputs.
+void addVariadic(OpRegistry &r, StringRef name, bool isMax, bool isMin,
+                 bool isMean) {
+  r.add(name, [=](NodeContext &nc) {
+    unsigned n = nc.numInputs();
+    if (n == 0) {
+      nc.error() << "expects at least one input";
+      return failure();
+    }
+    DType d = nc.inputDType(0);
+    return emitNary(nc, n, [=](DType) -> Body {
+      return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value acc = a[0];
+        for (Value v : a.drop_front()) {
+          if (isFloat(d)) {
+            if (isMax)
+              acc = arith::MaximumFOp::create(b, l, acc, v);
+            else if (isMin)
+              acc = arith::MinimumFOp::create(b, l, acc, v);
+            else
+              acc = arith::AddFOp::create(b, l, acc, v);
+          } else if (isUnsigned(d)) {
+            if (isMax)
+              acc = arith::MaxUIOp::create(b, l, acc, v);
+            else if (isMin)
+              acc = arith::MinUIOp::create(b, l, acc, v);
+            else
+              acc = arith::AddIOp::create(b, l, acc, v);
+          } else {
+            if (isMax)
+              acc = arith::MaxSIOp::create(b, l, acc, v);
+            else if (isMin)
+              acc = arith::MinSIOp::create(b, l, acc, v);
+            else
+              acc = arith::AddIOp::create(b, l, acc, v);
+          }
+        }
+        if (isMean)
+          acc = arith::DivFOp::create(b, l, acc,
+                                      fconst(b, l, acc.getType(), a.size()));
+        return acc;
+      };
+    });
+  });
+}
+
+LogicalResult importPow(NodeContext &nc) {
+  DType bd = nc.inputDType(0), ed = nc.inputDType(1);
+  // x^2 and x^0.5 are common in exported norms; keep them exact and cheap.
+  if (const HostTensor *e = nc.inputConstant(1);
+      e && e->numElements() == 1 && isFloat(bd)) {
+    double p = e->getDouble(0);
+    if (p == 2.0 || p == 1.0 || p == 0.5) {
+      Value x = nc.input(0);
+      FailureOr<Value> v = nc.elementwise(
+          ValueRange{x, nc.input(1)}, toMLIRType(nc.ctx(), bd),
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            if (p == 2.0)
+              return arith::MulFOp::create(b, l, a[0], a[0]);
+            if (p == 0.5)
+              return math::SqrtOp::create(b, l, a[0]);
+            return a[0];
+          });
+      if (failed(v))
+        return failure();
+      nc.setOutput(0, *v, bd);
+      return success();
+    }
+  }
+  if (!isFloat(bd) && !isInteger(bd)) {
+    nc.error() << "element type " << dtypeName(bd) << " is not supported";
+    return failure();
+  }
+  FailureOr<Value> v = nc.elementwise(
+      ValueRange{nc.input(0), nc.input(1)}, toMLIRType(nc.ctx(), bd),
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        if (isFloat(bd)) {
+          Value e = nc.convertScalar(b, l, a[1], ed, bd);
+          return math::PowFOp::create(b, l, a[0], e);
+        }
+        // Integer base: compute in f64, round toward zero as onnxruntime.
+        Value x = nc.convertScalar(b, l, a[0], bd, TP::DOUBLE);
+        Value e = nc.convertScalar(b, l, a[1], ed, TP::DOUBLE);
+        Value p = math::PowFOp::create(b, l, x, e);
+        return nc.convertScalar(b, l, p, TP::DOUBLE, bd);
+      });
+  if (failed(v))
+    return failure();
+  nc.setOutput(0, *v, bd);
+  return success();
+}
+
+LogicalResult importWhere(NodeContext &nc) {
+  DType d = nc.inputDType(1);
+  FailureOr<Value> v = nc.elementwise(
+      ValueRange{nc.input(0), nc.input(1), nc.input(2)},
+      toMLIRType(nc.ctx(), d),
+      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::SelectOp::create(b, l, a[0], a[1], a[2]);
+      });
+  if (failed(v))
+    return failure();
+  nc.setOutput(0, *v, d);
+  return success();
+}
+
+LogicalResult importCast(NodeContext &nc) {
+  DType from = nc.inputDType(0);
+  DType to = static_cast<DType>(nc.attrInt("to", TP::UNDEFINED));
+  if (!toMLIRType(nc.ctx(), to)) {
+    nc.error() << "cast to element type " << dtypeName(to) << " (" << to
+               << ") is not supported";
+    return failure();
+  }
+  if (!toMLIRType(nc.ctx(), from)) {
+    nc.error() << "cast from element type " << dtypeName(from)
+               << " is not supported";
+    return failure();
+  }
+  // Casts of known values fold (shape arithmetic often casts).
+  if (const HostTensor *c = nc.inputConstant(0);
+      c && c->numElements() <= 4096 && !isFloat(from) && !isFloat(to)) {
+    HostTensor t = HostTensor::fromInts(c->toInts(), c->shape, to);
+    nc.setOutputConstant(0, std::move(t));
+    return success();
+  }
+  nc.setOutput(0, nc.castTo(nc.input(0), from, to), to);
+  return success();
+}
+
+LogicalResult importClip(NodeContext &nc) {
+  DType d = nc.inputDType(0);
+  Value x = nc.input(0);
+  Type elt = toMLIRType(nc.ctx(), d);
+  Value lo, hi;
+  auto bound = [&](unsigned i, StringRef attr) -> Value {
+    if (nc.opset() < 11) {
+      if (!nc.hasAttr(attr))
+        return {};
+      return nc.scalar(elt, nc.attrFloat(attr, 0));
+    }
+    if (!nc.hasInput(i))
+      return {};
+    return tensor::ExtractOp::create(
+        nc.b, nc.loc, nc.reshape(nc.input(i), {}), ValueRange{});
+  };
+  lo = bound(1, "min");
+  hi = bound(2, "max");
+  auto type = cast<RankedTensorType>(x.getType());
+  Value out = nc.elementwiseTo(
+      x, type.getShape(), elt,
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value v = a[0];
+        if (isFloat(d)) {
+          if (lo)
+            v = arith::MaxNumFOp::create(b, l, v, lo);
+          if (hi)
+            v = arith::MinNumFOp::create(b, l, v, hi);
+        } else if (isUnsigned(d)) {
+          if (lo)
+            v = arith::MaxUIOp::create(b, l, v, lo);
+          if (hi)
+            v = arith::MinUIOp::create(b, l, v, hi);
+        } else {
+          if (lo)
+            v = arith::MaxSIOp::create(b, l, v, lo);
+          if (hi)
+            v = arith::MinSIOp::create(b, l, v, hi);
+        }
+        return v;
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+LogicalResult importIdentity(NodeContext &nc) {
+  if (const HostTensor *c = nc.inputConstant(0)) {
+    nc.setOutputConstant(0, *c);
+    return success();
+  }
+  nc.setOutput(0, nc.input(0), nc.inputDType(0));
+  return success();
+}
+
+} // namespace
+
+void qc::detail::registerElementwiseOps(OpRegistry &r) {
+  addArith<arith::AddFOp, arith::AddIOp>(r, "Add");
+  addArith<arith::SubFOp, arith::SubIOp>(r, "Sub");
+  addArith<arith::MulFOp, arith::MulIOp>(r, "Mul");
+  addArith<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>(r, "Div");
+  r.add("Pow", importPow);
+  r.add("Where", importWhere);
+  r.add("Cast", importCast);
+  r.add("Clip", importClip);
+  r.add("Identity", importIdentity);
+
+  addCompare(r, "Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
+             arith::CmpIPredicate::eq);
+  addCompare(r, "Less", arith::CmpFPredicate::OLT, arith::CmpIPredicate::slt,
+             arith::CmpIPredicate::ult);
+  addCompare(r, "LessOrEqual", arith::CmpFPredicate::OLE,
+             arith::CmpIPredicate::sle, arith::CmpIPredicate::ule);
+  addCompare(r, "Greater", arith::CmpFPredicate::OGT,
+             arith::CmpIPredicate::sgt, arith::CmpIPredicate::ugt);
+  addCompare(r, "GreaterOrEqual", arith::CmpFPredicate::OGE,
+             arith::CmpIPredicate::sge, arith::CmpIPredicate::uge);
+
+  // Logic on bool tensors.
+  auto logic = [&](StringRef name, auto makeOp) {
+    r.add(name, [makeOp](NodeContext &nc) {
+      return emitNary(nc, 2, [&](DType d) -> Body {
+        if (!isBool(d))
+          return nullptr;
+        return [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return makeOp(b, l, a[0], a[1]);
+        };
+      });
+    });
+  };
+  logic("And", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, l, x, y);
+  });
+  logic("Or", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::OrIOp::create(b, l, x, y);
+  });
+  logic("Xor", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::XOrIOp::create(b, l, x, y);
+  });
+  r.add("Not", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (!isBool(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value t = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+        return arith::XOrIOp::create(b, l, a[0], t);
+      };
+    });
+  });
+
+  addFloatUnary<math::SqrtOp>(r, "Sqrt");
+  addFloatUnary<math::ErfOp>(r, "Erf");
+  addFloatUnary<math::TanhOp>(r, "Tanh");
+  addFloatUnary<math::ExpOp>(r, "Exp");
+  addFloatUnary<math::LogOp>(r, "Log");
+  addFloatUnary<math::CosOp>(r, "Cos");
+  addFloatUnary<math::SinOp>(r, "Sin");
+  addFloatUnary<math::TanOp>(r, "Tan");
+  addFloatUnary<math::FloorOp>(r, "Floor");
+  addFloatUnary<math::CeilOp>(r, "Ceil");
+  addFloatUnary<math::RoundEvenOp>(r, "Round");
+  addFloatUnary<math::AtanOp>(r, "Atan");
+
+  r.add("Neg", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (isFloat(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::NegFOp::create(b, l, a[0]);
+        };
+      if (!isInteger(d) || isUnsigned(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value z = arith::ConstantOp::create(b, l, b.getZeroAttr(a[0].getType()));
+        return arith::SubIOp::create(b, l, z, a[0]);
+      };
+    });
+  });
+  r.add("Abs", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (isFloat(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return math::AbsFOp::create(b, l, a[0]);
+        };
+      if (isUnsigned(d))
+        return [](OpBuilder &, Location, ValueRange a) -> Value {
+          return a[0];
+        };
+      if (!isInteger(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return math::AbsIOp::create(b, l, a[0]);
+      };
+    });
+  });
+  addFloatExpr(r, "Reciprocal", [](NodeContext &, OpBuilder &b, Location l,
+                                   Value x) -> Value {
+    return arith::DivFOp::create(b, l, fconst(b, l, x.getType(), 1.0), x);
+  });
+  addFloatExpr(r, "Sigmoid",
+               [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
+                 return sigmoid(b, l, x);
+               });
+  r.add("Relu", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (isFloat(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value z = fconst(b, l, a[0].getType(), 0.0);
+          return arith::MaxNumFOp::create(b, l, a[0], z);
+        };
+      if (!isInteger(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value z = arith::ConstantOp::create(b, l, b.getZeroAttr(a[0].getType()));
+        return arith::MaxSIOp::create(b, l, a[0], z);
+      };
+    });
+  });
+  addFloatExpr(r, "LeakyRelu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value z = fconst(b, l, t, 0.0);
+                 Value ax = arith::MulFOp::create(
+                     b, l, x, fconst(b, l, t, nc.attrFloat("alpha", 0.01f)));
+                 Value pos = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OGT, x, z);
+                 return arith::SelectOp::create(b, l, pos, x, ax);
+               });
+  addFloatExpr(r, "Elu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value z = fconst(b, l, t, 0.0);
+                 Value em1 = math::ExpM1Op::create(b, l, x);
+                 Value neg = arith::MulFOp::create(
+                     b, l, em1, fconst(b, l, t, nc.attrFloat("alpha", 1.0f)));
+                 Value pos = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OGE, x, z);
+                 return arith::SelectOp::create(b, l, pos, x, neg);
+               });
+  addFloatExpr(r, "Selu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 double alpha = nc.attrFloat("alpha", 1.67326319217681884765625f);
+                 double gamma = nc.attrFloat("gamma", 1.05070102214813232421875f);
+                 Value z = fconst(b, l, t, 0.0);
+                 Value em1 = math::ExpM1Op::create(b, l, x);
+                 Value neg =
+                     arith::MulFOp::create(b, l, em1, fconst(b, l, t, alpha));
+                 Value pos = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OGT, x, z);
+                 Value s = arith::SelectOp::create(b, l, pos, x, neg);
+                 return arith::MulFOp::create(b, l, s, fconst(b, l, t, gamma));
+               });
+  addFloatExpr(r, "Softplus",
+               [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
+                 return math::Log1pOp::create(b, l,
+                                              math::ExpOp::create(b, l, x));
+               });
+  addFloatExpr(r, "Softsign",
+               [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value d = arith::AddFOp::create(
+                     b, l, fconst(b, l, t, 1.0), math::AbsFOp::create(b, l, x));
+                 return arith::DivFOp::create(b, l, x, d);
+               });
+  addFloatExpr(r, "HardSigmoid",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value v = arith::AddFOp::create(
+                     b, l,
+                     arith::MulFOp::create(
+                         b, l, x, fconst(b, l, t, nc.attrFloat("alpha", 0.2f))),
+                     fconst(b, l, t, nc.attrFloat("beta", 0.5f)));
+                 v = arith::MaxNumFOp::create(b, l, v, fconst(b, l, t, 0.0));
+                 return arith::MinNumFOp::create(b, l, v, fconst(b, l, t, 1.0));
+               });
+  addFloatExpr(r, "HardSwish",
+               [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value v = arith::AddFOp::create(
+                     b, l, arith::MulFOp::create(b, l, x, fconst(b, l, t, 1.0 / 6)),
+                     fconst(b, l, t, 0.5));
+                 v = arith::MaxNumFOp::create(b, l, v, fconst(b, l, t, 0.0));
+                 v = arith::MinNumFOp::create(b, l, v, fconst(b, l, t, 1.0));
+                 return arith::MulFOp::create(b, l, x, v);
+               });
+  addFloatExpr(r, "Gelu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value half = fconst(b, l, t, 0.5), one = fconst(b, l, t, 1.0);
+                 Value inner;
+                 if (nc.attrString("approximate", "none") == "tanh") {
+                   // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+                   Value x3 = arith::MulFOp::create(
+                       b, l, x, arith::MulFOp::create(b, l, x, x));
+                   Value s = arith::AddFOp::create(
+                       b, l, x,
+                       arith::MulFOp::create(b, l, x3,
+                                             fconst(b, l, t, 0.044715)));
+                   s = arith::MulFOp::create(
+                       b, l, s, fconst(b, l, t, 0.7978845608028654));
+                   inner = math::TanhOp::create(b, l, s);
+                 } else {
+                   Value s = arith::MulFOp::create(
+                       b, l, x, fconst(b, l, t, 0.7071067811865476));
+                   inner = math::ErfOp::create(b, l, s);
+                 }
+                 Value v = arith::AddFOp::create(b, l, one, inner);
+                 return arith::MulFOp::create(
+                     b, l, arith::MulFOp::create(b, l, x, half), v);
+               });
+  r.add("Sign", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (!isFloat(d) && !isInteger(d))
+        return nullptr;
+      return [d](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Type t = a[0].getType();
+        Value z = arith::ConstantOp::create(b, l, b.getZeroAttr(t));
+        Value one = arith::ConstantOp::create(b, l, b.getOneAttr(t));
+        Value pos, neg;
+        if (isFloat(d)) {
+          pos = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0], z);
+          neg = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OLT, a[0], z);
+          Value m1 = arith::NegFOp::create(b, l, one);
+          return arith::SelectOp::create(
+              b, l, pos, one, arith::SelectOp::create(b, l, neg, m1, z));
+        }
+        pos = arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, a[0], z);
+        if (isUnsigned(d))
+          return arith::SelectOp::create(b, l, pos, one, z);
+        neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, a[0], z);
+        Value m1 = arith::SubIOp::create(b, l, z, one);
+        return arith::SelectOp::create(
+            b, l, neg, m1, arith::SelectOp::create(b, l, pos, one, z));
+      };
+    });
+  });
+  r.add("IsNaN", [](NodeContext &nc) {
+    return emitNary(
+        nc, 1,
+        [](DType d) -> Body {
+          if (!isFloat(d))
+            return nullptr;
+          return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::CmpFOp::create(b, l, arith::CmpFPredicate::UNO, a[0],
+                                         a[0]);
+          };
+        },
+        TP::BOOL);
+  });
+  r.add("PRelu", [](NodeContext &nc) {
+    return emitNary(nc, 2, [](DType d) -> Body {
+      if (!isFloat(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value z = fconst(b, l, a[0].getType(), 0.0);
+        Value pos =
+            arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGE, a[0], z);
+        return arith::SelectOp::create(b, l, pos, a[0],
+                                       arith::MulFOp::create(b, l, a[0], a[1]));
+      };
+    });
+  });
+  addVariadic(r, "Max", true, false, false);
+  addVariadic(r, "Min", false, true, false);
+  addVariadic(r, "Sum", false, false, false);
+  addVariadic(r, "Mean", false, false, true);
+}

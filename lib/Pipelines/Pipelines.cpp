@@ -1,0 +1,73 @@
+//===- Pipelines.cpp - qc pass pipelines and registration -----------------===//
+
+#include "qc/Pipelines/Pipelines.h"
+
+#include "QC/QCDialect.h"
+#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
+
+#include "mlir/IR/Dialect.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+
+void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                  const LowerToLLVMOptions &options) {
+  std::string tiling;
+  if (options.vectorize)
+    tiling = llvm::formatv("qc-tile-and-vectorize{{tile-m={0} tile-n={1}},",
+                           options.tileM.getValue(), options.tileN.getValue())
+                 .str();
+  // The upstream passes are named by their registered names so that this
+  // pipeline reads the same as the `qc-opt` command line that reproduces it.
+  std::string pipeline =
+      "func.func(qc-lower-linear,linalg-fuse-elementwise-ops),"
+      "canonicalize,cse,func.func(" +
+      tiling +
+      "canonicalize),"
+      "eliminate-empty-tensors,"
+      "one-shot-bufferize{bufferize-function-boundaries "
+      "function-boundary-type-conversion=identity-layout-map},"
+      "buffer-results-to-out-params{hoist-static-allocs "
+      "modify-public-functions},"
+      "canonicalize,func.func(qc-hoist-vector-transfers),"
+      "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+      "convert-linalg-to-loops,func.func(lower-vector-mask),"
+      "expand-strided-metadata,lower-affine,"
+      "convert-vector-to-scf,convert-scf-to-cf,"
+      "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
+      "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+      "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts";
+  registerAllPasses();
+  if (failed(parsePassPipeline(pipeline, pm)))
+    llvm::report_fatal_error("qc: malformed built-in lowering pipeline");
+}
+
+void qc::registerAllPasses() {
+  // Idempotent: tools and the pipeline builder may both ask.
+  static bool registered = false;
+  if (registered)
+    return;
+  registered = true;
+  mlir::registerAllPasses();
+  qc::registerQCTransformsPasses();
+  qc::registerQCConversionPasses();
+  PassPipelineRegistration<LowerToLLVMOptions>(
+      "qc-lower-to-llvm",
+      "Lower qc graph IR on tensors to the LLVM dialect (the qc-compile "
+      "pipeline)",
+      buildLowerToLLVMPipeline);
+}
+
+void qc::registerAllDialects(DialectRegistry &registry) {
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<qc::QCDialect>();
+}

@@ -1,0 +1,348 @@
+//===- AOT.cpp - ahead-of-time compilation to a qc artifact ---------------===//
+
+#include "qc/Target/AOT.h"
+
+#include "ArtifactWriter.h"
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::detail;
+
+namespace {
+
+/// Temporary files in the output folder, removed unless committed.
+class TempFiles {
+public:
+  explicit TempFiles(std::string dir) : dir(std::move(dir)) {}
+  ~TempFiles() {
+    for (const std::string &p : paths)
+      llvm::sys::fs::remove(p);
+  }
+  FailureOr<std::string> create(StringRef stem, Location loc) {
+    SmallString<256> model(dir);
+    llvm::sys::path::append(model, "." + stem.str() + "-%%%%%%.tmp");
+    SmallString<256> path;
+    int fd;
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueFile(model, fd, path)) {
+      emitError(loc) << "cannot create a file in '" << dir
+                     << "': " << ec.message();
+      return failure();
+    }
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    paths.push_back(path.str().str());
+    return paths.back();
+  }
+  /// Renames a temporary file to its final name.
+  LogicalResult commit(const std::string &tmp, StringRef finalName,
+                       Location loc) {
+    SmallString<256> dst(dir);
+    llvm::sys::path::append(dst, finalName);
+    if (std::error_code ec = llvm::sys::fs::rename(tmp, dst)) {
+      emitError(loc) << "cannot write '" << dst << "': " << ec.message();
+      return failure();
+    }
+    llvm::erase(paths, tmp);
+    return success();
+  }
+
+private:
+  std::string dir;
+  std::vector<std::string> paths;
+};
+
+std::string manifestDType(Type elt, DictionaryAttr attrs) {
+  if (attrs)
+    if (auto d = attrs.getAs<StringAttr>("qc.dtype"))
+      return d.str();
+  if (elt.isF32())
+    return "f32";
+  if (elt.isF64())
+    return "f64";
+  if (elt.isF16())
+    return "f16";
+  if (elt.isBF16())
+    return "bf16";
+  if (elt.isInteger(1))
+    return "bool";
+  if (auto it = dyn_cast<IntegerType>(elt))
+    return "i" + std::to_string(it.getWidth());
+  return "";
+}
+
+/// Describes the entry's arguments and results before lowering erases the
+/// tensor types.
+LogicalResult describeInterface(func::FuncOp func, ArtifactLayout &layout) {
+  auto describe = [&](Type type, DictionaryAttr attrs, StringRef kind,
+                      unsigned i, ArtifactTensor &t) -> LogicalResult {
+    auto rt = dyn_cast<RankedTensorType>(type);
+    if (!rt || !rt.hasStaticShape())
+      return func.emitError() << kind << " " << i
+                              << " must be a statically shaped tensor, found "
+                              << type;
+    t.name = kind.str() + "_" + std::to_string(i);
+    if (attrs)
+      if (auto n = attrs.getAs<StringAttr>("qc.name"))
+        t.name = n.str();
+    t.dtype = manifestDType(rt.getElementType(), attrs);
+    if (manifestDTypeSize(t.dtype) == 0)
+      return func.emitError() << kind << " '" << t.name
+                              << "' has unsupported element type "
+                              << rt.getElementType();
+    t.shape.assign(rt.getShape().begin(), rt.getShape().end());
+    return success();
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    ArtifactTensor t;
+    if (failed(describe(func.getArgument(i).getType(), func.getArgAttrDict(i),
+                        "input", i, t)))
+      return failure();
+    layout.inputs.push_back(std::move(t));
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    ArtifactTensor t;
+    if (failed(describe(func.getResultTypes()[i], func.getResultAttrDict(i),
+                        "output", i, t)))
+      return failure();
+    layout.outputs.push_back(std::move(t));
+  }
+  return success();
+}
+
+/// Adds `qc_entry(void **args)` and the embedded manifest to the module.
+LogicalResult addEntryAndManifest(llvm::Module &mod, StringRef entry,
+                                  const ArtifactLayout &layout, Location loc) {
+  llvm::LLVMContext &ctx = mod.getContext();
+  llvm::Function *ciface = mod.getFunction(("_mlir_ciface_" + entry).str());
+  if (!ciface)
+    return emitError(loc) << "the lowered module has no C interface for '"
+                          << entry << "'";
+  size_t expected =
+      layout.inputs.size() + layout.weights.size() + layout.outputs.size();
+  if (ciface->arg_size() != expected)
+    return emitError(loc) << "internal error: the entry takes "
+                          << ciface->arg_size() << " arguments, expected "
+                          << expected;
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr},
+                                       /*isVarArg=*/false);
+  auto *fn = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                    "qc_entry", mod);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  SmallVector<llvm::Value *> args;
+  for (unsigned i = 0; i < ciface->arg_size(); ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptr, fn->getArg(0), i);
+    args.push_back(b.CreateLoad(ptr, slot));
+  }
+  b.CreateCall(ciface, args);
+  b.CreateRetVoid();
+
+  std::string text = manifestText(layout);
+  auto *init = llvm::ConstantDataArray::getString(ctx, text, true);
+  new llvm::GlobalVariable(mod, init->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, init,
+                           "qc_manifest");
+  return success();
+}
+
+FailureOr<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const AOTOptions &options, Location loc) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    emitError(loc) << "no LLVM target for " << triple.str() << ": " << error;
+    return failure();
+  }
+  std::string cpu = options.cpu;
+  llvm::SubtargetFeatures features;
+  if (cpu == "host") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(f.first(), f.second);
+  }
+  if (!options.features.empty())
+    features.addFeaturesVector(
+        llvm::SubtargetFeatures(options.features).getFeatures());
+  llvm::TargetOptions to;
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features.getString(), to, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm) {
+    emitError(loc) << "cannot create an LLVM target machine for CPU '" << cpu
+                   << "'";
+    return failure();
+  }
+  return tm;
+}
+
+} // namespace
+
+LogicalResult qc::compileToArtifact(ModuleOp module,
+                                    const AOTOptions &options) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  auto func = module.lookupSymbol<func::FuncOp>(options.entry);
+  if (!func)
+    return emitError(loc) << "no entry function named '" << options.entry
+                          << "'";
+  if (std::error_code ec =
+          llvm::sys::fs::create_directories(options.outputDir))
+    return emitError(loc) << "cannot create the output folder '"
+                          << options.outputDir << "': " << ec.message();
+
+  ArtifactLayout layout;
+  if (failed(describeInterface(func, layout)))
+    return failure();
+
+  // Weights leave the code: they become arguments filled from model.qcw.
+  PassManager outline(ctx);
+  OutlineWeightsOptions outlineOptions;
+  outlineOptions.entry = options.entry;
+  outline.addPass(qc::createOutlineWeights(outlineOptions));
+  if (failed(outline.run(module)))
+    return failure();
+  for (unsigned i = layout.inputs.size(); i < func.getNumArguments(); ++i) {
+    auto attr =
+        func.getArgAttrOfType<DenseResourceElementsAttr>(i, "qc.weight");
+    if (!attr)
+      return func.emitError() << "argument " << i
+                              << " is neither an input nor a weight";
+    AsmResourceBlob *blob = attr.getRawHandle().getBlob();
+    if (!blob)
+      return func.emitError() << "weight '" << attr.getRawHandle().getKey()
+                              << "' has no data";
+    ArtifactTensor t;
+    t.name = attr.getRawHandle().getKey().str();
+    t.dtype = manifestDType(attr.getType().getElementType(), {});
+    t.shape.assign(attr.getType().getShape().begin(),
+                   attr.getType().getShape().end());
+    t.data = blob->getData();
+    int64_t expected =
+        attr.getType().getNumElements() * manifestDTypeSize(t.dtype);
+    if (static_cast<int64_t>(t.data.size()) != expected)
+      return func.emitError() << "weight '" << t.name << "' holds "
+                              << t.data.size() << " bytes, its type needs "
+                              << expected;
+    layout.weights.push_back(std::move(t));
+  }
+  layoutWeights(layout);
+
+  func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  PassManager lower(ctx);
+  LowerToLLVMOptions lowerOptions;
+  lowerOptions.vectorize = options.vectorize;
+  buildLowerToLLVMPipeline(lower, lowerOptions);
+  if (failed(lower.run(module)))
+    return emitError(loc) << "lowering to LLVM failed";
+
+  registerBuiltinDialectTranslation(*ctx);
+  registerLLVMDialectTranslation(*ctx);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "qc_model");
+  if (!llvmModule)
+    return emitError(loc) << "translation to LLVM IR failed";
+
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> tm =
+      createTargetMachine(options, loc);
+  if (failed(tm))
+    return failure();
+  llvmModule->setDataLayout((*tm)->createDataLayout());
+  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  if (failed(addEntryAndManifest(*llvmModule, options.entry, layout, loc)))
+    return failure();
+  auto optimize =
+      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, tm->get());
+  if (llvm::Error err = optimize(llvmModule.get()))
+    return emitError(loc) << "LLVM optimization failed: "
+                          << llvm::toString(std::move(err));
+  if (!options.dumpLLVMIR.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(options.dumpLLVMIR, ec);
+    if (!ec)
+      llvmModule->print(os, nullptr);
+  }
+
+  TempFiles temps(options.outputDir);
+  FailureOr<std::string> objPath = temps.create("model.o", loc);
+  FailureOr<std::string> soPath = temps.create("model.so", loc);
+  FailureOr<std::string> qcwPath = temps.create("model.qcw", loc);
+  FailureOr<std::string> jsonPath = temps.create("manifest.json", loc);
+  if (failed(objPath) || failed(soPath) || failed(qcwPath) || failed(jsonPath))
+    return failure();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(*objPath, ec);
+    if (ec)
+      return emitError(loc) << "cannot write '" << *objPath
+                            << "': " << ec.message();
+    llvm::legacy::PassManager codegen;
+    if ((*tm)->addPassesToEmitFile(codegen, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "the target cannot emit object files";
+    codegen.run(*llvmModule);
+  }
+
+  llvm::ErrorOr<std::string> linker =
+      llvm::sys::findProgramByName(options.linker);
+  if (!linker)
+    return emitError(loc) << "cannot find the linker driver '"
+                          << options.linker << "' on PATH";
+  std::string linkError;
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", *soPath, *objPath,
+                                 "-lm"};
+  int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
+                                     &linkError);
+  if (rc != 0)
+    return emitError(loc) << "linking the shared object failed (" << *linker
+                          << " exited with " << rc << ")"
+                          << (linkError.empty() ? "" : ": ") << linkError;
+
+  if (llvm::Error err = writeWeightsFile(layout, *qcwPath))
+    return emitError(loc) << llvm::toString(std::move(err));
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(*jsonPath, ec);
+    if (ec)
+      return emitError(loc) << "cannot write '" << *jsonPath
+                            << "': " << ec.message();
+    os << manifestJSON(layout);
+  }
+  // The shared object goes last: it names the weights' checksum, so a
+  // reader never pairs a new model.so with an old model.qcw unnoticed.
+  if (failed(temps.commit(*qcwPath, "model.qcw", loc)) ||
+      failed(temps.commit(*jsonPath, "manifest.json", loc)) ||
+      failed(temps.commit(*soPath, "model.so", loc)))
+    return failure();
+  return success();
+}

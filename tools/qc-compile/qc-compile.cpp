@@ -1,0 +1,80 @@
+//===- qc-compile.cpp - ahead-of-time compile a model to an artifact ------===//
+
+#include "qc/Import/ONNX.h"
+#include "qc/Pipelines/Pipelines.h"
+#include "qc/Target/AOT.h"
+#include "qc/Tools/ImportFlags.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/Timer.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace llvm;
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::opt<std::string> input(cl::Positional,
+                             cl::desc("<model.onnx | module.mlir>"),
+                             cl::Required);
+  cl::opt<std::string> outputDir("o", cl::desc("artifact folder"),
+                                 cl::value_desc("dir"), cl::Required);
+  cl::opt<std::string> cpu("cpu",
+                           cl::desc("target CPU (default: the host's)"),
+                           cl::init("host"));
+  cl::opt<std::string> features("features",
+                                cl::desc("extra LLVM target features"));
+  cl::opt<bool> noVectorize("no-vectorize",
+                            cl::desc("do not tile and vectorize matmuls"));
+  cl::opt<bool> noRaise("no-raise-linear",
+                        cl::desc("do not raise matmuls to qc.linear"));
+  cl::opt<std::string> dumpLLVM("dump-llvm-ir",
+                                cl::desc("also write the LLVM IR here"),
+                                cl::value_desc("file"));
+  qc::ImportFlags flags;
+  cl::ParseCommandLineOptions(argc, argv, "qc ahead-of-time compiler\n");
+
+  qc::ONNXImportOptions importOptions;
+  if (std::string e = flags.apply(importOptions); !e.empty()) {
+    WithColor::error(errs(), "qc-compile") << e << "\n";
+    return 1;
+  }
+  qc::registerAllPasses();
+  mlir::DialectRegistry registry;
+  qc::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (StringRef(input).ends_with(".mlir")) {
+    SourceMgr sourceMgr;
+    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+    module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr,
+                                                   &context);
+  } else {
+    module = qc::importONNXFile(input, &context, importOptions);
+  }
+  if (!module)
+    return 1;
+
+  if (!noRaise) {
+    mlir::PassManager pm(&context);
+    if (failed(mlir::parsePassPipeline("func.func(qc-raise-linear)", pm)) ||
+        failed(pm.run(*module)))
+      return 1;
+  }
+
+  qc::AOTOptions options;
+  options.outputDir = outputDir;
+  options.cpu = cpu;
+  options.features = features;
+  options.vectorize = !noVectorize;
+  options.dumpLLVMIR = dumpLLVM;
+  if (failed(qc::compileToArtifact(*module, options)))
+    return 1;
+  return 0;
+}

@@ -1,0 +1,14 @@
+//===- qc-opt.cpp - the qc pass driver, like mlir-opt ---------------------===//
+
+#include "qc/Pipelines/Pipelines.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  qc::registerAllPasses();
+  mlir::DialectRegistry registry;
+  qc::registerAllDialects(registry);
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "qc optimizer driver\n", registry));
+}
