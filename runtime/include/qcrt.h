@@ -1,0 +1,114 @@
+//===- qcrt.h - C API of the qc runtime (libqcrt) -----------------*- C -*-===//
+//
+// libqcrt loads a qc artifact folder (model.so, model.qcw; see
+// docs/artifact.md) and runs the compiled model on caller-owned buffers. The
+// header is plain C (C99) so that any language with a C FFI can use it.
+//
+// Errors: every function that can fail returns a qcrt_status; 0 is success.
+// On failure qcrt_last_error() returns a one-line message for the calling
+// thread that names the file (or argument) and what is wrong.
+//
+// Threading: a loaded model is immutable. qcrt_run may be called from several
+// threads at once on the same model as long as each call has its own output
+// buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCRT_H
+#define QCRT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define QCRT_API
+#else
+#define QCRT_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Status codes. Values are stable: tools may use them as exit codes.
+typedef int qcrt_status;
+enum {
+  QCRT_OK = 0,
+  QCRT_ERR_ARGUMENT = 1, // null pointer, index out of range, null buffer
+  QCRT_ERR_IO = 2,       // a file is missing, unreadable or cannot be mapped
+  QCRT_ERR_LOAD = 3,     // dlopen/dlsym of model.so failed
+  QCRT_ERR_MANIFEST = 4, // embedded manifest malformed or unsupported
+  QCRT_ERR_WEIGHTS = 5   // model.qcw corrupt or disagrees with the manifest
+};
+
+// Element types, in the order docs/artifact.md lists them.
+typedef enum qcrt_dtype {
+  QCRT_F16 = 0,
+  QCRT_BF16 = 1,
+  QCRT_F32 = 2,
+  QCRT_F64 = 3,
+  QCRT_I8 = 4,
+  QCRT_I16 = 5,
+  QCRT_I32 = 6,
+  QCRT_I64 = 7,
+  QCRT_U8 = 8,
+  QCRT_U16 = 9,
+  QCRT_U32 = 10,
+  QCRT_U64 = 11,
+  QCRT_BOOL = 12 // one byte per element, 0 or 1
+} qcrt_dtype;
+
+// Describes one input, output or weight. All pointers stay valid until the
+// model is freed.
+typedef struct qcrt_tensor_info {
+  const char *name; // unescaped manifest name, NUL-terminated
+  qcrt_dtype dtype;
+  int32_t rank;          // 0 for scalars
+  const int64_t *dims;   // rank entries; NULL when rank is 0
+  size_t elem_size;      // bytes per element
+  uint64_t num_elements; // product of dims (1 for rank 0)
+  uint64_t byte_size;    // num_elements * elem_size
+} qcrt_tensor_info;
+
+typedef struct qcrt_model qcrt_model;
+
+// Loads ARTIFACT_DIR/model.so and the weights file its manifest names
+// (model.qcw), validating both as docs/artifact.md requires.
+// On success stores a new model in *out and returns QCRT_OK; on failure
+// stores NULL in *out (when out is not NULL).
+QCRT_API qcrt_status qcrt_load(const char *artifact_dir, qcrt_model **out);
+
+// Releases the model (NULL is allowed): unmaps the weights and dlclose()s
+// model.so. No qcrt_run on this model may be in flight.
+QCRT_API void qcrt_free(qcrt_model *model);
+
+// Message of the most recent failed qcrt_* call on this thread ("" if none).
+QCRT_API const char *qcrt_last_error(void);
+
+QCRT_API size_t qcrt_num_inputs(const qcrt_model *model);
+QCRT_API size_t qcrt_num_outputs(const qcrt_model *model);
+QCRT_API size_t qcrt_num_weights(const qcrt_model *model);
+QCRT_API qcrt_status qcrt_input_info(const qcrt_model *model, size_t index,
+                                     qcrt_tensor_info *out);
+QCRT_API qcrt_status qcrt_output_info(const qcrt_model *model, size_t index,
+                                      qcrt_tensor_info *out);
+QCRT_API qcrt_status qcrt_weight_info(const qcrt_model *model, size_t index,
+                                      qcrt_tensor_info *out);
+
+// The qc-version line of the manifest (the compiler that built the model).
+QCRT_API const char *qcrt_model_qc_version(const qcrt_model *model);
+
+// The manifest spelling of a dtype ("f32", "bool", ...); "?" if invalid.
+QCRT_API const char *qcrt_dtype_name(qcrt_dtype dtype);
+
+// Runs the model once. inputs[i] / outputs[i] point to dense row-major
+// buffers of byte_size bytes, in manifest order. Buffers of zero-size tensors
+// may be NULL. The model only reads inputs and writes every output.
+QCRT_API qcrt_status qcrt_run(const qcrt_model *model,
+                              const void *const *inputs, void *const *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // QCRT_H

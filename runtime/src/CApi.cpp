@@ -1,0 +1,138 @@
+//===- CApi.cpp - The extern "C" surface of libqcrt -----------------------===//
+
+#include "Model.h"
+#include "qcrt.h"
+
+#include <dlfcn.h>
+#include <mutex>
+
+extern "C" void memrefCopy(int64_t elemSize, void *src, void *dst);
+
+/// The opaque handle. qcrt_tensor_info points into the manifest it owns,
+/// which never changes after load.
+struct qcrt_model {
+  std::unique_ptr<qc::rt::Model> impl;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+qcrt_status fail(const qc::rt::Status &status) {
+  lastError = status.message();
+  return status.code();
+}
+
+qcrt_status fail(qcrt_status code, const char *message) {
+  lastError = message;
+  return code;
+}
+
+/// model.so leaves memrefCopy undefined and expects the process to provide
+/// it. That works when libqcrt is a link-time dependency (global scope), but
+/// not when a host such as Python's ctypes dlopen()s libqcrt with
+/// RTLD_LOCAL. Re-opening ourselves with RTLD_NOLOAD | RTLD_GLOBAL promotes
+/// libqcrt to the global scope; the extra reference is intentionally kept.
+void exposeRuntimeSymbols() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Dl_info info;
+    if (dladdr(reinterpret_cast<void *>(&memrefCopy), &info) && info.dli_fname)
+      dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL);
+  });
+}
+
+qcrt_status tensorInfo(const std::vector<qc::rt::TensorDecl> &decls,
+                       const char *kind, size_t index, qcrt_tensor_info *out) {
+  if (!out)
+    return fail(QCRT_ERR_ARGUMENT, "info output pointer is null");
+  if (index >= decls.size()) {
+    lastError = qc::rt::formatString(
+        "%s index %zu out of range (model has %zu)", kind, index, decls.size());
+    return QCRT_ERR_ARGUMENT;
+  }
+  const qc::rt::TensorDecl &decl = decls[index];
+  out->name = decl.name.c_str();
+  out->dtype = decl.dtype;
+  out->rank = static_cast<int32_t>(decl.dims.size());
+  out->dims = decl.dims.empty() ? nullptr : decl.dims.data();
+  out->elem_size = qc::rt::dtypeSize(decl.dtype);
+  out->num_elements = decl.numElements;
+  out->byte_size = decl.byteSize;
+  return QCRT_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+qcrt_status qcrt_load(const char *artifact_dir, qcrt_model **out) {
+  if (out)
+    *out = nullptr;
+  if (!artifact_dir || !out)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_load: null argument");
+  exposeRuntimeSymbols();
+  std::unique_ptr<qc::rt::Model> impl;
+  qc::rt::Status status = qc::rt::Model::load(artifact_dir, impl);
+  if (!status.ok())
+    return fail(status);
+  *out = new qcrt_model{std::move(impl)};
+  return QCRT_OK;
+}
+
+void qcrt_free(qcrt_model *model) { delete model; }
+
+const char *qcrt_last_error(void) { return lastError.c_str(); }
+
+size_t qcrt_num_inputs(const qcrt_model *model) {
+  return model ? model->impl->manifest().inputs.size() : 0;
+}
+
+size_t qcrt_num_outputs(const qcrt_model *model) {
+  return model ? model->impl->manifest().outputs.size() : 0;
+}
+
+size_t qcrt_num_weights(const qcrt_model *model) {
+  return model ? model->impl->manifest().weights.size() : 0;
+}
+
+qcrt_status qcrt_input_info(const qcrt_model *model, size_t index,
+                            qcrt_tensor_info *out) {
+  if (!model)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_input_info: model is null");
+  return tensorInfo(model->impl->manifest().inputs, "input", index, out);
+}
+
+qcrt_status qcrt_output_info(const qcrt_model *model, size_t index,
+                             qcrt_tensor_info *out) {
+  if (!model)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_output_info: model is null");
+  return tensorInfo(model->impl->manifest().outputs, "output", index, out);
+}
+
+qcrt_status qcrt_weight_info(const qcrt_model *model, size_t index,
+                             qcrt_tensor_info *out) {
+  if (!model)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_weight_info: model is null");
+  return tensorInfo(model->impl->manifest().weights, "weight", index, out);
+}
+
+const char *qcrt_model_qc_version(const qcrt_model *model) {
+  return model ? model->impl->manifest().qcVersion.c_str() : "";
+}
+
+const char *qcrt_dtype_name(qcrt_dtype dtype) {
+  return qc::rt::dtypeName(dtype);
+}
+
+qcrt_status qcrt_run(const qcrt_model *model, const void *const *inputs,
+                     void *const *outputs) {
+  if (!model)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_run: model is null");
+  qc::rt::Status status = model->impl->run(inputs, outputs);
+  if (!status.ok())
+    return fail(status);
+  return QCRT_OK;
+}
+
+} // extern "C"

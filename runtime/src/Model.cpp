@@ -1,0 +1,164 @@
+//===- Model.cpp - Loading model.so and calling qc_entry ------------------===//
+
+#include "Model.h"
+
+#include <cerrno>
+#include <cstring>
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+namespace qc::rt {
+
+static_assert(sizeof(void *) == sizeof(int64_t),
+              "memref descriptors are laid out for 64-bit targets");
+
+namespace {
+
+void storePointer(int64_t *field, const void *pointer) {
+  std::memcpy(field, &pointer, sizeof(pointer));
+}
+
+/// Fields of a rank-r descriptor: allocated, aligned, offset, sizes, strides.
+size_t descriptorFields(const TensorDecl &decl) {
+  return 3 + 2 * decl.dims.size();
+}
+
+} // namespace
+
+Model::~Model() {
+  // dlopen reference-counts, so this unloads model.so only when no other
+  // Model loaded the same file.
+  if (handle)
+    dlclose(handle);
+}
+
+Status Model::load(const std::string &dir, std::unique_ptr<Model> &out) {
+  out.reset();
+  if (dir.empty())
+    return Status::error(QCRT_ERR_ARGUMENT, "artifact directory is empty");
+  std::string soPath = dir + "/model.so";
+
+  // dlerror() on a missing file is vague about what was looked for; say it.
+  struct stat info;
+  if (stat(soPath.c_str(), &info) != 0)
+    return Status::error(QCRT_ERR_IO,
+                         formatString("%s: %s (is '%s' a qc artifact folder?)",
+                                      soPath.c_str(), std::strerror(errno),
+                                      dir.c_str()));
+
+  std::unique_ptr<Model> model(new Model());
+  // RTLD_LOCAL: two models must not resolve each other's symbols.
+  model->handle = dlopen(soPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!model->handle) {
+    const char *why = dlerror();
+    return Status::error(QCRT_ERR_LOAD,
+                         formatString("%s: cannot load: %s", soPath.c_str(),
+                                      why ? why : "unknown dlopen error"));
+  }
+
+  dlerror();
+  const auto *manifestText =
+      static_cast<const char *>(dlsym(model->handle, "qc_manifest"));
+  if (!manifestText)
+    return Status::error(QCRT_ERR_LOAD,
+                         formatString("%s: does not export 'qc_manifest' (not "
+                                      "a qc model?)",
+                                      soPath.c_str()));
+  auto *entrySym = dlsym(model->handle, "qc_entry");
+  if (!entrySym)
+    return Status::error(
+        QCRT_ERR_LOAD,
+        formatString("%s: does not export 'qc_entry'", soPath.c_str()));
+  // POSIX guarantees that dlsym results convert to function pointers.
+  model->entry = reinterpret_cast<EntryFn>(entrySym);
+
+  Status status = parseManifest(manifestText, soPath, model->parsed);
+  if (!status.ok())
+    return status;
+
+  status =
+      model->weights.open(dir + "/" + model->parsed.weightsFile, model->parsed);
+  if (!status.ok())
+    return status;
+
+  model->buildDescriptors();
+  out = std::move(model);
+  return Status::success();
+}
+
+void Model::buildDescriptors() {
+  std::vector<const TensorDecl *> args;
+  for (const TensorDecl &decl : parsed.inputs)
+    args.push_back(&decl);
+  for (const TensorDecl &decl : parsed.weights)
+    args.push_back(&decl);
+  for (const TensorDecl &decl : parsed.outputs)
+    args.push_back(&decl);
+
+  size_t total = 0;
+  for (const TensorDecl *decl : args) {
+    descriptorStart.push_back(total);
+    total += descriptorFields(*decl);
+  }
+  descriptorTemplate.assign(total, 0);
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const TensorDecl &decl = *args[i];
+    int64_t *fields = descriptorTemplate.data() + descriptorStart[i];
+    // fields[0..1] (allocated, aligned) are patched per call for inputs and
+    // outputs; offset stays 0.
+    size_t rank = decl.dims.size();
+    int64_t stride = 1;
+    for (size_t d = rank; d-- > 0;) {
+      fields[3 + d] = decl.dims[d];
+      fields[3 + rank + d] = stride;
+      stride *= decl.dims[d];
+    }
+  }
+  size_t firstWeight = parsed.inputs.size();
+  for (size_t i = 0; i < parsed.weights.size(); ++i) {
+    int64_t *fields =
+        descriptorTemplate.data() + descriptorStart[firstWeight + i];
+    const void *data = weights.base() + parsed.weights[i].offset;
+    storePointer(fields + 0, data);
+    storePointer(fields + 1, data);
+  }
+}
+
+Status Model::run(const void *const *inputs, void *const *outputs) const {
+  size_t numInputs = parsed.inputs.size();
+  size_t numWeights = parsed.weights.size();
+  size_t numOutputs = parsed.outputs.size();
+  if (numInputs && !inputs)
+    return Status::error(QCRT_ERR_ARGUMENT, "inputs array is null");
+  if (numOutputs && !outputs)
+    return Status::error(QCRT_ERR_ARGUMENT, "outputs array is null");
+
+  std::vector<int64_t> fields = descriptorTemplate;
+  for (size_t i = 0; i < numInputs; ++i) {
+    if (!inputs[i] && parsed.inputs[i].byteSize)
+      return Status::error(QCRT_ERR_ARGUMENT,
+                           formatString("buffer of input '%s' is null",
+                                        parsed.inputs[i].escapedName.c_str()));
+    int64_t *desc = fields.data() + descriptorStart[i];
+    storePointer(desc + 0, inputs[i]);
+    storePointer(desc + 1, inputs[i]);
+  }
+  for (size_t i = 0; i < numOutputs; ++i) {
+    if (!outputs[i] && parsed.outputs[i].byteSize)
+      return Status::error(QCRT_ERR_ARGUMENT,
+                           formatString("buffer of output '%s' is null",
+                                        parsed.outputs[i].escapedName.c_str()));
+    int64_t *desc = fields.data() + descriptorStart[numInputs + numWeights + i];
+    storePointer(desc + 0, outputs[i]);
+    storePointer(desc + 1, outputs[i]);
+  }
+
+  std::vector<void *> args(descriptorStart.size());
+  for (size_t i = 0; i < args.size(); ++i)
+    args[i] = fields.data() + descriptorStart[i];
+  entry(args.data());
+  return Status::success();
+}
+
+} // namespace qc::rt

@@ -1,0 +1,54 @@
+//===- Model.h - A loaded artifact: model.so, manifest, weights -*- C++ -*-===//
+//
+// Model owns the dlopen handle and the weights mapping and knows how to lay
+// out the memref descriptors that qc_entry expects.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QCRT_SRC_MODEL_H
+#define QCRT_SRC_MODEL_H
+
+#include "Manifest.h"
+#include "Weights.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qc::rt {
+
+class Model {
+public:
+  using EntryFn = void (*)(void **args);
+
+  ~Model();
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+
+  /// Loads `dir`/model.so and the weights file its manifest names.
+  static Status load(const std::string &dir, std::unique_ptr<Model> &out);
+
+  const Manifest &manifest() const { return parsed; }
+
+  /// Runs qc_entry on caller buffers (manifest order, dense row-major).
+  /// Thread-safe: all per-call state lives on this call's stack and heap.
+  Status run(const void *const *inputs, void *const *outputs) const;
+
+private:
+  Model() = default;
+  void buildDescriptors();
+
+  void *handle = nullptr;
+  EntryFn entry = nullptr;
+  Manifest parsed;
+  WeightsFile weights;
+  /// Every descriptor of every argument, packed as 8-byte fields, with weight
+  /// pointers filled in; run() copies it and patches input/output pointers.
+  std::vector<int64_t> descriptorTemplate;
+  /// Index into descriptorTemplate where each argument's descriptor starts.
+  std::vector<size_t> descriptorStart;
+};
+
+} // namespace qc::rt
+
+#endif // QCRT_SRC_MODEL_H
