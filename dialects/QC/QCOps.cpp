@@ -46,8 +46,8 @@ LogicalResult LinearOp::verify() {
     auto biasType = cast<RankedTensorType>(bias.getType());
     if (biasType.getRank() != 1 || biasType.getDimSize(0) != n ||
         biasType.getElementType() != elt)
-      return emitOpError("expects a bias of type tensor<")
-             << n << "x" << elt << ">, found " << biasType;
+      return emitOpError("expects a bias of type ")
+             << RankedTensorType::get({n}, elt) << ", found " << biasType;
   }
   return success();
 }

@@ -51,7 +51,9 @@ struct TileAndVectorizePass
       return op.emitError("qc-tile-and-vectorize: tiling failed");
     rewriter.replaceOp(op, tiled->replacements);
     tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
-    for (LoopLikeOpInterface loop : tiled->loops) {
+    // Innermost first, so that the peeled outer iterations receive loops that
+    // are already peeled.
+    for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
       auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
       scf::ForOp partial;
       if (forOp)
@@ -96,8 +98,11 @@ struct TileAndVectorizePass
           llvm::any_of(tile.getStaticLoopRanges(), ShapedType::isDynamic))
         continue; // A scalar tile is still correct.
       rewriter.setInsertionPoint(tile);
-      FailureOr<linalg::VectorizationResult> vec =
-          linalg::vectorize(rewriter, tile);
+      FailureOr<linalg::VectorizationResult> vec = linalg::vectorize(
+          rewriter, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
+          /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
+          /*assumeDynamicDimsMatchVecSizes=*/false,
+          /*createNamedContraction=*/true);
       if (failed(vec))
         continue;
       if (!vec->replacements.empty())

@@ -1,0 +1,55 @@
+// RUN: qc-opt %s -split-input-file -verify-diagnostics
+
+func.func @weight_rank(%x: tensor<4x8xf32>, %w: tensor<8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{expects a rank-2 weight [K, N], found rank 1}}
+  %y = qc.linear %x, %w layer "l" : tensor<4x8xf32>, tensor<8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @k_mismatch(%x: tensor<4x7xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{input has 7 features but the weight expects K = 8}}
+  %y = qc.linear %x, %w layer "l" : tensor<4x7xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @n_mismatch(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x15xf32> {
+  // expected-error @+1 {{result has 15 features but the weight gives N = 16}}
+  %y = qc.linear %x, %w layer "l" : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x15xf32>
+  return %y : tensor<4x15xf32>
+}
+
+// -----
+
+func.func @batch_mismatch(%x: tensor<2x4x8xf32>, %w: tensor<8x16xf32>) -> tensor<3x4x16xf32> {
+  // expected-error @+1 {{result dimension 0 is 3 but the input's is 2}}
+  %y = qc.linear %x, %w layer "l" : tensor<2x4x8xf32>, tensor<8x16xf32> -> tensor<3x4x16xf32>
+  return %y : tensor<3x4x16xf32>
+}
+
+// -----
+
+func.func @element_type(%x: tensor<4x8xf32>, %w: tensor<8x16xf16>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expects input, weight and result of one element type}}
+  %y = qc.linear %x, %w layer "l" : tensor<4x8xf32>, tensor<8x16xf16> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @integer(%x: tensor<4x8xi32>, %w: tensor<8x16xi32>) -> tensor<4x16xi32> {
+  // expected-error @+1 {{expects a floating-point input}}
+  %y = qc.linear %x, %w layer "l" : tensor<4x8xi32>, tensor<8x16xi32> -> tensor<4x16xi32>
+  return %y : tensor<4x16xi32>
+}
+
+// -----
+
+func.func @bias_shape(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<8xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{expects a bias of type 'tensor<16xf32>', found 'tensor<8xf32>'}}
+  %y = qc.linear %x, %w bias %b layer "l" : tensor<4x8xf32>, tensor<8x16xf32>, tensor<8xf32> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}

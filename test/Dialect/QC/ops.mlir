@@ -1,0 +1,16 @@
+// RUN: qc-opt %s | qc-opt | FileCheck %s
+// RUN: qc-opt %s --mlir-print-op-generic | qc-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @linear_2d
+// CHECK: qc.linear %{{.*}}, %{{.*}} layer "fc1" : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
+func.func @linear_2d(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  %y = qc.linear %x, %w layer "fc1" : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// CHECK-LABEL: func.func @linear_3d_bias
+// CHECK: qc.linear %{{.*}}, %{{.*}} bias %{{.*}} layer "proj" : tensor<2x3x8xf16>, tensor<8x5xf16>, tensor<5xf16> -> tensor<2x3x5xf16>
+func.func @linear_3d_bias(%x: tensor<2x3x8xf16>, %w: tensor<8x5xf16>, %b: tensor<5xf16>) -> tensor<2x3x5xf16> {
+  %y = qc.linear %x, %w bias %b layer "proj" : tensor<2x3x8xf16>, tensor<8x5xf16>, tensor<5xf16> -> tensor<2x3x5xf16>
+  return %y : tensor<2x3x5xf16>
+}

@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Write small hand-made ONNX models for the importer's lit tests.
+
+Usage:
+    make_model.py NAME OUT [--npy DIR] [--with-target]
+    make_model.py --list
+
+NAME selects the model (see MODELS below); OUT is the path of the .onnx file.
+Models that use external data write their data file beside OUT.
+
+--npy DIR      also write the inputs (in_<i>.npy, graph input order) and the
+               onnxruntime outputs (out_<i>.npy) of the model, for e2e tests
+               (good models only; symbolic dims get 3; needs onnxruntime).
+--with-target  for external_escape_dotdot: also write the escape target
+               ("../w.bin" relative to OUT's folder) so that an importer that
+               does not check the location would succeed. Only use it when
+               OUT's folder is a subfolder of the test's own temp folder.
+
+Everything is deterministic: fixed numpy seeds, fixed names, opset 17
+(IR version 8) unless an op needs more.
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8  # matches opset 17 (onnx 1.12)
+
+
+def _model(graph, opset=OPSET, ir_version=IR_VERSION):
+    m = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", opset)],
+        producer_name="qc-make-model",
+        producer_version="1",
+    )
+    m.ir_version = ir_version
+    return m
+
+
+def _init(name, arr):
+    return numpy_helper.from_array(np.array(arr, order="C"), name)  # keeps 0-d arrays 0-d
+
+
+def _f32(rng, *shape, scale=0.5):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _vi(name, elem, shape):
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+# ----------------------------------------------------------------- good models
+
+
+def mlp():
+    rng = np.random.default_rng(1)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h0"], name="matmul_0"),
+        helper.make_node("Add", ["h0", "b1"], ["h1"], name="add_0"),
+        helper.make_node("Relu", ["h1"], ["h2"], name="relu_0"),
+        helper.make_node("MatMul", ["h2", "w2"], ["y"], name="matmul_1"),
+    ]
+    inits = [
+        _init("w1", _f32(rng, 8, 16)),
+        _init("b1", _f32(rng, 16)),
+        _init("w2", _f32(rng, 16, 4)),
+    ]
+    g = helper.make_graph(
+        nodes, "mlp",
+        [_vi("x", TensorProto.FLOAT, [2, 8])],
+        [_vi("y", TensorProto.FLOAT, [2, 4])],
+        inits,
+    )
+    return _model(g)
+
+
+def gemm_transb():
+    rng = np.random.default_rng(2)
+    nodes = [
+        helper.make_node("Gemm", ["a", "b", "c"], ["y"], name="gemm_0",
+                         transB=1, alpha=1.0, beta=1.0),
+    ]
+    inits = [_init("b", _f32(rng, 4, 8)), _init("c", _f32(rng, 4))]
+    g = helper.make_graph(
+        nodes, "gemm_transb",
+        [_vi("a", TensorProto.FLOAT, [2, 8])],
+        [_vi("y", TensorProto.FLOAT, [2, 4])],
+        inits,
+    )
+    return _model(g)
+
+
+def symbolic_batch():
+    rng = np.random.default_rng(3)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["h"], name="matmul_0"),
+        helper.make_node("Relu", ["h"], ["y"], name="relu_0"),
+    ]
+    g = helper.make_graph(
+        nodes, "symbolic_batch",
+        [_vi("x", TensorProto.FLOAT, ["batch", 8])],
+        [_vi("y", TensorProto.FLOAT, ["batch", 4])],
+        [_init("w", _f32(rng, 8, 4))],
+    )
+    return _model(g)
+
+
+def attention():
+    """One pre-LN self-attention block, the way PyTorch exports it:
+    LayerNormalization -> Q/K/V MatMul+Add -> Reshape/Transpose to heads ->
+    MatMul -> Div sqrt(dh) -> Softmax -> MatMul -> Transpose/Reshape ->
+    MatMul+Add -> residual Add."""
+    rng = np.random.default_rng(4)
+    S, D, H = 4, 16, 2
+    dh = D // H
+    inits = [
+        _init("ln_scale", (1.0 + 0.1 * rng.standard_normal(D)).astype(np.float32)),
+        _init("ln_bias", _f32(rng, D, scale=0.1)),
+        _init("wq", _f32(rng, D, D, scale=0.3)), _init("bq", _f32(rng, D, scale=0.1)),
+        _init("wk", _f32(rng, D, D, scale=0.3)), _init("bk", _f32(rng, D, scale=0.1)),
+        _init("wv", _f32(rng, D, D, scale=0.3)), _init("bv", _f32(rng, D, scale=0.1)),
+        _init("wo", _f32(rng, D, D, scale=0.3)), _init("bo", _f32(rng, D, scale=0.1)),
+        _init("heads_shape", np.array([1, S, H, dh], np.int64)),
+        _init("merge_shape", np.array([1, S, D], np.int64)),
+        _init("scale", np.array(np.sqrt(dh), np.float32)),
+    ]
+    n = []
+    n.append(helper.make_node("LayerNormalization", ["x", "ln_scale", "ln_bias"],
+                              ["ln"], name="ln_0", axis=-1, epsilon=1e-5))
+    for p in "qkv":
+        n.append(helper.make_node("MatMul", ["ln", "w" + p], [p + "_mm"], name=p + "_matmul"))
+        n.append(helper.make_node("Add", [p + "_mm", "b" + p], [p + "_lin"], name=p + "_add"))
+        n.append(helper.make_node("Reshape", [p + "_lin", "heads_shape"], [p + "_heads"],
+                                  name=p + "_reshape"))
+    n.append(helper.make_node("Transpose", ["q_heads"], ["q_t"], name="q_transpose", perm=[0, 2, 1, 3]))
+    n.append(helper.make_node("Transpose", ["k_heads"], ["k_t"], name="k_transpose", perm=[0, 2, 3, 1]))
+    n.append(helper.make_node("Transpose", ["v_heads"], ["v_t"], name="v_transpose", perm=[0, 2, 1, 3]))
+    n.append(helper.make_node("MatMul", ["q_t", "k_t"], ["scores"], name="qk_matmul"))
+    n.append(helper.make_node("Div", ["scores", "scale"], ["scores_s"], name="qk_div"))
+    n.append(helper.make_node("Softmax", ["scores_s"], ["probs"], name="softmax_0", axis=-1))
+    n.append(helper.make_node("MatMul", ["probs", "v_t"], ["ctx"], name="pv_matmul"))
+    n.append(helper.make_node("Transpose", ["ctx"], ["ctx_t"], name="ctx_transpose", perm=[0, 2, 1, 3]))
+    n.append(helper.make_node("Reshape", ["ctx_t", "merge_shape"], ["ctx_m"], name="ctx_reshape"))
+    n.append(helper.make_node("MatMul", ["ctx_m", "wo"], ["o_mm"], name="o_matmul"))
+    n.append(helper.make_node("Add", ["o_mm", "bo"], ["o"], name="o_add"))
+    n.append(helper.make_node("Add", ["x", "o"], ["y"], name="residual_add"))
+    g = helper.make_graph(
+        n, "attention",
+        [_vi("x", TensorProto.FLOAT, [1, S, D])],
+        [_vi("y", TensorProto.FLOAT, [1, S, D])],
+        inits,
+    )
+    return _model(g)
+
+
+def shape_ops():
+    """x[2,4,8] -> flatten via Shape->Gather->Unsqueeze->Concat->Reshape
+    (the chain torch.onnx emits for x.view(x.size(0), -1)) -> MatMul."""
+    rng = np.random.default_rng(5)
+    inits = [
+        _init("idx0", np.array(0, np.int64)),
+        _init("axes0", np.array([0], np.int64)),
+        _init("minus1", np.array([-1], np.int64)),
+        _init("w", _f32(rng, 32, 4)),
+    ]
+    n = [
+        helper.make_node("Shape", ["x"], ["x_shape"], name="shape_0"),
+        helper.make_node("Gather", ["x_shape", "idx0"], ["batch"], name="gather_0", axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch_1d"], name="unsqueeze_0"),
+        helper.make_node("Concat", ["batch_1d", "minus1"], ["new_shape"], name="concat_0", axis=0),
+        helper.make_node("Reshape", ["x", "new_shape"], ["flat"], name="reshape_0"),
+        helper.make_node("MatMul", ["flat", "w"], ["y"], name="matmul_0"),
+    ]
+    g = helper.make_graph(
+        n, "shape_ops",
+        [_vi("x", TensorProto.FLOAT, [2, 4, 8])],
+        [_vi("y", TensorProto.FLOAT, [2, 4])],
+        inits,
+    )
+    return _model(g)
+
+
+def external_data():
+    """mlp with every initializer in one external file beside the model."""
+    return mlp()
+
+
+def missing_shape():
+    """An input with a symbolic dim ("seq") that the test does not bind."""
+    n = [helper.make_node("Relu", ["x"], ["y"], name="relu_0")]
+    g = helper.make_graph(
+        n, "missing_shape",
+        [_vi("x", TensorProto.FLOAT, ["seq", 8])],
+        [_vi("y", TensorProto.FLOAT, ["seq", 8])],
+    )
+    return _model(g)
+
+
+# ------------------------------------------------------------------ bad models
+
+
+def unsupported_op():
+    """A NonMaxSuppression node named nms_0."""
+    rng = np.random.default_rng(6)
+    boxes = np.sort(rng.uniform(0, 1, (1, 6, 4)).astype(np.float32), axis=-1)
+    inits = [
+        _init("boxes", boxes),
+        _init("max_boxes", np.array([3], np.int64)),
+        _init("iou_threshold", np.array([0.5], np.float32)),
+        _init("score_threshold", np.array([0.0], np.float32)),
+    ]
+    n = [helper.make_node(
+        "NonMaxSuppression",
+        ["boxes", "scores", "max_boxes", "iou_threshold", "score_threshold"],
+        ["selected"], name="nms_0")]
+    g = helper.make_graph(
+        n, "unsupported_op",
+        [_vi("scores", TensorProto.FLOAT, [1, 1, 6])],
+        [_vi("selected", TensorProto.INT64, ["num_selected", 3])],
+        inits,
+    )
+    return _model(g)
+
+
+def _external_tensor(name, dims, location, length):
+    t = TensorProto()
+    t.name = name
+    t.data_type = TensorProto.FLOAT
+    t.dims.extend(dims)
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", str(length))):
+        e = t.external_data.add()
+        e.key = k
+        e.value = v
+    return t
+
+
+def _external_escape(location):
+    n = [helper.make_node("Add", ["x", "w"], ["y"], name="add_0")]
+    g = helper.make_graph(
+        n, "external_escape",
+        [_vi("x", TensorProto.FLOAT, [4])],
+        [_vi("y", TensorProto.FLOAT, [4])],
+        [_external_tensor("w", [4], location, 16)],
+    )
+    return _model(g)
+
+
+def external_escape_dotdot():
+    return _external_escape("../w.bin")
+
+
+def external_escape_abs():
+    return _external_escape("/etc/passwd")
+
+
+def data_size_mismatch():
+    """Initializer w: dims [4,4] float (64 bytes) but raw_data is 10 bytes."""
+    w = TensorProto()
+    w.name = "w"
+    w.data_type = TensorProto.FLOAT
+    w.dims.extend([4, 4])
+    w.raw_data = bytes(range(10))
+    n = [helper.make_node("MatMul", ["x", "w"], ["y"], name="matmul_0")]
+    g = helper.make_graph(
+        n, "data_size_mismatch",
+        [_vi("x", TensorProto.FLOAT, [2, 4])],
+        [_vi("y", TensorProto.FLOAT, [2, 4])],
+        [w],
+    )
+    return _model(g)
+
+
+# ---------------------------------------------------------------------- driver
+
+GOOD = {
+    "mlp": mlp,
+    "gemm_transb": gemm_transb,
+    "symbolic_batch": symbolic_batch,
+    "attention": attention,
+    "external_data": external_data,
+    "shape_ops": shape_ops,
+    "missing_shape": missing_shape,
+}
+BAD = {
+    "truncated": None,
+    "garbage": None,
+    "unsupported_op": unsupported_op,
+    "external_escape_dotdot": external_escape_dotdot,
+    "external_escape_abs": external_escape_abs,
+    "data_size_mismatch": data_size_mismatch,
+}
+MODELS = dict(GOOD, **BAD)
+
+
+def write(name, out, with_target=False):
+    out_dir = os.path.dirname(os.path.abspath(out))
+    os.makedirs(out_dir, exist_ok=True)
+    if name == "truncated":
+        data = mlp().SerializeToString()
+        with open(out, "wb") as f:
+            f.write(data[: len(data) // 2])
+        return
+    if name == "garbage":
+        rng = np.random.default_rng(7)
+        data = bytearray(rng.integers(0, 256, 256, dtype=np.uint8).tobytes())
+        data[0] = 0x07  # field number 0 / wire type 7: never a valid protobuf
+        with open(out, "wb") as f:
+            f.write(bytes(data))
+        return
+    model = MODELS[name]()
+    if name == "external_data":
+        location = os.path.basename(out) + ".data"
+        data_path = os.path.join(out_dir, location)
+        if os.path.exists(data_path):
+            os.remove(data_path)  # onnx appends to an existing file
+        onnx.save_model(model, out, save_as_external_data=True,
+                        all_tensors_to_one_file=True, location=location,
+                        size_threshold=0, convert_attribute=False)
+        return
+    if name == "external_escape_dotdot" and with_target:
+        target = os.path.normpath(os.path.join(out_dir, "..", "w.bin"))
+        with open(target, "wb") as f:
+            f.write(np.arange(4, dtype=np.float32).tobytes())
+    with open(out, "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def write_npy(name, out, npy_dir):
+    import onnxruntime as ort
+
+    os.makedirs(npy_dir, exist_ok=True)
+    sess = ort.InferenceSession(out, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(100)
+    feeds = {}
+    for i, inp in enumerate(sess.get_inputs()):
+        shape = [d if isinstance(d, int) else 3 for d in inp.shape]
+        arr = rng.standard_normal(shape).astype(np.float32)
+        feeds[inp.name] = arr
+        np.save(os.path.join(npy_dir, "in_%d.npy" % i), arr)
+    for i, o in enumerate(sess.run(None, feeds)):
+        np.save(os.path.join(npy_dir, "out_%d.npy" % i), o)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", nargs="?", choices=sorted(MODELS))
+    ap.add_argument("out", nargs="?")
+    ap.add_argument("--npy", metavar="DIR")
+    ap.add_argument("--with-target", action="store_true")
+    ap.add_argument("--list", action="store_true")
+    a = ap.parse_args()
+    if a.list:
+        for k in GOOD:
+            print(k, "good")
+        for k in BAD:
+            print(k, "bad")
+        return 0
+    if not a.name or not a.out:
+        ap.error("NAME and OUT are required")
+    write(a.name, a.out, a.with_target)
+    if a.npy:
+        if a.name not in GOOD:
+            ap.error("--npy needs a good model")
+        write_npy(a.name, a.out, a.npy)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

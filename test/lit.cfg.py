@@ -1,0 +1,42 @@
+# -*- Python -*-
+# lit configuration of the qc test suites.
+
+import os
+import shutil
+import subprocess
+
+import lit.formats
+import lit.util
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QC"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test", ".py"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   ]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qc_obj_root, "test")
+
+llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
+llvm_config.use_default_substitutions()
+
+python = config.python_executable or shutil.which("python3")
+config.substitutions.append(("%python", python))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root,
+                                                     "Import", "Inputs")))
+config.substitutions.append(("%qc_src", config.qc_src_root))
+
+tool_dirs = [config.qc_tools_dir, config.llvm_tools_dir]
+tools = ["qc-opt", "qc-import-onnx", "qc-compile", "qc-run"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Python helpers used by generator scripts.
+def have_module(name):
+    return subprocess.call([python, "-c", "import " + name],
+                           stderr=subprocess.DEVNULL) == 0
+
+for mod in ["onnx", "onnxruntime", "numpy"]:
+    if have_module(mod):
+        config.available_features.add("py-" + mod)
