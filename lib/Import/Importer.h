@@ -192,6 +192,13 @@ private:
   llvm::StringMap<OpHandler> handlers;
 };
 
+/// Folds an elementwise op (Add, Sub, Mul, Div, Mod, Neg, Abs, Max, Min,
+/// Sum, Equal, Less, LessOrEqual, Greater, GreaterOrEqual, And, Or, Xor, Not,
+/// Where) whose inputs are all integer / bool host constants and whose result
+/// has at most 4096 elements: binds output 0 to the host result and returns
+/// true. Returns false, having done nothing, in every other case.
+bool foldHostElementwise(NodeContext &nc);
+
 // Each Ops*.cpp file registers the op types it implements.
 void registerElementwiseOps(OpRegistry &registry);
 void registerMatmulOps(OpRegistry &registry);

@@ -22,6 +22,8 @@ using Body = NodeContext::ScalarBody;
 LogicalResult emitNary(NodeContext &nc, unsigned numInputs,
                        const std::function<Body(DType)> &makeBody,
                        std::optional<DType> outDType = std::nullopt) {
+  if (foldHostElementwise(nc))
+    return success();
   SmallVector<Value> operands;
   DType dtype = nc.inputDType(0);
   for (unsigned i = 0; i < numInputs; ++i) {
@@ -221,6 +223,8 @@ LogicalResult importPow(NodeContext &nc) {
 }
 
 LogicalResult importWhere(NodeContext &nc) {
+  if (foldHostElementwise(nc))
+    return success();
   DType d = nc.inputDType(1);
   FailureOr<Value> v = nc.elementwise(
       ValueRange{nc.input(0), nc.input(1), nc.input(2)},

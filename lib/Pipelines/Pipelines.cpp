@@ -26,10 +26,12 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
   // The upstream passes are named by their registered names so that this
   // pipeline reads the same as the `qc-opt` command line that reproduces it.
   std::string pipeline =
-      "func.func(qc-lower-linear,linalg-fuse-elementwise-ops),"
-      "canonicalize,cse,func.func(" +
+      // Contractions are tiled before elementwise fusion: the fusion folds
+      // the reshapes around a matmul into it, which would turn it into a
+      // generic the register tiling does not recognise.
+      "func.func(qc-lower-linear),canonicalize,cse,func.func(" +
       tiling +
-      "canonicalize),"
+      "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
       "eliminate-empty-tensors,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
@@ -38,11 +40,14 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "canonicalize,func.func(qc-hoist-vector-transfers),"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "convert-linalg-to-loops,func.func(lower-vector-mask),"
-      "expand-strided-metadata,lower-affine,"
-      "convert-vector-to-scf,convert-scf-to-cf,"
+      // vector-to-scf emits affine.apply and memref ops: before their
+      // lowerings.
+      "convert-vector-to-scf,expand-strided-metadata,lower-affine,"
+      "convert-scf-to-cf,"
       "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
       "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
-      "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,"
+      "convert-arith-to-llvm,convert-ub-to-llvm,convert-func-to-llvm,"
+      "convert-cf-to-llvm,"
       "reconcile-unrealized-casts";
   registerAllPasses();
   if (failed(parsePassPipeline(pipeline, pm)))

@@ -257,6 +257,11 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
   }
   layoutWeights(layout);
 
+  // Interface facts are recorded in the layout; LLVM has no use for them.
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    func.setArgAttrs(i, ArrayRef<NamedAttribute>{});
+  for (unsigned i = 0; i < func.getNumResults(); ++i)
+    func.setResultAttrs(i, ArrayRef<NamedAttribute>{});
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
   PassManager lower(ctx);
   LowerToLLVMOptions lowerOptions;

@@ -3,6 +3,7 @@
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
+#include "qc/Tools/Diagnostics.h"
 #include "qc/Tools/ImportFlags.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -47,6 +48,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   qc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  qc::ToolDiagnostics diagnostics(context, "qc-compile");
   context.loadAllAvailableDialects();
 
   mlir::OwningOpRef<mlir::ModuleOp> module;

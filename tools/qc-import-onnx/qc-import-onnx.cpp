@@ -2,6 +2,7 @@
 
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
+#include "qc/Tools/Diagnostics.h"
 #include "qc/Tools/ImportFlags.h"
 
 #include "mlir/IR/AsmState.h"
@@ -36,6 +37,8 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   qc::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  context.printOpOnDiagnostic(false);
+  qc::ToolDiagnostics diagnostics(context, "qc-import-onnx");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       qc::importONNXFile(input, &context, options);
   if (!module)

@@ -13,7 +13,10 @@
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/Transforms/CSE.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace qc {
 #define GEN_PASS_DEF_TILEANDVECTORIZE
@@ -77,15 +80,8 @@ struct TileAndVectorizePass
         return signalPassFailure();
 
     // Fold the peeled bounds so that each tile's slices get static types.
-    {
-      RewritePatternSet patterns(ctx);
-      for (Dialect *dialect : ctx->getLoadedDialects())
-        dialect->getCanonicalizationPatterns(patterns);
-      for (RegisteredOperationName op : ctx->getRegisteredOperations())
-        op.getCanonicalizationPatterns(patterns, ctx);
-      if (failed(applyPatternsGreedily(func, std::move(patterns))))
-        return signalPassFailure();
-    }
+    if (failed(canonicalize(func)))
+      return signalPassFailure();
 
     SmallVector<linalg::LinalgOp> tiles;
     func.walk([&](linalg::LinalgOp op) {
@@ -111,16 +107,75 @@ struct TileAndVectorizePass
         rewriter.eraseOp(tile);
     }
 
-    // Lower the vector.contract of each tile to outer-product FMAs while the
-    // shapes are small and static.
-    RewritePatternSet patterns(ctx);
-    vector::populateVectorContractLoweringPatterns(
-        patterns, vector::VectorContractLowering::OuterProduct);
-    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
-    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
-    scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
-    if (failed(applyPatternsGreedily(func, std::move(patterns))))
+    // Split each tile into rows of 1-D vectors (one register row of the
+    // accumulator each), then lower the contraction to broadcast FMAs.
+    {
+      RewritePatternSet patterns(ctx);
+      vector::UnrollVectorOptions unroll;
+      unroll.setNativeShapeFn(
+          [](Operation *op) -> std::optional<SmallVector<int64_t>> {
+            if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
+              // Iteration space (..., m, n, k): one row, all columns.
+              SmallVector<int64_t> shape(
+                  contract.getIteratorTypes().size(), 1);
+              auto resultType = dyn_cast<VectorType>(contract.getResultType());
+              if (!resultType)
+                return std::nullopt;
+              shape[shape.size() - 2] = resultType.getShape().back();
+              return shape;
+            }
+            auto vectorType = [&]() -> VectorType {
+              if (auto read = dyn_cast<vector::TransferReadOp>(op))
+                return read.getVectorType();
+              if (auto write = dyn_cast<vector::TransferWriteOp>(op))
+                return write.getVectorType();
+              return {};
+            }();
+            if (!vectorType || vectorType.getRank() < 2)
+              return std::nullopt;
+            SmallVector<int64_t> shape(vectorType.getRank(), 1);
+            shape.back() = vectorType.getShape().back();
+            return shape;
+          });
+      vector::populateVectorUnrollPatterns(patterns, unroll);
+      vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+      vector::populateVectorContractLoweringPatterns(
+          patterns, vector::VectorContractLowering::OuterProduct);
+      vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+      vector::populateVectorOuterProductLoweringPatterns(patterns);
+      tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+      vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+      scf::ForOp::getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(func, std::move(patterns))))
+        return signalPassFailure();
+    }
+
+    // Keep the accumulator rows in registers across the reduction loop: the
+    // read / write pairs on the loop-carried tensor are loop invariant once
+    // their row indices are in one canonical form.
+    if (failed(canonicalize(func)))
       return signalPassFailure();
+    {
+      DominanceInfo dominance(func);
+      eliminateCommonSubExpressions(rewriter, dominance, func);
+    }
+    SmallVector<scf::ForOp> loops;
+    func.walk([&](scf::ForOp loop) { loops.push_back(loop); });
+    for (scf::ForOp loop : loops) {
+      moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
+      (void)hoistLoopInvariantSubsets(rewriter, loop);
+    }
+  }
+
+  /// Runs every loaded dialect's and op's canonicalization patterns.
+  LogicalResult canonicalize(func::FuncOp func) {
+    MLIRContext *ctx = func.getContext();
+    RewritePatternSet patterns(ctx);
+    for (Dialect *dialect : ctx->getLoadedDialects())
+      dialect->getCanonicalizationPatterns(patterns);
+    for (RegisteredOperationName op : ctx->getRegisteredOperations())
+      op.getCanonicalizationPatterns(patterns, ctx);
+    return applyPatternsGreedily(func, std::move(patterns));
   }
 
   static constexpr StringLiteral kTileMarker = "qc.register_tile";

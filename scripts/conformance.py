@@ -1,0 +1,493 @@
+#!/usr/bin/env python3
+"""ONNX backend node-test conformance runner for qc.
+
+For every node test (a folder with model.onnx and test_data_set_*/input_*.pb,
+output_*.pb) this converts the inputs to .npy, runs `qc-compile` (passing
+--input-shape for inputs whose model shape is not fully static), runs
+`qc-run` on each data set and compares every output with the stored one.
+
+Classification:
+  passed       every data set's outputs match
+  failed       wrong numbers / shape / dtype, a missing output, qc-run exited
+               non-zero, crashed or timed out, or qc-compile crashed
+               (killed by a signal) or timed out
+  unsupported  qc-compile exited cleanly with an error (unsupported op,
+               dtype, attribute, ...), or the model compiled but the test
+               uses values qc-run's .npy I/O cannot carry (sequences, maps,
+               optionals, strings, bfloat16, float8, int4, complex)
+
+Test sources (deduplicated by test name, earlier sources win):
+  1. --testdata DIR (repeatable), else
+  2. the installed onnx package's onnx/backend/test/data/node (onnx <= 1.22)
+  3. .cache/onnx-testdata/<version>/node (scripts/fetch_onnx_testdata.sh),
+     newest version first
+  4. /usr/share/libonnx-testdata/data/node (Debian's libonnx-testdata, 1.12)
+
+Output: one line per op type (`OP: passed P, failed F, unsupported U`), a
+totals line, and finally `N passed, N failed, N unsupported`.
+"""
+
+import argparse
+import concurrent.futures as cf
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+try:
+    import onnx
+    from onnx import numpy_helper
+except ImportError:  # pragma: no cover
+    sys.exit("conformance: needs the onnx Python package (scripts/setup.sh)")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEBIAN_NODE = "/usr/share/libonnx-testdata/data/node"
+
+# dtypes qc-run reads and writes as .npy
+RUN_DTYPES = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8, np.int16,
+                                    np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+                                    np.uint64, np.bool_)}
+
+_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
+
+
+def escape_name(name):
+    """Escape like the qc manifest: bytes outside [A-Za-z0-9_.:/-] -> %XX."""
+    return "".join(chr(b) if b in _SAFE else "%%%02X" % b for b in name.encode())
+
+
+def version_key(v):
+    return tuple(int(x) if x.isdigit() else 0 for x in re.split(r"[.\-]", v))
+
+
+def default_sources():
+    srcs = []
+    d = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "node")
+    if os.path.isdir(d):
+        srcs.append(d)
+    cache = os.path.join(ROOT, ".cache", "onnx-testdata")
+    vers = [v for v in os.listdir(cache)] if os.path.isdir(cache) else []
+    vers = [v for v in vers if os.path.isdir(os.path.join(cache, v, "node"))]
+    for v in sorted(vers, key=version_key, reverse=True):
+        srcs.append(os.path.join(cache, v, "node"))
+    if os.path.isdir(DEBIAN_NODE):
+        srcs.append(DEBIAN_NODE)
+    return srcs
+
+
+def collect_tests(sources):
+    tests = {}
+    for src in sources:
+        for d in sorted(glob.glob(os.path.join(src, "*"))):
+            name = os.path.basename(d)
+            if name in tests or not os.path.isfile(os.path.join(d, "model.onnx")):
+                continue
+            tests[name] = d
+    return tests
+
+
+# ------------------------------------------------------------------ the tests
+
+
+def op_key(model):
+    nodes = list(model.graph.node)
+    if not nodes:
+        return "(no node)"
+    node = nodes[0]
+    if len(nodes) > 1:
+        for n in nodes:
+            if n.op_type != "Constant":
+                node = n
+                break
+    dom = node.domain
+    if dom in ("", "ai.onnx"):
+        return node.op_type
+    return dom + "::" + node.op_type
+
+
+def value_kind(vi):
+    t = vi.type
+    k = t.WhichOneof("value")
+    if k != "tensor_type":
+        return k or "unknown"
+    if t.tensor_type.elem_type == onnx.TensorProto.STRING:
+        return "string tensor"
+    return "tensor"
+
+
+def static_shape(vi):
+    """The input's static shape, or None if any dim is symbolic/unknown."""
+    tt = vi.type.tensor_type
+    if not tt.HasField("shape"):
+        return None
+    dims = []
+    for d in tt.shape.dim:
+        if d.HasField("dim_value"):
+            dims.append(d.dim_value)
+        else:
+            return None
+    return dims
+
+
+def load_tensor(path):
+    t = onnx.TensorProto()
+    with open(path, "rb") as f:
+        t.ParseFromString(f.read())
+    return numpy_helper.to_array(t)
+
+
+def run_cmd(cmd, timeout, cwd=None):
+    """Returns (status, rc, stdout+stderr) with status ok / error / signal / timeout."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=timeout, cwd=cwd, start_new_session=True)
+    except subprocess.TimeoutExpired as e:
+        out = e.output or b""
+        return "timeout", None, out.decode("utf-8", "replace")
+    out = p.stdout.decode("utf-8", "replace")
+    if p.returncode == 0:
+        return "ok", 0, out
+    if p.returncode < 0:
+        return "signal", p.returncode, out
+    return "error", p.returncode, out
+
+
+def first_error_line(text):
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for l in lines:
+        if "error" in l.lower():
+            return l[:400]
+    return (lines[-1] if lines else "(no message)")[:400]
+
+
+def signame(rc):
+    try:
+        return signal.Signals(-rc).name
+    except Exception:
+        return str(-rc)
+
+
+def compare(name, got, want, rtol, atol):
+    """Returns None if equal enough, else a message."""
+    if got.shape != want.shape:
+        return "output %s: shape %s, expected %s" % (name, list(got.shape), list(want.shape))
+    if want.dtype == object:
+        return "output %s: cannot compare dtype object" % name
+    wk, gk = want.dtype.kind, got.dtype.kind
+    if want.dtype != got.dtype:
+        # bfloat16 and the like come back from onnx as ml_dtypes; compare by value
+        if not (wk in "fcV" and gk in "fc"):
+            return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
+    if wk in "fcV" or want.dtype.name.startswith(("bfloat", "float")):
+        w = want.astype(np.float64) if wk != "c" else want
+        g = got.astype(np.float64) if gk != "c" else got
+        if w.size == 0:
+            return None
+        if not np.array_equal(np.isnan(w), np.isnan(g)):
+            return "output %s: NaN positions differ (%d expected, %d got)" % (
+                name, int(np.isnan(w).sum()), int(np.isnan(g).sum()))
+        if np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
+            return None
+        winf, ginf = np.isinf(w), np.isinf(g)
+        if not np.array_equal(winf, ginf) or not np.array_equal(w[winf], g[winf]):
+            return "output %s: inf positions or signs differ" % name
+        fin = np.isfinite(w)
+        wf, gf = w[fin], g[fin]
+        err = np.abs(gf - wf)
+        bad = err > atol + rtol * np.abs(wf)
+        i = int(np.argmax(err - (atol + rtol * np.abs(wf))))
+        return "output %s: max abs err %.3g (expected %.6g, got %.6g), %d/%d elements off" % (
+            name, float(err.max()), float(wf[i]), float(gf[i]), int(bad.sum()), w.size)
+    if np.array_equal(got, want):
+        return None
+    diff = int((got != want).sum())
+    return "output %s: %d/%d elements differ (exact compare, %s)" % (name, diff, want.size, want.dtype)
+
+
+class Runner:
+    def __init__(self, args, workdir):
+        self.a = args
+        self.workdir = workdir
+        self.compile = os.path.join(args.qc_build, "bin", "qc-compile")
+        self.run = os.path.join(args.qc_build, "bin", "qc-run")
+
+    def test(self, name, path):
+        t0 = time.time()
+        r = self._test(name, path)
+        r["name"] = name
+        r["path"] = path
+        r["seconds"] = round(time.time() - t0, 3)
+        return r
+
+    def _test(self, name, path):
+        model_path = os.path.join(path, "model.onnx")
+        try:
+            model = onnx.load(model_path, load_external_data=False)
+        except Exception as e:
+            return {"op": "(unreadable)", "status": "failed",
+                    "message": "runner: cannot read model.onnx: %s" % e}
+        op = op_key(model)
+        res = {"op": op}
+        inits = {i.name for i in model.graph.initializer}
+        inputs = [vi for vi in model.graph.input if vi.name not in inits]
+        outputs = list(model.graph.output)
+        non_tensor = [("input", vi) for vi in inputs if value_kind(vi) != "tensor"]
+        non_tensor += [("output", vi) for vi in outputs if value_kind(vi) != "tensor"]
+
+        sets = sorted(glob.glob(os.path.join(path, "test_data_set_*")))
+        if not sets:
+            return dict(res, status="failed", message="runner: no test_data_set_*")
+
+        work = tempfile.mkdtemp(prefix=re.sub(r"[^A-Za-z0-9_]", "_", name)[:60] + ".", dir=self.workdir)
+        try:
+            # ---- inputs of every data set
+            datasets = []
+            bad_dtype = []
+            for si, sd in enumerate(sets):
+                files = sorted(glob.glob(os.path.join(sd, "input_*.pb")),
+                               key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+                ofiles = sorted(glob.glob(os.path.join(sd, "output_*.pb")),
+                                key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+                ins, outs = [], []
+                if not non_tensor:
+                    try:
+                        for i, f in enumerate(files):
+                            if i >= len(inputs):
+                                break
+                            arr = load_tensor(f)
+                            npy = os.path.join(work, "s%d_in%d.npy" % (si, i))
+                            if arr.dtype == object or arr.dtype.kind in "SUO":
+                                non_tensor.append(("input", inputs[i]))
+                                break
+                            if arr.dtype not in RUN_DTYPES:
+                                bad_dtype.append("input %s is %s" % (inputs[i].name, arr.dtype))
+                            np.save(npy, arr, allow_pickle=False)
+                            ins.append((inputs[i], arr, npy))
+                        for i, f in enumerate(ofiles):
+                            o = load_tensor(f)
+                            if o.dtype == object or o.dtype.kind in "SUO":
+                                if i < len(outputs):
+                                    non_tensor.append(("output", outputs[i]))
+                            elif o.dtype not in RUN_DTYPES and i < len(outputs):
+                                bad_dtype.append("output %s is %s" % (outputs[i].name, o.dtype))
+                            outs.append(o)
+                    except Exception as e:
+                        return dict(res, status="failed",
+                                    message="runner: cannot convert test data: %s" % e)
+                datasets.append((ins, outs))
+
+            # ---- compile (once per distinct set of input shapes)
+            compiled = {}
+
+            def compile_for(ins):
+                key = tuple(tuple(a.shape) for _, a, _ in ins)
+                if key in compiled:
+                    return compiled[key]
+                outdir = os.path.join(work, "art%d" % len(compiled))
+                cmd = [self.compile, model_path, "-o", outdir]
+                for vi, arr, _ in ins:
+                    if static_shape(vi) is None:
+                        dims = "x".join(str(d) for d in arr.shape) if arr.ndim else "scalar"
+                        cmd += ["--input-shape", "%s=%s" % (vi.name, dims)]
+                st, rc, out = run_cmd(cmd, self.a.timeout)
+                compiled[key] = (outdir, st, rc, out, cmd)
+                return compiled[key]
+
+            ins0 = datasets[0][0]
+            outdir, st, rc, out, cmd = compile_for(ins0)
+            if st == "timeout":
+                return dict(res, status="failed", stage="compile",
+                            message="qc-compile timed out after %ss" % self.a.timeout, command=cmd)
+            if st == "signal":
+                return dict(res, status="failed", stage="compile",
+                            message="qc-compile crashed (%s): %s" % (signame(rc), first_error_line(out)),
+                            command=cmd, log=out[-4000:])
+            if st == "error":
+                return dict(res, status="unsupported", stage="compile",
+                            message=first_error_line(out), command=cmd)
+            if non_tensor:
+                kind, vi = non_tensor[0]
+                return dict(res, status="unsupported", stage="runner",
+                            message="runner: %s %r is a %s, which qc-run cannot carry" % (
+                                kind, vi.name, value_kind(vi)))
+
+            if bad_dtype:
+                return dict(res, status="unsupported", stage="runner",
+                            message="runner: %s, which qc-run's .npy I/O cannot carry" % bad_dtype[0])
+
+            # ---- run every data set
+            for si, (ins, outs) in enumerate(datasets):
+                outdir, st, rc, out, cmd = compile_for(ins)
+                if st != "ok":
+                    status = "unsupported" if st == "error" else "failed"
+                    return dict(res, status=status, stage="compile",
+                                message="data set %d: %s" % (si, first_error_line(out)), command=cmd)
+                odir = os.path.join(work, "s%d_out" % si)
+                os.makedirs(odir)
+                rcmd = [self.run, outdir]
+                for vi, _, npy in ins:
+                    rcmd += ["--input", "%s=%s" % (vi.name, npy)]
+                rcmd += ["--output-dir", odir]
+                st, rc, out = run_cmd(rcmd, self.a.timeout)
+                if st != "ok":
+                    what = {"timeout": "timed out after %ss" % self.a.timeout,
+                            "signal": "crashed (%s)" % (signame(rc) if rc else "?"),
+                            "error": "exited %s" % rc}[st]
+                    return dict(res, status="failed", stage="run",
+                                message="qc-run %s: %s" % (what, first_error_line(out)),
+                                command=rcmd, log=out[-4000:])
+                for oi, want in enumerate(outs):
+                    if oi >= len(outputs):
+                        break
+                    oname = outputs[oi].name
+                    f = os.path.join(odir, escape_name(oname) + ".npy")
+                    if not os.path.exists(f):
+                        f2 = os.path.join(odir, escape_name(oname).replace("/", "%2F") + ".npy")
+                        if os.path.exists(f2):
+                            f = f2
+                        else:
+                            return dict(res, status="failed", stage="compare",
+                                        message="qc-run wrote no %s" % os.path.basename(f))
+                    try:
+                        got = np.load(f, allow_pickle=False)
+                    except Exception as e:
+                        return dict(res, status="failed", stage="compare",
+                                    message="cannot read %s: %s" % (os.path.basename(f), e))
+                    msg = compare(oname, got, want, self.a.rtol, self.a.atol)
+                    if msg:
+                        return dict(res, status="failed", stage="compare",
+                                    message=("data set %d: " % si if len(datasets) > 1 else "") + msg)
+            return dict(res, status="passed")
+        finally:
+            if not self.a.keep:
+                shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", "-j", type=int, default=2)
+    ap.add_argument("--filter", help="regex searched in the test name")
+    ap.add_argument("--exclude", help="regex: skip tests whose name matches")
+    ap.add_argument("--qc-build", default="build", help="qc build folder (default build/)")
+    ap.add_argument("--timeout", type=float, default=120, help="seconds per step (default 120)")
+    ap.add_argument("--json", help="write machine-readable results here")
+    ap.add_argument("--list-failures", action="store_true", help="print every failed test and why")
+    ap.add_argument("--list-unsupported", action="store_true", help="print every unsupported test and why")
+    ap.add_argument("--strict", action="store_true", help="exit 1 if any test failed")
+    ap.add_argument("--testdata", action="append", help="a node-test folder (repeatable)")
+    ap.add_argument("--rtol", type=float, default=1e-3)
+    ap.add_argument("--atol", type=float, default=1e-5)
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--no-summary-line", action="store_true",
+                    help="omit the closing 'N passed, N failed' line")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each test as it ends")
+    a = ap.parse_args()
+
+    qc_build = a.qc_build
+    if not os.path.isabs(qc_build) and not os.path.isdir(qc_build):
+        qc_build = os.path.join(ROOT, qc_build)
+    a.qc_build = os.path.abspath(qc_build)
+    for tool in ("qc-compile", "qc-run"):
+        p = os.path.join(a.qc_build, "bin", tool)
+        if not os.access(p, os.X_OK):
+            sys.exit("conformance: %s not found (build first: scripts/build.sh)" % p)
+
+    sources = a.testdata or default_sources()
+    tests = collect_tests(sources)
+    if a.filter:
+        rx = re.compile(a.filter)
+        tests = {k: v for k, v in tests.items() if rx.search(k)}
+    if a.exclude:
+        rx = re.compile(a.exclude)
+        tests = {k: v for k, v in tests.items() if not rx.search(k)}
+    print("conformance: %d tests from %s" % (len(tests), ", ".join(sources)), flush=True)
+    if not tests:
+        print("0 passed, 0 failed, 0 unsupported")
+        return 0
+
+    workdir = tempfile.mkdtemp(prefix="qc-conformance-")
+    runner = Runner(a, workdir)
+    results = []
+    lock = threading.Lock()
+    try:
+        with cf.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as ex:
+            futs = [ex.submit(runner.test, n, p) for n, p in sorted(tests.items())]
+            for f in cf.as_completed(futs):
+                r = f.result()
+                with lock:
+                    results.append(r)
+                    if a.verbose:
+                        print("%-11s %s%s" % (r["status"], r["name"],
+                                              (": " + r["message"]) if r.get("message") else ""),
+                              flush=True)
+    except KeyboardInterrupt:
+        print("conformance: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if not a.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print("conformance: work folder kept: %s" % workdir)
+
+    results.sort(key=lambda r: r["name"])
+    # Function-expanded tests (test_X_expanded*) are graphs of the function
+    # body: file them under the op of their base test, marked "(expanded)".
+    all_tests = collect_tests(sources)
+    base_ops = {}
+    for r in results:
+        m = re.match(r"(.*?)_expanded", r["name"])
+        if not m:
+            continue
+        base = m.group(1)
+        if base not in base_ops:
+            base_ops[base] = None
+            if base in all_tests:
+                try:
+                    base_ops[base] = op_key(onnx.load(os.path.join(all_tests[base], "model.onnx"),
+                                                      load_external_data=False))
+                except Exception:
+                    pass
+        if base_ops[base]:
+            r["op"] = base_ops[base] + " (expanded)"
+    by_op = {}
+    for r in results:
+        c = by_op.setdefault(r["op"], {"passed": 0, "failed": 0, "unsupported": 0})
+        c[r["status"]] += 1
+    tot = {k: sum(c[k] for c in by_op.values()) for k in ("passed", "failed", "unsupported")}
+
+    if a.list_failures:
+        for r in results:
+            if r["status"] == "failed":
+                print("FAILED %s [%s]: %s" % (r["name"], r["op"], r.get("message", "")))
+    if a.list_unsupported:
+        for r in results:
+            if r["status"] == "unsupported":
+                print("UNSUPPORTED %s [%s]: %s" % (r["name"], r["op"], r.get("message", "")))
+    for op in sorted(by_op, key=str.lower):
+        c = by_op[op]
+        print("%s: passed %d, failed %d, unsupported %d" % (op, c["passed"], c["failed"], c["unsupported"]))
+    ops_full = sum(1 for c in by_op.values() if c["failed"] == 0 and c["unsupported"] == 0)
+    print("total: %d tests, %d ops (%d with every test passing); passed %d, failed %d, unsupported %d" % (
+        len(results), len(by_op), ops_full, tot["passed"], tot["failed"], tot["unsupported"]))
+
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"sources": sources, "rtol": a.rtol, "atol": a.atol,
+                       "totals": tot, "ops": by_op, "tests": results}, f, indent=1)
+    if not a.no_summary_line:
+        print("%d passed, %d failed, %d unsupported" % (tot["passed"], tot["failed"], tot["unsupported"]))
+    return 1 if (a.strict and tot["failed"] > 0) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

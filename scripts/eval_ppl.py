@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Perplexity of the SmolLM2 decoder on a text, with a fixed protocol.
+
+  eval_ppl.py MODEL.onnx|ARTIFACT_DIR [--text FILE] [--tokens N] [--gguf GGUF]
+              [--qc-build build] [--threads 2] [--json OUT]
+
+MODEL.onnx runs in onnxruntime; an artifact folder (qc-compile output) runs
+through qc-run.  The sequence length S is the model's (static) input length.
+
+Protocol: the text (default .cache/text/austen/persuasion.txt from
+scripts/fetch_austen.py) has its hard line breaks inside paragraphs joined with
+spaces (paragraphs keep one blank line), is tokenized with the GGUF's own
+tokenizer (no BOS), and cut into non-overlapping windows of S tokens from the
+start; the first --tokens tokens are used (default 16384, rounded down to whole
+windows). Every window predicts its tokens 2..S from the ones before (S-1
+predictions per window); perplexity = exp(mean NLL).
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+
+def load_text(path):
+    with open(path, encoding="utf-8") as f:
+        raw = f.read()
+    paras = [re.sub(r"\s*\n\s*", " ", p).strip() for p in re.split(r"\n\s*\n", raw)]
+    return "\n\n".join(p for p in paras if p)
+
+
+class OrtModel:
+    def __init__(self, path, threads):
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        self.sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        inp = self.sess.get_inputs()[0]
+        self.name = inp.name
+        self.seq_len = inp.shape[1]
+
+    def logits(self, ids):
+        return self.sess.run(None, {self.name: ids})[0]
+
+
+class QcModel:
+    def __init__(self, art, qc_build):
+        self.art = art
+        self.run = os.path.join(qc_build, "bin", "qc-run")
+        with open(os.path.join(art, "manifest.json")) as f:
+            m = json.load(f)
+        self.name = m["inputs"][0]["name"]
+        self.seq_len = int(m["inputs"][0]["shape"][1])
+        self.out_name = m["outputs"][0]["name"]
+        self.work = tempfile.mkdtemp(prefix="qc-ppl-")
+
+    def logits(self, ids):
+        p = os.path.join(self.work, "ids.npy")
+        np.save(p, ids)
+        od = os.path.join(self.work, "out")
+        os.makedirs(od, exist_ok=True)
+        r = subprocess.run([self.run, self.art, "--input", "%s=%s" % (self.name, p),
+                            "--output-dir", od], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise RuntimeError("qc-run failed: " + r.stdout.decode("utf-8", "replace")[-2000:])
+        safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
+        esc = "".join(chr(b) if b in safe else "%%%02X" % b for b in self.out_name.encode())
+        return np.load(os.path.join(od, esc + ".npy"))
+
+    def close(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--text", default=os.path.join(ROOT, ".cache", "text", "austen", "persuasion.txt"))
+    ap.add_argument("--tokens", type=int, default=16384)
+    ap.add_argument("--gguf", default=os.path.join(ROOT, ".cache", "models", "smollm2",
+                                                   "SmolLM2-135M-Instruct.Q4_1.gguf"))
+    ap.add_argument("--qc-build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+
+    from tokenize_gguf import GGUFTokenizer
+    tok = GGUFTokenizer(a.gguf)
+    text = load_text(a.text)
+    # tokenize only as much text as the budget needs (BPE in Python is slow)
+    ids = []
+    chunk = 20000
+    pos = 0
+    while len(ids) < a.tokens + 1 and pos < len(text):
+        end = text.find("\n\n", pos + chunk)
+        end = len(text) if end < 0 else end
+        ids += tok.encode(text[pos:end])
+        pos = end
+    model = QcModel(a.model, a.qc_build) if os.path.isdir(a.model) else OrtModel(a.model, a.threads)
+    S = model.seq_len
+    n_win = min(a.tokens, len(ids)) // S
+    if n_win == 0:
+        sys.exit("eval_ppl: text too short for one window of %d tokens" % S)
+    nll_sum, n_pred, correct = 0.0, 0, 0
+    t0 = time.time()
+    try:
+        for w in range(n_win):
+            win = np.array(ids[w * S:(w + 1) * S], np.int64)[None]
+            lg = model.logits(win)[0].astype(np.float64)
+            mx = lg.max(-1, keepdims=True)
+            lse = (np.log(np.exp(lg - mx).sum(-1)) + mx[:, 0])[:-1]
+            tgt = win[0, 1:]
+            nll = lse - lg[np.arange(S - 1), tgt]
+            nll_sum += float(nll.sum())
+            n_pred += S - 1
+            correct += int((lg[:-1].argmax(-1) == tgt).sum())
+            if a.verbose:
+                print("window %d: ppl %.2f" % (w, math.exp(nll.mean())), flush=True)
+    finally:
+        if isinstance(model, QcModel):
+            model.close()
+    dt = time.time() - t0
+    ppl = math.exp(nll_sum / n_pred)
+    res = {"model": a.model, "text": os.path.basename(a.text), "seq_len": S, "windows": n_win,
+           "tokens": n_win * S, "predictions": n_pred, "perplexity": ppl,
+           "top1_accuracy": correct / n_pred, "seconds": dt}
+    print("%s on %s: S=%d, %d windows (%d tokens, %d predictions): perplexity %.3f, "
+          "top-1 accuracy %.4f, %.1fs" % (os.path.basename(a.model.rstrip("/")), res["text"], S, n_win,
+                                          res["tokens"], n_pred, ppl, res["top1_accuracy"], dt))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
