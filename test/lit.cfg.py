@@ -21,7 +21,11 @@ config.test_exec_root = os.path.join(config.qc_obj_root, "test")
 llvm_config.with_system_environment(["HOME", "TMPDIR", "PYTHONPATH"])
 llvm_config.use_default_substitutions()
 
-python = config.python_executable or shutil.which("python3")
+# The Python on PATH is the one scripts/setup.sh installed onnx and
+# onnxruntime into; the one CMake found (lit's own) may lack them.
+python = shutil.which("python3") or config.python_executable
+# lit's default substitutions map %python to lit's own interpreter: replace.
+config.substitutions = [s for s in config.substitutions if s[0] != "%python"]
 config.substitutions.append(("%python", python))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root,
                                                      "Import", "Inputs")))

@@ -3,6 +3,7 @@
 #include "Importer.h"
 #include "ModelLoader.h"
 #include "qc/Import/ONNX.h"
+#include "qcrt/Npy.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -381,8 +382,11 @@ Value ImportContext::materialize(TensorInfo &info, Location loc) {
   OpBuilder::InsertionGuard guard(builder);
   builder.setInsertionPointToStart(&func.getBody().front());
   Attribute attr;
-  if (t.numElements() > 16 && t.dtype != TP::BOOL) {
-    // Weights and other large constants: a blob, never a uniqued attribute.
+  bool blob = t.dtype != TP::BOOL &&
+              (t.numElements() > 16 || (isFloat(t.dtype) && t.numElements() > 1));
+  if (blob) {
+    // Weights (every float tensor) and other large constants: a blob, never
+    // a uniqued attribute. Small integer tensors (shapes, axes) stay inline.
     std::string key = uniqueResourceName(
         info.constantName.empty() ? "cst" : info.constantName);
     AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -702,6 +706,50 @@ crossCheck(NodeContext &nc, ImportContext &ic,
   return success();
 }
 
+/// Reads the .npy file bound to graph input `vi`; its dtype must be the
+/// input's and its shape must agree with every static dimension.
+FailureOr<HostTensor> readBoundInput(const onnx::ValueInfoProto &vi,
+                                     StringRef file, Location loc) {
+  npy::Array array;
+  std::string error;
+  if (!npy::readNpyFile(file.str(), array, error)) {
+    emitError(loc) << "--bind-input '" << vi.name() << "': " << error;
+    return failure();
+  }
+  if (!vi.type().has_tensor_type()) {
+    emitError(loc) << "--bind-input: input '" << vi.name()
+                   << "' is not a tensor";
+    return failure();
+  }
+  const auto &tt = vi.type().tensor_type();
+  StringRef want = dtypeName(tt.elem_type());
+  if (want.empty() || want != npy::dtypeName(array.dtype())) {
+    emitError(loc) << "--bind-input '" << vi.name() << "': " << file
+                   << " holds " << npy::dtypeName(array.dtype())
+                   << " but the input is " << (want.empty() ? "?" : want);
+    return failure();
+  }
+  const std::vector<int64_t> &shape = array.shape();
+  bool agrees = !tt.has_shape() ||
+                tt.shape().dim_size() == static_cast<int>(shape.size());
+  for (int i = 0; agrees && tt.has_shape() && i < tt.shape().dim_size(); ++i)
+    if (tt.shape().dim(i).has_dim_value() &&
+        tt.shape().dim(i).dim_value() != shape[i])
+      agrees = false;
+  if (!agrees) {
+    emitError(loc) << "--bind-input '" << vi.name() << "': " << file
+                   << " has shape " << npy::formatShape(shape)
+                   << ", which the input's declared shape does not allow";
+    return failure();
+  }
+  HostTensor t;
+  t.dtype = tt.elem_type();
+  t.shape.assign(shape.begin(), shape.end());
+  const char *bytes = static_cast<const char *>(array.data());
+  t.data.assign(bytes, bytes + array.byteSize());
+  return t;
+}
+
 } // namespace
 
 OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
@@ -742,6 +790,28 @@ OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
     info.constantName = init.name();
     ic.values[init.name()] = std::move(info);
     initializerNames.insert(init.name());
+  }
+
+  // Inputs bound to .npy files become constants, like initializers.
+  for (const auto &[name, file] : options.boundInputs) {
+    const onnx::ValueInfoProto *vi = nullptr;
+    for (const auto &input : graph.input())
+      if (input.name() == name.str() && !initializerNames.contains(name))
+        vi = &input;
+    if (!vi) {
+      emitError(fileLoc) << "--bind-input: the graph has no input '" << name
+                         << "'";
+      return {};
+    }
+    FailureOr<HostTensor> bound = readBoundInput(*vi, file, fileLoc);
+    if (failed(bound))
+      return {};
+    TensorInfo info;
+    info.dtype = bound->dtype;
+    info.constant = std::move(*bound);
+    info.constantName = name.str();
+    ic.values[name] = std::move(info);
+    initializerNames.insert(name);
   }
 
   SmallVector<Type> argTypes;
@@ -870,5 +940,15 @@ std::string qc::parseDimFlag(StringRef text, ONNXImportOptions &options) {
   if (name.empty() || value.getAsInteger(10, v) || v < 0)
     return "expected --dim NAME=N with N >= 0, found '" + text.str() + "'";
   options.dimValues[name] = v;
+  return "";
+}
+
+std::string qc::parseBindInputFlag(StringRef text,
+                                   ONNXImportOptions &options) {
+  auto [name, file] = text.split('=');
+  if (name.empty() || file.empty())
+    return "expected --bind-input NAME=FILE.npy, found '" + text.str() + "'";
+  if (!options.boundInputs.try_emplace(name, file.str()).second)
+    return "input '" + name.str() + "' is bound twice";
   return "";
 }

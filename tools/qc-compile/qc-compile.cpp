@@ -6,6 +6,7 @@
 #include "qc/Tools/Diagnostics.h"
 #include "qc/Tools/ImportFlags.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -21,22 +22,32 @@ int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::opt<std::string> input(cl::Positional,
                              cl::desc("<model.onnx | module.mlir>"),
-                             cl::Required);
+                             cl::Required,
+      cl::cat(qc::toolCategory()));
   cl::opt<std::string> outputDir("o", cl::desc("artifact folder"),
-                                 cl::value_desc("dir"), cl::Required);
+                                 cl::value_desc("dir"), cl::Required,
+      cl::cat(qc::toolCategory()));
   cl::opt<std::string> cpu("cpu",
                            cl::desc("target CPU (default: the host's)"),
-                           cl::init("host"));
+                           cl::init("host"),
+      cl::cat(qc::toolCategory()));
   cl::opt<std::string> features("features",
-                                cl::desc("extra LLVM target features"));
+                                cl::desc("extra LLVM target features"),
+      cl::cat(qc::toolCategory()));
   cl::opt<bool> noVectorize("no-vectorize",
-                            cl::desc("do not tile and vectorize matmuls"));
+                            cl::desc("do not tile and vectorize matmuls"),
+      cl::cat(qc::toolCategory()));
   cl::opt<bool> noRaise("no-raise-linear",
-                        cl::desc("do not raise matmuls to qc.linear"));
+                        cl::desc("do not raise matmuls to qc.linear"),
+      cl::cat(qc::toolCategory()));
   cl::opt<std::string> dumpLLVM("dump-llvm-ir",
                                 cl::desc("also write the LLVM IR here"),
-                                cl::value_desc("file"));
+                                cl::value_desc("file"),
+      cl::cat(qc::toolCategory()));
   qc::ImportFlags flags;
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions(qc::toolCategory());
   cl::ParseCommandLineOptions(argc, argv, "qc ahead-of-time compiler\n");
 
   qc::ONNXImportOptions importOptions;

@@ -20,12 +20,18 @@ using namespace llvm;
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx>"),
-                             cl::Required);
+                             cl::Required,
+      cl::cat(qc::toolCategory()));
   cl::opt<std::string> output("o", cl::desc("output file (default: stdout)"),
-                              cl::value_desc("file"), cl::init("-"));
+                              cl::value_desc("file"), cl::init("-"),
+      cl::cat(qc::toolCategory()));
   cl::opt<bool> raise("raise-linear",
-                      cl::desc("also run qc-raise-linear on the result"));
+                      cl::desc("also run qc-raise-linear on the result"),
+      cl::cat(qc::toolCategory()));
   qc::ImportFlags flags;
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions(qc::toolCategory());
   cl::ParseCommandLineOptions(argc, argv, "qc ONNX importer\n");
 
   qc::ONNXImportOptions options;

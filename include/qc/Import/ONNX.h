@@ -17,6 +17,10 @@ struct ONNXImportOptions {
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
   /// Values for symbolic dimensions (`dim_param`), by symbol name.
   llvm::StringMap<int64_t> dimValues;
+  /// Graph inputs frozen to the contents of an .npy file, by input name:
+  /// they become constants (so shape-like inputs such as Reshape's shape or
+  /// Slice's starts are known at compile time) and leave the signature.
+  llvm::StringMap<std::string> boundInputs;
   /// Name of the entry function.
   std::string entryName = "main";
   /// Run the ONNX checker and shape inference (when libonnx knows the opset).
@@ -39,6 +43,9 @@ void registerONNXImportDialects(mlir::DialectRegistry &registry);
 std::string parseInputShapeFlag(llvm::StringRef text,
                                 ONNXImportOptions &options);
 std::string parseDimFlag(llvm::StringRef text, ONNXImportOptions &options);
+/// Parses `--bind-input NAME=FILE.npy`.
+std::string parseBindInputFlag(llvm::StringRef text,
+                               ONNXImportOptions &options);
 
 } // namespace qc
 
