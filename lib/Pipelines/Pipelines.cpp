@@ -37,7 +37,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "function-boundary-type-conversion=identity-layout-map},"
       "buffer-results-to-out-params{hoist-static-allocs "
       "modify-public-functions},"
-      "canonicalize,func.func(qc-hoist-vector-transfers),"
+      "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "convert-linalg-to-loops,func.func(lower-vector-mask),"
       // vector-to-scf emits affine.apply and memref ops: before their

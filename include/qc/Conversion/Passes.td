@@ -58,4 +58,21 @@ def OutlineWeights : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   ];
 }
 
+def OutlineKernels : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Move each loop nest of the entry function into its own function";
+  let description = [{
+    After bufferization, every top-level operation of the entry function that
+    holds a region and produces no value (a linalg op on buffers, an scf.for
+    nest) moves into a private function `<entry>_kernel<N>` that the entry
+    calls, marked `noinline`. The entry becomes a sequence of allocations,
+    views and calls. This keeps each function small for LLVM (whose loop
+    passes are superlinear in function size) and names every kernel.
+  }];
+  let options = [
+    Option<"entry", "entry", "std::string", /*default=*/"\"main\"", "entry function name">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif // QC_CONVERSION_PASSES_TD
