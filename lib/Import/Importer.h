@@ -204,6 +204,7 @@ void registerElementwiseOps(OpRegistry &registry);
 void registerMatmulOps(OpRegistry &registry);
 void registerShapeOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
+void registerEinsumOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerConvPoolOps(OpRegistry &registry);
 

@@ -576,6 +576,7 @@ const OpRegistry &getRegistry() {
     registerMatmulOps(r);
     registerShapeOps(r);
     registerReductionOps(r);
+    registerEinsumOps(r);
     registerNormalizationOps(r);
     registerConvPoolOps(r);
     return r;

@@ -1,9 +1,626 @@
-//===- OpsConvPool.cpp - ONNX ConvPool ops ---===//
+//===- OpsConvPool.cpp - ONNX convolution and pooling ---------------------===//
+//
+// Conv, MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool on
+// [N, C, D1, ..., Dn] tensors. Explicit or automatic padding (and the extra
+// tail a ceil_mode pool needs) becomes one tensor.pad: 0 for Conv and
+// AveragePool, the lowest value of the type for MaxPool. Ungrouped 1-D to
+// 3-D convolutions become linalg.conv_*d_nc*_fc* named ops; grouped ones and
+// the pools are linalg.generics whose input map reads
+// x[o * stride + k * dilation]. AveragePool divides by a per-window count
+// computed at import time. Half floats accumulate in f32.
+//
+//===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace qc::detail;
 using TP = onnx::TensorProto;
 
-void qc::detail::registerConvPoolOps(OpRegistry &r) {}
+namespace {
+
+/// The type sums run in: f32 for half floats, else `d` itself.
+DType accType(DType d) {
+  return d == TP::FLOAT16 || d == TP::BFLOAT16 ? TP::FLOAT : d;
+}
+
+/// The sliding-window geometry of one Conv / pool node over its n spatial
+/// dims.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations;
+  /// The padding the op defines (explicit pads or auto_pad); counts of
+  /// AveragePool with count_include_pad include it.
+  SmallVector<int64_t> padLo, padHi;
+  /// Spatial output sizes.
+  SmallVector<int64_t> out;
+
+  int64_t rank() const { return kernel.size(); }
+  /// Extent of the dilated kernel along dim i.
+  int64_t span(int64_t i) const { return (kernel[i] - 1) * dilations[i] + 1; }
+};
+
+/// Reads an optional per-spatial-dim attribute (default `dflt`), which must
+/// hold n values >= `min`.
+LogicalResult readDims(NodeContext &nc, StringRef name, int64_t n, int64_t dflt,
+                       int64_t min, SmallVector<int64_t> &out) {
+  out = nc.attrInts(name);
+  if (!nc.hasAttr(name) || out.empty()) {
+    out.assign(n, dflt);
+    return success();
+  }
+  if (static_cast<int64_t>(out.size()) != n) {
+    nc.error() << "attribute '" << name << "' has " << out.size()
+               << " values, expected " << n;
+    return failure();
+  }
+  for (int64_t v : out) {
+    if (v < min) {
+      nc.error() << "attribute '" << name << "' value " << v
+                 << " is not supported (must be >= " << min << ")";
+      return failure();
+    }
+  }
+  return success();
+}
+
+/// Reads strides, dilations, pads / auto_pad and, for pools, ceil_mode for a
+/// window of `kernel` over the spatial sizes `in`, and derives the output
+/// sizes.
+FailureOr<Window> readWindow(NodeContext &nc, ArrayRef<int64_t> in,
+                             ArrayRef<int64_t> kernel, bool isPool) {
+  Window w;
+  int64_t n = in.size();
+  w.kernel.assign(kernel.begin(), kernel.end());
+  for (int64_t k : kernel) {
+    if (k < 1) {
+      nc.error() << "kernel size " << k << " is not supported";
+      return failure();
+    }
+  }
+  if (failed(readDims(nc, "strides", n, 1, 1, w.strides)) ||
+      failed(readDims(nc, "dilations", n, 1, 1, w.dilations)))
+    return failure();
+  bool ceilMode = isPool && nc.attrInt("ceil_mode", 0) != 0;
+  std::string autoPad = nc.attrString("auto_pad", "NOTSET");
+  if (autoPad.empty())
+    autoPad = "NOTSET";
+  w.padLo.assign(n, 0);
+  w.padHi.assign(n, 0);
+  w.out.assign(n, 0);
+
+  if (autoPad == "NOTSET") {
+    SmallVector<int64_t> pads = nc.attrInts("pads");
+    if (!pads.empty() && static_cast<int64_t>(pads.size()) != 2 * n) {
+      nc.error() << "attribute 'pads' has " << pads.size()
+                 << " values, expected " << 2 * n;
+      return failure();
+    }
+    for (int64_t i = 0; i < n && !pads.empty(); ++i) {
+      if (pads[i] < 0 || pads[n + i] < 0) {
+        nc.error() << "negative pads are not supported";
+        return failure();
+      }
+      w.padLo[i] = pads[i];
+      w.padHi[i] = pads[n + i];
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t room = in[i] + w.padLo[i] + w.padHi[i] - w.span(i);
+      if (room < 0) {
+        nc.error() << "the kernel (extent " << w.span(i)
+                   << ") is larger than the padded input (" << in[i]
+                   << " + pads) along spatial dim " << i;
+        return failure();
+      }
+      int64_t s = w.strides[i];
+      w.out[i] = (ceilMode ? (room + s - 1) / s : room / s) + 1;
+      // A ceil_mode window must start inside the input or the head padding.
+      if (ceilMode && (w.out[i] - 1) * s >= in[i] + w.padLo[i])
+        --w.out[i];
+    }
+  } else if (autoPad == "VALID") {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t room = in[i] - w.span(i);
+      if (room < 0) {
+        nc.error() << "the kernel (extent " << w.span(i)
+                   << ") is larger than the input (" << in[i]
+                   << ") along spatial dim " << i << " with auto_pad VALID";
+        return failure();
+      }
+      w.out[i] = room / w.strides[i] + 1;
+    }
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t s = w.strides[i];
+      w.out[i] = (in[i] + s - 1) / s;
+      int64_t total =
+          std::max<int64_t>(0, (w.out[i] - 1) * s + w.span(i) - in[i]);
+      w.padLo[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      w.padHi[i] = total - w.padLo[i];
+    }
+  } else {
+    nc.error() << "auto_pad '" << autoPad << "' is not supported";
+    return failure();
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (w.out[i] < 1) {
+      nc.error() << "empty output along spatial dim " << i
+                 << " is not supported";
+      return failure();
+    }
+  }
+  return w;
+}
+
+/// Pads the spatial dims of `x` ([N, C, spatial...]) with `value`: padLo at
+/// the head and, at the tail, exactly what the last window reads.
+Value padInput(NodeContext &nc, Value x, const Window &w, Value value) {
+  auto type = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> lo(2, 0), hi(2, 0), shape(type.getShape());
+  bool any = false;
+  for (int64_t i = 0; i < w.rank(); ++i) {
+    int64_t in = type.getDimSize(2 + i);
+    int64_t need = (w.out[i] - 1) * w.strides[i] + w.span(i);
+    int64_t tail = std::max<int64_t>(0, need - in - w.padLo[i]);
+    lo.push_back(w.padLo[i]);
+    hi.push_back(tail);
+    shape[2 + i] = in + w.padLo[i] + tail;
+    any |= w.padLo[i] != 0 || tail != 0;
+  }
+  if (!any)
+    return x;
+  auto ofrs = [&](ArrayRef<int64_t> v) {
+    SmallVector<OpFoldResult> r;
+    for (int64_t e : v)
+      r.push_back(nc.b.getIndexAttr(e));
+    return r;
+  };
+  auto padded = RankedTensorType::get(shape, type.getElementType());
+  return tensor::PadOp::create(nc.b, nc.loc, padded, x, ofrs(lo), ofrs(hi),
+                               value)
+      .getResult();
+}
+
+/// Affine expressions o_i * stride_i + k_i * dilation_i for the spatial dims
+/// of an input read, given the loop positions of o_0 and k_0.
+SmallVector<AffineExpr> windowExprs(NodeContext &nc, const Window &w,
+                                    unsigned outPos, unsigned kernelPos) {
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < w.rank(); ++i)
+    exprs.push_back(nc.b.getAffineDimExpr(outPos + i) * w.strides[i] +
+                    nc.b.getAffineDimExpr(kernelPos + i) * w.dilations[i]);
+  return exprs;
+}
+
+/// Extends a float scalar to the accumulator type `acc` if it differs.
+Value widen(OpBuilder &b, Location l, Value v, Type acc) {
+  if (v.getType() == acc)
+    return v;
+  return arith::ExtFOp::create(b, l, acc, v);
+}
+
+//===----------------------------------------------------------------------===//
+// Conv
+//===----------------------------------------------------------------------===//
+
+/// An ungrouped convolution as a linalg.conv_{1,2,3}d named op.
+Value convNamed(NodeContext &nc, Value x, Value wt, Value init,
+                const Window &w) {
+  OpBuilder &b = nc.b;
+  Type resultType = init.getType();
+  SmallVector<Value> ins = {x, wt};
+  Attribute strides = b.getI64TensorAttr(w.strides);
+  Attribute dilations = b.getI64TensorAttr(w.dilations);
+  switch (w.rank()) {
+  case 1:
+    return linalg::Conv1DNcwFcwOp::create(b, nc.loc, resultType, ins, init,
+                                          strides, dilations)
+        .getResult(0);
+  case 2:
+    return linalg::Conv2DNchwFchwOp::create(b, nc.loc, resultType, ins, init,
+                                            strides, dilations)
+        .getResult(0);
+  default:
+    return linalg::Conv3DNcdhwFcdhwOp::create(b, nc.loc, resultType, ins, init,
+                                              strides, dilations)
+        .getResult(0);
+  }
+}
+
+/// A grouped convolution (or one of rank > 3) as a linalg.generic over
+/// x [N, G, C/G, padded...], w [G, M/G, C/G, k...] and the result
+/// [N, G, M/G, out...]; loops (n, g, f, o..., c, k...).
+Value convGrouped(NodeContext &nc, Value x, Value wt, Value init,
+                  const Window &w, int64_t group) {
+  OpBuilder &b = nc.b;
+  MLIRContext *ctx = nc.ctx();
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wtt = cast<RankedTensorType>(wt.getType());
+  auto it = cast<RankedTensorType>(init.getType());
+  int64_t n = w.rank();
+  int64_t cg = wtt.getDimSize(1), fg = wtt.getDimSize(0) / group;
+
+  SmallVector<int64_t> xShape = {xt.getDimSize(0), group, cg};
+  SmallVector<int64_t> wShape = {group, fg, cg};
+  SmallVector<int64_t> oShape = {it.getDimSize(0), group, fg};
+  for (int64_t i = 0; i < n; ++i) {
+    xShape.push_back(xt.getDimSize(2 + i));
+    wShape.push_back(wtt.getDimSize(2 + i));
+    oShape.push_back(it.getDimSize(2 + i));
+  }
+  Value x5 = nc.reshape(x, xShape);
+  Value w5 = nc.reshape(wt, wShape);
+  Value o5 = nc.reshape(init, oShape);
+
+  unsigned numLoops = 4 + 2 * n, outPos = 3, cPos = 3 + n, kPos = 4 + n;
+  auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+  SmallVector<AffineExpr> xExprs = {d(0), d(1), d(cPos)};
+  llvm::append_range(xExprs, windowExprs(nc, w, outPos, kPos));
+  SmallVector<AffineExpr> wExprs = {d(1), d(2), d(cPos)};
+  SmallVector<AffineExpr> oExprs = {d(0), d(1), d(2)};
+  for (int64_t i = 0; i < n; ++i) {
+    wExprs.push_back(d(kPos + i));
+    oExprs.push_back(d(outPos + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, xExprs, ctx),
+                                 AffineMap::get(numLoops, 0, wExprs, ctx),
+                                 AffineMap::get(numLoops, 0, oExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(3 + n, utils::IteratorType::parallel);
+  iters.append(1 + n, utils::IteratorType::reduction);
+  Value r = linalg::GenericOp::create(
+                b, nc.loc, o5.getType(), ValueRange{x5, w5}, ValueRange{o5},
+                maps, iters,
+                [&](OpBuilder &nb, Location l, ValueRange a) {
+                  Type acc = a[2].getType();
+                  Value p = arith::MulFOp::create(
+                      nb, l, widen(nb, l, a[0], acc), widen(nb, l, a[1], acc));
+                  linalg::YieldOp::create(
+                      nb, l, arith::AddFOp::create(nb, l, a[2], p).getResult());
+                })
+                .getResult(0);
+  return nc.reshape(r, it.getShape());
+}
+
+LogicalResult importConv(NodeContext &nc) {
+  Value x = nc.input(0), wt = nc.input(1);
+  if (!x || !wt) {
+    nc.error() << "expects inputs X and W";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  if (nc.inputDType(1) != d || (nc.hasInput(2) && nc.inputDType(2) != d)) {
+    nc.error() << "X, W and B must have the same element type";
+    return failure();
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wtt = cast<RankedTensorType>(wt.getType());
+  int64_t rank = xt.getRank(), n = rank - 2;
+  if (rank < 3) {
+    nc.error() << "expects X of rank >= 3 ([N, C, D1, ...]), found rank "
+               << rank;
+    return failure();
+  }
+  if (wtt.getRank() != rank) {
+    nc.error() << "W has rank " << wtt.getRank() << ", expected " << rank;
+    return failure();
+  }
+  int64_t group = nc.attrInt("group", 1);
+  int64_t c = xt.getDimSize(1), m = wtt.getDimSize(0);
+  if (group < 1 || c % group != 0 || m % group != 0) {
+    nc.error() << "group " << group << " does not divide the " << c
+               << " input and " << m << " output channels";
+    return failure();
+  }
+  if (wtt.getDimSize(1) * group != c) {
+    nc.error() << "W has " << wtt.getDimSize(1) << " channels per group, "
+               << "expected " << c / group;
+    return failure();
+  }
+  SmallVector<int64_t> kernel(wtt.getShape().drop_front(2));
+  SmallVector<int64_t> kAttr = nc.attrInts("kernel_shape");
+  if (!kAttr.empty() && ArrayRef<int64_t>(kAttr) != ArrayRef<int64_t>(kernel)) {
+    nc.error() << "attribute 'kernel_shape' disagrees with the shape of W";
+    return failure();
+  }
+  FailureOr<Window> w =
+      readWindow(nc, xt.getShape().drop_front(2), kernel, /*isPool=*/false);
+  if (failed(w))
+    return failure();
+
+  Type elt = xt.getElementType();
+  DType acc = accType(d);
+  Type accElt = toMLIRType(nc.ctx(), acc);
+  SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
+  llvm::append_range(outShape, w->out);
+
+  // The accumulator starts as the bias broadcast over [N, M, out...].
+  Value init;
+  if (nc.hasInput(2)) {
+    Value bias = nc.input(2);
+    auto bt = cast<RankedTensorType>(bias.getType());
+    if (bt.getRank() != 1 || bt.getDimSize(0) != m) {
+      nc.error() << "B must have shape [" << m << "]";
+      return failure();
+    }
+    SmallVector<int64_t> bShape = {m};
+    bShape.append(n, 1);
+    init = nc.elementwiseTo(nc.reshape(bias, bShape), outShape, accElt,
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return widen(b, l, a[0], accElt);
+                            });
+  } else {
+    init = nc.filled(outShape, nc.scalar(accElt, 0));
+  }
+
+  Value xp = padInput(nc, x, *w, nc.scalar(elt, 0));
+  Value out = group == 1 && n <= 3 ? convNamed(nc, xp, wt, init, *w)
+                                   : convGrouped(nc, xp, wt, init, *w, group);
+  nc.setOutput(0, nc.castTo(out, acc, d), d);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+/// One linalg.generic pooling the padded `x` [N, C, padded...] into
+/// [N, C, out...] of the type of `init`, starting from it; `combine`
+/// gets (x element, accumulator). Loops (n, c, o..., k...); the kernel loops
+/// take their bounds from an unused window tensor, as in linalg's named
+/// pooling ops.
+Value poolGeneric(NodeContext &nc, Value x, const Window &w, Value init,
+                  const NodeContext::ScalarBody &combine) {
+  OpBuilder &b = nc.b;
+  MLIRContext *ctx = nc.ctx();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t n = w.rank();
+  unsigned numLoops = 2 + 2 * n, kPos = 2 + n;
+  SmallVector<int64_t> outShape = {xt.getDimSize(0), xt.getDimSize(1)};
+  llvm::append_range(outShape, w.out);
+  Value acc = nc.filled(outShape, init);
+  Value window = nc.empty(w.kernel, xt.getElementType());
+
+  SmallVector<AffineExpr> xExprs = {b.getAffineDimExpr(0),
+                                    b.getAffineDimExpr(1)};
+  llvm::append_range(xExprs, windowExprs(nc, w, 2, kPos));
+  SmallVector<AffineExpr> kExprs,
+      oExprs = {b.getAffineDimExpr(0), b.getAffineDimExpr(1)};
+  for (int64_t i = 0; i < n; ++i) {
+    kExprs.push_back(b.getAffineDimExpr(kPos + i));
+    oExprs.push_back(b.getAffineDimExpr(2 + i));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(numLoops, 0, xExprs, ctx),
+                                 AffineMap::get(numLoops, 0, kExprs, ctx),
+                                 AffineMap::get(numLoops, 0, oExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(2 + n, utils::IteratorType::parallel);
+  iters.append(n, utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, nc.loc, acc.getType(), ValueRange{x, window}, ValueRange{acc},
+             maps, iters,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l,
+                                       combine(nb, l, ValueRange{a[0], a[2]}));
+             })
+      .getResult(0);
+}
+
+/// The lowest value of a float (-inf) or integer type (signedness from `d`).
+Value lowestValue(NodeContext &nc, Type elt, DType d) {
+  if (auto ft = dyn_cast<FloatType>(elt))
+    return arith::ConstantOp::create(
+        nc.b, nc.loc,
+        nc.b.getFloatAttr(ft, APFloat::getInf(ft.getFloatSemantics(),
+                                              /*Negative=*/true)));
+  unsigned bits = elt.getIntOrFloatBitWidth();
+  APInt v =
+      isUnsigned(d) ? APInt::getMinValue(bits) : APInt::getSignedMinValue(bits);
+  return arith::ConstantOp::create(nc.b, nc.loc, nc.b.getIntegerAttr(elt, v));
+}
+
+/// Reads X and the window of a MaxPool / AveragePool node.
+FailureOr<Window> readPool(NodeContext &nc, Value x) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() < 3) {
+    nc.error() << "expects X of rank >= 3 ([N, C, D1, ...]), found rank "
+               << xt.getRank();
+    return failure();
+  }
+  SmallVector<int64_t> kernel = nc.attrInts("kernel_shape");
+  if (static_cast<int64_t>(kernel.size()) != xt.getRank() - 2) {
+    nc.error() << "attribute 'kernel_shape' must have " << xt.getRank() - 2
+               << " values";
+    return failure();
+  }
+  return readWindow(nc, xt.getShape().drop_front(2), kernel, /*isPool=*/true);
+}
+
+LogicalResult importMaxPool(NodeContext &nc) {
+  Value x = nc.input(0);
+  if (!x) {
+    nc.error() << "expects an input tensor";
+    return failure();
+  }
+  if (nc.hasOutput(1)) {
+    nc.error() << "the Indices output is not supported";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d) && !isInteger(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  FailureOr<Window> w = readPool(nc, x);
+  if (failed(w))
+    return failure();
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  Value lowest = lowestValue(nc, elt, d);
+  Value xp = padInput(nc, x, *w, lowest);
+  bool uns = isUnsigned(d);
+  Value out =
+      poolGeneric(nc, xp, *w, lowest,
+                  [uns](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    if (isa<FloatType>(a[0].getType()))
+                      return arith::MaximumFOp::create(b, l, a[1], a[0]);
+                    if (uns)
+                      return arith::MaxUIOp::create(b, l, a[1], a[0]);
+                    return arith::MaxSIOp::create(b, l, a[1], a[0]);
+                  });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+/// Number of taps o * stride - padLo + k * dilation (k < kernel) of spatial
+/// dim i that fall in [lo, hi).
+int64_t countTaps(const Window &w, int64_t i, int64_t o, int64_t lo,
+                  int64_t hi) {
+  int64_t count = 0;
+  for (int64_t k = 0; k < w.kernel[i]; ++k) {
+    int64_t p = o * w.strides[i] - w.padLo[i] + k * w.dilations[i];
+    count += p >= lo && p < hi;
+  }
+  return count;
+}
+
+LogicalResult importAveragePool(NodeContext &nc) {
+  Value x = nc.input(0);
+  if (!x) {
+    nc.error() << "expects an input tensor";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  FailureOr<Window> w = readPool(nc, x);
+  if (failed(w))
+    return failure();
+  auto xt = cast<RankedTensorType>(x.getType());
+  bool includePad = nc.attrInt("count_include_pad", 0) != 0;
+  DType acc = accType(d);
+  Type accElt = toMLIRType(nc.ctx(), acc);
+  Value xp = padInput(nc, x, *w, nc.scalar(xt.getElementType(), 0));
+  Value sum =
+      poolGeneric(nc, xp, *w, nc.scalar(accElt, 0),
+                  [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    return arith::AddFOp::create(
+                        b, l, a[1], nc.convertScalar(b, l, a[0], d, acc));
+                  });
+
+  // The divisor of each output position: the product over the spatial dims
+  // of the taps inside the input (or the input and its padding).
+  int64_t n = w->rank();
+  SmallVector<SmallVector<int64_t>> perDim(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t in = xt.getDimSize(2 + i);
+    int64_t lo = includePad ? -w->padLo[i] : 0;
+    int64_t hi = includePad ? in + w->padHi[i] : in;
+    for (int64_t o = 0; o < w->out[i]; ++o)
+      perDim[i].push_back(countTaps(*w, i, o, lo, hi));
+  }
+  int64_t total = 1;
+  for (int64_t o : w->out)
+    total *= o;
+  SmallVector<double> counts(total, 1.0);
+  for (int64_t flat = 0; flat < total; ++flat) {
+    int64_t rest = flat;
+    for (int64_t i = n - 1; i >= 0; --i) {
+      counts[flat] *= perDim[i][rest % w->out[i]];
+      rest /= w->out[i];
+    }
+  }
+  // A uniform count is a scalar constant, else a [out...] tensor.
+  bool uniform = llvm::all_equal(counts);
+  SmallVector<Value> operands = {sum};
+  if (!uniform)
+    operands.push_back(nc.constant(HostTensor::fromDoubles(counts, w->out, acc),
+                                   "pool_count"));
+  auto outShape = cast<RankedTensorType>(sum.getType()).getShape();
+  Value out = nc.elementwiseTo(
+      operands, outShape, xt.getElementType(),
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value c = uniform ? (Value)arith::ConstantOp::create(
+                                b, l, b.getFloatAttr(accElt, counts[0]))
+                          : a[1];
+        Value q = arith::DivFOp::create(b, l, a[0], c);
+        return nc.convertScalar(b, l, q, acc, d);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+/// GlobalAveragePool / GlobalMaxPool: a keep-dims reduction over every
+/// spatial dim.
+LogicalResult importGlobalPool(NodeContext &nc, bool isMax) {
+  Value x = nc.input(0);
+  if (!x) {
+    nc.error() << "expects an input tensor";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d) && !(isMax && isInteger(d))) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  if (xt.getRank() < 2) {
+    nc.error() << "expects X of rank >= 2 ([N, C, D1, ...]), found rank "
+               << xt.getRank();
+    return failure();
+  }
+  SmallVector<int64_t> axes;
+  int64_t count = 1;
+  for (int64_t i = 2; i < xt.getRank(); ++i) {
+    axes.push_back(i);
+    count *= xt.getDimSize(i);
+  }
+  Type elt = xt.getElementType();
+  if (isMax) {
+    bool uns = isUnsigned(d);
+    Value out =
+        nc.reduce(x, axes, /*keepDims=*/true, lowestValue(nc, elt, d),
+                  [uns](OpBuilder &b, Location l, ValueRange a) -> Value {
+                    if (isa<FloatType>(a[0].getType()))
+                      return arith::MaximumFOp::create(b, l, a[1], a[0]);
+                    if (uns)
+                      return arith::MaxUIOp::create(b, l, a[1], a[0]);
+                    return arith::MaxSIOp::create(b, l, a[1], a[0]);
+                  });
+    nc.setOutput(0, out, d);
+    return success();
+  }
+  DType acc = accType(d);
+  Type accElt = toMLIRType(nc.ctx(), acc);
+  Value sum = nc.reduce(x, axes, /*keepDims=*/true, nc.scalar(accElt, 0),
+                        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                          return arith::AddFOp::create(
+                              b, l, a[1], nc.convertScalar(b, l, a[0], d, acc));
+                        });
+  auto shape = cast<RankedTensorType>(sum.getType()).getShape();
+  Value out = nc.elementwiseTo(
+      sum, shape, elt, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value c = arith::ConstantOp::create(
+            b, l, b.getFloatAttr(accElt, static_cast<double>(count)));
+        return nc.convertScalar(b, l, arith::DivFOp::create(b, l, a[0], c), acc,
+                                d);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+} // namespace
+
+void qc::detail::registerConvPoolOps(OpRegistry &r) {
+  r.add("Conv", importConv);
+  r.add("MaxPool", importMaxPool);
+  r.add("AveragePool", importAveragePool);
+  r.add("GlobalAveragePool",
+        [](NodeContext &nc) { return importGlobalPool(nc, false); });
+  r.add("GlobalMaxPool",
+        [](NodeContext &nc) { return importGlobalPool(nc, true); });
+}

@@ -82,6 +82,96 @@ void addArith(OpRegistry &r, StringRef name) {
   });
 }
 
+/// Integer division or remainder that cannot trap: a zero divisor gives 0
+/// (ONNX leaves it undefined) and INT_MIN / -1 wraps, instead of the SIGFPE
+/// the bare instruction raises.
+template <typename IntOp>
+Value safeIntDivRem(OpBuilder &b, Location l, Value lhs, Value rhs,
+                    bool isSigned) {
+  Type t = lhs.getType();
+  unsigned width = t.getIntOrFloatBitWidth();
+  auto cst = [&](const APInt &v) -> Value {
+    return arith::ConstantOp::create(b, l, b.getIntegerAttr(t, v));
+  };
+  Value zero = cst(APInt::getZero(width));
+  Value one = cst(APInt(width, 1));
+  Value isZero =
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, rhs, zero);
+  Value replace = isZero;
+  if (isSigned) {
+    Value minusOne = cst(APInt::getAllOnes(width));
+    Value minValue = cst(APInt::getSignedMinValue(width));
+    Value overflow = arith::AndIOp::create(
+        b, l,
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, rhs, minusOne),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, lhs, minValue));
+    replace = arith::OrIOp::create(b, l, isZero, overflow);
+  }
+  Value divisor = arith::SelectOp::create(b, l, replace, one, rhs);
+  Value result = IntOp::create(b, l, lhs, divisor);
+  return arith::SelectOp::create(b, l, isZero, zero, result);
+}
+
+/// Div: integer variants guarded against traps.
+void addDiv(OpRegistry &r) {
+  r.add("Div", [](NodeContext &nc) {
+    return emitNary(nc, 2, [](DType d) -> Body {
+      if (isFloat(d))
+        return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::DivFOp::create(b, l, a[0], a[1]);
+        };
+      if (!isInteger(d))
+        return nullptr;
+      bool isSigned = !isUnsigned(d);
+      return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return isSigned
+                   ? safeIntDivRem<arith::DivSIOp>(b, l, a[0], a[1], true)
+                   : safeIntDivRem<arith::DivUIOp>(b, l, a[0], a[1], false);
+      };
+    });
+  });
+}
+
+/// Mod: fmod=1 is C's fmod (the sign of the dividend), fmod=0 the
+/// mathematical modulo (the sign of the divisor, integers only).
+LogicalResult importMod(NodeContext &nc) {
+  bool fmod = nc.attrInt("fmod", 0) != 0;
+  if (!fmod && isFloat(nc.inputDType(0))) {
+    nc.error() << "fmod=0 is not defined for floating-point inputs";
+    return failure();
+  }
+  return emitNary(nc, 2, [fmod](DType d) -> Body {
+    if (isFloat(d))
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::RemFOp::create(b, l, a[0], a[1]);
+      };
+    if (!isInteger(d))
+      return nullptr;
+    if (isUnsigned(d))
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return safeIntDivRem<arith::RemUIOp>(b, l, a[0], a[1], false);
+      };
+    return [fmod](OpBuilder &b, Location l, ValueRange a) -> Value {
+      Value rem = safeIntDivRem<arith::RemSIOp>(b, l, a[0], a[1], true);
+      if (fmod)
+        return rem;
+      // Move a non-zero remainder whose sign differs from the divisor's.
+      Value zero = arith::ConstantOp::create(
+          b, l, b.getIntegerAttr(rem.getType(), 0));
+      Value nonZero =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::ne, rem, zero);
+      Value remNeg =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, rem, zero);
+      Value divNeg =
+          arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, a[1], zero);
+      Value differ = arith::XOrIOp::create(b, l, remNeg, divNeg);
+      Value fix = arith::AndIOp::create(b, l, nonZero, differ);
+      Value moved = arith::AddIOp::create(b, l, rem, a[1]);
+      return arith::SelectOp::create(b, l, fix, moved, rem);
+    };
+  });
+}
+
 void addCompare(OpRegistry &r, StringRef name, arith::CmpFPredicate fp,
                 arith::CmpIPredicate sp, arith::CmpIPredicate up) {
   r.add(name, [=](NodeContext &nc) {
@@ -238,9 +328,9 @@ LogicalResult importWhere(NodeContext &nc) {
   return success();
 }
 
-LogicalResult importCast(NodeContext &nc) {
+/// Casts input 0 to `to` (Cast, CastLike).
+LogicalResult emitCast(NodeContext &nc, DType to) {
   DType from = nc.inputDType(0);
-  DType to = static_cast<DType>(nc.attrInt("to", TP::UNDEFINED));
   if (!toMLIRType(nc.ctx(), to)) {
     nc.error() << "cast to element type " << dtypeName(to) << " (" << to
                << ") is not supported";
@@ -260,6 +350,19 @@ LogicalResult importCast(NodeContext &nc) {
   }
   nc.setOutput(0, nc.castTo(nc.input(0), from, to), to);
   return success();
+}
+
+LogicalResult importCast(NodeContext &nc) {
+  return emitCast(nc, static_cast<DType>(nc.attrInt("to", TP::UNDEFINED)));
+}
+
+/// CastLike: Cast to the element type of input 1.
+LogicalResult importCastLike(NodeContext &nc) {
+  if (!nc.hasInput(1)) {
+    nc.error() << "expects a target_type input";
+    return failure();
+  }
+  return emitCast(nc, nc.inputDType(1));
 }
 
 LogicalResult importClip(NodeContext &nc) {
@@ -307,6 +410,25 @@ LogicalResult importClip(NodeContext &nc) {
   return success();
 }
 
+/// Dropout at inference: the identity, and an all-true mask if asked for.
+LogicalResult importDropout(NodeContext &nc) {
+  if (nc.hasInput(2)) {
+    const HostTensor *training = nc.inputConstant(2);
+    if (!training || training->getInt(0) != 0) {
+      nc.error() << "training_mode must be a constant false (qc compiles "
+                    "inference)";
+      return failure();
+    }
+  }
+  if (nc.hasOutput(1)) {
+    RankedTensorType type = nc.inputType(0);
+    nc.setOutput(1, nc.filled(type.getShape(), nc.scalar(nc.b.getI1Type(), 1)),
+                 TP::BOOL);
+  }
+  nc.setOutput(0, nc.input(0), nc.inputDType(0));
+  return success();
+}
+
 LogicalResult importIdentity(NodeContext &nc) {
   if (const HostTensor *c = nc.inputConstant(0)) {
     nc.setOutputConstant(0, *c);
@@ -322,12 +444,15 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
   addArith<arith::AddFOp, arith::AddIOp>(r, "Add");
   addArith<arith::SubFOp, arith::SubIOp>(r, "Sub");
   addArith<arith::MulFOp, arith::MulIOp>(r, "Mul");
-  addArith<arith::DivFOp, arith::DivSIOp, arith::DivUIOp>(r, "Div");
+  addDiv(r);
+  r.add("Mod", importMod);
   r.add("Pow", importPow);
   r.add("Where", importWhere);
   r.add("Cast", importCast);
+  r.add("CastLike", importCastLike);
   r.add("Clip", importClip);
   r.add("Identity", importIdentity);
+  r.add("Dropout", importDropout);
 
   addCompare(r, "Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,
              arith::CmpIPredicate::eq);

@@ -40,6 +40,9 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       "convert-linalg-to-loops,func.func(lower-vector-mask),"
+      // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
+      // which the artifact does not link.
+      "arith-expand{include-bf16=true},"
       // vector-to-scf emits affine.apply and memref ops: before their
       // lowerings.
       "convert-vector-to-scf,expand-strided-metadata,lower-affine,"

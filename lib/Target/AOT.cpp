@@ -324,6 +324,7 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
     return emitError(loc) << "cannot find the linker driver '"
                           << options.linker << "' on PATH";
   std::string linkError;
+  // Undefined symbols are allowed: libqcrt provides memrefCopy at load time.
   SmallVector<StringRef> args = {*linker, "-shared", "-o", *soPath, *objPath,
                                  "-lm"};
   int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
