@@ -39,7 +39,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "modify-public-functions},"
       "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
-      "convert-linalg-to-loops,func.func(lower-vector-mask),"
+      "convert-linalg-to-loops,func.func(lower-vector-mask),qc-approximate-math,"
       // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
       // which the artifact does not link.
       "arith-expand{include-bf16=true},"

@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <vector>
 
+#include <malloc.h>
+
 namespace {
 
 constexpr size_t kPrintedValues = 8;
@@ -385,4 +387,12 @@ int runTool(int argc, char **argv) {
 
 } // namespace
 
-int main(int argc, char **argv) { return runTool(argc, argv); }
+int main(int argc, char **argv) {
+  // The generated code allocates its intermediate buffers with malloc on
+  // every run. Keep freed blocks in the heap instead of returning them to
+  // the kernel (mmap / trim), so repeated runs do not page-fault fresh
+  // zeroed pages each time.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return runTool(argc, argv);
+}

@@ -75,4 +75,16 @@ def OutlineKernels : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def ApproximateMath : Pass<"qc-approximate-math"> {
+  let summary = "Replace f32 erf / exp / tanh by inline polynomial approximations";
+  let description = [{
+    Rewrites f32 (scalar and vector) `math.erf`, `math.exp` and `math.tanh`
+    into MLIR's polynomial approximations (arith only, a few ulps), so that
+    the loops around them hold no libm call and LLVM can vectorize them.
+    Other types and functions keep their libm calls.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // QC_CONVERSION_PASSES_TD
