@@ -46,6 +46,12 @@ struct TileAndVectorizePass
 
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
+    // N outside M: one K x tileN panel of the weight stays in cache while
+    // every row tile of the activations passes over it, instead of the
+    // whole weight streaming from memory once per row tile.
+    SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(numLoops));
+    std::swap(order[numLoops - 3], order[numLoops - 2]);
+    options.setInterchange(order);
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(

@@ -6,7 +6,11 @@
 // CHECK-LABEL: func.func @matmul
 // CHECK-NOT: vector.mask
 // CHECK-NOT: linalg.matmul
-// CHECK: scf.for
+// Column tiles outside row tiles (a weight panel stays in cache), the
+// reduction innermost with the accumulator rows as loop-carried vectors.
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c8
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c8 step %c4
+// CHECK: scf.for %{{.*}} = %c0 to %c16 step %c1 iter_args({{.*}}) -> (tensor<10x20xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: vector.fma {{.*}} : vector<4xf32>
 func.func @matmul(%a: tensor<10x16xf32>, %b: tensor<16x20xf32>) -> tensor<10x20xf32> {
