@@ -1,6 +1,7 @@
 //===- QCDialect.cpp - qc dialect registration ----------------------------===//
 
 #include "QC/QCDialect.h"
+#include "QC/QCAttrs.h"
 #include "QC/QCOps.h"
 
 using namespace mlir;
@@ -13,4 +14,5 @@ void QCDialect::initialize() {
 #define GET_OP_LIST
 #include "QC/QCOps.cpp.inc"
       >();
+  registerAttributes();
 }

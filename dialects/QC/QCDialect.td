@@ -15,6 +15,10 @@ def QC_Dialect : Dialect {
     the kernel-level operations that implement them.
   }];
   let cppNamespace = "::qc";
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
 }
 
 class QC_Op<string mnemonic, list<Trait> traits = []>

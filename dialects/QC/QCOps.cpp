@@ -52,5 +52,81 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// QLinearOp
+//===----------------------------------------------------------------------===//
+
+int64_t QLinearOp::getInFeatures() {
+  auto type = getInput().getType();
+  return type.getDimSize(type.getRank() - 1);
+}
+
+int64_t QLinearOp::getOutFeatures() {
+  auto type = getResult().getType();
+  return type.getDimSize(type.getRank() - 1);
+}
+
+LogicalResult QLinearOp::verify() {
+  auto inputType = getInput().getType();
+  auto resultType = getResult().getType();
+  if (inputType.getRank() < 1 || resultType.getRank() != inputType.getRank())
+    return emitOpError("expects input and result of one rank >= 1");
+  Type elt = inputType.getElementType();
+  if (!isa<FloatType>(elt) || resultType.getElementType() != elt)
+    return emitOpError("expects a floating-point input and a result of the "
+                       "same element type");
+  for (int64_t i = 0, e = inputType.getRank() - 1; i < e; ++i)
+    if (resultType.getDimSize(i) != inputType.getDimSize(i))
+      return emitOpError("result dimension ")
+             << i << " is " << resultType.getDimSize(i)
+             << " but the input's is " << inputType.getDimSize(i);
+  int64_t k = getInFeatures(), n = getOutFeatures();
+  if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n))
+    return emitOpError("expects static K and N");
+  QuantSchemeAttrInterface scheme = getScheme();
+  if (failed(scheme.verifyShape(k, n, [&] { return emitOpError(); })))
+    return failure();
+
+  SmallVector<int64_t> codes, scales, zeros, codebook;
+  scheme.getOperandShapes(k, n, codes, scales, zeros, codebook);
+  auto check = [&](Value v, ArrayRef<int64_t> shape,
+                   StringRef what) -> LogicalResult {
+    if (shape.empty()) {
+      if (v)
+        return emitOpError("scheme ")
+               << scheme << " takes no " << what << " operand";
+      return success();
+    }
+    if (!v)
+      return emitOpError("scheme ") << scheme << " needs a " << what
+                                    << " operand";
+    auto type = cast<RankedTensorType>(v.getType());
+    if (type.getShape() != shape)
+      return emitOpError() << what << " must have shape ["
+                           << llvm::make_range(shape.begin(), shape.end())
+                           << "] for K = " << k << ", N = " << n
+                           << ", found " << type;
+    return success();
+  };
+  if (failed(check(getCodes(), codes, "codes")) ||
+      failed(check(getScales(), scales, "scales")) ||
+      failed(check(getZeros(), zeros, "zeros")) ||
+      failed(check(getCodebook(), codebook, "codebook")))
+    return failure();
+  if (!getCodes().getType().getElementType().isInteger())
+    return emitOpError("expects integer codes, found ")
+           << getCodes().getType().getElementType();
+  if (!isa<FloatType>(getScales().getType().getElementType()))
+    return emitOpError("expects floating-point scales");
+  if (Value bias = getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 1 || biasType.getDimSize(0) != n ||
+        biasType.getElementType() != elt)
+      return emitOpError("expects a bias of type ")
+             << RankedTensorType::get({n}, elt) << ", found " << biasType;
+  }
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "QC/QCOps.cpp.inc"

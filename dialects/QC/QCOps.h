@@ -3,6 +3,7 @@
 #ifndef QC_QCOPS_H
 #define QC_QCOPS_H
 
+#include "QC/QCAttrs.h"
 #include "QC/QCDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"

@@ -4,6 +4,7 @@
 #define QC_OPS_TD
 
 include "QC/QCDialect.td"
+include "QC/QCAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
@@ -37,6 +38,48 @@ def QC_LinearOp : QC_Op<"linear", [Pure]> {
     /// The reduction size K and the output size N.
     int64_t getInFeatures() { return getWeight().getType().getDimSize(0); }
     int64_t getOutFeatures() { return getWeight().getType().getDimSize(1); }
+  }];
+}
+
+def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "linear layer with a quantized weight";
+  let description = [{
+    `qc.qlinear` computes `result = input x dequant(weight) (+ bias)` where
+    the `[K, N]` weight is given by `codes`, `scales` and, depending on the
+    `scheme`, `zeros` and `codebook`, in qc's canonical layout (one code per
+    element, see `QuantSchemeAttrInterface::getOperandShapes`). `input` is
+    `[..., K]` and the result `[..., N]`.
+
+    ```mlir
+    %y = qc.qlinear %x, %codes, %scales zeros(%z : tensor<2x16xf32>)
+           scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = false, scale_type = f32>
+           layer "fc1" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    AnyRankedTensor:$codes,
+    AnyRankedTensor:$scales,
+    Optional<AnyRankedTensor>:$zeros,
+    Optional<AnyRankedTensor>:$codebook,
+    Optional<AnyRankedTensor>:$bias,
+    QC_QuantSchemeAttrInterface:$scheme,
+    StrAttr:$layer);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $codes `,` $scales
+    (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
+    (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `scheme` $scheme `layer` $layer attr-dict `:`
+    type($input) `,` type($codes) `,` type($scales)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The reduction size K (the input's last dimension) and N.
+    int64_t getInFeatures();
+    int64_t getOutFeatures();
   }];
 }
 

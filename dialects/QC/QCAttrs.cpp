@@ -1,0 +1,314 @@
+//===- QCAttrs.cpp - qc quantization scheme attributes --------------------===//
+
+#include "QC/QCAttrs.h"
+#include "QC/QCDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <string>
+
+using namespace mlir;
+using namespace qc;
+
+#include "QC/QCAttrInterfaces.cpp.inc"
+#include "QC/QCEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "QC/QCAttrs.cpp.inc"
+
+void QCDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "QC/QCAttrs.cpp.inc"
+      >();
+}
+
+namespace {
+
+using EmitErrorFn = llvm::function_ref<InFlightDiagnostic()>;
+
+LogicalResult verifyScaleType(EmitErrorFn emitError, Type type) {
+  if (!type || !(type.isF16() || type.isBF16() || type.isF32()))
+    return emitError() << "scale_type must be f16, bf16 or f32, found "
+                       << type;
+  return success();
+}
+
+LogicalResult verifyGroup(EmitErrorFn emitError, int64_t group) {
+  if (group != -1 && group <= 0)
+    return emitError() << "group must be positive or -1 (the whole axis), "
+                          "found "
+                       << group;
+  return success();
+}
+
+/// The group size along an axis of `size` (-1: the whole axis).
+int64_t groupSize(int64_t group, int64_t size) {
+  return group == -1 ? size : group;
+}
+
+/// Checks that `group` divides the axis it groups.
+LogicalResult verifyGroupDivides(EmitErrorFn emitError, int64_t group,
+                                 int64_t size, StringRef axis) {
+  int64_t g = groupSize(group, size);
+  if (size % g != 0)
+    return emitError() << "group " << g << " does not divide " << axis
+                       << " = " << size;
+  return success();
+}
+
+int64_t bytesOf(Type type) { return (type.getIntOrFloatBitWidth() + 7) / 8; }
+
+int64_t packedBytes(int64_t count, double bits) {
+  return static_cast<int64_t>((static_cast<double>(count) * bits + 7) / 8);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// UniformAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult UniformAttr::verify(EmitErrorFn emitError, unsigned bits,
+                                  int64_t group, bool perIC, bool symmetric,
+                                  Type scaleType) {
+  if (bits < 2 || bits > 8)
+    return emitError() << "uniform bits must be in [2, 8], found " << bits;
+  if (failed(verifyGroup(emitError, group)))
+    return failure();
+  return verifyScaleType(emitError, scaleType);
+}
+
+LogicalResult UniformAttr::verifyShape(int64_t k, int64_t n,
+                                       EmitErrorFn emitError) const {
+  return getPerIc() ? verifyGroupDivides(emitError, getGroup(), n, "N")
+                     : verifyGroupDivides(emitError, getGroup(), k, "K");
+}
+
+void UniformAttr::getOperandShapes(int64_t k, int64_t n,
+                                   SmallVectorImpl<int64_t> &codes,
+                                   SmallVectorImpl<int64_t> &scales,
+                                   SmallVectorImpl<int64_t> &zeros,
+                                   SmallVectorImpl<int64_t> &codebook) const {
+  codes.assign({k, n});
+  if (getPerIc())
+    scales.assign({k, n / groupSize(getGroup(), n)});
+  else
+    scales.assign({k / groupSize(getGroup(), k), n});
+  zeros.clear();
+  if (!getSymmetric())
+    zeros.assign(scales.begin(), scales.end());
+  codebook.clear();
+}
+
+double UniformAttr::getCodeBits() const { return getBits(); }
+
+int64_t UniformAttr::getStorageBytes(int64_t k, int64_t n) const {
+  int64_t groups = getPerIc() ? k * (n / groupSize(getGroup(), n))
+                               : (k / groupSize(getGroup(), k)) * n;
+  int64_t bytes = packedBytes(k * n, getBits()) +
+                  groups * bytesOf(getScaleType());
+  if (!getSymmetric())
+    bytes += packedBytes(groups, getBits());
+  return bytes;
+}
+
+std::string UniformAttr::getShortName() const {
+  std::string name = "w" + std::to_string(getBits());
+  if (getGroup() != -1)
+    name += "g" + std::to_string(getGroup());
+  if (getPerIc())
+    name += "ic";
+  if (getSymmetric())
+    name += "s";
+  return name;
+}
+
+//===----------------------------------------------------------------------===//
+// BCQAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult BCQAttr::verify(EmitErrorFn emitError, unsigned planes,
+                              int64_t group, bool offset, Type scaleType) {
+  if (planes < 1 || planes > 8)
+    return emitError() << "bcq planes must be in [1, 8], found " << planes;
+  if (failed(verifyGroup(emitError, group)))
+    return failure();
+  return verifyScaleType(emitError, scaleType);
+}
+
+LogicalResult BCQAttr::verifyShape(int64_t k, int64_t n,
+                                   EmitErrorFn emitError) const {
+  return verifyGroupDivides(emitError, getGroup(), k, "K");
+}
+
+void BCQAttr::getOperandShapes(int64_t k, int64_t n,
+                               SmallVectorImpl<int64_t> &codes,
+                               SmallVectorImpl<int64_t> &scales,
+                               SmallVectorImpl<int64_t> &zeros,
+                               SmallVectorImpl<int64_t> &codebook) const {
+  int64_t groups = k / groupSize(getGroup(), k);
+  codes.assign({k, n});
+  scales.assign({static_cast<int64_t>(getPlanes()), groups, n});
+  zeros.clear();
+  if (getOffset())
+    zeros.assign({groups, n});
+  codebook.clear();
+}
+
+double BCQAttr::getCodeBits() const { return getPlanes(); }
+
+int64_t BCQAttr::getStorageBytes(int64_t k, int64_t n) const {
+  int64_t groups = (k / groupSize(getGroup(), k)) * n;
+  int64_t scaleBytes = bytesOf(getScaleType());
+  return packedBytes(k * n, getPlanes()) +
+         groups * scaleBytes * (getPlanes() + (getOffset() ? 1 : 0));
+}
+
+std::string BCQAttr::getShortName() const {
+  std::string name = "bcq" + std::to_string(getPlanes());
+  if (getGroup() != -1)
+    name += "g" + std::to_string(getGroup());
+  return name;
+}
+
+//===----------------------------------------------------------------------===//
+// CodebookAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult CodebookAttr::verify(EmitErrorFn emitError, unsigned vectorSize,
+                                   unsigned entries, unsigned books,
+                                   Type scaleType) {
+  if (vectorSize < 1 || vectorSize > 64)
+    return emitError() << "codebook vector_size must be in [1, 64], found "
+                       << vectorSize;
+  if (entries < 2 || entries > (1u << 16))
+    return emitError() << "codebook entries must be in [2, 65536] (a 16-bit "
+                          "index at most), found "
+                       << entries;
+  if (books < 1 || books > 4)
+    return emitError() << "codebook books must be in [1, 4], found " << books;
+  return verifyScaleType(emitError, scaleType);
+}
+
+unsigned CodebookAttr::getIndexBits() const {
+  return llvm::Log2_32_Ceil(getEntries());
+}
+
+LogicalResult CodebookAttr::verifyShape(int64_t k, int64_t n,
+                                        EmitErrorFn emitError) const {
+  if (k % getVectorSize() != 0)
+    return emitError() << "codebook vector_size " << getVectorSize()
+                       << " does not divide K = " << k;
+  return success();
+}
+
+void CodebookAttr::getOperandShapes(int64_t k, int64_t n,
+                                    SmallVectorImpl<int64_t> &codes,
+                                    SmallVectorImpl<int64_t> &scales,
+                                    SmallVectorImpl<int64_t> &zeros,
+                                    SmallVectorImpl<int64_t> &codebook) const {
+  int64_t books = getBooks(), v = getVectorSize();
+  codes.assign({books, k / v, n});
+  scales.assign({n});
+  zeros.clear();
+  codebook.assign({books, static_cast<int64_t>(getEntries()), v});
+}
+
+double CodebookAttr::getCodeBits() const {
+  return static_cast<double>(getBooks() * getIndexBits()) / getVectorSize();
+}
+
+int64_t CodebookAttr::getStorageBytes(int64_t k, int64_t n) const {
+  int64_t books = getBooks(), v = getVectorSize();
+  // Codebooks are stored in f16.
+  return packedBytes(books * (k / v) * n, getIndexBits()) +
+         books * static_cast<int64_t>(getEntries()) * v * 2 +
+         n * bytesOf(getScaleType());
+}
+
+std::string CodebookAttr::getShortName() const {
+  return "cb" + std::to_string(getBooks()) + "x" +
+         std::to_string(getIndexBits()) + "v" +
+         std::to_string(getVectorSize());
+}
+
+//===----------------------------------------------------------------------===//
+// FloatFormatAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult FloatFormatAttr::verify(EmitErrorFn emitError,
+                                      FloatFormat format, unsigned bits,
+                                      int64_t block) {
+  switch (format) {
+  case FloatFormat::fp8e4m3:
+    if (bits != 8)
+      return emitError() << "fp8e4m3 has 8 bits, found " << bits;
+    return success();
+  case FloatFormat::mxfp4:
+  case FloatFormat::amxfp4:
+    if (bits != 4)
+      return emitError() << stringifyFloatFormat(format)
+                         << " has 4 bits, found " << bits;
+    if (block != 32)
+      return emitError() << stringifyFloatFormat(format)
+                         << " shares one scale per block of 32, found "
+                         << block;
+    return success();
+  case FloatFormat::dint:
+    if (bits < 3 || bits > 8)
+      return emitError() << "dint bits must be in [3, 8], found " << bits;
+    return verifyGroup(emitError, block);
+  }
+  return emitError() << "unknown float format";
+}
+
+LogicalResult FloatFormatAttr::verifyShape(int64_t k, int64_t n,
+                                           EmitErrorFn emitError) const {
+  if (getFormat() == FloatFormat::fp8e4m3)
+    return success();
+  return verifyGroupDivides(emitError, getBlock(), k, "K");
+}
+
+void FloatFormatAttr::getOperandShapes(
+    int64_t k, int64_t n, SmallVectorImpl<int64_t> &codes,
+    SmallVectorImpl<int64_t> &scales, SmallVectorImpl<int64_t> &zeros,
+    SmallVectorImpl<int64_t> &codebook) const {
+  codes.assign({k, n});
+  zeros.clear();
+  codebook.clear();
+  int64_t blocks =
+      getFormat() == FloatFormat::fp8e4m3 ? 1 : k / groupSize(getBlock(), k);
+  if (getFormat() == FloatFormat::amxfp4)
+    scales.assign({2, blocks, n});
+  else
+    scales.assign({blocks, n});
+}
+
+double FloatFormatAttr::getCodeBits() const { return getBits(); }
+
+int64_t FloatFormatAttr::getStorageBytes(int64_t k, int64_t n) const {
+  int64_t codes = packedBytes(k * n, getBits());
+  switch (getFormat()) {
+  case FloatFormat::fp8e4m3:
+    return codes + n * 4;
+  case FloatFormat::mxfp4:
+    return codes + (k / 32) * n; // one E8M0 byte per block
+  case FloatFormat::amxfp4:
+    return codes + 2 * (k / 32) * n;
+  case FloatFormat::dint:
+    return codes + (k / groupSize(getBlock(), k)) * n * 2; // f16 scales
+  }
+  return codes;
+}
+
+std::string FloatFormatAttr::getShortName() const {
+  if (getFormat() == FloatFormat::dint)
+    return "dint" + std::to_string(getBits()) + "g" +
+           std::to_string(getBlock());
+  return stringifyFloatFormat(getFormat()).str();
+}

@@ -1,0 +1,177 @@
+//===- QCAttrs.td - qc quantization scheme attributes ------*- tablegen -*-===//
+
+#ifndef QC_ATTRS_TD
+#define QC_ATTRS_TD
+
+include "QC/QCDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+//===----------------------------------------------------------------------===//
+// The scheme interface
+//===----------------------------------------------------------------------===//
+
+def QC_QuantSchemeAttrInterface : AttrInterface<"QuantSchemeAttrInterface"> {
+  let cppNamespace = "::qc";
+  let description = [{
+    A weight quantization scheme. A quantized `[K, N]` weight (`y = x W`) is
+    stored as integer `codes` plus float `scales`, and depending on the scheme
+    `zeros` (zero points / offsets) and a `codebook`; the interface says what
+    shapes those operands have in qc's canonical (unpacked) layout, how many
+    bytes they take once packed, and checks that the scheme fits the shape.
+    Each scheme's dequantization formula is in its attribute's description.
+  }];
+  let methods = [
+    InterfaceMethod<"Checks that the scheme fits a K x N weight.",
+      "::mlir::LogicalResult", "verifyShape",
+      (ins "int64_t":$k, "int64_t":$n,
+           "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError)>,
+    InterfaceMethod<[{
+        Canonical operand shapes for a K x N weight; an empty `zeros` or
+        `codebook` shape means the operand is absent.}],
+      "void", "getOperandShapes",
+      (ins "int64_t":$k, "int64_t":$n,
+           "::llvm::SmallVectorImpl<int64_t> &":$codes,
+           "::llvm::SmallVectorImpl<int64_t> &":$scales,
+           "::llvm::SmallVectorImpl<int64_t> &":$zeros,
+           "::llvm::SmallVectorImpl<int64_t> &":$codebook)>,
+    InterfaceMethod<"Bits per code (storage of one weight, metadata excluded).",
+      "double", "getCodeBits">,
+    InterfaceMethod<[{
+        Packed storage in bytes of a K x N weight: codes, scales, zero points
+        and codebooks.}],
+      "int64_t", "getStorageBytes", (ins "int64_t":$k, "int64_t":$n)>,
+    InterfaceMethod<"Short name as the --quant flag spells it (w4g128, ...).",
+      "std::string", "getShortName">,
+  ];
+  let extraSharedClassDeclaration = [{
+    /// Storage bits per weight, metadata included.
+    double getBitsPerWeight(int64_t k, int64_t n) {
+      return 8.0 * static_cast<double>($_attr.getStorageBytes(k, n)) /
+             static_cast<double>(k * n);
+    }
+  }];
+}
+
+class QC_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<QC_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+//===----------------------------------------------------------------------===//
+// Uniform integer
+//===----------------------------------------------------------------------===//
+
+def QC_UniformAttr : QC_Attr<"Uniform", "uniform",
+    [DeclareAttrInterfaceMethods<QC_QuantSchemeAttrInterface>]> {
+  let summary = "uniform integer grid with group scales";
+  let description = [{
+    `w = scale[g] * (q - zero[g])` with integer codes `q` in `[0, 2^bits)`.
+    Per-OC groups (`per_ic = false`, the GPTQ / MatMulNBits layout): `group`
+    consecutive rows along K of one output column share a scale, scales are
+    `[K / group, N]`. Per-IC groups (`per_ic = true`, AdaDim): `group`
+    consecutive columns along N of one input row share a scale, scales are
+    `[K, N / group]`. `group = -1` means the whole axis. Symmetric schemes
+    have no zero operand; their zero point is `2^(bits-1)`.
+
+    ```mlir
+    #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = false, scale_type = f16>
+    ```
+  }];
+  let parameters = (ins "unsigned":$bits, "int64_t":$group, "bool":$per_ic,
+                        "bool":$symmetric, "::mlir::Type":$scale_type);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Binary coding
+//===----------------------------------------------------------------------===//
+
+def QC_BCQAttr : QC_Attr<"BCQ", "bcq",
+    [DeclareAttrInterfaceMethods<QC_QuantSchemeAttrInterface>]> {
+  let summary = "binary-coding quantization";
+  let description = [{
+    `w = sum_i alpha[i][g] * b_i + offset[g]` with `b_i` in `{-1, +1}`, one
+    `alpha` per bit-plane per group of `group` rows along K of one output
+    column. Codes hold the planes as bits (bit `i` set means `b_i = +1`),
+    scales are `[planes, K / group, N]`, offsets (`offset = true`) are
+    `[K / group, N]`. A uniform asymmetric `b`-bit grid is exactly a
+    `b`-plane BCQ with offset.
+
+    ```mlir
+    #qc.bcq<planes = 3, group = 128, offset = true, scale_type = f16>
+    ```
+  }];
+  let parameters = (ins "unsigned":$planes, "int64_t":$group, "bool":$offset,
+                        "::mlir::Type":$scale_type);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Codebook (vector quantization)
+//===----------------------------------------------------------------------===//
+
+def QC_CodebookAttr : QC_Attr<"Codebook", "codebook",
+    [DeclareAttrInterfaceMethods<QC_QuantSchemeAttrInterface>]> {
+  let summary = "additive vector quantization with per-column scales";
+  let description = [{
+    Vectors of `vector_size` consecutive weights along K of one output column
+    are coded by `books` indices into codebooks of `entries` vectors each;
+    `w[k-vector, n] = scale[n] * sum_m codebook[m][code[m][k/v][n]]`. Codes
+    are `[books, K / vector_size, N]`, the codebook operand is
+    `[books, entries, vector_size]`, scales are `[N]`. The index width is
+    `ceil(log2(entries))` bits, at most 16.
+
+    ```mlir
+    #qc.codebook<vector_size = 8, entries = 256, books = 2, scale_type = f16>
+    ```
+  }];
+  let parameters = (ins "unsigned":$vector_size, "unsigned":$entries,
+                        "unsigned":$books, "::mlir::Type":$scale_type);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bits of one index: ceil(log2(entries)).
+    unsigned getIndexBits() const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Float formats
+//===----------------------------------------------------------------------===//
+
+def QC_FloatFormat : I32EnumAttr<"FloatFormat", "low-bit float weight format", [
+    I32EnumAttrCase<"fp8e4m3", 0>,
+    I32EnumAttrCase<"mxfp4", 1>,
+    I32EnumAttrCase<"amxfp4", 2>,
+    I32EnumAttrCase<"dint", 3>]> {
+  let cppNamespace = "::qc";
+  let genSpecializedAttr = 0;
+}
+
+def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
+    [DeclareAttrInterfaceMethods<QC_QuantSchemeAttrInterface>]> {
+  let summary = "low-bit floating-point weight formats";
+  let description = [{
+    - `fp8e4m3`: codes are FP8 E4M3 bit patterns, one f32-able scale per
+      output column (`[1, N]`): `w = scale[n] * fp8(q)`.
+    - `mxfp4`: OCP MX: E2M1 codes, one power-of-two (E8M0) scale per `block`
+      (32) rows along K: scales `[K / block, N]`.
+    - `amxfp4`: asymmetric MXFP4: two scales per block, one for the positive
+      and one for the negative codes: scales `[2, K / block, N]`.
+    - `dint`: `bits`-bit integer grid whose two codes nearest zero stand for
+      `+-scale / 2` (denormal codes), symmetric, scales `[K / block, N]`.
+
+    ```mlir
+    #qc.float<format = mxfp4, bits = 4, block = 32>
+    ```
+  }];
+  let parameters = (ins EnumParameter<QC_FloatFormat>:$format,
+                        "unsigned":$bits, "int64_t":$block);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // QC_ATTRS_TD

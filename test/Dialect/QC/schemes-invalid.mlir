@@ -1,0 +1,69 @@
+// RUN: qc-opt %s -split-input-file -verify-diagnostics
+
+// expected-error @+1 {{uniform bits must be in [2, 8], found 0}}
+func.func private @f() attributes {s = #qc.uniform<bits = 0, group = 128, per_ic = false, symmetric = false, scale_type = f16>}
+
+// -----
+
+// expected-error @+1 {{group must be positive or -1 (the whole axis), found 0}}
+func.func private @f() attributes {s = #qc.uniform<bits = 4, group = 0, per_ic = false, symmetric = false, scale_type = f16>}
+
+// -----
+
+// expected-error @+1 {{scale_type must be f16, bf16 or f32, found 'i32'}}
+func.func private @f() attributes {s = #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = false, scale_type = i32>}
+
+// -----
+
+// expected-error @+1 {{bcq planes must be in [1, 8], found 9}}
+func.func private @f() attributes {s = #qc.bcq<planes = 9, group = 128, offset = true, scale_type = f16>}
+
+// -----
+
+// expected-error @+1 {{codebook entries must be in [2, 65536] (a 16-bit index at most), found 131072}}
+func.func private @f() attributes {s = #qc.codebook<vector_size = 8, entries = 131072, books = 1, scale_type = f16>}
+
+// -----
+
+// expected-error @+1 {{mxfp4 shares one scale per block of 32, found 16}}
+func.func private @f() attributes {s = #qc.float<format = mxfp4, bits = 4, block = 16>}
+
+// -----
+
+func.func @group_does_not_divide(%x: tensor<2x48xf32>, %c: tensor<48x16xi8>, %s: tensor<1x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{'qc.qlinear' op group 32 does not divide K = 48}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x48xf32>, tensor<48x16xi8>, tensor<1x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @wrong_scales(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<4x16xf16>, %z: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{'qc.qlinear' op scales must have shape [2, 16] for K = 64, N = 16, found 'tensor<4x16xf16>'}}
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<2x16xf16>) scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = false, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<4x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @missing_zeros(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{needs a zeros operand}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = false, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @extra_codebook(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>, %cb: tensor<1x4x8xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{takes no codebook operand}}
+  %y = qc.qlinear %x, %c, %s codebook(%cb : tensor<1x4x8xf16>) scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @float_codes(%x: tensor<2x64xf32>, %c: tensor<64x16xf32>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{expects integer codes, found 'f32'}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<64x16xf32>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -1,0 +1,45 @@
+// RUN: qc-opt %s | qc-opt | FileCheck %s
+
+// Every scheme parses and prints back, on a qc.qlinear whose operands have
+// the scheme's canonical shapes.
+
+// CHECK-LABEL: func.func @uniform_oc
+// CHECK: qc.qlinear %{{.*}}, %{{.*}}, %{{.*}} zeros(%{{.*}} : tensor<2x16xf16>) scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = false, scale_type = f16> layer "fc1"
+func.func @uniform_oc(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>, %z: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<2x16xf16>) scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = false, scale_type = f16> layer "fc1" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// CHECK-LABEL: func.func @uniform_ic
+// CHECK: #qc.uniform<bits = 3, group = 8, per_ic = true, symmetric = true, scale_type = f32>
+func.func @uniform_ic(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<64x2xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 3, group = 8, per_ic = true, symmetric = true, scale_type = f32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<64x2xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// CHECK-LABEL: func.func @bcq
+// CHECK: #qc.bcq<planes = 3, group = 32, offset = true, scale_type = f16>
+func.func @bcq(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<3x2x16xf16>, %o: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s zeros(%o : tensor<2x16xf16>) scheme #qc.bcq<planes = 3, group = 32, offset = true, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<3x2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// CHECK-LABEL: func.func @codebook
+// CHECK: codebook(%{{.*}} : tensor<2x256x8xf16>) scheme #qc.codebook<vector_size = 8, entries = 256, books = 2, scale_type = f16>
+func.func @codebook(%x: tensor<2x64xf32>, %c: tensor<2x8x16xi32>, %s: tensor<16xf16>, %cb: tensor<2x256x8xf16>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s codebook(%cb : tensor<2x256x8xf16>) scheme #qc.codebook<vector_size = 8, entries = 256, books = 2, scale_type = f16> layer "fc" : tensor<2x64xf32>, tensor<2x8x16xi32>, tensor<16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// CHECK-LABEL: func.func @floats
+// CHECK: #qc.float<format = mxfp4, bits = 4, block = 32>
+// CHECK: #qc.float<format = amxfp4, bits = 4, block = 32>
+// CHECK: #qc.float<format = fp8e4m3, bits = 8, block = -1>
+// CHECK: #qc.float<format = dint, bits = 4, block = 16>
+func.func @floats(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>, %s2: tensor<2x2x16xf32>, %s8: tensor<1x16xf32>, %s4: tensor<4x16xf32>) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>) {
+  %a = qc.qlinear %x, %c, %s scheme #qc.float<format = mxfp4, bits = 4, block = 32> layer "a" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  %b = qc.qlinear %x, %c, %s2 scheme #qc.float<format = amxfp4, bits = 4, block = 32> layer "b" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x2x16xf32> -> tensor<2x16xf32>
+  %d = qc.qlinear %x, %c, %s8 scheme #qc.float<format = fp8e4m3, bits = 8, block = -1> layer "c" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<1x16xf32> -> tensor<2x16xf32>
+  %e = qc.qlinear %x, %c, %s4 scheme #qc.float<format = dint, bits = 4, block = 16> layer "d" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<4x16xf32> -> tensor<2x16xf32>
+  return %a, %b, %d, %e : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
+}
