@@ -29,7 +29,8 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // Contractions are tiled before elementwise fusion: the fusion folds
       // the reshapes around a matmul into it, which would turn it into a
       // generic the register tiling does not recognise.
-      "func.func(qc-lower-linear),canonicalize,cse,func.func(" +
+      "func.func(qc-lower-qlinear,qc-lower-linear),canonicalize,cse,"
+      "func.func(" +
       tiling +
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
       "eliminate-empty-tensors,"

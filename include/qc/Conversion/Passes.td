@@ -18,6 +18,21 @@ def LowerLinear : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def LowerQLinear : Pass<"qc-lower-qlinear", "mlir::func::FuncOp"> {
+  let summary = "Reference lowering of qc.qlinear: dequantize, then qc.linear";
+  let description = [{
+    Replaces every `qc.qlinear` by a `linalg.generic` that dequantizes its
+    canonical operands into a float `[K, N]` weight at run time (the scheme's
+    formula, one element at a time), followed by a `qc.linear` on that
+    weight. Every scheme compiles and runs this way; it is the numerical
+    reference the generated low-bit kernels are checked against, not a fast
+    path.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def TileAndVectorize : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile contractions for registers and caches, then vectorize";
   let description = [{

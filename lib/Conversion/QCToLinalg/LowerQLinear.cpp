@@ -1,0 +1,273 @@
+//===- LowerQLinear.cpp - reference dequantize lowering of qc.qlinear -----===//
+
+#include "QC/QCOps.h"
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace qc {
+#define GEN_PASS_DEF_LOWERQLINEAR
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using namespace qc;
+
+namespace {
+
+/// Builds the dequantized [K, N] weight of one qc.qlinear.
+class Dequantizer {
+public:
+  Dequantizer(OpBuilder &b, QLinearOp op)
+      : b(b), op(op), loc(op.getLoc()), ctx(b.getContext()),
+        elt(op.getType().getElementType()), k(op.getInFeatures()),
+        n(op.getOutFeatures()) {}
+
+  FailureOr<Value> build() {
+    return TypeSwitch<Attribute, FailureOr<Value>>(op.getScheme())
+        .Case<UniformAttr>([&](UniformAttr s) { return uniform(s); })
+        .Case<BCQAttr>([&](BCQAttr s) { return bcq(s); })
+        .Case<CodebookAttr>([&](CodebookAttr s) { return codebook(s); })
+        .Case<FloatFormatAttr>([&](FloatFormatAttr s) { return floats(s); })
+        .Default([&](Attribute) -> FailureOr<Value> {
+          return op.emitOpError("qc-lower-qlinear: no reference lowering "
+                                "for scheme ")
+                 << op.getScheme();
+        });
+  }
+
+private:
+  OpBuilder &b;
+  QLinearOp op;
+  Location loc;
+  MLIRContext *ctx;
+  Type elt;
+  int64_t k, n;
+
+  AffineExpr dk() { return getAffineDimExpr(0, ctx); }
+  AffineExpr dn() { return getAffineDimExpr(1, ctx); }
+  AffineMap map(ArrayRef<AffineExpr> exprs) {
+    return AffineMap::get(2, 0, exprs, ctx);
+  }
+  /// (k, n) -> (k / group, n): the per-OC group of an element.
+  AffineMap ocGroupMap(int64_t group) {
+    int64_t g = group == -1 ? k : group;
+    return map({dk().floorDiv(g), dn()});
+  }
+
+  /// Element value as f32 (scales and zero points may be f16 / bf16).
+  Value toF32(Value v) {
+    Type f32 = b.getF32Type();
+    if (v.getType() == f32)
+      return v;
+    return arith::ExtFOp::create(b, loc, f32, v);
+  }
+  /// An integer code (any width) as an unsigned value in f32.
+  Value codeToF32(Value code) {
+    return arith::UIToFPOp::create(b, loc, b.getF32Type(), code);
+  }
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value index(Value v) {
+    auto width = cast<IntegerType>(v.getType()).getWidth();
+    Value wide = v;
+    if (width < 64)
+      wide = arith::ExtUIOp::create(b, loc, b.getI64Type(), v);
+    return arith::IndexCastOp::create(b, loc, b.getIndexType(), wide);
+  }
+  Value fromF32(Value v) {
+    if (elt == b.getF32Type())
+      return v;
+    if (elt.getIntOrFloatBitWidth() < 32)
+      return arith::TruncFOp::create(b, loc, elt, v);
+    return arith::ExtFOp::create(b, loc, elt, v);
+  }
+  /// Drops the leading dimension `i` of a rank-3 operand: [i, a, b] -> [a, b].
+  Value slice(Value v, int64_t i) {
+    auto type = cast<RankedTensorType>(v.getType());
+    auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
+                                           type.getElementType());
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(i), b.getIndexAttr(0),
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
+                                       b.getIndexAttr(type.getDimSize(1)),
+                                       b.getIndexAttr(type.getDimSize(2))};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
+                                          strides);
+  }
+
+  /// One elementwise generic over [K, N] with the given inputs and maps.
+  Value generic(ValueRange inputs, ArrayRef<AffineMap> maps,
+                function_ref<Value(ValueRange)> body) {
+    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k, n}, elt);
+    SmallVector<AffineMap> allMaps(maps.begin(), maps.end());
+    allMaps.push_back(map({dk(), dn()}));
+    return linalg::GenericOp::create(
+               b, loc, empty.getType(), inputs, ValueRange{empty}, allMaps,
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::parallel},
+               [&](OpBuilder &nested, Location l, ValueRange args) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPointToEnd(nested.getInsertionBlock());
+                 Value result = fromF32(body(args.drop_back()));
+                 linalg::YieldOp::create(b, loc, result);
+               })
+        .getResult(0);
+  }
+
+  FailureOr<Value> uniform(UniformAttr s) {
+    AffineMap groupMap;
+    if (s.getPerIc()) {
+      int64_t g = s.getGroup() == -1 ? n : s.getGroup();
+      groupMap = map({dk(), dn().floorDiv(g)});
+    } else {
+      groupMap = ocGroupMap(s.getGroup());
+    }
+    SmallVector<Value> inputs = {op.getCodes(), op.getScales()};
+    SmallVector<AffineMap> maps = {map({dk(), dn()}), groupMap};
+    if (Value zeros = op.getZeros()) {
+      inputs.push_back(zeros);
+      maps.push_back(groupMap);
+    }
+    double symmetricZero = static_cast<double>(1u << (s.getBits() - 1));
+    return generic(inputs, maps, [&](ValueRange a) -> Value {
+      Value zero = a.size() > 2 ? toF32(a[2]) : f32(symmetricZero);
+      Value q = arith::SubFOp::create(b, loc, codeToF32(a[0]), zero);
+      return arith::MulFOp::create(b, loc, q, toF32(a[1]));
+    });
+  }
+
+  FailureOr<Value> bcq(BCQAttr s) {
+    AffineMap groupMap = ocGroupMap(s.getGroup());
+    SmallVector<Value> inputs = {op.getCodes()};
+    SmallVector<AffineMap> maps = {map({dk(), dn()})};
+    unsigned planes = s.getPlanes();
+    for (unsigned i = 0; i < planes; ++i) {
+      inputs.push_back(slice(op.getScales(), i));
+      maps.push_back(groupMap);
+    }
+    if (Value offsets = op.getZeros()) {
+      inputs.push_back(offsets);
+      maps.push_back(groupMap);
+    }
+    return generic(inputs, maps, [&](ValueRange a) -> Value {
+      Type codeType = a[0].getType();
+      Value w = a.size() > planes + 1 ? toF32(a[planes + 1]) : f32(0.0);
+      for (unsigned i = 0; i < planes; ++i) {
+        // b_i = +1 if bit i is set, else -1: alpha * (2 * bit - 1).
+        Value shift = arith::ConstantOp::create(
+            b, loc, b.getIntegerAttr(codeType, i));
+        Value one = arith::ConstantOp::create(b, loc,
+                                              b.getIntegerAttr(codeType, 1));
+        Value bit = arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, a[0], shift), one);
+        Value sign = arith::SubFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, codeToF32(bit), f32(2.0)),
+            f32(1.0));
+        w = arith::AddFOp::create(
+            b, loc, w, arith::MulFOp::create(b, loc, sign, toF32(a[1 + i])));
+      }
+      return w;
+    });
+  }
+
+  FailureOr<Value> codebook(CodebookAttr s) {
+    int64_t v = s.getVectorSize();
+    Value book = op.getCodebook();
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    for (unsigned m = 0; m < s.getBooks(); ++m) {
+      inputs.push_back(slice(op.getCodes(), m));
+      maps.push_back(map({dk().floorDiv(v), dn()}));
+    }
+    inputs.push_back(op.getScales());
+    maps.push_back(map({dn()}));
+    unsigned books = s.getBooks();
+    return generic(inputs, maps, [&](ValueRange a) -> Value {
+      Value kIdx = linalg::IndexOp::create(b, loc, 0);
+      Value lane = arith::RemUIOp::create(
+          b, loc, kIdx, arith::ConstantIndexOp::create(b, loc, v));
+      Value w = f32(0.0);
+      for (unsigned m = 0; m < books; ++m) {
+        Value entry = index(a[m]);
+        Value c = tensor::ExtractOp::create(
+            b, loc, book,
+            ValueRange{arith::ConstantIndexOp::create(b, loc, m), entry,
+                       lane});
+        w = arith::AddFOp::create(b, loc, w, toF32(c));
+      }
+      return arith::MulFOp::create(b, loc, w, toF32(a[books]));
+    });
+  }
+
+  /// A constant table of the values of every code of an APFloat format.
+  Value decodeTable(const llvm::fltSemantics &sem, unsigned bits) {
+    SmallVector<float> values;
+    for (unsigned c = 0; c < (1u << bits); ++c) {
+      llvm::APFloat f(sem, llvm::APInt(bits, c));
+      values.push_back(f.convertToFloat());
+    }
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      b.getF32Type());
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
+  }
+
+  FailureOr<Value> floats(FloatFormatAttr s) {
+    switch (s.getFormat()) {
+    case FloatFormat::fp8e4m3:
+    case FloatFormat::mxfp4: {
+      bool fp8 = s.getFormat() == FloatFormat::fp8e4m3;
+      Value table = fp8 ? decodeTable(llvm::APFloat::Float8E4M3FN(), 8)
+                        : decodeTable(llvm::APFloat::Float4E2M1FN(), 4);
+      AffineMap scaleMap = fp8 ? map({b.getAffineConstantExpr(0), dn()})
+                               : ocGroupMap(s.getBlock());
+      return generic({op.getCodes(), op.getScales()},
+                     {map({dk(), dn()}), scaleMap},
+                     [&](ValueRange a) -> Value {
+                       Value mask = arith::ConstantOp::create(
+                           b, loc,
+                           b.getIntegerAttr(a[0].getType(), fp8 ? 0xff : 0xf));
+                       Value code = arith::AndIOp::create(b, loc, a[0], mask);
+                       Value value = tensor::ExtractOp::create(
+                           b, loc, table, ValueRange{index(code)});
+                       return arith::MulFOp::create(b, loc, value, toF32(a[1]));
+                     });
+    }
+    case FloatFormat::amxfp4:
+    case FloatFormat::dint:
+      break;
+    }
+    return op.emitOpError("qc-lower-qlinear: no reference lowering yet for ")
+           << s;
+  }
+};
+
+struct LowerQLinearPass : qc::impl::LowerQLinearBase<LowerQLinearPass> {
+  void runOnOperation() override {
+    SmallVector<QLinearOp> ops;
+    getOperation().walk([&](QLinearOp op) { ops.push_back(op); });
+    OpBuilder b(&getContext());
+    for (QLinearOp op : ops) {
+      b.setInsertionPoint(op);
+      FailureOr<Value> weight = Dequantizer(b, op).build();
+      if (failed(weight))
+        return signalPassFailure();
+      auto linear = LinearOp::create(b, op.getLoc(), op.getType(),
+                                     op.getInput(), *weight, op.getBias(),
+                                     op.getLayerAttr());
+      op.replaceAllUsesWith(linear.getResult());
+      op.erase();
+    }
+  }
+};
+
+} // namespace
