@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -311,4 +312,97 @@ std::string FloatFormatAttr::getShortName() const {
     return "dint" + std::to_string(getBits()) + "g" +
            std::to_string(getBlock());
   return stringifyFloatFormat(getFormat()).str();
+}
+
+//===----------------------------------------------------------------------===//
+// Short names
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Consumes a decimal number at the front of `text`.
+bool consumeNumber(StringRef &text, int64_t &value) {
+  size_t digits = 0;
+  while (digits < text.size() && llvm::isDigit(text[digits]))
+    ++digits;
+  if (digits == 0 || text.take_front(digits).getAsInteger(10, value))
+    return false;
+  text = text.drop_front(digits);
+  return true;
+}
+
+} // namespace
+
+QuantSchemeAttrInterface qc::parseQuantScheme(MLIRContext *context,
+                                              StringRef name,
+                                              std::string &error) {
+  Type f16 = Float16Type::get(context);
+  StringRef text = name.trim();
+  auto fail = [&](const Twine &why) -> QuantSchemeAttrInterface {
+    error = ("bad scheme '" + name + "': " + why).str();
+    return {};
+  };
+  // Builds through the verifier so bad numbers are refused, not asserted.
+  auto check = [&](auto attr) -> QuantSchemeAttrInterface {
+    if (!attr)
+      return fail("parameters out of range");
+    return cast<QuantSchemeAttrInterface>(attr);
+  };
+  auto emitError = [&]() {
+    return mlir::emitError(UnknownLoc::get(context));
+  };
+  ScopedDiagnosticHandler silence(context, [](Diagnostic &) {
+    return success();
+  });
+
+  if (text == "fp8" || text == "fp8e4m3")
+    return check(FloatFormatAttr::getChecked(emitError, context,
+                                             FloatFormat::fp8e4m3, 8, -1));
+  if (text == "mxfp4" || text == "amxfp4")
+    return check(FloatFormatAttr::getChecked(
+        emitError, context,
+        text == "mxfp4" ? FloatFormat::mxfp4 : FloatFormat::amxfp4, 4, 32));
+
+  int64_t bits = 0, group = -1;
+  auto parseGroup = [&]() -> bool {
+    if (!text.consume_front("g"))
+      return true;
+    return consumeNumber(text, group);
+  };
+  if (text.consume_front("dint")) {
+    if (!consumeNumber(text, bits) || !parseGroup() || !text.empty())
+      return fail("expected dint<bits>[g<group>]");
+    return check(FloatFormatAttr::getChecked(emitError, context,
+                                             FloatFormat::dint, bits, group));
+  }
+  if (text.consume_front("bcq")) {
+    if (!consumeNumber(text, bits) || !parseGroup() || !text.empty())
+      return fail("expected bcq<planes>[g<group>]");
+    return check(BCQAttr::getChecked(emitError, context, bits, group,
+                                     /*offset=*/true, f16));
+  }
+  if (text.consume_front("cb")) {
+    int64_t books = 0, indexBits = 0, vector = 8;
+    if (!consumeNumber(text, books) || !text.consume_front("x") ||
+        !consumeNumber(text, indexBits))
+      return fail("expected cb<books>x<index bits>[v<vector size>]");
+    if (text.consume_front("v") && !consumeNumber(text, vector))
+      return fail("expected a vector size after 'v'");
+    if (!text.empty() || indexBits < 1 || indexBits > 16)
+      return fail("expected cb<books>x<index bits 1..16>[v<vector size>]");
+    return check(CodebookAttr::getChecked(emitError, context, vector,
+                                          1u << indexBits, books, f16));
+  }
+  if (text.consume_front("w")) {
+    if (!consumeNumber(text, bits) || !parseGroup())
+      return fail("expected w<bits>[g<group>][ic][s]");
+    bool perIC = text.consume_front("ic");
+    bool symmetric = text.consume_front("s");
+    if (!text.empty())
+      return fail("unexpected '" + text + "'");
+    return check(UniformAttr::getChecked(emitError, context, bits, group,
+                                         perIC, symmetric, f16));
+  }
+  return fail("expected w<bits>g<group>, bcq<planes>g<group>, cb<books>x<bits>, "
+              "fp8, mxfp4, amxfp4 or dint<bits>g<group>");
 }

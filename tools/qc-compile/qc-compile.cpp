@@ -5,16 +5,19 @@
 #include "qc/Target/AOT.h"
 #include "qc/Tools/Diagnostics.h"
 #include "qc/Tools/ImportFlags.h"
+#include "qc/Transforms/QuantRecipe.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
 
@@ -44,6 +47,28 @@ int main(int argc, char **argv) {
                                 cl::desc("also write the LLVM IR here"),
                                 cl::value_desc("file"),
       cl::cat(qc::toolCategory()));
+  cl::opt<std::string> quant(
+      "quant",
+      cl::desc("quantize the weights of every linear layer with this scheme: "
+               "w4g128, w3g128, w2g64, w3g128ic (per-IC groups), w4g128s "
+               "(symmetric), bcq3g128, cb2x8, fp8, mxfp4, ..."),
+      cl::value_desc("scheme"), cl::cat(qc::toolCategory()));
+  cl::opt<std::string> recipeFile(
+      "recipe", cl::desc("quantization recipe (JSON): scheme, clip, "
+                         "overrides {layer regex: scheme}, exclude [regex]"),
+      cl::value_desc("file.json"), cl::cat(qc::toolCategory()));
+  cl::list<std::string> quantOverride(
+      "quant-override",
+      cl::desc("scheme for the layers matching a regex: REGEX=SCHEME "
+               "(repeatable, first match wins)"),
+      cl::value_desc("regex=scheme"), cl::cat(qc::toolCategory()));
+  cl::list<std::string> quantExclude(
+      "quant-exclude", cl::desc("leave the layers matching a regex in float "
+                                "(repeatable)"),
+      cl::value_desc("regex"), cl::cat(qc::toolCategory()));
+  cl::opt<std::string> quantClip(
+      "quant-clip", cl::desc("clipping search of uniform grids: mse or minmax"),
+      cl::init("mse"), cl::cat(qc::toolCategory()));
   qc::ImportFlags flags;
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
@@ -82,6 +107,42 @@ int main(int argc, char **argv) {
       return 1;
   }
 
+  qc::QuantRecipe recipe;
+  std::string recipeError;
+  if (!recipeFile.empty() &&
+      !qc::readQuantRecipe(recipeFile, recipe, recipeError)) {
+    WithColor::error(errs(), "qc-compile") << recipeError << "\n";
+    return 1;
+  }
+  if (!quant.empty())
+    recipe.scheme = quant;
+  if (recipeFile.empty() || quantClip.getNumOccurrences())
+    recipe.clip = quantClip;
+  for (const std::string &o : quantOverride) {
+    auto [pattern, scheme] = StringRef(o).rsplit('=');
+    recipe.overrides.emplace_back(pattern.str(), scheme.str());
+  }
+  for (const std::string &e : quantExclude)
+    recipe.exclude.push_back(e);
+  if (recipe.empty() && (!quantOverride.empty() || !quantExclude.empty())) {
+    WithColor::error(errs(), "qc-compile")
+        << "--quant-override and --quant-exclude need --quant or --recipe\n";
+    return 1;
+  }
+  std::vector<qc::QuantReportRow> report;
+  if (!recipe.empty()) {
+    if (noRaise) {
+      WithColor::error(errs(), "qc-compile")
+          << "--quant needs the linear layers raised (drop --no-raise-linear)"
+          << "\n";
+      return 1;
+    }
+    mlir::PassManager pm(&context);
+    if (failed(qc::addQuantizePass(pm, recipe)) || failed(pm.run(*module)))
+      return 1;
+    report = qc::collectQuantReport(*module);
+  }
+
   qc::AOTOptions options;
   options.outputDir = outputDir;
   options.cpu = cpu;
@@ -90,5 +151,18 @@ int main(int argc, char **argv) {
   options.dumpLLVMIR = dumpLLVM;
   if (failed(qc::compileToArtifact(*module, options)))
     return 1;
+  if (!recipe.empty()) {
+    qc::printQuantReport(outs(), report);
+    std::string path = outputDir + "/quant-report.json";
+    // writeToOutput writes a temporary file and renames it into place.
+    if (Error e = writeToOutput(path, [&](raw_ostream &os) {
+          os << qc::quantReportJSON(report) << "\n";
+          return Error::success();
+        })) {
+      WithColor::error(errs(), "qc-compile")
+          << path << ": " << toString(std::move(e)) << "\n";
+      return 1;
+    }
+  }
   return 0;
 }

@@ -4,6 +4,7 @@
 #define QC_TRANSFORMS_PASSES_H
 
 #include "QC/QCDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 

@@ -21,4 +21,44 @@ def RaiseLinear : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
   ];
 }
 
+def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
+  let summary = "Quantize the weights of qc.linear layers into qc.qlinear";
+  let description = [{
+    Replaces every `qc.linear` whose weight is a constant by a `qc.qlinear`
+    holding the weight in a quantization scheme, computed at compile time by
+    the numerics in `lib/Quant`:
+
+    - `algo=rtn`: uniform grids by round-to-nearest with a min-max or
+      MSE-optimal clipping search (`clip`), per-OC or per-IC groups; BCQ by
+      greedy fitting refined with alternating least squares; codebooks by
+      k-means (k-means++ seeding, fixed seed); FP8 / MXFP4 / AMXFP4 / dINT
+      by direct rounding.
+
+    `scheme` is the default scheme by short name (`w4g128`, `w3g128ic`,
+    `bcq3g128`, `cb2x8`, `mxfp4`, ...). `overrides` assigns schemes by
+    layer-name regex (`PATTERN=SCHEME`, first match wins) and `exclude`
+    leaves matching layers in float. A scheme that does not fit a layer's
+    shape, or a pattern that matches no layer, is an error.
+
+    Each quantized layer gets a `qc.report` dictionary: scheme, bits per
+    weight, bytes, the weight MSE and the output MSE on random inputs.
+  }];
+  let options = [
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"w4g128\"",
+           "default scheme (short name)">,
+    ListOption<"overrides", "overrides", "std::string",
+               "per-layer schemes: LAYER_REGEX=SCHEME (first match wins)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "layer-name regexes left in float">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
+           "clipping search of uniform grids: minmax or mse">,
+    Option<"algo", "algo", "std::string", /*default=*/"\"rtn\"",
+           "quantization algorithm (rtn)">,
+  ];
+  let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numQuantized", "num-quantized", "Number of layers quantized">
+  ];
+}
+
 #endif // QC_TRANSFORMS_PASSES_TD

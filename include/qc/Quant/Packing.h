@@ -1,0 +1,68 @@
+//===- Packing.h - Bit packing of quantized codes ---------------*- C++ -*-===//
+//
+// Byte layouts that kernels read. Codes are K x N row-major (as produced by
+// the quantizers, see Uniform.h); bit order inside bytes is always LSB
+// first (the first code of a byte sits in its lowest bits).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_QUANT_PACKING_H
+#define QC_QUANT_PACKING_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qc {
+namespace quant {
+
+/// Orders of packed codes (bits = 2, 3, 4 or 8).
+enum class PackOrder {
+  /// Column-major over K: the K codes of column n form one contiguous bit
+  /// stream (bits per code, LSB first; 3-bit codes straddle bytes), padded
+  /// with zero bits to ceil(K * bits / 8) bytes; column n starts at byte
+  /// n * ceil(K * bits / 8). For 4 bits this is the MatMulNBits blob order.
+  KMajor,
+  /// Row-interleaved tiles: columns are taken in tiles of tileN, K in chunks
+  /// of 8 codes (8 codes = `bits` bytes, LSB first). The order is
+  /// [ceil(N/tileN)][ceil(K/8)][tileN][bits bytes]; the last tile and chunk
+  /// are padded with zero codes.
+  TileInterleaved,
+};
+
+/// Size in bytes of the packed codes, or -1 if the arguments are invalid.
+int64_t packedCodesSize(int64_t K, int64_t N, int bits, PackOrder order,
+                        int64_t tileN);
+
+/// Packs `codes` (K x N, each < 2^bits) into `packed`. `tileN` (>= 1) is
+/// used by TileInterleaved only. Returns false and sets `err` on bad
+/// arguments or out-of-range codes.
+bool packCodes(const uint8_t *codes, int64_t K, int64_t N, int bits,
+               PackOrder order, int64_t tileN, std::vector<uint8_t> &packed,
+               std::string &err);
+
+/// Inverse of packCodes: `packedSize` must equal packedCodesSize(...).
+bool unpackCodes(const uint8_t *packed, size_t packedSize, int64_t K, int64_t N,
+                 int bits, PackOrder order, int64_t tileN,
+                 std::vector<uint8_t> &codes, std::string &err);
+
+/// Size in bytes of packed BCQ bit-planes: ceil(K/8) * planes * N.
+int64_t packedBitPlanesSize(int64_t K, int64_t N, int planes);
+
+/// Packs BCQ bit-planes (`signs`: [plane][K][N], values -1/+1, see BCQ.h) as
+/// bytes in the order [ceil(K/8)][plane][N]; byte (c, i, n) holds in bit j
+/// the sign of row k = 8c + j of column n of plane i (1 = +1, 0 = -1; rows
+/// past K are 0).
+bool packBitPlanes(const int8_t *signs, int64_t K, int64_t N, int planes,
+                   std::vector<uint8_t> &packed, std::string &err);
+
+/// Inverse of packBitPlanes.
+bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
+                     int64_t N, int planes, std::vector<int8_t> &signs,
+                     std::string &err);
+
+} // namespace quant
+} // namespace qc
+
+#endif // QC_QUANT_PACKING_H

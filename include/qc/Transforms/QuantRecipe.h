@@ -1,0 +1,57 @@
+//===- QuantRecipe.h - what to quantize, and the report of it ---*- C++ -*-===//
+
+#ifndef QC_TRANSFORMS_QUANTRECIPE_H
+#define QC_TRANSFORMS_QUANTRECIPE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace qc {
+
+/// The quantization a user asks for: a default scheme, per-layer overrides
+/// and exclusions (layer-name regexes), and options of the algorithm.
+struct QuantRecipe {
+  std::string scheme;
+  std::string clip = "mse";
+  std::string algo = "rtn";
+  std::vector<std::pair<std::string, std::string>> overrides;
+  std::vector<std::string> exclude;
+
+  bool empty() const { return scheme.empty(); }
+};
+
+/// Reads a JSON recipe:
+///   {"scheme": "w4g128", "clip": "mse", "algo": "rtn",
+///    "overrides": {"lm_head": "w8g128", ".*mlp.*": "w3g128"},
+///    "exclude": ["embed.*"]}
+/// Unknown keys are errors. Returns false with `error` set.
+bool readQuantRecipe(llvm::StringRef path, QuantRecipe &recipe,
+                     std::string &error);
+
+/// Adds qc-quantize configured by `recipe` to `pm`.
+mlir::LogicalResult addQuantizePass(mlir::OpPassManager &pm,
+                                    const QuantRecipe &recipe);
+
+/// One row of the per-layer report (from the `qc.report` of each
+/// qc.qlinear).
+struct QuantReportRow {
+  std::string layer, scheme;
+  int64_t k = 0, n = 0, bytes = 0;
+  double bitsPerWeight = 0, weightMSE = 0, outputMSE = 0;
+};
+
+std::vector<QuantReportRow> collectQuantReport(mlir::ModuleOp module);
+/// A fixed-width table with a total line.
+void printQuantReport(llvm::raw_ostream &os,
+                      const std::vector<QuantReportRow> &rows);
+/// The report as JSON: {"layers": [...], "total": {...}}.
+std::string quantReportJSON(const std::vector<QuantReportRow> &rows);
+
+} // namespace qc
+
+#endif // QC_TRANSFORMS_QUANTRECIPE_H

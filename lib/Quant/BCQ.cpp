@@ -1,0 +1,298 @@
+//===- BCQ.cpp - Binary-coding quantization -------------------------------===//
+
+#include "qc/Quant/BCQ.h"
+
+#include "QuantUtils.h"
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace qc::quant;
+using namespace qc::quant::detail;
+
+int64_t BCQResult::numGroupRows() const {
+  return group > 0 ? ceilDiv(K, group) : 0;
+}
+
+namespace {
+
+/// One reconstructed weight; dequantizeBCQ and the fit use this same
+/// summation order so that the fit's error is the dequantized error.
+inline float reconstruct(const float *alpha, const int8_t *b, int planes,
+                         float beta) {
+  float acc = beta;
+  for (int i = 0; i < planes; ++i)
+    acc += alpha[i] * float(b[i]);
+  return acc;
+}
+
+/// The state of one group during the fit: values x, signs b ([j][plane]),
+/// alphas and beta.
+struct GroupFit {
+  int planes;
+  bool offset;
+  std::vector<float> x;
+  std::vector<int8_t> b;
+  std::vector<float> alpha;
+  float beta = 0.0f;
+
+  double error(const std::vector<float> &a, float be,
+               const std::vector<int8_t> &signs) const {
+    double e = 0.0;
+    for (size_t j = 0; j < x.size(); ++j) {
+      double d =
+          double(x[j]) -
+          double(reconstruct(a.data(), &signs[j * size_t(planes)], planes, be));
+      e += d * d;
+    }
+    return e;
+  }
+  double error() const { return error(alpha, beta, b); }
+
+  /// Greedy residual-sign initialization.
+  void init() {
+    const size_t cnt = x.size();
+    b.assign(cnt * size_t(planes), 1);
+    alpha.assign(size_t(planes), 0.0f);
+    beta = 0.0f;
+    if (offset) {
+      double sum = 0.0;
+      for (float v : x)
+        sum += v;
+      beta = float(sum / double(cnt));
+    }
+    std::vector<float> r(cnt);
+    for (size_t j = 0; j < cnt; ++j)
+      r[j] = x[j] - beta;
+    for (int i = 0; i < planes; ++i) {
+      double sumAbs = 0.0;
+      for (float v : r)
+        sumAbs += std::fabs(v);
+      float a = float(sumAbs / double(cnt));
+      alpha[size_t(i)] = a;
+      for (size_t j = 0; j < cnt; ++j) {
+        int8_t s = r[j] >= 0.0f ? 1 : -1;
+        b[j * size_t(planes) + size_t(i)] = s;
+        r[j] -= a * float(s);
+      }
+    }
+  }
+
+  /// Least-squares alphas (and beta) for the current signs; kept only if
+  /// they do not increase the error. Returns the new error.
+  double refitScales(double curErr) {
+    const int cols = planes + (offset ? 1 : 0);
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(cols, cols);
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(cols);
+    Eigen::VectorXd row(cols);
+    for (size_t j = 0; j < x.size(); ++j) {
+      for (int i = 0; i < planes; ++i)
+        row[i] = double(b[j * size_t(planes) + size_t(i)]);
+      if (offset)
+        row[planes] = 1.0;
+      gram.noalias() += row * row.transpose();
+      rhs.noalias() += row * double(x[j]);
+    }
+    Eigen::VectorXd theta = gram.completeOrthogonalDecomposition().solve(rhs);
+    std::vector<float> a(static_cast<size_t>(planes));
+    for (int i = 0; i < planes; ++i)
+      a[size_t(i)] = float(theta[i]);
+    float be = offset ? float(theta[planes]) : 0.0f;
+    for (float v : a)
+      if (!std::isfinite(v))
+        return curErr;
+    if (!std::isfinite(be))
+      return curErr;
+    double e = error(a, be, b);
+    if (e <= curErr) {
+      alpha = std::move(a);
+      beta = be;
+      return e;
+    }
+    return curErr;
+  }
+
+  /// Re-picks every weight's signs as the nearest of the 2^planes
+  /// combinations given alphas and beta. Returns the new error.
+  double refitSigns(double curErr) {
+    const int numCombos = 1 << planes;
+    std::vector<std::pair<float, int>> values(static_cast<size_t>(numCombos));
+    std::vector<int8_t> signs(static_cast<size_t>(planes));
+    for (int c = 0; c < numCombos; ++c) {
+      for (int i = 0; i < planes; ++i)
+        signs[size_t(i)] = ((c >> i) & 1) ? 1 : -1;
+      values[size_t(c)] = {
+          reconstruct(alpha.data(), signs.data(), planes, beta), c};
+    }
+    std::sort(values.begin(), values.end());
+    std::vector<int8_t> nb(b.size());
+    for (size_t j = 0; j < x.size(); ++j) {
+      const float v = x[j];
+      auto it = std::lower_bound(
+          values.begin(), values.end(), v,
+          [](const std::pair<float, int> &p, float t) { return p.first < t; });
+      size_t idx = size_t(it - values.begin());
+      size_t best = idx < values.size() ? idx : values.size() - 1;
+      if (idx > 0 && (idx == values.size() ||
+                      std::fabs(double(v) - double(values[idx - 1].first)) <=
+                          std::fabs(double(values[idx].first) - double(v))))
+        best = idx - 1;
+      const int c = values[best].second;
+      for (int i = 0; i < planes; ++i)
+        nb[j * size_t(planes) + size_t(i)] = ((c >> i) & 1) ? 1 : -1;
+    }
+    double e = error(alpha, beta, nb);
+    if (e <= curErr) {
+      b = std::move(nb);
+      return e;
+    }
+    return curErr;
+  }
+};
+
+} // namespace
+
+bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
+                       int64_t group, bool offset, int alsIters, BCQResult &out,
+                       std::string &err, std::vector<double> *errorTrace) {
+  const char *fn = "fitBCQ";
+  if (!checkMatrix(fn, W, K, N, err) ||
+      !checkRange(fn, "planes", planes, 1, 8, err) ||
+      !checkRange(fn, "alsIters", alsIters, 0, 1 << 20, err))
+    return false;
+  int64_t g;
+  if (!resolveGroup(fn, group, K, g, err))
+    return false;
+  if (!checkShape(fn, K, N, err, planes))
+    return false;
+
+  BCQResult r;
+  r.K = K;
+  r.N = N;
+  r.planes = planes;
+  r.group = g;
+  r.hasOffset = offset;
+  const int64_t numGK = r.numGroupRows();
+  r.signs.assign(size_t(planes * K * N), 1);
+  r.alphas.assign(size_t(planes * numGK * N), 0.0f);
+  if (offset)
+    r.offsets.assign(size_t(numGK * N), 0.0f);
+
+  std::vector<double> trace(size_t(alsIters) + 1, 0.0);
+  GroupFit fit;
+  fit.planes = planes;
+  fit.offset = offset;
+  for (int64_t gk = 0; gk < numGK; ++gk) {
+    const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
+    for (int64_t n = 0; n < N; ++n) {
+      fit.x.resize(size_t(cnt));
+      for (int64_t j = 0; j < cnt; ++j)
+        fit.x[size_t(j)] = W[(k0 + j) * N + n];
+      fit.init();
+      double e = fit.error();
+      trace[0] += e;
+      for (int it = 0; it < alsIters; ++it) {
+        e = fit.refitScales(e);
+        e = fit.refitSigns(e);
+        trace[size_t(it) + 1] += e;
+      }
+      for (int i = 0; i < planes; ++i) {
+        r.alphas[size_t((i * numGK + gk) * N + n)] = fit.alpha[size_t(i)];
+        for (int64_t j = 0; j < cnt; ++j)
+          r.signs[size_t((i * K + k0 + j) * N + n)] =
+              fit.b[size_t(j * planes + i)];
+      }
+      if (offset)
+        r.offsets[size_t(gk * N + n)] = fit.beta;
+    }
+  }
+  if (errorTrace)
+    *errorTrace = std::move(trace);
+  out = std::move(r);
+  return true;
+}
+
+bool qc::quant::verifyBCQ(const BCQResult &q, std::string &err) {
+  const char *fn = "verifyBCQ";
+  if (!checkShape(fn, q.K, q.N, err) ||
+      !checkRange(fn, "planes", q.planes, 1, 8, err) ||
+      !checkRange(fn, "group", q.group, 1, q.K, err))
+    return false;
+  const int64_t numGK = q.numGroupRows();
+  if (q.signs.size() != size_t(q.planes * q.K * q.N) ||
+      q.alphas.size() != size_t(q.planes * numGK * q.N) ||
+      q.offsets.size() != (q.hasOffset ? size_t(numGK * q.N) : size_t(0))) {
+    err = std::string(fn) + ": array sizes do not match the shape";
+    return false;
+  }
+  for (int8_t s : q.signs)
+    if (s != 1 && s != -1) {
+      err = std::string(fn) + ": bit-plane entries must be -1 or +1";
+      return false;
+    }
+  return true;
+}
+
+bool qc::quant::dequantizeBCQ(const BCQResult &q, std::vector<float> &W,
+                              std::string &err) {
+  if (!verifyBCQ(q, err))
+    return false;
+  const int64_t numGK = q.numGroupRows();
+  W.resize(size_t(q.K * q.N));
+  std::vector<float> alpha(size_t(q.planes));
+  std::vector<int8_t> b(size_t(q.planes));
+  for (int64_t k = 0; k < q.K; ++k) {
+    const int64_t gk = k / q.group;
+    for (int64_t n = 0; n < q.N; ++n) {
+      for (int i = 0; i < q.planes; ++i) {
+        alpha[size_t(i)] = q.alphas[size_t((i * numGK + gk) * q.N + n)];
+        b[size_t(i)] = q.signs[size_t((i * q.K + k) * q.N + n)];
+      }
+      float beta = q.hasOffset ? q.offsets[size_t(gk * q.N + n)] : 0.0f;
+      W[size_t(k * q.N + n)] =
+          reconstruct(alpha.data(), b.data(), q.planes, beta);
+    }
+  }
+  return true;
+}
+
+bool qc::quant::uniformToBCQ(const UniformResult &u, BCQResult &out,
+                             std::string &err) {
+  const char *fn = "uniformToBCQ";
+  if (!verifyUniform(u, err))
+    return false;
+  if (u.perIC) {
+    err = std::string(fn) + ": per-IC groups cannot be expressed as BCQ "
+                            "groups along K";
+    return false;
+  }
+  const int bits = u.bits;
+  BCQResult r;
+  r.K = u.K;
+  r.N = u.N;
+  r.planes = bits;
+  r.group = u.group;
+  r.hasOffset = true;
+  const int64_t numGK = r.numGroupRows();
+  r.signs.resize(size_t(bits * u.K * u.N));
+  r.alphas.resize(size_t(bits * numGK * u.N));
+  r.offsets.resize(size_t(numGK * u.N));
+  const float center = float((1 << bits) - 1) * 0.5f;
+  for (int64_t gk = 0; gk < numGK; ++gk)
+    for (int64_t n = 0; n < u.N; ++n) {
+      const float scale = u.scales[size_t(gk * u.N + n)];
+      const float zero = u.zeros[size_t(gk * u.N + n)];
+      for (int i = 0; i < bits; ++i)
+        r.alphas[size_t((i * numGK + gk) * u.N + n)] = std::ldexp(scale, i - 1);
+      r.offsets[size_t(gk * u.N + n)] = scale * (center - zero);
+    }
+  for (int i = 0; i < bits; ++i)
+    for (int64_t e = 0; e < u.K * u.N; ++e)
+      r.signs[size_t(i * u.K * u.N + e)] =
+          ((u.codes[size_t(e)] >> i) & 1) ? 1 : -1;
+  out = std::move(r);
+  return true;
+}

@@ -1,0 +1,38 @@
+//===- QuantUtils.h - Shared argument checks of QCQuant ---------*- C++ -*-===//
+
+#ifndef QC_LIB_QUANT_QUANTUTILS_H
+#define QC_LIB_QUANT_QUANTUTILS_H
+
+#include <cstdint>
+#include <string>
+
+namespace qc {
+namespace quant {
+namespace detail {
+
+/// ceil(a / b) for a >= 0, b > 0.
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Checks that K and N are positive and K * N (times `copies`) fits
+/// comfortably in memory indices.
+bool checkShape(const char *fn, int64_t K, int64_t N, std::string &err,
+                int64_t copies = 1);
+
+/// checkShape plus a non-null W whose entries are all finite.
+bool checkMatrix(const char *fn, const float *W, int64_t K, int64_t N,
+                 std::string &err);
+
+/// Resolves a group size along an axis of length `axis`: -1 or 0 = whole
+/// axis, > 0 kept (clamped to the axis), anything else an error.
+bool resolveGroup(const char *fn, int64_t group, int64_t axis,
+                  int64_t &resolved, std::string &err);
+
+/// Checks that `value` (named `what`) lies in [lo, hi].
+bool checkRange(const char *fn, const char *what, int64_t value, int64_t lo,
+                int64_t hi, std::string &err);
+
+} // namespace detail
+} // namespace quant
+} // namespace qc
+
+#endif // QC_LIB_QUANT_QUANTUTILS_H

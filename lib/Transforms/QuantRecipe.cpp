@@ -1,0 +1,167 @@
+//===- QuantRecipe.cpp - quantization recipes and reports -----------------===//
+
+#include "qc/Transforms/QuantRecipe.h"
+
+#include "QC/QCOps.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+using namespace mlir;
+using namespace qc;
+
+bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
+                         std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    error = (path + ": " + buffer.getError().message()).str();
+    return false;
+  }
+  llvm::Expected<llvm::json::Value> json =
+      llvm::json::parse((*buffer)->getBuffer());
+  if (!json) {
+    error = (path + ": " + llvm::toString(json.takeError())).str();
+    return false;
+  }
+  const llvm::json::Object *root = json->getAsObject();
+  if (!root) {
+    error = (path + ": the recipe must be a JSON object").str();
+    return false;
+  }
+  auto fail = [&](const Twine &msg) {
+    error = (path + ": " + msg).str();
+    return false;
+  };
+  for (const auto &[key, value] : *root) {
+    if (key == "scheme" || key == "clip" || key == "algo") {
+      std::optional<StringRef> s = value.getAsString();
+      if (!s)
+        return fail("'" + StringRef(key) + "' must be a string");
+      (key == "scheme" ? recipe.scheme
+                       : key == "clip" ? recipe.clip : recipe.algo) = s->str();
+    } else if (key == "overrides") {
+      const llvm::json::Object *map = value.getAsObject();
+      if (!map)
+        return fail("'overrides' must map layer patterns to schemes");
+      for (const auto &[pattern, s] : *map) {
+        std::optional<StringRef> name = s.getAsString();
+        if (!name)
+          return fail("override '" + StringRef(pattern) +
+                      "' must be a scheme name");
+        recipe.overrides.emplace_back(pattern.str(), name->str());
+      }
+    } else if (key == "exclude") {
+      const llvm::json::Array *list = value.getAsArray();
+      if (!list)
+        return fail("'exclude' must be a list of layer patterns");
+      for (const llvm::json::Value &item : *list) {
+        std::optional<StringRef> pattern = item.getAsString();
+        if (!pattern)
+          return fail("'exclude' entries must be strings");
+        recipe.exclude.push_back(pattern->str());
+      }
+    } else {
+      return fail("unknown key '" + StringRef(key) +
+                  "' (expected scheme, clip, algo, overrides, exclude)");
+    }
+  }
+  if (recipe.scheme.empty())
+    return fail("the recipe names no 'scheme'");
+  return true;
+}
+
+LogicalResult qc::addQuantizePass(OpPassManager &pm,
+                                  const QuantRecipe &recipe) {
+  // Options go through the pass's textual form, like qc-opt's.
+  auto quote = [](StringRef s) { return "'" + s.str() + "'"; };
+  std::string options = "scheme=" + recipe.scheme + " clip=" + recipe.clip +
+                        " algo=" + recipe.algo;
+  if (!recipe.overrides.empty()) {
+    options += " overrides=";
+    for (size_t i = 0; i < recipe.overrides.size(); ++i)
+      options += (i ? "," : "") + quote(recipe.overrides[i].first + "=" +
+                                        recipe.overrides[i].second);
+  }
+  if (!recipe.exclude.empty()) {
+    options += " exclude=";
+    for (size_t i = 0; i < recipe.exclude.size(); ++i)
+      options += (i ? "," : "") + quote(recipe.exclude[i]);
+  }
+  return parsePassPipeline("qc-quantize{" + options + "}", pm);
+}
+
+std::vector<QuantReportRow> qc::collectQuantReport(ModuleOp module) {
+  std::vector<QuantReportRow> rows;
+  module.walk([&](QLinearOp op) {
+    auto report = op->getAttrOfType<DictionaryAttr>("qc.report");
+    if (!report)
+      return;
+    QuantReportRow row;
+    row.layer = op.getLayer().str();
+    row.k = op.getInFeatures();
+    row.n = op.getOutFeatures();
+    if (auto s = report.getAs<StringAttr>("scheme"))
+      row.scheme = s.str();
+    if (auto v = report.getAs<IntegerAttr>("bytes"))
+      row.bytes = v.getInt();
+    if (auto v = report.getAs<FloatAttr>("bits_per_weight"))
+      row.bitsPerWeight = v.getValueAsDouble();
+    if (auto v = report.getAs<FloatAttr>("weight_mse"))
+      row.weightMSE = v.getValueAsDouble();
+    if (auto v = report.getAs<FloatAttr>("output_mse"))
+      row.outputMSE = v.getValueAsDouble();
+    rows.push_back(row);
+  });
+  return rows;
+}
+
+void qc::printQuantReport(llvm::raw_ostream &os,
+                          const std::vector<QuantReportRow> &rows) {
+  os << llvm::format("%-40s %13s %-10s %6s %12s %11s %11s\n", "layer",
+                     "K x N", "scheme", "bpw", "bytes", "weight MSE",
+                     "output MSE");
+  int64_t weights = 0, bytes = 0;
+  for (const QuantReportRow &r : rows) {
+    std::string shape = std::to_string(r.k) + " x " + std::to_string(r.n);
+    os << llvm::format("%-40s %13s %-10s %6.3f %12lld %11.3e %11.3e\n",
+                       r.layer.c_str(), shape.c_str(), r.scheme.c_str(),
+                       r.bitsPerWeight, static_cast<long long>(r.bytes),
+                       r.weightMSE, r.outputMSE);
+    weights += r.k * r.n;
+    bytes += r.bytes;
+  }
+  os << llvm::format("%-40s %13lld %-10s %6.3f %12lld\n", "total (quantized)",
+                     static_cast<long long>(weights), "",
+                     weights ? 8.0 * bytes / weights : 0.0,
+                     static_cast<long long>(bytes));
+}
+
+std::string qc::quantReportJSON(const std::vector<QuantReportRow> &rows) {
+  llvm::json::Array layers;
+  int64_t weights = 0, bytes = 0;
+  for (const QuantReportRow &r : rows) {
+    layers.push_back(llvm::json::Object{{"layer", r.layer},
+                                        {"k", r.k},
+                                        {"n", r.n},
+                                        {"scheme", r.scheme},
+                                        {"bits_per_weight", r.bitsPerWeight},
+                                        {"bytes", r.bytes},
+                                        {"weight_mse", r.weightMSE},
+                                        {"output_mse", r.outputMSE}});
+    weights += r.k * r.n;
+    bytes += r.bytes;
+  }
+  llvm::json::Object total{
+      {"weights", weights},
+      {"bytes", bytes},
+      {"bits_per_weight", weights ? 8.0 * bytes / weights : 0.0}};
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}",
+                      llvm::json::Value(llvm::json::Object{
+                          {"layers", std::move(layers)},
+                          {"total", std::move(total)}}));
+  return text;
+}

@@ -1,0 +1,23 @@
+// RUN: qc-opt %s --qc-quantize="scheme=w4g4" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s
+// RUN: qc-opt %s --qc-quantize="scheme=w4g4 exclude=fc2 overrides=fc1=bcq2g4" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=RULES
+
+// Each constant-weight qc.linear becomes a qc.qlinear whose operands are
+// dense_resource blobs named after the layer, with a report attached.
+// CHECK-LABEL: func.func @two_layers
+// CHECK-DAG: %[[C1:.*]] = arith.constant dense_resource<fc1.codes> : tensor<8x4xi8>
+// CHECK-DAG: %[[S1:.*]] = arith.constant dense_resource<fc1.scales> : tensor<2x4xf16>
+// CHECK-DAG: %[[Z1:.*]] = arith.constant dense_resource<fc1.zeros> : tensor<2x4xf16>
+// CHECK: qc.qlinear %{{.*}}, %[[C1]], %[[S1]] zeros(%[[Z1]] : tensor<2x4xf16>) scheme #qc.uniform<bits = 4, group = 4, per_ic = false, symmetric = false, scale_type = f16> layer "fc1" {qc.report = {bits_per_weight = 9.000000e+00 : f64, bytes = 36 : i64, output_mse = {{.*}} : f64, scheme = "w4g4", weight_mse = {{.*}} : f64}}
+// CHECK: qc.qlinear {{.*}} layer "fc2"
+// CHECK-NOT: qc.linear
+
+// RULES-LABEL: func.func @two_layers
+// RULES: qc.qlinear {{.*}} scheme #qc.bcq<planes = 2, group = 4, offset = true, scale_type = f16> layer "fc1"
+// RULES: qc.linear {{.*}} layer "fc2"
+func.func @two_layers(%x: tensor<2x8xf32>) -> tensor<2x4xf32> {
+  %w1 = arith.constant dense<[[0.1, -0.2, 0.3, 0.4], [0.5, -0.6, 0.7, -0.8], [0.9, 1.0, -1.1, 1.2], [1.3, -1.4, 1.5, 1.6], [-0.1, 0.2, -0.3, 0.4], [0.5, 0.6, -0.7, 0.8], [-0.9, 1.0, 1.1, -1.2], [1.3, 1.4, -1.5, 1.6]]> : tensor<8x4xf32>
+  %w2 = arith.constant dense<[[0.25, -0.5, 0.75, 1.0], [-0.25, 0.5, -0.75, 1.0], [0.125, 0.25, 0.375, -0.5], [1.5, -1.25, 1.0, 0.75]]> : tensor<4x4xf32>
+  %h = qc.linear %x, %w1 layer "fc1" : tensor<2x8xf32>, tensor<8x4xf32> -> tensor<2x4xf32>
+  %y = qc.linear %h, %w2 layer "fc2" : tensor<2x4xf32>, tensor<4x4xf32> -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
