@@ -306,11 +306,31 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
         q.scales.push_back(quant::decodeE8M0(e));
       return quant::dequantizeMXFP4(r, q.dequantized, err);
     }
-    case FloatFormat::amxfp4:
-    case FloatFormat::dint:
-      break;
+    case FloatFormat::amxfp4: {
+      quant::AMXFP4Result r;
+      if (!quant::quantizeAMXFP4(w.data(), k, n, r, err))
+        return false;
+      q.codes.assign(r.codes.begin(), r.codes.end());
+      for (uint8_t e : r.posScaleExps)
+        q.scales.push_back(quant::decodeE8M0(e));
+      for (uint8_t e : r.negScaleExps)
+        q.scales.push_back(quant::decodeE8M0(e));
+      return quant::dequantizeAMXFP4(r, q.dequantized, err);
     }
-    err = "no reference lowering for this format yet";
+    case FloatFormat::dint: {
+      quant::DIntResult r;
+      if (!quant::quantizeDInt(w.data(), k, n, s.getBits(), s.getBlock(), r,
+                               err))
+        return false;
+      // dINT scales are stored in f16 (FloatFormatAttr::getStorageBytes).
+      for (float &v : r.scales)
+        v = roundScale(v, Float16Type::get(&getContext()));
+      q.codes.assign(r.codes.begin(), r.codes.end());
+      q.scales = r.scales;
+      return quant::dequantizeDInt(r, q.dequantized, err);
+    }
+    }
+    err = "unknown float format";
     return false;
   }
 

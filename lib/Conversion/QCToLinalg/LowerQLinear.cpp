@@ -242,12 +242,63 @@ private:
                        return arith::MulFOp::create(b, loc, value, toF32(a[1]));
                      });
     }
-    case FloatFormat::amxfp4:
-    case FloatFormat::dint:
-      break;
+    case FloatFormat::amxfp4: {
+      // The sign bit of the E2M1 code selects the block's negative scale.
+      Value table = decodeTable(llvm::APFloat::Float4E2M1FN(), 4);
+      AffineMap blockMap = ocGroupMap(s.getBlock());
+      return generic({op.getCodes(), slice(op.getScales(), 0),
+                      slice(op.getScales(), 1)},
+                     {map({dk(), dn()}), blockMap, blockMap},
+                     [&](ValueRange a) -> Value {
+                       Type t = a[0].getType();
+                       Value code = arith::AndIOp::create(
+                           b, loc, a[0],
+                           arith::ConstantOp::create(
+                               b, loc, b.getIntegerAttr(t, 0xf)));
+                       Value negative = arith::CmpIOp::create(
+                           b, loc, arith::CmpIPredicate::uge, code,
+                           arith::ConstantOp::create(
+                               b, loc, b.getIntegerAttr(t, 8)));
+                       Value value = tensor::ExtractOp::create(
+                           b, loc, table, ValueRange{index(code)});
+                       Value scale = arith::SelectOp::create(
+                           b, loc, negative, toF32(a[2]), toF32(a[1]));
+                       return arith::MulFOp::create(b, loc, value, scale);
+                     });
     }
-    return op.emitOpError("qc-lower-qlinear: no reference lowering yet for ")
-           << s;
+    case FloatFormat::dint: {
+      // Levels of the b-bit dINT grid (see FloatFormatAttr): with
+      // M = 2^(b-1) and v = code - M: 0, +-1/2 for |v| = 1, +-(|v| - 1)
+      // above; code 0 is unused and decodes as 0.
+      int64_t levels = int64_t(1) << s.getBits();
+      int64_t half = levels / 2;
+      SmallVector<float> values;
+      for (int64_t c = 0; c < levels; ++c) {
+        int64_t v = c - half;
+        float sign = v < 0 ? -1.0f : 1.0f;
+        int64_t mag = v < 0 ? -v : v;
+        values.push_back(c == 0 || v == 0 ? 0.0f
+                         : mag == 1       ? sign * 0.5f
+                                          : sign * static_cast<float>(mag - 1));
+      }
+      auto tableType = RankedTensorType::get({levels}, b.getF32Type());
+      Value table = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(tableType, ArrayRef<float>(values)));
+      return generic({op.getCodes(), op.getScales()},
+                     {map({dk(), dn()}), ocGroupMap(s.getBlock())},
+                     [&](ValueRange a) -> Value {
+                       Value code = arith::AndIOp::create(
+                           b, loc, a[0],
+                           arith::ConstantOp::create(
+                               b, loc,
+                               b.getIntegerAttr(a[0].getType(), levels - 1)));
+                       Value value = tensor::ExtractOp::create(
+                           b, loc, table, ValueRange{index(code)});
+                       return arith::MulFOp::create(b, loc, value, toF32(a[1]));
+                     });
+    }
+    }
+    return op.emitOpError("qc-lower-qlinear: unknown float format in ") << s;
   }
 };
 

@@ -4,7 +4,7 @@ an input .npy and the numpy reference output (dequantize written here,
 independently of qc), for the lit e2e test of the reference lowering.
 
 Usage: qlinear_case.py SCHEME OUT_DIR
-SCHEME: uniform_oc | uniform_ic_sym | bcq | codebook | fp8 | mxfp4
+SCHEME: uniform_oc | uniform_ic_sym | bcq | codebook | fp8 | mxfp4 | amxfp4 | dint4
 Writes OUT_DIR/model.mlir, OUT_DIR/x.npy, OUT_DIR/ref.npy.
 """
 import os
@@ -102,6 +102,23 @@ def main():
         scales = (2.0 ** rng.integers(-4, 3, (K // 32, N))).astype(np.float32)
         w = np.vectorize(e2m1_value)(codes).astype(np.float32) * np.repeat(scales, 32, 0)
         attr = "#qc.float<format = mxfp4, bits = 4, block = 32>"
+        operands = [("codes", codes, "i8"), ("scales", scales, "f32")]
+    elif scheme == "amxfp4":
+        codes = rng.integers(0, 16, (K, N)).astype(np.int8)
+        pos = (2.0 ** rng.integers(-4, 3, (K // 32, N))).astype(np.float32)
+        neg = (2.0 ** rng.integers(-4, 3, (K // 32, N))).astype(np.float32)
+        scale = np.where(codes >= 8, np.repeat(neg, 32, 0), np.repeat(pos, 32, 0))
+        w = np.vectorize(e2m1_value)(codes).astype(np.float32) * scale
+        attr = "#qc.float<format = amxfp4, bits = 4, block = 32>"
+        operands = [("codes", codes, "i8"), ("scales", np.stack([pos, neg]), "f32")]
+    elif scheme == "dint4":
+        codes = rng.integers(0, 16, (K, N)).astype(np.int8)
+        scales = (rng.random((K // 16, N)) * 0.1 + 0.01).astype(np.float32)
+        v = codes.astype(np.int32) - 8
+        level = np.where(np.abs(v) == 1, np.sign(v) * 0.5, np.sign(v) * (np.abs(v) - 1))
+        level[codes == 0] = 0.0
+        w = (level * np.repeat(scales, 16, 0)).astype(np.float32)
+        attr = "#qc.float<format = dint, bits = 4, block = 16>"
         operands = [("codes", codes, "i8"), ("scales", scales, "f32")]
     else:
         sys.exit("unknown scheme " + scheme)
