@@ -52,14 +52,22 @@ int64_t groupSize(int64_t group, int64_t size) {
   return group == -1 ? size : group;
 }
 
-/// Checks that `group` divides the axis it groups.
-LogicalResult verifyGroupDivides(EmitErrorFn emitError, int64_t group,
-                                 int64_t size, StringRef axis) {
-  int64_t g = groupSize(group, size);
-  if (size % g != 0)
-    return emitError() << "group " << g << " does not divide " << axis
+/// Checks that `group` fits the axis it groups. A group that does not
+/// divide the axis leaves a shorter last group (as GPTQ and MatMulNBits
+/// do: SmolLM2's K = 576 with groups of 128); one longer than the axis is
+/// refused.
+LogicalResult verifyGroupFits(EmitErrorFn emitError, int64_t group,
+                              int64_t size, StringRef axis) {
+  if (groupSize(group, size) > size)
+    return emitError() << "group " << group << " is larger than " << axis
                        << " = " << size;
   return success();
+}
+
+/// Number of groups along an axis, the last one possibly partial.
+int64_t numGroups(int64_t group, int64_t size) {
+  int64_t g = groupSize(group, size);
+  return (size + g - 1) / g;
 }
 
 int64_t bytesOf(Type type) { return (type.getIntOrFloatBitWidth() + 7) / 8; }
@@ -86,8 +94,8 @@ LogicalResult UniformAttr::verify(EmitErrorFn emitError, unsigned bits,
 
 LogicalResult UniformAttr::verifyShape(int64_t k, int64_t n,
                                        EmitErrorFn emitError) const {
-  return getPerIc() ? verifyGroupDivides(emitError, getGroup(), n, "N")
-                     : verifyGroupDivides(emitError, getGroup(), k, "K");
+  return getPerIc() ? verifyGroupFits(emitError, getGroup(), n, "N")
+                     : verifyGroupFits(emitError, getGroup(), k, "K");
 }
 
 void UniformAttr::getOperandShapes(int64_t k, int64_t n,
@@ -97,9 +105,9 @@ void UniformAttr::getOperandShapes(int64_t k, int64_t n,
                                    SmallVectorImpl<int64_t> &codebook) const {
   codes.assign({k, n});
   if (getPerIc())
-    scales.assign({k, n / groupSize(getGroup(), n)});
+    scales.assign({k, numGroups(getGroup(), n)});
   else
-    scales.assign({k / groupSize(getGroup(), k), n});
+    scales.assign({numGroups(getGroup(), k), n});
   zeros.clear();
   if (!getSymmetric())
     zeros.assign(scales.begin(), scales.end());
@@ -109,8 +117,8 @@ void UniformAttr::getOperandShapes(int64_t k, int64_t n,
 double UniformAttr::getCodeBits() const { return getBits(); }
 
 int64_t UniformAttr::getStorageBytes(int64_t k, int64_t n) const {
-  int64_t groups = getPerIc() ? k * (n / groupSize(getGroup(), n))
-                               : (k / groupSize(getGroup(), k)) * n;
+  int64_t groups = getPerIc() ? k * (numGroups(getGroup(), n))
+                               : (numGroups(getGroup(), k)) * n;
   int64_t bytes = packedBytes(k * n, getBits()) +
                   groups * bytesOf(getScaleType());
   if (!getSymmetric())
@@ -144,7 +152,7 @@ LogicalResult BCQAttr::verify(EmitErrorFn emitError, unsigned planes,
 
 LogicalResult BCQAttr::verifyShape(int64_t k, int64_t n,
                                    EmitErrorFn emitError) const {
-  return verifyGroupDivides(emitError, getGroup(), k, "K");
+  return verifyGroupFits(emitError, getGroup(), k, "K");
 }
 
 void BCQAttr::getOperandShapes(int64_t k, int64_t n,
@@ -152,7 +160,7 @@ void BCQAttr::getOperandShapes(int64_t k, int64_t n,
                                SmallVectorImpl<int64_t> &scales,
                                SmallVectorImpl<int64_t> &zeros,
                                SmallVectorImpl<int64_t> &codebook) const {
-  int64_t groups = k / groupSize(getGroup(), k);
+  int64_t groups = numGroups(getGroup(), k);
   codes.assign({k, n});
   scales.assign({static_cast<int64_t>(getPlanes()), groups, n});
   zeros.clear();
@@ -164,7 +172,7 @@ void BCQAttr::getOperandShapes(int64_t k, int64_t n,
 double BCQAttr::getCodeBits() const { return getPlanes(); }
 
 int64_t BCQAttr::getStorageBytes(int64_t k, int64_t n) const {
-  int64_t groups = (k / groupSize(getGroup(), k)) * n;
+  int64_t groups = (numGroups(getGroup(), k)) * n;
   int64_t scaleBytes = bytesOf(getScaleType());
   return packedBytes(k * n, getPlanes()) +
          groups * scaleBytes * (getPlanes() + (getOffset() ? 1 : 0));
@@ -272,7 +280,7 @@ LogicalResult FloatFormatAttr::verifyShape(int64_t k, int64_t n,
                                            EmitErrorFn emitError) const {
   if (getFormat() == FloatFormat::fp8e4m3)
     return success();
-  return verifyGroupDivides(emitError, getBlock(), k, "K");
+  return verifyGroupFits(emitError, getBlock(), k, "K");
 }
 
 void FloatFormatAttr::getOperandShapes(
@@ -283,7 +291,7 @@ void FloatFormatAttr::getOperandShapes(
   zeros.clear();
   codebook.clear();
   int64_t blocks =
-      getFormat() == FloatFormat::fp8e4m3 ? 1 : k / groupSize(getBlock(), k);
+      getFormat() == FloatFormat::fp8e4m3 ? 1 : numGroups(getBlock(), k);
   if (getFormat() == FloatFormat::amxfp4)
     scales.assign({2, blocks, n});
   else
@@ -298,11 +306,11 @@ int64_t FloatFormatAttr::getStorageBytes(int64_t k, int64_t n) const {
   case FloatFormat::fp8e4m3:
     return codes + n * 4;
   case FloatFormat::mxfp4:
-    return codes + (k / 32) * n; // one E8M0 byte per block
+    return codes + numGroups(32, k) * n; // one E8M0 byte per block
   case FloatFormat::amxfp4:
-    return codes + 2 * (k / 32) * n;
+    return codes + 2 * numGroups(32, k) * n;
   case FloatFormat::dint:
-    return codes + (k / groupSize(getBlock(), k)) * n * 2; // f16 scales
+    return codes + (numGroups(getBlock(), k)) * n * 2; // f16 scales
   }
   return codes;
 }

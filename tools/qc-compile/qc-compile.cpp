@@ -5,7 +5,7 @@
 #include "qc/Target/AOT.h"
 #include "qc/Tools/Diagnostics.h"
 #include "qc/Tools/ImportFlags.h"
-#include "qc/Transforms/QuantRecipe.h"
+#include "qc/Tools/QuantFlags.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -47,29 +47,8 @@ int main(int argc, char **argv) {
                                 cl::desc("also write the LLVM IR here"),
                                 cl::value_desc("file"),
       cl::cat(qc::toolCategory()));
-  cl::opt<std::string> quant(
-      "quant",
-      cl::desc("quantize the weights of every linear layer with this scheme: "
-               "w4g128, w3g128, w2g64, w3g128ic (per-IC groups), w4g128s "
-               "(symmetric), bcq3g128, cb2x8, fp8, mxfp4, ..."),
-      cl::value_desc("scheme"), cl::cat(qc::toolCategory()));
-  cl::opt<std::string> recipeFile(
-      "recipe", cl::desc("quantization recipe (JSON): scheme, clip, "
-                         "overrides {layer regex: scheme}, exclude [regex]"),
-      cl::value_desc("file.json"), cl::cat(qc::toolCategory()));
-  cl::list<std::string> quantOverride(
-      "quant-override",
-      cl::desc("scheme for the layers matching a regex: REGEX=SCHEME "
-               "(repeatable, first match wins)"),
-      cl::value_desc("regex=scheme"), cl::cat(qc::toolCategory()));
-  cl::list<std::string> quantExclude(
-      "quant-exclude", cl::desc("leave the layers matching a regex in float "
-                                "(repeatable)"),
-      cl::value_desc("regex"), cl::cat(qc::toolCategory()));
-  cl::opt<std::string> quantClip(
-      "quant-clip", cl::desc("clipping search of uniform grids: mse or minmax"),
-      cl::init("mse"), cl::cat(qc::toolCategory()));
   qc::ImportFlags flags;
+  qc::QuantFlags quantFlags;
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(qc::toolCategory());
@@ -108,25 +87,8 @@ int main(int argc, char **argv) {
   }
 
   qc::QuantRecipe recipe;
-  std::string recipeError;
-  if (!recipeFile.empty() &&
-      !qc::readQuantRecipe(recipeFile, recipe, recipeError)) {
-    WithColor::error(errs(), "qc-compile") << recipeError << "\n";
-    return 1;
-  }
-  if (!quant.empty())
-    recipe.scheme = quant;
-  if (recipeFile.empty() || quantClip.getNumOccurrences())
-    recipe.clip = quantClip;
-  for (const std::string &o : quantOverride) {
-    auto [pattern, scheme] = StringRef(o).rsplit('=');
-    recipe.overrides.emplace_back(pattern.str(), scheme.str());
-  }
-  for (const std::string &e : quantExclude)
-    recipe.exclude.push_back(e);
-  if (recipe.empty() && (!quantOverride.empty() || !quantExclude.empty())) {
-    WithColor::error(errs(), "qc-compile")
-        << "--quant-override and --quant-exclude need --quant or --recipe\n";
+  if (std::string e = quantFlags.apply(recipe); !e.empty()) {
+    WithColor::error(errs(), "qc-compile") << e << "\n";
     return 1;
   }
   std::vector<qc::QuantReportRow> report;

@@ -30,9 +30,9 @@ func.func private @f() attributes {s = #qc.float<format = mxfp4, bits = 4, block
 
 // -----
 
-func.func @group_does_not_divide(%x: tensor<2x48xf32>, %c: tensor<48x16xi8>, %s: tensor<1x16xf16>) -> tensor<2x16xf32> {
-  // expected-error @+1 {{'qc.qlinear' op group 32 does not divide K = 48}}
-  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x48xf32>, tensor<48x16xi8>, tensor<1x16xf16> -> tensor<2x16xf32>
+func.func @group_too_large(%x: tensor<2x24xf32>, %c: tensor<24x16xi8>, %s: tensor<1x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{'qc.qlinear' op group 32 is larger than K = 24}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x24xf32>, tensor<24x16xi8>, tensor<1x16xf16> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
 

@@ -10,6 +10,14 @@ func.func @uniform_oc(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x1
   return %y : tensor<2x16xf32>
 }
 
+// A group that does not divide K leaves a shorter last group: 48 = 32 + 16.
+// CHECK-LABEL: func.func @partial_group
+// CHECK: qc.qlinear {{.*}} group = 32
+func.func @partial_group(%x: tensor<2x48xf32>, %c: tensor<48x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "fc" : tensor<2x48xf32>, tensor<48x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
 // CHECK-LABEL: func.func @uniform_ic
 // CHECK: #qc.uniform<bits = 3, group = 8, per_ic = true, symmetric = true, scale_type = f32>
 func.func @uniform_ic(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<64x2xf32>) -> tensor<2x16xf32> {

@@ -80,6 +80,29 @@ def mlp():
     return _model(g)
 
 
+def wide_mlp():
+    """mlp with K = 64 and 32: room for quantization groups of 16 / 32."""
+    rng = np.random.default_rng(11)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["h0"], name="fc1"),
+        helper.make_node("Add", ["h0", "b1"], ["h1"], name="fc1_bias"),
+        helper.make_node("Relu", ["h1"], ["h2"], name="relu"),
+        helper.make_node("MatMul", ["h2", "w2"], ["y"], name="fc2"),
+    ]
+    inits = [
+        _init("w1", _f32(rng, 64, 32)),
+        _init("b1", _f32(rng, 32)),
+        _init("w2", _f32(rng, 32, 16)),
+    ]
+    g = helper.make_graph(
+        nodes, "wide_mlp",
+        [_vi("x", TensorProto.FLOAT, [4, 64])],
+        [_vi("y", TensorProto.FLOAT, [4, 16])],
+        inits,
+    )
+    return _model(g)
+
+
 def gemm_transb():
     rng = np.random.default_rng(2)
     nodes = [
@@ -282,6 +305,7 @@ def data_size_mismatch():
 GOOD = {
     "mlp": mlp,
     "gemm_transb": gemm_transb,
+    "wide_mlp": wide_mlp,
     "symbolic_batch": symbolic_batch,
     "attention": attention,
     "external_data": external_data,

@@ -1,0 +1,69 @@
+//===- QuantFlags.h - quantization flags shared by qc tools -----*- C++ -*-===//
+
+#ifndef QC_TOOLS_QUANTFLAGS_H
+#define QC_TOOLS_QUANTFLAGS_H
+
+#include "qc/Tools/ImportFlags.h"
+#include "qc/Transforms/QuantRecipe.h"
+
+#include "llvm/Support/CommandLine.h"
+
+namespace qc {
+
+/// `--quant`, `--recipe`, `--quant-override`, `--quant-exclude` and
+/// `--quant-clip`, as qc-compile and qc-export-onnx take them.
+struct QuantFlags {
+  llvm::cl::opt<std::string> quant{
+      "quant",
+      llvm::cl::desc(
+          "quantize the weights of every linear layer with this scheme: "
+          "w4g128, w3g128, w2g64, w3g128ic (per-IC groups), w4g128s "
+          "(symmetric), bcq3g128, cb2x8, fp8, mxfp4, amxfp4, dint4g128"),
+      llvm::cl::value_desc("scheme"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> recipeFile{
+      "recipe",
+      llvm::cl::desc("quantization recipe (JSON): scheme, clip, overrides "
+                     "{layer regex: scheme}, exclude [regex]"),
+      llvm::cl::value_desc("file.json"), llvm::cl::cat(toolCategory())};
+  llvm::cl::list<std::string> overrides{
+      "quant-override",
+      llvm::cl::desc("scheme for the layers matching a regex: REGEX=SCHEME "
+                     "(repeatable, first match wins)"),
+      llvm::cl::value_desc("regex=scheme"), llvm::cl::cat(toolCategory())};
+  llvm::cl::list<std::string> exclude{
+      "quant-exclude",
+      llvm::cl::desc("leave the layers matching a regex in float "
+                     "(repeatable)"),
+      llvm::cl::value_desc("regex"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> clip{
+      "quant-clip",
+      llvm::cl::desc("clipping search of uniform grids: mse or minmax"),
+      llvm::cl::init("mse"), llvm::cl::cat(toolCategory())};
+
+  /// Fills `recipe` (empty when no quantization was asked for); returns an
+  /// error message or "".
+  std::string apply(QuantRecipe &recipe) const {
+    std::string error;
+    if (!recipeFile.empty() && !readQuantRecipe(recipeFile, recipe, error))
+      return error;
+    if (!quant.empty())
+      recipe.scheme = quant;
+    if (recipeFile.empty() || clip.getNumOccurrences())
+      recipe.clip = clip;
+    for (const std::string &o : overrides) {
+      auto [pattern, scheme] = llvm::StringRef(o).rsplit('=');
+      if (pattern.empty() || scheme.empty())
+        return "expected --quant-override REGEX=SCHEME, found '" + o + "'";
+      recipe.overrides.emplace_back(pattern.str(), scheme.str());
+    }
+    for (const std::string &e : exclude)
+      recipe.exclude.push_back(e);
+    if (recipe.empty() && (!overrides.empty() || !exclude.empty()))
+      return "--quant-override and --quant-exclude need --quant or --recipe";
+    return "";
+  }
+};
+
+} // namespace qc
+
+#endif // QC_TOOLS_QUANTFLAGS_H

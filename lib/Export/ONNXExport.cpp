@@ -1,0 +1,260 @@
+//===- ONNXExport.cpp - qc.qlinear back to ONNX MatMulNBits ---------------===//
+
+#include "qc/Export/ONNX.h"
+
+#include "../Import/ModelLoader.h"
+#include "QC/QCOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace qc;
+
+namespace {
+
+/// The raw bytes of a constant operand (dense_resource or dense).
+FailureOr<ArrayRef<char>> constantBytes(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return failure();
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData();
+  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue()))
+    if (!dense.isSplat())
+      return dense.getRawData();
+  return failure();
+}
+
+/// Values of a float constant (f16 / bf16 / f32) as f32.
+FailureOr<std::vector<float>> constantFloats(Value v) {
+  FailureOr<ArrayRef<char>> bytes = constantBytes(v);
+  if (failed(bytes))
+    return failure();
+  Type elt = cast<RankedTensorType>(v.getType()).getElementType();
+  std::vector<float> out;
+  if (elt.isF32()) {
+    out.resize(bytes->size() / 4);
+    std::memcpy(out.data(), bytes->data(), out.size() * 4);
+    return out;
+  }
+  if (!elt.isF16() && !elt.isBF16())
+    return failure();
+  const llvm::fltSemantics &sem =
+      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+  for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
+    uint16_t raw;
+    std::memcpy(&raw, bytes->data() + i, 2);
+    out.push_back(llvm::APFloat(sem, llvm::APInt(16, raw)).convertToFloat());
+  }
+  return out;
+}
+
+/// Packs `bits`-bit values low bits first into bytes (MatMulNBits order).
+void packInto(std::string &dst, ArrayRef<uint8_t> values, int bits) {
+  size_t start = dst.size();
+  dst.append((values.size() * bits + 7) / 8, '\0');
+  for (size_t i = 0; i < values.size(); ++i) {
+    size_t bit = i * bits;
+    for (int b = 0; b < bits; ++b, ++bit)
+      if (values[i] >> b & 1)
+        dst[start + bit / 8] |= static_cast<char>(1 << (bit % 8));
+  }
+}
+
+LogicalResult exportLayer(QLinearOp op, onnx::GraphProto &graph,
+                          llvm::StringMap<int> &initializerUses) {
+  auto scheme = dyn_cast<UniformAttr>(op.getScheme());
+  int64_t k = op.getInFeatures(), n = op.getOutFeatures();
+  auto fail = [&]() {
+    return op.emitError() << "qc-export-onnx: layer '" << op.getLayer()
+                          << "': ";
+  };
+  if (!scheme || scheme.getPerIc())
+    return fail() << "scheme " << op.getScheme()
+                  << " has no MatMulNBits form (uniform per-OC groups only)";
+  int64_t group = scheme.getGroup() == -1 ? k : scheme.getGroup();
+  unsigned bits = scheme.getBits();
+  if (bits != 4 && bits != 8)
+    return fail() << "MatMulNBits here takes 4 or 8 bits, the layer has "
+                  << bits;
+  if (group < 16 || (group & (group - 1)) != 0)
+    return fail() << "MatMulNBits needs a power-of-two block of at least 16, "
+                     "the layer's group is "
+                  << group;
+  if (op.getBias())
+    return fail() << "a fused bias has no MatMul to map back to";
+
+  onnx::NodeProto *node = nullptr;
+  // The importer names a layer after its node, or its first output when the
+  // node has no name.
+  for (auto &candidate : *graph.mutable_node()) {
+    const std::string &name = candidate.name().empty() &&
+                                      candidate.output_size() > 0
+                                  ? candidate.output(0)
+                                  : candidate.name();
+    if (name == op.getLayer().str())
+      node = &candidate;
+  }
+  if (!node || node->op_type() != "MatMul" || node->input_size() != 2)
+    return fail() << "no MatMul node of that name in the source model";
+
+  FailureOr<ArrayRef<char>> codes = constantBytes(op.getCodes());
+  FailureOr<std::vector<float>> scales = constantFloats(op.getScales());
+  FailureOr<std::vector<float>> zeros =
+      op.getZeros() ? constantFloats(op.getZeros())
+                    : FailureOr<std::vector<float>>(std::vector<float>{});
+  if (failed(codes) || failed(scales) || failed(zeros) ||
+      static_cast<int64_t>(codes->size()) != k * n)
+    return fail() << "quantized operands are not constants in qc's layout";
+
+  // A partial last block is padded with zero codes, as MatMulNBits expects.
+  int64_t blocks = (k + group - 1) / group;
+  std::string base = node->name();
+  // B: [N][blocks][group * bits / 8], codes along K low bits first.
+  onnx::TensorProto b;
+  b.set_name(base + ".qweight");
+  b.set_data_type(onnx::TensorProto::UINT8);
+  for (int64_t d : {n, blocks, group * bits / 8})
+    b.add_dims(d);
+  std::string packed;
+  std::vector<uint8_t> column(blocks * group, 0);
+  for (int64_t c = 0; c < n; ++c) {
+    for (int64_t r = 0; r < k; ++r)
+      column[r] = static_cast<uint8_t>((*codes)[r * n + c]);
+    packInto(packed, column, bits);
+  }
+  b.set_raw_data(packed);
+  // Scales: [N * blocks], column-major over qc's [blocks, N].
+  onnx::TensorProto s;
+  s.set_name(base + ".scales");
+  s.set_data_type(onnx::TensorProto::FLOAT);
+  s.add_dims(n * blocks);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t g = 0; g < blocks; ++g)
+      s.add_float_data((*scales)[g * n + c]);
+  // Zero points: per column, blocks packed low bits first, byte aligned.
+  onnx::TensorProto z;
+  if (!zeros->empty()) {
+    z.set_name(base + ".zero_points");
+    z.set_data_type(onnx::TensorProto::UINT8);
+    std::string zp;
+    std::vector<uint8_t> colZeros(blocks);
+    for (int64_t c = 0; c < n; ++c) {
+      for (int64_t g = 0; g < blocks; ++g)
+        colZeros[g] = static_cast<uint8_t>((*zeros)[g * n + c]);
+      packInto(zp, colZeros, bits);
+    }
+    z.add_dims(static_cast<int64_t>(zp.size()));
+    z.set_raw_data(zp);
+  }
+
+  std::string weightName = node->input(1);
+  --initializerUses[weightName];
+  node->set_op_type("MatMulNBits");
+  node->set_domain("com.microsoft");
+  node->set_input(1, b.name());
+  node->add_input(s.name());
+  if (!zeros->empty())
+    node->add_input(z.name());
+  auto addInt = [&](const char *name, int64_t value) {
+    onnx::AttributeProto *attr = node->add_attribute();
+    attr->set_name(name);
+    attr->set_type(onnx::AttributeProto::INT);
+    attr->set_i(value);
+  };
+  node->clear_attribute();
+  addInt("K", k);
+  addInt("N", n);
+  addInt("bits", bits);
+  addInt("block_size", group);
+  *graph.add_initializer() = std::move(b);
+  *graph.add_initializer() = std::move(s);
+  if (!zeros->empty())
+    *graph.add_initializer() = std::move(z);
+  return success();
+}
+
+} // namespace
+
+LogicalResult qc::exportMatMulNBits(StringRef sourcePath, ModuleOp quantized,
+                                    StringRef outputPath) {
+  Location loc = quantized.getLoc();
+  detail::LoadedModel loaded;
+  std::string err = detail::loadModel(sourcePath.str(), /*runChecker=*/false,
+                                      loaded);
+  if (!err.empty())
+    return emitError(loc) << err;
+  onnx::ModelProto &model = loaded.model;
+  onnx::GraphProto &graph = *model.mutable_graph();
+  llvm::StringMap<int> uses;
+  for (const auto &node : graph.node())
+    for (const std::string &input : node.input())
+      ++uses[input];
+
+  unsigned exported = 0;
+  WalkResult walk = quantized.walk([&](QLinearOp op) {
+    if (failed(exportLayer(op, graph, uses)))
+      return WalkResult::interrupt();
+    ++exported;
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return failure();
+  if (exported == 0)
+    return emitError(loc) << "qc-export-onnx: no quantized layer to export";
+
+  // Drop float weights no node reads any more.
+  auto *inits = graph.mutable_initializer();
+  for (int i = inits->size() - 1; i >= 0; --i) {
+    auto it = uses.find(inits->Get(i).name());
+    if (it != uses.end() && it->second <= 0)
+      inits->DeleteSubrange(i, 1);
+  }
+  bool haveMS = false;
+  for (const auto &opset : model.opset_import())
+    haveMS |= opset.domain() == "com.microsoft";
+  if (!haveMS) {
+    onnx::OperatorSetIdProto *opset = model.add_opset_import();
+    opset->set_domain("com.microsoft");
+    opset->set_version(1);
+  }
+  if (model.ByteSizeLong() > (size_t(1) << 31) - 1)
+    return emitError(loc) << "qc-export-onnx: the quantized model is larger "
+                             "than 2 GiB, which one protobuf cannot hold";
+  std::string bytes;
+  if (!model.SerializeToString(&bytes))
+    return emitError(loc) << "qc-export-onnx: serializing the model failed";
+
+  // Temporary file beside the output, renamed into place.
+  SmallString<256> temp;
+  int fd;
+  StringRef dir = llvm::sys::path::parent_path(outputPath);
+  SmallString<256> pattern(dir.empty() ? "." : dir);
+  llvm::sys::path::append(pattern, llvm::sys::path::filename(outputPath) +
+                                       ".tmp-%%%%%%");
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueFile(pattern, fd, temp))
+    return emitError(loc) << outputPath << ": " << ec.message();
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << bytes;
+    os.close();
+    if (os.has_error()) {
+      llvm::sys::fs::remove(temp);
+      return emitError(loc) << outputPath << ": " << os.error().message();
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath)) {
+    llvm::sys::fs::remove(temp);
+    return emitError(loc) << outputPath << ": " << ec.message();
+  }
+  return success();
+}
