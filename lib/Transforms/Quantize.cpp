@@ -444,7 +444,12 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
         b.getNamedAttr("output_mse", b.getF64FloatAttr(outputMSE))};
     qlinear->setAttr("qc.report", b.getDictionaryAttr(entries));
     op.replaceAllUsesWith(qlinear.getResult());
+    Operation *weightDef = op.getWeight().getDefiningOp();
     op.erase();
+    // The float weight is dead unless something else reads it (a tied
+    // embedding); left in place it would be stored in the artifact too.
+    if (weightDef && weightDef->use_empty())
+      weightDef->erase();
   }
 };
 
