@@ -32,6 +32,9 @@ namespace detail {
 
 /// ONNX element types (TensorProto::DataType values).
 using DType = int32_t;
+/// The 4-bit types (ONNX 1.16, opset 21), which libonnx 1.12's enum lacks.
+constexpr DType kDTypeUInt4 = 21;
+constexpr DType kDTypeInt4 = 22;
 
 /// MLIR element type of an ONNX dtype, or null if qc does not support it.
 mlir::Type toMLIRType(mlir::MLIRContext *ctx, DType dtype);
@@ -207,6 +210,12 @@ void registerReductionOps(OpRegistry &registry);
 void registerEinsumOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerConvPoolOps(OpRegistry &registry);
+/// DequantizeLinear and com.microsoft::MatMulNBits; wraps the MatMul handler
+/// registered before it (block-quantized weights become qc.qlinear).
+void registerQuantOps(OpRegistry &registry);
+/// After the graph walk: drops the block-dequantizing generics that every
+/// consumer turned into qc.qlinear (OpsQuant.cpp).
+void finishQuantOps(mlir::func::FuncOp func);
 
 /// State of one import.
 class ImportContext {

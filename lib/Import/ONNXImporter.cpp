@@ -82,6 +82,10 @@ StringRef qc::detail::dtypeName(DType dtype) {
     return "u64";
   case TP::BOOL:
     return "bool";
+  case kDTypeInt4:
+    return "i4";
+  case kDTypeUInt4:
+    return "u4";
   case TP::STRING:
     return "string";
   default:
@@ -107,6 +111,11 @@ int64_t qc::detail::dtypeSize(DType dtype) {
   case TP::INT8:
   case TP::UINT8:
   case TP::BOOL:
+    return 1;
+  case kDTypeInt4:
+  case kDTypeUInt4:
+    // Host tensors hold 4-bit values unpacked, one byte each (see
+    // decodeTensor); only DequantizeLinear consumes them.
     return 1;
   default:
     return 0;
@@ -170,8 +179,10 @@ int64_t HostTensor::getInt(int64_t i) const {
   const char *p = data.data() + i * dtypeSize(dtype);
   switch (dtype) {
   case TP::INT8:
+  case kDTypeInt4:
     return load<int8_t>(p);
   case TP::UINT8:
+  case kDTypeUInt4:
   case TP::BOOL:
     return load<uint8_t>(p);
   case TP::INT16:
@@ -214,6 +225,8 @@ void HostTensor::setInt(int64_t i, int64_t v) {
   switch (dtype) {
   case TP::INT8:
   case TP::UINT8:
+  case kDTypeInt4:
+  case kDTypeUInt4:
     return store<uint8_t>(p, static_cast<uint8_t>(v));
   case TP::BOOL:
     return store<uint8_t>(p, v != 0);
@@ -297,6 +310,34 @@ std::string qc::detail::decodeTensor(const onnx::TensorProto &proto,
     return "data holds " + std::to_string(found) +
            " elements but the dims say " + std::to_string(n);
   };
+  if (out.dtype == kDTypeInt4 || out.dtype == kDTypeUInt4) {
+    // Two 4-bit values a byte, the first in the low nibble, in raw_data or
+    // one packed byte per int32_data entry; unpacked (int4 sign-extended)
+    // into one byte each.
+    int64_t bytes = (n + 1) / 2;
+    std::string packed;
+    if (proto.has_raw_data()) {
+      packed = proto.raw_data();
+      if (static_cast<int64_t>(packed.size()) != bytes)
+        return "raw data is " + std::to_string(packed.size()) +
+               " bytes but the dims and type need " + std::to_string(bytes);
+    } else {
+      if (proto.int32_data_size() != bytes)
+        return "int32_data holds " + std::to_string(proto.int32_data_size()) +
+               " packed bytes but the dims and type need " +
+               std::to_string(bytes);
+      for (int64_t i = 0; i < bytes; ++i)
+        packed.push_back(static_cast<char>(proto.int32_data(i) & 0xff));
+    }
+    out.data.assign(n, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      int v = (static_cast<uint8_t>(packed[i / 2]) >> (4 * (i % 2))) & 0xf;
+      if (out.dtype == kDTypeInt4 && v >= 8)
+        v -= 16;
+      out.data[i] = static_cast<char>(v);
+    }
+    return "";
+  }
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
     if (static_cast<int64_t>(raw.size()) != n * size)
@@ -376,6 +417,8 @@ Value ImportContext::materialize(TensorInfo &info, Location loc) {
   const HostTensor &t = *info.constant;
   MLIRContext *ctx = builder.getContext();
   Type elt = toMLIRType(ctx, t.dtype);
+  if (t.dtype == kDTypeInt4 || t.dtype == kDTypeUInt4)
+    elt = builder.getIntegerType(8); // unpacked, one value a byte
   auto type = RankedTensorType::get(t.shape, elt);
   // Constants live at the top of the entry block so that every use is
   // dominated whatever node first asked for them.
@@ -434,8 +477,10 @@ RankedTensorType NodeContext::inputType(unsigned i) {
   TensorInfo &info = it->second;
   if (info.value)
     return cast<RankedTensorType>(info.value.getType());
-  return RankedTensorType::get(info.constant->shape,
-                               toMLIRType(ctx(), info.dtype));
+  Type elt = toMLIRType(ctx(), info.dtype);
+  if (info.dtype == kDTypeInt4 || info.dtype == kDTypeUInt4)
+    elt = b.getIntegerType(8); // as materialize() stores them
+  return RankedTensorType::get(info.constant->shape, elt);
 }
 
 DType NodeContext::inputDType(unsigned i) const {
@@ -579,6 +624,7 @@ const OpRegistry &getRegistry() {
     registerEinsumOps(r);
     registerNormalizationOps(r);
     registerConvPoolOps(r);
+    registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();
   return registry;
@@ -858,7 +904,12 @@ OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                            : node.name();
     Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
     NodeContext nc(ic, node, loc);
-    if (!node.domain().empty() && node.domain() != "ai.onnx") {
+    // Ops of other domains are registered as "domain::OpType"; of those
+    // only com.microsoft::MatMulNBits is.
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    std::string opKey =
+        defaultDomain ? node.op_type() : node.domain() + "::" + node.op_type();
+    if (!defaultDomain && !registry.lookup(opKey)) {
       nc.error() << "unsupported op '" << node.domain() << "::"
                  << node.op_type() << "' (domain not supported)";
       return {};
@@ -869,7 +920,19 @@ OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                    << "' is not produced by any earlier node";
         return {};
       }
-    const OpHandler *handler = registry.lookup(node.op_type());
+    // 4-bit tensors are only understood as DequantizeLinear's data.
+    for (unsigned i = 0; i < nc.numInputs(); ++i)
+      if (nc.hasInput(i) &&
+          (nc.inputDType(i) == kDTypeInt4 || nc.inputDType(i) == kDTypeUInt4) &&
+          !(defaultDomain && node.op_type() == "DequantizeLinear" &&
+            (i == 0 || i == 2))) {
+        nc.error() << "input '" << node.input(i) << "' is "
+                   << dtypeName(nc.inputDType(i))
+                   << "; 4-bit tensors are only supported as the data or zero "
+                      "point of DequantizeLinear";
+        return {};
+      }
+    const OpHandler *handler = registry.lookup(opKey);
     if (!handler) {
       nc.error() << "unsupported op '" << node.op_type() << "'";
       return {};
@@ -888,9 +951,17 @@ OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                          << "' is not produced by any node";
       return {};
     }
+    if (it->second.dtype == kDTypeInt4 || it->second.dtype == kDTypeUInt4) {
+      emitError(fileLoc) << "graph output '" << vi.name() << "' is "
+                         << dtypeName(it->second.dtype)
+                         << "; 4-bit tensors are only supported as the data "
+                            "or zero point of DequantizeLinear";
+      return {};
+    }
     results.push_back(ic.materialize(it->second, fileLoc));
   }
   func::ReturnOp::create(builder, fileLoc, results);
+  finishQuantOps(func);
   func.setFunctionType(
       builder.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (auto [i, vi] : llvm::enumerate(graph.output())) {

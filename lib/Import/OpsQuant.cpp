@@ -1,0 +1,653 @@
+//===- OpsQuant.cpp - quantized weights: MatMulNBits, DequantizeLinear ----===//
+//
+// Block-quantized weights are imported straight into qc.qlinear, in qc's
+// canonical layout: one code per element, `codes` [K, N] (0 .. 2^bits - 1),
+// `scales` and `zeros` [ceil(K / group), N] (the last group may be partial),
+// `w[k][n] = scale * (code - zero)`.
+//
+//  - com.microsoft::MatMulNBits: B [N, k_blocks, blob_size] holds the codes
+//    of each column packed along K, `8 / bits` codes a byte, the first in the
+//    low bits (2, 4 and 8 bits, as onnxruntime packs them); scales
+//    [N, k_blocks] and packed uint8 (or float) zero points are transposed to
+//    [k_blocks, N]. Without zero points the zero is 2^(bits-1), qc's
+//    symmetric scheme. A partial last block (K % block_size != 0) is a
+//    partial last group; K < block_size is one group of K.
+//  - DequantizeLinear of a constant [K, N] 4 / 8-bit tensor blocked along K
+//    (axis 0, block_size > 0): a dequantizing linalg.generic over the
+//    canonical constants, tagged with its scheme (kBlockDequantAttr). A
+//    MatMul whose B is such a generic becomes qc.qlinear on the same
+//    constants; finishQuantOps erases the generics nothing else uses.
+//    Signed codes c become c + 2^(bits-1), and their zero points likewise,
+//    so the arithmetic is identical.
+//
+// Every other DequantizeLinear (per tensor, per axis, other blockings,
+// run-time data) becomes a plain float dequantization.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Importer.h"
+
+#include "QC/QCAttrs.h"
+#include "QC/QCDialect.h"
+#include "QC/QCOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace qc::detail;
+using TP = onnx::TensorProto;
+
+namespace {
+
+/// Tags the dequantizing generic of a block-quantized DequantizeLinear; the
+/// value is the qc scheme of its canonical operands (codes, scales[, zeros]).
+constexpr llvm::StringLiteral kBlockDequantAttr = "qc.block_dequant";
+
+std::string layerName(NodeContext &nc) {
+  if (!nc.node.name().empty())
+    return nc.node.name();
+  return nc.numOutputs() ? nc.node.output(0) : "";
+}
+
+std::string shapeStr(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+bool isFloatType(DType d) {
+  return d == TP::FLOAT || d == TP::FLOAT16 || d == TP::BFLOAT16;
+}
+
+/// A [K, N] weight in qc's canonical uniform layout, on the host.
+struct CanonicalWeight {
+  int64_t k = 0, n = 0, group = 0; // group <= k; the last may be partial
+  unsigned bits = 0;
+  bool symmetric = false;
+  DType scaleDType = TP::FLOAT;
+  std::vector<uint8_t> codes; // [K, N]
+  std::vector<double> scales; // [groups(), N]
+  std::vector<double> zeros;  // [groups(), N] unless symmetric
+
+  int64_t groups() const { return (k + group - 1) / group; }
+};
+
+struct CanonicalValues {
+  Value codes, scales, zeros; // zeros null when symmetric
+  qc::UniformAttr scheme;
+};
+
+CanonicalValues materializeCanonical(NodeContext &nc, const CanonicalWeight &w,
+                                     StringRef hint) {
+  nc.ctx()->getOrLoadDialect<qc::QCDialect>();
+  CanonicalValues v;
+  HostTensor codes;
+  codes.dtype = TP::UINT8;
+  codes.shape = {w.k, w.n};
+  codes.data.assign(w.codes.begin(), w.codes.end());
+  v.codes = nc.constant(codes, (hint + "_codes").str());
+  SmallVector<int64_t> gshape = {w.groups(), w.n};
+  v.scales =
+      nc.constant(HostTensor::fromDoubles(w.scales, gshape, w.scaleDType),
+                  (hint + "_scales").str());
+  if (!w.symmetric)
+    v.zeros =
+        nc.constant(HostTensor::fromDoubles(w.zeros, gshape, w.scaleDType),
+                    (hint + "_zeros").str());
+  Type scaleType = toMLIRType(nc.ctx(), w.scaleDType);
+  v.scheme = qc::UniformAttr::get(nc.ctx(), w.bits, w.group, /*perIC=*/false,
+                                  w.symmetric, scaleType);
+  return v;
+}
+
+/// y = a x dequant(w) (+ bias) as qc.qlinear; `a` is [..., K].
+Value emitQLinear(NodeContext &nc, Value a, const CanonicalValues &w,
+                  Value bias) {
+  auto at = cast<RankedTensorType>(a.getType());
+  int64_t k = at.getShape().back();
+  int64_t n = cast<RankedTensorType>(w.codes.getType()).getDimSize(1);
+  bool vec = at.getRank() == 1;
+  if (vec)
+    a = nc.reshape(a, {1, k});
+  at = cast<RankedTensorType>(a.getType());
+  SmallVector<int64_t> shape(at.getShape().drop_back());
+  shape.push_back(n);
+  auto type = RankedTensorType::get(shape, at.getElementType());
+  Value y = qc::QLinearOp::create(
+      nc.b, nc.loc, type, a, w.codes, w.scales, w.zeros, /*codebook=*/Value(),
+      bias, cast<qc::QuantSchemeAttrInterface>(Attribute(w.scheme)),
+      nc.b.getStringAttr(layerName(nc)));
+  if (vec)
+    y = nc.reshape(y, {n});
+  return y;
+}
+
+//===----------------------------------------------------------------------===//
+// com.microsoft::MatMulNBits
+//===----------------------------------------------------------------------===//
+
+LogicalResult importMatMulNBits(NodeContext &nc) {
+  if (nc.node.domain() != "com.microsoft") { // an op_type spelled "a::b"
+    nc.error() << "unsupported op '" << nc.node.op_type() << "'";
+    return failure();
+  }
+  for (StringRef name : {"K", "N", "block_size"})
+    if (!nc.hasAttr(name)) {
+      nc.error() << "missing required attribute '" << name << "'";
+      return failure();
+    }
+  int64_t k = nc.attrInt("K", 0), n = nc.attrInt("N", 0);
+  int64_t bits = nc.attrInt("bits", 4), bs = nc.attrInt("block_size", 0);
+  if (k <= 0 || n <= 0 || k > (int64_t(1) << 32) || n > (int64_t(1) << 32)) {
+    nc.error() << "K = " << k << " and N = " << n
+               << " must be positive (and below 2^32)";
+    return failure();
+  }
+  if (bits != 2 && bits != 4 && bits != 8) {
+    nc.error() << "bits = " << bits
+               << " is not supported (2, 4 and 8 are: the widths "
+                  "onnxruntime packs)";
+    return failure();
+  }
+  if (bs < 16 || (bs & (bs - 1)) != 0) {
+    nc.error() << "block_size = " << bs
+               << " must be a power of 2 not smaller than 16";
+    return failure();
+  }
+  if (int64_t p = nc.attrInt("weight_prepacked", 0)) {
+    nc.error() << "weight_prepacked = " << p
+               << " (a device-specific layout of B) is not supported";
+    return failure();
+  }
+  if (nc.numInputs() < 3 || nc.numInputs() > 6 || !nc.hasInput(0) ||
+      !nc.hasInput(1) || !nc.hasInput(2)) {
+    nc.error() << "expects inputs A, B, scales and optional zero_points, "
+                  "g_idx, bias";
+    return failure();
+  }
+
+  // A [..., K], float.
+  DType ad = nc.inputDType(0);
+  RankedTensorType at = nc.inputType(0);
+  if (ad != TP::FLOAT) {
+    nc.error() << "A is " << dtypeName(ad) << "; only f32 A is supported";
+    return failure();
+  }
+  if (at.getRank() < 1 || at.getShape().back() != k) {
+    nc.error() << "A has shape " << shapeStr(at.getShape())
+               << " but attribute K = " << k;
+    return failure();
+  }
+
+  int64_t kBlocks = (k + bs - 1) / bs, blob = bs * bits / 8;
+  int64_t perByte = 8 / bits;
+
+  // B: constant uint8 [N, k_blocks, blob_size].
+  const HostTensor *bT = nc.inputConstant(1);
+  if (!bT) {
+    nc.error() << "B must be a constant (an initializer)";
+    return failure();
+  }
+  SmallVector<int64_t> wantB = {n, kBlocks, blob};
+  if (bT->dtype != TP::UINT8 ||
+      ArrayRef<int64_t>(bT->shape) != ArrayRef<int64_t>(wantB)) {
+    nc.error() << "B is " << dtypeName(bT->dtype) << " " << shapeStr(bT->shape)
+               << " but K = " << k << ", N = " << n << ", bits = " << bits
+               << ", block_size = " << bs << " need u8 " << shapeStr(wantB);
+    return failure();
+  }
+  // scales: constant [N, k_blocks] or [N * k_blocks], A's type.
+  const HostTensor *sT = nc.inputConstant(2);
+  if (!sT) {
+    nc.error() << "scales must be a constant (an initializer)";
+    return failure();
+  }
+  auto shapeIs = [&](const HostTensor &t, int64_t rows, int64_t cols) {
+    return ArrayRef<int64_t>(t.shape) == ArrayRef<int64_t>{rows, cols} ||
+           ArrayRef<int64_t>(t.shape) == ArrayRef<int64_t>{rows * cols};
+  };
+  if (sT->dtype != ad || !shapeIs(*sT, n, kBlocks)) {
+    nc.error() << "scales are " << dtypeName(sT->dtype) << " "
+               << shapeStr(sT->shape) << " but need " << dtypeName(ad) << " "
+               << shapeStr({n, kBlocks}) << " (N, k_blocks)";
+    return failure();
+  }
+
+  CanonicalWeight w;
+  w.k = k;
+  w.n = n;
+  w.group = std::min(bs, k); // K < block_size: one block, the whole axis
+  w.bits = bits;
+  w.scaleDType = ad;
+  w.codes.assign(k * n, 0);
+  w.scales.assign(kBlocks * n, 0.0);
+  unsigned mask = (1u << bits) - 1;
+  const auto *bytes = reinterpret_cast<const uint8_t *>(bT->data.data());
+  for (int64_t col = 0; col < n; ++col)
+    for (int64_t blk = 0; blk < kBlocks; ++blk) {
+      const uint8_t *p = bytes + (col * kBlocks + blk) * blob;
+      for (int64_t j = 0; j < blob; ++j)
+        for (int64_t e = 0; e < perByte; ++e) {
+          // The last block may be partial (K % block_size != 0): its
+          // padding codes are dropped.
+          int64_t row = blk * bs + j * perByte + e;
+          if (row < k)
+            w.codes[row * n + col] = (p[j] >> (bits * e)) & mask;
+        }
+      w.scales[blk * n + col] = sT->getDouble(col * kBlocks + blk);
+    }
+
+  // zero_points: packed uint8 [N, ceil(k_blocks * bits / 8)] or float
+  // [N, k_blocks] (either possibly flat); absent: 2^(bits-1), symmetric.
+  w.symmetric = !nc.hasInput(3);
+  if (nc.hasInput(3)) {
+    const HostTensor *zT = nc.inputConstant(3);
+    if (!zT) {
+      nc.error() << "zero_points must be a constant (an initializer)";
+      return failure();
+    }
+    w.zeros.assign(kBlocks * n, 0.0);
+    if (zT->dtype == TP::UINT8) {
+      int64_t row = (kBlocks * bits + 7) / 8;
+      if (!shapeIs(*zT, n, row)) {
+        nc.error() << "packed zero_points have shape " << shapeStr(zT->shape)
+                   << " but need " << shapeStr({n, row})
+                   << " (N, ceil(k_blocks * bits / 8))";
+        return failure();
+      }
+      const auto *z = reinterpret_cast<const uint8_t *>(zT->data.data());
+      for (int64_t col = 0; col < n; ++col)
+        for (int64_t blk = 0; blk < kBlocks; ++blk) {
+          uint8_t byte = z[col * row + blk / perByte];
+          w.zeros[blk * n + col] = (byte >> (bits * (blk % perByte))) & mask;
+        }
+    } else if (isFloatType(zT->dtype)) {
+      if (zT->dtype != ad || !shapeIs(*zT, n, kBlocks)) {
+        nc.error() << "float zero_points are " << dtypeName(zT->dtype) << " "
+                   << shapeStr(zT->shape) << " but need " << dtypeName(ad)
+                   << " " << shapeStr({n, kBlocks}) << " (N, k_blocks)";
+        return failure();
+      }
+      for (int64_t col = 0; col < n; ++col)
+        for (int64_t blk = 0; blk < kBlocks; ++blk) {
+          double z = zT->getDouble(col * kBlocks + blk);
+          if (z != std::floor(z) || z < 0 || z > mask) {
+            nc.error() << "float zero point " << z << " (column " << col
+                       << ", block " << blk << ") is not an integer in [0, "
+                       << mask << "]; qc.qlinear's zeros are codes";
+            return failure();
+          }
+          w.zeros[blk * n + col] = z;
+        }
+    } else {
+      nc.error() << "zero_points are " << dtypeName(zT->dtype)
+                 << "; expected u8 (packed) or A's float type";
+      return failure();
+    }
+  }
+
+  // g_idx: only the trivial order g_idx[k] = k / block_size.
+  if (nc.hasInput(4)) {
+    const HostTensor *gT = nc.inputConstant(4);
+    if (!gT) {
+      nc.error() << "g_idx must be a constant (an initializer)";
+      return failure();
+    }
+    if (!isInteger(gT->dtype) || gT->numElements() != k) {
+      nc.error() << "g_idx is " << dtypeName(gT->dtype) << " "
+                 << shapeStr(gT->shape) << " but needs " << k
+                 << " integers (K)";
+      return failure();
+    }
+    for (int64_t i = 0; i < k; ++i)
+      if (gT->getInt(i) != i / bs) {
+        nc.error() << "g_idx[" << i << "] = " << gT->getInt(i)
+                   << " but only the trivial order g_idx[k] = k / block_size "
+                      "(here "
+                   << i / bs << ") is supported (no act-order reordering)";
+        return failure();
+      }
+  }
+
+  Value bias;
+  if (nc.hasInput(5)) {
+    RankedTensorType bt = nc.inputType(5);
+    if (nc.inputDType(5) != ad || bt.getRank() != 1 || bt.getDimSize(0) != n) {
+      nc.error() << "bias is " << dtypeName(nc.inputDType(5)) << " "
+                 << shapeStr(bt.getShape()) << " but needs " << dtypeName(ad)
+                 << " [" << n << "]";
+      return failure();
+    }
+    bias = nc.input(5);
+  }
+
+  CanonicalValues v = materializeCanonical(nc, w, nc.node.input(1));
+  nc.setOutput(0, emitQLinear(nc, nc.input(0), v, bias), ad);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DequantizeLinear
+//===----------------------------------------------------------------------===//
+
+bool isQuantDType(DType d) {
+  return d == TP::INT8 || d == TP::UINT8 || d == kDTypeInt4 ||
+         d == kDTypeUInt4 || d == TP::INT16 || d == TP::UINT16 ||
+         d == TP::INT32;
+}
+bool isUnsignedQuant(DType d) {
+  return d == TP::UINT8 || d == kDTypeUInt4 || d == TP::UINT16;
+}
+unsigned quantBits(DType d) {
+  switch (d) {
+  case kDTypeInt4:
+  case kDTypeUInt4:
+    return 4;
+  case TP::INT8:
+  case TP::UINT8:
+    return 8;
+  case TP::INT16:
+  case TP::UINT16:
+    return 16;
+  default:
+    return 32;
+  }
+}
+
+/// Integer value as f32, through i32 (i64 for int32 data) so that x - zero
+/// is exact before the conversion.
+Value widenInt(OpBuilder &b, Location loc, Value v, bool isUnsigned,
+               Type wide) {
+  if (v.getType() == wide)
+    return v;
+  if (isUnsigned)
+    return arith::ExtUIOp::create(b, loc, wide, v);
+  return arith::ExtSIOp::create(b, loc, wide, v);
+}
+
+Value f32ToType(OpBuilder &b, Location loc, Value v, Type t) {
+  if (t == v.getType())
+    return v;
+  return arith::TruncFOp::create(b, loc, t, v);
+}
+
+/// The blocked [K, N] DequantizeLinear on constants as a tagged generic over
+/// canonical operands, or null if the node does not have that form.
+FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
+                                 int64_t blockSize, DType outD) {
+  const HostTensor *x = nc.inputConstant(0);
+  const HostTensor *s = nc.inputConstant(1);
+  const HostTensor *z = nc.hasInput(2) ? nc.inputConstant(2) : nullptr;
+  if (!x || !s || (nc.hasInput(2) && !z) || x->shape.size() != 2 || axis != 0 ||
+      blockSize <= 0 || quantBits(x->dtype) > 8 || s->dtype != outD)
+    return Value();
+  int64_t k = x->shape[0], n = x->shape[1];
+  int64_t blocks = (k + blockSize - 1) / blockSize;
+  if (k == 0 || n == 0 ||
+      ArrayRef<int64_t>(s->shape) != ArrayRef<int64_t>{blocks, n})
+    return Value();
+  unsigned bits = quantBits(x->dtype);
+  int64_t offset = isUnsignedQuant(x->dtype) ? 0 : int64_t(1) << (bits - 1);
+  CanonicalWeight w;
+  w.k = k;
+  w.n = n;
+  w.group = std::min(blockSize, k); // the last block may be partial
+  w.bits = bits;
+  w.scaleDType = outD;
+  w.codes.resize(k * n);
+  for (int64_t i = 0; i < k * n; ++i)
+    w.codes[i] = static_cast<uint8_t>(x->getInt(i) + offset);
+  w.scales.resize(s->numElements());
+  for (int64_t i = 0, e = s->numElements(); i < e; ++i)
+    w.scales[i] = s->getDouble(i);
+  // The type's zero (0) is qc's symmetric zero 2^(bits-1) for signed data.
+  w.symmetric = !z && offset != 0;
+  if (!w.symmetric) {
+    w.zeros.resize(s->numElements());
+    for (int64_t i = 0, e = s->numElements(); i < e; ++i)
+      w.zeros[i] = static_cast<double>((z ? z->getInt(i) : 0) + offset);
+  }
+  CanonicalValues v = materializeCanonical(nc, w, nc.node.input(0));
+
+  Type elt = toMLIRType(nc.ctx(), outD);
+  MLIRContext *ctx = nc.ctx();
+  AffineExpr dk = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx);
+  AffineMap id = AffineMap::get(2, 0, {dk, dn}, ctx);
+  AffineMap grp = AffineMap::get(2, 0, {dk.floorDiv(w.group), dn}, ctx);
+  SmallVector<Value> ins = {v.codes, v.scales};
+  SmallVector<AffineMap> maps = {id, grp};
+  if (v.zeros) {
+    ins.push_back(v.zeros);
+    maps.push_back(grp);
+  }
+  maps.push_back(id);
+  double symZero = static_cast<double>(int64_t(1) << (bits - 1));
+  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  auto gen = linalg::GenericOp::create(
+      nc.b, nc.loc, RankedTensorType::get({k, n}, elt), ins,
+      ValueRange{nc.empty({k, n}, elt)}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Type f32 = b.getF32Type();
+        Value code = arith::UIToFPOp::create(b, l, f32, a[0]);
+        Value zero = a.size() > 3
+                         ? (a[2].getType() == f32
+                                ? a[2]
+                                : (Value)arith::ExtFOp::create(b, l, f32, a[2]))
+                         : (Value)arith::ConstantOp::create(
+                               b, l, b.getF32FloatAttr(symZero));
+        Value scale = a[1].getType() == f32
+                          ? a[1]
+                          : (Value)arith::ExtFOp::create(b, l, f32, a[1]);
+        Value q = arith::SubFOp::create(b, l, code, zero);
+        Value r = arith::MulFOp::create(b, l, q, scale);
+        linalg::YieldOp::create(b, l, f32ToType(b, l, r, elt));
+      });
+  gen->setAttr(kBlockDequantAttr, v.scheme);
+  return gen.getResult(0);
+}
+
+LogicalResult importDequantizeLinear(NodeContext &nc) {
+  if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1)) {
+    nc.error() << "expects inputs x, x_scale and optional x_zero_point";
+    return failure();
+  }
+  DType xd = nc.inputDType(0), sd = nc.inputDType(1);
+  if (!isQuantDType(xd)) {
+    nc.error() << "x is " << dtypeName(xd)
+               << "; supported: int4, uint4, int8, uint8, int16, uint16, "
+                  "int32";
+    return failure();
+  }
+  if (!isFloatType(sd)) {
+    nc.error() << "x_scale is " << dtypeName(sd)
+               << "; expected f32, f16 or bf16";
+    return failure();
+  }
+  if (int64_t od = nc.attrInt("output_dtype", 0); od != 0 && od != sd) {
+    nc.error() << "output_dtype " << dtypeName(od)
+               << " differs from x_scale's type " << dtypeName(sd)
+               << "; not supported";
+    return failure();
+  }
+  if (nc.hasInput(2) && nc.inputDType(2) != xd) {
+    nc.error() << "x_zero_point is " << dtypeName(nc.inputDType(2))
+               << " but x is " << dtypeName(xd);
+    return failure();
+  }
+  RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
+  int64_t rank = xt.getRank();
+  int64_t blockSize = nc.opset() >= 21 ? nc.attrInt("block_size", 0) : 0;
+  if (blockSize < 0) {
+    nc.error() << "block_size = " << blockSize << " must not be negative";
+    return failure();
+  }
+  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
+    nc.error() << "x_zero_point has shape "
+               << shapeStr(nc.inputType(2).getShape())
+               << " but x_scale has shape " << shapeStr(st.getShape());
+    return failure();
+  }
+
+  // How x_scale indexes x: per tensor, per axis, or blocked along axis.
+  enum { PerTensor, PerAxis, Blocked } kind;
+  int64_t axis = 0;
+  if (blockSize == 0 && st.getNumElements() == 1 && st.getRank() <= 1) {
+    kind = PerTensor;
+  } else {
+    FailureOr<int64_t> a = nc.normalizeAxis(nc.attrInt("axis", 1), rank);
+    if (failed(a))
+      return failure();
+    axis = *a;
+    if (blockSize == 0) {
+      kind = PerAxis;
+      if (st.getRank() != 1 || st.getDimSize(0) != xt.getDimSize(axis)) {
+        nc.error() << "per-axis x_scale has shape " << shapeStr(st.getShape())
+                   << " but x has shape " << shapeStr(xt.getShape())
+                   << " and axis = " << axis;
+        return failure();
+      }
+    } else {
+      kind = Blocked;
+      bool ok = st.getRank() == rank;
+      for (int64_t i = 0; ok && i < rank; ++i) {
+        int64_t want = i == axis
+                           ? (xt.getDimSize(i) + blockSize - 1) / blockSize
+                           : xt.getDimSize(i);
+        ok = st.getDimSize(i) == want;
+      }
+      if (!ok) {
+        nc.error() << "blocked x_scale has shape " << shapeStr(st.getShape())
+                   << " but x has shape " << shapeStr(xt.getShape())
+                   << ", axis = " << axis << ", block_size = " << blockSize;
+        return failure();
+      }
+    }
+  }
+
+  if (kind == Blocked) {
+    FailureOr<Value> fused = tryBlockDequant(nc, axis, blockSize, sd);
+    if (failed(fused))
+      return failure();
+    if (*fused) {
+      nc.setOutput(0, *fused, sd);
+      return success();
+    }
+  }
+
+  // A plain float dequantization: (x - zero) * scale, in f32.
+  MLIRContext *ctx = nc.ctx();
+  SmallVector<AffineExpr> scaleExprs;
+  if (kind == PerAxis) {
+    scaleExprs.push_back(getAffineDimExpr(axis, ctx));
+  } else if (kind == Blocked) {
+    for (int64_t i = 0; i < rank; ++i)
+      scaleExprs.push_back(i == axis
+                               ? getAffineDimExpr(i, ctx).floorDiv(blockSize)
+                               : getAffineDimExpr(i, ctx));
+  } else {
+    for (int64_t i = 0; i < st.getRank(); ++i)
+      scaleExprs.push_back(getAffineConstantExpr(0, ctx));
+  }
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap scaleMap = AffineMap::get(rank, 0, scaleExprs, ctx);
+  SmallVector<Value> ins = {nc.input(0), nc.input(1)};
+  SmallVector<AffineMap> maps = {id, scaleMap};
+  if (nc.hasInput(2)) {
+    ins.push_back(nc.input(2));
+    maps.push_back(scaleMap);
+  }
+  maps.push_back(id);
+  Type elt = toMLIRType(ctx, sd);
+  bool uns = isUnsignedQuant(xd);
+  Type wide = nc.b.getIntegerType(xd == TP::INT32 ? 64 : 32);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value out =
+      linalg::GenericOp::create(
+          nc.b, nc.loc, RankedTensorType::get(xt.getShape(), elt), ins,
+          ValueRange{nc.empty(xt.getShape(), elt)}, maps, iters,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Type f32 = b.getF32Type();
+            Value q = widenInt(b, l, a[0], uns, wide);
+            if (a.size() > 3)
+              q = arith::SubIOp::create(b, l, q,
+                                        widenInt(b, l, a[2], uns, wide));
+            Value qf = arith::SIToFPOp::create(b, l, f32, q);
+            Value scale = a[1].getType() == f32
+                              ? a[1]
+                              : (Value)arith::ExtFOp::create(b, l, f32, a[1]);
+            Value r = arith::MulFOp::create(b, l, qf, scale);
+            linalg::YieldOp::create(b, l, f32ToType(b, l, r, elt));
+          })
+          .getResult(0);
+  nc.setOutput(0, out, sd);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// MatMul on a block-dequantized weight
+//===----------------------------------------------------------------------===//
+
+/// qc.qlinear for a MatMul whose B is a tagged block-dequantizing generic;
+/// false (nothing emitted) if it is not that case.
+bool tryQLinearMatMul(NodeContext &nc) {
+  if (nc.numInputs() != 2 || !nc.hasInput(0) || !nc.hasInput(1) ||
+      nc.inputConstant(1))
+    return false;
+  auto gen = nc.input(1).getDefiningOp<linalg::GenericOp>();
+  if (!gen)
+    return false;
+  auto scheme = gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr);
+  if (!scheme)
+    return false;
+  RankedTensorType at = nc.inputType(0);
+  auto bt = cast<RankedTensorType>(gen.getResult(0).getType());
+  if (!isFloatType(nc.inputDType(0)) ||
+      at.getElementType() != bt.getElementType() || at.getRank() < 1 ||
+      at.getShape().back() != bt.getDimSize(0))
+    return false;
+  CanonicalValues v;
+  v.codes = gen.getDpsInputOperand(0)->get();
+  v.scales = gen.getDpsInputOperand(1)->get();
+  if (gen.getNumDpsInputs() > 2)
+    v.zeros = gen.getDpsInputOperand(2)->get();
+  v.scheme = scheme;
+  nc.setOutput(0, emitQLinear(nc, nc.input(0), v, Value()), nc.inputDType(0));
+  return true;
+}
+
+} // namespace
+
+void qc::detail::finishQuantOps(func::FuncOp func) {
+  SmallVector<linalg::GenericOp> tagged;
+  func.walk([&](linalg::GenericOp op) {
+    if (op->hasAttr(kBlockDequantAttr))
+      tagged.push_back(op);
+  });
+  for (linalg::GenericOp op : tagged) {
+    if (!op->use_empty()) {
+      op->removeAttr(kBlockDequantAttr);
+      continue;
+    }
+    Value init = op.getDpsInitOperand(0)->get();
+    op->erase();
+    if (Operation *def = init.getDefiningOp(); def && def->use_empty())
+      def->erase();
+  }
+}
+
+void qc::detail::registerQuantOps(OpRegistry &r) {
+  r.add("DequantizeLinear", importDequantizeLinear);
+  r.add("com.microsoft::MatMulNBits", importMatMulNBits);
+  const OpHandler *matmul = r.lookup("MatMul");
+  OpHandler base = matmul ? *matmul : OpHandler();
+  r.add("MatMul", [base](NodeContext &nc) -> LogicalResult {
+    if (tryQLinearMatMul(nc))
+      return success();
+    if (!base) {
+      nc.error() << "unsupported op 'MatMul'";
+      return failure();
+    }
+    return base(nc);
+  });
+}
