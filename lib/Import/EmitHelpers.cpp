@@ -1,5 +1,6 @@
 //===- EmitHelpers.cpp - IR building blocks shared by op importers --------===//
 
+#include "HostFolding.h"
 #include "Importer.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
@@ -10,31 +11,15 @@ using TP = onnx::TensorProto;
 
 FailureOr<SmallVector<int64_t>>
 NodeContext::broadcastShape(ArrayRef<SmallVector<int64_t>> shapes) {
-  size_t rank = 0;
-  for (const auto &s : shapes)
-    rank = std::max(rank, s.size());
-  SmallVector<int64_t> out(rank, 1);
-  for (const auto &s : shapes) {
-    for (size_t i = 0; i < s.size(); ++i) {
-      int64_t &o = out[rank - s.size() + i];
-      int64_t d = s[i];
-      if (d == o || d == 1)
-        continue;
-      if (o == 1) {
-        o = d;
-        continue;
-      }
-      auto diag = error() << "shapes cannot be broadcast together:";
-      for (const auto &t : shapes) {
-        diag << " [";
-        llvm::interleave(t, [&](int64_t x) { diag << x; },
-                         [&] { diag << ","; });
-        diag << "]";
-      }
-      return failure();
-    }
+  if (std::optional<SmallVector<int64_t>> out = hostBroadcastShape(shapes))
+    return *out;
+  auto diag = error() << "shapes cannot be broadcast together:";
+  for (const auto &t : shapes) {
+    diag << " [";
+    llvm::interleave(t, [&](int64_t x) { diag << x; }, [&] { diag << ","; });
+    diag << "]";
   }
-  return out;
+  return failure();
 }
 
 Value NodeContext::elementwiseTo(ValueRange operands,

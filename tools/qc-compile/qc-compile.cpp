@@ -3,7 +3,7 @@
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
-#include "qc/Tools/Diagnostics.h"
+#include "qc/Tools/ToolContext.h"
 #include "qc/Tools/ImportFlags.h"
 #include "qc/Tools/QuantFlags.h"
 
@@ -59,13 +59,8 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-compile") << e << "\n";
     return 1;
   }
-  qc::registerAllPasses();
-  mlir::DialectRegistry registry;
-  qc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  qc::ToolDiagnostics diagnostics(context, "qc-compile");
-  context.loadAllAvailableDialects();
+  qc::ToolContext tool("qc-compile");
+  mlir::MLIRContext &context = tool.get();
 
   mlir::OwningOpRef<mlir::ModuleOp> module;
   if (StringRef(input).ends_with(".mlir")) {

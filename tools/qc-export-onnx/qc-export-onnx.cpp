@@ -9,7 +9,7 @@
 #include "qc/Export/ONNX.h"
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
-#include "qc/Tools/Diagnostics.h"
+#include "qc/Tools/ToolContext.h"
 #include "qc/Tools/QuantFlags.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -46,13 +46,8 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-export-onnx") << e << "\n";
     return 1;
   }
-  qc::registerAllPasses();
-  mlir::DialectRegistry registry;
-  qc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  qc::ToolDiagnostics diagnostics(context, "qc-export-onnx");
-  context.loadAllAvailableDialects();
+  qc::ToolContext tool("qc-export-onnx");
+  mlir::MLIRContext &context = tool.get();
 
   mlir::OwningOpRef<mlir::ModuleOp> module =
       qc::importONNXFile(input, &context, importOptions);

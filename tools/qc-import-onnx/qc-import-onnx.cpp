@@ -2,7 +2,7 @@
 
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
-#include "qc/Tools/Diagnostics.h"
+#include "qc/Tools/ToolContext.h"
 #include "qc/Tools/ImportFlags.h"
 
 #include "mlir/IR/AsmState.h"
@@ -39,12 +39,8 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-import-onnx") << e << "\n";
     return 1;
   }
-  qc::registerAllPasses();
-  mlir::DialectRegistry registry;
-  qc::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.printOpOnDiagnostic(false);
-  qc::ToolDiagnostics diagnostics(context, "qc-import-onnx");
+  qc::ToolContext tool("qc-import-onnx");
+  mlir::MLIRContext &context = tool.get();
   mlir::OwningOpRef<mlir::ModuleOp> module =
       qc::importONNXFile(input, &context, options);
   if (!module)
