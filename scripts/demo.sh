@@ -2,7 +2,9 @@
 # The main job (README): install what is missing, build, then compile and run
 # a real model with qc and check it against onnxruntime.
 #
-#   scripts/demo.sh                      all-MiniLM-L6-v2 on a few sentences
+#   scripts/demo.sh                      all-MiniLM-L6-v2 on a few sentences, in
+#                                        FP32 and quantized (QC_DEMO_QUANT,
+#                                        default w4g32)
 #   scripts/demo.sh MODEL.onnx [FLAGS]   your model on random inputs; FLAGS go
 #                                        to qc-compile (--input-shape, --dim)
 #
@@ -28,9 +30,17 @@ fi
 scripts/fetch_models.sh minilm
 onnx=.cache/models/minilm-onnx/minilm_s128.onnx
 [ -f "$onnx" ] || "$PYTHON" scripts/build_minilm_onnx.py -o "$onnx"
-out="$BUILD/demo/minilm"
+quant="${QC_DEMO_QUANT:-w4g32}"
 echo "== qc-compile all-MiniLM-L6-v2 (FP32, sequence length 128)"
 t0=$(date +%s.%N)
-"$BUILD/bin/qc-compile" "$onnx" -o "$out"
-printf "compiled in %.1f s -> %s\n" "$(echo "$(date +%s.%N) - $t0" | bc)" "$out"
-exec "$PYTHON" scripts/demo_minilm.py "$onnx" "$out" --qc-build "$BUILD"
+"$BUILD/bin/qc-compile" "$onnx" -o "$BUILD/demo/minilm"
+printf "compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
+"$PYTHON" scripts/demo_minilm.py "$onnx" "$BUILD/demo/minilm" --qc-build "$BUILD" \
+  --max-rel 1e-4
+echo
+echo "== qc-compile --quant $quant (weights quantized by qc, reference dequantize kernels)"
+t0=$(date +%s.%N)
+"$BUILD/bin/qc-compile" "$onnx" -o "$BUILD/demo/minilm-$quant" --quant "$quant" | tail -n 1
+printf "quantized and compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
+exec "$PYTHON" scripts/demo_minilm.py "$onnx" "$BUILD/demo/minilm-$quant" --qc-build "$BUILD" \
+  --label "$quant"
