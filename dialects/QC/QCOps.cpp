@@ -66,6 +66,16 @@ int64_t QLinearOp::getOutFeatures() {
   return type.getDimSize(type.getRank() - 1);
 }
 
+unsigned QLinearOp::getPackableCodeBits() {
+  if (isa<CodebookAttr>(getScheme()))
+    return 0;
+  double bits = getScheme().getCodeBits();
+  for (unsigned b : {2u, 4u, 8u})
+    if (bits == b)
+      return b;
+  return 0;
+}
+
 LogicalResult QLinearOp::verify() {
   auto inputType = getInput().getType();
   auto resultType = getResult().getType();
@@ -108,6 +118,12 @@ LogicalResult QLinearOp::verify() {
                            << ", found " << type;
     return success();
   };
+  if (getPacked()) {
+    unsigned bits = getPackableCodeBits();
+    if (bits == 0)
+      return emitOpError("scheme ") << scheme << " has no packed layout";
+    codes.assign({n, (k * bits + 7) / 8});
+  }
   if (failed(check(getCodes(), codes, "codes")) ||
       failed(check(getScales(), scales, "scales")) ||
       failed(check(getZeros(), zeros, "zeros")) ||

@@ -44,6 +44,10 @@ def QC_LinearOp : QC_Op<"linear", [Pure]> {
 def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   let summary = "linear layer with a quantized weight";
   let description = [{
+    With `packed` (set by `qc-layout`), `codes` are i8 `[N, K * bits / 8]`:
+    the K codes of each output column as one bit stream, low bits first
+    (for 4 bits the MatMulNBits blob order), for code widths 2, 4 and 8.
+
     `qc.qlinear` computes `result = input x dequant(weight) (+ bias)` where
     the `[K, N]` weight is given by `codes`, `scales` and, depending on the
     `scheme`, `zeros` and `codebook`, in qc's canonical layout (one code per
@@ -64,10 +68,11 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     Optional<AnyRankedTensor>:$codebook,
     Optional<AnyRankedTensor>:$bias,
     QC_QuantSchemeAttrInterface:$scheme,
-    StrAttr:$layer);
+    StrAttr:$layer,
+    UnitAttr:$packed);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    $input `,` $codes `,` $scales
+    (`packed` $packed^)? $input `,` $codes `,` $scales
     (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
     (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
@@ -80,6 +85,8 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     /// The reduction size K (the input's last dimension) and N.
     int64_t getInFeatures();
     int64_t getOutFeatures();
+    /// Bits of one code when they can be packed (2, 4 or 8), else 0.
+    unsigned getPackableCodeBits();
   }];
 }
 

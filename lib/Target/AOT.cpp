@@ -4,6 +4,7 @@
 
 #include "ArtifactWriter.h"
 #include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -224,8 +225,10 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
   if (failed(describeInterface(func, layout)))
     return failure();
 
-  // Weights leave the code: they become arguments filled from model.qcw.
+  // Quantized codes take their packed layout, then weights leave the code:
+  // they become arguments filled from model.qcw.
   PassManager outline(ctx);
+  outline.addNestedPass<func::FuncOp>(qc::createLayout());
   OutlineWeightsOptions outlineOptions;
   outlineOptions.entry = options.entry;
   outline.addPass(qc::createOutlineWeights(outlineOptions));

@@ -61,4 +61,21 @@ def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
   ];
 }
 
+def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {
+  let summary = "Pack the codes of quantized layers into their storage layout";
+  let description = [{
+    Rewrites the one-code-per-byte canonical codes of each `qc.qlinear`
+    whose code width is 2, 4 or 8 bits into the K-major bit-packed layout
+    (`packed`): `[N, K * bits / 8]` bytes, each output column's codes as one
+    bit stream, low bits first (for 4 bits, the MatMulNBits blob order).
+    The packed blob replaces the canonical one, so the artifact stores codes
+    at their bit width. Other code widths (3-bit, codebook indices) stay
+    canonical.
+  }];
+  let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numPacked", "num-packed", "Number of layers packed">
+  ];
+}
+
 #endif // QC_TRANSFORMS_PASSES_TD

@@ -105,11 +105,18 @@ private:
   }
 
   /// One elementwise generic over [K, N] with the given inputs and maps.
+  /// When the op's codes are packed and input 0 is the codes, the body still
+  /// sees one code per element: it is extracted from its byte here.
   Value generic(ValueRange inputs, ArrayRef<AffineMap> maps,
                 function_ref<Value(ValueRange)> body) {
     Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k, n}, elt);
     SmallVector<AffineMap> allMaps(maps.begin(), maps.end());
     allMaps.push_back(map({dk(), dn()}));
+    unsigned bits = op.getPacked() ? op.getPackableCodeBits() : 0;
+    bool unpack = bits != 0 && !inputs.empty() && inputs[0] == op.getCodes();
+    int64_t perByte = unpack ? 8 / bits : 1;
+    if (unpack)
+      allMaps[0] = map({dn(), dk().floorDiv(perByte)});
     return linalg::GenericOp::create(
                b, loc, empty.getType(), inputs, ValueRange{empty}, allMaps,
                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
@@ -117,10 +124,31 @@ private:
                [&](OpBuilder &nested, Location l, ValueRange args) {
                  OpBuilder::InsertionGuard guard(b);
                  b.setInsertionPointToEnd(nested.getInsertionBlock());
-                 Value result = fromF32(body(args.drop_back()));
+                 SmallVector<Value> values(args.drop_back());
+                 if (unpack)
+                   values[0] = unpackCode(values[0], bits, perByte);
+                 Value result = fromF32(body(values));
                  linalg::YieldOp::create(b, loc, result);
                })
         .getResult(0);
+  }
+
+  /// The code of element k inside its byte: (byte >> (k % perByte) * bits)
+  /// & (2^bits - 1).
+  Value unpackCode(Value byte, unsigned bits, int64_t perByte) {
+    if (perByte == 1)
+      return byte;
+    Type t = byte.getType();
+    Value kIdx = linalg::IndexOp::create(b, loc, 0);
+    Value slot = arith::RemUIOp::create(
+        b, loc, kIdx, arith::ConstantIndexOp::create(b, loc, perByte));
+    Value shift = arith::MulIOp::create(
+        b, loc, arith::IndexCastOp::create(b, loc, t, slot),
+        arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, bits)));
+    Value mask =
+        arith::ConstantOp::create(b, loc, b.getIntegerAttr(t, (1 << bits) - 1));
+    return arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, byte, shift), mask);
   }
 
   FailureOr<Value> uniform(UniformAttr s) {
