@@ -118,6 +118,15 @@ LogicalResult QLinearOp::verify() {
                            << ", found " << type;
     return success();
   };
+  if (getPacked() && getBitplanes())
+    return emitOpError("codes cannot be both packed and bit-planes");
+  if (getBitplanes()) {
+    auto bcq = dyn_cast<BCQAttr>(scheme);
+    if (!bcq)
+      return emitOpError("bit-plane codes need a BCQ scheme, found ")
+             << scheme;
+    codes.assign({(k + 7) / 8, static_cast<int64_t>(bcq.getPlanes()), n});
+  }
   if (getPacked()) {
     unsigned bits = getPackableCodeBits();
     if (bits == 0)

@@ -47,6 +47,9 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     With `packed` (set by `qc-layout`), `codes` are i8 `[N, K * bits / 8]`:
     the K codes of each output column as one bit stream, low bits first
     (for 4 bits the MatMulNBits blob order), for code widths 2, 4 and 8.
+    With `bitplanes` (BCQ only), `codes` are i8 `[ceil(K/8), planes, N]`:
+    bit j of byte (c, i, n) is plane i's bit of row 8c + j of column n, the
+    LUT-GEMM order in which a kernel can read fewer planes.
 
     `qc.qlinear` computes `result = input x dequant(weight) (+ bias)` where
     the `[K, N]` weight is given by `codes`, `scales` and, depending on the
@@ -69,10 +72,11 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     Optional<AnyRankedTensor>:$bias,
     QC_QuantSchemeAttrInterface:$scheme,
     StrAttr:$layer,
-    UnitAttr:$packed);
+    UnitAttr:$packed,
+    UnitAttr:$bitplanes);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    (`packed` $packed^)? $input `,` $codes `,` $scales
+    (`packed` $packed^)? (`bitplanes` $bitplanes^)? $input `,` $codes `,` $scales
     (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
     (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?

@@ -23,8 +23,9 @@ struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
     SmallVector<QLinearOp> ops;
     getOperation().walk([&](QLinearOp op) { ops.push_back(op); });
     for (QLinearOp op : ops) {
+      auto bcq = dyn_cast<BCQAttr>(op.getScheme());
       unsigned bits = op.getPackableCodeBits();
-      if (op.getPacked() || bits == 0)
+      if (op.getPacked() || op.getBitplanes() || (bits == 0 && !bcq))
         continue;
       auto cst = op.getCodes().getDefiningOp<arith::ConstantOp>();
       if (!cst)
@@ -46,24 +47,42 @@ struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
       }
       std::vector<uint8_t> packed;
       std::string err;
-      if (!quant::packCodes(codes.data(), k, n, bits, quant::PackOrder::KMajor,
-                            /*tileN=*/1, packed, err)) {
+      OpBuilder b(op);
+      RankedTensorType type;
+      bool ok;
+      if (bcq) {
+        // BCQ: bit-planes [ceil(K/8)][plane][N], the LUT-GEMM order.
+        int planes = bcq.getPlanes();
+        std::vector<int8_t> signs(static_cast<size_t>(planes) * k * n);
+        for (int p = 0; p < planes; ++p)
+          for (int64_t i = 0; i < k * n; ++i)
+            signs[p * k * n + i] = (codes[i] >> p & 1) ? 1 : -1;
+        ok = quant::packBitPlanes(signs.data(), k, n, planes, packed, err);
+        type = RankedTensorType::get({(k + 7) / 8, planes, n}, b.getI8Type());
+      } else {
+        ok = quant::packCodes(codes.data(), k, n, bits,
+                              quant::PackOrder::KMajor, /*tileN=*/1, packed,
+                              err);
+        type = RankedTensorType::get({n, (k * bits + 7) / 8}, b.getI8Type());
+      }
+      if (!ok) {
         op.emitError() << "qc-layout: layer '" << op.getLayer()
                        << "': " << err;
         return signalPassFailure();
       }
-      OpBuilder b(op);
-      auto type = RankedTensorType::get({n, (k * bits + 7) / 8},
-                                        b.getI8Type());
       AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
           ArrayRef<char>(reinterpret_cast<const char *>(packed.data()),
                          packed.size()),
           alignof(uint64_t));
       auto attr = DenseResourceElementsAttr::get(
-          type, (op.getLayer() + ".packed").str(), std::move(blob));
+          type, (op.getLayer() + (bcq ? ".planes" : ".packed")).str(),
+          std::move(blob));
       Value packedCodes = arith::ConstantOp::create(b, op.getLoc(), attr);
       op.getCodesMutable().assign(packedCodes);
-      op.setPacked(true);
+      if (bcq)
+        op.setBitplanes(true);
+      else
+        op.setPacked(true);
       if (cst->use_empty())
         cst->erase();
       ++numPacked;

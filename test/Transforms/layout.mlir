@@ -23,5 +23,18 @@ func.func @w3(%x: tensor<1x8xf32>) -> tensor<1x2xf32> {
   return %y : tensor<1x2xf32>
 }
 
-// The packed blob (after the 4-byte alignment header).
-// CHECK: fc.packed: "0x080000003175B9FD4286CA0E"
+// BCQ codes become bit-planes [K/8, planes, N]: codes 0 1 2 3 0 1 2 3 give
+// plane 0 = 0b10101010 (AA) and plane 1 = 0b11001100 (CC).
+// CHECK-LABEL: func.func @bcq
+// CHECK: %[[B:.*]] = arith.constant dense_resource<h.planes> : tensor<1x2x1xi8>
+// CHECK: qc.qlinear bitplanes %{{.*}}, %[[B]], %{{.*}} scheme #qc.bcq<planes = 2
+func.func @bcq(%x: tensor<1x8xf32>) -> tensor<1x1xf32> {
+  %c = arith.constant dense<[[0], [1], [2], [3], [0], [1], [2], [3]]> : tensor<8x1xi8>
+  %s = arith.constant dense<1.0> : tensor<2x1x1xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.bcq<planes = 2, group = -1, offset = false, scale_type = f32> layer "h" : tensor<1x8xf32>, tensor<8x1xi8>, tensor<2x1x1xf32> -> tensor<1x1xf32>
+  return %y : tensor<1x1xf32>
+}
+
+// The packed blobs (after the 4-byte alignment header).
+// CHECK-DAG: fc.packed: "0x080000003175B9FD4286CA0E"
+// CHECK-DAG: h.planes: "0x08000000AACC"

@@ -68,9 +68,11 @@ def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {
     whose code width is 2, 4 or 8 bits into the K-major bit-packed layout
     (`packed`): `[N, K * bits / 8]` bytes, each output column's codes as one
     bit stream, low bits first (for 4 bits, the MatMulNBits blob order).
-    The packed blob replaces the canonical one, so the artifact stores codes
-    at their bit width. Other code widths (3-bit, codebook indices) stay
-    canonical.
+    BCQ codes become bit-planes (`bitplanes`, `[ceil(K/8), planes, N]`
+    bytes, 8 rows of one plane per byte), the order LUT-GEMM reads. The
+    packed blob replaces the canonical one, so the artifact stores codes at
+    their bit width. Other code widths (3-bit uniform, codebook indices)
+    stay canonical.
   }];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [

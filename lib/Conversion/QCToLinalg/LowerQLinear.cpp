@@ -104,6 +104,21 @@ private:
                                           strides);
   }
 
+  /// Plane `i` of bit-plane codes: [C, planes, N] -> [C, N].
+  Value slicePlane(Value v, int64_t i) {
+    auto type = cast<RankedTensorType>(v.getType());
+    auto sliceType = RankedTensorType::get(
+        {type.getDimSize(0), type.getDimSize(2)}, type.getElementType());
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(i),
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
+                                       b.getIndexAttr(1),
+                                       b.getIndexAttr(type.getDimSize(2))};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
+                                          strides);
+  }
+
   /// One elementwise generic over [K, N] with the given inputs and maps.
   /// When the op's codes are packed and input 0 is the codes, the body still
   /// sees one code per element: it is extracted from its byte here.
@@ -175,9 +190,21 @@ private:
 
   FailureOr<Value> bcq(BCQAttr s) {
     AffineMap groupMap = ocGroupMap(s.getGroup());
-    SmallVector<Value> inputs = {op.getCodes()};
-    SmallVector<AffineMap> maps = {map({dk(), dn()})};
     unsigned planes = s.getPlanes();
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    if (op.getBitplanes()) {
+      // Plane i's byte of row k: [k / 8][i][n]; its bit k % 8. Rebuild the
+      // canonical code (bit i = plane i) so the body below is shared.
+      for (unsigned i = 0; i < planes; ++i) {
+        inputs.push_back(slicePlane(op.getCodes(), i));
+        maps.push_back(map({dk().floorDiv(8), dn()}));
+      }
+    } else {
+      inputs.push_back(op.getCodes());
+      maps.push_back(map({dk(), dn()}));
+    }
+    unsigned codeInputs = inputs.size();
     for (unsigned i = 0; i < planes; ++i) {
       inputs.push_back(slice(op.getScales(), i));
       maps.push_back(groupMap);
@@ -186,17 +213,31 @@ private:
       inputs.push_back(offsets);
       maps.push_back(groupMap);
     }
-    return generic(inputs, maps, [&](ValueRange a) -> Value {
-      Type codeType = a[0].getType();
+    return generic(inputs, maps, [&](ValueRange all) -> Value {
+      Type codeType = all[0].getType();
+      Value one = arith::ConstantOp::create(b, loc,
+                                            b.getIntegerAttr(codeType, 1));
+      // The bit of plane i of this element.
+      auto planeBit = [&](unsigned i) -> Value {
+        if (op.getBitplanes()) {
+          Value row = linalg::IndexOp::create(b, loc, 0);
+          Value lane = arith::IndexCastOp::create(
+              b, loc, codeType,
+              arith::RemUIOp::create(b, loc, row,
+                                     arith::ConstantIndexOp::create(b, loc, 8)));
+          return arith::AndIOp::create(
+              b, loc, arith::ShRUIOp::create(b, loc, all[i], lane), one);
+        }
+        Value shift = arith::ConstantOp::create(
+            b, loc, b.getIntegerAttr(codeType, i));
+        return arith::AndIOp::create(
+            b, loc, arith::ShRUIOp::create(b, loc, all[0], shift), one);
+      };
+      ValueRange a = all.drop_front(codeInputs - 1);
       Value w = a.size() > planes + 1 ? toF32(a[planes + 1]) : f32(0.0);
       for (unsigned i = 0; i < planes; ++i) {
         // b_i = +1 if bit i is set, else -1: alpha * (2 * bit - 1).
-        Value shift = arith::ConstantOp::create(
-            b, loc, b.getIntegerAttr(codeType, i));
-        Value one = arith::ConstantOp::create(b, loc,
-                                              b.getIntegerAttr(codeType, 1));
-        Value bit = arith::AndIOp::create(
-            b, loc, arith::ShRUIOp::create(b, loc, a[0], shift), one);
+        Value bit = planeBit(i);
         Value sign = arith::SubFOp::create(
             b, loc, arith::MulFOp::create(b, loc, codeToF32(bit), f32(2.0)),
             f32(1.0));
