@@ -127,11 +127,20 @@ LogicalResult QLinearOp::verify() {
              << scheme;
     codes.assign({(k + 7) / 8, static_cast<int64_t>(bcq.getPlanes()), n});
   }
+  if (getTileN() && !getPacked())
+    return emitOpError("tile_n needs packed codes");
   if (getPacked()) {
     unsigned bits = getPackableCodeBits();
     if (bits == 0)
       return emitOpError("scheme ") << scheme << " has no packed layout";
-    codes.assign({n, (k * bits + 7) / 8});
+    if (std::optional<int64_t> tile = getTileN()) {
+      if (*tile < 1)
+        return emitOpError("tile_n must be positive, found ") << *tile;
+      codes.assign({(n + *tile - 1) / *tile, (k + 7) / 8, *tile,
+                    static_cast<int64_t>(bits)});
+    } else {
+      codes.assign({n, (k * bits + 7) / 8});
+    }
   }
   if (failed(check(getCodes(), codes, "codes")) ||
       failed(check(getScales(), scales, "scales")) ||

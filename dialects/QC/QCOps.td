@@ -47,6 +47,9 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     With `packed` (set by `qc-layout`), `codes` are i8 `[N, K * bits / 8]`:
     the K codes of each output column as one bit stream, low bits first
     (for 4 bits the MatMulNBits blob order), for code widths 2, 4 and 8.
+    With `packed tile_n T`, the codes are row-interleaved in tiles of T
+    columns: i8 `[ceil(N/T), ceil(K/8), T, bits]`, each 8 consecutive codes
+    of one column in `bits` bytes, low bits first.
     With `bitplanes` (BCQ only), `codes` are i8 `[ceil(K/8), planes, N]`:
     bit j of byte (c, i, n) is plane i's bit of row 8c + j of column n, the
     LUT-GEMM order in which a kernel can read fewer planes.
@@ -73,10 +76,11 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     QC_QuantSchemeAttrInterface:$scheme,
     StrAttr:$layer,
     UnitAttr:$packed,
-    UnitAttr:$bitplanes);
+    UnitAttr:$bitplanes,
+    OptionalAttr<I64Attr>:$tile_n);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
-    (`packed` $packed^)? (`bitplanes` $bitplanes^)? $input `,` $codes `,` $scales
+    (`packed` $packed^)? (`tile_n` $tile_n^)? (`bitplanes` $bitplanes^)? $input `,` $codes `,` $scales
     (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
     (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
@@ -84,6 +88,19 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     type($input) `,` type($codes) `,` type($scales)
     `->` type($result)
   }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::mlir::Value":$codes, "::mlir::Value":$scales,
+                   "::mlir::Value":$zeros, "::mlir::Value":$codebook,
+                   "::mlir::Value":$bias,
+                   "::qc::QuantSchemeAttrInterface":$scheme,
+                   "::mlir::StringAttr":$layer), [{
+      // Canonical layout: no packing attributes.
+      build($_builder, $_state, result, input, codes, scales, zeros, codebook,
+            bias, scheme, layer, /*packed=*/nullptr, /*bitplanes=*/nullptr,
+            /*tile_n=*/nullptr);
+    }]>
+  ];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The reduction size K (the input's last dimension) and N.

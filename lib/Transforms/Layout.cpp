@@ -19,6 +19,8 @@ using namespace qc;
 namespace {
 
 struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<QLinearOp> ops;
     getOperation().walk([&](QLinearOp op) { ops.push_back(op); });
@@ -60,10 +62,19 @@ struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
         ok = quant::packBitPlanes(signs.data(), k, n, planes, packed, err);
         type = RankedTensorType::get({(k + 7) / 8, planes, n}, b.getI8Type());
       } else {
-        ok = quant::packCodes(codes.data(), k, n, bits,
-                              quant::PackOrder::KMajor, /*tileN=*/1, packed,
-                              err);
-        type = RankedTensorType::get({n, (k * bits + 7) / 8}, b.getI8Type());
+        int64_t tile = std::min<int64_t>(tileN, n);
+        ok = quant::packCodes(
+            codes.data(), k, n, bits,
+            tile > 0 ? quant::PackOrder::TileInterleaved
+                     : quant::PackOrder::KMajor,
+            std::max<int64_t>(tile, 1), packed, err);
+        type = tile > 0 ? RankedTensorType::get({(n + tile - 1) / tile,
+                                                 (k + 7) / 8, tile, bits},
+                                                b.getI8Type())
+                        : RankedTensorType::get({n, (k * bits + 7) / 8},
+                                                b.getI8Type());
+        if (tile > 0)
+          op.setTileN(tile);
       }
       if (!ok) {
         op.emitError() << "qc-layout: layer '" << op.getLayer()

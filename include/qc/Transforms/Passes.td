@@ -73,7 +73,15 @@ def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {
     packed blob replaces the canonical one, so the artifact stores codes at
     their bit width. Other code widths (3-bit uniform, codebook indices)
     stay canonical.
+
+    `tile-n=T` (T > 0) interleaves rows instead: tiles of T columns, K in
+    chunks of 8 codes, `[ceil(N/T), ceil(K/8), T, bits]` bytes, so a kernel
+    reads the codes of T output columns for 8 inputs contiguously.
   }];
+  let options = [
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"0",
+           "columns per interleaved tile (0: K-major per column)">,
+  ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numPacked", "num-packed", "Number of layers packed">

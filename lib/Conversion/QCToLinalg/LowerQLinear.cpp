@@ -130,8 +130,14 @@ private:
     unsigned bits = op.getPacked() ? op.getPackableCodeBits() : 0;
     bool unpack = bits != 0 && !inputs.empty() && inputs[0] == op.getCodes();
     int64_t perByte = unpack ? 8 / bits : 1;
-    if (unpack)
-      allMaps[0] = map({dn(), dk().floorDiv(perByte)});
+    if (unpack) {
+      if (std::optional<int64_t> tile = op.getTileN())
+        // [n / T][k / 8][n % T][(k % 8) * bits / 8]
+        allMaps[0] = map({dn().floorDiv(*tile), dk().floorDiv(8), dn() % *tile,
+                          (dk() % 8).floorDiv(perByte)});
+      else
+        allMaps[0] = map({dn(), dk().floorDiv(perByte)});
+    }
     return linalg::GenericOp::create(
                b, loc, empty.getType(), inputs, ValueRange{empty}, allMaps,
                ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
