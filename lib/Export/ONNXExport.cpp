@@ -4,11 +4,11 @@
 
 #include "../Import/ModelLoader.h"
 #include "QC/QCOps.h"
+#include "qc/Transforms/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -18,44 +18,6 @@ using namespace mlir;
 using namespace qc;
 
 namespace {
-
-/// The raw bytes of a constant operand (dense_resource or dense).
-FailureOr<ArrayRef<char>> constantBytes(Value v) {
-  auto cst = v.getDefiningOp<arith::ConstantOp>();
-  if (!cst)
-    return failure();
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
-    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
-      return blob->getData();
-  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue()))
-    if (!dense.isSplat())
-      return dense.getRawData();
-  return failure();
-}
-
-/// Values of a float constant (f16 / bf16 / f32) as f32.
-FailureOr<std::vector<float>> constantFloats(Value v) {
-  FailureOr<ArrayRef<char>> bytes = constantBytes(v);
-  if (failed(bytes))
-    return failure();
-  Type elt = cast<RankedTensorType>(v.getType()).getElementType();
-  std::vector<float> out;
-  if (elt.isF32()) {
-    out.resize(bytes->size() / 4);
-    std::memcpy(out.data(), bytes->data(), out.size() * 4);
-    return out;
-  }
-  if (!elt.isF16() && !elt.isBF16())
-    return failure();
-  const llvm::fltSemantics &sem =
-      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
-  for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
-    uint16_t raw;
-    std::memcpy(&raw, bytes->data() + i, 2);
-    out.push_back(llvm::APFloat(sem, llvm::APInt(16, raw)).convertToFloat());
-  }
-  return out;
-}
 
 /// Packs `bits`-bit values low bits first into bytes (MatMulNBits order).
 void packInto(std::string &dst, ArrayRef<uint8_t> values, int bits) {
@@ -106,10 +68,10 @@ LogicalResult exportLayer(QLinearOp op, onnx::GraphProto &graph,
   if (!node || node->op_type() != "MatMul" || node->input_size() != 2)
     return fail() << "no MatMul node of that name in the source model";
 
-  FailureOr<ArrayRef<char>> codes = constantBytes(op.getCodes());
-  FailureOr<std::vector<float>> scales = constantFloats(op.getScales());
+  FailureOr<std::vector<char>> codes = getConstantBytes(op.getCodes());
+  FailureOr<std::vector<float>> scales = getConstantFloats(op.getScales());
   FailureOr<std::vector<float>> zeros =
-      op.getZeros() ? constantFloats(op.getZeros())
+      op.getZeros() ? getConstantFloats(op.getZeros())
                     : FailureOr<std::vector<float>>(std::vector<float>{});
   if (failed(codes) || failed(scales) || failed(zeros) ||
       static_cast<int64_t>(codes->size()) != k * n)

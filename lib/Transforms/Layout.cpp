@@ -2,6 +2,7 @@
 
 #include "QC/QCOps.h"
 #include "qc/Quant/Packing.h"
+#include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,24 +30,14 @@ struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
       unsigned bits = op.getPackableCodeBits();
       if (op.getPacked() || op.getBitplanes() || (bits == 0 && !bcq))
         continue;
-      auto cst = op.getCodes().getDefiningOp<arith::ConstantOp>();
-      if (!cst)
-        continue; // Run-time codes stay canonical.
+      FailureOr<std::vector<char>> bytes = getConstantBytes(op.getCodes());
       int64_t k = op.getInFeatures(), n = op.getOutFeatures();
-      std::vector<uint8_t> codes(k * n);
-      if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
-        AsmResourceBlob *blob = res.getRawHandle().getBlob();
-        if (!blob || blob->getData().size() != codes.size())
-          continue;
-        std::memcpy(codes.data(), blob->getData().data(), codes.size());
-      } else if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-        auto values = dense.getValues<APInt>();
-        size_t i = 0;
-        for (const APInt &v : values)
-          codes[i++] = static_cast<uint8_t>(v.getZExtValue());
-      } else {
-        continue;
-      }
+      if (failed(bytes) ||
+          !op.getCodes().getType().getElementType().isInteger(8) ||
+          static_cast<int64_t>(bytes->size()) != k * n)
+        continue; // Run-time or unusual codes stay canonical.
+      std::vector<uint8_t> codes(bytes->begin(), bytes->end());
+      Operation *oldCodes = op.getCodes().getDefiningOp();
       std::vector<uint8_t> packed;
       std::string err;
       OpBuilder b(op);
@@ -94,8 +85,8 @@ struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
         op.setBitplanes(true);
       else
         op.setPacked(true);
-      if (cst->use_empty())
-        cst->erase();
+      if (oldCodes->use_empty())
+        oldCodes->erase();
       ++numPacked;
     }
   }

@@ -6,12 +6,12 @@
 #include "qc/Quant/Codebook.h"
 #include "qc/Quant/FloatFormats.h"
 #include "qc/Quant/Uniform.h"
+#include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Regex.h"
 
@@ -36,44 +36,6 @@ struct QuantizedWeight {
   std::vector<float> scales, zeros, codebook;
   std::vector<float> dequantized;      // K x N
 };
-
-/// Reads a constant f32 [K, N] weight (dense or dense_resource).
-FailureOr<std::vector<float>> readWeight(Value weight) {
-  auto cst = weight.getDefiningOp<arith::ConstantOp>();
-  if (!cst)
-    return failure();
-  auto type = dyn_cast<RankedTensorType>(cst.getType());
-  if (!type || !type.getElementType().isF32())
-    return failure();
-  std::vector<float> data(type.getNumElements());
-  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-    auto values = dense.getValues<float>();
-    std::copy(values.begin(), values.end(), data.begin());
-    return data;
-  }
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != data.size() * sizeof(float))
-      return failure();
-    std::memcpy(data.data(), blob->getData().data(), blob->getData().size());
-    return data;
-  }
-  return failure();
-}
-
-/// Rounds through the scheme's scale type, so the report and the run agree.
-float roundScale(float v, Type scaleType) {
-  if (scaleType.isF32())
-    return v;
-  llvm::APFloat f(v);
-  bool lost;
-  f.convert(scaleType.isF16() ? llvm::APFloat::IEEEhalf()
-                              : llvm::APFloat::BFloat(),
-            llvm::APFloat::rmNearestTiesToEven, &lost);
-  f.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
-            &lost);
-  return f.convertToFloat();
-}
 
 struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
   using Base::Base;
@@ -170,8 +132,8 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
                             << "' [" << k << " x " << n << "], scheme "
                             << scheme.getShortName() << ": ";
     };
-    FailureOr<std::vector<float>> weight = readWeight(op.getWeight());
-    if (failed(weight))
+    FailureOr<std::vector<float>> weight = getConstantFloats(op.getWeight());
+    if (failed(weight) || !op.getWeight().getType().getElementType().isF32())
       return layerError() << "the weight is not a constant f32 tensor";
     if (failed(scheme.verifyShape(k, n, layerError)))
       return failure();
@@ -201,6 +163,13 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
     return success();
   }
 
+  /// Rounds values through a scale's storage type, so that the report and
+  /// the run see the same numbers.
+  static void roundAll(std::vector<float> &values, Type type) {
+    for (float &v : values)
+      v = roundToType(v, type);
+  }
+
   // -- per-scheme quantizers (canonical layouts, see QCAttrs.td) ------------
 
   bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
@@ -218,8 +187,7 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
       return false;
     q.codes.assign(r.codes.begin(), r.codes.end());
     q.codesShape = {k, n};
-    for (float &v : r.scales)
-      v = roundScale(v, s.getScaleType());
+    roundAll(r.scales, s.getScaleType());
     q.scales = r.scales;
     if (!s.getSymmetric())
       q.zeros = r.zeros;
@@ -239,10 +207,8 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
         if (r.signs[p * k * n + i] > 0)
           q.codes[i] |= 1 << p;
     q.codesShape = {k, n};
-    for (float &v : r.alphas)
-      v = roundScale(v, s.getScaleType());
-    for (float &v : r.offsets)
-      v = roundScale(v, s.getScaleType());
+    roundAll(r.alphas, s.getScaleType());
+    roundAll(r.offsets, s.getScaleType());
     q.scales = r.alphas;
     q.zeros = r.offsets;
     return quant::dequantizeBCQ(r, q.dequantized, err);
@@ -263,12 +229,10 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
     q.codesShape = {static_cast<int64_t>(s.getBooks()), r.numVectorRows, n};
     q.codesType = IntegerType::get(&getContext(), 32);
     // Codebooks are stored in f16 (see CodebookAttr::getStorageBytes).
-    for (float &v : r.codebooks)
-      v = roundScale(v, Float16Type::get(&getContext()));
+    roundAll(r.codebooks, Float16Type::get(&getContext()));
     if (r.columnScales.empty())
       r.columnScales.assign(n, 1.0f);
-    for (float &v : r.columnScales)
-      v = roundScale(v, s.getScaleType());
+    roundAll(r.columnScales, s.getScaleType());
     q.codebook = r.codebooks;
     q.scales = r.columnScales;
     return quant::dequantizeCodebook(r, q.dequantized, err);
@@ -323,8 +287,7 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
                                err))
         return false;
       // dINT scales are stored in f16 (FloatFormatAttr::getStorageBytes).
-      for (float &v : r.scales)
-        v = roundScale(v, Float16Type::get(&getContext()));
+      roundAll(r.scales, Float16Type::get(&getContext()));
       q.codes.assign(r.codes.begin(), r.codes.end());
       q.scales = r.scales;
       return quant::dequantizeDInt(r, q.dequantized, err);
@@ -354,14 +317,8 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
                                          values.data()),
                                      values.size() * sizeof(float)));
     std::vector<uint16_t> half(values.size());
-    for (size_t i = 0; i < values.size(); ++i) {
-      llvm::APFloat f(values[i]);
-      bool lost;
-      f.convert(type.isF16() ? llvm::APFloat::IEEEhalf()
-                             : llvm::APFloat::BFloat(),
-                llvm::APFloat::rmNearestTiesToEven, &lost);
-      half[i] = static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
-    }
+    for (size_t i = 0; i < values.size(); ++i)
+      half[i] = toHalfBits(values[i], type);
     return resource(b, loc, name, tensorType,
                     ArrayRef<char>(reinterpret_cast<const char *>(half.data()),
                                    half.size() * sizeof(uint16_t)));

@@ -89,34 +89,22 @@ private:
       return arith::TruncFOp::create(b, loc, elt, v);
     return arith::ExtFOp::create(b, loc, elt, v);
   }
-  /// Drops the leading dimension `i` of a rank-3 operand: [i, a, b] -> [a, b].
-  Value slice(Value v, int64_t i) {
+  /// Index `i` of dimension `dim` of a rank-3 operand, that dimension
+  /// dropped: [a, b, c] -> [b, c] for dim 0, [a, c] for dim 1.
+  Value slice(Value v, int64_t i, unsigned dim = 0) {
     auto type = cast<RankedTensorType>(v.getType());
-    auto sliceType = RankedTensorType::get(type.getShape().drop_front(),
-                                           type.getElementType());
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(i), b.getIndexAttr(0),
-                                         b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1),
-                                       b.getIndexAttr(type.getDimSize(1)),
-                                       b.getIndexAttr(type.getDimSize(2))};
+    SmallVector<int64_t> shape(type.getShape());
+    SmallVector<OpFoldResult> offsets(3, b.getIndexAttr(0));
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : shape)
+      sizes.push_back(b.getIndexAttr(d));
+    offsets[dim] = b.getIndexAttr(i);
+    sizes[dim] = b.getIndexAttr(1);
+    shape.erase(shape.begin() + dim);
     SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-    return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
-                                          strides);
-  }
-
-  /// Plane `i` of bit-plane codes: [C, planes, N] -> [C, N].
-  Value slicePlane(Value v, int64_t i) {
-    auto type = cast<RankedTensorType>(v.getType());
-    auto sliceType = RankedTensorType::get(
-        {type.getDimSize(0), type.getDimSize(2)}, type.getElementType());
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(i),
-                                         b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(type.getDimSize(0)),
-                                       b.getIndexAttr(1),
-                                       b.getIndexAttr(type.getDimSize(2))};
-    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
-    return tensor::ExtractSliceOp::create(b, loc, sliceType, v, offsets, sizes,
-                                          strides);
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v, offsets,
+        sizes, strides);
   }
 
   /// One elementwise generic over [K, N] with the given inputs and maps.
@@ -203,7 +191,7 @@ private:
       // Plane i's byte of row k: [k / 8][i][n]; its bit k % 8. Rebuild the
       // canonical code (bit i = plane i) so the body below is shared.
       for (unsigned i = 0; i < planes; ++i) {
-        inputs.push_back(slicePlane(op.getCodes(), i));
+        inputs.push_back(slice(op.getCodes(), i, /*dim=*/1));
         maps.push_back(map({dk().floorDiv(8), dn()}));
       }
     } else {

@@ -1,0 +1,83 @@
+//===- ConstantData.cpp - element data of constant tensors ----------------===//
+
+#include "qc/Transforms/ConstantData.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+FailureOr<std::vector<char>> qc::getConstantBytes(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  auto type = cst ? dyn_cast<RankedTensorType>(cst.getType()) : nullptr;
+  if (!type || !type.getElementType().isIntOrFloat())
+    return failure();
+  size_t eltBytes = (type.getElementTypeBitWidth() + 7) / 8;
+  size_t size = type.getNumElements() * eltBytes;
+  ArrayRef<char> data;
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return failure();
+    data = blob->getData();
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
+    if (type.getElementTypeBitWidth() == 1)
+      return failure(); // Bit-packed booleans: not element bytes.
+    data = dense.getRawData();
+    if (dense.isSplat() && data.size() == eltBytes) {
+      std::vector<char> out(size);
+      for (size_t i = 0; i < size; i += eltBytes)
+        std::memcpy(out.data() + i, data.data(), eltBytes);
+      return out;
+    }
+  } else {
+    return failure();
+  }
+  if (data.size() != size)
+    return failure();
+  return std::vector<char>(data.begin(), data.end());
+}
+
+FailureOr<std::vector<float>> qc::getConstantFloats(Value v) {
+  FailureOr<std::vector<char>> bytes = getConstantBytes(v);
+  if (failed(bytes))
+    return failure();
+  Type elt = cast<RankedTensorType>(v.getType()).getElementType();
+  std::vector<float> out;
+  if (elt.isF32()) {
+    out.resize(bytes->size() / 4);
+    std::memcpy(out.data(), bytes->data(), out.size() * 4);
+    return out;
+  }
+  if (!elt.isF16() && !elt.isBF16())
+    return failure();
+  const llvm::fltSemantics &sem =
+      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+  for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
+    uint16_t raw;
+    std::memcpy(&raw, bytes->data() + i, 2);
+    out.push_back(llvm::APFloat(sem, llvm::APInt(16, raw)).convertToFloat());
+  }
+  return out;
+}
+
+uint16_t qc::toHalfBits(float v, Type type) {
+  llvm::APFloat f(v);
+  bool lost;
+  f.convert(type.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat(),
+            llvm::APFloat::rmNearestTiesToEven, &lost);
+  return static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
+}
+
+float qc::roundToType(float v, Type type) {
+  if (type.isF32())
+    return v;
+  const llvm::fltSemantics &sem =
+      type.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
+  return llvm::APFloat(sem, llvm::APInt(16, toHalfBits(v, type)))
+      .convertToFloat();
+}
