@@ -3,6 +3,8 @@
 #ifndef QC_LIB_QUANT_QUANTUTILS_H
 #define QC_LIB_QUANT_QUANTUTILS_H
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +32,46 @@ bool resolveGroup(const char *fn, int64_t group, int64_t axis,
 /// Checks that `value` (named `what`) lies in [lo, hi].
 bool checkRange(const char *fn, const char *what, int64_t value, int64_t lo,
                 int64_t hi, std::string &err);
+
+/// Scale and zero point of one group for the clipping range shrunk by `p`.
+struct GroupParams {
+  float scale;
+  float zero;
+};
+
+inline GroupParams computeParams(float xmin, float xmax, double p, int bits,
+                          bool symmetric) {
+  GroupParams gp;
+  if (symmetric) {
+    const int half = 1 << (bits - 1);
+    float amax = float(std::max(std::fabs(xmin), std::fabs(xmax)) * p);
+    gp.scale = amax / float(half - 1);
+    gp.zero = float(half);
+    if (!(gp.scale > 0.0f))
+      gp.scale = 1.0f;
+    return gp;
+  }
+  const float maxq = float((1 << bits) - 1);
+  float lo = float(std::min(xmin, 0.0f) * p);
+  float hi = float(std::max(xmax, 0.0f) * p);
+  gp.scale = (hi - lo) / maxq;
+  if (!(gp.scale > 0.0f)) {
+    gp.scale = 1.0f;
+    gp.zero = 0.0f;
+    return gp;
+  }
+  gp.zero = std::min(std::max(std::nearbyint(-lo / gp.scale), 0.0f), maxq);
+  return gp;
+}
+
+inline float quantizeOne(float x, const GroupParams &gp, float maxq) {
+  float q = std::nearbyint(x / gp.scale) + gp.zero;
+  return std::min(std::max(q, 0.0f), maxq);
+}
+
+inline float dequantizeOne(float q, float scale, float zero) {
+  return scale * (q - zero);
+}
 
 } // namespace detail
 } // namespace quant

@@ -11,6 +11,7 @@
 #include "qc/Quant/BCQ.h"
 #include "qc/Quant/Codebook.h"
 #include "qc/Quant/FloatFormats.h"
+#include "qc/Quant/GPTQ.h"
 #include "qc/Quant/Packing.h"
 #include "qc/Quant/Uniform.h"
 
