@@ -161,6 +161,16 @@ LogicalResult QLinearOp::verify() {
   }
   return success();
 }
+LogicalResult ObserveOp::verify() {
+  auto type = cast<RankedTensorType>(getInput().getType());
+  if (type.getRank() < 1 || !type.getElementType().isF32())
+    return emitOpError("expects an f32 tensor of rank >= 1, found ") << type;
+  if (getTap() < 0)
+    return emitOpError("tap index must be >= 0, found ") << getTap();
+  if (getLayers().empty())
+    return emitOpError("names no layer");
+  return success();
+}
 
 #define GET_OP_CLASSES
 #include "QC/QCOps.cpp.inc"

@@ -111,4 +111,33 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+def QC_ObserveOp : QC_Op<"observe", [MemoryEffects<[MemWrite]>]> {
+  let summary = "calibration tap on the input of linear layers";
+  let description = [{
+    `qc.observe` hands the value of `input` (shape `[..., K]`, f32) to the
+    runtime's calibration observer each time the compiled model runs: the
+    rows of the flattened `[M, K]` view, tagged with `tap`, the tap's index
+    in the module. `layers` names the linear layers that read this value,
+    so that statistics gathered at the tap belong to each of them.
+    `qc-insert-observe` places one tap per distinct linear input and
+    `qc-strip-observe` removes them; `qc-lower-observe` turns a tap into a
+    call to the runtime's `qcrt_observe`. The op writes nothing visible to
+    the program; it is marked as writing memory only so that it is kept.
+
+    Example:
+
+    ```mlir
+    qc.observe %x tap 0 layers ["q_proj", "k_proj"] : tensor<1x8x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    AnyRankedTensor:$input,
+    I64Attr:$tap,
+    StrArrayAttr:$layers);
+  let assemblyFormat = [{
+    $input `tap` $tap `layers` $layers attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QC_OPS_TD

@@ -29,6 +29,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // Contractions are tiled before elementwise fusion: the fusion folds
       // the reshapes around a matmul into it, which would turn it into a
       // generic the register tiling does not recognise.
+      "qc-lower-observe,"
       "func.func(qc-layout,qc-lower-qlinear,qc-lower-linear),canonicalize,cse,"
       "func.func(" +
       tiling +

@@ -6,6 +6,8 @@
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -76,8 +78,33 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
                                   const QuantRecipe &recipe) {
   // Options go through the pass's textual form, like qc-opt's.
   auto quote = [](StringRef s) { return "'" + s.str() + "'"; };
-  std::string options = "scheme=" + recipe.scheme + " clip=" + recipe.clip +
+  std::string scheme = recipe.scheme.empty() ? "w4g128" : recipe.scheme;
+  if (recipe.assignBits > 0) {
+    std::string assign = llvm::formatv("budget={0} stats={1}",
+                                       recipe.assignBits, quote(recipe.stats))
+                             .str();
+    if (!recipe.candidates.empty()) {
+      assign += " candidates=";
+      for (size_t i = 0; i < recipe.candidates.size(); ++i)
+        assign += (i ? "," : "") + recipe.candidates[i];
+    }
+    if (!recipe.exclude.empty()) {
+      assign += " exclude=";
+      for (size_t i = 0; i < recipe.exclude.size(); ++i)
+        assign += (i ? "," : "") + quote(recipe.exclude[i]);
+    }
+    if (failed(parsePassPipeline("qc-assign-precision{" + assign + "}", pm)))
+      return failure();
+  }
+  std::string options = "scheme=" + scheme + " clip=" + recipe.clip +
                         " algo=" + recipe.algo;
+  if (!recipe.stats.empty())
+    options += " stats=" + quote(recipe.stats);
+  if (recipe.twoStage)
+    options += " two-stage=true";
+  if (recipe.actOrder)
+    options += " act-order=true";
+  options += llvm::formatv(" damp={0}", recipe.damp).str();
   if (!recipe.overrides.empty()) {
     options += " overrides=";
     for (size_t i = 0; i < recipe.overrides.size(); ++i)
@@ -90,6 +117,17 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
       options += (i ? "," : "") + quote(recipe.exclude[i]);
   }
   return parsePassPipeline("qc-quantize{" + options + "}", pm);
+}
+
+std::string QuantRecipe::schemeFor(StringRef layer) const {
+  // Same order as qc-quantize: exclusions, then overrides, first match.
+  for (const std::string &e : exclude)
+    if (llvm::Regex("^(" + e + ")$").match(layer))
+      return "";
+  for (const auto &[pattern, s] : overrides)
+    if (llvm::Regex("^(" + pattern + ")$").match(layer))
+      return s;
+  return scheme.empty() ? "w4g128" : scheme;
 }
 
 std::vector<QuantReportRow> qc::collectQuantReport(ModuleOp module) {
@@ -112,6 +150,10 @@ std::vector<QuantReportRow> qc::collectQuantReport(ModuleOp module) {
       row.weightMSE = v.getValueAsDouble();
     if (auto v = report.getAs<FloatAttr>("output_mse"))
       row.outputMSE = v.getValueAsDouble();
+    if (auto v = report.getAs<FloatAttr>("calib_output_mse"))
+      row.calibOutputMSE = v.getValueAsDouble();
+    if (auto a = report.getAs<StringAttr>("algo"))
+      row.algo = a.str();
     rows.push_back(row);
   });
   return rows;
@@ -119,16 +161,26 @@ std::vector<QuantReportRow> qc::collectQuantReport(ModuleOp module) {
 
 void qc::printQuantReport(llvm::raw_ostream &os,
                           const std::vector<QuantReportRow> &rows) {
-  os << llvm::format("%-40s %13s %-10s %6s %12s %11s %11s\n", "layer",
+  // With calibration statistics: the algorithm and the output MSE on the
+  // calibration data (what GPTQ minimizes) as two more columns.
+  bool calibrated = llvm::any_of(
+      rows, [](const QuantReportRow &r) { return r.calibOutputMSE >= 0; });
+  os << llvm::format("%-40s %13s %-10s %6s %12s %11s %11s", "layer",
                      "K x N", "scheme", "bpw", "bytes", "weight MSE",
                      "output MSE");
+  if (calibrated)
+    os << llvm::format(" %-12s %11s", "algo", "calib MSE");
+  os << "\n";
   int64_t weights = 0, bytes = 0;
   for (const QuantReportRow &r : rows) {
     std::string shape = std::to_string(r.k) + " x " + std::to_string(r.n);
-    os << llvm::format("%-40s %13s %-10s %6.3f %12lld %11.3e %11.3e\n",
+    os << llvm::format("%-40s %13s %-10s %6.3f %12lld %11.3e %11.3e",
                        r.layer.c_str(), shape.c_str(), r.scheme.c_str(),
                        r.bitsPerWeight, static_cast<long long>(r.bytes),
                        r.weightMSE, r.outputMSE);
+    if (calibrated)
+      os << llvm::format(" %-12s %11.3e", r.algo.c_str(), r.calibOutputMSE);
+    os << "\n";
     weights += r.k * r.n;
     bytes += r.bytes;
   }
@@ -149,7 +201,10 @@ std::string qc::quantReportJSON(const std::vector<QuantReportRow> &rows) {
                                         {"bits_per_weight", r.bitsPerWeight},
                                         {"bytes", r.bytes},
                                         {"weight_mse", r.weightMSE},
-                                        {"output_mse", r.outputMSE}});
+                                        {"output_mse", r.outputMSE},
+                                        {"algo", r.algo}});
+    if (r.calibOutputMSE >= 0)
+      (*layers.back().getAsObject())["calib_output_mse"] = r.calibOutputMSE;
     weights += r.k * r.n;
     bytes += r.bytes;
   }

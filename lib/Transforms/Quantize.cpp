@@ -2,12 +2,10 @@
 
 #include "QC/QCAttrs.h"
 #include "QC/QCOps.h"
-#include "qc/Quant/BCQ.h"
-#include "qc/Quant/Codebook.h"
-#include "qc/Quant/FloatFormats.h"
-#include "qc/Quant/Uniform.h"
+#include "qc/Quant/GPTQ.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
+#include "qc/Transforms/QuantizeWeights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -27,27 +25,41 @@ using namespace qc;
 
 namespace {
 
-/// The quantized operands of one layer in canonical layout, plus the
-/// dequantized weight for the report.
-struct QuantizedWeight {
-  std::vector<int32_t> codes;          // widened; narrowed on emission
-  SmallVector<int64_t> codesShape;
-  Type codesType;                      // i8 or i32
-  std::vector<float> scales, zeros, codebook;
-  std::vector<float> dequantized;      // K x N
-};
-
 struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
   using Base::Base;
+
+  quant::CalibrationStats calibration;
+  WeightQuantOptions options;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    if (algo != "rtn") {
+    if (algo != "rtn" && algo != "gptq") {
       module.emitError() << "qc-quantize: unknown algo '" << algo
-                         << "' (this build has: rtn)";
+                         << "' (rtn or gptq)";
       return signalPassFailure();
     }
+    if (algo == "gptq" && stats.empty()) {
+      module.emitError() << "qc-quantize: algo=gptq needs calibration "
+                            "statistics (stats=FILE, from qc-calibrate)";
+      return signalPassFailure();
+    }
+    if (twoStage && algo != "gptq") {
+      module.emitError() << "qc-quantize: two-stage needs algo=gptq";
+      return signalPassFailure();
+    }
+    if (!stats.empty()) {
+      std::string statsError;
+      if (!quant::readStats(stats, calibration, statsError)) {
+        module.emitError() << "qc-quantize: " << statsError;
+        return signalPassFailure();
+      }
+    }
+    options.algo = algo;
+    options.mseClip = clip == "mse";
+    options.twoStage = twoStage;
+    options.actOrder = actOrder;
+    options.damp = damp;
     if (clip != "mse" && clip != "minmax") {
       module.emitError() << "qc-quantize: clip must be mse or minmax, found '"
                          << clip << "'";
@@ -113,6 +125,16 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
         }
       if (keepFloat)
         continue;
+      // A scheme chosen by qc-assign-precision comes before the defaults.
+      if (auto assigned = op->getAttrOfType<StringAttr>("qc.scheme")) {
+        chosen = parseQuantScheme(ctx, assigned.getValue(), error);
+        if (!chosen) {
+          op.emitError() << "qc-quantize: layer '" << op.getLayer()
+                         << "' has qc.scheme '" << assigned.getValue()
+                         << "': " << error;
+          return signalPassFailure();
+        }
+      }
       if (failed(quantizeLayer(op, chosen)))
         return signalPassFailure();
       ++numQuantized;
@@ -138,163 +160,17 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
     if (failed(scheme.verifyShape(k, n, layerError)))
       return failure();
 
+    const quant::TapStats *layerStats =
+        stats.empty() ? nullptr : calibration.lookup(op.getLayer().str());
+    if (algo == "gptq" && !layerStats)
+      return layerError() << "no calibration statistics for this layer in '"
+                          << stats << "'";
     QuantizedWeight q;
     std::string err;
-    bool ok = TypeSwitch<Attribute, bool>(scheme)
-                  .Case<UniformAttr>([&](UniformAttr s) {
-                    return uniform(s, *weight, k, n, q, err);
-                  })
-                  .Case<BCQAttr>([&](BCQAttr s) {
-                    return bcq(s, *weight, k, n, q, err);
-                  })
-                  .Case<CodebookAttr>([&](CodebookAttr s) {
-                    return codebook(s, *weight, k, n, q, err);
-                  })
-                  .Case<FloatFormatAttr>([&](FloatFormatAttr s) {
-                    return floats(s, *weight, k, n, q, err);
-                  })
-                  .Default([&](Attribute) {
-                    err = "no quantizer for this scheme";
-                    return false;
-                  });
-    if (!ok)
+    if (!quantizeWeights(scheme, *weight, k, n, options, layerStats, q, err))
       return layerError() << err;
-    emit(op, scheme, q, *weight);
+    emit(op, scheme, q, *weight, layerStats);
     return success();
-  }
-
-  /// Rounds values through a scale's storage type, so that the report and
-  /// the run see the same numbers.
-  static void roundAll(std::vector<float> &values, Type type) {
-    for (float &v : values)
-      v = roundToType(v, type);
-  }
-
-  // -- per-scheme quantizers (canonical layouts, see QCAttrs.td) ------------
-
-  bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
-               int64_t n, QuantizedWeight &q, std::string &err) {
-    quant::UniformParams params;
-    params.bits = s.getBits();
-    params.group = s.getGroup();
-    params.perIC = s.getPerIc();
-    params.symmetric = s.getSymmetric();
-    quant::UniformResult r;
-    if (!quant::quantizeUniformRTN(w.data(), k, n, params,
-                                   clip == "mse" ? quant::ClipSearch::MSE
-                                                 : quant::ClipSearch::MinMax,
-                                   r, err))
-      return false;
-    q.codes.assign(r.codes.begin(), r.codes.end());
-    q.codesShape = {k, n};
-    roundAll(r.scales, s.getScaleType());
-    q.scales = r.scales;
-    if (!s.getSymmetric())
-      q.zeros = r.zeros;
-    r.scales = q.scales;
-    return quant::dequantizeUniform(r, q.dequantized, err);
-  }
-
-  bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
-           QuantizedWeight &q, std::string &err) {
-    quant::BCQResult r;
-    if (!quant::fitBCQ(w.data(), k, n, s.getPlanes(), s.getGroup(),
-                       s.getOffset(), /*alsIters=*/10, r, err))
-      return false;
-    q.codes.assign(k * n, 0);
-    for (int p = 0; p < r.planes; ++p)
-      for (int64_t i = 0; i < k * n; ++i)
-        if (r.signs[p * k * n + i] > 0)
-          q.codes[i] |= 1 << p;
-    q.codesShape = {k, n};
-    roundAll(r.alphas, s.getScaleType());
-    roundAll(r.offsets, s.getScaleType());
-    q.scales = r.alphas;
-    q.zeros = r.offsets;
-    return quant::dequantizeBCQ(r, q.dequantized, err);
-  }
-
-  bool codebook(CodebookAttr s, const std::vector<float> &w, int64_t k,
-                int64_t n, QuantizedWeight &q, std::string &err) {
-    quant::CodebookParams params;
-    params.vectorLen = s.getVectorSize();
-    params.entries = s.getEntries();
-    params.numCodebooks = s.getBooks();
-    params.columnScale = true;
-    params.seed = 0;
-    quant::CodebookResult r;
-    if (!quant::fitCodebook(w.data(), k, n, params, r, err))
-      return false;
-    q.codes.assign(r.indices.begin(), r.indices.end());
-    q.codesShape = {static_cast<int64_t>(s.getBooks()), r.numVectorRows, n};
-    q.codesType = IntegerType::get(&getContext(), 32);
-    // Codebooks are stored in f16 (see CodebookAttr::getStorageBytes).
-    roundAll(r.codebooks, Float16Type::get(&getContext()));
-    if (r.columnScales.empty())
-      r.columnScales.assign(n, 1.0f);
-    roundAll(r.columnScales, s.getScaleType());
-    q.codebook = r.codebooks;
-    q.scales = r.columnScales;
-    return quant::dequantizeCodebook(r, q.dequantized, err);
-  }
-
-  bool floats(FloatFormatAttr s, const std::vector<float> &w, int64_t k,
-              int64_t n, QuantizedWeight &q, std::string &err) {
-    q.codesShape = {k, n};
-    switch (s.getFormat()) {
-    case FloatFormat::fp8e4m3: {
-      // One scale per column maps its absmax to 448, E4M3's largest value.
-      q.scales.assign(n, 1.0f);
-      for (int64_t c = 0; c < n; ++c) {
-        float amax = 0;
-        for (int64_t r = 0; r < k; ++r)
-          amax = std::max(amax, std::fabs(w[r * n + c]));
-        q.scales[c] = amax > 0 ? amax / 448.0f : 1.0f;
-      }
-      q.codes.resize(k * n);
-      q.dequantized.resize(k * n);
-      for (int64_t i = 0; i < k * n; ++i) {
-        float scale = q.scales[i % n];
-        uint8_t code = quant::quantizeFP8E4M3(w[i] / scale);
-        q.codes[i] = code;
-        q.dequantized[i] = quant::dequantizeFP8E4M3(code) * scale;
-      }
-      return true;
-    }
-    case FloatFormat::mxfp4: {
-      quant::MXFP4Result r;
-      if (!quant::quantizeMXFP4(w.data(), k, n, r, err))
-        return false;
-      q.codes.assign(r.codes.begin(), r.codes.end());
-      for (uint8_t e : r.scaleExps)
-        q.scales.push_back(quant::decodeE8M0(e));
-      return quant::dequantizeMXFP4(r, q.dequantized, err);
-    }
-    case FloatFormat::amxfp4: {
-      quant::AMXFP4Result r;
-      if (!quant::quantizeAMXFP4(w.data(), k, n, r, err))
-        return false;
-      q.codes.assign(r.codes.begin(), r.codes.end());
-      for (uint8_t e : r.posScaleExps)
-        q.scales.push_back(quant::decodeE8M0(e));
-      for (uint8_t e : r.negScaleExps)
-        q.scales.push_back(quant::decodeE8M0(e));
-      return quant::dequantizeAMXFP4(r, q.dequantized, err);
-    }
-    case FloatFormat::dint: {
-      quant::DIntResult r;
-      if (!quant::quantizeDInt(w.data(), k, n, s.getBits(), s.getBlock(), r,
-                               err))
-        return false;
-      // dINT scales are stored in f16 (FloatFormatAttr::getStorageBytes).
-      roundAll(r.scales, Float16Type::get(&getContext()));
-      q.codes.assign(r.codes.begin(), r.codes.end());
-      q.scales = r.scales;
-      return quant::dequantizeDInt(r, q.dequantized, err);
-    }
-    }
-    err = "unknown float format";
-    return false;
   }
 
   // -- emission -------------------------------------------------------------
@@ -325,7 +201,8 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
   }
 
   void emit(LinearOp op, QuantSchemeAttrInterface scheme,
-            QuantizedWeight &q, const std::vector<float> &weight) {
+            QuantizedWeight &q, const std::vector<float> &weight,
+            const quant::TapStats *layerStats) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     int64_t k = op.getInFeatures(), n = op.getOutFeatures();
@@ -391,14 +268,24 @@ struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
     auto qlinear = QLinearOp::create(b, loc, op.getType(), op.getInput(),
                                      codes, scales, zeros, book, op.getBias(),
                                      scheme, op.getLayerAttr());
-    NamedAttribute entries[] = {
+    SmallVector<NamedAttribute> entries = {
         b.getNamedAttr("scheme", b.getStringAttr(scheme.getShortName())),
+        b.getNamedAttr("algo", b.getStringAttr(q.algo)),
         b.getNamedAttr("bits_per_weight",
                        b.getF64FloatAttr(scheme.getBitsPerWeight(k, n))),
         b.getNamedAttr("bytes",
                        b.getI64IntegerAttr(scheme.getStorageBytes(k, n))),
         b.getNamedAttr("weight_mse", b.getF64FloatAttr(weightMSE)),
         b.getNamedAttr("output_mse", b.getF64FloatAttr(outputMSE))};
+    // With calibration statistics: the mean squared output error per output
+    // on the calibration tokens, sum_n dw_n^T H dw_n / (rows * N).
+    if (layerStats && layerStats->rows > 0 && layerStats->K == k)
+      entries.push_back(b.getNamedAttr(
+          "calib_output_mse",
+          b.getF64FloatAttr(quant::hessianError(weight.data(),
+                                                q.dequantized.data(), k, n,
+                                                layerStats->H.data()) /
+                            (double(layerStats->rows) * double(n)))));
     qlinear->setAttr("qc.report", b.getDictionaryAttr(entries));
     op.replaceAllUsesWith(qlinear.getResult());
     Operation *weightDef = op.getWeight().getDefiningOp();

@@ -107,6 +107,31 @@ QCRT_API const char *qcrt_dtype_name(qcrt_dtype dtype);
 QCRT_API qcrt_status qcrt_run(const qcrt_model *model,
                               const void *const *inputs, void *const *outputs);
 
+// Like qcrt_run, with some weights replaced: `weights` is NULL (all from
+// model.qcw) or has qcrt_num_weights entries, each NULL (use model.qcw) or a
+// dense buffer of that weight's byte_size. Calibration uses it to run a
+// model whose early layers are already quantized without recompiling.
+QCRT_API qcrt_status qcrt_run_with_weights(const qcrt_model *model,
+                                           const void *const *inputs,
+                                           void *const *outputs,
+                                           const void *const *weights);
+
+// Calibration taps. A model compiled with qc.observe taps (qc-calibrate)
+// calls qcrt_observe at each tap; libqcrt forwards the rows to the observer
+// the *calling thread* registered (none: the call does nothing). `data` has
+// `rows` rows of `cols` floats, row r at data + r * row_stride; it is only
+// valid during the call.
+typedef void (*qcrt_observer_fn)(void *user, int64_t tap, const float *data,
+                                 int64_t rows, int64_t cols,
+                                 int64_t row_stride);
+QCRT_API void qcrt_set_observer(qcrt_observer_fn fn, void *user);
+
+// Called by generated code (the expanded memref<?x?xf32, strided> of the
+// tap's [rows, cols] view); not for direct use.
+QCRT_API void qcrt_observe(int64_t tap, float *allocated, float *aligned,
+                           int64_t offset, int64_t rows, int64_t cols,
+                           int64_t row_stride, int64_t col_stride);
+
 #ifdef __cplusplus
 }
 #endif

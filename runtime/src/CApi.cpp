@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <mutex>
+#include <vector>
 
 extern "C" void memrefCopy(int64_t elemSize, void *src, void *dst);
 
@@ -127,12 +128,49 @@ const char *qcrt_dtype_name(qcrt_dtype dtype) {
 
 qcrt_status qcrt_run(const qcrt_model *model, const void *const *inputs,
                      void *const *outputs) {
+  return qcrt_run_with_weights(model, inputs, outputs, nullptr);
+}
+
+qcrt_status qcrt_run_with_weights(const qcrt_model *model,
+                                  const void *const *inputs,
+                                  void *const *outputs,
+                                  const void *const *weights) {
   if (!model)
     return fail(QCRT_ERR_ARGUMENT, "qcrt_run: model is null");
-  qc::rt::Status status = model->impl->run(inputs, outputs);
+  qc::rt::Status status = model->impl->run(inputs, outputs, weights);
   if (!status.ok())
     return fail(status);
   return QCRT_OK;
+}
+
+namespace {
+thread_local qcrt_observer_fn observerFn = nullptr;
+thread_local void *observerUser = nullptr;
+} // namespace
+
+void qcrt_set_observer(qcrt_observer_fn fn, void *user) {
+  observerFn = fn;
+  observerUser = user;
+}
+
+void qcrt_observe(int64_t tap, float *allocated, float *aligned,
+                  int64_t offset, int64_t rows, int64_t cols,
+                  int64_t row_stride, int64_t col_stride) {
+  (void)allocated;
+  if (!observerFn || rows <= 0 || cols <= 0)
+    return;
+  const float *base = aligned + offset;
+  if (col_stride == 1) {
+    observerFn(observerUser, tap, base, rows, cols, row_stride);
+    return;
+  }
+  // A strided view: hand the observer dense rows.
+  std::vector<float> dense(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      dense[static_cast<size_t>(r * cols + c)] =
+          base[r * row_stride + c * col_stride];
+  observerFn(observerUser, tap, dense.data(), rows, cols, cols);
 }
 
 } // extern "C"

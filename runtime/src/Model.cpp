@@ -125,7 +125,8 @@ void Model::buildDescriptors() {
   }
 }
 
-Status Model::run(const void *const *inputs, void *const *outputs) const {
+Status Model::run(const void *const *inputs, void *const *outputs,
+                  const void *const *weights) const {
   size_t numInputs = parsed.inputs.size();
   size_t numWeights = parsed.weights.size();
   size_t numOutputs = parsed.outputs.size();
@@ -153,6 +154,15 @@ Status Model::run(const void *const *inputs, void *const *outputs) const {
     storePointer(desc + 0, outputs[i]);
     storePointer(desc + 1, outputs[i]);
   }
+
+  if (weights)
+    for (size_t i = 0; i < numWeights; ++i) {
+      if (!weights[i])
+        continue;
+      int64_t *desc = fields.data() + descriptorStart[numInputs + i];
+      storePointer(desc + 0, weights[i]);
+      storePointer(desc + 1, weights[i]);
+    }
 
   std::vector<void *> args(descriptorStart.size());
   for (size_t i = 0; i < args.size(); ++i)

@@ -32,7 +32,9 @@ public:
 
   /// Runs qc_entry on caller buffers (manifest order, dense row-major).
   /// Thread-safe: all per-call state lives on this call's stack and heap.
-  Status run(const void *const *inputs, void *const *outputs) const;
+  /// `weights`: null, or one entry per weight (null = from model.qcw).
+  Status run(const void *const *inputs, void *const *outputs,
+             const void *const *weights = nullptr) const;
 
 private:
   Model() = default;

@@ -7,7 +7,7 @@
 // CHECK-DAG: %[[C1:.*]] = arith.constant dense_resource<fc1.codes> : tensor<8x4xi8>
 // CHECK-DAG: %[[S1:.*]] = arith.constant dense_resource<fc1.scales> : tensor<2x4xf16>
 // CHECK-DAG: %[[Z1:.*]] = arith.constant dense_resource<fc1.zeros> : tensor<2x4xf16>
-// CHECK: qc.qlinear %{{.*}}, %[[C1]], %[[S1]] zeros(%[[Z1]] : tensor<2x4xf16>) scheme #qc.uniform<bits = 4, group = 4, per_ic = false, symmetric = false, scale_type = f16> layer "fc1" {qc.report = {bits_per_weight = 9.000000e+00 : f64, bytes = 36 : i64, output_mse = {{.*}} : f64, scheme = "w4g4", weight_mse = {{.*}} : f64}}
+// CHECK: qc.qlinear %{{.*}}, %[[C1]], %[[S1]] zeros(%[[Z1]] : tensor<2x4xf16>) scheme #qc.uniform<bits = 4, group = 4, per_ic = false, symmetric = false, scale_type = f16> layer "fc1" {qc.report = {algo = "rtn", bits_per_weight = 9.000000e+00 : f64, bytes = 36 : i64, output_mse = {{.*}} : f64, scheme = "w4g4", weight_mse = {{.*}} : f64}}
 // CHECK: qc.qlinear {{.*}} layer "fc2"
 // CHECK-NOT: qc.linear
 

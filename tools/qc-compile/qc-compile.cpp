@@ -1,6 +1,8 @@
 //===- qc-compile.cpp - ahead-of-time compile a model to an artifact ------===//
 
+#include "qc/Calibrate/Calibrate.h"
 #include "qc/Import/ONNX.h"
+#include "qc/Tools/CalibFlags.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
 #include "qc/Tools/ToolContext.h"
@@ -12,7 +14,9 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Timer.h"
@@ -49,6 +53,7 @@ int main(int argc, char **argv) {
       cl::cat(qc::toolCategory()));
   qc::ImportFlags flags;
   qc::QuantFlags quantFlags;
+  qc::CalibFlags calibFlags;
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(qc::toolCategory());
@@ -86,6 +91,45 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-compile") << e << "\n";
     return 1;
   }
+  if (std::string e = calibFlags.apply(recipe); !e.empty()) {
+    WithColor::error(errs(), "qc-compile") << e << "\n";
+    return 1;
+  }
+  qc::AOTOptions options;
+  options.outputDir = outputDir;
+  options.cpu = cpu;
+  options.features = features;
+  options.vectorize = !noVectorize;
+  options.dumpLLVMIR = dumpLLVM;
+
+  // Statistics: gathered now (--calib-data; kept in --calib-stats if given,
+  // else in a temporary file) or read from --calib-stats.
+  SmallString<128> tempStats;
+  auto removeTemp = llvm::make_scope_exit([&] {
+    if (!tempStats.empty())
+      sys::fs::remove(tempStats);
+  });
+  if (!recipe.empty() && (qc::CalibFlags::needsStats(recipe) ||
+                          !calibFlags.stats.empty())) {
+    recipe.stats = calibFlags.stats;
+    if (!calibFlags.data.empty()) {
+      if (recipe.stats.empty()) {
+        if (std::error_code ec = sys::fs::createTemporaryFile(
+                "qc-calib", "qcstats", tempStats)) {
+          WithColor::error(errs(), "qc-compile")
+              << "cannot create a temporary file: " << ec.message() << "\n";
+          return 1;
+        }
+        recipe.stats = tempStats.str().str();
+      }
+      qc::AOTOptions calibAOT = options;
+      calibAOT.dumpLLVMIR.clear();
+      if (failed(qc::calibrateForRecipe(*module, recipe,
+                                        calibFlags.request(calibAOT),
+                                        recipe.stats)))
+        return 1;
+    }
+  }
   std::vector<qc::QuantReportRow> report;
   if (!recipe.empty()) {
     if (noRaise) {
@@ -100,12 +144,6 @@ int main(int argc, char **argv) {
     report = qc::collectQuantReport(*module);
   }
 
-  qc::AOTOptions options;
-  options.outputDir = outputDir;
-  options.cpu = cpu;
-  options.features = features;
-  options.vectorize = !noVectorize;
-  options.dumpLLVMIR = dumpLLVM;
   if (failed(qc::compileToArtifact(*module, options)))
     return 1;
   if (!recipe.empty()) {

@@ -18,6 +18,22 @@ def LowerLinear : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def LowerObserve : Pass<"qc-lower-observe", "mlir::ModuleOp"> {
+  let summary = "Lower qc.observe taps to calls of the runtime observer";
+  let description = [{
+    Replaces every `qc.observe` of a `[..., K]` tensor by a flattening to
+    `[M, K]`, a read-only `bufferization.to_buffer` and a call of the
+    external function `qcrt_observe(i64 tap, memref<?x?xf32, strided>)`,
+    which libqcrt provides and forwards to the observer the calling thread
+    registered (qcrt_set_observer).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def LowerQLinear : Pass<"qc-lower-qlinear", "mlir::func::FuncOp"> {
   let summary = "Reference lowering of qc.qlinear: dequantize, then qc.linear";
   let description = [{

@@ -49,7 +49,7 @@ double hessianError(const float *W, const float *What, int64_t K, int64_t N,
                     const double *H);
 
 /// Stage 1 of the two-stage optimization: per group, the clipping range
-/// (shrink factors 1.0 .. 0.2 of min-max, as ClipSearch::MSE) that minimizes
+/// (RTN-MSE's choice or shrink factors 1.0, 0.975 .. 0.425 of min-max) that minimizes
 /// the group's reconstruction error under the input statistics,
 /// (w_g - w^_g)^T H_gg (w_g - w^_g) for a per-OC group (H_gg the group's
 /// diagonal block of H); for a per-IC group H_gg is the scalar H[k][k], which

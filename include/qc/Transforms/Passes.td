@@ -33,6 +33,14 @@ def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
       greedy fitting refined with alternating least squares; codebooks by
       k-means (k-means++ seeding, fixed seed); FP8 / MXFP4 / AMXFP4 / dINT
       by direct rounding.
+    - `algo=gptq`: GPTQ on the calibration statistics in `stats` (a
+      qc-calibrate file; every quantized layer needs an entry) for uniform
+      schemes (per-OC and per-IC groups; `act-order`, `damp`) and BCQ (the
+      BCQ projector); other schemes fall back to RTN, said in the report.
+      `two-stage` adds the two-stage group-scale optimization for uniform
+      schemes: Hessian-weighted scale initialization before GPTQ and
+      closed-form coordinate descent on the scales after it (using the
+      cross statistics when the file has them).
 
     `scheme` is the default scheme by short name (`w4g128`, `w3g128ic`,
     `bcq3g128`, `cb2x8`, `mxfp4`, ...). `overrides` assigns schemes by
@@ -53,12 +61,75 @@ def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
     Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
            "clipping search of uniform grids: minmax or mse">,
     Option<"algo", "algo", "std::string", /*default=*/"\"rtn\"",
-           "quantization algorithm (rtn)">,
+           "quantization algorithm: rtn or gptq">,
+    Option<"stats", "stats", "std::string", /*default=*/"\"\"",
+           "calibration statistics file (qc-calibrate) for algo=gptq">,
+    Option<"twoStage", "two-stage", "bool", /*default=*/"false",
+           "two-stage group-scale optimization around GPTQ">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ in decreasing order of the Hessian diagonal">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "GPTQ damping, relative to the mean Hessian diagonal">,
   ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numQuantized", "num-quantized", "Number of layers quantized">
   ];
+}
+
+def InsertObserve : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
+  let summary = "Insert calibration taps on the inputs of qc.linear layers";
+  let description = [{
+    Puts one `qc.observe` on every distinct f32 input of `qc.linear` ops
+    (layers that read the same value share the tap), right after the value
+    is defined, numbered in program order from 0. Layers matching `exclude`
+    (regexes on the layer name) get no tap.
+  }];
+  let options = [
+    ListOption<"exclude", "exclude", "std::string",
+               "layer-name regexes that get no tap">,
+  ];
+  let dependentDialects = ["::qc::QCDialect"];
+}
+
+def StripObserve : Pass<"qc-strip-observe", "mlir::ModuleOp"> {
+  let summary = "Remove every qc.observe calibration tap";
+}
+
+def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
+  let summary = "Choose a scheme per layer under a bits-per-weight budget";
+  let description = [{
+    For every `qc.linear` and every candidate scheme, estimates the layer's
+    output error from the calibration statistics (`stats`): the
+    Hessian-weighted error sum_n (w_n - w^_n)^T H (w_n - w^_n) of the
+    candidate's round-to-nearest quantization, per calibration token. Then
+    it picks one candidate per layer minimizing the summed error subject to
+    the budget on the average bits per weight (storage bits of codes,
+    scales and zero points over all assigned layers' weights): start from
+    the cheapest candidate everywhere and repeatedly take the upgrade with
+    the best error reduction per added bit that still fits (greedy
+    exchange on the convex hull of each layer's error/bits curve).
+
+    The choice is written to each layer as a `qc.scheme` string attribute,
+    which `qc-quantize` honours ahead of its own defaults (but after its
+    `exclude`), and as a recipe file (`recipe`, JSON in the qc-compile
+    `--recipe` format) that a user can read and edit. Layers matching
+    `exclude` are not assigned and not counted. A budget below the cheapest
+    candidate, a missing statistic or an unknown scheme is an error.
+  }];
+  let options = [
+    Option<"budget", "budget", "double", /*default=*/"0.0",
+           "average bits per weight allowed (required)">,
+    ListOption<"candidates", "candidates", "std::string",
+               "candidate schemes (default w2g64,w3g128,w4g128,w8g128)">,
+    Option<"stats", "stats", "std::string", /*default=*/"\"\"",
+           "calibration statistics file (qc-calibrate)">,
+    Option<"recipe", "recipe", "std::string", /*default=*/"\"\"",
+           "where to write the chosen schemes as a recipe (optional)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "layer-name regexes left out of the assignment">,
+  ];
+  let dependentDialects = ["::qc::QCDialect"];
 }
 
 def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {

@@ -21,8 +21,22 @@ struct QuantRecipe {
   std::string algo = "rtn";
   std::vector<std::pair<std::string, std::string>> overrides;
   std::vector<std::string> exclude;
+  /// algo=gptq: statistics file, two-stage scale optimization, act-order,
+  /// damping.
+  std::string stats;
+  bool twoStage = false;
+  bool actOrder = false;
+  double damp = 0.01;
+  /// Mixed precision: > 0 runs qc-assign-precision with this budget (bits
+  /// per weight) over `candidates` (empty: its default) first.
+  double assignBits = 0;
+  std::vector<std::string> candidates;
 
-  bool empty() const { return scheme.empty(); }
+  bool empty() const { return scheme.empty() && assignBits <= 0; }
+
+  /// The scheme the recipe gives `layer` (exclusions first, then the
+  /// overrides, then the default); "" when the layer stays in float.
+  std::string schemeFor(llvm::StringRef layer) const;
 };
 
 /// Reads a JSON recipe:
@@ -43,6 +57,9 @@ struct QuantReportRow {
   std::string layer, scheme;
   int64_t k = 0, n = 0, bytes = 0;
   double bitsPerWeight = 0, weightMSE = 0, outputMSE = 0;
+  std::string algo;
+  /// Output MSE on the calibration data; -1 without statistics.
+  double calibOutputMSE = -1;
 };
 
 std::vector<QuantReportRow> collectQuantReport(mlir::ModuleOp module);

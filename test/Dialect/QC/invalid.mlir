@@ -53,3 +53,19 @@ func.func @bias_shape(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<8xf3
   %y = qc.linear %x, %w bias %b layer "l" : tensor<4x8xf32>, tensor<8x16xf32>, tensor<8xf32> -> tensor<4x16xf32>
   return %y : tensor<4x16xf32>
 }
+
+// -----
+
+func.func @observe_i32(%x: tensor<2x4xi32>) {
+  // expected-error @+1 {{'qc.observe' op expects an f32 tensor of rank >= 1, found 'tensor<2x4xi32>'}}
+  qc.observe %x tap 0 layers ["a"] : tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @observe_no_layer(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{'qc.observe' op names no layer}}
+  qc.observe %x tap 0 layers [] : tensor<2x4xf32>
+  return
+}

@@ -14,3 +14,10 @@ func.func @linear_3d_bias(%x: tensor<2x3x8xf16>, %w: tensor<8x5xf16>, %b: tensor
   %y = qc.linear %x, %w bias %b layer "proj" : tensor<2x3x8xf16>, tensor<8x5xf16>, tensor<5xf16> -> tensor<2x3x5xf16>
   return %y : tensor<2x3x5xf16>
 }
+
+// CHECK-LABEL: func.func @observe
+// CHECK: qc.observe %arg0 tap 3 layers ["q", "k"] : tensor<1x8x64xf32>
+func.func @observe(%x: tensor<1x8x64xf32>) {
+  qc.observe %x tap 3 layers ["q", "k"] : tensor<1x8x64xf32>
+  return
+}

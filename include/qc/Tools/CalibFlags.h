@@ -1,0 +1,105 @@
+//===- CalibFlags.h - calibration and GPTQ flags of qc tools ----*- C++ -*-===//
+
+#ifndef QC_TOOLS_CALIBFLAGS_H
+#define QC_TOOLS_CALIBFLAGS_H
+
+#include "qc/Calibrate/Calibrate.h"
+#include "qc/Tools/ImportFlags.h"
+#include "qc/Transforms/QuantRecipe.h"
+
+#include "llvm/Support/CommandLine.h"
+
+namespace qc {
+
+/// `--algo`, `--two-stage`, `--act-order`, `--damp`, `--assign-bits`,
+/// `--assign-candidates`, `--calib-*`, as qc-compile and qc-calibrate take
+/// them.
+struct CalibFlags {
+  llvm::cl::opt<std::string> algo{
+      "algo", llvm::cl::desc("quantization algorithm: rtn or gptq (needs "
+                             "--calib-data or --calib-stats)"),
+      llvm::cl::init(""), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> twoStage{
+      "two-stage",
+      llvm::cl::desc("two-stage group-scale optimization around GPTQ"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> actOrder{
+      "act-order",
+      llvm::cl::desc("GPTQ in decreasing order of the Hessian diagonal"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<double> damp{
+      "damp", llvm::cl::desc("GPTQ damping (relative, default 0.01)"),
+      llvm::cl::init(0.01), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<double> assignBits{
+      "assign-bits",
+      llvm::cl::desc("mixed precision: choose a scheme per layer for this "
+                     "average bits per weight (needs calibration)"),
+      llvm::cl::init(0.0), llvm::cl::cat(toolCategory())};
+  llvm::cl::list<std::string> candidates{
+      "assign-candidates",
+      llvm::cl::desc("schemes --assign-bits chooses from (comma-separated; "
+                     "default w2g64,w3g128,w4g128,w8g128)"),
+      llvm::cl::CommaSeparated, llvm::cl::cat(toolCategory())};
+  llvm::cl::list<std::string> data{
+      "calib-data",
+      llvm::cl::desc("calibration samples: [INPUT=]FILE.npy, S samples on a "
+                     "leading axis (repeatable, one per model input)"),
+      llvm::cl::value_desc("[input=]file.npy"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<int64_t> samples{
+      "calib-samples",
+      llvm::cl::desc("use at most this many calibration samples"),
+      llvm::cl::init(0), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> mode{
+      "calib-mode",
+      llvm::cl::desc("block: quantize block by block, each calibrated on the "
+                     "quantized blocks before it (default); all: every layer "
+                     "from the float model in one pass"),
+      llvm::cl::init("block"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<int> threads{
+      "calib-threads",
+      llvm::cl::desc("samples run concurrently during calibration"),
+      llvm::cl::init(2), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> stats{
+      "calib-stats",
+      llvm::cl::desc("statistics file: read it (without --calib-data) or "
+                     "write the gathered statistics there"),
+      llvm::cl::value_desc("file.qcstats"), llvm::cl::cat(toolCategory())};
+
+  /// Copies the algorithm flags into `recipe`; an error message or "".
+  std::string apply(QuantRecipe &recipe) const {
+    if (!algo.empty())
+      recipe.algo = algo;
+    recipe.twoStage = twoStage;
+    recipe.actOrder = actOrder;
+    recipe.damp = damp;
+    recipe.assignBits = assignBits;
+    recipe.candidates.assign(candidates.begin(), candidates.end());
+    if (recipe.algo != "rtn" && recipe.algo != "gptq")
+      return "--algo must be rtn or gptq, found '" + recipe.algo + "'";
+    if (twoStage && recipe.algo != "gptq")
+      return "--two-stage needs --algo gptq";
+    if (needsStats(recipe) && data.empty() && stats.empty())
+      return "--algo gptq and --assign-bits need calibration: --calib-data "
+             "or --calib-stats";
+    if (threads < 1)
+      return "--calib-threads must be >= 1";
+    return "";
+  }
+  static bool needsStats(const QuantRecipe &recipe) {
+    return recipe.algo == "gptq" || recipe.assignBits > 0;
+  }
+  CalibrationRequest request(const AOTOptions &aot) const {
+    CalibrationRequest r;
+    r.data.assign(data.begin(), data.end());
+    r.maxSamples = samples;
+    r.mode = mode;
+    r.threads = threads;
+    r.aot = aot;
+    return r;
+  }
+};
+
+} // namespace qc
+
+#endif // QC_TOOLS_CALIBFLAGS_H

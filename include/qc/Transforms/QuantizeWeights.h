@@ -1,0 +1,56 @@
+//===- QuantizeWeights.h - One layer's weights in a scheme ------*- C++ -*-===//
+//
+// The scheme dispatch shared by qc-quantize, qc-assign-precision and the
+// block-by-block calibration driver: a K x N float weight in, the scheme's
+// canonical operands (QCAttrs.td) and the dequantized weight out.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_TRANSFORMS_QUANTIZEWEIGHTS_H
+#define QC_TRANSFORMS_QUANTIZEWEIGHTS_H
+
+#include "QC/QCAttrs.h"
+#include "qc/Quant/Stats.h"
+
+#include "mlir/IR/Types.h"
+
+#include <string>
+#include <vector>
+
+namespace qc {
+
+struct WeightQuantOptions {
+  /// "rtn" or "gptq".
+  std::string algo = "rtn";
+  /// MSE clipping search (else min-max) for uniform grids.
+  bool mseClip = true;
+  /// Two-stage group-scale optimization (uniform schemes, with gptq).
+  bool twoStage = false;
+  bool actOrder = false;
+  double damp = 0.01;
+};
+
+/// A layer's quantized operands in canonical layout.
+struct QuantizedWeight {
+  std::vector<int32_t> codes; // widened; narrowed on emission
+  llvm::SmallVector<int64_t> codesShape;
+  mlir::Type codesType; // null: i8; else i32
+  std::vector<float> scales, zeros, codebook;
+  std::vector<float> dequantized; // K x N
+  /// The algorithm that produced the codes ("rtn", "gptq", "gptq+2stage",
+  /// or "rtn (no gptq for this scheme)").
+  std::string algo;
+};
+
+/// Quantizes `w` (K x N) in `scheme`. algo=gptq needs `stats` (the layer's
+/// calibration statistics, K matching). Scales come out rounded to the
+/// scheme's storage type. Returns false and sets `err` on failure.
+bool quantizeWeights(QuantSchemeAttrInterface scheme,
+                     const std::vector<float> &w, int64_t k, int64_t n,
+                     const WeightQuantOptions &options,
+                     const quant::TapStats *stats, QuantizedWeight &q,
+                     std::string &err);
+
+} // namespace qc
+
+#endif // QC_TRANSFORMS_QUANTIZEWEIGHTS_H

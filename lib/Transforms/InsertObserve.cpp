@@ -1,0 +1,69 @@
+//===- InsertObserve.cpp - calibration taps on qc.linear inputs -----------===//
+
+#include "QC/QCOps.h"
+#include "qc/Transforms/Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/Support/Regex.h"
+
+namespace qc {
+#define GEN_PASS_DEF_INSERTOBSERVE
+#define GEN_PASS_DEF_STRIPOBSERVE
+#include "qc/Transforms/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+struct InsertObservePass
+    : qc::impl::InsertObserveBase<InsertObservePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::vector<llvm::Regex> excluded;
+    for (const std::string &pattern : exclude) {
+      excluded.emplace_back("^(" + pattern + ")$");
+      std::string error;
+      if (!excluded.back().isValid(error)) {
+        module.emitError() << "qc-insert-observe: bad layer pattern '"
+                           << pattern << "': " << error;
+        return signalPassFailure();
+      }
+    }
+    // Distinct inputs in program order, with the layers reading each.
+    llvm::MapVector<Value, SmallVector<Attribute>> readers;
+    module.walk([&](qc::LinearOp op) {
+      for (llvm::Regex &re : excluded)
+        if (re.match(op.getLayer()))
+          return;
+      if (!cast<RankedTensorType>(op.getInput().getType())
+               .getElementType()
+               .isF32())
+        return;
+      readers[op.getInput()].push_back(op.getLayerAttr());
+    });
+    Builder b(&getContext());
+    int64_t tap = 0;
+    for (auto &[value, layers] : readers) {
+      OpBuilder builder(&getContext());
+      if (Operation *def = value.getDefiningOp())
+        builder.setInsertionPointAfter(def);
+      else
+        builder.setInsertionPointToStart(
+            cast<BlockArgument>(value).getOwner());
+      qc::ObserveOp::create(builder, value.getLoc(), value,
+                            b.getI64IntegerAttr(tap++),
+                            b.getArrayAttr(layers));
+    }
+  }
+};
+
+struct StripObservePass : qc::impl::StripObserveBase<StripObservePass> {
+  void runOnOperation() override {
+    getOperation().walk([](qc::ObserveOp op) { op.erase(); });
+  }
+};
+
+} // namespace

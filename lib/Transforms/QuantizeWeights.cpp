@@ -1,0 +1,244 @@
+//===- QuantizeWeights.cpp - One layer's weights in a scheme --------------===//
+
+#include "qc/Transforms/QuantizeWeights.h"
+
+#include "qc/Quant/BCQ.h"
+#include "qc/Quant/Codebook.h"
+#include "qc/Quant/FloatFormats.h"
+#include "qc/Quant/GPTQ.h"
+#include "qc/Quant/Uniform.h"
+#include "qc/Transforms/ConstantData.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace qc;
+
+namespace {
+
+/// Rounds values through a scale's storage type, so that the report and
+/// the run see the same numbers.
+void roundAll(std::vector<float> &values, Type type) {
+  for (float &v : values)
+    v = roundToType(v, type);
+}
+
+// -- per-scheme quantizers (canonical layouts, see QCAttrs.td) ------------
+
+bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
+             int64_t n, const WeightQuantOptions &opt,
+             const quant::TapStats *stats, QuantizedWeight &q,
+             std::string &err) {
+  quant::UniformParams params;
+  params.bits = s.getBits();
+  params.group = s.getGroup();
+  params.perIC = s.getPerIc();
+  params.symmetric = s.getSymmetric();
+  quant::ClipSearch clip =
+      opt.mseClip ? quant::ClipSearch::MSE : quant::ClipSearch::MinMax;
+  quant::UniformResult r;
+  if (opt.algo == "gptq") {
+    quant::GPTQOptions g;
+    g.damp = opt.damp;
+    g.actOrder = opt.actOrder;
+    quant::UniformResult init;
+    if (opt.twoStage &&
+        !quant::quantizeUniformHessianInit(w.data(), k, n, params,
+                                           stats->H.data(), init, err))
+      return false;
+    if (!quant::gptqUniform(w.data(), k, n, stats->H.data(), params, clip, g,
+                            opt.twoStage ? &init : nullptr, r, err))
+      return false;
+    if (opt.twoStage &&
+        !quant::refineUniformScales(
+            w.data(), k, n, stats->H.data(),
+            stats->C.empty() ? nullptr : stats->C.data(), /*sweeps=*/20, r,
+            err))
+      return false;
+    q.algo = opt.twoStage ? "gptq+2stage" : "gptq";
+  } else {
+    if (!quant::quantizeUniformRTN(w.data(), k, n, params, clip, r, err))
+      return false;
+    q.algo = "rtn";
+  }
+  q.codes.assign(r.codes.begin(), r.codes.end());
+  q.codesShape = {k, n};
+  roundAll(r.scales, s.getScaleType());
+  q.scales = r.scales;
+  if (!s.getSymmetric())
+    q.zeros = r.zeros;
+  return quant::dequantizeUniform(r, q.dequantized, err);
+}
+
+bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
+         const WeightQuantOptions &opt, const quant::TapStats *stats,
+         QuantizedWeight &q, std::string &err) {
+  quant::BCQResult r;
+  if (!quant::fitBCQ(w.data(), k, n, s.getPlanes(), s.getGroup(),
+                     s.getOffset(), /*alsIters=*/10, r, err))
+    return false;
+  q.algo = "rtn";
+  if (opt.algo == "gptq") {
+    quant::GPTQOptions g;
+    g.damp = opt.damp;
+    g.actOrder = opt.actOrder;
+    if (!quant::gptqBCQ(w.data(), k, n, stats->H.data(), g, r, err))
+      return false;
+    q.algo = "gptq";
+  }
+  q.codes.assign(k * n, 0);
+  for (int p = 0; p < r.planes; ++p)
+    for (int64_t i = 0; i < k * n; ++i)
+      if (r.signs[p * k * n + i] > 0)
+        q.codes[i] |= 1 << p;
+  q.codesShape = {k, n};
+  roundAll(r.alphas, s.getScaleType());
+  roundAll(r.offsets, s.getScaleType());
+  q.scales = r.alphas;
+  q.zeros = r.offsets;
+  return quant::dequantizeBCQ(r, q.dequantized, err);
+}
+
+bool codebook(CodebookAttr s, const std::vector<float> &w, int64_t k,
+              int64_t n, QuantizedWeight &q, std::string &err) {
+  quant::CodebookParams params;
+  params.vectorLen = s.getVectorSize();
+  params.entries = s.getEntries();
+  params.numCodebooks = s.getBooks();
+  params.columnScale = true;
+  params.seed = 0;
+  quant::CodebookResult r;
+  if (!quant::fitCodebook(w.data(), k, n, params, r, err))
+    return false;
+  q.codes.assign(r.indices.begin(), r.indices.end());
+  q.codesShape = {static_cast<int64_t>(s.getBooks()), r.numVectorRows, n};
+  q.codesType = IntegerType::get(s.getContext(), 32);
+  // Codebooks are stored in f16 (see CodebookAttr::getStorageBytes).
+  roundAll(r.codebooks, Float16Type::get(s.getContext()));
+  if (r.columnScales.empty())
+    r.columnScales.assign(n, 1.0f);
+  roundAll(r.columnScales, s.getScaleType());
+  q.codebook = r.codebooks;
+  q.scales = r.columnScales;
+  return quant::dequantizeCodebook(r, q.dequantized, err);
+}
+
+bool floats(FloatFormatAttr s, const std::vector<float> &w, int64_t k,
+            int64_t n, QuantizedWeight &q, std::string &err) {
+  q.codesShape = {k, n};
+  switch (s.getFormat()) {
+  case FloatFormat::fp8e4m3: {
+    // One scale per column maps its absmax to 448, E4M3's largest value.
+    q.scales.assign(n, 1.0f);
+    for (int64_t c = 0; c < n; ++c) {
+      float amax = 0;
+      for (int64_t r = 0; r < k; ++r)
+        amax = std::max(amax, std::fabs(w[r * n + c]));
+      q.scales[c] = amax > 0 ? amax / 448.0f : 1.0f;
+    }
+    q.codes.resize(k * n);
+    q.dequantized.resize(k * n);
+    for (int64_t i = 0; i < k * n; ++i) {
+      float scale = q.scales[i % n];
+      uint8_t code = quant::quantizeFP8E4M3(w[i] / scale);
+      q.codes[i] = code;
+      q.dequantized[i] = quant::dequantizeFP8E4M3(code) * scale;
+    }
+    return true;
+  }
+  case FloatFormat::mxfp4: {
+    quant::MXFP4Result r;
+    if (!quant::quantizeMXFP4(w.data(), k, n, r, err))
+      return false;
+    q.codes.assign(r.codes.begin(), r.codes.end());
+    for (uint8_t e : r.scaleExps)
+      q.scales.push_back(quant::decodeE8M0(e));
+    return quant::dequantizeMXFP4(r, q.dequantized, err);
+  }
+  case FloatFormat::amxfp4: {
+    quant::AMXFP4Result r;
+    if (!quant::quantizeAMXFP4(w.data(), k, n, r, err))
+      return false;
+    q.codes.assign(r.codes.begin(), r.codes.end());
+    for (uint8_t e : r.posScaleExps)
+      q.scales.push_back(quant::decodeE8M0(e));
+    for (uint8_t e : r.negScaleExps)
+      q.scales.push_back(quant::decodeE8M0(e));
+    return quant::dequantizeAMXFP4(r, q.dequantized, err);
+  }
+  case FloatFormat::dint: {
+    quant::DIntResult r;
+    if (!quant::quantizeDInt(w.data(), k, n, s.getBits(), s.getBlock(), r,
+                             err))
+      return false;
+    // dINT scales are stored in f16 (FloatFormatAttr::getStorageBytes).
+    roundAll(r.scales, Float16Type::get(s.getContext()));
+    q.codes.assign(r.codes.begin(), r.codes.end());
+    q.scales = r.scales;
+    return quant::dequantizeDInt(r, q.dequantized, err);
+  }
+  }
+  err = "unknown float format";
+  return false;
+}
+
+
+} // namespace
+
+bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
+                         const std::vector<float> &w, int64_t k, int64_t n,
+                         const WeightQuantOptions &options,
+                         const quant::TapStats *stats, QuantizedWeight &q,
+                         std::string &err) {
+  if (options.algo != "rtn" && options.algo != "gptq") {
+    err = "unknown algo '" + options.algo + "' (rtn or gptq)";
+    return false;
+  }
+  if (options.algo == "gptq") {
+    if (!stats) {
+      err = "algo=gptq needs calibration statistics for this layer";
+      return false;
+    }
+    if (stats->K != k || stats->H.size() != size_t(k * k)) {
+      err = "the calibration statistics are for K = " +
+            std::to_string(stats->K) + ", the layer has K = " +
+            std::to_string(k);
+      return false;
+    }
+    if (stats->rows == 0) {
+      err = "the calibration statistics saw no rows (empty calibration set)";
+      return false;
+    }
+  }
+  q = QuantizedWeight();
+  bool ok =
+      TypeSwitch<Attribute, bool>(scheme)
+          .Case<UniformAttr>([&](UniformAttr s) {
+            return uniform(s, w, k, n, options, stats, q, err);
+          })
+          .Case<BCQAttr>([&](BCQAttr s) {
+            return bcq(s, w, k, n, options, stats, q, err);
+          })
+          .Case<CodebookAttr>([&](CodebookAttr s) {
+            return codebook(s, w, k, n, q, err);
+          })
+          .Case<FloatFormatAttr>(
+              [&](FloatFormatAttr s) { return floats(s, w, k, n, q, err); })
+          .Default([&](Attribute) {
+            err = "no quantizer for this scheme";
+            return false;
+          });
+  if (!ok)
+    return false;
+  if (q.algo.empty())
+    q.algo = options.algo == "gptq" ? "rtn (no gptq for this scheme)" : "rtn";
+  for (float v : q.dequantized)
+    if (!std::isfinite(v)) {
+      err = "the quantized weight is not finite";
+      return false;
+    }
+  return true;
+}
