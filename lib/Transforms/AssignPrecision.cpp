@@ -30,7 +30,7 @@ namespace {
 struct Candidate {
   unsigned scheme; // index into the candidate list
   double bits;     // storage bits of the layer in this scheme
-  double error;    // Hessian-weighted output error per calibration row
+  double error;    // Hessian-weighted output error / output energy
 };
 
 struct Layer {
@@ -136,6 +136,15 @@ struct AssignPrecisionPass
                          name + "'";
         return;
       }
+      // The layer's output energy on the calibration data, sum_n w_n^T H w_n:
+      // errors are compared relative to it (an output SNR), because the
+      // absolute error of a layer says little about its effect downstream
+      // (early layers have small outputs and feed everything after them).
+      std::vector<float> zero(weights[i].size(), 0.0f);
+      double energy = quant::hessianError(weights[i].data(), zero.data(),
+                                          layer.k, layer.n, s->H.data());
+      if (!(energy > 0))
+        energy = 1.0;
       std::vector<Candidate> all;
       for (unsigned c = 0; c < schemes.size(); ++c) {
         auto diag = [&]() { return InFlightDiagnostic(); };
@@ -152,7 +161,7 @@ struct AssignPrecisionPass
         double e = quant::hessianError(weights[i].data(),
                                        q.dequantized.data(), layer.k,
                                        layer.n, s->H.data()) /
-                   double(s->rows);
+                   energy;
         all.push_back(
             {c, 8.0 * double(schemes[c].getStorageBytes(layer.k, layer.n)),
              e});

@@ -88,6 +88,8 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
       for (size_t i = 0; i < recipe.candidates.size(); ++i)
         assign += (i ? "," : "") + recipe.candidates[i];
     }
+    if (!recipe.assignRecipe.empty())
+      assign += " recipe=" + quote(recipe.assignRecipe);
     if (!recipe.exclude.empty()) {
       assign += " exclude=";
       for (size_t i = 0; i < recipe.exclude.size(); ++i)

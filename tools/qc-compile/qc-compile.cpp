@@ -95,6 +95,13 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-compile") << e << "\n";
     return 1;
   }
+  if (!calibFlags.data.empty() &&
+      (recipe.empty() || !qc::CalibFlags::needsStats(recipe))) {
+    WithColor::error(errs(), "qc-compile")
+        << "--calib-data is used by --algo gptq and --assign-bits only"
+        << "\n";
+    return 1;
+  }
   qc::AOTOptions options;
   options.outputDir = outputDir;
   options.cpu = cpu;

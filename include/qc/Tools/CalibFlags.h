@@ -40,6 +40,11 @@ struct CalibFlags {
       llvm::cl::desc("schemes --assign-bits chooses from (comma-separated; "
                      "default w2g64,w3g128,w4g128,w8g128)"),
       llvm::cl::CommaSeparated, llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> assignRecipe{
+      "assign-recipe",
+      llvm::cl::desc("with --assign-bits: also write the chosen schemes as a "
+                     "recipe (JSON, the --recipe format) to edit and reuse"),
+      llvm::cl::value_desc("file.json"), llvm::cl::cat(toolCategory())};
   llvm::cl::list<std::string> data{
       "calib-data",
       llvm::cl::desc("calibration samples: [INPUT=]FILE.npy, S samples on a "
@@ -75,6 +80,9 @@ struct CalibFlags {
     recipe.damp = damp;
     recipe.assignBits = assignBits;
     recipe.candidates.assign(candidates.begin(), candidates.end());
+    recipe.assignRecipe = assignRecipe;
+    if (!assignRecipe.empty() && assignBits <= 0)
+      return "--assign-recipe needs --assign-bits";
     if (recipe.algo != "rtn" && recipe.algo != "gptq")
       return "--algo must be rtn or gptq, found '" + recipe.algo + "'";
     if (twoStage && recipe.algo != "gptq")

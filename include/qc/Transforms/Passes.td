@@ -100,9 +100,11 @@ def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
   let summary = "Choose a scheme per layer under a bits-per-weight budget";
   let description = [{
     For every `qc.linear` and every candidate scheme, estimates the layer's
-    output error from the calibration statistics (`stats`): the
+    relative output error from the calibration statistics (`stats`): the
     Hessian-weighted error sum_n (w_n - w^_n)^T H (w_n - w^_n) of the
-    candidate's round-to-nearest quantization, per calibration token. Then
+    candidate's round-to-nearest quantization over the layer's output energy
+    sum_n w_n^T H w_n (an inverse output SNR; absolute errors would favour
+    cutting the early layers, whose outputs are small). Then
     it picks one candidate per layer minimizing the summed error subject to
     the budget on the average bits per weight (storage bits of codes,
     scales and zero points over all assigned layers' weights): start from

@@ -31,6 +31,8 @@ struct QuantRecipe {
   /// per weight) over `candidates` (empty: its default) first.
   double assignBits = 0;
   std::vector<std::string> candidates;
+  /// Where qc-assign-precision writes its choice as a recipe ("": nowhere).
+  std::string assignRecipe;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
 

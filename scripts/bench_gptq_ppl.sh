@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): calibration-based quantization of SmolLM2-135M by
+# qc — RTN vs GPTQ vs GPTQ + two-stage scale optimization, per-OC vs per-IC,
+# mixed precision — by perplexity on Jane Austen's "persuasion"
+# (scripts/eval_ppl.py protocol: the GGUF's tokenizer, windows of 512
+# tokens), calibrated on "emma" (scripts/make_calib_tokens.py). onnxruntime's
+# own RTN quantizer (MatMulNBits, 4 bits) runs as a peer.
+#
+#   scripts/bench_gptq_ppl.sh [TOKENS] [ROW ...]
+#
+# TOKENS: evaluation tokens (default 8192). CALIB_SAMPLES (default 16) windows
+# of 512 calibration tokens. Rows (default: all) are names from the table
+# below. Statistics are gathered once ("all" mode: every layer from the float
+# model) and shared by every row except the block-by-block ones, which
+# calibrate as they quantize (BLOCK_SAMPLES, default 8, to bound the time).
+# The output layer (lm_head) is w8g128 except in the rows marked ALL, where
+# every layer (lm_head included, 21% of the weights) is quantized: those are
+# compared with each other (uniform w3g128 vs mixed precision).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+BUILD="${QC_BUILD_DIR:-build}"
+PYTHON="${PYTHON:-python3}"
+tokens="${1:-8192}"
+shift || true
+
+head8=(--quant-override "/lm_head/MatMul=w8g128")
+cands=w2g64,w2g128,w3g64,w3g128,w3g256,w4g128,w4g256,w8g128
+declare -A rows=(
+  [fp]=""
+  [w4g128-rtn]="--quant w4g128"
+  [w4g128-gptq]="--quant w4g128 --algo gptq"
+  [w4g128-gptq2s]="--quant w4g128 --algo gptq --two-stage"
+  [w3g128-rtn]="--quant w3g128"
+  [w3g128-gptq]="--quant w3g128 --algo gptq"
+  [w3g128-gptq2s]="--quant w3g128 --algo gptq --two-stage"
+  [w3g128ic-rtn]="--quant w3g128ic"
+  [w3g128ic-gptq]="--quant w3g128ic --algo gptq"
+  [w2g64-rtn]="--quant w2g64"
+  [w2g64-gptq]="--quant w2g64 --algo gptq"
+  [w2g64-gptq2s]="--quant w2g64 --algo gptq --two-stage"
+  [w3g128-gptq-block]="--quant w3g128 --algo gptq BLOCK"
+  [w3g128-gptq2s-block]="--quant w3g128 --algo gptq --two-stage BLOCK"
+  [all-w3g128-gptq]="--quant w3g128 --algo gptq ALL"
+  [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
+  [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
+  [ort-rtn4]="ORT 4"
+)
+order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
+       w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
+       w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
+       w3g128-gptq-block w3g128-gptq2s-block)
+selected=("$@")
+[ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
+
+scripts/fetch_models.sh smollm2 >/dev/null
+[ -f .cache/text/austen/persuasion.txt ] || "$PYTHON" scripts/fetch_austen.py
+onnx=.cache/models/smollm2-onnx/smollm2_s512.onnx
+[ -f "$onnx" ] || "$PYTHON" scripts/build_smollm2_onnx.py --seq-len 512
+work="$BUILD/bench-gptq"
+mkdir -p "$work"
+calib="$work/emma${CALIB_SAMPLES:-16}.npy"
+[ -f "$calib" ] || "$PYTHON" scripts/make_calib_tokens.py --samples "${CALIB_SAMPLES:-16}" -o "$calib"
+stats="$work/all${CALIB_SAMPLES:-16}.qcstats"
+if [ ! -f "$stats" ]; then
+  t0=$(date +%s)
+  "$BUILD/bin/qc-calibrate" "$onnx" --calib-mode all --calib-data "$calib" -o "$stats"
+  echo "calibration (all layers, ${CALIB_SAMPLES:-16} x 512 tokens): $(( $(date +%s) - t0 ))s" | tee "$work/calibration.txt"
+fi
+results="$work/results.txt"
+touch "$results"
+for r in "${selected[@]}"; do
+  [ -n "${rows[$r]+x}" ] || { echo "unknown row '$r'" >&2; exit 2; }
+  spec="${rows[$r]}"
+  art="$work/$r"
+  t0=$(date +%s)
+  if [[ "$spec" == ORT* ]]; then
+    model="$work/$r.onnx"
+    "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --bits "${spec#ORT }" --block 128
+    bpw=-
+    target="$model"
+  else
+    flags=()
+    read -r -a words <<< "${spec% BLOCK}"
+    for w in "${words[@]}"; do [ "$w" = ALL ] || flags+=("$w"); done
+    if [[ "$spec" != *ALL* ]] && [ -n "$spec" ]; then flags+=("${head8[@]}"); fi
+    if [[ "$spec" == *BLOCK ]]; then
+      flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
+              --calib-stats "$work/$r.qcstats")
+    elif [[ "$spec" == *gptq* || "$spec" == *assign* ]]; then
+      flags+=(--calib-stats "$stats")
+    fi
+    "$BUILD/bin/qc-compile" "$onnx" -o "$art" "${flags[@]}" > "$work/$r.report"
+    bpw=32.000
+    [ -z "$spec" ] || bpw=$("$PYTHON" -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['total']['bits_per_weight'])" "$art/quant-report.json")
+    target="$art"
+  fi
+  t1=$(date +%s)
+  ppl=$("$PYTHON" scripts/eval_ppl.py "$target" --tokens "$tokens" --qc-build "$BUILD" |
+        grep -oE "perplexity [0-9.]+" | awk '{print $2}')
+  printf "%-22s %8s %12s %7ss\n" "$r" "$bpw" "$ppl" "$((t1 - t0))" | tee -a "$results"
+done
+echo
+printf "%-22s %8s %12s %8s\n" row bpw perplexity quantize
+cat "$results"
