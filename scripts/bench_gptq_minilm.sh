@@ -44,7 +44,7 @@ for algo in rtn gptq gptq2s; do
   t0=$(date +%s)
   "$BUILD/bin/qc-compile" "$onnx" -o "$work/$algo" "${flags[@]}" > "$work/$algo.report"
   t1=$(date +%s)
-  line=$("$PYTHON" scripts/demo_minilm.py "$onnx" "$work/$algo" --qc-build "$BUILD" \
-           --repeat 3 --label "$scheme-$algo" "${sentences[@]}" | grep "min cosine")
+  line=$("$PYTHON" scripts/demo_minilm.py "$onnx" "$work/$algo" "${sentences[@]}" \
+           --qc-build "$BUILD" --repeat 3 --label "$scheme-$algo" | grep "min cosine")
   echo "$scheme $algo ($((t1 - t0))s): ${line#accuracy }"
 done

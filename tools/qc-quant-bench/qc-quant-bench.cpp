@@ -5,6 +5,7 @@
 // with correlated channels), and prints the Hessian-weighted error of each.
 //
 //   qc-quant-bench [--k 4096] [--n 4096] [--bits 4] [--group 128] [--rows 8192]
+//                  [--clip 1|0]   (1: MSE clipping search, 0: min-max)
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,7 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 int main(int argc, char **argv) {
   int64_t K = 4096, N = 4096, rows = 8192;
   UniformParams params;
+  ClipSearch clip = ClipSearch::MSE;
   for (int i = 1; i + 1 < argc; i += 2) {
     long long v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k"))
@@ -44,6 +46,8 @@ int main(int argc, char **argv) {
       params.group = v;
     else if (!std::strcmp(argv[i], "--rows"))
       rows = v;
+    else if (!std::strcmp(argv[i], "--clip"))
+      clip = v ? ClipSearch::MSE : ClipSearch::MinMax;
     else {
       std::fprintf(stderr, "qc-quant-bench: unknown flag '%s'\n", argv[i]);
       return 1;
@@ -94,10 +98,11 @@ int main(int argc, char **argv) {
   };
   UniformResult rtn, gptq, init, twoStage;
   t0 = std::chrono::steady_clock::now();
-  quantizeUniformRTN(W.data(), K, N, params, ClipSearch::MSE, rtn, err);
-  report("rtn (mse clip)", seconds(t0), rtn);
+  quantizeUniformRTN(W.data(), K, N, params, clip, rtn, err);
+  report(clip == ClipSearch::MSE ? "rtn (mse clip)" : "rtn (min-max)",
+         seconds(t0), rtn);
   t0 = std::chrono::steady_clock::now();
-  if (!gptqUniform(W.data(), K, N, stats.H.data(), params, ClipSearch::MSE,
+  if (!gptqUniform(W.data(), K, N, stats.H.data(), params, clip,
                    GPTQOptions(), nullptr, gptq, err)) {
     std::fprintf(stderr, "qc-quant-bench: %s\n", err.c_str());
     return 1;
@@ -106,8 +111,8 @@ int main(int argc, char **argv) {
   t0 = std::chrono::steady_clock::now();
   quantizeUniformHessianInit(W.data(), K, N, params, stats.H.data(), init,
                              err);
-  gptqUniform(W.data(), K, N, stats.H.data(), params, ClipSearch::MSE,
-              GPTQOptions(), &init, twoStage, err);
+  gptqUniform(W.data(), K, N, stats.H.data(), params, clip, GPTQOptions(),
+              &init, twoStage, err);
   refineUniformScales(W.data(), K, N, stats.H.data(), nullptr, 20, twoStage,
                       err);
   report("gptq + two-stage", seconds(t0), twoStage);
