@@ -171,6 +171,20 @@ int64_t sweepChunk(int64_t N, int64_t icGroup) {
   return std::min(N, icGroup * std::max<int64_t>(1, 256 / icGroup));
 }
 
+/// The processing order, the inverse Cholesky factor in that order and W's
+/// rows in that order: what every GPTQ sweep starts from.
+bool prepareSweep(const float *W, int64_t K, int64_t N, const double *H,
+                  const GPTQOptions &options, std::vector<int64_t> &perm,
+                  MatF &U, MatF &Wp, const char *fn, std::string &err) {
+  perm = channelOrder(H, K, options.actOrder);
+  if (!inverseCholesky(preparedHessian(H, K, perm), options.damp, U, fn, err))
+    return false;
+  Wp.resize(K, N);
+  for (int64_t i = 0; i < K; ++i)
+    Wp.row(i) = ConstMapF(W, K, N).row(perm[size_t(i)]);
+  return true;
+}
+
 bool sameSettings(const UniformResult &p, int64_t K, int64_t N,
                   const UniformParams &params, int64_t group) {
   return p.K == K && p.N == N && p.bits == params.bits && p.group == group &&
@@ -295,13 +309,10 @@ bool qc::quant::gptqUniform(const float *W, int64_t K, int64_t N,
   }
   r.codes.assign(size_t(K * N), 0);
 
-  std::vector<int64_t> perm = channelOrder(H, K, options.actOrder);
-  MatF U;
-  if (!inverseCholesky(preparedHessian(H, K, perm), options.damp, U, fn, err))
+  std::vector<int64_t> perm;
+  MatF U, Wp;
+  if (!prepareSweep(W, K, N, H, options, perm, U, Wp, fn, err))
     return false;
-  MatF Wp(K, N);
-  for (int64_t i = 0; i < K; ++i)
-    Wp.row(i) = ConstMapF(W, K, N).row(perm[size_t(i)]);
 
   const float maxq = float((1 << r.bits) - 1);
   const int64_t numGN = r.numGroupCols();
@@ -482,13 +493,10 @@ bool qc::quant::gptqBCQ(const float *W, int64_t K, int64_t N, const double *H,
       }
     }
 
-  std::vector<int64_t> perm = channelOrder(H, K, options.actOrder);
-  MatF U;
-  if (!inverseCholesky(preparedHessian(H, K, perm), options.damp, U, fn, err))
+  std::vector<int64_t> perm;
+  MatF U, Wp;
+  if (!prepareSweep(W, K, N, H, options, perm, U, Wp, fn, err))
     return false;
-  MatF Wp(K, N);
-  for (int64_t i = 0; i < K; ++i)
-    Wp.row(i) = ConstMapF(W, K, N).row(perm[size_t(i)]);
   auto quantizeRow = [&](int64_t i, int64_t n0, int64_t nc, const float *w,
                          float *out) {
     int64_t k = perm[size_t(i)], gk = k / q.group;

@@ -13,11 +13,9 @@
 #include "qc/Tools/QuantFlags.h"
 #include "qc/Tools/ToolContext.h"
 
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
@@ -65,14 +63,8 @@ int main(int argc, char **argv) {
 
   qc::ToolContext tool("qc-calibrate");
   mlir::MLIRContext &context = tool.get();
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (StringRef(input).ends_with(".mlir")) {
-    SourceMgr sourceMgr;
-    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-    module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr, &context);
-  } else {
-    module = qc::importONNXFile(input, &context, importOptions);
-  }
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      tool.loadModel(input, importOptions);
   if (!module)
     return 1;
   mlir::PassManager pm(&context);

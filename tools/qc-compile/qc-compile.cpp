@@ -11,14 +11,12 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/Timer.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
@@ -67,15 +65,8 @@ int main(int argc, char **argv) {
   qc::ToolContext tool("qc-compile");
   mlir::MLIRContext &context = tool.get();
 
-  mlir::OwningOpRef<mlir::ModuleOp> module;
-  if (StringRef(input).ends_with(".mlir")) {
-    SourceMgr sourceMgr;
-    mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-    module = mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr,
-                                                   &context);
-  } else {
-    module = qc::importONNXFile(input, &context, importOptions);
-  }
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      tool.loadModel(input, importOptions);
   if (!module)
     return 1;
 

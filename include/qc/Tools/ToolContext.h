@@ -6,8 +6,14 @@
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Tools/Diagnostics.h"
 
+#include "qc/Import/ONNX.h"
+
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/SourceMgr.h"
 
 namespace qc {
 
@@ -23,6 +29,18 @@ public:
   }
 
   mlir::MLIRContext &get() { return context; }
+
+  /// Reads `input`: an .mlir module, or an ONNX model to import. Errors are
+  /// reported as diagnostics; null on failure.
+  mlir::OwningOpRef<mlir::ModuleOp>
+  loadModel(llvm::StringRef input, const ONNXImportOptions &options) {
+    if (input.ends_with(".mlir")) {
+      llvm::SourceMgr sourceMgr;
+      mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+      return mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr, &context);
+    }
+    return importONNXFile(input.str(), &context, options);
+  }
 
 private:
   static mlir::DialectRegistry makeRegistry() {
