@@ -45,6 +45,15 @@ struct ObserverState {
   std::string error;
 };
 
+/// The rows of a strided [rows, cols] view, packed densely into `dst`.
+void copyRows(const float *data, int64_t rows, int64_t cols, int64_t rowStride,
+              std::vector<float> &dst) {
+  dst.resize(size_t(rows * cols));
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(data + r * rowStride, data + r * rowStride + cols,
+              dst.begin() + r * cols);
+}
+
 void observe(void *user, int64_t tap, const float *data, int64_t rows,
              int64_t cols, int64_t rowStride) {
   auto *s = static_cast<ObserverState *>(user);
@@ -59,11 +68,7 @@ void observe(void *user, int64_t tap, const float *data, int64_t rows,
     return;
   }
   if (s->record) {
-    std::vector<float> &dst = (*s->record)[size_t(tap)];
-    dst.resize(size_t(rows * cols));
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy(data + r * rowStride, data + r * rowStride + cols,
-                dst.begin() + r * cols);
+    copyRows(data, rows, cols, rowStride, (*s->record)[size_t(tap)]);
     return;
   }
   if (s->paired) {
@@ -74,10 +79,8 @@ void observe(void *user, int64_t tap, const float *data, int64_t rows,
       return;
     }
     // Dense copy so both operands share one row stride.
-    std::vector<float> dense(size_t(rows * cols));
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy(data + r * rowStride, data + r * rowStride + cols,
-                dense.begin() + r * cols);
+    std::vector<float> dense;
+    copyRows(data, rows, cols, rowStride, dense);
     t.accumulate(dense.data(), rows, cols, fp.data(), s->error);
     return;
   }
@@ -432,25 +435,8 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
       if (!active[t])
         continue;
       taps[t].reset(taps[t].K, cross);
-      for (auto &mine : local) {
-        quant::TapStats &m = mine[t];
-        if (m.rows == 0)
-          continue;
-        double total = double(taps[t].rows) + double(m.rows);
-        for (size_t i = 0; i < m.H.size(); ++i)
-          taps[t].H[i] += m.H[i];
-        for (size_t i = 0; i < m.C.size(); ++i)
-          taps[t].C[i] += m.C[i];
-        for (int64_t k = 0; k < m.K; ++k) {
-          taps[t].absMax[size_t(k)] =
-              std::max(taps[t].absMax[size_t(k)], m.absMax[size_t(k)]);
-          taps[t].meanAbs[size_t(k)] =
-              float((double(taps[t].meanAbs[size_t(k)]) * taps[t].rows +
-                     double(m.meanAbs[size_t(k)]) * m.rows) /
-                    total);
-        }
-        taps[t].rows += m.rows;
-      }
+      for (auto &mine : local)
+        taps[t].merge(mine[t]);
     }
     return success();
   };

@@ -121,6 +121,24 @@ bool TapStats::accumulate(const float *x, int64_t n, int64_t rowStride,
   return true;
 }
 
+void TapStats::merge(const TapStats &other) {
+  if (other.rows == 0)
+    return;
+  double total = double(rows) + double(other.rows);
+  for (size_t i = 0; i < H.size(); ++i)
+    H[i] += other.H[i];
+  for (size_t i = 0; i < C.size() && i < other.C.size(); ++i)
+    C[i] += other.C[i];
+  for (int64_t k = 0; k < K; ++k) {
+    absMax[size_t(k)] = std::max(absMax[size_t(k)], other.absMax[size_t(k)]);
+    meanAbs[size_t(k)] =
+        float((double(meanAbs[size_t(k)]) * double(rows) +
+               double(other.meanAbs[size_t(k)]) * double(other.rows)) /
+              total);
+  }
+  rows += other.rows;
+}
+
 const TapStats *CalibrationStats::lookup(const std::string &layer) const {
   auto it = tapOfLayer.find(layer);
   return it == tapOfLayer.end() ? nullptr : &taps[it->second];

@@ -6,6 +6,7 @@
 #include "qc/Quant/Stats.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
+#include "qc/Transforms/QuantRecipe.h"
 #include "qc/Transforms/QuantizeWeights.h"
 
 #include "mlir/IR/Threading.h"
@@ -95,18 +96,14 @@ struct AssignPrecisionPass
         return fail("candidate '" + name + "': " + error);
       schemes.push_back(s);
     }
-    std::vector<llvm::Regex> excluded;
-    for (const std::string &pattern : exclude) {
-      excluded.emplace_back("^(" + pattern + ")$");
-      if (!excluded.back().isValid(error))
-        return fail("bad layer pattern '" + pattern + "': " + error);
-    }
+    LayerPatterns excluded;
+    if (!excluded.compile(exclude, error))
+      return fail(error);
 
     std::vector<Layer> layers;
     module.walk([&](LinearOp op) {
-      for (llvm::Regex &re : excluded)
-        if (re.match(op.getLayer()))
-          return;
+      if (excluded.matches(op.getLayer()))
+        return;
       layers.push_back({op, op.getInFeatures(), op.getOutFeatures(), {}, 0});
     });
     if (layers.empty())

@@ -4,7 +4,7 @@
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/Support/Regex.h"
+#include "qc/Transforms/QuantRecipe.h"
 
 namespace qc {
 #define GEN_PASS_DEF_INSERTOBSERVE
@@ -22,22 +22,17 @@ struct InsertObservePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::vector<llvm::Regex> excluded;
-    for (const std::string &pattern : exclude) {
-      excluded.emplace_back("^(" + pattern + ")$");
-      std::string error;
-      if (!excluded.back().isValid(error)) {
-        module.emitError() << "qc-insert-observe: bad layer pattern '"
-                           << pattern << "': " << error;
-        return signalPassFailure();
-      }
+    qc::LayerPatterns excluded;
+    std::string error;
+    if (!excluded.compile(exclude, error)) {
+      module.emitError() << "qc-insert-observe: " << error;
+      return signalPassFailure();
     }
     // Distinct inputs in program order, with the layers reading each.
     llvm::MapVector<Value, SmallVector<Attribute>> readers;
     module.walk([&](qc::LinearOp op) {
-      for (llvm::Regex &re : excluded)
-        if (re.match(op.getLayer()))
-          return;
+      if (excluded.matches(op.getLayer()))
+        return;
       if (!cast<RankedTensorType>(op.getInput().getType())
                .getElementType()
                .isF32())

@@ -121,6 +121,25 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
   return parsePassPipeline("qc-quantize{" + options + "}", pm);
 }
 
+bool LayerPatterns::compile(ArrayRef<std::string> patterns,
+                            std::string &error) {
+  regexes.clear();
+  for (const std::string &pattern : patterns) {
+    regexes.emplace_back("^(" + pattern + ")$");
+    std::string why;
+    if (!regexes.back().isValid(why)) {
+      error = "bad layer pattern '" + pattern + "': " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool LayerPatterns::matches(StringRef layer) const {
+  return llvm::any_of(regexes,
+                      [&](const llvm::Regex &re) { return re.match(layer); });
+}
+
 std::string QuantRecipe::schemeFor(StringRef layer) const {
   // Same order as qc-quantize: exclusions, then overrides, first match.
   for (const std::string &e : exclude)

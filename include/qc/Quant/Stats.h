@@ -43,6 +43,9 @@ struct TapStats {
   /// xFloat to C. Non-finite values are refused (returns false).
   bool accumulate(const float *x, int64_t rows, int64_t rowStride,
                   const float *xFloat, std::string &err);
+  /// Adds the sums of `other` (same K; its C only if this has one), as if
+  /// its rows had been accumulated here.
+  void merge(const TapStats &other);
 };
 
 struct CalibrationStats {

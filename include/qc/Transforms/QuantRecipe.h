@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <string>
@@ -39,6 +40,18 @@ struct QuantRecipe {
   /// The scheme the recipe gives `layer` (exclusions first, then the
   /// overrides, then the default); "" when the layer stays in float.
   std::string schemeFor(llvm::StringRef layer) const;
+};
+
+/// Layer-name patterns as the passes use them: each regex must match the
+/// whole layer name.
+class LayerPatterns {
+public:
+  /// Compiles `patterns`; false with `error` naming the bad one.
+  bool compile(llvm::ArrayRef<std::string> patterns, std::string &error);
+  bool matches(llvm::StringRef layer) const;
+
+private:
+  std::vector<llvm::Regex> regexes;
 };
 
 /// Reads a JSON recipe:
