@@ -174,4 +174,47 @@ def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
   let genVerifyDecl = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Kernel selection
+//===----------------------------------------------------------------------===//
+
+def QC_KernelKind : I32EnumAttr<"KernelKind", "how a qc.qlinear is computed", [
+    I32EnumAttrCase<"reference", 0>,
+    I32EnumAttrCase<"dequant_i8", 1>]> {
+  let cppNamespace = "::qc";
+  let genSpecializedAttr = 0;
+}
+
+def QC_KernelISA : I32EnumAttr<"KernelISA", "instruction set a kernel is generated for", [
+    I32EnumAttrCase<"generic", 0>,
+    I32EnumAttrCase<"avx2", 1>,
+    I32EnumAttrCase<"avx512vnni", 2>,
+    I32EnumAttrCase<"neon", 3>]> {
+  let cppNamespace = "::qc";
+  let genSpecializedAttr = 0;
+}
+
+def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
+  let summary = "the kernel qc-select-kernel chose for a qc.qlinear";
+  let description = [{
+    - `reference`: the dequantize-then-matmul lowering (qc-lower-qlinear).
+    - `dequant_i8`: a generated kernel on int8 activations (see
+      docs/kernels.md): the activations of each token are quantized to int8
+      in blocks of `act_block` inputs (one f32 scale per block), the weight
+      codes are unpacked in registers and multiplied with them by integer
+      dot products (`isa`: AVX2 `vpmaddubsw`, AVX-512 VNNI `vpdpbusd`, NEON
+      `sdot`, or plain vector ops for `generic`), and every block's integer
+      sum is scaled once. `m_tile` tokens share each unpacked weight vector.
+
+    ```mlir
+    #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>
+    ```
+  }];
+  let parameters = (ins EnumParameter<QC_KernelKind>:$kind,
+                        EnumParameter<QC_KernelISA>:$isa,
+                        "int64_t":$m_tile, "int64_t":$act_block);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 #endif // QC_ATTRS_TD

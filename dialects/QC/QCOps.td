@@ -53,6 +53,8 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     With `bitplanes` (BCQ only), `codes` are i8 `[ceil(K/8), planes, N]`:
     bit j of byte (c, i, n) is plane i's bit of row 8c + j of column n, the
     LUT-GEMM order in which a kernel can read fewer planes.
+    `kernel` (set by `qc-select-kernel`) names the kernel that will compute
+    the layer; without it the reference lowering does.
 
     `qc.qlinear` computes `result = input x dequant(weight) (+ bias)` where
     the `[K, N]` weight is given by `codes`, `scales` and, depending on the
@@ -77,7 +79,8 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     StrAttr:$layer,
     UnitAttr:$packed,
     UnitAttr:$bitplanes,
-    OptionalAttr<I64Attr>:$tile_n);
+    OptionalAttr<I64Attr>:$tile_n,
+    OptionalAttr<QC_KernelAttr>:$kernel);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     (`packed` $packed^)? (`tile_n` $tile_n^)? (`bitplanes` $bitplanes^)? $input `,` $codes `,` $scales
@@ -98,7 +101,7 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
       // Canonical layout: no packing attributes.
       build($_builder, $_state, result, input, codes, scales, zeros, codebook,
             bias, scheme, layer, /*packed=*/nullptr, /*bitplanes=*/nullptr,
-            /*tile_n=*/nullptr);
+            /*tile_n=*/nullptr, /*kernel=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;

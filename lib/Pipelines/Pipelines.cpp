@@ -41,6 +41,9 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "modify-public-functions},"
       "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
+      // Kernel bodies use LLVM intrinsics, which buffer deallocation cannot
+      // analyse: they are generated after it.
+      "qc-emit-dequant-gemm,"
       "convert-linalg-to-loops,func.func(lower-vector-mask),qc-approximate-math,"
       // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
       // which the artifact does not link.
@@ -53,7 +56,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
       "convert-arith-to-llvm,convert-ub-to-llvm,convert-func-to-llvm,"
       "convert-cf-to-llvm,"
-      "reconcile-unrealized-casts";
+      "reconcile-unrealized-casts,qc-parallel-calls";
   registerAllPasses();
   if (failed(parsePassPipeline(pipeline, pm)))
     llvm::report_fatal_error("qc: malformed built-in lowering pipeline");

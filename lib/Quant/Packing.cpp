@@ -185,3 +185,101 @@ bool qc::quant::unpackBitPlanes(const uint8_t *packed, size_t packedSize,
       }
   return true;
 }
+
+namespace {
+
+bool checkKernelBlockArgs(const char *fn, int64_t K, int64_t N, int bits,
+                          std::string &err) {
+  if (!checkShape(fn, K, N, err, 2))
+    return false;
+  if (bits < 2 || bits > 4) {
+    err = std::string(fn) + ": bits must be 2, 3 or 4, got " +
+          std::to_string(bits);
+    return false;
+  }
+  return true;
+}
+
+/// Calls fn(byte, shift, width, codeShift) for each piece of the code of row
+/// k in its column's kernel blocks: the piece is `width` bits at bit `shift`
+/// of byte `byte` (relative to the column) and holds code bits from
+/// `codeShift` up.
+template <typename Fn> void forEachPiece(int64_t k, int bits, Fn fn) {
+  static const int kPieces[5][3] = {{}, {}, {2, 0}, {2, 1, 0}, {4, 0}};
+  const int64_t sb = k / 256, r = k % 256;
+  int64_t offset = sb * bits * 32;
+  int codeShift = 0;
+  for (const int *w = kPieces[bits]; *w; ++w) {
+    const int64_t perVector = 256 / *w;
+    const int64_t v = r / perVector, j = (r % perVector) / 32, i = r % 32;
+    fn(offset + v * 32 + i, static_cast<int>(j * *w), *w, codeShift);
+    offset += *w * 32;
+    codeShift += *w;
+  }
+}
+
+} // namespace
+
+int64_t qc::quant::kernelBlocksColumnBytes(int64_t K, int bits) {
+  return ceilDiv(K, 256) * bits * 32;
+}
+
+bool qc::quant::packKernelBlocks(const uint8_t *codes, int64_t K, int64_t N,
+                                 int bits, std::vector<uint8_t> &packed,
+                                 std::string &err) {
+  const char *fn = "packKernelBlocks";
+  if (!codes) {
+    err = std::string(fn) + ": null codes pointer";
+    return false;
+  }
+  if (!checkKernelBlockArgs(fn, K, N, bits, err))
+    return false;
+  const int64_t column = kernelBlocksColumnBytes(K, bits);
+  std::vector<uint8_t> out(size_t(N * column), 0);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      const uint8_t c = codes[k * N + n];
+      if (c >> bits) {
+        err = std::string(fn) + ": code " + std::to_string(c) +
+              " does not fit in " + std::to_string(bits) + " bits";
+        return false;
+      }
+      forEachPiece(k, bits, [&](int64_t byte, int shift, int width,
+                                int codeShift) {
+        const unsigned piece = (c >> codeShift) & ((1u << width) - 1);
+        out[size_t(n * column + byte)] |= uint8_t(piece << shift);
+      });
+    }
+  packed = std::move(out);
+  return true;
+}
+
+bool qc::quant::unpackKernelBlocks(const uint8_t *packed, size_t packedSize,
+                                   int64_t K, int64_t N, int bits,
+                                   std::vector<uint8_t> &codes,
+                                   std::string &err) {
+  const char *fn = "unpackKernelBlocks";
+  if (!packed) {
+    err = std::string(fn) + ": null packed pointer";
+    return false;
+  }
+  if (!checkKernelBlockArgs(fn, K, N, bits, err))
+    return false;
+  const int64_t column = kernelBlocksColumnBytes(K, bits);
+  if (packedSize != size_t(N * column)) {
+    err = std::string(fn) + ": expected " + std::to_string(N * column) +
+          " bytes, got " + std::to_string(packedSize);
+    return false;
+  }
+  std::vector<uint8_t> out(size_t(K * N), 0);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      forEachPiece(k, bits, [&](int64_t byte, int shift, int width,
+                                int codeShift) {
+        const unsigned piece =
+            (packed[n * column + byte] >> shift) & ((1u << width) - 1);
+        out[size_t(k * N + n)] |= uint8_t(piece << codeShift);
+      });
+  codes = std::move(out);
+  return true;
+}

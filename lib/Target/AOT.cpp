@@ -228,6 +228,15 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
   // Quantized codes take their packed layout, then weights leave the code:
   // they become arguments filled from model.qcw.
   PassManager outline(ctx);
+  if (options.kernels == "generated") {
+    SelectKernelOptions select;
+    select.target = options.kernelTarget;
+    outline.addNestedPass<func::FuncOp>(qc::createSelectKernel(select));
+    outline.addPass(qc::createGenDequantGemm());
+  } else if (options.kernels != "reference") {
+    return emitError(loc) << "unknown kernel choice '" << options.kernels
+                          << "' (expected generated or reference)";
+  }
   outline.addNestedPass<func::FuncOp>(qc::createLayout());
   OutlineWeightsOptions outlineOptions;
   outlineOptions.entry = options.entry;

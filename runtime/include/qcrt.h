@@ -132,6 +132,21 @@ QCRT_API void qcrt_observe(int64_t tap, float *allocated, float *aligned,
                            int64_t offset, int64_t rows, int64_t cols,
                            int64_t row_stride, int64_t col_stride);
 
+// Threads. Generated kernels split their output rows over a process-wide
+// pool of worker threads; its size is QCRT_NUM_THREADS when set, else the
+// number of hardware threads. qcrt_set_num_threads changes it (n >= 1; 1
+// runs everything on the calling thread). Runs on several threads at once
+// share the pool: a kernel that finds it busy runs on its own thread.
+QCRT_API qcrt_status qcrt_set_num_threads(int n);
+QCRT_API int qcrt_get_num_threads(void);
+
+// Called by generated code: calls task(ctx, b, e) for a partition of
+// [begin, end) over the pool's threads (interior bounds are multiples of
+// `align`) and returns when all ranges are done; not for direct use.
+typedef void (*qcrt_task_fn)(void *ctx, int64_t begin, int64_t end);
+QCRT_API void qcrt_parallel_for(qcrt_task_fn task, void *ctx, int64_t begin,
+                                int64_t end, int64_t align);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,8 +3,11 @@
 #include "Model.h"
 #include "qcrt.h"
 
+#include "ThreadPool.h"
+
 #include <dlfcn.h>
 #include <mutex>
+#include <string>
 #include <vector>
 
 extern "C" void memrefCopy(int64_t elemSize, void *src, void *dst);
@@ -174,3 +177,20 @@ void qcrt_observe(int64_t tap, float *allocated, float *aligned,
 }
 
 } // extern "C"
+
+qcrt_status qcrt_set_num_threads(int n) {
+  if (n < 1 || n > 1024)
+    return fail(QCRT_ERR_ARGUMENT,
+                ("qcrt_set_num_threads: the count must be in [1, 1024], not " +
+                 std::to_string(n))
+                    .c_str());
+  qc::rt::ThreadPool::global().resize(n);
+  return QCRT_OK;
+}
+
+int qcrt_get_num_threads(void) { return qc::rt::ThreadPool::global().size(); }
+
+void qcrt_parallel_for(qcrt_task_fn task, void *ctx, int64_t begin,
+                       int64_t end, int64_t align) {
+  qc::rt::ThreadPool::global().parallelFor(task, ctx, begin, end, align);
+}

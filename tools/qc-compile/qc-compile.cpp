@@ -3,6 +3,7 @@
 #include "qc/Calibrate/Calibrate.h"
 #include "qc/Import/ONNX.h"
 #include "qc/Tools/CalibFlags.h"
+#include "qc/Transforms/Passes.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
 #include "qc/Tools/ToolContext.h"
@@ -41,6 +42,18 @@ int main(int argc, char **argv) {
       cl::cat(qc::toolCategory()));
   cl::opt<bool> noVectorize("no-vectorize",
                             cl::desc("do not tile and vectorize matmuls"),
+      cl::cat(qc::toolCategory()));
+  cl::opt<std::string> kernels(
+      "kernels",
+      cl::desc("quantized layers: 'generated' (the generated low-bit "
+               "kernels where one fits, the default) or 'reference' "
+               "(dequantize, then matmul)"),
+      cl::init("generated"), cl::cat(qc::toolCategory()));
+  cl::opt<std::string> target(
+      "target",
+      cl::desc("instruction set of the generated kernels: host, x86-64-v3, "
+               "x86-64-v4, x86-64-v4-vnni, aarch64 or generic (default: "
+               "host with --cpu=host, else generic)"),
       cl::cat(qc::toolCategory()));
   cl::opt<bool> noRaise("no-raise-linear",
                         cl::desc("do not raise matmuls to qc.linear"),
@@ -98,6 +111,24 @@ int main(int argc, char **argv) {
   options.cpu = cpu;
   options.features = features;
   options.vectorize = !noVectorize;
+  options.kernels = kernels;
+  if (kernels != "generated" && kernels != "reference") {
+    WithColor::error(errs(), "qc-compile")
+        << "--kernels must be 'generated' or 'reference', not '" << kernels
+        << "'\n";
+    return 1;
+  }
+  options.kernelTarget =
+      !target.empty() ? target.getValue()
+                      : (cpu == "host" ? std::string("host")
+                                       : std::string("generic"));
+  {
+    std::string error;
+    if (failed(qc::resolveKernelTarget(options.kernelTarget, error))) {
+      WithColor::error(errs(), "qc-compile") << "--target: " << error << "\n";
+      return 1;
+    }
+  }
   options.dumpLLVMIR = dumpLLVM;
 
   // Statistics: gathered now (--calib-data; kept in --calib-stats if given,

@@ -8,13 +8,19 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace qc {
+/// Marks a generated kernel whose last two arguments are the bounds of the
+/// rows it computes; its value is the alignment of range bounds.
+constexpr llvm::StringLiteral kParallelAttrName = "qc.parallel";
+
 #define GEN_PASS_DECL
 #include "qc/Conversion/Passes.h.inc"
 

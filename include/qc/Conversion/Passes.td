@@ -118,4 +118,61 @@ def ApproximateMath : Pass<"qc-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+
+def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
+  let summary = "Generate the int8-activation dequant-GEMM kernels";
+  let description = [{
+    Replaces every `qc.qlinear` whose `kernel` is `dequant_i8` by calls of
+    two functions on buffers that it declares (`qc-emit-dequant-gemm` gives
+    them bodies after bufferization): one quantizes the `[M, K]` input to
+    int8 in blocks of `act_block`, the other computes output columns
+    `[begin, end)` and carries `qc.parallel`, so that `qc-parallel-calls`
+    spreads its columns over the runtime's threads. The codes are repacked
+    here, at compile time, into the kernel-block layout, the scales and
+    scale * zero into f32 `[N, groups]` constants. docs/kernels.md
+    describes the layout and the arithmetic.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def EmitDequantGemm : Pass<"qc-emit-dequant-gemm", "mlir::ModuleOp"> {
+  let summary = "Generate the bodies of the dequant_i8 kernels";
+  let description = [{
+    Fills the functions `qc-gen-dequant-gemm` declared: the int8 activation
+    quantizer (vector loads, max-abs, round-half-even) and the column kernel
+    (per superblock of 256 rows, `bits` 32-byte code loads, shift-and-mask
+    unpacking into byte lanes, the `isa`'s u8 x s8 dot product: AVX2
+    `llvm.x86.avx2.pmadd.ub.sw` + `pmadd.wd`, AVX-512 VNNI
+    `llvm.x86.avx512.vpdpbusd.256`, NEON `llvm.aarch64.neon.sdot`, or plain
+    vector ops; one f32 scaling per activation block). Runs after buffer
+    deallocation, which cannot analyse LLVM intrinsic calls.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
+def ParallelCalls : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
+  let summary = "Run calls of qc.parallel kernels on the runtime's threads";
+  let description = [{
+    On the LLVM dialect: every call of a function marked `qc.parallel =
+    <align>`, whose last two arguments are the `i64` bounds of the rows it
+    computes, becomes a call of `qcrt_parallel_for(task, ctx, begin, end,
+    align)`. The other arguments go into a struct on the caller's stack and
+    a generated trampoline `<kernel>.task(ctx, begin, end)` passes them on.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QC_CONVERSION_PASSES_TD

@@ -62,6 +62,28 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
                      int64_t N, int planes, std::vector<int8_t> &signs,
                      std::string &err);
 
+/// Kernel blocks: the layout of the dequant_i8 kernel (docs/kernels.md).
+/// Column n of a K x N code matrix (bits = 2, 3 or 4) is stored as
+/// ceil(K / 256) superblocks of 256 codes (the last padded with zero codes)
+/// in bytes [n][superblock][bits * 32]. A code is split into pieces of 4, 2
+/// or 1 bits (4 = {4}, 3 = {2, 1}, 2 = {2}; the first piece holds the low
+/// bits). A piece of w bits takes w vectors of 32 bytes; bits [j*w, j*w+w)
+/// of byte i of its vector v hold that piece of the code of row
+/// 256 * superblock + v * (256 / w) + 32 * j + i. So 32 consecutive codes
+/// sit in the same bit field of 32 consecutive bytes: one shift and one
+/// mask per piece bring them into 32 byte lanes.
+int64_t kernelBlocksColumnBytes(int64_t K, int bits);
+
+/// Packs `codes` (K x N, each < 2^bits) into kernel blocks,
+/// N * kernelBlocksColumnBytes(K, bits) bytes.
+bool packKernelBlocks(const uint8_t *codes, int64_t K, int64_t N, int bits,
+                      std::vector<uint8_t> &packed, std::string &err);
+
+/// Inverse of packKernelBlocks.
+bool unpackKernelBlocks(const uint8_t *packed, size_t packedSize, int64_t K,
+                        int64_t N, int bits, std::vector<uint8_t> &codes,
+                        std::string &err);
+
 } // namespace quant
 } // namespace qc
 

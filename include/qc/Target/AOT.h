@@ -24,6 +24,11 @@ struct AOTOptions {
   /// Where to also write intermediate IR for inspection (empty: none).
   std::string dumpLLVMIR;
   bool vectorize = true;
+  /// Quantized layers: "generated" (qc-select-kernel picks a generated
+  /// kernel where one fits) or "reference" (dequantize, then matmul).
+  std::string kernels = "generated";
+  /// The qc-select-kernel target (host, x86-64-v3, x86-64-v4, ...).
+  std::string kernelTarget = "host";
   /// The C compiler driver used to link the shared object.
   std::string linker = "cc";
 };

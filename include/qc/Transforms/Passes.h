@@ -3,12 +3,18 @@
 #ifndef QC_TRANSFORMS_PASSES_H
 #define QC_TRANSFORMS_PASSES_H
 
+#include "QC/QCAttrs.h"
 #include "QC/QCDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace qc {
+/// The instruction set for a kernel target name (see qc-select-kernel);
+/// sets `error` and fails on an unknown name.
+mlir::FailureOr<KernelISA> resolveKernelTarget(llvm::StringRef target,
+                                               std::string &error);
+
 #define GEN_PASS_DECL
 #include "qc/Transforms/Passes.h.inc"
 

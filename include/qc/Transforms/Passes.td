@@ -134,6 +134,33 @@ def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
+def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
+  let summary = "Choose the kernel and its parameters for each qc.qlinear";
+  let description = [{
+    Sets the `kernel` attribute of each `qc.qlinear` from its scheme, shape,
+    token count and the target. Uniform per-output-channel weights of 2, 3
+    or 4 bits whose group is a multiple of 32 (or the whole column), with
+    static shapes, get `dequant_i8` (int8 activations in blocks of
+    `min(group, 128)` inputs, `m_tile` tokens per pass over the weights);
+    every other layer keeps the `reference` lowering. With
+    `remarks`, each decision is reported as a remark naming the layer.
+
+    `target`: `host` (the features of this machine: AVX-512 VNNI, AVX2, or
+    NEON dot product), `x86-64-v3` (AVX2), `x86-64-v4` (AVX-512; its int8
+    dot products are AVX2's, VNNI is not part of the level), `x86-64-v4-vnni`,
+    `aarch64` (NEON with dot product) or `generic` (portable vector ops).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "host | x86-64-v3 | x86-64-v4 | x86-64-v4-vnni | aarch64 | generic">,
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"4",
+           "tokens that share one unpacked weight vector (1-8)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "report each decision as a remark">,
+  ];
+  let dependentDialects = ["::qc::QCDialect"];
+}
+
 def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {
   let summary = "Pack the codes of quantized layers into their storage layout";
   let description = [{

@@ -1,0 +1,458 @@
+//===- DequantGemmBodies.cpp - bodies of the dequant_i8 kernels -----------===//
+//
+// Gives the functions qc-gen-dequant-gemm declared their bodies:
+//
+//   @qc_actq_*  quantizes the [M, K] input to int8 in blocks of A inputs:
+//               xs[m, a] = max|x| / 127 of the block, xq = roundeven(x *
+//               127 / max|x|), and xsum[m, g] = sum over the blocks of
+//               weight group g of xs * sum(xq) (for the zero points);
+//   @qc_dqi8_*  computes output columns [begin, end): per column, the codes
+//               of 256 rows (one superblock of the kernel-block layout) are
+//               loaded as `bits` vectors of 32 bytes, each 32-row field is
+//               brought into byte lanes with a shift and a mask, multiplied
+//               with the int8 activations of up to m_tile tokens by the
+//               target's u8 x s8 dot product, and each A-block's integer sum
+//               is scaled once by xs * scale:
+//                 y[m, n] = sum_a xs[m,a] s[g(a),n] sum_k q[k,n] xq[m,k]
+//                           - sum_g s[g,n] z[g,n] xsum[m,g] + bias[n].
+//
+// Runs after buffer deallocation: the dot products are LLVM intrinsics
+// (llvm.call_intrinsic), whose memory effects that analysis cannot see.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DequantGemm.h"
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace qc {
+#define GEN_PASS_DEF_EMITDEQUANTGEMM
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+
+namespace {
+
+/// Small builder helpers shared by the two generated functions.
+class Emitter {
+public:
+  Emitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value f32(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value splat(VectorType type, Attribute scalar) {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, scalar));
+  }
+  Value zeros(VectorType type) {
+    return arith::ConstantOp::create(b, loc, b.getZeroAttr(type));
+  }
+  Value add(Value x, Value y) {
+    return isa<FloatType>(getElementTypeOrSelf(x))
+               ? arith::AddFOp::create(b, loc, x, y).getResult()
+               : arith::AddIOp::create(b, loc, x, y).getResult();
+  }
+  Value mul(Value x, Value y) {
+    return isa<FloatType>(getElementTypeOrSelf(x))
+               ? arith::MulFOp::create(b, loc, x, y).getResult()
+               : arith::MulIOp::create(b, loc, x, y).getResult();
+  }
+  Value intrinsic(StringRef name, Type result, ValueRange args) {
+    return LLVM::CallIntrinsicOp::create(b, loc, result,
+                                         b.getStringAttr(name), args)
+        .getResult(0);
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+/// LLVM target features the kernels of `isa` need: set on the generated
+/// functions so that they compile whatever CPU the module targets.
+void setTargetFeatures(func::FuncOp fn, KernelISA isa) {
+  StringRef features;
+  switch (isa) {
+  case KernelISA::avx2:
+    features = "+avx2";
+    break;
+  case KernelISA::avx512vnni:
+    features = "+avx2,+avx512f,+avx512vl,+avx512bw,+avx512vnni";
+    break;
+  case KernelISA::neon:
+    features = "+neon,+dotprod";
+    break;
+  case KernelISA::generic:
+    return;
+  }
+  fn->setAttr("target_features",
+              LLVM::TargetFeaturesAttr::get(fn.getContext(), features));
+}
+
+//===----------------------------------------------------------------------===//
+// Activation quantization
+//===----------------------------------------------------------------------===//
+
+/// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
+///                     xsum: [M, G'] f32).
+void buildActQuant(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
+       i32 = IntegerType::get(ctx, 32);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  Value x = entry->getArgument(0), xq = entry->getArgument(1),
+        xs = entry->getArgument(2), xsum = entry->getArgument(3);
+  constexpr int64_t kLanes = 8;
+  auto vf = VectorType::get({kLanes}, f32);
+  auto vi32 = VectorType::get({kLanes}, i32);
+  auto vi8 = VectorType::get({kLanes}, i8);
+  Value zero = e.f32(0.0f), c127 = e.f32(127.0f);
+
+  scf::ForOp rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  scf::ForOp clear =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.groups()), e.idx(1));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(clear.getBody());
+    memref::StoreOp::create(b, loc, zero, xsum,
+                            ValueRange{m, clear.getInductionVar()});
+  }
+  scf::ForOp blocks =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
+  b.setInsertionPointToStart(blocks.getBody());
+  Value a = blocks.getInductionVar();
+  Value k0 = arith::MulIOp::create(b, loc, a, e.idx(s.actBlock));
+  // Reads past K give 0 (the padded rows of the last superblock).
+  auto read = [&](Value k) {
+    return vector::TransferReadOp::create(b, loc, vf, x, ValueRange{m, k},
+                                          zero)
+        .getResult();
+  };
+  auto laneLoop = [&](ValueRange init,
+                      function_ref<SmallVector<Value>(Value, ValueRange)>
+                          body) {
+    auto loop = scf::ForOp::create(
+        b, loc, e.idx(0), e.idx(s.actBlock), e.idx(kLanes), init,
+        [&](OpBuilder &nested, Location, Value j, ValueRange iter) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          SmallVector<Value> next = body(arith::AddIOp::create(b, loc, k0, j),
+                                         iter);
+          scf::YieldOp::create(b, loc, next);
+        });
+    return loop.getResults();
+  };
+  // max |x| over the block.
+  Value maxAbs =
+      laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
+        Value v = math::AbsFOp::create(b, loc, read(k));
+        return SmallVector<Value>{
+            arith::MaximumFOp::create(b, loc, iter[0], v)};
+      })[0];
+  maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                       maxAbs);
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         maxAbs, zero);
+  Value inv = arith::SelectOp::create(
+      b, loc, positive, arith::DivFOp::create(b, loc, c127, maxAbs), zero);
+  Value scale = arith::DivFOp::create(b, loc, maxAbs, c127);
+  memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
+  Value invSplat = vector::BroadcastOp::create(b, loc, vf, inv);
+  // xq = roundeven(x * inv), and the block's integer sum.
+  Value isum =
+      laneLoop(ValueRange{e.zeros(vi32)}, [&](Value k, ValueRange iter) {
+        Value r = math::RoundEvenOp::create(
+            b, loc, arith::MulFOp::create(b, loc, read(k), invSplat));
+        Value q = arith::FPToSIOp::create(b, loc, vi32, r);
+        vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vi8, q),
+                                xq, ValueRange{m, k});
+        return SmallVector<Value>{arith::AddIOp::create(b, loc, iter[0], q)};
+      })[0];
+  isum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, isum);
+  Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
+  Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
+  Value blockSum = arith::MulFOp::create(
+      b, loc, scale, arith::SIToFPOp::create(b, loc, f32, isum));
+  memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, blockSum),
+                          xsum, ValueRange{m, gIdx});
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Column kernel
+//===----------------------------------------------------------------------===//
+
+/// The u8 x s8 dot product of one ISA. `partial` accumulates the products
+/// of the fields of one activation block; flush() turns it into i32 lanes.
+class DotProduct {
+public:
+  DotProduct(Emitter &e, KernelISA isa) : e(e), isa(isa) {
+    MLIRContext *ctx = e.b.getContext();
+    v32i8 = VectorType::get({32}, IntegerType::get(ctx, 8));
+    v16i16 = VectorType::get({16}, IntegerType::get(ctx, 16));
+    v8i32 = VectorType::get({8}, IntegerType::get(ctx, 32));
+  }
+
+  /// Type of the running partial sum.
+  VectorType partialType() const {
+    return isa == KernelISA::avx2 ? v16i16 : v8i32;
+  }
+
+  /// partial + dot(codes (u8), x (s8)).
+  Value accumulate(Value partial, Value codes, Value x) {
+    switch (isa) {
+    case KernelISA::avx2: {
+      // vpmaddubsw: pairs of u8 * s8 summed into i16 lanes. Codes are at
+      // most 15 and |x| at most 127, so a pair is at most 3810 and four
+      // fields (an activation block of 128) stay below 2^15.
+      Value pairs =
+          e.intrinsic("llvm.x86.avx2.pmadd.ub.sw", v16i16, {codes, x});
+      return e.add(partial, pairs);
+    }
+    case KernelISA::avx512vnni:
+      return e.intrinsic("llvm.x86.avx512.vpdpbusd.256", v8i32,
+                         {partial, codes, x});
+    case KernelISA::neon: {
+      // sdot on two 16-byte halves; codes (< 16) are also valid s8.
+      auto v4i32 = VectorType::get({4}, v8i32.getElementType());
+      Value result = partial;
+      for (int64_t h = 0; h < 2; ++h) {
+        auto half = [&](Value v, int64_t width) {
+          return vector::ExtractStridedSliceOp::create(
+              e.b, e.loc, v, ArrayRef<int64_t>{h * width},
+              ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
+        };
+        Value dot = e.intrinsic("llvm.aarch64.neon.sdot", v4i32,
+                                {half(partial, 4), half(codes, 16),
+                                 half(x, 16)});
+        result = vector::InsertStridedSliceOp::create(
+            e.b, e.loc, dot, result, ArrayRef<int64_t>{h * 4},
+            ArrayRef<int64_t>{1});
+      }
+      return result;
+    }
+    case KernelISA::generic: {
+      auto wide = VectorType::get({32}, v8i32.getElementType());
+      Value c = arith::ExtUIOp::create(e.b, e.loc, wide, codes);
+      Value xx = arith::ExtSIOp::create(e.b, e.loc, wide, x);
+      Value prod = e.mul(c, xx);
+      // Fold the 32 products into the 8 lanes: lane l gets l, l+8, ...
+      Value result = partial;
+      for (int64_t q = 0; q < 4; ++q)
+        result = e.add(result, vector::ExtractStridedSliceOp::create(
+                                   e.b, e.loc, prod, ArrayRef<int64_t>{8 * q},
+                                   ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1}));
+      return result;
+    }
+    }
+    llvm_unreachable("unknown kernel ISA");
+  }
+
+  /// The partial sum as i32 lanes.
+  Value flush(Value partial) {
+    if (isa != KernelISA::avx2)
+      return partial;
+    Value ones = e.splat(v16i16, e.b.getI16IntegerAttr(1));
+    return e.intrinsic("llvm.x86.avx2.pmadd.wd", v8i32, {partial, ones});
+  }
+
+private:
+  Emitter &e;
+  KernelISA isa;
+  VectorType v32i8, v16i16, v8i32;
+};
+
+/// The code pieces of each width, low bits first (see packKernelBlocks).
+ArrayRef<int> pieces(unsigned bits) {
+  static const int two[] = {2}, three[] = {2, 1}, four[] = {4};
+  return bits == 2 ? ArrayRef<int>(two)
+                   : bits == 3 ? ArrayRef<int>(three) : ArrayRef<int>(four);
+}
+
+/// Emits, at the builder's position inside the column loop, the loop over
+/// superblocks and the epilogue for `count` tokens starting at `m0`.
+void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
+                   int64_t count, ValueRange args) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  MLIRContext *ctx = b.getContext();
+  Value xq = args[0], xs = args[1], xsum = args[2], w = args[3],
+        ws = args[4], zc = args[5], bias = args[6], y = args[7];
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
+  auto v32i8 = VectorType::get({32}, i8);
+  auto v8f32 = VectorType::get({8}, f32);
+  DotProduct dot(e, s.isa);
+  VectorType partialType = dot.partialType();
+
+  SmallVector<Value> tokens;
+  for (int64_t i = 0; i < count; ++i)
+    tokens.push_back(arith::AddIOp::create(b, loc, m0, e.idx(i)));
+  SmallVector<Value> init(count, e.zeros(v8f32));
+  int64_t fieldsPerBlock = s.actBlock / 32;
+  int64_t blocksPerSuper = 256 / s.actBlock;
+  auto loop = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(s.superblocks()), e.idx(1), init,
+      [&](OpBuilder &nested, Location, Value sb, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(nested.getInsertionBlock());
+        Value base = arith::MulIOp::create(b, loc, sb, e.idx(s.bits * 32));
+        Value kBase = arith::MulIOp::create(b, loc, sb, e.idx(256));
+        Value aBase = arith::MulIOp::create(b, loc, sb, e.idx(blocksPerSuper));
+        // The code vectors of this superblock, piece by piece.
+        SmallVector<SmallVector<Value>> vectors;
+        int64_t offset = 0;
+        for (int width : pieces(s.bits)) {
+          SmallVector<Value> &vs = vectors.emplace_back();
+          for (int v = 0; v < width; ++v, offset += 32)
+            vs.push_back(vector::LoadOp::create(
+                b, loc, v32i8, w,
+                ValueRange{column, arith::AddIOp::create(b, loc, base,
+                                                         e.idx(offset))}));
+        }
+        SmallVector<Value> facc(acc.begin(), acc.end());
+        SmallVector<Value> partial(count, e.zeros(partialType));
+        for (int64_t t = 0; t < 8; ++t) {
+          // Codes of rows 32t .. 32t + 31 of the superblock, in byte lanes.
+          Value codes;
+          int codeShift = 0;
+          for (auto [pi, width] : llvm::enumerate(pieces(s.bits))) {
+            int64_t perVector = 8 / width;
+            Value v = vectors[pi][t / perVector];
+            int64_t shift = (t % perVector) * width;
+            if (shift)
+              v = arith::ShRUIOp::create(
+                  b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(shift)));
+            if (shift + width < 8)
+              v = arith::AndIOp::create(
+                  b, loc, v,
+                  e.splat(v32i8, b.getI8IntegerAttr((1 << width) - 1)));
+            if (codeShift)
+              v = arith::ShLIOp::create(
+                  b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(codeShift)));
+            codes = codes ? arith::OrIOp::create(b, loc, codes, v).getResult()
+                          : v;
+            codeShift += width;
+          }
+          Value k = arith::AddIOp::create(b, loc, kBase, e.idx(32 * t));
+          for (int64_t i = 0; i < count; ++i) {
+            Value x = vector::LoadOp::create(b, loc, v32i8, xq,
+                                             ValueRange{tokens[i], k});
+            partial[i] = dot.accumulate(partial[i], codes, x);
+          }
+          if ((t + 1) % fieldsPerBlock != 0)
+            continue;
+          // End of an activation block: scale its integer sums once.
+          Value a = arith::AddIOp::create(b, loc, aBase,
+                                          e.idx((t + 1) / fieldsPerBlock - 1));
+          Value g = arith::DivUIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
+              e.idx(s.group));
+          Value wScale = memref::LoadOp::create(b, loc, ws,
+                                                ValueRange{column, g});
+          for (int64_t i = 0; i < count; ++i) {
+            Value sums = arith::SIToFPOp::create(b, loc, v8f32,
+                                                 dot.flush(partial[i]));
+            Value xScale =
+                memref::LoadOp::create(b, loc, xs, ValueRange{tokens[i], a});
+            Value both = vector::BroadcastOp::create(
+                b, loc, v8f32, arith::MulFOp::create(b, loc, wScale, xScale));
+            facc[i] = vector::FMAOp::create(b, loc, sums, both, facc[i]);
+            partial[i] = e.zeros(partialType);
+          }
+        }
+        scf::YieldOp::create(b, loc, facc);
+      });
+  // Epilogue: horizontal sum, zero-point correction, bias.
+  Value biasN = memref::LoadOp::create(b, loc, bias, ValueRange{column});
+  for (int64_t i = 0; i < count; ++i) {
+    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                           loop.getResult(i));
+    auto corr = scf::ForOp::create(
+        b, loc, e.idx(0), e.idx(s.groups()), e.idx(1), ValueRange{e.f32(0)},
+        [&](OpBuilder &nested, Location, Value g, ValueRange iter) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          Value z = memref::LoadOp::create(b, loc, zc, ValueRange{column, g});
+          Value xsg =
+              memref::LoadOp::create(b, loc, xsum, ValueRange{tokens[i], g});
+          scf::YieldOp::create(
+              b, loc, ValueRange{arith::AddFOp::create(
+                          b, loc, iter[0], arith::MulFOp::create(b, loc, z,
+                                                                 xsg))});
+        });
+    Value out = arith::AddFOp::create(
+        b, loc, arith::SubFOp::create(b, loc, sum, corr.getResult(0)), biasN);
+    memref::StoreOp::create(b, loc, out, y, ValueRange{tokens[i], column});
+  }
+}
+
+/// Body of @qc_dqi8_*(xq, xs, xsum, codes [N, column bytes] i8, scales
+/// [N, G'] f32, scale * zero [N, G'] f32, bias [N] f32, y [M, N] f32, begin,
+/// end).
+void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
+  Location loc = fn.getLoc();
+  setTargetFeatures(fn, s.isa);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  ValueRange args = entry->getArguments();
+  auto columns = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
+  b.setInsertionPointToStart(columns.getBody());
+  Value column = columns.getInductionVar();
+  int64_t full = s.m / s.mTile, rest = s.m % s.mTile;
+  if (full > 0) {
+    auto tiles = scf::ForOp::create(b, loc, e.idx(0), e.idx(full * s.mTile),
+                                    e.idx(s.mTile));
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(tiles.getBody());
+    emitTokenTile(e, s, column, tiles.getInductionVar(), s.mTile, args);
+  }
+  if (rest > 0)
+    emitTokenTile(e, s, column, e.idx(full * s.mTile), rest, args);
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+struct EmitDequantGemmPass
+    : qc::impl::EmitDequantGemmBase<EmitDequantGemmPass> {
+  void runOnOperation() override {
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
+      auto role = fn->getAttrOfType<StringAttr>(kRoleAttr);
+      if (!role || !fn.isExternal())
+        continue;
+      std::optional<KernelShape> shape = KernelShape::of(fn);
+      if (!shape) {
+        fn.emitError("qc-emit-dequant-gemm: malformed ") << kShapeAttr;
+        return signalPassFailure();
+      }
+      if (role.getValue() == kRoleActQuant) {
+        buildActQuant(fn, *shape);
+      } else if (role.getValue() == kRoleColumns) {
+        buildColumnKernel(fn, *shape);
+      } else {
+        fn.emitError("qc-emit-dequant-gemm: unknown role ") << role;
+        return signalPassFailure();
+      }
+      fn->removeAttr(kRoleAttr);
+      fn->removeAttr(kShapeAttr);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,132 @@
+//===- SelectKernel.cpp - choose a kernel for each qc.qlinear -------------===//
+
+#include "QC/QCOps.h"
+#include "qc/Transforms/Passes.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
+
+#include <numeric>
+
+namespace qc {
+#define GEN_PASS_DEF_SELECTKERNEL
+#include "qc/Transforms/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using namespace qc;
+
+FailureOr<KernelISA> qc::resolveKernelTarget(StringRef target,
+                                             std::string &error) {
+  if (target == "host") {
+    llvm::Triple triple(llvm::sys::getProcessTriple());
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (triple.isX86()) {
+      if (features.lookup("avx512vnni") && features.lookup("avx512vl"))
+        return KernelISA::avx512vnni;
+      if (features.lookup("avx2"))
+        return KernelISA::avx2;
+      return KernelISA::generic;
+    }
+    if (triple.isAArch64() && features.lookup("dotprod"))
+      return KernelISA::neon;
+    return KernelISA::generic;
+  }
+  std::optional<KernelISA> isa =
+      llvm::StringSwitch<std::optional<KernelISA>>(target)
+          .Case("x86-64-v3", KernelISA::avx2)
+          .Case("x86-64-v4", KernelISA::avx2)
+          .Case("x86-64-v4-vnni", KernelISA::avx512vnni)
+          .Case("aarch64", KernelISA::neon)
+          .Case("generic", KernelISA::generic)
+          .Default(std::nullopt);
+  if (!isa) {
+    error = ("unknown kernel target '" + target +
+             "' (expected host, x86-64-v3, x86-64-v4, x86-64-v4-vnni, "
+             "aarch64 or generic)")
+                .str();
+    return failure();
+  }
+  return *isa;
+}
+
+namespace {
+
+/// Why a layer cannot take the dequant_i8 kernel, or "" when it can.
+std::string dequantI8Blocker(QLinearOp op) {
+  auto uniform = dyn_cast<UniformAttr>(op.getScheme());
+  if (!uniform)
+    return "no generated kernel for this scheme yet";
+  if (uniform.getPerIc())
+    return "per-input-channel groups";
+  if (uniform.getBits() < 2 || uniform.getBits() > 4)
+    return "code width is not 2, 3 or 4 bits";
+  if (uniform.getGroup() != -1 && uniform.getGroup() % 32 != 0)
+    return "group is not a multiple of 32";
+  if (op.getPacked() || op.getBitplanes())
+    return "codes are already packed for another layout";
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  if (!in.hasStaticShape() || !op.getType().hasStaticShape())
+    return "dynamic shapes";
+  if (!op.getCodes().getDefiningOp<arith::ConstantOp>() ||
+      !op.getScales().getDefiningOp<arith::ConstantOp>() ||
+      (op.getZeros() && !op.getZeros().getDefiningOp<arith::ConstantOp>()) ||
+      (op.getBias() && !op.getBias().getDefiningOp<arith::ConstantOp>()))
+    return "weights are not constants";
+  return "";
+}
+
+struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::string error;
+    FailureOr<KernelISA> isa = resolveKernelTarget(target, error);
+    if (failed(isa)) {
+      getOperation().emitError("qc-select-kernel: ") << error;
+      return signalPassFailure();
+    }
+    if (mTile < 1 || mTile > 8) {
+      getOperation().emitError("qc-select-kernel: m-tile must be in [1, 8]");
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    getOperation().walk([&](QLinearOp op) {
+      if (op.getKernel())
+        return; // Chosen before (a recipe or an earlier run).
+      std::string blocker = dequantI8Blocker(op);
+      KernelAttr kernel;
+      if (blocker.empty()) {
+        auto uniform = cast<UniformAttr>(op.getScheme());
+        int64_t k = op.getInFeatures();
+        int64_t m = cast<RankedTensorType>(op.getInput().getType())
+                        .getNumElements() /
+                    std::max<int64_t>(k, 1);
+        int64_t block = uniform.getGroup() == -1
+                            ? 128
+                            : std::gcd<int64_t>(uniform.getGroup(), 128);
+        kernel = KernelAttr::get(ctx, KernelKind::dequant_i8, *isa,
+                                 std::clamp<int64_t>(m, 1, mTile), block);
+      } else {
+        kernel = KernelAttr::get(ctx, KernelKind::reference,
+                                 KernelISA::generic, 1, 0);
+      }
+      op.setKernelAttr(kernel);
+      if (remarks) {
+        InFlightDiagnostic diag = op.emitRemark()
+                                  << "layer '" << op.getLayer() << "': "
+                                  << stringifyKernelKind(kernel.getKind());
+        if (kernel.getKind() != KernelKind::reference)
+          diag << " (" << stringifyKernelISA(kernel.getIsa()) << ", m_tile "
+               << kernel.getMTile() << ", act_block " << kernel.getActBlock()
+               << ")";
+        else
+          diag << ": " << blocker;
+      }
+    });
+  }
+};
+
+} // namespace

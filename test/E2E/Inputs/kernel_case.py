@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Random qc.qlinear cases for the generated dequant_i8 kernel, with two
+numpy references written here independently of qc:
+
+  ref_kernel.npy  the kernel's arithmetic: int8 activations per block of A
+                  inputs (scale max|x| / 127, round half to even), exact
+                  integer dot products per block, f32 scaling;
+  ref.npy         plain dequantize-then-matmul in f64 (the reference
+                  lowering's result), which the kernel approximates to the
+                  int8 rounding of the activations.
+
+Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED
+GROUP -1 is one group per column; SYM and BIAS are 0 or 1. Writes
+OUT_DIR/model.mlir, x.npy, ref_kernel.npy, ref.npy.
+"""
+import math
+import os
+import sys
+
+import numpy as np
+
+
+def dense(a, ty):
+    body = np.array2string(a, separator=", ", threshold=1 << 30, max_line_width=1 << 30,
+                           formatter={"all": lambda v: repr(float(v)) if a.dtype.kind == "f"
+                                      else str(int(v))})
+    return "dense<%s> : tensor<%sx%s>" % (body, "x".join(map(str, a.shape)), ty)
+
+
+def main():
+    out = sys.argv[1]
+    m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    g = k if group == -1 else group
+    groups = k // g
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    x[:, rng.integers(0, k)] *= 20.0  # an outlier channel
+    codes = rng.integers(0, 1 << bits, (k, n)).astype(np.int8)
+    scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
+    zeros = None if sym else rng.integers(0, 1 << bits, (groups, n)).astype(np.float32)
+    bias = (rng.standard_normal(n) * 0.5).astype(np.float32) if has_bias else None
+    zero = np.full((groups, n), float(1 << (bits - 1)), np.float32) if sym else zeros
+
+    # Reference 1: dequantize, then matmul (f64).
+    w = (codes.astype(np.float64) - np.repeat(zero, g, 0)) * np.repeat(scales, g, 0)
+    ref = x.astype(np.float64) @ w
+    if bias is not None:
+        ref += bias
+    # Reference 2: the kernel's arithmetic. A = gcd(group, 128), 128 for a
+    # whole column.
+    a_blk = 128 if group == -1 else math.gcd(group, 128)
+    kp = -(-k // 256) * 256
+    xp = np.zeros((m, kp), np.float32)
+    xp[:, :k] = x
+    xb = xp.reshape(m, kp // a_blk, a_blk)
+    maxabs = np.abs(xb).max(axis=2).astype(np.float32)
+    inv = np.where(maxabs > 0, np.float32(127) / np.where(maxabs > 0, maxabs, 1), 0).astype(np.float32)
+    xs = (maxabs / np.float32(127)).astype(np.float32)
+    xq = np.rint(xb * inv[:, :, None]).astype(np.int64)  # f32 product, half to even
+    cp = np.zeros((kp, n), np.int64)
+    cp[:k] = codes
+    idot = np.einsum("mab,abn->man", xq, cp.reshape(kp // a_blk, a_blk, n))  # exact
+    gidx = (np.arange(kp // a_blk) * a_blk) // g
+    gidx = np.minimum(gidx, groups - 1)
+    valid = (np.arange(kp // a_blk) * a_blk) < k
+    s_blk = np.where(valid[:, None], scales[gidx], 0.0)  # [blocks, n]
+    main_term = np.einsum("ma,man,an->mn", xs.astype(np.float64), idot.astype(np.float64), s_blk)
+    xsum = np.zeros((m, groups))
+    for a in range(kp // a_blk):
+        if valid[a]:
+            xsum[:, gidx[a]] += xs[:, a] * xq[:, a].sum(axis=1)
+    ref_k = main_term - xsum @ (scales.astype(np.float64) * zero)
+    if bias is not None:
+        ref_k += bias
+
+    attr = ("#qc.uniform<bits = %d, group = %d, per_ic = false, symmetric = %s, scale_type = f32>"
+            % (bits, group, "true" if sym else "false"))
+    lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
+             "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
+    lines.append("  %%codes = arith.constant %s" % dense(codes, "i8"))
+    lines.append("  %%scales = arith.constant %s" % dense(scales, "f32"))
+    opt = ""
+    if zeros is not None:
+        lines.append("  %%zeros = arith.constant %s" % dense(zeros, "f32"))
+        opt += " zeros(%%zeros : tensor<%dx%dxf32>)" % zeros.shape
+    if bias is not None:
+        lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
+        opt += " bias(%%bias : tensor<%dxf32>)" % n
+    lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
+                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%dx%dxf32> -> tensor<%dx%dxf32>"
+                 % (opt, attr, m, k, k, n, groups, n, m, n))
+    lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
+    lines.append("}")
+    with open(os.path.join(out, "model.mlir"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    np.save(os.path.join(out, "x.npy"), x)
+    np.save(os.path.join(out, "ref_kernel.npy"), ref_k.astype(np.float32))
+    np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()
