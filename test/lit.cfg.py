@@ -36,6 +36,8 @@ tools = ["qc-opt", "qc-import-onnx", "qc-compile", "qc-calibrate", "qc-run",
          "qc-export-onnx"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+# Helper scripts that drive the tools themselves find them on PATH.
+llvm_config.with_environment("PATH", config.qc_tools_dir, append_path=True)
 
 # Python helpers used by generator scripts.
 def have_module(name):

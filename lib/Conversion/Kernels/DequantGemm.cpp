@@ -198,10 +198,9 @@ struct GenDequantGemmPass
     auto it = built.find(key);
     if (it == built.end()) {
       OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
-      it = built
-               .try_emplace(key, declare(top, op.getLoc(), s, kRoleActQuant),
-                            declare(top, op.getLoc(), s, kRoleColumns))
-               .first;
+      func::FuncOp actQuant = declare(top, op.getLoc(), s, kRoleActQuant);
+      func::FuncOp columns = declare(top, op.getLoc(), s, kRoleColumns);
+      it = built.try_emplace(key, actQuant, columns).first;
     }
     auto [actQuant, columnKernel] = it->second;
 

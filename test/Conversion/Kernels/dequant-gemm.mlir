@@ -1,0 +1,85 @@
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3}),qc-gen-dequant-gemm)' | FileCheck %s --check-prefix=CALLS
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=AVX2
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=VNNI
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=NEON
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=GEN
+
+// A 3-bit layer with zero points and a bias, 6 tokens, K = 320 (two
+// superblocks of 256 rows, the second padded to 512), N = 5, group 64:
+// activation blocks of gcd(64, 128) = 64, 5 groups padded to 8.
+
+// The call sites: the input flattened to [6, 320], quantized by @qc_actq_*,
+// the columns [0, 5) computed by @qc_dqi8_*, whose weights are new constants
+// in kernel-block layout: 2 superblocks x 3 * 32 bytes per column.
+// CALLS-LABEL: func.func @w3
+// CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
+// CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
+// CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x512xi8>
+// CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: %[[XSUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
+// CALLS: arith.constant dense_resource<fc.kblocks> : tensor<5x192xi8>
+// CALLS: arith.constant dense_resource<fc.kscales> : tensor<5x8xf32>
+// CALLS: arith.constant dense_resource<fc.kzeros> : tensor<5x8xf32>
+// CALLS: arith.constant dense_resource<fc.kbias> : tensor<5xf32>
+// CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x5xf32>
+// CALLS: call @qc_dqi8_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c5)
+// CALLS: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable
+// CALLS: tensor.expand_shape %[[YT]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
+// CALLS-NOT: qc.qlinear
+// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.dequant_i8.role = "act_quant"
+// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xf32>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.dequant_i8.role = "columns"{{.*}}qc.parallel = 1 : i64}
+
+// The activation quantizer: max |x| per block, round half to even.
+// AVX2-LABEL: func.func private @qc_actq_
+// AVX2: vector.transfer_read
+// AVX2: math.absf
+// AVX2: vector.reduction <maximumf>
+// AVX2: math.roundeven
+// AVX2: arith.fptosi
+
+// The column kernel: per superblock three 32-byte code loads (two for the
+// low two bits, one for the third bit), shift-and-mask unpacking, vpmaddubsw
+// per token, vpmaddwd at the end of each 64-row activation block, one FMA.
+// AVX2-LABEL: func.func private @qc_dqi8_
+// AVX2-SAME: target_features = #llvm.target_features<["+avx2"]>
+// AVX2: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
+// AVX2: scf.for %[[SB:.*]] = %{{.*}} to %{{.*}} step
+// AVX2-COUNT-3: vector.load %{{.*}}[%[[N]], %{{.*}}] : memref<5x192xi8>, vector<32xi8>
+// AVX2: arith.andi %{{.*}} : vector<32xi8>
+// AVX2: arith.shrui %{{.*}} : vector<32xi8>
+// AVX2: arith.shli %{{.*}} : vector<32xi8>
+// AVX2: arith.ori %{{.*}} : vector<32xi8>
+// AVX2: vector.load %{{.*}} : memref<6x512xi8>, vector<32xi8>
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+// AVX2: vector.fma
+// AVX2: vector.reduction <add>
+// AVX2-NOT: vpdpbusd
+
+// VNNI-LABEL: func.func private @qc_dqi8_
+// VNNI-SAME: +avx512vnni
+// VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI-NOT: pmadd.ub.sw
+
+// NEON-LABEL: func.func private @qc_dqi8_
+// NEON-SAME: +dotprod
+// NEON: vector.extract_strided_slice %{{.*}} {offsets = [16], sizes = [16], strides = [1]} : vector<32xi8> to vector<16xi8>
+// NEON: llvm.call_intrinsic "llvm.aarch64.neon.sdot"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>
+
+// GEN-LABEL: func.func private @qc_dqi8_
+// GEN-NOT: target_features
+// GEN: arith.extui %{{.*}} : vector<32xi8> to vector<32xi32>
+// GEN: arith.extsi %{{.*}} : vector<32xi8> to vector<32xi32>
+// GEN: arith.muli
+// GEN-NOT: llvm.call_intrinsic
+
+func.func @w3(%x: tensor<2x3x320xf32>) -> tensor<2x3x5xf32> {
+  %c = arith.constant dense<5> : tensor<320x5xi8>
+  %s = arith.constant dense<0.5> : tensor<5x5xf32>
+  %z = arith.constant dense<3.0> : tensor<5x5xf32>
+  %b = arith.constant dense<0.25> : tensor<5xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<5x5xf32>) bias(%b : tensor<5xf32>) scheme #qc.uniform<bits = 3, group = 64, per_ic = false, symmetric = false, scale_type = f32> layer "fc" : tensor<2x3x320xf32>, tensor<320x5xi8>, tensor<5x5xf32> -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}

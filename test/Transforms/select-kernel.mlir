@@ -1,0 +1,60 @@
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3 remarks}))' -verify-diagnostics -split-input-file | FileCheck %s --check-prefix=V3
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni m-tile=2}))' -split-input-file | FileCheck %s --check-prefix=VNNI
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}))' -split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}))' -split-input-file | FileCheck %s --check-prefix=GEN
+// RUN: not qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=riscv}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel))' -split-input-file | FileCheck %s --check-prefix=HOST
+
+// BAD: unknown kernel target 'riscv'
+// HOST: qc.qlinear {{.*}}kernel = #qc.kernel<kind = dequant_i8, isa = {{avx2|avx512vnni|neon|generic}}
+
+// 4-bit, group 128, 6 tokens: dequant_i8, activation blocks of 128, four
+// tokens per pass over the weights (two with m-tile=2).
+// V3: kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>
+// VNNI: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni, m_tile = 2, act_block = 128>
+// NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
+// GEN: kernel = #qc.kernel<kind = dequant_i8, isa = generic, m_tile = 4, act_block = 128>
+func.func @w4g128(%x: tensor<2x3x256xf32>) -> tensor<2x3x8xf32> {
+  %c = arith.constant dense<1> : tensor<256x8xi8>
+  %s = arith.constant dense<1.0> : tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'fc': dequant_i8 (avx2, m_tile 4, act_block 128)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> layer "fc" : tensor<2x3x256xf32>, tensor<256x8xi8>, tensor<2x8xf32> -> tensor<2x3x8xf32>
+  return %y : tensor<2x3x8xf32>
+}
+
+// -----
+
+// Group 96: blocks of gcd(96, 128) = 32 inputs; one token: m_tile 1.
+// V3: kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 32>
+func.func @w3g96(%x: tensor<1x192xf32>) -> tensor<1x4xf32> {
+  %c = arith.constant dense<1> : tensor<192x4xi8>
+  %s = arith.constant dense<1.0> : tensor<2x4xf32>
+  // expected-remark @+1 {{layer 'g': dequant_i8 (avx2, m_tile 1, act_block 32)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 3, group = 96, per_ic = false, symmetric = true, scale_type = f32> layer "g" : tensor<1x192xf32>, tensor<192x4xi8>, tensor<2x4xf32> -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+// Layers without a generated kernel keep the reference lowering, and say why.
+// V3-LABEL: func.func @reference
+// V3: layer "a" {kernel = #qc.kernel<kind = reference
+// V3: layer "b" {kernel = #qc.kernel<kind = reference
+// V3: layer "c" {kernel = #qc.kernel<kind = reference
+// V3: layer "d" {kernel = #qc.kernel<kind = reference
+func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) {
+  %c = arith.constant dense<1> : tensor<64x4xi8>
+  %s = arith.constant dense<1.0> : tensor<4x4xf32>
+  %s1 = arith.constant dense<1.0> : tensor<1x4xf32>
+  %sic = arith.constant dense<1.0> : tensor<64x1xf32>
+  %sb = arith.constant dense<1.0> : tensor<2x2x4xf32>
+  // expected-remark @+1 {{layer 'a': reference: group is not a multiple of 32}}
+  %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 16, per_ic = false, symmetric = true, scale_type = f32> layer "a" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<4x4xf32> -> tensor<1x4xf32>
+  // expected-remark @+1 {{layer 'b': reference: code width is not 2, 3 or 4 bits}}
+  %b = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "b" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
+  // expected-remark @+1 {{layer 'c': reference: per-input-channel groups}}
+  %d = qc.qlinear %x, %c, %sic scheme #qc.uniform<bits = 4, group = 4, per_ic = true, symmetric = true, scale_type = f32> layer "c" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<64x1xf32> -> tensor<1x4xf32>
+  // expected-remark @+1 {{layer 'd': reference: no generated kernel for this scheme yet}}
+  %e = qc.qlinear %x, %c, %sb scheme #qc.bcq<planes = 2, group = 32, offset = false, scale_type = f32> layer "d" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<2x2x4xf32> -> tensor<1x4xf32>
+  return %a, %b, %d, %e : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>
+}

@@ -1,0 +1,92 @@
+//===- ThreadPoolTest.cpp - the runtime's worker threads ------------------===//
+
+#include "ThreadPool.h"
+#include "qcrt.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+using qc::rt::ThreadPool;
+
+namespace {
+
+struct Record {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::set<std::thread::id> threads;
+  std::vector<std::atomic<int>> *hits = nullptr;
+};
+
+void recordRange(void *ctx, int64_t b, int64_t e) {
+  auto *r = static_cast<Record *>(ctx);
+  for (int64_t i = b; i < e; ++i)
+    ++(*r->hits)[size_t(i)];
+  std::lock_guard<std::mutex> lock(r->mutex);
+  r->ranges.emplace_back(b, e);
+  r->threads.insert(std::this_thread::get_id());
+}
+
+TEST(ThreadPool, EveryIndexOnceInAlignedRanges) {
+  ThreadPool pool(3);
+  for (int64_t end : {1, 7, 64, 1000, 1001}) {
+    for (int64_t align : {1, 8, 64}) {
+      std::vector<std::atomic<int>> hits(size_t(end) + 5);
+      Record r;
+      r.hits = &hits;
+      pool.parallelFor(recordRange, &r, 5, end + 5, align);
+      for (int64_t i = 0; i < end + 5; ++i)
+        EXPECT_EQ(hits[size_t(i)].load(), i >= 5 ? 1 : 0) << i;
+      EXPECT_LE(r.ranges.size(), 3u);
+      for (auto [b, e] : r.ranges) {
+        EXPECT_LT(b, e);
+        if (b != 5)
+          EXPECT_EQ((b - 5) % align, 0) << b;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, UsesTheWorkersAndRunsNestedCallsInline) {
+  ThreadPool pool(2);
+  std::vector<std::atomic<int>> hits(4096);
+  Record r;
+  r.hits = &hits;
+  pool.parallelFor(recordRange, &r, 0, 4096, 1);
+  EXPECT_EQ(r.ranges.size(), 2u);
+  EXPECT_EQ(r.threads.size(), 2u);
+
+  // A task that calls the pool again: the inner call finds it busy and runs
+  // on the calling thread instead of deadlocking.
+  struct Nested {
+    ThreadPool *pool;
+    std::atomic<int> inner{0};
+  } nested{&pool};
+  pool.parallelFor(
+      [](void *ctx, int64_t, int64_t) {
+        auto *n = static_cast<Nested *>(ctx);
+        n->pool->parallelFor(
+            [](void *c, int64_t b, int64_t e) {
+              static_cast<Nested *>(c)->inner += int(e - b);
+            },
+            ctx, 0, 10, 1);
+      },
+      &nested, 0, 2, 1);
+  EXPECT_EQ(nested.inner.load(), 20);
+}
+
+TEST(ThreadPool, CApiSetsTheCount) {
+  int before = qcrt_get_num_threads();
+  EXPECT_EQ(qcrt_set_num_threads(0), QCRT_ERR_ARGUMENT);
+  EXPECT_NE(std::string(qcrt_last_error()).find("[1, 1024]"),
+            std::string::npos);
+  ASSERT_EQ(qcrt_set_num_threads(2), QCRT_OK);
+  EXPECT_EQ(qcrt_get_num_threads(), 2);
+  ASSERT_EQ(qcrt_set_num_threads(before), QCRT_OK);
+}
+
+} // namespace
