@@ -15,7 +15,7 @@ APT_PACKAGES=(
   cmake ninja-build ccache g++
   llvm-22-dev libmlir-22-dev libmlir-22 mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-  libeigen3-dev libgtest-dev python3-pip unzip
+  libeigen3-dev libgtest-dev libbenchmark-dev python3-pip unzip
 )
 
 # python module name -> pip requirement

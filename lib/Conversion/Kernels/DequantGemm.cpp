@@ -270,8 +270,17 @@ struct GenDequantGemmPass
       y = tensor::ExpandShapeOp::create(b, loc, outType, y, reassoc);
     }
     (void)ctx;
+    SmallVector<Operation *> operands;
+    for (Value v : op->getOperands())
+      if (Operation *def = v.getDefiningOp<arith::ConstantOp>())
+        operands.push_back(def);
     op.replaceAllUsesWith(y);
     op.erase();
+    // The canonical weights are dead now; left alone they would still be
+    // outlined into the artifact.
+    for (Operation *def : operands)
+      if (def->use_empty())
+        def->erase();
     return success();
   }
 };

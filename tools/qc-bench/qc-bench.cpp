@@ -1,0 +1,330 @@
+//===- qc-bench.cpp - speed of the generated low-bit kernels --------------===//
+//
+// Google Benchmark driver: for each shape (K x N), code width, token count
+// and thread count it compiles one quantized layer through the normal AOT
+// path (qc-compile's), loads it with libqcrt and runs it over a chain of
+// distinct copies of its weights whose total size exceeds the last-level
+// cache (--min-bytes), so every layer streams its weights from memory.
+// Alongside each measurement it times a STREAM-style read of the same
+// number of bytes on the same threads, and reports
+//
+//   GB/s        weight bytes (codes, scales, zero points, bias) per second
+//   stream_GB/s the plain read of the same bytes
+//   frac        GB/s / stream_GB/s
+//   us/layer    time of one layer
+//
+// Benchmarks are not tests: nothing here asserts a speed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QC/QCOps.h"
+#include "qc/Pipelines/Pipelines.h"
+#include "qc/Target/AOT.h"
+#include "qc/Tools/ToolContext.h"
+#include "qcrt.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+using namespace mlir;
+
+namespace {
+
+struct Config {
+  int64_t k, n, m;
+  unsigned bits;
+  int64_t group;
+  std::string kernels; // generated | reference
+};
+
+/// One compiled layer and its chain of weight copies.
+struct Layer {
+  qcrt_model *model = nullptr;
+  std::vector<std::vector<uint8_t>> storage; // [copy * weights + w]
+  std::vector<std::vector<const void *>> weights; // per copy
+  std::vector<float> x, y;
+  uint64_t bytesPerLayer = 0;
+};
+
+uint64_t minBytes = 128ull << 20;
+std::string workDir;
+
+/// The module: y = qc.qlinear(x) with random uniform codes.
+OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  Type f32 = b.getF32Type();
+  auto xType = RankedTensorType::get({c.m, c.k}, f32);
+  auto yType = RankedTensorType::get({c.m, c.n}, f32);
+  auto fn = func::FuncOp::create(b, loc, "main",
+                                 b.getFunctionType({xType}, {yType}));
+  fn.setArgAttrs(0, {b.getNamedAttr("qc.name", b.getStringAttr("x")),
+                     b.getNamedAttr("qc.dtype", b.getStringAttr("f32"))});
+  fn.setResultAttrs(0, {b.getNamedAttr("qc.name", b.getStringAttr("y")),
+                        b.getNamedAttr("qc.dtype", b.getStringAttr("f32"))});
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  std::mt19937 rng(42);
+  int64_t groups = c.k / c.group;
+  std::vector<uint8_t> codes(c.k * c.n);
+  for (auto &v : codes)
+    v = rng() & ((1u << c.bits) - 1);
+  std::vector<float> scales(groups * c.n), zeros(groups * c.n);
+  for (auto &v : scales)
+    v = 0.001f + 0.01f * (rng() % 100) / 100.0f;
+  for (auto &v : zeros)
+    v = static_cast<float>(rng() & ((1u << c.bits) - 1));
+  auto blob = [&](auto &data, ArrayRef<int64_t> shape, Type elt,
+                  StringRef key) -> Value {
+    AsmResourceBlob raw = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+        ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
+                       data.size() * sizeof(data[0])),
+        alignof(uint64_t));
+    auto attr = DenseResourceElementsAttr::get(
+        RankedTensorType::get(shape, elt), key, std::move(raw));
+    return arith::ConstantOp::create(b, loc, attr);
+  };
+  Value cv = blob(codes, {c.k, c.n}, b.getI8Type(), "codes");
+  Value sv = blob(scales, {groups, c.n}, f32, "scales");
+  Value zv = blob(zeros, {groups, c.n}, f32, "zeros");
+  auto scheme = qc::UniformAttr::get(&ctx, c.bits, c.group, /*perIc=*/false,
+                                     /*symmetric=*/false, f32);
+  Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), cv, sv,
+                                  zv, Value(), Value(), scheme,
+                                  b.getStringAttr("fc"));
+  func::ReturnOp::create(b, loc, y);
+  return module;
+}
+
+std::string configName(const Config &c) {
+  return "k" + std::to_string(c.k) + "_n" + std::to_string(c.n) + "_w" +
+         std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
+         c.kernels;
+}
+
+Layer *getLayer(const Config &c, std::string &error) {
+  static std::map<std::string, std::unique_ptr<Layer>> cache;
+  std::string name = configName(c);
+  auto it = cache.find(name);
+  if (it != cache.end())
+    return it->second.get();
+  qc::ToolContext tool("qc-bench");
+  MLIRContext &ctx = tool.get();
+  OwningOpRef<ModuleOp> module = buildModule(ctx, c);
+  qc::AOTOptions options;
+  options.outputDir = workDir + "/" + name;
+  options.kernels = c.kernels;
+  if (failed(qc::compileToArtifact(*module, options))) {
+    error = "compiling " + name + " failed";
+    return nullptr;
+  }
+  auto layer = std::make_unique<Layer>();
+  if (qcrt_load(options.outputDir.c_str(), &layer->model) != QCRT_OK) {
+    error = qcrt_last_error();
+    return nullptr;
+  }
+  size_t nw = qcrt_num_weights(layer->model);
+  std::vector<qcrt_tensor_info> infos(nw);
+  for (size_t w = 0; w < nw; ++w) {
+    qcrt_weight_info(layer->model, w, &infos[w]);
+    layer->bytesPerLayer += infos[w].byte_size;
+  }
+  size_t copies = std::max<uint64_t>(
+      2, (minBytes + layer->bytesPerLayer - 1) / layer->bytesPerLayer);
+  std::mt19937 rng(7);
+  for (size_t l = 0; l < copies; ++l) {
+    std::vector<const void *> ptrs;
+    for (size_t w = 0; w < nw; ++w) {
+      std::vector<uint8_t> &buf = layer->storage.emplace_back(
+          infos[w].byte_size + 64);
+      // Codes random, floats small and finite.
+      if (infos[w].dtype == QCRT_F32) {
+        auto *f = reinterpret_cast<float *>(buf.data());
+        for (uint64_t i = 0; i < infos[w].num_elements; ++i)
+          f[i] = 0.01f;
+      } else {
+        for (auto &v : buf)
+          v = rng() & 0x77;
+      }
+      ptrs.push_back(buf.data());
+    }
+    layer->weights.push_back(std::move(ptrs));
+  }
+  layer->x.assign(c.m * c.k, 0.5f);
+  layer->y.assign(c.m * c.n, 0.0f);
+  return cache.emplace(name, std::move(layer)).first->second.get();
+}
+
+/// A STREAM-style read of `bytes` on `threads` threads: seconds (best of 5).
+double streamRead(uint64_t bytes, int threads) {
+  static std::vector<uint64_t> buffer;
+  size_t words = bytes / 8;
+  if (buffer.size() < words)
+    buffer.assign(words, 1);
+  double best = 1e30;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<uint64_t> sums(threads * 8);
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        size_t b = words * t / threads, e = words * (t + 1) / threads;
+        uint64_t s[8] = {0};
+        for (size_t i = b; i + 8 <= e; i += 8)
+          for (int j = 0; j < 8; ++j)
+            s[j] += buffer[i + j];
+        for (int j = 0; j < 8; ++j)
+          sums[t * 8 + j] = s[j];
+      });
+    for (auto &th : pool)
+      th.join();
+    double secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+    benchmark::DoNotOptimize(sums.data());
+    best = std::min(best, secs);
+  }
+  return best;
+}
+
+void runLayer(benchmark::State &state, Config c, int threads) {
+  std::string error;
+  Layer *layer = getLayer(c, error);
+  if (!layer) {
+    state.SkipWithError(error.c_str());
+    return;
+  }
+  qcrt_set_num_threads(threads);
+  const void *in[] = {layer->x.data()};
+  void *out[] = {layer->y.data()};
+  size_t copies = layer->weights.size();
+  double seconds = 0;
+  for (auto _ : state) {
+    auto start = std::chrono::steady_clock::now();
+    for (size_t l = 0; l < copies; ++l)
+      if (qcrt_run_with_weights(layer->model, in, out,
+                                layer->weights[l].data()) != QCRT_OK) {
+        state.SkipWithError(qcrt_last_error());
+        return;
+      }
+    benchmark::ClobberMemory();
+    seconds += std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - start)
+                   .count();
+  }
+  double total = static_cast<double>(layer->bytesPerLayer) * copies;
+  double rate = total * state.iterations() / seconds / 1e9;
+  double stream = total / streamRead(static_cast<uint64_t>(total), threads) /
+                  1e9;
+  state.counters["GB/s"] = rate;
+  state.counters["stream_GB/s"] = stream;
+  state.counters["frac"] = rate / stream;
+  state.counters["us/layer"] =
+      seconds / static_cast<double>(state.iterations() * copies) * 1e6;
+  state.counters["layers"] = static_cast<double>(copies);
+  state.counters["weight_MB"] = layer->bytesPerLayer / 1e6;
+}
+
+std::vector<int64_t> parseList(const std::string &s) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos)
+      end = s.size();
+    out.push_back(std::stoll(s.substr(pos, end - pos)));
+    pos = end + 1;
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  benchmark::Initialize(&argc, argv);
+  llvm::cl::opt<std::string> shapes(
+      "shapes", llvm::cl::desc("KxN shapes, comma separated"),
+      llvm::cl::init("4096x4096,4096x11008,11008x4096"));
+  llvm::cl::opt<std::string> bits("bits", llvm::cl::desc("code widths"),
+                                  llvm::cl::init("2,3,4"));
+  llvm::cl::opt<std::string> batches("batches",
+                                     llvm::cl::desc("token counts"),
+                                     llvm::cl::init("1,4,8,16"));
+  llvm::cl::opt<std::string> threads("num-threads",
+                                     llvm::cl::desc("thread counts"),
+                                     llvm::cl::init("1,2"));
+  llvm::cl::opt<int64_t> group("quant-group", llvm::cl::desc("group size"),
+                               llvm::cl::init(128));
+  llvm::cl::opt<int64_t> minMB(
+      "min-mb",
+      llvm::cl::desc("weights streamed per measurement, MiB (> the LLC)"),
+      llvm::cl::init(128));
+  llvm::cl::opt<bool> reference(
+      "reference",
+      llvm::cl::desc("also time the reference (dequantize) lowering"));
+  llvm::cl::ParseCommandLineOptions(argc, argv,
+                                    "qc-bench: generated kernel speed\n");
+  minBytes = static_cast<uint64_t>(minMB) << 20;
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("qc-bench", dir)) {
+    llvm::errs() << "qc-bench: error: cannot create a temporary folder\n";
+    return 1;
+  }
+  workDir = dir.str().str();
+
+  std::vector<std::string> kernelKinds = {"generated"};
+  if (reference)
+    kernelKinds.push_back("reference");
+  size_t pos = 0;
+  std::string s = shapes;
+  while (pos < s.size()) {
+    size_t end = s.find(',', pos);
+    if (end == std::string::npos)
+      end = s.size();
+    std::string shape = s.substr(pos, end - pos);
+    pos = end + 1;
+    size_t x = shape.find('x');
+    if (x == std::string::npos) {
+      llvm::errs() << "qc-bench: error: bad shape '" << shape << "'\n";
+      return 1;
+    }
+    int64_t k = std::stoll(shape.substr(0, x)),
+            n = std::stoll(shape.substr(x + 1));
+    for (int64_t b : parseList(bits))
+      for (int64_t m : parseList(batches))
+        for (const std::string &kind : kernelKinds)
+          for (int64_t t : parseList(threads)) {
+            Config c{k, n, m, static_cast<unsigned>(b), group, kind};
+            std::string name = configName(c) + "/threads:" +
+                               std::to_string(t);
+            benchmark::RegisterBenchmark(name.c_str(), runLayer, c,
+                                         static_cast<int>(t))
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime()
+                ->MinTime(0.2);
+          }
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  llvm::sys::fs::remove_directories(workDir);
+  return 0;
+}
