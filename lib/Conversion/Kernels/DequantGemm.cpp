@@ -178,8 +178,11 @@ struct GenDequantGemmPass
             reinterpret_cast<const uint8_t *>(codeBytes->data()), s.k, s.n,
             static_cast<int>(s.bits), packed, err))
       return fail(err);
-    int64_t realGroups =
-        scheme.getGroup() == -1 ? 1 : s.k / scheme.getGroup();
+    // The last group may be partial (K not a multiple of the group).
+    int64_t realGroups = scheme.getGroup() == -1
+                             ? 1
+                             : (s.k + scheme.getGroup() - 1) /
+                                   scheme.getGroup();
     if (scales->size() != static_cast<size_t>(realGroups * s.n) ||
         (!zeros.empty() && zeros.size() != scales->size()))
       return fail("scales / zero points do not match the scheme's shape");

@@ -33,7 +33,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
-    groups = k // g
+    groups = -(-k // g)  # the last group may be partial
     x = rng.standard_normal((m, k)).astype(np.float32)
     x[:, rng.integers(0, k)] *= 20.0  # an outlier channel
     codes = rng.integers(0, 1 << bits, (k, n)).astype(np.int8)
@@ -43,7 +43,7 @@ def main():
     zero = np.full((groups, n), float(1 << (bits - 1)), np.float32) if sym else zeros
 
     # Reference 1: dequantize, then matmul (f64).
-    w = (codes.astype(np.float64) - np.repeat(zero, g, 0)) * np.repeat(scales, g, 0)
+    w = (codes.astype(np.float64) - np.repeat(zero, g, 0)[:k]) * np.repeat(scales, g, 0)[:k]
     ref = x.astype(np.float64) @ w
     if bias is not None:
         ref += bias
