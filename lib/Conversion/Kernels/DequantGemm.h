@@ -37,8 +37,11 @@ struct KernelShape {
   int64_t superblocks() const { return (k + 255) / 256; }
   int64_t paddedK() const { return superblocks() * 256; }
   int64_t actBlocks() const { return paddedK() / actBlock; }
-  /// Weight groups, padded to cover paddedK().
-  int64_t groups() const { return (paddedK() + group - 1) / group; }
+  /// Weight groups, padded to cover paddedK() and to a multiple of 8 (the
+  /// zero-point correction is an 8-lane dot product).
+  int64_t groups() const {
+    return ((paddedK() + group - 1) / group + 7) / 8 * 8;
+  }
   int64_t columnBytes() const {
     return quant::kernelBlocksColumnBytes(k, static_cast<int>(bits));
   }

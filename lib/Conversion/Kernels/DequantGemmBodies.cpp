@@ -84,10 +84,10 @@ void setTargetFeatures(func::FuncOp fn, KernelISA isa) {
   StringRef features;
   switch (isa) {
   case KernelISA::avx2:
-    features = "+avx2";
+    features = "+avx2,+fma";
     break;
   case KernelISA::avx512vnni:
-    features = "+avx2,+avx512f,+avx512vl,+avx512bw,+avx512vnni";
+    features = "+avx2,+fma,+avx512f,+avx512vl,+avx512bw,+avx512vnni";
     break;
   case KernelISA::neon:
     features = "+neon,+dotprod";
@@ -378,26 +378,29 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
         }
         scf::YieldOp::create(b, loc, facc);
       });
-  // Epilogue: horizontal sum, zero-point correction, bias.
+  // Epilogue: the zero-point correction as an 8-lane dot product of the
+  // column's scale * zero with the token's group sums, one horizontal sum,
+  // the bias.
   Value biasN = memref::LoadOp::create(b, loc, bias, ValueRange{column});
   for (int64_t i = 0; i < count; ++i) {
-    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                           loop.getResult(i));
     auto corr = scf::ForOp::create(
-        b, loc, e.idx(0), e.idx(s.groups()), e.idx(1), ValueRange{e.f32(0)},
+        b, loc, e.idx(0), e.idx(s.groups()), e.idx(8),
+        ValueRange{loop.getResult(i)},
         [&](OpBuilder &nested, Location, Value g, ValueRange iter) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(nested.getInsertionBlock());
-          Value z = memref::LoadOp::create(b, loc, zc, ValueRange{column, g});
-          Value xsg =
-              memref::LoadOp::create(b, loc, xsum, ValueRange{tokens[i], g});
+          Value z = vector::LoadOp::create(b, loc, v8f32, zc,
+                                           ValueRange{column, g});
+          Value xsg = vector::LoadOp::create(b, loc, v8f32, xsum,
+                                             ValueRange{tokens[i], g});
+          Value negZ = arith::NegFOp::create(b, loc, z);
           scf::YieldOp::create(
-              b, loc, ValueRange{arith::AddFOp::create(
-                          b, loc, iter[0], arith::MulFOp::create(b, loc, z,
-                                                                 xsg))});
+              b, loc,
+              ValueRange{vector::FMAOp::create(b, loc, negZ, xsg, iter[0])});
         });
-    Value out = arith::AddFOp::create(
-        b, loc, arith::SubFOp::create(b, loc, sum, corr.getResult(0)), biasN);
+    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                           corr.getResult(0));
+    Value out = arith::AddFOp::create(b, loc, sum, biasN);
     memref::StoreOp::create(b, loc, out, y, ValueRange{tokens[i], column});
   }
 }

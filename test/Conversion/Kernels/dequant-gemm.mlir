@@ -42,7 +42,7 @@
 // low two bits, one for the third bit), shift-and-mask unpacking, vpmaddubsw
 // per token, vpmaddwd at the end of each 64-row activation block, one FMA.
 // AVX2-LABEL: func.func private @qc_dqi8_
-// AVX2-SAME: target_features = #llvm.target_features<["+avx2"]>
+// AVX2-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
 // AVX2: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
 // AVX2: scf.for %[[SB:.*]] = %{{.*}} to %{{.*}} step
 // AVX2-COUNT-3: vector.load %{{.*}}[%[[N]], %{{.*}}] : memref<5x192xi8>, vector<32xi8>
