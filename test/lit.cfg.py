@@ -47,3 +47,11 @@ def have_module(name):
 for mod in ["onnx", "onnxruntime", "numpy"]:
     if have_module(mod):
         config.available_features.add("py-" + mod)
+
+# Generated x86 kernels (vpshufb LUT-GEMM) run only where the CPU has AVX2.
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx2" in f.read():
+            config.available_features.add("avx2")
+except OSError:
+    pass

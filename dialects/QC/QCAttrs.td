@@ -181,7 +181,8 @@ def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
 
 def QC_KernelKind : I32EnumAttr<"KernelKind", "how a qc.qlinear is computed", [
     I32EnumAttrCase<"reference", 0>,
-    I32EnumAttrCase<"dequant_i8", 1>]> {
+    I32EnumAttrCase<"dequant_i8", 1>,
+    I32EnumAttrCase<"lut_bcq", 2>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -206,6 +207,10 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       dot products (`isa`: AVX2 `vpmaddubsw`, AVX-512 VNNI `vpdpbusd`, NEON
       `sdot`, or plain vector ops for `generic`), and every block's integer
       sum is scaled once. `m_tile` tokens share each unpacked weight vector.
+    - `lut_bcq`: LUT-GEMM for binary-coding weights (see docs/kernels.md):
+      per token and 4 inputs, a 16-entry table of the partial sums of their
+      int8 activations (as low and high bytes), looked up with `vpshufb` by
+      the 4 sign bits of 32 output columns of one bit-plane at a time.
 
     ```mlir
     #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>

@@ -43,7 +43,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       // Kernel bodies use LLVM intrinsics, which buffer deallocation cannot
       // analyse: they are generated after it.
-      "qc-emit-dequant-gemm,"
+      "qc-emit-kernels,"
       "convert-linalg-to-loops,func.func(lower-vector-mask),qc-approximate-math,"
       // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
       // which the artifact does not link.

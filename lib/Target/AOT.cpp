@@ -233,6 +233,7 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
     select.target = options.kernelTarget;
     outline.addNestedPass<func::FuncOp>(qc::createSelectKernel(select));
     outline.addPass(qc::createGenDequantGemm());
+    outline.addPass(qc::createGenLutGemm());
   } else if (options.kernels != "reference") {
     return emitError(loc) << "unknown kernel choice '" << options.kernels
                           << "' (expected generated or reference)";

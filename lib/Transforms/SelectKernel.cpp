@@ -54,6 +54,34 @@ FailureOr<KernelISA> qc::resolveKernelTarget(StringRef target,
 
 namespace {
 
+/// Shape and operand conditions every generated kernel has.
+std::string commonBlocker(QLinearOp op) {
+  if (op.getPacked() || op.getBitplanes())
+    return "codes are already packed for another layout";
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  if (!in.hasStaticShape() || !op.getType().hasStaticShape())
+    return "dynamic shapes";
+  if (!in.getElementType().isF32())
+    return "input is not f32";
+  if (!op.getCodes().getDefiningOp<arith::ConstantOp>() ||
+      !op.getScales().getDefiningOp<arith::ConstantOp>() ||
+      (op.getZeros() && !op.getZeros().getDefiningOp<arith::ConstantOp>()) ||
+      (op.getBias() && !op.getBias().getDefiningOp<arith::ConstantOp>()))
+    return "weights are not constants";
+  return "";
+}
+
+/// Why a BCQ layer cannot take the lut_bcq kernel, or "" when it can.
+std::string lutBlocker(QLinearOp op, BCQAttr bcq, KernelISA isa) {
+  if (isa != KernelISA::avx2 && isa != KernelISA::avx512vnni)
+    return "LUT-GEMM is generated for x86 (vpshufb) only so far";
+  if (bcq.getPlanes() > 4)
+    return "more than 4 bit-planes";
+  if (bcq.getGroup() != -1 && bcq.getGroup() % 32 != 0)
+    return "group is not a multiple of 32";
+  return commonBlocker(op);
+}
+
 /// Why a layer cannot take the dequant_i8 kernel, or "" when it can.
 std::string dequantI8Blocker(QLinearOp op) {
   auto uniform = dyn_cast<UniformAttr>(op.getScheme());
@@ -65,17 +93,11 @@ std::string dequantI8Blocker(QLinearOp op) {
     return "code width is not 2, 3 or 4 bits";
   if (uniform.getGroup() != -1 && uniform.getGroup() % 32 != 0)
     return "group is not a multiple of 32";
-  if (op.getPacked() || op.getBitplanes())
-    return "codes are already packed for another layout";
-  auto in = cast<RankedTensorType>(op.getInput().getType());
-  if (!in.hasStaticShape() || !op.getType().hasStaticShape())
-    return "dynamic shapes";
-  if (!op.getCodes().getDefiningOp<arith::ConstantOp>() ||
-      !op.getScales().getDefiningOp<arith::ConstantOp>() ||
-      (op.getZeros() && !op.getZeros().getDefiningOp<arith::ConstantOp>()) ||
-      (op.getBias() && !op.getBias().getDefiningOp<arith::ConstantOp>()))
-    return "weights are not constants";
-  return "";
+  return commonBlocker(op);
+}
+
+int64_t actBlockFor(int64_t group) {
+  return group == -1 ? 128 : std::gcd<int64_t>(group, 128);
 }
 
 struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
@@ -96,20 +118,28 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
     getOperation().walk([&](QLinearOp op) {
       if (op.getKernel())
         return; // Chosen before (a recipe or an earlier run).
-      std::string blocker = dequantI8Blocker(op);
+      int64_t k = op.getInFeatures();
+      int64_t m = cast<RankedTensorType>(op.getInput().getType())
+                      .getNumElements() /
+                  std::max<int64_t>(k, 1);
+      std::string blocker;
       KernelAttr kernel;
-      if (blocker.empty()) {
-        auto uniform = cast<UniformAttr>(op.getScheme());
-        int64_t k = op.getInFeatures();
-        int64_t m = cast<RankedTensorType>(op.getInput().getType())
-                        .getNumElements() /
-                    std::max<int64_t>(k, 1);
-        int64_t block = uniform.getGroup() == -1
-                            ? 128
-                            : std::gcd<int64_t>(uniform.getGroup(), 128);
-        kernel = KernelAttr::get(ctx, KernelKind::dequant_i8, *isa,
-                                 std::clamp<int64_t>(m, 1, mTile), block);
+      if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
+        blocker = lutBlocker(op, bcq, *isa);
+        if (blocker.empty())
+          // Tokens run one at a time: a 32-column tile already holds a
+          // token's accumulators for every plane in registers.
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, *isa, 1,
+                                   actBlockFor(bcq.getGroup()));
       } else {
+        blocker = dequantI8Blocker(op);
+        if (blocker.empty())
+          kernel = KernelAttr::get(
+              ctx, KernelKind::dequant_i8, *isa,
+              std::clamp<int64_t>(m, 1, mTile),
+              actBlockFor(cast<UniformAttr>(op.getScheme()).getGroup()));
+      }
+      if (!kernel) {
         kernel = KernelAttr::get(ctx, KernelKind::reference,
                                  KernelISA::generic, 1, 0);
       }

@@ -47,7 +47,7 @@ func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>,
   %s = arith.constant dense<1.0> : tensor<4x4xf32>
   %s1 = arith.constant dense<1.0> : tensor<1x4xf32>
   %sic = arith.constant dense<1.0> : tensor<64x1xf32>
-  %sb = arith.constant dense<1.0> : tensor<2x2x4xf32>
+  %s8 = arith.constant dense<1.0> : tensor<1x4xf32>
   // expected-remark @+1 {{layer 'a': reference: group is not a multiple of 32}}
   %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 16, per_ic = false, symmetric = true, scale_type = f32> layer "a" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<4x4xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'b': reference: code width is not 2, 3 or 4 bits}}
@@ -55,6 +55,22 @@ func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>,
   // expected-remark @+1 {{layer 'c': reference: per-input-channel groups}}
   %d = qc.qlinear %x, %c, %sic scheme #qc.uniform<bits = 4, group = 4, per_ic = true, symmetric = true, scale_type = f32> layer "c" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<64x1xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'd': reference: no generated kernel for this scheme yet}}
-  %e = qc.qlinear %x, %c, %sb scheme #qc.bcq<planes = 2, group = 32, offset = false, scale_type = f32> layer "d" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<2x2x4xf32> -> tensor<1x4xf32>
+  %e = qc.qlinear %x, %c, %s8 scheme #qc.float<format = fp8e4m3, bits = 8, block = -1> layer "d" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
   return %a, %b, %d, %e : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>
+}
+
+// -----
+
+// BCQ: LUT-GEMM on x86 (vpshufb), one token at a time; elsewhere the
+// reference lowering.
+// V3: kernel = #qc.kernel<kind = lut_bcq, isa = avx2, m_tile = 1, act_block = 64>
+// VNNI: kernel = #qc.kernel<kind = lut_bcq, isa = avx512vnni, m_tile = 1, act_block = 64>
+// NEON: kernel = #qc.kernel<kind = reference
+// GEN: kernel = #qc.kernel<kind = reference
+func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
+  %c = arith.constant dense<1> : tensor<128x8xi8>
+  %s = arith.constant dense<1.0> : tensor<3x2x8xf32>
+  // expected-remark @+1 {{layer 'h': lut_bcq (avx2, m_tile 1, act_block 64)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.bcq<planes = 3, group = 64, offset = false, scale_type = f32> layer "h" : tensor<4x128xf32>, tensor<128x8xi8>, tensor<3x2x8xf32> -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
 }

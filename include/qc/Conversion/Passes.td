@@ -123,7 +123,7 @@ def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
   let summary = "Generate the int8-activation dequant-GEMM kernels";
   let description = [{
     Replaces every `qc.qlinear` whose `kernel` is `dequant_i8` by calls of
-    two functions on buffers that it declares (`qc-emit-dequant-gemm` gives
+    two functions on buffers that it declares (`qc-emit-kernels` gives
     them bodies after bufferization): one quantizes the `[M, K]` input to
     int8 in blocks of `act_block`, the other computes output columns
     `[begin, end)` and carries `qc.parallel`, so that `qc-parallel-calls`
@@ -143,7 +143,27 @@ def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
-def EmitDequantGemm : Pass<"qc-emit-dequant-gemm", "mlir::ModuleOp"> {
+def GenLutGemm : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
+  let summary = "Generate the LUT-GEMM kernels of BCQ layers";
+  let description = [{
+    Replaces every BCQ `qc.qlinear` whose `kernel` is `lut_bcq` by calls of
+    three functions it declares (`qc-emit-kernels` gives them bodies): the
+    int8 activation quantizer, the table builder (per token and 4 inputs,
+    the 16 partial sums of their int8 activations, as low and high bytes)
+    and the kernel over 32-column tiles, which looks the tables up with
+    `vpshufb` using the 4 sign bits of 32 columns of one bit-plane, sums in
+    int16 per activation block and scales once per block and plane. The
+    bit-planes are repacked here, at compile time, in the order
+    [tile][8 rows][plane][32 columns] (a kernel may read fewer planes).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def EmitKernels : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
   let summary = "Generate the bodies of the dequant_i8 kernels";
   let description = [{
     Fills the functions `qc-gen-dequant-gemm` declared: the int8 activation

@@ -1,8 +1,8 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3}),qc-gen-dequant-gemm)' | FileCheck %s --check-prefix=CALLS
-// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=AVX2
-// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=VNNI
-// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=NEON
-// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}),qc-gen-dequant-gemm,qc-emit-dequant-gemm)' | FileCheck %s --check-prefix=GEN
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=AVX2
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=VNNI
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=NEON
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=GEN
 
 // A 3-bit layer with zero points and a bias, 6 tokens, K = 320 (two
 // superblocks of 256 rows, the second padded to 512), N = 5, group 64:
@@ -12,11 +12,11 @@
 // the columns [0, 5) computed by @qc_dqi8_*, whose weights are new constants
 // in kernel-block layout: 2 superblocks x 3 * 32 bytes per column.
 // CALLS-LABEL: func.func @w3
-// CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
-// CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x512xi8>
 // CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
 // CALLS: %[[XSUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
+// CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
 // CALLS: arith.constant dense_resource<fc.kblocks> : tensor<5x192xi8>
 // CALLS: arith.constant dense_resource<fc.kscales> : tensor<5x8xf32>
@@ -27,8 +27,8 @@
 // CALLS: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable
 // CALLS: tensor.expand_shape %[[YT]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
-// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.dequant_i8.role = "act_quant"
-// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xf32>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.dequant_i8.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
+// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xf32>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_

@@ -9,9 +9,12 @@ numpy references written here independently of qc:
                   lowering's result), which the kernel approximates to the
                   int8 rounding of the activations.
 
-Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED
-GROUP -1 is one group per column; SYM and BIAS are 0 or 1. Writes
-OUT_DIR/model.mlir, x.npy, ref_kernel.npy, ref.npy.
+Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq]
+GROUP -1 is one group per column; SYM and BIAS are 0 or 1. With `bcq` the
+layer is binary-coding with BITS planes (no offsets when SYM is 1), and
+ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
+integer plane sums). Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
+ref.npy.
 """
 import math
 import os
@@ -30,6 +33,7 @@ def dense(a, ty):
 def main():
     out = sys.argv[1]
     m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
+    bcq = len(sys.argv) > 10 and sys.argv[10] == "bcq"
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
@@ -41,9 +45,19 @@ def main():
     zeros = None if sym else rng.integers(0, 1 << bits, (groups, n)).astype(np.float32)
     bias = (rng.standard_normal(n) * 0.5).astype(np.float32) if has_bias else None
     zero = np.full((groups, n), float(1 << (bits - 1)), np.float32) if sym else zeros
+    if bcq:
+        scales = (rng.random((bits, groups, n)) * 0.1 + 0.01).astype(np.float32)
+        zeros = None if sym else (rng.standard_normal((groups, n)) * 0.05).astype(np.float32)
+        offs = np.zeros((groups, n)) if zeros is None else zeros.astype(np.float64)
+        planes = [((codes.astype(np.int64) >> i) & 1) for i in range(bits)]  # c in {0, 1}
 
     # Reference 1: dequantize, then matmul (f64).
-    w = (codes.astype(np.float64) - np.repeat(zero, g, 0)[:k]) * np.repeat(scales, g, 0)[:k]
+    if bcq:
+        w = np.repeat(offs, g, 0)[:k].copy()
+        for i in range(bits):
+            w += (2 * planes[i] - 1) * np.repeat(scales[i].astype(np.float64), g, 0)[:k]
+    else:
+        w = (codes.astype(np.float64) - np.repeat(zero, g, 0)[:k]) * np.repeat(scales, g, 0)[:k]
     ref = x.astype(np.float64) @ w
     if bias is not None:
         ref += bias
@@ -58,24 +72,35 @@ def main():
     inv = np.where(maxabs > 0, np.float32(127) / np.where(maxabs > 0, maxabs, 1), 0).astype(np.float32)
     xs = (maxabs / np.float32(127)).astype(np.float32)
     xq = np.rint(xb * inv[:, :, None]).astype(np.int64)  # f32 product, half to even
-    cp = np.zeros((kp, n), np.int64)
-    cp[:k] = codes
-    idot = np.einsum("mab,abn->man", xq, cp.reshape(kp // a_blk, a_blk, n))  # exact
     gidx = (np.arange(kp // a_blk) * a_blk) // g
     gidx = np.minimum(gidx, groups - 1)
     valid = (np.arange(kp // a_blk) * a_blk) < k
-    s_blk = np.where(valid[:, None], scales[gidx], 0.0)  # [blocks, n]
-    main_term = np.einsum("ma,man,an->mn", xs.astype(np.float64), idot.astype(np.float64), s_blk)
     xsum = np.zeros((m, groups))
     for a in range(kp // a_blk):
         if valid[a]:
             xsum[:, gidx[a]] += xs[:, a] * xq[:, a].sum(axis=1)
-    ref_k = main_term - xsum @ (scales.astype(np.float64) * zero)
+
+    def block_dot(c, s_grp):  # sum_a xs[a] s[g(a)] sum_{k in a} c[k] xq[k]
+        cp = np.zeros((kp, n), np.int64)
+        cp[:k] = c
+        idot = np.einsum("mab,abn->man", xq, cp.reshape(kp // a_blk, a_blk, n))  # exact
+        s_blk = np.where(valid[:, None], s_grp[gidx], 0.0)  # [blocks, n]
+        return np.einsum("ma,man,an->mn", xs.astype(np.float64), idot.astype(np.float64), s_blk)
+
+    if bcq:
+        ref_k = xsum @ (offs - scales.astype(np.float64).sum(axis=0))
+        for i in range(bits):
+            ref_k += block_dot(planes[i], 2.0 * scales[i].astype(np.float64))
+    else:
+        ref_k = block_dot(codes, scales.astype(np.float64)) - xsum @ (scales.astype(np.float64) * zero)
     if bias is not None:
         ref_k += bias
 
     attr = ("#qc.uniform<bits = %d, group = %d, per_ic = false, symmetric = %s, scale_type = f32>"
             % (bits, group, "true" if sym else "false"))
+    if bcq:
+        attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
+                % (bits, group, "false" if sym else "true"))
     lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
              "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
     lines.append("  %%codes = arith.constant %s" % dense(codes, "i8"))
@@ -88,8 +113,8 @@ def main():
         lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
         opt += " bias(%%bias : tensor<%dxf32>)" % n
     lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
-                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%dx%dxf32> -> tensor<%dx%dxf32>"
-                 % (opt, attr, m, k, k, n, groups, n, m, n))
+                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%sxf32> -> tensor<%dx%dxf32>"
+                 % (opt, attr, m, k, k, n, "x".join(map(str, scales.shape)), m, n))
     lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
     lines.append("}")
     with open(os.path.join(out, "model.mlir"), "w") as f:

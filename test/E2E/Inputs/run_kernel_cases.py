@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """run_kernel_cases.py DIR CASE... --target T: for each case folder written
 by kernel_case.py, compile model.mlir with --target T, run it on x.npy and
-compare with ref_kernel.npy (1e-5 of max |ref|) and ref.npy (3e-2). Exits 1
+compare with ref_kernel.npy (1e-5 of max |ref|) and ref.npy (5e-2). Exits 1
 on the first mismatch, naming the case."""
 import os
 import subprocess
@@ -24,7 +24,7 @@ def main():
         subprocess.run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out],
                        check=True, stdout=subprocess.DEVNULL)
         got = np.load(os.path.join(out, "y.npy")).astype(np.float64)
-        for ref_name, rtol in (("ref_kernel.npy", 1e-5), ("ref.npy", 3e-2)):
+        for ref_name, rtol in (("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2)):
             want = np.load(os.path.join(d, ref_name)).astype(np.float64)
             err = float(np.max(np.abs(got - want)))
             scale = float(np.max(np.abs(want)))

@@ -1,4 +1,4 @@
-//===- DequantGemmBodies.cpp - bodies of the dequant_i8 kernels -----------===//
+//===- EmitKernels.cpp - bodies of the dequant_i8 kernels -----------===//
 //
 // Gives the functions qc-gen-dequant-gemm declared their bodies:
 //
@@ -21,7 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "DequantGemm.h"
+#include "Kernels.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -32,7 +32,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace qc {
-#define GEN_PASS_DEF_EMITDEQUANTGEMM
+#define GEN_PASS_DEF_EMITKERNELS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -432,8 +432,219 @@ void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
   func::ReturnOp::create(b, loc);
 }
 
-struct EmitDequantGemmPass
-    : qc::impl::EmitDequantGemmBase<EmitDequantGemmPass> {
+//===----------------------------------------------------------------------===//
+// LUT-GEMM (lut_bcq)
+//===----------------------------------------------------------------------===//
+
+/// Body of @qc_lutt_*(xq: [M, Kp] i8, tables: [M, Kp / 4, 32] i8): for
+/// every token and 4 inputs, T[idx] = sum_j bit_j(idx) * xq[4c + j] for the
+/// 16 indices, as i16; bytes 0-15 hold the low bytes, 16-31 the high bytes.
+void buildLutTables(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  Value xq = entry->getArgument(0), tables = entry->getArgument(1);
+  Type i8 = IntegerType::get(ctx, 8), i16 = IntegerType::get(ctx, 16);
+  auto v16i16 = VectorType::get({16}, i16);
+  auto v16i8 = VectorType::get({16}, i8);
+  // Bit j of each of the 16 indices.
+  SmallVector<Value> masks;
+  for (int j = 0; j < 4; ++j) {
+    SmallVector<int16_t> bits;
+    for (int idx = 0; idx < 16; ++idx)
+      bits.push_back(static_cast<int16_t>(idx >> j & 1));
+    masks.push_back(arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(v16i16, ArrayRef<int16_t>(bits))));
+  }
+  Value eight = e.splat(v16i16, b.getI16IntegerAttr(8));
+  auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  auto chunks =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.paddedK() / 4), e.idx(1));
+  b.setInsertionPointToStart(chunks.getBody());
+  Value c = chunks.getInductionVar();
+  Value k0 = arith::MulIOp::create(b, loc, c, e.idx(4));
+  Value table;
+  for (int j = 0; j < 4; ++j) {
+    Value k = arith::AddIOp::create(b, loc, k0, e.idx(j));
+    Value x = memref::LoadOp::create(b, loc, xq, ValueRange{m, k});
+    Value wide = vector::BroadcastOp::create(
+        b, loc, v16i16, arith::ExtSIOp::create(b, loc, i16, x));
+    Value term = arith::MulIOp::create(b, loc, wide, masks[j]);
+    table = table ? arith::AddIOp::create(b, loc, table, term).getResult()
+                  : term;
+  }
+  Value lo = arith::TruncIOp::create(b, loc, v16i8, table);
+  Value hi = arith::TruncIOp::create(
+      b, loc, v16i8, arith::ShRSIOp::create(b, loc, table, eight));
+  vector::StoreOp::create(b, loc, lo, tables, ValueRange{m, c, e.idx(0)});
+  vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+/// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * P * 32]
+/// i8, 2 alpha [G * P, N'] f32, offset - sum alpha [G, N'] f32, bias [N'],
+/// y [M, N'], begin, end): the 32-column tiles [begin, end).
+void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  setTargetFeatures(fn, s.isa);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  ValueRange args = entry->getArguments();
+  Value xs = args[0], xsum = args[1], tables = args[2], w = args[3],
+        alpha = args[4], corr = args[5], bias = args[6], y = args[7];
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
+       i16 = IntegerType::get(ctx, 16), i32 = IntegerType::get(ctx, 32);
+  auto v32i8 = VectorType::get({32}, i8), v16i8 = VectorType::get({16}, i8);
+  auto v16i16 = VectorType::get({16}, i16);
+  auto v8i32 = VectorType::get({8}, i32), v8f32 = VectorType::get({8}, f32);
+  int64_t planes = s.bits;
+  int64_t pairsPerBlock = s.actBlock / 8;
+  Value nibble = e.splat(v32i8, b.getI8IntegerAttr(15));
+  Value four = e.splat(v32i8, b.getI8IntegerAttr(4));
+  // vpunpcklbw / vpunpckhbw: per 128-bit lane, bytes j of lo and hi side by
+  // side, i.e. the i16 table value of row 16 L + j.
+  SmallVector<int64_t> unpackLo, unpackHi;
+  for (int64_t lane = 0; lane < 2; ++lane)
+    for (int64_t j = 0; j < 8; ++j) {
+      unpackLo.append({lane * 16 + j, 32 + lane * 16 + j});
+      unpackHi.append({lane * 16 + 8 + j, 32 + lane * 16 + 8 + j});
+    }
+  SmallVector<int64_t> twice;
+  for (int64_t r = 0; r < 2; ++r)
+    for (int64_t j = 0; j < 16; ++j)
+      twice.push_back(j);
+
+  auto tilesLoop = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
+  b.setInsertionPointToStart(tilesLoop.getBody());
+  Value tile = tilesLoop.getInductionVar();
+  Value col0 = arith::MulIOp::create(b, loc, tile, e.idx(32));
+  auto tokens = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(tokens.getBody());
+  Value m = tokens.getInductionVar();
+  SmallVector<Value> zeroF(4, e.zeros(v8f32));
+  auto blocks = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1), zeroF,
+      [&](OpBuilder &nb, Location, Value a, ValueRange facc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(nb.getInsertionBlock());
+        SmallVector<Value> zeroAcc(2 * planes, e.zeros(v16i16));
+        Value pair0 = arith::MulIOp::create(b, loc, a, e.idx(pairsPerBlock));
+        auto pairs = scf::ForOp::create(
+            b, loc, e.idx(0), e.idx(pairsPerBlock), e.idx(1), zeroAcc,
+            [&](OpBuilder &pb, Location, Value p, ValueRange acc) {
+              OpBuilder::InsertionGuard g2(b);
+              b.setInsertionPointToStart(pb.getInsertionBlock());
+              Value pair = arith::AddIOp::create(b, loc, pair0, p);
+              SmallVector<Value> next(acc.begin(), acc.end());
+              SmallVector<Value> codes;
+              for (int64_t i = 0; i < planes; ++i) {
+                Value off = arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, pair,
+                                                  e.idx(planes * 32)),
+                    e.idx(i * 32));
+                codes.push_back(vector::LoadOp::create(
+                    b, loc, v32i8, w, ValueRange{tile, off}));
+              }
+              for (int64_t parity = 0; parity < 2; ++parity) {
+                Value chunk = arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, pair, e.idx(2)),
+                    e.idx(parity));
+                auto table = [&](int64_t half) {
+                  Value t = vector::LoadOp::create(
+                      b, loc, v16i8, tables,
+                      ValueRange{m, chunk, e.idx(16 * half)});
+                  return vector::ShuffleOp::create(b, loc, t, t, twice)
+                      .getResult();
+                };
+                Value tlo = table(0), thi = table(1);
+                for (int64_t i = 0; i < planes; ++i) {
+                  Value idx = parity ? arith::ShRUIOp::create(b, loc,
+                                                              codes[i], four)
+                                           .getResult()
+                                     : codes[i];
+                  idx = arith::AndIOp::create(b, loc, idx, nibble);
+                  Value lo = e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8,
+                                         {tlo, idx});
+                  Value hi = e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8,
+                                         {thi, idx});
+                  for (int64_t h = 0; h < 2; ++h) {
+                    Value bytes = vector::ShuffleOp::create(
+                        b, loc, lo, hi, h ? unpackHi : unpackLo);
+                    Value words =
+                        vector::BitCastOp::create(b, loc, v16i16, bytes);
+                    next[2 * i + h] = e.add(next[2 * i + h], words);
+                  }
+                }
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        // Scale the block: i16 lane q of half h holds column
+        // 16 (q / 8) + 8 h + q % 8 of the tile.
+        Value xScale = vector::BroadcastOp::create(
+            b, loc, v8f32,
+            memref::LoadOp::create(b, loc, xs, ValueRange{m, a}));
+        Value g = arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
+            e.idx(s.group));
+        SmallVector<Value> out(facc.begin(), facc.end());
+        for (int64_t i = 0; i < planes; ++i)
+          for (int64_t h = 0; h < 2; ++h)
+            for (int64_t lane = 0; lane < 2; ++lane) {
+              int64_t rg = lane * 2 + h; // columns 8 rg .. 8 rg + 7
+              Value part = vector::ExtractStridedSliceOp::create(
+                  b, loc, pairs.getResult(2 * i + h),
+                  ArrayRef<int64_t>{lane * 8}, ArrayRef<int64_t>{8},
+                  ArrayRef<int64_t>{1});
+              Value sums = arith::SIToFPOp::create(
+                  b, loc, v8f32, arith::ExtSIOp::create(b, loc, v8i32, part));
+              Value row = arith::AddIOp::create(
+                  b, loc, arith::MulIOp::create(b, loc, g, e.idx(planes)),
+                  e.idx(i));
+              Value col = arith::AddIOp::create(b, loc, col0, e.idx(8 * rg));
+              Value a2 = vector::LoadOp::create(b, loc, v8f32, alpha,
+                                                ValueRange{row, col});
+              out[rg] = vector::FMAOp::create(
+                  b, loc, sums, arith::MulFOp::create(b, loc, a2, xScale),
+                  out[rg]);
+            }
+        scf::YieldOp::create(b, loc, out);
+      });
+  // Offsets and -sum alpha times the group sums, then the bias.
+  for (int64_t rg = 0; rg < 4; ++rg) {
+    Value col = arith::AddIOp::create(b, loc, col0, e.idx(8 * rg));
+    auto groups = scf::ForOp::create(
+        b, loc, e.idx(0), e.idx(s.groups()), e.idx(1),
+        ValueRange{blocks.getResult(rg)},
+        [&](OpBuilder &gb, Location, Value g, ValueRange acc) {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(gb.getInsertionBlock());
+          Value c = vector::LoadOp::create(b, loc, v8f32, corr,
+                                           ValueRange{g, col});
+          Value sum = vector::BroadcastOp::create(
+              b, loc, v8f32,
+              memref::LoadOp::create(b, loc, xsum, ValueRange{m, g}));
+          scf::YieldOp::create(
+              b, loc, ValueRange{vector::FMAOp::create(b, loc, c, sum,
+                                                       acc[0])});
+        });
+    Value biasV = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{col});
+    vector::StoreOp::create(
+        b, loc, arith::AddFOp::create(b, loc, groups.getResult(0), biasV), y,
+        ValueRange{m, col});
+  }
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+struct EmitKernelsPass
+    : qc::impl::EmitKernelsBase<EmitKernelsPass> {
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
       auto role = fn->getAttrOfType<StringAttr>(kRoleAttr);
@@ -441,15 +652,19 @@ struct EmitDequantGemmPass
         continue;
       std::optional<KernelShape> shape = KernelShape::of(fn);
       if (!shape) {
-        fn.emitError("qc-emit-dequant-gemm: malformed ") << kShapeAttr;
+        fn.emitError("qc-emit-kernels: malformed ") << kShapeAttr;
         return signalPassFailure();
       }
       if (role.getValue() == kRoleActQuant) {
         buildActQuant(fn, *shape);
       } else if (role.getValue() == kRoleColumns) {
         buildColumnKernel(fn, *shape);
+      } else if (role.getValue() == kRoleLutTables) {
+        buildLutTables(fn, *shape);
+      } else if (role.getValue() == kRoleLutTiles) {
+        buildLutTiles(fn, *shape);
       } else {
-        fn.emitError("qc-emit-dequant-gemm: unknown role ") << role;
+        fn.emitError("qc-emit-kernels: unknown role ") << role;
         return signalPassFailure();
       }
       fn->removeAttr(kRoleAttr);

@@ -1,0 +1,198 @@
+//===- CallSite.cpp - what every generated kernel's call site does ---------===//
+
+#include "Kernels.h"
+#include "QC/QCOps.h"
+#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/ConstantData.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+
+Value kernels::resourceConstant(OpBuilder &b, Location loc,
+                                ArrayRef<int64_t> shape, Type elt,
+                                ArrayRef<char> bytes, StringRef key) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
+  auto attr = DenseResourceElementsAttr::get(RankedTensorType::get(shape, elt),
+                                             key, std::move(blob));
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
+Value kernels::readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*readOnly=*/true);
+}
+
+Value kernels::allocBuffer(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           Type elt) {
+  return memref::AllocOp::create(b, loc, MemRefType::get(shape, elt),
+                                 b.getI64IntegerAttr(64));
+}
+
+/// [..., K] <-> [M, K]: the reassociation that keeps the last dimension.
+static SmallVector<ReassociationIndices> flatGroups(int64_t rank) {
+  SmallVector<ReassociationIndices> groups(2);
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    groups[0].push_back(d);
+  groups[1].push_back(rank - 1);
+  return groups;
+}
+
+Value kernels::flattenInput(OpBuilder &b, Location loc, Value x, int64_t m,
+                            int64_t k) {
+  auto type = cast<RankedTensorType>(x.getType());
+  auto flat = RankedTensorType::get({m, k}, type.getElementType());
+  if (type.getRank() == 1)
+    return tensor::ExpandShapeOp::create(
+        b, loc, flat, x, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (type.getRank() > 2)
+    return tensor::CollapseShapeOp::create(b, loc, flat, x,
+                                           flatGroups(type.getRank()));
+  return x;
+}
+
+Value kernels::outputTensor(OpBuilder &b, Location loc, Value buffer,
+                            int64_t m, int64_t n, RankedTensorType outType) {
+  auto bufType = cast<MemRefType>(buffer.getType());
+  Value y = bufferization::ToTensorOp::create(
+      b, loc,
+      RankedTensorType::get(bufType.getShape(), bufType.getElementType()),
+      buffer, /*restrict=*/true, /*writable=*/true);
+  if (bufType.getShape()[1] != n)
+    y = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({m, n}, bufType.getElementType()), y,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(m), b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+  if (outType.getRank() == 1)
+    return tensor::CollapseShapeOp::create(
+        b, loc, y, ArrayRef<ReassociationIndices>{{0, 1}});
+  if (outType.getRank() > 2)
+    return tensor::ExpandShapeOp::create(b, loc, outType, y,
+                                         flatGroups(outType.getRank()));
+  return y;
+}
+
+func::FuncOp kernels::declareKernel(ModuleOp module, Location loc,
+                                    const KernelShape &s, StringRef role,
+                                    StringRef prefix, TypeRange types,
+                                    bool parallel) {
+  std::string name = (prefix + s.suffix()).str();
+  if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+    return existing;
+  OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
+  MLIRContext *ctx = module.getContext();
+  auto fn =
+      func::FuncOp::create(top, loc, name, FunctionType::get(ctx, types, {}));
+  fn.setPrivate();
+  fn->setAttr(kRoleAttr, top.getStringAttr(role));
+  if (parallel)
+    fn->setAttr(kParallelAttrName, top.getI64IntegerAttr(1));
+  s.attach(fn);
+  return fn;
+}
+
+ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
+                                               ModuleOp module, Value input,
+                                               const KernelShape &s) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
+  ActivationBuffers a;
+  a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, i8);
+  a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
+  a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
+  Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
+  func::FuncOp fn = declareKernel(
+      module, loc, s, kRoleActQuant, "qc_actq_",
+      TypeRange{x.getType(), a.xq.getType(), a.xs.getType(),
+                a.xsum.getType()},
+      /*parallel=*/false);
+  func::CallOp::create(b, loc, fn, ValueRange{x, a.xq, a.xs, a.xsum});
+  return a;
+}
+
+void kernels::replaceLayer(Operation *op, Value result) {
+  SmallVector<Operation *> constants;
+  for (Value v : op->getOperands())
+    if (Operation *def = v.getDefiningOp<arith::ConstantOp>())
+      constants.push_back(def);
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
+  // The canonical weights are dead now; left alone they would still be
+  // outlined into the artifact.
+  for (Operation *def : constants)
+    if (def->use_empty())
+      def->erase();
+}
+
+FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
+                                              int64_t bits, StringRef what) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  KernelAttr kernel = op.getKernelAttr();
+  if (!kernel || !inType.hasStaticShape() ||
+      !op.getType().hasStaticShape() || !inType.getElementType().isF32())
+    return op.emitError() << what << ": layer '" << op.getLayer()
+                          << "' needs a kernel choice, static shapes and "
+                             "an f32 input";
+  KernelShape s;
+  s.k = op.getInFeatures();
+  s.n = op.getOutFeatures();
+  s.m = inType.getNumElements() / std::max<int64_t>(s.k, 1);
+  s.bits = bits;
+  s.actBlock = kernel.getActBlock();
+  s.mTile = std::clamp<int64_t>(kernel.getMTile(), 1, 8);
+  s.isa = kernel.getIsa();
+  if (s.k <= 0 || s.n <= 0 || s.m <= 0)
+    return op.emitError() << what << ": layer '" << op.getLayer()
+                          << "': empty weight or input";
+  if (!llvm::is_contained({32, 64, 128}, s.actBlock) ||
+      (group != -1 && group % s.actBlock != 0))
+    return op.emitError() << what << ": layer '" << op.getLayer()
+                          << "': act_block " << s.actBlock
+                          << " must be 32, 64 or 128 and divide the group "
+                          << group;
+  // One group for the whole column: the padded column.
+  s.group = group == -1 ? s.paddedK() : group;
+  return s;
+}
+
+FailureOr<LayerConstants> kernels::readConstants(QLinearOp op,
+                                                 StringRef what) {
+  auto fail = [&](StringRef why) {
+    return op.emitError() << what << ": layer '" << op.getLayer()
+                          << "': " << why;
+  };
+  int64_t k = op.getInFeatures(), n = op.getOutFeatures();
+  LayerConstants c;
+  FailureOr<std::vector<char>> codes = getConstantBytes(op.getCodes());
+  FailureOr<std::vector<float>> scales = getConstantFloats(op.getScales());
+  if (failed(codes) || failed(scales) ||
+      !op.getCodes().getType().getElementType().isInteger(8) ||
+      codes->size() != static_cast<size_t>(k * n))
+    return fail("codes (i8, one per weight) and scales must be constants");
+  c.codes = std::move(*codes);
+  c.scales = std::move(*scales);
+  if (Value z = op.getZeros()) {
+    FailureOr<std::vector<float>> zf = getConstantFloats(z);
+    if (failed(zf))
+      return fail("zero points / offsets must be constants");
+    c.zeros = std::move(*zf);
+  }
+  c.bias.assign(n, 0.0f);
+  if (Value bv = op.getBias()) {
+    FailureOr<std::vector<float>> bf = getConstantFloats(bv);
+    if (failed(bf) || bf->size() != static_cast<size_t>(n))
+      return fail("bias must be a float constant of N elements");
+    c.bias = std::move(*bf);
+  }
+  return c;
+}

@@ -1,0 +1,155 @@
+//===- Kernels.h - shape of a generated kernel ------------------*- C++ -*-===//
+//
+// qc-gen-dequant-gemm and qc-gen-lut-gemm (on tensors) declare the functions
+// of a layer's kernel and call them; qc-emit-kernels (after buffer
+// deallocation, which cannot see through LLVM intrinsics) gives them their
+// bodies. The declarations carry the kernel's shape and role as attributes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_LIB_CONVERSION_KERNELS_KERNELS_H
+#define QC_LIB_CONVERSION_KERNELS_KERNELS_H
+
+#include "QC/QCAttrs.h"
+#include "QC/QCOps.h"
+#include "qc/Quant/Packing.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace qc {
+namespace kernels {
+
+/// Attribute names on the declarations.
+constexpr llvm::StringLiteral kShapeAttr = "qc.kernel.shape";
+constexpr llvm::StringLiteral kRoleAttr = "qc.kernel.role";
+/// int8 activations, block scales and group sums (both kernels).
+constexpr llvm::StringLiteral kRoleActQuant = "act_quant";
+/// dequant_i8 column kernel.
+constexpr llvm::StringLiteral kRoleColumns = "columns";
+/// lut_bcq: the per-token tables, and the kernel over 32-column tiles.
+constexpr llvm::StringLiteral kRoleLutTables = "lut_tables";
+constexpr llvm::StringLiteral kRoleLutTiles = "lut_tiles";
+
+/// Everything a generated function depends on.
+struct KernelShape {
+  int64_t m = 0, k = 0, n = 0;
+  int64_t bits = 0; // code bits (dequant_i8) or bit-planes (lut_bcq)
+  int64_t group = 0; // rows per weight group (the padded K for one group)
+  int64_t actBlock = 0;
+  int64_t mTile = 1;
+  KernelISA isa = KernelISA::generic;
+
+  int64_t superblocks() const { return (k + 255) / 256; }
+  int64_t paddedK() const { return superblocks() * 256; }
+  int64_t actBlocks() const { return paddedK() / actBlock; }
+  /// Weight groups, padded to cover paddedK() and to a multiple of 8 (the
+  /// zero-point correction is an 8-lane dot product).
+  int64_t groups() const {
+    return ((paddedK() + group - 1) / group + 7) / 8 * 8;
+  }
+  /// N padded to the 32-column tiles of lut_bcq.
+  int64_t paddedN() const { return (n + 31) / 32 * 32; }
+  int64_t columnBytes() const {
+    return quant::kernelBlocksColumnBytes(k, static_cast<int>(bits));
+  }
+  std::string suffix() const {
+    return llvm::formatv("b{0}_g{1}_a{2}_m{3}_k{4}_n{5}_t{6}_{7}", bits,
+                         group, actBlock, m, k, n, mTile,
+                         stringifyKernelISA(isa))
+        .str();
+  }
+
+  /// Stores the shape on `fn`.
+  void attach(mlir::func::FuncOp fn) const {
+    mlir::Builder b(fn.getContext());
+    fn->setAttr(kShapeAttr,
+                b.getDenseI64ArrayAttr({m, k, n, bits, group, actBlock, mTile,
+                                        static_cast<int64_t>(isa)}));
+  }
+  /// The shape stored on `fn`, if any.
+  static std::optional<KernelShape> of(mlir::func::FuncOp fn) {
+    auto attr = fn->getAttrOfType<mlir::DenseI64ArrayAttr>(kShapeAttr);
+    if (!attr || attr.size() != 8)
+      return std::nullopt;
+    llvm::ArrayRef<int64_t> v = attr.asArrayRef();
+    std::optional<KernelISA> isa =
+        symbolizeKernelISA(static_cast<uint32_t>(v[7]));
+    if (!isa || v[3] < 1 || v[3] > 4 || v[5] <= 0 || v[6] < 1 || v[4] <= 0)
+      return std::nullopt;
+    return KernelShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], *isa};
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Call sites (CallSite.cpp)
+//===----------------------------------------------------------------------===//
+
+/// An arith.constant holding `bytes` as a dense_resource blob named `key`.
+mlir::Value resourceConstant(mlir::OpBuilder &b, mlir::Location loc,
+                             llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                             llvm::ArrayRef<char> bytes, llvm::StringRef key);
+template <typename T>
+mlir::Value resourceConstant(mlir::OpBuilder &b, mlir::Location loc,
+                             llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                             const std::vector<T> &data, llvm::StringRef key) {
+  return resourceConstant(
+      b, loc, shape, elt,
+      llvm::ArrayRef<char>(reinterpret_cast<const char *>(data.data()),
+                           data.size() * sizeof(T)),
+      key);
+}
+/// A read-only identity-layout buffer of a tensor.
+mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value tensor);
+/// A 64-byte aligned memref.alloc (freed by buffer deallocation).
+mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                        llvm::ArrayRef<int64_t> shape, mlir::Type elt);
+/// The [..., K] input as [M, K].
+mlir::Value flattenInput(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                         int64_t m, int64_t k);
+/// The [M, N'] output buffer as the layer's [..., N] tensor (N' >= N: the
+/// padding columns are dropped).
+mlir::Value outputTensor(mlir::OpBuilder &b, mlir::Location loc,
+                         mlir::Value buffer, int64_t m, int64_t n,
+                         mlir::RankedTensorType outType);
+/// Declares `<prefix><shape suffix>` once per module, with its role and
+/// shape (and qc.parallel when `parallel`).
+mlir::func::FuncOp declareKernel(mlir::ModuleOp module, mlir::Location loc,
+                                 const KernelShape &s, llvm::StringRef role,
+                                 llvm::StringRef prefix, mlir::TypeRange types,
+                                 bool parallel);
+
+/// The int8 activations of a layer: [M, Kp] codes, [M, blocks] scales,
+/// [M, groups] group sums.
+struct ActivationBuffers {
+  mlir::Value xq, xs, xsum;
+};
+/// Flattens `input`, allocates the buffers and calls the activation
+/// quantizer (declared on first use).
+ActivationBuffers quantizeActivations(mlir::OpBuilder &b, mlir::Location loc,
+                                      mlir::ModuleOp module, mlir::Value input,
+                                      const KernelShape &s);
+/// The kernel shape of a layer (its kernel attribute, shapes; `group` -1
+/// for whole columns); an error naming `what` and the layer otherwise.
+mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
+                                           int64_t bits, llvm::StringRef what);
+
+/// The layer's constant operands: codes (one byte each), scales, zero
+/// points / offsets (empty when absent) and bias (zeros when absent).
+struct LayerConstants {
+  std::vector<char> codes;
+  std::vector<float> scales, zeros, bias;
+};
+mlir::FailureOr<LayerConstants> readConstants(QLinearOp op,
+                                              llvm::StringRef what);
+
+/// Replaces the layer's result and erases it with its now dead constants.
+void replaceLayer(mlir::Operation *op, mlir::Value result);
+
+} // namespace kernels
+} // namespace qc
+
+#endif // QC_LIB_CONVERSION_KERNELS_KERNELS_H

@@ -1,0 +1,145 @@
+//===- LutGemm.cpp - call sites of the LUT-GEMM kernels for BCQ -----------===//
+//
+// A BCQ qc.qlinear with kernel `lut_bcq` becomes, on tensors: the int8
+// activation quantizer shared with dequant_i8, a call of the table builder
+// (per token and 4 inputs, the 16 partial sums of their int8 activations
+// selected by the bits of the table index, as low and high bytes), and a
+// call of the tile kernel over the 32-column tiles [0, ceil(N/32)), which
+// looks the tables up with the sign bits of 32 columns of one bit-plane at a
+// time (EmitKernels.cpp). With c = (b + 1) / 2 in {0, 1}:
+//
+//   sum_k w[k,n] x[k] = sum_a xs[a] sum_i 2 alpha_i[g(a),n] D_i[a,n]
+//                       + sum_g (offset[g,n] - sum_i alpha_i[g,n]) xsum[g]
+//   D_i[a,n] = sum_{k in block a} c_i[k,n] xq[k]     (exact, in int16)
+//
+// The weights are repacked here at compile time: bit-planes in the order
+// [tile][8-row chunk][plane][32 columns] (low nibble rows 8c..8c+3, high
+// nibble rows 8c+4..8c+7), 2 alpha as f32 [group][plane][N'] and
+// offset - sum alpha as f32 [group][N'], N' = N padded to 32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "QC/QCOps.h"
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+namespace qc {
+#define GEN_PASS_DEF_GENLUTGEMM
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+
+namespace {
+
+struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
+  void runOnOperation() override {
+    SmallVector<QLinearOp> ops;
+    getOperation().walk([&](QLinearOp op) {
+      if (KernelAttr kernel = op.getKernelAttr())
+        if (kernel.getKind() == KernelKind::lut_bcq)
+          ops.push_back(op);
+    });
+    for (QLinearOp op : ops)
+      if (failed(lower(op)))
+        return signalPassFailure();
+  }
+
+  LogicalResult lower(QLinearOp op) {
+    auto scheme = dyn_cast<BCQAttr>(op.getScheme());
+    if (!scheme || scheme.getPlanes() < 1 || scheme.getPlanes() > 4 ||
+        op.getPacked() || op.getBitplanes())
+      return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
+                            << "': lut_bcq needs canonical BCQ codes of 1 to "
+                               "4 planes";
+    FailureOr<KernelShape> shape = kernelShapeOf(
+        op, scheme.getGroup(), scheme.getPlanes(), "qc-gen-lut-gemm");
+    FailureOr<LayerConstants> data = readConstants(op, "qc-gen-lut-gemm");
+    if (failed(shape) || failed(data))
+      return failure();
+    const KernelShape &s = *shape;
+    int64_t planes = s.bits, k = s.k, n = s.n, np = s.paddedN();
+    int64_t realGroups =
+        scheme.getGroup() == -1 ? 1 : (k + scheme.getGroup() - 1) /
+                                          scheme.getGroup();
+    if (data->scales.size() != static_cast<size_t>(planes * realGroups * n) ||
+        (!data->zeros.empty() &&
+         data->zeros.size() != static_cast<size_t>(realGroups * n)))
+      return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
+                            << "': scales / offsets do not match the scheme";
+
+    // Bit-planes: [tile][chunk of 8 rows][plane][32 columns].
+    int64_t chunks = s.paddedK() / 8, tiles = np / 32;
+    std::vector<uint8_t> packed(tiles * chunks * planes * 32, 0);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t col = 0; col < n; ++col) {
+        auto code = static_cast<uint8_t>(data->codes[kk * n + col]);
+        for (int64_t i = 0; i < planes; ++i)
+          if (code >> i & 1)
+            packed[((col / 32 * chunks + kk / 8) * planes + i) * 32 +
+                   col % 32] |= uint8_t(1u << (kk % 8));
+      }
+    // 2 alpha [group][plane][N'], offset - sum alpha [group][N'].
+    int64_t groups = s.groups();
+    std::vector<float> alpha2(groups * planes * np, 0.0f),
+        corr(groups * np, 0.0f), bias(np, 0.0f);
+    for (int64_t g = 0; g < realGroups; ++g)
+      for (int64_t col = 0; col < n; ++col) {
+        float sum = 0.0f;
+        for (int64_t i = 0; i < planes; ++i) {
+          float a = data->scales[(i * realGroups + g) * n + col];
+          alpha2[(g * planes + i) * np + col] = 2.0f * a;
+          sum += a;
+        }
+        float offset = data->zeros.empty() ? 0.0f : data->zeros[g * n + col];
+        corr[g * np + col] = offset - sum;
+      }
+    std::copy(data->bias.begin(), data->bias.end(), bias.begin());
+
+    ModuleOp module = getOperation();
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    std::string layer = op.getLayer().str();
+    ActivationBuffers act =
+        quantizeActivations(b, loc, module, op.getInput(), s);
+    Value tables = allocBuffer(b, loc, {s.m, s.paddedK() / 4, 32}, i8);
+    func::FuncOp build = declareKernel(
+        module, loc, s, kRoleLutTables, "qc_lutt_",
+        TypeRange{act.xq.getType(), tables.getType()}, /*parallel=*/false);
+    func::CallOp::create(b, loc, build, ValueRange{act.xq, tables});
+
+    Value codes = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {tiles, chunks * planes * 32}, i8, packed,
+                         layer + ".lutplanes"));
+    Value alphaBuf = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {groups * planes, np}, f32, alpha2,
+                         layer + ".lutalpha"));
+    Value corrBuf = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {groups, np}, f32, corr,
+                         layer + ".lutcorr"));
+    Value biasBuf = readOnlyBuffer(
+        b, loc, resourceConstant(b, loc, {np}, f32, bias, layer + ".lutbias"));
+    Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
+    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, tiles);
+    SmallVector<Value> args = {act.xs,  act.xsum, tables, codes, alphaBuf,
+                               corrBuf, biasBuf,  yBuf,   begin, end};
+    func::FuncOp kernel =
+        declareKernel(module, loc, s, kRoleLutTiles, "qc_lutgemm_",
+                      ValueRange(args).getTypes(), /*parallel=*/true);
+    func::CallOp::create(b, loc, kernel, args);
+    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, n,
+                                  cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+} // namespace
