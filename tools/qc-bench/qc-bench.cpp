@@ -49,6 +49,7 @@ namespace {
 
 struct Config {
   int64_t k, n, m;
+  bool bcq; // binary-coding (bits = planes) instead of uniform
   unsigned bits;
   int64_t group;
   std::string kernels; // generated | reference
@@ -88,7 +89,8 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   std::vector<uint8_t> codes(c.k * c.n);
   for (auto &v : codes)
     v = rng() & ((1u << c.bits) - 1);
-  std::vector<float> scales(groups * c.n), zeros(groups * c.n);
+  std::vector<float> scales((c.bcq ? c.bits : 1) * groups * c.n),
+      zeros(groups * c.n);
   for (auto &v : scales)
     v = 0.001f + 0.01f * (rng() % 100) / 100.0f;
   for (auto &v : zeros)
@@ -104,10 +106,15 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
     return arith::ConstantOp::create(b, loc, attr);
   };
   Value cv = blob(codes, {c.k, c.n}, b.getI8Type(), "codes");
-  Value sv = blob(scales, {groups, c.n}, f32, "scales");
+  Value sv = c.bcq ? blob(scales, {c.bits, groups, c.n}, f32, "scales")
+                   : blob(scales, {groups, c.n}, f32, "scales");
   Value zv = blob(zeros, {groups, c.n}, f32, "zeros");
-  auto scheme = qc::UniformAttr::get(&ctx, c.bits, c.group, /*perIc=*/false,
-                                     /*symmetric=*/false, f32);
+  qc::QuantSchemeAttrInterface scheme;
+  if (c.bcq)
+    scheme = qc::BCQAttr::get(&ctx, c.bits, c.group, /*offset=*/true, f32);
+  else
+    scheme = qc::UniformAttr::get(&ctx, c.bits, c.group, /*perIc=*/false,
+                                  /*symmetric=*/false, f32);
   Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), cv, sv,
                                   zv, Value(), Value(), scheme,
                                   b.getStringAttr("fc"));
@@ -116,8 +123,8 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
 }
 
 std::string configName(const Config &c) {
-  return "k" + std::to_string(c.k) + "_n" + std::to_string(c.n) + "_w" +
-         std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
+  return "k" + std::to_string(c.k) + "_n" + std::to_string(c.n) +
+         (c.bcq ? "_bcq" : "_w") + std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
          c.kernels;
 }
 
@@ -264,8 +271,11 @@ int main(int argc, char **argv) {
   llvm::cl::opt<std::string> shapes(
       "shapes", llvm::cl::desc("KxN shapes, comma separated"),
       llvm::cl::init("4096x4096,4096x11008,11008x4096"));
-  llvm::cl::opt<std::string> bits("bits", llvm::cl::desc("code widths"),
-                                  llvm::cl::init("2,3,4"));
+  llvm::cl::opt<std::string> bits(
+      "bits",
+      llvm::cl::desc("schemes: w2, w3, w4 (uniform), bcq1 .. bcq4 (binary "
+                     "coding), comma separated"),
+      llvm::cl::init("w2,w3,w4,bcq2,bcq3,bcq4"));
   llvm::cl::opt<std::string> batches("batches",
                                      llvm::cl::desc("token counts"),
                                      llvm::cl::init("1,4,8,16"));
@@ -309,11 +319,27 @@ int main(int argc, char **argv) {
     }
     int64_t k = std::stoll(shape.substr(0, x)),
             n = std::stoll(shape.substr(x + 1));
-    for (int64_t b : parseList(bits))
+    std::vector<std::pair<bool, unsigned>> schemes;
+    std::string list = bits;
+    for (size_t p = 0; p < list.size();) {
+      size_t e = list.find(',', p);
+      if (e == std::string::npos)
+        e = list.size();
+      std::string item = list.substr(p, e - p);
+      p = e + 1;
+      bool bcq = item.rfind("bcq", 0) == 0;
+      std::string digits = item.substr(bcq ? 3 : (item[0] == 'w' ? 1 : 0));
+      if (digits.size() != 1 || digits[0] < '1' || digits[0] > '8') {
+        llvm::errs() << "qc-bench: error: bad scheme '" << item << "'\n";
+        return 1;
+      }
+      schemes.push_back({bcq, static_cast<unsigned>(digits[0] - '0')});
+    }
+    for (auto [bcq, b] : schemes)
       for (int64_t m : parseList(batches))
         for (const std::string &kind : kernelKinds)
           for (int64_t t : parseList(threads)) {
-            Config c{k, n, m, static_cast<unsigned>(b), group, kind};
+            Config c{k, n, m, bcq, b, group, kind};
             std::string name = configName(c) + "/threads:" +
                                std::to_string(t);
             benchmark::RegisterBenchmark(name.c_str(), runLayer, c,
