@@ -182,7 +182,8 @@ def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
 def QC_KernelKind : I32EnumAttr<"KernelKind", "how a qc.qlinear is computed", [
     I32EnumAttrCase<"reference", 0>,
     I32EnumAttrCase<"dequant_i8", 1>,
-    I32EnumAttrCase<"lut_bcq", 2>]> {
+    I32EnumAttrCase<"lut_bcq", 2>,
+    I32EnumAttrCase<"codegemm", 3>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -211,6 +212,10 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       per token and 4 inputs, a 16-entry table of the partial sums of their
       int8 activations (as low and high bytes), looked up with `vpshufb` by
       the 4 sign bits of 32 output columns of one bit-plane at a time.
+    - `codegemm`: CodeGEMM for codebook weights: per token a psumbook of
+      every centroid's inner product with each `vector_size` slice of the
+      activations (f32), then per 8 output columns a gather-and-add of the
+      psumbook entries their codes select (`vpgatherdd` on AVX2).
 
     ```mlir
     #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>

@@ -234,6 +234,7 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
     outline.addNestedPass<func::FuncOp>(qc::createSelectKernel(select));
     outline.addPass(qc::createGenDequantGemm());
     outline.addPass(qc::createGenLutGemm());
+    outline.addPass(qc::createGenCodeGemm());
   } else if (options.kernels != "reference") {
     return emitError(loc) << "unknown kernel choice '" << options.kernels
                           << "' (expected generated or reference)";

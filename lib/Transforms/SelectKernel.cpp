@@ -124,7 +124,18 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
                   std::max<int64_t>(k, 1);
       std::string blocker;
       KernelAttr kernel;
-      if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
+      if (auto book = dyn_cast<CodebookAttr>(op.getScheme())) {
+        if (book.getEntries() > 256)
+          blocker = "codebooks of more than 256 entries";
+        else if (book.getEntries() % 8 != 0)
+          blocker = "codebook entries not a multiple of 8";
+        else
+          blocker = commonBlocker(op);
+        if (blocker.empty() && !op.getCodebook().getDefiningOp<arith::ConstantOp>())
+          blocker = "weights are not constants";
+        if (blocker.empty())
+          kernel = KernelAttr::get(ctx, KernelKind::codegemm, *isa, 1, 0);
+      } else if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
         blocker = lutBlocker(op, bcq, *isa);
         if (blocker.empty())
           // Tokens run one at a time: a 32-column tile already holds a

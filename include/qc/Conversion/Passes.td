@@ -163,6 +163,25 @@ def GenLutGemm : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def GenCodeGemm : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
+  let summary = "Generate the CodeGEMM kernels of codebook layers";
+  let description = [{
+    Replaces every codebook `qc.qlinear` whose `kernel` is `codegemm` by
+    calls of two functions it declares (`qc-emit-kernels` gives them
+    bodies): the psumbook builder (per token, book and vector slot, the
+    inner products of every centroid with that slice of the activations, in
+    f32) and the kernel over 8-column tiles, which gathers the psumbook
+    entries the columns' codes select (`vector.gather`, `vpgatherdd` on
+    AVX2) and adds them, then applies the column scales and the bias. Codes
+    are repacked at compile time to bytes `[book][slot][N']`.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def EmitKernels : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
   let summary = "Generate the bodies of the dequant_i8 kernels";
   let description = [{

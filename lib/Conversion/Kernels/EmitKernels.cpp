@@ -643,6 +643,106 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
   func::ReturnOp::create(b, loc);
 }
 
+//===----------------------------------------------------------------------===//
+// CodeGEMM (codegemm)
+//===----------------------------------------------------------------------===//
+
+/// Body of @qc_psumbook_*(x: [M, K] f32, bookT: [B * v, E] f32 (each book
+/// transposed: entry-minor), P: [M, B * K / v, E] f32): P[m][b, j][e] =
+/// sum_t bookT[b v + t][e] * x[m, j v + t], 8 entries per vector.
+void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  setTargetFeatures(fn, s.isa);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  Value x = entry->getArgument(0), book = entry->getArgument(1),
+        psum = entry->getArgument(2);
+  int64_t books = s.bits, v = s.group, entries = s.actBlock,
+          slots = s.k / v;
+  auto v8f32 = VectorType::get({8}, Float32Type::get(ctx));
+  auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  auto bookLoop = scf::ForOp::create(b, loc, e.idx(0), e.idx(books), e.idx(1));
+  b.setInsertionPointToStart(bookLoop.getBody());
+  Value bk = bookLoop.getInductionVar();
+  auto slotLoop = scf::ForOp::create(b, loc, e.idx(0), e.idx(slots), e.idx(1));
+  b.setInsertionPointToStart(slotLoop.getBody());
+  Value j = slotLoop.getInductionVar();
+  Value row = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, bk, e.idx(slots)), j);
+  SmallVector<Value> xs;
+  for (int64_t t = 0; t < v; ++t) {
+    Value k = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, j, e.idx(v)), e.idx(t));
+    xs.push_back(vector::BroadcastOp::create(
+        b, loc, v8f32, memref::LoadOp::create(b, loc, x, ValueRange{m, k})));
+  }
+  auto entryLoop =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(entries), e.idx(8));
+  b.setInsertionPointToStart(entryLoop.getBody());
+  Value en = entryLoop.getInductionVar();
+  Value acc = e.zeros(v8f32);
+  for (int64_t t = 0; t < v; ++t) {
+    Value r = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, bk, e.idx(v)), e.idx(t));
+    Value c = vector::LoadOp::create(b, loc, v8f32, book, ValueRange{r, en});
+    acc = vector::FMAOp::create(b, loc, c, xs[t], acc);
+  }
+  vector::StoreOp::create(b, loc, acc, psum, ValueRange{m, row, en});
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
+/// Body of @qc_codegemm_*(P, codes: [B * K / v, N'] i8, scale [N'], bias
+/// [N'], y [M, N'], begin, end): the 8-column tiles [begin, end), one
+/// gather of 8 psumbook entries per book and vector slot.
+void buildCodeTiles(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  setTargetFeatures(fn, s.isa);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  ValueRange args = entry->getArguments();
+  Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
+        y = args[4];
+  int64_t rowsTotal = s.bits * (s.k / s.group);
+  Type i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
+  auto v8f32 = VectorType::get({8}, Float32Type::get(ctx));
+  auto v8i8 = VectorType::get({8}, i8), v8i32 = VectorType::get({8}, i32);
+  auto v8i1 = VectorType::get({8}, IntegerType::get(ctx, 1));
+  Value all = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(v8i1, true));
+  Value zero = e.zeros(v8f32);
+  auto tiles = scf::ForOp::create(b, loc, args[5], args[6], e.idx(1));
+  b.setInsertionPointToStart(tiles.getBody());
+  Value n0 = arith::MulIOp::create(b, loc, tiles.getInductionVar(), e.idx(8));
+  Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
+  Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
+  auto tokens = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(tokens.getBody());
+  Value m = tokens.getInductionVar();
+  auto rows = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(rowsTotal), e.idx(1), ValueRange{zero},
+      [&](OpBuilder &nb, Location, Value r, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(nb.getInsertionBlock());
+        Value idx = arith::ExtUIOp::create(
+            b, loc, v8i32,
+            vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{r, n0}));
+        Value vals = vector::GatherOp::create(
+            b, loc, v8f32, psum, ValueRange{m, r, e.idx(0)}, idx, all, zero);
+        scf::YieldOp::create(b, loc, ValueRange{e.add(acc[0], vals)});
+      });
+  Value out = vector::FMAOp::create(b, loc, rows.getResult(0), sc, bi);
+  vector::StoreOp::create(b, loc, out, y, ValueRange{m, n0});
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
 struct EmitKernelsPass
     : qc::impl::EmitKernelsBase<EmitKernelsPass> {
   void runOnOperation() override {
@@ -663,6 +763,10 @@ struct EmitKernelsPass
         buildLutTables(fn, *shape);
       } else if (role.getValue() == kRoleLutTiles) {
         buildLutTiles(fn, *shape);
+      } else if (role.getValue() == kRolePsumbook) {
+        buildPsumbook(fn, *shape);
+      } else if (role.getValue() == kRoleCodeTiles) {
+        buildCodeTiles(fn, *shape);
       } else {
         fn.emitError("qc-emit-kernels: unknown role ") << role;
         return signalPassFailure();

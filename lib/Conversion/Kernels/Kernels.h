@@ -32,8 +32,13 @@ constexpr llvm::StringLiteral kRoleColumns = "columns";
 /// lut_bcq: the per-token tables, and the kernel over 32-column tiles.
 constexpr llvm::StringLiteral kRoleLutTables = "lut_tables";
 constexpr llvm::StringLiteral kRoleLutTiles = "lut_tiles";
+/// codegemm: the per-token psumbook, and the kernel over 8-column tiles.
+constexpr llvm::StringLiteral kRolePsumbook = "psumbook";
+constexpr llvm::StringLiteral kRoleCodeTiles = "code_tiles";
 
-/// Everything a generated function depends on.
+/// Everything a generated function depends on. For codegemm, `bits` is the
+/// number of codebooks, `group` the vector size and `actBlock` the entries
+/// per codebook.
 struct KernelShape {
   int64_t m = 0, k = 0, n = 0;
   int64_t bits = 0; // code bits (dequant_i8) or bit-planes (lut_bcq)

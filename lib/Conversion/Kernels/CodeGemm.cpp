@@ -1,0 +1,159 @@
+//===- CodeGemm.cpp - call sites of the CodeGEMM kernels for codebooks ----===//
+//
+// A codebook qc.qlinear with kernel `codegemm` becomes, on tensors: a call
+// of the psumbook builder (per token, book b, vector slot j and entry e:
+// P[b][j][e] = sum_t codebook[b][e][t] * x[j v + t], f32) and a call of the
+// tile kernel over 8-column tiles, which gathers P[b][j][code[b][j][n]] for
+// 8 columns at once and adds them, then applies the column scales and the
+// bias (EmitKernels.cpp):
+//
+//   y[n] = scale[n] * sum_b sum_j P[b][j][code[b][j][n]] + bias[n]
+//
+// Codes are repacked here, at compile time, to one byte (up to 256 entries)
+// in [book][slot][N'] with N padded to 8; scales and bias become f32 [N'].
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "QC/QCOps.h"
+#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/ConstantData.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cstring>
+
+namespace qc {
+#define GEN_PASS_DEF_GENCODEGEMM
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+
+namespace {
+
+struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
+  void runOnOperation() override {
+    SmallVector<QLinearOp> ops;
+    getOperation().walk([&](QLinearOp op) {
+      if (KernelAttr kernel = op.getKernelAttr())
+        if (kernel.getKind() == KernelKind::codegemm)
+          ops.push_back(op);
+    });
+    for (QLinearOp op : ops)
+      if (failed(lower(op)))
+        return signalPassFailure();
+  }
+
+  LogicalResult lower(QLinearOp op) {
+    auto fail = [&](const Twine &why) {
+      return op.emitError() << "qc-gen-codegemm: layer '" << op.getLayer()
+                            << "': " << why;
+    };
+    auto scheme = dyn_cast<CodebookAttr>(op.getScheme());
+    if (!scheme || scheme.getEntries() > 256 || !op.getCodebook())
+      return fail("codegemm needs a codebook scheme of at most 256 entries");
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    KernelAttr kernel = op.getKernelAttr();
+    if (!inType.hasStaticShape() || !op.getType().hasStaticShape() ||
+        !inType.getElementType().isF32())
+      return fail("codegemm needs static shapes and an f32 input");
+    KernelShape s;
+    s.k = op.getInFeatures();
+    s.n = op.getOutFeatures();
+    s.m = inType.getNumElements() / std::max<int64_t>(s.k, 1);
+    s.bits = scheme.getBooks();
+    s.group = scheme.getVectorSize();
+    s.actBlock = scheme.getEntries();
+    s.mTile = 1;
+    s.isa = kernel.getIsa();
+    int64_t books = s.bits, v = s.group, entries = s.actBlock;
+    int64_t slots = s.k / v, np = (s.n + 7) / 8 * 8;
+    if (s.k % v != 0 || s.m <= 0 || s.n <= 0)
+      return fail("vector_size must divide K");
+
+    // Codes of any integer width, as bytes [book][slot][N'].
+    FailureOr<std::vector<char>> raw = getConstantBytes(op.getCodes());
+    auto codeType = op.getCodes().getType().getElementType();
+    unsigned width = codeType.getIntOrFloatBitWidth();
+    int64_t count = books * slots * s.n;
+    if (failed(raw) || !codeType.isInteger() || width % 8 != 0 ||
+        static_cast<int64_t>(raw->size()) != count * (width / 8))
+      return fail("codes must be an integer constant [books, K / v, N]");
+    std::vector<uint8_t> codes(books * slots * np, 0);
+    for (int64_t i = 0; i < count; ++i) {
+      uint64_t value = 0;
+      std::memcpy(&value, raw->data() + i * (width / 8), width / 8);
+      if (value >= static_cast<uint64_t>(entries))
+        return fail(llvm::formatv("code {0} is not below entries = {1}",
+                                  value, entries));
+      int64_t row = i / s.n, col = i % s.n;
+      codes[row * np + col] = static_cast<uint8_t>(value);
+    }
+    FailureOr<std::vector<float>> book = getConstantFloats(op.getCodebook());
+    FailureOr<std::vector<float>> scales = getConstantFloats(op.getScales());
+    if (failed(book) || failed(scales) ||
+        book->size() != static_cast<size_t>(books * entries * v) ||
+        scales->size() != static_cast<size_t>(s.n))
+      return fail("codebook and scales must be constants of the scheme's "
+                  "shape");
+    // Each book transposed to [v, E]: a vector load reads 8 entries.
+    std::vector<float> bookT(books * v * entries);
+    for (int64_t bk = 0; bk < books; ++bk)
+      for (int64_t en = 0; en < entries; ++en)
+        for (int64_t t = 0; t < v; ++t)
+          bookT[(bk * v + t) * entries + en] =
+              (*book)[(bk * entries + en) * v + t];
+    std::vector<float> scale(np, 0.0f), bias(np, 0.0f);
+    std::copy(scales->begin(), scales->end(), scale.begin());
+    if (Value bv = op.getBias()) {
+      FailureOr<std::vector<float>> bf = getConstantFloats(bv);
+      if (failed(bf) || bf->size() != static_cast<size_t>(s.n))
+        return fail("bias must be a float constant of N elements");
+      std::copy(bf->begin(), bf->end(), bias.begin());
+    }
+
+    ModuleOp module = getOperation();
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    std::string layer = op.getLayer().str();
+    Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m,
+                                                  s.k));
+    Value bookBuf = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {books * v, entries}, f32, bookT,
+                         layer + ".codebook"));
+    Value psum = allocBuffer(b, loc, {s.m, books * slots, entries}, f32);
+    func::FuncOp build = declareKernel(
+        module, loc, s, kRolePsumbook, "qc_psumbook_",
+        TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
+        /*parallel=*/false);
+    func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
+
+    Value codeBuf = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {books * slots, np}, i8, codes,
+                         layer + ".cgcodes"));
+    Value scaleBuf = readOnlyBuffer(
+        b, loc, resourceConstant(b, loc, {np}, f32, scale, layer + ".cgscale"));
+    Value biasBuf = readOnlyBuffer(
+        b, loc, resourceConstant(b, loc, {np}, f32, bias, layer + ".cgbias"));
+    Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
+    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, np / 8);
+    SmallVector<Value> args = {psum, codeBuf, scaleBuf, biasBuf,
+                               yBuf, begin,   end};
+    func::FuncOp tiles =
+        declareKernel(module, loc, s, kRoleCodeTiles, "qc_codegemm_",
+                      ValueRange(args).getTypes(), /*parallel=*/true);
+    func::CallOp::create(b, loc, tiles, args);
+    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
+                                  cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+};
+
+} // namespace

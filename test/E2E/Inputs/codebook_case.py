@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""A random codebook qc.qlinear for the CodeGEMM kernel test, with the
+numpy reference (decode the weight, f64 matmul) written here.
+
+Usage: codebook_case.py OUT_DIR M K N BOOKS V ENTRIES BIAS SEED
+Writes OUT_DIR/model.mlir, x.npy, ref.npy.
+"""
+import os
+import sys
+
+import numpy as np
+
+
+def dense(a, ty):
+    body = np.array2string(a, separator=", ", threshold=1 << 30, max_line_width=1 << 30,
+                           formatter={"all": lambda v: repr(float(v)) if a.dtype.kind == "f"
+                                      else str(int(v))})
+    return "dense<%s> : tensor<%sx%s>" % (body, "x".join(map(str, a.shape)), ty)
+
+
+def main():
+    out = sys.argv[1]
+    m, k, n, books, v, entries, has_bias, seed = map(int, sys.argv[2:10])
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    codes = rng.integers(0, entries, (books, k // v, n)).astype(np.int32)
+    book = (rng.standard_normal((books, entries, v)) * 0.1).astype(np.float32)
+    scales = (rng.random(n) + 0.5).astype(np.float32)
+    bias = (rng.standard_normal(n) * 0.5).astype(np.float32) if has_bias else None
+    w = np.zeros((k, n))
+    for b in range(books):
+        # w[j v + t, n] += book[b, codes[b, j, n], t]
+        w += book[b][codes[b]].transpose(0, 2, 1).reshape(k, n)
+    w *= scales
+    ref = x.astype(np.float64) @ w
+    if bias is not None:
+        ref += bias
+    attr = "#qc.codebook<vector_size = %d, entries = %d, books = %d, scale_type = f32>" % (v, entries, books)
+    lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
+             "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
+    lines.append("  %%codes = arith.constant %s" % dense(codes, "i32"))
+    lines.append("  %%scales = arith.constant %s" % dense(scales, "f32"))
+    lines.append("  %%book = arith.constant %s" % dense(book, "f32"))
+    opt = " codebook(%%book : tensor<%dx%dx%dxf32>)" % book.shape
+    if bias is not None:
+        lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
+        opt += " bias(%%bias : tensor<%dxf32>)" % n
+    lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
+                 "tensor<%dx%dxf32>, tensor<%dx%dx%dxi32>, tensor<%dxf32> -> tensor<%dx%dxf32>"
+                 % (opt, attr, m, k, books, k // v, n, n, m, n))
+    lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
+    lines.append("}")
+    with open(os.path.join(out, "model.mlir"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    np.save(os.path.join(out, "x.npy"), x)
+    np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
+
+
+if __name__ == "__main__":
+    main()
