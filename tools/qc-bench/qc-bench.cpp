@@ -50,6 +50,7 @@ namespace {
 struct Config {
   int64_t k, n, m;
   bool bcq; // binary-coding (bits = planes) instead of uniform
+  bool codebook; // 2 codebooks of 256 vectors of 8 (2 bits per weight)
   unsigned bits;
   int64_t group;
   std::string kernels; // generated | reference
@@ -110,6 +111,27 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
                    : blob(scales, {groups, c.n}, f32, "scales");
   Value zv = blob(zeros, {groups, c.n}, f32, "zeros");
   qc::QuantSchemeAttrInterface scheme;
+  if (c.codebook) {
+    const int64_t books = 2, v = 8, entries = 256;
+    std::vector<int32_t> idx(books * (c.k / v) * c.n);
+    for (auto &i : idx)
+      i = static_cast<int32_t>(rng() % entries);
+    std::vector<float> book(books * entries * v), colScale(c.n, 0.01f);
+    for (auto &w : book)
+      w = static_cast<float>(rng() % 200) / 100.0f - 1.0f;
+    Value iv = blob(idx, {books, c.k / v, c.n}, b.getI32Type(), "codes");
+    Value sv2 = blob(colScale, {c.n}, f32, "scales");
+    Value bv = blob(book, {books, entries, v}, f32, "book");
+    auto cb = qc::CodebookAttr::get(&ctx, v, entries, books, f32);
+    Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), iv,
+                                    sv2, Value(), bv, Value(), cb,
+                                    b.getStringAttr("fc"));
+    cv.getDefiningOp()->erase();
+    sv.getDefiningOp()->erase();
+    zv.getDefiningOp()->erase();
+    func::ReturnOp::create(b, loc, y);
+    return module;
+  }
   if (c.bcq)
     scheme = qc::BCQAttr::get(&ctx, c.bits, c.group, /*offset=*/true, f32);
   else
@@ -124,7 +146,8 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
 
 std::string configName(const Config &c) {
   return "k" + std::to_string(c.k) + "_n" + std::to_string(c.n) +
-         (c.bcq ? "_bcq" : "_w") + std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
+         (c.codebook ? "_cb" : c.bcq ? "_bcq" : "_w") +
+         std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
          c.kernels;
 }
 
@@ -319,7 +342,11 @@ int main(int argc, char **argv) {
     }
     int64_t k = std::stoll(shape.substr(0, x)),
             n = std::stoll(shape.substr(x + 1));
-    std::vector<std::pair<bool, unsigned>> schemes;
+    struct Scheme {
+      bool bcq, codebook;
+      unsigned bits;
+    };
+    std::vector<Scheme> schemes;
     std::string list = bits;
     for (size_t p = 0; p < list.size();) {
       size_t e = list.find(',', p);
@@ -328,18 +355,21 @@ int main(int argc, char **argv) {
       std::string item = list.substr(p, e - p);
       p = e + 1;
       bool bcq = item.rfind("bcq", 0) == 0;
-      std::string digits = item.substr(bcq ? 3 : (item[0] == 'w' ? 1 : 0));
+      bool codebook = item == "cb2";
+      std::string digits =
+          item.substr(bcq ? 3 : codebook ? 2 : (item[0] == 'w' ? 1 : 0));
       if (digits.size() != 1 || digits[0] < '1' || digits[0] > '8') {
         llvm::errs() << "qc-bench: error: bad scheme '" << item << "'\n";
         return 1;
       }
-      schemes.push_back({bcq, static_cast<unsigned>(digits[0] - '0')});
+      schemes.push_back(
+          {bcq, codebook, static_cast<unsigned>(digits[0] - '0')});
     }
-    for (auto [bcq, b] : schemes)
+    for (const Scheme &sc : schemes)
       for (int64_t m : parseList(batches))
         for (const std::string &kind : kernelKinds)
           for (int64_t t : parseList(threads)) {
-            Config c{k, n, m, bcq, b, group, kind};
+            Config c{k, n, m, sc.bcq, sc.codebook, sc.bits, group, kind};
             std::string name = configName(c) + "/threads:" +
                                std::to_string(t);
             benchmark::RegisterBenchmark(name.c_str(), runLayer, c,

@@ -698,7 +698,7 @@ void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
 
 /// Body of @qc_codegemm_*(P, codes: [B * K / v, N'] i8, scale [N'], bias
 /// [N'], y [M, N'], begin, end): the 8-column tiles [begin, end), one
-/// gather of 8 psumbook entries per book and vector slot.
+/// gather of 8 psumbook entries per tile, book and vector slot.
 void buildCodeTiles(func::FuncOp fn, const KernelShape &s) {
   MLIRContext *ctx = fn.getContext();
   Location loc = fn.getLoc();
@@ -717,28 +717,45 @@ void buildCodeTiles(func::FuncOp fn, const KernelShape &s) {
   Value all = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(v8i1, true));
   Value zero = e.zeros(v8f32);
-  auto tiles = scf::ForOp::create(b, loc, args[5], args[6], e.idx(1));
-  b.setInsertionPointToStart(tiles.getBody());
-  Value n0 = arith::MulIOp::create(b, loc, tiles.getInductionVar(), e.idx(8));
-  Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
-  Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
+  // Slot-major: for each (book, slot) row of the psumbook (E floats, kept
+  // in L1) all tiles of the range gather from it; the partial sums live in
+  // y. Then one pass applies scales and bias.
+  Value begin = args[5], end = args[6];
   auto tokens = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(tokens.getBody());
   Value m = tokens.getInductionVar();
-  auto rows = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(rowsTotal), e.idx(1), ValueRange{zero},
-      [&](OpBuilder &nb, Location, Value r, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(nb.getInsertionBlock());
-        Value idx = arith::ExtUIOp::create(
-            b, loc, v8i32,
-            vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{r, n0}));
-        Value vals = vector::GatherOp::create(
-            b, loc, v8f32, psum, ValueRange{m, r, e.idx(0)}, idx, all, zero);
-        scf::YieldOp::create(b, loc, ValueRange{e.add(acc[0], vals)});
-      });
-  Value out = vector::FMAOp::create(b, loc, rows.getResult(0), sc, bi);
-  vector::StoreOp::create(b, loc, out, y, ValueRange{m, n0});
+  auto tileLoop = [&](function_ref<void(Value)> body) {
+    auto loop = scf::ForOp::create(b, loc, begin, end, e.idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    body(arith::MulIOp::create(b, loc, loop.getInductionVar(), e.idx(8)));
+  };
+  tileLoop([&](Value n0) {
+    vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
+  });
+  auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(rowsTotal),
+                                 e.idx(1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rows.getBody());
+    Value r = rows.getInductionVar();
+    tileLoop([&](Value n0) {
+      Value idx = arith::ExtUIOp::create(
+          b, loc, v8i32,
+          vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{r, n0}));
+      Value vals = vector::GatherOp::create(
+          b, loc, v8f32, psum, ValueRange{m, r, e.idx(0)}, idx, all, zero);
+      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+      vector::StoreOp::create(b, loc, e.add(acc, vals), y, ValueRange{m, n0});
+    });
+  }
+  tileLoop([&](Value n0) {
+    Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
+    Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
+    Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+    vector::StoreOp::create(b, loc, vector::FMAOp::create(b, loc, acc, sc, bi),
+                            y, ValueRange{m, n0});
+  });
   b.setInsertionPointToEnd(entry);
   func::ReturnOp::create(b, loc);
 }
