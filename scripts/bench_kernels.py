@@ -63,35 +63,45 @@ def ort_layer_us(k, n, m, bits, group, threads, layers, repeat=20):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="4096x4096,4096x11008,11008x4096")
-    ap.add_argument("--bits", default="2,3,4")
+    ap.add_argument("--bits", default="w2,w3,w4,bcq2,bcq3,bcq4,cb2")
     ap.add_argument("--batches", default="1,4,8,16")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--group", type=int, default=128)
     ap.add_argument("--min-mb", type=int, default=128)
+    ap.add_argument("--repetitions", type=int, default=3,
+                    help="qc-bench repetitions; the median is reported")
     ap.add_argument("--qc-build", default=os.path.join(ROOT, "build"))
     a = ap.parse_args()
     cmd = [os.path.join(a.qc_build, "bin", "qc-bench"), "--shapes", a.shapes, "--bits", a.bits,
            "--batches", a.batches, "--num-threads", a.threads, "--quant-group", str(a.group),
-           "--min-mb", str(a.min_mb), "--benchmark_format=json"]
+           "--min-mb", str(a.min_mb), "--benchmark_format=json",
+           "--benchmark_repetitions=%d" % a.repetitions, "--benchmark_report_aggregates_only=true"]
     print("$ " + " ".join(cmd), file=sys.stderr)
     res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    print("%-12s %4s %3s %3s %10s %10s %7s %8s %8s" % ("shape", "bits", "m", "thr", "qc us", "ort us",
-                                                        "ort/qc", "qc GB/s", "frac"))
+    print("%-12s %6s %3s %3s %10s %10s %7s %8s %8s %8s" % ("shape", "scheme", "m", "thr", "qc us", "ort us",
+                                                             "ort/qc", "qc GB/s", "STREAM", "frac"))
     for b in res["benchmarks"]:
-        name = b["name"]  # k4096_n4096_w4_m1_generated/threads:2/...
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        name = b["name"]  # k4096_n4096_w4_m1_generated/threads:2/..._median
         parts = name.split("/")[0].split("_")
-        k, n, bits, m = int(parts[0][1:]), int(parts[1][1:]), int(parts[2][1:]), int(parts[3][1:])
+        k, n, m = int(parts[0][1:]), int(parts[1][1:]), int(parts[3][1:])
+        scheme = parts[2]
+        bits = int(scheme.lstrip("wbcq"))
         thr = int(name.split("threads:")[1].split("/")[0])
         layers = int(b["layers"])
         try:
-            ort_us = ort_layer_us(k, n, m, bits, a.group, thr, min(layers, 16))
+            if not scheme.startswith("w"):
+                raise ValueError("no onnxruntime peer for %s" % scheme)
+            ort_us = ort_layer_us(k, n, m, bits, a.group, thr, min(layers, 8))
             ratio = "%.2f" % (ort_us / b["us/layer"])
             ort_s = "%.0f" % ort_us
         except Exception as e:  # onnxruntime rejects this bit width
             ort_s, ratio = "n/a", "n/a"
-            print("onnxruntime: %s" % str(e).splitlines()[0][:120], file=sys.stderr)
-        print("%-12s %4d %3d %3d %10.0f %10s %7s %8.1f %8.2f" % (
-            "%dx%d" % (k, n), bits, m, thr, b["us/layer"], ort_s, ratio, b["GB/s"], b["frac"]), flush=True)
+            print("onnxruntime (%s): %s" % (scheme, str(e).splitlines()[0][:120]), file=sys.stderr)
+        print("%-12s %6s %3d %3d %10.0f %10s %7s %8.1f %8.1f %8.2f" % (
+            "%dx%d" % (k, n), scheme, m, thr, b["us/layer"], ort_s, ratio, b["GB/s"],
+            b["stream_GB/s"], b["frac"]), flush=True)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ printf "compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
 "$PYTHON" scripts/demo_minilm.py "$onnx" "$BUILD/demo/minilm" --qc-build "$BUILD" \
   --max-rel 1e-4
 echo
-echo "== qc-compile --quant $quant (weights quantized by qc, reference dequantize kernels)"
+echo "== qc-compile --quant $quant (weights quantized by qc, generated low-bit kernels)"
 t0=$(date +%s.%N)
 "$BUILD/bin/qc-compile" "$onnx" -o "$BUILD/demo/minilm-$quant" --quant "$quant" | tail -n 1
 printf "quantized and compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"

@@ -26,10 +26,16 @@ ThreadPool::ThreadPool(int threads) { start(threads); }
 ThreadPool::~ThreadPool() { stop(); }
 
 void ThreadPool::start(int threads) {
-  numThreads = std::max(1, threads);
-  quit = false;
+  uint64_t current;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    numThreads = std::max(1, threads);
+    quit = false;
+    current = generation;
+  }
+  // New workers wait for the next job, not the last one.
   for (int i = 1; i < numThreads; ++i)
-    workers.emplace_back([this, i] { workerLoop(i); });
+    workers.emplace_back([this, i, current] { workerLoop(i, current); });
 }
 
 void ThreadPool::stop() {
@@ -51,8 +57,7 @@ void ThreadPool::resize(int threads) {
   start(threads);
 }
 
-void ThreadPool::workerLoop(int index) {
-  uint64_t seen = 0;
+void ThreadPool::workerLoop(int index, uint64_t seen) {
   for (;;) {
     Task t;
     void *c;

@@ -46,7 +46,7 @@ public:
 private:
   void start(int threads);
   void stop();
-  void workerLoop(int index);
+  void workerLoop(int index, uint64_t seen);
 
   int numThreads = 1;
   std::vector<std::thread> workers;

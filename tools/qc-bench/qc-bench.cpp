@@ -21,6 +21,7 @@
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
 #include "qc/Tools/ToolContext.h"
+#include "qc/Transforms/ConstantData.h"
 #include "qcrt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -107,9 +108,18 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
     return arith::ConstantOp::create(b, loc, attr);
   };
   Value cv = blob(codes, {c.k, c.n}, b.getI8Type(), "codes");
+  // Uniform layers store f16 scales and zero points (the usual checkpoint
+  // format); BCQ keeps f32.
+  std::vector<uint16_t> scalesHalf, zerosHalf;
+  Type f16 = b.getF16Type();
+  for (float v : scales)
+    scalesHalf.push_back(qc::toHalfBits(v, f16));
+  for (float v : zeros)
+    zerosHalf.push_back(qc::toHalfBits(v, f16));
   Value sv = c.bcq ? blob(scales, {c.bits, groups, c.n}, f32, "scales")
-                   : blob(scales, {groups, c.n}, f32, "scales");
-  Value zv = blob(zeros, {groups, c.n}, f32, "zeros");
+                   : blob(scalesHalf, {groups, c.n}, f16, "scales");
+  Value zv = c.bcq ? blob(zeros, {groups, c.n}, f32, "zeros")
+                   : blob(zerosHalf, {groups, c.n}, f16, "zeros");
   qc::QuantSchemeAttrInterface scheme;
   if (c.codebook) {
     const int64_t books = 2, v = 8, entries = 256;
@@ -136,7 +146,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
     scheme = qc::BCQAttr::get(&ctx, c.bits, c.group, /*offset=*/true, f32);
   else
     scheme = qc::UniformAttr::get(&ctx, c.bits, c.group, /*perIc=*/false,
-                                  /*symmetric=*/false, f32);
+                                  /*symmetric=*/false, f16);
   Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), cv, sv,
                                   zv, Value(), Value(), scheme,
                                   b.getStringAttr("fc"));

@@ -79,6 +79,20 @@ TEST(ThreadPool, UsesTheWorkersAndRunsNestedCallsInline) {
   EXPECT_EQ(nested.inner.load(), 20);
 }
 
+TEST(ThreadPool, ResizingBetweenJobsRunsEachJobOnce) {
+  // New workers must wait for the next job, not replay the last one.
+  ThreadPool pool(2);
+  for (int round = 0; round < 20; ++round) {
+    pool.resize(1 + round % 3);
+    std::vector<std::atomic<int>> hits(256);
+    Record r;
+    r.hits = &hits;
+    pool.parallelFor(recordRange, &r, 0, 256, 1);
+    for (auto &h : hits)
+      ASSERT_EQ(h.load(), 1) << round;
+  }
+}
+
 TEST(ThreadPool, CApiSetsTheCount) {
   int before = qcrt_get_num_threads();
   EXPECT_EQ(qcrt_set_num_threads(0), QCRT_ERR_ARGUMENT);

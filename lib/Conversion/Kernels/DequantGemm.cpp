@@ -27,6 +27,8 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 namespace qc {
 #define GEN_PASS_DEF_GENDEQUANTGEMM
 #include "qc/Conversion/Passes.h.inc"
@@ -94,14 +96,34 @@ struct GenDequantGemmPass
     if (scales->size() != static_cast<size_t>(realGroups * s.n) ||
         (!zeros.empty() && zeros.size() != scales->size()))
       return fail("scales / zero points do not match the scheme's shape");
-    float symmetricZero = static_cast<float>(1u << (s.bits - 1));
-    std::vector<float> ws(s.n * s.groups(), 0.0f), zc(s.n * s.groups(), 0.0f);
+    // Scales keep f16 storage where the scheme has it and the target
+    // converts f16 in hardware (F16C, NEON); zero points become bytes.
+    bool halfScales = scheme.getScaleType().isF16() &&
+                      s.isa != KernelISA::generic;
+    uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
+    std::vector<float> ws(s.n * s.groups(), 0.0f);
+    std::vector<uint16_t> wsHalf(halfScales ? s.n * s.groups() : 0, 0);
+    std::vector<uint8_t> wz(s.n * s.groups(), 0);
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < s.n; ++col) {
         float scale = (*scales)[g * s.n + col];
-        float zero = zeros.empty() ? symmetricZero : zeros[g * s.n + col];
-        ws[col * s.groups() + g] = scale;
-        zc[col * s.groups() + g] = scale * zero;
+        int64_t at = col * s.groups() + g;
+        ws[at] = scale;
+        if (halfScales)
+          wsHalf[at] = toHalfBits(scale, scheme.getScaleType());
+        if (zeros.empty()) {
+          wz[at] = symmetricZero;
+          continue;
+        }
+        float zero = zeros[g * s.n + col];
+        if (zero != std::round(zero) || zero < 0 || zero > 255) {
+          // Not an integer grid: the reference lowering computes it.
+          op.setKernelAttr(KernelAttr::get(op.getContext(),
+                                           KernelKind::reference,
+                                           KernelISA::generic, 1, 0));
+          return success();
+        }
+        wz[at] = static_cast<uint8_t>(zero);
       }
 
     ModuleOp module = getOperation();
@@ -117,11 +139,14 @@ struct GenDequantGemmPass
                          layer + ".kblocks"));
     Value scaleBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {s.n, s.groups()}, f32, ws,
-                         layer + ".kscales"));
+        halfScales
+            ? resourceConstant(b, loc, {s.n, s.groups()}, b.getF16Type(),
+                               wsHalf, layer + ".kscales")
+            : resourceConstant(b, loc, {s.n, s.groups()}, f32, ws,
+                               layer + ".kscales"));
     Value zeroBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {s.n, s.groups()}, f32, zc,
+        resourceConstant(b, loc, {s.n, s.groups()}, i8, wz,
                          layer + ".kzeros"));
     Value biasBuf = readOnlyBuffer(
         b, loc, resourceConstant(b, loc, {s.n}, f32, data->bias,

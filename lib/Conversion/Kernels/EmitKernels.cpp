@@ -365,6 +365,8 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
               e.idx(s.group));
           Value wScale = memref::LoadOp::create(b, loc, ws,
                                                 ValueRange{column, g});
+          if (!wScale.getType().isF32())
+            wScale = arith::ExtFOp::create(b, loc, f32, wScale);
           for (int64_t i = 0; i < count; ++i) {
             Value sums = arith::SIToFPOp::create(b, loc, v8f32,
                                                  dot.flush(partial[i]));
@@ -379,8 +381,10 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
         scf::YieldOp::create(b, loc, facc);
       });
   // Epilogue: the zero-point correction as an 8-lane dot product of the
-  // column's scale * zero with the token's group sums, one horizontal sum,
-  // the bias.
+  // column's scale * zero (f16 / f32 scales, byte zero points) with the
+  // token's group sums, one horizontal sum, the bias.
+  Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
+  auto v8i8 = VectorType::get({8}, i8);
   Value biasN = memref::LoadOp::create(b, loc, bias, ValueRange{column});
   for (int64_t i = 0; i < count; ++i) {
     auto corr = scf::ForOp::create(
@@ -389,8 +393,16 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
         [&](OpBuilder &nested, Location, Value g, ValueRange iter) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(nested.getInsertionBlock());
-          Value z = vector::LoadOp::create(b, loc, v8f32, zc,
-                                           ValueRange{column, g});
+          Value sc = vector::LoadOp::create(
+              b, loc, VectorType::get({8}, scaleType), ws,
+              ValueRange{column, g});
+          if (!scaleType.isF32())
+            sc = arith::ExtFOp::create(b, loc, v8f32, sc);
+          Value zp = arith::UIToFPOp::create(
+              b, loc, v8f32,
+              vector::LoadOp::create(b, loc, v8i8, zc,
+                                     ValueRange{column, g}));
+          Value z = arith::MulFOp::create(b, loc, sc, zp);
           Value xsg = vector::LoadOp::create(b, loc, v8f32, xsum,
                                              ValueRange{tokens[i], g});
           Value negZ = arith::NegFOp::create(b, loc, z);

@@ -20,7 +20,7 @@
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
 // CALLS: arith.constant dense_resource<fc.kblocks> : tensor<5x192xi8>
 // CALLS: arith.constant dense_resource<fc.kscales> : tensor<5x8xf32>
-// CALLS: arith.constant dense_resource<fc.kzeros> : tensor<5x8xf32>
+// CALLS: arith.constant dense_resource<fc.kzeros> : tensor<5x8xi8>
 // CALLS: arith.constant dense_resource<fc.kbias> : tensor<5xf32>
 // CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x5xf32>
 // CALLS: call @qc_dqi8_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c5)
@@ -28,7 +28,7 @@
 // CALLS: tensor.expand_shape %[[YT]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
 // CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
-// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xf32>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xi8>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_

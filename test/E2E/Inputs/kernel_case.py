@@ -9,11 +9,11 @@ numpy references written here independently of qc:
                   lowering's result), which the kernel approximates to the
                   int8 rounding of the activations.
 
-Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq]
+Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16]
 GROUP -1 is one group per column; SYM and BIAS are 0 or 1. With `bcq` the
 layer is binary-coding with BITS planes (no offsets when SYM is 1), and
 ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
-integer plane sums). Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
+integer plane sums). With `f16` the uniform scales are f16. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
 ref.npy.
 """
 import math
@@ -34,6 +34,7 @@ def main():
     out = sys.argv[1]
     m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
     bcq = len(sys.argv) > 10 and sys.argv[10] == "bcq"
+    half = len(sys.argv) > 10 and sys.argv[10] == "f16"
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
@@ -42,6 +43,8 @@ def main():
     x[:, rng.integers(0, k)] *= 20.0  # an outlier channel
     codes = rng.integers(0, 1 << bits, (k, n)).astype(np.int8)
     scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
+    if half:
+        scales = scales.astype(np.float16).astype(np.float32)
     zeros = None if sym else rng.integers(0, 1 << bits, (groups, n)).astype(np.float32)
     bias = (rng.standard_normal(n) * 0.5).astype(np.float32) if has_bias else None
     zero = np.full((groups, n), float(1 << (bits - 1)), np.float32) if sym else zeros
@@ -96,25 +99,29 @@ def main():
     if bias is not None:
         ref_k += bias
 
-    attr = ("#qc.uniform<bits = %d, group = %d, per_ic = false, symmetric = %s, scale_type = f32>"
-            % (bits, group, "true" if sym else "false"))
+    sty = "f16" if half else "f32"
+    attr = ("#qc.uniform<bits = %d, group = %d, per_ic = false, symmetric = %s, scale_type = %s>"
+            % (bits, group, "true" if sym else "false", sty))
     if bcq:
         attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
                 % (bits, group, "false" if sym else "true"))
     lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
              "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
     lines.append("  %%codes = arith.constant %s" % dense(codes, "i8"))
-    lines.append("  %%scales = arith.constant %s" % dense(scales, "f32"))
+    lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
+                                                    else dense(scales, "f32")))
     opt = ""
     if zeros is not None:
-        lines.append("  %%zeros = arith.constant %s" % dense(zeros, "f32"))
-        opt += " zeros(%%zeros : tensor<%dx%dxf32>)" % zeros.shape
+        zty = "f16" if half else "f32"
+        lines.append("  %%zeros = arith.constant %s" % dense(zeros.astype(np.float16) if half else zeros, zty))
+        opt += " zeros(%%zeros : tensor<%dx%dx%s>)" % (zeros.shape + (zty,))
     if bias is not None:
         lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
         opt += " bias(%%bias : tensor<%dxf32>)" % n
     lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
-                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%sxf32> -> tensor<%dx%dxf32>"
-                 % (opt, attr, m, k, k, n, "x".join(map(str, scales.shape)), m, n))
+                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%sx%s> -> tensor<%dx%dxf32>"
+                 % (opt, attr, m, k, k, n, "x".join(map(str, scales.shape)),
+                    "f16" if half else "f32", m, n))
     lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
     lines.append("}")
     with open(os.path.join(out, "model.mlir"), "w") as f:
