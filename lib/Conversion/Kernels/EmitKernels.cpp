@@ -520,14 +520,15 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
   int64_t pairsPerBlock = s.actBlock / 8;
   Value nibble = e.splat(v32i8, b.getI8IntegerAttr(15));
   Value four = e.splat(v32i8, b.getI8IntegerAttr(4));
-  // vpunpcklbw / vpunpckhbw: per 128-bit lane, bytes j of lo and hi side by
-  // side, i.e. the i16 table value of row 16 L + j.
-  SmallVector<int64_t> unpackLo, unpackHi;
-  for (int64_t lane = 0; lane < 2; ++lane)
-    for (int64_t j = 0; j < 8; ++j) {
-      unpackLo.append({lane * 16 + j, 32 + lane * 16 + j});
-      unpackHi.append({lane * 16 + 8 + j, 32 + lane * 16 + 8 + j});
-    }
+  // The lookups' low and high bytes, taken as int16 words: the even bytes
+  // are columns 0-15 of the tile, the odd bytes columns 16-31 (the packing's
+  // lane order), so masks and shifts rebuild the int16 table values without
+  // byte shuffles: even = (lo & 0xff) + (hi << 8), odd = (lo >> 8) +
+  // (hi & 0xff00).
+  Value lowByte = e.splat(v16i16, b.getI16IntegerAttr(0x00ff));
+  Value highByte =
+      e.splat(v16i16, b.getI16IntegerAttr(static_cast<int16_t>(0xff00)));
+  Value eightBits = e.splat(v16i16, b.getI16IntegerAttr(8));
   SmallVector<int64_t> twice;
   for (int64_t r = 0; r < 2; ++r)
     for (int64_t j = 0; j < 16; ++j)
@@ -586,19 +587,22 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
                                          {tlo, idx});
                   Value hi = e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8,
                                          {thi, idx});
-                  for (int64_t h = 0; h < 2; ++h) {
-                    Value bytes = vector::ShuffleOp::create(
-                        b, loc, lo, hi, h ? unpackHi : unpackLo);
-                    Value words =
-                        vector::BitCastOp::create(b, loc, v16i16, bytes);
-                    next[2 * i + h] = e.add(next[2 * i + h], words);
-                  }
+                  Value wl = vector::BitCastOp::create(b, loc, v16i16, lo);
+                  Value wh = vector::BitCastOp::create(b, loc, v16i16, hi);
+                  Value even = e.add(
+                      arith::AndIOp::create(b, loc, wl, lowByte),
+                      arith::ShLIOp::create(b, loc, wh, eightBits));
+                  Value odd = e.add(
+                      arith::ShRUIOp::create(b, loc, wl, eightBits),
+                      arith::AndIOp::create(b, loc, wh, highByte));
+                  next[2 * i] = e.add(next[2 * i], even);
+                  next[2 * i + 1] = e.add(next[2 * i + 1], odd);
                 }
               }
               scf::YieldOp::create(b, loc, next);
             });
-        // Scale the block: i16 lane q of half h holds column
-        // 16 (q / 8) + 8 h + q % 8 of the tile.
+        // Scale the block: int16 lane q of half h (even / odd) holds
+        // column 16 h + q of the tile.
         Value xScale = vector::BroadcastOp::create(
             b, loc, v8f32,
             memref::LoadOp::create(b, loc, xs, ValueRange{m, a}));
@@ -609,7 +613,7 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
         for (int64_t i = 0; i < planes; ++i)
           for (int64_t h = 0; h < 2; ++h)
             for (int64_t lane = 0; lane < 2; ++lane) {
-              int64_t rg = lane * 2 + h; // columns 8 rg .. 8 rg + 7
+              int64_t rg = h * 2 + lane; // columns 8 rg .. 8 rg + 7
               Value part = vector::ExtractStridedSliceOp::create(
                   b, loc, pairs.getResult(2 * i + h),
                   ArrayRef<int64_t>{lane * 8}, ArrayRef<int64_t>{8},

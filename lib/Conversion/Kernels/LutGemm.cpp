@@ -13,8 +13,8 @@
 //   D_i[a,n] = sum_{k in block a} c_i[k,n] xq[k]     (exact, in int16)
 //
 // The weights are repacked here at compile time: bit-planes in the order
-// [tile][8-row chunk][plane][32 columns] (low nibble rows 8c..8c+3, high
-// nibble rows 8c+4..8c+7), 2 alpha as f32 [group][plane][N'] and
+// [tile][8-row chunk][plane][32 columns, even/odd interleaved] (low nibble
+// rows 8c..8c+3, high nibble rows 8c+4..8c+7), 2 alpha as f32 [group][plane][N'] and
 // offset - sum alpha as f32 [group][N'], N' = N padded to 32.
 //
 //===----------------------------------------------------------------------===//
@@ -72,7 +72,11 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
       return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
                             << "': scales / offsets do not match the scheme";
 
-    // Bit-planes: [tile][chunk of 8 rows][plane][32 columns].
+    // Bit-planes: [tile][chunk of 8 rows][plane][32 byte lanes]. Byte lane
+    // 2w holds column w of the tile and lane 2w + 1 column 16 + w, so that
+    // the even and odd bytes of a lookup, taken as int16 words, are columns
+    // 0-15 and 16-31 in order (see buildLutTiles).
+    auto lane = [](int64_t c) { return 2 * (c % 16) + c / 16; };
     int64_t chunks = s.paddedK() / 8, tiles = np / 32;
     std::vector<uint8_t> packed(tiles * chunks * planes * 32, 0);
     for (int64_t kk = 0; kk < k; ++kk)
@@ -81,7 +85,7 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
         for (int64_t i = 0; i < planes; ++i)
           if (code >> i & 1)
             packed[((col / 32 * chunks + kk / 8) * planes + i) * 32 +
-                   col % 32] |= uint8_t(1u << (kk % 8));
+                   lane(col % 32)] |= uint8_t(1u << (kk % 8));
       }
     // 2 alpha [group][plane][N'], offset - sum alpha [group][N'].
     int64_t groups = s.groups();

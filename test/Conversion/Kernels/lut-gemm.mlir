@@ -32,7 +32,8 @@
 
 // The tile kernel: three plane loads per 8-row chunk; per 4-row half a
 // table broadcast to both 128-bit lanes, the nibble index, two vpshufb
-// (low and high bytes) and the byte interleave into int16 sums.
+// (low and high bytes), and the int16 values of the even and odd byte
+// lanes rebuilt with masks and shifts (no byte shuffles), summed in int16.
 // BODY-LABEL: func.func private @qc_lutgemm_
 // BODY-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
 // BODY-COUNT-3: vector.load %{{.*}} : memref<2x3072xi8>, vector<32xi8>
@@ -41,9 +42,13 @@
 // BODY: arith.andi %{{.*}} : vector<32xi8>
 // BODY: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<32xi8>
 // BODY: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
-// BODY: vector.shuffle %{{.*}}, %{{.*}} [0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 16, 48
 // BODY: vector.bitcast %{{.*}} : vector<32xi8> to vector<16xi16>
+// BODY: vector.bitcast %{{.*}} : vector<32xi8> to vector<16xi16>
+// BODY: arith.andi %{{.*}} : vector<16xi16>
+// BODY: arith.shli %{{.*}} : vector<16xi16>
 // BODY: arith.addi %{{.*}} : vector<16xi16>
+// BODY: arith.shrui %{{.*}} : vector<16xi16>
+// BODY-NOT: vector.shuffle %{{.*}}, %{{.*}} [0, 32
 // BODY: arith.shrui %{{.*}} : vector<32xi8>
 // BODY: arith.extsi %{{.*}} : vector<8xi16> to vector<8xi32>
 // BODY: vector.fma
