@@ -131,7 +131,8 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
           blocker = "codebook entries not a multiple of 8";
         else
           blocker = commonBlocker(op);
-        if (blocker.empty() && !op.getCodebook().getDefiningOp<arith::ConstantOp>())
+        if (blocker.empty() &&
+            !op.getCodebook().getDefiningOp<arith::ConstantOp>())
           blocker = "weights are not constants";
         if (blocker.empty())
           kernel = KernelAttr::get(ctx, KernelKind::codegemm, *isa, 1, 0);

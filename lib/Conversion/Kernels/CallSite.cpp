@@ -1,4 +1,4 @@
-//===- CallSite.cpp - what every generated kernel's call site does ---------===//
+//===- CallSite.cpp - what every generated kernel's call site does -------===//
 
 #include "Kernels.h"
 #include "QC/QCOps.h"
@@ -195,4 +195,15 @@ FailureOr<LayerConstants> kernels::readConstants(QLinearOp op,
     c.bias = std::move(*bf);
   }
   return c;
+}
+
+SmallVector<QLinearOp> kernels::layersWithKernel(ModuleOp module,
+                                                 KernelKind kind) {
+  SmallVector<QLinearOp> ops;
+  module.walk([&](QLinearOp op) {
+    if (KernelAttr kernel = op.getKernelAttr())
+      if (kernel.getKind() == kind)
+        ops.push_back(op);
+  });
+  return ops;
 }

@@ -36,13 +36,8 @@ namespace {
 
 struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
   void runOnOperation() override {
-    SmallVector<QLinearOp> ops;
-    getOperation().walk([&](QLinearOp op) {
-      if (KernelAttr kernel = op.getKernelAttr())
-        if (kernel.getKind() == KernelKind::codegemm)
-          ops.push_back(op);
-    });
-    for (QLinearOp op : ops)
+    for (QLinearOp op :
+         layersWithKernel(getOperation(), KernelKind::codegemm))
       if (failed(lower(op)))
         return signalPassFailure();
   }

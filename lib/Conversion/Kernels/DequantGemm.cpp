@@ -47,14 +47,8 @@ namespace {
 struct GenDequantGemmPass
     : qc::impl::GenDequantGemmBase<GenDequantGemmPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    SmallVector<QLinearOp> ops;
-    module.walk([&](QLinearOp op) {
-      if (KernelAttr kernel = op.getKernelAttr())
-        if (kernel.getKind() == KernelKind::dequant_i8)
-          ops.push_back(op);
-    });
-    for (QLinearOp op : ops)
+    for (QLinearOp op :
+         layersWithKernel(getOperation(), KernelKind::dequant_i8))
       if (failed(lower(op)))
         return signalPassFailure();
   }

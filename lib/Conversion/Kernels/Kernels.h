@@ -151,6 +151,10 @@ struct LayerConstants {
 mlir::FailureOr<LayerConstants> readConstants(QLinearOp op,
                                               llvm::StringRef what);
 
+/// The layers of `module` whose kernel attribute has `kind`, in order.
+llvm::SmallVector<QLinearOp> layersWithKernel(mlir::ModuleOp module,
+                                              KernelKind kind);
+
 /// Replaces the layer's result and erases it with its now dead constants.
 void replaceLayer(mlir::Operation *op, mlir::Value result);
 

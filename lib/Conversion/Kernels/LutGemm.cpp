@@ -14,8 +14,9 @@
 //
 // The weights are repacked here at compile time: bit-planes in the order
 // [tile][8-row chunk][plane][32 columns, even/odd interleaved] (low nibble
-// rows 8c..8c+3, high nibble rows 8c+4..8c+7), 2 alpha as f32 [group][plane][N'] and
-// offset - sum alpha as f32 [group][N'], N' = N padded to 32.
+// rows 8c..8c+3, high nibble rows 8c+4..8c+7), 2 alpha as f32
+// [group][plane][N'] and offset - sum alpha as f32 [group][N'], N' = N
+// padded to 32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,13 +39,8 @@ namespace {
 
 struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
   void runOnOperation() override {
-    SmallVector<QLinearOp> ops;
-    getOperation().walk([&](QLinearOp op) {
-      if (KernelAttr kernel = op.getKernelAttr())
-        if (kernel.getKind() == KernelKind::lut_bcq)
-          ops.push_back(op);
-    });
-    for (QLinearOp op : ops)
+    for (QLinearOp op :
+         layersWithKernel(getOperation(), KernelKind::lut_bcq))
       if (failed(lower(op)))
         return signalPassFailure();
   }

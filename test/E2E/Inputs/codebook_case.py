@@ -10,12 +10,7 @@ import sys
 
 import numpy as np
 
-
-def dense(a, ty):
-    body = np.array2string(a, separator=", ", threshold=1 << 30, max_line_width=1 << 30,
-                           formatter={"all": lambda v: repr(float(v)) if a.dtype.kind == "f"
-                                      else str(int(v))})
-    return "dense<%s> : tensor<%sx%s>" % (body, "x".join(map(str, a.shape)), ty)
+from kernel_case import dense
 
 
 def main():
