@@ -88,15 +88,6 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   b.setInsertionPointToEnd(entry);
   std::mt19937 rng(42);
   int64_t groups = c.k / c.group;
-  std::vector<uint8_t> codes(c.k * c.n);
-  for (auto &v : codes)
-    v = rng() & ((1u << c.bits) - 1);
-  std::vector<float> scales((c.bcq ? c.bits : 1) * groups * c.n),
-      zeros(groups * c.n);
-  for (auto &v : scales)
-    v = 0.001f + 0.01f * (rng() % 100) / 100.0f;
-  for (auto &v : zeros)
-    v = static_cast<float>(rng() & ((1u << c.bits) - 1));
   auto blob = [&](auto &data, ArrayRef<int64_t> shape, Type elt,
                   StringRef key) -> Value {
     AsmResourceBlob raw = HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -107,6 +98,33 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
         RankedTensorType::get(shape, elt), key, std::move(raw));
     return arith::ConstantOp::create(b, loc, attr);
   };
+  if (c.codebook) {
+    const int64_t books = 2, v = 8, entries = 256;
+    std::vector<int32_t> idx(books * (c.k / v) * c.n);
+    for (auto &i : idx)
+      i = static_cast<int32_t>(rng() % entries);
+    std::vector<float> book(books * entries * v), colScale(c.n, 0.01f);
+    for (auto &w : book)
+      w = static_cast<float>(rng() % 200) / 100.0f - 1.0f;
+    Value iv = blob(idx, {books, c.k / v, c.n}, b.getI32Type(), "codes");
+    Value sv = blob(colScale, {c.n}, f32, "scales");
+    Value bv = blob(book, {books, entries, v}, f32, "book");
+    auto cb = qc::CodebookAttr::get(&ctx, v, entries, books, f32);
+    Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), iv,
+                                    sv, Value(), bv, Value(), cb,
+                                    b.getStringAttr("fc"));
+    func::ReturnOp::create(b, loc, y);
+    return module;
+  }
+  std::vector<uint8_t> codes(c.k * c.n);
+  for (auto &v : codes)
+    v = rng() & ((1u << c.bits) - 1);
+  std::vector<float> scales((c.bcq ? c.bits : 1) * groups * c.n),
+      zeros(groups * c.n);
+  for (auto &v : scales)
+    v = 0.001f + 0.01f * (rng() % 100) / 100.0f;
+  for (auto &v : zeros)
+    v = static_cast<float>(rng() & ((1u << c.bits) - 1));
   Value cv = blob(codes, {c.k, c.n}, b.getI8Type(), "codes");
   // Uniform layers store f16 scales and zero points (the usual checkpoint
   // format); BCQ keeps f32.
@@ -121,27 +139,6 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   Value zv = c.bcq ? blob(zeros, {groups, c.n}, f32, "zeros")
                    : blob(zerosHalf, {groups, c.n}, f16, "zeros");
   qc::QuantSchemeAttrInterface scheme;
-  if (c.codebook) {
-    const int64_t books = 2, v = 8, entries = 256;
-    std::vector<int32_t> idx(books * (c.k / v) * c.n);
-    for (auto &i : idx)
-      i = static_cast<int32_t>(rng() % entries);
-    std::vector<float> book(books * entries * v), colScale(c.n, 0.01f);
-    for (auto &w : book)
-      w = static_cast<float>(rng() % 200) / 100.0f - 1.0f;
-    Value iv = blob(idx, {books, c.k / v, c.n}, b.getI32Type(), "codes");
-    Value sv2 = blob(colScale, {c.n}, f32, "scales");
-    Value bv = blob(book, {books, entries, v}, f32, "book");
-    auto cb = qc::CodebookAttr::get(&ctx, v, entries, books, f32);
-    Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), iv,
-                                    sv2, Value(), bv, Value(), cb,
-                                    b.getStringAttr("fc"));
-    cv.getDefiningOp()->erase();
-    sv.getDefiningOp()->erase();
-    zv.getDefiningOp()->erase();
-    func::ReturnOp::create(b, loc, y);
-    return module;
-  }
   if (c.bcq)
     scheme = qc::BCQAttr::get(&ctx, c.bits, c.group, /*offset=*/true, f32);
   else

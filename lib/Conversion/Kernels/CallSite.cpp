@@ -187,14 +187,24 @@ FailureOr<LayerConstants> kernels::readConstants(QLinearOp op,
       return fail("zero points / offsets must be constants");
     c.zeros = std::move(*zf);
   }
-  c.bias.assign(n, 0.0f);
-  if (Value bv = op.getBias()) {
-    FailureOr<std::vector<float>> bf = getConstantFloats(bv);
-    if (failed(bf) || bf->size() != static_cast<size_t>(n))
-      return fail("bias must be a float constant of N elements");
-    c.bias = std::move(*bf);
-  }
+  FailureOr<std::vector<float>> bias = readBias(op, what);
+  if (failed(bias))
+    return failure();
+  c.bias = std::move(*bias);
   return c;
+}
+
+FailureOr<std::vector<float>> kernels::readBias(QLinearOp op,
+                                                StringRef what) {
+  int64_t n = op.getOutFeatures();
+  Value bv = op.getBias();
+  if (!bv)
+    return std::vector<float>(n, 0.0f);
+  FailureOr<std::vector<float>> bias = getConstantFloats(bv);
+  if (failed(bias) || bias->size() != static_cast<size_t>(n))
+    return op.emitError() << what << ": layer '" << op.getLayer()
+                          << "': bias must be a float constant of N elements";
+  return bias;
 }
 
 SmallVector<QLinearOp> kernels::layersWithKernel(ModuleOp module,

@@ -103,12 +103,10 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
               (*book)[(bk * entries + en) * v + t];
     std::vector<float> scale(np, 0.0f), bias(np, 0.0f);
     std::copy(scales->begin(), scales->end(), scale.begin());
-    if (Value bv = op.getBias()) {
-      FailureOr<std::vector<float>> bf = getConstantFloats(bv);
-      if (failed(bf) || bf->size() != static_cast<size_t>(s.n))
-        return fail("bias must be a float constant of N elements");
-      std::copy(bf->begin(), bf->end(), bias.begin());
-    }
+    FailureOr<std::vector<float>> layerBias = readBias(op, "qc-gen-codegemm");
+    if (failed(layerBias))
+      return failure();
+    std::copy(layerBias->begin(), layerBias->end(), bias.begin());
 
     ModuleOp module = getOperation();
     OpBuilder b(op);

@@ -58,7 +58,6 @@ struct GenDequantGemmPass
       return op.emitError() << "qc-gen-dequant-gemm: layer '" << op.getLayer()
                             << "': " << why;
     };
-    KernelAttr kernel = op.getKernelAttr();
     auto scheme = dyn_cast<UniformAttr>(op.getScheme());
     if (!scheme || scheme.getPerIc() || scheme.getBits() < 2 ||
         scheme.getBits() > 4 || op.getPacked() || op.getBitplanes())
@@ -71,24 +70,20 @@ struct GenDequantGemmPass
       return failure();
     const KernelShape &s = *shape;
     const std::vector<float> &zeros = data->zeros;
-    const std::vector<float> *scales = &data->scales;
-    std::vector<char> *codeBytes = &data->codes;
+    const std::vector<float> &scales = data->scales;
 
     // Compile-time repacking: codes into kernel blocks; scales and
     // scale * zero per column, f32, padded with zero groups.
     std::vector<uint8_t> packed;
     std::string err;
     if (!quant::packKernelBlocks(
-            reinterpret_cast<const uint8_t *>(codeBytes->data()), s.k, s.n,
+            reinterpret_cast<const uint8_t *>(data->codes.data()), s.k, s.n,
             static_cast<int>(s.bits), packed, err))
       return fail(err);
     // The last group may be partial (K not a multiple of the group).
-    int64_t realGroups = scheme.getGroup() == -1
-                             ? 1
-                             : (s.k + scheme.getGroup() - 1) /
-                                   scheme.getGroup();
-    if (scales->size() != static_cast<size_t>(realGroups * s.n) ||
-        (!zeros.empty() && zeros.size() != scales->size()))
+    int64_t realGroups = weightGroups(s.k, scheme.getGroup());
+    if (scales.size() != static_cast<size_t>(realGroups * s.n) ||
+        (!zeros.empty() && zeros.size() != scales.size()))
       return fail("scales / zero points do not match the scheme's shape");
     // Scales keep f16 storage where the scheme has it and the target
     // converts f16 in hardware (F16C, NEON); zero points become bytes.
@@ -100,7 +95,7 @@ struct GenDequantGemmPass
     std::vector<uint8_t> wz(s.n * s.groups(), 0);
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < s.n; ++col) {
-        float scale = (*scales)[g * s.n + col];
+        float scale = scales[g * s.n + col];
         int64_t at = col * s.groups() + g;
         ws[at] = scale;
         if (halfScales)

@@ -142,6 +142,17 @@ ActivationBuffers quantizeActivations(mlir::OpBuilder &b, mlir::Location loc,
 mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
                                            int64_t bits, llvm::StringRef what);
 
+/// Groups of `group` rows in a column of `k` (the last may be partial; one
+/// for a whole-column group, -1).
+inline int64_t weightGroups(int64_t k, int64_t group) {
+  return group == -1 ? 1 : (k + group - 1) / group;
+}
+
+/// The layer's bias as N floats (zeros without one); an error naming `what`
+/// and the layer when it is not a constant of N elements.
+mlir::FailureOr<std::vector<float>> readBias(QLinearOp op,
+                                             llvm::StringRef what);
+
 /// The layer's constant operands: codes (one byte each), scales, zero
 /// points / offsets (empty when absent) and bias (zeros when absent).
 struct LayerConstants {

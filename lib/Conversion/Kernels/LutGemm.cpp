@@ -59,9 +59,7 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
       return failure();
     const KernelShape &s = *shape;
     int64_t planes = s.bits, k = s.k, n = s.n, np = s.paddedN();
-    int64_t realGroups =
-        scheme.getGroup() == -1 ? 1 : (k + scheme.getGroup() - 1) /
-                                          scheme.getGroup();
+    int64_t realGroups = weightGroups(k, scheme.getGroup());
     if (data->scales.size() != static_cast<size_t>(planes * realGroups * n) ||
         (!data->zeros.empty() &&
          data->zeros.size() != static_cast<size_t>(realGroups * n)))
