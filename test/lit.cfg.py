@@ -55,3 +55,8 @@ try:
             config.available_features.add("avx2")
 except OSError:
     pass
+
+# Generated AArch64 kernels run under user-mode QEMU, linked statically by
+# the cross compiler.
+if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):
+    config.available_features.add("qemu-aarch64")

@@ -231,6 +231,7 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
   if (options.kernels == "generated") {
     SelectKernelOptions select;
     select.target = options.kernelTarget;
+    select.uniformLut = options.uniformLut;
     outline.addNestedPass<func::FuncOp>(qc::createSelectKernel(select));
     outline.addPass(qc::createGenDequantGemm());
     outline.addPass(qc::createGenLutGemm());

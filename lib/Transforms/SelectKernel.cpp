@@ -145,11 +145,17 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
                                    actBlockFor(bcq.getGroup()));
       } else {
         blocker = dequantI8Blocker(op);
-        if (blocker.empty())
+        bool x86 = *isa == KernelISA::avx2 || *isa == KernelISA::avx512vnni;
+        int64_t group = blocker.empty()
+                            ? cast<UniformAttr>(op.getScheme()).getGroup()
+                            : 0;
+        if (blocker.empty() && uniformLut && x86)
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, *isa, 1,
+                                   actBlockFor(group));
+        else if (blocker.empty())
           kernel = KernelAttr::get(
               ctx, KernelKind::dequant_i8, *isa,
-              std::clamp<int64_t>(m, 1, mTile),
-              actBlockFor(cast<UniformAttr>(op.getScheme()).getGroup()));
+              std::clamp<int64_t>(m, 1, mTile), actBlockFor(group));
       }
       if (!kernel) {
         kernel = KernelAttr::get(ctx, KernelKind::reference,

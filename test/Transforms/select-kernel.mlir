@@ -4,6 +4,8 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}))' -split-input-file | FileCheck %s --check-prefix=GEN
 // RUN: not qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=riscv}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel))' -split-input-file | FileCheck %s --check-prefix=HOST
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3 uniform-lut}))' -split-input-file | FileCheck %s --check-prefix=ULUT
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64 uniform-lut}))' -split-input-file | FileCheck %s --check-prefix=ULUT-NEON
 
 // BAD: unknown kernel target 'riscv'
 // HOST: qc.qlinear {{.*}}kernel = #qc.kernel<kind = dequant_i8, isa = {{avx2|avx512vnni|neon|generic}}
@@ -14,6 +16,10 @@
 // VNNI: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni, m_tile = 2, act_block = 128>
 // NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
 // GEN: kernel = #qc.kernel<kind = dequant_i8, isa = generic, m_tile = 4, act_block = 128>
+// With uniform-lut, x86 gives uniform layers LUT-GEMM (one token per pass);
+// AArch64 has no LUT kernel yet and keeps dequant_i8.
+// ULUT: kernel = #qc.kernel<kind = lut_bcq, isa = avx2, m_tile = 1, act_block = 128>
+// ULUT-NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
 func.func @w4g128(%x: tensor<2x3x256xf32>) -> tensor<2x3x8xf32> {
   %c = arith.constant dense<1> : tensor<256x8xi8>
   %s = arith.constant dense<1.0> : tensor<2x8xf32>
@@ -26,6 +32,7 @@ func.func @w4g128(%x: tensor<2x3x256xf32>) -> tensor<2x3x8xf32> {
 
 // Group 96: blocks of gcd(96, 128) = 32 inputs; one token: m_tile 1.
 // V3: kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 32>
+// ULUT: kernel = #qc.kernel<kind = lut_bcq, isa = avx2, m_tile = 1, act_block = 32>
 func.func @w3g96(%x: tensor<1x192xf32>) -> tensor<1x4xf32> {
   %c = arith.constant dense<1> : tensor<192x4xi8>
   %s = arith.constant dense<1.0> : tensor<2x4xf32>
@@ -38,6 +45,9 @@ func.func @w3g96(%x: tensor<1x192xf32>) -> tensor<1x4xf32> {
 
 // Layers without a generated kernel keep the reference lowering, and say why.
 // V3-LABEL: func.func @reference
+// ULUT-LABEL: func.func @reference
+// ULUT: layer "a" {kernel = #qc.kernel<kind = reference
+// ULUT: layer "c" {kernel = #qc.kernel<kind = reference
 // V3: layer "a" {kernel = #qc.kernel<kind = reference
 // V3: layer "b" {kernel = #qc.kernel<kind = reference
 // V3: layer "c" {kernel = #qc.kernel<kind = reference

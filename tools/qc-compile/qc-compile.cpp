@@ -55,6 +55,12 @@ int main(int argc, char **argv) {
                "x86-64-v4, x86-64-v4-vnni, aarch64 or generic (default: "
                "host with --cpu=host, else generic)"),
       cl::cat(qc::toolCategory()));
+  cl::opt<bool> uniformLut(
+      "uniform-lut",
+      cl::desc("give uniform 2-4 bit layers the LUT-GEMM kernel through "
+               "their exact binary-coding form (x86 targets) instead of "
+               "dequant_i8"),
+      cl::cat(qc::toolCategory()));
   cl::opt<bool> noRaise("no-raise-linear",
                         cl::desc("do not raise matmuls to qc.linear"),
       cl::cat(qc::toolCategory()));
@@ -112,6 +118,7 @@ int main(int argc, char **argv) {
   options.features = features;
   options.vectorize = !noVectorize;
   options.kernels = kernels;
+  options.uniformLut = uniformLut;
   if (kernels != "generated" && kernels != "reference") {
     WithColor::error(errs(), "qc-compile")
         << "--kernels must be 'generated' or 'reference', not '" << kernels

@@ -1,12 +1,14 @@
-//===- LutGemm.cpp - call sites of the LUT-GEMM kernels for BCQ -----------===//
+//===- LutGemm.cpp - call sites of the LUT-GEMM kernels -------------------===//
 //
-// A BCQ qc.qlinear with kernel `lut_bcq` becomes, on tensors: the int8
-// activation quantizer shared with dequant_i8, a call of the table builder
-// (per token and 4 inputs, the 16 partial sums of their int8 activations
-// selected by the bits of the table index, as low and high bytes), and a
-// call of the tile kernel over the 32-column tiles [0, ceil(N/32)), which
-// looks the tables up with the sign bits of 32 columns of one bit-plane at a
-// time (EmitKernels.cpp). With c = (b + 1) / 2 in {0, 1}:
+// A BCQ qc.qlinear with kernel `lut_bcq` (or a uniform one, through its
+// exact BCQ form: the planes are the bits of the codes, 2 alpha_i = s 2^i
+// and offset - sum alpha = -s z) becomes, on tensors: the int8 activation
+// quantizer shared with dequant_i8, a call of the table builder (per token
+// and 4 inputs, the 16 partial sums of their int8 activations selected by
+// the bits of the table index, as low and high bytes), and a call of the
+// tile kernel over the 32-column tiles [0, ceil(N/32)), which looks the
+// tables up with the sign bits of 32 columns of one bit-plane at a time
+// (EmitKernels.cpp). With c = (b + 1) / 2 in {0, 1}:
 //
 //   sum_k w[k,n] x[k] = sum_a xs[a] sum_i 2 alpha_i[g(a),n] D_i[a,n]
 //                       + sum_g (offset[g,n] - sum_i alpha_i[g,n]) xsum[g]
@@ -25,6 +27,8 @@
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
 
 namespace qc {
 #define GEN_PASS_DEF_GENLUTGEMM
@@ -46,25 +50,35 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
   }
 
   LogicalResult lower(QLinearOp op) {
-    auto scheme = dyn_cast<BCQAttr>(op.getScheme());
-    if (!scheme || scheme.getPlanes() < 1 || scheme.getPlanes() > 4 ||
-        op.getPacked() || op.getBitplanes())
+    auto fail = [&](const Twine &why) {
       return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
-                            << "': lut_bcq needs canonical BCQ codes of 1 to "
-                               "4 planes";
-    FailureOr<KernelShape> shape = kernelShapeOf(
-        op, scheme.getGroup(), scheme.getPlanes(), "qc-gen-lut-gemm");
+                            << "': " << why;
+    };
+    // BCQ codes, or uniform codes q read as their bits: with b_i = 2 c_i - 1,
+    // s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits - 1) / 2 - z).
+    auto bcq = dyn_cast<BCQAttr>(op.getScheme());
+    auto uniform = dyn_cast<UniformAttr>(op.getScheme());
+    bool bcqOk = bcq && bcq.getPlanes() >= 1 && bcq.getPlanes() <= 4;
+    bool uniformOk = uniform && !uniform.getPerIc() &&
+                     uniform.getBits() >= 2 && uniform.getBits() <= 4;
+    if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
+      return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
+                  "uniform per-output-channel codes of 2 to 4 bits");
+    int64_t group = bcq ? bcq.getGroup() : uniform.getGroup();
+    FailureOr<KernelShape> shape =
+        kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),
+                      "qc-gen-lut-gemm");
     FailureOr<LayerConstants> data = readConstants(op, "qc-gen-lut-gemm");
     if (failed(shape) || failed(data))
       return failure();
     const KernelShape &s = *shape;
     int64_t planes = s.bits, k = s.k, n = s.n, np = s.paddedN();
-    int64_t realGroups = weightGroups(k, scheme.getGroup());
-    if (data->scales.size() != static_cast<size_t>(planes * realGroups * n) ||
+    int64_t realGroups = weightGroups(k, group);
+    int64_t scaleCount = (bcq ? planes : 1) * realGroups * n;
+    if (data->scales.size() != static_cast<size_t>(scaleCount) ||
         (!data->zeros.empty() &&
          data->zeros.size() != static_cast<size_t>(realGroups * n)))
-      return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
-                            << "': scales / offsets do not match the scheme";
+      return fail("scales / offsets do not match the scheme");
 
     // Bit-planes: [tile][chunk of 8 rows][plane][32 byte lanes]. Byte lane
     // 2w holds column w of the tile and lane 2w + 1 column 16 + w, so that
@@ -83,18 +97,28 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
       }
     // 2 alpha [group][plane][N'], offset - sum alpha [group][N'].
     int64_t groups = s.groups();
+    float symmetricZero = static_cast<float>(1 << (planes - 1));
     std::vector<float> alpha2(groups * planes * np, 0.0f),
         corr(groups * np, 0.0f), bias(np, 0.0f);
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < n; ++col) {
+        float zero = data->zeros.empty() ? 0.0f : data->zeros[g * n + col];
+        if (uniform) {
+          // 2 alpha_i = s 2^i; offset - sum alpha = -s z.
+          float scale = data->scales[g * n + col];
+          for (int64_t i = 0; i < planes; ++i)
+            alpha2[(g * planes + i) * np + col] = std::ldexp(scale, i);
+          corr[g * np + col] =
+              -scale * (data->zeros.empty() ? symmetricZero : zero);
+          continue;
+        }
         float sum = 0.0f;
         for (int64_t i = 0; i < planes; ++i) {
           float a = data->scales[(i * realGroups + g) * n + col];
           alpha2[(g * planes + i) * np + col] = 2.0f * a;
           sum += a;
         }
-        float offset = data->zeros.empty() ? 0.0f : data->zeros[g * n + col];
-        corr[g * np + col] = offset - sum;
+        corr[g * np + col] = zero - sum;
       }
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""run_kernel_cases.py DIR CASE... --target T: for each case folder written
-by kernel_case.py, compile model.mlir with --target T, run it on x.npy and
+"""run_kernel_cases.py DIR CASE... --target T [-- QC_COMPILE_FLAG...]: for
+each case folder written by kernel_case.py, compile model.mlir with --target
+T (and the flags after --), run it on x.npy and
 compare with ref_kernel.npy (1e-5 of max |ref|) and ref.npy (5e-2). Exits 1
-on the first mismatch, naming the case."""
+on the first mismatch, naming the case. run_neon_cases.py reuses check()."""
 import os
 import subprocess
 import sys
@@ -12,6 +13,10 @@ import numpy as np
 
 def main():
     args = sys.argv[1:]
+    extra = []
+    if "--" in args:
+        extra = args[args.index("--") + 1:]
+        args = args[:args.index("--")]
     target = args[args.index("--target") + 1]
     cases = [a for a in args[1:] if a not in ("--target", target)]
     root = args[0]
@@ -20,17 +25,22 @@ def main():
         art = os.path.join(d, "art_" + target)
         out = os.path.join(d, "out_" + target)
         subprocess.run(["qc-compile", os.path.join(d, "model.mlir"), "-o", art,
-                        "--target", target], check=True)
+                        "--target", target] + extra, check=True)
         subprocess.run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out],
                        check=True, stdout=subprocess.DEVNULL)
-        got = np.load(os.path.join(out, "y.npy")).astype(np.float64)
-        for ref_name, rtol in (("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2)):
-            want = np.load(os.path.join(d, ref_name)).astype(np.float64)
-            err = float(np.max(np.abs(got - want)))
-            scale = float(np.max(np.abs(want)))
-            print("%s %s vs %s: max abs err %.3g (max |want| %.3g)" % (case, target, ref_name, err, scale))
-            if got.shape != want.shape or err > rtol * scale:
-                sys.exit("case %s (%s): mismatch against %s" % (case, target, ref_name))
+        check(d, case, target, np.load(os.path.join(out, "y.npy")))
+
+
+def check(d, case, target, got):
+    """Compares GOT with case folder D's references; exits 1 on a mismatch."""
+    got = got.astype(np.float64)
+    for ref_name, rtol in (("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2)):
+        want = np.load(os.path.join(d, ref_name)).astype(np.float64)
+        err = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")
+        scale = float(np.max(np.abs(want)))
+        print("%s %s vs %s: max abs err %.3g (max |want| %.3g)" % (case, target, ref_name, err, scale))
+        if not err <= rtol * scale:  # NaN fails too
+            sys.exit("case %s (%s): mismatch against %s" % (case, target, ref_name))
 
 
 if __name__ == "__main__":

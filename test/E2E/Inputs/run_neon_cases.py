@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""run_neon_cases.py DIR CASE...: for each case folder written by
+kernel_case.py, lower model.mlir with the AArch64 NEON kernels (qc-opt,
+mlir-translate, llc), link it statically with neon_driver.c, run it under
+qemu-aarch64 on x.npy and compare with the case's references as
+run_kernel_cases.py does. Exits 1 on the first mismatch, naming the case;
+prints "N cases ok" at the end."""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run_kernel_cases import check  # noqa: E402
+
+CC = "aarch64-linux-gnu-gcc"
+PIPELINE = ("builtin.module(func.func(llvm-request-c-wrappers,"
+            "qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-lower-to-llvm)")
+
+
+def run(*cmd, **kw):
+    subprocess.run(cmd, check=True, **kw)
+
+
+def main():
+    root, cases = sys.argv[1], sys.argv[2:]
+    driver = os.path.join(root, "neon_driver.o")
+    run(CC, "-O2", "-std=c99", "-Wall", "-Werror", "-c",
+        os.path.join(HERE, "neon_driver.c"), "-o", driver)
+    for case in cases:
+        d = os.path.join(root, case)
+        p = lambda name: os.path.join(d, name)  # noqa: E731
+        # C already owns `main`: the entry becomes qc_model.
+        with open(p("model.mlir")) as f:
+            text = f.read().replace("func.func @main(", "func.func @qc_model(", 1)
+        with open(p("a64.mlir"), "w") as f:
+            f.write(text)
+        run("qc-opt", p("a64.mlir"), "--pass-pipeline=" + PIPELINE, "-o", p("a64.llvm.mlir"))
+        with open(p("a64.llvm.mlir")) as f:
+            if not re.search(r"llvm\.func @qc_dqi8_\w+_neon\(", f.read()):
+                sys.exit("case %s: no NEON dequant_i8 kernel was generated" % case)
+        run("mlir-translate", "--mlir-to-llvmir", p("a64.llvm.mlir"), "-o", p("a64.ll"))
+        run("llc", "-O2", "-mtriple=aarch64-linux-gnu", "-filetype=obj", p("a64.ll"),
+            "-o", p("a64.o"))
+        run(CC, "-static", driver, p("a64.o"), "-o", p("a64.exe"))
+
+        x = np.load(p("x.npy")).astype(np.float32)
+        (m, k), n = x.shape, np.load(p("ref.npy")).shape[1]
+        x.tofile(p("x.bin"))
+        run("qemu-aarch64", "-cpu", "max", p("a64.exe"), str(m), str(k), str(n),
+            p("x.bin"), p("y.bin"))
+        check(d, case, "aarch64-qemu", np.fromfile(p("y.bin"), np.float32).reshape(m, n))
+    print("%d cases ok" % len(cases))
+
+
+if __name__ == "__main__":
+    main()
