@@ -16,7 +16,7 @@ APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev libmlir-22 mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libeigen3-dev libgtest-dev libbenchmark-dev python3-pip unzip
-  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 # python module name -> pip requirement

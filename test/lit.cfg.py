@@ -57,6 +57,7 @@ except OSError:
     pass
 
 # Generated AArch64 kernels run under user-mode QEMU, linked statically by
-# the cross compiler.
-if shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc"):
+# the cross compilers.
+if all(shutil.which(tool) for tool in ("qemu-aarch64", "aarch64-linux-gnu-gcc",
+                                       "aarch64-linux-gnu-g++")):
     config.available_features.add("qemu-aarch64")

@@ -73,8 +73,8 @@ std::string commonBlocker(QLinearOp op) {
 
 /// Why a BCQ layer cannot take the lut_bcq kernel, or "" when it can.
 std::string lutBlocker(QLinearOp op, BCQAttr bcq, KernelISA isa) {
-  if (isa != KernelISA::avx2 && isa != KernelISA::avx512vnni)
-    return "LUT-GEMM is generated for x86 (vpshufb) only so far";
+  if (isa == KernelISA::generic)
+    return "LUT-GEMM needs byte table lookups (x86 vpshufb, NEON tbl)";
   if (bcq.getPlanes() > 4)
     return "more than 4 bit-planes";
   if (bcq.getGroup() != -1 && bcq.getGroup() % 32 != 0)
@@ -145,11 +145,10 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
                                    actBlockFor(bcq.getGroup()));
       } else {
         blocker = dequantI8Blocker(op);
-        bool x86 = *isa == KernelISA::avx2 || *isa == KernelISA::avx512vnni;
         int64_t group = blocker.empty()
                             ? cast<UniformAttr>(op.getScheme()).getGroup()
                             : 0;
-        if (blocker.empty() && uniformLut && x86)
+        if (blocker.empty() && uniformLut && *isa != KernelISA::generic)
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, *isa, 1,
                                    actBlockFor(group));
         else if (blocker.empty())

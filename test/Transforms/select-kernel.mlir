@@ -16,10 +16,10 @@
 // VNNI: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni, m_tile = 2, act_block = 128>
 // NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
 // GEN: kernel = #qc.kernel<kind = dequant_i8, isa = generic, m_tile = 4, act_block = 128>
-// With uniform-lut, x86 gives uniform layers LUT-GEMM (one token per pass);
-// AArch64 has no LUT kernel yet and keeps dequant_i8.
+// With uniform-lut, uniform layers get LUT-GEMM (one token per pass) on
+// x86 and AArch64.
 // ULUT: kernel = #qc.kernel<kind = lut_bcq, isa = avx2, m_tile = 1, act_block = 128>
-// ULUT-NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
+// ULUT-NEON: kernel = #qc.kernel<kind = lut_bcq, isa = neon, m_tile = 1, act_block = 128>
 func.func @w4g128(%x: tensor<2x3x256xf32>) -> tensor<2x3x8xf32> {
   %c = arith.constant dense<1> : tensor<256x8xi8>
   %s = arith.constant dense<1.0> : tensor<2x8xf32>
@@ -71,11 +71,11 @@ func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>,
 
 // -----
 
-// BCQ: LUT-GEMM on x86 (vpshufb), one token at a time; elsewhere the
-// reference lowering.
+// BCQ: LUT-GEMM on x86 (vpshufb) and AArch64 (tbl), one token at a time;
+// the generic target has no byte lookup: the reference lowering.
 // V3: kernel = #qc.kernel<kind = lut_bcq, isa = avx2, m_tile = 1, act_block = 64>
 // VNNI: kernel = #qc.kernel<kind = lut_bcq, isa = avx512vnni, m_tile = 1, act_block = 64>
-// NEON: kernel = #qc.kernel<kind = reference
+// NEON: kernel = #qc.kernel<kind = lut_bcq, isa = neon, m_tile = 1, act_block = 64>
 // GEN: kernel = #qc.kernel<kind = reference
 func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
   %c = arith.constant dense<1> : tensor<128x8xi8>

@@ -58,8 +58,7 @@ int main(int argc, char **argv) {
   cl::opt<bool> uniformLut(
       "uniform-lut",
       cl::desc("give uniform 2-4 bit layers the LUT-GEMM kernel through "
-               "their exact binary-coding form (x86 targets) instead of "
-               "dequant_i8"),
+               "their exact binary-coding form instead of dequant_i8"),
       cl::cat(qc::toolCategory()));
   cl::opt<bool> noRaise("no-raise-linear",
                         cl::desc("do not raise matmuls to qc.linear"),

@@ -29,7 +29,7 @@ struct AOTOptions {
   std::string kernels = "generated";
   /// The qc-select-kernel target (host, x86-64-v3, x86-64-v4, ...).
   std::string kernelTarget = "host";
-  /// Uniform layers take LUT-GEMM through their BCQ form (x86 targets).
+  /// Uniform layers take LUT-GEMM through their BCQ form.
   bool uniformLut = false;
   /// The C compiler driver used to link the shared object.
   std::string linker = "cc";

@@ -142,13 +142,13 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
     or 4 bits whose group is a multiple of 32 (or the whole column), with
     static shapes, get `dequant_i8` (int8 activations in blocks of
     `min(group, 128)` inputs, `m_tile` tokens per pass over the weights), or
-    with `uniform-lut` on x86, `lut_bcq` through their exact binary-coding
-    form (w = s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits - 1) / 2 - z),
-    b_i = +-1 the bits of q). Binary-coding weights of up to 4 planes with
-    such groups get `lut_bcq` on x86 (LUT-GEMM), codebooks of at most 256
-    entries (a multiple of 8) get `codegemm`; every other layer keeps the
-    `reference` lowering. With `remarks`, each decision is reported as a
-    remark naming the layer.
+    with `uniform-lut` (not on `generic`), `lut_bcq` through their exact
+    binary-coding form (w = s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits -
+    1) / 2 - z), b_i = +-1 the bits of q). Binary-coding weights of up to 4
+    planes with such groups get `lut_bcq` (LUT-GEMM; x86 and AArch64),
+    codebooks of at most 256 entries (a multiple of 8) get `codegemm`; every
+    other layer keeps the `reference` lowering. With `remarks`, each
+    decision is reported as a remark naming the layer.
 
     `target`: `host` (the features of this machine: AVX-512 VNNI, AVX2, or
     NEON dot product), `x86-64-v3` (AVX2), `x86-64-v4` (AVX-512; its int8
@@ -163,7 +163,7 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "report each decision as a remark">,
     Option<"uniformLut", "uniform-lut", "bool", /*default=*/"false",
-           "give uniform layers LUT-GEMM through their BCQ form (x86)">,
+           "give uniform layers LUT-GEMM through their BCQ form">,
   ];
   let dependentDialects = ["::qc::QCDialect"];
 }

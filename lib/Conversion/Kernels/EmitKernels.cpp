@@ -533,6 +533,26 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
   for (int64_t r = 0; r < 2; ++r)
     for (int64_t j = 0; j < 16; ++j)
       twice.push_back(j);
+  // 32 byte lookups of a 16-byte table (in both halves of `table`) at
+  // indices 0-15: one vpshufb on x86, a tbl per 16-byte half on NEON.
+  auto lookup = [&](Value table, Value idx) -> Value {
+    if (s.isa != KernelISA::neon)
+      return e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8, {table, idx});
+    Value result = idx;
+    for (int64_t h = 0; h < 2; ++h) {
+      auto half = [&](Value v) {
+        return vector::ExtractStridedSliceOp::create(
+            b, loc, v, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
+            ArrayRef<int64_t>{1});
+      };
+      Value part = e.intrinsic("llvm.aarch64.neon.tbl1", v16i8,
+                               {half(table), half(idx)});
+      result = vector::InsertStridedSliceOp::create(
+          b, loc, part, result, ArrayRef<int64_t>{16 * h},
+          ArrayRef<int64_t>{1});
+    }
+    return result;
+  };
 
   auto tilesLoop = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
   b.setInsertionPointToStart(tilesLoop.getBody());
@@ -583,10 +603,7 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
                                            .getResult()
                                      : codes[i];
                   idx = arith::AndIOp::create(b, loc, idx, nibble);
-                  Value lo = e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8,
-                                         {tlo, idx});
-                  Value hi = e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8,
-                                         {thi, idx});
+                  Value lo = lookup(tlo, idx), hi = lookup(thi, idx);
                   Value wl = vector::BitCastOp::create(b, loc, v16i16, lo);
                   Value wh = vector::BitCastOp::create(b, loc, v16i16, hi);
                   Value even = e.add(

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""run_neon_cases.py DIR CASE...: for each case folder written by
-kernel_case.py, lower model.mlir with the AArch64 NEON kernels (qc-opt,
-mlir-translate, llc), link it statically with neon_driver.c, run it under
-qemu-aarch64 on x.npy and compare with the case's references as
-run_kernel_cases.py does. Exits 1 on the first mismatch, naming the case;
-prints "N cases ok" at the end."""
+"""run_neon_cases.py DIR CASE... [--uniform-lut]: for each case folder
+written by kernel_case.py, lower model.mlir with the AArch64 NEON kernels
+(qc-opt, mlir-translate, llc), link it statically with neon_driver.c and
+the runtime's memrefCopy, run it under qemu-aarch64 on x.npy and compare
+with the case's references as run_kernel_cases.py does. Uniform layers take dequant_i8, or LUT-GEMM with
+--uniform-lut; BCQ layers take LUT-GEMM. Exits 1 on the first mismatch,
+naming the case; prints "N cases ok" at the end."""
 import os
 import re
 import subprocess
@@ -17,8 +18,11 @@ sys.path.insert(0, HERE)
 from run_kernel_cases import check  # noqa: E402
 
 CC = "aarch64-linux-gnu-gcc"
+CXX = "aarch64-linux-gnu-g++"
+RUNTIME = os.path.join(HERE, "..", "..", "..", "runtime")
 PIPELINE = ("builtin.module(func.func(llvm-request-c-wrappers,"
-            "qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-lower-to-llvm)")
+            "qc-select-kernel{target=aarch64%s}),qc-gen-dequant-gemm,qc-gen-lut-gemm,"
+            "qc-lower-to-llvm)")
 
 
 def run(*cmd, **kw):
@@ -26,10 +30,17 @@ def run(*cmd, **kw):
 
 
 def main():
-    root, cases = sys.argv[1], sys.argv[2:]
+    args = sys.argv[1:]
+    uniform_lut = "--uniform-lut" in args
+    root, cases = args[0], [a for a in args[1:] if a != "--uniform-lut"]
+    pipeline = PIPELINE % (" uniform-lut" if uniform_lut else "")
     driver = os.path.join(root, "neon_driver.o")
     run(CC, "-O2", "-std=c99", "-Wall", "-Werror", "-c",
         os.path.join(HERE, "neon_driver.c"), "-o", driver)
+    # The runtime's memrefCopy (strided copies of the LUT kernel's output).
+    copy = os.path.join(root, "memref_copy.o")
+    run(CXX, "-O2", "-std=c++17", "-I", os.path.join(RUNTIME, "include"), "-c",
+        os.path.join(RUNTIME, "src", "MemRefCopy.cpp"), "-o", copy)
     for case in cases:
         d = os.path.join(root, case)
         p = lambda name: os.path.join(d, name)  # noqa: E731
@@ -38,14 +49,15 @@ def main():
             text = f.read().replace("func.func @main(", "func.func @qc_model(", 1)
         with open(p("a64.mlir"), "w") as f:
             f.write(text)
-        run("qc-opt", p("a64.mlir"), "--pass-pipeline=" + PIPELINE, "-o", p("a64.llvm.mlir"))
+        run("qc-opt", p("a64.mlir"), "--pass-pipeline=" + pipeline, "-o", p("a64.llvm.mlir"))
+        kernel = "qc_lutgemm_" if uniform_lut or "#qc.bcq" in text else "qc_dqi8_"
         with open(p("a64.llvm.mlir")) as f:
-            if not re.search(r"llvm\.func @qc_dqi8_\w+_neon\(", f.read()):
-                sys.exit("case %s: no NEON dequant_i8 kernel was generated" % case)
+            if not re.search(r"llvm\.func @%s\w+_neon\(" % kernel, f.read()):
+                sys.exit("case %s: no NEON %s kernel was generated" % (case, kernel))
         run("mlir-translate", "--mlir-to-llvmir", p("a64.llvm.mlir"), "-o", p("a64.ll"))
         run("llc", "-O2", "-mtriple=aarch64-linux-gnu", "-filetype=obj", p("a64.ll"),
             "-o", p("a64.o"))
-        run(CC, "-static", driver, p("a64.o"), "-o", p("a64.exe"))
+        run(CXX, "-static", driver, copy, p("a64.o"), "-o", p("a64.exe"))
 
         x = np.load(p("x.npy")).astype(np.float32)
         (m, k), n = x.shape, np.load(p("ref.npy")).shape[1]
