@@ -87,11 +87,11 @@ def main():
         parts = name.split("/")[0].split("_")
         k, n, m = int(parts[0][1:]), int(parts[1][1:]), int(parts[3][1:])
         scheme = parts[2]
-        bits = int(scheme.lstrip("wbcq"))
+        bits = int(scheme.lstrip("lwbcqs"))
         thr = int(name.split("threads:")[1].split("/")[0])
         layers = int(b["layers"])
         try:
-            if not scheme.startswith("w"):
+            if not scheme.lstrip("l").startswith("w"):
                 raise ValueError("no onnxruntime peer for %s" % scheme)
             ort_us = ort_layer_us(k, n, m, bits, a.group, thr, min(layers, 8))
             ratio = "%.2f" % (ort_us / b["us/layer"])

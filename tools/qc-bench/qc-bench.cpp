@@ -48,14 +48,27 @@ using namespace mlir;
 
 namespace {
 
+/// Weight schemes, by their --bits prefix.
+enum class Family {
+  Uniform,    // w<bits>
+  UniformLut, // lw<bits>: uniform through LUT-GEMM (--uniform-lut)
+  BCQ,        // bcq<bits>: binary coding, bits = planes
+  Codebook,   // cb2: 2 codebooks of 256 vectors of 8 (2 bits per weight)
+  SmallBook,  // cbs2: 1 codebook of 16 vectors of 2 (2 bits per weight)
+};
+
 struct Config {
   int64_t k, n, m;
-  bool bcq; // binary-coding (bits = planes) instead of uniform
-  bool codebook; // 2 codebooks of 256 vectors of 8 (2 bits per weight)
+  Family family;
   unsigned bits;
   int64_t group;
   std::string kernels; // generated | reference
 };
+
+constexpr std::pair<const char *, Family> kFamilies[] = {
+    {"lw", Family::UniformLut}, {"w", Family::Uniform},
+    {"bcq", Family::BCQ},       {"cbs", Family::SmallBook},
+    {"cb", Family::Codebook}};
 
 /// One compiled layer and its chain of weight copies.
 struct Layer {
@@ -98,8 +111,10 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
         RankedTensorType::get(shape, elt), key, std::move(raw));
     return arith::ConstantOp::create(b, loc, attr);
   };
-  if (c.codebook) {
-    const int64_t books = 2, v = 8, entries = 256;
+  if (c.family == Family::Codebook || c.family == Family::SmallBook) {
+    bool small = c.family == Family::SmallBook;
+    const int64_t books = small ? 1 : 2, v = small ? 2 : 8,
+                  entries = small ? 16 : 256;
     std::vector<int32_t> idx(books * (c.k / v) * c.n);
     for (auto &i : idx)
       i = static_cast<int32_t>(rng() % entries);
@@ -119,7 +134,8 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   std::vector<uint8_t> codes(c.k * c.n);
   for (auto &v : codes)
     v = rng() & ((1u << c.bits) - 1);
-  std::vector<float> scales((c.bcq ? c.bits : 1) * groups * c.n),
+  bool bcq = c.family == Family::BCQ;
+  std::vector<float> scales((bcq ? c.bits : 1) * groups * c.n),
       zeros(groups * c.n);
   for (auto &v : scales)
     v = 0.001f + 0.01f * (rng() % 100) / 100.0f;
@@ -134,12 +150,12 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
     scalesHalf.push_back(qc::toHalfBits(v, f16));
   for (float v : zeros)
     zerosHalf.push_back(qc::toHalfBits(v, f16));
-  Value sv = c.bcq ? blob(scales, {c.bits, groups, c.n}, f32, "scales")
+  Value sv = bcq ? blob(scales, {c.bits, groups, c.n}, f32, "scales")
                    : blob(scalesHalf, {groups, c.n}, f16, "scales");
-  Value zv = c.bcq ? blob(zeros, {groups, c.n}, f32, "zeros")
+  Value zv = bcq ? blob(zeros, {groups, c.n}, f32, "zeros")
                    : blob(zerosHalf, {groups, c.n}, f16, "zeros");
   qc::QuantSchemeAttrInterface scheme;
-  if (c.bcq)
+  if (bcq)
     scheme = qc::BCQAttr::get(&ctx, c.bits, c.group, /*offset=*/true, f32);
   else
     scheme = qc::UniformAttr::get(&ctx, c.bits, c.group, /*perIc=*/false,
@@ -153,7 +169,9 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
 
 std::string configName(const Config &c) {
   return "k" + std::to_string(c.k) + "_n" + std::to_string(c.n) +
-         (c.codebook ? "_cb" : c.bcq ? "_bcq" : "_w") +
+         "_" + llvm::find_if(kFamilies, [&](const auto &f) {
+           return f.second == c.family;
+         })->first +
          std::to_string(c.bits) + "_m" + std::to_string(c.m) + "_" +
          c.kernels;
 }
@@ -170,6 +188,7 @@ Layer *getLayer(const Config &c, std::string &error) {
   qc::AOTOptions options;
   options.outputDir = workDir + "/" + name;
   options.kernels = c.kernels;
+  options.uniformLut = c.family == Family::UniformLut;
   if (failed(qc::compileToArtifact(*module, options))) {
     error = "compiling " + name + " failed";
     return nullptr;
@@ -303,8 +322,10 @@ int main(int argc, char **argv) {
       llvm::cl::init("4096x4096,4096x11008,11008x4096"));
   llvm::cl::opt<std::string> bits(
       "bits",
-      llvm::cl::desc("schemes: w2, w3, w4 (uniform), bcq1 .. bcq4 (binary "
-                     "coding), comma separated"),
+      llvm::cl::desc("schemes, comma separated: w2, w3, w4 (uniform), lw2 .. "
+                     "lw4 (uniform through LUT-GEMM), bcq1 .. bcq4 (binary "
+                     "coding), cb2 (2 codebooks of 256 x 8), cbs2 (1 "
+                     "codebook of 16 x 2)"),
       llvm::cl::init("w2,w3,w4,bcq2,bcq3,bcq4"));
   llvm::cl::opt<std::string> batches("batches",
                                      llvm::cl::desc("token counts"),
@@ -350,7 +371,7 @@ int main(int argc, char **argv) {
     int64_t k = std::stoll(shape.substr(0, x)),
             n = std::stoll(shape.substr(x + 1));
     struct Scheme {
-      bool bcq, codebook;
+      Family family;
       unsigned bits;
     };
     std::vector<Scheme> schemes;
@@ -361,22 +382,29 @@ int main(int argc, char **argv) {
         e = list.size();
       std::string item = list.substr(p, e - p);
       p = e + 1;
-      bool bcq = item.rfind("bcq", 0) == 0;
-      bool codebook = item == "cb2";
+      // The first family whose prefix matches ("lw" before "w", "cbs"
+      // before "cb"); a bare number is uniform.
+      const auto *family = llvm::find_if(kFamilies, [&](const auto &f) {
+        return item.rfind(f.first, 0) == 0;
+      });
+      bool known = family != std::end(kFamilies);
       std::string digits =
-          item.substr(bcq ? 3 : codebook ? 2 : (item[0] == 'w' ? 1 : 0));
-      if (digits.size() != 1 || digits[0] < '1' || digits[0] > '8') {
+          item.substr(known ? std::strlen(family->first) : 0);
+      bool codebook = known && (family->second == Family::Codebook ||
+                                family->second == Family::SmallBook);
+      if (digits.size() != 1 || digits[0] < '1' || digits[0] > '8' ||
+          (codebook && digits != "2")) {
         llvm::errs() << "qc-bench: error: bad scheme '" << item << "'\n";
         return 1;
       }
-      schemes.push_back(
-          {bcq, codebook, static_cast<unsigned>(digits[0] - '0')});
+      schemes.push_back({known ? family->second : Family::Uniform,
+                         static_cast<unsigned>(digits[0] - '0')});
     }
     for (const Scheme &sc : schemes)
       for (int64_t m : parseList(batches))
         for (const std::string &kind : kernelKinds)
           for (int64_t t : parseList(threads)) {
-            Config c{k, n, m, sc.bcq, sc.codebook, sc.bits, group, kind};
+            Config c{k, n, m, sc.family, sc.bits, group, kind};
             std::string name = configName(c) + "/threads:" +
                                std::to_string(t);
             benchmark::RegisterBenchmark(name.c_str(), runLayer, c,

@@ -12,6 +12,16 @@
 // Codes are repacked here, at compile time, to one byte (up to 256 entries)
 // in [book][slot][N'] with N padded to 8; scales and bias become f32 [N'].
 //
+// Codebooks of at most 16 entries on targets with byte lookups (vpshufb,
+// NEON tbl) take the LUT-GEMM tile kernel instead: the table builder writes,
+// per token and (book, slot) chunk, the 16 psumbook entries as int16,
+// quantized per block of 32 chunks with ps = max |P| / 1023 (so that 32
+// lookups sum in int16), and the 4-bit codes of two chunks share a byte in
+// the lut_tiles layout (one plane, 4 virtual inputs per chunk):
+//
+//   y[n] = scale[n] * sum_a ps[a] sum_{c in a} round(P[c][code[c][n]] / ps[a])
+//          + bias[n]
+//
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -108,6 +118,9 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
       return failure();
     std::copy(layerBias->begin(), layerBias->end(), bias.begin());
 
+    if (entries <= 16 && s.isa != KernelISA::generic)
+      return lowerWithTables(op, s, codes, bookT, scale, bias);
+
     ModuleOp module = getOperation();
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -143,6 +156,87 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
         declareKernel(module, loc, s, kRoleCodeTiles, "qc_codegemm_",
                       ValueRange(args).getTypes(), /*parallel=*/true);
     func::CallOp::create(b, loc, tiles, args);
+    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
+                                  cast<RankedTensorType>(op.getType())));
+    return success();
+  }
+
+  /// Codebooks of at most 16 entries: the psumbook rows become int16 tables
+  /// of the LUT-GEMM tile kernel, one 4-bit index per (book, slot) "chunk"
+  /// in place of 4 bit-plane rows (see the file comment). `codes` are bytes
+  /// [book][slot][N8], `bookT` is [book * v][E].
+  LogicalResult lowerWithTables(QLinearOp op, const KernelShape &s,
+                                ArrayRef<uint8_t> codes,
+                                ArrayRef<float> bookT, ArrayRef<float> scale,
+                                ArrayRef<float> bias) {
+    int64_t books = s.bits, v = s.group, entries = s.actBlock;
+    int64_t slots = s.k / v, chunks = books * slots;
+    int64_t n8 = (s.n + 7) / 8 * 8;
+    // The tile kernel's shape: 4 virtual inputs per chunk, one plane, one
+    // group, blocks of 32 chunks.
+    KernelShape t;
+    t.m = s.m;
+    t.k = 4 * chunks;
+    t.n = s.n;
+    t.bits = 1;
+    t.group = t.paddedK();
+    t.actBlock = 128;
+    t.isa = s.isa;
+    int64_t np = t.paddedN(), tiles = np / 32, pairs = t.paddedK() / 8;
+    std::vector<uint8_t> packed(tiles * pairs * 32, 0);
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t col = 0; col < s.n; ++col)
+        packed[lutByteOffset(col, c / 2, 0, pairs, 1)] |=
+            static_cast<uint8_t>(codes[c * n8 + col] << (4 * (c % 2)));
+    std::vector<float> alpha(t.groups() * np, 0.0f), corr(t.groups() * np, 0.0f),
+        biasN(np, 0.0f), book16(books * v * 16, 0.0f);
+    std::copy(scale.begin(), scale.begin() + s.n, alpha.begin());
+    std::copy(bias.begin(), bias.begin() + s.n, biasN.begin());
+    for (int64_t r = 0; r < books * v; ++r)
+      std::copy(bookT.begin() + r * entries, bookT.begin() + (r + 1) * entries,
+                book16.begin() + r * 16);
+
+    ModuleOp module = getOperation();
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    std::string layer = op.getLayer().str();
+    Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m,
+                                                  s.k));
+    Value bookBuf = readOnlyBuffer(
+        b, loc,
+        resourceConstant(b, loc, {books * v, 16}, f32, book16,
+                         layer + ".codebook"));
+    Value tables = allocBuffer(b, loc, {s.m, t.paddedK() / 4, 32}, i8);
+    Value xs = allocBuffer(b, loc, {s.m, t.actBlocks()}, f32);
+    Value xsum = allocBuffer(b, loc, {s.m, t.groups()}, f32);
+    func::FuncOp build = declareKernel(
+        module, loc, s, kRoleCodeTables, "qc_cgtables_",
+        TypeRange{x.getType(), bookBuf.getType(), tables.getType(),
+                  xs.getType(), xsum.getType()},
+        /*parallel=*/false);
+    func::CallOp::create(b, loc, build,
+                         ValueRange{x, bookBuf, tables, xs, xsum});
+
+    auto constant = [&](ArrayRef<int64_t> shape, Type type, const auto &data,
+                        StringRef key) {
+      return readOnlyBuffer(
+          b, loc,
+          resourceConstant(b, loc, shape, type, data, (layer + key).str()));
+    };
+    Value codeBuf = constant({tiles, pairs * 32}, i8, packed, ".cgnibbles");
+    Value alphaBuf = constant({t.groups(), np}, f32, alpha, ".cgalpha");
+    Value corrBuf = constant({t.groups(), np}, f32, corr, ".cgcorr");
+    Value biasBuf = constant({np}, f32, biasN, ".cgbias");
+    Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
+    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, tiles);
+    SmallVector<Value> args = {xs,      xsum,    tables, codeBuf, alphaBuf,
+                               corrBuf, biasBuf, yBuf,   begin,   end};
+    func::FuncOp kernel =
+        declareKernel(module, loc, t, kRoleLutTiles, "qc_lutgemm_",
+                      ValueRange(args).getTypes(), /*parallel=*/true);
+    func::CallOp::create(b, loc, kernel, args);
     replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
                                   cast<RankedTensorType>(op.getType())));
     return success();

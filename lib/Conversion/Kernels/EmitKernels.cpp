@@ -729,6 +729,125 @@ void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
   func::ReturnOp::create(b, loc);
 }
 
+/// Body of @qc_cgtables_*(x: [M, K] f32, book16: [B * v, 16] f32, tables:
+/// [M, C', 32] i8, ps: [M, C' / 32] f32, xsum: [M, G'] f32) for codebooks of
+/// at most 16 entries: per token and block of 32 (book, slot) chunks c, the
+/// psumbook rows P[c][e] = sum_t book16[b v + t][e] x[j v + t] (c = b K / v
+/// + j) as int16 round(P / ps), ps = max |P| / 1023 over the block, low
+/// bytes then high bytes (the lut_tiles table format); chunks past B K / v
+/// and xsum (no offsets) are zero.
+void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
+  MLIRContext *ctx = fn.getContext();
+  Location loc = fn.getLoc();
+  setTargetFeatures(fn, s.isa);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  Emitter e(b, loc);
+  Value x = entry->getArgument(0), book = entry->getArgument(1),
+        tables = entry->getArgument(2), ps = entry->getArgument(3),
+        xsum = entry->getArgument(4);
+  int64_t v = s.group, slots = s.k / v, chunks = s.bits * slots;
+  auto tablesType = cast<MemRefType>(tables.getType());
+  int64_t paddedChunks = tablesType.getDimSize(1);
+  int64_t groups = cast<MemRefType>(xsum.getType()).getDimSize(1);
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
+       i32 = IntegerType::get(ctx, 32);
+  auto v8f32 = VectorType::get({8}, f32), v16i32 = VectorType::get({16}, i32);
+  auto v16i8 = VectorType::get({16}, i8);
+  Value zero = e.f32(0.0f), limit = e.f32(1023.0f);
+  SmallVector<int64_t> concat;
+  for (int64_t i = 0; i < 16; ++i)
+    concat.push_back(i);
+
+  auto loop = [&](Value lo, Value hi, ValueRange init,
+                  function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto op = scf::ForOp::create(
+        b, loc, lo, hi, e.idx(1), init,
+        [&](OpBuilder &nested, Location, Value i, ValueRange iter) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          scf::YieldOp::create(b, loc, body(i, iter));
+        });
+    return op.getResults();
+  };
+  auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  loop(e.idx(0), e.idx(groups), {}, [&](Value g, ValueRange) {
+    memref::StoreOp::create(b, loc, zero, xsum, ValueRange{m, g});
+    return SmallVector<Value>{};
+  });
+  Value zeroBytes = e.zeros(v16i8);
+  loop(e.idx(chunks), e.idx(paddedChunks), {}, [&](Value c, ValueRange) {
+    for (int64_t h = 0; h < 2; ++h)
+      vector::StoreOp::create(b, loc, zeroBytes, tables,
+                              ValueRange{m, c, e.idx(16 * h)});
+    return SmallVector<Value>{};
+  });
+  // The 16 entries of chunk c, as two vectors of 8.
+  auto psum = [&](Value c) {
+    Value bk = arith::DivUIOp::create(b, loc, c, e.idx(slots));
+    Value j = arith::RemUIOp::create(b, loc, c, e.idx(slots));
+    SmallVector<Value> acc(2, e.zeros(v8f32));
+    for (int64_t t = 0; t < v; ++t) {
+      Value k = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, j, e.idx(v)), e.idx(t));
+      Value xt = vector::BroadcastOp::create(
+          b, loc, v8f32, memref::LoadOp::create(b, loc, x, ValueRange{m, k}));
+      Value r = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, bk, e.idx(v)), e.idx(t));
+      for (int64_t h = 0; h < 2; ++h) {
+        Value w = vector::LoadOp::create(b, loc, v8f32, book,
+                                         ValueRange{r, e.idx(8 * h)});
+        acc[h] = vector::FMAOp::create(b, loc, w, xt, acc[h]);
+      }
+    }
+    return acc;
+  };
+  auto blocks = scf::ForOp::create(b, loc, e.idx(0),
+                                   e.idx(paddedChunks / 32), e.idx(1));
+  b.setInsertionPointToStart(blocks.getBody());
+  Value a = blocks.getInductionVar();
+  Value c0 = arith::MulIOp::create(b, loc, a, e.idx(32));
+  Value c1 = arith::MinSIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, c0, e.idx(32)), e.idx(chunks));
+  Value maxAbs = loop(c0, c1, ValueRange{e.zeros(v8f32)},
+                      [&](Value c, ValueRange iter) {
+                        Value acc = iter[0];
+                        for (Value half : psum(c))
+                          acc = arith::MaximumFOp::create(
+                              b, loc, acc, math::AbsFOp::create(b, loc, half));
+                        return SmallVector<Value>{acc};
+                      })[0];
+  maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                       maxAbs);
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         maxAbs, zero);
+  Value inv = arith::SelectOp::create(
+      b, loc, positive, arith::DivFOp::create(b, loc, limit, maxAbs), zero);
+  memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, maxAbs, limit),
+                          ps, ValueRange{m, a});
+  Value invSplat = vector::BroadcastOp::create(b, loc, v8f32, inv);
+  Value eight = e.splat(v16i32, b.getI32IntegerAttr(8));
+  loop(c0, c1, {}, [&](Value c, ValueRange) {
+    SmallVector<Value> q;
+    for (Value half : psum(c))
+      q.push_back(arith::FPToSIOp::create(
+          b, loc, VectorType::get({8}, i32),
+          math::RoundEvenOp::create(
+              b, loc, arith::MulFOp::create(b, loc, half, invSplat))));
+    Value all = vector::ShuffleOp::create(b, loc, q[0], q[1], concat);
+    Value lo = arith::TruncIOp::create(b, loc, v16i8, all);
+    Value hi = arith::TruncIOp::create(
+        b, loc, v16i8, arith::ShRSIOp::create(b, loc, all, eight));
+    vector::StoreOp::create(b, loc, lo, tables, ValueRange{m, c, e.idx(0)});
+    vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
+    return SmallVector<Value>{};
+  });
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, loc);
+}
+
 /// Body of @qc_codegemm_*(P, codes: [B * K / v, N'] i8, scale [N'], bias
 /// [N'], y [M, N'], begin, end): the 8-column tiles [begin, end), one
 /// gather of 8 psumbook entries per tile, book and vector slot.
@@ -817,6 +936,8 @@ struct EmitKernelsPass
         buildPsumbook(fn, *shape);
       } else if (role.getValue() == kRoleCodeTiles) {
         buildCodeTiles(fn, *shape);
+      } else if (role.getValue() == kRoleCodeTables) {
+        buildCodeTables(fn, *shape);
       } else {
         fn.emitError("qc-emit-kernels: unknown role ") << role;
         return signalPassFailure();

@@ -35,6 +35,9 @@ constexpr llvm::StringLiteral kRoleLutTiles = "lut_tiles";
 /// codegemm: the per-token psumbook, and the kernel over 8-column tiles.
 constexpr llvm::StringLiteral kRolePsumbook = "psumbook";
 constexpr llvm::StringLiteral kRoleCodeTiles = "code_tiles";
+/// codegemm with at most 16 entries: int16 psumbook tables for the lut_tiles
+/// kernel.
+constexpr llvm::StringLiteral kRoleCodeTables = "code_tables";
 
 /// Everything a generated function depends on. For codegemm, `bits` is the
 /// number of codebooks, `group` the vector size and `actBlock` the entries
@@ -146,6 +149,19 @@ mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
 /// for a whole-column group, -1).
 inline int64_t weightGroups(int64_t k, int64_t group) {
   return group == -1 ? 1 : (k + group - 1) / group;
+}
+
+/// Byte offset, in the lut_tiles weight layout [tile][pair][plane][32 byte
+/// lanes], of column `col` in `pair` (of `pairs` per tile) and `plane`. Lane
+/// 2w holds column w of the tile and lane 2w + 1 column 16 + w, so that the
+/// even and odd bytes of a lookup, taken as int16 words, are columns 0-15
+/// and 16-31 in order (see buildLutTiles). The low nibble of the byte indexes
+/// the table of chunk 2 pair, the high nibble that of chunk 2 pair + 1.
+inline int64_t lutByteOffset(int64_t col, int64_t pair, int64_t plane,
+                             int64_t pairs, int64_t planes) {
+  int64_t c = col % 32;
+  return ((col / 32 * pairs + pair) * planes + plane) * 32 + 2 * (c % 16) +
+         c / 16;
 }
 
 /// The layer's bias as N floats (zeros without one); an error naming `what`

@@ -80,11 +80,8 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
          data->zeros.size() != static_cast<size_t>(realGroups * n)))
       return fail("scales / offsets do not match the scheme");
 
-    // Bit-planes: [tile][chunk of 8 rows][plane][32 byte lanes]. Byte lane
-    // 2w holds column w of the tile and lane 2w + 1 column 16 + w, so that
-    // the even and odd bytes of a lookup, taken as int16 words, are columns
-    // 0-15 and 16-31 in order (see buildLutTiles).
-    auto lane = [](int64_t c) { return 2 * (c % 16) + c / 16; };
+    // Bit-planes: [tile][chunk of 8 rows][plane][32 byte lanes]; bit r of
+    // a byte is row 8 chunk + r (lutByteOffset).
     int64_t chunks = s.paddedK() / 8, tiles = np / 32;
     std::vector<uint8_t> packed(tiles * chunks * planes * 32, 0);
     for (int64_t kk = 0; kk < k; ++kk)
@@ -92,8 +89,8 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
         auto code = static_cast<uint8_t>(data->codes[kk * n + col]);
         for (int64_t i = 0; i < planes; ++i)
           if (code >> i & 1)
-            packed[((col / 32 * chunks + kk / 8) * planes + i) * 32 +
-                   lane(col % 32)] |= uint8_t(1u << (kk % 8));
+            packed[lutByteOffset(col, kk / 8, i, chunks, planes)] |=
+                uint8_t(1u << (kk % 8));
       }
     // 2 alpha [group][plane][N'], offset - sum alpha [group][N'].
     int64_t groups = s.groups();

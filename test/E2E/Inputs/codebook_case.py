@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""A random codebook qc.qlinear for the CodeGEMM kernel test, with the
-numpy reference (decode the weight, f64 matmul) written here.
+"""A random codebook qc.qlinear for the CodeGEMM kernel test, with numpy
+references written here: ref.npy decodes the weight and multiplies in f64;
+ref_kernel.npy models the table kernel of codebooks of at most 16 entries
+(int16 psumbook entries per block of 32 chunks).
 
 Usage: codebook_case.py OUT_DIR M K N BOOKS V ENTRIES BIAS SEED
-Writes OUT_DIR/model.mlir, x.npy, ref.npy.
+Writes OUT_DIR/model.mlir, x.npy, ref.npy, ref_kernel.npy.
 """
 import os
 import sys
@@ -31,6 +33,25 @@ def main():
     ref = x.astype(np.float64) @ w
     if bias is not None:
         ref += bias
+    # The table kernel's arithmetic (codebooks of <= 16 entries on targets
+    # with byte lookups): per token and block of 32 (book, slot) chunks,
+    # the psumbook rows as integers round(P / ps), ps = max |P| / 1023.
+    psum = np.einsum("bet,mjt->mbje", book.astype(np.float64),
+                     x.astype(np.float64).reshape(m, k // v, v)).astype(np.float32)
+    psum = psum.reshape(m, books * (k // v), entries)
+    flat_codes = codes.reshape(books * (k // v), n)
+    ref_k = np.zeros((m, n))
+    for c0 in range(0, books * (k // v), 32):
+        blk = psum[:, c0:c0 + 32]
+        top = np.abs(blk).max(axis=(1, 2)).astype(np.float32)
+        inv = np.where(top > 0, np.float32(1023) / np.where(top > 0, top, 1), 0).astype(np.float32)
+        tq = np.rint(blk * inv[:, None, None])
+        for c in range(blk.shape[1]):
+            ref_k += (top / np.float32(1023)).astype(np.float64)[:, None] * \
+                tq[:, c, flat_codes[c0 + c]]
+    ref_k *= scales
+    if bias is not None:
+        ref_k += bias
     attr = "#qc.codebook<vector_size = %d, entries = %d, books = %d, scale_type = f32>" % (v, entries, books)
     lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
              "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
@@ -50,6 +71,7 @@ def main():
         f.write("\n".join(lines) + "\n")
     np.save(os.path.join(out, "x.npy"), x)
     np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
+    np.save(os.path.join(out, "ref_kernel.npy"), ref_k.astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ written by kernel_case.py, lower model.mlir with the AArch64 NEON kernels
 (qc-opt, mlir-translate, llc), link it statically with neon_driver.c and
 the runtime's memrefCopy, run it under qemu-aarch64 on x.npy and compare
 with the case's references as run_kernel_cases.py does. Uniform layers take dequant_i8, or LUT-GEMM with
---uniform-lut; BCQ layers take LUT-GEMM. Exits 1 on the first mismatch,
+--uniform-lut; BCQ layers and codebooks of <= 16 entries take LUT-GEMM. Exits 1 on the first mismatch,
 naming the case; prints "N cases ok" at the end."""
 import os
 import re
@@ -22,7 +22,7 @@ CXX = "aarch64-linux-gnu-g++"
 RUNTIME = os.path.join(HERE, "..", "..", "..", "runtime")
 PIPELINE = ("builtin.module(func.func(llvm-request-c-wrappers,"
             "qc-select-kernel{target=aarch64%s}),qc-gen-dequant-gemm,qc-gen-lut-gemm,"
-            "qc-lower-to-llvm)")
+            "qc-gen-codegemm,qc-lower-to-llvm)")
 
 
 def run(*cmd, **kw):
@@ -51,6 +51,9 @@ def main():
             f.write(text)
         run("qc-opt", p("a64.mlir"), "--pass-pipeline=" + pipeline, "-o", p("a64.llvm.mlir"))
         kernel = "qc_lutgemm_" if uniform_lut or "#qc.bcq" in text else "qc_dqi8_"
+        book = re.search(r"#qc\.codebook<.*entries = (\d+)", text)
+        if book:
+            kernel = "qc_lutgemm_" if int(book.group(1)) <= 16 else "qc_codegemm_"
         with open(p("a64.llvm.mlir")) as f:
             if not re.search(r"llvm\.func @%s\w+_neon\(" % kernel, f.read()):
                 sys.exit("case %s: no NEON %s kernel was generated" % (case, kernel))
