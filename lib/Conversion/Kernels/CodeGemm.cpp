@@ -190,7 +190,8 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
             static_cast<uint8_t>(codes[c * n8 + col] << (4 * (c % 2)));
     std::vector<float> alpha(t.groups() * np, 0.0f), corr(t.groups() * np, 0.0f),
         biasN(np, 0.0f), book16(books * v * 16, 0.0f);
-    std::copy(scale.begin(), scale.begin() + s.n, alpha.begin());
+    for (int64_t col = 0; col < s.n; ++col)
+      alpha[tileMetaOffset(col, 0, t.groups())] = scale[col];
     std::copy(bias.begin(), bias.begin() + s.n, biasN.begin());
     for (int64_t r = 0; r < books * v; ++r)
       std::copy(bookT.begin() + r * entries, bookT.begin() + (r + 1) * entries,
@@ -225,8 +226,8 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
           resourceConstant(b, loc, shape, type, data, (layer + key).str()));
     };
     Value codeBuf = constant({tiles, pairs * 32}, i8, packed, ".cgnibbles");
-    Value alphaBuf = constant({t.groups(), np}, f32, alpha, ".cgalpha");
-    Value corrBuf = constant({t.groups(), np}, f32, corr, ".cgcorr");
+    Value alphaBuf = constant({tiles, t.groups() * 32}, f32, alpha, ".cgalpha");
+    Value corrBuf = constant({tiles, t.groups() * 32}, f32, corr, ".cgcorr");
     Value biasBuf = constant({np}, f32, biasN, ".cgbias");
     Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
     Value begin = arith::ConstantIndexOp::create(b, loc, 0);

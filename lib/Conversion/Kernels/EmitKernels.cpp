@@ -499,7 +499,8 @@ void buildLutTables(func::FuncOp fn, const KernelShape &s) {
 }
 
 /// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * P * 32]
-/// i8, 2 alpha [G * P, N'] f32, offset - sum alpha [G, N'] f32, bias [N'],
+/// i8, 2 alpha [tiles, G * P * 32] f32, offset - sum alpha [tiles, G * 32]
+/// f32 (each tile's metadata contiguous, read in order), bias [N'],
 /// y [M, N'], begin, end): the 32-column tiles [begin, end).
 void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
   MLIRContext *ctx = fn.getContext();
@@ -637,12 +638,13 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
                   ArrayRef<int64_t>{1});
               Value sums = arith::SIToFPOp::create(
                   b, loc, v8f32, arith::ExtSIOp::create(b, loc, v8i32, part));
-              Value row = arith::AddIOp::create(
-                  b, loc, arith::MulIOp::create(b, loc, g, e.idx(planes)),
-                  e.idx(i));
-              Value col = arith::AddIOp::create(b, loc, col0, e.idx(8 * rg));
+              // 2 alpha of the tile: [group][plane][32 columns].
+              Value at = arith::AddIOp::create(
+                  b, loc,
+                  arith::MulIOp::create(b, loc, g, e.idx(planes * 32)),
+                  e.idx(i * 32 + 8 * rg));
               Value a2 = vector::LoadOp::create(b, loc, v8f32, alpha,
-                                                ValueRange{row, col});
+                                                ValueRange{tile, at});
               out[rg] = vector::FMAOp::create(
                   b, loc, sums, arith::MulFOp::create(b, loc, a2, xScale),
                   out[rg]);
@@ -658,8 +660,11 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
         [&](OpBuilder &gb, Location, Value g, ValueRange acc) {
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPointToStart(gb.getInsertionBlock());
+          Value at = arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, g, e.idx(32)),
+              e.idx(8 * rg));
           Value c = vector::LoadOp::create(b, loc, v8f32, corr,
-                                           ValueRange{g, col});
+                                           ValueRange{tile, at});
           Value sum = vector::BroadcastOp::create(
               b, loc, v8f32,
               memref::LoadOp::create(b, loc, xsum, ValueRange{m, g}));

@@ -164,6 +164,13 @@ inline int64_t lutByteOffset(int64_t col, int64_t pair, int64_t plane,
          c / 16;
 }
 
+/// Offset of column `col`'s value in row `row` (of `rows` per tile) of
+/// the lut_tiles metadata (2 alpha, corrections), stored [tile][row][32
+/// columns] so that a tile reads its rows in order.
+inline int64_t tileMetaOffset(int64_t col, int64_t row, int64_t rows) {
+  return (col / 32 * rows + row) * 32 + col % 32;
+}
+
 /// The layer's bias as N floats (zeros without one); an error naming `what`
 /// and the layer when it is not a constant of N elements.
 mlir::FailureOr<std::vector<float>> readBias(QLinearOp op,

@@ -17,8 +17,9 @@
 // The weights are repacked here at compile time: bit-planes in the order
 // [tile][8-row chunk][plane][32 columns, even/odd interleaved] (low nibble
 // rows 8c..8c+3, high nibble rows 8c+4..8c+7), 2 alpha as f32
-// [group][plane][N'] and offset - sum alpha as f32 [group][N'], N' = N
-// padded to 32.
+// [tile][group][plane][32 columns] and offset - sum alpha as f32
+// [tile][group][32 columns] (N padded to 32), so that a tile's metadata is
+// read in order, like its bit-planes.
 //
 //===----------------------------------------------------------------------===//
 
@@ -92,7 +93,8 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
             packed[lutByteOffset(col, kk / 8, i, chunks, planes)] |=
                 uint8_t(1u << (kk % 8));
       }
-    // 2 alpha [group][plane][N'], offset - sum alpha [group][N'].
+    // Per tile, 2 alpha [group][plane][32] and offset - sum alpha
+    // [group][32] (tileMetaOffset).
     int64_t groups = s.groups();
     float symmetricZero = static_cast<float>(1 << (planes - 1));
     std::vector<float> alpha2(groups * planes * np, 0.0f),
@@ -100,22 +102,24 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < n; ++col) {
         float zero = data->zeros.empty() ? 0.0f : data->zeros[g * n + col];
+        int64_t corrAt = tileMetaOffset(col, g, groups);
         if (uniform) {
           // 2 alpha_i = s 2^i; offset - sum alpha = -s z.
           float scale = data->scales[g * n + col];
           for (int64_t i = 0; i < planes; ++i)
-            alpha2[(g * planes + i) * np + col] = std::ldexp(scale, i);
-          corr[g * np + col] =
-              -scale * (data->zeros.empty() ? symmetricZero : zero);
+            alpha2[tileMetaOffset(col, g * planes + i, groups * planes)] =
+                std::ldexp(scale, i);
+          corr[corrAt] = -scale * (data->zeros.empty() ? symmetricZero : zero);
           continue;
         }
         float sum = 0.0f;
         for (int64_t i = 0; i < planes; ++i) {
           float a = data->scales[(i * realGroups + g) * n + col];
-          alpha2[(g * planes + i) * np + col] = 2.0f * a;
+          alpha2[tileMetaOffset(col, g * planes + i, groups * planes)] =
+              2.0f * a;
           sum += a;
         }
-        corr[g * np + col] = zero - sum;
+        corr[corrAt] = zero - sum;
       }
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());
 
@@ -138,11 +142,11 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
                          layer + ".lutplanes"));
     Value alphaBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {groups * planes, np}, f32, alpha2,
+        resourceConstant(b, loc, {tiles, groups * planes * 32}, f32, alpha2,
                          layer + ".lutalpha"));
     Value corrBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {groups, np}, f32, corr,
+        resourceConstant(b, loc, {tiles, groups * 32}, f32, corr,
                          layer + ".lutcorr"));
     Value biasBuf = readOnlyBuffer(
         b, loc, resourceConstant(b, loc, {np}, f32, bias, layer + ".lutbias"));

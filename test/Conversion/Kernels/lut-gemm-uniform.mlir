@@ -5,13 +5,14 @@
 // read as 2 bit-planes; 2 alpha_i = s 2^i per group and plane, and the
 // correction is -s z. One token, K = 64 (one group), N = 2 (one 32-column
 // tile). Codes: column 0 all 1 (plane 0 set), column 1 all 2 (plane 1 set).
-// Groups are padded to a multiple of 8 (8 x 2 planes rows of 2 alpha).
+// Groups are padded to a multiple of 8: per tile, 8 x 2 planes rows of
+// 32 columns of 2 alpha.
 // CHECK-LABEL: func.func @uniform
 // CHECK: call @qc_actq_b2_g64_a64_m1_k64_n2_t1_avx2(
 // CHECK: call @qc_lutt_b2_g64_a64_m1_k64_n2_t1_avx2(
 // CHECK: arith.constant dense_resource<fc.lutplanes> : tensor<1x2048xi8>
-// CHECK: arith.constant dense_resource<fc.lutalpha> : tensor<16x32xf32>
-// CHECK: arith.constant dense_resource<fc.lutcorr> : tensor<8x32xf32>
+// CHECK: arith.constant dense_resource<fc.lutalpha> : tensor<1x512xf32>
+// CHECK: arith.constant dense_resource<fc.lutcorr> : tensor<1x256xf32>
 // CHECK: call @qc_lutgemm_b2_g64_a64_m1_k64_n2_t1_avx2(
 // CHECK-NOT: qc.qlinear
 

@@ -6,15 +6,16 @@
 
 // The call sites: int8 activations, the tables [2, 64 chunks of 4, 32
 // bytes], then the tiles [0, 2); the bit-planes as [tile][32 chunks of 8
-// rows * 3 planes * 32 columns]; 2 alpha as [8 groups * 3 planes, 64
-// columns]; offset - sum alpha as [8, 64]; the padding columns dropped.
+// rows * 3 planes * 32 columns]; 2 alpha as [tile][8 groups * 3 planes *
+// 32 columns]; offset - sum alpha as [tile][8 * 32]; the padding columns
+// dropped.
 // CALLS-LABEL: func.func @bcq
 // CALLS: call @qc_actq_b3_g64_a64_m2_k192_n40_t1_avx2(
 // CALLS: %[[T:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x64x32xi8>
 // CALLS: call @qc_lutt_b3_g64_a64_m2_k192_n40_t1_avx2(%{{.*}}, %[[T]])
 // CALLS: arith.constant dense_resource<fc.lutplanes> : tensor<2x3072xi8>
-// CALLS: arith.constant dense_resource<fc.lutalpha> : tensor<24x64xf32>
-// CALLS: arith.constant dense_resource<fc.lutcorr> : tensor<8x64xf32>
+// CALLS: arith.constant dense_resource<fc.lutalpha> : tensor<2x768xf32>
+// CALLS: arith.constant dense_resource<fc.lutcorr> : tensor<2x256xf32>
 // CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<2x64xf32>
 // CALLS: call @qc_lutgemm_b3_g64_a64_m2_k192_n40_t1_avx2(%{{.*}}, %{{.*}}, %[[T]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c2)
 // CALLS: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable
