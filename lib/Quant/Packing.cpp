@@ -201,18 +201,19 @@ bool checkKernelBlockArgs(const char *fn, int64_t K, int64_t N, int bits,
 }
 
 /// Calls fn(byte, shift, width, codeShift) for each piece of the code of row
-/// k in its column's kernel blocks: the piece is `width` bits at bit `shift`
-/// of byte `byte` (relative to the column) and holds code bits from
-/// `codeShift` up.
-template <typename Fn> void forEachPiece(int64_t k, int bits, Fn fn) {
+/// k, column n in the kernel panels: the piece is `width` bits at bit `shift`
+/// of byte `byte` and holds code bits from `codeShift` up.
+template <typename Fn>
+void forEachPiece(int64_t k, int64_t n, int64_t K, int bits, Fn fn) {
   static const int kPieces[5][3] = {{}, {}, {2, 0}, {2, 1, 0}, {4, 0}};
-  const int64_t sb = k / 256, r = k % 256;
-  int64_t offset = sb * bits * 32;
+  const int64_t quad = k % 32 / 4, lane = 4 * (n % 8) + k % 4;
+  int64_t offset = n / 8 * qc::quant::kernelPanelBytes(K, bits) +
+                   k / 32 * bits * 32;
   int codeShift = 0;
   for (const int *w = kPieces[bits]; *w; ++w) {
-    const int64_t perVector = 256 / *w;
-    const int64_t v = r / perVector, j = (r % perVector) / 32, i = r % 32;
-    fn(offset + v * 32 + i, static_cast<int>(j * *w), *w, codeShift);
+    const int64_t perVector = 8 / *w;
+    fn(offset + quad / perVector * 32 + lane,
+       static_cast<int>(quad % perVector * *w), *w, codeShift);
     offset += *w * 32;
     codeShift += *w;
   }
@@ -220,22 +221,22 @@ template <typename Fn> void forEachPiece(int64_t k, int bits, Fn fn) {
 
 } // namespace
 
-int64_t qc::quant::kernelBlocksColumnBytes(int64_t K, int bits) {
-  return ceilDiv(K, 256) * bits * 32;
+int64_t qc::quant::kernelPanelBytes(int64_t K, int bits) {
+  return ceilDiv(K, 256) * 256 * bits;
 }
 
-bool qc::quant::packKernelBlocks(const uint8_t *codes, int64_t K, int64_t N,
+bool qc::quant::packKernelPanels(const uint8_t *codes, int64_t K, int64_t N,
                                  int bits, std::vector<uint8_t> &packed,
                                  std::string &err) {
-  const char *fn = "packKernelBlocks";
+  const char *fn = "packKernelPanels";
   if (!codes) {
     err = std::string(fn) + ": null codes pointer";
     return false;
   }
   if (!checkKernelBlockArgs(fn, K, N, bits, err))
     return false;
-  const int64_t column = kernelBlocksColumnBytes(K, bits);
-  std::vector<uint8_t> out(size_t(N * column), 0);
+  std::vector<uint8_t> out(size_t(ceilDiv(N, 8) * kernelPanelBytes(K, bits)),
+                           0);
   for (int64_t k = 0; k < K; ++k)
     for (int64_t n = 0; n < N; ++n) {
       const uint8_t c = codes[k * N + n];
@@ -244,42 +245,43 @@ bool qc::quant::packKernelBlocks(const uint8_t *codes, int64_t K, int64_t N,
               " does not fit in " + std::to_string(bits) + " bits";
         return false;
       }
-      forEachPiece(k, bits, [&](int64_t byte, int shift, int width,
-                                int codeShift) {
-        const unsigned piece = (c >> codeShift) & ((1u << width) - 1);
-        out[size_t(n * column + byte)] |= uint8_t(piece << shift);
-      });
+      forEachPiece(k, n, K, bits,
+                   [&](int64_t byte, int shift, int width, int codeShift) {
+                     const unsigned piece =
+                         (c >> codeShift) & ((1u << width) - 1);
+                     out[size_t(byte)] |= uint8_t(piece << shift);
+                   });
     }
   packed = std::move(out);
   return true;
 }
 
-bool qc::quant::unpackKernelBlocks(const uint8_t *packed, size_t packedSize,
+bool qc::quant::unpackKernelPanels(const uint8_t *packed, size_t packedSize,
                                    int64_t K, int64_t N, int bits,
                                    std::vector<uint8_t> &codes,
                                    std::string &err) {
-  const char *fn = "unpackKernelBlocks";
+  const char *fn = "unpackKernelPanels";
   if (!packed) {
     err = std::string(fn) + ": null packed pointer";
     return false;
   }
   if (!checkKernelBlockArgs(fn, K, N, bits, err))
     return false;
-  const int64_t column = kernelBlocksColumnBytes(K, bits);
-  if (packedSize != size_t(N * column)) {
-    err = std::string(fn) + ": expected " + std::to_string(N * column) +
+  const int64_t size = ceilDiv(N, 8) * kernelPanelBytes(K, bits);
+  if (packedSize != size_t(size)) {
+    err = std::string(fn) + ": expected " + std::to_string(size) +
           " bytes, got " + std::to_string(packedSize);
     return false;
   }
   std::vector<uint8_t> out(size_t(K * N), 0);
   for (int64_t k = 0; k < K; ++k)
     for (int64_t n = 0; n < N; ++n)
-      forEachPiece(k, bits, [&](int64_t byte, int shift, int width,
-                                int codeShift) {
-        const unsigned piece =
-            (packed[n * column + byte] >> shift) & ((1u << width) - 1);
-        out[size_t(k * N + n)] |= uint8_t(piece << codeShift);
-      });
+      forEachPiece(k, n, K, bits,
+                   [&](int64_t byte, int shift, int width, int codeShift) {
+                     const unsigned piece =
+                         (packed[byte] >> shift) & ((1u << width) - 1);
+                     out[size_t(k * N + n)] |= uint8_t(piece << codeShift);
+                   });
   codes = std::move(out);
   return true;
 }

@@ -215,45 +215,48 @@ TEST(Packing, BitPlanesOfUniformCodesAreTheCodeBits) {
       }
 }
 
-TEST(Packing, KernelBlocksPutThirtyTwoCodesInOneBitField) {
-  // K = 300: one full superblock and one padded with zero codes.
-  const int64_t K = 300, N = 3;
+TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
+  // K = 300: one full 256-row stretch and one padded with zero codes; N =
+  // 11: one full panel of 8 columns and one padded with zero codes.
+  const int64_t K = 300, N = 11;
   for (int bits : {2, 3, 4}) {
     SCOPED_TRACE(bits);
     std::vector<uint8_t> codes = randomCodes(K, N, bits, 11 + bits);
     std::vector<uint8_t> packed;
     std::string err;
-    ASSERT_TRUE(packKernelBlocks(codes.data(), K, N, bits, packed, err)) << err;
-    const int64_t column = kernelBlocksColumnBytes(K, bits);
-    ASSERT_EQ(column, 2 * bits * 32);
-    ASSERT_EQ(packed.size(), size_t(N * column));
+    ASSERT_TRUE(packKernelPanels(codes.data(), K, N, bits, packed, err)) << err;
+    const int64_t panel = kernelPanelBytes(K, bits);
+    ASSERT_EQ(panel, 512 * bits);
+    ASSERT_EQ(packed.size(), size_t(2 * panel));
     auto code = [&](int64_t k, int64_t n) -> unsigned {
-      return k < K ? codes[size_t(k * N + n)] : 0;
+      return k < K && n < N ? codes[size_t(k * N + n)] : 0;
     };
-    for (int64_t n = 0; n < N; ++n)
-      for (int64_t sb = 0; sb < 2; ++sb)
-        for (int64_t i = 0; i < 32; ++i) {
-          const uint8_t *block = &packed[size_t(n * column + sb * bits * 32)];
-          const int64_t k0 = sb * 256 + i;
-          if (bits == 4) {
-            for (int64_t v = 0; v < 4; ++v) {
-              EXPECT_EQ(block[v * 32 + i] & 15u, code(k0 + 64 * v, n));
-              EXPECT_EQ(block[v * 32 + i] >> 4, code(k0 + 64 * v + 32, n));
+    for (int64_t p = 0; p < 2; ++p)
+      for (int64_t rb = 0; rb < 16; ++rb)
+        for (int64_t c = 0; c < 8; ++c)
+          for (int64_t j = 0; j < 4; ++j) {
+            const uint8_t *block = &packed[size_t(p * panel + rb * bits * 32)];
+            const int64_t n = 8 * p + c, lane = 4 * c + j, k0 = 32 * rb + j;
+            if (bits == 4) {
+              // Four vectors, each two quads of rows (low nibble first).
+              for (int64_t v = 0; v < 4; ++v) {
+                EXPECT_EQ(block[v * 32 + lane] & 15u, code(k0 + 8 * v, n));
+                EXPECT_EQ(block[v * 32 + lane] >> 4, code(k0 + 8 * v + 4, n));
+              }
+              continue;
             }
-            continue;
+            // Low two bits: 2 vectors of four 2-bit fields.
+            for (int64_t v = 0; v < 2; ++v)
+              for (int64_t f = 0; f < 4; ++f)
+                EXPECT_EQ((block[v * 32 + lane] >> (2 * f)) & 3u,
+                          code(k0 + 16 * v + 4 * f, n) & 3u);
+            if (bits == 3) // Bit 2: one vector of eight 1-bit fields.
+              for (int64_t f = 0; f < 8; ++f)
+                EXPECT_EQ((block[64 + lane] >> f) & 1u,
+                          code(k0 + 4 * f, n) >> 2);
           }
-          // Low two bits: 2 vectors of four 2-bit fields.
-          for (int64_t v = 0; v < 2; ++v)
-            for (int64_t j = 0; j < 4; ++j)
-              EXPECT_EQ((block[v * 32 + i] >> (2 * j)) & 3u,
-                        code(k0 + 128 * v + 32 * j, n) & 3u);
-          if (bits == 3) // Bit 2: one vector of eight 1-bit fields.
-            for (int64_t j = 0; j < 8; ++j)
-              EXPECT_EQ((block[64 + i] >> j) & 1u,
-                        code(k0 + 32 * j, n) >> 2);
-        }
     std::vector<uint8_t> back;
-    ASSERT_TRUE(unpackKernelBlocks(packed.data(), packed.size(), K, N, bits,
+    ASSERT_TRUE(unpackKernelPanels(packed.data(), packed.size(), K, N, bits,
                                    back, err))
         << err;
     EXPECT_EQ(back, codes);
@@ -261,9 +264,9 @@ TEST(Packing, KernelBlocksPutThirtyTwoCodesInOneBitField) {
   std::vector<uint8_t> packed;
   std::string err;
   std::vector<uint8_t> bad(4, 9);
-  EXPECT_FALSE(packKernelBlocks(bad.data(), 2, 2, 3, packed, err));
+  EXPECT_FALSE(packKernelPanels(bad.data(), 2, 2, 3, packed, err));
   EXPECT_NE(err.find("does not fit"), std::string::npos) << err;
-  EXPECT_FALSE(packKernelBlocks(bad.data(), 2, 2, 8, packed, err));
+  EXPECT_FALSE(packKernelPanels(bad.data(), 2, 2, 8, packed, err));
 }
 
 TEST(Packing, RejectsBadInput) {

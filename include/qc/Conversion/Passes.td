@@ -125,12 +125,13 @@ def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
     Replaces every `qc.qlinear` whose `kernel` is `dequant_i8` by calls of
     two functions on buffers that it declares (`qc-emit-kernels` gives
     them bodies after bufferization): one quantizes the `[M, K]` input to
-    int8 in blocks of `act_block`, the other computes output columns
-    `[begin, end)` and carries `qc.parallel`, so that `qc-parallel-calls`
-    spreads its columns over the runtime's threads. The codes are repacked
-    here, at compile time, into the kernel-block layout, the scales and
-    scale * zero into f32 `[N, groups]` constants. docs/kernels.md
-    describes the layout and the arithmetic.
+    int8 in blocks of `act_block`, the other computes the panels of 8
+    output columns `[begin, end)` and carries `qc.parallel`, so that
+    `qc-parallel-calls` spreads its panels over the runtime's threads. The
+    codes are repacked here, at compile time, into the kernel-panel layout
+    (4 rows of 8 columns per 32-byte vector), the scales and zero points
+    into `[panel][group][8]` constants. docs/kernels.md describes the
+    layout and the arithmetic.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -183,15 +184,19 @@ def GenCodeGemm : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
 }
 
 def EmitKernels : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
-  let summary = "Generate the bodies of the dequant_i8 kernels";
+  let summary = "Generate the bodies of the generated kernels";
   let description = [{
-    Fills the functions `qc-gen-dequant-gemm` declared: the int8 activation
-    quantizer (vector loads, max-abs, round-half-even) and the column kernel
-    (per superblock of 256 rows, `bits` 32-byte code loads, shift-and-mask
-    unpacking into byte lanes, the `isa`'s u8 x s8 dot product: AVX2
-    `llvm.x86.avx2.pmadd.ub.sw` + `pmadd.wd`, AVX-512 VNNI
-    `llvm.x86.avx512.vpdpbusd.256`, NEON `llvm.aarch64.neon.sdot`, or plain
-    vector ops; one f32 scaling per activation block). Runs after buffer
+    Fills the functions `qc-gen-dequant-gemm`, `qc-gen-lut-gemm` and
+    `qc-gen-codegemm` declared. For dequant_i8: the int8 activation
+    quantizer (vector loads, max-abs, round-half-even) and the panel kernel
+    (per 32-row block, `bits` 32-byte code loads, shift-and-mask unpacking
+    of 4 rows x 8 columns, broadcast activations and the `isa`'s 4-byte
+    u8 x s8 dot product per lane: AVX2 `llvm.x86.avx2.pmadd.ub.sw` +
+    `pmadd.wd`, AVX-512 VNNI `llvm.x86.avx512.vpdpbusd.256`, NEON
+    `llvm.aarch64.neon.sdot`, or plain vector ops; one f32 scaling of 8
+    columns per activation block). For lut_bcq: the int16 table builder and
+    the 32-column tile kernel (`vpshufb` / NEON `tbl`); for codegemm: the
+    psumbook (or int16 tables for <= 16 entries) and its tile kernel. Runs after buffer
     deallocation, which cannot analyse LLVM intrinsic calls.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",

@@ -62,25 +62,27 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
                      int64_t N, int planes, std::vector<int8_t> &signs,
                      std::string &err);
 
-/// Kernel blocks: the layout of the dequant_i8 kernel (docs/kernels.md).
-/// Column n of a K x N code matrix (bits = 2, 3 or 4) is stored as
-/// ceil(K / 256) superblocks of 256 codes (the last padded with zero codes)
-/// in bytes [n][superblock][bits * 32]. A code is split into pieces of 4, 2
-/// or 1 bits (4 = {4}, 3 = {2, 1}, 2 = {2}; the first piece holds the low
-/// bits). A piece of w bits takes w vectors of 32 bytes; bits [j*w, j*w+w)
-/// of byte i of its vector v hold that piece of the code of row
-/// 256 * superblock + v * (256 / w) + 32 * j + i. So 32 consecutive codes
-/// sit in the same bit field of 32 consecutive bytes: one shift and one
-/// mask per piece bring them into 32 byte lanes.
-int64_t kernelBlocksColumnBytes(int64_t K, int bits);
+/// Kernel panels: the layout of the dequant_i8 kernel (docs/kernels.md).
+/// Columns are taken 8 at a time (N padded to a multiple of 8 with zero
+/// codes). A panel of 8 columns stores K, padded to a multiple of 256 with
+/// zero codes, as blocks of 32 rows of bits * 32 bytes. A code (bits = 2, 3
+/// or 4) is split into pieces of 4, 2 or 1 bits (4 = {4}, 3 = {2, 1}, 2 =
+/// {2}; the first piece holds the low bits); a piece of w bits takes w
+/// vectors of 32 bytes, and bits [f*w, f*w+w) of byte 4c + j of its vector v
+/// hold that piece of the code of column c of the panel, row 32 * block +
+/// 4 * (v * 8 / w + f) + j. So one shift and one mask per piece give 4
+/// consecutive rows of each of the 8 columns in the bytes of one 32-bit
+/// lane per column: the operand of a 4-byte dot product per lane
+/// (vpmaddubsw + vpmaddwd, vpdpbusd, sdot) with 4 broadcast activations.
+int64_t kernelPanelBytes(int64_t K, int bits);
 
-/// Packs `codes` (K x N, each < 2^bits) into kernel blocks,
-/// N * kernelBlocksColumnBytes(K, bits) bytes.
-bool packKernelBlocks(const uint8_t *codes, int64_t K, int64_t N, int bits,
+/// Packs `codes` (K x N, each < 2^bits) into ceil(N / 8) kernel panels of
+/// kernelPanelBytes(K, bits) bytes.
+bool packKernelPanels(const uint8_t *codes, int64_t K, int64_t N, int bits,
                       std::vector<uint8_t> &packed, std::string &err);
 
-/// Inverse of packKernelBlocks.
-bool unpackKernelBlocks(const uint8_t *packed, size_t packedSize, int64_t K,
+/// Inverse of packKernelPanels.
+bool unpackKernelPanels(const uint8_t *packed, size_t packedSize, int64_t K,
                         int64_t N, int bits, std::vector<uint8_t> &codes,
                         std::string &err);
 

@@ -2,11 +2,12 @@
 //
 // A qc.qlinear with kernel `dequant_i8` becomes, on tensors: a flattening of
 // its input to [M, K], calls of two generated functions on buffers (the
-// activation quantizer and the column kernel, declared here and given their
-// bodies by qc-emit-kernels, see EmitKernels.cpp) and the output
-// as a tensor again. The weights are repacked here, at compile time, into
-// new dense_resource constants: codes in kernel blocks (quant::
-// packKernelBlocks), scales and scale * zero per column as f32 [N, G'].
+// activation quantizer and the panel kernel, declared here and given their
+// bodies by qc-emit-kernels, see EmitKernels.cpp) and the output as a
+// tensor again. The weights are repacked here, at compile time, into new
+// dense_resource constants: codes in kernel panels of 8 columns
+// (quant::packKernelPanels), and per panel its columns' scales and zero
+// points as [panel][group][8] (f16 or f32 scales, byte zero points).
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,11 +73,11 @@ struct GenDequantGemmPass
     const std::vector<float> &zeros = data->zeros;
     const std::vector<float> &scales = data->scales;
 
-    // Compile-time repacking: codes into kernel blocks; scales and
-    // scale * zero per column, f32, padded with zero groups.
+    // Compile-time repacking: codes into kernel panels; scales and zero
+    // points as [panel][group][8], padded with zero groups and columns.
     std::vector<uint8_t> packed;
     std::string err;
-    if (!quant::packKernelBlocks(
+    if (!quant::packKernelPanels(
             reinterpret_cast<const uint8_t *>(data->codes.data()), s.k, s.n,
             static_cast<int>(s.bits), packed, err))
       return fail(err);
@@ -90,13 +91,14 @@ struct GenDequantGemmPass
     bool halfScales = scheme.getScaleType().isF16() &&
                       s.isa != KernelISA::generic;
     uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
-    std::vector<float> ws(s.n * s.groups(), 0.0f);
-    std::vector<uint16_t> wsHalf(halfScales ? s.n * s.groups() : 0, 0);
-    std::vector<uint8_t> wz(s.n * s.groups(), 0);
+    int64_t meta = s.panels() * s.groups() * 8;
+    std::vector<float> ws(meta, 0.0f);
+    std::vector<uint16_t> wsHalf(halfScales ? meta : 0, 0);
+    std::vector<uint8_t> wz(meta, 0);
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < s.n; ++col) {
         float scale = scales[g * s.n + col];
-        int64_t at = col * s.groups() + g;
+        int64_t at = (col / 8 * s.groups() + g) * 8 + col % 8;
         ws[at] = scale;
         if (halfScales)
           wsHalf[at] = toHalfBits(scale, scheme.getScaleType());
@@ -122,27 +124,29 @@ struct GenDequantGemmPass
     std::string layer = op.getLayer().str();
     ActivationBuffers act =
         quantizeActivations(b, loc, module, op.getInput(), s);
+    int64_t n8 = s.panels() * 8;
+    std::vector<float> bias(n8, 0.0f);
+    std::copy(data->bias.begin(), data->bias.end(), bias.begin());
     Value codes = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {s.n, s.columnBytes()}, i8, packed,
-                         layer + ".kblocks"));
+        resourceConstant(b, loc, {s.panels(), s.panelBytes()}, i8, packed,
+                         layer + ".kpanels"));
     Value scaleBuf = readOnlyBuffer(
         b, loc,
         halfScales
-            ? resourceConstant(b, loc, {s.n, s.groups()}, b.getF16Type(),
-                               wsHalf, layer + ".kscales")
-            : resourceConstant(b, loc, {s.n, s.groups()}, f32, ws,
+            ? resourceConstant(b, loc, {s.panels(), s.groups() * 8},
+                               b.getF16Type(), wsHalf, layer + ".kscales")
+            : resourceConstant(b, loc, {s.panels(), s.groups() * 8}, f32, ws,
                                layer + ".kscales"));
     Value zeroBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {s.n, s.groups()}, i8, wz,
+        resourceConstant(b, loc, {s.panels(), s.groups() * 8}, i8, wz,
                          layer + ".kzeros"));
     Value biasBuf = readOnlyBuffer(
-        b, loc, resourceConstant(b, loc, {s.n}, f32, data->bias,
-                                      layer + ".kbias"));
-    Value yBuf = allocBuffer(b, loc, {s.m, s.n}, f32);
+        b, loc, resourceConstant(b, loc, {n8}, f32, bias, layer + ".kbias"));
+    Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
     Value begin = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, s.n);
+    Value end = arith::ConstantIndexOp::create(b, loc, s.panels());
     SmallVector<Value> args = {act.xq,   act.xs,   act.xsum, codes, scaleBuf,
                                zeroBuf, biasBuf, yBuf,     begin, end};
     func::FuncOp columns =

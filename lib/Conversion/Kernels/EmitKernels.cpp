@@ -6,13 +6,15 @@
 //               xs[m, a] = max|x| / 127 of the block, xq = roundeven(x *
 //               127 / max|x|), and xsum[m, g] = sum over the blocks of
 //               weight group g of xs * sum(xq) (for the zero points);
-//   @qc_dqi8_*  computes output columns [begin, end): per column, the codes
-//               of 256 rows (one superblock of the kernel-block layout) are
-//               loaded as `bits` vectors of 32 bytes, each 32-row field is
-//               brought into byte lanes with a shift and a mask, multiplied
-//               with the int8 activations of up to m_tile tokens by the
-//               target's u8 x s8 dot product, and each A-block's integer sum
-//               is scaled once by xs * scale:
+//   @qc_dqi8_*  computes the panels of 8 output columns [begin, end): per
+//               block of 32 rows, the `bits` code vectors of the panel are
+//               loaded; per 4 rows one shift and one mask per code piece put
+//               the codes of the 8 columns in the bytes of 8 32-bit lanes,
+//               and the target's 4-byte u8 x s8 dot product per lane with
+//               4 broadcast int8 activations of each of up to m_tile tokens
+//               accumulates the exact integer sums of the 8 columns; each
+//               A-block's sums are scaled once by xs * scale (8 columns per
+//               vector, no horizontal sums):
 //                 y[m, n] = sum_a xs[m,a] s[g(a),n] sum_k q[k,n] xq[m,k]
 //                           - sum_g s[g,n] z[g,n] xsum[m,g] + bias[n].
 //
@@ -219,8 +221,8 @@ public:
     switch (isa) {
     case KernelISA::avx2: {
       // vpmaddubsw: pairs of u8 * s8 summed into i16 lanes. Codes are at
-      // most 15 and |x| at most 127, so a pair is at most 3810 and four
-      // fields (an activation block of 128) stay below 2^15.
+      // most 15 and |x| at most 127, so a pair is at most 3810 and the 8
+      // steps of a 32-row block stay below 2^15.
       Value pairs =
           e.intrinsic("llvm.x86.avx2.pmadd.ub.sw", v16i16, {codes, x});
       return e.add(partial, pairs);
@@ -252,12 +254,15 @@ public:
       Value c = arith::ExtUIOp::create(e.b, e.loc, wide, codes);
       Value xx = arith::ExtSIOp::create(e.b, e.loc, wide, x);
       Value prod = e.mul(c, xx);
-      // Fold the 32 products into the 8 lanes: lane l gets l, l+8, ...
+      // Lane l sums the products of bytes 4l .. 4l + 3.
       Value result = partial;
-      for (int64_t q = 0; q < 4; ++q)
-        result = e.add(result, vector::ExtractStridedSliceOp::create(
-                                   e.b, e.loc, prod, ArrayRef<int64_t>{8 * q},
-                                   ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1}));
+      for (int64_t q = 0; q < 4; ++q) {
+        SmallVector<int64_t> pick;
+        for (int64_t l = 0; l < 8; ++l)
+          pick.push_back(4 * l + q);
+        result = e.add(result, vector::ShuffleOp::create(e.b, e.loc, prod,
+                                                         prod, pick));
+      }
       return result;
     }
     }
@@ -278,148 +283,168 @@ private:
   VectorType v32i8, v16i16, v8i32;
 };
 
-/// The code pieces of each width, low bits first (see packKernelBlocks).
+/// The code pieces of each width, low bits first (see packKernelPanels).
 ArrayRef<int> pieces(unsigned bits) {
   static const int two[] = {2}, three[] = {2, 1}, four[] = {4};
   return bits == 2 ? ArrayRef<int>(two)
                    : bits == 3 ? ArrayRef<int>(three) : ArrayRef<int>(four);
 }
 
-/// Emits, at the builder's position inside the column loop, the loop over
-/// superblocks and the epilogue for `count` tokens starting at `m0`.
-void emitTokenTile(Emitter &e, const KernelShape &s, Value column, Value m0,
+/// Emits, at the builder's position inside the panel loop, the loop over
+/// activation blocks and the epilogue for `count` tokens starting at `m0`.
+void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
                    int64_t count, ValueRange args) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   MLIRContext *ctx = b.getContext();
   Value xq = args[0], xs = args[1], xsum = args[2], w = args[3],
         ws = args[4], zc = args[5], bias = args[6], y = args[7];
-  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
-  auto v32i8 = VectorType::get({32}, i8);
-  auto v8f32 = VectorType::get({8}, f32);
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
+       i32 = IntegerType::get(ctx, 32);
+  auto v32i8 = VectorType::get({32}, i8), v4i8 = VectorType::get({4}, i8);
+  auto v8f32 = VectorType::get({8}, f32), v8i32 = VectorType::get({8}, i32);
+  auto v1i32 = VectorType::get({1}, i32), v8i8 = VectorType::get({8}, i8);
+  Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
   DotProduct dot(e, s.isa);
   VectorType partialType = dot.partialType();
+  bool wideSums = partialType == v8i32; // the dot product gives i32 lanes
 
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < count; ++i)
     tokens.push_back(arith::AddIOp::create(b, loc, m0, e.idx(i)));
+  // The 8 scales (f32) of group g of the panel.
+  auto scalesOf = [&](Value g) -> Value {
+    Value at = arith::MulIOp::create(b, loc, g, e.idx(8));
+    Value v = vector::LoadOp::create(
+        b, loc, VectorType::get({8}, scaleType), ws, ValueRange{panel, at});
+    return scaleType.isF32() ? v : arith::ExtFOp::create(b, loc, v8f32, v);
+  };
+  // 4 activations of token m from input k, in each of the 8 lanes.
+  auto broadcast4 = [&](Value m, Value k) -> Value {
+    Value four = vector::LoadOp::create(b, loc, v4i8, xq, ValueRange{m, k});
+    Value word = vector::ExtractOp::create(
+        b, loc, vector::BitCastOp::create(b, loc, v1i32, four),
+        ArrayRef<int64_t>{0});
+    return vector::BitCastOp::create(
+        b, loc, v32i8, vector::BroadcastOp::create(b, loc, v8i32, word));
+  };
+  int64_t rowBlocks = s.actBlock / 32;
   SmallVector<Value> init(count, e.zeros(v8f32));
-  int64_t fieldsPerBlock = s.actBlock / 32;
-  int64_t blocksPerSuper = 256 / s.actBlock;
   auto loop = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(s.superblocks()), e.idx(1), init,
-      [&](OpBuilder &nested, Location, Value sb, ValueRange acc) {
+      b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1), init,
+      [&](OpBuilder &nested, Location, Value a, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nested.getInsertionBlock());
-        Value base = arith::MulIOp::create(b, loc, sb, e.idx(s.bits * 32));
-        Value kBase = arith::MulIOp::create(b, loc, sb, e.idx(256));
-        Value aBase = arith::MulIOp::create(b, loc, sb, e.idx(blocksPerSuper));
-        // The code vectors of this superblock, piece by piece.
-        SmallVector<SmallVector<Value>> vectors;
-        int64_t offset = 0;
-        for (int width : pieces(s.bits)) {
-          SmallVector<Value> &vs = vectors.emplace_back();
-          for (int v = 0; v < width; ++v, offset += 32)
-            vs.push_back(vector::LoadOp::create(
-                b, loc, v32i8, w,
-                ValueRange{column, arith::AddIOp::create(b, loc, base,
-                                                         e.idx(offset))}));
+        // The row blocks of the activation block: a loop, so that only one
+        // block's unpacked codes are live at a time.
+        auto blocks = scf::ForOp::create(
+            b, loc, e.idx(0), e.idx(rowBlocks), e.idx(1),
+            SmallVector<Value>(count, e.zeros(v8i32)));
+        {
+          OpBuilder::InsertionGuard rbGuard(b);
+          b.setInsertionPointToStart(blocks.getBody());
+          SmallVector<Value> sums(blocks.getRegionIterArgs());
+          // Row block a * rowBlocks + rb: its code vectors, piece by piece.
+          Value block = arith::AddIOp::create(
+              b, loc, arith::MulIOp::create(b, loc, a, e.idx(rowBlocks)),
+              blocks.getInductionVar());
+          Value base = arith::MulIOp::create(b, loc, block, e.idx(s.bits * 32));
+          Value k0 = arith::MulIOp::create(b, loc, block, e.idx(32));
+          SmallVector<SmallVector<Value>> vectors;
+          int64_t offset = 0;
+          for (int width : pieces(s.bits)) {
+            SmallVector<Value> &vs = vectors.emplace_back();
+            for (int v = 0; v < width; ++v, offset += 32)
+              vs.push_back(vector::LoadOp::create(
+                  b, loc, v32i8, w,
+                  ValueRange{panel, arith::AddIOp::create(b, loc, base,
+                                                          e.idx(offset))}));
+          }
+          SmallVector<Value> partial =
+              wideSums ? sums : SmallVector<Value>(count, e.zeros(partialType));
+          for (int64_t q = 0; q < 8; ++q) {
+            // Rows k0 + 4q .. k0 + 4q + 3 of the 8 columns, in byte lanes.
+            Value codes;
+            int codeShift = 0;
+            for (auto [pi, width] : llvm::enumerate(pieces(s.bits))) {
+              int64_t perVector = 8 / width;
+              Value v = vectors[pi][q / perVector];
+              int64_t shift = (q % perVector) * width;
+              if (shift)
+                v = arith::ShRUIOp::create(
+                    b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(shift)));
+              if (shift + width < 8)
+                v = arith::AndIOp::create(
+                    b, loc, v,
+                    e.splat(v32i8, b.getI8IntegerAttr((1 << width) - 1)));
+              if (codeShift)
+                v = arith::ShLIOp::create(
+                    b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(codeShift)));
+              codes = codes ? arith::OrIOp::create(b, loc, codes, v).getResult()
+                            : v;
+              codeShift += width;
+            }
+            Value k = arith::AddIOp::create(b, loc, k0, e.idx(4 * q));
+            for (int64_t i = 0; i < count; ++i)
+              partial[i] =
+                  dot.accumulate(partial[i], codes, broadcast4(tokens[i], k));
+          }
+          for (int64_t i = 0; i < count; ++i)
+            sums[i] = wideSums ? partial[i]
+                               : e.add(sums[i], dot.flush(partial[i]));
+          scf::YieldOp::create(b, loc, sums);
         }
+        SmallVector<Value> sums(blocks.getResults());
+        // The block's integer sums, scaled once: 8 columns per vector.
+        Value g = arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
+            e.idx(s.group));
+        Value wScale = scalesOf(g);
         SmallVector<Value> facc(acc.begin(), acc.end());
-        SmallVector<Value> partial(count, e.zeros(partialType));
-        for (int64_t t = 0; t < 8; ++t) {
-          // Codes of rows 32t .. 32t + 31 of the superblock, in byte lanes.
-          Value codes;
-          int codeShift = 0;
-          for (auto [pi, width] : llvm::enumerate(pieces(s.bits))) {
-            int64_t perVector = 8 / width;
-            Value v = vectors[pi][t / perVector];
-            int64_t shift = (t % perVector) * width;
-            if (shift)
-              v = arith::ShRUIOp::create(
-                  b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(shift)));
-            if (shift + width < 8)
-              v = arith::AndIOp::create(
-                  b, loc, v,
-                  e.splat(v32i8, b.getI8IntegerAttr((1 << width) - 1)));
-            if (codeShift)
-              v = arith::ShLIOp::create(
-                  b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(codeShift)));
-            codes = codes ? arith::OrIOp::create(b, loc, codes, v).getResult()
-                          : v;
-            codeShift += width;
-          }
-          Value k = arith::AddIOp::create(b, loc, kBase, e.idx(32 * t));
-          for (int64_t i = 0; i < count; ++i) {
-            Value x = vector::LoadOp::create(b, loc, v32i8, xq,
-                                             ValueRange{tokens[i], k});
-            partial[i] = dot.accumulate(partial[i], codes, x);
-          }
-          if ((t + 1) % fieldsPerBlock != 0)
-            continue;
-          // End of an activation block: scale its integer sums once.
-          Value a = arith::AddIOp::create(b, loc, aBase,
-                                          e.idx((t + 1) / fieldsPerBlock - 1));
-          Value g = arith::DivUIOp::create(
-              b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
-              e.idx(s.group));
-          Value wScale = memref::LoadOp::create(b, loc, ws,
-                                                ValueRange{column, g});
-          if (!wScale.getType().isF32())
-            wScale = arith::ExtFOp::create(b, loc, f32, wScale);
-          for (int64_t i = 0; i < count; ++i) {
-            Value sums = arith::SIToFPOp::create(b, loc, v8f32,
-                                                 dot.flush(partial[i]));
-            Value xScale =
-                memref::LoadOp::create(b, loc, xs, ValueRange{tokens[i], a});
-            Value both = vector::BroadcastOp::create(
-                b, loc, v8f32, arith::MulFOp::create(b, loc, wScale, xScale));
-            facc[i] = vector::FMAOp::create(b, loc, sums, both, facc[i]);
-            partial[i] = e.zeros(partialType);
-          }
+        for (int64_t i = 0; i < count; ++i) {
+          Value xScale = vector::BroadcastOp::create(
+              b, loc, v8f32,
+              memref::LoadOp::create(b, loc, xs, ValueRange{tokens[i], a}));
+          facc[i] = vector::FMAOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, v8f32, sums[i]),
+              arith::MulFOp::create(b, loc, wScale, xScale), facc[i]);
         }
         scf::YieldOp::create(b, loc, facc);
       });
-  // Epilogue: the zero-point correction as an 8-lane dot product of the
-  // column's scale * zero (f16 / f32 scales, byte zero points) with the
-  // token's group sums, one horizontal sum, the bias.
-  Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
-  auto v8i8 = VectorType::get({8}, i8);
-  Value biasN = memref::LoadOp::create(b, loc, bias, ValueRange{column});
-  for (int64_t i = 0; i < count; ++i) {
-    auto corr = scf::ForOp::create(
-        b, loc, e.idx(0), e.idx(s.groups()), e.idx(8),
-        ValueRange{loop.getResult(i)},
-        [&](OpBuilder &nested, Location, Value g, ValueRange iter) {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(nested.getInsertionBlock());
-          Value sc = vector::LoadOp::create(
-              b, loc, VectorType::get({8}, scaleType), ws,
-              ValueRange{column, g});
-          if (!scaleType.isF32())
-            sc = arith::ExtFOp::create(b, loc, v8f32, sc);
-          Value zp = arith::UIToFPOp::create(
+  // Epilogue: minus scale * zero point times the token's group sums, per
+  // group for the 8 columns at once, then the bias.
+  Value col0 = arith::MulIOp::create(b, loc, panel, e.idx(8));
+  Value biasV = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{col0});
+  auto corr = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(s.groups()), e.idx(1), loop.getResults(),
+      [&](OpBuilder &nested, Location, Value g, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(nested.getInsertionBlock());
+        Value zp = arith::UIToFPOp::create(
+            b, loc, v8f32,
+            vector::LoadOp::create(
+                b, loc, v8i8, zc,
+                ValueRange{panel, arith::MulIOp::create(b, loc, g, e.idx(8))}));
+        Value negZ = arith::NegFOp::create(
+            b, loc, arith::MulFOp::create(b, loc, scalesOf(g), zp));
+        SmallVector<Value> next;
+        for (int64_t i = 0; i < count; ++i) {
+          Value sum = vector::BroadcastOp::create(
               b, loc, v8f32,
-              vector::LoadOp::create(b, loc, v8i8, zc,
-                                     ValueRange{column, g}));
-          Value z = arith::MulFOp::create(b, loc, sc, zp);
-          Value xsg = vector::LoadOp::create(b, loc, v8f32, xsum,
-                                             ValueRange{tokens[i], g});
-          Value negZ = arith::NegFOp::create(b, loc, z);
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{vector::FMAOp::create(b, loc, negZ, xsg, iter[0])});
-        });
-    Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
-                                           corr.getResult(0));
-    Value out = arith::AddFOp::create(b, loc, sum, biasN);
-    memref::StoreOp::create(b, loc, out, y, ValueRange{tokens[i], column});
-  }
+              memref::LoadOp::create(b, loc, xsum, ValueRange{tokens[i], g}));
+          next.push_back(vector::FMAOp::create(b, loc, negZ, sum, acc[i]));
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t i = 0; i < count; ++i)
+    vector::StoreOp::create(
+        b, loc, arith::AddFOp::create(b, loc, corr.getResult(i), biasV), y,
+        ValueRange{tokens[i], col0});
 }
 
-/// Body of @qc_dqi8_*(xq, xs, xsum, codes [N, column bytes] i8, scales
-/// [N, G'] f32, scale * zero [N, G'] f32, bias [N] f32, y [M, N] f32, begin,
-/// end).
+/// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
+/// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8, bias [N8]
+/// f32, y [M, N8] f32, begin, end): the panels [begin, end).
 void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
   Location loc = fn.getLoc();
   setTargetFeatures(fn, s.isa);
@@ -427,19 +452,19 @@ void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
   OpBuilder b = OpBuilder::atBlockEnd(entry);
   Emitter e(b, loc);
   ValueRange args = entry->getArguments();
-  auto columns = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
-  b.setInsertionPointToStart(columns.getBody());
-  Value column = columns.getInductionVar();
+  auto panels = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
+  b.setInsertionPointToStart(panels.getBody());
+  Value panel = panels.getInductionVar();
   int64_t full = s.m / s.mTile, rest = s.m % s.mTile;
   if (full > 0) {
     auto tiles = scf::ForOp::create(b, loc, e.idx(0), e.idx(full * s.mTile),
                                     e.idx(s.mTile));
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPointToStart(tiles.getBody());
-    emitTokenTile(e, s, column, tiles.getInductionVar(), s.mTile, args);
+    emitTokenTile(e, s, panel, tiles.getInductionVar(), s.mTile, args);
   }
   if (rest > 0)
-    emitTokenTile(e, s, column, e.idx(full * s.mTile), rest, args);
+    emitTokenTile(e, s, panel, e.idx(full * s.mTile), rest, args);
   b.setInsertionPointToEnd(entry);
   func::ReturnOp::create(b, loc);
 }

@@ -27,7 +27,7 @@ constexpr llvm::StringLiteral kShapeAttr = "qc.kernel.shape";
 constexpr llvm::StringLiteral kRoleAttr = "qc.kernel.role";
 /// int8 activations, block scales and group sums (both kernels).
 constexpr llvm::StringLiteral kRoleActQuant = "act_quant";
-/// dequant_i8 column kernel.
+/// dequant_i8 panel kernel.
 constexpr llvm::StringLiteral kRoleColumns = "columns";
 /// lut_bcq: the per-token tables, and the kernel over 32-column tiles.
 constexpr llvm::StringLiteral kRoleLutTables = "lut_tables";
@@ -60,8 +60,10 @@ struct KernelShape {
   }
   /// N padded to the 32-column tiles of lut_bcq.
   int64_t paddedN() const { return (n + 31) / 32 * 32; }
-  int64_t columnBytes() const {
-    return quant::kernelBlocksColumnBytes(k, static_cast<int>(bits));
+  /// dequant_i8: panels of 8 columns and their bytes.
+  int64_t panels() const { return (n + 7) / 8; }
+  int64_t panelBytes() const {
+    return quant::kernelPanelBytes(k, static_cast<int>(bits));
   }
   std::string suffix() const {
     return llvm::formatv("b{0}_g{1}_a{2}_m{3}_k{4}_n{5}_t{6}_{7}", bits,

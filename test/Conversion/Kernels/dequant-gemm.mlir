@@ -9,8 +9,10 @@
 // activation blocks of gcd(64, 128) = 64, 5 groups padded to 8.
 
 // The call sites: the input flattened to [6, 320], quantized by @qc_actq_*,
-// the columns [0, 5) computed by @qc_dqi8_*, whose weights are new constants
-// in kernel-block layout: 2 superblocks x 3 * 32 bytes per column.
+// the one panel of 8 columns [0, 1) computed by @qc_dqi8_*, whose weights
+// are new constants in kernel-panel layout: 16 row blocks of 32 rows x 3 *
+// 32 bytes; scales and zero points [panel][8 groups x 8 columns]; the
+// output [6, 8] with the padding columns dropped.
 // CALLS-LABEL: func.func @w3
 // CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x512xi8>
 // CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
@@ -18,17 +20,18 @@
 // CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
 // CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
-// CALLS: arith.constant dense_resource<fc.kblocks> : tensor<5x192xi8>
-// CALLS: arith.constant dense_resource<fc.kscales> : tensor<5x8xf32>
-// CALLS: arith.constant dense_resource<fc.kzeros> : tensor<5x8xi8>
-// CALLS: arith.constant dense_resource<fc.kbias> : tensor<5xf32>
-// CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x5xf32>
-// CALLS: call @qc_dqi8_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c5)
+// CALLS: arith.constant dense_resource<fc.kpanels> : tensor<1x1536xi8>
+// CALLS: arith.constant dense_resource<fc.kscales> : tensor<1x64xf32>
+// CALLS: arith.constant dense_resource<fc.kzeros> : tensor<1x64xi8>
+// CALLS: arith.constant dense_resource<fc.kbias> : tensor<8xf32>
+// CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: call @qc_dqi8_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c1)
 // CALLS: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable
-// CALLS: tensor.expand_shape %[[YT]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
+// CALLS: %[[YS:.*]] = tensor.extract_slice %[[YT]][0, 0] [6, 5] [1, 1]
+// CALLS: tensor.expand_shape %[[YS]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
 // CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
-// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<5x192xi8>, memref<5x8xf32>, memref<5x8xi8>, memref<5xf32>, memref<6x5xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<1x1536xi8>, memref<1x64xf32>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_
@@ -38,24 +41,31 @@
 // AVX2: math.roundeven
 // AVX2: arith.fptosi
 
-// The column kernel: per superblock three 32-byte code loads (two for the
-// low two bits, one for the third bit), shift-and-mask unpacking, vpmaddubsw
-// per token, vpmaddwd at the end of each 64-row activation block, one FMA.
+// The panel kernel: per 32-row block three 32-byte code loads (two for the
+// low two bits, one for the third bit); per 4 rows the codes of the 8
+// columns unpacked into 32-bit lanes by masks and shifts, and per token 4
+// activations broadcast to the 8 lanes and vpmaddubsw; vpmaddwd per row
+// block; per 64-row activation block one FMA of the 8 columns' sums with the
+// 8 scales; no horizontal sums.
 // AVX2-LABEL: func.func private @qc_dqi8_
 // AVX2-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
-// AVX2: scf.for %[[N:.*]] = %{{.*}} to %{{.*}} step
-// AVX2: scf.for %[[SB:.*]] = %{{.*}} to %{{.*}} step
-// AVX2-COUNT-3: vector.load %{{.*}}[%[[N]], %{{.*}}] : memref<5x192xi8>, vector<32xi8>
+// AVX2: scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step
+// AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
+// AVX2: scf.for
+// AVX2: scf.for
+// AVX2-COUNT-3: vector.load %{{.*}}[%[[P]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
 // AVX2: arith.andi %{{.*}} : vector<32xi8>
-// AVX2: arith.shrui %{{.*}} : vector<32xi8>
 // AVX2: arith.shli %{{.*}} : vector<32xi8>
 // AVX2: arith.ori %{{.*}} : vector<32xi8>
-// AVX2: vector.load %{{.*}} : memref<6x512xi8>, vector<32xi8>
+// AVX2: vector.load %{{.*}} : memref<6x512xi8>, vector<4xi8>
+// AVX2: vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2: arith.shrui %{{.*}} : vector<32xi8>
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: vector.load %{{.*}} : memref<1x64xf32>, vector<8xf32>
 // AVX2: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // AVX2: vector.fma
-// AVX2: vector.reduction <add>
+// AVX2-NOT: vector.reduction
 // AVX2-NOT: vpdpbusd
 
 // VNNI-LABEL: func.func private @qc_dqi8_
