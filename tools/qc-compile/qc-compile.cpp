@@ -124,6 +124,12 @@ int main(int argc, char **argv) {
         << "'\n";
     return 1;
   }
+  if (uniformLut && kernels != "generated") {
+    WithColor::error(errs(), "qc-compile")
+        << "--uniform-lut chooses a generated kernel; it cannot be combined "
+           "with --kernels=reference\n";
+    return 1;
+  }
   options.kernelTarget =
       !target.empty() ? target.getValue()
                       : (cpu == "host" ? std::string("host")
