@@ -7,6 +7,32 @@
 
 using namespace qc::rt;
 
+namespace {
+
+/// Polls for about 100 us (a few thousand pause instructions) before a
+/// thread goes to sleep.
+constexpr int kSpins = 4000;
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins until `ready()` or the budget is spent; whether it became ready.
+template <typename Pred> bool spinUntil(Pred ready) {
+  for (int i = 0; i < kSpins; ++i) {
+    if (ready())
+      return true;
+    cpuRelax();
+  }
+  return ready();
+}
+
+} // namespace
+
 ThreadPool &ThreadPool::global() {
   static ThreadPool pool([] {
     if (const char *env = std::getenv("QCRT_NUM_THREADS")) {
@@ -30,8 +56,8 @@ void ThreadPool::start(int threads) {
   {
     std::lock_guard<std::mutex> lock(mutex);
     numThreads = std::max(1, threads);
-    quit = false;
-    current = generation;
+    quit.store(false);
+    current = generation.load();
   }
   // New workers wait for the next job, not the last one.
   for (int i = 1; i < numThreads; ++i)
@@ -41,7 +67,7 @@ void ThreadPool::start(int threads) {
 void ThreadPool::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex);
-    quit = true;
+    quit.store(true);
   }
   wake.notify_all();
   for (std::thread &t : workers)
@@ -58,27 +84,24 @@ void ThreadPool::resize(int threads) {
 }
 
 void ThreadPool::workerLoop(int index, uint64_t seen) {
+  auto jobOrQuit = [&] {
+    return quit.load(std::memory_order_acquire) ||
+           generation.load(std::memory_order_acquire) != seen;
+  };
   for (;;) {
-    Task t;
-    void *c;
-    int64_t b, e;
-    {
+    if (!spinUntil(jobOrQuit)) {
       std::unique_lock<std::mutex> lock(mutex);
-      wake.wait(lock, [&] { return quit || generation != seen; });
-      if (quit)
-        return;
-      seen = generation;
-      t = task;
-      c = ctx;
-      b = bounds[index];
-      e = bounds[index + 1];
+      wake.wait(lock, jobOrQuit);
     }
+    if (quit.load(std::memory_order_acquire))
+      return;
+    seen = generation.load(std::memory_order_acquire);
+    int64_t b = bounds[index], e = bounds[index + 1];
     if (b < e)
-      t(c, b, e);
-    {
+      task(ctx, b, e);
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (--pending == 0)
-        done.notify_one();
+      done.notify_one();
     }
   }
 }
@@ -103,12 +126,17 @@ void ThreadPool::parallelFor(Task fn, void *arg, int64_t begin, int64_t end,
     task = fn;
     ctx = arg;
     bounds = b;
-    pending = numThreads - 1;
-    ++generation;
+    pending.store(numThreads - 1, std::memory_order_relaxed);
+    generation.fetch_add(1, std::memory_order_release);
   }
   wake.notify_all();
   if (b[0] < b[1])
     fn(arg, b[0], b[1]);
-  std::unique_lock<std::mutex> lock(mutex);
-  done.wait(lock, [&] { return pending == 0; });
+  auto finished = [&] {
+    return pending.load(std::memory_order_acquire) == 0;
+  };
+  if (!spinUntil(finished)) {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, finished);
+  }
 }

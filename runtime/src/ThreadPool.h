@@ -5,13 +5,17 @@
 // participants (the caller and T - 1 workers) takes one contiguous range, so
 // every thread streams its own part of the weights. A call made while the
 // pool is busy (another thread's run, or a nested call) runs serially on the
-// calling thread instead of waiting.
+// calling thread instead of waiting. Workers spin briefly for the next job
+// before they sleep, and the caller spins briefly for their end: a model
+// calls one parallel kernel per layer, often more often than a sleeping
+// thread can be woken.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QCRT_THREADPOOL_H
 #define QCRT_THREADPOOL_H
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -51,12 +55,16 @@ private:
   int numThreads = 1;
   std::vector<std::thread> workers;
   std::mutex runMutex; // held by the one parallelFor using the workers
+  // Guards the sleeping side of the handshakes; generation and quit change
+  // under it, so a worker that checks them under it cannot miss a wake-up.
   std::mutex mutex;
   std::condition_variable wake, done;
-  uint64_t generation = 0;
-  int pending = 0;
-  bool quit = false;
-  // The job of the current generation.
+  std::atomic<uint64_t> generation{0};
+  std::atomic<int> pending{0};
+  std::atomic<bool> quit{false};
+  // The job of the current generation: written before generation is
+  // bumped (release), read after it is seen (acquire), left alone until
+  // pending is back to 0.
   Task task = nullptr;
   void *ctx = nullptr;
   std::vector<int64_t> bounds;
