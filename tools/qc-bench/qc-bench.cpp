@@ -355,6 +355,11 @@ int main(int argc, char **argv) {
   std::vector<std::string> kernelKinds = {"generated"};
   if (reference)
     kernelKinds.push_back("reference");
+  if (reference && bits.getValue().find("lw") != std::string::npos) {
+    llvm::errs() << "qc-bench: error: lw schemes name a generated kernel; "
+                    "--reference would time the w schemes again\n";
+    return 1;
+  }
   size_t pos = 0;
   std::string s = shapes;
   while (pos < s.size()) {

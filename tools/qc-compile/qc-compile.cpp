@@ -136,8 +136,18 @@ int main(int argc, char **argv) {
                                        : std::string("generic"));
   {
     std::string error;
-    if (failed(qc::resolveKernelTarget(options.kernelTarget, error))) {
+    mlir::FailureOr<qc::KernelISA> isa =
+        qc::resolveKernelTarget(options.kernelTarget, error);
+    if (failed(isa)) {
       WithColor::error(errs(), "qc-compile") << "--target: " << error << "\n";
+      return 1;
+    }
+    if (uniformLut && *isa == qc::KernelISA::generic) {
+      WithColor::error(errs(), "qc-compile")
+          << "--uniform-lut needs byte table lookups: pass --target "
+             "x86-64-v3 (or higher) or aarch64, or --cpu=host on such a "
+             "machine (target '"
+          << options.kernelTarget << "' is generic)\n";
       return 1;
     }
   }

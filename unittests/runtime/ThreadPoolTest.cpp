@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -104,3 +105,39 @@ TEST(ThreadPool, CApiSetsTheCount) {
 }
 
 } // namespace
+
+void addRange(void *ctx, int64_t b, int64_t e) {
+  auto *sums = static_cast<std::vector<std::atomic<int64_t>> *>(ctx);
+  for (int64_t i = b; i < e; ++i)
+    (*sums)[size_t(i)] += i + 1;
+}
+
+// Back-to-back calls (workers still polling) mixed with pauses longer than
+// the polling (workers asleep, woken by the next call), and callers from
+// another thread at the same time (those run inline): every index of every
+// call is added exactly once.
+TEST(ThreadPool, PollingAndSleepingWorkersSeeEveryCall) {
+  ThreadPool pool(3);
+  constexpr int64_t kN = 97;
+  std::vector<std::atomic<int64_t>> sums(kN), other(kN);
+  std::atomic<bool> stopOther{false};
+  int64_t otherCalls = 0;
+  std::thread rival([&] {
+    while (!stopOther) {
+      pool.parallelFor(addRange, &other, 0, kN, 1);
+      ++otherCalls;
+    }
+  });
+  constexpr int kCalls = 3000;
+  for (int c = 0; c < kCalls; ++c) {
+    pool.parallelFor(addRange, &sums, 0, kN, 4);
+    if (c % 500 == 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  stopOther = true;
+  rival.join();
+  for (int64_t i = 0; i < kN; ++i) {
+    EXPECT_EQ(sums[size_t(i)].load(), kCalls * (i + 1)) << i;
+    EXPECT_EQ(other[size_t(i)].load(), otherCalls * (i + 1)) << i;
+  }
+}

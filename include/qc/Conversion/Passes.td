@@ -145,17 +145,20 @@ def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
 }
 
 def GenLutGemm : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
-  let summary = "Generate the LUT-GEMM kernels of BCQ layers";
+  let summary = "Generate the LUT-GEMM kernels of BCQ and uniform layers";
   let description = [{
-    Replaces every BCQ `qc.qlinear` whose `kernel` is `lut_bcq` by calls of
-    three functions it declares (`qc-emit-kernels` gives them bodies): the
-    int8 activation quantizer, the table builder (per token and 4 inputs,
-    the 16 partial sums of their int8 activations, as low and high bytes)
-    and the kernel over 32-column tiles, which looks the tables up with
-    `vpshufb` using the 4 sign bits of 32 columns of one bit-plane, sums in
-    int16 per activation block and scales once per block and plane. The
-    bit-planes are repacked here, at compile time, in the order
-    [tile][8 rows][plane][32 columns] (a kernel may read fewer planes).
+    Replaces every BCQ `qc.qlinear` whose `kernel` is `lut_bcq` (and every
+    uniform one, through its exact BCQ form: the planes are the bits of the
+    codes, 2 alpha_i = s 2^i, offset - sum alpha = -s z) by calls of three
+    functions it declares (`qc-emit-kernels` gives them bodies): the int8
+    activation quantizer, the table builder (per token and 4 inputs, the 16
+    partial sums of their int8 activations, as low and high bytes) and the
+    kernel over 32-column tiles, which looks the tables up (`vpshufb` on
+    x86, `tbl` on NEON) using the 4 sign bits of 32 columns of one
+    bit-plane, sums in int16 per activation block and scales once per block
+    and plane. The bit-planes are repacked here, at compile time, in the
+    order [tile][8 rows][plane][32 columns] (a kernel may read fewer
+    planes), the metadata per tile.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::bufferization::BufferizationDialect",
@@ -174,7 +177,11 @@ def GenCodeGemm : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
     f32) and the kernel over 8-column tiles, which gathers the psumbook
     entries the columns' codes select (`vector.gather`, `vpgatherdd` on
     AVX2) and adds them, then applies the column scales and the bias. Codes
-    are repacked at compile time to bytes `[book][slot][N']`.
+    are repacked at compile time to bytes `[book][slot][N']`. Codebooks of
+    at most 16 entries on x86 and AArch64 take the LUT-GEMM tile kernel
+    instead: a table builder writes the psumbook rows as int16 tables
+    (round(P / ps), ps = max |P| / 1023 per 32 rows) and the 4-bit codes of
+    two (book, slot) rows share a byte of its layout.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::bufferization::BufferizationDialect",

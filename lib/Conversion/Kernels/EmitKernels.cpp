@@ -1,6 +1,8 @@
-//===- EmitKernels.cpp - bodies of the dequant_i8 kernels -----------===//
+//===- EmitKernels.cpp - bodies of the generated kernels ------------------===//
 //
-// Gives the functions qc-gen-dequant-gemm declared their bodies:
+// Gives the functions qc-gen-dequant-gemm, qc-gen-lut-gemm and
+// qc-gen-codegemm declared their bodies (the LUT-GEMM and CodeGEMM ones are
+// described at their builders below). For dequant_i8:
 //
 //   @qc_actq_*  quantizes the [M, K] input to int8 in blocks of A inputs:
 //               xs[m, a] = max|x| / 127 of the block, xq = roundeven(x *
@@ -44,7 +46,11 @@ using namespace qc::kernels;
 
 namespace {
 
-/// Small builder helpers shared by the two generated functions.
+/// Activation / psumbook blocks whose max |x| is at most this quantize to
+/// zero: 127 / max and 1023 / max overflow f32 below about 4e-36.
+constexpr float kTinyBlock = 1e-30f;
+
+/// Small builder helpers shared by the generated functions.
 class Emitter {
 public:
   Emitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
@@ -168,8 +174,10 @@ void buildActQuant(func::FuncOp fn, const KernelShape &s) {
       })[0];
   maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
                                        maxAbs);
+  // Blocks below kTinyBlock quantize to zero (the reciprocal would
+  // overflow f32).
   Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         maxAbs, zero);
+                                         maxAbs, e.f32(kTinyBlock));
   Value inv = arith::SelectOp::create(
       b, loc, positive, arith::DivFOp::create(b, loc, c127, maxAbs), zero);
   Value scale = arith::DivFOp::create(b, loc, maxAbs, c127);
@@ -200,8 +208,9 @@ void buildActQuant(func::FuncOp fn, const KernelShape &s) {
 // Column kernel
 //===----------------------------------------------------------------------===//
 
-/// The u8 x s8 dot product of one ISA. `partial` accumulates the products
-/// of the fields of one activation block; flush() turns it into i32 lanes.
+/// The u8 x s8 dot product of one ISA, 4 bytes per 32-bit lane. `partial`
+/// accumulates the products of one 32-row block; flush() turns it into i32
+/// lanes.
 class DotProduct {
 public:
   DotProduct(Emitter &e, KernelISA isa) : e(e), isa(isa) {
@@ -851,8 +860,10 @@ void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
                       })[0];
   maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
                                        maxAbs);
+  // Blocks below kTinyBlock quantize to zero (the reciprocal would
+  // overflow f32).
   Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         maxAbs, zero);
+                                         maxAbs, e.f32(kTinyBlock));
   Value inv = arith::SelectOp::create(
       b, loc, positive, arith::DivFOp::create(b, loc, limit, maxAbs), zero);
   memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, maxAbs, limit),

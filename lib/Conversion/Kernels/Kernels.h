@@ -54,7 +54,7 @@ struct KernelShape {
   int64_t paddedK() const { return superblocks() * 256; }
   int64_t actBlocks() const { return paddedK() / actBlock; }
   /// Weight groups, padded to cover paddedK() and to a multiple of 8 (the
-  /// zero-point correction is an 8-lane dot product).
+  /// padding groups have zero scales).
   int64_t groups() const {
     return ((paddedK() + group - 1) / group + 7) / 8 * 8;
   }

@@ -65,6 +65,9 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
     if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
       return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
                   "uniform per-output-channel codes of 2 to 4 bits");
+    if (op.getKernelAttr().getIsa() == KernelISA::generic)
+      return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
+                  "target), not isa = generic");
     int64_t group = bcq ? bcq.getGroup() : uniform.getGroup();
     FailureOr<KernelShape> shape =
         kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),
@@ -88,6 +91,10 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t col = 0; col < n; ++col) {
         auto code = static_cast<uint8_t>(data->codes[kk * n + col]);
+        if (code >> planes)
+          return fail(llvm::formatv("code {0} at row {1}, column {2} does not "
+                                    "fit in {3} bits",
+                                    code, kk, col, planes));
         for (int64_t i = 0; i < planes; ++i)
           if (code >> i & 1)
             packed[lutByteOffset(col, kk / 8, i, chunks, planes)] |=
