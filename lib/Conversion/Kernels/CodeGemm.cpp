@@ -104,12 +104,15 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
         scales->size() != static_cast<size_t>(s.n))
       return fail("codebook and scales must be constants of the scheme's "
                   "shape");
-    // Each book transposed to [v, E]: a vector load reads 8 entries.
-    std::vector<float> bookT(books * v * entries);
+    // Each book transposed to [v, E] (E padded to 16 for the tables): a
+    // vector load reads 8 entries.
+    bool tables = entries <= 16 && s.isa != KernelISA::generic;
+    int64_t bookCols = tables ? 16 : entries;
+    std::vector<float> bookT(books * v * bookCols, 0.0f);
     for (int64_t bk = 0; bk < books; ++bk)
       for (int64_t en = 0; en < entries; ++en)
         for (int64_t t = 0; t < v; ++t)
-          bookT[(bk * v + t) * entries + en] =
+          bookT[(bk * v + t) * bookCols + en] =
               (*book)[(bk * entries + en) * v + t];
     std::vector<float> scale(np, 0.0f), bias(np, 0.0f);
     std::copy(scales->begin(), scales->end(), scale.begin());
@@ -117,9 +120,6 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     if (failed(layerBias))
       return failure();
     std::copy(layerBias->begin(), layerBias->end(), bias.begin());
-
-    if (entries <= 16 && s.isa != KernelISA::generic)
-      return lowerWithTables(op, s, codes, bookT, scale, bias);
 
     ModuleOp module = getOperation();
     OpBuilder b(op);
@@ -130,8 +130,10 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
                                                   s.k));
     Value bookBuf = readOnlyBuffer(
         b, loc,
-        resourceConstant(b, loc, {books * v, entries}, f32, bookT,
+        resourceConstant(b, loc, {books * v, bookCols}, f32, bookT,
                          layer + ".codebook"));
+    if (tables)
+      return lowerWithTables(op, b, s, x, bookBuf, codes, scale, bias);
     Value psum = allocBuffer(b, loc, {s.m, books * slots, entries}, f32);
     func::FuncOp build = declareKernel(
         module, loc, s, kRolePsumbook, "qc_psumbook_",
@@ -164,12 +166,12 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
   /// Codebooks of at most 16 entries: the psumbook rows become int16 tables
   /// of the LUT-GEMM tile kernel, one 4-bit index per (book, slot) "chunk"
   /// in place of 4 bit-plane rows (see the file comment). `codes` are bytes
-  /// [book][slot][N8], `bookT` is [book * v][E].
-  LogicalResult lowerWithTables(QLinearOp op, const KernelShape &s,
-                                ArrayRef<uint8_t> codes,
-                                ArrayRef<float> bookT, ArrayRef<float> scale,
+  /// [book][slot][N8], `bookBuf` is [book * v][16] f32, `x` the [M, K] input.
+  LogicalResult lowerWithTables(QLinearOp op, OpBuilder &b,
+                                const KernelShape &s, Value x, Value bookBuf,
+                                ArrayRef<uint8_t> codes, ArrayRef<float> scale,
                                 ArrayRef<float> bias) {
-    int64_t books = s.bits, v = s.group, entries = s.actBlock;
+    int64_t books = s.bits, v = s.group;
     int64_t slots = s.k / v, chunks = books * slots;
     int64_t n8 = (s.n + 7) / 8 * 8;
     // The tile kernel's shape: 4 virtual inputs per chunk, one plane, one
@@ -188,26 +190,16 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
       for (int64_t col = 0; col < s.n; ++col)
         packed[lutByteOffset(col, c / 2, 0, pairs, 1)] |=
             static_cast<uint8_t>(codes[c * n8 + col] << (4 * (c % 2)));
-    std::vector<float> alpha(t.groups() * np, 0.0f), corr(t.groups() * np, 0.0f),
-        biasN(np, 0.0f), book16(books * v * 16, 0.0f);
+    std::vector<float> alpha(t.groups() * np, 0.0f),
+        corr(t.groups() * np, 0.0f), biasN(np, 0.0f);
     for (int64_t col = 0; col < s.n; ++col)
       alpha[tileMetaOffset(col, 0, t.groups())] = scale[col];
     std::copy(bias.begin(), bias.begin() + s.n, biasN.begin());
-    for (int64_t r = 0; r < books * v; ++r)
-      std::copy(bookT.begin() + r * entries, bookT.begin() + (r + 1) * entries,
-                book16.begin() + r * 16);
 
     ModuleOp module = getOperation();
-    OpBuilder b(op);
     Location loc = op.getLoc();
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
-    Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m,
-                                                  s.k));
-    Value bookBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {books * v, 16}, f32, book16,
-                         layer + ".codebook"));
     Value tables = allocBuffer(b, loc, {s.m, t.paddedK() / 4, 32}, i8);
     Value xs = allocBuffer(b, loc, {s.m, t.actBlocks()}, f32);
     Value xsum = allocBuffer(b, loc, {s.m, t.groups()}, f32);

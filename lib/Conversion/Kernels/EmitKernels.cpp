@@ -76,6 +76,19 @@ public:
                ? arith::MulFOp::create(b, loc, x, y).getResult()
                : arith::MulIOp::create(b, loc, x, y).getResult();
   }
+  /// For the lane-wise max |x| of a block: levels / max (0 for blocks of
+  /// at most kTinyBlock, whose reciprocal would overflow) and the block's
+  /// scale max / levels.
+  std::pair<Value, Value> blockScale(Value maxLanes, float levels) {
+    Value maxAbs = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXIMUMF, maxLanes);
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           maxAbs, f32(kTinyBlock));
+    Value inv = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, f32(levels), maxAbs),
+        f32(0.0f));
+    return {inv, arith::DivFOp::create(b, loc, maxAbs, f32(levels))};
+  }
   Value intrinsic(StringRef name, Type result, ValueRange args) {
     return LLVM::CallIntrinsicOp::create(b, loc, result,
                                          b.getStringAttr(name), args)
@@ -127,7 +140,7 @@ void buildActQuant(func::FuncOp fn, const KernelShape &s) {
   auto vf = VectorType::get({kLanes}, f32);
   auto vi32 = VectorType::get({kLanes}, i32);
   auto vi8 = VectorType::get({kLanes}, i8);
-  Value zero = e.f32(0.0f), c127 = e.f32(127.0f);
+  Value zero = e.f32(0.0f);
 
   scf::ForOp rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(rows.getBody());
@@ -172,15 +185,7 @@ void buildActQuant(func::FuncOp fn, const KernelShape &s) {
         return SmallVector<Value>{
             arith::MaximumFOp::create(b, loc, iter[0], v)};
       })[0];
-  maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
-                                       maxAbs);
-  // Blocks below kTinyBlock quantize to zero (the reciprocal would
-  // overflow f32).
-  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         maxAbs, e.f32(kTinyBlock));
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, c127, maxAbs), zero);
-  Value scale = arith::DivFOp::create(b, loc, maxAbs, c127);
+  auto [inv, scale] = e.blockScale(maxAbs, 127.0f);
   memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
   Value invSplat = vector::BroadcastOp::create(b, loc, vf, inv);
   // xq = roundeven(x * inv), and the block's integer sum.
@@ -793,7 +798,7 @@ void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
        i32 = IntegerType::get(ctx, 32);
   auto v8f32 = VectorType::get({8}, f32), v16i32 = VectorType::get({16}, i32);
   auto v16i8 = VectorType::get({16}, i8);
-  Value zero = e.f32(0.0f), limit = e.f32(1023.0f);
+  Value zero = e.f32(0.0f);
   SmallVector<int64_t> concat;
   for (int64_t i = 0; i < 16; ++i)
     concat.push_back(i);
@@ -858,16 +863,8 @@ void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
                               b, loc, acc, math::AbsFOp::create(b, loc, half));
                         return SmallVector<Value>{acc};
                       })[0];
-  maxAbs = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
-                                       maxAbs);
-  // Blocks below kTinyBlock quantize to zero (the reciprocal would
-  // overflow f32).
-  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                         maxAbs, e.f32(kTinyBlock));
-  Value inv = arith::SelectOp::create(
-      b, loc, positive, arith::DivFOp::create(b, loc, limit, maxAbs), zero);
-  memref::StoreOp::create(b, loc, arith::DivFOp::create(b, loc, maxAbs, limit),
-                          ps, ValueRange{m, a});
+  auto [inv, scale] = e.blockScale(maxAbs, 1023.0f);
+  memref::StoreOp::create(b, loc, scale, ps, ValueRange{m, a});
   Value invSplat = vector::BroadcastOp::create(b, loc, v8f32, inv);
   Value eight = e.splat(v16i32, b.getI32IntegerAttr(8));
   loop(c0, c1, {}, [&](Value c, ValueRange) {
