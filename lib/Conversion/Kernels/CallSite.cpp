@@ -120,6 +120,24 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
   return a;
 }
 
+void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,
+                              const KernelShape &s, StringRef role,
+                              StringRef prefix, SmallVector<Value> args,
+                              int64_t ranges, Value y) {
+  args.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+  args.push_back(arith::ConstantIndexOp::create(b, loc, ranges));
+  func::FuncOp kernel =
+      declareKernel(op->getParentOfType<ModuleOp>(), loc, s, role, prefix,
+                    ValueRange(args).getTypes(), /*parallel=*/true);
+  func::CallOp::create(b, loc, kernel, args);
+  replaceLayer(op, outputTensor(b, loc, y, s.m, s.n,
+                                cast<RankedTensorType>(op.getType())));
+}
+
+InFlightDiagnostic kernels::layerError(QLinearOp op, StringRef what) {
+  return op.emitError() << what << ": layer '" << op.getLayer() << "': ";
+}
+
 void kernels::replaceLayer(Operation *op, Value result) {
   SmallVector<Operation *> constants;
   for (Value v : op->getOperands())
@@ -138,8 +156,8 @@ FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
                                               int64_t bits, StringRef what) {
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   KernelAttr kernel = op.getKernelAttr();
-  if (!kernel || !inType.hasStaticShape() ||
-      !op.getType().hasStaticShape() || !inType.getElementType().isF32())
+  if (!kernel || !inType.hasStaticShape() || !op.getType().hasStaticShape() ||
+      !inType.getElementType().isF32())
     return op.emitError() << what << ": layer '" << op.getLayer()
                           << "' needs a kernel choice, static shapes and "
                              "an f32 input";
@@ -152,25 +170,19 @@ FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
   s.mTile = std::clamp<int64_t>(kernel.getMTile(), 1, 8);
   s.isa = kernel.getIsa();
   if (s.k <= 0 || s.n <= 0 || s.m <= 0)
-    return op.emitError() << what << ": layer '" << op.getLayer()
-                          << "': empty weight or input";
+    return layerError(op, what) << "empty weight or input";
   if (!llvm::is_contained({32, 64, 128}, s.actBlock) ||
       (group != -1 && group % s.actBlock != 0))
-    return op.emitError() << what << ": layer '" << op.getLayer()
-                          << "': act_block " << s.actBlock
-                          << " must be 32, 64 or 128 and divide the group "
-                          << group;
+    return layerError(op, what)
+           << "act_block " << s.actBlock
+           << " must be 32, 64 or 128 and divide the group " << group;
   // One group for the whole column: the padded column.
   s.group = group == -1 ? s.paddedK() : group;
   return s;
 }
 
-FailureOr<LayerConstants> kernels::readConstants(QLinearOp op,
-                                                 StringRef what) {
-  auto fail = [&](StringRef why) {
-    return op.emitError() << what << ": layer '" << op.getLayer()
-                          << "': " << why;
-  };
+FailureOr<LayerConstants> kernels::readConstants(QLinearOp op, StringRef what) {
+  auto fail = [&](StringRef why) { return layerError(op, what) << why; };
   int64_t k = op.getInFeatures(), n = op.getOutFeatures();
   LayerConstants c;
   FailureOr<std::vector<char>> codes = getConstantBytes(op.getCodes());
@@ -194,16 +206,15 @@ FailureOr<LayerConstants> kernels::readConstants(QLinearOp op,
   return c;
 }
 
-FailureOr<std::vector<float>> kernels::readBias(QLinearOp op,
-                                                StringRef what) {
+FailureOr<std::vector<float>> kernels::readBias(QLinearOp op, StringRef what) {
   int64_t n = op.getOutFeatures();
   Value bv = op.getBias();
   if (!bv)
     return std::vector<float>(n, 0.0f);
   FailureOr<std::vector<float>> bias = getConstantFloats(bv);
   if (failed(bias) || bias->size() != static_cast<size_t>(n))
-    return op.emitError() << what << ": layer '" << op.getLayer()
-                          << "': bias must be a float constant of N elements";
+    return layerError(op, what)
+           << "bias must be a float constant of N elements";
   return bias;
 }
 

@@ -54,8 +54,7 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
 
   LogicalResult lower(QLinearOp op) {
     auto fail = [&](const Twine &why) {
-      return op.emitError() << "qc-gen-codegemm: layer '" << op.getLayer()
-                            << "': " << why;
+      return layerError(op, "qc-gen-codegemm") << why;
     };
     auto scheme = dyn_cast<CodebookAttr>(op.getScheme());
     if (!scheme || scheme.getEntries() > 256 || !op.getCodebook())
@@ -92,8 +91,8 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
       uint64_t value = 0;
       std::memcpy(&value, raw->data() + i * (width / 8), width / 8);
       if (value >= static_cast<uint64_t>(entries))
-        return fail(llvm::formatv("code {0} is not below entries = {1}",
-                                  value, entries));
+        return fail(llvm::formatv("code {0} is not below entries = {1}", value,
+                                  entries));
       int64_t row = i / s.n, col = i % s.n;
       codes[row * np + col] = static_cast<uint8_t>(value);
     }
@@ -126,40 +125,27 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     Location loc = op.getLoc();
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
-    Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m,
-                                                  s.k));
-    Value bookBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {books * v, bookCols}, f32, bookT,
-                         layer + ".codebook"));
+    Value x =
+        readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m, s.k));
+    Value bookBuf = constantBuffer(b, loc, {books * v, bookCols}, f32, bookT,
+                                   layer + ".codebook");
     if (tables)
       return lowerWithTables(op, b, s, x, bookBuf, codes, scale, bias);
     Value psum = allocBuffer(b, loc, {s.m, books * slots, entries}, f32);
-    func::FuncOp build = declareKernel(
-        module, loc, s, kRolePsumbook, "qc_psumbook_",
-        TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
-        /*parallel=*/false);
+    func::FuncOp build =
+        declareKernel(module, loc, s, kRolePsumbook, "qc_psumbook_",
+                      TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
+                      /*parallel=*/false);
     func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
 
-    Value codeBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {books * slots, np}, i8, codes,
-                         layer + ".cgcodes"));
-    Value scaleBuf = readOnlyBuffer(
-        b, loc, resourceConstant(b, loc, {np}, f32, scale, layer + ".cgscale"));
-    Value biasBuf = readOnlyBuffer(
-        b, loc, resourceConstant(b, loc, {np}, f32, bias, layer + ".cgbias"));
+    Value codeBuf = constantBuffer(b, loc, {books * slots, np}, i8, codes,
+                                   layer + ".cgcodes");
+    Value scaleBuf =
+        constantBuffer(b, loc, {np}, f32, scale, layer + ".cgscale");
+    Value biasBuf = constantBuffer(b, loc, {np}, f32, bias, layer + ".cgbias");
     Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
-    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, np / 8);
-    SmallVector<Value> args = {psum, codeBuf, scaleBuf, biasBuf,
-                               yBuf, begin,   end};
-    func::FuncOp tiles =
-        declareKernel(module, loc, s, kRoleCodeTiles, "qc_codegemm_",
-                      ValueRange(args).getTypes(), /*parallel=*/true);
-    func::CallOp::create(b, loc, tiles, args);
-    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
-                                  cast<RankedTensorType>(op.getType())));
+    callRangeKernel(b, loc, op, s, kRoleCodeTiles, "qc_codegemm_",
+                    {psum, codeBuf, scaleBuf, biasBuf, yBuf}, np / 8, yBuf);
     return success();
   }
 
@@ -169,8 +155,9 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
   /// [book][slot][N8], `bookBuf` is [book * v][16] f32, `x` the [M, K] input.
   LogicalResult lowerWithTables(QLinearOp op, OpBuilder &b,
                                 const KernelShape &s, Value x, Value bookBuf,
-                                ArrayRef<uint8_t> codes, ArrayRef<float> scale,
-                                ArrayRef<float> bias) {
+                                const std::vector<uint8_t> &codes,
+                                const std::vector<float> &scale,
+                                const std::vector<float> &bias) {
     int64_t books = s.bits, v = s.group;
     int64_t slots = s.k / v, chunks = books * slots;
     int64_t n8 = (s.n + 7) / 8 * 8;
@@ -203,35 +190,27 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     Value tables = allocBuffer(b, loc, {s.m, t.paddedK() / 4, 32}, i8);
     Value xs = allocBuffer(b, loc, {s.m, t.actBlocks()}, f32);
     Value xsum = allocBuffer(b, loc, {s.m, t.groups()}, f32);
-    func::FuncOp build = declareKernel(
-        module, loc, s, kRoleCodeTables, "qc_cgtables_",
-        TypeRange{x.getType(), bookBuf.getType(), tables.getType(),
-                  xs.getType(), xsum.getType()},
-        /*parallel=*/false);
+    func::FuncOp build =
+        declareKernel(module, loc, s, kRoleCodeTables, "qc_cgtables_",
+                      TypeRange{x.getType(), bookBuf.getType(),
+                                tables.getType(), xs.getType(), xsum.getType()},
+                      /*parallel=*/false);
     func::CallOp::create(b, loc, build,
                          ValueRange{x, bookBuf, tables, xs, xsum});
 
-    auto constant = [&](ArrayRef<int64_t> shape, Type type, const auto &data,
-                        StringRef key) {
-      return readOnlyBuffer(
-          b, loc,
-          resourceConstant(b, loc, shape, type, data, (layer + key).str()));
-    };
-    Value codeBuf = constant({tiles, pairs * 32}, i8, packed, ".cgnibbles");
-    Value alphaBuf = constant({tiles, t.groups() * 32}, f32, alpha, ".cgalpha");
-    Value corrBuf = constant({tiles, t.groups() * 32}, f32, corr, ".cgcorr");
-    Value biasBuf = constant({np}, f32, biasN, ".cgbias");
+    int64_t meta = t.groups() * 32;
+    Value codeBuf = constantBuffer(b, loc, {tiles, pairs * 32}, i8, packed,
+                                   layer + ".cgnibbles");
+    Value alphaBuf =
+        constantBuffer(b, loc, {tiles, meta}, f32, alpha, layer + ".cgalpha");
+    Value corrBuf =
+        constantBuffer(b, loc, {tiles, meta}, f32, corr, layer + ".cgcorr");
+    Value biasBuf = constantBuffer(b, loc, {np}, f32, biasN, layer + ".cgbias");
     Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
-    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, tiles);
-    SmallVector<Value> args = {xs,      xsum,    tables, codeBuf, alphaBuf,
-                               corrBuf, biasBuf, yBuf,   begin,   end};
-    func::FuncOp kernel =
-        declareKernel(module, loc, t, kRoleLutTiles, "qc_lutgemm_",
-                      ValueRange(args).getTypes(), /*parallel=*/true);
-    func::CallOp::create(b, loc, kernel, args);
-    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
-                                  cast<RankedTensorType>(op.getType())));
+    callRangeKernel(
+        b, loc, op, t, kRoleLutTiles, "qc_lutgemm_",
+        {xs, xsum, tables, codeBuf, alphaBuf, corrBuf, biasBuf, yBuf}, tiles,
+        yBuf);
     return success();
   }
 };

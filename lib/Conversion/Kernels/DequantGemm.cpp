@@ -56,8 +56,7 @@ struct GenDequantGemmPass
 
   LogicalResult lower(QLinearOp op) {
     auto fail = [&](const Twine &why) {
-      return op.emitError() << "qc-gen-dequant-gemm: layer '" << op.getLayer()
-                            << "': " << why;
+      return layerError(op, "qc-gen-dequant-gemm") << why;
     };
     auto scheme = dyn_cast<UniformAttr>(op.getScheme());
     if (!scheme || scheme.getPerIc() || scheme.getBits() < 2 ||
@@ -88,8 +87,8 @@ struct GenDequantGemmPass
       return fail("scales / zero points do not match the scheme's shape");
     // Scales keep f16 storage where the scheme has it and the target
     // converts f16 in hardware (F16C, NEON); zero points become bytes.
-    bool halfScales = scheme.getScaleType().isF16() &&
-                      s.isa != KernelISA::generic;
+    bool halfScales =
+        scheme.getScaleType().isF16() && s.isa != KernelISA::generic;
     uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
     int64_t meta = s.panels() * s.groups() * 8;
     std::vector<float> ws(meta, 0.0f);
@@ -127,34 +126,21 @@ struct GenDequantGemmPass
     int64_t n8 = s.panels() * 8;
     std::vector<float> bias(n8, 0.0f);
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());
-    Value codes = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {s.panels(), s.panelBytes()}, i8, packed,
-                         layer + ".kpanels"));
-    Value scaleBuf = readOnlyBuffer(
-        b, loc,
-        halfScales
-            ? resourceConstant(b, loc, {s.panels(), s.groups() * 8},
-                               b.getF16Type(), wsHalf, layer + ".kscales")
-            : resourceConstant(b, loc, {s.panels(), s.groups() * 8}, f32, ws,
-                               layer + ".kscales"));
-    Value zeroBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {s.panels(), s.groups() * 8}, i8, wz,
-                         layer + ".kzeros"));
-    Value biasBuf = readOnlyBuffer(
-        b, loc, resourceConstant(b, loc, {n8}, f32, bias, layer + ".kbias"));
+    Value codes = constantBuffer(b, loc, {s.panels(), s.panelBytes()}, i8,
+                                 packed, layer + ".kpanels");
+    Value scaleBuf =
+        halfScales ? constantBuffer(b, loc, {s.panels(), s.groups() * 8},
+                                    b.getF16Type(), wsHalf, layer + ".kscales")
+                   : constantBuffer(b, loc, {s.panels(), s.groups() * 8}, f32,
+                                    ws, layer + ".kscales");
+    Value zeroBuf = constantBuffer(b, loc, {s.panels(), s.groups() * 8}, i8, wz,
+                                   layer + ".kzeros");
+    Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
-    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, s.panels());
-    SmallVector<Value> args = {act.xq,   act.xs,   act.xsum, codes, scaleBuf,
-                               zeroBuf, biasBuf, yBuf,     begin, end};
-    func::FuncOp columns =
-        declareKernel(module, loc, s, kRoleColumns, "qc_dqi8_",
-                      ValueRange(args).getTypes(), /*parallel=*/true);
-    func::CallOp::create(b, loc, columns, args);
-    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, s.n,
-                                  cast<RankedTensorType>(op.getType())));
+    callRangeKernel(
+        b, loc, op, s, kRoleColumns, "qc_dqi8_",
+        {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
+        s.panels(), yBuf);
     return success();
   }
 };

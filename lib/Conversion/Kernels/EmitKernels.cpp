@@ -34,6 +34,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace qc {
 #define GEN_PASS_DEF_EMITKERNELS
@@ -126,16 +127,13 @@ void setTargetFeatures(func::FuncOp fn, KernelISA isa) {
 
 /// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
 ///                     xsum: [M, G'] f32).
-void buildActQuant(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
+void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
+  MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
   Emitter e(b, loc);
-  Value x = entry->getArgument(0), xq = entry->getArgument(1),
-        xs = entry->getArgument(2), xsum = entry->getArgument(3);
+  Value x = args[0], xq = args[1], xs = args[2], xsum = args[3];
   constexpr int64_t kLanes = 8;
   auto vf = VectorType::get({kLanes}, f32);
   auto vi32 = VectorType::get({kLanes}, i32);
@@ -205,8 +203,6 @@ void buildActQuant(func::FuncOp fn, const KernelShape &s) {
       b, loc, scale, arith::SIToFPOp::create(b, loc, f32, isum));
   memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, blockSum),
                           xsum, ValueRange{m, gIdx});
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 //===----------------------------------------------------------------------===//
@@ -459,13 +455,9 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
 /// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
 /// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8, bias [N8]
 /// f32, y [M, N8] f32, begin, end): the panels [begin, end).
-void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
-  Location loc = fn.getLoc();
-  setTargetFeatures(fn, s.isa);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
+                       const KernelShape &s) {
   Emitter e(b, loc);
-  ValueRange args = entry->getArguments();
   auto panels = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
   b.setInsertionPointToStart(panels.getBody());
   Value panel = panels.getInductionVar();
@@ -479,8 +471,6 @@ void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
   }
   if (rest > 0)
     emitTokenTile(e, s, panel, e.idx(full * s.mTile), rest, args);
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 //===----------------------------------------------------------------------===//
@@ -490,13 +480,11 @@ void buildColumnKernel(func::FuncOp fn, const KernelShape &s) {
 /// Body of @qc_lutt_*(xq: [M, Kp] i8, tables: [M, Kp / 4, 32] i8): for
 /// every token and 4 inputs, T[idx] = sum_j bit_j(idx) * xq[4c + j] for the
 /// 16 indices, as i16; bytes 0-15 hold the low bytes, 16-31 the high bytes.
-void buildLutTables(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildLutTables(OpBuilder &b, Location loc, ValueRange args,
+                    const KernelShape &s) {
   Emitter e(b, loc);
-  Value xq = entry->getArgument(0), tables = entry->getArgument(1);
+  MLIRContext *ctx = b.getContext();
+  Value xq = args[0], tables = args[1];
   Type i8 = IntegerType::get(ctx, 8), i16 = IntegerType::get(ctx, 16);
   auto v16i16 = VectorType::get({16}, i16);
   auto v16i8 = VectorType::get({16}, i8);
@@ -533,22 +521,16 @@ void buildLutTables(func::FuncOp fn, const KernelShape &s) {
       b, loc, v16i8, arith::ShRSIOp::create(b, loc, table, eight));
   vector::StoreOp::create(b, loc, lo, tables, ValueRange{m, c, e.idx(0)});
   vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 /// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * P * 32]
 /// i8, 2 alpha [tiles, G * P * 32] f32, offset - sum alpha [tiles, G * 32]
 /// f32 (each tile's metadata contiguous, read in order), bias [N'],
 /// y [M, N'], begin, end): the 32-column tiles [begin, end).
-void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
-  setTargetFeatures(fn, s.isa);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
   Emitter e(b, loc);
-  ValueRange args = entry->getArguments();
+  MLIRContext *ctx = b.getContext();
   Value xs = args[0], xsum = args[1], tables = args[2], w = args[3],
         alpha = args[4], corr = args[5], bias = args[6], y = args[7];
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
@@ -716,29 +698,53 @@ void buildLutTiles(func::FuncOp fn, const KernelShape &s) {
         b, loc, arith::AddFOp::create(b, loc, groups.getResult(0), biasV), y,
         ValueRange{m, col});
   }
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 //===----------------------------------------------------------------------===//
 // CodeGEMM (codegemm)
 //===----------------------------------------------------------------------===//
 
+/// The v activations of vector slot j of token m, x[m, j v + t], each
+/// broadcast to 8 lanes.
+SmallVector<Value> slotActivations(Emitter &e, Value x, Value m, Value j,
+                                   int64_t v) {
+  auto v8f32 = VectorType::get({8}, e.b.getF32Type());
+  SmallVector<Value> xs;
+  for (int64_t t = 0; t < v; ++t) {
+    Value k = arith::AddIOp::create(
+        e.b, e.loc, arith::MulIOp::create(e.b, e.loc, j, e.idx(v)), e.idx(t));
+    xs.push_back(vector::BroadcastOp::create(
+        e.b, e.loc, v8f32,
+        memref::LoadOp::create(e.b, e.loc, x, ValueRange{m, k})));
+  }
+  return xs;
+}
+
+/// Psumbook entries [en, en + 8) of book bk for one slot: sum_t bookT[bk v +
+/// t][en ..] * xs[t] (bookT: each book transposed, entry-minor).
+Value psumEntries(Emitter &e, Value bookT, Value bk, ArrayRef<Value> xs,
+                  Value en) {
+  auto v8f32 = VectorType::get({8}, e.b.getF32Type());
+  int64_t v = xs.size();
+  Value acc = e.zeros(v8f32);
+  for (int64_t t = 0; t < v; ++t) {
+    Value r = arith::AddIOp::create(
+        e.b, e.loc, arith::MulIOp::create(e.b, e.loc, bk, e.idx(v)), e.idx(t));
+    Value c = vector::LoadOp::create(e.b, e.loc, v8f32, bookT,
+                                     ValueRange{r, en});
+    acc = vector::FMAOp::create(e.b, e.loc, c, xs[t], acc);
+  }
+  return acc;
+}
+
 /// Body of @qc_psumbook_*(x: [M, K] f32, bookT: [B * v, E] f32 (each book
 /// transposed: entry-minor), P: [M, B * K / v, E] f32): P[m][b, j][e] =
 /// sum_t bookT[b v + t][e] * x[m, j v + t], 8 entries per vector.
-void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
-  setTargetFeatures(fn, s.isa);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildPsumbook(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
   Emitter e(b, loc);
-  Value x = entry->getArgument(0), book = entry->getArgument(1),
-        psum = entry->getArgument(2);
-  int64_t books = s.bits, v = s.group, entries = s.actBlock,
-          slots = s.k / v;
-  auto v8f32 = VectorType::get({8}, Float32Type::get(ctx));
+  Value x = args[0], book = args[1], psum = args[2];
+  int64_t books = s.bits, v = s.group, entries = s.actBlock, slots = s.k / v;
   auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(rows.getBody());
   Value m = rows.getInductionVar();
@@ -750,27 +756,13 @@ void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
   Value j = slotLoop.getInductionVar();
   Value row = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, bk, e.idx(slots)), j);
-  SmallVector<Value> xs;
-  for (int64_t t = 0; t < v; ++t) {
-    Value k = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, j, e.idx(v)), e.idx(t));
-    xs.push_back(vector::BroadcastOp::create(
-        b, loc, v8f32, memref::LoadOp::create(b, loc, x, ValueRange{m, k})));
-  }
+  SmallVector<Value> xs = slotActivations(e, x, m, j, v);
   auto entryLoop =
       scf::ForOp::create(b, loc, e.idx(0), e.idx(entries), e.idx(8));
   b.setInsertionPointToStart(entryLoop.getBody());
   Value en = entryLoop.getInductionVar();
-  Value acc = e.zeros(v8f32);
-  for (int64_t t = 0; t < v; ++t) {
-    Value r = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, bk, e.idx(v)), e.idx(t));
-    Value c = vector::LoadOp::create(b, loc, v8f32, book, ValueRange{r, en});
-    acc = vector::FMAOp::create(b, loc, c, xs[t], acc);
-  }
-  vector::StoreOp::create(b, loc, acc, psum, ValueRange{m, row, en});
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
+  vector::StoreOp::create(b, loc, psumEntries(e, book, bk, xs, en), psum,
+                          ValueRange{m, row, en});
 }
 
 /// Body of @qc_cgtables_*(x: [M, K] f32, book16: [B * v, 16] f32, tables:
@@ -780,16 +772,12 @@ void buildPsumbook(func::FuncOp fn, const KernelShape &s) {
 /// + j) as int16 round(P / ps), ps = max |P| / 1023 over the block, low
 /// bytes then high bytes (the lut_tiles table format); chunks past B K / v
 /// and xsum (no offsets) are zero.
-void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
-  setTargetFeatures(fn, s.isa);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
+                     const KernelShape &s) {
   Emitter e(b, loc);
-  Value x = entry->getArgument(0), book = entry->getArgument(1),
-        tables = entry->getArgument(2), ps = entry->getArgument(3),
-        xsum = entry->getArgument(4);
+  MLIRContext *ctx = b.getContext();
+  Value x = args[0], book = args[1], tables = args[2], ps = args[3],
+        xsum = args[4];
   int64_t v = s.group, slots = s.k / v, chunks = s.bits * slots;
   auto tablesType = cast<MemRefType>(tables.getType());
   int64_t paddedChunks = tablesType.getDimSize(1);
@@ -832,21 +820,9 @@ void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
   auto psum = [&](Value c) {
     Value bk = arith::DivUIOp::create(b, loc, c, e.idx(slots));
     Value j = arith::RemUIOp::create(b, loc, c, e.idx(slots));
-    SmallVector<Value> acc(2, e.zeros(v8f32));
-    for (int64_t t = 0; t < v; ++t) {
-      Value k = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, j, e.idx(v)), e.idx(t));
-      Value xt = vector::BroadcastOp::create(
-          b, loc, v8f32, memref::LoadOp::create(b, loc, x, ValueRange{m, k}));
-      Value r = arith::AddIOp::create(
-          b, loc, arith::MulIOp::create(b, loc, bk, e.idx(v)), e.idx(t));
-      for (int64_t h = 0; h < 2; ++h) {
-        Value w = vector::LoadOp::create(b, loc, v8f32, book,
-                                         ValueRange{r, e.idx(8 * h)});
-        acc[h] = vector::FMAOp::create(b, loc, w, xt, acc[h]);
-      }
-    }
-    return acc;
+    SmallVector<Value> xs = slotActivations(e, x, m, j, v);
+    return SmallVector<Value>{psumEntries(e, book, bk, xs, e.idx(0)),
+                              psumEntries(e, book, bk, xs, e.idx(8))};
   };
   auto blocks = scf::ForOp::create(b, loc, e.idx(0),
                                    e.idx(paddedChunks / 32), e.idx(1));
@@ -882,21 +858,15 @@ void buildCodeTables(func::FuncOp fn, const KernelShape &s) {
     vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
     return SmallVector<Value>{};
   });
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 /// Body of @qc_codegemm_*(P, codes: [B * K / v, N'] i8, scale [N'], bias
 /// [N'], y [M, N'], begin, end): the 8-column tiles [begin, end), one
 /// gather of 8 psumbook entries per tile, book and vector slot.
-void buildCodeTiles(func::FuncOp fn, const KernelShape &s) {
-  MLIRContext *ctx = fn.getContext();
-  Location loc = fn.getLoc();
-  setTargetFeatures(fn, s.isa);
-  Block *entry = fn.addEntryBlock();
-  OpBuilder b = OpBuilder::atBlockEnd(entry);
+void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
+                    const KernelShape &s) {
   Emitter e(b, loc);
-  ValueRange args = entry->getArguments();
+  MLIRContext *ctx = b.getContext();
   Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
         y = args[4];
   int64_t rowsTotal = s.bits * (s.k / s.group);
@@ -946,8 +916,6 @@ void buildCodeTiles(func::FuncOp fn, const KernelShape &s) {
     vector::StoreOp::create(b, loc, vector::FMAOp::create(b, loc, acc, sc, bi),
                             y, ValueRange{m, n0});
   });
-  b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc);
 }
 
 struct EmitKernelsPass
@@ -962,24 +930,28 @@ struct EmitKernelsPass
         fn.emitError("qc-emit-kernels: malformed ") << kShapeAttr;
         return signalPassFailure();
       }
-      if (role.getValue() == kRoleActQuant) {
-        buildActQuant(fn, *shape);
-      } else if (role.getValue() == kRoleColumns) {
-        buildColumnKernel(fn, *shape);
-      } else if (role.getValue() == kRoleLutTables) {
-        buildLutTables(fn, *shape);
-      } else if (role.getValue() == kRoleLutTiles) {
-        buildLutTiles(fn, *shape);
-      } else if (role.getValue() == kRolePsumbook) {
-        buildPsumbook(fn, *shape);
-      } else if (role.getValue() == kRoleCodeTiles) {
-        buildCodeTiles(fn, *shape);
-      } else if (role.getValue() == kRoleCodeTables) {
-        buildCodeTables(fn, *shape);
-      } else {
+      using Builder = void (*)(OpBuilder &, Location, ValueRange,
+                               const KernelShape &);
+      Builder build = llvm::StringSwitch<Builder>(role.getValue())
+                          .Case(kRoleActQuant, buildActQuant)
+                          .Case(kRoleColumns, buildColumnKernel)
+                          .Case(kRoleLutTables, buildLutTables)
+                          .Case(kRoleLutTiles, buildLutTiles)
+                          .Case(kRolePsumbook, buildPsumbook)
+                          .Case(kRoleCodeTables, buildCodeTables)
+                          .Case(kRoleCodeTiles, buildCodeTiles)
+                          .Default(nullptr);
+      if (!build) {
         fn.emitError("qc-emit-kernels: unknown role ") << role;
         return signalPassFailure();
       }
+      // Every body: the entry block, the ISA's target features, a return.
+      setTargetFeatures(fn, shape->isa);
+      Block *entry = fn.addEntryBlock();
+      OpBuilder b = OpBuilder::atBlockEnd(entry);
+      build(b, fn.getLoc(), entry->getArguments(), *shape);
+      b.setInsertionPointToEnd(entry);
+      func::ReturnOp::create(b, fn.getLoc());
       fn->removeAttr(kRoleAttr);
       fn->removeAttr(kShapeAttr);
     }

@@ -114,6 +114,14 @@ mlir::Value resourceConstant(mlir::OpBuilder &b, mlir::Location loc,
 /// A read-only identity-layout buffer of a tensor.
 mlir::Value readOnlyBuffer(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value tensor);
+/// A read-only buffer of a new dense_resource constant holding `data`.
+template <typename T>
+mlir::Value constantBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                           llvm::ArrayRef<int64_t> shape, mlir::Type elt,
+                           const std::vector<T> &data, llvm::StringRef key) {
+  return readOnlyBuffer(b, loc,
+                        resourceConstant(b, loc, shape, elt, data, key));
+}
 /// A 64-byte aligned memref.alloc (freed by buffer deallocation).
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::Type elt);
@@ -131,6 +139,18 @@ mlir::func::FuncOp declareKernel(mlir::ModuleOp module, mlir::Location loc,
                                  const KernelShape &s, llvm::StringRef role,
                                  llvm::StringRef prefix, mlir::TypeRange types,
                                  bool parallel);
+
+/// Calls the parallel kernel `<prefix><shape suffix>` of `role` (declared
+/// on first use) with `args` and the range [0, ranges), then replaces the
+/// layer by the [M, N] part of its [M, N'] output buffer `y`.
+void callRangeKernel(mlir::OpBuilder &b, mlir::Location loc, QLinearOp op,
+                     const KernelShape &s, llvm::StringRef role,
+                     llvm::StringRef prefix,
+                     llvm::SmallVector<mlir::Value> args, int64_t ranges,
+                     mlir::Value y);
+
+/// op.emitError() starting "<what>: layer '<layer>': ".
+mlir::InFlightDiagnostic layerError(QLinearOp op, llvm::StringRef what);
 
 /// The int8 activations of a layer: [M, Kp] codes, [M, blocks] scales,
 /// [M, groups] group sums.

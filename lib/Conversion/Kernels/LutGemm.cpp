@@ -52,16 +52,15 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
 
   LogicalResult lower(QLinearOp op) {
     auto fail = [&](const Twine &why) {
-      return op.emitError() << "qc-gen-lut-gemm: layer '" << op.getLayer()
-                            << "': " << why;
+      return layerError(op, "qc-gen-lut-gemm") << why;
     };
     // BCQ codes, or uniform codes q read as their bits: with b_i = 2 c_i - 1,
     // s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits - 1) / 2 - z).
     auto bcq = dyn_cast<BCQAttr>(op.getScheme());
     auto uniform = dyn_cast<UniformAttr>(op.getScheme());
     bool bcqOk = bcq && bcq.getPlanes() >= 1 && bcq.getPlanes() <= 4;
-    bool uniformOk = uniform && !uniform.getPerIc() &&
-                     uniform.getBits() >= 2 && uniform.getBits() <= 4;
+    bool uniformOk = uniform && !uniform.getPerIc() && uniform.getBits() >= 2 &&
+                     uniform.getBits() <= 4;
     if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
       return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
                   "uniform per-output-channel codes of 2 to 4 bits");
@@ -143,31 +142,18 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
         TypeRange{act.xq.getType(), tables.getType()}, /*parallel=*/false);
     func::CallOp::create(b, loc, build, ValueRange{act.xq, tables});
 
-    Value codes = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {tiles, chunks * planes * 32}, i8, packed,
-                         layer + ".lutplanes"));
-    Value alphaBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {tiles, groups * planes * 32}, f32, alpha2,
-                         layer + ".lutalpha"));
-    Value corrBuf = readOnlyBuffer(
-        b, loc,
-        resourceConstant(b, loc, {tiles, groups * 32}, f32, corr,
-                         layer + ".lutcorr"));
-    Value biasBuf = readOnlyBuffer(
-        b, loc, resourceConstant(b, loc, {np}, f32, bias, layer + ".lutbias"));
+    Value codes = constantBuffer(b, loc, {tiles, chunks * planes * 32}, i8,
+                                 packed, layer + ".lutplanes");
+    Value alphaBuf = constantBuffer(b, loc, {tiles, groups * planes * 32}, f32,
+                                    alpha2, layer + ".lutalpha");
+    Value corrBuf = constantBuffer(b, loc, {tiles, groups * 32}, f32, corr,
+                                   layer + ".lutcorr");
+    Value biasBuf = constantBuffer(b, loc, {np}, f32, bias, layer + ".lutbias");
     Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
-    Value begin = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, tiles);
-    SmallVector<Value> args = {act.xs,  act.xsum, tables, codes, alphaBuf,
-                               corrBuf, biasBuf,  yBuf,   begin, end};
-    func::FuncOp kernel =
-        declareKernel(module, loc, s, kRoleLutTiles, "qc_lutgemm_",
-                      ValueRange(args).getTypes(), /*parallel=*/true);
-    func::CallOp::create(b, loc, kernel, args);
-    replaceLayer(op, outputTensor(b, loc, yBuf, s.m, n,
-                                  cast<RankedTensorType>(op.getType())));
+    callRangeKernel(
+        b, loc, op, s, kRoleLutTiles, "qc_lutgemm_",
+        {act.xs, act.xsum, tables, codes, alphaBuf, corrBuf, biasBuf, yBuf},
+        tiles, yBuf);
     return success();
   }
 };

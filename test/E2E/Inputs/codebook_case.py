@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from kernel_case import dense
+from kernel_case import dense, write_case
 
 
 def main():
@@ -53,25 +53,12 @@ def main():
     if bias is not None:
         ref_k += bias
     attr = "#qc.codebook<vector_size = %d, entries = %d, books = %d, scale_type = f32>" % (v, entries, books)
-    lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
-             "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
-    lines.append("  %%codes = arith.constant %s" % dense(codes, "i32"))
+    lines = ["  %%codes = arith.constant %s" % dense(codes, "i32")]
     lines.append("  %%scales = arith.constant %s" % dense(scales, "f32"))
     lines.append("  %%book = arith.constant %s" % dense(book, "f32"))
     opt = " codebook(%%book : tensor<%dx%dx%dxf32>)" % book.shape
-    if bias is not None:
-        lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
-        opt += " bias(%%bias : tensor<%dxf32>)" % n
-    lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
-                 "tensor<%dx%dxf32>, tensor<%dx%dx%dxi32>, tensor<%dxf32> -> tensor<%dx%dxf32>"
-                 % (opt, attr, m, k, books, k // v, n, n, m, n))
-    lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
-    lines.append("}")
-    with open(os.path.join(out, "model.mlir"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    np.save(os.path.join(out, "x.npy"), x)
-    np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
-    np.save(os.path.join(out, "ref_kernel.npy"), ref_k.astype(np.float32))
+    write_case(out, lines, opt, bias, attr,
+               "tensor<%dx%dx%dxi32>, tensor<%dxf32>" % (books, k // v, n, n), x, ref, ref_k)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,29 @@ def dense(a, ty):
     return "dense<%s> : tensor<%sx%s>" % (body, "x".join(map(str, a.shape)), ty)
 
 
+def write_case(out, constants, opt, bias, attr, weight_types, x, ref, ref_kernel):
+    """Writes OUT/model.mlir: @main(x) -> y with the weight `constants`
+    (lines), the bias, and y = qc.qlinear "fc" with the operands `opt`, the
+    scheme `attr` and the codes / scales types `weight_types`; then x.npy,
+    ref.npy and ref_kernel.npy."""
+    (m, k), n = x.shape, ref.shape[1]
+    lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
+             "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
+    lines += constants
+    if bias is not None:
+        lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
+        opt += " bias(%%bias : tensor<%dxf32>)" % n
+    lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
+                 "tensor<%dx%dxf32>, %s -> tensor<%dx%dxf32>" % (opt, attr, m, k, weight_types, m, n))
+    lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
+    lines.append("}")
+    with open(os.path.join(out, "model.mlir"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    np.save(os.path.join(out, "x.npy"), x)
+    np.save(os.path.join(out, "ref_kernel.npy"), ref_kernel.astype(np.float32))
+    np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
+
+
 def main():
     out = sys.argv[1]
     m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
@@ -105,9 +128,7 @@ def main():
     if bcq:
         attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
                 % (bits, group, "false" if sym else "true"))
-    lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
-             "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
-    lines.append("  %%codes = arith.constant %s" % dense(codes, "i8"))
+    lines = ["  %%codes = arith.constant %s" % dense(codes, "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
                                                     else dense(scales, "f32")))
     opt = ""
@@ -115,20 +136,9 @@ def main():
         zty = "f16" if half else "f32"
         lines.append("  %%zeros = arith.constant %s" % dense(zeros.astype(np.float16) if half else zeros, zty))
         opt += " zeros(%%zeros : tensor<%dx%dx%s>)" % (zeros.shape + (zty,))
-    if bias is not None:
-        lines.append("  %%bias = arith.constant %s" % dense(bias, "f32"))
-        opt += " bias(%%bias : tensor<%dxf32>)" % n
-    lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
-                 "tensor<%dx%dxf32>, tensor<%dx%dxi8>, tensor<%sx%s> -> tensor<%dx%dxf32>"
-                 % (opt, attr, m, k, k, n, "x".join(map(str, scales.shape)),
-                    "f16" if half else "f32", m, n))
-    lines.append("  return %%y : tensor<%dx%dxf32>" % (m, n))
-    lines.append("}")
-    with open(os.path.join(out, "model.mlir"), "w") as f:
-        f.write("\n".join(lines) + "\n")
-    np.save(os.path.join(out, "x.npy"), x)
-    np.save(os.path.join(out, "ref_kernel.npy"), ref_k.astype(np.float32))
-    np.save(os.path.join(out, "ref.npy"), ref.astype(np.float32))
+    write_case(out, lines, opt, bias, attr,
+               "tensor<%dx%dxi8>, tensor<%sx%s>" % (k, n, "x".join(map(str, scales.shape)), sty),
+               x, ref, ref_k)
 
 
 if __name__ == "__main__":
