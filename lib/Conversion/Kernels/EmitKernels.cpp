@@ -945,8 +945,13 @@ struct EmitKernelsPass
         fn.emitError("qc-emit-kernels: unknown role ") << role;
         return signalPassFailure();
       }
-      // Every body: the entry block, the ISA's target features, a return.
-      setTargetFeatures(fn, shape->isa);
+      // Every body: the entry block, a return and, for the functions with
+      // ISA-specific code, the ISA's target features (the activation
+      // quantizer and the LUT table builder are plain vector code for the
+      // module's CPU).
+      if (role.getValue() != kRoleActQuant &&
+          role.getValue() != kRoleLutTables)
+        setTargetFeatures(fn, shape->isa);
       Block *entry = fn.addEntryBlock();
       OpBuilder b = OpBuilder::atBlockEnd(entry);
       build(b, fn.getLoc(), entry->getArguments(), *shape);
