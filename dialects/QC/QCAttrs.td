@@ -215,7 +215,8 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
     - `codegemm`: CodeGEMM for codebook weights: per token a psumbook of
       every centroid's inner product with each `vector_size` slice of the
       activations (f32), then per 8 output columns a gather-and-add of the
-      psumbook entries their codes select (`vpgatherdd` on AVX2).
+      psumbook entries their codes select (`vector.gather` for `generic`,
+      scalar loads of the entries on x86 and AArch64).
 
     ```mlir
     #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>

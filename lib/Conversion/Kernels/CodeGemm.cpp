@@ -10,7 +10,10 @@
 //   y[n] = scale[n] * sum_b sum_j P[b][j][code[b][j][n]] + bias[n]
 //
 // Codes are repacked here, at compile time, to one byte (up to 256 entries)
-// in [book][slot][N'] with N padded to 8; scales and bias become f32 [N'].
+// per (book, slot) row and column, N padded to 8, the rows cut into chunks
+// of R (codeChunkRows: R rows of every token's psumbook fit in L1) and
+// stored [chunk][8-column tile][row in chunk][8 columns]; scales and bias
+// become f32 [N'].
 //
 // Codebooks of at most 16 entries on targets with byte lookups (vpshufb,
 // NEON tbl) take the LUT-GEMM tile kernel instead: the table builder writes,
@@ -131,14 +134,22 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
                                    layer + ".codebook");
     if (tables)
       return lowerWithTables(op, b, s, x, bookBuf, codes, scale, bias);
-    Value psum = allocBuffer(b, loc, {s.m, books * slots, entries}, f32);
+    int64_t rowsPadded = codeRowsPadded(s), chunkRows = codeChunkRows(s);
+    Value psum = allocBuffer(
+        b, loc, {rowsPadded / chunkRows, s.m, chunkRows, entries}, f32);
     func::FuncOp build =
         declareKernel(module, loc, s, kRolePsumbook, "qc_psumbook_",
                       TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
                       /*parallel=*/false);
     func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
 
-    Value codeBuf = constantBuffer(b, loc, {books * slots, np}, i8, codes,
+    // The gather kernel's layout: [chunk][tile][row in chunk][8 columns].
+    std::vector<uint8_t> chunked(rowsPadded * np, 0);
+    for (int64_t row = 0; row < books * slots; ++row)
+      for (int64_t col = 0; col < np; ++col)
+        chunked[codeByteOffset(row, col, np, chunkRows)] =
+            codes[row * np + col];
+    Value codeBuf = constantBuffer(b, loc, {rowsPadded * np}, i8, chunked,
                                    layer + ".cgcodes");
     Value scaleBuf =
         constantBuffer(b, loc, {np}, f32, scale, layer + ".cgscale");

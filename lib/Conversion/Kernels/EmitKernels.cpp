@@ -318,6 +318,8 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
   DotProduct dot(e, s.isa);
   VectorType partialType = dot.partialType();
   bool wideSums = partialType == v8i32; // the dot product gives i32 lanes
+  // Independent i32 sums per token: about 8 dot products in flight.
+  int64_t splits = wideSums ? std::clamp<int64_t>(8 / count, 1, 8) : 1;
 
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < count; ++i)
@@ -346,10 +348,13 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nested.getInsertionBlock());
         // The row blocks of the activation block: a loop, so that only one
-        // block's unpacked codes are live at a time.
+        // block's unpacked codes are live at a time. Targets whose dot
+        // product accumulates in i32 (VNNI, NEON, generic) carry `splits`
+        // independent sums per token, so that a short token tile is not
+        // bound by the latency of one chain of dot products.
         auto blocks = scf::ForOp::create(
             b, loc, e.idx(0), e.idx(rowBlocks), e.idx(1),
-            SmallVector<Value>(count, e.zeros(v8i32)));
+            SmallVector<Value>(count * splits, e.zeros(v8i32)));
         {
           OpBuilder::InsertionGuard rbGuard(b);
           b.setInsertionPointToStart(blocks.getBody());
@@ -370,8 +375,11 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
                   ValueRange{panel, arith::AddIOp::create(b, loc, base,
                                                           e.idx(offset))}));
           }
+          // partial[i * splits + q % splits] takes step q of token i.
           SmallVector<Value> partial =
-              wideSums ? sums : SmallVector<Value>(count, e.zeros(partialType));
+              wideSums ? sums
+                       : SmallVector<Value>(count * splits,
+                                            e.zeros(partialType));
           for (int64_t q = 0; q < 8; ++q) {
             // Rows k0 + 4q .. k0 + 4q + 3 of the 8 columns, in byte lanes.
             Value codes;
@@ -395,16 +403,23 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
               codeShift += width;
             }
             Value k = arith::AddIOp::create(b, loc, k0, e.idx(4 * q));
-            for (int64_t i = 0; i < count; ++i)
-              partial[i] =
-                  dot.accumulate(partial[i], codes, broadcast4(tokens[i], k));
+            for (int64_t i = 0; i < count; ++i) {
+              Value &acc = partial[i * splits + q % splits];
+              acc = dot.accumulate(acc, codes, broadcast4(tokens[i], k));
+            }
           }
-          for (int64_t i = 0; i < count; ++i)
+          for (int64_t i = 0; i < count * splits; ++i)
             sums[i] = wideSums ? partial[i]
                                : e.add(sums[i], dot.flush(partial[i]));
           scf::YieldOp::create(b, loc, sums);
         }
-        SmallVector<Value> sums(blocks.getResults());
+        SmallVector<Value> sums;
+        for (int64_t i = 0; i < count; ++i) {
+          Value total = blocks.getResult(i * splits);
+          for (int64_t j = 1; j < splits; ++j)
+            total = e.add(total, blocks.getResult(i * splits + j));
+          sums.push_back(total);
+        }
         // The block's integer sums, scaled once: 8 columns per vector.
         Value g = arith::DivUIOp::create(
             b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
@@ -738,8 +753,11 @@ Value psumEntries(Emitter &e, Value bookT, Value bk, ArrayRef<Value> xs,
 }
 
 /// Body of @qc_psumbook_*(x: [M, K] f32, bookT: [B * v, E] f32 (each book
-/// transposed: entry-minor), P: [M, B * K / v, E] f32): P[m][b, j][e] =
-/// sum_t bookT[b v + t][e] * x[m, j v + t], 8 entries per vector.
+/// transposed: entry-minor), P: [R' / R, M, R, E] f32): with row = b K / v
+/// + j, P[row / R][m][row % R][e] = sum_t bookT[b v + t][e] * x[m, j v + t],
+/// 8 entries per vector; the rows from B K / v to R' (codeRowsPadded) are
+/// zero. Chunk-major, so that a chunk's rows of all tokens are contiguous
+/// (token-major rows 1 MiB apart would share L1 sets).
 void buildPsumbook(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s) {
   Emitter e(b, loc);
@@ -761,8 +779,24 @@ void buildPsumbook(OpBuilder &b, Location loc, ValueRange args,
       scf::ForOp::create(b, loc, e.idx(0), e.idx(entries), e.idx(8));
   b.setInsertionPointToStart(entryLoop.getBody());
   Value en = entryLoop.getInductionVar();
+  int64_t chunkRows = codeChunkRows(s);
+  auto at = [&](Value row, Value en) -> SmallVector<Value> {
+    return {arith::DivUIOp::create(b, loc, row, e.idx(chunkRows)), m,
+            arith::RemUIOp::create(b, loc, row, e.idx(chunkRows)), en};
+  };
   vector::StoreOp::create(b, loc, psumEntries(e, book, bk, xs, en), psum,
-                          ValueRange{m, row, en});
+                          at(row, en));
+  // The padding rows of the last chunk.
+  b.setInsertionPointAfter(bookLoop);
+  auto padRows = scf::ForOp::create(b, loc, e.idx(books * slots),
+                                    e.idx(codeRowsPadded(s)), e.idx(1));
+  b.setInsertionPointToStart(padRows.getBody());
+  auto padEntries =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(entries), e.idx(8));
+  b.setInsertionPointToStart(padEntries.getBody());
+  vector::StoreOp::create(
+      b, loc, e.zeros(VectorType::get({8}, b.getF32Type())), psum,
+      at(padRows.getInductionVar(), padEntries.getInductionVar()));
 }
 
 /// Body of @qc_cgtables_*(x: [M, K] f32, book16: [B * v, 16] f32, tables:
@@ -860,16 +894,18 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
   });
 }
 
-/// Body of @qc_codegemm_*(P, codes: [B * K / v, N'] i8, scale [N'], bias
-/// [N'], y [M, N'], begin, end): the 8-column tiles [begin, end), one
-/// gather of 8 psumbook entries per tile, book and vector slot.
+/// Body of @qc_codegemm_*(P: [R' / R, M, R, E] f32, codes: [R' * N'] i8 (chunks
+/// of R rows, codeByteOffset), scale [N'], bias [N'], y [M, N'], begin,
+/// end): the 8-column tiles [begin, end), one gather of 8 psumbook entries
+/// per tile, token and (book, slot) row.
 void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
                     const KernelShape &s) {
   Emitter e(b, loc);
   MLIRContext *ctx = b.getContext();
   Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
         y = args[4];
-  int64_t rowsTotal = s.bits * (s.k / s.group);
+  int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
+  int64_t np = (s.n + 7) / 8 * 8;
   Type i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
   auto v8f32 = VectorType::get({8}, Float32Type::get(ctx));
   auto v8i8 = VectorType::get({8}, i8), v8i32 = VectorType::get({8}, i32);
@@ -877,44 +913,100 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
   Value all = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(v8i1, true));
   Value zero = e.zeros(v8f32);
-  // Slot-major: for each (book, slot) row of the psumbook (E floats, kept
-  // in L1) all tiles of the range gather from it; the partial sums live in
-  // y. Then one pass applies scales and bias.
   Value begin = args[5], end = args[6];
-  auto tokens = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
-  b.setInsertionPointToStart(tokens.getBody());
-  Value m = tokens.getInductionVar();
-  auto tileLoop = [&](function_ref<void(Value)> body) {
-    auto loop = scf::ForOp::create(b, loc, begin, end, e.idx(1));
+  auto loop = [&](Value lo, Value hi, function_ref<void(Value)> body) {
+    auto op = scf::ForOp::create(b, loc, lo, hi, e.idx(1));
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    body(arith::MulIOp::create(b, loc, loop.getInductionVar(), e.idx(8)));
+    b.setInsertionPointToStart(op.getBody());
+    body(op.getInductionVar());
   };
-  tileLoop([&](Value n0) {
-    vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
-  });
-  auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(rowsTotal),
-                                 e.idx(1));
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(rows.getBody());
-    Value r = rows.getInductionVar();
-    tileLoop([&](Value n0) {
-      Value idx = arith::ExtUIOp::create(
-          b, loc, v8i32,
-          vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{r, n0}));
-      Value vals = vector::GatherOp::create(
-          b, loc, v8f32, psum, ValueRange{m, r, e.idx(0)}, idx, all, zero);
-      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
-      vector::StoreOp::create(b, loc, e.add(acc, vals), y, ValueRange{m, n0});
+  auto eachToken = [&](function_ref<void(Value)> body) {
+    loop(e.idx(0), e.idx(s.m), body);
+  };
+  auto eachTile = [&](function_ref<void(Value, Value)> body) {
+    loop(begin, end, [&](Value t) {
+      body(t, arith::MulIOp::create(b, loc, t, e.idx(8)));
     });
-  }
-  tileLoop([&](Value n0) {
+  };
+  eachTile([&](Value, Value n0) {
+    eachToken([&](Value m) {
+      vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
+    });
+  });
+  // Chunk-major: the R psumbook rows of a chunk (of every token) stay in L1
+  // while all tiles of the range look up in them. A tile reads the chunk's
+  // codes once, as 8 R consecutive bytes, for a group of up to 8 tokens,
+  // whose sums stay in registers over the R rows before one update of y.
+  // Off `generic`, a lookup is one scalar load per lane addressed by its
+  // code byte (a constant offset per token and row): on the CPUs measured
+  // this beats the hardware gather (docs/kernels.md).
+  int64_t group = std::min<int64_t>(s.m, 8);
+  loop(e.idx(0), e.idx(chunks), [&](Value c) {
+    Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
+    eachTile([&](Value t, Value n0) {
+      Value tileBase = arith::AddIOp::create(
+          b, loc, chunkBase,
+          arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
+      auto tokenGroup = [&](Value m0, int64_t count) {
+        SmallVector<Value> ms, acc;
+        for (int64_t i = 0; i < count; ++i) {
+          ms.push_back(arith::AddIOp::create(b, loc, m0, e.idx(i)));
+          acc.push_back(
+              vector::LoadOp::create(b, loc, v8f32, y, ValueRange{ms[i], n0}));
+        }
+        for (int64_t r = 0; r < chunkRows; ++r) {
+          Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
+          if (s.isa == KernelISA::generic) {
+            Value idx = arith::ExtUIOp::create(
+                b, loc, v8i32,
+                vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
+            for (int64_t i = 0; i < count; ++i)
+              acc[i] = e.add(
+                  acc[i], vector::GatherOp::create(
+                              b, loc, v8f32, psum,
+                              ValueRange{c, ms[i], e.idx(r), e.idx(0)}, idx,
+                              all, zero));
+            continue;
+          }
+          SmallVector<Value> entries;
+          for (int64_t l = 0; l < 8; ++l)
+            entries.push_back(arith::IndexCastUIOp::create(
+                b, loc, b.getIndexType(),
+                memref::LoadOp::create(
+                    b, loc, codes,
+                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(l))})));
+          for (int64_t i = 0; i < count; ++i) {
+            Value vals = zero;
+            for (int64_t l = 0; l < 8; ++l)
+              vals = vector::InsertOp::create(
+                  b, loc,
+                  memref::LoadOp::create(
+                      b, loc, psum,
+                      ValueRange{c, ms[i], e.idx(r), entries[l]}),
+                  vals, l);
+            acc[i] = e.add(acc[i], vals);
+          }
+        }
+        for (int64_t i = 0; i < count; ++i)
+          vector::StoreOp::create(b, loc, acc[i], y, ValueRange{ms[i], n0});
+      };
+      if (s.m / group > 0)
+        loop(e.idx(0), e.idx(s.m / group), [&](Value g) {
+          tokenGroup(arith::MulIOp::create(b, loc, g, e.idx(group)), group);
+        });
+      if (s.m % group != 0)
+        tokenGroup(e.idx(s.m / group * group), s.m % group);
+    });
+  });
+  eachTile([&](Value, Value n0) {
     Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
     Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
-    Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
-    vector::StoreOp::create(b, loc, vector::FMAOp::create(b, loc, acc, sc, bi),
-                            y, ValueRange{m, n0});
+    eachToken([&](Value m) {
+      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+      vector::StoreOp::create(
+          b, loc, vector::FMAOp::create(b, loc, acc, sc, bi), y,
+          ValueRange{m, n0});
+    });
   });
 }
 

@@ -19,6 +19,8 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+
 namespace qc {
 namespace kernels {
 
@@ -191,6 +193,33 @@ inline int64_t lutByteOffset(int64_t col, int64_t pair, int64_t plane,
 /// columns] so that a tile reads its rows in order.
 inline int64_t tileMetaOffset(int64_t col, int64_t row, int64_t rows) {
   return (col / 32 * rows + row) * 32 + col % 32;
+}
+
+/// codegemm (gather kernel): psumbook rows per chunk of the tile kernel's
+/// row loop. A chunk's rows of every token (M * R * E f32) stay within
+/// about 16 KiB of L1 while every tile of the range gathers from them; a
+/// power of two from 4 to 32.
+inline int64_t codeChunkRows(const KernelShape &s) {
+  int64_t fit = 16384 / std::max<int64_t>(1, s.m * s.actBlock * 4);
+  int64_t rows = 4;
+  while (rows * 2 <= std::min<int64_t>(fit, 32))
+    rows *= 2;
+  return rows;
+}
+/// The B * K / v psumbook rows of a codegemm layer, padded to whole chunks
+/// (the padding rows are zero in the psumbook, code 0 in the weights).
+inline int64_t codeRowsPadded(const KernelShape &s) {
+  int64_t rows = s.bits * (s.k / s.group), r = codeChunkRows(s);
+  return (rows + r - 1) / r * r;
+}
+/// Byte offset of the code of (`row`, `col`) in the codegemm gather layout
+/// [chunk][8-column tile][row in chunk][8 columns] (`np` columns, chunks of
+/// `chunkRows`): a tile reads one chunk's codes as 8 * chunkRows
+/// consecutive bytes.
+inline int64_t codeByteOffset(int64_t row, int64_t col, int64_t np,
+                              int64_t chunkRows) {
+  return row / chunkRows * chunkRows * np + col / 8 * 8 * chunkRows +
+         row % chunkRows * 8 + col % 8;
 }
 
 /// The layer's bias as N floats (zeros without one); an error naming `what`
