@@ -51,6 +51,10 @@ namespace {
 /// zero: 127 / max and 1023 / max overflow f32 below about 4e-36.
 constexpr float kTinyBlock = 1e-30f;
 
+/// How far ahead of its reads a weight-streaming kernel prefetches, bytes:
+/// the best of 512 / 1024 / 2048 / 4096 for batch-1 dequant_i8 on Zen 3.
+constexpr int64_t kPrefetchAhead = 1024;
+
 /// Small builder helpers shared by the generated functions.
 class Emitter {
 public:
@@ -89,6 +93,23 @@ public:
         b, loc, positive, arith::DivFOp::create(b, loc, f32(levels), maxAbs),
         f32(0.0f));
     return {inv, arith::DivFOp::create(b, loc, maxAbs, f32(levels))};
+  }
+  /// Software prefetch of the cache lines `kPrefetchAhead` bytes past
+  /// [at, at + bytes) of row `row` of the 2-D byte buffer `buf` (the packed
+  /// weights of a panel or tile), clamped to the row's last byte. The
+  /// kernels read each row once, front to back; on the Zen 3 measured, the
+  /// prefetch raised batch-1 weight streaming by about 10% on top of the
+  /// hardware prefetchers (docs/kernels.md).
+  void prefetchAhead(Value buf, Value row, Value at, int64_t bytes) {
+    int64_t rowBytes = cast<MemRefType>(buf.getType()).getDimSize(1);
+    for (int64_t off = 0; off < bytes; off += 64) {
+      Value ahead = arith::MinUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, at, idx(kPrefetchAhead + off)),
+          idx(rowBytes - 1));
+      memref::PrefetchOp::create(b, loc, buf, ValueRange{row, ahead},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+    }
   }
   Value intrinsic(StringRef name, Type result, ValueRange args) {
     return LLVM::CallIntrinsicOp::create(b, loc, result,
@@ -365,6 +386,7 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
               blocks.getInductionVar());
           Value base = arith::MulIOp::create(b, loc, block, e.idx(s.bits * 32));
           Value k0 = arith::MulIOp::create(b, loc, block, e.idx(32));
+          e.prefetchAhead(w, panel, base, s.bits * 32);
           SmallVector<SmallVector<Value>> vectors;
           int64_t offset = 0;
           for (int width : pieces(s.bits)) {
@@ -614,6 +636,10 @@ void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
               Value pair = arith::AddIOp::create(b, loc, pair0, p);
               SmallVector<Value> next(acc.begin(), acc.end());
               SmallVector<Value> codes;
+              e.prefetchAhead(
+                  w, tile,
+                  arith::MulIOp::create(b, loc, pair, e.idx(planes * 32)),
+                  planes * 32);
               for (int64_t i = 0; i < planes; ++i) {
                 Value off = arith::AddIOp::create(
                     b, loc, arith::MulIOp::create(b, loc, pair,

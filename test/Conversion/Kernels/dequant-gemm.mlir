@@ -53,6 +53,12 @@
 // AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
 // AVX2: scf.for
 // AVX2: scf.for
+// The 96 bytes of the row block, 1024 bytes ahead: two lines, clamped to the
+// panel's last byte.
+// AVX2: %[[AHEAD:.*]] = arith.minui %{{.*}}, %c1535
+// AVX2: memref.prefetch %{{.*}}[%[[P]], %[[AHEAD]]], read, locality<3>, data : memref<1x1536xi8>
+// AVX2: memref.prefetch %{{.*}} : memref<1x1536xi8>
+// AVX2-NOT: memref.prefetch
 // AVX2-COUNT-3: vector.load %{{.*}}[%[[P]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
 // AVX2: arith.andi %{{.*}} : vector<32xi8>
 // AVX2: arith.shli %{{.*}} : vector<32xi8>

@@ -37,6 +37,9 @@
 // lanes rebuilt with masks and shifts (no byte shuffles), summed in int16.
 // BODY-LABEL: func.func private @qc_lutgemm_
 // BODY-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
+// BODY: arith.minui %{{.*}}, %c3071
+// BODY-COUNT-2: memref.prefetch %{{.*}} : memref<2x3072xi8>
+// BODY-NOT: memref.prefetch
 // BODY-COUNT-3: vector.load %{{.*}} : memref<2x3072xi8>, vector<32xi8>
 // BODY: vector.load %{{.*}} : memref<2x64x32xi8>, vector<16xi8>
 // BODY: vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<16xi8>, vector<16xi8>
