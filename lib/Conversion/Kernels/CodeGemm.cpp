@@ -135,14 +135,7 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     if (tables)
       return lowerWithTables(op, b, s, x, bookBuf, codes, scale, bias);
     int64_t rowsPadded = codeRowsPadded(s), chunkRows = codeChunkRows(s);
-    Value psum = allocBuffer(
-        b, loc, {rowsPadded / chunkRows, s.m, chunkRows, entries}, f32);
-    func::FuncOp build =
-        declareKernel(module, loc, s, kRolePsumbook, "qc_psumbook_",
-                      TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
-                      /*parallel=*/false);
-    func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
-
+    int64_t chunks = rowsPadded / chunkRows;
     // The gather kernel's layout: [chunk][tile][row in chunk][8 columns].
     std::vector<uint8_t> chunked(rowsPadded * np, 0);
     for (int64_t row = 0; row < books * slots; ++row)
@@ -155,6 +148,33 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
         constantBuffer(b, loc, {np}, f32, scale, layer + ".cgscale");
     Value biasBuf = constantBuffer(b, loc, {np}, f32, bias, layer + ".cgbias");
     Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
+    if (s.m > 1) {
+      // Token lanes: P [chunk][group][row][entry][lane], built in parallel
+      // over chunks; the tile kernel sums into yT [group][column][lane].
+      int64_t lanes = codeLanes(s), groups = codeTokenGroups(s);
+      Value psum = allocBuffer(
+          b, loc, {chunks, groups, chunkRows, entries, lanes}, f32);
+      SmallVector<Value> buildArgs = {x, bookBuf, psum,
+                                      arith::ConstantIndexOp::create(b, loc, 0),
+                                      arith::ConstantIndexOp::create(b, loc,
+                                                                     chunks)};
+      func::FuncOp build = declareKernel(
+          module, loc, s, kRolePsumbookLanes, "qc_psumlanes_",
+          ValueRange(buildArgs).getTypes(), /*parallel=*/true);
+      func::CallOp::create(b, loc, build, buildArgs);
+      Value yT = allocBuffer(b, loc, {groups, np, lanes}, f32);
+      callRangeKernel(b, loc, op, s, kRoleCodeLanes, "qc_codelanes_",
+                      {psum, codeBuf, scaleBuf, biasBuf, yT, yBuf}, np / 8,
+                      yBuf);
+      return success();
+    }
+    Value psum =
+        allocBuffer(b, loc, {chunks, s.m, chunkRows, entries}, f32);
+    func::FuncOp build =
+        declareKernel(module, loc, s, kRolePsumbook, "qc_psumbook_",
+                      TypeRange{x.getType(), bookBuf.getType(), psum.getType()},
+                      /*parallel=*/false);
+    func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
     callRangeKernel(b, loc, op, s, kRoleCodeTiles, "qc_codegemm_",
                     {psum, codeBuf, scaleBuf, biasBuf, yBuf}, np / 8, yBuf);
     return success();

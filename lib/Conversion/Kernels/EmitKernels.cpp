@@ -825,6 +825,78 @@ void buildPsumbook(OpBuilder &b, Location loc, ValueRange args,
       at(padRows.getInductionVar(), padEntries.getInductionVar()));
 }
 
+/// Body of @qc_psumlanes_*(x: [M, K] f32, bookT: [B * v, E] f32, P: [R' /
+/// R, G, R, E, L] f32, begin, end) for M > 1 (L = codeLanes, G =
+/// codeTokenGroups): for the chunks [begin, end), with row = b K / v + j,
+/// P[row / R][g][row % R][e][l] = sum_t bookT[b v + t][e] * x[g L + l, j v +
+/// t], a vector of the L tokens per entry; tokens past M and rows past B K /
+/// v are zero.
+void buildPsumbookLanes(OpBuilder &b, Location loc, ValueRange args,
+                        const KernelShape &s) {
+  Emitter e(b, loc);
+  Value x = args[0], book = args[1], psum = args[2];
+  int64_t v = s.group, entries = s.actBlock, slots = s.k / v;
+  int64_t rows = s.bits * slots, chunkRows = codeChunkRows(s);
+  int64_t lanes = codeLanes(s);
+  auto laneType = VectorType::get({lanes}, b.getF32Type());
+  auto chunkLoop = scf::ForOp::create(b, loc, args[3], args[4], e.idx(1));
+  b.setInsertionPointToStart(chunkLoop.getBody());
+  Value c = chunkLoop.getInductionVar();
+  for (int64_t g = 0; g < codeTokenGroups(s); ++g) {
+    int64_t count = std::min<int64_t>(lanes, s.m - g * lanes);
+    auto rowLoop =
+        scf::ForOp::create(b, loc, e.idx(0), e.idx(chunkRows), e.idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value r = rowLoop.getInductionVar();
+    Value row = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, c, e.idx(chunkRows)), r);
+    auto entryLoop = [&](function_ref<Value(Value)> value) {
+      auto loop =
+          scf::ForOp::create(b, loc, e.idx(0), e.idx(entries), e.idx(1));
+      OpBuilder::InsertionGuard entryGuard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value en = loop.getInductionVar();
+      vector::StoreOp::create(b, loc, value(en), psum,
+                              ValueRange{c, e.idx(g), r, en, e.idx(0)});
+    };
+    Value real = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                       e.idx(rows));
+    auto branch = scf::IfOp::create(b, loc, real, /*withElseRegion=*/true);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    Value bk = arith::DivUIOp::create(b, loc, row, e.idx(slots));
+    Value j = arith::RemUIOp::create(b, loc, row, e.idx(slots));
+    // xs[t]: input j v + t of the group's tokens, one per lane.
+    SmallVector<Value> xs;
+    for (int64_t t = 0; t < v; ++t) {
+      Value k = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, j, e.idx(v)), e.idx(t));
+      Value lanesOf = e.zeros(laneType);
+      for (int64_t l = 0; l < count; ++l)
+        lanesOf = vector::InsertOp::create(
+            b, loc,
+            memref::LoadOp::create(b, loc, x,
+                                   ValueRange{e.idx(g * lanes + l), k}),
+            lanesOf, l);
+      xs.push_back(lanesOf);
+    }
+    entryLoop([&](Value en) {
+      Value acc = e.zeros(laneType);
+      for (int64_t t = 0; t < v; ++t) {
+        Value at = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, bk, e.idx(v)), e.idx(t));
+        Value centroid = vector::BroadcastOp::create(
+            b, loc, laneType,
+            memref::LoadOp::create(b, loc, book, ValueRange{at, en}));
+        acc = vector::FMAOp::create(b, loc, centroid, xs[t], acc);
+      }
+      return acc;
+    });
+    b.setInsertionPointToStart(&branch.getElseRegion().front());
+    entryLoop([&](Value) { return e.zeros(laneType); });
+  }
+}
+
 /// Body of @qc_cgtables_*(x: [M, K] f32, book16: [B * v, 16] f32, tables:
 /// [M, C', 32] i8, ps: [M, C' / 32] f32, xsum: [M, G'] f32) for codebooks of
 /// at most 16 entries: per token and block of 32 (book, slot) chunks c, the
@@ -920,16 +992,17 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
   });
 }
 
-/// Body of @qc_codegemm_*(P: [R' / R, M, R, E] f32, codes: [R' * N'] i8 (chunks
-/// of R rows, codeByteOffset), scale [N'], bias [N'], y [M, N'], begin,
-/// end): the 8-column tiles [begin, end), one gather of 8 psumbook entries
-/// per tile, token and (book, slot) row.
+/// Body of @qc_codegemm_*(P: [R' / R, 1, R, E] f32, codes: [R' * N'] i8
+/// (chunks of R rows, codeByteOffset), scale [N'], bias [N'], y [1, N'],
+/// begin, end) for one token (more take @qc_codelanes_*): the 8-column tiles
+/// [begin, end), 8 psumbook entries looked up per tile and (book, slot)
+/// row.
 void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
                     const KernelShape &s) {
   Emitter e(b, loc);
   MLIRContext *ctx = b.getContext();
   Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
-        y = args[4];
+        y = args[4], begin = args[5], end = args[6];
   int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
   int64_t np = (s.n + 7) / 8 * 8;
   Type i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
@@ -939,15 +1012,12 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
   Value all = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(v8i1, true));
   Value zero = e.zeros(v8f32);
-  Value begin = args[5], end = args[6];
+  Value m = e.idx(0);
   auto loop = [&](Value lo, Value hi, function_ref<void(Value)> body) {
     auto op = scf::ForOp::create(b, loc, lo, hi, e.idx(1));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(op.getBody());
     body(op.getInductionVar());
-  };
-  auto eachToken = [&](function_ref<void(Value)> body) {
-    loop(e.idx(0), e.idx(s.m), body);
   };
   auto eachTile = [&](function_ref<void(Value, Value)> body) {
     loop(begin, end, [&](Value t) {
@@ -955,84 +1025,154 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
     });
   };
   eachTile([&](Value, Value n0) {
-    eachToken([&](Value m) {
-      vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
-    });
+    vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
   });
-  // Chunk-major: the R psumbook rows of a chunk (of every token) stay in L1
-  // while all tiles of the range look up in them. A tile reads the chunk's
-  // codes once, as 8 R consecutive bytes, for a group of up to 8 tokens,
-  // whose sums stay in registers over the R rows before one update of y.
-  // Off `generic`, a lookup is one scalar load per lane addressed by its
-  // code byte (a constant offset per token and row): on the CPUs measured
-  // this beats the hardware gather (docs/kernels.md).
-  int64_t group = std::min<int64_t>(s.m, 8);
+  // Chunk-major: the R psumbook rows of a chunk stay in L1 while all tiles
+  // of the range look up in them. A tile reads the chunk's codes as 8 R
+  // consecutive bytes; its sums stay in a register over the R rows before
+  // one update of y. Off `generic`, a lookup is one scalar load per lane
+  // addressed by its code byte: on the CPUs measured this beats the hardware
+  // gather (docs/kernels.md).
   loop(e.idx(0), e.idx(chunks), [&](Value c) {
     Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
     eachTile([&](Value t, Value n0) {
       Value tileBase = arith::AddIOp::create(
           b, loc, chunkBase,
           arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
-      auto tokenGroup = [&](Value m0, int64_t count) {
-        SmallVector<Value> ms, acc;
-        for (int64_t i = 0; i < count; ++i) {
-          ms.push_back(arith::AddIOp::create(b, loc, m0, e.idx(i)));
-          acc.push_back(
-              vector::LoadOp::create(b, loc, v8f32, y, ValueRange{ms[i], n0}));
-        }
-        for (int64_t r = 0; r < chunkRows; ++r) {
-          Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
-          if (s.isa == KernelISA::generic) {
-            Value idx = arith::ExtUIOp::create(
-                b, loc, v8i32,
-                vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
-            for (int64_t i = 0; i < count; ++i)
-              acc[i] = e.add(
-                  acc[i], vector::GatherOp::create(
-                              b, loc, v8f32, psum,
-                              ValueRange{c, ms[i], e.idx(r), e.idx(0)}, idx,
-                              all, zero));
-            continue;
-          }
-          SmallVector<Value> entries;
-          for (int64_t l = 0; l < 8; ++l)
-            entries.push_back(arith::IndexCastUIOp::create(
+      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+      for (int64_t r = 0; r < chunkRows; ++r) {
+        Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
+        Value vals = zero;
+        if (s.isa == KernelISA::generic) {
+          Value idx = arith::ExtUIOp::create(
+              b, loc, v8i32,
+              vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
+          vals = vector::GatherOp::create(
+              b, loc, v8f32, psum, ValueRange{c, m, e.idx(r), e.idx(0)}, idx,
+              all, zero);
+        } else {
+          for (int64_t l = 0; l < 8; ++l) {
+            Value code = arith::IndexCastUIOp::create(
                 b, loc, b.getIndexType(),
                 memref::LoadOp::create(
                     b, loc, codes,
-                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(l))})));
-          for (int64_t i = 0; i < count; ++i) {
-            Value vals = zero;
-            for (int64_t l = 0; l < 8; ++l)
-              vals = vector::InsertOp::create(
-                  b, loc,
-                  memref::LoadOp::create(
-                      b, loc, psum,
-                      ValueRange{c, ms[i], e.idx(r), entries[l]}),
-                  vals, l);
-            acc[i] = e.add(acc[i], vals);
+                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(l))}));
+            vals = vector::InsertOp::create(
+                b, loc,
+                memref::LoadOp::create(b, loc, psum,
+                                       ValueRange{c, m, e.idx(r), code}),
+                vals, l);
           }
         }
-        for (int64_t i = 0; i < count; ++i)
-          vector::StoreOp::create(b, loc, acc[i], y, ValueRange{ms[i], n0});
-      };
-      if (s.m / group > 0)
-        loop(e.idx(0), e.idx(s.m / group), [&](Value g) {
-          tokenGroup(arith::MulIOp::create(b, loc, g, e.idx(group)), group);
-        });
-      if (s.m % group != 0)
-        tokenGroup(e.idx(s.m / group * group), s.m % group);
+        acc = e.add(acc, vals);
+      }
+      vector::StoreOp::create(b, loc, acc, y, ValueRange{m, n0});
     });
   });
   eachTile([&](Value, Value n0) {
     Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
     Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
-    eachToken([&](Value m) {
-      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
-      vector::StoreOp::create(
-          b, loc, vector::FMAOp::create(b, loc, acc, sc, bi), y,
-          ValueRange{m, n0});
+    Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+    vector::StoreOp::create(b, loc, vector::FMAOp::create(b, loc, acc, sc, bi),
+                            y, ValueRange{m, n0});
+  });
+}
+
+/// Body of @qc_codelanes_*(P: [R' / R, G, R, E, L] f32, codes: [R' * N'] i8
+/// (codeByteOffset), scale [N'], bias [N'], yT: [G, N', L] f32, y [M, N'],
+/// begin, end) for M > 1: the 8-column tiles [begin, end). Per chunk, tile
+/// and (book, slot) row, each column's code selects one vector of L tokens'
+/// psumbook entries: one load per column for L tokens, summed into yT (token
+/// lanes per column); a last pass transposes yT into y with the column
+/// scales and the bias.
+void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
+                        const KernelShape &s) {
+  Emitter e(b, loc);
+  Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
+        yT = args[4], y = args[5], begin = args[6], end = args[7];
+  int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
+  int64_t np = (s.n + 7) / 8 * 8, lanes = codeLanes(s);
+  int64_t groups = codeTokenGroups(s);
+  auto laneType = VectorType::get({lanes}, b.getF32Type());
+  auto loop = [&](Value lo, Value hi, function_ref<void(Value)> body) {
+    auto op = scf::ForOp::create(b, loc, lo, hi, e.idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(op.getBody());
+    body(op.getInductionVar());
+  };
+  auto eachTile = [&](function_ref<void(Value, Value)> body) {
+    loop(begin, end, [&](Value t) {
+      body(t, arith::MulIOp::create(b, loc, t, e.idx(8)));
     });
+  };
+  auto column = [&](Value n0, int64_t i) {
+    return arith::AddIOp::create(b, loc, n0, e.idx(i)).getResult();
+  };
+  eachTile([&](Value, Value n0) {
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t i = 0; i < 8; ++i)
+        vector::StoreOp::create(b, loc, e.zeros(laneType), yT,
+                                ValueRange{e.idx(g), column(n0, i), e.idx(0)});
+  });
+  // Two token groups at a time share the code loads: 16 accumulators.
+  loop(e.idx(0), e.idx(chunks), [&](Value c) {
+    Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
+    eachTile([&](Value t, Value n0) {
+      Value tileBase = arith::AddIOp::create(
+          b, loc, chunkBase,
+          arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
+      for (int64_t g0 = 0; g0 < groups; g0 += 2) {
+        int64_t g1 = std::min<int64_t>(groups, g0 + 2);
+        SmallVector<Value> acc;
+        for (int64_t g = g0; g < g1; ++g)
+          for (int64_t i = 0; i < 8; ++i)
+            acc.push_back(vector::LoadOp::create(
+                b, loc, laneType, yT,
+                ValueRange{e.idx(g), column(n0, i), e.idx(0)}));
+        for (int64_t r = 0; r < chunkRows; ++r) {
+          Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
+          SmallVector<Value> entries;
+          for (int64_t i = 0; i < 8; ++i)
+            entries.push_back(arith::IndexCastUIOp::create(
+                b, loc, b.getIndexType(),
+                memref::LoadOp::create(
+                    b, loc, codes,
+                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(i))})));
+          for (int64_t g = g0; g < g1; ++g)
+            for (int64_t i = 0; i < 8; ++i) {
+              Value &sum = acc[(g - g0) * 8 + i];
+              sum = e.add(sum, vector::LoadOp::create(
+                                   b, loc, laneType, psum,
+                                   ValueRange{c, e.idx(g), e.idx(r),
+                                              entries[i], e.idx(0)}));
+            }
+        }
+        for (int64_t g = g0; g < g1; ++g)
+          for (int64_t i = 0; i < 8; ++i)
+            vector::StoreOp::create(
+                b, loc, acc[(g - g0) * 8 + i], yT,
+                ValueRange{e.idx(g), column(n0, i), e.idx(0)});
+      }
+    });
+  });
+  eachTile([&](Value, Value n0) {
+    for (int64_t i = 0; i < 8; ++i) {
+      Value n = column(n0, i);
+      Value sc = vector::BroadcastOp::create(
+          b, loc, laneType, memref::LoadOp::create(b, loc, scale, n));
+      Value bi = vector::BroadcastOp::create(
+          b, loc, laneType, memref::LoadOp::create(b, loc, bias, n));
+      for (int64_t g = 0; g < groups; ++g) {
+        Value sums = vector::LoadOp::create(
+            b, loc, laneType, yT, ValueRange{e.idx(g), n, e.idx(0)});
+        Value out = vector::FMAOp::create(b, loc, sums, sc, bi);
+        for (int64_t l = 0; l < std::min<int64_t>(lanes, s.m - g * lanes); ++l)
+          memref::StoreOp::create(
+              b, loc,
+              vector::ExtractOp::create(b, loc, out, ArrayRef<int64_t>{l}), y,
+              ValueRange{e.idx(g * lanes + l), n});
+      }
+    }
   });
 }
 
@@ -1058,6 +1198,8 @@ struct EmitKernelsPass
                           .Case(kRolePsumbook, buildPsumbook)
                           .Case(kRoleCodeTables, buildCodeTables)
                           .Case(kRoleCodeTiles, buildCodeTiles)
+                          .Case(kRolePsumbookLanes, buildPsumbookLanes)
+                          .Case(kRoleCodeLanes, buildCodeLaneTiles)
                           .Default(nullptr);
       if (!build) {
         fn.emitError("qc-emit-kernels: unknown role ") << role;

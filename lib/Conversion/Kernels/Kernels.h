@@ -37,6 +37,10 @@ constexpr llvm::StringLiteral kRoleLutTiles = "lut_tiles";
 /// codegemm: the per-token psumbook, and the kernel over 8-column tiles.
 constexpr llvm::StringLiteral kRolePsumbook = "psumbook";
 constexpr llvm::StringLiteral kRoleCodeTiles = "code_tiles";
+/// codegemm for more than one token: the psumbook with token lanes, and
+/// the kernel over 8-column tiles that looks up L tokens per vector load.
+constexpr llvm::StringLiteral kRolePsumbookLanes = "psumbook_lanes";
+constexpr llvm::StringLiteral kRoleCodeLanes = "code_lanes";
 /// codegemm with at most 16 entries: int16 psumbook tables for the lut_tiles
 /// kernel.
 constexpr llvm::StringLiteral kRoleCodeTables = "code_tables";
@@ -195,14 +199,36 @@ inline int64_t tileMetaOffset(int64_t col, int64_t row, int64_t rows) {
   return (col / 32 * rows + row) * 32 + col % 32;
 }
 
+/// codegemm (gather kernel): the psumbook's token lanes. One token: the
+/// psumbook is [row][entry] and a lookup loads one f32 (per column). More:
+/// the tokens go in groups of L = min(8, the next power of two >= M) lanes,
+/// [row][entry][lane], so that one vector load of L f32 looks up one column
+/// for L tokens.
+inline int64_t codeLanes(const KernelShape &s) {
+  int64_t lanes = 1;
+  while (lanes < std::min<int64_t>(s.m, 8))
+    lanes *= 2;
+  return lanes;
+}
+/// The token groups of `codeLanes` lanes (the last one padded with zero
+/// tokens).
+inline int64_t codeTokenGroups(const KernelShape &s) {
+  return (s.m + codeLanes(s) - 1) / codeLanes(s);
+}
 /// codegemm (gather kernel): psumbook rows per chunk of the tile kernel's
-/// row loop. A chunk's rows of every token (M * R * E f32) stay within
-/// about 16 KiB of L1 while every tile of the range gathers from them; a
-/// power of two from 4 to 32.
+/// row loop, a power of two. One token: the chunk's rows (R * E f32) stay
+/// within 16 KiB of L1 while every tile of the range looks up in them (4 to
+/// 32 rows). Token lanes: 8 rows, fewer where a chunk of every token group
+/// (R * M' * E f32, M' the padded tokens) would pass 128 KiB (2 to 8); the
+/// best of 4 / 8 / 16 / 32 rows for 2 to 16 tokens on Zen 3, where the yT
+/// update per chunk costs more with fewer rows.
 inline int64_t codeChunkRows(const KernelShape &s) {
-  int64_t fit = 16384 / std::max<int64_t>(1, s.m * s.actBlock * 4);
-  int64_t rows = 4;
-  while (rows * 2 <= std::min<int64_t>(fit, 32))
+  int64_t tokens = codeLanes(s) * codeTokenGroups(s);
+  int64_t entryBytes = std::max<int64_t>(1, tokens * s.actBlock * 4);
+  int64_t fit = (s.m > 1 ? 131072 : 16384) / entryBytes;
+  int64_t lo = s.m > 1 ? 2 : 4, hi = s.m > 1 ? 8 : 32;
+  int64_t rows = lo;
+  while (rows * 2 <= std::min(fit, hi))
     rows *= 2;
   return rows;
 }
