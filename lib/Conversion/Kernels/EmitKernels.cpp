@@ -111,6 +111,31 @@ public:
                                  /*isDataCache=*/true);
     }
   }
+  /// An scf.for over [lo, hi) (step 1) whose body `body` builds from the
+  /// induction variable; the insertion point stays after the loop.
+  void forRange(Value lo, Value hi, function_ref<void(Value)> body) {
+    auto op = scf::ForOp::create(b, loc, lo, hi, idx(1));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(op.getBody());
+    body(op.getInductionVar());
+  }
+  /// forRange over the 8-column tiles [begin, end): body(tile, 8 * tile).
+  void forTiles(Value begin, Value end, function_ref<void(Value, Value)> body) {
+    forRange(begin, end, [&](Value t) {
+      body(t, arith::MulIOp::create(b, loc, t, idx(8)));
+    });
+  }
+  /// The 8 code bytes [at, at + 8) of the 1-D i8 buffer `codes`, as indices.
+  SmallVector<Value> codeIndices(Value codes, Value at) {
+    SmallVector<Value> out;
+    for (int64_t l = 0; l < 8; ++l)
+      out.push_back(arith::IndexCastUIOp::create(
+          b, loc, b.getIndexType(),
+          memref::LoadOp::create(
+              b, loc, codes,
+              ValueRange{arith::AddIOp::create(b, loc, at, idx(l))})));
+    return out;
+  }
   Value intrinsic(StringRef name, Type result, ValueRange args) {
     return LLVM::CallIntrinsicOp::create(b, loc, result,
                                          b.getStringAttr(name), args)
@@ -1013,18 +1038,7 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
       b, loc, DenseElementsAttr::get(v8i1, true));
   Value zero = e.zeros(v8f32);
   Value m = e.idx(0);
-  auto loop = [&](Value lo, Value hi, function_ref<void(Value)> body) {
-    auto op = scf::ForOp::create(b, loc, lo, hi, e.idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(op.getBody());
-    body(op.getInductionVar());
-  };
-  auto eachTile = [&](function_ref<void(Value, Value)> body) {
-    loop(begin, end, [&](Value t) {
-      body(t, arith::MulIOp::create(b, loc, t, e.idx(8)));
-    });
-  };
-  eachTile([&](Value, Value n0) {
+  e.forTiles(begin, end, [&](Value, Value n0) {
     vector::StoreOp::create(b, loc, zero, y, ValueRange{m, n0});
   });
   // Chunk-major: the R psumbook rows of a chunk stay in L1 while all tiles
@@ -1033,9 +1047,9 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
   // one update of y. Off `generic`, a lookup is one scalar load per lane
   // addressed by its code byte: on the CPUs measured this beats the hardware
   // gather (docs/kernels.md).
-  loop(e.idx(0), e.idx(chunks), [&](Value c) {
+  e.forRange(e.idx(0), e.idx(chunks), [&](Value c) {
     Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
-    eachTile([&](Value t, Value n0) {
+    e.forTiles(begin, end, [&](Value t, Value n0) {
       Value tileBase = arith::AddIOp::create(
           b, loc, chunkBase,
           arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
@@ -1051,25 +1065,20 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
               b, loc, v8f32, psum, ValueRange{c, m, e.idx(r), e.idx(0)}, idx,
               all, zero);
         } else {
-          for (int64_t l = 0; l < 8; ++l) {
-            Value code = arith::IndexCastUIOp::create(
-                b, loc, b.getIndexType(),
-                memref::LoadOp::create(
-                    b, loc, codes,
-                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(l))}));
+          SmallVector<Value> entries = e.codeIndices(codes, at);
+          for (int64_t l = 0; l < 8; ++l)
             vals = vector::InsertOp::create(
                 b, loc,
                 memref::LoadOp::create(b, loc, psum,
-                                       ValueRange{c, m, e.idx(r), code}),
+                                       ValueRange{c, m, e.idx(r), entries[l]}),
                 vals, l);
-          }
         }
         acc = e.add(acc, vals);
       }
       vector::StoreOp::create(b, loc, acc, y, ValueRange{m, n0});
     });
   });
-  eachTile([&](Value, Value n0) {
+  e.forTiles(begin, end, [&](Value, Value n0) {
     Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
     Value bi = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{n0});
     Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
@@ -1094,30 +1103,19 @@ void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
   int64_t np = (s.n + 7) / 8 * 8, lanes = codeLanes(s);
   int64_t groups = codeTokenGroups(s);
   auto laneType = VectorType::get({lanes}, b.getF32Type());
-  auto loop = [&](Value lo, Value hi, function_ref<void(Value)> body) {
-    auto op = scf::ForOp::create(b, loc, lo, hi, e.idx(1));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(op.getBody());
-    body(op.getInductionVar());
-  };
-  auto eachTile = [&](function_ref<void(Value, Value)> body) {
-    loop(begin, end, [&](Value t) {
-      body(t, arith::MulIOp::create(b, loc, t, e.idx(8)));
-    });
-  };
   auto column = [&](Value n0, int64_t i) {
     return arith::AddIOp::create(b, loc, n0, e.idx(i)).getResult();
   };
-  eachTile([&](Value, Value n0) {
+  e.forTiles(begin, end, [&](Value, Value n0) {
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t i = 0; i < 8; ++i)
         vector::StoreOp::create(b, loc, e.zeros(laneType), yT,
                                 ValueRange{e.idx(g), column(n0, i), e.idx(0)});
   });
   // Two token groups at a time share the code loads: 16 accumulators.
-  loop(e.idx(0), e.idx(chunks), [&](Value c) {
+  e.forRange(e.idx(0), e.idx(chunks), [&](Value c) {
     Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
-    eachTile([&](Value t, Value n0) {
+    e.forTiles(begin, end, [&](Value t, Value n0) {
       Value tileBase = arith::AddIOp::create(
           b, loc, chunkBase,
           arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
@@ -1131,13 +1129,7 @@ void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
                 ValueRange{e.idx(g), column(n0, i), e.idx(0)}));
         for (int64_t r = 0; r < chunkRows; ++r) {
           Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
-          SmallVector<Value> entries;
-          for (int64_t i = 0; i < 8; ++i)
-            entries.push_back(arith::IndexCastUIOp::create(
-                b, loc, b.getIndexType(),
-                memref::LoadOp::create(
-                    b, loc, codes,
-                    ValueRange{arith::AddIOp::create(b, loc, at, e.idx(i))})));
+          SmallVector<Value> entries = e.codeIndices(codes, at);
           for (int64_t g = g0; g < g1; ++g)
             for (int64_t i = 0; i < 8; ++i) {
               Value &sum = acc[(g - g0) * 8 + i];
@@ -1155,7 +1147,7 @@ void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
       }
     });
   });
-  eachTile([&](Value, Value n0) {
+  e.forTiles(begin, end, [&](Value, Value n0) {
     for (int64_t i = 0; i < 8; ++i) {
       Value n = column(n0, i);
       Value sc = vector::BroadcastOp::create(
