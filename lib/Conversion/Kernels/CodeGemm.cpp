@@ -13,7 +13,10 @@
 // per (book, slot) row and column, N padded to 8, the rows cut into chunks
 // of R (codeChunkRows: R rows of every token's psumbook fit in L1) and
 // stored [chunk][8-column tile][row in chunk][8 columns]; scales and bias
-// become f32 [N'].
+// become f32 [N']. More than one token takes the token-lane pair of kernels:
+// the psumbook [chunk][token group][row][entry][lane] (up to 8 tokens a
+// group, built in parallel over chunks), looked up one vector of a group's
+// tokens per column, summed into a [group][column][lane] scratch buffer.
 //
 // Codebooks of at most 16 entries on targets with byte lookups (vpshufb,
 // NEON tbl) take the LUT-GEMM tile kernel instead: the table builder writes,

@@ -1017,6 +1017,26 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
   });
 }
 
+/// The codegemm tile kernels' walk: for each psumbook chunk c (the outer
+/// loop, so that the chunk stays in cache) and each 8-column tile of [begin,
+/// end), body(c, first column, offset of the tile's codes in the chunked
+/// code buffer: codeByteOffset of the chunk's row 0 and the tile's column 0).
+void forChunkTiles(Emitter &e, const KernelShape &s, Value begin, Value end,
+                   function_ref<void(Value, Value, Value)> body) {
+  int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
+  int64_t np = (s.n + 7) / 8 * 8;
+  e.forRange(e.idx(0), e.idx(chunks), [&](Value c) {
+    Value chunkBase =
+        arith::MulIOp::create(e.b, e.loc, c, e.idx(chunkRows * np));
+    e.forTiles(begin, end, [&](Value t, Value n0) {
+      body(c, n0,
+           arith::AddIOp::create(
+               e.b, e.loc, chunkBase,
+               arith::MulIOp::create(e.b, e.loc, t, e.idx(8 * chunkRows))));
+    });
+  });
+}
+
 /// Body of @qc_codegemm_*(P: [R' / R, 1, R, E] f32, codes: [R' * N'] i8
 /// (chunks of R rows, codeByteOffset), scale [N'], bias [N'], y [1, N'],
 /// begin, end) for one token (more take @qc_codelanes_*): the 8-column tiles
@@ -1028,8 +1048,7 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
   MLIRContext *ctx = b.getContext();
   Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
         y = args[4], begin = args[5], end = args[6];
-  int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
-  int64_t np = (s.n + 7) / 8 * 8;
+  int64_t chunkRows = codeChunkRows(s);
   Type i8 = IntegerType::get(ctx, 8), i32 = IntegerType::get(ctx, 32);
   auto v8f32 = VectorType::get({8}, Float32Type::get(ctx));
   auto v8i8 = VectorType::get({8}, i8), v8i32 = VectorType::get({8}, i32);
@@ -1047,36 +1066,30 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
   // one update of y. Off `generic`, a lookup is one scalar load per lane
   // addressed by its code byte: on the CPUs measured this beats the hardware
   // gather (docs/kernels.md).
-  e.forRange(e.idx(0), e.idx(chunks), [&](Value c) {
-    Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
-    e.forTiles(begin, end, [&](Value t, Value n0) {
-      Value tileBase = arith::AddIOp::create(
-          b, loc, chunkBase,
-          arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
-      Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
-      for (int64_t r = 0; r < chunkRows; ++r) {
-        Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
-        Value vals = zero;
-        if (s.isa == KernelISA::generic) {
-          Value idx = arith::ExtUIOp::create(
-              b, loc, v8i32,
-              vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
-          vals = vector::GatherOp::create(
-              b, loc, v8f32, psum, ValueRange{c, m, e.idx(r), e.idx(0)}, idx,
-              all, zero);
-        } else {
-          SmallVector<Value> entries = e.codeIndices(codes, at);
-          for (int64_t l = 0; l < 8; ++l)
-            vals = vector::InsertOp::create(
-                b, loc,
-                memref::LoadOp::create(b, loc, psum,
-                                       ValueRange{c, m, e.idx(r), entries[l]}),
-                vals, l);
-        }
-        acc = e.add(acc, vals);
+  forChunkTiles(e, s, begin, end, [&](Value c, Value n0, Value tileBase) {
+    Value acc = vector::LoadOp::create(b, loc, v8f32, y, ValueRange{m, n0});
+    for (int64_t r = 0; r < chunkRows; ++r) {
+      Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
+      Value vals = zero;
+      if (s.isa == KernelISA::generic) {
+        Value idx = arith::ExtUIOp::create(
+            b, loc, v8i32,
+            vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
+        vals = vector::GatherOp::create(
+            b, loc, v8f32, psum, ValueRange{c, m, e.idx(r), e.idx(0)}, idx,
+            all, zero);
+      } else {
+        SmallVector<Value> entries = e.codeIndices(codes, at);
+        for (int64_t l = 0; l < 8; ++l)
+          vals = vector::InsertOp::create(
+              b, loc,
+              memref::LoadOp::create(b, loc, psum,
+                                     ValueRange{c, m, e.idx(r), entries[l]}),
+              vals, l);
       }
-      vector::StoreOp::create(b, loc, acc, y, ValueRange{m, n0});
-    });
+      acc = e.add(acc, vals);
+    }
+    vector::StoreOp::create(b, loc, acc, y, ValueRange{m, n0});
   });
   e.forTiles(begin, end, [&](Value, Value n0) {
     Value sc = vector::LoadOp::create(b, loc, v8f32, scale, ValueRange{n0});
@@ -1099,8 +1112,7 @@ void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
   Emitter e(b, loc);
   Value psum = args[0], codes = args[1], scale = args[2], bias = args[3],
         yT = args[4], y = args[5], begin = args[6], end = args[7];
-  int64_t chunkRows = codeChunkRows(s), chunks = codeRowsPadded(s) / chunkRows;
-  int64_t np = (s.n + 7) / 8 * 8, lanes = codeLanes(s);
+  int64_t chunkRows = codeChunkRows(s), lanes = codeLanes(s);
   int64_t groups = codeTokenGroups(s);
   auto laneType = VectorType::get({lanes}, b.getF32Type());
   auto column = [&](Value n0, int64_t i) {
@@ -1113,39 +1125,33 @@ void buildCodeLaneTiles(OpBuilder &b, Location loc, ValueRange args,
                                 ValueRange{e.idx(g), column(n0, i), e.idx(0)});
   });
   // Two token groups at a time share the code loads: 16 accumulators.
-  e.forRange(e.idx(0), e.idx(chunks), [&](Value c) {
-    Value chunkBase = arith::MulIOp::create(b, loc, c, e.idx(chunkRows * np));
-    e.forTiles(begin, end, [&](Value t, Value n0) {
-      Value tileBase = arith::AddIOp::create(
-          b, loc, chunkBase,
-          arith::MulIOp::create(b, loc, t, e.idx(8 * chunkRows)));
-      for (int64_t g0 = 0; g0 < groups; g0 += 2) {
-        int64_t g1 = std::min<int64_t>(groups, g0 + 2);
-        SmallVector<Value> acc;
+  forChunkTiles(e, s, begin, end, [&](Value c, Value n0, Value tileBase) {
+    for (int64_t g0 = 0; g0 < groups; g0 += 2) {
+      int64_t g1 = std::min<int64_t>(groups, g0 + 2);
+      SmallVector<Value> acc;
+      for (int64_t g = g0; g < g1; ++g)
+        for (int64_t i = 0; i < 8; ++i)
+          acc.push_back(vector::LoadOp::create(
+              b, loc, laneType, yT,
+              ValueRange{e.idx(g), column(n0, i), e.idx(0)}));
+      for (int64_t r = 0; r < chunkRows; ++r) {
+        Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
+        SmallVector<Value> entries = e.codeIndices(codes, at);
         for (int64_t g = g0; g < g1; ++g)
-          for (int64_t i = 0; i < 8; ++i)
-            acc.push_back(vector::LoadOp::create(
-                b, loc, laneType, yT,
-                ValueRange{e.idx(g), column(n0, i), e.idx(0)}));
-        for (int64_t r = 0; r < chunkRows; ++r) {
-          Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
-          SmallVector<Value> entries = e.codeIndices(codes, at);
-          for (int64_t g = g0; g < g1; ++g)
-            for (int64_t i = 0; i < 8; ++i) {
-              Value &sum = acc[(g - g0) * 8 + i];
-              sum = e.add(sum, vector::LoadOp::create(
-                                   b, loc, laneType, psum,
-                                   ValueRange{c, e.idx(g), e.idx(r),
-                                              entries[i], e.idx(0)}));
-            }
-        }
-        for (int64_t g = g0; g < g1; ++g)
-          for (int64_t i = 0; i < 8; ++i)
-            vector::StoreOp::create(
-                b, loc, acc[(g - g0) * 8 + i], yT,
-                ValueRange{e.idx(g), column(n0, i), e.idx(0)});
+          for (int64_t i = 0; i < 8; ++i) {
+            Value &sum = acc[(g - g0) * 8 + i];
+            sum = e.add(sum, vector::LoadOp::create(
+                                 b, loc, laneType, psum,
+                                 ValueRange{c, e.idx(g), e.idx(r),
+                                            entries[i], e.idx(0)}));
+          }
       }
-    });
+      for (int64_t g = g0; g < g1; ++g)
+        for (int64_t i = 0; i < 8; ++i)
+          vector::StoreOp::create(
+              b, loc, acc[(g - g0) * 8 + i], yT,
+              ValueRange{e.idx(g), column(n0, i), e.idx(0)});
+    }
   });
   e.forTiles(begin, end, [&](Value, Value n0) {
     for (int64_t i = 0; i < 8; ++i) {
