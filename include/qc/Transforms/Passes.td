@@ -158,8 +158,9 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "host | x86-64-v3 | x86-64-v4 | x86-64-v4-vnni | aarch64 | generic">,
-    Option<"mTile", "m-tile", "int64_t", /*default=*/"4",
-           "tokens that share one unpacked weight vector (1-8)">,
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"0",
+           "tokens that share one unpacked weight vector (1-8; 0: by "
+           "target, 8 for AVX-512 VNNI, 4 elsewhere)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "report each decision as a remark">,
     Option<"uniformLut", "uniform-lut", "bool", /*default=*/"false",

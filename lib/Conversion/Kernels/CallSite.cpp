@@ -85,7 +85,7 @@ Value kernels::outputTensor(OpBuilder &b, Location loc, Value buffer,
 func::FuncOp kernels::declareKernel(ModuleOp module, Location loc,
                                     const KernelShape &s, StringRef role,
                                     StringRef prefix, TypeRange types,
-                                    bool parallel) {
+                                    bool parallel, int64_t align) {
   std::string name = (prefix + s.suffix()).str();
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
@@ -96,7 +96,7 @@ func::FuncOp kernels::declareKernel(ModuleOp module, Location loc,
   fn.setPrivate();
   fn->setAttr(kRoleAttr, top.getStringAttr(role));
   if (parallel)
-    fn->setAttr(kParallelAttrName, top.getI64IntegerAttr(1));
+    fn->setAttr(kParallelAttrName, top.getI64IntegerAttr(align));
   s.attach(fn);
   return fn;
 }
@@ -123,12 +123,12 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
 void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,
                               const KernelShape &s, StringRef role,
                               StringRef prefix, SmallVector<Value> args,
-                              int64_t ranges, Value y) {
+                              int64_t ranges, Value y, int64_t align) {
   args.push_back(arith::ConstantIndexOp::create(b, loc, 0));
   args.push_back(arith::ConstantIndexOp::create(b, loc, ranges));
   func::FuncOp kernel =
       declareKernel(op->getParentOfType<ModuleOp>(), loc, s, role, prefix,
-                    ValueRange(args).getTypes(), /*parallel=*/true);
+                    ValueRange(args).getTypes(), /*parallel=*/true, align);
   func::CallOp::create(b, loc, kernel, args);
   replaceLayer(op, outputTensor(b, loc, y, s.m, s.n,
                                 cast<RankedTensorType>(op.getType())));

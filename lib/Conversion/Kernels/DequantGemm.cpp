@@ -140,7 +140,7 @@ struct GenDequantGemmPass
     callRangeKernel(
         b, loc, op, s, kRoleColumns, "qc_dqi8_",
         {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
-        s.panels(), yBuf);
+        s.panels(), yBuf, panelStep(s.isa));
     return success();
   }
 };

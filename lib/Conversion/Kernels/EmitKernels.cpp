@@ -255,21 +255,24 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
 // Column kernel
 //===----------------------------------------------------------------------===//
 
-/// The u8 x s8 dot product of one ISA, 4 bytes per 32-bit lane. `partial`
+/// The u8 x s8 dot product of one ISA, 4 bytes per 32-bit lane, on 8
+/// lanes (one panel) or, for AVX-512 VNNI, 16 (two panels). `partial`
 /// accumulates the products of one 32-row block; flush() turns it into i32
 /// lanes.
 class DotProduct {
 public:
-  DotProduct(Emitter &e, KernelISA isa) : e(e), isa(isa) {
+  DotProduct(Emitter &e, KernelISA isa, int64_t lanes = 8)
+      : e(e), isa(isa), lanes(lanes) {
+    assert((lanes == 8 || (lanes == 16 && isa == KernelISA::avx512vnni)) &&
+           "16 lanes are AVX-512 only");
     MLIRContext *ctx = e.b.getContext();
-    v32i8 = VectorType::get({32}, IntegerType::get(ctx, 8));
     v16i16 = VectorType::get({16}, IntegerType::get(ctx, 16));
-    v8i32 = VectorType::get({8}, IntegerType::get(ctx, 32));
+    vi32 = VectorType::get({lanes}, IntegerType::get(ctx, 32));
   }
 
   /// Type of the running partial sum.
   VectorType partialType() const {
-    return isa == KernelISA::avx2 ? v16i16 : v8i32;
+    return isa == KernelISA::avx2 ? v16i16 : vi32;
   }
 
   /// partial + dot(codes (u8), x (s8)).
@@ -284,11 +287,12 @@ public:
       return e.add(partial, pairs);
     }
     case KernelISA::avx512vnni:
-      return e.intrinsic("llvm.x86.avx512.vpdpbusd.256", v8i32,
-                         {partial, codes, x});
+      return e.intrinsic(lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+                                     : "llvm.x86.avx512.vpdpbusd.256",
+                         vi32, {partial, codes, x});
     case KernelISA::neon: {
       // sdot on two 16-byte halves; codes (< 16) are also valid s8.
-      auto v4i32 = VectorType::get({4}, v8i32.getElementType());
+      auto v4i32 = VectorType::get({4}, vi32.getElementType());
       Value result = partial;
       for (int64_t h = 0; h < 2; ++h) {
         auto half = [&](Value v, int64_t width) {
@@ -306,7 +310,7 @@ public:
       return result;
     }
     case KernelISA::generic: {
-      auto wide = VectorType::get({32}, v8i32.getElementType());
+      auto wide = VectorType::get({32}, vi32.getElementType());
       Value c = arith::ExtUIOp::create(e.b, e.loc, wide, codes);
       Value xx = arith::ExtSIOp::create(e.b, e.loc, wide, x);
       Value prod = e.mul(c, xx);
@@ -330,13 +334,14 @@ public:
     if (isa != KernelISA::avx2)
       return partial;
     Value ones = e.splat(v16i16, e.b.getI16IntegerAttr(1));
-    return e.intrinsic("llvm.x86.avx2.pmadd.wd", v8i32, {partial, ones});
+    return e.intrinsic("llvm.x86.avx2.pmadd.wd", vi32, {partial, ones});
   }
 
 private:
   Emitter &e;
   KernelISA isa;
-  VectorType v32i8, v16i16, v8i32;
+  int64_t lanes;
+  VectorType v16i16, vi32; // vi32: `lanes` i32 lanes
 };
 
 /// The code pieces of each width, low bits first (see packKernelPanels).
@@ -347,9 +352,13 @@ ArrayRef<int> pieces(unsigned bits) {
 }
 
 /// Emits, at the builder's position inside the panel loop, the loop over
-/// activation blocks and the epilogue for `count` tokens starting at `m0`.
-void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
-                   int64_t count, ValueRange args) {
+/// activation blocks and the epilogue for `count` tokens starting at `m0`,
+/// on `step` panels from `panel` (1, or 2 for AVX-512 VNNI: the two panels'
+/// 32-byte vectors side by side in one 64-byte vector, 16 columns per dot
+/// product, so that the unpacking and the dot products take half the
+/// instructions of one panel at a time).
+void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
+                   int64_t step, Value m0, int64_t count, ValueRange args) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   MLIRContext *ctx = b.getContext();
@@ -357,25 +366,41 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
         ws = args[4], zc = args[5], bias = args[6], y = args[7];
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
-  auto v32i8 = VectorType::get({32}, i8), v4i8 = VectorType::get({4}, i8);
-  auto v8f32 = VectorType::get({8}, f32), v8i32 = VectorType::get({8}, i32);
-  auto v1i32 = VectorType::get({1}, i32), v8i8 = VectorType::get({8}, i8);
+  int64_t lanes = 8 * step; // columns of the step
+  auto vcodes = VectorType::get({32 * step}, i8),
+       v4i8 = VectorType::get({4}, i8);
+  auto vf = VectorType::get({lanes}, f32),
+       vi = VectorType::get({lanes}, i32);
+  auto v1i32 = VectorType::get({1}, i32);
   Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
-  DotProduct dot(e, s.isa);
+  DotProduct dot(e, s.isa, lanes);
   VectorType partialType = dot.partialType();
-  bool wideSums = partialType == v8i32; // the dot product gives i32 lanes
+  bool wideSums = partialType == vi; // the dot product gives i32 lanes
   // Independent i32 sums per token: about 8 dot products in flight.
   int64_t splits = wideSums ? std::clamp<int64_t>(8 / count, 1, 8) : 1;
 
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < count; ++i)
     tokens.push_back(arith::AddIOp::create(b, loc, m0, e.idx(i)));
-  // The 8 scales (f32) of group g of the panel.
+  SmallVector<Value> stepPanels = {panel};
+  if (step == 2)
+    stepPanels.push_back(arith::AddIOp::create(b, loc, panel, e.idx(1)));
+  // `width` elements at `at` of each panel's row of `buf`, side by side.
+  auto panelLoad = [&](Value buf, int64_t width, Value at) -> Value {
+    auto type = VectorType::get(
+        {width}, cast<MemRefType>(buf.getType()).getElementType());
+    Value v = vector::LoadOp::create(b, loc, type, buf, ValueRange{panel, at});
+    if (step == 1)
+      return v;
+    Value next = vector::LoadOp::create(b, loc, type, buf,
+                                        ValueRange{stepPanels[1], at});
+    return vector::ShuffleOp::create(
+        b, loc, v, next, llvm::to_vector(llvm::seq<int64_t>(0, 2 * width)));
+  };
+  // The scales (f32) of group g of the step's columns.
   auto scalesOf = [&](Value g) -> Value {
-    Value at = arith::MulIOp::create(b, loc, g, e.idx(8));
-    Value v = vector::LoadOp::create(
-        b, loc, VectorType::get({8}, scaleType), ws, ValueRange{panel, at});
-    return scaleType.isF32() ? v : arith::ExtFOp::create(b, loc, v8f32, v);
+    Value v = panelLoad(ws, 8, arith::MulIOp::create(b, loc, g, e.idx(8)));
+    return scaleType.isF32() ? v : arith::ExtFOp::create(b, loc, vf, v);
   };
   // 4 activations of token m from input k, in each of the 8 lanes.
   auto broadcast4 = [&](Value m, Value k) -> Value {
@@ -384,10 +409,10 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
         b, loc, vector::BitCastOp::create(b, loc, v1i32, four),
         ArrayRef<int64_t>{0});
     return vector::BitCastOp::create(
-        b, loc, v32i8, vector::BroadcastOp::create(b, loc, v8i32, word));
+        b, loc, vcodes, vector::BroadcastOp::create(b, loc, vi, word));
   };
   int64_t rowBlocks = s.actBlock / 32;
-  SmallVector<Value> init(count, e.zeros(v8f32));
+  SmallVector<Value> init(count, e.zeros(vf));
   auto loop = scf::ForOp::create(
       b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1), init,
       [&](OpBuilder &nested, Location, Value a, ValueRange acc) {
@@ -400,7 +425,7 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
         // bound by the latency of one chain of dot products.
         auto blocks = scf::ForOp::create(
             b, loc, e.idx(0), e.idx(rowBlocks), e.idx(1),
-            SmallVector<Value>(count * splits, e.zeros(v8i32)));
+            SmallVector<Value>(count * splits, e.zeros(vi)));
         {
           OpBuilder::InsertionGuard rbGuard(b);
           b.setInsertionPointToStart(blocks.getBody());
@@ -411,16 +436,15 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
               blocks.getInductionVar());
           Value base = arith::MulIOp::create(b, loc, block, e.idx(s.bits * 32));
           Value k0 = arith::MulIOp::create(b, loc, block, e.idx(32));
-          e.prefetchAhead(w, panel, base, s.bits * 32);
+          for (Value p : stepPanels)
+            e.prefetchAhead(w, p, base, s.bits * 32);
           SmallVector<SmallVector<Value>> vectors;
           int64_t offset = 0;
           for (int width : pieces(s.bits)) {
             SmallVector<Value> &vs = vectors.emplace_back();
             for (int v = 0; v < width; ++v, offset += 32)
-              vs.push_back(vector::LoadOp::create(
-                  b, loc, v32i8, w,
-                  ValueRange{panel, arith::AddIOp::create(b, loc, base,
-                                                          e.idx(offset))}));
+              vs.push_back(panelLoad(
+                  w, 32, arith::AddIOp::create(b, loc, base, e.idx(offset))));
           }
           // partial[i * splits + q % splits] takes step q of token i.
           SmallVector<Value> partial =
@@ -437,14 +461,14 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
               int64_t shift = (q % perVector) * width;
               if (shift)
                 v = arith::ShRUIOp::create(
-                    b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(shift)));
+                    b, loc, v, e.splat(vcodes, b.getI8IntegerAttr(shift)));
               if (shift + width < 8)
                 v = arith::AndIOp::create(
                     b, loc, v,
-                    e.splat(v32i8, b.getI8IntegerAttr((1 << width) - 1)));
+                    e.splat(vcodes, b.getI8IntegerAttr((1 << width) - 1)));
               if (codeShift)
                 v = arith::ShLIOp::create(
-                    b, loc, v, e.splat(v32i8, b.getI8IntegerAttr(codeShift)));
+                    b, loc, v, e.splat(vcodes, b.getI8IntegerAttr(codeShift)));
               codes = codes ? arith::OrIOp::create(b, loc, codes, v).getResult()
                             : v;
               codeShift += width;
@@ -467,7 +491,8 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
             total = e.add(total, blocks.getResult(i * splits + j));
           sums.push_back(total);
         }
-        // The block's integer sums, scaled once: 8 columns per vector.
+        // The block's integer sums, scaled once: the step's columns per
+        // vector.
         Value g = arith::DivUIOp::create(
             b, loc, arith::MulIOp::create(b, loc, a, e.idx(s.actBlock)),
             e.idx(s.group));
@@ -475,34 +500,32 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
         SmallVector<Value> facc(acc.begin(), acc.end());
         for (int64_t i = 0; i < count; ++i) {
           Value xScale = vector::BroadcastOp::create(
-              b, loc, v8f32,
+              b, loc, vf,
               memref::LoadOp::create(b, loc, xs, ValueRange{tokens[i], a}));
           facc[i] = vector::FMAOp::create(
-              b, loc, arith::SIToFPOp::create(b, loc, v8f32, sums[i]),
+              b, loc, arith::SIToFPOp::create(b, loc, vf, sums[i]),
               arith::MulFOp::create(b, loc, wScale, xScale), facc[i]);
         }
         scf::YieldOp::create(b, loc, facc);
       });
   // Epilogue: minus scale * zero point times the token's group sums, per
-  // group for the 8 columns at once, then the bias.
+  // group for the step's columns at once, then the bias.
   Value col0 = arith::MulIOp::create(b, loc, panel, e.idx(8));
-  Value biasV = vector::LoadOp::create(b, loc, v8f32, bias, ValueRange{col0});
+  Value biasV = vector::LoadOp::create(b, loc, vf, bias, ValueRange{col0});
   auto corr = scf::ForOp::create(
       b, loc, e.idx(0), e.idx(s.groups()), e.idx(1), loop.getResults(),
       [&](OpBuilder &nested, Location, Value g, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nested.getInsertionBlock());
         Value zp = arith::UIToFPOp::create(
-            b, loc, v8f32,
-            vector::LoadOp::create(
-                b, loc, v8i8, zc,
-                ValueRange{panel, arith::MulIOp::create(b, loc, g, e.idx(8))}));
+            b, loc, vf,
+            panelLoad(zc, 8, arith::MulIOp::create(b, loc, g, e.idx(8))));
         Value negZ = arith::NegFOp::create(
             b, loc, arith::MulFOp::create(b, loc, scalesOf(g), zp));
         SmallVector<Value> next;
         for (int64_t i = 0; i < count; ++i) {
           Value sum = vector::BroadcastOp::create(
-              b, loc, v8f32,
+              b, loc, vf,
               memref::LoadOp::create(b, loc, xsum, ValueRange{tokens[i], g}));
           next.push_back(vector::FMAOp::create(b, loc, negZ, sum, acc[i]));
         }
@@ -520,19 +543,34 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel, Value m0,
 void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
                        const KernelShape &s) {
   Emitter e(b, loc);
-  auto panels = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
-  b.setInsertionPointToStart(panels.getBody());
-  Value panel = panels.getInductionVar();
   int64_t full = s.m / s.mTile, rest = s.m % s.mTile;
-  if (full > 0) {
-    auto tiles = scf::ForOp::create(b, loc, e.idx(0), e.idx(full * s.mTile),
-                                    e.idx(s.mTile));
+  // The token tiles of the panels [panel, panel + step).
+  auto tokenTiles = [&](Value panel, int64_t step) {
+    if (full > 0) {
+      auto tiles = scf::ForOp::create(b, loc, e.idx(0), e.idx(full * s.mTile),
+                                      e.idx(s.mTile));
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(tiles.getBody());
+      emitTokenTile(e, s, panel, step, tiles.getInductionVar(), s.mTile, args);
+    }
+    if (rest > 0)
+      emitTokenTile(e, s, panel, step, e.idx(full * s.mTile), rest, args);
+  };
+  Value begin = args[8], end = args[9];
+  int64_t step = panelStep(s.isa);
+  Value pairsEnd = begin;
+  if (step == 2) {
+    // Pairs of panels, then the odd one out.
+    Value pairs = arith::DivUIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, end, begin), e.idx(2));
+    pairsEnd = arith::AddIOp::create(
+        b, loc, begin, arith::MulIOp::create(b, loc, pairs, e.idx(2)));
+    auto loop = scf::ForOp::create(b, loc, begin, pairsEnd, e.idx(2));
     OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(tiles.getBody());
-    emitTokenTile(e, s, panel, tiles.getInductionVar(), s.mTile, args);
+    b.setInsertionPointToStart(loop.getBody());
+    tokenTiles(loop.getInductionVar(), 2);
   }
-  if (rest > 0)
-    emitTokenTile(e, s, panel, e.idx(full * s.mTile), rest, args);
+  e.forRange(pairsEnd, end, [&](Value panel) { tokenTiles(panel, 1); });
 }
 
 //===----------------------------------------------------------------------===//

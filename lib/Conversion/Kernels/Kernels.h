@@ -140,20 +140,22 @@ mlir::Value outputTensor(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value buffer, int64_t m, int64_t n,
                          mlir::RankedTensorType outType);
 /// Declares `<prefix><shape suffix>` once per module, with its role and
-/// shape (and qc.parallel when `parallel`).
+/// shape (and, when `parallel`, qc.parallel = `align`: threads get ranges
+/// that start at multiples of it).
 mlir::func::FuncOp declareKernel(mlir::ModuleOp module, mlir::Location loc,
                                  const KernelShape &s, llvm::StringRef role,
                                  llvm::StringRef prefix, mlir::TypeRange types,
-                                 bool parallel);
+                                 bool parallel, int64_t align = 1);
 
 /// Calls the parallel kernel `<prefix><shape suffix>` of `role` (declared
-/// on first use) with `args` and the range [0, ranges), then replaces the
-/// layer by the [M, N] part of its [M, N'] output buffer `y`.
+/// on first use, threads' ranges aligned to `align`) with `args` and the
+/// range [0, ranges), then replaces the layer by the [M, N] part of its
+/// [M, N'] output buffer `y`.
 void callRangeKernel(mlir::OpBuilder &b, mlir::Location loc, QLinearOp op,
                      const KernelShape &s, llvm::StringRef role,
                      llvm::StringRef prefix,
                      llvm::SmallVector<mlir::Value> args, int64_t ranges,
-                     mlir::Value y);
+                     mlir::Value y, int64_t align = 1);
 
 /// op.emitError() starting "<what>: layer '<layer>': ".
 mlir::InFlightDiagnostic layerError(QLinearOp op, llvm::StringRef what);
@@ -177,6 +179,14 @@ mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
 /// for a whole-column group, -1).
 inline int64_t weightGroups(int64_t k, int64_t group) {
   return group == -1 ? 1 : (k + group - 1) / group;
+}
+
+/// dequant_i8: panels the column kernel takes per step. AVX-512 VNNI puts
+/// two panels' 32-byte code vectors side by side in one 512-bit register
+/// (16 columns per `vpdpbusd`); the other targets take one. Threads get
+/// ranges of whole steps.
+inline int64_t panelStep(KernelISA isa) {
+  return isa == KernelISA::avx512vnni ? 2 : 1;
 }
 
 /// Byte offset, in the lut_tiles weight layout [tile][pair][plane][32 byte

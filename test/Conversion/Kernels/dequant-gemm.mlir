@@ -74,9 +74,29 @@
 // AVX2-NOT: vector.reduction
 // AVX2-NOT: vpdpbusd
 
-// VNNI-LABEL: func.func private @qc_dqi8_
+// With AVX-512 VNNI threads get even panel ranges; pairs of panels first, each
+// 32-byte code vector of the two panels side by side in 64 bytes, 16
+// columns per vpdpbusd (all 6 tokens in one tile), the prefetches of both
+// panels' rows; then the odd panel out on 256-bit vectors.
+// VNNI-LABEL: func.func private @qc_dqi8_{{.*}}_m6_k320_n5_t6_avx512vnni
+// VNNI-SAME: qc.parallel = 2
 // VNNI-SAME: +avx512vnni
+// VNNI: %[[PAIRS:.*]] = arith.divui %{{.*}}, %c2
+// VNNI: scf.for %[[P2:.*]] = %{{.*}} to %{{.*}} step %c2
+// VNNI: scf.for %{{.*}} = %c0 to %c6{{.*}} step %c6
+// VNNI: %[[NEXT:.*]] = arith.addi %[[P2]], %c1
+// VNNI: memref.prefetch %{{.*}}[%[[P2]], %{{.*}}]
+// VNNI: memref.prefetch %{{.*}}[%[[NEXT]], %{{.*}}]
+// VNNI: %[[LO:.*]] = vector.load %{{.*}}[%[[P2]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
+// VNNI: %[[HI:.*]] = vector.load %{{.*}}[%[[NEXT]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
+// VNNI: vector.shuffle %[[LO]], %[[HI]] [0, 1, {{.*}}, 62, 63] : vector<32xi8>, vector<32xi8>
+// VNNI: vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// VNNI-COUNT-6: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// VNNI: vector.fma %{{.*}} : vector<16xf32>
+// VNNI: vector.store %{{.*}} : memref<6x8xf32>, vector<16xf32>
+// VNNI: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
 // VNNI: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
+// VNNI: vector.store %{{.*}} : memref<6x8xf32>, vector<8xf32>
 // VNNI-NOT: pmadd.ub.sw
 
 // NEON-LABEL: func.func private @qc_dqi8_
