@@ -111,10 +111,11 @@ public:
                                  /*isDataCache=*/true);
     }
   }
-  /// An scf.for over [lo, hi) (step 1) whose body `body` builds from the
+  /// An scf.for over [lo, hi) by `step` whose body `body` builds from the
   /// induction variable; the insertion point stays after the loop.
-  void forRange(Value lo, Value hi, function_ref<void(Value)> body) {
-    auto op = scf::ForOp::create(b, loc, lo, hi, idx(1));
+  void forRange(Value lo, Value hi, function_ref<void(Value)> body,
+                int64_t step = 1) {
+    auto op = scf::ForOp::create(b, loc, lo, hi, idx(step));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(op.getBody());
     body(op.getInductionVar());
@@ -262,7 +263,7 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
 class DotProduct {
 public:
   DotProduct(Emitter &e, KernelISA isa, int64_t lanes = 8)
-      : e(e), isa(isa), lanes(lanes) {
+      : e(e), isa(isa) {
     assert((lanes == 8 || (lanes == 16 && isa == KernelISA::avx512vnni)) &&
            "16 lanes are AVX-512 only");
     MLIRContext *ctx = e.b.getContext();
@@ -287,7 +288,8 @@ public:
       return e.add(partial, pairs);
     }
     case KernelISA::avx512vnni:
-      return e.intrinsic(lanes == 16 ? "llvm.x86.avx512.vpdpbusd.512"
+      return e.intrinsic(vi32.getNumElements() == 16
+                             ? "llvm.x86.avx512.vpdpbusd.512"
                                      : "llvm.x86.avx512.vpdpbusd.256",
                          vi32, {partial, codes, x});
     case KernelISA::neon: {
@@ -340,8 +342,7 @@ public:
 private:
   Emitter &e;
   KernelISA isa;
-  int64_t lanes;
-  VectorType v16i16, vi32; // vi32: `lanes` i32 lanes
+  VectorType v16i16, vi32; // vi32: the lanes' i32 sums
 };
 
 /// The code pieces of each width, low bits first (see packKernelPanels).
@@ -565,10 +566,8 @@ void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
         b, loc, arith::SubIOp::create(b, loc, end, begin), e.idx(2));
     pairsEnd = arith::AddIOp::create(
         b, loc, begin, arith::MulIOp::create(b, loc, pairs, e.idx(2)));
-    auto loop = scf::ForOp::create(b, loc, begin, pairsEnd, e.idx(2));
-    OpBuilder::InsertionGuard g(b);
-    b.setInsertionPointToStart(loop.getBody());
-    tokenTiles(loop.getInductionVar(), 2);
+    e.forRange(
+        begin, pairsEnd, [&](Value panel) { tokenTiles(panel, 2); }, 2);
   }
   e.forRange(pairsEnd, end, [&](Value panel) { tokenTiles(panel, 1); });
 }
