@@ -48,11 +48,16 @@ for mod in ["onnx", "onnxruntime", "numpy"]:
     if have_module(mod):
         config.available_features.add("py-" + mod)
 
-# Generated x86 kernels (vpshufb LUT-GEMM) run only where the CPU has AVX2.
+# Generated x86 kernels (vpshufb LUT-GEMM) run only where the CPU has AVX2,
+# the vpermi2b CodeGEMM kernel only where it has AVX-512 VNNI and VBMI.
 try:
     with open("/proc/cpuinfo") as f:
-        if " avx2" in f.read():
-            config.available_features.add("avx2")
+        flags = f.read()
+    if " avx2" in flags:
+        config.available_features.add("avx2")
+    if all(" " + flag in flags for flag in
+           ("avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512vbmi")):
+        config.available_features.add("avx512vbmi")
 except OSError:
     pass
 

@@ -192,7 +192,8 @@ def QC_KernelISA : I32EnumAttr<"KernelISA", "instruction set a kernel is generat
     I32EnumAttrCase<"generic", 0>,
     I32EnumAttrCase<"avx2", 1>,
     I32EnumAttrCase<"avx512vnni", 2>,
-    I32EnumAttrCase<"neon", 3>]> {
+    I32EnumAttrCase<"neon", 3>,
+    I32EnumAttrCase<"avx512vbmi", 4>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -216,7 +217,11 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       every centroid's inner product with each `vector_size` slice of the
       activations (f32), then per 8 output columns a gather-and-add of the
       psumbook entries their codes select (`vector.gather` for `generic`,
-      scalar loads of the entries on x86 and AArch64).
+      scalar loads of the entries on x86 and AArch64). On `avx512vbmi`
+      (AVX-512 VNNI and VBMI) codebooks of 17 to 256 entries take int16
+      psumbook tables looked up 64 columns at a time with `vpermi2b`;
+      codebooks of at most 16 entries, on every target with byte lookups,
+      take the `lut_bcq` tile kernel.
 
     ```mlir
     #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>

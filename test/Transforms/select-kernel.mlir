@@ -1,6 +1,7 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3 remarks}))' -verify-diagnostics -split-input-file | FileCheck %s --check-prefix=V3
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni m-tile=2}))' -split-input-file | FileCheck %s --check-prefix=VNNI
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vnni}))' -split-input-file | FileCheck %s --check-prefix=VNNI8
+// RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v4-vbmi}))' -split-input-file | FileCheck %s --check-prefix=VBMI
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}))' -split-input-file | FileCheck %s --check-prefix=NEON
 // RUN: not qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{m-tile=9}))' -split-input-file 2>&1 | FileCheck %s --check-prefix=BADTILE
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}))' -split-input-file | FileCheck %s --check-prefix=GEN
@@ -9,9 +10,9 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=x86-64-v3 uniform-lut}))' -split-input-file | FileCheck %s --check-prefix=ULUT
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64 uniform-lut}))' -split-input-file | FileCheck %s --check-prefix=ULUT-NEON
 
-// BAD: unknown kernel target 'riscv'
+// BAD: unknown kernel target 'riscv' (expected host, x86-64-v3, x86-64-v4, x86-64-v4-vnni, x86-64-v4-vbmi, aarch64 or generic)
 // BADTILE: qc-select-kernel: m-tile must be in [1, 8], or 0 for the target's
-// HOST: qc.qlinear {{.*}}kernel = #qc.kernel<kind = dequant_i8, isa = {{avx2|avx512vnni|neon|generic}}
+// HOST: qc.qlinear {{.*}}kernel = #qc.kernel<kind = dequant_i8, isa = {{avx2|avx512vnni|avx512vbmi|neon|generic}}
 
 // 4-bit, group 128, 6 tokens: dequant_i8, activation blocks of 128, four
 // tokens per pass over the weights (two with m-tile=2; AVX-512 VNNI by
@@ -19,6 +20,7 @@
 // V3: kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 4, act_block = 128>
 // VNNI: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni, m_tile = 2, act_block = 128>
 // VNNI8: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni, m_tile = 6, act_block = 128>
+// VBMI: kernel = #qc.kernel<kind = dequant_i8, isa = avx512vbmi, m_tile = 6, act_block = 128>
 // NEON: kernel = #qc.kernel<kind = dequant_i8, isa = neon, m_tile = 4, act_block = 128>
 // GEN: kernel = #qc.kernel<kind = dequant_i8, isa = generic, m_tile = 4, act_block = 128>
 // With uniform-lut, uniform layers get LUT-GEMM (one token per pass) on

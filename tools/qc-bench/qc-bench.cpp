@@ -22,6 +22,7 @@
 #include "qc/Target/AOT.h"
 #include "qc/Tools/ToolContext.h"
 #include "qc/Transforms/ConstantData.h"
+#include "qc/Transforms/Passes.h"
 #include "qcrt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -81,6 +82,8 @@ struct Layer {
 
 uint64_t minBytes = 128ull << 20;
 std::string workDir;
+/// qc-select-kernel's target for every layer (--target).
+std::string kernelTarget = "host";
 
 /// The module: y = qc.qlinear(x) with random uniform codes.
 OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
@@ -188,6 +191,7 @@ Layer *getLayer(const Config &c, std::string &error) {
   qc::AOTOptions options;
   options.outputDir = workDir + "/" + name;
   options.kernels = c.kernels;
+  options.kernelTarget = kernelTarget;
   options.uniformLut = c.family == Family::UniformLut;
   if (failed(qc::compileToArtifact(*module, options))) {
     error = "compiling " + name + " failed";
@@ -339,12 +343,23 @@ int main(int argc, char **argv) {
       "min-mb",
       llvm::cl::desc("weights streamed per measurement, MiB (> the LLC)"),
       llvm::cl::init(128));
+  llvm::cl::opt<std::string> target(
+      "target",
+      llvm::cl::desc("instruction set of the generated kernels, as "
+                     "qc-compile --target (default: host)"),
+      llvm::cl::init("host"));
   llvm::cl::opt<bool> reference(
       "reference",
       llvm::cl::desc("also time the reference (dequantize) lowering"));
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "qc-bench: generated kernel speed\n");
   minBytes = static_cast<uint64_t>(minMB) << 20;
+  std::string targetError;
+  if (failed(qc::resolveKernelTarget(target, targetError))) {
+    llvm::errs() << "qc-bench: error: " << targetError << "\n";
+    return 1;
+  }
+  kernelTarget = target;
   llvm::SmallString<128> dir;
   if (llvm::sys::fs::createUniqueDirectory("qc-bench", dir)) {
     llvm::errs() << "qc-bench: error: cannot create a temporary folder\n";

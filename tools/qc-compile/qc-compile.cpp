@@ -52,7 +52,8 @@ int main(int argc, char **argv) {
   cl::opt<std::string> target(
       "target",
       cl::desc("instruction set of the generated kernels: host, x86-64-v3, "
-               "x86-64-v4, x86-64-v4-vnni, aarch64 or generic (default: "
+               "x86-64-v4, x86-64-v4-vnni, x86-64-v4-vbmi, aarch64 or "
+               "generic (default: "
                "host with --cpu=host, else generic)"),
       cl::cat(qc::toolCategory()));
   cl::opt<bool> uniformLut(

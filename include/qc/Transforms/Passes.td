@@ -150,14 +150,17 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
     other layer keeps the `reference` lowering. With `remarks`, each
     decision is reported as a remark naming the layer.
 
-    `target`: `host` (the features of this machine: AVX-512 VNNI, AVX2, or
-    NEON dot product), `x86-64-v3` (AVX2), `x86-64-v4` (AVX-512; its int8
-    dot products are AVX2's, VNNI is not part of the level), `x86-64-v4-vnni`,
-    `aarch64` (NEON with dot product) or `generic` (portable vector ops).
+    `target`: `host` (the features of this machine: AVX-512 VNNI with VBMI,
+    AVX-512 VNNI, AVX2, or NEON dot product), `x86-64-v3` (AVX2),
+    `x86-64-v4` (AVX-512; its int8 dot products are AVX2's, VNNI is not part
+    of the level), `x86-64-v4-vnni`, `x86-64-v4-vbmi` (VNNI and VBMI: Ice
+    Lake and later), `aarch64` (NEON with dot product) or `generic`
+    (portable vector ops).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
-           "host | x86-64-v3 | x86-64-v4 | x86-64-v4-vnni | aarch64 | generic">,
+           "host | x86-64-v3 | x86-64-v4 | x86-64-v4-vnni | x86-64-v4-vbmi | "
+           "aarch64 | generic">,
     Option<"mTile", "m-tile", "int64_t", /*default=*/"0",
            "tokens that share one unpacked weight vector (1-8; 0: by "
            "target, 8 for AVX-512 VNNI, 4 elsewhere)">,

@@ -28,6 +28,14 @@
 //   y[n] = scale[n] * sum_a ps[a] sum_{c in a} round(P[c][code[c][n]] / ps[a])
 //          + bias[n]
 //
+// On AVX-512 VBMI, for 1 to 3 tokens, codebooks of 17 to 256 entries take
+// the same int16 arithmetic with tables of 128 or 256 entries per (book, slot) row (blocks
+// of 32 rows, built in parallel over the blocks): per row, 64 code bytes
+// index the low-byte and the high-byte halves of the row's table with one
+// vpermi2b each per 128 entries (the code's top bit selects between two),
+// and the bytes interleave back into int16 sums of 64 columns. The codes are
+// stored [block][64-column tile][row in block][64 bytes] (permCodeOffset).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
@@ -112,7 +120,12 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     // Each book transposed to [v, E] (E padded to 16 for the tables): a
     // vector load reads 8 entries.
     bool tables = entries <= 16 && s.isa != KernelISA::generic;
-    int64_t bookCols = tables ? 16 : entries;
+    // vpermi2b lookups cost the same per token; from 4 tokens on, the
+    // token-lane kernel's one load per column for 8 tokens is as fast (2
+    // threads, 4096 x 4096, 256 entries: docs/kernels.md).
+    bool permutes =
+        !tables && s.isa == KernelISA::avx512vbmi && s.m < kPermMaxTokens;
+    int64_t bookCols = tables ? 16 : (permutes ? permEntries(s) : entries);
     std::vector<float> bookT(books * v * bookCols, 0.0f);
     for (int64_t bk = 0; bk < books; ++bk)
       for (int64_t en = 0; en < entries; ++en)
@@ -137,6 +150,8 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
                                    layer + ".codebook");
     if (tables)
       return lowerWithTables(op, b, s, x, bookBuf, codes, scale, bias);
+    if (permutes)
+      return lowerWithPermutes(op, b, s, x, bookBuf, codes, scale, bias);
     int64_t rowsPadded = codeRowsPadded(s), chunkRows = codeChunkRows(s);
     int64_t chunks = rowsPadded / chunkRows;
     // The gather kernel's layout: [chunk][tile][row in chunk][8 columns].
@@ -180,6 +195,58 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     func::CallOp::create(b, loc, build, ValueRange{x, bookBuf, psum});
     callRangeKernel(b, loc, op, s, kRoleCodeTiles, "qc_codegemm_",
                     {psum, codeBuf, scaleBuf, biasBuf, yBuf}, np / 8, yBuf);
+    return success();
+  }
+
+  /// AVX-512 VBMI, 17 to 256 entries: per token and (book, slot) row an
+  /// int16 table of E' = permEntries entries (low bytes, then high bytes),
+  /// quantized per block of kPermBlockRows rows, built in parallel over the
+  /// blocks; the tile kernel looks up 64 columns of a row with vpermi2b (see
+  /// the file comment). `codes` are bytes [book][slot][N8], `bookBuf` is
+  /// [book * v][E'] f32 (entries past E zero), `x` the [M, K] input.
+  LogicalResult lowerWithPermutes(QLinearOp op, OpBuilder &b,
+                                  const KernelShape &s, Value x,
+                                  Value bookBuf,
+                                  const std::vector<uint8_t> &codes,
+                                  const std::vector<float> &scale,
+                                  const std::vector<float> &bias) {
+    int64_t rows = s.bits * (s.k / s.group), rowsPadded = permRowsPadded(s);
+    int64_t blocks = rowsPadded / kPermBlockRows, entries = permEntries(s);
+    int64_t n8 = (s.n + 7) / 8 * 8, np = (s.n + 63) / 64 * 64,
+            tiles = np / 64;
+    std::vector<uint8_t> packed(rowsPadded * np, 0);
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t col = 0; col < s.n; ++col)
+        packed[permCodeOffset(row, col, tiles)] = codes[row * n8 + col];
+    std::vector<float> scaleN(np, 0.0f), biasN(np, 0.0f);
+    std::copy(scale.begin(), scale.begin() + s.n, scaleN.begin());
+    std::copy(bias.begin(), bias.begin() + s.n, biasN.begin());
+
+    ModuleOp module = getOperation();
+    Location loc = op.getLoc();
+    Type f32 = b.getF32Type(), i8 = b.getI8Type();
+    std::string layer = op.getLayer().str();
+    Value tables =
+        allocBuffer(b, loc, {s.m, rowsPadded, 2 * entries}, i8);
+    Value ps = allocBuffer(b, loc, {s.m, blocks}, f32);
+    SmallVector<Value> buildArgs = {
+        x, bookBuf, tables, ps, arith::ConstantIndexOp::create(b, loc, 0),
+        arith::ConstantIndexOp::create(b, loc, blocks)};
+    func::FuncOp build = declareKernel(module, loc, s, kRolePermTables,
+                                       "qc_cgptables_",
+                                       ValueRange(buildArgs).getTypes(),
+                                       /*parallel=*/true);
+    func::CallOp::create(b, loc, build, buildArgs);
+    Value codeBuf = constantBuffer(b, loc, {rowsPadded * np}, i8, packed,
+                                   layer + ".cgpcodes");
+    Value scaleBuf =
+        constantBuffer(b, loc, {np}, f32, scaleN, layer + ".cgscale");
+    Value biasBuf =
+        constantBuffer(b, loc, {np}, f32, biasN, layer + ".cgbias");
+    Value yBuf = allocBuffer(b, loc, {s.m, np}, f32);
+    callRangeKernel(b, loc, op, s, kRolePermTiles, "qc_cgperm_",
+                    {tables, ps, codeBuf, scaleBuf, biasBuf, yBuf}, tiles,
+                    yBuf);
     return success();
   }
 

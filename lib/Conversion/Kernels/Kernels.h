@@ -44,6 +44,11 @@ constexpr llvm::StringLiteral kRoleCodeLanes = "code_lanes";
 /// codegemm with at most 16 entries: int16 psumbook tables for the lut_tiles
 /// kernel.
 constexpr llvm::StringLiteral kRoleCodeTables = "code_tables";
+/// codegemm on AVX-512 VBMI (17 to 256 entries): int16 psumbook tables of
+/// 128 or 256 entries, and the kernel over 64-column tiles that looks them
+/// up with vpermi2b.
+constexpr llvm::StringLiteral kRolePermTables = "perm_tables";
+constexpr llvm::StringLiteral kRolePermTiles = "perm_tiles";
 
 /// Everything a generated function depends on. For codegemm, `bits` is the
 /// number of codebooks, `group` the vector size and `actBlock` the entries
@@ -186,7 +191,7 @@ inline int64_t weightGroups(int64_t k, int64_t group) {
 /// (16 columns per `vpdpbusd`); the other targets take one. Threads get
 /// ranges of whole steps.
 inline int64_t panelStep(KernelISA isa) {
-  return isa == KernelISA::avx512vnni ? 2 : 1;
+  return isAVX512(isa) ? 2 : 1;
 }
 
 /// Byte offset, in the lut_tiles weight layout [tile][pair][plane][32 byte
@@ -256,6 +261,34 @@ inline int64_t codeByteOffset(int64_t row, int64_t col, int64_t np,
                               int64_t chunkRows) {
   return row / chunkRows * chunkRows * np + col / 8 * 8 * chunkRows +
          row % chunkRows * 8 + col % 8;
+}
+
+/// codegemm on AVX-512 VBMI: (book, slot) rows per block of the int16
+/// tables (32 lookups of at most 1023 sum in int16), the table entries
+/// (codes index 128 entries with one vpermi2b, 256 with two and a select)
+/// and the rows padded to whole blocks.
+constexpr int64_t kPermBlockRows = 32;
+/// From this many tokens on, codegemm takes the token-lane kernel on AVX-512
+/// VBMI too.
+constexpr int64_t kPermMaxTokens = 4;
+inline int64_t permEntries(const KernelShape &s) {
+  return s.actBlock <= 128 ? 128 : 256;
+}
+inline int64_t permRowsPadded(const KernelShape &s) {
+  int64_t rows = s.bits * (s.k / s.group);
+  return (rows + kPermBlockRows - 1) / kPermBlockRows * kPermBlockRows;
+}
+/// Byte offset of the code of (`row`, `col`) in the vpermi2b layout
+/// [block][64-column tile][row in block][64 bytes] (`tiles` tiles). Within
+/// a row's 64 bytes, byte 16 L + j holds column 8 L + j and byte 16 L + 8 +
+/// j column 32 + 8 L + j (L < 4, j < 8): vpunpck{l,h}bw of the looked-up
+/// low and high bytes then give columns 0-31 and 32-63 in order as int16.
+inline int64_t permCodeOffset(int64_t row, int64_t col, int64_t tiles) {
+  int64_t c = col % 64, half = c / 32, lane = c % 32 / 8, j = c % 8;
+  return ((row / kPermBlockRows * tiles + col / 64) * kPermBlockRows +
+          row % kPermBlockRows) *
+             64 +
+         16 * lane + 8 * half + j;
 }
 
 /// The layer's bias as N floats (zeros without one); an error naming `what`
