@@ -218,8 +218,9 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       activations (f32), then per 8 output columns a gather-and-add of the
       psumbook entries their codes select (`vector.gather` for `generic`,
       scalar loads of the entries on x86 and AArch64). On `avx512vbmi`
-      (AVX-512 VNNI and VBMI) codebooks of 17 to 256 entries take int16
-      psumbook tables looked up 64 columns at a time with `vpermi2b`;
+      (AVX-512 VNNI and VBMI) codebooks of 17 to 256 entries take, for 1 to
+      6 tokens, int16 psumbook tables looked up 64 columns at a time with
+      `vpermi2b`;
       codebooks of at most 16 entries, on every target with byte lookups,
       take the `lut_bcq` tile kernel.
 

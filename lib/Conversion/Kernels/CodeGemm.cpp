@@ -28,7 +28,7 @@
 //   y[n] = scale[n] * sum_a ps[a] sum_{c in a} round(P[c][code[c][n]] / ps[a])
 //          + bias[n]
 //
-// On AVX-512 VBMI, for 1 to 3 tokens, codebooks of 17 to 256 entries take
+// On AVX-512 VBMI, for 1 to 6 tokens, codebooks of 17 to 256 entries take
 // the same int16 arithmetic with tables of 128 or 256 entries per (book, slot) row (blocks
 // of 32 rows, built in parallel over the blocks): per row, 64 code bytes
 // index the low-byte and the high-byte halves of the row's table with one
@@ -120,8 +120,8 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     // Each book transposed to [v, E] (E padded to 16 for the tables): a
     // vector load reads 8 entries.
     bool tables = entries <= 16 && s.isa != KernelISA::generic;
-    // vpermi2b lookups cost the same per token; from 4 tokens on, the
-    // token-lane kernel's one load per column for 8 tokens is as fast (2
+    // vpermi2b lookups cost the same per token; from 7 tokens on, the
+    // token-lane kernel's one load per column for 8 tokens is faster (2
     // threads, 4096 x 4096, 256 entries: docs/kernels.md).
     bool permutes =
         !tables && s.isa == KernelISA::avx512vbmi && s.m < kPermMaxTokens;
