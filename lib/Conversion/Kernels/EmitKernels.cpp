@@ -137,6 +137,21 @@ public:
               ValueRange{arith::AddIOp::create(b, loc, at, idx(l))})));
     return out;
   }
+  /// Stores the 16 integer lanes of `words` (int16 values, any integer
+  /// type) as their low bytes at `buf[lo]` and high bytes at `buf[hi]`: the
+  /// int16 table format of the lut_tiles and vpermi2b kernels.
+  void storeLowHighBytes(Value words, Value buf, ValueRange lo, ValueRange hi) {
+    auto v16i8 = VectorType::get({16}, b.getI8Type());
+    auto type = cast<VectorType>(words.getType());
+    Value eight = splat(type, b.getIntegerAttr(type.getElementType(), 8));
+    vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, v16i8, words),
+                            buf, lo);
+    vector::StoreOp::create(
+        b, loc,
+        arith::TruncIOp::create(b, loc, v16i8,
+                                arith::ShRSIOp::create(b, loc, words, eight)),
+        buf, hi);
+  }
   Value intrinsic(StringRef name, Type result, ValueRange args) {
     return LLVM::CallIntrinsicOp::create(b, loc, result,
                                          b.getStringAttr(name), args)
@@ -589,9 +604,8 @@ void buildLutTables(OpBuilder &b, Location loc, ValueRange args,
   Emitter e(b, loc);
   MLIRContext *ctx = b.getContext();
   Value xq = args[0], tables = args[1];
-  Type i8 = IntegerType::get(ctx, 8), i16 = IntegerType::get(ctx, 16);
+  Type i16 = IntegerType::get(ctx, 16);
   auto v16i16 = VectorType::get({16}, i16);
-  auto v16i8 = VectorType::get({16}, i8);
   // Bit j of each of the 16 indices.
   SmallVector<Value> masks;
   for (int j = 0; j < 4; ++j) {
@@ -601,7 +615,6 @@ void buildLutTables(OpBuilder &b, Location loc, ValueRange args,
     masks.push_back(arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(v16i16, ArrayRef<int16_t>(bits))));
   }
-  Value eight = e.splat(v16i16, b.getI16IntegerAttr(8));
   auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(rows.getBody());
   Value m = rows.getInductionVar();
@@ -620,11 +633,8 @@ void buildLutTables(OpBuilder &b, Location loc, ValueRange args,
     table = table ? arith::AddIOp::create(b, loc, table, term).getResult()
                   : term;
   }
-  Value lo = arith::TruncIOp::create(b, loc, v16i8, table);
-  Value hi = arith::TruncIOp::create(
-      b, loc, v16i8, arith::ShRSIOp::create(b, loc, table, eight));
-  vector::StoreOp::create(b, loc, lo, tables, ValueRange{m, c, e.idx(0)});
-  vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
+  e.storeLowHighBytes(table, tables, ValueRange{m, c, e.idx(0)},
+                      ValueRange{m, c, e.idx(16)});
 }
 
 /// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * P * 32]
@@ -984,7 +994,7 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
   int64_t groups = cast<MemRefType>(xsum.getType()).getDimSize(1);
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
-  auto v8f32 = VectorType::get({8}, f32), v16i32 = VectorType::get({16}, i32);
+  auto v8f32 = VectorType::get({8}, f32);
   auto v16i8 = VectorType::get({16}, i8);
   Value zero = e.f32(0.0f);
   SmallVector<int64_t> concat;
@@ -1042,7 +1052,6 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
   auto [inv, scale] = e.blockScale(maxAbs, 1023.0f);
   memref::StoreOp::create(b, loc, scale, ps, ValueRange{m, a});
   Value invSplat = vector::BroadcastOp::create(b, loc, v8f32, inv);
-  Value eight = e.splat(v16i32, b.getI32IntegerAttr(8));
   loop(c0, c1, {}, [&](Value c, ValueRange) {
     SmallVector<Value> q;
     for (Value half : psum(c))
@@ -1051,11 +1060,8 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
           math::RoundEvenOp::create(
               b, loc, arith::MulFOp::create(b, loc, half, invSplat))));
     Value all = vector::ShuffleOp::create(b, loc, q[0], q[1], concat);
-    Value lo = arith::TruncIOp::create(b, loc, v16i8, all);
-    Value hi = arith::TruncIOp::create(
-        b, loc, v16i8, arith::ShRSIOp::create(b, loc, all, eight));
-    vector::StoreOp::create(b, loc, lo, tables, ValueRange{m, c, e.idx(0)});
-    vector::StoreOp::create(b, loc, hi, tables, ValueRange{m, c, e.idx(16)});
+    e.storeLowHighBytes(all, tables, ValueRange{m, c, e.idx(0)},
+                        ValueRange{m, c, e.idx(16)});
     return SmallVector<Value>{};
   });
 }
@@ -1081,7 +1087,6 @@ void buildPermTables(OpBuilder &b, Location loc, ValueRange args,
   // One token's f32 psums of one block, kept for the second pass.
   Value scratch = memref::AllocaOp::create(
       b, loc, MemRefType::get({kPermBlockRows, entries}, f32));
-  Value eight = e.splat(v16i32, b.getI32IntegerAttr(8));
   e.forRange(args[4], args[5], [&](Value a) {
     Value r0 = arith::MulIOp::create(b, loc, a, e.idx(kPermBlockRows));
     Value rEnd = arith::AddIOp::create(b, loc, r0, e.idx(kPermBlockRows));
@@ -1126,15 +1131,8 @@ void buildPermTables(OpBuilder &b, Location loc, ValueRange args,
                   math::RoundEvenOp::create(
                       b, loc, arith::MulFOp::create(b, loc, p, invSplat)));
               Value hiAt = arith::AddIOp::create(b, loc, en, e.idx(entries));
-              vector::StoreOp::create(
-                  b, loc, arith::TruncIOp::create(b, loc, v16i8, q), tables,
-                  ValueRange{m, r, en});
-              vector::StoreOp::create(
-                  b, loc,
-                  arith::TruncIOp::create(
-                      b, loc, v16i8,
-                      arith::ShRSIOp::create(b, loc, q, eight)),
-                  tables, ValueRange{m, r, hiAt});
+              e.storeLowHighBytes(q, tables, ValueRange{m, r, en},
+                                  ValueRange{m, r, hiAt});
             },
             16);
       });
