@@ -208,19 +208,13 @@ createTargetMachine(const AOTOptions &options, Location loc) {
 
 } // namespace
 
-LogicalResult qc::compileToArtifact(ModuleOp module,
-                                    const AOTOptions &options) {
+namespace {
+/// Compiles MODULE's entry FUNC into the existing folder options.outputDir:
+/// every file is written under a temporary name and renamed at the end.
+LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
+                            const AOTOptions &options) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
-  auto func = module.lookupSymbol<func::FuncOp>(options.entry);
-  if (!func)
-    return emitError(loc) << "no entry function named '" << options.entry
-                          << "'";
-  if (std::error_code ec =
-          llvm::sys::fs::create_directories(options.outputDir))
-    return emitError(loc) << "cannot create the output folder '"
-                          << options.outputDir << "': " << ec.message();
-
   ArtifactLayout layout;
   if (failed(describeInterface(func, layout)))
     return failure();
@@ -366,4 +360,27 @@ LogicalResult qc::compileToArtifact(ModuleOp module,
       failed(temps.commit(*soPath, "model.so", loc)))
     return failure();
   return success();
+}
+} // namespace
+
+LogicalResult qc::compileToArtifact(ModuleOp module,
+                                    const AOTOptions &options) {
+  Location loc = module.getLoc();
+  auto func = module.lookupSymbol<func::FuncOp>(options.entry);
+  if (!func)
+    return emitError(loc) << "no entry function named '" << options.entry
+                          << "'";
+  bool existed = llvm::sys::fs::exists(options.outputDir);
+  if (std::error_code ec =
+          llvm::sys::fs::create_directories(options.outputDir))
+    return emitError(loc) << "cannot create the output folder '"
+                          << options.outputDir << "': " << ec.message();
+  if (succeeded(writeArtifact(module, func, options)))
+    return success();
+  // A failed compile leaves nothing behind: its temporary files are gone,
+  // and so is the folder if this call made it (remove() takes only an
+  // empty folder, so nothing of the user's is lost).
+  if (!existed)
+    llvm::sys::fs::remove(options.outputDir);
+  return failure();
 }
