@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""run_neon_cases.py DIR CASE... [--uniform-lut]: for each case folder
+"""run_neon_cases.py DIR CASE... [--uniform-lut] [--f32-psumbook]: for each case folder
 written by kernel_case.py, lower model.mlir with the AArch64 NEON kernels
 (qc-opt, mlir-translate, llc), link it statically with neon_driver.c and
 the runtime's memrefCopy, run it under qemu-aarch64 on x.npy and compare
 with the case's references as run_kernel_cases.py does. Uniform layers take dequant_i8, or LUT-GEMM with
---uniform-lut; BCQ layers and codebooks of <= 16 entries take LUT-GEMM. Exits 1 on the first mismatch,
-naming the case; prints "N cases ok" at the end."""
+--uniform-lut; BCQ layers and codebooks of <= 16 entries take LUT-GEMM; larger codebooks take CodeGEMM
+with an f32 psumbook (--f32-psumbook: compared with the decoded weight's matmul to 1e-5). Exits 1 on
+the first mismatch, naming the case; prints "N cases ok" at the end."""
 import os
 import re
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_kernel_cases import check  # noqa: E402
+from run_kernel_cases import KERNEL_REFS, check  # noqa: E402
 
 CC = "aarch64-linux-gnu-gcc"
 CXX = "aarch64-linux-gnu-g++"
@@ -32,7 +33,8 @@ def run(*cmd, **kw):
 def main():
     args = sys.argv[1:]
     uniform_lut = "--uniform-lut" in args
-    root, cases = args[0], [a for a in args[1:] if a != "--uniform-lut"]
+    refs = [("ref.npy", 1e-5)] if "--f32-psumbook" in args else KERNEL_REFS
+    root, cases = args[0], [a for a in args[1:] if not a.startswith("--")]
     pipeline = PIPELINE % (" uniform-lut" if uniform_lut else "")
     driver = os.path.join(root, "neon_driver.o")
     run(CC, "-O2", "-std=c99", "-Wall", "-Werror", "-c",
@@ -53,7 +55,7 @@ def main():
         kernel = "qc_lutgemm_" if uniform_lut or "#qc.bcq" in text else "qc_dqi8_"
         book = re.search(r"#qc\.codebook<.*entries = (\d+)", text)
         if book:
-            kernel = "qc_lutgemm_" if int(book.group(1)) <= 16 else "qc_codegemm_"
+            kernel = "qc_lutgemm_" if int(book.group(1)) <= 16 else "qc_code(?:gemm|lanes)_"
         with open(p("a64.llvm.mlir")) as f:
             if not re.search(r"llvm\.func @%s\w+_neon\(" % kernel, f.read()):
                 sys.exit("case %s: no NEON %s kernel was generated" % (case, kernel))
@@ -67,7 +69,7 @@ def main():
         x.tofile(p("x.bin"))
         run("qemu-aarch64", "-cpu", "max", p("a64.exe"), str(m), str(k), str(n),
             p("x.bin"), p("y.bin"))
-        check(d, case, "aarch64-qemu", np.fromfile(p("y.bin"), np.float32).reshape(m, n))
+        check(d, case, "aarch64-qemu", np.fromfile(p("y.bin"), np.float32).reshape(m, n), refs)
     print("%d cases ok" % len(cases))
 
 

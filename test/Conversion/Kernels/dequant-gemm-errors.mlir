@@ -1,0 +1,43 @@
+// RUN: qc-opt %s --pass-pipeline='builtin.module(qc-gen-dequant-gemm)' -split-input-file -verify-diagnostics
+// The dequant_i8 generator's preconditions: a layer it cannot lower is an
+// error naming the layer and the reason, never a wrong kernel.
+// 8-bit codes have no dequant_i8 kernel.
+func.func @eight_bits(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
+  %s = arith.constant dense<1.0> : tensor<1x2xf32>
+  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3 or 4 bits}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 8, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Per-input-channel groups neither.
+func.func @per_ic(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
+  %s = arith.constant dense<1.0> : tensor<64x1xf32>
+  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3 or 4 bits}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 2, per_ic = true, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<64x1xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// An activation block that does not divide the group.
+func.func @act_block(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
+  %s = arith.constant dense<1.0> : tensor<1x2xf32>
+  // expected-error @+1 {{dequant_i8: layer 'fc': act_block 128 must be 32, 64 or 128 and divide the group 64}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 128>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// Codes that are not constants cannot be repacked at compile time.
+func.func @codes_not_constant(%x: tensor<1x64xf32>, %c: tensor<64x2xi8>) -> tensor<1x2xf32> {
+  %s = arith.constant dense<1.0> : tensor<1x2xf32>
+  // expected-error @+1 {{dequant_i8: layer 'fc': codes (i8, one per weight) and scales must be constants}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""kernel_suite.py DIR --target T FAMILY... [--neon]: the standard random
+layers of each generated kernel family, compiled for kernel target T (or,
+with --neon, lowered for AArch64 and run under qemu by run_neon_cases.py)
+and compared with their numpy references. One list of cases serves every
+ISA, so each ISA's lit file says only which families it runs.
+
+Families:
+  dqi8  uniform 2-4 bit layers -> dequant_i8 (the kernels.test set)
+  bcq   binary-coding layers -> LUT-GEMM
+  ulut  uniform layers through their BCQ form (--uniform-lut) -> LUT-GEMM
+  cb    codebooks of 32-256 entries -> CodeGEMM (f32 psumbook or token
+        lanes; int16 vpermi2b tables for 1-6 tokens on AVX-512 VBMI)
+  cbs   codebooks of at most 16 entries -> int16 tables + LUT-GEMM
+
+Prints "FAMILY: N cases ok on T" per family; exits 1 on the first mismatch,
+naming the case.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from run_kernel_cases import check  # noqa: E402
+
+# kernel_case.py M K N BITS GROUP SYM BIAS SEED [bcq|f16]: 2-4 bits, groups
+# of 32-256 and whole columns, padded last superblocks and partial last
+# groups, odd N, 1-16 tokens, bias or not, f32 and f16 scales.
+DQI8 = ["1 512 37 4 128 0 1 1", "5 320 19 3 64 1 0 2", "8 1000 33 2 -1 0 1 3",
+        "16 256 8 4 32 1 1 4", "4 768 24 3 256 0 0 5", "2 96 5 2 32 0 1 6",
+        "7 2048 64 4 128 0 0 7", "3 576 48 4 128 0 0 8", "4 1024 40 4 128 0 1 9 f16",
+        "1 512 17 2 64 1 0 10 f16"]
+BCQ = ["3 512 40 3 128 0 1 1 bcq", "1 1000 37 4 -1 0 0 2 bcq", "5 320 19 2 64 1 1 3 bcq",
+       "16 256 70 1 32 0 1 4 bcq", "2 576 33 3 128 1 0 5 bcq"]
+ULUT = ["1 512 37 4 128 0 1 11", "5 320 19 3 64 1 0 12", "3 576 48 2 128 0 1 13",
+        "2 1000 70 3 -1 0 0 14 f16"]
+# codebook_case.py M K N BOOKS V ENTRIES BIAS SEED
+CB = ["1 512 37 2 8 256 1 1", "3 96 9 2 4 256 1 3", "2 200 21 1 8 64 1 4",
+      "11 256 45 2 4 256 0 5", "6 256 64 2 4 200 1 8", "7 300 100 3 4 32 1 9"]
+CBS = ["5 128 16 1 4 16 0 2", "3 1000 70 2 2 16 1 4", "2 512 33 1 2 8 1 5",
+       "1 4096 64 1 2 16 0 6"]
+
+FAMILIES = {"dqi8": ("kernel_case.py", DQI8, []),
+            "bcq": ("kernel_case.py", BCQ, []),
+            "ulut": ("kernel_case.py", ULUT, ["--uniform-lut"]),
+            "cb": ("codebook_case.py", CB, []),
+            "cbs": ("codebook_case.py", CBS, [])}
+
+
+def refs_for(family, target, tokens):
+    """(reference file, tolerance relative to its largest value) pairs."""
+    table_path = family == "cb" and target == "x86-64-v4-vbmi" and tokens <= 6
+    if family == "cb" and not table_path:
+        return [("ref.npy", 1e-5)]  # f32 psumbook: exact to f32 rounding
+    return [("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2)]
+
+
+def run(cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
+def main():
+    args = sys.argv[1:]
+    neon = "--neon" in args
+    args = [a for a in args if a != "--neon"]
+    target = "aarch64" if neon else args[args.index("--target") + 1]
+    if "--target" in args:
+        i = args.index("--target")
+        del args[i:i + 2]
+    root, families = args[0], args[1:]
+    for fam in families:
+        if fam not in FAMILIES:
+            sys.exit("kernel_suite: unknown family '%s' (expected %s)" % (fam, ", ".join(FAMILIES)))
+        script, cases, flags = FAMILIES[fam]
+        names = []
+        for i, params in enumerate(cases):
+            name = "%s%d" % (fam, i)
+            d = os.path.join(root, name)
+            run([sys.executable, os.path.join(HERE, script), d] + params.split())
+            names.append(name)
+            if neon:
+                continue
+            tokens = int(params.split()[0])
+            art, out = os.path.join(d, "art_" + target), os.path.join(d, "out_" + target)
+            run(["qc-compile", os.path.join(d, "model.mlir"), "-o", art, "--target", target] + flags)
+            run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out])
+            check(d, name, target, np.load(os.path.join(out, "y.npy")),
+                  refs_for(fam, target, tokens))
+        if neon:
+            subprocess.run([sys.executable, os.path.join(HERE, "run_neon_cases.py"), root] + names
+                           + flags + (["--f32-psumbook"] if fam == "cb" else []), check=True)
+        print("%s: %d cases ok on %s" % (fam, len(cases), target))
+
+
+if __name__ == "__main__":
+    main()
