@@ -15,8 +15,8 @@ Prints, per output: max abs error, max relative error (max|qc-ort| /
 max|ort|), the largest elementwise relative error |qc-ort| / max(|ort|, floor),
 cosine similarity, and top-1 (argmax over the last axis) agreement; then the
 median latency of onnxruntime (intra_op_num_threads = --threads) and qc-run
-over --repeat runs.  Exit status 1 if --max-rel-err is given and exceeded,
-2 if qc-run fails.
+over --repeat runs.  Exit status 1 if --max-rel-err is given and exceeded
+or an output's cosine is below --min-cosine, 2 if qc-run fails.
 """
 
 import argparse
@@ -100,6 +100,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-rel-err", type=float)
+    ap.add_argument("--min-cosine", type=float,
+                    help="fail if an output's cosine similarity to onnxruntime's is lower "
+                         "(for quantized artifacts against the float model)")
     ap.add_argument("--floor", type=float, default=1e-3,
                     help="floor of |ort| in the elementwise relative error (default 1e-3)")
     ap.add_argument("--qc-build", default="build")
@@ -189,21 +192,23 @@ def main():
 
         results = {}
         worst_rel = 0.0
+        worst_cos = 1.0
         for name, want in zip(names, ref):
             f = os.path.join(odir, escape_name(name) + ".npy")
             if not os.path.exists(f):
                 print("%s: qc-run wrote no %s" % (name, os.path.basename(f)))
                 results[name] = {"error": "missing output"}
-                worst_rel = float("inf")
+                worst_rel, worst_cos = float("inf"), float("-inf")
                 continue
             got = np.load(f)
             r = metrics(got, want, a.floor)
             results[name] = r
             if "error" in r:
                 print("%s: %s: qc %s vs ort %s" % (name, r["error"], r["shape_qc"], r["shape_ort"]))
-                worst_rel = float("inf")
+                worst_rel, worst_cos = float("inf"), float("-inf")
                 continue
             worst_rel = max(worst_rel, r["max_rel_err"])
+            worst_cos = min(worst_cos, r["cosine"])
             line = ("%s %s: max abs err %.3e (max|ort| %.3g), max rel err %.3e, "
                     "max elementwise rel err %.3e (floor %g), cosine %.6f" % (
                         name, list(want.shape), r["max_abs_err"], r["max_abs_ort"], r["max_rel_err"],
@@ -229,6 +234,9 @@ def main():
                            "threads": a.threads, "repeat": a.repeat}, f, indent=1)
         if a.max_rel_err is not None and not worst_rel <= a.max_rel_err:
             print("compare_ort: max rel err %.3e exceeds %.3e" % (worst_rel, a.max_rel_err))
+            return 1
+        if a.min_cosine is not None and not worst_cos >= a.min_cosine:
+            print("compare_ort: cosine %.6f is below %.6f" % (worst_cos, a.min_cosine))
             return 1
         return 0
     finally:

