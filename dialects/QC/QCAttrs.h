@@ -17,12 +17,6 @@
 
 namespace qc {
 
-/// Whether kernels for `isa` may use AVX-512 (F, BW, VL) with VNNI: the
-/// `avx512vbmi` target adds VBMI's byte permutes to `avx512vnni`.
-inline bool isAVX512(KernelISA isa) {
-  return isa == KernelISA::avx512vnni || isa == KernelISA::avx512vbmi;
-}
-
 /// Parses a scheme's short name, the spelling of `qc-compile --quant` and of
 /// recipes: `w4g128` (uniform, asymmetric, per-OC groups of 128), `w4` (one
 /// group per column), suffix `s` symmetric, `ic` per-IC groups (`w3g128ic`),

@@ -188,14 +188,18 @@ def QC_KernelKind : I32EnumAttr<"KernelKind", "how a qc.qlinear is computed", [
   let genSpecializedAttr = 0;
 }
 
-def QC_KernelISA : I32EnumAttr<"KernelISA", "instruction set a kernel is generated for", [
-    I32EnumAttrCase<"generic", 0>,
-    I32EnumAttrCase<"avx2", 1>,
-    I32EnumAttrCase<"avx512vnni", 2>,
-    I32EnumAttrCase<"neon", 3>,
-    I32EnumAttrCase<"avx512vbmi", 4>]> {
-  let cppNamespace = "::qc";
-  let genSpecializedAttr = 0;
+// The name of a registered kernel target (include/qc/Codegen/KernelTarget.h:
+// avx2, avx512vnni, avx512vbmi, neon, generic, ...), written as a bare
+// keyword. The dialect does not know the targets: the generators look the
+// name up and refuse one that is not registered.
+def QC_KernelTargetName : StringRefParameter<"kernel target name"> {
+  let parser = [{ [&]() -> ::mlir::FailureOr<std::string> {
+    std::string name;
+    if ($_parser.parseKeywordOrString(&name))
+      return ::mlir::failure();
+    return name;
+  }() }];
+  let printer = [{ $_printer.printKeywordOrString($_self); }];
 }
 
 def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
@@ -209,6 +213,7 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       dot products (`isa`: AVX2 `vpmaddubsw`, AVX-512 VNNI `vpdpbusd`, NEON
       `sdot`, or plain vector ops for `generic`), and every block's integer
       sum is scaled once. `m_tile` tokens share each unpacked weight vector.
+      `isa` names the kernel target (include/qc/Codegen/KernelTarget.h).
     - `lut_bcq`: LUT-GEMM for binary-coding weights (see docs/kernels.md):
       per token and 4 inputs, a 16-entry table of the partial sums of their
       int8 activations (as low and high bytes), looked up with `vpshufb` by
@@ -229,8 +234,29 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
     ```
   }];
   let parameters = (ins EnumParameter<QC_KernelKind>:$kind,
-                        EnumParameter<QC_KernelISA>:$isa,
+                        QC_KernelTargetName:$isa,
                         "int64_t":$m_tile, "int64_t":$act_block);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
+def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
+  let summary = "what a generated kernel function depends on";
+  let description = [{
+    Set by the kernel generators (qc-gen-dequant-gemm, qc-gen-lut-gemm,
+    qc-gen-codegemm) on the functions they declare, read and removed by
+    qc-emit-kernels, which gives them their bodies: `m` tokens, `k` inputs,
+    `n` outputs, `bits` (code bits, bit-planes, or for CodeGEMM codebooks),
+    `group` (rows per weight group; CodeGEMM: the vector size),
+    `act_block` (inputs per activation scale; CodeGEMM: the entries), the
+    token tile `m_tile` and the kernel target `isa`.
+
+    ```mlir
+    #qc.kernel_shape<m = 1, k = 512, n = 37, bits = 4, group = 128, act_block = 128, m_tile = 1, isa = avx2>
+    ```
+  }];
+  let parameters = (ins "int64_t":$m, "int64_t":$k, "int64_t":$n,
+                        "int64_t":$bits, "int64_t":$group, "int64_t":$act_block,
+                        "int64_t":$m_tile, QC_KernelTargetName:$isa);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

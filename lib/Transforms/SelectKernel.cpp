@@ -1,12 +1,8 @@
 //===- SelectKernel.cpp - choose a kernel for each qc.qlinear -------------===//
 
 #include "QC/QCOps.h"
+#include "qc/Codegen/KernelTarget.h"
 #include "qc/Transforms/Passes.h"
-
-#include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/Triple.h"
 
 #include <numeric>
 
@@ -17,45 +13,6 @@ namespace qc {
 
 using namespace mlir;
 using namespace qc;
-
-FailureOr<KernelISA> qc::resolveKernelTarget(StringRef target,
-                                             std::string &error) {
-  if (target == "host") {
-    llvm::Triple triple(llvm::sys::getProcessTriple());
-    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-    if (triple.isX86()) {
-      bool avx512 = features.lookup("avx512vnni") &&
-                    features.lookup("avx512vl") && features.lookup("avx512bw");
-      if (avx512 && features.lookup("avx512vbmi"))
-        return KernelISA::avx512vbmi;
-      if (avx512)
-        return KernelISA::avx512vnni;
-      if (features.lookup("avx2"))
-        return KernelISA::avx2;
-      return KernelISA::generic;
-    }
-    if (triple.isAArch64() && features.lookup("dotprod"))
-      return KernelISA::neon;
-    return KernelISA::generic;
-  }
-  std::optional<KernelISA> isa =
-      llvm::StringSwitch<std::optional<KernelISA>>(target)
-          .Case("x86-64-v3", KernelISA::avx2)
-          .Case("x86-64-v4", KernelISA::avx2)
-          .Case("x86-64-v4-vnni", KernelISA::avx512vnni)
-          .Case("x86-64-v4-vbmi", KernelISA::avx512vbmi)
-          .Case("aarch64", KernelISA::neon)
-          .Case("generic", KernelISA::generic)
-          .Default(std::nullopt);
-  if (!isa) {
-    error = ("unknown kernel target '" + target +
-             "' (expected host, x86-64-v3, x86-64-v4, x86-64-v4-vnni, "
-             "x86-64-v4-vbmi, aarch64 or generic)")
-                .str();
-    return failure();
-  }
-  return *isa;
-}
 
 namespace {
 
@@ -77,8 +34,8 @@ std::string commonBlocker(QLinearOp op) {
 }
 
 /// Why a BCQ layer cannot take the lut_bcq kernel, or "" when it can.
-std::string lutBlocker(QLinearOp op, BCQAttr bcq, KernelISA isa) {
-  if (isa == KernelISA::generic)
+std::string lutBlocker(QLinearOp op, BCQAttr bcq, const KernelTarget &target) {
+  if (!target.hasByteLookup())
     return "LUT-GEMM needs byte table lookups (x86 vpshufb, NEON tbl)";
   if (bcq.getPlanes() > 4)
     return "more than 4 bit-planes";
@@ -110,8 +67,9 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
 
   void runOnOperation() override {
     std::string error;
-    FailureOr<KernelISA> isa = resolveKernelTarget(target, error);
-    if (failed(isa)) {
+    FailureOr<const KernelTarget *> resolved =
+        resolveKernelTarget(target, error);
+    if (failed(resolved)) {
       getOperation().emitError("qc-select-kernel: ") << error;
       return signalPassFailure();
     }
@@ -120,12 +78,10 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
           "qc-select-kernel: m-tile must be in [1, 8], or 0 for the target's");
       return signalPassFailure();
     }
-    // AVX-512 has 32 vector registers: the accumulators of 8 tokens and a
-    // 512-bit code vector fit (2 threads, 4096 x 4096, 8 tokens on a Xeon
-    // with AVX-512 VNNI: 580 us per layer against 800 us with 4).
+    const KernelTarget &kt = **resolved;
+    StringRef isa = kt.name();
     int64_t tokenTile =
-        mTile ? static_cast<int64_t>(mTile)
-              : (isAVX512(*isa) ? 8 : 4);
+        mTile ? static_cast<int64_t>(mTile) : kt.defaultTokenTile();
     MLIRContext *ctx = &getContext();
     getOperation().walk([&](QLinearOp op) {
       if (op.getKernel())
@@ -147,30 +103,29 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
             !op.getCodebook().getDefiningOp<arith::ConstantOp>())
           blocker = "weights are not constants";
         if (blocker.empty())
-          kernel = KernelAttr::get(ctx, KernelKind::codegemm, *isa, 1, 0);
+          kernel = KernelAttr::get(ctx, KernelKind::codegemm, isa, 1, 0);
       } else if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
-        blocker = lutBlocker(op, bcq, *isa);
+        blocker = lutBlocker(op, bcq, kt);
         if (blocker.empty())
           // Tokens run one at a time: a 32-column tile already holds a
           // token's accumulators for every plane in registers.
-          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, *isa, 1,
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
                                    actBlockFor(bcq.getGroup()));
       } else {
         blocker = dequantI8Blocker(op);
         int64_t group = blocker.empty()
                             ? cast<UniformAttr>(op.getScheme()).getGroup()
                             : 0;
-        if (blocker.empty() && uniformLut && *isa != KernelISA::generic)
-          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, *isa, 1,
+        if (blocker.empty() && uniformLut && kt.hasByteLookup())
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
                                    actBlockFor(group));
         else if (blocker.empty())
           kernel = KernelAttr::get(
-              ctx, KernelKind::dequant_i8, *isa,
+              ctx, KernelKind::dequant_i8, isa,
               std::clamp<int64_t>(m, 1, tokenTile), actBlockFor(group));
       }
       if (!kernel) {
-        kernel = KernelAttr::get(ctx, KernelKind::reference,
-                                 KernelISA::generic, 1, 0);
+        kernel = KernelAttr::get(ctx, KernelKind::reference, "generic", 1, 0);
       }
       op.setKernelAttr(kernel);
       if (remarks) {
@@ -178,7 +133,7 @@ struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
                                   << "layer '" << op.getLayer() << "': "
                                   << stringifyKernelKind(kernel.getKind());
         if (kernel.getKind() != KernelKind::reference)
-          diag << " (" << stringifyKernelISA(kernel.getIsa()) << ", m_tile "
+          diag << " (" << kernel.getIsa() << ", m_tile "
                << kernel.getMTile() << ", act_block " << kernel.getActBlock()
                << ")";
         else

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "QC/QCOps.h"
+#include "qc/Codegen/KernelTarget.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"
 #include "qc/Tools/ToolContext.h"

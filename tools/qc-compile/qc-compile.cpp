@@ -1,6 +1,7 @@
 //===- qc-compile.cpp - ahead-of-time compile a model to an artifact ------===//
 
 #include "qc/Calibrate/Calibrate.h"
+#include "qc/Codegen/KernelTarget.h"
 #include "qc/Import/ONNX.h"
 #include "qc/Tools/CalibFlags.h"
 #include "qc/Transforms/Passes.h"
@@ -26,6 +27,7 @@ using namespace llvm;
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  qc::registerTestKernelTargets();
   cl::opt<std::string> input(cl::Positional,
                              cl::desc("<model.onnx | module.mlir>"),
                              cl::Required,
@@ -137,18 +139,19 @@ int main(int argc, char **argv) {
                                        : std::string("generic"));
   {
     std::string error;
-    mlir::FailureOr<qc::KernelISA> isa =
+    mlir::FailureOr<const qc::KernelTarget *> kernelTarget =
         qc::resolveKernelTarget(options.kernelTarget, error);
-    if (failed(isa)) {
+    if (failed(kernelTarget)) {
       WithColor::error(errs(), "qc-compile") << "--target: " << error << "\n";
       return 1;
     }
-    if (uniformLut && *isa == qc::KernelISA::generic) {
+    if (uniformLut && !(*kernelTarget)->hasByteLookup()) {
       WithColor::error(errs(), "qc-compile")
           << "--uniform-lut needs byte table lookups: pass --target "
              "x86-64-v3 (or higher) or aarch64, or --cpu=host on such a "
              "machine (target '"
-          << options.kernelTarget << "' is generic)\n";
+          << options.kernelTarget << "' is " << (*kernelTarget)->name()
+          << ")\n";
       return 1;
     }
   }

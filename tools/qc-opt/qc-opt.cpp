@@ -1,5 +1,6 @@
 //===- qc-opt.cpp - the qc pass driver, like mlir-opt ---------------------===//
 
+#include "qc/Codegen/KernelTarget.h"
 #include "qc/Pipelines/Pipelines.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -7,6 +8,7 @@
 
 int main(int argc, char **argv) {
   qc::registerAllPasses();
+  qc::registerTestKernelTargets();
   mlir::DialectRegistry registry;
   qc::registerAllDialects(registry);
   return mlir::asMainReturnCode(

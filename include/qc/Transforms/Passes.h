@@ -10,11 +10,6 @@
 #include "mlir/Pass/Pass.h"
 
 namespace qc {
-/// The instruction set for a kernel target name (see qc-select-kernel);
-/// sets `error` and fails on an unknown name.
-mlir::FailureOr<KernelISA> resolveKernelTarget(llvm::StringRef target,
-                                               std::string &error);
-
 #define GEN_PASS_DECL
 #include "qc/Transforms/Passes.h.inc"
 

@@ -168,7 +168,10 @@ FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
   s.bits = bits;
   s.actBlock = kernel.getActBlock();
   s.mTile = std::clamp<int64_t>(kernel.getMTile(), 1, 8);
-  s.isa = kernel.getIsa();
+  s.target = lookupKernelTarget(kernel.getIsa());
+  if (!s.target)
+    return layerError(op, what)
+           << "unknown kernel target '" << kernel.getIsa() << "'";
   if (s.k <= 0 || s.n <= 0 || s.m <= 0)
     return layerError(op, what) << "empty weight or input";
   if (!llvm::is_contained({32, 64, 128}, s.actBlock) ||

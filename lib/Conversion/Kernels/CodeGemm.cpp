@@ -86,7 +86,9 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     s.group = scheme.getVectorSize();
     s.actBlock = scheme.getEntries();
     s.mTile = 1;
-    s.isa = kernel.getIsa();
+    s.target = lookupKernelTarget(kernel.getIsa());
+    if (!s.target)
+      return fail("unknown kernel target '" + kernel.getIsa() + "'");
     int64_t books = s.bits, v = s.group, entries = s.actBlock;
     int64_t slots = s.k / v, np = (s.n + 7) / 8 * 8;
     if (s.k % v != 0 || s.m <= 0 || s.n <= 0)
@@ -119,12 +121,12 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
                   "shape");
     // Each book transposed to [v, E] (E padded to 16 for the tables): a
     // vector load reads 8 entries.
-    bool tables = entries <= 16 && s.isa != KernelISA::generic;
+    bool tables = entries <= 16 && s.target->hasByteLookup();
     // vpermi2b lookups cost the same per token; from 7 tokens on, the
     // token-lane kernel's one load per column for 8 tokens is faster (2
     // threads, 4096 x 4096, 256 entries: docs/kernels.md).
     bool permutes =
-        !tables && s.isa == KernelISA::avx512vbmi && s.m < kPermMaxTokens;
+        !tables && s.target->hasWideByteLookup() && s.m < kPermMaxTokens;
     int64_t bookCols = tables ? 16 : (permutes ? permEntries(s) : entries);
     std::vector<float> bookT(books * v * bookCols, 0.0f);
     for (int64_t bk = 0; bk < books; ++bk)
@@ -271,7 +273,7 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
     t.bits = 1;
     t.group = t.paddedK();
     t.actBlock = 128;
-    t.isa = s.isa;
+    t.target = s.target;
     int64_t np = t.paddedN(), tiles = np / 32, pairs = t.paddedK() / 8;
     std::vector<uint8_t> packed(tiles * pairs * 32, 0);
     for (int64_t c = 0; c < chunks; ++c)

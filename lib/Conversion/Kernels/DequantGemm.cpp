@@ -88,7 +88,7 @@ struct GenDequantGemmPass
     // Scales keep f16 storage where the scheme has it and the target
     // converts f16 in hardware (F16C, NEON); zero points become bytes.
     bool halfScales =
-        scheme.getScaleType().isF16() && s.isa != KernelISA::generic;
+        scheme.getScaleType().isF16() && s.target->hasF16Conversion();
     uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
     int64_t meta = s.panels() * s.groups() * 8;
     std::vector<float> ws(meta, 0.0f);
@@ -110,7 +110,7 @@ struct GenDequantGemmPass
           // Not an integer grid: the reference lowering computes it.
           op.setKernelAttr(KernelAttr::get(op.getContext(),
                                            KernelKind::reference,
-                                           KernelISA::generic, 1, 0));
+                                           "generic", 1, 0));
           return success();
         }
         wz[at] = static_cast<uint8_t>(zero);
@@ -140,7 +140,7 @@ struct GenDequantGemmPass
     callRangeKernel(
         b, loc, op, s, kRoleColumns, "qc_dqi8_",
         {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
-        s.panels(), yBuf, panelStep(s.isa));
+        s.panels(), yBuf, panelStep(s));
     return success();
   }
 };

@@ -153,38 +153,20 @@ public:
         buf, hi);
   }
   Value intrinsic(StringRef name, Type result, ValueRange args) {
-    return LLVM::CallIntrinsicOp::create(b, loc, result,
-                                         b.getStringAttr(name), args)
-        .getResult(0);
+    return callIntrinsic(b, loc, name, result, args);
   }
 
   OpBuilder &b;
   Location loc;
 };
 
-/// LLVM target features the kernels of `isa` need: set on the generated
+/// LLVM target features the kernels of `target` need: set on the generated
 /// functions so that they compile whatever CPU the module targets.
-void setTargetFeatures(func::FuncOp fn, KernelISA isa) {
-  StringRef features;
-  switch (isa) {
-  case KernelISA::avx2:
-    features = "+avx2,+fma";
-    break;
-  case KernelISA::avx512vnni:
-    features = "+avx2,+fma,+avx512f,+avx512vl,+avx512bw,+avx512vnni";
-    break;
-  case KernelISA::avx512vbmi:
-    features =
-        "+avx2,+fma,+avx512f,+avx512vl,+avx512bw,+avx512vnni,+avx512vbmi";
-    break;
-  case KernelISA::neon:
-    features = "+neon,+dotprod";
-    break;
-  case KernelISA::generic:
+void setTargetFeatures(func::FuncOp fn, const KernelTarget &target) {
+  if (target.llvmFeatures().empty())
     return;
-  }
-  fn->setAttr("target_features",
-              LLVM::TargetFeaturesAttr::get(fn.getContext(), features));
+  fn->setAttr("target_features", LLVM::TargetFeaturesAttr::get(
+                                     fn.getContext(), target.llvmFeatures()));
 }
 
 //===----------------------------------------------------------------------===//
@@ -275,94 +257,32 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
 // Column kernel
 //===----------------------------------------------------------------------===//
 
-/// The u8 x s8 dot product of one ISA, 4 bytes per 32-bit lane, on 8
-/// lanes (one panel) or, for AVX-512 VNNI, 16 (two panels). `partial`
-/// accumulates the products of one 32-row block; flush() turns it into i32
-/// lanes.
+/// The u8 x s8 dot product of the kernel's target, 4 bytes per 32-bit
+/// lane, on 8 lanes (one panel) or 16 (two panels, where the target's
+/// panelStep() is 2). `partial` accumulates the products of one 32-row
+/// block; flush() turns it into i32 lanes.
 class DotProduct {
 public:
-  DotProduct(Emitter &e, KernelISA isa, int64_t lanes = 8)
-      : e(e), isa(isa) {
-    assert((lanes == 8 || (lanes == 16 && isAVX512(isa))) &&
-           "16 lanes are AVX-512 only");
-    MLIRContext *ctx = e.b.getContext();
-    v16i16 = VectorType::get({16}, IntegerType::get(ctx, 16));
-    vi32 = VectorType::get({lanes}, IntegerType::get(ctx, 32));
+  DotProduct(Emitter &e, const KernelTarget &target, int64_t lanes = 8)
+      : e(e), target(target),
+        partial(target.dotPartialType(e.b.getContext(), lanes)) {
+    assert((lanes == 8 || lanes == 8 * target.panelStep()) &&
+           "16 lanes need a target with two panels per step");
   }
 
   /// Type of the running partial sum.
-  VectorType partialType() const {
-    return isa == KernelISA::avx2 ? v16i16 : vi32;
-  }
-
+  VectorType partialType() const { return partial; }
   /// partial + dot(codes (u8), x (s8)).
-  Value accumulate(Value partial, Value codes, Value x) {
-    switch (isa) {
-    case KernelISA::avx2: {
-      // vpmaddubsw: pairs of u8 * s8 summed into i16 lanes. Codes are at
-      // most 15 and |x| at most 127, so a pair is at most 3810 and the 8
-      // steps of a 32-row block stay below 2^15.
-      Value pairs =
-          e.intrinsic("llvm.x86.avx2.pmadd.ub.sw", v16i16, {codes, x});
-      return e.add(partial, pairs);
-    }
-    case KernelISA::avx512vnni:
-    case KernelISA::avx512vbmi:
-      return e.intrinsic(vi32.getNumElements() == 16
-                             ? "llvm.x86.avx512.vpdpbusd.512"
-                                     : "llvm.x86.avx512.vpdpbusd.256",
-                         vi32, {partial, codes, x});
-    case KernelISA::neon: {
-      // sdot on two 16-byte halves; codes (< 16) are also valid s8.
-      auto v4i32 = VectorType::get({4}, vi32.getElementType());
-      Value result = partial;
-      for (int64_t h = 0; h < 2; ++h) {
-        auto half = [&](Value v, int64_t width) {
-          return vector::ExtractStridedSliceOp::create(
-              e.b, e.loc, v, ArrayRef<int64_t>{h * width},
-              ArrayRef<int64_t>{width}, ArrayRef<int64_t>{1});
-        };
-        Value dot = e.intrinsic("llvm.aarch64.neon.sdot", v4i32,
-                                {half(partial, 4), half(codes, 16),
-                                 half(x, 16)});
-        result = vector::InsertStridedSliceOp::create(
-            e.b, e.loc, dot, result, ArrayRef<int64_t>{h * 4},
-            ArrayRef<int64_t>{1});
-      }
-      return result;
-    }
-    case KernelISA::generic: {
-      auto wide = VectorType::get({32}, vi32.getElementType());
-      Value c = arith::ExtUIOp::create(e.b, e.loc, wide, codes);
-      Value xx = arith::ExtSIOp::create(e.b, e.loc, wide, x);
-      Value prod = e.mul(c, xx);
-      // Lane l sums the products of bytes 4l .. 4l + 3.
-      Value result = partial;
-      for (int64_t q = 0; q < 4; ++q) {
-        SmallVector<int64_t> pick;
-        for (int64_t l = 0; l < 8; ++l)
-          pick.push_back(4 * l + q);
-        result = e.add(result, vector::ShuffleOp::create(e.b, e.loc, prod,
-                                                         prod, pick));
-      }
-      return result;
-    }
-    }
-    llvm_unreachable("unknown kernel ISA");
+  Value accumulate(Value sum, Value codes, Value x) {
+    return target.dotAccumulate(e.b, e.loc, sum, codes, x);
   }
-
   /// The partial sum as i32 lanes.
-  Value flush(Value partial) {
-    if (isa != KernelISA::avx2)
-      return partial;
-    Value ones = e.splat(v16i16, e.b.getI16IntegerAttr(1));
-    return e.intrinsic("llvm.x86.avx2.pmadd.wd", vi32, {partial, ones});
-  }
+  Value flush(Value sum) { return target.dotFlush(e.b, e.loc, sum); }
 
 private:
   Emitter &e;
-  KernelISA isa;
-  VectorType v16i16, vi32; // vi32: the lanes' i32 sums
+  const KernelTarget &target;
+  VectorType partial;
 };
 
 /// The code pieces of each width, low bits first (see packKernelPanels).
@@ -394,7 +314,7 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
        vi = VectorType::get({lanes}, i32);
   auto v1i32 = VectorType::get({1}, i32);
   Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
-  DotProduct dot(e, s.isa, lanes);
+  DotProduct dot(e, *s.target, lanes);
   VectorType partialType = dot.partialType();
   bool wideSums = partialType == vi; // the dot product gives i32 lanes
   // Independent i32 sums per token: about 8 dot products in flight.
@@ -578,7 +498,7 @@ void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
       emitTokenTile(e, s, panel, step, e.idx(full * s.mTile), rest, args);
   };
   Value begin = args[8], end = args[9];
-  int64_t step = panelStep(s.isa);
+  int64_t step = panelStep(s);
   Value pairsEnd = begin;
   if (step == 2) {
     // Pairs of panels, then the odd one out.
@@ -672,22 +592,7 @@ void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
   // 32 byte lookups of a 16-byte table (in both halves of `table`) at
   // indices 0-15: one vpshufb on x86, a tbl per 16-byte half on NEON.
   auto lookup = [&](Value table, Value idx) -> Value {
-    if (s.isa != KernelISA::neon)
-      return e.intrinsic("llvm.x86.avx2.pshuf.b", v32i8, {table, idx});
-    Value result = idx;
-    for (int64_t h = 0; h < 2; ++h) {
-      auto half = [&](Value v) {
-        return vector::ExtractStridedSliceOp::create(
-            b, loc, v, ArrayRef<int64_t>{16 * h}, ArrayRef<int64_t>{16},
-            ArrayRef<int64_t>{1});
-      };
-      Value part = e.intrinsic("llvm.aarch64.neon.tbl1", v16i8,
-                               {half(table), half(idx)});
-      result = vector::InsertStridedSliceOp::create(
-          b, loc, part, result, ArrayRef<int64_t>{16 * h},
-          ArrayRef<int64_t>{1});
-    }
-    return result;
+    return s.target->lookup16(b, loc, table, idx);
   };
 
   auto tilesLoop = scf::ForOp::create(b, loc, args[8], args[9], e.idx(1));
@@ -1251,8 +1156,8 @@ void buildPermTiles(OpBuilder &b, Location loc, ValueRange args,
                                ValueRange{m, row, e.idx(at + first + off)})
                         .getResult();
                   };
-                  return e.intrinsic("llvm.x86.avx512.vpermi2var.qi.512",
-                                     v64i8, {table(0), idx, table(64)});
+                  Value low = table(0), high = table(64);
+                  return s.target->lookup128(b, loc, low, idx, high);
                 };
                 Value low = part(0);
                 if (!upper)
@@ -1355,7 +1260,7 @@ void buildCodeTiles(OpBuilder &b, Location loc, ValueRange args,
     for (int64_t r = 0; r < chunkRows; ++r) {
       Value at = arith::AddIOp::create(b, loc, tileBase, e.idx(8 * r));
       Value vals = zero;
-      if (s.isa == KernelISA::generic) {
+      if (s.target->prefersGather()) {
         Value idx = arith::ExtUIOp::create(
             b, loc, v8i32,
             vector::LoadOp::create(b, loc, v8i8, codes, ValueRange{at}));
@@ -1495,7 +1400,7 @@ struct EmitKernelsPass
       // module's CPU).
       if (role.getValue() != kRoleActQuant &&
           role.getValue() != kRoleLutTables)
-        setTargetFeatures(fn, shape->isa);
+        setTargetFeatures(fn, *shape->target);
       Block *entry = fn.addEntryBlock();
       OpBuilder b = OpBuilder::atBlockEnd(entry);
       build(b, fn.getLoc(), entry->getArguments(), *shape);

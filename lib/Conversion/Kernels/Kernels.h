@@ -12,6 +12,7 @@
 
 #include "QC/QCAttrs.h"
 #include "QC/QCOps.h"
+#include "qc/Codegen/KernelTarget.h"
 #include "qc/Quant/Packing.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -59,7 +60,7 @@ struct KernelShape {
   int64_t group = 0; // rows per weight group (the padded K for one group)
   int64_t actBlock = 0;
   int64_t mTile = 1;
-  KernelISA isa = KernelISA::generic;
+  const KernelTarget *target = nullptr; // never null once made
 
   int64_t superblocks() const { return (k + 255) / 256; }
   int64_t paddedK() const { return superblocks() * 256; }
@@ -78,29 +79,29 @@ struct KernelShape {
   }
   std::string suffix() const {
     return llvm::formatv("b{0}_g{1}_a{2}_m{3}_k{4}_n{5}_t{6}_{7}", bits,
-                         group, actBlock, m, k, n, mTile,
-                         stringifyKernelISA(isa))
+                         group, actBlock, m, k, n, mTile, target->name())
         .str();
   }
 
   /// Stores the shape on `fn`.
   void attach(mlir::func::FuncOp fn) const {
-    mlir::Builder b(fn.getContext());
     fn->setAttr(kShapeAttr,
-                b.getDenseI64ArrayAttr({m, k, n, bits, group, actBlock, mTile,
-                                        static_cast<int64_t>(isa)}));
+                KernelShapeAttr::get(fn.getContext(), m, k, n, bits, group,
+                                     actBlock, mTile, target->name()));
   }
-  /// The shape stored on `fn`, if any.
+  /// The shape stored on `fn`, if any and well-formed (its target
+  /// registered).
   static std::optional<KernelShape> of(mlir::func::FuncOp fn) {
-    auto attr = fn->getAttrOfType<mlir::DenseI64ArrayAttr>(kShapeAttr);
-    if (!attr || attr.size() != 8)
+    auto attr = fn->getAttrOfType<KernelShapeAttr>(kShapeAttr);
+    if (!attr)
       return std::nullopt;
-    llvm::ArrayRef<int64_t> v = attr.asArrayRef();
-    std::optional<KernelISA> isa =
-        symbolizeKernelISA(static_cast<uint32_t>(v[7]));
-    if (!isa || v[3] < 1 || v[3] > 4 || v[5] <= 0 || v[6] < 1 || v[4] <= 0)
+    const KernelTarget *target = lookupKernelTarget(attr.getIsa());
+    if (!target || attr.getBits() < 1 || attr.getBits() > 4 ||
+        attr.getActBlock() <= 0 || attr.getMTile() < 1 || attr.getGroup() <= 0)
       return std::nullopt;
-    return KernelShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], *isa};
+    return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),
+                       attr.getBits(),  attr.getGroup(),    attr.getActBlock(),
+                       attr.getMTile(), target};
   }
 };
 
@@ -186,13 +187,11 @@ inline int64_t weightGroups(int64_t k, int64_t group) {
   return group == -1 ? 1 : (k + group - 1) / group;
 }
 
-/// dequant_i8: panels the column kernel takes per step. AVX-512 VNNI puts
-/// two panels' 32-byte code vectors side by side in one 512-bit register
-/// (16 columns per `vpdpbusd`); the other targets take one. Threads get
+/// dequant_i8: panels the column kernel takes per step (the target's
+/// panelStep(): AVX-512 VNNI puts two panels' 32-byte code vectors side by
+/// side in one 512-bit register, 16 columns per `vpdpbusd`). Threads get
 /// ranges of whole steps.
-inline int64_t panelStep(KernelISA isa) {
-  return isAVX512(isa) ? 2 : 1;
-}
+inline int64_t panelStep(const KernelShape &s) { return s.target->panelStep(); }
 
 /// Byte offset, in the lut_tiles weight layout [tile][pair][plane][32 byte
 /// lanes], of column `col` in `pair` (of `pairs` per tile) and `plane`. Lane

@@ -64,9 +64,12 @@ struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
     if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
       return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
                   "uniform per-output-channel codes of 2 to 4 bits");
-    if (op.getKernelAttr().getIsa() == KernelISA::generic)
+    const KernelTarget *target =
+        lookupKernelTarget(op.getKernelAttr().getIsa());
+    if (target && !target->hasByteLookup())
       return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
-                  "target), not isa = generic");
+                  "target), not isa = " +
+                  target->name());
     int64_t group = bcq ? bcq.getGroup() : uniform.getGroup();
     FailureOr<KernelShape> shape =
         kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),

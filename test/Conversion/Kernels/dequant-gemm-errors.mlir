@@ -41,3 +41,14 @@ func.func @codes_not_constant(%x: tensor<1x64xf32>, %c: tensor<64x2xi8>) -> tens
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// A kernel target that is not registered.
+func.func @unknown_target(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
+  %s = arith.constant dense<1.0> : tensor<1x2xf32>
+  // expected-error @+1 {{dequant_i8: layer 'fc': unknown kernel target 'avx3'}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx3, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
