@@ -62,6 +62,37 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
     llvm::report_fatal_error("qc: malformed built-in lowering pipeline");
 }
 
+void qc::buildKernelsPipeline(OpPassManager &pm,
+                              const KernelsOptions &options) {
+  if (!options.reference) {
+    SelectKernelOptions select;
+    select.target = options.target;
+    select.uniformLut = options.uniformLut;
+    pm.addNestedPass<func::FuncOp>(createSelectKernel(select));
+    pm.addPass(createGenDequantGemm());
+    pm.addPass(createGenLutGemm());
+    pm.addPass(createGenCodeGemm());
+  }
+  pm.addNestedPass<func::FuncOp>(createLayout());
+  OutlineWeightsOptions outline;
+  outline.entry = options.entry;
+  pm.addPass(createOutlineWeights(outline));
+}
+
+void qc::buildCompilePipeline(OpPassManager &pm,
+                              const CompilePipelineOptions &options) {
+  if (options.raiseLinear)
+    pm.addNestedPass<func::FuncOp>(createRaiseLinear());
+  KernelsOptions kernels;
+  kernels.reference = options.reference;
+  kernels.target = options.target;
+  kernels.uniformLut = options.uniformLut;
+  buildKernelsPipeline(pm, kernels);
+  LowerToLLVMOptions lower;
+  lower.vectorize = options.vectorize;
+  buildLowerToLLVMPipeline(pm, lower);
+}
+
 void qc::registerAllPasses() {
   // Idempotent: tools and the pipeline builder may both ask.
   static bool registered = false;
@@ -76,6 +107,16 @@ void qc::registerAllPasses() {
       "Lower qc graph IR on tensors to the LLVM dialect (the qc-compile "
       "pipeline)",
       buildLowerToLLVMPipeline);
+  PassPipelineRegistration<KernelsOptions>(
+      "qc-kernels",
+      "Generate the kernels of quantized layers, pack the rest, outline the "
+      "weights (qc-compile's kernel stage)",
+      buildKernelsPipeline);
+  PassPipelineRegistration<CompilePipelineOptions>(
+      "qc-compile-pipeline",
+      "Raise linear layers, generate kernels and lower to the LLVM dialect "
+      "(what qc-compile runs)",
+      buildCompilePipeline);
 }
 
 void qc::registerAllDialects(DialectRegistry &registry) {

@@ -3,8 +3,7 @@
 #include "qc/Target/AOT.h"
 
 #include "ArtifactWriter.h"
-#include "qc/Conversion/Passes.h"
-#include "qc/Transforms/Passes.h"
+#include "qc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -221,23 +220,16 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
 
   // Quantized codes take their packed layout, then weights leave the code:
   // they become arguments filled from model.qcw.
-  PassManager outline(ctx);
-  if (options.kernels == "generated") {
-    SelectKernelOptions select;
-    select.target = options.kernelTarget;
-    select.uniformLut = options.uniformLut;
-    outline.addNestedPass<func::FuncOp>(qc::createSelectKernel(select));
-    outline.addPass(qc::createGenDequantGemm());
-    outline.addPass(qc::createGenLutGemm());
-    outline.addPass(qc::createGenCodeGemm());
-  } else if (options.kernels != "reference") {
+  if (options.kernels != "generated" && options.kernels != "reference")
     return emitError(loc) << "unknown kernel choice '" << options.kernels
                           << "' (expected generated or reference)";
-  }
-  outline.addNestedPass<func::FuncOp>(qc::createLayout());
-  OutlineWeightsOptions outlineOptions;
-  outlineOptions.entry = options.entry;
-  outline.addPass(qc::createOutlineWeights(outlineOptions));
+  PassManager outline(ctx);
+  KernelsOptions kernels;
+  kernels.reference = options.kernels == "reference";
+  kernels.target = options.kernelTarget;
+  kernels.uniformLut = options.uniformLut;
+  kernels.entry = options.entry;
+  buildKernelsPipeline(outline, kernels);
   if (failed(outline.run(module)))
     return failure();
   for (unsigned i = layout.inputs.size(); i < func.getNumArguments(); ++i) {

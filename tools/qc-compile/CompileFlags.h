@@ -1,0 +1,134 @@
+//===- CompileFlags.h - qc-compile's own flags ------------------*- C++ -*-===//
+//
+// The flags of qc-compile that are not shared with the other tools (import,
+// quantization and calibration flags live in include/qc/Tools), and their
+// translation into a CompileRequest with every check a user can fail.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_TOOLS_QC_COMPILE_COMPILEFLAGS_H
+#define QC_TOOLS_QC_COMPILE_COMPILEFLAGS_H
+
+#include "qc/Codegen/KernelTarget.h"
+#include "qc/Compiler/Compile.h"
+#include "qc/Tools/CalibFlags.h"
+#include "qc/Tools/ImportFlags.h"
+#include "qc/Tools/QuantFlags.h"
+
+#include "llvm/Support/CommandLine.h"
+
+namespace qc {
+
+struct CompileFlags {
+  llvm::cl::opt<std::string> input{llvm::cl::Positional,
+                                   llvm::cl::desc("<model.onnx | module.mlir>"),
+                                   llvm::cl::Required,
+                                   llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> outputDir{
+      "o", llvm::cl::desc("artifact folder"), llvm::cl::value_desc("dir"),
+      llvm::cl::Required, llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> cpu{
+      "cpu", llvm::cl::desc("target CPU (default: the host's)"),
+      llvm::cl::init("host"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> features{
+      "features", llvm::cl::desc("extra LLVM target features"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> noVectorize{
+      "no-vectorize", llvm::cl::desc("do not tile and vectorize matmuls"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> kernels{
+      "kernels",
+      llvm::cl::desc("quantized layers: 'generated' (the generated low-bit "
+                     "kernels where one fits, the default) or 'reference' "
+                     "(dequantize, then matmul)"),
+      llvm::cl::init("generated"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> target{
+      "target",
+      llvm::cl::desc("instruction set of the generated kernels: host, "
+                     "x86-64-v3, x86-64-v4, x86-64-v4-vnni, x86-64-v4-vbmi, "
+                     "aarch64 or generic (default: host with --cpu=host, "
+                     "else generic)"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> uniformLut{
+      "uniform-lut",
+      llvm::cl::desc("give uniform 2-4 bit layers the LUT-GEMM kernel "
+                     "through their exact binary-coding form instead of "
+                     "dequant_i8"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> noRaise{
+      "no-raise-linear", llvm::cl::desc("do not raise matmuls to qc.linear"),
+      llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> dumpLLVM{
+      "dump-llvm-ir", llvm::cl::desc("also write the LLVM IR here"),
+      llvm::cl::value_desc("file"), llvm::cl::cat(toolCategory())};
+  ImportFlags import;
+  QuantFlags quant;
+  CalibFlags calib;
+
+  /// Fills `importOptions` and `request`; returns the first error ("" when
+  /// the flags are good).
+  std::string apply(ONNXImportOptions &importOptions,
+                    CompileRequest &request) const {
+    if (std::string e = import.apply(importOptions); !e.empty())
+      return e;
+    QuantRecipe &recipe = request.recipe;
+    if (std::string e = quant.apply(recipe); !e.empty())
+      return e;
+    if (std::string e = calib.apply(recipe); !e.empty())
+      return e;
+    if (!calib.data.empty() &&
+        (recipe.empty() || !CalibFlags::needsStats(recipe)))
+      return "--calib-data is used by --algo gptq and --assign-bits only";
+    if (std::string e = applyKernels(request.aot); !e.empty())
+      return e;
+    if (!recipe.empty() && noRaise)
+      return "--quant needs the linear layers raised (drop "
+             "--no-raise-linear)";
+    request.raiseLinear = !noRaise;
+    if (!recipe.empty()) {
+      request.calibStats = calib.stats;
+      if (!calib.data.empty()) {
+        AOTOptions calibAOT = request.aot;
+        calibAOT.dumpLLVMIR.clear();
+        request.calibration = calib.request(calibAOT);
+      }
+    }
+    return "";
+  }
+
+private:
+  /// The artifact's options: folder, CPU, kernels and their target.
+  std::string applyKernels(AOTOptions &aot) const {
+    aot.outputDir = outputDir;
+    aot.cpu = cpu;
+    aot.features = features;
+    aot.vectorize = !noVectorize;
+    aot.kernels = kernels;
+    aot.uniformLut = uniformLut;
+    aot.dumpLLVMIR = dumpLLVM;
+    if (kernels != "generated" && kernels != "reference")
+      return "--kernels must be 'generated' or 'reference', not '" +
+             kernels + "'";
+    if (uniformLut && kernels != "generated")
+      return "--uniform-lut chooses a generated kernel; it cannot be "
+             "combined with --kernels=reference";
+    aot.kernelTarget = !target.empty()       ? target.getValue()
+                       : cpu == "host" ? std::string("host")
+                                       : std::string("generic");
+    std::string error;
+    mlir::FailureOr<const KernelTarget *> kt =
+        resolveKernelTarget(aot.kernelTarget, error);
+    if (mlir::failed(kt))
+      return "--target: " + error;
+    if (uniformLut && !(*kt)->hasByteLookup())
+      return "--uniform-lut needs byte table lookups: pass --target "
+             "x86-64-v3 (or higher) or aarch64, or --cpu=host on such a "
+             "machine (target '" +
+             aot.kernelTarget + "' is " + (*kt)->name().str() + ")";
+    return "";
+  }
+};
+
+} // namespace qc
+
+#endif // QC_TOOLS_QC_COMPILE_COMPILEFLAGS_H
