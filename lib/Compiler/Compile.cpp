@@ -20,8 +20,7 @@ bool needsStats(const QuantRecipe &recipe) {
 
 /// Runs the request's calibration, if any, into recipe.stats.
 LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
-                             QuantRecipe &recipe,
-                             SmallString<128> &tempStats) {
+                             QuantRecipe &recipe, SmallString<128> &tempStats) {
   recipe.stats = request.calibStats;
   if (!request.calibration)
     return success();
@@ -32,8 +31,7 @@ LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
              << "cannot create a temporary file: " << ec.message();
     recipe.stats = tempStats.str().str();
   }
-  return calibrateForRecipe(module, recipe, *request.calibration,
-                            recipe.stats);
+  return calibrateForRecipe(module, recipe, *request.calibration, recipe.stats);
 }
 } // namespace
 

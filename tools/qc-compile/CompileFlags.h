@@ -20,10 +20,9 @@
 namespace qc {
 
 struct CompileFlags {
-  llvm::cl::opt<std::string> input{llvm::cl::Positional,
-                                   llvm::cl::desc("<model.onnx | module.mlir>"),
-                                   llvm::cl::Required,
-                                   llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> input{
+      llvm::cl::Positional, llvm::cl::desc("<model.onnx | module.mlir>"),
+      llvm::cl::Required, llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> outputDir{
       "o", llvm::cl::desc("artifact folder"), llvm::cl::value_desc("dir"),
       llvm::cl::Required, llvm::cl::cat(toolCategory())};
@@ -107,12 +106,12 @@ private:
     aot.uniformLut = uniformLut;
     aot.dumpLLVMIR = dumpLLVM;
     if (kernels != "generated" && kernels != "reference")
-      return "--kernels must be 'generated' or 'reference', not '" +
-             kernels + "'";
+      return "--kernels must be 'generated' or 'reference', not '" + kernels +
+             "'";
     if (uniformLut && kernels != "generated")
       return "--uniform-lut chooses a generated kernel; it cannot be "
              "combined with --kernels=reference";
-    aot.kernelTarget = !target.empty()       ? target.getValue()
+    aot.kernelTarget = !target.empty() ? target.getValue()
                        : cpu == "host" ? std::string("host")
                                        : std::string("generic");
     std::string error;

@@ -73,9 +73,8 @@ public:
     return "+avx2,+fma,+avx512f,+avx512vl,+avx512bw,+avx512vnni,+avx512vbmi";
   }
   bool hasWideByteLookup() const override { return true; }
-  mlir::Value lookup128(mlir::OpBuilder &b, mlir::Location loc,
-                        mlir::Value low, mlir::Value idx,
-                        mlir::Value high) const override;
+  mlir::Value lookup128(mlir::OpBuilder &b, mlir::Location loc, mlir::Value low,
+                        mlir::Value idx, mlir::Value high) const override;
 };
 
 /// AArch64 with the dot product extension: sdot by 16-byte halves, tbl.

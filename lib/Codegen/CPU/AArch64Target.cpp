@@ -53,9 +53,8 @@ Value NeonTarget::dotAccumulate(OpBuilder &b, Location loc, Value partial,
 Value NeonTarget::lookup16(OpBuilder &b, Location loc, Value table,
                            Value idx) const {
   auto v16i8 = VectorType::get({16}, b.getI8Type());
-  return byHalves(b, loc, idx, 16, {{table, 16}, {idx, 16}},
-                  [&](ArrayRef<Value> h) {
-                    return callIntrinsic(b, loc, "llvm.aarch64.neon.tbl1",
-                                         v16i8, h);
-                  });
+  return byHalves(
+      b, loc, idx, 16, {{table, 16}, {idx, 16}}, [&](ArrayRef<Value> h) {
+        return callIntrinsic(b, loc, "llvm.aarch64.neon.tbl1", v16i8, h);
+      });
 }

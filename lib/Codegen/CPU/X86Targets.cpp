@@ -85,9 +85,8 @@ VectorType AVX512VNNITarget::dotPartialType(MLIRContext *ctx,
   return KernelTarget::dotPartialType(ctx, lanes);
 }
 
-Value AVX512VNNITarget::dotAccumulate(OpBuilder &b, Location loc,
-                                      Value partial, Value codes,
-                                      Value x) const {
+Value AVX512VNNITarget::dotAccumulate(OpBuilder &b, Location loc, Value partial,
+                                      Value codes, Value x) const {
   auto type = cast<VectorType>(partial.getType());
   return callIntrinsic(b, loc,
                        type.getNumElements() == 16

@@ -16,8 +16,7 @@ using namespace qc;
 
 KernelTarget::~KernelTarget() = default;
 
-VectorType KernelTarget::dotPartialType(MLIRContext *ctx,
-                                        int64_t lanes) const {
+VectorType KernelTarget::dotPartialType(MLIRContext *ctx, int64_t lanes) const {
   return VectorType::get({lanes}, IntegerType::get(ctx, 32));
 }
 
@@ -32,8 +31,8 @@ Value KernelTarget::lookup128(OpBuilder &, Location, Value, Value,
                            "' has no 128-byte table lookup");
 }
 
-Value qc::callIntrinsic(OpBuilder &b, Location loc, StringRef name,
-                        Type result, ValueRange args) {
+Value qc::callIntrinsic(OpBuilder &b, Location loc, StringRef name, Type result,
+                        ValueRange args) {
   return LLVM::CallIntrinsicOp::create(b, loc, result, b.getStringAttr(name),
                                        args)
       .getResult(0);

@@ -21,7 +21,8 @@ public:
     return names;
   }
   bool listed() const override { return false; }
-  int hostRank(const llvm::Triple &, const llvm::StringMap<bool> &) const override {
+  int hostRank(const llvm::Triple &,
+               const llvm::StringMap<bool> &) const override {
     return 0;
   }
   int64_t defaultTokenTile() const override { return 2; }

@@ -1,0 +1,107 @@
+//===- ActQuant.cpp - int8 activations of dequant_i8 and LUT-GEMM ---------===//
+//===----------------------------------------------------------------------===//
+
+#include "Emitter.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+using namespace qc::kernels::cpu;
+
+namespace qc {
+namespace kernels {
+namespace cpu {
+
+//===----------------------------------------------------------------------===//
+// Activation quantization
+//===----------------------------------------------------------------------===//
+
+/// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
+///                     xsum: [M, G'] f32).
+void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
+       i32 = IntegerType::get(ctx, 32);
+  Emitter e(b, loc);
+  Value x = args[0], xq = args[1], xs = args[2], xsum = args[3];
+  constexpr int64_t kLanes = 8;
+  auto vf = VectorType::get({kLanes}, f32);
+  auto vi32 = VectorType::get({kLanes}, i32);
+  auto vi8 = VectorType::get({kLanes}, i8);
+  Value zero = e.f32(0.0f);
+
+  scf::ForOp rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  scf::ForOp clear =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.groups()), e.idx(1));
+  {
+    OpBuilder::InsertionGuard g(b);
+    b.setInsertionPointToStart(clear.getBody());
+    memref::StoreOp::create(b, loc, zero, xsum,
+                            ValueRange{m, clear.getInductionVar()});
+  }
+  scf::ForOp blocks =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
+  b.setInsertionPointToStart(blocks.getBody());
+  Value a = blocks.getInductionVar();
+  Value k0 = arith::MulIOp::create(b, loc, a, e.idx(s.actBlock));
+  // Reads past K give 0 (the padded rows of the last superblock).
+  auto read = [&](Value k) {
+    return vector::TransferReadOp::create(b, loc, vf, x, ValueRange{m, k},
+                                          zero)
+        .getResult();
+  };
+  auto laneLoop = [&](ValueRange init,
+                      function_ref<SmallVector<Value>(Value, ValueRange)>
+                          body) {
+    auto loop = scf::ForOp::create(
+        b, loc, e.idx(0), e.idx(s.actBlock), e.idx(kLanes), init,
+        [&](OpBuilder &nested, Location, Value j, ValueRange iter) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          SmallVector<Value> next = body(arith::AddIOp::create(b, loc, k0, j),
+                                         iter);
+          scf::YieldOp::create(b, loc, next);
+        });
+    return loop.getResults();
+  };
+  // max |x| over the block.
+  Value maxAbs =
+      laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
+        Value v = math::AbsFOp::create(b, loc, read(k));
+        return SmallVector<Value>{
+            arith::MaximumFOp::create(b, loc, iter[0], v)};
+      })[0];
+  auto [inv, scale] = e.blockScale(maxAbs, 127.0f);
+  memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
+  Value invSplat = vector::BroadcastOp::create(b, loc, vf, inv);
+  // xq = roundeven(x * inv), and the block's integer sum.
+  Value isum =
+      laneLoop(ValueRange{e.zeros(vi32)}, [&](Value k, ValueRange iter) {
+        Value r = math::RoundEvenOp::create(
+            b, loc, arith::MulFOp::create(b, loc, read(k), invSplat));
+        Value q = arith::FPToSIOp::create(b, loc, vi32, r);
+        vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vi8, q),
+                                xq, ValueRange{m, k});
+        return SmallVector<Value>{arith::AddIOp::create(b, loc, iter[0], q)};
+      })[0];
+  isum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, isum);
+  Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
+  Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
+  Value blockSum = arith::MulFOp::create(
+      b, loc, scale, arith::SIToFPOp::create(b, loc, f32, isum));
+  memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, blockSum),
+                          xsum, ValueRange{m, gIdx});
+}
+
+} // namespace cpu
+} // namespace kernels
+} // namespace qc

@@ -1,0 +1,66 @@
+//===- KernelBodies.cpp - a kernel function's body from its role ----------===//
+
+#include "Emitter.h"
+#include "qc/Codegen/CPUKernels.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace qc;
+using namespace qc::kernels;
+using namespace qc::kernels::cpu;
+
+namespace {
+/// LLVM target features the kernels of `target` need: set on the generated
+/// functions so that they compile whatever CPU the module targets.
+void setTargetFeatures(func::FuncOp fn, const KernelTarget &target) {
+  if (target.llvmFeatures().empty())
+    return;
+  fn->setAttr("target_features", LLVM::TargetFeaturesAttr::get(
+                                     fn.getContext(), target.llvmFeatures()));
+}
+
+BodyBuilder bodyBuilder(StringRef role) {
+  return llvm::StringSwitch<BodyBuilder>(role)
+      .Case(kRoleActQuant, buildActQuant)
+      .Case(kRoleColumns, buildColumnKernel)
+      .Case(kRoleLutTables, buildLutTables)
+      .Case(kRoleLutTiles, buildLutTiles)
+      .Case(kRolePsumbook, buildPsumbook)
+      .Case(kRoleCodeTables, buildCodeTables)
+      .Case(kRoleCodeTiles, buildCodeTiles)
+      .Case(kRolePsumbookLanes, buildPsumbookLanes)
+      .Case(kRoleCodeLanes, buildCodeLaneTiles)
+      .Case(kRolePermTables, buildPermTables)
+      .Case(kRolePermTiles, buildPermTiles)
+      .Default(nullptr);
+}
+} // namespace
+
+bool qc::isKernelDeclaration(func::FuncOp fn) {
+  return fn.isExternal() && fn->hasAttrOfType<StringAttr>(kRoleAttr);
+}
+
+LogicalResult qc::emitKernelBody(func::FuncOp fn) {
+  StringRef role = fn->getAttrOfType<StringAttr>(kRoleAttr).getValue();
+  std::optional<KernelShape> shape = KernelShape::of(fn);
+  if (!shape)
+    return fn.emitError("qc-emit-kernels: malformed ") << kShapeAttr;
+  BodyBuilder build = bodyBuilder(role);
+  if (!build)
+    return fn.emitError("qc-emit-kernels: unknown role ") << role;
+  // Every body: the entry block, a return and, for the functions with
+  // ISA-specific code, the target's features (the activation quantizer and
+  // the LUT table builder are plain vector code for the module's CPU).
+  if (role != kRoleActQuant && role != kRoleLutTables)
+    setTargetFeatures(fn, *shape->target);
+  Block *entry = fn.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(entry);
+  build(b, fn.getLoc(), entry->getArguments(), *shape);
+  b.setInsertionPointToEnd(entry);
+  func::ReturnOp::create(b, fn.getLoc());
+  fn->removeAttr(kRoleAttr);
+  fn->removeAttr(kShapeAttr);
+  return success();
+}
