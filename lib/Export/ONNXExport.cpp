@@ -2,7 +2,7 @@
 
 #include "qc/Export/ONNX.h"
 
-#include "../Import/ModelLoader.h"
+#include "qc/Import/ModelLoader.h"
 #include "QC/QCOps.h"
 #include "qc/Transforms/ConstantData.h"
 

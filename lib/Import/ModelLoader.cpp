@@ -1,6 +1,6 @@
 //===- ModelLoader.cpp - read, validate and check ONNX protobufs ----------===//
 
-#include "ModelLoader.h"
+#include "qc/Import/ModelLoader.h"
 
 #include "onnx/checker.h"
 #include "onnx/defs/schema.h"

@@ -1,7 +1,7 @@
 //===- ONNXImporter.cpp - ONNX graph to MLIR: the graph walk --------------===//
 
 #include "Importer.h"
-#include "ModelLoader.h"
+#include "qc/Import/ModelLoader.h"
 #include "qc/Import/ONNX.h"
 #include "qcrt/Npy.h"
 

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QC_LIB_IMPORT_MODELLOADER_H
-#define QC_LIB_IMPORT_MODELLOADER_H
+#ifndef QC_IMPORT_MODELLOADER_H
+#define QC_IMPORT_MODELLOADER_H
 
 #include "onnx/onnx_pb.h"
 
@@ -41,4 +41,4 @@ int64_t libonnxMaxOpset();
 } // namespace detail
 } // namespace qc
 
-#endif // QC_LIB_IMPORT_MODELLOADER_H
+#endif // QC_IMPORT_MODELLOADER_H
