@@ -620,6 +620,9 @@ const OpRegistry &getRegistry() {
     registerElementwiseOps(r);
     registerMatmulOps(r);
     registerShapeOps(r);
+    registerSliceOps(r);
+    registerGatherOps(r);
+    registerPadTileOps(r);
     registerReductionOps(r);
     registerEinsumOps(r);
     registerNormalizationOps(r);

@@ -1,0 +1,367 @@
+//===- OpsGather.cpp - ONNX gathers, scatters, OneHot ---------------------===//
+//
+// Shapes, axes and bounds are static (ShapeUtils.h); known data folds on the
+// host (OpsShape.cpp explains when).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ShapeUtils.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace mlir;
+using namespace qc::detail;
+using TP = onnx::TensorProto;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Gathers and scatters
+//===----------------------------------------------------------------------===//
+
+LogicalResult checkIndexType(NodeContext &nc, unsigned i) {
+  DType d = nc.inputDType(i);
+  if (!isInteger(d)) {
+    nc.error() << "indices (input " << i << ") must be integers, found "
+               << dtypeName(d);
+    return failure();
+  }
+  return success();
+}
+
+LogicalResult importGather(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1);
+  FailureOr<int64_t> axisOr = axisAttr(nc, 0, data.size());
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr, q = ind.size(), dim = data[axis];
+  DType d = nc.inputDType(0);
+  SmallVector<int64_t> outShape(ArrayRef<int64_t>(data).take_front(axis));
+  outShape.append(ind);
+  outShape.append(data.begin() + axis + 1, data.end());
+  if (shapeProduct(ind) > 0 && dim == 0) {
+    nc.error() << "gathers from axis " << axis << " of size 0";
+    return failure();
+  }
+
+  // Known indices: normalized and checked now.
+  const HostTensor *ci = nc.inputConstant(1);
+  std::optional<HostTensor> normalized;
+  if (ci) {
+    SmallVector<int64_t> v = ci->toInts();
+    for (int64_t &x : v) {
+      if (isUnsigned(ci->dtype) && x < 0) // u64 above INT64_MAX
+        x = dim;
+      if (x < -dim || x >= dim) {
+        nc.error() << "index " << x << " is out of range for axis " << axis
+                   << " of size " << dim;
+        return failure();
+      }
+      if (x < 0)
+        x += dim;
+    }
+    normalized = HostTensor::fromInts(v, ind);
+  }
+  const HostTensor *cd = nc.inputConstant(0);
+  if (cd && ci &&
+      worthFolding(shapeProduct(outShape), cd->numElements() + ci->numElements())) {
+    SmallVector<int64_t> strides = rowMajorStrides(data);
+    SmallVector<int64_t> indStrides = rowMajorStrides(ind);
+    nc.setOutputConstant(0, hostRemap(*cd, outShape, [&](ArrayRef<int64_t> idx) {
+      int64_t flat = 0, k = 0;
+      for (int64_t i = 0; i < q; ++i)
+        k += idx[axis + i] * indStrides[i];
+      for (int64_t i = 0; i < axis; ++i)
+        flat += idx[i] * strides[i];
+      flat += normalized->getInt(k) * strides[axis];
+      for (int64_t i = axis + 1; i < static_cast<int64_t>(data.size()); ++i)
+        flat += idx[i - 1 + q] * strides[i];
+      return flat;
+    }));
+    return success();
+  }
+  // One known index: a slice.
+  if (ci && shapeProduct(ind) == 1) {
+    SmallVector<int64_t> offsets(data.size(), 0), sizes(data),
+        strides(data.size(), 1);
+    offsets[axis] = normalized->getInt(0);
+    sizes[axis] = 1;
+    Value v = tensor::ExtractSliceOp::create(
+        nc.b, nc.loc, nc.input(0), indexAttrs(nc.b, offsets),
+        indexAttrs(nc.b, sizes), indexAttrs(nc.b, strides));
+    nc.setOutput(0, nc.reshape(v, outShape), d);
+    return success();
+  }
+  // General case: read data with tensor.extract at the gathered index.
+  Value indices = ci ? nc.constant(*normalized) : nc.input(1);
+  DType indDType = ci ? TP::INT64 : nc.inputDType(1);
+  Value dataV = nc.input(0);
+  int64_t outRank = outShape.size();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < q; ++i)
+    exprs.push_back(nc.b.getAffineDimExpr(axis + i));
+  AffineMap map = AffineMap::get(outRank, 0, exprs, nc.ctx());
+  Value out = emitGeneric(
+      nc, outShape, toMLIRType(nc.ctx(), d), indices, map,
+      [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> ivs) {
+        Value i = toIndex(b, l, args[0], indDType);
+        if (!ci)
+          i = wrapIndex(b, l, i, dim);
+        SmallVector<Value> coords(ivs.take_front(axis));
+        coords.push_back(i);
+        coords.append(ivs.begin() + axis + q, ivs.end());
+        return tensor::ExtractOp::create(b, l, dataV, coords);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+LogicalResult importGatherElements(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1);
+  FailureOr<int64_t> axisOr = axisAttr(nc, 0, data.size());
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr, rank = data.size(), dim = data[axis];
+  bool ok = ind.size() == data.size();
+  for (int64_t i = 0; ok && i < rank; ++i)
+    ok = i == axis || ind[i] <= data[i];
+  if (!ok) {
+    nc.error() << "indices of shape " << listStr(ind)
+               << " do not fit data of shape " << listStr(data);
+    return failure();
+  }
+  if (shapeProduct(ind) > 0 && dim == 0) {
+    nc.error() << "gathers from axis " << axis << " of size 0";
+    return failure();
+  }
+  DType d = nc.inputDType(0), indDType = nc.inputDType(1);
+  const HostTensor *cd = nc.inputConstant(0), *ci = nc.inputConstant(1);
+  if (cd && ci &&
+      worthFolding(shapeProduct(ind), cd->numElements() + ci->numElements())) {
+    SmallVector<int64_t> strides = rowMajorStrides(data);
+    int64_t k = 0;
+    bool bad = false;
+    HostTensor out = hostRemap(*cd, ind, [&](ArrayRef<int64_t> idx) {
+      int64_t x = ci->getInt(k++);
+      if (x < -dim || x >= dim) {
+        bad = true;
+        x = 0;
+      }
+      if (x < 0)
+        x += dim;
+      int64_t flat = 0;
+      for (int64_t i = 0; i < rank; ++i)
+        flat += (i == axis ? x : idx[i]) * strides[i];
+      return flat;
+    });
+    if (bad) {
+      nc.error() << "an index is out of range for axis " << axis
+                 << " of size " << dim;
+      return failure();
+    }
+    nc.setOutputConstant(0, std::move(out));
+    return success();
+  }
+  Value dataV = nc.input(0);
+  Value out = emitGeneric(
+      nc, ind, toMLIRType(nc.ctx(), d), nc.input(1),
+      nc.b.getMultiDimIdentityMap(rank),
+      [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> ivs) {
+        Value i = wrapIndex(b, l, toIndex(b, l, args[0], indDType), dim);
+        SmallVector<Value> coords(ivs);
+        coords[axis] = i;
+        return tensor::ExtractOp::create(b, l, dataV, coords);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+LogicalResult importScatterND(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1),
+                       upd = inputShape(nc, 2);
+  DType d = nc.inputDType(0), indDType = nc.inputDType(1);
+  int64_t rank = data.size();
+  if (ind.empty() || ind.back() > rank) {
+    nc.error() << "indices of shape " << listStr(ind)
+               << " do not index data of rank " << rank;
+    return failure();
+  }
+  int64_t k = ind.back();
+  SmallVector<int64_t> expected(ArrayRef<int64_t>(ind).drop_back());
+  expected.append(data.begin() + k, data.end());
+  if (upd != expected) {
+    nc.error() << "updates have shape " << listStr(upd) << " but data "
+               << listStr(data) << " and indices " << listStr(ind)
+               << " need " << listStr(expected);
+    return failure();
+  }
+  if (nc.inputDType(2) != d) {
+    nc.error() << "updates have element type " << dtypeName(nc.inputDType(2))
+               << " but data has " << dtypeName(d);
+    return failure();
+  }
+  std::string red = nc.attrString("reduction", "none");
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min") {
+    nc.error() << "reduction '" << red << "' is not supported";
+    return failure();
+  }
+  if (isBool(d) && red != "none") {
+    nc.error() << "reduction '" << red << "' on bool data is not supported";
+    return failure();
+  }
+  int64_t numUpd = shapeProduct(expected) == 0
+                       ? 0
+                       : shapeProduct(ArrayRef<int64_t>(ind).drop_back());
+  if (numUpd == 0) {
+    nc.setOutput(0, nc.input(0), d);
+    return success();
+  }
+  // Domain (data dims..., u): each output element visits every update u
+  // and combines those whose index tuple is its own, in order.
+  Value indices = nc.reshape(nc.input(1), {numUpd, k});
+  SmallVector<int64_t> updShape = {numUpd};
+  updShape.append(data.begin() + k, data.end());
+  Value updates = nc.reshape(nc.input(2), updShape);
+  MLIRContext *ctx = nc.ctx();
+  SmallVector<AffineExpr> updExprs = {getAffineDimExpr(rank, ctx)};
+  SmallVector<AffineExpr> dataExprs;
+  for (int64_t i = 0; i < rank; ++i) {
+    dataExprs.push_back(getAffineDimExpr(i, ctx));
+    if (i >= k)
+      updExprs.push_back(getAffineDimExpr(i, ctx));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(rank + 1, 0, dataExprs, ctx),
+                                 AffineMap::get(rank + 1, 0, updExprs, ctx),
+                                 AffineMap::get(rank + 1, 0, dataExprs, ctx)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  // The init is never read at u == 0 (the data is), so that the scatter
+  // does not write into its data operand.
+  Value init = nc.empty(data, toMLIRType(ctx, d));
+  bool fp = isFloat(d), uns = isUnsigned(d);
+  auto generic = linalg::GenericOp::create(
+      nc.b, nc.loc, init.getType(), ValueRange{nc.input(0), updates},
+      ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value u = linalg::IndexOp::create(b, l, rank);
+        Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, u,
+                                            cidx(b, l, 0));
+        Value acc = arith::SelectOp::create(b, l, first, args[0], args[2]);
+        Value match = arith::ConstantOp::create(b, l, b.getBoolAttr(true));
+        for (int64_t j = 0; j < k; ++j) {
+          Value ij = tensor::ExtractOp::create(b, l, indices,
+                                               ValueRange{u, cidx(b, l, j)});
+          ij = wrapIndex(b, l, toIndex(b, l, ij, indDType), data[j]);
+          Value eq = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, ij,
+                                           linalg::IndexOp::create(b, l, j));
+          match = arith::AndIOp::create(b, l, match, eq);
+        }
+        Value x = args[1], r = x;
+        if (red == "add")
+          r = fp ? (Value)arith::AddFOp::create(b, l, acc, x)
+                 : (Value)arith::AddIOp::create(b, l, acc, x);
+        else if (red == "mul")
+          r = fp ? (Value)arith::MulFOp::create(b, l, acc, x)
+                 : (Value)arith::MulIOp::create(b, l, acc, x);
+        else if (red == "max")
+          r = fp    ? (Value)arith::MaximumFOp::create(b, l, acc, x)
+              : uns ? (Value)arith::MaxUIOp::create(b, l, acc, x)
+                    : (Value)arith::MaxSIOp::create(b, l, acc, x);
+        else if (red == "min")
+          r = fp    ? (Value)arith::MinimumFOp::create(b, l, acc, x)
+              : uns ? (Value)arith::MinUIOp::create(b, l, acc, x)
+                    : (Value)arith::MinSIOp::create(b, l, acc, x);
+        linalg::YieldOp::create(b, l,
+                                Value(arith::SelectOp::create(b, l, match, r,
+                                                              acc)));
+      });
+  nc.setOutput(0, generic.getResult(0), d);
+  return success();
+}
+
+LogicalResult importOneHot(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)))
+    return failure();
+  SmallVector<int64_t> ind = inputShape(nc, 0);
+  DType indDType = nc.inputDType(0), d = nc.inputDType(2);
+  if (!isInteger(indDType) && !isFloat(indDType)) {
+    nc.error() << "indices must be numbers, found " << dtypeName(indDType);
+    return failure();
+  }
+  const HostTensor *cdepth = nc.inputConstant(1);
+  if (!cdepth || cdepth->numElements() != 1) {
+    nc.error() << "depth (input 1) must be a scalar known at compile time";
+    return failure();
+  }
+  int64_t depth = isFloat(cdepth->dtype)
+                      ? static_cast<int64_t>(cdepth->getDouble(0))
+                      : cdepth->getInt(0);
+  if (depth <= 0 || depth > (int64_t(1) << 32)) {
+    nc.error() << "depth must be positive, found " << depth;
+    return failure();
+  }
+  if (shapeProduct(inputShape(nc, 2)) != 2) {
+    nc.error() << "values (input 2) must hold [off, on], found "
+               << shapeProduct(inputShape(nc, 2)) << " elements";
+    return failure();
+  }
+  int64_t outRank = ind.size() + 1, axis = nc.attrInt("axis", -1);
+  if (axis < -outRank || axis >= outRank) {
+    nc.error() << "axis " << axis << " is out of range for output rank "
+               << outRank;
+    return failure();
+  }
+  if (axis < 0)
+    axis += outRank;
+  SmallVector<int64_t> outShape = ind;
+  outShape.insert(outShape.begin() + axis, depth);
+  Type elt = toMLIRType(nc.ctx(), d);
+  Value off, on;
+  if (const HostTensor *cv = nc.inputConstant(2)) {
+    off = hostScalar(nc, *cv, 0, elt);
+    on = hostScalar(nc, *cv, 1, elt);
+  } else {
+    off = extractAt(nc, nc.input(2), 0);
+    on = extractAt(nc, nc.input(2), 1);
+  }
+  SmallVector<AffineExpr> exprs;
+  for (int64_t i = 0; i < outRank; ++i)
+    if (i != axis)
+      exprs.push_back(nc.b.getAffineDimExpr(i));
+  AffineMap map = AffineMap::get(outRank, 0, exprs, nc.ctx());
+  Value out = emitGeneric(
+      nc, outShape, elt, nc.input(0), map,
+      [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> ivs) {
+        Value i = toIndex(b, l, args[0], indDType);
+        Value zero = cidx(b, l, 0);
+        Value neg =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+        i = arith::SelectOp::create(
+            b, l, neg, arith::AddIOp::create(b, l, i, cidx(b, l, depth)), i);
+        Value hit = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i,
+                                          ivs[axis]);
+        return arith::SelectOp::create(b, l, hit, on, off);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
+} // namespace
+
+void qc::detail::registerGatherOps(OpRegistry &r) {
+  r.add("Gather", importGather);
+  r.add("GatherElements", importGatherElements);
+  r.add("ScatterND", importScatterND);
+  r.add("OneHot", importOneHot);
+}
