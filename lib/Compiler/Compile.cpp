@@ -1,6 +1,7 @@
 //===- Compile.cpp - qc-compile as a library call -------------------------===//
 
 #include "qc/Compiler/Compile.h"
+#include "qc/Support/AtomicFile.h"
 
 #include "qc/Transforms/Passes.h"
 
@@ -67,12 +68,8 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
     return success();
   printQuantReport(report, rows);
   std::string path = request.aot.outputDir + "/quant-report.json";
-  // writeToOutput writes a temporary file and renames it into place.
-  if (llvm::Error e = llvm::writeToOutput(path, [&](raw_ostream &os) {
-        os << quantReportJSON(rows) << "\n";
-        return llvm::Error::success();
-      }))
-    return emitError(module.getLoc())
-           << path << ": " << llvm::toString(std::move(e));
+  std::string error;
+  if (!writeFileAtomically(path, quantReportJSON(rows) + "\n", error))
+    return emitError(module.getLoc()) << error;
   return success();
 }

@@ -4,6 +4,7 @@
 
 #include "qc/Import/ModelLoader.h"
 #include "QC/QCOps.h"
+#include "qc/Support/AtomicFile.h"
 #include "qc/Transforms/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -195,28 +196,8 @@ LogicalResult qc::exportMatMulNBits(StringRef sourcePath, ModuleOp quantized,
   if (!model.SerializeToString(&bytes))
     return emitError(loc) << "qc-export-onnx: serializing the model failed";
 
-  // Temporary file beside the output, renamed into place.
-  SmallString<256> temp;
-  int fd;
-  StringRef dir = llvm::sys::path::parent_path(outputPath);
-  SmallString<256> pattern(dir.empty() ? "." : dir);
-  llvm::sys::path::append(pattern, llvm::sys::path::filename(outputPath) +
-                                       ".tmp-%%%%%%");
-  if (std::error_code ec =
-          llvm::sys::fs::createUniqueFile(pattern, fd, temp))
-    return emitError(loc) << outputPath << ": " << ec.message();
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << bytes;
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(temp);
-      return emitError(loc) << outputPath << ": " << os.error().message();
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(temp, outputPath)) {
-    llvm::sys::fs::remove(temp);
-    return emitError(loc) << outputPath << ": " << ec.message();
-  }
+  std::string error;
+  if (!writeFileAtomically(outputPath.str(), bytes, error))
+    return emitError(loc) << error;
   return success();
 }

@@ -3,12 +3,12 @@
 #include "Importer.h"
 #include "qc/Import/ModelLoader.h"
 #include "qc/Import/ONNX.h"
+#include "qc/Support/HalfFloat.h"
 #include "qcrt/Npy.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Endian.h"
@@ -147,24 +147,6 @@ int64_t HostTensor::numElements() const {
   return n;
 }
 
-static double halfToDouble(uint16_t bits, bool bf16) {
-  if (bf16) {
-    uint32_t w = uint32_t(bits) << 16;
-    float f;
-    std::memcpy(&f, &w, 4);
-    return f;
-  }
-  APFloat f(APFloat::IEEEhalf(), APInt(16, bits));
-  return f.convertToDouble();
-}
-
-static uint16_t doubleToHalf(double v, bool bf16) {
-  bool lost;
-  APFloat f(v);
-  f.convert(bf16 ? APFloat::BFloat() : APFloat::IEEEhalf(),
-            APFloat::rmNearestTiesToEven, &lost);
-  return f.bitcastToAPInt().getZExtValue();
-}
 
 template <typename T> static T load(const char *p) {
   T v;
@@ -210,9 +192,9 @@ double HostTensor::getDouble(int64_t i) const {
   case TP::DOUBLE:
     return load<double>(p);
   case TP::FLOAT16:
-    return halfToDouble(load<uint16_t>(p), false);
+    return qc::fromHalfBits(load<uint16_t>(p), false);
   case TP::BFLOAT16:
-    return halfToDouble(load<uint16_t>(p), true);
+    return qc::fromHalfBits(load<uint16_t>(p), true);
   case TP::UINT64:
     return static_cast<double>(load<uint64_t>(p));
   default:
@@ -252,9 +234,9 @@ void HostTensor::setDouble(int64_t i, double v) {
   case TP::DOUBLE:
     return store<double>(p, v);
   case TP::FLOAT16:
-    return store<uint16_t>(p, doubleToHalf(v, false));
+    return store<uint16_t>(p, qc::toHalfBits(v, false));
   case TP::BFLOAT16:
-    return store<uint16_t>(p, doubleToHalf(v, true));
+    return store<uint16_t>(p, qc::toHalfBits(v, true));
   default:
     return setInt(i, static_cast<int64_t>(v));
   }

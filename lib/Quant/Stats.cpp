@@ -1,6 +1,7 @@
 //===- Stats.cpp - Calibration statistics of linear-layer inputs ----------===//
 
 #include "qc/Quant/Stats.h"
+#include "qc/Support/AtomicFile.h"
 
 #include <Eigen/Core>
 
@@ -176,27 +177,7 @@ bool qc::quant::writeStats(const std::string &path,
   }
   put<uint64_t>(out, fnv1a(out));
 
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) {
-      err = "cannot create '" + tmp + "': " + std::strerror(errno);
-      return false;
-    }
-    f.write(out.data(), std::streamsize(out.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      err = "cannot write '" + tmp + "'";
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = "cannot write '" + path + "': " + std::strerror(errno);
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  return writeFileAtomically(path, out, err);
 }
 
 bool qc::quant::readStats(const std::string &path, CalibrationStats &stats,

@@ -1,11 +1,11 @@
 //===- ConstantData.cpp - element data of constant tensors ----------------===//
 
 #include "qc/Transforms/ConstantData.h"
+#include "qc/Support/HalfFloat.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/APFloat.h"
 
 #include <cstring>
 
@@ -55,29 +55,21 @@ FailureOr<std::vector<float>> qc::getConstantFloats(Value v) {
   }
   if (!elt.isF16() && !elt.isBF16())
     return failure();
-  const llvm::fltSemantics &sem =
-      elt.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
   for (size_t i = 0; i + 1 < bytes->size(); i += 2) {
     uint16_t raw;
     std::memcpy(&raw, bytes->data() + i, 2);
-    out.push_back(llvm::APFloat(sem, llvm::APInt(16, raw)).convertToFloat());
+    out.push_back(static_cast<float>(fromHalfBits(raw, elt.isBF16())));
   }
   return out;
 }
 
 uint16_t qc::toHalfBits(float v, Type type) {
-  llvm::APFloat f(v);
-  bool lost;
-  f.convert(type.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat(),
-            llvm::APFloat::rmNearestTiesToEven, &lost);
-  return static_cast<uint16_t>(f.bitcastToAPInt().getZExtValue());
+  return toHalfBits(static_cast<double>(v), type.isBF16());
 }
 
 float qc::roundToType(float v, Type type) {
   if (type.isF32())
     return v;
-  const llvm::fltSemantics &sem =
-      type.isF16() ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat();
-  return llvm::APFloat(sem, llvm::APInt(16, toHalfBits(v, type)))
-      .convertToFloat();
+  return static_cast<float>(
+      fromHalfBits(toHalfBits(v, type), type.isBF16()));
 }
