@@ -239,6 +239,26 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
   let assemblyFormat = "`<` struct(params) `>`";
 }
 
+def QC_TargetAttr : QC_Attr<"Target", "target"> {
+  let summary = "the module's kernel target (the codegen seam)";
+  let description = [{
+    Set on the module by `qc-set-target` (qc-compile's kernel stage): the
+    kernel target every generated kernel of the module is emitted for
+    (`isa`, a registered KernelTarget), the LLVM features its kernel
+    functions carry, its vector width in bits, and the threads the runtime
+    splits a kernel over (0: the runtime's choice, QCRT_NUM_THREADS).
+    `qc-select-kernel` takes its target from here when the module has one.
+
+    ```mlir
+    module attributes {qc.target = #qc.target<isa = avx2, features = "+avx2,+fma", vector_bits = 256, threads = 0>}
+    ```
+  }];
+  let parameters = (ins QC_KernelTargetName:$isa,
+                        StringRefParameter<"LLVM target features">:$features,
+                        "int64_t":$vector_bits, "int64_t":$threads);
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
   let summary = "what a generated kernel function depends on";
   let description = [{

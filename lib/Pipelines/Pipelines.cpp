@@ -65,8 +65,10 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
 void qc::buildKernelsPipeline(OpPassManager &pm,
                               const KernelsOptions &options) {
   if (!options.reference) {
+    SetTargetOptions setTarget;
+    setTarget.target = options.target;
+    pm.addPass(createSetTarget(setTarget));
     SelectKernelOptions select;
-    select.target = options.target;
     select.uniformLut = options.uniformLut;
     pm.addNestedPass<func::FuncOp>(createSelectKernel(select));
     pm.addPass(createGenDequantGemm());

@@ -65,14 +65,29 @@ int64_t actBlockFor(int64_t group) {
 struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
   using Base::Base;
 
-  void runOnOperation() override {
+  /// The module's #qc.target if it has one, else the `target` option.
+  FailureOr<const KernelTarget *> kernelTarget() {
+    auto module = getOperation()->getParentOfType<ModuleOp>();
+    if (auto attr =
+            module ? module->getAttrOfType<TargetAttr>("qc.target") : nullptr) {
+      if (const KernelTarget *kt = lookupKernelTarget(attr.getIsa()))
+        return kt;
+      return module.emitError("qc-select-kernel: qc.target names an unknown "
+                              "kernel target '")
+             << attr.getIsa() << "'";
+    }
     std::string error;
     FailureOr<const KernelTarget *> resolved =
         resolveKernelTarget(target, error);
-    if (failed(resolved)) {
+    if (failed(resolved))
       getOperation().emitError("qc-select-kernel: ") << error;
+    return resolved;
+  }
+
+  void runOnOperation() override {
+    FailureOr<const KernelTarget *> resolved = kernelTarget();
+    if (failed(resolved))
       return signalPassFailure();
-    }
     if (mTile < 0 || mTile > 8) {
       getOperation().emitError(
           "qc-select-kernel: m-tile must be in [1, 8], or 0 for the target's");

@@ -50,6 +50,8 @@ public:
   /// LLVM target features set on the generated functions ("" for the
   /// module's own CPU).
   virtual llvm::StringRef llvmFeatures() const { return ""; }
+  /// The widest vector the kernels use, bits.
+  virtual int64_t vectorBits() const { return 256; }
 
   //===--------------------------------------------------------------------===//
   // Choices and capabilities

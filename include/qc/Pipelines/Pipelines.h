@@ -48,7 +48,8 @@ struct KernelsOptions : mlir::PassPipelineOptions<KernelsOptions> {
                             llvm::cl::init("main")};
 };
 
-/// The kernel stage: qc-select-kernel and the generators (qc-gen-dequant-
+/// The kernel stage: qc-set-target records the kernel target on the module,
+/// qc-select-kernel and the generators (qc-gen-dequant-
 /// gemm, qc-gen-lut-gemm, qc-gen-codegemm) give quantized layers their
 /// generated kernels (unless `reference`), qc-layout packs the codes the
 /// reference lowering reads, and qc-outline-weights turns the weight

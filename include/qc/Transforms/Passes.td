@@ -134,6 +134,25 @@ def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
+def SetTarget : Pass<"qc-set-target", "mlir::ModuleOp"> {
+  let summary = "Record the module's kernel target (#qc.target)";
+  let description = [{
+    Resolves `target` (`host` or a kernel target's `--target` value, as
+    `qc-select-kernel` takes it) and records the result on the module as
+    `qc.target = #qc.target<isa = ..., features = ..., vector_bits = ...,
+    threads = ...>`, the one place later stages read the target from. An
+    unknown target is an error naming the accepted values.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "host | x86-64-v3 | x86-64-v4 | x86-64-v4-vnni | x86-64-v4-vbmi | "
+           "aarch64 | generic">,
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "threads a kernel is split over (0: the runtime's choice)">,
+  ];
+  let dependentDialects = ["::qc::QCDialect"];
+}
+
 def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
   let summary = "Choose the kernel and its parameters for each qc.qlinear";
   let description = [{
@@ -155,7 +174,8 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
     `x86-64-v4` (AVX-512; its int8 dot products are AVX2's, VNNI is not part
     of the level), `x86-64-v4-vnni`, `x86-64-v4-vbmi` (VNNI and VBMI: Ice
     Lake and later), `aarch64` (NEON with dot product) or `generic`
-    (portable vector ops).
+    (portable vector ops). A module with a `qc.target` attribute
+    (`qc-set-target`) gives its target instead, whatever `target` says.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
