@@ -277,9 +277,9 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
                              "with a constant weight";
 
   PassManager pm(ctx);
-  InsertObserveOptions insertOptions;
+  InsertObservePassOptions insertOptions;
   insertOptions.exclude.assign(opt.exclude.begin(), opt.exclude.end());
-  pm.addPass(createInsertObserve(insertOptions));
+  pm.addPass(createInsertObservePass(insertOptions));
   if (failed(pm.run(*clone)))
     return failure();
   std::vector<quant::TapStats> taps;

@@ -41,7 +41,7 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
   MLIRContext *ctx = module.getContext();
   if (request.raiseLinear) {
     PassManager pm(ctx);
-    pm.addNestedPass<func::FuncOp>(createRaiseLinear());
+    pm.addNestedPass<func::FuncOp>(createRaiseLinearPass());
     if (failed(pm.run(module)))
       return failure();
   }

@@ -9,7 +9,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace qc {
-#define GEN_PASS_DEF_APPROXIMATEMATH
+#define GEN_PASS_DEF_APPROXIMATEMATHPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -18,7 +18,7 @@ using namespace mlir;
 namespace {
 
 struct ApproximateMathPass
-    : qc::impl::ApproximateMathBase<ApproximateMathPass> {
+    : qc::impl::ApproximateMathPassBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     // The approximations themselves only match f32 operands.

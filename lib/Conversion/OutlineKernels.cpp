@@ -9,7 +9,7 @@
 #include "llvm/ADT/Twine.h"
 
 namespace qc {
-#define GEN_PASS_DEF_OUTLINEKERNELS
+#define GEN_PASS_DEF_OUTLINEKERNELSPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -18,7 +18,7 @@ using namespace mlir;
 namespace {
 
 struct OutlineKernelsPass
-    : qc::impl::OutlineKernelsBase<OutlineKernelsPass> {
+    : qc::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -9,7 +9,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 namespace qc {
-#define GEN_PASS_DEF_OUTLINEWEIGHTS
+#define GEN_PASS_DEF_OUTLINEWEIGHTSPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -17,7 +17,7 @@ using namespace mlir;
 
 namespace {
 
-struct OutlineWeightsPass : qc::impl::OutlineWeightsBase<OutlineWeightsPass> {
+struct OutlineWeightsPass : qc::impl::OutlineWeightsPassBase<OutlineWeightsPass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -17,7 +17,7 @@
 #include "llvm/ADT/Twine.h"
 
 namespace qc {
-#define GEN_PASS_DEF_PARALLELCALLS
+#define GEN_PASS_DEF_PARALLELCALLSPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -27,7 +27,7 @@ namespace {
 
 constexpr llvm::StringLiteral kParallelFor = "qcrt_parallel_for";
 
-struct ParallelCallsPass : qc::impl::ParallelCallsBase<ParallelCallsPass> {
+struct ParallelCallsPass : qc::impl::ParallelCallsPassBase<ParallelCallsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();

@@ -65,26 +65,26 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
 void qc::buildKernelsPipeline(OpPassManager &pm,
                               const KernelsOptions &options) {
   if (!options.reference) {
-    SetTargetOptions setTarget;
+    SetTargetPassOptions setTarget;
     setTarget.target = options.target;
-    pm.addPass(createSetTarget(setTarget));
-    SelectKernelOptions select;
+    pm.addPass(createSetTargetPass(setTarget));
+    SelectKernelPassOptions select;
     select.uniformLut = options.uniformLut;
-    pm.addNestedPass<func::FuncOp>(createSelectKernel(select));
-    pm.addPass(createGenDequantGemm());
-    pm.addPass(createGenLutGemm());
-    pm.addPass(createGenCodeGemm());
+    pm.addNestedPass<func::FuncOp>(createSelectKernelPass(select));
+    pm.addPass(createGenDequantGemmPass());
+    pm.addPass(createGenLutGemmPass());
+    pm.addPass(createGenCodeGemmPass());
   }
-  pm.addNestedPass<func::FuncOp>(createLayout());
-  OutlineWeightsOptions outline;
+  pm.addNestedPass<func::FuncOp>(createLayoutPass());
+  OutlineWeightsPassOptions outline;
   outline.entry = options.entry;
-  pm.addPass(createOutlineWeights(outline));
+  pm.addPass(createOutlineWeightsPass(outline));
 }
 
 void qc::buildCompilePipeline(OpPassManager &pm,
                               const CompilePipelineOptions &options) {
   if (options.raiseLinear)
-    pm.addNestedPass<func::FuncOp>(createRaiseLinear());
+    pm.addNestedPass<func::FuncOp>(createRaiseLinearPass());
   KernelsOptions kernels;
   kernels.reference = options.reference;
   kernels.target = options.target;

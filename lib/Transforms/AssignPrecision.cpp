@@ -19,7 +19,7 @@
 #include <queue>
 
 namespace qc {
-#define GEN_PASS_DEF_ASSIGNPRECISION
+#define GEN_PASS_DEF_ASSIGNPRECISIONPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -67,7 +67,7 @@ std::vector<Candidate> convexHull(std::vector<Candidate> c) {
 }
 
 struct AssignPrecisionPass
-    : qc::impl::AssignPrecisionBase<AssignPrecisionPass> {
+    : qc::impl::AssignPrecisionPassBase<AssignPrecisionPass> {
   using Base::Base;
 
   void runOnOperation() override {

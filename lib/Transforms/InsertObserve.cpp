@@ -7,8 +7,8 @@
 #include "qc/Transforms/QuantRecipe.h"
 
 namespace qc {
-#define GEN_PASS_DEF_INSERTOBSERVE
-#define GEN_PASS_DEF_STRIPOBSERVE
+#define GEN_PASS_DEF_INSERTOBSERVEPASS
+#define GEN_PASS_DEF_STRIPOBSERVEPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -17,7 +17,7 @@ using namespace mlir;
 namespace {
 
 struct InsertObservePass
-    : qc::impl::InsertObserveBase<InsertObservePass> {
+    : qc::impl::InsertObservePassBase<InsertObservePass> {
   using Base::Base;
 
   void runOnOperation() override {
@@ -55,7 +55,7 @@ struct InsertObservePass
   }
 };
 
-struct StripObservePass : qc::impl::StripObserveBase<StripObservePass> {
+struct StripObservePass : qc::impl::StripObservePassBase<StripObservePass> {
   void runOnOperation() override {
     getOperation().walk([](qc::ObserveOp op) { op.erase(); });
   }

@@ -10,7 +10,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 
 namespace qc {
-#define GEN_PASS_DEF_LAYOUT
+#define GEN_PASS_DEF_LAYOUTPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -19,7 +19,7 @@ using namespace qc;
 
 namespace {
 
-struct LayoutPass : qc::impl::LayoutBase<LayoutPass> {
+struct LayoutPass : qc::impl::LayoutPassBase<LayoutPass> {
   using Base::Base;
 
   void runOnOperation() override {

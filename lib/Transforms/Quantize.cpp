@@ -16,7 +16,7 @@
 #include <random>
 
 namespace qc {
-#define GEN_PASS_DEF_QUANTIZE
+#define GEN_PASS_DEF_QUANTIZEPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -25,7 +25,7 @@ using namespace qc;
 
 namespace {
 
-struct QuantizePass : qc::impl::QuantizeBase<QuantizePass> {
+struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
   using Base::Base;
 
   quant::CalibrationStats calibration;

@@ -11,7 +11,7 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace qc {
-#define GEN_PASS_DEF_RAISELINEAR
+#define GEN_PASS_DEF_RAISELINEARPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -107,7 +107,7 @@ struct RaiseMatmul : OpRewritePattern<linalg::MatmulOp> {
   llvm::Statistic &raised;
 };
 
-struct RaiseLinearPass : qc::impl::RaiseLinearBase<RaiseLinearPass> {
+struct RaiseLinearPass : qc::impl::RaiseLinearPassBase<RaiseLinearPass> {
   void runOnOperation() override {
     int64_t counter = 0;
     RewritePatternSet patterns(&getContext());

@@ -7,7 +7,7 @@
 #include <numeric>
 
 namespace qc {
-#define GEN_PASS_DEF_SELECTKERNEL
+#define GEN_PASS_DEF_SELECTKERNELPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -62,7 +62,7 @@ int64_t actBlockFor(int64_t group) {
   return group == -1 ? 128 : std::gcd<int64_t>(group, 128);
 }
 
-struct SelectKernelPass : qc::impl::SelectKernelBase<SelectKernelPass> {
+struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
   using Base::Base;
 
   /// The module's #qc.target if it has one, else the `target` option.

@@ -5,7 +5,7 @@
 #include "qc/Transforms/Passes.h"
 
 namespace qc {
-#define GEN_PASS_DEF_SETTARGET
+#define GEN_PASS_DEF_SETTARGETPASS
 #include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
@@ -13,7 +13,7 @@ using namespace mlir;
 using namespace qc;
 
 namespace {
-struct SetTargetPass : qc::impl::SetTargetBase<SetTargetPass> {
+struct SetTargetPass : qc::impl::SetTargetPassBase<SetTargetPass> {
   using Base::Base;
 
   void runOnOperation() override {

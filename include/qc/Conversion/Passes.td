@@ -5,7 +5,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def LowerLinear : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
+def LowerLinearPass : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
   let summary = "Lower qc.linear to linalg.matmul on tensors";
   let description = [{
     Replaces every `qc.linear` by the flatten / `linalg.matmul` / unflatten
@@ -18,7 +18,7 @@ def LowerLinear : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def LowerObserve : Pass<"qc-lower-observe", "mlir::ModuleOp"> {
+def LowerObservePass : Pass<"qc-lower-observe", "mlir::ModuleOp"> {
   let summary = "Lower qc.observe taps to calls of the runtime observer";
   let description = [{
     Replaces every `qc.observe` of a `[..., K]` tensor by a flattening to
@@ -34,7 +34,7 @@ def LowerObserve : Pass<"qc-lower-observe", "mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def LowerQLinear : Pass<"qc-lower-qlinear", "mlir::func::FuncOp"> {
+def LowerQLinearPass : Pass<"qc-lower-qlinear", "mlir::func::FuncOp"> {
   let summary = "Reference lowering of qc.qlinear: dequantize, then qc.linear";
   let description = [{
     Replaces every `qc.qlinear` by a `linalg.generic` that dequantizes its
@@ -49,7 +49,7 @@ def LowerQLinear : Pass<"qc-lower-qlinear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def TileAndVectorize : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
+def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile contractions for registers and caches, then vectorize";
   let description = [{
     Tiles `linalg.matmul` and `linalg.batch_matmul` (and other contraction
@@ -66,7 +66,7 @@ def TileAndVectorize : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def HoistVectorTransfers : Pass<"qc-hoist-vector-transfers", "mlir::func::FuncOp"> {
+def HoistVectorTransfersPass : Pass<"qc-hoist-vector-transfers", "mlir::func::FuncOp"> {
   let summary = "Keep accumulator tiles in registers across reduction loops";
   let description = [{
     After bufferization, moves loop-invariant `vector.transfer_read` /
@@ -75,7 +75,7 @@ def HoistVectorTransfers : Pass<"qc-hoist-vector-transfers", "mlir::func::FuncOp
   }];
 }
 
-def OutlineWeights : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
+def OutlineWeightsPass : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   let summary = "Turn dense_resource weight constants into entry arguments";
   let description = [{
     Every `arith.constant` holding a `dense_resource` blob in the entry
@@ -89,7 +89,7 @@ def OutlineWeights : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   ];
 }
 
-def OutlineKernels : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
+def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Move each loop nest of the entry function into its own function";
   let description = [{
     After bufferization, every top-level operation of the entry function that
@@ -106,7 +106,7 @@ def OutlineKernels : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
-def ApproximateMath : Pass<"qc-approximate-math"> {
+def ApproximateMathPass : Pass<"qc-approximate-math"> {
   let summary = "Replace f32 erf / exp / tanh by inline polynomial approximations";
   let description = [{
     Rewrites f32 (scalar and vector) `math.erf`, `math.exp` and `math.tanh`
@@ -119,7 +119,7 @@ def ApproximateMath : Pass<"qc-approximate-math"> {
 }
 
 
-def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
+def GenDequantGemmPass : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
   let summary = "Generate the int8-activation dequant-GEMM kernels";
   let description = [{
     Replaces every `qc.qlinear` whose `kernel` is `dequant_i8` by calls of
@@ -144,7 +144,7 @@ def GenDequantGemm : Pass<"qc-gen-dequant-gemm", "mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
-def GenLutGemm : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
+def GenLutGemmPass : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
   let summary = "Generate the LUT-GEMM kernels of BCQ and uniform layers";
   let description = [{
     Replaces every BCQ `qc.qlinear` whose `kernel` is `lut_bcq` (and every
@@ -167,7 +167,7 @@ def GenLutGemm : Pass<"qc-gen-lut-gemm", "mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def GenCodeGemm : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
+def GenCodeGemmPass : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
   let summary = "Generate the CodeGEMM kernels of codebook layers";
   let description = [{
     Replaces every codebook `qc.qlinear` whose `kernel` is `codegemm` by
@@ -190,7 +190,7 @@ def GenCodeGemm : Pass<"qc-gen-codegemm", "mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def EmitKernels : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
+def EmitKernelsPass : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
   let summary = "Generate the bodies of the generated kernels";
   let description = [{
     Fills the functions `qc-gen-dequant-gemm`, `qc-gen-lut-gemm` and
@@ -214,7 +214,7 @@ def EmitKernels : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
-def ParallelCalls : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
+def ParallelCallsPass : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
   let summary = "Run calls of qc.parallel kernels on the runtime's threads";
   let description = [{
     On the LLVM dialect: every call of a function marked `qc.parallel =

@@ -5,7 +5,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def RaiseLinear : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
+def RaiseLinearPass : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
   let summary = "Raise matmuls with a constant weight to qc.linear";
   let description = [{
     Finds `linalg.matmul` whose right-hand side is a constant weight `[K, N]`
@@ -21,7 +21,7 @@ def RaiseLinear : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
   ];
 }
 
-def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
+def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
   let summary = "Quantize the weights of qc.linear layers into qc.qlinear";
   let description = [{
     Replaces every `qc.linear` whose weight is a constant by a `qc.qlinear`
@@ -77,7 +77,7 @@ def Quantize : Pass<"qc-quantize", "mlir::ModuleOp"> {
   ];
 }
 
-def InsertObserve : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
+def InsertObservePass : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
   let summary = "Insert calibration taps on the inputs of qc.linear layers";
   let description = [{
     Puts one `qc.observe` on every distinct f32 input of `qc.linear` ops
@@ -92,11 +92,11 @@ def InsertObserve : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
-def StripObserve : Pass<"qc-strip-observe", "mlir::ModuleOp"> {
+def StripObservePass : Pass<"qc-strip-observe", "mlir::ModuleOp"> {
   let summary = "Remove every qc.observe calibration tap";
 }
 
-def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
+def AssignPrecisionPass : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
   let summary = "Choose a scheme per layer under a bits-per-weight budget";
   let description = [{
     For every `qc.linear` and every candidate scheme, estimates the layer's
@@ -134,7 +134,7 @@ def AssignPrecision : Pass<"qc-assign-precision", "mlir::ModuleOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
-def SetTarget : Pass<"qc-set-target", "mlir::ModuleOp"> {
+def SetTargetPass : Pass<"qc-set-target", "mlir::ModuleOp"> {
   let summary = "Record the module's kernel target (#qc.target)";
   let description = [{
     Resolves `target` (`host` or a kernel target's `--target` value, as
@@ -153,7 +153,7 @@ def SetTarget : Pass<"qc-set-target", "mlir::ModuleOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
-def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
+def SelectKernelPass : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
   let summary = "Choose the kernel and its parameters for each qc.qlinear";
   let description = [{
     Sets the `kernel` attribute of each `qc.qlinear` from its scheme, shape,
@@ -192,7 +192,7 @@ def SelectKernel : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
   let dependentDialects = ["::qc::QCDialect"];
 }
 
-def Layout : Pass<"qc-layout", "mlir::func::FuncOp"> {
+def LayoutPass : Pass<"qc-layout", "mlir::func::FuncOp"> {
   let summary = "Pack the codes of quantized layers into their storage layout";
   let description = [{
     Rewrites the one-code-per-byte canonical codes of each `qc.qlinear`

@@ -48,7 +48,7 @@
 #include <cstring>
 
 namespace qc {
-#define GEN_PASS_DEF_GENCODEGEMM
+#define GEN_PASS_DEF_GENCODEGEMMPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -58,7 +58,7 @@ using namespace qc::kernels;
 
 namespace {
 
-struct GenCodeGemmPass : qc::impl::GenCodeGemmBase<GenCodeGemmPass> {
+struct GenCodeGemmPass : qc::impl::GenCodeGemmPassBase<GenCodeGemmPass> {
   void runOnOperation() override {
     for (QLinearOp op :
          layersWithKernel(getOperation(), KernelKind::codegemm))

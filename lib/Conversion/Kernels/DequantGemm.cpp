@@ -31,7 +31,7 @@
 #include <cmath>
 
 namespace qc {
-#define GEN_PASS_DEF_GENDEQUANTGEMM
+#define GEN_PASS_DEF_GENDEQUANTGEMMPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -46,7 +46,7 @@ namespace {
 //===----------------------------------------------------------------------===//
 
 struct GenDequantGemmPass
-    : qc::impl::GenDequantGemmBase<GenDequantGemmPass> {
+    : qc::impl::GenDequantGemmPassBase<GenDequantGemmPass> {
   void runOnOperation() override {
     for (QLinearOp op :
          layersWithKernel(getOperation(), KernelKind::dequant_i8))

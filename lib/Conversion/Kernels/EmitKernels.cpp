@@ -13,14 +13,14 @@
 #include "qc/Conversion/Passes.h"
 
 namespace qc {
-#define GEN_PASS_DEF_EMITKERNELS
+#define GEN_PASS_DEF_EMITKERNELSPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
 using namespace mlir;
 
 namespace {
-struct EmitKernelsPass : qc::impl::EmitKernelsBase<EmitKernelsPass> {
+struct EmitKernelsPass : qc::impl::EmitKernelsPassBase<EmitKernelsPass> {
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>())
       if (qc::isKernelDeclaration(fn) && failed(qc::emitKernelBody(fn)))

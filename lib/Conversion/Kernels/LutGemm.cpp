@@ -32,7 +32,7 @@
 #include <cmath>
 
 namespace qc {
-#define GEN_PASS_DEF_GENLUTGEMM
+#define GEN_PASS_DEF_GENLUTGEMMPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -42,7 +42,7 @@ using namespace qc::kernels;
 
 namespace {
 
-struct GenLutGemmPass : qc::impl::GenLutGemmBase<GenLutGemmPass> {
+struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
   void runOnOperation() override {
     for (QLinearOp op :
          layersWithKernel(getOperation(), KernelKind::lut_bcq))

@@ -5,7 +5,7 @@
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 
 namespace qc {
-#define GEN_PASS_DEF_HOISTVECTORTRANSFERS
+#define GEN_PASS_DEF_HOISTVECTORTRANSFERSPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -13,7 +13,7 @@ using namespace mlir;
 
 namespace {
 struct HoistVectorTransfersPass
-    : qc::impl::HoistVectorTransfersBase<HoistVectorTransfersPass> {
+    : qc::impl::HoistVectorTransfersPassBase<HoistVectorTransfersPass> {
   void runOnOperation() override {
     linalg::hoistRedundantVectorTransfers(getOperation());
   }

@@ -19,7 +19,7 @@
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace qc {
-#define GEN_PASS_DEF_TILEANDVECTORIZE
+#define GEN_PASS_DEF_TILEANDVECTORIZEPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -28,7 +28,7 @@ using namespace mlir;
 namespace {
 
 struct TileAndVectorizePass
-    : qc::impl::TileAndVectorizeBase<TileAndVectorizePass> {
+    : qc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
 
   /// Tiles one contraction into [*batch, M, N, K] register tiles and peels

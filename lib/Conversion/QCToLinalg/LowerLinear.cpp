@@ -10,7 +10,7 @@
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace qc {
-#define GEN_PASS_DEF_LOWERLINEAR
+#define GEN_PASS_DEF_LOWERLINEARPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -102,7 +102,7 @@ struct LowerLinearPattern : OpConversionPattern<qc::LinearOp> {
   }
 };
 
-struct LowerLinearPass : qc::impl::LowerLinearBase<LowerLinearPass> {
+struct LowerLinearPass : qc::impl::LowerLinearPassBase<LowerLinearPass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);

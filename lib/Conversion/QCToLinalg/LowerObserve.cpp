@@ -8,7 +8,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 namespace qc {
-#define GEN_PASS_DEF_LOWEROBSERVE
+#define GEN_PASS_DEF_LOWEROBSERVEPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -21,7 +21,7 @@ namespace {
 /// cols, row stride, col stride).
 constexpr llvm::StringLiteral kObserveFn = "qcrt_observe";
 
-struct LowerObservePass : qc::impl::LowerObserveBase<LowerObservePass> {
+struct LowerObservePass : qc::impl::LowerObservePassBase<LowerObservePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<qc::ObserveOp> taps;

@@ -12,7 +12,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 namespace qc {
-#define GEN_PASS_DEF_LOWERQLINEAR
+#define GEN_PASS_DEF_LOWERQLINEARPASS
 #include "qc/Conversion/Passes.h.inc"
 } // namespace qc
 
@@ -365,7 +365,7 @@ private:
   }
 };
 
-struct LowerQLinearPass : qc::impl::LowerQLinearBase<LowerQLinearPass> {
+struct LowerQLinearPass : qc::impl::LowerQLinearPassBase<LowerQLinearPass> {
   void runOnOperation() override {
     SmallVector<QLinearOp> ops;
     getOperation().walk([&](QLinearOp op) { ops.push_back(op); });
