@@ -4,6 +4,7 @@
 #define QC_CONVERSION_PASSES_H
 
 #include "QC/QCDialect.h"
+#include "qc/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -17,10 +18,6 @@
 #include "mlir/Pass/Pass.h"
 
 namespace qc {
-/// Marks a generated kernel whose last two arguments are the bounds of the
-/// rows it computes; its value is the alignment of range bounds.
-constexpr llvm::StringLiteral kParallelAttrName = "qc.parallel";
-
 #define GEN_PASS_DECL
 #include "qc/Conversion/Passes.h.inc"
 

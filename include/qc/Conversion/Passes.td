@@ -66,46 +66,6 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def HoistVectorTransfersPass : Pass<"qc-hoist-vector-transfers", "mlir::func::FuncOp"> {
-  let summary = "Keep accumulator tiles in registers across reduction loops";
-  let description = [{
-    After bufferization, moves loop-invariant `vector.transfer_read` /
-    `vector.transfer_write` pairs (the accumulator of a tiled contraction) out
-    of the loops that carry them, so that the reduction runs in registers.
-  }];
-}
-
-def OutlineWeightsPass : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
-  let summary = "Turn dense_resource weight constants into entry arguments";
-  let description = [{
-    Every `arith.constant` holding a `dense_resource` blob in the entry
-    function becomes a trailing argument of that function, marked with
-    `qc.weight = "<resource key>"` and read-only for bufferization. The ahead
-    of time compiler stores those blobs in the weights file and the runtime
-    passes them in, so the shared object holds code only.
-  }];
-  let options = [
-    Option<"entry", "entry", "std::string", /*default=*/"\"main\"", "entry function name">,
-  ];
-}
-
-def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
-  let summary = "Move each loop nest of the entry function into its own function";
-  let description = [{
-    After bufferization, every top-level operation of the entry function that
-    holds a region and produces no value (a linalg op on buffers, an scf.for
-    nest) moves into a private function `<entry>_kernel<N>` that the entry
-    calls, marked `noinline`. The entry becomes a sequence of allocations,
-    views and calls. This keeps each function small for LLVM (whose loop
-    passes are superlinear in function size) and names every kernel.
-  }];
-  let options = [
-    Option<"entry", "entry", "std::string", /*default=*/"\"main\"", "entry function name">,
-  ];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
-                           "::mlir::func::FuncDialect"];
-}
-
 def ApproximateMathPass : Pass<"qc-approximate-math"> {
   let summary = "Replace f32 erf / exp / tanh by inline polynomial approximations";
   let description = [{
@@ -212,18 +172,6 @@ def EmitKernelsPass : Pass<"qc-emit-kernels", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::LLVM::LLVMDialect"];
-}
-
-def ParallelCallsPass : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
-  let summary = "Run calls of qc.parallel kernels on the runtime's threads";
-  let description = [{
-    On the LLVM dialect: every call of a function marked `qc.parallel =
-    <align>`, whose last two arguments are the `i64` bounds of the rows it
-    computes, becomes a call of `qcrt_parallel_for(task, ctx, begin, end,
-    align)`. The other arguments go into a struct on the caller's stack and
-    a generated trampoline `<kernel>.task(ctx, begin, end)` passes them on.
-  }];
-  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
 #endif // QC_CONVERSION_PASSES_TD

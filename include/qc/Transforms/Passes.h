@@ -6,10 +6,17 @@
 #include "QC/QCAttrs.h"
 #include "QC/QCDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Pass/Pass.h"
 
 namespace qc {
+/// Marks a generated kernel whose last two arguments are the bounds of the
+/// rows it computes; its value is the alignment of range bounds.
+constexpr llvm::StringLiteral kParallelAttrName = "qc.parallel";
+
 #define GEN_PASS_DECL
 #include "qc/Transforms/Passes.h.inc"
 

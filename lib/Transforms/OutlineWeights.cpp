@@ -1,6 +1,6 @@
 //===- OutlineWeights.cpp - weight blobs become entry arguments -----------===//
 
-#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -10,7 +10,7 @@
 
 namespace qc {
 #define GEN_PASS_DEF_OUTLINEWEIGHTSPASS
-#include "qc/Conversion/Passes.h.inc"
+#include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
 using namespace mlir;

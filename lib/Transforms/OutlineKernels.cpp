@@ -1,6 +1,6 @@
 //===- OutlineKernels.cpp - one function per loop nest --------------------===//
 
-#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -10,7 +10,7 @@
 
 namespace qc {
 #define GEN_PASS_DEF_OUTLINEKERNELSPASS
-#include "qc/Conversion/Passes.h.inc"
+#include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
 using namespace mlir;

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -18,7 +18,7 @@
 
 namespace qc {
 #define GEN_PASS_DEF_PARALLELCALLSPASS
-#include "qc/Conversion/Passes.h.inc"
+#include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
 using namespace mlir;

@@ -1,12 +1,12 @@
 //===- HoistVectorTransfers.cpp - accumulators out of reduction loops -----===//
 
-#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 
 namespace qc {
 #define GEN_PASS_DEF_HOISTVECTORTRANSFERSPASS
-#include "qc/Conversion/Passes.h.inc"
+#include "qc/Transforms/Passes.h.inc"
 } // namespace qc
 
 using namespace mlir;
