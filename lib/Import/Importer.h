@@ -21,6 +21,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
 
+#include "HostTensor.h"
 #include "onnx/onnx_pb.h"
 
 #include <functional>
@@ -29,51 +30,6 @@
 
 namespace qc {
 namespace detail {
-
-/// ONNX element types (TensorProto::DataType values).
-using DType = int32_t;
-/// The 4-bit types (ONNX 1.16, opset 21), which libonnx 1.12's enum lacks.
-constexpr DType kDTypeUInt4 = 21;
-constexpr DType kDTypeInt4 = 22;
-
-/// MLIR element type of an ONNX dtype, or null if qc does not support it.
-mlir::Type toMLIRType(mlir::MLIRContext *ctx, DType dtype);
-/// Short name of an ONNX dtype as used in manifests ("f32", "u8", "bool").
-llvm::StringRef dtypeName(DType dtype);
-/// Size in bytes of one element, 0 if unsupported.
-int64_t dtypeSize(DType dtype);
-bool isUnsigned(DType dtype);
-bool isFloat(DType dtype);
-bool isBool(DType dtype);
-bool isInteger(DType dtype); // signed or unsigned, not bool
-
-/// A tensor whose value is known on the host at import time.
-struct HostTensor {
-  DType dtype = onnx::TensorProto::FLOAT;
-  llvm::SmallVector<int64_t> shape;
-  /// Row-major little-endian element bytes (bool: one byte per element).
-  std::vector<char> data;
-
-  int64_t numElements() const;
-  /// Element i converted to int64 / double (any numeric dtype).
-  int64_t getInt(int64_t i) const;
-  double getDouble(int64_t i) const;
-  /// All elements as int64 (for shapes, axes, indices).
-  llvm::SmallVector<int64_t> toInts() const;
-  /// Builders for the common cases.
-  static HostTensor fromInts(llvm::ArrayRef<int64_t> values,
-                             llvm::ArrayRef<int64_t> shape,
-                             DType dtype = onnx::TensorProto::INT64);
-  static HostTensor fromDoubles(llvm::ArrayRef<double> values,
-                                llvm::ArrayRef<int64_t> shape, DType dtype);
-  /// Sets element i from an int64 / double value (converted to dtype).
-  void setInt(int64_t i, int64_t v);
-  void setDouble(int64_t i, double v);
-};
-
-/// Decodes a TensorProto (raw_data or typed fields) into a HostTensor;
-/// returns an error message if the data disagrees with the dims.
-std::string decodeTensor(const onnx::TensorProto &proto, HostTensor &out);
 
 /// What the importer knows about one ONNX value.
 struct TensorInfo {

@@ -1,6 +1,7 @@
 //===- ArtifactWriter.cpp - manifest and weights file writing -------------===//
 
 #include "ArtifactWriter.h"
+#include "qcrt/DTypes.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -20,12 +21,9 @@ uint64_t qc::detail::fnv1a64(ArrayRef<char> bytes, uint64_t hash) {
 }
 
 int64_t qc::detail::manifestDTypeSize(StringRef d) {
-  return StringSwitch<int64_t>(d)
-      .Cases({"f64", "i64", "u64"}, 8)
-      .Cases({"f32", "i32", "u32"}, 4)
-      .Cases({"f16", "bf16", "i16", "u16"}, 2)
-      .Cases({"i8", "u8", "bool"}, 1)
-      .Default(0);
+  const dtypes::DTypeInfo *info =
+      dtypes::findDType(std::string_view(d.data(), d.size()));
+  return info ? static_cast<int64_t>(info->size) : 0;
 }
 
 void qc::detail::layoutWeights(ArtifactLayout &layout) {

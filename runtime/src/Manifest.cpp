@@ -1,6 +1,7 @@
 //===- Manifest.cpp - Parser for the artifact manifest text ---------------===//
 
 #include "Manifest.h"
+#include "qcrt/DTypes.h"
 
 #include <cstring>
 #include <unordered_set>
@@ -8,21 +9,6 @@
 namespace qc::rt {
 
 namespace {
-
-struct DTypeInfo {
-  qcrt_dtype dtype;
-  const char *name;
-  size_t size;
-};
-
-// Indexed by qcrt_dtype.
-constexpr DTypeInfo kDTypes[] = {
-    {QCRT_F16, "f16", 2},  {QCRT_BF16, "bf16", 2}, {QCRT_F32, "f32", 4},
-    {QCRT_F64, "f64", 8},  {QCRT_I8, "i8", 1},     {QCRT_I16, "i16", 2},
-    {QCRT_I32, "i32", 4},  {QCRT_I64, "i64", 8},   {QCRT_U8, "u8", 1},
-    {QCRT_U16, "u16", 2},  {QCRT_U32, "u32", 4},   {QCRT_U64, "u64", 8},
-    {QCRT_BOOL, "bool", 1}};
-constexpr size_t kNumDTypes = sizeof(kDTypes) / sizeof(kDTypes[0]);
 
 bool isPlainNameByte(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -148,23 +134,20 @@ std::string parseTensor(const std::vector<std::string_view> &fields,
 } // namespace
 
 const char *dtypeName(qcrt_dtype dtype) {
-  auto index = static_cast<size_t>(dtype);
-  return index < kNumDTypes ? kDTypes[index].name : "?";
+  const dtypes::DTypeInfo *info = dtypes::findDType(dtype);
+  return info ? info->name : "?";
 }
 
 size_t dtypeSize(qcrt_dtype dtype) {
-  auto index = static_cast<size_t>(dtype);
-  return index < kNumDTypes ? kDTypes[index].size : 0;
+  const dtypes::DTypeInfo *info = dtypes::findDType(dtype);
+  return info ? info->size : 0;
 }
 
 bool parseDType(std::string_view text, qcrt_dtype &out) {
-  for (const DTypeInfo &info : kDTypes) {
-    if (text == info.name) {
-      out = info.dtype;
-      return true;
-    }
-  }
-  return false;
+  const dtypes::DTypeInfo *info = dtypes::findDType(text);
+  if (info)
+    out = info->dtype;
+  return info != nullptr;
 }
 
 bool unescapeName(std::string_view escaped, std::string &out) {

@@ -1,6 +1,9 @@
 //===- Npy.cpp - Reading and writing NumPy .npy files ---------------------===//
 
 #include "qcrt/Npy.h"
+#include "qcrt/DTypes.h"
+
+#include <array>
 
 #include <atomic>
 #include <cerrno>
@@ -23,6 +26,13 @@ namespace {
 constexpr char kMagic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 constexpr size_t kAlign = 64;
 
+// The C API's dtype of each DType (the .npy types: all but bf16); names,
+// sizes and descriptors come from the one table (qcrt/DTypes.h).
+constexpr qcrt_dtype kQcrtDType[] = {
+    QCRT_F16, QCRT_F32, QCRT_F64, QCRT_I8,  QCRT_I16, QCRT_I32,
+    QCRT_I64, QCRT_U8,  QCRT_U16, QCRT_U32, QCRT_U64, QCRT_BOOL};
+constexpr size_t kNumNpyDTypes = sizeof(kQcrtDType) / sizeof(kQcrtDType[0]);
+
 struct DTypeInfo {
   DType dtype;
   const char *name;  // manifest spelling
@@ -30,17 +40,18 @@ struct DTypeInfo {
   size_t size;
 };
 
-// Indexed by DType.
-constexpr DTypeInfo kDTypes[] = {
-    {DType::F16, "f16", "<f2", 2}, {DType::F32, "f32", "<f4", 4},
-    {DType::F64, "f64", "<f8", 8}, {DType::I8, "i8", "|i1", 1},
-    {DType::I16, "i16", "<i2", 2}, {DType::I32, "i32", "<i4", 4},
-    {DType::I64, "i64", "<i8", 8}, {DType::U8, "u8", "|u1", 1},
-    {DType::U16, "u16", "<u2", 2}, {DType::U32, "u32", "<u4", 4},
-    {DType::U64, "u64", "<u8", 8}, {DType::Bool, "bool", "|b1", 1}};
+DTypeInfo info(DType dtype) {
+  const dtypes::DTypeInfo &d =
+      *dtypes::findDType(kQcrtDType[static_cast<size_t>(dtype)]);
+  return {dtype, d.name, d.npyDescr, d.size};
+}
 
-const DTypeInfo &info(DType dtype) {
-  return kDTypes[static_cast<size_t>(dtype)];
+/// Every DType with its facts, for the searches by name and descriptor.
+std::array<DTypeInfo, kNumNpyDTypes> allDTypes() {
+  std::array<DTypeInfo, kNumNpyDTypes> all;
+  for (size_t i = 0; i < kNumNpyDTypes; ++i)
+    all[i] = info(static_cast<DType>(i));
+  return all;
 }
 
 std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -238,7 +249,7 @@ bool decodeDescr(const std::string &descr, DType &out, std::string &error) {
     order = body[0];
     body.remove_prefix(1);
   }
-  for (const DTypeInfo &candidate : kDTypes) {
+  for (const DTypeInfo &candidate : allDTypes()) {
     if (body != std::string_view(candidate.descr).substr(1))
       continue;
     if (order == '>' && candidate.size > 1) {
@@ -375,7 +386,7 @@ size_t dtypeSize(DType dtype) { return info(dtype).size; }
 const char *dtypeDescr(DType dtype) { return info(dtype).descr; }
 
 bool dtypeFromName(std::string_view name, DType &out) {
-  for (const DTypeInfo &candidate : kDTypes) {
+  for (const DTypeInfo &candidate : allDTypes()) {
     if (name == candidate.name) {
       out = candidate.dtype;
       return true;
