@@ -12,6 +12,7 @@
 #include "qc/Codegen/KernelShape.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -21,6 +22,7 @@ namespace qc {
 namespace kernels {
 namespace cpu {
 
+// The bodies are written in these namespaces, against MLIR's.
 using namespace mlir;
 
 /// Activation / psumbook blocks whose max |x| is at most this quantize to

@@ -3,17 +3,6 @@
 
 #include "Emitter.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Math/IR/Math.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
-
-using namespace mlir;
-using namespace qc;
-using namespace qc::kernels;
-using namespace qc::kernels::cpu;
-
 namespace qc {
 namespace kernels {
 namespace cpu {
