@@ -5,7 +5,7 @@
 // P[b][j][e] = sum_t codebook[b][e][t] * x[j v + t], f32) and a call of the
 // tile kernel over 8-column tiles, which gathers P[b][j][code[b][j][n]] for
 // 8 columns at once and adds them, then applies the column scales and the
-// bias (EmitKernels.cpp):
+// bias (lib/Codegen/CPU/Kernels/CodeGemm.cpp):
 //
 //   y[n] = scale[n] * sum_b sum_j P[b][j][code[b][j][n]] + bias[n]
 //

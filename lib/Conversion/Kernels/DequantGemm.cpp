@@ -3,7 +3,7 @@
 // A qc.qlinear with kernel `dequant_i8` becomes, on tensors: a flattening of
 // its input to [M, K], calls of two generated functions on buffers (the
 // activation quantizer and the panel kernel, declared here and given their
-// bodies by qc-emit-kernels, see EmitKernels.cpp) and the output as a
+// bodies by qc-emit-kernels, see lib/Codegen/CPU/Kernels) and the output as a
 // tensor again. The weights are repacked here, at compile time, into new
 // dense_resource constants: codes in kernel panels of 8 columns
 // (quant::packKernelPanels), and per panel its columns' scales and zero

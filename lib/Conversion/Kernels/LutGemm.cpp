@@ -8,7 +8,7 @@
 // the bits of the table index, as low and high bytes), and a call of the
 // tile kernel over the 32-column tiles [0, ceil(N/32)), which looks the
 // tables up with the sign bits of 32 columns of one bit-plane at a time
-// (EmitKernels.cpp). With c = (b + 1) / 2 in {0, 1}:
+// (lib/Codegen/CPU/Kernels/LutGemm.cpp). With c = (b + 1) / 2 in {0, 1}:
 //
 //   sum_k w[k,n] x[k] = sum_a xs[a] sum_i 2 alpha_i[g(a),n] D_i[a,n]
 //                       + sum_g (offset[g,n] - sum_i alpha_i[g,n]) xsum[g]
