@@ -19,6 +19,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -181,6 +182,11 @@ createTargetMachine(const AOTOptions &options, Location loc) {
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) {
     emitError(loc) << "no LLVM target for " << triple.str() << ": " << error;
+    return failure();
+  }
+  if (std::string bad = checkTargetOptions(options.cpu, options.features);
+      !bad.empty()) {
+    emitError(loc) << bad;
     return failure();
   }
   std::string cpu = options.cpu;
@@ -354,6 +360,36 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   return success();
 }
 } // namespace
+
+std::string qc::checkTargetOptions(StringRef cpu, StringRef features) {
+  llvm::InitializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return "no LLVM target for " + triple.str() + ": " + error;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!sti)
+    return "no subtarget information for " + triple.str();
+  if (cpu != "host" && !sti->isCPUStringValid(cpu))
+    return ("--cpu: '" + cpu + "' is not a CPU of " + triple.str() +
+            " (see llc -mcpu=help)")
+        .str();
+  llvm::SubtargetFeatures list(features);
+  for (const std::string &f : list.getFeatures()) {
+    StringRef name = StringRef(f).drop_front(f[0] == '+' || f[0] == '-');
+    bool known = llvm::any_of(
+        sti->getAllProcessorFeatures(),
+        [&](const llvm::SubtargetFeatureKV &kv) { return name == kv.Key; });
+    if (!known)
+      return ("--features: '" + name + "' is not a feature of " +
+              triple.str() + " (see llc -mattr=help)")
+          .str();
+  }
+  return "";
+}
 
 LogicalResult qc::compileToArtifact(ModuleOp module,
                                     const AOTOptions &options) {

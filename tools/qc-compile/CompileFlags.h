@@ -105,6 +105,8 @@ private:
     aot.kernels = kernels;
     aot.uniformLut = uniformLut;
     aot.dumpLLVMIR = dumpLLVM;
+    if (std::string e = checkTargetOptions(cpu, features); !e.empty())
+      return e;
     if (kernels != "generated" && kernels != "reference")
       return "--kernels must be 'generated' or 'reference', not '" + kernels +
              "'";

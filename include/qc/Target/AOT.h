@@ -35,6 +35,12 @@ struct AOTOptions {
   std::string linker = "cc";
 };
 
+/// Checks `cpu` ("host" or an LLVM CPU name) and `features` (comma-
+/// separated +name / -name) against the LLVM target of this machine's
+/// triple; returns "" when both are known, else a message naming the bad
+/// one (LLVM would otherwise warn and carry on, or abort).
+std::string checkTargetOptions(llvm::StringRef cpu, llvm::StringRef features);
+
 /// Compiles `module` (graph IR on tensors, possibly with qc ops) into the
 /// artifact described in docs/artifact.md. Reports errors as diagnostics;
 /// on failure no artifact file is left behind.

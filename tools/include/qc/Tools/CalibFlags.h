@@ -92,6 +92,10 @@ struct CalibFlags {
              "or --calib-stats";
     if (threads < 1)
       return "--calib-threads must be >= 1";
+    if (samples < 0)
+      return "--calib-samples must be >= 0 (0: every sample)";
+    if (!(damp >= 0))
+      return "--damp must be >= 0";
     return "";
   }
   static bool needsStats(const QuantRecipe &recipe) {
