@@ -15,10 +15,6 @@ using namespace mlir;
 using namespace qc;
 
 namespace {
-bool needsStats(const QuantRecipe &recipe) {
-  return recipe.algo == "gptq" || recipe.assignBits > 0;
-}
-
 /// Runs the request's calibration, if any, into recipe.stats.
 LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
                              QuantRecipe &recipe, SmallString<128> &tempStats) {
@@ -53,7 +49,7 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
   });
   std::vector<QuantReportRow> rows;
   if (!recipe.empty()) {
-    if ((needsStats(recipe) || !request.calibStats.empty()) &&
+    if ((recipe.needsStats() || !request.calibStats.empty()) &&
         failed(runCalibration(module, request, recipe, tempStats)))
       return failure();
     PassManager pm(ctx);

@@ -76,7 +76,7 @@ struct CompileFlags {
     if (std::string e = calib.apply(recipe); !e.empty())
       return e;
     if (!calib.data.empty() &&
-        (recipe.empty() || !CalibFlags::needsStats(recipe)))
+        (recipe.empty() || !recipe.needsStats()))
       return "--calib-data is used by --algo gptq and --assign-bits only";
     if (std::string e = applyKernels(request.aot); !e.empty())
       return e;

@@ -36,6 +36,9 @@ struct QuantRecipe {
   std::string assignRecipe;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
+  /// Whether quantizing needs calibration statistics (GPTQ, mixed
+  /// precision).
+  bool needsStats() const { return algo == "gptq" || assignBits > 0; }
 
   /// The scheme the recipe gives `layer` (exclusions first, then the
   /// overrides, then the default); "" when the layer stays in float.

@@ -47,12 +47,24 @@ struct Registry {
 };
 llvm::ManagedStatic<Registry> registry;
 
+/// The first registered target (in registration order) that `pred`
+/// accepts, or null.
 const KernelTarget *find(llvm::function_ref<bool(const KernelTarget &)> pred) {
   llvm::sys::SmartScopedLock<true> guard(registry->lock);
   for (const std::unique_ptr<KernelTarget> &t : registry->targets)
     if (pred(*t))
       return t.get();
   return nullptr;
+}
+
+/// Every registered target, in registration order.
+std::vector<const KernelTarget *> allTargets() {
+  std::vector<const KernelTarget *> all;
+  find([&](const KernelTarget &t) {
+    all.push_back(&t);
+    return false;
+  });
+  return all;
 }
 } // namespace
 
@@ -77,12 +89,9 @@ FailureOr<const KernelTarget *> qc::resolveKernelTarget(StringRef flag,
     llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
     const KernelTarget *best = nullptr;
     int bestRank = 0;
-    find([&](const KernelTarget &t) {
-      int rank = t.hostRank(triple, features);
-      if (rank > bestRank)
-        best = &t, bestRank = rank;
-      return false;
-    });
+    for (const KernelTarget *t : allTargets())
+      if (int rank = t->hostRank(triple, features); rank > bestRank)
+        best = t, bestRank = rank;
     if (best)
       return best;
   } else if (const KernelTarget *t = find([&](const KernelTarget &t) {
@@ -91,12 +100,10 @@ FailureOr<const KernelTarget *> qc::resolveKernelTarget(StringRef flag,
     return t;
   }
   SmallVector<std::string> names = {"host"};
-  find([&](const KernelTarget &t) {
-    if (t.listed())
-      for (StringRef f : t.flags())
+  for (const KernelTarget *t : allTargets())
+    if (t->listed())
+      for (StringRef f : t->flags())
         names.push_back(f.str());
-    return false;
-  });
   std::string last = names.pop_back_val();
   error = ("unknown kernel target '" + flag + "' (expected " +
            llvm::join(names, ", ") + " or " + last + ")")

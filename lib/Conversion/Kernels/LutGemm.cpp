@@ -64,12 +64,6 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
     if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
       return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
                   "uniform per-output-channel codes of 2 to 4 bits");
-    const KernelTarget *target =
-        lookupKernelTarget(op.getKernelAttr().getIsa());
-    if (target && !target->hasByteLookup())
-      return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
-                  "target), not isa = " +
-                  target->name());
     int64_t group = bcq ? bcq.getGroup() : uniform.getGroup();
     FailureOr<KernelShape> shape =
         kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),
@@ -78,6 +72,10 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
     if (failed(shape) || failed(data))
       return failure();
     const KernelShape &s = *shape;
+    if (!s.target->hasByteLookup())
+      return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
+                  "target), not isa = " +
+                  s.target->name());
     int64_t planes = s.bits, k = s.k, n = s.n, np = s.paddedN();
     int64_t realGroups = weightGroups(k, group);
     int64_t scaleCount = (bcq ? planes : 1) * realGroups * n;

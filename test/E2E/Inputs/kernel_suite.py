@@ -20,11 +20,9 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_kernel_cases import check  # noqa: E402
+from run_kernel_cases import check, compile_and_run  # noqa: E402
 
 # kernel_case.py M K N BITS GROUP SYM BIAS SEED [bcq|f16]: 2-4 bits, groups
 # of 32-256 and whole columns, padded last superblocks and partial last
@@ -84,10 +82,7 @@ def main():
             if neon:
                 continue
             tokens = int(params.split()[0])
-            art, out = os.path.join(d, "art_" + target), os.path.join(d, "out_" + target)
-            run(["qc-compile", os.path.join(d, "model.mlir"), "-o", art, "--target", target] + flags)
-            run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out])
-            check(d, name, target, np.load(os.path.join(out, "y.npy")),
+            check(d, name, target, compile_and_run(d, target, flags),
                   refs_for(fam, target, tokens))
         if neon:
             subprocess.run([sys.executable, os.path.join(HERE, "run_neon_cases.py"), root] + names

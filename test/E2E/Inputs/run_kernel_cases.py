@@ -22,13 +22,20 @@ def main():
     root = args[0]
     for case in cases:
         d = os.path.join(root, case)
-        art = os.path.join(d, "art_" + target)
-        out = os.path.join(d, "out_" + target)
-        subprocess.run(["qc-compile", os.path.join(d, "model.mlir"), "-o", art,
-                        "--target", target] + extra, check=True)
-        subprocess.run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out],
-                       check=True, stdout=subprocess.DEVNULL)
-        check(d, case, target, np.load(os.path.join(out, "y.npy")))
+        check(d, case, target, compile_and_run(d, target, extra))
+
+
+def compile_and_run(d, target, extra=()):
+    """Compiles case folder D's model.mlir for kernel target TARGET (plus the
+    qc-compile flags EXTRA), runs it on x.npy and returns y."""
+    art = os.path.join(d, "art_" + target)
+    out = os.path.join(d, "out_" + target)
+    subprocess.run(["qc-compile", os.path.join(d, "model.mlir"), "-o", art,
+                    "--target", target] + list(extra), check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["qc-run", art, os.path.join(d, "x.npy"), "--output-dir", out],
+                   check=True, stdout=subprocess.DEVNULL)
+    return np.load(os.path.join(out, "y.npy"))
 
 
 KERNEL_REFS = (("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2))

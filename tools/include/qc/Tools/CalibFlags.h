@@ -87,7 +87,7 @@ struct CalibFlags {
       return "--algo must be rtn or gptq, found '" + recipe.algo + "'";
     if (twoStage && recipe.algo != "gptq")
       return "--two-stage needs --algo gptq";
-    if (needsStats(recipe) && data.empty() && stats.empty())
+    if (recipe.needsStats() && data.empty() && stats.empty())
       return "--algo gptq and --assign-bits need calibration: --calib-data "
              "or --calib-stats";
     if (threads < 1)
@@ -97,9 +97,6 @@ struct CalibFlags {
     if (!(damp >= 0))
       return "--damp must be >= 0";
     return "";
-  }
-  static bool needsStats(const QuantRecipe &recipe) {
-    return recipe.algo == "gptq" || recipe.assignBits > 0;
   }
   CalibrationRequest request(const AOTOptions &aot) const {
     CalibrationRequest r;
