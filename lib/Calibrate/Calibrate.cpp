@@ -2,7 +2,7 @@
 
 #include "qc/Calibrate/Calibrate.h"
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
 #include "qcrt.h"

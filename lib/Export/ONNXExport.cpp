@@ -3,7 +3,7 @@
 #include "qc/Export/ONNX.h"
 
 #include "qc/Import/ModelLoader.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Support/AtomicFile.h"
 #include "qc/Transforms/ConstantData.h"
 

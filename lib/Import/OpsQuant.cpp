@@ -27,9 +27,9 @@
 
 #include "Importer.h"
 
-#include "QC/QCAttrs.h"
-#include "QC/QCDialect.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCDialect.h"
+#include "QC/IR/QCOps.h"
 
 #include <cmath>
 

@@ -2,7 +2,7 @@
 
 #include "qc/Pipelines/Pipelines.h"
 
-#include "QC/QCDialect.h"
+#include "QC/IR/QCDialect.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/Passes.h"
 

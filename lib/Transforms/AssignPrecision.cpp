@@ -1,7 +1,7 @@
 //===- AssignPrecision.cpp - per-layer schemes under a bit budget ---------===//
 
-#include "QC/QCAttrs.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Quant/GPTQ.h"
 #include "qc/Quant/Stats.h"
 #include "qc/Transforms/ConstantData.h"

@@ -1,6 +1,6 @@
 //===- InsertObserve.cpp - calibration taps on qc.linear inputs -----------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"

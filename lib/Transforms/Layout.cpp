@@ -1,6 +1,6 @@
 //===- Layout.cpp - pack quantized codes into their storage layout --------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Quant/Packing.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"

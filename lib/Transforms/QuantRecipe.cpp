@@ -2,7 +2,7 @@
 
 #include "qc/Transforms/QuantRecipe.h"
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/Format.h"

@@ -1,7 +1,7 @@
 //===- Quantize.cpp - qc.linear to qc.qlinear by post-training quantization ===//
 
-#include "QC/QCAttrs.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Quant/GPTQ.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"

@@ -1,6 +1,6 @@
 //===- RaiseLinear.cpp - constant-weight matmuls to qc.linear -------------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -1,6 +1,6 @@
 //===- SelectKernel.cpp - choose a kernel for each qc.qlinear -------------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Transforms/Passes.h"
 

@@ -1,6 +1,6 @@
 //===- SetTarget.cpp - record the module's kernel target ------------------===//
 
-#include "QC/QCAttrs.h"
+#include "QC/IR/QCAttrs.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Transforms/Passes.h"
 

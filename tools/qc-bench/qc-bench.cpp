@@ -17,7 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Target/AOT.h"

@@ -11,7 +11,7 @@
 #ifndef QC_CODEGEN_KERNELSHAPE_H
 #define QC_CODEGEN_KERNELSHAPE_H
 
-#include "QC/QCAttrs.h"
+#include "QC/IR/QCAttrs.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Quant/Packing.h"
 

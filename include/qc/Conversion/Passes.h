@@ -3,7 +3,7 @@
 #ifndef QC_CONVERSION_PASSES_H
 #define QC_CONVERSION_PASSES_H
 
-#include "QC/QCDialect.h"
+#include "QC/IR/QCDialect.h"
 #include "qc/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

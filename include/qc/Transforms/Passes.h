@@ -3,8 +3,8 @@
 #ifndef QC_TRANSFORMS_PASSES_H
 #define QC_TRANSFORMS_PASSES_H
 
-#include "QC/QCAttrs.h"
-#include "QC/QCDialect.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -9,7 +9,7 @@
 #ifndef QC_TRANSFORMS_QUANTIZEWEIGHTS_H
 #define QC_TRANSFORMS_QUANTIZEWEIGHTS_H
 
-#include "QC/QCAttrs.h"
+#include "QC/IR/QCAttrs.h"
 #include "qc/Quant/Stats.h"
 
 #include "mlir/IR/Types.h"

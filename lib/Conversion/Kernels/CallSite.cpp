@@ -1,7 +1,7 @@
 //===- CallSite.cpp - what every generated kernel's call site does -------===//
 
 #include "Kernels.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/ConstantData.h"
 

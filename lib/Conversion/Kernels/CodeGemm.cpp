@@ -39,7 +39,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/ConstantData.h"
 

@@ -12,7 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Quant/Packing.h"
 #include "qc/Transforms/ConstantData.h"

@@ -11,8 +11,8 @@
 #ifndef QC_LIB_CONVERSION_KERNELS_KERNELS_H
 #define QC_LIB_CONVERSION_KERNELS_KERNELS_H
 
-#include "QC/QCAttrs.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelShape.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

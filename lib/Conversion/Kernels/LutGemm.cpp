@@ -24,7 +24,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

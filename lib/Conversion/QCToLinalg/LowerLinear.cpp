@@ -1,6 +1,6 @@
 //===- LowerLinear.cpp - qc.linear to linalg.matmul -----------------------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -1,6 +1,6 @@
 //===- LowerObserve.cpp - qc.observe to a call of the runtime observer ----===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"

@@ -1,6 +1,6 @@
 //===- LowerQLinear.cpp - reference dequantize lowering of qc.qlinear -----===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -1,7 +1,7 @@
 //===- QCAttrs.cpp - qc quantization scheme attributes --------------------===//
 
-#include "QC/QCAttrs.h"
-#include "QC/QCDialect.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCDialect.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -15,16 +15,16 @@
 using namespace mlir;
 using namespace qc;
 
-#include "QC/QCAttrInterfaces.cpp.inc"
-#include "QC/QCEnums.cpp.inc"
+#include "QC/IR/QCAttrInterfaces.cpp.inc"
+#include "QC/IR/QCEnums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
-#include "QC/QCAttrs.cpp.inc"
+#include "QC/IR/QCAttrs.cpp.inc"
 
 void QCDialect::registerAttributes() {
   addAttributes<
 #define GET_ATTRDEF_LIST
-#include "QC/QCAttrs.cpp.inc"
+#include "QC/IR/QCAttrs.cpp.inc"
       >();
 }
 

@@ -3,8 +3,8 @@
 #ifndef QC_OPS_TD
 #define QC_OPS_TD
 
-include "QC/QCDialect.td"
-include "QC/QCAttrs.td"
+include "QC/IR/QCDialect.td"
+include "QC/IR/QCAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 

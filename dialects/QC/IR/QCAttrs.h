@@ -8,12 +8,12 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/SmallVector.h"
 
-#include "QC/QCEnums.h.inc"
+#include "QC/IR/QCEnums.h.inc"
 
-#include "QC/QCAttrInterfaces.h.inc"
+#include "QC/IR/QCAttrInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
-#include "QC/QCAttrs.h.inc"
+#include "QC/IR/QCAttrs.h.inc"
 
 namespace qc {
 

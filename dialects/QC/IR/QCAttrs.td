@@ -3,7 +3,7 @@
 #ifndef QC_ATTRS_TD
 #define QC_ATTRS_TD
 
-include "QC/QCDialect.td"
+include "QC/IR/QCDialect.td"
 include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 

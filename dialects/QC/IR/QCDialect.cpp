@@ -1,18 +1,18 @@
 //===- QCDialect.cpp - qc dialect registration ----------------------------===//
 
-#include "QC/QCDialect.h"
-#include "QC/QCAttrs.h"
-#include "QC/QCOps.h"
+#include "QC/IR/QCDialect.h"
+#include "QC/IR/QCAttrs.h"
+#include "QC/IR/QCOps.h"
 
 using namespace mlir;
 using namespace qc;
 
-#include "QC/QCOpsDialect.cpp.inc"
+#include "QC/IR/QCOpsDialect.cpp.inc"
 
 void QCDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
-#include "QC/QCOps.cpp.inc"
+#include "QC/IR/QCOps.cpp.inc"
       >();
   registerAttributes();
 }

@@ -1,6 +1,6 @@
 //===- QCOps.cpp - qc dialect operations: verifiers and builders ----------===//
 
-#include "QC/QCOps.h"
+#include "QC/IR/QCOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -173,4 +173,4 @@ LogicalResult ObserveOp::verify() {
 }
 
 #define GET_OP_CLASSES
-#include "QC/QCOps.cpp.inc"
+#include "QC/IR/QCOps.cpp.inc"

@@ -5,6 +5,6 @@
 
 #include "mlir/IR/Dialect.h"
 
-#include "QC/QCOpsDialect.h.inc"
+#include "QC/IR/QCOpsDialect.h.inc"
 
 #endif // QC_QCDIALECT_H
