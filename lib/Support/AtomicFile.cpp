@@ -2,6 +2,7 @@
 
 #include "qc/Support/AtomicFile.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -25,12 +26,18 @@ int createTemporary(const std::string &path, std::string &temp) {
   }
   return -1;
 }
+
+/// "cannot VERB 'PATH': reason" for the current errno.
+std::string describe(const char *verb, const std::string &path, int err) {
+  return std::string("cannot ") + verb + " '" + path +
+         "': " + std::strerror(err);
+}
 } // namespace
 
 bool qc::writeFileAtomically(const std::string &path, std::string_view bytes,
                              std::string &error) {
   auto fail = [&](int err) {
-    error = "cannot write '" + path + "': " + std::strerror(err);
+    error = describe("write", path, err);
     return false;
   };
   std::string temp;
@@ -60,5 +67,35 @@ bool qc::writeFileAtomically(const std::string &path, std::string_view bytes,
     ::unlink(temp.c_str());
     return fail(err);
   }
+  return true;
+}
+
+qc::StagedFiles::~StagedFiles() {
+  for (const std::string &p : paths)
+    ::unlink(p.c_str());
+}
+
+std::string qc::StagedFiles::create(const std::string &stem,
+                                    std::string &error) {
+  std::string temp;
+  int fd = createTemporary(dir + "/." + stem, temp);
+  if (fd < 0) {
+    error = describe("create a file in", dir, errno);
+    return "";
+  }
+  ::close(fd);
+  paths.push_back(temp);
+  return paths.back();
+}
+
+bool qc::StagedFiles::commit(const std::string &temp,
+                             const std::string &finalName,
+                             std::string &error) {
+  std::string dst = dir + "/" + finalName;
+  if (std::rename(temp.c_str(), dst.c_str()) != 0) {
+    error = describe("write", dst, errno);
+    return false;
+  }
+  paths.erase(std::remove(paths.begin(), paths.end(), temp), paths.end());
   return true;
 }

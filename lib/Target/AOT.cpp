@@ -4,6 +4,7 @@
 
 #include "ArtifactWriter.h"
 #include "qc/Pipelines/Pipelines.h"
+#include "qc/Support/AtomicFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -22,8 +23,6 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -36,47 +35,6 @@ using namespace qc;
 using namespace qc::detail;
 
 namespace {
-
-/// Temporary files in the output folder, removed unless committed.
-class TempFiles {
-public:
-  explicit TempFiles(std::string dir) : dir(std::move(dir)) {}
-  ~TempFiles() {
-    for (const std::string &p : paths)
-      llvm::sys::fs::remove(p);
-  }
-  FailureOr<std::string> create(StringRef stem, Location loc) {
-    SmallString<256> model(dir);
-    llvm::sys::path::append(model, "." + stem.str() + "-%%%%%%.tmp");
-    SmallString<256> path;
-    int fd;
-    if (std::error_code ec =
-            llvm::sys::fs::createUniqueFile(model, fd, path)) {
-      emitError(loc) << "cannot create a file in '" << dir
-                     << "': " << ec.message();
-      return failure();
-    }
-    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-    paths.push_back(path.str().str());
-    return paths.back();
-  }
-  /// Renames a temporary file to its final name.
-  LogicalResult commit(const std::string &tmp, StringRef finalName,
-                       Location loc) {
-    SmallString<256> dst(dir);
-    llvm::sys::path::append(dst, finalName);
-    if (std::error_code ec = llvm::sys::fs::rename(tmp, dst)) {
-      emitError(loc) << "cannot write '" << dst << "': " << ec.message();
-      return failure();
-    }
-    llvm::erase(paths, tmp);
-    return success();
-  }
-
-private:
-  std::string dir;
-  std::vector<std::string> paths;
-};
 
 std::string manifestDType(Type elt, DictionaryAttr attrs) {
   if (attrs)
@@ -305,18 +263,19 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
       llvmModule->print(os, nullptr);
   }
 
-  TempFiles temps(options.outputDir);
-  FailureOr<std::string> objPath = temps.create("model.o", loc);
-  FailureOr<std::string> soPath = temps.create("model.so", loc);
-  FailureOr<std::string> qcwPath = temps.create("model.qcw", loc);
-  FailureOr<std::string> jsonPath = temps.create("manifest.json", loc);
-  if (failed(objPath) || failed(soPath) || failed(qcwPath) || failed(jsonPath))
-    return failure();
+  StagedFiles temps(options.outputDir);
+  std::string stageError;
+  std::string objPath = temps.create("model.o", stageError);
+  std::string soPath = temps.create("model.so", stageError);
+  std::string qcwPath = temps.create("model.qcw", stageError);
+  std::string jsonPath = temps.create("manifest.json", stageError);
+  if (!stageError.empty())
+    return emitError(loc) << stageError;
   {
     std::error_code ec;
-    llvm::raw_fd_ostream os(*objPath, ec);
+    llvm::raw_fd_ostream os(objPath, ec);
     if (ec)
-      return emitError(loc) << "cannot write '" << *objPath
+      return emitError(loc) << "cannot write '" << objPath
                             << "': " << ec.message();
     llvm::legacy::PassManager codegen;
     if ((*tm)->addPassesToEmitFile(codegen, os, nullptr,
@@ -332,7 +291,7 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
                           << options.linker << "' on PATH";
   std::string linkError;
   // Undefined symbols are allowed: libqcrt provides memrefCopy at load time.
-  SmallVector<StringRef> args = {*linker, "-shared", "-o", *soPath, *objPath,
+  SmallVector<StringRef> args = {*linker, "-shared", "-o", soPath, objPath,
                                  "-lm"};
   int rc = llvm::sys::ExecuteAndWait(*linker, args, std::nullopt, {}, 0, 0,
                                      &linkError);
@@ -341,22 +300,22 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
                           << " exited with " << rc << ")"
                           << (linkError.empty() ? "" : ": ") << linkError;
 
-  if (llvm::Error err = writeWeightsFile(layout, *qcwPath))
+  if (llvm::Error err = writeWeightsFile(layout, qcwPath))
     return emitError(loc) << llvm::toString(std::move(err));
   {
     std::error_code ec;
-    llvm::raw_fd_ostream os(*jsonPath, ec);
+    llvm::raw_fd_ostream os(jsonPath, ec);
     if (ec)
-      return emitError(loc) << "cannot write '" << *jsonPath
+      return emitError(loc) << "cannot write '" << jsonPath
                             << "': " << ec.message();
     os << manifestJSON(layout);
   }
   // The shared object goes last: it names the weights' checksum, so a
   // reader never pairs a new model.so with an old model.qcw unnoticed.
-  if (failed(temps.commit(*qcwPath, "model.qcw", loc)) ||
-      failed(temps.commit(*jsonPath, "manifest.json", loc)) ||
-      failed(temps.commit(*soPath, "model.so", loc)))
-    return failure();
+  if (!temps.commit(qcwPath, "model.qcw", stageError) ||
+      !temps.commit(jsonPath, "manifest.json", stageError) ||
+      !temps.commit(soPath, "model.so", stageError))
+    return emitError(loc) << stageError;
   return success();
 }
 } // namespace

@@ -76,4 +76,28 @@ TEST(AtomicFile, FailureLeavesNothing) {
   ::rmdir(dir.c_str());
 }
 
+TEST(StagedFiles, CommitsAndCleansUp) {
+  std::string dir = tempDir(), error;
+  {
+    qc::StagedFiles staged(dir);
+    std::string kept = staged.create("kept", error);
+    std::string dropped = staged.create("dropped", error);
+    ASSERT_FALSE(kept.empty()) << error;
+    ASSERT_FALSE(dropped.empty()) << error;
+    EXPECT_EQ(kept.rfind(dir + "/.kept", 0), 0u); // hidden until committed
+    EXPECT_EQ(entries(dir), 2);
+    std::ofstream(kept) << "payload";
+    ASSERT_TRUE(staged.commit(kept, "kept.txt", error)) << error;
+  } // the uncommitted file goes with the stager
+  EXPECT_EQ(entries(dir), 1);
+  EXPECT_EQ(slurp(dir + "/kept.txt"), "payload");
+  std::remove((dir + "/kept.txt").c_str());
+
+  qc::StagedFiles missing(dir + "/missing");
+  EXPECT_EQ(missing.create("x", error), "");
+  EXPECT_EQ(error, "cannot create a file in '" + dir +
+                       "/missing': No such file or directory");
+  ::rmdir(dir.c_str());
+}
+
 } // namespace
