@@ -76,6 +76,7 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createGenCodeGemmPass());
   }
   pm.addNestedPass<func::FuncOp>(createLayoutPass());
+  pm.addNestedPass<func::FuncOp>(createPackLinearWeightsPass());
   OutlineWeightsPassOptions outline;
   outline.entry = options.entry;
   pm.addPass(createOutlineWeightsPass(outline));

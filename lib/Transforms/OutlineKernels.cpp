@@ -2,9 +2,11 @@
 
 #include "qc/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/Twine.h"
 
@@ -16,6 +18,57 @@ namespace qc {
 using namespace mlir;
 
 namespace {
+
+/// The static trip count of `loop`, or 0 where it is not static.
+int64_t staticTripCount(scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+    return 0;
+  return (*ub - *lb + *step - 1) / *step;
+}
+
+/// Makes the outlined kernel of the parallel loop `loop` run the iterations
+/// [begin, end) given as two trailing index arguments, marks it qc.parallel
+/// (one iteration per unit) and passes it the whole range at `call`; the
+/// runtime splits the range over its threads (qc-parallel-calls). A loop
+/// of fewer than two iterations is left as it is.
+void splitIterations(RewriterBase &rewriter, func::FuncOp kernel,
+                     scf::ForOp loop, func::CallOp call) {
+  loop->removeAttr(qc::kParallelLoopAttrName);
+  int64_t trips = staticTripCount(loop);
+  if (trips < 2)
+    return;
+  Location loc = loop.getLoc();
+  Block &entry = kernel.getBody().front();
+  Type index = rewriter.getIndexType();
+  Value begin = entry.addArgument(index, loc);
+  Value end = entry.addArgument(index, loc);
+  kernel.setType(rewriter.getFunctionType(entry.getArgumentTypes(),
+                                          kernel.getResultTypes()));
+  rewriter.setInsertionPoint(loop);
+  Value lb = loop.getLowerBound(), step = loop.getStep();
+  auto at = [&](Value iteration) {
+    return arith::AddIOp::create(
+        rewriter, loc, lb,
+        arith::MulIOp::create(rewriter, loc, iteration, step));
+  };
+  Value newUb =
+      arith::MinSIOp::create(rewriter, loc, loop.getUpperBound(), at(end));
+  rewriter.modifyOpInPlace(loop, [&] {
+    loop.setLowerBound(at(begin));
+    loop.setUpperBound(newUb);
+  });
+  kernel->setAttr(qc::kParallelAttrName, rewriter.getI64IntegerAttr(1));
+
+  rewriter.setInsertionPoint(call);
+  SmallVector<Value> operands = call.getOperands();
+  operands.push_back(arith::ConstantIndexOp::create(rewriter, loc, 0));
+  operands.push_back(arith::ConstantIndexOp::create(rewriter, loc, trips));
+  rewriter.modifyOpInPlace(call,
+                           [&] { call.getOperandsMutable().assign(operands); });
+}
 
 struct OutlineKernelsPass
     : qc::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
@@ -57,6 +110,9 @@ struct OutlineKernelsPass
         return signalPassFailure();
       }
       kernel->setPrivate();
+      if (auto loop = dyn_cast<scf::ForOp>(op))
+        if (loop->hasAttr(qc::kParallelLoopAttrName))
+          splitIterations(rewriter, *kernel, loop, call);
       kernel->getOperation()->setAttr(
           "passthrough",
           rewriter.getArrayAttr({rewriter.getStringAttr("noinline")}));

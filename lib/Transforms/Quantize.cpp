@@ -154,6 +154,9 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                             << "' [" << k << " x " << n << "], scheme "
                             << scheme.getShortName() << ": ";
     };
+    if (op.getPanel())
+      return layerError() << "the weight is already packed in panels "
+                             "(qc-pack-linear-weights runs after quantization)";
     FailureOr<std::vector<float>> weight = getConstantFloats(op.getWeight());
     if (failed(weight) || !op.getWeight().getType().getElementType().isF32())
       return layerError() << "the weight is not a constant f32 tensor";

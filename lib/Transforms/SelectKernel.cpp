@@ -69,7 +69,7 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
   FailureOr<const KernelTarget *> kernelTarget() {
     auto module = getOperation()->getParentOfType<ModuleOp>();
     if (auto attr =
-            module ? module->getAttrOfType<TargetAttr>("qc.target") : nullptr) {
+            module ? module->getAttrOfType<TargetAttr>(qc::kTargetAttrName) : nullptr) {
       if (const KernelTarget *kt = lookupKernelTarget(attr.getIsa()))
         return kt;
       return module.emitError("qc-select-kernel: qc.target names an unknown "

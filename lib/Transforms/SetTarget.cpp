@@ -30,9 +30,26 @@ struct SetTargetPass : qc::impl::SetTargetPassBase<SetTargetPass> {
     }
     const KernelTarget &kt = **resolved;
     getOperation()->setAttr(
-        "qc.target",
+        qc::kTargetAttrName,
         TargetAttr::get(&getContext(), kt.name(), kt.llvmFeatures(),
                         kt.vectorBits(), threads));
   }
 };
 } // namespace
+
+int64_t qc::floatTileColumns(Operation *op) {
+  auto module = isa<ModuleOp>(op) ? cast<ModuleOp>(op)
+                                  : op->getParentOfType<ModuleOp>();
+  auto target =
+      module ? module->getAttrOfType<TargetAttr>(kTargetAttrName) : nullptr;
+  if (!target || target.getVectorBits() < 128)
+    return 16;
+  return 2 * target.getVectorBits() / 32;
+}
+
+SmallVector<AffineMap> qc::panelMatmulMaps(MLIRContext *ctx) {
+  AffineExpr m, j, p, k;
+  bindDims(ctx, m, j, p, k);
+  return {AffineMap::get(4, 0, {m, k}, ctx), AffineMap::get(4, 0, {j, k, p}, ctx),
+          AffineMap::get(4, 0, {m, j, p}, ctx)};
+}

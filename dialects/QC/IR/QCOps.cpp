@@ -11,9 +11,15 @@ LogicalResult LinearOp::verify() {
   auto inputType = getInput().getType();
   auto weightType = getWeight().getType();
   auto resultType = getResult().getType();
-  if (weightType.getRank() != 2)
+  if (std::optional<int64_t> panel = getPanel()) {
+    if (weightType.getRank() != 3 || weightType.getDimSize(2) != *panel)
+      return emitOpError("with panel ")
+             << *panel << " expects a weight [N / " << *panel << ", K, "
+             << *panel << "], found " << weightType;
+  } else if (weightType.getRank() != 2) {
     return emitOpError("expects a rank-2 weight [K, N], found rank ")
            << weightType.getRank();
+  }
   if (inputType.getRank() < 1)
     return emitOpError("expects an input of rank >= 1");
   Type elt = inputType.getElementType();
@@ -25,7 +31,7 @@ LogicalResult LinearOp::verify() {
                        "type, found ")
            << elt << ", " << weightType.getElementType() << " and "
            << resultType.getElementType();
-  int64_t k = weightType.getDimSize(0), n = weightType.getDimSize(1);
+  int64_t k = getInFeatures(), n = getOutFeatures();
   int64_t inK = inputType.getDimSize(inputType.getRank() - 1);
   if (!ShapedType::isDynamic(k) && !ShapedType::isDynamic(inK) && k != inK)
     return emitOpError("input has ")

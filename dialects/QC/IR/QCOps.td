@@ -22,22 +22,51 @@ def QC_LinearOp : QC_Op<"linear", [Pure]> {
     ```mlir
     %y = qc.linear %x, %w layer "fc1" : tensor<4x64xf32>, tensor<64x32xf32> -> tensor<4x32xf32>
     ```
+
+    With `panel P` (set by `qc-pack-linear-weights` for the CPU's register
+    tiles), the weight is stored in panels of P output columns, shape
+    `[N / P, K, P]`: panel `j` holds columns `[j * P, (j + 1) * P)`, each of
+    its K rows contiguous, so a kernel streams one panel front to back.
+
+    ```mlir
+    %y = qc.linear %x, %w layer "fc1" panel 16 : tensor<4x64xf32>, tensor<2x64x16xf32> -> tensor<4x32xf32>
+    ```
   }];
   let arguments = (ins
     AnyRankedTensor:$input,
     AnyRankedTensor:$weight,
     Optional<AnyRankedTensor>:$bias,
-    StrAttr:$layer);
+    StrAttr:$layer,
+    OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$panel);
   let results = (outs AnyRankedTensor:$result);
+  let builders = [
+    // A weight in its [K, N] layout.
+    OpBuilder<(ins "::mlir::Type":$result, "::mlir::Value":$input,
+                   "::mlir::Value":$weight, "::mlir::Value":$bias,
+                   "::mlir::StringAttr":$layer), [{
+      build($_builder, $_state, result, input, weight, bias, layer,
+            /*panel=*/::mlir::IntegerAttr());
+    }]>
+  ];
   let assemblyFormat = [{
-    $input `,` $weight (`bias` $bias^)? `layer` $layer attr-dict `:`
-    type($input) `,` type($weight) (`,` type($bias)^)? `->` type($result)
+    $input `,` $weight (`bias` $bias^)? `layer` $layer (`panel` $panel^)?
+    attr-dict `:` type($input) `,` type($weight) (`,` type($bias)^)? `->`
+    type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The reduction size K and the output size N.
-    int64_t getInFeatures() { return getWeight().getType().getDimSize(0); }
-    int64_t getOutFeatures() { return getWeight().getType().getDimSize(1); }
+    int64_t getInFeatures() {
+      return getWeight().getType().getDimSize(getPanel() ? 1 : 0);
+    }
+    int64_t getOutFeatures() {
+      auto type = getWeight().getType();
+      if (std::optional<int64_t> p = getPanel())
+        return ::mlir::ShapedType::isDynamic(type.getDimSize(0))
+                   ? ::mlir::ShapedType::kDynamic
+                   : type.getDimSize(0) * *p;
+      return type.getDimSize(1);
+    }
   }];
 }
 

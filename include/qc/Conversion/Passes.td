@@ -55,11 +55,21 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
     Tiles `linalg.matmul` and `linalg.batch_matmul` (and other contraction
     `linalg.generic`s) into register-sized tiles and vectorizes them, so that
     the lowered code uses vector FMAs instead of scalar triple loops.
+    The outermost tile loop (the batch of a batch_matmul, else the column
+    panels) of a large enough contraction is marked `qc.parallel_loop`:
+    `qc-outline-kernels` makes it a kernel the runtime splits over its
+    threads.
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"6", "rows per register tile">,
-    Option<"tileN", "tile-n", "int64_t", /*default=*/"16", "columns per register tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"0",
+           "columns per register tile (0: two vector registers of the "
+           "module's #qc.target, 16 without one)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"1", "reduction depth per step">,
+    Option<"parallelMinMacs", "parallel-min-macs", "int64_t",
+           /*default=*/"262144",
+           "mark the outermost tile loop of a contraction with at least this "
+           "many multiply-adds as parallel (qc.parallel_loop); 0: never">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

@@ -17,8 +17,9 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
   Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("register tile rows"),
                         llvm::cl::init(6)};
   Option<int64_t> tileN{*this, "tile-n",
-                        llvm::cl::desc("register tile columns"),
-                        llvm::cl::init(16)};
+                        llvm::cl::desc("register tile columns (0: two vector "
+                                       "registers of the module's target)"),
+                        llvm::cl::init(0)};
 };
 
 /// Lowers the graph IR (linalg / tensor / arith / math on tensors, plus

@@ -16,6 +16,22 @@ namespace qc {
 /// Marks a generated kernel whose last two arguments are the bounds of the
 /// rows it computes; its value is the alignment of range bounds.
 constexpr llvm::StringLiteral kParallelAttrName = "qc.parallel";
+/// Marks a loop whose iterations are independent and worth running on the
+/// runtime's threads; qc-outline-kernels turns a top-level one into a
+/// qc.parallel kernel over its iterations.
+constexpr llvm::StringLiteral kParallelLoopAttrName = "qc.parallel_loop";
+/// The name of the module attribute that holds the kernel target
+/// (#qc.target, set by qc-set-target).
+constexpr llvm::StringLiteral kTargetAttrName = "qc.target";
+/// The indexing maps of the contraction qc-lower-linear makes of a
+/// `qc.linear` with a panel weight: loops (m, panel, column, k); x [M, K],
+/// weight [N / P, K, P], result [M, N / P, P].
+llvm::SmallVector<mlir::AffineMap> panelMatmulMaps(mlir::MLIRContext *ctx);
+
+/// Columns of a float register tile, and of a packed weight panel, for the
+/// #qc.target of the module that holds `op`: two f32 vector registers
+/// (12 accumulators with 6 rows); 16 where the module has no target.
+int64_t floatTileColumns(mlir::Operation *op);
 
 #define GEN_PASS_DECL
 #include "qc/Transforms/Passes.h.inc"

@@ -228,6 +228,28 @@ def HoistVectorTransfersPass : Pass<"qc-hoist-vector-transfers", "mlir::func::Fu
   }];
 }
 
+def PackLinearWeightsPass : Pass<"qc-pack-linear-weights", "mlir::func::FuncOp"> {
+  let summary = "Store float linear weights in panels of the register tile's width";
+  let description = [{
+    Rewrites the constant `[K, N]` weight of each float `qc.linear` into
+    panels of P output columns, `[N / P, K, P]` (`panel P` on the op), so that
+    the register-tiled matmul reads each panel front to back instead of K
+    rows N floats apart. P defaults to the register tile's width for the
+    module's `#qc.target` (two vector registers). Layers whose N is not a
+    multiple of P, or is P or less, and weights that are not constants keep
+    their layout. The weight's bytes are rearranged at compile time: the
+    artifact stores the packed weight and no copy of the original.
+  }];
+  let options = [
+    Option<"panel", "panel", "int64_t", /*default=*/"0",
+           "columns per panel (0: the register tile's width for the target)">,
+  ];
+  let statistics = [
+    Statistic<"numPacked", "num-packed", "float linear weights packed">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def OutlineWeightsPass : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   let summary = "Turn dense_resource weight constants into entry arguments";
   let description = [{
@@ -255,7 +277,8 @@ def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"", "entry function name">,
   ];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::func::FuncDialect"];
 }
 

@@ -1,6 +1,7 @@
 //===- TileAndVectorize.cpp - register tiling of contractions -------------===//
 
 #include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -27,30 +28,45 @@ using namespace mlir;
 
 namespace {
 
+/// Whether `op` is the panel-weight contraction of qc-lower-linear.
+bool isPanelMatmul(linalg::LinalgOp op) {
+  return isa<linalg::ContractOp>(op) &&
+         op.getIndexingMapsArray() == qc::panelMatmulMaps(op.getContext());
+}
+
 struct TileAndVectorizePass
     : qc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
 
   /// Tiles one contraction into [*batch, M, N, K] register tiles and peels
   /// the partial tiles, so that every tile has a static shape.
-  LogicalResult tileOne(RewriterBase &rewriter, linalg::LinalgOp op) {
+  LogicalResult tileOne(RewriterBase &rewriter, linalg::LinalgOp op,
+                        int64_t columns) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic))
       return success(); // Left to the generic lowering.
     unsigned numLoops = ranges.size();
-    // The last three loops of matmul / batch_matmul are M, N, K.
     SmallVector<int64_t> tiles(numLoops, 1);
-    tiles[numLoops - 3] = std::min<int64_t>(tileM, ranges[numLoops - 3]);
-    tiles[numLoops - 2] = std::min<int64_t>(tileN, ranges[numLoops - 2]);
-    tiles[numLoops - 1] = std::min<int64_t>(tileK, ranges[numLoops - 1]);
+    SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(numLoops));
+    if (isPanelMatmul(op)) {
+      // Loops M, panel, column, K: one panel (its whole width) at a time,
+      // every row tile of the activations passing over it.
+      tiles = {std::min<int64_t>(tileM, ranges[0]), 1, ranges[2],
+               std::min<int64_t>(tileK, ranges[3])};
+      order = {1, 0, 2, 3};
+    } else {
+      // The last three loops of matmul / batch_matmul are M, N, K.
+      tiles[numLoops - 3] = std::min<int64_t>(tileM, ranges[numLoops - 3]);
+      tiles[numLoops - 2] = std::min<int64_t>(columns, ranges[numLoops - 2]);
+      tiles[numLoops - 1] = std::min<int64_t>(tileK, ranges[numLoops - 1]);
+      // N outside M: one K x tileN panel of the weight stays in cache while
+      // every row tile of the activations passes over it, instead of the
+      // whole weight streaming from memory once per row tile.
+      std::swap(order[numLoops - 3], order[numLoops - 2]);
+    }
 
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
-    // N outside M: one K x tileN panel of the weight stays in cache while
-    // every row tile of the activations passes over it, instead of the
-    // whole weight streaming from memory once per row tile.
-    SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(numLoops));
-    std::swap(order[numLoops - 3], order[numLoops - 2]);
     options.setInterchange(order);
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(op);
@@ -60,6 +76,12 @@ struct TileAndVectorizePass
       return op.emitError("qc-tile-and-vectorize: tiling failed");
     rewriter.replaceOp(op, tiled->replacements);
     tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
+    int64_t macs = 1;
+    for (int64_t r : ranges)
+      macs *= r;
+    if (parallelMinMacs > 0 && macs >= parallelMinMacs)
+      tiled->loops.front()->setAttr(qc::kParallelLoopAttrName,
+                                    rewriter.getUnitAttr());
     // Innermost first, so that the peeled outer iterations receive loops that
     // are already peeled.
     for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
@@ -76,13 +98,15 @@ struct TileAndVectorizePass
     MLIRContext *ctx = &getContext();
     SmallVector<linalg::LinalgOp> targets;
     func.walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
+      if ((isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
+           isPanelMatmul(op)) &&
           op.hasPureTensorSemantics())
         targets.push_back(op);
     });
     IRRewriter rewriter(ctx);
+    int64_t columns = tileN > 0 ? tileN : qc::floatTileColumns(func);
     for (linalg::LinalgOp op : targets)
-      if (failed(tileOne(rewriter, op)))
+      if (failed(tileOne(rewriter, op, columns)))
         return signalPassFailure();
 
     // Fold the peeled bounds so that each tile's slices get static types.

@@ -2,6 +2,7 @@
 
 #include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -17,6 +18,37 @@ namespace qc {
 using namespace mlir;
 
 namespace {
+
+/// A zero-filled [shape] accumulator.
+Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elt) {
+  Value zero = arith::ConstantOp::create(b, loc, elt, b.getZeroAttr(elt));
+  Value empty = tensor::EmptyOp::create(b, loc, shape, elt);
+  return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+}
+
+/// x [M, K] times w [K, N].
+Value matmul(OpBuilder &b, Location loc, Value x, Value w, int64_t m,
+             int64_t n) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  return linalg::MatmulOp::create(b, loc, ValueRange{x, w},
+                                  ValueRange{zeros(b, loc, {m, n}, elt)})
+      .getResult(0);
+}
+
+/// x [M, K] times the panel weight w [N / P, K, P]: a linalg.contract over
+/// (m, panel, column, k) into [M, N / P, P], collapsed to [M, N].
+Value panelMatmul(OpBuilder &b, Location loc, Value x, Value w, int64_t m,
+                  int64_t n, int64_t p) {
+  Type elt = cast<RankedTensorType>(x.getType()).getElementType();
+  auto type = RankedTensorType::get({m, n / p, p}, elt);
+  auto product = linalg::ContractOp::create(
+      b, loc, TypeRange{type}, ValueRange{x, w},
+      ValueRange{zeros(b, loc, type.getShape(), elt)},
+      b.getAffineMapArrayAttr(qc::panelMatmulMaps(b.getContext())));
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({m, n}, elt), product.getResult(0),
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+}
 
 struct LowerLinearPattern : OpConversionPattern<qc::LinearOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -59,14 +91,10 @@ struct LowerLinearPattern : OpConversionPattern<qc::LinearOp> {
       return rewriter.notifyMatchFailure(op, "dynamic leading dimensions");
 
     auto flatType = RankedTensorType::get({m, n}, elt);
-    Value zero = arith::ConstantOp::create(rewriter, loc, elt,
-                                           rewriter.getZeroAttr(elt));
-    Value empty = tensor::EmptyOp::create(rewriter, loc, flatType.getShape(), elt);
-    Value acc =
-        linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
-    Value out = linalg::MatmulOp::create(rewriter, loc, ValueRange{flat, adaptor.getWeight()},
-                                      ValueRange{acc})
-                    .getResult(0);
+    Value out = op.getPanel()
+                    ? panelMatmul(rewriter, loc, flat, adaptor.getWeight(), m,
+                                  n, *op.getPanel())
+                    : matmul(rewriter, loc, flat, adaptor.getWeight(), m, n);
 
     if (Value bias = adaptor.getBias()) {
       MLIRContext *ctx = rewriter.getContext();

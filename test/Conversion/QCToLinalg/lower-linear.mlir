@@ -34,3 +34,18 @@ func.func @lower_vector(%x: tensor<4xf32>, %w: tensor<4x6xf32>) -> tensor<6xf32>
   %y = qc.linear %x, %w layer "l" : tensor<4xf32>, tensor<4x6xf32> -> tensor<6xf32>
   return %y : tensor<6xf32>
 }
+
+// -----
+
+// A panel weight [N / P, K, P]: a linalg.contract into [M, N / P, P] (the
+// maps qc-tile-and-vectorize recognises), collapsed to [M, N].
+// CHECK-LABEL: func.func @lower_panel
+// CHECK-SAME: (%[[X:.*]]: tensor<3x4xf32>, %[[W:.*]]: tensor<2x4x8xf32>)
+// CHECK: %[[ACC:.*]] = linalg.fill {{.*}} -> tensor<3x2x8xf32>
+// CHECK: %[[P:.*]] = linalg.contract indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}] ins(%[[X]], %[[W]] : tensor<3x4xf32>, tensor<2x4x8xf32>) outs(%[[ACC]] : tensor<3x2x8xf32>)
+// CHECK: %[[Y:.*]] = tensor.collapse_shape %[[P]] {{\[}}[0], [1, 2]] : tensor<3x2x8xf32> into tensor<3x16xf32>
+// CHECK: return %[[Y]]
+func.func @lower_panel(%x: tensor<3x4xf32>, %w: tensor<2x4x8xf32>) -> tensor<3x16xf32> {
+  %y = qc.linear %x, %w layer "l" panel 8 : tensor<3x4xf32>, tensor<2x4x8xf32> -> tensor<3x16xf32>
+  return %y : tensor<3x16xf32>
+}

@@ -69,3 +69,19 @@ func.func @observe_no_layer(%x: tensor<2x4xf32>) {
   qc.observe %x tap 0 layers [] : tensor<2x4xf32>
   return
 }
+
+// -----
+
+func.func @panel_shape(%x: tensor<4x8xf32>, %w: tensor<8x16xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{with panel 8 expects a weight [N / 8, K, 8], found 'tensor<8x16xf32>'}}
+  %y = qc.linear %x, %w layer "l" panel 8 : tensor<4x8xf32>, tensor<8x16xf32> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
+
+// -----
+
+func.func @panel_k(%x: tensor<4x7xf32>, %w: tensor<2x8x8xf32>) -> tensor<4x16xf32> {
+  // expected-error @+1 {{input has 7 features but the weight expects K = 8}}
+  %y = qc.linear %x, %w layer "l" panel 8 : tensor<4x7xf32>, tensor<2x8x8xf32> -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}

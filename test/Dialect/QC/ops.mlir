@@ -15,6 +15,13 @@ func.func @linear_3d_bias(%x: tensor<2x3x8xf16>, %w: tensor<8x5xf16>, %b: tensor
   return %y : tensor<2x3x5xf16>
 }
 
+// CHECK-LABEL: func.func @linear_panel
+// CHECK: qc.linear %{{.*}}, %{{.*}} layer "fc" panel 16 : tensor<4x8xf32>, tensor<2x8x16xf32> -> tensor<4x32xf32>
+func.func @linear_panel(%x: tensor<4x8xf32>, %w: tensor<2x8x16xf32>) -> tensor<4x32xf32> {
+  %y = qc.linear %x, %w layer "fc" panel 16 : tensor<4x8xf32>, tensor<2x8x16xf32> -> tensor<4x32xf32>
+  return %y : tensor<4x32xf32>
+}
+
 // CHECK-LABEL: func.func @observe
 // CHECK: qc.observe %arg0 tap 3 layers ["q", "k"] : tensor<1x8x64xf32>
 func.func @observe(%x: tensor<1x8x64xf32>) {
