@@ -66,6 +66,9 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
            "columns per register tile (0: two vector registers of the "
            "module's #qc.target, 16 without one)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"1", "reduction depth per step">,
+    Option<"tileKc", "tile-kc", "int64_t", /*default=*/"0",
+           "largest K block of a panel contraction (0: the rows of a panel "
+           "that fit in 16 KiB)">,
     Option<"parallelMinMacs", "parallel-min-macs", "int64_t",
            /*default=*/"262144",
            "mark the outermost tile loop of a contraction with at least this "

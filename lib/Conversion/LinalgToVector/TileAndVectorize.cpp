@@ -38,22 +38,76 @@ struct TileAndVectorizePass
     : qc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
 
-  /// Tiles one contraction into [*batch, M, N, K] register tiles and peels
-  /// the partial tiles, so that every tile has a static shape.
-  LogicalResult tileOne(RewriterBase &rewriter, linalg::LinalgOp op,
-                        int64_t columns) {
+  /// Tiles `op` by `tiles` (0: not tiled) in loop order `order`, replaces
+  /// it, and peels the partial tiles so that every tile has a static shape.
+  FailureOr<scf::SCFTilingResult> tileAndPeel(RewriterBase &rewriter,
+                                              Operation *op,
+                                              ArrayRef<int64_t> tiles,
+                                              ArrayRef<int64_t> order) {
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
+    options.setInterchange(order);
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
+    if (failed(tiled))
+      return op->emitError("qc-tile-and-vectorize: tiling failed");
+    rewriter.replaceOp(op, tiled->replacements);
+    tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
+    // Innermost first, so that the peeled outer iterations receive loops that
+    // are already peeled.
+    for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
+      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
+      scf::ForOp partial;
+      if (forOp)
+        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
+    }
+    return tiled;
+  }
+
+  /// The K block of a panel contraction: the largest divisor of `k` whose
+  /// rows of `panel` floats fit in 16 KiB (a quarter to a third of an L1
+  /// data cache), so that the block stays in L1 while every row tile of the
+  /// activations passes over it; `k` itself when only small divisors exist.
+  int64_t panelKBlock(int64_t k, int64_t panel) {
+    int64_t limit = tileKc > 0 ? tileKc : 16384 / (4 * panel);
+    for (int64_t kc = std::min(k, limit); kc >= std::max<int64_t>(limit / 4, 1);
+         --kc)
+      if (k % kc == 0)
+        return kc;
+    return k;
+  }
+
+  /// Tiles one contraction into register tiles (rows x two vectors, one K
+  /// step) and returns the outermost loop, the one worth threads.
+  FailureOr<Operation *> tileOne(RewriterBase &rewriter, linalg::LinalgOp op,
+                                 int64_t columns) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    if (llvm::any_of(ranges, ShapedType::isDynamic))
-      return success(); // Left to the generic lowering.
     unsigned numLoops = ranges.size();
     SmallVector<int64_t> tiles(numLoops, 1);
     SmallVector<int64_t> order = llvm::to_vector(llvm::seq<int64_t>(numLoops));
+    Operation *target = op;
+    Operation *outer = nullptr;
     if (isPanelMatmul(op)) {
       // Loops M, panel, column, K: one panel (its whole width) at a time,
-      // every row tile of the activations passing over it.
-      tiles = {std::min<int64_t>(tileM, ranges[0]), 1, ranges[2],
+      // split into K blocks, every row tile of the activations passing over
+      // a block while it is in L1.
+      int64_t kc = panelKBlock(ranges[3], ranges[2]);
+      tiles = {std::min<int64_t>(tileM, ranges[0]), 1, 0,
                std::min<int64_t>(tileK, ranges[3])};
       order = {1, 0, 2, 3};
+      if (kc < ranges[3]) {
+        FailureOr<scf::SCFTilingResult> blocks =
+            tileAndPeel(rewriter, op, {0, 1, 0, kc}, {1, 3, 0, 2});
+        if (failed(blocks))
+          return failure();
+        outer = blocks->loops.front();
+        target = blocks->tiledOps.back();
+        target->removeAttr(kTileMarker);
+        tiles[1] = 0;
+        order = {0, 1, 2, 3};
+      }
     } else {
       // The last three loops of matmul / batch_matmul are M, N, K.
       tiles[numLoops - 3] = std::min<int64_t>(tileM, ranges[numLoops - 3]);
@@ -64,32 +118,28 @@ struct TileAndVectorizePass
       // whole weight streaming from memory once per row tile.
       std::swap(order[numLoops - 3], order[numLoops - 2]);
     }
-
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
-    options.setInterchange(order);
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    FailureOr<scf::SCFTilingResult> tiled =
+        tileAndPeel(rewriter, target, tiles, order);
     if (failed(tiled))
-      return op.emitError("qc-tile-and-vectorize: tiling failed");
-    rewriter.replaceOp(op, tiled->replacements);
-    tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
+      return failure();
+    return outer ? outer : tiled->loops.front().getOperation();
+  }
+
+  /// Tiles `op` and marks its outermost loop qc.parallel_loop when the
+  /// contraction has at least parallel-min-macs multiply-adds.
+  LogicalResult tileAndMark(RewriterBase &rewriter, linalg::LinalgOp op,
+                            int64_t columns) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return success(); // Left to the generic lowering.
     int64_t macs = 1;
     for (int64_t r : ranges)
       macs *= r;
+    FailureOr<Operation *> outer = tileOne(rewriter, op, columns);
+    if (failed(outer))
+      return failure();
     if (parallelMinMacs > 0 && macs >= parallelMinMacs)
-      tiled->loops.front()->setAttr(qc::kParallelLoopAttrName,
-                                    rewriter.getUnitAttr());
-    // Innermost first, so that the peeled outer iterations receive loops that
-    // are already peeled.
-    for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
-      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-      scf::ForOp partial;
-      if (forOp)
-        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
-    }
+      (*outer)->setAttr(qc::kParallelLoopAttrName, rewriter.getUnitAttr());
     return success();
   }
 
@@ -106,7 +156,7 @@ struct TileAndVectorizePass
     IRRewriter rewriter(ctx);
     int64_t columns = tileN > 0 ? tileN : qc::floatTileColumns(func);
     for (linalg::LinalgOp op : targets)
-      if (failed(tileOne(rewriter, op, columns)))
+      if (failed(tileAndMark(rewriter, op, columns)))
         return signalPassFailure();
 
     // Fold the peeled bounds so that each tile's slices get static types.

@@ -1,4 +1,5 @@
 // RUN: qc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(qc-tile-and-vectorize{parallel-min-macs=1000}))' | FileCheck %s --implicit-check-not=vector.mask --implicit-check-not=linalg.contract
+// RUN: qc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(qc-tile-and-vectorize{parallel-min-macs=1000 tile-kc=4}))' | FileCheck %s --check-prefix=KC --implicit-check-not=linalg.contract
 
 // A panel-weight contraction (qc-lower-linear's form for `qc.linear ...
 // panel 16`): one panel per outer iteration, marked qc.parallel_loop (12 x 2
@@ -11,6 +12,16 @@
 // CHECK: vector.transfer_read %{{.*}}[%[[J]], %[[K]], %c0]{{.*}} : tensor<2x8x16xf32>, vector<16xf32>
 // CHECK: vector.fma {{.*}} : vector<16xf32>
 // CHECK: } {qc.parallel_loop}
+// With K blocks of 4 (the default is the rows of a panel that fit in
+// 16 KiB): panel, K block, row tile, K step; the panel loop stays the
+// parallel one.
+// KC-LABEL: func.func @panel
+// KC: scf.for %[[J:.*]] = %c0 to %c2 step %c1 iter_args
+// KC: scf.for %[[KB:.*]] = %c0 to %c8 step %c4 iter_args
+// KC: scf.for %{{.*}} = %c0 to %c12 step %c6 iter_args
+// KC: scf.for %{{.*}} = %c0 to %c4 step %c1 iter_args
+// KC: vector.fma {{.*}} : vector<16xf32>
+// KC: } {qc.parallel_loop}
 #a = affine_map<(m, j, p, k) -> (m, k)>
 #b = affine_map<(m, j, p, k) -> (j, k, p)>
 #c = affine_map<(m, j, p, k) -> (m, j, p)>
