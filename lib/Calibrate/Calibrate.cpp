@@ -335,6 +335,9 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
   tmp.path = dir.str().str();
   AOTOptions aot = opt.aot;
   aot.outputDir = tmp.path;
+  // Block-by-block runs replace weights with their quantized values, in the
+  // graph's [N, K] layout.
+  aot.packWeights = !opt.blockByBlock;
   Progress progress(opt.progress);
   progress.show("compiling the calibration model");
   if (failed(compileToArtifact(*clone, aot)))

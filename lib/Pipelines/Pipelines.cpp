@@ -76,7 +76,8 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createGenCodeGemmPass());
   }
   pm.addNestedPass<func::FuncOp>(createLayoutPass());
-  pm.addNestedPass<func::FuncOp>(createPackLinearWeightsPass());
+  if (options.packWeights)
+    pm.addNestedPass<func::FuncOp>(createPackLinearWeightsPass());
   OutlineWeightsPassOptions outline;
   outline.entry = options.entry;
   pm.addPass(createOutlineWeightsPass(outline));

@@ -192,6 +192,7 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   kernels.reference = options.kernels == "reference";
   kernels.target = options.kernelTarget;
   kernels.uniformLut = options.uniformLut;
+  kernels.packWeights = options.packWeights;
   kernels.entry = options.entry;
   buildKernelsPipeline(outline, kernels);
   if (failed(outline.run(module)))

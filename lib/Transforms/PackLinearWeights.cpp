@@ -42,14 +42,33 @@ struct PackLinearWeightsPass
       getOperation().emitError("qc-pack-linear-weights: panel must be >= 0");
       return signalPassFailure();
     }
-    int64_t p = panel > 0 ? panel : floatTileColumns(getOperation());
-    getOperation().walk([&](LinearOp op) { packOne(op, p); });
+    getOperation().walk([&](LinearOp op) { packOne(op); });
   }
 
-  void packOne(LinearOp op, int64_t p) {
+  /// The panel width for N output columns: the option, else the register
+  /// tile's width or the widest whole number of vector registers below it
+  /// that divides N; 0 for none (also where N fits in one register tile).
+  int64_t panelWidth(int64_t n) {
+    if (panel > 0)
+      return n % panel == 0 && n > panel ? panel : 0;
+    int64_t columns = floatRegisterTile(getOperation()).columns;
+    int64_t lanes = floatVectorLanes(getOperation());
+    int64_t step = lanes ? lanes : columns;
+    if (n <= columns)
+      return 0;
+    for (int64_t p = columns; p >= step; p -= step)
+      if (n % p == 0)
+        return p;
+    return 0;
+  }
+
+  void packOne(LinearOp op) {
     auto type = op.getWeight().getType();
     int64_t k = op.getInFeatures(), n = op.getOutFeatures();
-    if (op.getPanel() || !type.hasStaticShape() || n <= p || n % p != 0)
+    if (op.getPanel() || !type.hasStaticShape())
+      return;
+    int64_t p = panelWidth(n);
+    if (p == 0)
       return;
     Operation *old = op.getWeight().getDefiningOp();
     FailureOr<std::vector<char>> bytes = getConstantBytes(op.getWeight());

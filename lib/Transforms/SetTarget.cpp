@@ -37,14 +37,20 @@ struct SetTargetPass : qc::impl::SetTargetPassBase<SetTargetPass> {
 };
 } // namespace
 
-int64_t qc::floatTileColumns(Operation *op) {
+int64_t qc::floatVectorLanes(Operation *op) {
   auto module = isa<ModuleOp>(op) ? cast<ModuleOp>(op)
                                   : op->getParentOfType<ModuleOp>();
   auto target =
       module ? module->getAttrOfType<TargetAttr>(kTargetAttrName) : nullptr;
-  if (!target || target.getVectorBits() < 128)
-    return 16;
-  return 2 * target.getVectorBits() / 32;
+  return target && target.getVectorBits() >= 128 ? target.getVectorBits() / 32
+                                                 : 0;
+}
+
+qc::FloatTile qc::floatRegisterTile(Operation *op) {
+  int64_t lanes = floatVectorLanes(op);
+  if (lanes >= 16)
+    return {8, 3 * lanes};
+  return {6, lanes ? 2 * lanes : 16};
 }
 
 SmallVector<AffineMap> qc::panelMatmulMaps(MLIRContext *ctx) {

@@ -34,8 +34,9 @@ func.func @keeps(%x: tensor<3x2xf32>, %v: tensor<2x4xf32>) -> (tensor<3x3xf32>, 
 
 // -----
 
-// Without panel=, the width is two vector registers of the module's target:
-// 2 x 256 / 32 = 16 columns for AVX2.
+// Without panel=, the width is the register tile of the module's target
+// (two 8-lane vectors, 16 columns, for AVX2), or the widest whole number of
+// vectors below it that divides N.
 // TARGET-LABEL: func.func @from_target
 // TARGET: qc.linear %{{.*}}, %{{.*}} layer "t" panel 16 : tensor<1x8xf32>, tensor<2x8x16xf32> -> tensor<1x32xf32>
 module attributes {qc.target = #qc.target<isa = avx2, features = "+avx2,+fma", vector_bits = 256, threads = 0>} {
@@ -43,5 +44,26 @@ module attributes {qc.target = #qc.target<isa = avx2, features = "+avx2,+fma", v
     %w = arith.constant dense<1.0> : tensor<8x32xf32>
     %y = qc.linear %x, %w layer "t" : tensor<1x8xf32>, tensor<8x32xf32> -> tensor<1x32xf32>
     return %y : tensor<1x32xf32>
+  }
+}
+
+// -----
+
+// AVX-512 tiles are three 16-lane vectors wide: N = 96 takes panels of 48;
+// N = 64 (not a multiple of 48) panels of 32; N = 48 is one register tile
+// already and stays as it is.
+// TARGET-LABEL: func.func @avx512
+// TARGET: layer "w96" panel 48 : tensor<1x8xf32>, tensor<2x8x48xf32> -> tensor<1x96xf32>
+// TARGET: layer "w64" panel 32 : tensor<1x8xf32>, tensor<2x8x32xf32> -> tensor<1x64xf32>
+// TARGET: layer "w48" : tensor<1x8xf32>, tensor<8x48xf32> -> tensor<1x48xf32>
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
+  func.func @avx512(%x: tensor<1x8xf32>) -> (tensor<1x96xf32>, tensor<1x64xf32>, tensor<1x48xf32>) {
+    %w = arith.constant dense<1.0> : tensor<8x96xf32>
+    %y = qc.linear %x, %w layer "w96" : tensor<1x8xf32>, tensor<8x96xf32> -> tensor<1x96xf32>
+    %v = arith.constant dense<1.0> : tensor<8x64xf32>
+    %z = qc.linear %x, %v layer "w64" : tensor<1x8xf32>, tensor<8x64xf32> -> tensor<1x64xf32>
+    %u = arith.constant dense<1.0> : tensor<8x48xf32>
+    %t = qc.linear %x, %u layer "w48" : tensor<1x8xf32>, tensor<8x48xf32> -> tensor<1x48xf32>
+    return %y, %z, %t : tensor<1x96xf32>, tensor<1x64xf32>, tensor<1x48xf32>
   }
 }

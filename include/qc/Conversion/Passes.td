@@ -61,10 +61,12 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
     threads.
   }];
   let options = [
-    Option<"tileM", "tile-m", "int64_t", /*default=*/"6", "rows per register tile">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"0",
+           "rows per register tile (0: the module's #qc.target's, 6 without "
+           "one)">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"0",
-           "columns per register tile (0: two vector registers of the "
-           "module's #qc.target, 16 without one)">,
+           "columns per register tile (0: the module's #qc.target's, three "
+           "vector registers on AVX-512, two elsewhere, 16 without one)">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"1", "reduction depth per step">,
     Option<"tileKc", "tile-kc", "int64_t", /*default=*/"0",
            "largest K block of a panel contraction (0: the rows of a panel "

@@ -14,11 +14,13 @@ struct LowerToLLVMOptions : mlir::PassPipelineOptions<LowerToLLVMOptions> {
   Option<bool> vectorize{*this, "vectorize",
                          llvm::cl::desc("tile and vectorize contractions"),
                          llvm::cl::init(true)};
-  Option<int64_t> tileM{*this, "tile-m", llvm::cl::desc("register tile rows"),
-                        llvm::cl::init(6)};
+  Option<int64_t> tileM{*this, "tile-m",
+                        llvm::cl::desc("register tile rows (0: the module's "
+                                       "target's)"),
+                        llvm::cl::init(0)};
   Option<int64_t> tileN{*this, "tile-n",
-                        llvm::cl::desc("register tile columns (0: two vector "
-                                       "registers of the module's target)"),
+                        llvm::cl::desc("register tile columns (0: the "
+                                       "module's target's)"),
                         llvm::cl::init(0)};
 };
 
@@ -44,6 +46,12 @@ struct KernelsOptions : mlir::PassPipelineOptions<KernelsOptions> {
       *this, "uniform-lut",
       llvm::cl::desc("uniform 2-4 bit layers through LUT-GEMM"),
       llvm::cl::init(false)};
+  Option<bool> packWeights{
+      *this, "pack-weights",
+      llvm::cl::desc("float linear weights in register-tile panels "
+                     "(qc-pack-linear-weights); off keeps them [N, K], as "
+                     "callers that replace weights at run time need"),
+      llvm::cl::init(true)};
   Option<std::string> entry{*this, "entry",
                             llvm::cl::desc("the model's entry function"),
                             llvm::cl::init("main")};
@@ -53,7 +61,8 @@ struct KernelsOptions : mlir::PassPipelineOptions<KernelsOptions> {
 /// qc-select-kernel and the generators (qc-gen-dequant-
 /// gemm, qc-gen-lut-gemm, qc-gen-codegemm) give quantized layers their
 /// generated kernels (unless `reference`), qc-layout packs the codes the
-/// reference lowering reads, and qc-outline-weights turns the weight
+/// reference lowering reads, qc-pack-linear-weights gives float linear
+/// weights their panels (unless not `packWeights`), and qc-outline-weights turns the weight
 /// constants into trailing arguments of the entry (the artifact's weights).
 void buildKernelsPipeline(mlir::OpPassManager &pm,
                           const KernelsOptions &options);

@@ -31,6 +31,10 @@ struct AOTOptions {
   std::string kernelTarget = "host";
   /// Uniform layers take LUT-GEMM through their BCQ form.
   bool uniformLut = false;
+  /// Float linear weights in register-tile panels. Off keeps every weight
+  /// in its graph layout, so a caller can replace it at run time
+  /// (qcrt_run_with_weights; block-by-block calibration does).
+  bool packWeights = true;
   /// The C compiler driver used to link the shared object.
   std::string linker = "cc";
 };

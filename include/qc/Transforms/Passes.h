@@ -28,10 +28,18 @@ constexpr llvm::StringLiteral kTargetAttrName = "qc.target";
 /// weight [N / P, K, P], result [M, N / P, P].
 llvm::SmallVector<mlir::AffineMap> panelMatmulMaps(mlir::MLIRContext *ctx);
 
-/// Columns of a float register tile, and of a packed weight panel, for the
-/// #qc.target of the module that holds `op`: two f32 vector registers
-/// (12 accumulators with 6 rows); 16 where the module has no target.
-int64_t floatTileColumns(mlir::Operation *op);
+/// f32 lanes of a vector register of the module's #qc.target; 0 without one.
+int64_t floatVectorLanes(mlir::Operation *op);
+
+/// The float register tile for the #qc.target of the module that holds
+/// `op`: 8 rows x 3 vector registers where the target has 32 of them
+/// (AVX-512: 24 accumulators), else 6 rows x 2 registers (AVX2, NEON:
+/// 12 accumulators); 6 x 16 where the module has no target.
+struct FloatTile {
+  int64_t rows;
+  int64_t columns;
+};
+FloatTile floatRegisterTile(mlir::Operation *op);
 
 #define GEN_PASS_DECL
 #include "qc/Transforms/Passes.h.inc"

@@ -82,7 +82,7 @@ struct TileAndVectorizePass
   /// Tiles one contraction into register tiles (rows x two vectors, one K
   /// step) and returns the outermost loop, the one worth threads.
   FailureOr<Operation *> tileOne(RewriterBase &rewriter, linalg::LinalgOp op,
-                                 int64_t columns) {
+                                 qc::FloatTile tile) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     unsigned numLoops = ranges.size();
     SmallVector<int64_t> tiles(numLoops, 1);
@@ -94,7 +94,7 @@ struct TileAndVectorizePass
       // split into K blocks, every row tile of the activations passing over
       // a block while it is in L1.
       int64_t kc = panelKBlock(ranges[3], ranges[2]);
-      tiles = {std::min<int64_t>(tileM, ranges[0]), 1, 0,
+      tiles = {std::min<int64_t>(tile.rows, ranges[0]), 1, 0,
                std::min<int64_t>(tileK, ranges[3])};
       order = {1, 0, 2, 3};
       if (kc < ranges[3]) {
@@ -110,8 +110,9 @@ struct TileAndVectorizePass
       }
     } else {
       // The last three loops of matmul / batch_matmul are M, N, K.
-      tiles[numLoops - 3] = std::min<int64_t>(tileM, ranges[numLoops - 3]);
-      tiles[numLoops - 2] = std::min<int64_t>(columns, ranges[numLoops - 2]);
+      tiles[numLoops - 3] = std::min<int64_t>(tile.rows, ranges[numLoops - 3]);
+      tiles[numLoops - 2] =
+          std::min<int64_t>(tile.columns, ranges[numLoops - 2]);
       tiles[numLoops - 1] = std::min<int64_t>(tileK, ranges[numLoops - 1]);
       // N outside M: one K x tileN panel of the weight stays in cache while
       // every row tile of the activations passes over it, instead of the
@@ -128,14 +129,14 @@ struct TileAndVectorizePass
   /// Tiles `op` and marks its outermost loop qc.parallel_loop when the
   /// contraction has at least parallel-min-macs multiply-adds.
   LogicalResult tileAndMark(RewriterBase &rewriter, linalg::LinalgOp op,
-                            int64_t columns) {
+                            qc::FloatTile tile) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic))
       return success(); // Left to the generic lowering.
     int64_t macs = 1;
     for (int64_t r : ranges)
       macs *= r;
-    FailureOr<Operation *> outer = tileOne(rewriter, op, columns);
+    FailureOr<Operation *> outer = tileOne(rewriter, op, tile);
     if (failed(outer))
       return failure();
     if (parallelMinMacs > 0 && macs >= parallelMinMacs)
@@ -154,9 +155,13 @@ struct TileAndVectorizePass
         targets.push_back(op);
     });
     IRRewriter rewriter(ctx);
-    int64_t columns = tileN > 0 ? tileN : qc::floatTileColumns(func);
+    qc::FloatTile tile = qc::floatRegisterTile(func);
+    if (tileM > 0)
+      tile.rows = tileM;
+    if (tileN > 0)
+      tile.columns = tileN;
     for (linalg::LinalgOp op : targets)
-      if (failed(tileAndMark(rewriter, op, columns)))
+      if (failed(tileAndMark(rewriter, op, tile)))
         return signalPassFailure();
 
     // Fold the peeled bounds so that each tile's slices get static types.
@@ -192,16 +197,23 @@ struct TileAndVectorizePass
     {
       RewritePatternSet patterns(ctx);
       vector::UnrollVectorOptions unroll;
+      int64_t lanes = qc::floatVectorLanes(func);
+      // One piece per vector register: `lanes` of the last dimension where
+      // it divides it, else the whole dimension.
+      auto piece = [lanes](int64_t size) {
+        return lanes > 0 && size > lanes && size % lanes == 0 ? lanes : size;
+      };
       unroll.setNativeShapeFn(
-          [](Operation *op) -> std::optional<SmallVector<int64_t>> {
+          [piece](Operation *op) -> std::optional<SmallVector<int64_t>> {
             if (auto contract = dyn_cast<vector::ContractionOp>(op)) {
-              // Iteration space (..., m, n, k): one row, all columns.
+              // Iteration space (..., m, n, k): one row, one register of
+              // columns.
               SmallVector<int64_t> shape(
                   contract.getIteratorTypes().size(), 1);
               auto resultType = dyn_cast<VectorType>(contract.getResultType());
               if (!resultType)
                 return std::nullopt;
-              shape[shape.size() - 2] = resultType.getShape().back();
+              shape[shape.size() - 2] = piece(resultType.getShape().back());
               return shape;
             }
             auto vectorType = [&]() -> VectorType {
@@ -211,10 +223,13 @@ struct TileAndVectorizePass
                 return write.getVectorType();
               return {};
             }();
-            if (!vectorType || vectorType.getRank() < 2)
+            if (!vectorType || vectorType.getRank() < 1 ||
+                (vectorType.getRank() == 1 &&
+                 piece(vectorType.getShape().back()) ==
+                     vectorType.getShape().back()))
               return std::nullopt;
             SmallVector<int64_t> shape(vectorType.getRank(), 1);
-            shape.back() = vectorType.getShape().back();
+            shape.back() = piece(vectorType.getShape().back());
             return shape;
           });
       vector::populateVectorUnrollPatterns(patterns, unroll);

@@ -35,11 +35,16 @@ func.func @panel(%x: tensor<12x8xf32>, %w: tensor<2x8x16xf32>) -> tensor<12x2x16
 
 // -----
 
-// Register tiles two vectors wide for the module's target (2 x 512 / 32 =
-// 32 columns on AVX-512); a matmul below the threshold (4 x 64 x 2 = 512
-// multiply-adds) stays on one thread.
+// Register tiles from the module's target: on AVX-512 (16 lanes) three
+// vectors wide, 48 columns, split into 16-lane accumulators; the 16 columns
+// left of N = 64 run as a tile of their own. A matmul below the threshold
+// (4 x 64 x 2 = 512 multiply-adds) stays on one thread.
 // CHECK-LABEL: func.func @small
-// CHECK: vector.fma {{.*}} : vector<32xf32>
+// CHECK: scf.for {{.*}} -> (tensor<4x64xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_write {{.*}}[%c0, %c32] {{.*}} : vector<16xf32>, tensor<4x64xf32>
+// CHECK: scf.for {{.*}} -> (tensor<4x64xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.transfer_write {{.*}}[%c0, %c48] {{.*}} : vector<16xf32>, tensor<4x64xf32>
 // CHECK-NOT: qc.parallel_loop
 module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
   func.func @small(%a: tensor<4x2xf32>, %b: tensor<2x64xf32>) -> tensor<4x64xf32> {
