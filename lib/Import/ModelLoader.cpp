@@ -158,7 +158,11 @@ std::string qc::detail::loadModel(const std::string &path, bool runChecker,
            "' is not a valid ONNX model: no graph or no IR version (the "
            "protobuf is truncated or not an ONNX model)";
   out.modelDir = dirName(path);
+  return prepareModel(path, runChecker, out);
+}
 
+std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
+                                     LoadedModel &out) {
   out.opset = -1;
   for (const auto &imp : out.model.opset_import())
     if (imp.domain().empty() || imp.domain() == "ai.onnx")

@@ -427,16 +427,23 @@ FailureOr<HostTensor> readBoundInput(const onnx::ValueInfoProto &vi,
 
 OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                                          const ONNXImportOptions &options) {
+  LoadedModel loaded;
+  std::string err = loadModel(path.str(), options.runChecker, loaded);
+  if (!err.empty()) {
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << err;
+    return {};
+  }
+  return importLoadedModel(loaded, path, context, options);
+}
+
+OwningOpRef<ModuleOp>
+qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
+                              MLIRContext *context,
+                              const ONNXImportOptions &options) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
                        linalg::LinalgDialect, tensor::TensorDialect,
                        math::MathDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
-  LoadedModel loaded;
-  std::string err = loadModel(path.str(), options.runChecker, loaded);
-  if (!err.empty()) {
-    emitError(fileLoc) << err;
-    return {};
-  }
   const onnx::GraphProto &graph = loaded.model.graph();
 
   OpBuilder builder(context);

@@ -169,6 +169,29 @@ createTargetMachine(const AOTOptions &options, Location loc) {
   return tm;
 }
 
+/// The entry function is one long block of calls to the kernels, each after
+/// stores that fill its argument structs (qc-parallel-calls). SelectionDAG's
+/// store merging compares every store with every other hanging off the same
+/// chain, which took 8 of a 2-block model's 15 s of compile time and most of
+/// a 30-block model's four minutes. Such a block has nothing for instruction
+/// selection's optimizations to improve (it runs once per inference, between
+/// kernels), so it is selected without them: functions of one block with
+/// many calls get optnone (after the IR optimizations have run on them).
+void selectCallSequencesQuickly(llvm::Module &module) {
+  constexpr unsigned kManyCalls = 32;
+  for (llvm::Function &f : module) {
+    if (f.isDeclaration() || f.size() != 1)
+      continue;
+    unsigned calls = llvm::count_if(f.front(), [](llvm::Instruction &i) {
+      return llvm::isa<llvm::CallInst>(i);
+    });
+    if (calls < kManyCalls)
+      continue;
+    f.addFnAttr(llvm::Attribute::NoInline);
+    f.addFnAttr(llvm::Attribute::OptimizeNone);
+  }
+}
+
 } // namespace
 
 namespace {
@@ -257,6 +280,7 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   if (llvm::Error err = optimize(llvmModule.get()))
     return emitError(loc) << "LLVM optimization failed: "
                           << llvm::toString(std::move(err));
+  selectCallSequencesQuickly(*llvmModule);
   if (!options.dumpLLVMIR.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream os(options.dumpLLVMIR, ec);

@@ -2,6 +2,7 @@
 
 #include "qc/Quant/FloatFormats.h"
 #include "qc/Quant/Uniform.h"
+#include "qc/Support/HalfFloat.h"
 
 #include "QuantTestUtil.h"
 
@@ -379,4 +380,29 @@ TEST(DInt, FinerNearZeroThanSymmetricInt) {
   ASSERT_TRUE(dequantizeDInt(d, dd, err));
   ASSERT_TRUE(dequantizeUniform(u, du, err));
   EXPECT_LT(sqError(W, dd), sqError(W, du));
+}
+
+//===----------------------------------------------------------------------===//
+// f16 / bf16 bits (qc/Support/HalfFloat.h)
+//===----------------------------------------------------------------------===//
+
+// The bit-level f16 decoder (bulk GGUF dequantization) against APFloat on
+// all 65536 bit patterns; NaNs stay NaNs, the rest are equal.
+TEST(HalfFloat, BitDecoderMatchesAPFloat) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    double want = qc::fromHalfBits(uint16_t(h), /*bf16=*/false);
+    float got = qc::halfBitsToFloat(uint16_t(h));
+    if (std::isnan(want)) {
+      EXPECT_TRUE(std::isnan(got)) << h;
+      continue;
+    }
+    EXPECT_EQ(double(got), want) << h;
+    EXPECT_EQ(std::signbit(got), std::signbit(want)) << h;
+  }
+  for (uint32_t h = 0; h < 65536; h += 7) {
+    double want = qc::fromHalfBits(uint16_t(h), /*bf16=*/true);
+    float got = qc::bfloat16BitsToFloat(uint16_t(h));
+    if (!std::isnan(want))
+      EXPECT_EQ(double(got), want) << h;
+  }
 }

@@ -9,6 +9,10 @@
 #ifndef QC_IMPORT_MODELLOADER_H
 #define QC_IMPORT_MODELLOADER_H
 
+#include "qc/Import/ONNX.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "onnx/onnx_pb.h"
 
 #include <map>
@@ -35,8 +39,22 @@ struct LoadedModel {
 std::string loadModel(const std::string &path, bool runChecker,
                       LoadedModel &out);
 
+/// The part of loadModel after parsing, for a model built in memory
+/// (`out.model` set, `out.modelDir` where external data may lie): finds the
+/// opset, resolves external data, converts old opsets, runs the checker and
+/// shape inference. `path` names the model in messages.
+std::string prepareModel(const std::string &path, bool runChecker,
+                         LoadedModel &out);
+
 /// The newest default-domain opset that this build of libonnx knows.
 int64_t libonnxMaxOpset();
+
+/// Imports a loaded model (see importONNXFile); `path` names it in
+/// locations and messages.
+mlir::OwningOpRef<mlir::ModuleOp>
+importLoadedModel(const LoadedModel &loaded, llvm::StringRef path,
+                  mlir::MLIRContext *context,
+                  const ONNXImportOptions &options);
 
 } // namespace detail
 } // namespace qc

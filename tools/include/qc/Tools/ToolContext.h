@@ -6,6 +6,7 @@
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Tools/Diagnostics.h"
 
+#include "qc/Import/GGUF.h"
 #include "qc/Import/ONNX.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -30,7 +31,8 @@ public:
 
   mlir::MLIRContext &get() { return context; }
 
-  /// Reads `input`: an .mlir module, or an ONNX model to import. Errors are
+  /// Reads `input`: an .mlir module, a GGUF model or an ONNX model to
+  /// import. Errors are
   /// reported as diagnostics; null on failure.
   mlir::OwningOpRef<mlir::ModuleOp>
   loadModel(llvm::StringRef input, const ONNXImportOptions &options) {
@@ -39,6 +41,8 @@ public:
       mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
       return mlir::parseSourceFile<mlir::ModuleOp>(input, sourceMgr, &context);
     }
+    if (input.ends_with(".gguf"))
+      return importGGUFFile(input, &context, options);
     return importONNXFile(input.str(), &context, options);
   }
 

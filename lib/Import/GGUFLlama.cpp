@@ -1,0 +1,493 @@
+//===- GGUFLlama.cpp - llama-family GGUF models as a graph ----------------===//
+//
+// A GGUF file holds weights and hyperparameters, not a graph: the
+// architecture named in its metadata implies the graph. For the llama family
+// (llama, SmolLM2, TinyLlama, Mistral-style models without sliding windows)
+// this file writes that graph as an in-memory ONNX model, in the layout
+// torch.onnx gives HF's LlamaForCausalLM, and hands it to the ONNX importer,
+// whose op importers, checks and constant folding then apply unchanged:
+//
+//   input_ids [1, S] -> Gather(token_embd)
+//   per block: RMSNorm -> q/k/v MatMul -> heads -> rotate-half RoPE (cos /
+//   sin tables) -> grouped-query attention with a causal mask -> o MatMul ->
+//   residual; RMSNorm -> SiLU(gate) * up -> down -> residual
+//   final RMSNorm -> MatMul(output, or the tied token_embd) -> logits
+//
+// convert_hf_to_gguf.py permutes the rows of attn_q / attn_k for ggml's
+// interleaved-pair RoPE; the import undoes that so the rotate-half form
+// applies (the two are the same function of the original weights).
+//
+//===----------------------------------------------------------------------===//
+
+#include "qc/Import/ModelLoader.h"
+#include "qc/Import/GGUF.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/Path.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace qc;
+using namespace qc::detail;
+using llvm::ArrayRef;
+using llvm::StringRef;
+
+namespace {
+
+/// The hyperparameters of a llama-family model.
+struct LlamaConfig {
+  int64_t layers = 0, hidden = 0, ffn = 0, heads = 0, kvHeads = 0;
+  int64_t headDim = 0, vocab = 0;
+  double ropeBase = 10000, eps = 1e-5;
+};
+
+/// Builds the ONNX graph: nodes, initializers, a cache of small constants.
+class GraphWriter {
+public:
+  explicit GraphWriter(onnx::GraphProto &graph) : graph(graph) {}
+
+  /// Adds a node; its output is `output`, or NAME_output_0.
+  std::string node(StringRef op, ArrayRef<std::string> inputs, StringRef name,
+                   StringRef output = "") {
+    onnx::NodeProto *n = graph.add_node();
+    n->set_op_type(op.str());
+    n->set_name(name.str());
+    for (const std::string &in : inputs)
+      n->add_input(in);
+    std::string out =
+        output.empty() ? name.str() + "_output_0" : output.str();
+    n->add_output(out);
+    last = n;
+    return out;
+  }
+  void attrInt(StringRef name, int64_t v) {
+    onnx::AttributeProto *a = last->add_attribute();
+    a->set_name(name.str());
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(v);
+  }
+  void attrInts(StringRef name, ArrayRef<int64_t> v) {
+    onnx::AttributeProto *a = last->add_attribute();
+    a->set_name(name.str());
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t x : v)
+      a->add_ints(x);
+  }
+
+  /// An initializer of raw little-endian data.
+  std::string init(StringRef name, int32_t dtype, ArrayRef<int64_t> shape,
+                   const void *data, size_t bytes) {
+    onnx::TensorProto *t = graph.add_initializer();
+    t->set_name(name.str());
+    t->set_data_type(dtype);
+    for (int64_t d : shape)
+      t->add_dims(d);
+    t->set_raw_data(data, bytes);
+    return name.str();
+  }
+  std::string initFloats(StringRef name, ArrayRef<int64_t> shape,
+                         ArrayRef<float> v) {
+    return init(name, onnx::TensorProto::FLOAT, shape, v.data(),
+                v.size() * sizeof(float));
+  }
+  std::string ints(ArrayRef<int64_t> v) {
+    return init("qc.gguf.const" + std::to_string(constants++),
+                onnx::TensorProto::INT64, {int64_t(v.size())}, v.data(),
+                v.size() * sizeof(int64_t));
+  }
+  std::string scalar(float v) {
+    return init("qc.gguf.const" + std::to_string(constants++),
+                onnx::TensorProto::FLOAT, {}, &v, sizeof v);
+  }
+
+private:
+  onnx::GraphProto &graph;
+  onnx::NodeProto *last = nullptr;
+  int constants = 0;
+};
+
+/// Reads the llama hyperparameters; "" or an error.
+std::string readConfig(const GGUFFile &file, LlamaConfig &cfg) {
+  std::optional<std::string> arch = file.getString("general.architecture");
+  if (!arch)
+    return "no general.architecture in the metadata";
+  if (*arch != "llama")
+    return "unsupported architecture '" + *arch +
+           "' (qc imports the llama family: general.architecture = llama)";
+  auto need = [&](StringRef key, int64_t &out) -> std::string {
+    std::optional<int64_t> v = file.getInt(("llama." + key).str());
+    if (!v || *v <= 0)
+      return "metadata llama." + key.str() + " is missing or not positive";
+    out = *v;
+    return "";
+  };
+  for (auto [key, out] :
+       {std::pair<StringRef, int64_t *>{"block_count", &cfg.layers},
+        {"embedding_length", &cfg.hidden},
+        {"feed_forward_length", &cfg.ffn},
+        {"attention.head_count", &cfg.heads}})
+    if (std::string e = need(key, *out); !e.empty())
+      return e;
+  cfg.kvHeads = file.getInt("llama.attention.head_count_kv").value_or(
+      cfg.heads);
+  if (cfg.hidden % cfg.heads || cfg.kvHeads <= 0 || cfg.heads % cfg.kvHeads)
+    return "inconsistent heads: embedding_length " +
+           std::to_string(cfg.hidden) + ", head_count " +
+           std::to_string(cfg.heads) + ", head_count_kv " +
+           std::to_string(cfg.kvHeads);
+  cfg.headDim = cfg.hidden / cfg.heads;
+  if (cfg.headDim % 2)
+    return "head dimension " + std::to_string(cfg.headDim) + " is odd";
+  int64_t ropeDim =
+      file.getInt("llama.rope.dimension_count").value_or(cfg.headDim);
+  if (ropeDim != cfg.headDim)
+    return "partial rotary embeddings (rope.dimension_count " +
+           std::to_string(ropeDim) + " < head dimension " +
+           std::to_string(cfg.headDim) + ") are not supported";
+  if (std::optional<std::string> scaling =
+          file.getString("llama.rope.scaling.type");
+      scaling && *scaling != "none")
+    return "RoPE scaling '" + *scaling + "' is not supported";
+  cfg.ropeBase = file.getFloat("llama.rope.freq_base").value_or(10000.0);
+  cfg.eps =
+      file.getFloat("llama.attention.layer_norm_rms_epsilon").value_or(1e-5);
+  return "";
+}
+
+/// Dequantizes tensor `name`, checking its ggml dims ({columns, rows} for a
+/// matrix); "" or an error.
+std::string loadTensor(const GGUFFile &file, const std::string &name,
+                       ArrayRef<int64_t> dims, std::vector<float> &out) {
+  const GGUFTensor *t = file.tensor(name);
+  if (!t)
+    return "tensor '" + name + "' is missing";
+  if (ArrayRef<int64_t>(t->dims) != dims) {
+    auto str = [](ArrayRef<int64_t> d) {
+      std::string s = "[";
+      for (size_t i = 0; i < d.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(d[i]);
+      return s + "]";
+    };
+    return "tensor '" + name + "' has ggml shape " + str(t->dims) +
+           ", expected " + str(dims);
+  }
+  return file.dequantize(*t, out);
+}
+
+/// [rows, cols] row-major -> [cols, rows] (MatMul's [in, out]).
+std::vector<float> transposed(const std::vector<float> &w, int64_t rows,
+                              int64_t cols) {
+  std::vector<float> t(w.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[size_t(c * rows + r)] = w[size_t(r * cols + c)];
+  return t;
+}
+
+/// Undoes convert_hf_to_gguf's permute of q / k rows: within each head,
+/// row 2i + t goes back to t * dh / 2 + i.
+std::vector<float> unpermuted(const std::vector<float> &w, int64_t heads,
+                              int64_t headDim, int64_t cols) {
+  std::vector<float> out(w.size());
+  int64_t half = headDim / 2;
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t t = 0; t < 2; ++t) {
+        const float *src = &w[size_t((h * headDim + 2 * i + t) * cols)];
+        float *dst = &out[size_t((h * headDim + t * half + i) * cols)];
+        std::copy(src, src + cols, dst);
+      }
+  return out;
+}
+
+/// Writes the llama graph for sequence length `seq` into `graph`.
+class LlamaBuilder {
+public:
+  LlamaBuilder(const GGUFFile &file, const LlamaConfig &cfg, int64_t seq,
+               onnx::GraphProto &graph)
+      : file(file), cfg(cfg), seq(seq), g(graph) {}
+
+  std::string build();
+
+private:
+  /// A linear layer: the GGUF weight [out, in] becomes a MatMul with the
+  /// initializer [in, out]. `heads` > 0: q / k rows to un-permute.
+  std::string linear(const std::string &x, const std::string &tensor,
+                     int64_t out, int64_t in, StringRef prefix,
+                     int64_t heads = 0);
+  std::string rmsNorm(const std::string &x, const std::string &tensor,
+                      StringRef prefix);
+  std::string rope(const std::string &x, StringRef prefix);
+  std::string repeatKV(const std::string &x, StringRef prefix);
+  std::string block(int64_t i, const std::string &h);
+  void ropeTables();
+
+  const GGUFFile &file;
+  const LlamaConfig &cfg;
+  int64_t seq;
+  GraphWriter g;
+  std::string error;
+  std::string cosTable, sinTable, causal, negInf, epsConst, two, scale;
+};
+
+std::string LlamaBuilder::linear(const std::string &x,
+                                 const std::string &tensor, int64_t out,
+                                 int64_t in, StringRef prefix,
+                                 int64_t heads) {
+  std::vector<float> w;
+  if (std::string e = loadTensor(file, tensor, {in, out}, w); !e.empty()) {
+    error = e;
+    return "";
+  }
+  if (heads)
+    w = unpermuted(w, heads, cfg.headDim, in);
+  std::string init =
+      g.initFloats(tensor, {in, out}, transposed(w, out, in));
+  return g.node("MatMul", {x, init}, (prefix + "/MatMul").str());
+}
+
+std::string LlamaBuilder::rmsNorm(const std::string &x,
+                                  const std::string &tensor,
+                                  StringRef prefix) {
+  std::vector<float> w;
+  if (std::string e = loadTensor(file, tensor, {cfg.hidden}, w); !e.empty()) {
+    error = e;
+    return "";
+  }
+  std::string p = prefix.str();
+  std::string weight = g.initFloats(tensor, {cfg.hidden}, w);
+  std::string sq = g.node("Pow", {x, two}, p + "/Pow");
+  std::string mean = g.node("ReduceMean", {sq}, p + "/ReduceMean");
+  g.attrInts("axes", {-1});
+  g.attrInt("keepdims", 1);
+  mean = g.node("Add", {mean, epsConst}, p + "/Add");
+  std::string rms = g.node("Sqrt", {mean}, p + "/Sqrt");
+  std::string y = g.node("Div", {x, rms}, p + "/Div");
+  return g.node("Mul", {weight, y}, p + "/Mul");
+}
+
+void LlamaBuilder::ropeTables() {
+  int64_t dh = cfg.headDim, half = dh / 2;
+  std::vector<float> cosv(size_t(seq * dh)), sinv(size_t(seq * dh));
+  for (int64_t i = 0; i < half; ++i) {
+    float invFreq =
+        float(1.0 / std::pow(cfg.ropeBase, double(2 * i) / double(dh)));
+    for (int64_t p = 0; p < seq; ++p) {
+      float angle = float(p) * invFreq;
+      for (int64_t rep = 0; rep < 2; ++rep) {
+        cosv[size_t(p * dh + i + rep * half)] = std::cos(angle);
+        sinv[size_t(p * dh + i + rep * half)] = std::sin(angle);
+      }
+    }
+  }
+  cosTable = g.initFloats("rope.cos", {1, 1, seq, dh}, cosv);
+  sinTable = g.initFloats("rope.sin", {1, 1, seq, dh}, sinv);
+}
+
+std::string LlamaBuilder::rope(const std::string &x, StringRef prefix) {
+  int64_t half = cfg.headDim / 2;
+  std::string p = prefix.str();
+  std::string x1 = g.node(
+      "Slice", {x, g.ints({0}), g.ints({half}), g.ints({3})}, p + "/Slice");
+  std::string x2 = g.node("Slice",
+                          {x, g.ints({half}), g.ints({cfg.headDim}),
+                           g.ints({3})},
+                          p + "/Slice_1");
+  std::string neg = g.node("Neg", {x2}, p + "/Neg");
+  std::string rot = g.node("Concat", {neg, x1}, p + "/Concat");
+  g.attrInt("axis", -1);
+  std::string a = g.node("Mul", {x, cosTable}, p + "/Mul");
+  std::string b = g.node("Mul", {rot, sinTable}, p + "/Mul_1");
+  return g.node("Add", {a, b}, p + "/Add");
+}
+
+std::string LlamaBuilder::repeatKV(const std::string &x, StringRef prefix) {
+  int64_t rep = cfg.heads / cfg.kvHeads;
+  if (rep == 1)
+    return x;
+  std::string p = prefix.str();
+  std::string u = g.node("Unsqueeze", {x, g.ints({2})}, p + "/Unsqueeze");
+  std::string e = g.node(
+      "Expand", {u, g.ints({1, cfg.kvHeads, rep, seq, cfg.headDim})},
+      p + "/Expand");
+  return g.node("Reshape", {e, g.ints({1, cfg.heads, seq, cfg.headDim})},
+                p + "/Reshape");
+}
+
+std::string LlamaBuilder::block(int64_t i, const std::string &h) {
+  std::string b = "blk." + std::to_string(i) + ".";
+  std::string P = "/model/layers." + std::to_string(i);
+  std::string A = P + "/self_attn";
+  int64_t d = cfg.hidden, kvd = cfg.kvHeads * cfg.headDim;
+  std::string x = rmsNorm(h, b + "attn_norm.weight", P + "/input_layernorm");
+  std::string q = linear(x, b + "attn_q.weight", d, d, A + "/q_proj",
+                         cfg.heads);
+  std::string k = linear(x, b + "attn_k.weight", kvd, d, A + "/k_proj",
+                         cfg.kvHeads);
+  std::string v = linear(x, b + "attn_v.weight", kvd, d, A + "/v_proj");
+  if (!error.empty())
+    return "";
+  auto heads = [&](const std::string &t, int64_t n, StringRef name) {
+    std::string r = g.node("Reshape", {t, g.ints({1, seq, n, cfg.headDim})},
+                           (A + "/Reshape_" + name).str());
+    std::string tr = g.node("Transpose", {r}, (A + "/Transpose_" + name).str());
+    g.attrInts("perm", {0, 2, 1, 3});
+    return tr;
+  };
+  q = rope(heads(q, cfg.heads, "q"), A + "/rope_q");
+  k = repeatKV(rope(heads(k, cfg.kvHeads, "k"), A + "/rope_k"),
+               A + "/repeat_k");
+  v = repeatKV(heads(v, cfg.kvHeads, "v"), A + "/repeat_v");
+  std::string kt = g.node("Transpose", {k}, A + "/Transpose_kt");
+  g.attrInts("perm", {0, 1, 3, 2});
+  std::string s = g.node("MatMul", {q, kt}, A + "/MatMul");
+  s = g.node("Mul", {s, scale}, A + "/Mul");
+  s = g.node("Where", {causal, s, negInf}, A + "/Where");
+  s = g.node("Softmax", {s}, A + "/Softmax");
+  g.attrInt("axis", -1);
+  std::string c = g.node("MatMul", {s, v}, A + "/MatMul_1");
+  c = g.node("Transpose", {c}, A + "/Transpose_out");
+  g.attrInts("perm", {0, 2, 1, 3});
+  c = g.node("Reshape", {c, g.ints({1, seq, d})}, A + "/Reshape_out");
+  std::string o = linear(c, b + "attn_output.weight", d, d, A + "/o_proj");
+  std::string h1 = g.node("Add", {h, o}, P + "/Add");
+
+  std::string M = P + "/mlp";
+  x = rmsNorm(h1, b + "ffn_norm.weight", P + "/post_attention_layernorm");
+  std::string gate =
+      linear(x, b + "ffn_gate.weight", cfg.ffn, d, M + "/gate_proj");
+  std::string up = linear(x, b + "ffn_up.weight", cfg.ffn, d, M + "/up_proj");
+  if (!error.empty())
+    return "";
+  std::string sig = g.node("Sigmoid", {gate}, M + "/act_fn/Sigmoid");
+  std::string silu = g.node("Mul", {gate, sig}, M + "/act_fn/Mul");
+  std::string y = g.node("Mul", {silu, up}, M + "/Mul");
+  y = linear(y, b + "ffn_down.weight", d, cfg.ffn, M + "/down_proj");
+  return g.node("Add", {h1, y}, P + "/Add_1");
+}
+
+std::string LlamaBuilder::build() {
+  std::vector<float> embed;
+  if (std::string e = loadTensor(file, "token_embd.weight",
+                                 {cfg.hidden, cfg.vocab}, embed);
+      !e.empty())
+    return e;
+  std::string table =
+      g.initFloats("token_embd.weight", {cfg.vocab, cfg.hidden}, embed);
+  std::string h = g.node("Gather", {table, "input_ids"}, "/model/embed_tokens");
+
+  ropeTables();
+  std::vector<uint8_t> mask(size_t(seq * seq));
+  for (int64_t r = 0; r < seq; ++r)
+    for (int64_t c = 0; c <= r; ++c)
+      mask[size_t(r * seq + c)] = 1;
+  causal = g.init("causal_mask", onnx::TensorProto::BOOL, {seq, seq},
+                  mask.data(), mask.size());
+  negInf = g.scalar(std::numeric_limits<float>::lowest());
+  epsConst = g.scalar(float(cfg.eps));
+  two = g.scalar(2.0f);
+  scale = g.scalar(float(1.0 / std::sqrt(double(cfg.headDim))));
+
+  for (int64_t i = 0; i < cfg.layers && error.empty(); ++i)
+    h = block(i, h);
+  if (!error.empty())
+    return error;
+  h = rmsNorm(h, "output_norm.weight", "/model/norm");
+  if (!error.empty())
+    return error;
+  std::string head;
+  if (file.tensor("output.weight")) {
+    std::vector<float> w;
+    if (std::string e = loadTensor(file, "output.weight",
+                                   {cfg.hidden, cfg.vocab}, w);
+        !e.empty())
+      return e;
+    head = g.initFloats("output.weight", {cfg.hidden, cfg.vocab},
+                        transposed(w, cfg.vocab, cfg.hidden));
+  } else { // tied: the embedding table, transposed in the graph
+    head = g.node("Transpose", {table}, "/lm_head/Transpose");
+    g.attrInts("perm", {1, 0});
+  }
+  g.node("MatMul", {h, head}, "/lm_head/MatMul", "logits");
+  return "";
+}
+
+/// Adds a tensor value description: `dtype` of static `shape`.
+void describe(onnx::ValueInfoProto *vi, StringRef name, int32_t dtype,
+              ArrayRef<int64_t> shape) {
+  vi->set_name(name.str());
+  onnx::TypeProto::Tensor *t = vi->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(dtype);
+  for (int64_t d : shape)
+    t->mutable_shape()->add_dim()->set_dim_value(d);
+}
+
+/// The sequence length from --input-shape input_ids=1xS; "" or an error.
+std::string sequenceLength(const ONNXImportOptions &options, int64_t &seq) {
+  for (const auto &entry : options.inputShapes)
+    if (entry.getKey() != "input_ids")
+      return "--input-shape: a GGUF model's only input is input_ids, not '" +
+             entry.getKey().str() + "'";
+  if (!options.dimValues.empty() || !options.boundInputs.empty())
+    return "--dim and --bind-input do not apply to GGUF models; give "
+           "--input-shape input_ids=1xS";
+  auto it = options.inputShapes.find("input_ids");
+  if (it == options.inputShapes.end())
+    return "give the sequence length the model is compiled for: "
+           "--input-shape input_ids=1xS";
+  ArrayRef<int64_t> shape = it->second;
+  if (shape.size() != 2 || shape[0] != 1 || shape[1] <= 0)
+    return "--input-shape input_ids must be 1xS (one sequence of S > 0 "
+           "tokens)";
+  seq = shape[1];
+  return "";
+}
+
+} // namespace
+
+mlir::OwningOpRef<mlir::ModuleOp>
+qc::importGGUFFile(StringRef path, mlir::MLIRContext *context,
+                   const ONNXImportOptions &options) {
+  mlir::Location loc = mlir::FileLineColLoc::get(context, path, 0, 0);
+  auto fail = [&](const std::string &msg) {
+    mlir::emitError(loc) << msg;
+    return mlir::OwningOpRef<mlir::ModuleOp>();
+  };
+  GGUFFile file;
+  if (std::string e = file.open(path); !e.empty())
+    return fail(e);
+  LlamaConfig cfg;
+  if (std::string e = readConfig(file, cfg); !e.empty())
+    return fail("'" + path.str() + "': " + e);
+  int64_t seq = 0;
+  if (std::string e = sequenceLength(options, seq); !e.empty())
+    return fail(e);
+  const GGUFTensor *embed = file.tensor("token_embd.weight");
+  if (!embed || embed->dims.size() != 2)
+    return fail("tensor 'token_embd.weight' is missing or not a matrix");
+  cfg.vocab = embed->dims[1];
+
+  LoadedModel loaded;
+  onnx::ModelProto &model = loaded.model;
+  model.set_ir_version(8);
+  model.set_producer_name("qc-gguf");
+  onnx::OperatorSetIdProto *opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(17);
+  onnx::GraphProto &graph = *model.mutable_graph();
+  graph.set_name(file.getString("general.name").value_or("gguf"));
+  describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64,
+           {1, seq});
+  describe(graph.add_output(), "logits", onnx::TensorProto::FLOAT,
+           {1, seq, cfg.vocab});
+  LlamaBuilder builder(file, cfg, seq, graph);
+  if (std::string e = builder.build(); !e.empty())
+    return fail("'" + path.str() + "': " + e);
+  loaded.modelDir = llvm::sys::path::parent_path(path).str();
+  if (std::string e = prepareModel(path.str(), options.runChecker, loaded);
+      !e.empty())
+    return fail("internal error: the graph built from the GGUF is invalid: " +
+                e);
+  return importLoadedModel(loaded, path, context, options);
+}

@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""Tiny llama-architecture GGUF files for qc's GGUF import tests.
+
+  gguf_llama.py make OUT.gguf [--tied]      2 blocks, d = 256, every ggml type
+                                            qc reads used by some tensor
+  gguf_llama.py check OUT.gguf IDS.npy QC_LOGITS.npy [--tol T]
+                                            qc's logits against an independent
+                                            float64 forward pass
+  gguf_llama.py bad KIND OUT.gguf           a broken file (truncated, magic,
+                                            version, arch, qtype, shape, count)
+
+Quantized tensors hold random blocks whose f16 scale fields are set to sane
+values, written with the PyPI `gguf` package's GGUFWriter. The reference
+dequantizes them with gguf.quants.dequantize (not qc's code) and runs the
+llama forward pass of scripts/build_smollm2_onnx.py (reference_logits:
+GGUF's permuted q / k rows with interleaved-pair RoPE, as ggml computes it),
+so it checks qc's reader, dequantizers, row un-permutation and graph.
+"""
+
+import argparse
+import os
+import struct
+import sys
+
+import numpy as np
+import gguf
+from gguf import GGMLQuantizationType as Q
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts"))
+
+D, FFN, HEADS, KV, LAYERS, VOCAB = 256, 512, 4, 2, 2, 320
+
+# Block bytes and (offset, base magnitude) of the f16 scale fields.
+SCALES = {
+    Q.Q4_0: (18, [(0, 4e-3)]),
+    Q.Q4_1: (20, [(0, 4e-3), (2, -3e-2)]),
+    Q.Q5_0: (22, [(0, 2e-3)]),
+    Q.Q5_1: (24, [(0, 2e-3), (2, -3e-2)]),
+    Q.Q8_0: (34, [(0, 3e-4)]),
+    Q.Q2_K: (84, [(80, 2e-3), (82, 1e-3)]),
+    Q.Q3_K: (110, [(108, 3e-4)]),
+    Q.Q4_K: (144, [(0, 1e-4), (2, 1e-4)]),
+    Q.Q5_K: (176, [(0, 5e-5), (2, 5e-5)]),
+    Q.Q6_K: (210, [(208, 2e-5)]),
+}
+
+LAYER_TYPES = [
+    dict(attn_q=Q.Q4_0, attn_k=Q.Q4_1, attn_v=Q.Q5_0, attn_output=Q.Q5_1,
+         ffn_gate=Q.Q8_0, ffn_up=Q.Q2_K, ffn_down=Q.Q3_K),
+    dict(attn_q=Q.Q4_K, attn_k=Q.Q5_K, attn_v=Q.Q6_K, attn_output=Q.F16,
+         ffn_gate=Q.BF16, ffn_up=Q.F32, ffn_down=Q.Q4_K),
+]
+
+
+def random_tensor(rng, rows, cols, qtype):
+    """(numpy array for GGUFWriter, raw_dtype) of a [rows, cols] tensor."""
+    if qtype == Q.F32:
+        return (rng.standard_normal((rows, cols)) * 0.05).astype(np.float32), None
+    if qtype == Q.F16:
+        return (rng.standard_normal((rows, cols)) * 0.05).astype(np.float16), None
+    if qtype == Q.BF16:
+        f = (rng.standard_normal((rows, cols)) * 0.05).astype(np.float32)
+        bits = (f.view(np.uint32) >> 16).astype(np.uint16)
+        return bits.view(np.uint8).reshape(rows, cols * 2), qtype
+    block_bytes, fields = SCALES[qtype]
+    elems = 256 if qtype in (Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K) else 32
+    nblocks = rows * cols // elems
+    raw = rng.integers(0, 256, size=(nblocks, block_bytes), dtype=np.uint8)
+    for off, base in fields:
+        v = (base * rng.uniform(0.5, 1.5, nblocks)).astype(np.float16)
+        raw[:, off:off + 2] = v.view(np.uint8).reshape(nblocks, 2)
+    return raw.reshape(rows, cols // elems * block_bytes), qtype
+
+
+def add(writer, name, arr, raw_dtype):
+    if raw_dtype is None:
+        writer.add_tensor(name, arr)
+    else:
+        writer.add_tensor(name, arr, raw_dtype=raw_dtype)
+
+
+def make(path, tied, arch="llama", seed=0):
+    rng = np.random.default_rng(seed)
+    w = gguf.GGUFWriter(path, arch)
+    w.add_name("qc-tiny-llama")
+    w.add_block_count(LAYERS)
+    w.add_context_length(256)
+    w.add_embedding_length(D)
+    w.add_feed_forward_length(FFN)
+    w.add_head_count(HEADS)
+    w.add_head_count_kv(KV)
+    w.add_rope_dimension_count(D // HEADS)
+    w.add_rope_freq_base(10000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_vocab_size(VOCAB)
+    add(w, "token_embd.weight", *random_tensor(rng, VOCAB, D, Q.Q8_0))
+    kvd = KV * D // HEADS
+    for i, types in enumerate(LAYER_TYPES):
+        p = "blk.%d." % i
+        norm = (1.0 + 0.1 * rng.standard_normal(D)).astype(np.float32)
+        add(w, p + "attn_norm.weight", norm, None)
+        for name, rows, cols in (("attn_q", D, D), ("attn_k", kvd, D), ("attn_v", kvd, D),
+                                 ("attn_output", D, D), ("ffn_gate", FFN, D),
+                                 ("ffn_up", FFN, D), ("ffn_down", D, FFN)):
+            add(w, p + name + ".weight", *random_tensor(rng, rows, cols, types[name]))
+        norm = (1.0 + 0.1 * rng.standard_normal(D)).astype(np.float32)
+        add(w, p + "ffn_norm.weight", norm, None)
+    add(w, "output_norm.weight", (1.0 + 0.1 * rng.standard_normal(D)).astype(np.float32), None)
+    if not tied:
+        add(w, "output.weight", *random_tensor(rng, VOCAB, D, Q.Q6_K))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def reference(path, ids):
+    from build_smollm2_onnx import reference_logits
+    r = gguf.GGUFReader(path)
+    T = {t.name: t for t in r.tensors}
+
+    def dq(name):
+        t = T[name]
+        shape = [int(x) for x in reversed(t.shape.tolist())]
+        return gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape).astype(np.float32)
+
+    W = {"embed": dq("token_embd.weight"), "norm": dq("output_norm.weight")}
+    if "output.weight" in T:
+        W["lm_head"] = dq("output.weight")
+    for i in range(LAYERS):
+        p = "blk.%d." % i
+        for ours, theirs in (("q", "attn_q"), ("k", "attn_k"), ("v", "attn_v"),
+                             ("o", "attn_output"), ("gate", "ffn_gate"), ("up", "ffn_up"),
+                             ("down", "ffn_down"), ("attn_norm", "attn_norm"),
+                             ("ffn_norm", "ffn_norm")):
+            W["%d.%s" % (i, ours)] = dq(p + theirs + ".weight")
+    cfg = dict(d=D, n_head=HEADS, n_kv=KV, eps=1e-5, rope_base=10000.0)
+    return reference_logits(W, cfg, ids, LAYERS)
+
+
+def check(path, ids_path, logits_path, tol):
+    ids = np.load(ids_path)[0].tolist()
+    got = np.load(logits_path)[0].astype(np.float64)
+    want = reference(path, ids)
+    err = float(np.abs(got - want).max())
+    rel = err / float(np.abs(want).max())
+    top1 = float((got.argmax(-1) == want.argmax(-1)).mean())
+    print("logits %s: max rel err %.2e, top-1 agreement %.3f -> %s"
+          % (list(got.shape), rel, top1, "ok" if rel <= tol else "FAIL"))
+    return 0 if rel <= tol else 1
+
+
+def tensor_info_offset(data, name):
+    """Byte offset of the tensor-info entry for `name` (its length field)."""
+    key = struct.pack("<Q", len(name)) + name.encode()
+    off = data.rfind(key)
+    assert off > 0, name
+    return off
+
+
+def bad(kind, path):
+    tmp = path + ".good"
+    make(tmp, tied=kind != "shape", arch="gpt2" if kind == "arch" else "llama")
+    data = bytearray(open(tmp, "rb").read())
+    os.remove(tmp)
+    if kind == "truncated":
+        data = data[:len(data) - 1000]
+    elif kind == "magic":
+        data[:4] = b"GGML"
+    elif kind == "version":
+        data[4:8] = struct.pack("<I", 7)
+    elif kind == "count":  # a metadata count no file of this size can hold
+        data[16:24] = struct.pack("<Q", 1 << 40)
+    elif kind in ("qtype", "shape"):
+        name = "blk.1.ffn_up.weight" if kind == "qtype" else "output_norm.weight"
+        off = tensor_info_offset(data, name) + 8 + len(name)
+        n_dims = struct.unpack_from("<I", data, off)[0]
+        if kind == "qtype":  # IQ2_XXS
+            struct.pack_into("<I", data, off + 4 + 8 * n_dims, 16)
+        else:  # output_norm of 128 elements instead of 256
+            struct.pack_into("<Q", data, off + 4, 128)
+    elif kind != "arch":
+        raise SystemExit("unknown kind " + kind)
+    open(path, "wb").write(bytes(data))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("out")
+    m.add_argument("--tied", action="store_true")
+    c = sub.add_parser("check")
+    c.add_argument("gguf")
+    c.add_argument("ids")
+    c.add_argument("logits")
+    c.add_argument("--tol", type=float, default=1e-4)
+    b = sub.add_parser("bad")
+    b.add_argument("kind")
+    b.add_argument("out")
+    a = ap.parse_args()
+    if a.cmd == "make":
+        make(a.out, a.tied)
+    elif a.cmd == "check":
+        sys.exit(check(a.gguf, a.ids, a.logits, a.tol))
+    else:
+        bad(a.kind, a.out)
+
+
+if __name__ == "__main__":
+    main()
