@@ -13,6 +13,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -170,22 +171,30 @@ createTargetMachine(const AOTOptions &options, Location loc) {
 }
 
 /// The entry function is one long block of calls to the kernels, each after
-/// stores that fill its argument structs (qc-parallel-calls). SelectionDAG's
-/// store merging compares every store with every other hanging off the same
-/// chain, which took 8 of a 2-block model's 15 s of compile time and most of
-/// a 30-block model's four minutes. Such a block has nothing for instruction
-/// selection's optimizations to improve (it runs once per inference, between
-/// kernels), so it is selected without them: functions of one block with
-/// many calls get optnone (after the IR optimizations have run on them).
-void selectCallSequencesQuickly(llvm::Module &module) {
-  constexpr unsigned kManyCalls = 32;
+/// stores that fill its argument structs (qc-parallel-calls), and its C
+/// wrapper one long block of loads. SelectionDAG's store merging compares
+/// every store with every other hanging off the same chain: 8 of a 2-block
+/// model's 15 s of compile time. Such glue has nothing for instruction
+/// selection's optimizations to improve (it runs once per inference), so it
+/// is selected without them: long single-block functions without float
+/// vector code get optnone (after the IR optimizations have run on them).
+void selectGlueQuickly(llvm::Module &module) {
+  constexpr size_t kLong = 256;
   for (llvm::Function &f : module) {
-    if (f.isDeclaration() || f.size() != 1)
+    if (f.isDeclaration() || f.size() != 1 || f.front().size() < kLong)
       continue;
-    unsigned calls = llvm::count_if(f.front(), [](llvm::Instruction &i) {
-      return llvm::isa<llvm::CallInst>(i);
+    // (The SLP vectorizer packs the descriptors' integer stores into
+    // integer vectors; float vectors mean compute.)
+    auto isFloatVector = [](llvm::Type *t) {
+      return t->isVectorTy() && t->isFPOrFPVectorTy();
+    };
+    bool compute = llvm::any_of(f.front(), [&](llvm::Instruction &i) {
+      return isFloatVector(i.getType()) ||
+             llvm::any_of(i.operands(), [&](llvm::Value *v) {
+               return isFloatVector(v->getType());
+             });
     });
-    if (calls < kManyCalls)
+    if (compute)
       continue;
     f.addFnAttr(llvm::Attribute::NoInline);
     f.addFnAttr(llvm::Attribute::OptimizeNone);
@@ -195,30 +204,21 @@ void selectCallSequencesQuickly(llvm::Module &module) {
 } // namespace
 
 namespace {
-/// Compiles MODULE's entry FUNC into the existing folder options.outputDir:
-/// every file is written under a temporary name and renamed at the end.
-LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
-                            const AOTOptions &options) {
-  MLIRContext *ctx = module.getContext();
-  Location loc = module.getLoc();
-  ArtifactLayout layout;
-  if (failed(describeInterface(func, layout)))
-    return failure();
-
-  // Quantized codes take their packed layout, then weights leave the code:
-  // they become arguments filled from model.qcw.
-  if (options.kernels != "generated" && options.kernels != "reference")
-    return emitError(loc) << "unknown kernel choice '" << options.kernels
-                          << "' (expected generated or reference)";
-  PassManager outline(ctx);
+/// The kernel stage (qc-kernels), then the weights it outlined into the
+/// entry's trailing arguments go into `layout`.
+LogicalResult runKernelStage(ModuleOp module, func::FuncOp func,
+                             const AOTOptions &options, ArtifactLayout &layout,
+                             TimingScope &timing) {
+  PassManager pm(module.getContext());
+  pm.enableTiming(timing);
   KernelsOptions kernels;
   kernels.reference = options.kernels == "reference";
   kernels.target = options.kernelTarget;
   kernels.uniformLut = options.uniformLut;
   kernels.packWeights = options.packWeights;
   kernels.entry = options.entry;
-  buildKernelsPipeline(outline, kernels);
-  if (failed(outline.run(module)))
+  buildKernelsPipeline(pm, kernels);
+  if (failed(pm.run(module)))
     return failure();
   for (unsigned i = layout.inputs.size(); i < func.getNumArguments(); ++i) {
     auto attr =
@@ -245,57 +245,68 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
     layout.weights.push_back(std::move(t));
   }
   layoutWeights(layout);
+  return success();
+}
 
+/// Lowers the module to the LLVM dialect, translates it and optimizes it
+/// for `tm`, with the entry wrapper and the embedded manifest.
+FailureOr<std::unique_ptr<llvm::Module>>
+lowerToLLVMIR(ModuleOp module, func::FuncOp func, const AOTOptions &options,
+              const ArtifactLayout &layout, llvm::TargetMachine &tm,
+              llvm::LLVMContext &llvmContext, TimingScope &root) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
   // Interface facts are recorded in the layout; LLVM has no use for them.
   for (unsigned i = 0; i < func.getNumArguments(); ++i)
     func.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     func.setResultAttrs(i, ArrayRef<NamedAttribute>{});
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  TimingScope lowerStage = root.nest("lowering (qc-lower-to-llvm)");
   PassManager lower(ctx);
+  lower.enableTiming(lowerStage);
   LowerToLLVMOptions lowerOptions;
   lowerOptions.vectorize = options.vectorize;
   buildLowerToLLVMPipeline(lower, lowerOptions);
   if (failed(lower.run(module)))
     return emitError(loc) << "lowering to LLVM failed";
+  lowerStage.stop();
 
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
-  llvm::LLVMContext llvmContext;
+  TimingScope translating = root.nest("LLVM IR translation");
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qc_model");
+  translating.stop();
   if (!llvmModule)
     return emitError(loc) << "translation to LLVM IR failed";
-
-  FailureOr<std::unique_ptr<llvm::TargetMachine>> tm =
-      createTargetMachine(options, loc);
-  if (failed(tm))
-    return failure();
-  llvmModule->setDataLayout((*tm)->createDataLayout());
-  llvmModule->setTargetTriple((*tm)->getTargetTriple());
+  llvmModule->setDataLayout(tm.createDataLayout());
+  llvmModule->setTargetTriple(tm.getTargetTriple());
   if (failed(addEntryAndManifest(*llvmModule, options.entry, layout, loc)))
     return failure();
+  TimingScope optimizing = root.nest("LLVM optimization");
   auto optimize =
-      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, tm->get());
+      makeOptimizingTransformer(options.optLevel, /*sizeLevel=*/0, &tm);
   if (llvm::Error err = optimize(llvmModule.get()))
     return emitError(loc) << "LLVM optimization failed: "
                           << llvm::toString(std::move(err));
-  selectCallSequencesQuickly(*llvmModule);
+  optimizing.stop();
+  selectGlueQuickly(*llvmModule);
   if (!options.dumpLLVMIR.empty()) {
     std::error_code ec;
     llvm::raw_fd_ostream os(options.dumpLLVMIR, ec);
     if (!ec)
       llvmModule->print(os, nullptr);
   }
+  return llvmModule;
+}
 
-  StagedFiles temps(options.outputDir);
-  std::string stageError;
-  std::string objPath = temps.create("model.o", stageError);
-  std::string soPath = temps.create("model.so", stageError);
-  std::string qcwPath = temps.create("model.qcw", stageError);
-  std::string jsonPath = temps.create("manifest.json", stageError);
-  if (!stageError.empty())
-    return emitError(loc) << stageError;
+/// Writes the object file of `llvmModule` to `objPath`, then links it into
+/// the shared object `soPath`.
+LogicalResult emitSharedObject(llvm::Module &llvmModule,
+                               llvm::TargetMachine &tm,
+                               const AOTOptions &options, StringRef objPath,
+                               StringRef soPath, Location loc) {
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(objPath, ec);
@@ -303,12 +314,11 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
       return emitError(loc) << "cannot write '" << objPath
                             << "': " << ec.message();
     llvm::legacy::PassManager codegen;
-    if ((*tm)->addPassesToEmitFile(codegen, os, nullptr,
-                                   llvm::CodeGenFileType::ObjectFile))
+    if (tm.addPassesToEmitFile(codegen, os, nullptr,
+                               llvm::CodeGenFileType::ObjectFile))
       return emitError(loc) << "the target cannot emit object files";
-    codegen.run(*llvmModule);
+    codegen.run(llvmModule);
   }
-
   llvm::ErrorOr<std::string> linker =
       llvm::sys::findProgramByName(options.linker);
   if (!linker)
@@ -324,7 +334,59 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
     return emitError(loc) << "linking the shared object failed (" << *linker
                           << " exited with " << rc << ")"
                           << (linkError.empty() ? "" : ": ") << linkError;
+  return success();
+}
 
+/// Compiles MODULE's entry FUNC into the existing folder options.outputDir:
+/// every file is written under a temporary name and renamed at the end.
+LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
+                            const AOTOptions &options) {
+  Location loc = module.getLoc();
+  ArtifactLayout layout;
+  if (failed(describeInterface(func, layout)))
+    return failure();
+  if (options.kernels != "generated" && options.kernels != "reference")
+    return emitError(loc) << "unknown kernel choice '" << options.kernels
+                          << "' (expected generated or reference)";
+  // --timing: the MLIR passes and the LLVM phases, printed as a tree on
+  // stderr when `timing` goes out of scope.
+  DefaultTimingManager timing;
+  timing.setEnabled(options.timePasses);
+  timing.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
+  TimingScope root = timing.getRootScope();
+
+  // Quantized codes take their packed layout, then weights leave the code:
+  // they become arguments filled from model.qcw.
+  TimingScope kernelStage = root.nest("kernel stage (qc-kernels)");
+  if (failed(runKernelStage(module, func, options, layout, kernelStage)))
+    return failure();
+  kernelStage.stop();
+
+  FailureOr<std::unique_ptr<llvm::TargetMachine>> tm =
+      createTargetMachine(options, loc);
+  if (failed(tm))
+    return failure();
+  llvm::LLVMContext llvmContext;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule = lowerToLLVMIR(
+      module, func, options, layout, **tm, llvmContext, root);
+  if (failed(llvmModule))
+    return failure();
+
+  StagedFiles temps(options.outputDir);
+  std::string stageError;
+  std::string objPath = temps.create("model.o", stageError);
+  std::string soPath = temps.create("model.so", stageError);
+  std::string qcwPath = temps.create("model.qcw", stageError);
+  std::string jsonPath = temps.create("manifest.json", stageError);
+  if (!stageError.empty())
+    return emitError(loc) << stageError;
+  TimingScope generating = root.nest("LLVM code generation and linking");
+  if (failed(emitSharedObject(**llvmModule, **tm, options, objPath, soPath,
+                              loc)))
+    return failure();
+  generating.stop();
+
+  TimingScope writing = root.nest("writing the weights and manifest");
   if (llvm::Error err = writeWeightsFile(layout, qcwPath))
     return emitError(loc) << llvm::toString(std::move(err));
   {

@@ -7,7 +7,10 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/Twine.h"
 
 namespace qc {
@@ -70,6 +73,46 @@ void splitIterations(RewriterBase &rewriter, func::FuncOp kernel,
                            [&] { call.getOperandsMutable().assign(operands); });
 }
 
+/// Outlined kernels with the same code (a layer's loop nests in every block
+/// of a model) share one function, so the code is compiled once: a new
+/// kernel equal to an earlier one is erased and its call redirected.
+class KernelDeduplicator {
+public:
+  /// Returns the earlier kernel equal to `kernel`, or records `kernel` and
+  /// returns null.
+  func::FuncOp findOrRecord(func::FuncOp kernel) {
+    SmallVector<func::FuncOp> &bucket = seen[hash(kernel)];
+    for (func::FuncOp other : bucket)
+      if (same(kernel, other))
+        return other;
+    bucket.push_back(kernel);
+    return nullptr;
+  }
+
+private:
+  static size_t hash(func::FuncOp kernel) {
+    llvm::hash_code h = hash_value(kernel.getFunctionType());
+    kernel.getBody().walk([&](Operation *op) {
+      h = llvm::hash_combine(
+          h, OperationEquivalence::computeHash(
+                 op, OperationEquivalence::ignoreHashValue,
+                 OperationEquivalence::ignoreHashValue,
+                 OperationEquivalence::IgnoreLocations));
+    });
+    return h;
+  }
+  static bool same(func::FuncOp a, func::FuncOp b) {
+    return a.getFunctionType() == b.getFunctionType() &&
+           a->getAttr(qc::kParallelAttrName) ==
+               b->getAttr(qc::kParallelAttrName) &&
+           OperationEquivalence::isRegionEquivalentTo(
+               &a.getBody(), &b.getBody(),
+               OperationEquivalence::IgnoreLocations);
+  }
+
+  llvm::DenseMap<size_t, SmallVector<func::FuncOp>> seen;
+};
+
 struct OutlineKernelsPass
     : qc::impl::OutlineKernelsPassBase<OutlineKernelsPass> {
   using Base::Base;
@@ -90,6 +133,7 @@ struct OutlineKernelsPass
         kernels.push_back(&op);
 
     IRRewriter rewriter(&getContext());
+    KernelDeduplicator dedup;
     unsigned index = 0;
     for (Operation *op : kernels) {
       // Wrap the op in a region, outline the region, then dissolve the
@@ -116,6 +160,10 @@ struct OutlineKernelsPass
       kernel->getOperation()->setAttr(
           "passthrough",
           rewriter.getArrayAttr({rewriter.getStringAttr("noinline")}));
+      if (func::FuncOp earlier = dedup.findOrRecord(*kernel)) {
+        call.setCallee(earlier.getSymName());
+        rewriter.eraseOp(*kernel);
+      }
       Block &region = wrapper.getRegion().front();
       rewriter.eraseOp(region.getTerminator());
       rewriter.inlineBlockBefore(&region, wrapper);

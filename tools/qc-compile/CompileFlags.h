@@ -60,6 +60,11 @@ struct CompileFlags {
   llvm::cl::opt<std::string> dumpLLVM{
       "dump-llvm-ir", llvm::cl::desc("also write the LLVM IR here"),
       llvm::cl::value_desc("file"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> timePasses{
+      "timing",
+      llvm::cl::desc("print the time of each compiler pass and LLVM phase "
+                     "(stderr)"),
+      llvm::cl::cat(toolCategory())};
   ImportFlags import;
   QuantFlags quant;
   CalibFlags calib;
@@ -89,6 +94,7 @@ struct CompileFlags {
       if (!calib.data.empty()) {
         AOTOptions calibAOT = request.aot;
         calibAOT.dumpLLVMIR.clear();
+        calibAOT.timePasses = false;
         request.calibration = calib.request(calibAOT);
       }
     }
@@ -105,6 +111,7 @@ private:
     aot.kernels = kernels;
     aot.uniformLut = uniformLut;
     aot.dumpLLVMIR = dumpLLVM;
+    aot.timePasses = timePasses;
     if (std::string e = checkTargetOptions(cpu, features); !e.empty())
       return e;
     if (kernels != "generated" && kernels != "reference")

@@ -35,6 +35,8 @@ struct AOTOptions {
   /// in its graph layout, so a caller can replace it at run time
   /// (qcrt_run_with_weights; block-by-block calibration does).
   bool packWeights = true;
+  /// Print the time of each pass and LLVM phase on stderr.
+  bool timePasses = false;
   /// The C compiler driver used to link the shared object.
   std::string linker = "cc";
 };
