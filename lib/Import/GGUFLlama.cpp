@@ -17,15 +17,22 @@
 // interleaved-pair RoPE; the import undoes that so the rotate-half form
 // applies (the two are the same function of the original weights).
 //
+// Q4_0 and Q8_0 matrices, which qc's uniform scheme (group 32, symmetric
+// zero) holds exactly, are written as com.microsoft::MatMulNBits nodes and
+// so become qc.qlinear layers with generated kernels; other types are
+// dequantized to f32 MatMul weights.
+//
 //===----------------------------------------------------------------------===//
 
 #include "qc/Import/ModelLoader.h"
 #include "qc/Import/GGUF.h"
+#include "qc/Support/HalfFloat.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Path.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace qc;
@@ -61,6 +68,7 @@ public:
     last = n;
     return out;
   }
+  void domain(StringRef d) { last->set_domain(d.str()); }
   void attrInt(StringRef name, int64_t v) {
     onnx::AttributeProto *a = last->add_attribute();
     a->set_name(name.str());
@@ -201,12 +209,62 @@ std::vector<float> unpermuted(const std::vector<float> &w, int64_t heads,
   return out;
 }
 
+/// The row of a GGUF q / k matrix that holds row `r` of the un-permuted one
+/// (heads of `headDim` rows; identity where `heads` is 0).
+int64_t sourceRow(int64_t r, int64_t heads, int64_t headDim) {
+  if (!heads)
+    return r;
+  int64_t h = r / headDim, within = r % headDim, half = headDim / 2;
+  return h * headDim + 2 * (within % half) + within / half;
+}
+
+/// A Q4_0 / Q8_0 matrix in com.microsoft MatMulNBits' form: B [N, K / 32,
+/// blob] with two 4-bit codes a byte (element 2j in the low nibble) or one
+/// 8-bit code, f32 scales [N, K / 32], no zero points (the symmetric zero
+/// 2^(bits-1)). Both are exact: Q4_0 is x = (q - 8) d with q in 0..15; Q8_0
+/// is x = q d with q in -128..127, stored as q + 128.
+struct NBitsMatrix {
+  int64_t bits;
+  std::vector<uint8_t> b;
+  std::vector<float> scales;
+};
+
+NBitsMatrix toNBits(const GGUFFile &file, const GGUFTensor &t, int64_t n,
+                    int64_t k, int64_t heads, int64_t headDim) {
+  bool four = GGMLType(t.type) == GGMLType::Q4_0;
+  GGMLBlock block = *ggmlBlock(t.type);
+  int64_t kBlocks = k / 32, blob = four ? 16 : 32;
+  NBitsMatrix m{four ? 4 : 8, std::vector<uint8_t>(size_t(n * kBlocks * blob)),
+                std::vector<float>(size_t(n * kBlocks))};
+  ArrayRef<uint8_t> raw = file.data(t);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t blk = 0; blk < kBlocks; ++blk) {
+      const uint8_t *src =
+          raw.data() +
+          (sourceRow(r, heads, headDim) * kBlocks + blk) * block.bytes;
+      uint16_t d;
+      std::memcpy(&d, src, 2);
+      m.scales[size_t(r * kBlocks + blk)] = halfBitsToFloat(d);
+      uint8_t *dst = &m.b[size_t((r * kBlocks + blk) * blob)];
+      for (int64_t e = 0; e < 32; ++e) {
+        if (four) {
+          uint8_t q = e < 16 ? src[2 + e] & 0xf : src[2 + e - 16] >> 4;
+          dst[e / 2] |= uint8_t(q << (4 * (e % 2)));
+        } else {
+          dst[e] = uint8_t(int(int8_t(src[2 + e])) + 128);
+        }
+      }
+    }
+  return m;
+}
+
 /// Writes the llama graph for sequence length `seq` into `graph`.
 class LlamaBuilder {
 public:
   LlamaBuilder(const GGUFFile &file, const LlamaConfig &cfg, int64_t seq,
-               onnx::GraphProto &graph)
-      : file(file), cfg(cfg), seq(seq), g(graph) {}
+               bool keepQuantized, onnx::GraphProto &graph)
+      : file(file), cfg(cfg), seq(seq), keepQuantized(keepQuantized),
+        g(graph) {}
 
   std::string build();
 
@@ -226,6 +284,7 @@ private:
   const GGUFFile &file;
   const LlamaConfig &cfg;
   int64_t seq;
+  bool keepQuantized;
   GraphWriter g;
   std::string error;
   std::string cosTable, sinTable, causal, negInf, epsConst, two, scale;
@@ -235,6 +294,26 @@ std::string LlamaBuilder::linear(const std::string &x,
                                  const std::string &tensor, int64_t out,
                                  int64_t in, StringRef prefix,
                                  int64_t heads) {
+  const GGUFTensor *t = file.tensor(tensor);
+  if (keepQuantized && t &&
+      (GGMLType(t->type) == GGMLType::Q4_0 ||
+       GGMLType(t->type) == GGMLType::Q8_0) &&
+      ArrayRef<int64_t>(t->dims) == ArrayRef<int64_t>{in, out}) {
+    NBitsMatrix m = toNBits(file, *t, out, in, heads, cfg.headDim);
+    int64_t kBlocks = in / 32;
+    std::string b =
+        g.init(tensor + ".codes", onnx::TensorProto::UINT8,
+               {out, kBlocks, int64_t(m.b.size()) / (out * kBlocks)},
+               m.b.data(), m.b.size());
+    std::string s = g.initFloats(tensor + ".scales", {out, kBlocks}, m.scales);
+    std::string y = g.node("MatMulNBits", {x, b, s}, (prefix + "/MatMul").str());
+    g.domain("com.microsoft");
+    g.attrInt("K", in);
+    g.attrInt("N", out);
+    g.attrInt("bits", m.bits);
+    g.attrInt("block_size", 32);
+    return y;
+  }
   std::vector<float> w;
   if (std::string e = loadTensor(file, tensor, {in, out}, w); !e.empty()) {
     error = e;
@@ -475,13 +554,16 @@ qc::importGGUFFile(StringRef path, mlir::MLIRContext *context,
   onnx::OperatorSetIdProto *opset = model.add_opset_import();
   opset->set_domain("");
   opset->set_version(17);
+  onnx::OperatorSetIdProto *ms = model.add_opset_import();
+  ms->set_domain("com.microsoft");
+  ms->set_version(1);
   onnx::GraphProto &graph = *model.mutable_graph();
   graph.set_name(file.getString("general.name").value_or("gguf"));
   describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64,
            {1, seq});
   describe(graph.add_output(), "logits", onnx::TensorProto::FLOAT,
            {1, seq, cfg.vocab});
-  LlamaBuilder builder(file, cfg, seq, graph);
+  LlamaBuilder builder(file, cfg, seq, !options.dequantizeGGUF, graph);
   if (std::string e = builder.build(); !e.empty())
     return fail("'" + path.str() + "': " + e);
   loaded.modelDir = llvm::sys::path::parent_path(path).str();

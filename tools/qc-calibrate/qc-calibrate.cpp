@@ -48,6 +48,8 @@ int main(int argc, char **argv) {
   qc::ONNXImportOptions importOptions;
   if (std::string e = flags.apply(importOptions); !e.empty())
     return fail(e);
+  // Statistics are of the float model (a GGUF's too).
+  importOptions.dequantizeGGUF = true;
   qc::QuantRecipe recipe;
   if (std::string e = quantFlags.apply(recipe); !e.empty())
     return fail(e);

@@ -89,6 +89,8 @@ struct CompileFlags {
       return "--quant needs the linear layers raised (drop "
              "--no-raise-linear)";
     request.raiseLinear = !noRaise;
+    // Quantizing anew starts from f32 weights, GGUF's included.
+    importOptions.dequantizeGGUF = !recipe.empty();
     if (!recipe.empty()) {
       request.calibStats = calib.stats;
       if (!calib.data.empty()) {

@@ -126,8 +126,9 @@ private:
 /// Imports a llama-family GGUF model as a module with one function
 /// `input_ids [1, S] (i64) -> logits [1, S, vocab] (f32)`: the whole
 /// sequence at once, causal attention, no cache. S comes from
-/// `--input-shape input_ids=1xS` (options.inputShapes). Every tensor is
-/// dequantized to f32 (qc's own quantization passes quantize it again).
+/// `--input-shape input_ids=1xS` (options.inputShapes). Q4_0 and Q8_0
+/// matrices become quantized layers (qc.qlinear, exact) unless
+/// options.dequantizeGGUF; every other tensor is dequantized to f32.
 /// Errors are reported as diagnostics on `context`; null on failure.
 mlir::OwningOpRef<mlir::ModuleOp>
 importGGUFFile(llvm::StringRef path, mlir::MLIRContext *context,

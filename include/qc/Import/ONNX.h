@@ -25,6 +25,10 @@ struct ONNXImportOptions {
   std::string entryName = "main";
   /// Run the ONNX checker and shape inference (when libonnx knows the opset).
   bool runChecker = true;
+  /// GGUF models: dequantize every tensor to f32, also where a qc scheme
+  /// holds its ggml type exactly (Q4_0, Q8_0 matrices, kept as quantized
+  /// layers otherwise). qc-compile sets it when --quant quantizes anew.
+  bool dequantizeGGUF = false;
 };
 
 /// Imports the ONNX model at `path` as a module with one function holding the
