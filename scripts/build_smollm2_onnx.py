@@ -188,7 +188,8 @@ def unpermute(w, n_head):
     return w.reshape(n_head, dh // 2, 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def load_weights(reader, cfg, n_layers, do_unpermute=True):
+def load_weights(reader, cfg, n_layers, do_unpermute=True, dequantize=dequantize):
+    """fp32 weights by our names; `dequantize` maps a ReaderTensor to an array."""
     T = {t.name: t for t in reader.tensors}
     W = {"embed": dequantize(T["token_embd.weight"]),  # [vocab, d]
          "norm": dequantize(T["output_norm.weight"])}

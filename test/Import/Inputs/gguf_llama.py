@@ -116,26 +116,14 @@ def make(path, tied, arch="llama", seed=0):
 
 
 def reference(path, ids):
-    from build_smollm2_onnx import reference_logits
-    r = gguf.GGUFReader(path)
-    T = {t.name: t for t in r.tensors}
+    from build_smollm2_onnx import load_weights, reference_logits
 
-    def dq(name):
-        t = T[name]
+    def dq(t):
         shape = [int(x) for x in reversed(t.shape.tolist())]
         return gguf.quants.dequantize(t.data, t.tensor_type).reshape(shape).astype(np.float32)
 
-    W = {"embed": dq("token_embd.weight"), "norm": dq("output_norm.weight")}
-    if "output.weight" in T:
-        W["lm_head"] = dq("output.weight")
-    for i in range(LAYERS):
-        p = "blk.%d." % i
-        for ours, theirs in (("q", "attn_q"), ("k", "attn_k"), ("v", "attn_v"),
-                             ("o", "attn_output"), ("gate", "ffn_gate"), ("up", "ffn_up"),
-                             ("down", "ffn_down"), ("attn_norm", "attn_norm"),
-                             ("ffn_norm", "ffn_norm")):
-            W["%d.%s" % (i, ours)] = dq(p + theirs + ".weight")
     cfg = dict(d=D, n_head=HEADS, n_kv=KV, eps=1e-5, rope_base=10000.0)
+    W = load_weights(gguf.GGUFReader(path), cfg, LAYERS, do_unpermute=False, dequantize=dq)
     return reference_logits(W, cfg, ids, LAYERS)
 
 
