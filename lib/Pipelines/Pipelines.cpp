@@ -34,6 +34,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "func.func(" +
       tiling +
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
+      "func.func(qc-parallelize-generics),"
       "eliminate-empty-tensors,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"

@@ -228,6 +228,28 @@ def HoistVectorTransfersPass : Pass<"qc-hoist-vector-transfers", "mlir::func::Fu
   }];
 }
 
+def ParallelizeGenericsPass : Pass<"qc-parallelize-generics", "mlir::func::FuncOp"> {
+  let summary = "Give large elementwise and row-reduction ops to the runtime's threads";
+  let description = [{
+    Tiles each top-level `linalg.generic` on tensors of at least
+    `min-elements` iterations by one along its outermost parallel dimension
+    of two or more (unless that is its innermost loop: an iteration keeps
+    whole rows), and marks the loop `qc.parallel_loop`: after
+    bufferization qc-outline-kernels makes it a kernel over an iteration
+    range and qc-parallel-calls splits the range over the thread pool.
+    Softmax, layer norms and activations (reductions along an inner
+    dimension) split this way; generics whose only parallel dimensions are
+    of size one stay whole. Runs after elementwise fusion, so that fused
+    chains split as one.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"32768",
+           "iterations a generic needs to be split (0: none is)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def PackLinearWeightsPass : Pass<"qc-pack-linear-weights", "mlir::func::FuncOp"> {
   let summary = "Store float linear weights in panels of the register tile's width";
   let description = [{

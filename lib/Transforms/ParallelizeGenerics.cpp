@@ -1,0 +1,83 @@
+//===- ParallelizeGenerics.cpp - big generics over the thread pool ---------===//
+
+#include "qc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace qc {
+#define GEN_PASS_DEF_PARALLELIZEGENERICSPASS
+#include "qc/Transforms/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+/// The outermost parallel dimension of `op` with two or more iterations,
+/// or -1. Never the innermost loop: an iteration must keep a row to
+/// vectorize.
+int64_t splitDimension(linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
+    if (kind == utils::IteratorType::parallel && ranges[d] >= 2)
+      return d + 1 < ranges.size() ? int64_t(d) : -1;
+  return -1;
+}
+
+struct ParallelizeGenericsPass
+    : qc::impl::ParallelizeGenericsPassBase<ParallelizeGenericsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (minElements <= 0)
+      return;
+    func::FuncOp func = getOperation();
+    SmallVector<linalg::GenericOp> targets;
+    for (Operation &op : func.getBody().getOps())
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        if (worthSplitting(generic))
+          targets.push_back(generic);
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : targets)
+      if (failed(split(rewriter, op)))
+        return signalPassFailure();
+  }
+
+  bool worthSplitting(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics())
+      return false;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return false;
+    int64_t iterations = 1;
+    for (int64_t r : ranges)
+      iterations *= r;
+    return iterations >= minElements && splitDimension(op) >= 0;
+  }
+
+  /// One iteration of the loop per index of the split dimension.
+  LogicalResult split(RewriterBase &rewriter, linalg::GenericOp op) {
+    SmallVector<int64_t> tiles(op.getNumLoops(), 0);
+    tiles[splitDimension(op)] = 1;
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTilingResult> tiled =
+        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
+                          options);
+    if (failed(tiled))
+      return op.emitError("qc-parallelize-generics: tiling failed");
+    rewriter.replaceOp(op, tiled->replacements);
+    tiled->loops.front()->setAttr(qc::kParallelLoopAttrName,
+                                  rewriter.getUnitAttr());
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,45 @@
+// RUN: qc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(qc-parallelize-generics{min-elements=1000}))' | FileCheck %s
+// RUN: qc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(qc-parallelize-generics))' | FileCheck %s --check-prefix=DEFAULT
+
+// A row softmax-like reduction over [1, 12, 128] (1536 >= 1000 iterations):
+// the size-1 dimension is skipped, the 12 rows become a parallel loop of
+// one row each, the reduction dimension stays whole inside. Below the
+// default threshold (32768) nothing changes.
+// CHECK-LABEL: func.func @rows
+// CHECK: scf.for %[[I:.*]] = %c0 to %c12 step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (tensor<1x12xf32>)
+// CHECK: tensor.extract_slice %{{.*}}[0, %[[I]], 0] [1, 1, 128] [1, 1, 1] : tensor<1x12x128xf32> to tensor<1x1x128xf32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: tensor.insert_slice
+// CHECK: } {qc.parallel_loop}
+// DEFAULT-LABEL: func.func @rows
+// DEFAULT-NOT: scf.for
+#in = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#out = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @rows(%x: tensor<1x12x128xf32>, %init: tensor<1x12xf32>) -> tensor<1x12xf32> {
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : tensor<1x12x128xf32>) outs(%init : tensor<1x12xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.maximumf %a, %b : f32
+    linalg.yield %m : f32
+  } -> tensor<1x12xf32>
+  return %r : tensor<1x12xf32>
+}
+
+// -----
+
+// Only the innermost loop is larger than one: an iteration would hold a
+// single element, so the generic stays whole.
+// CHECK-LABEL: func.func @innermost
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @innermost(%x: tensor<1x4096xf32>) -> tensor<1x4096xf32> {
+  %e = tensor.empty() : tensor<1x4096xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<1x4096xf32>) outs(%e : tensor<1x4096xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<1x4096xf32>
+  return %r : tensor<1x4096xf32>
+}
