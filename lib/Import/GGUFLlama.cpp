@@ -24,8 +24,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qc/Import/ModelLoader.h"
 #include "qc/Import/GGUF.h"
+#include "qc/Import/ModelLoader.h"
 #include "qc/Support/HalfFloat.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -62,8 +62,7 @@ public:
     n->set_name(name.str());
     for (const std::string &in : inputs)
       n->add_input(in);
-    std::string out =
-        output.empty() ? name.str() + "_output_0" : output.str();
+    std::string out = output.empty() ? name.str() + "_output_0" : output.str();
     n->add_output(out);
     last = n;
     return out;
@@ -137,8 +136,8 @@ std::string readConfig(const GGUFFile &file, LlamaConfig &cfg) {
         {"attention.head_count", &cfg.heads}})
     if (std::string e = need(key, *out); !e.empty())
       return e;
-  cfg.kvHeads = file.getInt("llama.attention.head_count_kv").value_or(
-      cfg.heads);
+  cfg.kvHeads =
+      file.getInt("llama.attention.head_count_kv").value_or(cfg.heads);
   if (cfg.hidden % cfg.heads || cfg.kvHeads <= 0 || cfg.heads % cfg.kvHeads)
     return "inconsistent heads: embedding_length " +
            std::to_string(cfg.hidden) + ", head_count " +
@@ -263,8 +262,8 @@ class LlamaBuilder {
 public:
   LlamaBuilder(const GGUFFile &file, const LlamaConfig &cfg, int64_t seq,
                bool keepQuantized, onnx::GraphProto &graph)
-      : file(file), cfg(cfg), seq(seq), keepQuantized(keepQuantized),
-        g(graph) {}
+      : file(file), cfg(cfg), seq(seq), keepQuantized(keepQuantized), g(graph) {
+  }
 
   std::string build();
 
@@ -292,8 +291,7 @@ private:
 
 std::string LlamaBuilder::linear(const std::string &x,
                                  const std::string &tensor, int64_t out,
-                                 int64_t in, StringRef prefix,
-                                 int64_t heads) {
+                                 int64_t in, StringRef prefix, int64_t heads) {
   const GGUFTensor *t = file.tensor(tensor);
   if (keepQuantized && t &&
       (GGMLType(t->type) == GGMLType::Q4_0 ||
@@ -306,7 +304,8 @@ std::string LlamaBuilder::linear(const std::string &x,
                {out, kBlocks, int64_t(m.b.size()) / (out * kBlocks)},
                m.b.data(), m.b.size());
     std::string s = g.initFloats(tensor + ".scales", {out, kBlocks}, m.scales);
-    std::string y = g.node("MatMulNBits", {x, b, s}, (prefix + "/MatMul").str());
+    std::string y =
+        g.node("MatMulNBits", {x, b, s}, (prefix + "/MatMul").str());
     g.domain("com.microsoft");
     g.attrInt("K", in);
     g.attrInt("N", out);
@@ -321,14 +320,12 @@ std::string LlamaBuilder::linear(const std::string &x,
   }
   if (heads)
     w = unpermuted(w, heads, cfg.headDim, in);
-  std::string init =
-      g.initFloats(tensor, {in, out}, transposed(w, out, in));
+  std::string init = g.initFloats(tensor, {in, out}, transposed(w, out, in));
   return g.node("MatMul", {x, init}, (prefix + "/MatMul").str());
 }
 
 std::string LlamaBuilder::rmsNorm(const std::string &x,
-                                  const std::string &tensor,
-                                  StringRef prefix) {
+                                  const std::string &tensor, StringRef prefix) {
   std::vector<float> w;
   if (std::string e = loadTensor(file, tensor, {cfg.hidden}, w); !e.empty()) {
     error = e;
@@ -369,10 +366,9 @@ std::string LlamaBuilder::rope(const std::string &x, StringRef prefix) {
   std::string p = prefix.str();
   std::string x1 = g.node(
       "Slice", {x, g.ints({0}), g.ints({half}), g.ints({3})}, p + "/Slice");
-  std::string x2 = g.node("Slice",
-                          {x, g.ints({half}), g.ints({cfg.headDim}),
-                           g.ints({3})},
-                          p + "/Slice_1");
+  std::string x2 =
+      g.node("Slice", {x, g.ints({half}), g.ints({cfg.headDim}), g.ints({3})},
+             p + "/Slice_1");
   std::string neg = g.node("Neg", {x2}, p + "/Neg");
   std::string rot = g.node("Concat", {neg, x1}, p + "/Concat");
   g.attrInt("axis", -1);
@@ -387,9 +383,9 @@ std::string LlamaBuilder::repeatKV(const std::string &x, StringRef prefix) {
     return x;
   std::string p = prefix.str();
   std::string u = g.node("Unsqueeze", {x, g.ints({2})}, p + "/Unsqueeze");
-  std::string e = g.node(
-      "Expand", {u, g.ints({1, cfg.kvHeads, rep, seq, cfg.headDim})},
-      p + "/Expand");
+  std::string e =
+      g.node("Expand", {u, g.ints({1, cfg.kvHeads, rep, seq, cfg.headDim})},
+             p + "/Expand");
   return g.node("Reshape", {e, g.ints({1, cfg.heads, seq, cfg.headDim})},
                 p + "/Reshape");
 }
@@ -400,10 +396,10 @@ std::string LlamaBuilder::block(int64_t i, const std::string &h) {
   std::string A = P + "/self_attn";
   int64_t d = cfg.hidden, kvd = cfg.kvHeads * cfg.headDim;
   std::string x = rmsNorm(h, b + "attn_norm.weight", P + "/input_layernorm");
-  std::string q = linear(x, b + "attn_q.weight", d, d, A + "/q_proj",
-                         cfg.heads);
-  std::string k = linear(x, b + "attn_k.weight", kvd, d, A + "/k_proj",
-                         cfg.kvHeads);
+  std::string q =
+      linear(x, b + "attn_q.weight", d, d, A + "/q_proj", cfg.heads);
+  std::string k =
+      linear(x, b + "attn_k.weight", kvd, d, A + "/k_proj", cfg.kvHeads);
   std::string v = linear(x, b + "attn_v.weight", kvd, d, A + "/v_proj");
   if (!error.empty())
     return "";
@@ -448,8 +444,8 @@ std::string LlamaBuilder::block(int64_t i, const std::string &h) {
 
 std::string LlamaBuilder::build() {
   std::vector<float> embed;
-  if (std::string e = loadTensor(file, "token_embd.weight",
-                                 {cfg.hidden, cfg.vocab}, embed);
+  if (std::string e =
+          loadTensor(file, "token_embd.weight", {cfg.hidden, cfg.vocab}, embed);
       !e.empty())
     return e;
   std::string table =
@@ -478,8 +474,8 @@ std::string LlamaBuilder::build() {
   std::string head;
   if (file.tensor("output.weight")) {
     std::vector<float> w;
-    if (std::string e = loadTensor(file, "output.weight",
-                                   {cfg.hidden, cfg.vocab}, w);
+    if (std::string e =
+            loadTensor(file, "output.weight", {cfg.hidden, cfg.vocab}, w);
         !e.empty())
       return e;
     head = g.initFloats("output.weight", {cfg.hidden, cfg.vocab},
@@ -559,8 +555,7 @@ qc::importGGUFFile(StringRef path, mlir::MLIRContext *context,
   ms->set_version(1);
   onnx::GraphProto &graph = *model.mutable_graph();
   graph.set_name(file.getString("general.name").value_or("gguf"));
-  describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64,
-           {1, seq});
+  describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64, {1, seq});
   describe(graph.add_output(), "logits", onnx::TensorProto::FLOAT,
            {1, seq, cfg.vocab});
   LlamaBuilder builder(file, cfg, seq, !options.dequantizeGGUF, graph);

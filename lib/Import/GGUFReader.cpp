@@ -15,7 +15,9 @@
 #include "qc/Support/HalfFloat.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
@@ -65,11 +67,23 @@ struct Cursor {
 /// Bytes of one scalar of a metadata kind; 0 for strings and arrays.
 uint64_t scalarBytes(uint32_t kind) {
   switch (kind) {
-  case GGUFValue::U8: case GGUFValue::I8: case GGUFValue::Bool: return 1;
-  case GGUFValue::U16: case GGUFValue::I16: return 2;
-  case GGUFValue::U32: case GGUFValue::I32: case GGUFValue::F32: return 4;
-  case GGUFValue::U64: case GGUFValue::I64: case GGUFValue::F64: return 8;
-  default: return 0;
+  case GGUFValue::U8:
+  case GGUFValue::I8:
+  case GGUFValue::Bool:
+    return 1;
+  case GGUFValue::U16:
+  case GGUFValue::I16:
+    return 2;
+  case GGUFValue::U32:
+  case GGUFValue::I32:
+  case GGUFValue::F32:
+    return 4;
+  case GGUFValue::U64:
+  case GGUFValue::I64:
+  case GGUFValue::F64:
+    return 8;
+  default:
+    return 0;
   }
 }
 
@@ -82,17 +96,27 @@ bool readScalar(Cursor &c, uint32_t kind, GGUFValue &v) {
   std::memcpy(&raw, c.pos, n);
   c.pos += n;
   switch (kind) {
-  case GGUFValue::I8: v.integer = int8_t(raw); break;
-  case GGUFValue::I16: v.integer = int16_t(raw); break;
-  case GGUFValue::I32: v.integer = int32_t(raw); break;
+  case GGUFValue::I8:
+    v.integer = int8_t(raw);
+    break;
+  case GGUFValue::I16:
+    v.integer = int16_t(raw);
+    break;
+  case GGUFValue::I32:
+    v.integer = int32_t(raw);
+    break;
   case GGUFValue::F32: {
     float f;
     std::memcpy(&f, &raw, 4);
     v.real = f;
     break;
   }
-  case GGUFValue::F64: std::memcpy(&v.real, &raw, 8); break;
-  default: v.integer = int64_t(raw); break; // unsigned, bool
+  case GGUFValue::F64:
+    std::memcpy(&v.real, &raw, 8);
+    break;
+  default:
+    v.integer = int64_t(raw);
+    break; // unsigned, bool
   }
   return true;
 }
@@ -124,8 +148,8 @@ bool readValue(Cursor &c, uint32_t kind, GGUFValue &v) {
     return false;
   }
   if (count > c.left() / least) {
-    c.error = "an array of " + std::to_string(count) +
-              " elements at byte " + std::to_string(c.offset()) +
+    c.error = "an array of " + std::to_string(count) + " elements at byte " +
+              std::to_string(c.offset()) +
               " does not fit in the file (truncated or corrupt)";
     return false;
   }
@@ -151,45 +175,72 @@ bool readValue(Cursor &c, uint32_t kind, GGUFValue &v) {
 
 std::string qc::ggmlTypeName(uint32_t type) {
   switch (GGMLType(type)) {
-  case GGMLType::F32: return "F32";
-  case GGMLType::F16: return "F16";
-  case GGMLType::BF16: return "BF16";
-  case GGMLType::Q4_0: return "Q4_0";
-  case GGMLType::Q4_1: return "Q4_1";
-  case GGMLType::Q5_0: return "Q5_0";
-  case GGMLType::Q5_1: return "Q5_1";
-  case GGMLType::Q8_0: return "Q8_0";
-  case GGMLType::Q2_K: return "Q2_K";
-  case GGMLType::Q3_K: return "Q3_K";
-  case GGMLType::Q4_K: return "Q4_K";
-  case GGMLType::Q5_K: return "Q5_K";
-  case GGMLType::Q6_K: return "Q6_K";
+  case GGMLType::F32:
+    return "F32";
+  case GGMLType::F16:
+    return "F16";
+  case GGMLType::BF16:
+    return "BF16";
+  case GGMLType::Q4_0:
+    return "Q4_0";
+  case GGMLType::Q4_1:
+    return "Q4_1";
+  case GGMLType::Q5_0:
+    return "Q5_0";
+  case GGMLType::Q5_1:
+    return "Q5_1";
+  case GGMLType::Q8_0:
+    return "Q8_0";
+  case GGMLType::Q2_K:
+    return "Q2_K";
+  case GGMLType::Q3_K:
+    return "Q3_K";
+  case GGMLType::Q4_K:
+    return "Q4_K";
+  case GGMLType::Q5_K:
+    return "Q5_K";
+  case GGMLType::Q6_K:
+    return "Q6_K";
   }
   // Types qc does not read, named for the error message.
   static const char *const others[] = {
-      nullptr, nullptr, nullptr, nullptr, "Q4_2", "Q4_3", nullptr,
-      nullptr, nullptr, "Q8_1", nullptr, nullptr, nullptr, nullptr,
-      nullptr, "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL",
-      "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M"};
+      nullptr,   nullptr, nullptr,  nullptr, "Q4_2",    "Q4_3",
+      nullptr,   nullptr, nullptr,  "Q8_1",  nullptr,   nullptr,
+      nullptr,   nullptr, nullptr,  "Q8_K",  "IQ2_XXS", "IQ2_XS",
+      "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S",   "IQ4_XS",
+      "I8",      "I16",   "I32",    "I64",   "F64",     "IQ1_M"};
   if (type < std::size(others) && others[type])
     return std::string(others[type]) + " (type " + std::to_string(type) + ")";
-  return "type " + std::to_string(type);
+  return std::to_string(type);
 }
 
 std::optional<GGMLBlock> qc::ggmlBlock(uint32_t type) {
   switch (GGMLType(type)) {
-  case GGMLType::F32: return GGMLBlock{1, 4};
-  case GGMLType::F16: case GGMLType::BF16: return GGMLBlock{1, 2};
-  case GGMLType::Q4_0: return GGMLBlock{32, 18};
-  case GGMLType::Q4_1: return GGMLBlock{32, 20};
-  case GGMLType::Q5_0: return GGMLBlock{32, 22};
-  case GGMLType::Q5_1: return GGMLBlock{32, 24};
-  case GGMLType::Q8_0: return GGMLBlock{32, 34};
-  case GGMLType::Q2_K: return GGMLBlock{256, 84};
-  case GGMLType::Q3_K: return GGMLBlock{256, 110};
-  case GGMLType::Q4_K: return GGMLBlock{256, 144};
-  case GGMLType::Q5_K: return GGMLBlock{256, 176};
-  case GGMLType::Q6_K: return GGMLBlock{256, 210};
+  case GGMLType::F32:
+    return GGMLBlock{1, 4};
+  case GGMLType::F16:
+  case GGMLType::BF16:
+    return GGMLBlock{1, 2};
+  case GGMLType::Q4_0:
+    return GGMLBlock{32, 18};
+  case GGMLType::Q4_1:
+    return GGMLBlock{32, 20};
+  case GGMLType::Q5_0:
+    return GGMLBlock{32, 22};
+  case GGMLType::Q5_1:
+    return GGMLBlock{32, 24};
+  case GGMLType::Q8_0:
+    return GGMLBlock{32, 34};
+  case GGMLType::Q2_K:
+    return GGMLBlock{256, 84};
+  case GGMLType::Q3_K:
+    return GGMLBlock{256, 110};
+  case GGMLType::Q4_K:
+    return GGMLBlock{256, 144};
+  case GGMLType::Q5_K:
+    return GGMLBlock{256, 176};
+  case GGMLType::Q6_K:
+    return GGMLBlock{256, 210};
   }
   return std::nullopt;
 }
@@ -333,24 +384,48 @@ void qc::dequantizeGGML(GGMLType type, ArrayRef<uint8_t> raw, int64_t count,
   for (int64_t i = 0; i < count; i += block.elements, b += block.bytes) {
     float *y = out + i;
     switch (type) {
-    case GGMLType::F32: std::memcpy(y, b, 4); break;
-    case GGMLType::F16: *y = f16At(b); break;
+    case GGMLType::F32:
+      std::memcpy(y, b, 4);
+      break;
+    case GGMLType::F16:
+      *y = f16At(b);
+      break;
     case GGMLType::BF16: {
       uint16_t h;
       std::memcpy(&h, b, 2);
       *y = bfloat16BitsToFloat(h);
       break;
     }
-    case GGMLType::Q4_0: dequantQ4(b, y, false); break;
-    case GGMLType::Q4_1: dequantQ4(b, y, true); break;
-    case GGMLType::Q5_0: dequantQ5(b, y, false); break;
-    case GGMLType::Q5_1: dequantQ5(b, y, true); break;
-    case GGMLType::Q8_0: dequantQ8_0(b, y); break;
-    case GGMLType::Q2_K: dequantQ2K(b, y); break;
-    case GGMLType::Q3_K: dequantQ3K(b, y); break;
-    case GGMLType::Q4_K: dequantQ45K(b, y, false); break;
-    case GGMLType::Q5_K: dequantQ45K(b, y, true); break;
-    case GGMLType::Q6_K: dequantQ6K(b, y); break;
+    case GGMLType::Q4_0:
+      dequantQ4(b, y, false);
+      break;
+    case GGMLType::Q4_1:
+      dequantQ4(b, y, true);
+      break;
+    case GGMLType::Q5_0:
+      dequantQ5(b, y, false);
+      break;
+    case GGMLType::Q5_1:
+      dequantQ5(b, y, true);
+      break;
+    case GGMLType::Q8_0:
+      dequantQ8_0(b, y);
+      break;
+    case GGMLType::Q2_K:
+      dequantQ2K(b, y);
+      break;
+    case GGMLType::Q3_K:
+      dequantQ3K(b, y);
+      break;
+    case GGMLType::Q4_K:
+      dequantQ45K(b, y, false);
+      break;
+    case GGMLType::Q5_K:
+      dequantQ45K(b, y, true);
+      break;
+    case GGMLType::Q6_K:
+      dequantQ6K(b, y);
+      break;
     }
   }
 }
@@ -368,14 +443,23 @@ int64_t GGUFTensor::numElements() const {
 
 namespace {
 
+/// A name from the file as it may be printed (non-printable bytes escaped).
+std::string printable(StringRef name) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  llvm::printEscapedString(name, os);
+  return out;
+}
+
 /// Reads one tensor description and checks its shape and type.
 std::string readTensorInfo(Cursor &c, GGUFTensor &t) {
   uint32_t nDims;
   if (!c.readString(t.name, "a tensor name") ||
       !c.read(nDims, "a tensor's rank"))
     return c.error;
+  std::string shown = printable(t.name);
   if (nDims == 0 || nDims > kMaxDims)
-    return "tensor '" + t.name + "' has rank " + std::to_string(nDims) +
+    return "tensor '" + shown + "' has rank " + std::to_string(nDims) +
            " (1 to 4 expected)";
   uint64_t elements = 1;
   for (uint32_t i = 0; i < nDims; ++i) {
@@ -383,7 +467,7 @@ std::string readTensorInfo(Cursor &c, GGUFTensor &t) {
     if (!c.read(d, "a tensor dimension"))
       return c.error;
     if (d == 0 || d > (uint64_t(1) << 40) || elements > (uint64_t(1) << 48) / d)
-      return "tensor '" + t.name + "' has an invalid dimension " +
+      return "tensor '" + shown + "' has an invalid dimension " +
              std::to_string(d);
     elements *= d;
     t.dims.push_back(int64_t(d));
@@ -392,13 +476,12 @@ std::string readTensorInfo(Cursor &c, GGUFTensor &t) {
     return c.error;
   std::optional<GGMLBlock> block = ggmlBlock(t.type);
   if (!block)
-    return "tensor '" + t.name + "' has ggml type " + ggmlTypeName(t.type) +
+    return "tensor '" + shown + "' has ggml type " + ggmlTypeName(t.type) +
            ", which qc does not read (F32, F16, BF16, Q4_0, Q4_1, Q5_0, "
            "Q5_1, Q8_0, Q2_K..Q6_K)";
   if (t.dims[0] % block->elements)
-    return "tensor '" + t.name + "': its rows of " +
-           std::to_string(t.dims[0]) + " are not whole " +
-           ggmlTypeName(t.type) + " blocks of " +
+    return "tensor '" + shown + "': its rows of " + std::to_string(t.dims[0]) +
+           " are not whole " + ggmlTypeName(t.type) + " blocks of " +
            std::to_string(block->elements);
   t.bytes = elements / uint64_t(block->elements) * uint64_t(block->bytes);
   return "";
@@ -448,7 +531,7 @@ std::string GGUFFile::open(StringRef path) {
         !c.read(kind, "a metadata type") || !readValue(c, kind, value))
       return fail(c.error.empty() ? "bad metadata" : c.error);
     if (metadata.count(key))
-      return fail("metadata key '" + key + "' appears twice");
+      return fail("metadata key '" + printable(key) + "' appears twice");
     keyOrder.push_back(key);
     metadata[key] = std::move(value);
   }
@@ -459,7 +542,7 @@ std::string GGUFFile::open(StringRef path) {
     if (!e.empty())
       return fail(e);
     if (tensorIndex.count(t.name))
-      return fail("tensor '" + t.name + "' appears twice");
+      return fail("tensor '" + printable(t.name) + "' appears twice");
     tensorIndex[t.name] = tensorList.size();
     tensorList.push_back(std::move(t));
   }
@@ -475,12 +558,13 @@ std::string GGUFFile::open(StringRef path) {
   uint64_t size = buffer->getBufferSize();
   for (const GGUFTensor &t : tensorList) {
     if (t.offset % alignment)
-      return fail("tensor '" + t.name + "' is not aligned to " +
+      return fail("tensor '" + printable(t.name) + "' is not aligned to " +
                   std::to_string(alignment) + " bytes");
     if (dataStart > size || t.offset > size - dataStart ||
         t.bytes > size - dataStart - t.offset)
-      return fail("tensor '" + t.name + "' (" + std::to_string(t.bytes) +
-                  " bytes at " + std::to_string(t.offset) +
+      return fail("tensor '" + printable(t.name) + "' (" +
+                  std::to_string(t.bytes) + " bytes at " +
+                  std::to_string(t.offset) +
                   ") lies past the end of the file (truncated)");
   }
   return "";
@@ -530,7 +614,7 @@ ArrayRef<uint8_t> GGUFFile::data(const GGUFTensor &t) const {
 std::string GGUFFile::dequantize(const GGUFTensor &t,
                                  std::vector<float> &out) const {
   if (!ggmlBlock(t.type))
-    return "tensor '" + t.name + "' has unsupported type " +
+    return "tensor '" + printable(t.name) + "' has unsupported type " +
            ggmlTypeName(t.type);
   out.resize(size_t(t.numElements()));
   dequantizeGGML(GGMLType(t.type), data(t), t.numElements(), out.data());

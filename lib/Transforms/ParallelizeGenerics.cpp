@@ -1,4 +1,5 @@
-//===- ParallelizeGenerics.cpp - big generics over the thread pool ---------===//
+//===- ParallelizeGenerics.cpp - big generics over the thread pool
+//---------===//
 
 #include "qc/Transforms/Passes.h"
 
@@ -68,9 +69,8 @@ struct ParallelizeGenericsPass
     options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
     rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> tiled =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op.getOperation()),
-                          options);
+    FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
     if (failed(tiled))
       return op.emitError("qc-parallelize-generics: tiling failed");
     rewriter.replaceOp(op, tiled->replacements);

@@ -47,7 +47,8 @@ enum class GGMLType : uint32_t {
   BF16 = 30,
 };
 
-/// The name of a ggml type number ("Q4_K"; "type N" for unknown numbers).
+/// The name of a ggml type number ("Q4_K"; the number itself for unknown
+/// ones).
 std::string ggmlTypeName(uint32_t type);
 
 /// Elements and bytes of one block of `type`; nullopt for types qc cannot
@@ -67,8 +68,19 @@ void dequantizeGGML(GGMLType type, llvm::ArrayRef<uint8_t> raw, int64_t count,
 /// integers, floats or strings.
 struct GGUFValue {
   enum Kind : uint32_t {
-    U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, Bool = 7,
-    String = 8, Array = 9, U64 = 10, I64 = 11, F64 = 12,
+    U8 = 0,
+    I8 = 1,
+    U16 = 2,
+    I16 = 3,
+    U32 = 4,
+    I32 = 5,
+    F32 = 6,
+    Bool = 7,
+    String = 8,
+    Array = 9,
+    U64 = 10,
+    I64 = 11,
+    F64 = 12,
   };
   Kind kind = U8;
   Kind elementKind = U8; // for arrays
