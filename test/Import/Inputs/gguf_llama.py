@@ -8,6 +8,9 @@
                                             float64 forward pass
   gguf_llama.py bad KIND OUT.gguf           a broken file (truncated, magic,
                                             version, arch, qtype, shape, count)
+  gguf_llama.py mutate GGUF [--count N] -- COMPILE...
+                                            random corruptions compiled by
+                                            COMPILE + [mutant]: none may crash
 
 Quantized tensors hold random blocks whose f16 scale fields are set to sane
 values, written with the PyPI `gguf` package's GGUFWriter. The reference
@@ -173,6 +176,43 @@ def bad(kind, path):
     open(path, "wb").write(bytes(data))
 
 
+def mutate(path, count, seed, compile_cmd):
+    """Compiles `count` random corruptions of the header / metadata / tensor
+    descriptions of `path` (bit flips, random bytes, extreme 64-bit values,
+    truncations); fails on any exit other than 0 or 1 (a crash)."""
+    import random
+    import subprocess
+    data = open(path, "rb").read()
+    head = int(gguf.GGUFReader(path).data_offset)
+    rng = random.Random(seed)
+    tmp = path + ".mutant.gguf"
+    outcomes = {0: 0, 1: 0}
+    for i in range(count):
+        b = bytearray(data)
+        kind = ("flip", "byte", "u64", "truncate")[i % 4]
+        if kind == "truncate":
+            b = b[:rng.randrange(0, head + 64)]
+        elif kind == "flip":
+            for _ in range(rng.randint(1, 4)):
+                p = rng.randrange(0, head)
+                b[p] ^= 1 << rng.randrange(8)
+        elif kind == "byte":
+            b[rng.randrange(0, head)] = rng.randrange(256)
+        else:
+            p = rng.randrange(0, head - 8)
+            b[p:p + 8] = struct.pack("<Q", rng.choice([0, 1 << 63, 2**64 - 1, rng.randrange(2**64)]))
+        open(tmp, "wb").write(bytes(b))
+        rc = subprocess.run(compile_cmd + [tmp], capture_output=True).returncode
+        if rc not in outcomes:
+            print("mutant %d (%s): exit status %d" % (i, kind, rc))
+            return 1
+        outcomes[rc] += 1
+    os.remove(tmp)
+    print("%d mutants: %d refused with an error, %d compiled, no crash"
+          % (count, outcomes[1], outcomes[0]))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -184,14 +224,25 @@ def main():
     c.add_argument("ids")
     c.add_argument("logits")
     c.add_argument("--tol", type=float, default=1e-4)
+    f = sub.add_parser("mutate")
+    f.add_argument("gguf")
+    f.add_argument("--count", type=int, default=24)
+    f.add_argument("--seed", type=int, default=0)
     b = sub.add_parser("bad")
     b.add_argument("kind")
     b.add_argument("out")
-    a = ap.parse_args()
+    argv = sys.argv[1:]
+    command = []
+    if "--" in argv:  # mutate's compile command
+        command = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    a = ap.parse_args(argv)
     if a.cmd == "make":
         make(a.out, a.tied)
     elif a.cmd == "check":
         sys.exit(check(a.gguf, a.ids, a.logits, a.tol))
+    elif a.cmd == "mutate":
+        sys.exit(mutate(a.gguf, a.count, a.seed, command))
     else:
         bad(a.kind, a.out)
 
