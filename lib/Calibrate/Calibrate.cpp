@@ -90,8 +90,8 @@ void observe(void *user, int64_t tap, const float *data, int64_t rows,
 /// Calibration samples of every model input.
 struct Samples {
   int64_t count = 0;
-  std::vector<npy::Array> arrays;   // per model input
-  std::vector<size_t> sampleBytes;  // per model input
+  std::vector<npy::Array> arrays;  // per model input
+  std::vector<size_t> sampleBytes; // per model input
 
   const void *sample(size_t input, int64_t s) const {
     return static_cast<const char *>(arrays[input].data()) +
@@ -106,9 +106,8 @@ std::string shapeText(const int64_t *dims, size_t rank) {
   return s + "]";
 }
 
-LogicalResult loadSamples(const qcrt_model *model,
-                          const CalibrateOptions &opt, Samples &out,
-                          Location loc) {
+LogicalResult loadSamples(const qcrt_model *model, const CalibrateOptions &opt,
+                          Samples &out, Location loc) {
   size_t numInputs = qcrt_num_inputs(model);
   std::map<std::string, std::string> byName;
   for (const auto &[name, path] : opt.data) {
@@ -123,16 +122,16 @@ LogicalResult loadSamples(const qcrt_model *model,
       key = info.name;
     }
     if (!byName.emplace(key, path).second)
-      return emitError(loc) << "calibration data for input '" << key
-                            << "' given twice";
+      return emitError(loc)
+             << "calibration data for input '" << key << "' given twice";
   }
   for (size_t i = 0; i < numInputs; ++i) {
     qcrt_tensor_info info;
     qcrt_input_info(model, i, &info);
     auto it = byName.find(info.name);
     if (it == byName.end())
-      return emitError(loc) << "no calibration data for model input '"
-                            << info.name << "'";
+      return emitError(loc)
+             << "no calibration data for model input '" << info.name << "'";
     npy::Array array;
     std::string error;
     if (!npy::readNpyFile(it->second, array, error))
@@ -151,8 +150,7 @@ LogicalResult loadSamples(const qcrt_model *model,
              std::equal(shape.begin() + skipArray, shape.end(),
                         dims.begin() + skipInput);
     };
-    if (!shape.empty() && shape.size() == dims.size() + 1 &&
-        tailMatches(1, 0))
+    if (!shape.empty() && shape.size() == dims.size() + 1 && tailMatches(1, 0))
       count = shape[0];
     else if (!shape.empty() && !dims.empty() && dims[0] == 1 &&
              shape.size() == dims.size() && tailMatches(1, 1))
@@ -164,8 +162,8 @@ LogicalResult loadSamples(const qcrt_model *model,
              << "; expected [S, " << shapeText(info.dims, info.rank).substr(1)
              << " (S samples stacked on a leading axis)";
     if (count == 0)
-      return emitError(loc) << "calibration data '" << it->second
-                            << "' holds no sample";
+      return emitError(loc)
+             << "calibration data '" << it->second << "' holds no sample";
     if (out.count >= 0 && !out.arrays.empty() && count != out.count)
       return emitError(loc) << "calibration inputs disagree on the number "
                                "of samples ("
@@ -208,9 +206,9 @@ public:
   void show(const std::string &what) {
     if (!enabled)
       return;
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                             start)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     llvm::errs() << "\rqc-calibrate: " << what << " ("
                  << llvm::format("%.0f", s) << " s)\x1b[K";
   }
@@ -226,18 +224,27 @@ private:
 
 } // namespace
 
-LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
-                            quant::CalibrationStats &stats) {
-  Location loc = module.getLoc();
-  MLIRContext *ctx = module.getContext();
-  OwningOpRef<ModuleOp> clone = module.clone();
+namespace {
 
-  // Every linear layer gets a weight blob of its own, so that the run can
-  // replace it (block-by-block mode) without touching other users.
+/// The calibration model's layers, taps and blocks.
+struct CalibrationModel {
   std::vector<LayerInfo> layers;
   std::map<std::string, size_t> layerIndex;
+  /// Layer name -> the resource key of its own weight blob.
   std::map<std::string, std::string> weightKeyOf;
-  WalkResult walk = clone->walk([&](LinearOp op) {
+  std::vector<quant::TapStats> taps;
+  std::vector<size_t> tapBlock;
+  size_t numBlocks = 0;
+};
+
+/// Gives every linear layer of `module` a weight blob of its own, so that
+/// the run can replace it (block-by-block mode) without touching other
+/// users, and records the layers.
+LogicalResult giveLayersOwnWeights(ModuleOp module, CalibrationModel &m) {
+  std::vector<LayerInfo> &layers = m.layers;
+  std::map<std::string, size_t> &layerIndex = m.layerIndex;
+  std::map<std::string, std::string> &weightKeyOf = m.weightKeyOf;
+  WalkResult walk = module.walk([&](LinearOp op) {
     std::string name = op.getLayer().str();
     auto type = cast<RankedTensorType>(op.getWeight().getType());
     FailureOr<std::vector<float>> w = getConstantFloats(op.getWeight());
@@ -273,17 +280,24 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
   if (walk.wasInterrupted())
     return failure();
   if (layers.empty())
-    return emitError(loc) << "calibration: the model has no linear layer "
-                             "with a constant weight";
+    return emitError(module.getLoc())
+           << "calibration: the model has no linear layer with a constant "
+              "weight";
 
-  PassManager pm(ctx);
+  return success();
+}
+
+/// Inserts the observation taps and records what each one sees.
+LogicalResult insertTaps(ModuleOp module, const CalibrateOptions &opt,
+                         CalibrationModel &m) {
+  std::vector<quant::TapStats> &taps = m.taps;
+  PassManager pm(module.getContext());
   InsertObservePassOptions insertOptions;
   insertOptions.exclude.assign(opt.exclude.begin(), opt.exclude.end());
   pm.addPass(createInsertObservePass(insertOptions));
-  if (failed(pm.run(*clone)))
+  if (failed(pm.run(module)))
     return failure();
-  std::vector<quant::TapStats> taps;
-  clone->walk([&](ObserveOp op) {
+  module.walk([&](ObserveOp op) {
     if (size_t(op.getTap()) >= taps.size())
       taps.resize(size_t(op.getTap()) + 1);
     quant::TapStats &t = taps[size_t(op.getTap())];
@@ -292,14 +306,25 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
     t.K = cast<RankedTensorType>(op.getInput().getType()).getShape().back();
   });
 
+  return success();
+}
+
+/// Groups the layers into blocks (opt.blockPattern) and gives every tap the
+/// block of its first layer.
+LogicalResult assignBlocks(ModuleOp module, const CalibrateOptions &opt,
+                           CalibrationModel &m) {
+  std::vector<LayerInfo> &layers = m.layers;
+  std::map<std::string, size_t> &layerIndex = m.layerIndex;
+  std::vector<quant::TapStats> &taps = m.taps;
+  std::vector<size_t> &tapBlock = m.tapBlock;
+  size_t &numBlocks = m.numBlocks;
   // Blocks, in program order of their first layer.
   llvm::Regex blockRe(opt.blockPattern);
   std::string reError;
   if (!blockRe.isValid(reError))
-    return emitError(loc) << "calibration: bad block pattern '"
-                          << opt.blockPattern << "': " << reError;
+    return emitError(module.getLoc()) << "calibration: bad block pattern '"
+                                      << opt.blockPattern << "': " << reError;
   std::map<std::string, size_t> blockOf;
-  size_t numBlocks = 0;
   for (LayerInfo &l : layers) {
     SmallVector<StringRef> groups;
     std::string key = blockRe.match(l.name, &groups) && groups.size() > 1
@@ -310,19 +335,40 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
       ++numBlocks;
     l.block = it->second;
   }
-  std::vector<size_t> tapBlock(taps.size(), 0);
+  tapBlock.assign(taps.size(), 0);
   for (size_t t = 0; t < taps.size(); ++t) {
     // A tap belongs to the block of its first layer; block-by-block mode
     // needs all readers of a value in one block.
     size_t block = layers[layerIndex[taps[t].layers.front()]].block;
     for (const std::string &name : taps[t].layers)
       if (opt.blockByBlock && layers[layerIndex[name]].block != block)
-        return emitError(loc)
-               << "calibration: layers '" << taps[t].layers.front()
-               << "' and '" << name
-               << "' read the same input but lie in different blocks";
+        return emitError(module.getLoc())
+               << "calibration: layers '" << taps[t].layers.front() << "' and '"
+               << name << "' read the same input but lie in different blocks";
     tapBlock[t] = block;
   }
+
+  return success();
+}
+
+} // namespace
+
+LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
+                            quant::CalibrationStats &stats) {
+  Location loc = module.getLoc();
+  OwningOpRef<ModuleOp> clone = module.clone();
+
+  CalibrationModel m;
+  if (failed(giveLayersOwnWeights(*clone, m)) ||
+      failed(insertTaps(*clone, opt, m)) ||
+      failed(assignBlocks(*clone, opt, m)))
+    return failure();
+  std::vector<LayerInfo> &layers = m.layers;
+  std::map<std::string, size_t> &layerIndex = m.layerIndex;
+  std::map<std::string, std::string> &weightKeyOf = m.weightKeyOf;
+  std::vector<quant::TapStats> &taps = m.taps;
+  const std::vector<size_t> &tapBlock = m.tapBlock;
+  size_t numBlocks = m.numBlocks;
 
   // Compile and load.
   TempDir tmp;
@@ -371,7 +417,8 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
   auto runAll = [&](const std::vector<char> &active, bool cross,
                     const std::string &what) -> LogicalResult {
     int threads = std::max(1, std::min<int>(opt.threads, int(samples.count)));
-    std::vector<std::vector<quant::TapStats>> local(static_cast<size_t>(threads));
+    std::vector<std::vector<quant::TapStats>> local(
+        static_cast<size_t>(threads));
     std::vector<std::string> errors(static_cast<size_t>(threads));
     std::atomic<int64_t> next{0}, done{0};
     auto worker = [&](int id) {
@@ -474,8 +521,8 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
           std::string error;
           if (!opt.quantizeLayer(l.name, l.weight, l.k, l.n, taps[t],
                                  dequantized[layerIndex[name]], error))
-            return emitError(loc) << "calibration: layer '" << name
-                                  << "': " << error;
+            return emitError(loc)
+                   << "calibration: layer '" << name << "': " << error;
           if (dequantized[layerIndex[name]].size() != size_t(l.k * l.n))
             return emitError(loc) << "calibration: layer '" << name
                                   << "': quantizer returned a wrong size";
