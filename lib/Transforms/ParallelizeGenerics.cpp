@@ -19,14 +19,25 @@ using namespace mlir;
 
 namespace {
 
+/// Whether every output of `op` is indexed by loop `d` directly, so that
+/// the iterations of `d` write disjoint parts of the results.
+bool outputsIndexedBy(linalg::GenericOp op, unsigned d) {
+  AffineExpr dim = getAffineDimExpr(d, op.getContext());
+  return llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+    return llvm::is_contained(op.getMatchingIndexingMap(&init).getResults(),
+                              dim);
+  });
+}
+
 /// The outermost parallel dimension of `op` with two or more iterations,
-/// or -1. Never the innermost loop: an iteration must keep a row to
-/// vectorize.
+/// or -1. Never the innermost loop (an iteration must keep a row to
+/// vectorize) nor one that some output is not indexed by.
 int64_t splitDimension(linalg::GenericOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   for (auto [d, kind] : llvm::enumerate(op.getIteratorTypesArray()))
     if (kind == utils::IteratorType::parallel && ranges[d] >= 2)
-      return d + 1 < ranges.size() ? int64_t(d) : -1;
+      return d + 1 < ranges.size() && outputsIndexedBy(op, d) ? int64_t(d)
+                                                              : -1;
   return -1;
 }
 

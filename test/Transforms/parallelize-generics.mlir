@@ -43,3 +43,21 @@ func.func @innermost(%x: tensor<1x4096xf32>) -> tensor<1x4096xf32> {
   } -> tensor<1x4096xf32>
   return %r : tensor<1x4096xf32>
 }
+
+// -----
+
+// A "parallel" loop the output is not indexed by (d1 here) would have its
+// iterations write the same elements: the generic stays whole.
+// CHECK-LABEL: func.func @unindexed
+// CHECK-NOT: scf.for
+// CHECK: linalg.generic
+#in2 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#out2 = affine_map<(d0, d1, d2) -> (d0, d2)>
+func.func @unindexed(%x: tensor<1x16x128xf32>, %init: tensor<1x128xf32>) -> tensor<1x128xf32> {
+  %r = linalg.generic {indexing_maps = [#in2, #out2], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x16x128xf32>) outs(%init : tensor<1x128xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x128xf32>
+  return %r : tensor<1x128xf32>
+}
