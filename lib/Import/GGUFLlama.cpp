@@ -25,6 +25,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qc/Import/GGUF.h"
+#include "ShapeUtils.h"
 #include "qc/Import/ModelLoader.h"
 #include "qc/Support/HalfFloat.h"
 
@@ -170,14 +171,8 @@ std::string loadTensor(const GGUFFile &file, const std::string &name,
   if (!t)
     return "tensor '" + name + "' is missing";
   if (ArrayRef<int64_t>(t->dims) != dims) {
-    auto str = [](ArrayRef<int64_t> d) {
-      std::string s = "[";
-      for (size_t i = 0; i < d.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(d[i]);
-      return s + "]";
-    };
-    return "tensor '" + name + "' has ggml shape " + str(t->dims) +
-           ", expected " + str(dims);
+    return "tensor '" + name + "' has ggml shape " + listStr(t->dims) +
+           ", expected " + listStr(dims);
   }
   return file.dequantize(*t, out);
 }

@@ -173,35 +173,34 @@ bool readValue(Cursor &c, uint32_t kind, GGUFValue &v) {
 // ggml types
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The ggml types qc reads: name, elements and bytes of a block.
+struct GGMLTypeInfo {
+  GGMLType type;
+  const char *name;
+  GGMLBlock block;
+};
+constexpr GGMLTypeInfo kReadable[] = {
+    {GGMLType::F32, "F32", {1, 4}},       {GGMLType::F16, "F16", {1, 2}},
+    {GGMLType::BF16, "BF16", {1, 2}},     {GGMLType::Q4_0, "Q4_0", {32, 18}},
+    {GGMLType::Q4_1, "Q4_1", {32, 20}},   {GGMLType::Q5_0, "Q5_0", {32, 22}},
+    {GGMLType::Q5_1, "Q5_1", {32, 24}},   {GGMLType::Q8_0, "Q8_0", {32, 34}},
+    {GGMLType::Q2_K, "Q2_K", {256, 84}},  {GGMLType::Q3_K, "Q3_K", {256, 110}},
+    {GGMLType::Q4_K, "Q4_K", {256, 144}}, {GGMLType::Q5_K, "Q5_K", {256, 176}},
+    {GGMLType::Q6_K, "Q6_K", {256, 210}},
+};
+
+const GGMLTypeInfo *readable(uint32_t type) {
+  for (const GGMLTypeInfo &info : kReadable)
+    if (uint32_t(info.type) == type)
+      return &info;
+  return nullptr;
+}
+} // namespace
+
 std::string qc::ggmlTypeName(uint32_t type) {
-  switch (GGMLType(type)) {
-  case GGMLType::F32:
-    return "F32";
-  case GGMLType::F16:
-    return "F16";
-  case GGMLType::BF16:
-    return "BF16";
-  case GGMLType::Q4_0:
-    return "Q4_0";
-  case GGMLType::Q4_1:
-    return "Q4_1";
-  case GGMLType::Q5_0:
-    return "Q5_0";
-  case GGMLType::Q5_1:
-    return "Q5_1";
-  case GGMLType::Q8_0:
-    return "Q8_0";
-  case GGMLType::Q2_K:
-    return "Q2_K";
-  case GGMLType::Q3_K:
-    return "Q3_K";
-  case GGMLType::Q4_K:
-    return "Q4_K";
-  case GGMLType::Q5_K:
-    return "Q5_K";
-  case GGMLType::Q6_K:
-    return "Q6_K";
-  }
+  if (const GGMLTypeInfo *info = readable(type))
+    return info->name;
   // Types qc does not read, named for the error message.
   static const char *const others[] = {
       nullptr,   nullptr, nullptr,  nullptr, "Q4_2",    "Q4_3",
@@ -215,33 +214,8 @@ std::string qc::ggmlTypeName(uint32_t type) {
 }
 
 std::optional<GGMLBlock> qc::ggmlBlock(uint32_t type) {
-  switch (GGMLType(type)) {
-  case GGMLType::F32:
-    return GGMLBlock{1, 4};
-  case GGMLType::F16:
-  case GGMLType::BF16:
-    return GGMLBlock{1, 2};
-  case GGMLType::Q4_0:
-    return GGMLBlock{32, 18};
-  case GGMLType::Q4_1:
-    return GGMLBlock{32, 20};
-  case GGMLType::Q5_0:
-    return GGMLBlock{32, 22};
-  case GGMLType::Q5_1:
-    return GGMLBlock{32, 24};
-  case GGMLType::Q8_0:
-    return GGMLBlock{32, 34};
-  case GGMLType::Q2_K:
-    return GGMLBlock{256, 84};
-  case GGMLType::Q3_K:
-    return GGMLBlock{256, 110};
-  case GGMLType::Q4_K:
-    return GGMLBlock{256, 144};
-  case GGMLType::Q5_K:
-    return GGMLBlock{256, 176};
-  case GGMLType::Q6_K:
-    return GGMLBlock{256, 210};
-  }
+  if (const GGMLTypeInfo *info = readable(type))
+    return info->block;
   return std::nullopt;
 }
 

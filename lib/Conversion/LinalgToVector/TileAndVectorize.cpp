@@ -349,6 +349,7 @@ struct TileAndVectorizePass
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
+    unrolling.reset();
     SmallVector<linalg::LinalgOp> targets;
     func.walk([&](linalg::LinalgOp op) {
       if ((isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
@@ -425,7 +426,9 @@ struct TileAndVectorizePass
 
     // Split each tile into rows of 1-D vectors (one register row of the
     // accumulator each), then lower the contraction to broadcast FMAs.
-    if (failed(applyWithin(between(), unrollPatterns(func))))
+    if (!unrolling)
+      unrolling.emplace(unrollPatterns(func));
+    if (failed(applyWithin(between(), *unrolling)))
       return failure();
 
     // Keep the accumulator rows in registers across the reduction loop: the
@@ -528,6 +531,8 @@ struct TileAndVectorizePass
   }
 
   std::optional<FrozenRewritePatternSet> canonicalization;
+  /// unrollPatterns of the function being rewritten (built once per run).
+  std::optional<FrozenRewritePatternSet> unrolling;
   static constexpr StringLiteral kTileMarker = "qc.register_tile";
 };
 
