@@ -159,6 +159,22 @@ private:
 bool foldHostElementwise(NodeContext &nc);
 
 // Each Ops*.cpp file registers the op types it implements.
+/// Where the rows of a rotary embedding's cos / sin caches come from:
+/// `ids` ([batch, seq] integers) or `offset` + the sequence index (an
+/// index); neither: the caches are [batch, seq, half] themselves.
+struct RotaryPositions {
+  mlir::Value ids;
+  mlir::Value offset;
+};
+/// Rotates the first `rot` elements of each head of `x` ([batch, ., .,
+/// head_size] with the sequence at `seqDim`, 1 or 2), halves or
+/// interleaved pairs, by the cos / sin cache rows of `positions` (clamped
+/// into the caches).
+mlir::Value buildRotary(NodeContext &nc, mlir::Value x, int64_t seqDim,
+                        mlir::Value cosC, mlir::Value sinC,
+                        RotaryPositions positions, int64_t rot,
+                        bool interleaved);
+
 void registerElementwiseOps(OpRegistry &registry);
 void registerMatmulOps(OpRegistry &registry);
 void registerShapeOps(OpRegistry &registry);
@@ -168,6 +184,7 @@ void registerPadTileOps(OpRegistry &registry);
 void registerReductionOps(OpRegistry &registry);
 void registerEinsumOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
+void registerAttentionOps(OpRegistry &registry);
 void registerConvPoolOps(OpRegistry &registry);
 /// DequantizeLinear and com.microsoft::MatMulNBits; wraps the MatMul handler
 /// registered before it (block-quantized weights become qc.qlinear).

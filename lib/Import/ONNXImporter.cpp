@@ -249,6 +249,7 @@ const OpRegistry &getRegistry() {
     registerReductionOps(r);
     registerEinsumOps(r);
     registerNormalizationOps(r);
+    registerAttentionOps(r);
     registerConvPoolOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;

@@ -905,8 +905,27 @@ LogicalResult importRotaryEmbedding(NodeContext &nc) {
     return failure();
   }
 
+  RotaryPositions positions;
+  positions.ids = pos;
+  Value y = buildRotary(nc, x, seqDim, cosC, sinC, positions, rot, interleaved);
+  if (rank == 3)
+    y = nc.reshape(y, origShape);
+  nc.setOutput(0, y, d);
+  return success();
+}
+
+} // namespace
+
+Value qc::detail::buildRotary(NodeContext &nc, Value x, int64_t seqDim,
+                              Value cosC, Value sinC,
+                              RotaryPositions positions, int64_t rot,
+                              bool interleaved) {
   OpBuilder &b = nc.b;
   MLIRContext *ctx = nc.ctx();
+  SmallVector<int64_t> shape(shapeOf(x));
+  int64_t half = rot / 2;
+  int64_t positionsInCache = shapeOf(cosC)[0];
+  Value pos = positions.ids;
   SmallVector<Value> ins = {x};
   SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
   if (pos) {
@@ -956,13 +975,17 @@ LogicalResult importRotaryEmbedding(NodeContext &nc) {
             ci = arith::SelectOp::create(ob, l, inRot, ci, idx(0));
             partner = arith::SelectOp::create(ob, l, inRot, partner, di);
             SmallVector<Value> cacheIdx;
-            if (pos) {
-              Value p = arith::IndexCastOp::create(ob, l, ob.getIndexType(),
-                                                   a[1]);
+            if (pos || positions.offset) {
+              Value p = pos ? arith::IndexCastOp::create(
+                                  ob, l, ob.getIndexType(), a[1])
+                                  .getResult()
+                            : arith::AddIOp::create(ob, l, positions.offset,
+                                                    si)
+                                  .getResult();
               // Clamp out-of-range positions instead of reading out of
               // bounds.
               Value zero = idx(0);
-              Value maxPos = idx(cs[0] - 1);
+              Value maxPos = idx(positionsInCache - 1);
               Value neg = arith::CmpIOp::create(ob, l, arith::CmpIPredicate::slt,
                                                 p, zero);
               p = arith::SelectOp::create(ob, l, neg, zero, p);
@@ -987,13 +1010,8 @@ LogicalResult importRotaryEmbedding(NodeContext &nc) {
             linalg::YieldOp::create(ob, l, r);
           })
           .getResult(0);
-  if (rank == 3)
-    y = nc.reshape(y, origShape);
-  nc.setOutput(0, y, d);
-  return success();
+  return y;
 }
-
-} // namespace
 
 void qc::detail::registerNormalizationOps(OpRegistry &r) {
   r.add("Softmax", [](NodeContext &nc) { return importSoftmax(nc, false); });

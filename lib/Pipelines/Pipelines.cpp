@@ -29,7 +29,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // Contractions are tiled before elementwise fusion: the fusion folds
       // the reshapes around a matmul into it, which would turn it into a
       // generic the register tiling does not recognise.
-      "qc-lower-observe,"
+      "qc-lower-observe,qc-lower-attention,"
       "func.func(qc-layout,qc-lower-qlinear,qc-lower-linear),canonicalize,cse,"
       "func.func(" +
       tiling +
@@ -38,6 +38,8 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "eliminate-empty-tensors,"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
+      // Key-value caches are updated in place: not results.
+      "qc-drop-state-results,"
       "buffer-results-to-out-params{hoist-static-allocs "
       "modify-public-functions},"
       "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"

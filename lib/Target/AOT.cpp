@@ -3,7 +3,9 @@
 #include "qc/Target/AOT.h"
 
 #include "ArtifactWriter.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Pipelines/Pipelines.h"
+#include "qc/Transforms/Passes.h"
 #include "qc/Support/AtomicFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -56,6 +58,8 @@ std::string manifestDType(Type elt, DictionaryAttr attrs) {
   return "";
 }
 
+void findStates(func::FuncOp func, ArtifactLayout &layout);
+
 /// Describes the entry's arguments and results before lowering erases the
 /// tensor types.
 LogicalResult describeInterface(func::FuncOp func, ArtifactLayout &layout) {
@@ -92,7 +96,28 @@ LogicalResult describeInterface(func::FuncOp func, ArtifactLayout &layout) {
       return failure();
     layout.outputs.push_back(std::move(t));
   }
+  findStates(func, layout);
   return success();
+}
+
+/// The outputs that are a key-value cache input updated in place: a cache
+/// result of qc.cached_attention whose cache operand is an argument of the
+/// entry read by nothing else.
+void findStates(func::FuncOp func, ArtifactLayout &layout) {
+  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  llvm::SmallDenseSet<unsigned> taken;
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto op = v.getDefiningOp<CachedAttentionOp>();
+    if (!op || v == op.getResult())
+      continue;
+    Value cache =
+        v == op.getKeyCacheOut() ? op.getKeyCache() : op.getValueCache();
+    auto arg = dyn_cast<BlockArgument>(cache);
+    if (!arg || arg.getOwner() != &func.getBody().front() ||
+        !arg.hasOneUse() || !taken.insert(arg.getArgNumber()).second)
+      continue;
+    layout.states.push_back({arg.getArgNumber(), unsigned(i)});
+  }
 }
 
 /// Adds `qc_entry(void **args)` and the embedded manifest to the module.
@@ -103,8 +128,8 @@ LogicalResult addEntryAndManifest(llvm::Module &mod, StringRef entry,
   if (!ciface)
     return emitError(loc) << "the lowered module has no C interface for '"
                           << entry << "'";
-  size_t expected =
-      layout.inputs.size() + layout.weights.size() + layout.outputs.size();
+  size_t expected = layout.inputs.size() + layout.weights.size() +
+                    layout.outputs.size() - layout.states.size();
   if (ciface->arg_size() != expected)
     return emitError(loc) << "internal error: the entry takes "
                           << ciface->arg_size() << " arguments, expected "
@@ -261,6 +286,14 @@ lowerToLLVMIR(ModuleOp module, func::FuncOp func, const AOTOptions &options,
     func.setArgAttrs(i, ArrayRef<NamedAttribute>{});
   for (unsigned i = 0; i < func.getNumResults(); ++i)
     func.setResultAttrs(i, ArrayRef<NamedAttribute>{});
+  // States are updated in place: qc-drop-state-results checks that
+  // bufferization did so and removes them from the results.
+  SmallVector<int64_t> statePairs;
+  for (const ArtifactState &st : layout.states)
+    statePairs.append({int64_t(st.output), int64_t(st.input)});
+  if (!statePairs.empty())
+    func->setAttr(kStateResultsAttrName,
+                  DenseI64ArrayAttr::get(ctx, statePairs));
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
   TimingScope lowerStage = root.nest("lowering (qc-lower-to-llvm)");
   PassManager lower(ctx);

@@ -80,6 +80,9 @@ std::string qc::detail::manifestText(const ArtifactLayout &layout) {
     tensor("weight", t);
     os << " " << t.offset << " " << t.data.size() << "\n";
   }
+  for (const ArtifactState &st : layout.states)
+    os << "state " << escapeName(layout.inputs[st.input].name) << " "
+       << escapeName(layout.outputs[st.output].name) << "\n";
   os << "end\n";
   return s;
 }
@@ -111,6 +114,11 @@ std::string qc::detail::manifestJSON(const ArtifactLayout &layout) {
       {"inputs", list(layout.inputs, false)},
       {"outputs", list(layout.outputs, false)},
       {"weight_tensors", list(layout.weights, true)}};
+  json::Array states;
+  for (const ArtifactState &st : layout.states)
+    states.push_back(json::Object{{"input", layout.inputs[st.input].name},
+                                  {"output", layout.outputs[st.output].name}});
+  root["states"] = std::move(states);
   std::string s;
   raw_string_ostream os(s);
   os << formatv("{0:2}", json::Value(std::move(root))) << "\n";

@@ -22,8 +22,15 @@ struct ArtifactTensor {
   uint64_t offset = 0;
 };
 
+/// An input the entry updates in place (a key-value cache) and the output
+/// that names its new value: the entry takes no separate buffer for it.
+struct ArtifactState {
+  size_t input, output;
+};
+
 struct ArtifactLayout {
   std::vector<ArtifactTensor> inputs, outputs, weights;
+  std::vector<ArtifactState> states;
   uint64_t payloadSize = 0;
   uint64_t checksum = 0;
 };

@@ -191,6 +191,40 @@ std::string escapeName(std::string_view name) {
   return result;
 }
 
+namespace {
+/// The index of the tensor named `escaped` in `decls`, or -1.
+long findDecl(const std::vector<TensorDecl> &decls, std::string_view escaped) {
+  for (size_t i = 0; i < decls.size(); ++i)
+    if (decls[i].escapedName == escaped)
+      return long(i);
+  return -1;
+}
+
+/// `state <input> <output>`: both declared before, alike, not yet paired.
+std::string parseState(const std::vector<std::string_view> &fields,
+                       Manifest &out) {
+  if (fields.size() != 3)
+    return "expected 'state <input-name> <output-name>'";
+  std::string in(fields[1]), outName(fields[2]);
+  long i = findDecl(out.inputs, fields[1]);
+  long o = findDecl(out.outputs, fields[2]);
+  if (i < 0)
+    return "state: no input '" + in + "' declared before it";
+  if (o < 0)
+    return "state: no output '" + outName + "' declared before it";
+  const TensorDecl &a = out.inputs[size_t(i)], &b = out.outputs[size_t(o)];
+  if (a.dtype != b.dtype || a.dims != b.dims)
+    return "state: input '" + in + "' and output '" + outName +
+           "' differ in dtype or shape";
+  for (const StateDecl &st : out.states)
+    if (st.input == size_t(i) || st.output == size_t(o))
+      return "state: input '" + in + "' or output '" + outName +
+             "' is already paired";
+  out.states.push_back({size_t(i), size_t(o)});
+  return "";
+}
+} // namespace
+
 Status parseManifest(std::string_view text, std::string_view source,
                      Manifest &out) {
   out = Manifest();
@@ -317,6 +351,10 @@ Status parseManifest(std::string_view text, std::string_view source,
       if (!weightNames.insert(decl.name).second)
         return fail(formatString("duplicate weight name '%s'", name));
       out.weights.push_back(std::move(decl));
+    } else if (kind == "state") {
+      std::string problem = parseState(fields, out);
+      if (!problem.empty())
+        return fail(problem);
     } else if (kind == "end") {
       if (fields.size() != 1)
         return fail("'end' takes no fields");

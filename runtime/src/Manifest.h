@@ -33,6 +33,13 @@ struct TensorDecl {
   uint64_t offset = 0; ///< Weights only: byte offset from the file start.
 };
 
+/// An input the model updates in place (a key-value cache) and the output
+/// that names its new value (docs/artifact.md, `state` records).
+struct StateDecl {
+  size_t input = 0;
+  size_t output = 0;
+};
+
 struct Manifest {
   unsigned formatVersion = 0;
   std::string qcVersion;
@@ -42,6 +49,14 @@ struct Manifest {
   std::vector<TensorDecl> inputs;
   std::vector<TensorDecl> outputs;
   std::vector<TensorDecl> weights;
+  std::vector<StateDecl> states;
+  /// Whether output i is a state's new value (no entry argument of its own).
+  bool isStateOutput(size_t i) const {
+    for (const StateDecl &s : states)
+      if (s.output == i)
+        return true;
+    return false;
+  }
 };
 
 /// Parses manifest text. `source` names where the text came from and

@@ -92,8 +92,9 @@ void Model::buildDescriptors() {
     args.push_back(&decl);
   for (const TensorDecl &decl : parsed.weights)
     args.push_back(&decl);
-  for (const TensorDecl &decl : parsed.outputs)
-    args.push_back(&decl);
+  for (size_t i = 0; i < parsed.outputs.size(); ++i)
+    if (!parsed.isStateOutput(i))
+      args.push_back(&parsed.outputs[i]);
 
   size_t total = 0;
   for (const TensorDecl *decl : args) {
@@ -145,14 +146,27 @@ Status Model::run(const void *const *inputs, void *const *outputs,
     storePointer(desc + 0, inputs[i]);
     storePointer(desc + 1, inputs[i]);
   }
+  size_t slot = numInputs + numWeights;
   for (size_t i = 0; i < numOutputs; ++i) {
     if (!outputs[i] && parsed.outputs[i].byteSize)
       return Status::error(QCRT_ERR_ARGUMENT,
                            formatString("buffer of output '%s' is null",
                                         parsed.outputs[i].escapedName.c_str()));
-    int64_t *desc = fields.data() + descriptorStart[numInputs + numWeights + i];
+    if (parsed.isStateOutput(i))
+      continue;
+    int64_t *desc = fields.data() + descriptorStart[slot++];
     storePointer(desc + 0, outputs[i]);
     storePointer(desc + 1, outputs[i]);
+  }
+  // A state is updated in place: its new value is computed in the output
+  // buffer, which starts as a copy of the input (inputs stay unwritten).
+  for (const StateDecl &st : parsed.states) {
+    if (outputs[st.output] != inputs[st.input])
+      std::memcpy(outputs[st.output], inputs[st.input],
+                  parsed.inputs[st.input].byteSize);
+    int64_t *desc = fields.data() + descriptorStart[st.input];
+    storePointer(desc + 0, outputs[st.output]);
+    storePointer(desc + 1, outputs[st.output]);
   }
 
   if (weights)

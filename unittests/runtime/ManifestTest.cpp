@@ -235,6 +235,49 @@ TEST(Manifest, RejectsBadWeightLines) {
             std::string::npos);
 }
 
+TEST(Manifest, ParsesStates) {
+  const char *text = "qc-artifact 1\n"
+                     "qc-version 0.1.0\n"
+                     "weights model.qcw 0 0000000000000000\n"
+                     "input ids i64 2 1 1\n"
+                     "input past.k f32 2 4 8\n"
+                     "output logits f32 2 1 10\n"
+                     "output present.k f32 2 4 8\n"
+                     "state past.k present.k\n"
+                     "end\n";
+  Manifest m;
+  Status status = parseManifest(text, "art/model.so", m);
+  ASSERT_TRUE(status.ok()) << status.message();
+  ASSERT_EQ(m.states.size(), 1u);
+  EXPECT_EQ(m.states[0].input, 1u);
+  EXPECT_EQ(m.states[0].output, 1u);
+  EXPECT_FALSE(m.isStateOutput(0));
+  EXPECT_TRUE(m.isStateOutput(1));
+}
+
+TEST(Manifest, RejectsBadStates) {
+  // kGood: inputs x%20y (f32 1x3x224x224), s (i64 scalar); output out/0.
+  EXPECT_NE(parseError(withLine(9, "state x%20y out/0\nend"))
+                .find("state: input 'x%20y' and output 'out/0' differ in "
+                      "dtype or shape"),
+            std::string::npos);
+  EXPECT_NE(parseError(withLine(9, "state nope out/0\nend"))
+                .find("state: no input 'nope' declared before it"),
+            std::string::npos);
+  EXPECT_NE(parseError(withLine(9, "state s nope\nend"))
+                .find("state: no output 'nope' declared before it"),
+            std::string::npos);
+  EXPECT_NE(parseError(withLine(9, "state s\nend"))
+                .find("expected 'state <input-name> <output-name>'"),
+            std::string::npos);
+  std::string twice = "qc-artifact 1\nqc-version 0.1.0\n"
+                      "weights model.qcw 0 0000000000000000\n"
+                      "input a f32 1 2\ninput b f32 1 2\n"
+                      "output c f32 1 2\n"
+                      "state a c\nstate b c\nend\n";
+  EXPECT_NE(parseError(twice).find("is already paired"), std::string::npos);
+}
+
 TEST(Manifest, RejectsBadWeightsRecord) {
   EXPECT_NE(parseError(withLine(3, "weights model.qcw 4160"))
                 .find("expected 'weights <file>"),

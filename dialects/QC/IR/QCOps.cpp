@@ -178,5 +178,30 @@ LogicalResult ObserveOp::verify() {
   return success();
 }
 
+LogicalResult CachedAttentionOp::verify() {
+  auto q = cast<RankedTensorType>(getQuery().getType());
+  auto k = cast<RankedTensorType>(getKey().getType());
+  auto c = cast<RankedTensorType>(getKeyCache().getType());
+  if (!q.hasStaticShape() || !k.hasStaticShape() || !c.hasStaticShape() ||
+      q.getRank() != 4 || k.getRank() != 4 || c.getRank() != 4)
+    return emitOpError("expects statically shaped rank-4 query, key and "
+                       "caches");
+  int64_t b = q.getDimSize(0), h = q.getDimSize(1), s = q.getDimSize(2),
+          d = q.getDimSize(3), kv = k.getDimSize(1), t = c.getDimSize(2);
+  if (h == 0 || kv == 0 || h % kv != 0)
+    return emitOpError("query heads ")
+           << h << " must be a positive multiple of the key heads " << kv;
+  if (k.getDimSize(0) != b || k.getDimSize(2) != s || k.getDimSize(3) != d)
+    return emitOpError("expects key and value of shape [")
+           << b << ", " << kv << ", " << s << ", " << d << "], found " << k;
+  if (c.getDimSize(0) != b || c.getDimSize(1) != kv || c.getDimSize(3) != d)
+    return emitOpError("expects caches of shape [")
+           << b << ", " << kv << ", T, " << d << "], found " << c;
+  if (s < 1 || t < s)
+    return emitOpError("the cache length ")
+           << t << " must hold the step's " << s << " positions";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "QC/IR/QCOps.cpp.inc"

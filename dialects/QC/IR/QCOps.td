@@ -172,4 +172,61 @@ def QC_ObserveOp : QC_Op<"observe", [MemoryEffects<[MemWrite]>]> {
   let hasVerifier = 1;
 }
 
+def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
+    AllTypesMatch<["query", "result"]>, AllTypesMatch<["key", "value"]>,
+    AllTypesMatch<["key_cache", "value_cache", "key_cache_out",
+                   "value_cache_out"]>]> {
+  let summary = "causal grouped-query attention over a key-value cache";
+  let description = [{
+    One step of a decoder's attention with a key-value cache. `query` is
+    `[B, H, S, D]`, `key` and `value` are the step's new `[B, KV, S, D]`
+    (positions already applied), `key_cache` and `value_cache` are
+    `[B, KV, T, D]` holding `past` valid positions (`past` an index, known
+    only at run time). The op writes `key` and `value` at positions
+    `[past, past + S)` of the caches and returns the updated caches; the S
+    queries attend causally: query `i` to cache positions `[0, past + i]`.
+    Query head `h` reads cache head `h / (H / KV)` (grouped-query
+    attention; H a multiple of KV). Scores are scaled by `scale`; the
+    softmax is in f32. A `past` outside `[0, T - S]` is clamped into it (the
+    runtime refuses such a step before it runs).
+
+    Because the op's cost depends on `past`, not on `T`, a compiled decode
+    step costs what the current length costs.
+
+    Example:
+
+    ```mlir
+    %o, %kc, %vc = qc.cached_attention %q, %k, %v, %kcache, %vcache, %past
+        scale 0.125 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>,
+        tensor<1x2x128x64xf32>
+    ```
+  }];
+  let arguments = (ins
+    F32Tensor:$query,
+    F32Tensor:$key,
+    F32Tensor:$value,
+    F32Tensor:$key_cache,
+    F32Tensor:$value_cache,
+    Index:$past,
+    F32Attr:$scale);
+  let results = (outs F32Tensor:$result, F32Tensor:$key_cache_out,
+                 F32Tensor:$value_cache_out);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $key_cache `,` $value_cache `,` $past
+    `scale` $scale attr-dict `:` type($query) `,` type($key) `,`
+    type($key_cache)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$query, "::mlir::Value":$key,
+                   "::mlir::Value":$value, "::mlir::Value":$key_cache,
+                   "::mlir::Value":$value_cache, "::mlir::Value":$past,
+                   "float":$scale), [{
+      build($_builder, $_state, query.getType(), key_cache.getType(),
+            key_cache.getType(), query, key, value, key_cache, value_cache,
+            past, $_builder.getF32FloatAttr(scale));
+    }]>
+  ];
+  let hasVerifier = 1;
+}
+
 #endif // QC_OPS_TD

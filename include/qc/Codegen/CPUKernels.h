@@ -11,7 +11,10 @@
 #define QC_CODEGEN_CPUKERNELS_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+
+#include <string>
 
 namespace qc {
 
@@ -23,6 +26,30 @@ bool isKernelDeclaration(mlir::func::FuncOp fn);
 /// features) and removes its role and shape; an error on `fn` when the
 /// shape is malformed or the role unknown.
 mlir::LogicalResult emitKernelBody(mlir::func::FuncOp fn);
+
+/// The shape of the kernel of a qc.cached_attention: batch B, query heads
+/// H, cache heads KV, step positions S, cache capacity T, head size D, the
+/// score scale and the f32 lanes of the target's vectors (0: none known).
+struct AttentionShape {
+  int64_t batch, heads, kvHeads, seq, cacheLen, headDim;
+  float scale;
+  int64_t lanes;
+  /// The kernel's function name; shapes of one name share one function.
+  std::string name() const;
+  /// The vector width the kernel uses: the target's lanes, else the widest
+  /// of 8, 4, 2 dividing D (1 when none does).
+  int64_t vectorLanes() const;
+};
+
+/// The function `@<shape name>(q: [B,H,S,D], key_cache: [B,KV,T,D],
+/// value_cache, past: index, out: [B,H,S,D], begin: index, end: index)` of
+/// `module`, built on first use (private): query rows [begin, end) of the
+/// B*H*S rows (batch-major, then head, then position), each attending to
+/// cache positions [0, past + i] of its head group. The caller marks it
+/// parallel.
+mlir::func::FuncOp getAttentionKernel(mlir::ModuleOp module,
+                                      mlir::Location loc,
+                                      const AttentionShape &s);
 
 } // namespace qc
 

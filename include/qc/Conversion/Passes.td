@@ -18,6 +18,29 @@ def LowerLinearPass : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def LowerAttentionPass : Pass<"qc-lower-attention", "mlir::ModuleOp"> {
+  let summary = "Lower qc.cached_attention to cache writes and a generated "
+                "attention kernel";
+  let description = [{
+    Replaces every `qc.cached_attention` by two `tensor.insert_slice`s that
+    write the step's keys and values into the caches at the run-time
+    position `past` (clamped to `[0, T - S]`), and a call of a generated,
+    threaded attention kernel (qc/Codegen/CPUKernels.h) that reads the
+    updated caches through read-only buffers and writes the result into a
+    new buffer. A cache that is an argument of the function and returned by
+    it is updated in place by bufferization; `qc-drop-state-results` then
+    removes the returned copy.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def LowerObservePass : Pass<"qc-lower-observe", "mlir::ModuleOp"> {
   let summary = "Lower qc.observe taps to calls of the runtime observer";
   let description = [{

@@ -20,6 +20,9 @@ constexpr llvm::StringLiteral kParallelAttrName = "qc.parallel";
 /// runtime's threads; qc-outline-kernels turns a top-level one into a
 /// qc.parallel kernel over its iterations.
 constexpr llvm::StringLiteral kParallelLoopAttrName = "qc.parallel_loop";
+/// Marks a function whose results r_i are its arguments a_i, updated in
+/// place (array<i64: r0, a0, ...>; qc-drop-state-results).
+constexpr llvm::StringLiteral kStateResultsAttrName = "qc.state_results";
 /// The name of the module attribute that holds the kernel target
 /// (#qc.target, set by qc-set-target).
 constexpr llvm::StringLiteral kTargetAttrName = "qc.target";

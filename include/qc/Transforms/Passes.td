@@ -304,6 +304,20 @@ def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def DropStateResultsPass : Pass<"qc-drop-state-results", "mlir::ModuleOp"> {
+  let summary = "Remove the results that return a state argument's buffer";
+  let description = [{
+    After bufferization: a function marked `qc.state_results = array<i64:
+    r0, a0, r1, a1, ...>` returns, as result `r`, the state it read as
+    argument `a` (a key-value cache the function updates in place). Each
+    such result must now be argument `a`'s buffer itself (through casts);
+    the pass removes it from the function, so that the caller's buffer is
+    the only copy. A result that bufferization could not place in the
+    argument's buffer is an error: the update would otherwise be lost.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def ParallelCallsPass : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
   let summary = "Run calls of qc.parallel kernels on the runtime's threads";
   let description = [{

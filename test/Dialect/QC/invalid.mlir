@@ -85,3 +85,35 @@ func.func @panel_k(%x: tensor<4x7xf32>, %w: tensor<2x8x8xf32>) -> tensor<4x16xf3
   %y = qc.linear %x, %w layer "l" panel 8 : tensor<4x7xf32>, tensor<2x8x8xf32> -> tensor<4x16xf32>
   return %y : tensor<4x16xf32>
 }
+
+// -----
+
+func.func @attention_heads(%q: tensor<1x3x1x8xf32>, %k: tensor<1x2x1x8xf32>, %c: tensor<1x2x4x8xf32>, %p: index) {
+  // expected-error @+1 {{query heads 3 must be a positive multiple of the key heads 2}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x3x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_shape(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x1x8xf32>, %c: tensor<1x2x4x8xf32>, %p: index) {
+  // expected-error @+1 {{expects key and value of shape [1, 2, 2, 8], found 'tensor<1x2x1x8xf32>'}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x4x2x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache_shape(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %c: tensor<1x2x4x16xf32>, %p: index) {
+  // expected-error @+1 {{expects caches of shape [1, 2, T, 8], found 'tensor<1x2x4x16xf32>'}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_capacity(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, %c: tensor<1x2x4x8xf32>, %p: index) {
+  // expected-error @+1 {{the cache length 4 must hold the step's 8 positions}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x4x8xf32>
+  return
+}

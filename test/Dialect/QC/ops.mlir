@@ -28,3 +28,12 @@ func.func @observe(%x: tensor<1x8x64xf32>) {
   qc.observe %x tap 3 layers ["q", "k"] : tensor<1x8x64xf32>
   return
 }
+
+// CHECK-LABEL: func.func @cached_attention
+// CHECK: %{{.*}}, %{{.*}}, %{{.*}} = qc.cached_attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} scale 1.250000e-01 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x64xf32>
+func.func @cached_attention(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
+                            %kc: tensor<1x2x128x64xf32>, %vc: tensor<1x2x128x64xf32>, %past: index)
+    -> (tensor<1x4x1x64xf32>, tensor<1x2x128x64xf32>) {
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x64xf32>
+  return %o, %k2 : tensor<1x4x1x64xf32>, tensor<1x2x128x64xf32>
+}

@@ -1,0 +1,97 @@
+//===- LowerAttention.cpp - qc.cached_attention to cache writes + kernel --===//
+
+#include "../Kernels/Kernels.h"
+#include "QC/IR/QCOps.h"
+#include "qc/Codegen/CPUKernels.h"
+#include "qc/Conversion/Passes.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace qc {
+#define GEN_PASS_DEF_LOWERATTENTIONPASS
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+using qc::kernels::allocBuffer;
+using qc::kernels::readOnlyBuffer;
+
+namespace {
+
+/// The kernel shape of `op` (the verifier checked the shapes).
+qc::AttentionShape shapeOf(qc::CachedAttentionOp op) {
+  auto q = cast<RankedTensorType>(op.getQuery().getType());
+  auto c = cast<RankedTensorType>(op.getKeyCache().getType());
+  qc::AttentionShape s;
+  s.batch = q.getDimSize(0);
+  s.heads = q.getDimSize(1);
+  s.seq = q.getDimSize(2);
+  s.headDim = q.getDimSize(3);
+  s.kvHeads = c.getDimSize(1);
+  s.cacheLen = c.getDimSize(2);
+  s.scale = op.getScale().convertToFloat();
+  s.lanes = qc::floatVectorLanes(op);
+  return s;
+}
+
+/// `value` written into `cache` at positions [past, past + S).
+Value writeCache(OpBuilder &b, Location loc, Value value, Value cache,
+                 Value past) {
+  auto type = cast<RankedTensorType>(value.getType());
+  SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                       past, b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes, strides(4, b.getIndexAttr(1));
+  for (int64_t d : type.getShape())
+    sizes.push_back(b.getIndexAttr(d));
+  return tensor::InsertSliceOp::create(b, loc, value, cache, offsets, sizes,
+                                       strides);
+}
+
+void lower(qc::CachedAttentionOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  qc::AttentionShape s = shapeOf(op);
+  // Keep every write inside the caches whatever `past` is.
+  Value past = arith::MaxSIOp::create(
+      b, loc, op.getPast(), arith::ConstantIndexOp::create(b, loc, 0));
+  past = arith::MinSIOp::create(
+      b, loc, past,
+      arith::ConstantIndexOp::create(b, loc, s.cacheLen - s.seq));
+  Value keys = writeCache(b, loc, op.getKey(), op.getKeyCache(), past);
+  Value values = writeCache(b, loc, op.getValue(), op.getValueCache(), past);
+
+  Value out = allocBuffer(b, loc, {s.batch, s.heads, s.seq, s.headDim},
+                          b.getF32Type());
+  func::FuncOp kernel =
+      qc::getAttentionKernel(op->getParentOfType<ModuleOp>(), loc, s);
+  kernel->setAttr(qc::kParallelAttrName, b.getI64IntegerAttr(1));
+  func::CallOp::create(
+      b, loc, kernel,
+      ValueRange{readOnlyBuffer(b, loc, op.getQuery()),
+                 readOnlyBuffer(b, loc, keys), readOnlyBuffer(b, loc, values),
+                 past, out, arith::ConstantIndexOp::create(b, loc, 0),
+                 arith::ConstantIndexOp::create(
+                     b, loc, s.batch * s.heads * s.seq)});
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, op.getResult().getType(), out, /*restrict=*/true,
+      /*writable=*/true);
+  op.getResult().replaceAllUsesWith(result);
+  op.getKeyCacheOut().replaceAllUsesWith(keys);
+  op.getValueCacheOut().replaceAllUsesWith(values);
+  op.erase();
+}
+
+struct LowerAttentionPass
+    : qc::impl::LowerAttentionPassBase<LowerAttentionPass> {
+  void runOnOperation() override {
+    SmallVector<qc::CachedAttentionOp> ops;
+    getOperation().walk([&](qc::CachedAttentionOp op) { ops.push_back(op); });
+    for (qc::CachedAttentionOp op : ops)
+      lower(op);
+  }
+};
+
+} // namespace

@@ -1,0 +1,49 @@
+// RUN: qc-opt %s --qc-lower-attention | FileCheck %s
+// RUN: qc-opt %s --qc-lower-attention --qc-lower-attention | FileCheck %s --check-prefix=ONCE
+
+// The step's keys and values go into the caches at the clamped run-time
+// position, the kernel reads the updated caches and writes a new buffer;
+// its rows are the 4 heads x 2 positions. With AVX-512 (16 lanes) and a
+// head size of 32: two vectors per row; scores padded to 16 floats.
+// CHECK-LABEL: func.func @step
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x4x2x32xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x2x32xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x2x32xf32>, %[[KC:[a-z0-9]+]]: tensor<1x2x16x32xf32>, %[[VC:[a-z0-9]+]]: tensor<1x2x16x32xf32>, %[[P:[a-z0-9]+]]: index
+// CHECK: %[[LO:.*]] = arith.maxsi %[[P]], %c0
+// CHECK: %[[AT:.*]] = arith.minsi %[[LO]], %c14
+// CHECK: %[[K2:.*]] = tensor.insert_slice %[[K]] into %[[KC]][0, 0, %[[AT]], 0] [1, 2, 2, 32] [1, 1, 1, 1]
+// CHECK: %[[V2:.*]] = tensor.insert_slice %[[V]] into %[[VC]][0, 0, %[[AT]], 0] [1, 2, 2, 32] [1, 1, 1, 1]
+// CHECK: %[[OUT:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1x4x2x32xf32>
+// CHECK: %[[QB:.*]] = bufferization.to_buffer %[[Q]] read_only
+// CHECK: %[[KB:.*]] = bufferization.to_buffer %[[K2]] read_only
+// CHECK: %[[VB:.*]] = bufferization.to_buffer %[[V2]] read_only
+// CHECK: call @[[FN:qc_attention_b1_h4_kv2_s2_t16_d32_v16_sc[0-9a-fx]+]](%[[QB]], %[[KB]], %[[VB]], %[[AT]], %[[OUT]], %{{.*}}, %c8{{.*}})
+// CHECK: %[[O:.*]] = bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: return %[[O]], %[[K2]], %[[V2]]
+// CHECK: func.func private @[[FN]]({{.*}}) attributes {qc.parallel = 1 : i64}
+// CHECK: memref.alloca() {alignment = 64 : i64} : memref<16xf32>
+// Scores: one FMA chain over the head and one reduction per position.
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>
+// Max, then exponentials and their sum, a vector of positions at a time.
+// CHECK: arith.maximumf {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <maximumf>
+// CHECK: math.exp {{.*}} : vector<16xf32>
+// Values weighted by the exponentials, then scaled by 1 / sum.
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>)
+// CHECK: arith.divf
+// CHECK: vector.store
+// The same shape twice shares one kernel.
+// ONCE-COUNT-1: func.func private @qc_attention
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "", vector_bits = 512, threads = 0>} {
+  func.func @step(%q: tensor<1x4x2x32xf32>, %k: tensor<1x2x2x32xf32>, %v: tensor<1x2x2x32xf32>,
+                  %kc: tensor<1x2x16x32xf32>, %vc: tensor<1x2x16x32xf32>, %past: index)
+      -> (tensor<1x4x2x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>) {
+    %o, %kc2, %vc2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.17677669 : tensor<1x4x2x32xf32>, tensor<1x2x2x32xf32>, tensor<1x2x16x32xf32>
+    return %o, %kc2, %vc2 : tensor<1x4x2x32xf32>, tensor<1x2x16x32xf32>, tensor<1x2x16x32xf32>
+  }
+  func.func @twice(%q: tensor<1x4x2x32xf32>, %k: tensor<1x2x2x32xf32>, %v: tensor<1x2x2x32xf32>,
+                   %kc: tensor<1x2x16x32xf32>, %vc: tensor<1x2x16x32xf32>, %past: index)
+      -> tensor<1x4x2x32xf32> {
+    %o, %kc2, %vc2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.17677669 : tensor<1x4x2x32xf32>, tensor<1x2x2x32xf32>, tensor<1x2x16x32xf32>
+    return %o : tensor<1x4x2x32xf32>
+  }
+}
