@@ -33,6 +33,7 @@ config.substitutions.append(("%qc_src", config.qc_src_root))
 
 tool_dirs = [config.qc_tools_dir, config.llvm_tools_dir]
 tools = ["qc-opt", "qc-import-onnx", "qc-compile", "qc-calibrate", "qc-run",
+         "qc-generate",
          "qc-export-onnx"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

@@ -69,6 +69,11 @@ public:
     return out;
   }
   void domain(StringRef d) { last->set_domain(d.str()); }
+  /// More outputs of the last node.
+  void extraOutputs(ArrayRef<std::string> names) {
+    for (const std::string &n : names)
+      last->add_output(n);
+  }
   void attrInt(StringRef name, int64_t v) {
     onnx::AttributeProto *a = last->add_attribute();
     a->set_name(name.str());
@@ -255,10 +260,12 @@ NBitsMatrix toNBits(const GGUFFile &file, const GGUFTensor &t, int64_t n,
 /// Writes the llama graph for sequence length `seq` into `graph`.
 class LlamaBuilder {
 public:
+  /// `cacheLen` > 0: the key-value cache form with caches of that many
+  /// positions.
   LlamaBuilder(const GGUFFile &file, const LlamaConfig &cfg, int64_t seq,
-               bool keepQuantized, onnx::GraphProto &graph)
-      : file(file), cfg(cfg), seq(seq), keepQuantized(keepQuantized), g(graph) {
-  }
+               int64_t cacheLen, bool keepQuantized, onnx::GraphProto &graph)
+      : file(file), cfg(cfg), seq(seq), cacheLen(cacheLen),
+        keepQuantized(keepQuantized), g(graph) {}
 
   std::string build();
 
@@ -273,11 +280,22 @@ private:
   std::string rope(const std::string &x, StringRef prefix);
   std::string repeatKV(const std::string &x, StringRef prefix);
   std::string block(int64_t i, const std::string &h);
+  /// Attention without a cache: RoPE, grouped heads, masked softmax.
+  std::string attention(const std::string &q, const std::string &k,
+                        const std::string &v, const std::string &prefix);
+  /// Attention over the caches of layer `i`: one GroupQueryAttention.
+  std::string cachedAttention(int64_t i, const std::string &q,
+                              const std::string &k, const std::string &v,
+                              const std::string &prefix);
   void ropeTables();
+  /// cos / sin [T, D/2] of GroupQueryAttention.
+  void ropeCaches();
+  /// The [S, S] causal mask and the constants of the masked softmax.
+  void causalMask();
 
   const GGUFFile &file;
   const LlamaConfig &cfg;
-  int64_t seq;
+  int64_t seq, cacheLen;
   bool keepQuantized;
   GraphWriter g;
   std::string error;
@@ -338,12 +356,42 @@ std::string LlamaBuilder::rmsNorm(const std::string &x,
   return g.node("Mul", {weight, y}, p + "/Mul");
 }
 
+/// RoPE's inverse frequency of pair `i` of a head of `dh`.
+float inverseFrequency(const LlamaConfig &cfg, int64_t i) {
+  return float(1.0 /
+               std::pow(cfg.ropeBase, double(2 * i) / double(cfg.headDim)));
+}
+
+void LlamaBuilder::ropeCaches() {
+  int64_t half = cfg.headDim / 2;
+  std::vector<float> cosv(size_t(cacheLen * half)),
+      sinv(size_t(cacheLen * half));
+  for (int64_t p = 0; p < cacheLen; ++p)
+    for (int64_t i = 0; i < half; ++i) {
+      float angle = float(p) * inverseFrequency(cfg, i);
+      cosv[size_t(p * half + i)] = std::cos(angle);
+      sinv[size_t(p * half + i)] = std::sin(angle);
+    }
+  cosTable = g.initFloats("rope.cos_cache", {cacheLen, half}, cosv);
+  sinTable = g.initFloats("rope.sin_cache", {cacheLen, half}, sinv);
+}
+
+void LlamaBuilder::causalMask() {
+  std::vector<uint8_t> mask(size_t(seq * seq));
+  for (int64_t r = 0; r < seq; ++r)
+    for (int64_t c = 0; c <= r; ++c)
+      mask[size_t(r * seq + c)] = 1;
+  causal = g.init("causal_mask", onnx::TensorProto::BOOL, {seq, seq},
+                  mask.data(), mask.size());
+  negInf = g.scalar(std::numeric_limits<float>::lowest());
+  scale = g.scalar(float(1.0 / std::sqrt(double(cfg.headDim))));
+}
+
 void LlamaBuilder::ropeTables() {
   int64_t dh = cfg.headDim, half = dh / 2;
   std::vector<float> cosv(size_t(seq * dh)), sinv(size_t(seq * dh));
   for (int64_t i = 0; i < half; ++i) {
-    float invFreq =
-        float(1.0 / std::pow(cfg.ropeBase, double(2 * i) / double(dh)));
+    float invFreq = inverseFrequency(cfg, i);
     for (int64_t p = 0; p < seq; ++p) {
       float angle = float(p) * invFreq;
       for (int64_t rep = 0; rep < 2; ++rep) {
@@ -385,19 +433,10 @@ std::string LlamaBuilder::repeatKV(const std::string &x, StringRef prefix) {
                 p + "/Reshape");
 }
 
-std::string LlamaBuilder::block(int64_t i, const std::string &h) {
-  std::string b = "blk." + std::to_string(i) + ".";
-  std::string P = "/model/layers." + std::to_string(i);
-  std::string A = P + "/self_attn";
-  int64_t d = cfg.hidden, kvd = cfg.kvHeads * cfg.headDim;
-  std::string x = rmsNorm(h, b + "attn_norm.weight", P + "/input_layernorm");
-  std::string q =
-      linear(x, b + "attn_q.weight", d, d, A + "/q_proj", cfg.heads);
-  std::string k =
-      linear(x, b + "attn_k.weight", kvd, d, A + "/k_proj", cfg.kvHeads);
-  std::string v = linear(x, b + "attn_v.weight", kvd, d, A + "/v_proj");
-  if (!error.empty())
-    return "";
+std::string LlamaBuilder::attention(const std::string &qIn,
+                                    const std::string &kIn,
+                                    const std::string &vIn, const std::string &A) {
+  std::string q = qIn, k = kIn, v = vIn;
   auto heads = [&](const std::string &t, int64_t n, StringRef name) {
     std::string r = g.node("Reshape", {t, g.ints({1, seq, n, cfg.headDim})},
                            (A + "/Reshape_" + name).str());
@@ -419,7 +458,43 @@ std::string LlamaBuilder::block(int64_t i, const std::string &h) {
   std::string c = g.node("MatMul", {s, v}, A + "/MatMul_1");
   c = g.node("Transpose", {c}, A + "/Transpose_out");
   g.attrInts("perm", {0, 2, 1, 3});
-  c = g.node("Reshape", {c, g.ints({1, seq, d})}, A + "/Reshape_out");
+  return g.node("Reshape", {c, g.ints({1, seq, cfg.hidden})},
+                A + "/Reshape_out");
+}
+
+std::string LlamaBuilder::cachedAttention(int64_t i, const std::string &q,
+                                          const std::string &k,
+                                          const std::string &v, const std::string &A) {
+  std::string layer = std::to_string(i);
+  g.node("GroupQueryAttention",
+         {q, k, v, "past_key_values." + layer + ".key",
+          "past_key_values." + layer + ".value", "seqlens_k",
+          "total_sequence_length", cosTable, sinTable},
+         A + "/GroupQueryAttention",
+         A + "/GroupQueryAttention_output_0");
+  g.domain("com.microsoft");
+  g.extraOutputs({"present." + layer + ".key", "present." + layer + ".value"});
+  g.attrInt("num_heads", cfg.heads);
+  g.attrInt("kv_num_heads", cfg.kvHeads);
+  g.attrInt("do_rotary", 1);
+  return A + "/GroupQueryAttention_output_0";
+}
+
+std::string LlamaBuilder::block(int64_t i, const std::string &h) {
+  std::string b = "blk." + std::to_string(i) + ".";
+  std::string P = "/model/layers." + std::to_string(i);
+  std::string A = P + "/self_attn";
+  int64_t d = cfg.hidden, kvd = cfg.kvHeads * cfg.headDim;
+  std::string x = rmsNorm(h, b + "attn_norm.weight", P + "/input_layernorm");
+  std::string q =
+      linear(x, b + "attn_q.weight", d, d, A + "/q_proj", cfg.heads);
+  std::string k =
+      linear(x, b + "attn_k.weight", kvd, d, A + "/k_proj", cfg.kvHeads);
+  std::string v = linear(x, b + "attn_v.weight", kvd, d, A + "/v_proj");
+  if (!error.empty())
+    return "";
+  std::string c = cacheLen > 0 ? cachedAttention(i, q, k, v, A)
+                               : attention(q, k, v, A);
   std::string o = linear(c, b + "attn_output.weight", d, d, A + "/o_proj");
   std::string h1 = g.node("Add", {h, o}, P + "/Add");
 
@@ -447,17 +522,14 @@ std::string LlamaBuilder::build() {
       g.initFloats("token_embd.weight", {cfg.vocab, cfg.hidden}, embed);
   std::string h = g.node("Gather", {table, "input_ids"}, "/model/embed_tokens");
 
-  ropeTables();
-  std::vector<uint8_t> mask(size_t(seq * seq));
-  for (int64_t r = 0; r < seq; ++r)
-    for (int64_t c = 0; c <= r; ++c)
-      mask[size_t(r * seq + c)] = 1;
-  causal = g.init("causal_mask", onnx::TensorProto::BOOL, {seq, seq},
-                  mask.data(), mask.size());
-  negInf = g.scalar(std::numeric_limits<float>::lowest());
+  if (cacheLen > 0) {
+    ropeCaches();
+  } else {
+    ropeTables();
+    causalMask();
+  }
   epsConst = g.scalar(float(cfg.eps));
   two = g.scalar(2.0f);
-  scale = g.scalar(float(1.0 / std::sqrt(double(cfg.headDim))));
 
   for (int64_t i = 0; i < cfg.layers && error.empty(); ++i)
     h = block(i, h);
@@ -489,8 +561,33 @@ void describe(onnx::ValueInfoProto *vi, StringRef name, int32_t dtype,
   vi->set_name(name.str());
   onnx::TypeProto::Tensor *t = vi->mutable_type()->mutable_tensor_type();
   t->set_elem_type(dtype);
+  onnx::TensorShapeProto *dims = t->mutable_shape(); // present for scalars too
   for (int64_t d : shape)
-    t->mutable_shape()->add_dim()->set_dim_value(d);
+    dims->add_dim()->set_dim_value(d);
+}
+
+/// The graph's inputs and outputs: input_ids -> logits, and with caches of
+/// `cacheLen` positions the run-time lengths and each layer's past and
+/// present keys and values (onnxruntime-genai's names).
+void describeInterface(onnx::GraphProto &graph, const LlamaConfig &cfg,
+                       int64_t seq, int64_t cacheLen) {
+  describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64, {1, seq});
+  describe(graph.add_output(), "logits", onnx::TensorProto::FLOAT,
+           {1, seq, cfg.vocab});
+  if (cacheLen == 0)
+    return;
+  describe(graph.add_input(), "seqlens_k", onnx::TensorProto::INT32, {1});
+  describe(graph.add_input(), "total_sequence_length",
+           onnx::TensorProto::INT32, {});
+  SmallVector<int64_t> cache = {1, cfg.kvHeads, cacheLen, cfg.headDim};
+  for (int64_t i = 0; i < cfg.layers; ++i)
+    for (const char *kv : {"key", "value"}) {
+      std::string layer = std::to_string(i) + "." + kv;
+      describe(graph.add_input(), "past_key_values." + layer,
+               onnx::TensorProto::FLOAT, cache);
+      describe(graph.add_output(), "present." + layer,
+               onnx::TensorProto::FLOAT, cache);
+    }
 }
 
 /// The sequence length from --input-shape input_ids=1xS; "" or an error.
@@ -550,10 +647,14 @@ qc::importGGUFFile(StringRef path, mlir::MLIRContext *context,
   ms->set_version(1);
   onnx::GraphProto &graph = *model.mutable_graph();
   graph.set_name(file.getString("general.name").value_or("gguf"));
-  describe(graph.add_input(), "input_ids", onnx::TensorProto::INT64, {1, seq});
-  describe(graph.add_output(), "logits", onnx::TensorProto::FLOAT,
-           {1, seq, cfg.vocab});
-  LlamaBuilder builder(file, cfg, seq, !options.dequantizeGGUF, graph);
+  int64_t cacheLen = options.kvCacheLength;
+  if (cacheLen > 0 && cacheLen < seq)
+    return fail("--context " + std::to_string(cacheLen) +
+                " is shorter than the " + std::to_string(seq) +
+                " tokens of one step");
+  describeInterface(graph, cfg, seq, cacheLen);
+  LlamaBuilder builder(file, cfg, seq, cacheLen, !options.dequantizeGGUF,
+                       graph);
   if (std::string e = builder.build(); !e.empty())
     return fail("'" + path.str() + "': " + e);
   loaded.modelDir = llvm::sys::path::parent_path(path).str();

@@ -429,7 +429,12 @@ FailureOr<HostTensor> readBoundInput(const onnx::ValueInfoProto &vi,
 OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                                          const ONNXImportOptions &options) {
   LoadedModel loaded;
-  std::string err = loadModel(path.str(), options.runChecker, loaded);
+  std::string err =
+      options.kvCacheLength > 0
+          ? "--context builds the key-value cache form of GGUF models; an "
+            "ONNX model brings its own (GroupQueryAttention's past and "
+            "present inputs)"
+          : loadModel(path.str(), options.runChecker, loaded);
   if (!err.empty()) {
     emitError(FileLineColLoc::get(context, path, 0, 0)) << err;
     return {};

@@ -116,6 +116,33 @@ QCRT_API qcrt_status qcrt_run_with_weights(const qcrt_model *model,
                                            void *const *outputs,
                                            const void *const *weights);
 
+// States and sessions. A state is an input the model updates in place, paired
+// with the output that names its new value (a key-value cache; the manifest's
+// `state` lines). qcrt_run copies each state input into its output buffer
+// and updates that. A session instead owns one zeroed buffer per state and
+// carries it from run to run: an LLM's prefill, then its decode steps.
+QCRT_API size_t qcrt_num_states(const qcrt_model *model);
+// The input and output indices of state `index`.
+QCRT_API qcrt_status qcrt_state_info(const qcrt_model *model, size_t index,
+                                     size_t *input_index,
+                                     size_t *output_index);
+typedef struct qcrt_session qcrt_session;
+// A new session of `model` (which must outlive it) with zeroed states.
+QCRT_API qcrt_status qcrt_session_create(const qcrt_model *model,
+                                         qcrt_session **out);
+QCRT_API void qcrt_session_free(qcrt_session *session);
+// Zeroes every state (a new conversation).
+QCRT_API void qcrt_session_reset(qcrt_session *session);
+// The buffer of state `index` (its input's byte_size bytes), NULL when out
+// of range. Valid until the session is freed.
+QCRT_API void *qcrt_session_state(qcrt_session *session, size_t index);
+// Runs the model like qcrt_run on the session's states: the entries of
+// state inputs and outputs in `inputs` / `outputs` are ignored (may be NULL).
+// One run at a time per session.
+QCRT_API qcrt_status qcrt_session_run(qcrt_session *session,
+                                      const void *const *inputs,
+                                      void *const *outputs);
+
 // Calibration taps. A model compiled with qc.observe taps (qc-calibrate)
 // calls qcrt_observe at each tap; libqcrt forwards the rows to the observer
 // the *calling thread* registered (none: the call does nothing). `data` has

@@ -5,6 +5,9 @@
 
 #include "ThreadPool.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <dlfcn.h>
 #include <mutex>
 #include <string>
@@ -16,6 +19,39 @@ extern "C" void memrefCopy(int64_t elemSize, void *src, void *dst);
 /// which never changes after load.
 struct qcrt_model {
   std::unique_ptr<qc::rt::Model> impl;
+};
+
+namespace qc::rt {
+/// A zeroed, 64-byte aligned byte buffer.
+class AlignedBuffer {
+public:
+  explicit AlignedBuffer(size_t bytes)
+      : bytes(bytes), ptr(static_cast<char *>(std::aligned_alloc(
+                          64, std::max<size_t>(64, (bytes + 63) / 64 * 64)))) {
+    zero();
+  }
+  AlignedBuffer(AlignedBuffer &&other) noexcept
+      : bytes(other.bytes), ptr(other.ptr) {
+    other.ptr = nullptr;
+  }
+  AlignedBuffer(const AlignedBuffer &) = delete;
+  ~AlignedBuffer() { std::free(ptr); }
+  void zero() {
+    if (ptr)
+      std::memset(ptr, 0, bytes);
+  }
+  void *data() { return ptr; }
+
+private:
+  size_t bytes;
+  char *ptr;
+};
+} // namespace qc::rt
+
+/// A model's states between runs.
+struct qcrt_session {
+  const qcrt_model *model = nullptr;
+  std::vector<qc::rt::AlignedBuffer> states;
 };
 
 namespace {
@@ -141,6 +177,81 @@ qcrt_status qcrt_run_with_weights(const qcrt_model *model,
   if (!model)
     return fail(QCRT_ERR_ARGUMENT, "qcrt_run: model is null");
   qc::rt::Status status = model->impl->run(inputs, outputs, weights);
+  if (!status.ok())
+    return fail(status);
+  return QCRT_OK;
+}
+
+size_t qcrt_num_states(const qcrt_model *model) {
+  return model ? model->impl->manifest().states.size() : 0;
+}
+
+qcrt_status qcrt_state_info(const qcrt_model *model, size_t index,
+                            size_t *input_index, size_t *output_index) {
+  if (!model || !input_index || !output_index)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_state_info: null argument");
+  const auto &states = model->impl->manifest().states;
+  if (index >= states.size()) {
+    lastError = qc::rt::formatString(
+        "state index %zu out of range (model has %zu)", index, states.size());
+    return QCRT_ERR_ARGUMENT;
+  }
+  *input_index = states[index].input;
+  *output_index = states[index].output;
+  return QCRT_OK;
+}
+
+qcrt_status qcrt_session_create(const qcrt_model *model, qcrt_session **out) {
+  if (out)
+    *out = nullptr;
+  if (!model || !out)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_session_create: null argument");
+  auto *session = new qcrt_session;
+  session->model = model;
+  for (const qc::rt::StateDecl &st : model->impl->manifest().states) {
+    const qc::rt::TensorDecl &decl = model->impl->manifest().inputs[st.input];
+    session->states.emplace_back(decl.byteSize);
+    if (!session->states.back().data()) {
+      delete session;
+      lastError = qc::rt::formatString(
+          "qcrt_session_create: cannot allocate %llu bytes for state '%s'",
+          static_cast<unsigned long long>(decl.byteSize),
+          decl.escapedName.c_str());
+      return QCRT_ERR_ARGUMENT;
+    }
+  }
+  *out = session;
+  return QCRT_OK;
+}
+
+void qcrt_session_free(qcrt_session *session) { delete session; }
+
+void qcrt_session_reset(qcrt_session *session) {
+  if (session)
+    for (qc::rt::AlignedBuffer &b : session->states)
+      b.zero();
+}
+
+void *qcrt_session_state(qcrt_session *session, size_t index) {
+  if (!session || index >= session->states.size())
+    return nullptr;
+  return session->states[index].data();
+}
+
+qcrt_status qcrt_session_run(qcrt_session *session, const void *const *inputs,
+                             void *const *outputs) {
+  if (!session)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_session_run: session is null");
+  const qc::rt::Manifest &m = session->model->impl->manifest();
+  if ((!inputs && !m.inputs.empty()) || (!outputs && !m.outputs.empty()))
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_session_run: null buffer array");
+  std::vector<const void *> in(inputs, inputs + m.inputs.size());
+  std::vector<void *> out(outputs, outputs + m.outputs.size());
+  for (size_t i = 0; i < m.states.size(); ++i) {
+    in[m.states[i].input] = session->states[i].data();
+    out[m.states[i].output] = session->states[i].data();
+  }
+  qc::rt::Status status = session->model->impl->run(in.data(), out.data());
   if (!status.ok())
     return fail(status);
   return QCRT_OK;

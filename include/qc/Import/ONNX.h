@@ -29,6 +29,9 @@ struct ONNXImportOptions {
   /// holds its ggml type exactly (Q4_0, Q8_0 matrices, kept as quantized
   /// layers otherwise). qc-compile sets it when --quant quantizes anew.
   bool dequantizeGGUF = false;
+  /// GGUF models: > 0 builds the key-value cache form with caches of this
+  /// many positions (GroupQueryAttention's shared-buffer form).
+  int64_t kvCacheLength = 0;
 };
 
 /// Imports the ONNX model at `path` as a module with one function holding the

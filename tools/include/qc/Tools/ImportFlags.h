@@ -33,6 +33,13 @@ struct ImportFlags {
                      "becomes a constant and leaves the signature: "
                      "NAME=FILE.npy (repeatable)"),
       llvm::cl::value_desc("name=file"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<int64_t> context{
+      "context",
+      llvm::cl::desc("GGUF models: build the key-value cache form with room "
+                     "for N tokens (past and present caches as states, "
+                     "run-time positions; 0: no cache, the default)"),
+      llvm::cl::value_desc("n"), llvm::cl::init(0),
+      llvm::cl::cat(toolCategory())};
   llvm::cl::opt<bool> noChecker{
       "no-onnx-checker",
       llvm::cl::desc("skip the ONNX checker and shape inference"),
@@ -49,6 +56,9 @@ struct ImportFlags {
     for (const std::string &s : bindInputs)
       if (std::string e = parseBindInputFlag(s, options); !e.empty())
         return e;
+    if (context < 0)
+      return "--context must be >= 0, not " + std::to_string(context);
+    options.kvCacheLength = context;
     options.runChecker = !noChecker;
     return "";
   }

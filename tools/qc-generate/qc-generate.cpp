@@ -1,0 +1,276 @@
+//===- qc-generate.cpp - generate tokens with a compiled decoder ----------===//
+//
+//   qc-generate ARTIFACT_DIR [--prefill DIR] (--ids I,J,... | --prompt TEXT)
+//               [-n N] [--temperature T] [--top-k K] [--top-p P] [--seed S]
+//               [--threads N] [--logits-out FILE.npy] [--ids-out FILE.npy]
+//
+// Feeds the prompt (through the prefill artifact in whole steps when one is
+// given), then samples N tokens one at a time, streaming them to stdout, and
+// reports prompt and generation speed and peak memory on stderr.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qcrt.h"
+#include "qcrt/Decoder.h"
+#include "qcrt/Npy.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string>
+#include <sys/resource.h>
+#include <vector>
+
+namespace {
+
+void printUsage() {
+  std::printf(
+      "usage: qc-generate ARTIFACT_DIR [--prefill DIR] (--ids I,J,... | "
+      "--prompt TEXT)\n"
+      "                   [-n N] [--temperature T] [--top-k K] [--top-p P] "
+      "[--seed S]\n"
+      "                   [--threads N] [--logits-out FILE.npy] [--ids-out "
+      "FILE.npy]\n"
+      "\n"
+      "Generates tokens with a decoder compiled with key-value caches\n"
+      "(qc-compile MODEL.gguf --context T --input-shape input_ids=1x1).\n"
+      "  --prefill DIR       an artifact of the same model and context with\n"
+      "                      input_ids=1xS: the prompt goes through it S "
+      "tokens a step\n"
+      "  --ids I,J,...       the prompt as token ids\n"
+      "  -n N                tokens to generate (default 32; stops early at\n"
+      "                      the end of the context)\n"
+      "  --temperature T     0 (the default): greedy; else sample from\n"
+      "                      softmax(logits / T)\n"
+      "  --top-k K           sample among the K most likely tokens (0: all)\n"
+      "  --top-p P           ... and among the fewest whose probability "
+      "reaches P\n"
+      "  --seed S            the sampler's seed (default 0)\n"
+      "  --threads N         worker threads (default: QCRT_NUM_THREADS or "
+      "all)\n"
+      "  --logits-out FILE   the logits of every position, [1, L, V] f32\n"
+      "  --ids-out FILE      prompt and generated ids, [1, L] i64\n");
+}
+
+[[nodiscard]] int error(const std::string &message) {
+  std::fprintf(stderr, "qc-generate: error: %s\n", message.c_str());
+  return 1;
+}
+
+[[nodiscard]] int usageError(const std::string &message) {
+  std::fprintf(stderr,
+               "qc-generate: error: %s\n(run 'qc-generate --help' for usage)\n",
+               message.c_str());
+  return 2;
+}
+
+struct Options {
+  std::string artifact, prefill, prompt, logitsOut, idsOut;
+  std::vector<int64_t> ids;
+  bool haveIds = false, havePrompt = false;
+  int64_t tokens = 32, topK = 0, threads = 0;
+  double temperature = 0, topP = 1;
+  uint64_t seed = 0;
+};
+
+bool parseInt(const std::string &s, int64_t &out) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end || errno)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseReal(const std::string &s, double &out) {
+  char *end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !s.empty() && !*end && std::isfinite(out);
+}
+
+bool parseIds(const std::string &s, std::vector<int64_t> &out) {
+  size_t at = 0;
+  while (at <= s.size()) {
+    size_t comma = s.find(',', at);
+    int64_t v;
+    if (!parseInt(s.substr(at, comma - at), v))
+      return false;
+    out.push_back(v);
+    if (comma == std::string::npos)
+      break;
+    at = comma + 1;
+  }
+  return !out.empty();
+}
+
+/// Parses argv into `o`; "" or the error. Sets `help` for --help.
+std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string &out) {
+      if (i + 1 >= argc)
+        return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      help = true;
+      return "";
+    }
+    if (a.rfind("-", 0) != 0) {
+      if (!o.artifact.empty())
+        return "more than one artifact: '" + o.artifact + "' and '" + a + "'";
+      o.artifact = a;
+      continue;
+    }
+    if (!value(v))
+      return a == "--prefill" || a == "--ids" || a == "--prompt" ||
+                     a == "-n" || a == "--temperature" || a == "--top-k" ||
+                     a == "--top-p" || a == "--seed" || a == "--threads" ||
+                     a == "--logits-out" || a == "--ids-out"
+                 ? a + " needs a value"
+                 : "unknown option '" + a + "'";
+    int64_t n = 0;
+    bool ok = true;
+    if (a == "--prefill")
+      o.prefill = v;
+    else if (a == "--ids")
+      ok = o.haveIds = parseIds(v, o.ids);
+    else if (a == "--prompt")
+      o.prompt = v, o.havePrompt = true;
+    else if (a == "-n")
+      ok = parseInt(v, o.tokens) && o.tokens >= 0;
+    else if (a == "--temperature")
+      ok = parseReal(v, o.temperature) && o.temperature >= 0;
+    else if (a == "--top-k")
+      ok = parseInt(v, o.topK) && o.topK >= 0;
+    else if (a == "--top-p")
+      ok = parseReal(v, o.topP) && o.topP > 0 && o.topP <= 1;
+    else if (a == "--seed")
+      ok = parseInt(v, n) && n >= 0, o.seed = uint64_t(n);
+    else if (a == "--threads")
+      ok = parseInt(v, o.threads) && o.threads >= 1;
+    else if (a == "--logits-out")
+      o.logitsOut = v;
+    else if (a == "--ids-out")
+      o.idsOut = v;
+    else
+      return "unknown option '" + a + "'";
+    if (!ok)
+      return "bad value '" + v + "' for " + a;
+  }
+  if (o.artifact.empty())
+    return "no artifact folder given";
+  if (o.haveIds == o.havePrompt)
+    return "give the prompt once: --ids I,J,... or --prompt TEXT";
+  return "";
+}
+
+/// The next token: the most likely one, or a sample from the tempered,
+/// top-k / top-p truncated distribution.
+int64_t sample(const std::vector<float> &logits, const Options &o,
+               std::mt19937_64 &rng) {
+  if (o.temperature == 0)
+    return std::max_element(logits.begin(), logits.end()) - logits.begin();
+  std::vector<int64_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return logits[size_t(a)] > logits[size_t(b)];
+  });
+  if (o.topK > 0 && size_t(o.topK) < order.size())
+    order.resize(size_t(o.topK));
+  std::vector<double> p;
+  double top = logits[size_t(order[0])], sum = 0;
+  for (int64_t t : order) {
+    p.push_back(std::exp((logits[size_t(t)] - top) / o.temperature));
+    sum += p.back();
+  }
+  double kept = 0;
+  size_t n = 0;
+  while (n < p.size() && kept < o.topP * sum)
+    kept += p[n++];
+  std::discrete_distribution<size_t> pick(p.begin(), p.begin() + long(n));
+  return order[pick(rng)];
+}
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+int writeOutputs(const Options &o, const std::vector<int64_t> &ids,
+                 const std::vector<float> &logits, int64_t vocab) {
+  std::string err;
+  int64_t len = int64_t(ids.size());
+  if (!o.logitsOut.empty() &&
+      !qc::npy::writeNpyFile(o.logitsOut, qc::npy::DType::F32,
+                             {1, int64_t(logits.size()) / vocab, vocab},
+                             logits.data(), err))
+    return error(err);
+  if (!o.idsOut.empty() &&
+      !qc::npy::writeNpyFile(o.idsOut, qc::npy::DType::I64, {1, len},
+                             ids.data(), err))
+    return error(err);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o;
+  bool help = false;
+  if (std::string e = parseArgs(argc, argv, o, help); !e.empty())
+    return usageError(e);
+  if (help) {
+    printUsage();
+    return 0;
+  }
+  if (o.havePrompt)
+    return error("--prompt needs the artifact's tokenizer, which this build "
+                 "does not read yet: give --ids");
+  if (o.threads && qcrt_set_num_threads(int(o.threads)) != QCRT_OK)
+    return error(qcrt_last_error());
+  std::string err;
+  std::unique_ptr<qc::rt::Decoder> dec =
+      qc::rt::Decoder::open(o.artifact, o.prefill, err);
+  if (!dec)
+    return error(err);
+  bool keepLogits = !o.logitsOut.empty();
+  std::vector<float> logits;
+  auto start = std::chrono::steady_clock::now();
+  if (!dec->feed(o.ids, err, keepLogits ? &logits : nullptr))
+    return error(err);
+  double promptTime = seconds(start);
+  std::vector<int64_t> ids = o.ids;
+  std::mt19937_64 rng(o.seed);
+  int64_t budget = std::min(o.tokens, dec->context() - dec->length());
+  start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < budget; ++i) {
+    int64_t next = sample(dec->logits(), o, rng);
+    ids.push_back(next);
+    std::printf("%s%lld", i ? " " : "", static_cast<long long>(next));
+    std::fflush(stdout);
+    // The last token is fed only when its logits are asked for.
+    if ((i + 1 < budget || keepLogits) &&
+        !dec->feed({next}, err, keepLogits ? &logits : nullptr))
+      return error(err);
+  }
+  double genTime = seconds(start);
+  std::printf("\n");
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  std::fprintf(stderr,
+               "prompt: %zu tokens, %.1f ms (%.1f tokens/s); generation: "
+               "%lld tokens, %.1f ms (%.1f tokens/s); peak memory %.1f MiB\n",
+               o.ids.size(), promptTime * 1e3, o.ids.size() / promptTime,
+               static_cast<long long>(budget), genTime * 1e3,
+               budget ? budget / genTime : 0.0, usage.ru_maxrss / 1024.0);
+  return writeOutputs(o, ids, logits, dec->vocabSize());
+}
