@@ -16,12 +16,13 @@ APT_PACKAGES=(
   llvm-22-dev libmlir-22-dev libmlir-22 mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libeigen3-dev libgtest-dev libbenchmark-dev python3-pip unzip
+  libicu-dev nlohmann-json3-dev
   qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
 )
 
 # python module name -> pip requirement
-PY_MODULES=(onnx onnxruntime numpy gguf)
-declare -A PY_REQ=([onnx]=onnx [onnxruntime]=onnxruntime [numpy]=numpy [gguf]=gguf)
+PY_MODULES=(onnx onnxruntime numpy gguf tokenizers)
+declare -A PY_REQ=([onnx]=onnx [onnxruntime]=onnxruntime [numpy]=numpy [gguf]=gguf [tokenizers]=tokenizers)
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 PYTHON="${PYTHON:-python3}"

@@ -411,6 +411,9 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   std::string soPath = temps.create("model.so", stageError);
   std::string qcwPath = temps.create("model.qcw", stageError);
   std::string jsonPath = temps.create("manifest.json", stageError);
+  std::vector<std::pair<std::string, std::string>> extras;
+  for (const auto &[name, text] : options.extraFiles)
+    extras.push_back({temps.create(name, stageError), name});
   if (!stageError.empty())
     return emitError(loc) << stageError;
   TimingScope generating = root.nest("LLVM code generation and linking");
@@ -422,16 +425,28 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   TimingScope writing = root.nest("writing the weights and manifest");
   if (llvm::Error err = writeWeightsFile(layout, qcwPath))
     return emitError(loc) << llvm::toString(std::move(err));
-  {
+  auto writeText = [&](const std::string &path, StringRef text) {
     std::error_code ec;
-    llvm::raw_fd_ostream os(jsonPath, ec);
-    if (ec)
-      return emitError(loc) << "cannot write '" << jsonPath
-                            << "': " << ec.message();
-    os << manifestJSON(layout);
-  }
+    llvm::raw_fd_ostream os(path, ec);
+    if (!ec)
+      os << text;
+    os.close();
+    if (!ec && !os.has_error())
+      return true;
+    emitError(loc) << "cannot write '" << path
+                   << "': " << (ec ? ec : os.error()).message();
+    return false;
+  };
+  if (!writeText(jsonPath, manifestJSON(layout)))
+    return failure();
+  for (size_t i = 0; i < extras.size(); ++i)
+    if (!writeText(extras[i].first, options.extraFiles[i].second))
+      return failure();
   // The shared object goes last: it names the weights' checksum, so a
   // reader never pairs a new model.so with an old model.qcw unnoticed.
+  for (const auto &[temp, name] : extras)
+    if (!temps.commit(temp, name, stageError))
+      return emitError(loc) << stageError;
   if (!temps.commit(qcwPath, "model.qcw", stageError) ||
       !temps.commit(jsonPath, "manifest.json", stageError) ||
       !temps.commit(soPath, "model.so", stageError))

@@ -9,6 +9,7 @@
 
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Compiler/Compile.h"
+#include "qc/Import/GGUF.h"
 #include "qc/Tools/ToolContext.h"
 
 #include "mlir/IR/AsmState.h"
@@ -18,6 +19,23 @@
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
+
+/// A GGUF model's tokenizer goes into the artifact for qc-generate; one
+/// that cannot is a warning (the model still compiles).
+static void carryTokenizer(StringRef path, qc::AOTOptions &aot) {
+  qc::GGUFFile file;
+  std::string tokenizer, config;
+  std::string e = file.open(path);
+  if (e.empty())
+    e = qc::ggufTokenizerFiles(file, tokenizer, config);
+  if (!e.empty()) {
+    WithColor::warning(errs(), "qc-compile")
+        << path << ": " << e << "; qc-generate will need token ids\n";
+    return;
+  }
+  aot.extraFiles.push_back({"tokenizer.json", tokenizer});
+  aot.extraFiles.push_back({"tokenizer_config.json", config});
+}
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -34,6 +52,8 @@ int main(int argc, char **argv) {
     WithColor::error(errs(), "qc-compile") << e << "\n";
     return 1;
   }
+  if (StringRef(flags.input).ends_with(".gguf"))
+    carryTokenizer(flags.input, request.aot);
   qc::ToolContext tool("qc-compile");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       tool.loadModel(flags.input, importOptions);

@@ -13,12 +13,14 @@
 #include "qcrt.h"
 #include "qcrt/Decoder.h"
 #include "qcrt/Npy.h"
+#include "qcrt/Tokenizer.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <string>
@@ -30,7 +32,7 @@ namespace {
 void printUsage() {
   std::printf(
       "usage: qc-generate ARTIFACT_DIR [--prefill DIR] (--ids I,J,... | "
-      "--prompt TEXT)\n"
+      "--prompt TEXT [--chat])\n"
       "                   [-n N] [--temperature T] [--top-k K] [--top-p P] "
       "[--seed S]\n"
       "                   [--threads N] [--logits-out FILE.npy] [--ids-out "
@@ -41,7 +43,12 @@ void printUsage() {
       "  --prefill DIR       an artifact of the same model and context with\n"
       "                      input_ids=1xS: the prompt goes through it S "
       "tokens a step\n"
-      "  --ids I,J,...       the prompt as token ids\n"
+      "  --prompt TEXT       the prompt as text (the artifact's "
+      "tokenizer.json)\n"
+      "  --chat              wrap the prompt as a user turn of the chat "
+      "template\n"
+      "  --ids I,J,...       the prompt as token ids (output: ids too)\n"
+      "  --tokenize FILE     print the ids of each line of FILE, and exit\n"
       "  -n N                tokens to generate (default 32; stops early at\n"
       "                      the end of the context)\n"
       "  --temperature T     0 (the default): greedy; else sample from\n"
@@ -69,9 +76,9 @@ void printUsage() {
 }
 
 struct Options {
-  std::string artifact, prefill, prompt, logitsOut, idsOut;
+  std::string artifact, prefill, prompt, logitsOut, idsOut, tokenizeFile;
   std::vector<int64_t> ids;
-  bool haveIds = false, havePrompt = false;
+  bool haveIds = false, havePrompt = false, chat = false;
   int64_t tokens = 32, topK = 0, threads = 0;
   double temperature = 0, topP = 1;
   uint64_t seed = 0;
@@ -123,6 +130,10 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       help = true;
       return "";
     }
+    if (a == "--chat") {
+      o.chat = true;
+      continue;
+    }
     if (a.rfind("-", 0) != 0) {
       if (!o.artifact.empty())
         return "more than one artifact: '" + o.artifact + "' and '" + a + "'";
@@ -133,7 +144,8 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       return a == "--prefill" || a == "--ids" || a == "--prompt" ||
                      a == "-n" || a == "--temperature" || a == "--top-k" ||
                      a == "--top-p" || a == "--seed" || a == "--threads" ||
-                     a == "--logits-out" || a == "--ids-out"
+                     a == "--logits-out" || a == "--ids-out" ||
+                     a == "--tokenize"
                  ? a + " needs a value"
                  : "unknown option '" + a + "'";
     int64_t n = 0;
@@ -160,6 +172,8 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       o.logitsOut = v;
     else if (a == "--ids-out")
       o.idsOut = v;
+    else if (a == "--tokenize")
+      o.tokenizeFile = v;
     else
       return "unknown option '" + a + "'";
     if (!ok)
@@ -167,8 +181,12 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
   }
   if (o.artifact.empty())
     return "no artifact folder given";
+  if (!o.tokenizeFile.empty())
+    return "";
   if (o.haveIds == o.havePrompt)
     return "give the prompt once: --ids I,J,... or --prompt TEXT";
+  if (o.chat && !o.havePrompt)
+    return "--chat needs --prompt";
   return "";
 }
 
@@ -223,6 +241,52 @@ int writeOutputs(const Options &o, const std::vector<int64_t> &ids,
 
 } // namespace
 
+/// Prints the ids of each line of `path`.
+int tokenizeLines(const qc::rt::Tokenizer &tok, const std::string &path) {
+  std::ifstream in(path);
+  if (!in)
+    return error("cannot read '" + path + "'");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<int64_t> ids = tok.encode(line);
+    for (size_t i = 0; i < ids.size(); ++i)
+      std::printf("%s%lld", i ? " " : "", static_cast<long long>(ids[i]));
+    std::printf("\n");
+  }
+  return 0;
+}
+
+/// The prompt's ids: --ids, or --prompt through the tokenizer (as a chat
+/// turn with --chat, after the bos token where the model wants one).
+bool promptIds(const Options &o, const qc::rt::Tokenizer *tok,
+               std::vector<int64_t> &ids, std::string &err) {
+  if (o.haveIds) {
+    ids = o.ids;
+    return true;
+  }
+  std::string text = o.prompt;
+  if (o.chat && !tok->chatPrompt(o.prompt, text, err))
+    return false;
+  if (tok->addsBos())
+    ids.push_back(tok->bos());
+  std::vector<int64_t> body = tok->encode(text);
+  ids.insert(ids.end(), body.begin(), body.end());
+  if (ids.empty())
+    err = "the prompt is empty";
+  return !ids.empty();
+}
+
+/// A generated token on stdout: its text, or its id without a tokenizer.
+void printToken(const qc::rt::Tokenizer *tok, int64_t id, bool first) {
+  if (tok) {
+    std::string bytes = tok->decode(id);
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  } else {
+    std::printf("%s%lld", first ? "" : " ", static_cast<long long>(id));
+  }
+  std::fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   Options o;
   bool help = false;
@@ -232,35 +296,48 @@ int main(int argc, char **argv) {
     printUsage();
     return 0;
   }
-  if (o.havePrompt)
-    return error("--prompt needs the artifact's tokenizer, which this build "
-                 "does not read yet: give --ids");
+  std::string err;
+  std::unique_ptr<qc::rt::Tokenizer> tok;
+  if (o.havePrompt || !o.tokenizeFile.empty()) {
+    tok = qc::rt::Tokenizer::open(o.artifact, err);
+    if (!tok)
+      return error(err);
+    if (!o.tokenizeFile.empty())
+      return tokenizeLines(*tok, o.tokenizeFile);
+  }
   if (o.threads && qcrt_set_num_threads(int(o.threads)) != QCRT_OK)
     return error(qcrt_last_error());
-  std::string err;
   std::unique_ptr<qc::rt::Decoder> dec =
       qc::rt::Decoder::open(o.artifact, o.prefill, err);
   if (!dec)
     return error(err);
+  std::vector<int64_t> prompt;
+  if (!promptIds(o, tok.get(), prompt, err))
+    return error(err);
   bool keepLogits = !o.logitsOut.empty();
   std::vector<float> logits;
   auto start = std::chrono::steady_clock::now();
-  if (!dec->feed(o.ids, err, keepLogits ? &logits : nullptr))
+  if (!dec->feed(prompt, err, keepLogits ? &logits : nullptr))
     return error(err);
   double promptTime = seconds(start);
-  std::vector<int64_t> ids = o.ids;
+  std::vector<int64_t> ids = prompt;
   std::mt19937_64 rng(o.seed);
   int64_t budget = std::min(o.tokens, dec->context() - dec->length());
+  int64_t made = 0;
   start = std::chrono::steady_clock::now();
-  for (int64_t i = 0; i < budget; ++i) {
+  while (made < budget) {
     int64_t next = sample(dec->logits(), o, rng);
     ids.push_back(next);
-    std::printf("%s%lld", i ? " " : "", static_cast<long long>(next));
-    std::fflush(stdout);
+    ++made;
+    bool end = tok && next == tok->eos();
+    if (!end)
+      printToken(tok.get(), next, made == 1);
     // The last token is fed only when its logits are asked for.
-    if ((i + 1 < budget || keepLogits) &&
-        !dec->feed({next}, err, keepLogits ? &logits : nullptr))
-      return error(err);
+    if ((made < budget && !end) || keepLogits)
+      if (!dec->feed({next}, err, keepLogits ? &logits : nullptr))
+        return error(err);
+    if (end)
+      break;
   }
   double genTime = seconds(start);
   std::printf("\n");
@@ -269,8 +346,8 @@ int main(int argc, char **argv) {
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f ms (%.1f tokens/s); generation: "
                "%lld tokens, %.1f ms (%.1f tokens/s); peak memory %.1f MiB\n",
-               o.ids.size(), promptTime * 1e3, o.ids.size() / promptTime,
-               static_cast<long long>(budget), genTime * 1e3,
-               budget ? budget / genTime : 0.0, usage.ru_maxrss / 1024.0);
+               prompt.size(), promptTime * 1e3, prompt.size() / promptTime,
+               static_cast<long long>(made), genTime * 1e3,
+               made ? made / genTime : 0.0, usage.ru_maxrss / 1024.0);
   return writeOutputs(o, ids, logits, dec->vocabSize());
 }

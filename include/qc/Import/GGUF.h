@@ -146,6 +146,14 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importGGUFFile(llvm::StringRef path, mlir::MLIRContext *context,
                const ONNXImportOptions &options = {});
 
+/// The tokenizer of `file` as Hugging Face `tokenizers` files: tokenizer.json
+/// (byte-level BPE vocabulary, merges, pre-tokenizer, special tokens) and
+/// tokenizer_config.json (bos / eos tokens, chat template). Returns "" or why
+/// the tokenizer cannot be carried (another tokenizer model, an unknown
+/// pre-tokenizer).
+std::string ggufTokenizerFiles(const GGUFFile &file, std::string &tokenizerJSON,
+                               std::string &configJSON);
+
 } // namespace qc
 
 #endif // QC_IMPORT_GGUF_H

@@ -8,6 +8,8 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace qc {
 
@@ -39,6 +41,9 @@ struct AOTOptions {
   bool timePasses = false;
   /// The C compiler driver used to link the shared object.
   std::string linker = "cc";
+  /// More files of the artifact (name, contents), written with the others
+  /// (a GGUF model's tokenizer.json, say).
+  std::vector<std::pair<std::string, std::string>> extraFiles;
 };
 
 /// Checks `cpu` ("host" or an LLVM CPU name) and `features` (comma-
