@@ -31,6 +31,8 @@ from gguf import GGMLQuantizationType as Q
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts"))
+sys.path.insert(0, HERE)
+import tiny_bpe  # noqa: E402
 
 D, FFN, HEADS, KV, LAYERS, VOCAB = 256, 512, 4, 2, 2, 320
 
@@ -97,6 +99,7 @@ def make(path, tied, arch="llama", seed=0):
     w.add_rope_freq_base(10000.0)
     w.add_layer_norm_rms_eps(1e-5)
     w.add_vocab_size(VOCAB)
+    tiny_bpe.add_tokenizer(w, VOCAB)
     add(w, "token_embd.weight", *random_tensor(rng, VOCAB, D, Q.Q8_0))
     kvd = KV * D // HEADS
     for i, types in enumerate(LAYER_TYPES):
