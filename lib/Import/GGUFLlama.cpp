@@ -217,38 +217,63 @@ int64_t sourceRow(int64_t r, int64_t heads, int64_t headDim) {
   return h * headDim + 2 * (within % half) + within / half;
 }
 
-/// A Q4_0 / Q8_0 matrix in com.microsoft MatMulNBits' form: B [N, K / 32,
-/// blob] with two 4-bit codes a byte (element 2j in the low nibble) or one
-/// 8-bit code, f32 scales [N, K / 32], no zero points (the symmetric zero
-/// 2^(bits-1)). Both are exact: Q4_0 is x = (q - 8) d with q in 0..15; Q8_0
-/// is x = q d with q in -128..127, stored as q + 128.
+/// A Q4_0 / Q4_1 / Q8_0 matrix in com.microsoft MatMulNBits' form: B [N,
+/// K / 32, blob] with two 4-bit codes a byte (element 2j in the low nibble)
+/// or one 8-bit code, f32 scales [N, K / 32] and, for Q4_1, f32 zero points
+/// [N, K / 32] (else the symmetric zero 2^(bits-1)). Q4_0 is x = (q - 8) d
+/// with q in 0..15 and Q8_0 x = q d with q in -128..127, stored as q + 128:
+/// both exact. Q4_1 is x = d q + m, stored as d (q - z) with z = -m / d
+/// (exact to rounding; a block with d = 0 holds m everywhere: scale m,
+/// codes 1, zero 0).
 struct NBitsMatrix {
   int64_t bits;
   std::vector<uint8_t> b;
-  std::vector<float> scales;
+  std::vector<float> scales, zeros;
 };
+
+/// Whether `type` becomes MatMulNBits without dequantizing.
+bool hasNBitsForm(uint32_t type) {
+  return GGMLType(type) == GGMLType::Q4_0 || GGMLType(type) == GGMLType::Q4_1 ||
+         GGMLType(type) == GGMLType::Q8_0;
+}
 
 NBitsMatrix toNBits(const GGUFFile &file, const GGUFTensor &t, int64_t n,
                     int64_t k, int64_t heads, int64_t headDim) {
-  bool four = GGMLType(t.type) == GGMLType::Q4_0;
+  bool q41 = GGMLType(t.type) == GGMLType::Q4_1;
+  bool four = q41 || GGMLType(t.type) == GGMLType::Q4_0;
+  int64_t header = q41 ? 4 : 2; // d, and m for Q4_1 (f16 each)
   GGMLBlock block = *ggmlBlock(t.type);
   int64_t kBlocks = k / 32, blob = four ? 16 : 32;
   NBitsMatrix m{four ? 4 : 8, std::vector<uint8_t>(size_t(n * kBlocks * blob)),
-                std::vector<float>(size_t(n * kBlocks))};
+                std::vector<float>(size_t(n * kBlocks)), {}};
+  if (q41)
+    m.zeros.resize(m.scales.size());
   ArrayRef<uint8_t> raw = file.data(t);
   for (int64_t r = 0; r < n; ++r)
     for (int64_t blk = 0; blk < kBlocks; ++blk) {
       const uint8_t *src =
           raw.data() +
           (sourceRow(r, heads, headDim) * kBlocks + blk) * block.bytes;
-      uint16_t d;
+      size_t at = size_t(r * kBlocks + blk);
+      uint16_t d, mn;
       std::memcpy(&d, src, 2);
-      m.scales[size_t(r * kBlocks + blk)] = halfBitsToFloat(d);
-      uint8_t *dst = &m.b[size_t((r * kBlocks + blk) * blob)];
+      float scale = halfBitsToFloat(d);
+      bool constant = false;
+      if (q41) {
+        std::memcpy(&mn, src + 2, 2);
+        float min = halfBitsToFloat(mn);
+        constant = scale == 0.0f;
+        m.zeros[at] = constant ? 0.0f : -min / scale;
+        if (constant)
+          scale = min;
+      }
+      m.scales[at] = scale;
+      uint8_t *dst = &m.b[size_t(at * blob)];
       for (int64_t e = 0; e < 32; ++e) {
         if (four) {
-          uint8_t q = e < 16 ? src[2 + e] & 0xf : src[2 + e - 16] >> 4;
-          dst[e / 2] |= uint8_t(q << (4 * (e % 2)));
+          const uint8_t *qs = src + header;
+          uint8_t q = e < 16 ? qs[e] & 0xf : qs[e - 16] >> 4;
+          dst[e / 2] |= uint8_t((constant ? 1 : q) << (4 * (e % 2)));
         } else {
           dst[e] = uint8_t(int(int8_t(src[2 + e])) + 128);
         }
@@ -306,9 +331,7 @@ std::string LlamaBuilder::linear(const std::string &x,
                                  const std::string &tensor, int64_t out,
                                  int64_t in, StringRef prefix, int64_t heads) {
   const GGUFTensor *t = file.tensor(tensor);
-  if (keepQuantized && t &&
-      (GGMLType(t->type) == GGMLType::Q4_0 ||
-       GGMLType(t->type) == GGMLType::Q8_0) &&
+  if (keepQuantized && t && hasNBitsForm(t->type) &&
       ArrayRef<int64_t>(t->dims) == ArrayRef<int64_t>{in, out}) {
     NBitsMatrix m = toNBits(file, *t, out, in, heads, cfg.headDim);
     int64_t kBlocks = in / 32;
@@ -316,9 +339,12 @@ std::string LlamaBuilder::linear(const std::string &x,
         g.init(tensor + ".codes", onnx::TensorProto::UINT8,
                {out, kBlocks, int64_t(m.b.size()) / (out * kBlocks)},
                m.b.data(), m.b.size());
-    std::string s = g.initFloats(tensor + ".scales", {out, kBlocks}, m.scales);
-    std::string y =
-        g.node("MatMulNBits", {x, b, s}, (prefix + "/MatMul").str());
+    std::vector<std::string> inputs = {
+        x, b, g.initFloats(tensor + ".scales", {out, kBlocks}, m.scales)};
+    if (!m.zeros.empty())
+      inputs.push_back(
+          g.initFloats(tensor + ".zero_points", {out, kBlocks}, m.zeros));
+    std::string y = g.node("MatMulNBits", inputs, (prefix + "/MatMul").str());
     g.domain("com.microsoft");
     g.attrInt("K", in);
     g.attrInt("N", out);
@@ -538,20 +564,22 @@ std::string LlamaBuilder::build() {
   h = rmsNorm(h, "output_norm.weight", "/model/norm");
   if (!error.empty())
     return error;
-  std::string head;
+  // The head: output.weight, or the embedding table (tied); a quantized
+  // layer where its type has the MatMulNBits form.
+  const GGUFTensor *embedTensor = file.tensor("token_embd.weight");
+  std::string logits;
   if (file.tensor("output.weight")) {
-    std::vector<float> w;
-    if (std::string e =
-            loadTensor(file, "output.weight", {cfg.hidden, cfg.vocab}, w);
-        !e.empty())
-      return e;
-    head = g.initFloats("output.weight", {cfg.hidden, cfg.vocab},
-                        transposed(w, cfg.vocab, cfg.hidden));
-  } else { // tied: the embedding table, transposed in the graph
-    head = g.node("Transpose", {table}, "/lm_head/Transpose");
+    logits = linear(h, "output.weight", cfg.vocab, cfg.hidden, "/lm_head");
+  } else if (keepQuantized && hasNBitsForm(embedTensor->type)) {
+    logits = linear(h, "token_embd.weight", cfg.vocab, cfg.hidden, "/lm_head");
+  } else {
+    std::string head = g.node("Transpose", {table}, "/lm_head/Transpose");
     g.attrInts("perm", {1, 0});
+    logits = g.node("MatMul", {h, head}, "/lm_head/MatMul");
   }
-  g.node("MatMul", {h, head}, "/lm_head/MatMul", "logits");
+  if (!error.empty())
+    return error;
+  g.node("Identity", {logits}, "/lm_head/Identity", "logits");
   return "";
 }
 

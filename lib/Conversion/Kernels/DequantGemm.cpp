@@ -93,7 +93,13 @@ struct GenDequantGemmPass
     int64_t meta = s.panels() * s.groups() * 8;
     std::vector<float> ws(meta, 0.0f);
     std::vector<uint16_t> wsHalf(halfScales ? meta : 0, 0);
-    std::vector<uint8_t> wz(meta, 0);
+    // Zero points are bytes when they are codes (the usual case), else f32
+    // (GGUF's Q4_1 minimum as -scale * zero): the kernel reads either.
+    bool floatZeros = llvm::any_of(zeros, [](float z) {
+      return z != std::round(z) || z < 0 || z > 255;
+    });
+    std::vector<uint8_t> wz(floatZeros ? 0 : meta, 0);
+    std::vector<float> wzf(floatZeros ? meta : 0, 0.0f);
     for (int64_t g = 0; g < realGroups; ++g)
       for (int64_t col = 0; col < s.n; ++col) {
         float scale = scales[g * s.n + col];
@@ -101,19 +107,11 @@ struct GenDequantGemmPass
         ws[at] = scale;
         if (halfScales)
           wsHalf[at] = toHalfBits(scale, scheme.getScaleType());
-        if (zeros.empty()) {
-          wz[at] = symmetricZero;
-          continue;
-        }
-        float zero = zeros[g * s.n + col];
-        if (zero != std::round(zero) || zero < 0 || zero > 255) {
-          // Not an integer grid: the reference lowering computes it.
-          op.setKernelAttr(KernelAttr::get(op.getContext(),
-                                           KernelKind::reference,
-                                           "generic", 1, 0));
-          return success();
-        }
-        wz[at] = static_cast<uint8_t>(zero);
+        float zero = zeros.empty() ? symmetricZero : zeros[g * s.n + col];
+        if (floatZeros)
+          wzf[at] = zero;
+        else
+          wz[at] = static_cast<uint8_t>(zero);
       }
 
     ModuleOp module = getOperation();
@@ -133,12 +131,15 @@ struct GenDequantGemmPass
                                     b.getF16Type(), wsHalf, layer + ".kscales")
                    : constantBuffer(b, loc, {s.panels(), s.groups() * 8}, f32,
                                     ws, layer + ".kscales");
-    Value zeroBuf = constantBuffer(b, loc, {s.panels(), s.groups() * 8}, i8, wz,
-                                   layer + ".kzeros");
+    Value zeroBuf =
+        floatZeros ? constantBuffer(b, loc, {s.panels(), s.groups() * 8}, f32,
+                                    wzf, layer + ".kzeros")
+                   : constantBuffer(b, loc, {s.panels(), s.groups() * 8}, i8,
+                                    wz, layer + ".kzeros");
     Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
     callRangeKernel(
-        b, loc, op, s, kRoleColumns, "qc_dqi8_",
+        b, loc, op, s, kRoleColumns, floatZeros ? "qc_dqi8f_" : "qc_dqi8_",
         {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
         s.panels(), yBuf, panelStep(s));
     return success();

@@ -123,10 +123,11 @@ void emitEpilogue(Emitter &e, const KernelShape &s, Value panel,
       [&](OpBuilder &nested, Location, Value g, ValueRange sums) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nested.getInsertionBlock());
-        Value zp = arith::UIToFPOp::create(
-            b, loc, vf,
-            panelLoad(bufs.zeros, 8,
-                      arith::MulIOp::create(b, loc, g, e.idx(8))));
+        // Byte zero points (codes) or f32 ones.
+        Value zp = panelLoad(bufs.zeros, 8,
+                             arith::MulIOp::create(b, loc, g, e.idx(8)));
+        if (!isa<FloatType>(getElementTypeOrSelf(zp)))
+          zp = arith::UIToFPOp::create(b, loc, vf, zp);
         Value negZ = arith::NegFOp::create(
             b, loc, arith::MulFOp::create(b, loc, scalesOf(g), zp));
         SmallVector<Value> next;
@@ -287,7 +288,8 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
 }
 
 /// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
-/// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8, bias [N8]
+/// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8 (f32 for
+/// @qc_dqi8f_*), bias [N8]
 /// f32, y [M, N8] f32, begin, end): the panels [begin, end).
 void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
                        const KernelShape &s) {
