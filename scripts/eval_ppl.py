@@ -3,9 +3,15 @@
 
   eval_ppl.py MODEL.onnx|ARTIFACT_DIR [--text FILE] [--tokens N] [--gguf GGUF]
               [--qc-build build] [--threads 2] [--json OUT]
+              [--window S] [--prefill ARTIFACT_DIR]
 
 MODEL.onnx runs in onnxruntime; an artifact folder (qc-compile output) runs
 through qc-run.  The sequence length S is the model's (static) input length.
+A decoder artifact (compiled with --context, one token a step) runs through
+qc-generate instead: each window of --window S tokens is a new session fed
+through the key-value cache (with --prefill, in whole steps of the prefill
+artifact, the rest one token at a time), so its perplexity is the
+prefill-then-decode one, which must equal the one-shot window perplexity.
 
 Protocol: the text (default .cache/text/austen/persuasion.txt from
 scripts/fetch_austen.py) has its hard line breaks inside paragraphs joined with
@@ -83,6 +89,35 @@ class QcModel:
         shutil.rmtree(self.work, ignore_errors=True)
 
 
+class DecoderModel:
+    """A decoder artifact: every window through qc-generate's caches."""
+
+    def __init__(self, art, qc_build, window, prefill, threads):
+        self.art, self.prefill, self.threads = art, prefill, threads
+        self.gen = os.path.join(qc_build, "bin", "qc-generate")
+        self.seq_len = window
+        self.work = tempfile.mkdtemp(prefix="qc-ppl-")
+
+    def logits(self, ids):
+        out = os.path.join(self.work, "logits.npy")
+        cmd = [self.gen, self.art, "--ids", ",".join(str(int(t)) for t in ids[0]),
+               "-n", "0", "--threads", str(self.threads), "--logits-out", out]
+        if self.prefill:
+            cmd += ["--prefill", self.prefill]
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise RuntimeError("qc-generate failed: " + r.stdout.decode("utf-8", "replace")[-2000:])
+        return np.load(out)
+
+    def close(self):
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def is_decoder(art):
+    with open(os.path.join(art, "manifest.json")) as f:
+        return bool(json.load(f).get("states"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -94,6 +129,9 @@ def main():
     ap.add_argument("--qc-build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json")
+    ap.add_argument("--window", type=int, default=512,
+                    help="decoder artifacts: tokens per window (default 512)")
+    ap.add_argument("--prefill", help="decoder artifacts: the prefill artifact")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -109,7 +147,12 @@ def main():
         end = len(text) if end < 0 else end
         ids += tok.encode(text[pos:end])
         pos = end
-    model = QcModel(a.model, a.qc_build) if os.path.isdir(a.model) else OrtModel(a.model, a.threads)
+    if not os.path.isdir(a.model):
+        model = OrtModel(a.model, a.threads)
+    elif is_decoder(a.model):
+        model = DecoderModel(a.model, a.qc_build, a.window, a.prefill, a.threads)
+    else:
+        model = QcModel(a.model, a.qc_build)
     S = model.seq_len
     n_win = min(a.tokens, len(ids)) // S
     if n_win == 0:
@@ -130,7 +173,7 @@ def main():
             if a.verbose:
                 print("window %d: ppl %.2f" % (w, math.exp(nll.mean())), flush=True)
     finally:
-        if isinstance(model, QcModel):
+        if hasattr(model, "close"):
             model.close()
     dt = time.time() - t0
     ppl = math.exp(nll_sum / n_pred)

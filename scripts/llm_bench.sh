@@ -9,10 +9,15 @@
 # (input_ids=1x1) and a prefill artifact (input_ids=1x64), under
 # $QC_BUILD_DIR/llm/<scheme>. Decode at context C: a C-token prompt, then 128
 # generated tokens (their rate); prefill: a 512-token prompt's rate.
-# llama.cpp: llama-bench -d C -n 128 (decode) and -p 512 (prefill) on the same
-# GGUF (Q4_1). Set LLAMA_BENCH to its binary; by default the one built from
-# llama-cpp-python 0.3.36's vendored tree under .cache/llamacpp (see
-# ../shared/DATA.md for the build line); without one only qc is measured.
+# llama.cpp: llama-bench -d C -n 128 -ub 1 (decode) and -p 512 (prefill) on
+# the same GGUF (Q4_1), built from llama-cpp-python 0.3.36's vendored tree
+# (../shared/DATA.md). On a CPU with AMX, GGML_NATIVE's build decodes fastest
+# but its batched matmuls fault where the OS does not grant AMX state, so it
+# fills the depth one token at a time (-ub 1; LLAMA_BENCH, default
+# .cache/llamacpp/.../build/bin/llama-bench) and prefill is measured with a
+# build made with -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+# (LLAMA_BENCH_PREFILL, default .../build-noamx/bin/llama-bench). Without
+# them only qc is measured.
 # Each figure is the median of QC_BENCH_REPS (default 3) alternated runs,
 # for 1 and 2 threads. Prints a Markdown table.
 set -euo pipefail
@@ -23,8 +28,11 @@ scheme="${1:-w4g128}"
 reps="${QC_BENCH_REPS:-3}"
 gguf=.cache/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 scripts/fetch_models.sh smollm2 >/dev/null
-llama="${LLAMA_BENCH:-.cache/llamacpp/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin/llama-bench}"
+vendor=.cache/llamacpp/llama_cpp_python-0.3.36/vendor/llama.cpp
+llama="${LLAMA_BENCH:-$vendor/build/bin/llama-bench}"
+llama_pp="${LLAMA_BENCH_PREFILL:-$vendor/build-noamx/bin/llama-bench}"
 [ -x "$llama" ] || { echo "llm_bench: no llama-bench at $llama; measuring qc only" >&2; llama=""; }
+[ -x "$llama_pp" ] || llama_pp="$llama"
 
 work="$BUILD/llm/$scheme"
 mkdir -p "$work"
@@ -54,10 +62,10 @@ qc_rate() { # threads depth what
   fi
 }
 llama_rate() { # threads depth what
-  local args
-  if [ "$3" = decode ]; then args=(-p 0 -n 128 -d "$2"); else args=(-p 512 -n 0); fi
-  "$llama" -m "$gguf" -t "$1" -r 1 "${args[@]}" -o csv 2>/dev/null |
-    tail -1 | awk -F, '{gsub(/"/, "", $0); print $(NF-1)}'
+  local bin="$llama" args
+  if [ "$3" = decode ]; then args=(-p 0 -n 128 -d "$2" -ub 1); else bin="$llama_pp" args=(-p 512 -n 0); fi
+  "$bin" -m "$gguf" -t "$1" -r 1 "${args[@]}" 2>/dev/null |
+    grep -E '\| +(tg|pp)[0-9]' | awk -F'|' '{gsub(/ /, "", $(NF-1)); split($(NF-1), v, "±"); print v[1]}'
 }
 
 echo "| threads | test | qc $scheme tokens/s | llama.cpp Q4_1 tokens/s | qc / llama.cpp |"

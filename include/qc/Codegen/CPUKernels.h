@@ -39,14 +39,19 @@ struct AttentionShape {
   /// The vector width the kernel uses: the target's lanes, else the widest
   /// of 8, 4, 2 dividing D (1 when none does).
   int64_t vectorLanes() const;
+  /// Query heads one row of the kernel computes: heads sharing a cache
+  /// group read its keys and values once.
+  int64_t headsPerRow() const;
+  /// The kernel's rows: batch x cache groups x positions x head passes.
+  int64_t rows() const;
 };
 
 /// The function `@<shape name>(q: [B,H,S,D], key_cache: [B,KV,T,D],
 /// value_cache, past: index, out: [B,H,S,D], begin: index, end: index)` of
-/// `module`, built on first use (private): query rows [begin, end) of the
-/// B*H*S rows (batch-major, then head, then position), each attending to
-/// cache positions [0, past + i] of its head group. The caller marks it
-/// parallel.
+/// `module`, built on first use (private): rows [begin, end) of s.rows()
+/// (batch-major, then cache group, position, head pass), each the
+/// headsPerRow() query heads of one group at position i attending to cache
+/// positions [0, past + i]. The caller marks it parallel.
 mlir::func::FuncOp getAttentionKernel(mlir::ModuleOp module,
                                       mlir::Location loc,
                                       const AttentionShape &s);

@@ -73,8 +73,7 @@ void lower(qc::CachedAttentionOp op) {
       ValueRange{readOnlyBuffer(b, loc, op.getQuery()),
                  readOnlyBuffer(b, loc, keys), readOnlyBuffer(b, loc, values),
                  past, out, arith::ConstantIndexOp::create(b, loc, 0),
-                 arith::ConstantIndexOp::create(
-                     b, loc, s.batch * s.heads * s.seq)});
+                 arith::ConstantIndexOp::create(b, loc, s.rows())});
   Value result = bufferization::ToTensorOp::create(
       b, loc, op.getResult().getType(), out, /*restrict=*/true,
       /*writable=*/true);

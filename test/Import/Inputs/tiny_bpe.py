@@ -16,6 +16,7 @@ pre-tokenizer (digits one by one, then GPT-2's pattern) and a ChatML
 template.
 """
 import argparse
+import os
 import random
 import sys
 
@@ -30,14 +31,11 @@ TEMPLATE = ("{% for message in messages %}{% if loop.first and messages[0]['role
 
 
 def byte_chars():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
-    cs, n = bs[:], 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
+    """GPT-2's byte -> printable character table (scripts/tokenize_gguf.py)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "..", "..", "scripts"))
+    from tokenize_gguf import bytes_to_unicode
+    return bytes_to_unicode()
 
 
 def train(vocab_size):

@@ -32,6 +32,22 @@ std::string AttentionShape::name() const {
       .str();
 }
 
+int64_t AttentionShape::headsPerRow() const {
+  // The most heads of a group whose accumulators fit in 16 vector registers
+  // while the kernel keeps at least 8 rows for the threads (a decode step
+  // of few cache groups takes one head a row).
+  int64_t group = heads / kvHeads, chunks = headDim / vectorLanes();
+  for (int64_t h = group; h > 1; --h)
+    if (group % h == 0 && h * chunks <= 16 &&
+        batch * kvHeads * seq * (group / h) >= 8)
+      return h;
+  return 1;
+}
+
+int64_t AttentionShape::rows() const {
+  return batch * kvHeads * seq * (heads / kvHeads / headsPerRow());
+}
+
 int64_t AttentionShape::vectorLanes() const {
   for (int64_t v : {lanes, int64_t(8), int64_t(4), int64_t(2)})
     if (v > 1 && v <= std::max<int64_t>(lanes, 8) && headDim % v == 0)
@@ -42,11 +58,13 @@ int64_t AttentionShape::vectorLanes() const {
 namespace {
 
 /// Builds the body of the kernel; `args` are (q, key_cache, value_cache,
-/// past, out, begin, end).
+/// past, out, begin, end). A row is `heads` query heads of one cache group
+/// at one position: they read each key and value vector once.
 class AttentionBody {
 public:
   AttentionBody(OpBuilder &b, Location loc, const AttentionShape &s)
       : b(b), loc(loc), e(b, loc), s(s), v(s.vectorLanes()),
+        chunks(s.headDim / v), heads(s.headsPerRow()),
         vf(VectorType::get({v}, b.getF32Type())) {}
 
   void build(ValueRange args) {
@@ -55,10 +73,10 @@ public:
     vc = args[2];
     out = args[4];
     Value past = args[3];
-    // Scores of one row, padded to whole vectors.
-    int64_t padded = (s.cacheLen + v - 1) / v * v;
+    // Scores of the row's heads, each padded to whole vectors.
+    padded = (s.cacheLen + v - 1) / v * v;
     scores = memref::AllocaOp::create(
-        b, loc, MemRefType::get({padded}, b.getF32Type()),
+        b, loc, MemRefType::get({heads, padded}, b.getF32Type()),
         b.getI64IntegerAttr(64));
     e.forRange(args[5], args[6], [&](Value row) { buildRow(row, past); });
   }
@@ -81,69 +99,82 @@ private:
   Value load(Value buf, ValueRange at) {
     return vector::LoadOp::create(b, loc, vf, buf, at);
   }
+  /// A horizontal reduction in any order (a tree of shuffles, not 16
+  /// dependent adds).
   Value reduce(vector::CombiningKind kind, Value x) {
-    return vector::ReductionOp::create(b, loc, kind, x);
+    auto op = vector::ReductionOp::create(b, loc, kind, x);
+    op.setFastmathAttr(arith::FastMathFlagsAttr::get(
+        b.getContext(), arith::FastMathFlags::reassoc));
+    return op;
   }
-
-  /// An scf.for over [lo, hi) carrying `init`; `body` returns the next
-  /// values. Returns the loop's results.
   ValueRange loop(Value lo, Value hi, ValueRange init,
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto op = scf::ForOp::create(
-        b, loc, lo, hi, e.idx(1), init,
-        [&](OpBuilder &nested, Location, Value i, ValueRange iter) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(nested.getInsertionBlock());
-          scf::YieldOp::create(b, loc, body(i, iter));
-        });
-    return op.getResults();
+    return e.forCarrying(lo, hi, init, body);
+  }
+  /// Vector j of the head-size row `t` of cache `buf`.
+  Value cacheLoad(Value buf, Value t, int64_t j) {
+    return load(buf, {batch, group, t, e.idx(j * v)});
   }
 
-  /// Query row `row` = (batch, head, position in the step).
+  /// Row `row` = (batch, cache group, position in the step, head pass).
   void buildRow(Value row, Value past) {
-    Value i = remIdx(row, s.seq);
-    Value head = remIdx(divIdx(row, s.seq), s.heads);
-    Value batch = divIdx(row, s.heads * s.seq);
-    Value group = divIdx(head, s.heads / s.kvHeads);
+    int64_t passes = s.heads / s.kvHeads / heads;
+    Value pass = remIdx(row, passes);
+    Value rest = divIdx(row, passes);
+    i = remIdx(rest, s.seq);
+    group = remIdx(divIdx(rest, s.seq), s.kvHeads);
+    batch = divIdx(rest, s.kvHeads * s.seq);
+    firstHead = add(mulIdx(group, s.heads / s.kvHeads), mulIdx(pass, heads));
     Value len = add(add(past, i), e.idx(1));
-    int64_t chunks = s.headDim / v;
-    SmallVector<Value> qv;
-    for (int64_t j = 0; j < chunks; ++j)
-      qv.push_back(arith::MulFOp::create(
-          b, loc, load(q, {batch, head, i, e.idx(j * v)}), splat(s.scale)));
-    storeScores(qv, batch, group, len);
+    storeScores(len);
     Value blocks = divIdx(add(len, e.idx(v - 1)), v);
-    Value sum = softmaxNumerators(blocks);
-    accumulateValues(batch, head, i, group, len, sum);
+    SmallVector<Value> sums;
+    for (int64_t h = 0; h < heads; ++h)
+      sums.push_back(softmaxNumerators(h, blocks));
+    accumulateValues(len, sums);
   }
 
-  /// scores[t] = q . k[t] for t < len, -inf up to the next whole vector.
-  void storeScores(ArrayRef<Value> qv, Value batch, Value group, Value len) {
+  /// scores[h][t] = q_h . k[t] for t < len, -inf up to the next whole
+  /// vector.
+  void storeScores(Value len) {
+    SmallVector<SmallVector<Value>> qv(heads);
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t j = 0; j < chunks; ++j)
+        qv[h].push_back(arith::MulFOp::create(
+            b, loc, load(q, {batch, add(firstHead, e.idx(h)), i,
+                             e.idx(j * v)}),
+            splat(s.scale)));
     e.forRange(e.idx(0), len, [&](Value t) {
-      Value acc = arith::MulFOp::create(
-          b, loc, qv[0], load(kc, {batch, group, t, e.idx(0)}));
-      for (size_t j = 1; j < qv.size(); ++j)
-        acc = fma(qv[j], load(kc, {batch, group, t, e.idx(j * v)}), acc);
-      memref::StoreOp::create(b, loc, reduce(vector::CombiningKind::ADD, acc),
-                              scores, ValueRange{t});
+      SmallVector<Value> k;
+      for (int64_t j = 0; j < chunks; ++j)
+        k.push_back(cacheLoad(kc, t, j));
+      for (int64_t h = 0; h < heads; ++h) {
+        Value acc = arith::MulFOp::create(b, loc, qv[h][0], k[0]);
+        for (int64_t j = 1; j < chunks; ++j)
+          acc = fma(qv[h][j], k[j], acc);
+        memref::StoreOp::create(b, loc,
+                                reduce(vector::CombiningKind::ADD, acc),
+                                scores, ValueRange{e.idx(h), t});
+      }
     });
     Value end = mulIdx(divIdx(add(len, e.idx(v - 1)), v), v);
     e.forRange(len, end, [&](Value t) {
-      memref::StoreOp::create(
-          b, loc, e.f32(-std::numeric_limits<float>::infinity()), scores,
-          ValueRange{t});
+      for (int64_t h = 0; h < heads; ++h)
+        memref::StoreOp::create(
+            b, loc, e.f32(-std::numeric_limits<float>::infinity()), scores,
+            ValueRange{e.idx(h), t});
     });
   }
 
-  /// Replaces the scores by exp(score - max) over `blocks` vectors and
+  /// Replaces head h's scores by exp(score - max) over `blocks` vectors and
   /// returns their sum.
-  Value softmaxNumerators(Value blocks) {
-    Value zero = e.idx(0);
+  Value softmaxNumerators(int64_t h, Value blocks) {
+    Value zero = e.idx(0), hv = e.idx(h);
     Value maxLanes =
         loop(zero, blocks, {splat(-std::numeric_limits<float>::infinity())},
              [&](Value blk, ValueRange it) -> SmallVector<Value> {
                return {arith::MaximumFOp::create(
-                   b, loc, it[0], load(scores, {mulIdx(blk, v)}))};
+                   b, loc, it[0], load(scores, {hv, mulIdx(blk, v)}))};
              })[0];
     Value max = vector::BroadcastOp::create(
         b, loc, vf, reduce(vector::CombiningKind::MAXIMUMF, maxLanes));
@@ -153,43 +184,53 @@ private:
                Value at = mulIdx(blk, v);
                Value x = math::ExpOp::create(
                    b, loc,
-                   arith::SubFOp::create(b, loc, load(scores, {at}), max));
-               vector::StoreOp::create(b, loc, x, scores, ValueRange{at});
+                   arith::SubFOp::create(b, loc, load(scores, {hv, at}), max));
+               vector::StoreOp::create(b, loc, x, scores, ValueRange{hv, at});
                return {arith::AddFOp::create(b, loc, it[0], x)};
              })[0];
     return reduce(vector::CombiningKind::ADD, sumLanes);
   }
 
-  /// out[row] = sum_t scores[t] v[t] / sum.
-  void accumulateValues(Value batch, Value head, Value i, Value group,
-                        Value len, Value sum) {
-    int64_t chunks = s.headDim / v;
-    SmallVector<Value> init(chunks, splat(0.0f));
+  /// out[head] = sum_t scores[h][t] v[t] / sum_h for the row's heads.
+  void accumulateValues(Value len, ArrayRef<Value> sums) {
+    SmallVector<Value> init(heads * chunks, splat(0.0f));
     ValueRange acc = loop(
         e.idx(0), len, init,
         [&](Value t, ValueRange it) -> SmallVector<Value> {
-          Value p = vector::BroadcastOp::create(
-              b, loc, vf, memref::LoadOp::create(b, loc, scores, t));
-          SmallVector<Value> next;
+          SmallVector<Value> val;
           for (int64_t j = 0; j < chunks; ++j)
-            next.push_back(
-                fma(p, load(vc, {batch, group, t, e.idx(j * v)}), it[j]));
+            val.push_back(cacheLoad(vc, t, j));
+          SmallVector<Value> next;
+          for (int64_t h = 0; h < heads; ++h) {
+            Value p = vector::BroadcastOp::create(
+                b, loc, vf,
+                memref::LoadOp::create(b, loc, scores,
+                                       ValueRange{e.idx(h), t}));
+            for (int64_t j = 0; j < chunks; ++j)
+              next.push_back(fma(p, val[j], it[h * chunks + j]));
+          }
           return next;
         });
-    Value inv = vector::BroadcastOp::create(
-        b, loc, vf, arith::DivFOp::create(b, loc, e.f32(1.0f), sum));
-    for (int64_t j = 0; j < chunks; ++j)
-      vector::StoreOp::create(b, loc, arith::MulFOp::create(b, loc, acc[j], inv),
-                              out, ValueRange{batch, head, i, e.idx(j * v)});
+    for (int64_t h = 0; h < heads; ++h) {
+      Value inv = vector::BroadcastOp::create(
+          b, loc, vf, arith::DivFOp::create(b, loc, e.f32(1.0f), sums[h]));
+      for (int64_t j = 0; j < chunks; ++j)
+        vector::StoreOp::create(
+            b, loc, arith::MulFOp::create(b, loc, acc[h * chunks + j], inv),
+            out,
+            ValueRange{batch, add(firstHead, e.idx(h)), i, e.idx(j * v)});
+    }
   }
 
   OpBuilder &b;
   Location loc;
   Emitter e;
   const AttentionShape &s;
-  int64_t v;
+  int64_t v, chunks, heads, padded = 0;
   VectorType vf;
   Value q, kc, vc, out, scores;
+  /// The current row's coordinates.
+  Value batch, group, i, firstHead;
 };
 
 } // namespace

@@ -35,14 +35,7 @@ void buildCodeTables(OpBuilder &b, Location loc, ValueRange args,
 
   auto loop = [&](Value lo, Value hi, ValueRange init,
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-    auto op = scf::ForOp::create(
-        b, loc, lo, hi, e.idx(1), init,
-        [&](OpBuilder &nested, Location, Value i, ValueRange iter) {
-          OpBuilder::InsertionGuard g(b);
-          b.setInsertionPointToStart(nested.getInsertionBlock());
-          scf::YieldOp::create(b, loc, body(i, iter));
-        });
-    return op.getResults();
+    return e.forCarrying(lo, hi, init, body);
   };
   auto rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(rows.getBody());

@@ -98,6 +98,21 @@ public:
     b.setInsertionPointToStart(op.getBody());
     body(op.getInductionVar());
   }
+  /// An scf.for over [lo, hi) carrying `init`; `body` returns the next
+  /// values from the induction variable and the carried ones. Returns the
+  /// loop's results; the insertion point stays after the loop.
+  ValueRange forCarrying(
+      Value lo, Value hi, ValueRange init,
+      function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+    auto op = scf::ForOp::create(
+        b, loc, lo, hi, idx(1), init,
+        [&](OpBuilder &nested, Location, Value i, ValueRange iter) {
+          OpBuilder::InsertionGuard g(b);
+          b.setInsertionPointToStart(nested.getInsertionBlock());
+          scf::YieldOp::create(b, loc, body(i, iter));
+        });
+    return op.getResults();
+  }
   /// forRange over the 8-column tiles [begin, end): body(tile, 8 * tile).
   void forTiles(Value begin, Value end, function_ref<void(Value, Value)> body) {
     forRange(begin, end, [&](Value t) {
