@@ -231,10 +231,18 @@ struct NBitsMatrix {
   std::vector<float> scales, zeros;
 };
 
-/// Whether `type` becomes MatMulNBits without dequantizing.
+/// Whether a matrix of `type` becomes MatMulNBits without dequantizing:
+/// the 4-bit types, which the generated dequant_i8 kernels run. (Q8_0 has
+/// the form too, but 8-bit layers would take the reference lowering: it is
+/// dequantized to f32 instead.)
 bool hasNBitsForm(uint32_t type) {
-  return GGMLType(type) == GGMLType::Q4_0 || GGMLType(type) == GGMLType::Q4_1 ||
-         GGMLType(type) == GGMLType::Q8_0;
+  return GGMLType(type) == GGMLType::Q4_0 || GGMLType(type) == GGMLType::Q4_1;
+}
+
+/// Whether an embedding table of `type` stays quantized, its rows decoded
+/// where gathered (GatherBlockQuantized: integer zero points only).
+bool hasGatherForm(uint32_t type) {
+  return GGMLType(type) == GGMLType::Q4_0 || GGMLType(type) == GGMLType::Q8_0;
 }
 
 NBitsMatrix toNBits(const GGUFFile &file, const GGUFTensor &t, int64_t n,
@@ -313,6 +321,8 @@ private:
                               const std::string &k, const std::string &v,
                               const std::string &prefix);
   void ropeTables();
+  /// The embedded tokens; `table` is set to the f32 table where there is one.
+  std::string embedding(std::string &table);
   /// cos / sin [T, D/2] of GroupQueryAttention.
   void ropeCaches();
   /// The [S, S] causal mask and the constants of the masked softmax.
@@ -538,15 +548,43 @@ std::string LlamaBuilder::block(int64_t i, const std::string &h) {
   return g.node("Add", {h1, y}, P + "/Add_1");
 }
 
-std::string LlamaBuilder::build() {
+std::string LlamaBuilder::embedding(std::string &table) {
+  const GGUFTensor *t = file.tensor("token_embd.weight");
+  // Q4_0 / Q8_0 rows stay quantized, decoded only where gathered (Q4_1's
+  // float zero points have no GatherBlockQuantized form).
+  if (keepQuantized && t && hasGatherForm(t->type) &&
+      ArrayRef<int64_t>(t->dims) == ArrayRef<int64_t>{cfg.hidden, cfg.vocab}) {
+    NBitsMatrix m = toNBits(file, *t, cfg.vocab, cfg.hidden, 0, 0);
+    std::string codes = g.init("token_embd.weight.rows", onnx::TensorProto::UINT8,
+                               {cfg.vocab, int64_t(m.b.size()) / cfg.vocab},
+                               m.b.data(), m.b.size());
+    std::string scales = g.initFloats("token_embd.weight.row_scales",
+                                      {cfg.vocab, cfg.hidden / 32}, m.scales);
+    std::string h = g.node("GatherBlockQuantized", {codes, "input_ids", scales},
+                           "/model/embed_tokens");
+    g.domain("com.microsoft");
+    g.attrInt("bits", m.bits);
+    g.attrInt("block_size", 32);
+    g.attrInt("gather_axis", 0);
+    g.attrInt("quantize_axis", 1);
+    return h;
+  }
   std::vector<float> embed;
   if (std::string e =
           loadTensor(file, "token_embd.weight", {cfg.hidden, cfg.vocab}, embed);
-      !e.empty())
-    return e;
-  std::string table =
-      g.initFloats("token_embd.weight", {cfg.vocab, cfg.hidden}, embed);
-  std::string h = g.node("Gather", {table, "input_ids"}, "/model/embed_tokens");
+      !e.empty()) {
+    error = e;
+    return "";
+  }
+  table = g.initFloats("token_embd.weight", {cfg.vocab, cfg.hidden}, embed);
+  return g.node("Gather", {table, "input_ids"}, "/model/embed_tokens");
+}
+
+std::string LlamaBuilder::build() {
+  std::string table;
+  std::string h = embedding(table);
+  if (!error.empty())
+    return error;
 
   if (cacheLen > 0) {
     ropeCaches();
@@ -570,7 +608,10 @@ std::string LlamaBuilder::build() {
   std::string logits;
   if (file.tensor("output.weight")) {
     logits = linear(h, "output.weight", cfg.vocab, cfg.hidden, "/lm_head");
-  } else if (keepQuantized && hasNBitsForm(embedTensor->type)) {
+  } else if (table.empty() ||
+             (keepQuantized && hasNBitsForm(embedTensor->type))) {
+    // A tied head of its own: quantized where the table's type allows,
+    // else the f32 matrix (the table itself is in its gather form).
     logits = linear(h, "token_embd.weight", cfg.vocab, cfg.hidden, "/lm_head");
   } else {
     std::string head = g.node("Transpose", {table}, "/lm_head/Transpose");

@@ -122,6 +122,93 @@ LogicalResult importGather(NodeContext &nc) {
   return success();
 }
 
+/// com.microsoft::GatherBlockQuantized with uint8 data, rows gathered along
+/// axis 0 of a [rows, K] table quantized in blocks along K: out[..., k] =
+/// (code - zero) * scale[row, k / block], codes 8-bit or two 4-bit ones a
+/// byte (low nibble first), zero points uint8 (packed the same way) or
+/// 2^(bits-1). Only the gathered rows are decoded: the table stays in its
+/// quantized form (a GGUF's Q8_0 / Q4_0 embedding table, say).
+LogicalResult importGatherBlockQuantized(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  int64_t bits = nc.attrInt("bits", 4), block = nc.attrInt("block_size", 128);
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1),
+                       sc = inputShape(nc, 2);
+  auto fail = [&](const Twine &msg) {
+    nc.error() << msg;
+    return failure();
+  };
+  if (nc.inputDType(0) != TP::UINT8 || (bits != 4 && bits != 8))
+    return fail("supports uint8 data with bits 4 or 8");
+  if (data.size() != 2 || nc.attrInt("gather_axis", 0) != 0 ||
+      nc.attrInt("quantize_axis", 1) != 1)
+    return fail("supports a [rows, K] table gathered along axis 0 and "
+                "quantized along axis 1");
+  int64_t rows = data[0], k = data[1] * (8 / bits);
+  if (block < 16 || (block & (block - 1)) != 0 || k % block != 0)
+    return fail("block_size " + Twine(block) +
+                " must be a power of two >= 16 dividing K = " + Twine(k));
+  int64_t blocks = k / block;
+  if (sc != SmallVector<int64_t>{rows, blocks} || !isFloat(nc.inputDType(2)))
+    return fail("scales must be float [" + Twine(rows) + ", " + Twine(blocks) +
+                "]");
+  bool hasZero = nc.hasInput(3);
+  int64_t zeroCols = bits == 4 ? (blocks + 1) / 2 : blocks;
+  if (hasZero && (nc.inputDType(3) != TP::UINT8 ||
+                  inputShape(nc, 3) != SmallVector<int64_t>{rows, zeroCols}))
+    return fail("zero_points must be uint8 [" + Twine(rows) + ", " +
+                Twine(zeroCols) + "]");
+  if (shapeProduct(ind) > 0 && rows == 0)
+    return fail("gathers from an empty table");
+
+  DType d = nc.inputDType(2), indDType = nc.inputDType(1);
+  Type elt = toMLIRType(nc.ctx(), d);
+  SmallVector<int64_t> outShape(ind);
+  outShape.push_back(k);
+  int64_t q = ind.size();
+  AffineMap map = AffineMap::getMultiDimIdentityMap(q + 1, nc.ctx())
+                      .getSubMap(llvm::to_vector(llvm::seq<unsigned>(0, q)));
+  Value table = nc.input(0), scales = nc.input(2),
+        zeros = hasZero ? nc.input(3) : Value();
+  Value out = emitGeneric(
+      nc, outShape, elt, nc.input(1), map,
+      [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> ivs) {
+        Value row = wrapIndex(b, l, toIndex(b, l, args[0], indDType), rows);
+        Value col = ivs.back();
+        Value blk = arith::DivUIOp::create(b, l, col, cidx(b, l, block));
+        // The code (and zero point) of `col` in its byte.
+        auto nibble = [&](Value t, Value at) -> Value {
+          if (bits == 8)
+            return tensor::ExtractOp::create(b, l, t, ValueRange{row, at});
+          Value byte = tensor::ExtractOp::create(
+              b, l, t,
+              ValueRange{row, arith::DivUIOp::create(b, l, at, cidx(b, l, 2))});
+          Value odd = arith::IndexCastOp::create(
+              b, l, b.getI8Type(),
+              arith::RemUIOp::create(b, l, at, cidx(b, l, 2)));
+          Value shift = arith::MulIOp::create(
+              b, l, odd,
+              arith::ConstantOp::create(b, l, b.getI8IntegerAttr(4)));
+          return arith::AndIOp::create(
+              b, l, arith::ShRUIOp::create(b, l, byte, shift),
+              arith::ConstantOp::create(b, l, b.getI8IntegerAttr(15)));
+        };
+        Value code = arith::UIToFPOp::create(b, l, elt, nibble(table, col));
+        Value zero =
+            zeros ? arith::UIToFPOp::create(b, l, elt, nibble(zeros, blk))
+                        .getResult()
+                  : arith::ConstantOp::create(
+                        b, l, b.getFloatAttr(elt, double(1 << (bits - 1))))
+                        .getResult();
+        Value scale =
+            tensor::ExtractOp::create(b, l, scales, ValueRange{row, blk});
+        return arith::MulFOp::create(
+            b, l, arith::SubFOp::create(b, l, code, zero), scale);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
 LogicalResult importGatherElements(NodeContext &nc) {
   if (failed(requireInputs(nc, 2)) || failed(checkIndexType(nc, 1)))
     return failure();
@@ -362,6 +449,7 @@ LogicalResult importOneHot(NodeContext &nc) {
 void qc::detail::registerGatherOps(OpRegistry &r) {
   r.add("Gather", importGather);
   r.add("GatherElements", importGatherElements);
+  r.add("com.microsoft::GatherBlockQuantized", importGatherBlockQuantized);
   r.add("ScatterND", importScatterND);
   r.add("OneHot", importOneHot);
 }
