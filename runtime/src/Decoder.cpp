@@ -202,12 +202,18 @@ bool Decoder::run(Step &s, const int64_t *tokens, int64_t n,
   inputs[s.lengthInput] = &s.seqlen;
   inputs[s.totalInput] = &s.total;
   outputs[s.logitsOutput] = s.logits.data();
-  for (size_t k = 0; k < s.states.size(); ++k) {
+  // The decode artifact runs as the session's model (its state entries are
+  // ignored); the prefill artifact on the same caches, each passed as both
+  // its input and its output, updated in place.
+  bool own = &s == decode.get();
+  for (size_t k = 0; k < s.states.size() && !own; ++k) {
     void *cache = qcrt_session_state(session, k);
     inputs[s.states[k].first] = cache;
-    outputs[s.states[k].second] = cache; // updated in place
+    outputs[s.states[k].second] = cache;
   }
-  if (qcrt_run(s.model, inputs.data(), outputs.data()) != QCRT_OK) {
+  qcrt_status st = own ? qcrt_session_run(session, inputs.data(), outputs.data())
+                       : qcrt_run(s.model, inputs.data(), outputs.data());
+  if (st != QCRT_OK) {
     error = qcrt_last_error();
     return false;
   }
