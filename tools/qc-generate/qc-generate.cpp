@@ -154,8 +154,10 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       o.prefill = v;
     else if (a == "--ids")
       ok = o.haveIds = parseIds(v, o.ids);
-    else if (a == "--prompt")
-      o.prompt = v, o.havePrompt = true;
+    else if (a == "--prompt") {
+      o.prompt = v;
+      o.havePrompt = true;
+    }
     else if (a == "-n")
       ok = parseInt(v, o.tokens) && o.tokens >= 0;
     else if (a == "--temperature")
@@ -164,8 +166,10 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       ok = parseInt(v, o.topK) && o.topK >= 0;
     else if (a == "--top-p")
       ok = parseReal(v, o.topP) && o.topP > 0 && o.topP <= 1;
-    else if (a == "--seed")
-      ok = parseInt(v, n) && n >= 0, o.seed = uint64_t(n);
+    else if (a == "--seed") {
+      ok = parseInt(v, n) && n >= 0;
+      o.seed = uint64_t(n);
+    }
     else if (a == "--threads")
       ok = parseInt(v, o.threads) && o.threads >= 1;
     else if (a == "--logits-out")
