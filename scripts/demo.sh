@@ -4,7 +4,10 @@
 #
 #   scripts/demo.sh                      all-MiniLM-L6-v2 on a few sentences, in
 #                                        FP32 and quantized (QC_DEMO_QUANT,
-#                                        default w4g32)
+#                                        default w4g32); then SmolLM2-135M's
+#                                        GGUF quantized to w4g128 with a KV
+#                                        cache, answering a question through
+#                                        qc-generate (QC_DEMO_LLM=0 skips it)
 #   scripts/demo.sh MODEL.onnx [FLAGS]   your model on random inputs; FLAGS go
 #                                        to qc-compile (--input-shape, --dim)
 #
@@ -42,5 +45,28 @@ echo "== qc-compile --quant $quant (weights quantized by qc, generated low-bit k
 t0=$(date +%s.%N)
 "$BUILD/bin/qc-compile" "$onnx" -o "$BUILD/demo/minilm-$quant" --quant "$quant" | tail -n 1
 printf "quantized and compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
-exec "$PYTHON" scripts/demo_minilm.py "$onnx" "$BUILD/demo/minilm-$quant" --qc-build "$BUILD" \
+"$PYTHON" scripts/demo_minilm.py "$onnx" "$BUILD/demo/minilm-$quant" --qc-build "$BUILD" \
   --label "$quant"
+
+# An LLM: SmolLM2-135M's GGUF quantized anew by qc, with a key-value cache,
+# generating text (QC_DEMO_LLM=0 skips it).
+[ "${QC_DEMO_LLM:-1}" = 0 ] && exit 0
+echo
+scripts/fetch_models.sh smollm2 >/dev/null
+gguf=.cache/models/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+llm="$BUILD/demo/smollm2-w4g128"
+echo "== qc-compile SmolLM2-135M GGUF --quant w4g128 --context 512 (decode, one token a step)"
+t0=$(date +%s.%N)
+"$BUILD/bin/qc-compile" "$gguf" --quant w4g128 --context 512 \
+  --input-shape input_ids=1x1 -o "$llm" | tail -n 1
+printf "quantized and compiled in %.1f s\n" "$(echo "$(date +%s.%N) - $t0" | bc)"
+echo "== qc-generate --chat (2 threads, greedy)"
+"$BUILD/bin/qc-generate" "$llm" --chat --threads 2 -n 48 \
+  --prompt "What is the capital of France?"
+llama="${LLAMA_BENCH:-.cache/llamacpp/llama_cpp_python-0.3.36/vendor/llama.cpp/build/bin/llama-bench}"
+if [ -x "$llama" ]; then
+  echo "== llama.cpp on the same GGUF (Q4_1), 2 threads, 48 tokens"
+  "$llama" -m "$gguf" -t 2 -p 0 -n 48 -r 3 2>/dev/null | grep -E 'tg48'
+else
+  echo "(llama.cpp's llama-bench not found: scripts/llm_bench.sh explains the comparison)"
+fi
