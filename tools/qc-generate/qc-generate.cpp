@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <string>
 #include <sys/resource.h>
@@ -115,17 +116,48 @@ bool parseIds(const std::string &s, std::vector<int64_t> &out) {
   return !out.empty();
 }
 
+/// Sets option `a` (one that takes a value) to `v`: nullopt for an unknown
+/// option, else "" or the error.
+std::optional<std::string> setOption(Options &o, const std::string &a,
+                                     const std::string &v) {
+  int64_t n = 0;
+  bool ok = true;
+  if (a == "--prefill") {
+    o.prefill = v;
+  } else if (a == "--ids") {
+    ok = o.haveIds = parseIds(v, o.ids);
+  } else if (a == "--prompt") {
+    o.prompt = v;
+    o.havePrompt = true;
+  } else if (a == "-n") {
+    ok = parseInt(v, o.tokens) && o.tokens >= 0;
+  } else if (a == "--temperature") {
+    ok = parseReal(v, o.temperature) && o.temperature >= 0;
+  } else if (a == "--top-k") {
+    ok = parseInt(v, o.topK) && o.topK >= 0;
+  } else if (a == "--top-p") {
+    ok = parseReal(v, o.topP) && o.topP > 0 && o.topP <= 1;
+  } else if (a == "--seed") {
+    ok = parseInt(v, n) && n >= 0;
+    o.seed = uint64_t(n);
+  } else if (a == "--threads") {
+    ok = parseInt(v, o.threads) && o.threads >= 1;
+  } else if (a == "--logits-out") {
+    o.logitsOut = v;
+  } else if (a == "--ids-out") {
+    o.idsOut = v;
+  } else if (a == "--tokenize") {
+    o.tokenizeFile = v;
+  } else {
+    return std::nullopt;
+  }
+  return ok ? "" : "bad value '" + v + "' for " + a;
+}
+
 /// Parses argv into `o`; "" or the error. Sets `help` for --help.
 std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    auto value = [&](std::string &out) {
-      if (i + 1 >= argc)
-        return false;
-      out = argv[++i];
-      return true;
-    };
-    std::string v;
     if (a == "--help" || a == "-h") {
       help = true;
       return "";
@@ -140,48 +172,16 @@ std::string parseArgs(int argc, char **argv, Options &o, bool &help) {
       o.artifact = a;
       continue;
     }
-    if (!value(v))
-      return a == "--prefill" || a == "--ids" || a == "--prompt" ||
-                     a == "-n" || a == "--temperature" || a == "--top-k" ||
-                     a == "--top-p" || a == "--seed" || a == "--threads" ||
-                     a == "--logits-out" || a == "--ids-out" ||
-                     a == "--tokenize"
-                 ? a + " needs a value"
-                 : "unknown option '" + a + "'";
-    int64_t n = 0;
-    bool ok = true;
-    if (a == "--prefill")
-      o.prefill = v;
-    else if (a == "--ids")
-      ok = o.haveIds = parseIds(v, o.ids);
-    else if (a == "--prompt") {
-      o.prompt = v;
-      o.havePrompt = true;
-    }
-    else if (a == "-n")
-      ok = parseInt(v, o.tokens) && o.tokens >= 0;
-    else if (a == "--temperature")
-      ok = parseReal(v, o.temperature) && o.temperature >= 0;
-    else if (a == "--top-k")
-      ok = parseInt(v, o.topK) && o.topK >= 0;
-    else if (a == "--top-p")
-      ok = parseReal(v, o.topP) && o.topP > 0 && o.topP <= 1;
-    else if (a == "--seed") {
-      ok = parseInt(v, n) && n >= 0;
-      o.seed = uint64_t(n);
-    }
-    else if (a == "--threads")
-      ok = parseInt(v, o.threads) && o.threads >= 1;
-    else if (a == "--logits-out")
-      o.logitsOut = v;
-    else if (a == "--ids-out")
-      o.idsOut = v;
-    else if (a == "--tokenize")
-      o.tokenizeFile = v;
-    else
+    bool last = i + 1 >= argc;
+    Options scratch;
+    std::optional<std::string> e =
+        last ? setOption(scratch, a, "") : setOption(o, a, argv[++i]);
+    if (!e)
       return "unknown option '" + a + "'";
-    if (!ok)
-      return "bad value '" + v + "' for " + a;
+    if (last)
+      return a + " needs a value";
+    if (!e->empty())
+      return *e;
   }
   if (o.artifact.empty())
     return "no artifact folder given";
@@ -202,11 +202,14 @@ int64_t sample(const std::vector<float> &logits, const Options &o,
     return std::max_element(logits.begin(), logits.end()) - logits.begin();
   std::vector<int64_t> order(logits.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return logits[size_t(a)] > logits[size_t(b)];
-  });
-  if (o.topK > 0 && size_t(o.topK) < order.size())
-    order.resize(size_t(o.topK));
+  // Only the K best need an order (the whole vocabulary without --top-k).
+  size_t keep = o.topK > 0 ? std::min(size_t(o.topK), order.size())
+                           : order.size();
+  std::partial_sort(order.begin(), order.begin() + long(keep), order.end(),
+                    [&](int64_t a, int64_t b) {
+                      return logits[size_t(a)] > logits[size_t(b)];
+                    });
+  order.resize(keep);
   std::vector<double> p;
   double top = logits[size_t(order[0])], sum = 0;
   for (int64_t t : order) {

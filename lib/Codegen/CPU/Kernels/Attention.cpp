@@ -49,8 +49,10 @@ int64_t AttentionShape::rows() const {
 }
 
 int64_t AttentionShape::vectorLanes() const {
-  for (int64_t v : {lanes, int64_t(8), int64_t(4), int64_t(2)})
-    if (v > 1 && v <= std::max<int64_t>(lanes, 8) && headDim % v == 0)
+  if (lanes > 1 && headDim % lanes == 0)
+    return lanes;
+  for (int64_t v : {8, 4, 2})
+    if (headDim % v == 0)
       return v;
   return 1;
 }
