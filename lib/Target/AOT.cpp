@@ -58,7 +58,25 @@ std::string manifestDType(Type elt, DictionaryAttr attrs) {
   return "";
 }
 
-void findStates(func::FuncOp func, ArtifactLayout &layout);
+/// The outputs that are a key-value cache input updated in place: a cache
+/// result of qc.cached_attention whose cache operand is an argument of the
+/// entry read by nothing else.
+void findStates(func::FuncOp func, ArtifactLayout &layout) {
+  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
+  llvm::SmallDenseSet<unsigned> taken;
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    auto op = v.getDefiningOp<CachedAttentionOp>();
+    if (!op || v == op.getResult())
+      continue;
+    Value cache =
+        v == op.getKeyCacheOut() ? op.getKeyCache() : op.getValueCache();
+    auto arg = dyn_cast<BlockArgument>(cache);
+    if (!arg || arg.getOwner() != &func.getBody().front() ||
+        !arg.hasOneUse() || !taken.insert(arg.getArgNumber()).second)
+      continue;
+    layout.states.push_back({arg.getArgNumber(), unsigned(i)});
+  }
+}
 
 /// Describes the entry's arguments and results before lowering erases the
 /// tensor types.
@@ -98,26 +116,6 @@ LogicalResult describeInterface(func::FuncOp func, ArtifactLayout &layout) {
   }
   findStates(func, layout);
   return success();
-}
-
-/// The outputs that are a key-value cache input updated in place: a cache
-/// result of qc.cached_attention whose cache operand is an argument of the
-/// entry read by nothing else.
-void findStates(func::FuncOp func, ArtifactLayout &layout) {
-  auto ret = cast<func::ReturnOp>(func.getBody().back().getTerminator());
-  llvm::SmallDenseSet<unsigned> taken;
-  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
-    auto op = v.getDefiningOp<CachedAttentionOp>();
-    if (!op || v == op.getResult())
-      continue;
-    Value cache =
-        v == op.getKeyCacheOut() ? op.getKeyCache() : op.getValueCache();
-    auto arg = dyn_cast<BlockArgument>(cache);
-    if (!arg || arg.getOwner() != &func.getBody().front() ||
-        !arg.hasOneUse() || !taken.insert(arg.getArgNumber()).second)
-      continue;
-    layout.states.push_back({arg.getArgNumber(), unsigned(i)});
-  }
 }
 
 /// Adds `qc_entry(void **args)` and the embedded manifest to the module.
