@@ -386,11 +386,12 @@ def save(model, out):
 # ------------------------------------------------------- numpy reference
 
 
-def reference_logits(Wn, cfg, ids, n_layers):
+def reference_logits(Wn, cfg, ids, n_layers, kv_store=None):
     """Independent float64 forward pass in llama.cpp's layout: GGUF-native
     (permuted) q/k rows with interleaved-pair RoPE, as ggml computes it.
     Agreement with the ONNX graph (un-permuted rows + rotate-half RoPE) checks
-    both the un-permutation and the graph."""
+    both the un-permutation and the graph. kv_store(x, is_key), when given,
+    returns the keys / values [S, KV, dh] as a key-value cache stores them."""
     d, H, KV = cfg["d"], cfg["n_head"], cfg["n_kv"]
     dh = d // H
     eps = cfg["eps"]
@@ -417,6 +418,8 @@ def reference_logits(Wn, cfg, ids, n_layers):
         q = rope_pairs((h @ f("%d.q" % i).T).reshape(S, H, dh))
         k = rope_pairs((h @ f("%d.k" % i).T).reshape(S, KV, dh))
         v = (h @ f("%d.v" % i).T).reshape(S, KV, dh)
+        if kv_store:
+            k, v = kv_store(k, True), kv_store(v, False)
         k = np.repeat(k, H // KV, axis=1)  # query head j uses kv head j // (H/KV)
         v = np.repeat(v, H // KV, axis=1)
         sc = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(dh)

@@ -1,6 +1,7 @@
 //===- Compile.cpp - qc-compile as a library call -------------------------===//
 
 #include "qc/Compiler/Compile.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Support/AtomicFile.h"
 
 #include "qc/Transforms/Passes.h"
@@ -30,6 +31,21 @@ LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
   }
   return calibrateForRecipe(module, recipe, *request.calibration, recipe.stats);
 }
+
+/// Stores the model's key-value caches as `format` says.
+LogicalResult setKVCacheFormat(ModuleOp module, StringRef format) {
+  bool any = false;
+  module.walk([&](qc::CachedAttentionOp) { any = true; });
+  if (!any)
+    return emitError(module.getLoc())
+           << "--kv-cache: the model has no key-value cache (compile a GGUF "
+              "model with --context N)";
+  PassManager pm(module.getContext());
+  KVCacheFormatPassOptions options;
+  options.format = format.str();
+  pm.addNestedPass<func::FuncOp>(createKVCacheFormatPass(options));
+  return pm.run(module);
+}
 } // namespace
 
 LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
@@ -58,6 +74,9 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
     rows = collectQuantReport(module);
   }
 
+  if (!request.kvCache.empty() &&
+      failed(setKVCacheFormat(module, request.kvCache)))
+    return failure();
   if (failed(compileToArtifact(module, request.aot)))
     return failure();
   if (recipe.empty())

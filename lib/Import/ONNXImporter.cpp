@@ -3,6 +3,7 @@
 #include "Importer.h"
 #include "qc/Import/ModelLoader.h"
 #include "qc/Import/ONNX.h"
+#include "qc/Transforms/Passes.h"
 #include "qcrt/Npy.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -526,7 +527,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
     info.dtype = vi->type().tensor_type().elem_type();
     ic.values[vi->name()] = std::move(info);
     func.setArgAttr(i, "qc.name", builder.getStringAttr(vi->name()));
-    func.setArgAttr(i, "qc.dtype", builder.getStringAttr(dtypeName(info.dtype)));
+    func.setArgAttr(i, kDTypeAttrName, builder.getStringAttr(dtypeName(info.dtype)));
   }
 
   llvm::StringMap<const onnx::TypeProto *> inferred;
@@ -606,7 +607,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
   for (auto [i, vi] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, "qc.name", builder.getStringAttr(vi.name()));
     func.setResultAttr(
-        i, "qc.dtype",
+        i, kDTypeAttrName,
         builder.getStringAttr(dtypeName(ic.values[vi.name()].dtype)));
   }
   return module;

@@ -41,7 +41,7 @@ namespace {
 
 std::string manifestDType(Type elt, DictionaryAttr attrs) {
   if (attrs)
-    if (auto d = attrs.getAs<StringAttr>("qc.dtype"))
+    if (auto d = attrs.getAs<StringAttr>(kDTypeAttrName))
       return d.str();
   if (elt.isF32())
     return "f32";

@@ -9,6 +9,7 @@
 #ifndef QC_TOOLS_QC_COMPILE_COMPILEFLAGS_H
 #define QC_TOOLS_QC_COMPILE_COMPILEFLAGS_H
 
+#include "QC/IR/KVCache.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Compiler/Compile.h"
 #include "qc/Tools/CalibFlags.h"
@@ -65,6 +66,12 @@ struct CompileFlags {
       llvm::cl::desc("print the time of each compiler pass and LLVM phase "
                      "(stderr)"),
       llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> kvCache{
+      "kv-cache",
+      llvm::cl::desc("storage of the key-value caches (GGUF models "
+                     "compiled with --context, GroupQueryAttention): f32 (the default), f16, int8 or int4 "
+                     "(groups of 32 values with an f32 scale and minimum)"),
+      llvm::cl::value_desc("format"), llvm::cl::cat(toolCategory())};
   ImportFlags import;
   QuantFlags quant;
   CalibFlags calib;
@@ -89,6 +96,10 @@ struct CompileFlags {
       return "--quant needs the linear layers raised (drop "
              "--no-raise-linear)";
     request.raiseLinear = !noRaise;
+    if (!kvCache.empty() && !parseKVCacheFormat(kvCache))
+      return "--kv-cache must be f32, f16, int8 or int4, not '" + kvCache +
+             "'";
+    request.kvCache = kvCache;
     // Quantizing anew starts from f32 weights, GGUF's included.
     importOptions.dequantizeGGUF = !recipe.empty();
     if (!recipe.empty()) {

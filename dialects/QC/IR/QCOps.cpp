@@ -194,13 +194,34 @@ LogicalResult CachedAttentionOp::verify() {
   if (k.getDimSize(0) != b || k.getDimSize(2) != s || k.getDimSize(3) != d)
     return emitOpError("expects key and value of shape [")
            << b << ", " << kv << ", " << s << ", " << d << "], found " << k;
-  if (c.getDimSize(0) != b || c.getDimSize(1) != kv || c.getDimSize(3) != d)
+  if (c.getDimSize(0) != b || c.getDimSize(1) != kv)
     return emitOpError("expects caches of shape [")
-           << b << ", " << kv << ", T, " << d << "], found " << c;
+           << b << ", " << kv << ", T, W], found " << c;
+  if (!inferKVCacheLayout(c.getElementType(), c.getDimSize(3), d)) {
+    InFlightDiagnostic diag = emitOpError("caches ")
+                              << c << " store rows of " << d
+                              << " values in no known format: f32 or f16 [.., "
+                              << d << "]";
+    if (kvCacheFormatFits(KVCacheFormat::Int8, d))
+      return diag << ", i8 [.., "
+                  << KVCacheLayout{KVCacheFormat::Int8, d}.rowWidth()
+                  << "] (int8) or [.., "
+                  << KVCacheLayout{KVCacheFormat::Int4, d}.rowWidth()
+                  << "] (int4)";
+    return diag << " (int8 and int4 need a head size that is a multiple of "
+                << kKVCacheGroup << ")";
+  }
   if (s < 1 || t < s)
     return emitOpError("the cache length ")
            << t << " must hold the step's " << s << " positions";
   return success();
+}
+
+KVCacheLayout CachedAttentionOp::getCacheLayout() {
+  auto c = cast<RankedTensorType>(getKeyCache().getType());
+  int64_t d = cast<RankedTensorType>(getQuery().getType()).getDimSize(3);
+  return inferKVCacheLayout(c.getElementType(), c.getDimSize(3), d)
+      .value_or(KVCacheLayout{KVCacheFormat::F32, d});
 }
 
 #define GET_OP_CLASSES

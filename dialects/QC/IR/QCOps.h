@@ -5,6 +5,7 @@
 
 #include "QC/IR/QCAttrs.h"
 #include "QC/IR/QCDialect.h"
+#include "QC/IR/KVCache.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"

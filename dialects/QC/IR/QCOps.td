@@ -172,6 +172,8 @@ def QC_ObserveOp : QC_Op<"observe", [MemoryEffects<[MemWrite]>]> {
   let hasVerifier = 1;
 }
 
+def QC_KVCacheTensor : TensorOf<[F32, F16, I8]>;
+
 def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
     AllTypesMatch<["query", "result"]>, AllTypesMatch<["key", "value"]>,
     AllTypesMatch<["key_cache", "value_cache", "key_cache_out",
@@ -193,6 +195,13 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
     Because the op's cost depends on `past`, not on `T`, a compiled decode
     step costs what the current length costs.
 
+    The caches store a position of a head in one of the formats of
+    dialects/QC/IR/KVCache.h, told by their element type and last
+    dimension: f32 or f16 `[B, KV, T, D]`, or i8 `[B, KV, T, W]` rows of
+    groups of 32 codes with an f32 scale and minimum each (int8: `W = D +
+    8 D / 32`; int4: `W = D / 2 + 8 D / 32`). The op stores the step's
+    keys and values in the cache's format and attends to what is stored.
+
     Example:
 
     ```mlir
@@ -205,12 +214,12 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
     F32Tensor:$query,
     F32Tensor:$key,
     F32Tensor:$value,
-    F32Tensor:$key_cache,
-    F32Tensor:$value_cache,
+    QC_KVCacheTensor:$key_cache,
+    QC_KVCacheTensor:$value_cache,
     Index:$past,
     F32Attr:$scale);
-  let results = (outs F32Tensor:$result, F32Tensor:$key_cache_out,
-                 F32Tensor:$value_cache_out);
+  let results = (outs F32Tensor:$result, QC_KVCacheTensor:$key_cache_out,
+                 QC_KVCacheTensor:$value_cache_out);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $key_cache `,` $value_cache `,` $past
     `scale` $scale attr-dict `:` type($query) `,` type($key) `,`
@@ -226,6 +235,10 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
             past, $_builder.getF32FloatAttr(scale));
     }]>
   ];
+  let extraClassDeclaration = [{
+    /// How the caches store a row (the verifier checked there is one).
+    ::qc::KVCacheLayout getCacheLayout();
+  }];
   let hasVerifier = 1;
 }
 

@@ -10,6 +10,8 @@
 #ifndef QC_CODEGEN_CPUKERNELS_H
 #define QC_CODEGEN_CPUKERNELS_H
 
+#include "QC/IR/KVCache.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
@@ -29,11 +31,14 @@ mlir::LogicalResult emitKernelBody(mlir::func::FuncOp fn);
 
 /// The shape of the kernel of a qc.cached_attention: batch B, query heads
 /// H, cache heads KV, step positions S, cache capacity T, head size D, the
-/// score scale and the f32 lanes of the target's vectors (0: none known).
+/// score scale, the f32 lanes of the target's vectors (0: none known) and
+/// the caches' storage format.
 struct AttentionShape {
   int64_t batch, heads, kvHeads, seq, cacheLen, headDim;
   float scale;
   int64_t lanes;
+  KVCacheFormat cache = KVCacheFormat::F32;
+  KVCacheLayout cacheLayout() const { return {cache, headDim}; }
   /// The kernel's function name; shapes of one name share one function.
   std::string name() const;
   /// The vector width the kernel uses: the target's lanes, else the widest
@@ -46,7 +51,7 @@ struct AttentionShape {
   int64_t rows() const;
 };
 
-/// The function `@<shape name>(q: [B,H,S,D], key_cache: [B,KV,T,D],
+/// The function `@<shape name>(q: [B,H,S,D], key_cache: [B,KV,T,W],
 /// value_cache, past: index, out: [B,H,S,D], begin: index, end: index)` of
 /// `module`, built on first use (private): rows [begin, end) of s.rows()
 /// (batch-major, then cache group, position, head pass), each the
@@ -55,6 +60,14 @@ struct AttentionShape {
 mlir::func::FuncOp getAttentionKernel(mlir::ModuleOp module,
                                       mlir::Location loc,
                                       const AttentionShape &s);
+
+/// The function `@qc_kv_encode_<...>(values: [rows, D] f32, out: [rows, W])`
+/// of `module`, built on first use (private): each row of `values` in the
+/// storage of `layout` (KVCache.h; int codes rounded to nearest even).
+mlir::func::FuncOp getKVCacheEncodeKernel(mlir::ModuleOp module,
+                                          mlir::Location loc,
+                                          const KVCacheLayout &layout,
+                                          int64_t rows);
 
 } // namespace qc
 

@@ -33,6 +33,9 @@ struct CompileRequest {
   std::string calibStats;
   /// Calibration to run before quantizing (qc-compile --calib-data).
   std::optional<CalibrationRequest> calibration;
+  /// The storage of the key-value caches (qc-compile --kv-cache: f32, f16,
+  /// int8 or int4); empty: as imported (f32).
+  std::string kvCache;
 };
 
 /// Compiles `module` (graph IR as the importer gives it) as `request` says.

@@ -23,6 +23,10 @@ constexpr llvm::StringLiteral kParallelLoopAttrName = "qc.parallel_loop";
 /// Marks a function whose results r_i are its arguments a_i, updated in
 /// place (array<i64: r0, a0, ...>; qc-drop-state-results).
 constexpr llvm::StringLiteral kStateResultsAttrName = "qc.state_results";
+/// The element type an entry argument or result has in the model ("u8",
+/// "f32", ...: the importer's record of what the tensor type cannot tell),
+/// which the artifact's manifest gives it.
+constexpr llvm::StringLiteral kDTypeAttrName = "qc.dtype";
 /// The name of the module attribute that holds the kernel target
 /// (#qc.target, set by qc-set-target).
 constexpr llvm::StringLiteral kTargetAttrName = "qc.target";

@@ -304,6 +304,27 @@ def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def KVCacheFormatPass : Pass<"qc-kv-cache", "mlir::func::FuncOp"> {
+  let summary = "Store the key-value caches of qc.cached_attention in a "
+                "given format";
+  let description = [{
+    Gives the caches of every `qc.cached_attention` the storage `format`
+    (f32, f16, int8 or int4; dialects/QC/IR/KVCache.h): the caches'
+    argument and result types of the function change with the op's, so a
+    decoder's state inputs and outputs take the new format. A cache that is
+    not an argument of the function used by the op alone, or an updated
+    cache used by anything but the function's return, is an error; so is a
+    head size the int formats cannot group.
+
+    Example: `--qc-kv-cache=format=int8` turns
+    `tensor<1x2x32x64xf32>` caches into `tensor<1x2x32x80xi8>`.
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"f32\"",
+           "the caches' storage: f32, f16, int8 or int4">,
+  ];
+}
+
 def DropStateResultsPass : Pass<"qc-drop-state-results", "mlir::ModuleOp"> {
   let summary = "Remove the results that return a state argument's buffer";
   let description = [{

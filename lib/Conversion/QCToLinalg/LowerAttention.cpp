@@ -34,7 +34,36 @@ qc::AttentionShape shapeOf(qc::CachedAttentionOp op) {
   s.cacheLen = c.getDimSize(2);
   s.scale = op.getScale().convertToFloat();
   s.lanes = qc::floatVectorLanes(op);
+  s.cache = op.getCacheLayout().format;
   return s;
+}
+
+/// The step's `[B, KV, S, D]` keys or values in the storage of `layout`:
+/// `[B, KV, S, W]` rows of the cache's element type (f32 stays as it is).
+Value encode(OpBuilder &b, Location loc, Value value,
+             const qc::KVCacheLayout &layout) {
+  if (layout.format == qc::KVCacheFormat::F32)
+    return value;
+  auto type = cast<RankedTensorType>(value.getType());
+  ArrayRef<int64_t> shape = type.getShape();
+  int64_t rows = shape[0] * shape[1] * shape[2];
+  SmallVector<ReassociationIndices> rowsOf = {{0, 1, 2}, {3}};
+  Value flat = tensor::CollapseShapeOp::create(b, loc, value, rowsOf);
+  Type element = layout.elementType(b.getContext());
+  Value out = allocBuffer(b, loc, {rows, layout.rowWidth()}, element);
+  func::FuncOp kernel = qc::getKVCacheEncodeKernel(
+      b.getBlock()->getParentOp()->getParentOfType<ModuleOp>(), loc, layout,
+      rows);
+  func::CallOp::create(b, loc, kernel,
+                       ValueRange{readOnlyBuffer(b, loc, flat), out});
+  Value encoded = bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get({rows, layout.rowWidth()}, element), out,
+      /*restrict=*/true, /*writable=*/true);
+  return tensor::ExpandShapeOp::create(
+      b, loc,
+      RankedTensorType::get(
+          {shape[0], shape[1], shape[2], layout.rowWidth()}, element),
+      encoded, rowsOf);
 }
 
 /// `value` written into `cache` at positions [past, past + S).
@@ -60,8 +89,11 @@ void lower(qc::CachedAttentionOp op) {
   past = arith::MinSIOp::create(
       b, loc, past,
       arith::ConstantIndexOp::create(b, loc, s.cacheLen - s.seq));
-  Value keys = writeCache(b, loc, op.getKey(), op.getKeyCache(), past);
-  Value values = writeCache(b, loc, op.getValue(), op.getValueCache(), past);
+  qc::KVCacheLayout layout = op.getCacheLayout();
+  Value keys = writeCache(b, loc, encode(b, loc, op.getKey(), layout),
+                          op.getKeyCache(), past);
+  Value values = writeCache(b, loc, encode(b, loc, op.getValue(), layout),
+                            op.getValueCache(), past);
 
   Value out = allocBuffer(b, loc, {s.batch, s.heads, s.seq, s.headDim},
                           b.getF32Type());

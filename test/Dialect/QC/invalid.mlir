@@ -105,8 +105,25 @@ func.func @attention_key_shape(%q: tensor<1x4x2x8xf32>, %k: tensor<1x2x1x8xf32>,
 // -----
 
 func.func @attention_cache_shape(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %c: tensor<1x2x4x16xf32>, %p: index) {
-  // expected-error @+1 {{expects caches of shape [1, 2, T, 8], found 'tensor<1x2x4x16xf32>'}}
+  // expected-error @+1 {{caches 'tensor<1x2x4x16xf32>' store rows of 8 values in no known format: f32 or f16 [.., 8] (int8 and int4 need a head size that is a multiple of 32)}}
   %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x2x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache_heads(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x1x8xf32>, %c: tensor<1x3x4x8xf32>, %p: index) {
+  // expected-error @+1 {{expects caches of shape [1, 2, T, W], found 'tensor<1x3x4x8xf32>'}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x4x1x8xf32>, tensor<1x2x1x8xf32>, tensor<1x3x4x8xf32>
+  return
+}
+
+// -----
+
+// An i8 cache row of 64 values is 80 bytes (int8) or 48 (int4).
+func.func @attention_int_width(%q: tensor<1x2x1x64xf32>, %k: tensor<1x2x1x64xf32>, %c: tensor<1x2x4x64xi8>, %p: index) {
+  // expected-error @+1 {{store rows of 64 values in no known format: f32 or f16 [.., 64], i8 [.., 80] (int8) or [.., 48] (int4)}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x4x64xi8>
   return
 }
 

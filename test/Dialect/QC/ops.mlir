@@ -37,3 +37,13 @@ func.func @cached_attention(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, 
   %o, %k2, %v2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x64xf32>
   return %o, %k2 : tensor<1x4x1x64xf32>, tensor<1x2x128x64xf32>
 }
+
+// Caches in the int4 format: 64 values in 48 bytes.
+// CHECK-LABEL: func.func @cached_attention_int4
+// CHECK: qc.cached_attention {{.*}} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x48xi8>
+func.func @cached_attention_int4(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
+                                 %kc: tensor<1x2x128x48xi8>, %vc: tensor<1x2x128x48xi8>, %past: index)
+    -> tensor<1x4x1x64xf32> {
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x48xi8>
+  return %o : tensor<1x4x1x64xf32>
+}

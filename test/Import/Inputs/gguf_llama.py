@@ -121,7 +121,38 @@ def make(path, tied, arch="llama", seed=0):
     w.close()
 
 
-def reference(path, ids):
+def kv_store(fmt):
+    """The reference's kv_store for qc's cache format `fmt`
+    (dialects/QC/IR/KVCache.h): f16 values, or groups of 32 with an f32
+    scale and minimum and codes rounded to nearest even, computed in f32 as
+    qc does. Keys are grouped in qc's head layout (rotate-half: the even
+    then the odd dimensions of GGUF's interleaved pairs)."""
+    if fmt == "f32":
+        return None
+    levels = {"int8": 255.0, "int4": 15.0}.get(fmt)
+
+    def store(x):
+        if levels is None:
+            return x.astype(np.float32).astype(np.float16).astype(np.float64)
+        g = x.astype(np.float32).reshape(x.shape[:-1] + (-1, 32))
+        mn, mx = g.min(-1, keepdims=True), g.max(-1, keepdims=True)
+        scale = ((mx - mn) / np.float32(levels)).astype(np.float32)
+        inv = np.where(scale > 0, np.float32(1) / np.where(scale > 0, scale, 1), 0).astype(np.float32)
+        q = np.clip(np.rint((g - mn) * inv), 0, levels)
+        return (q * scale + mn).astype(np.float64).reshape(x.shape)
+
+    def for_cache(x, is_key):
+        if not is_key:
+            return store(x)
+        half = x.shape[-1] // 2
+        y = store(np.concatenate([x[..., 0::2], x[..., 1::2]], -1))
+        out = np.empty_like(x)
+        out[..., 0::2], out[..., 1::2] = y[..., :half], y[..., half:]
+        return out
+    return for_cache
+
+
+def reference(path, ids, kv_cache="f32"):
     from build_smollm2_onnx import load_weights, reference_logits
 
     def dq(t):
@@ -130,13 +161,13 @@ def reference(path, ids):
 
     cfg = dict(d=D, n_head=HEADS, n_kv=KV, eps=1e-5, rope_base=10000.0)
     W = load_weights(gguf.GGUFReader(path), cfg, LAYERS, do_unpermute=False, dequantize=dq)
-    return reference_logits(W, cfg, ids, LAYERS)
+    return reference_logits(W, cfg, ids, LAYERS, kv_store(kv_cache))
 
 
-def check(path, ids_path, logits_path, tol):
+def check(path, ids_path, logits_path, tol, kv_cache):
     ids = np.load(ids_path)[0].tolist()
     got = np.load(logits_path)[0].astype(np.float64)
-    want = reference(path, ids)
+    want = reference(path, ids, kv_cache)
     err = float(np.abs(got - want).max())
     rel = err / float(np.abs(want).max())
     top1 = float((got.argmax(-1) == want.argmax(-1)).mean())
@@ -227,6 +258,8 @@ def main():
     c.add_argument("ids")
     c.add_argument("logits")
     c.add_argument("--tol", type=float, default=1e-4)
+    c.add_argument("--kv-cache", default="f32", choices=["f32", "f16", "int8", "int4"],
+                   help="the reference stores keys and values as this cache format does")
     f = sub.add_parser("mutate")
     f.add_argument("gguf")
     f.add_argument("--count", type=int, default=24)
@@ -243,7 +276,7 @@ def main():
     if a.cmd == "make":
         make(a.out, a.tied)
     elif a.cmd == "check":
-        sys.exit(check(a.gguf, a.ids, a.logits, a.tol))
+        sys.exit(check(a.gguf, a.ids, a.logits, a.tol, a.kv_cache))
     elif a.cmd == "mutate":
         sys.exit(mutate(a.gguf, a.count, a.seed, command))
     else:

@@ -26,9 +26,13 @@ using namespace qc::kernels::cpu;
 std::string AttentionShape::name() const {
   uint32_t bits;
   std::memcpy(&bits, &scale, sizeof(bits));
-  return llvm::formatv("qc_attention_b{0}_h{1}_kv{2}_s{3}_t{4}_d{5}_v{6}_sc{7:x}",
-                       batch, heads, kvHeads, seq, cacheLen, headDim,
-                       vectorLanes(), bits)
+  std::string format = cache == KVCacheFormat::F32
+                           ? ""
+                           : "_" + kvCacheFormatName(cache).str();
+  return llvm::formatv(
+             "qc_attention_b{0}_h{1}_kv{2}_s{3}_t{4}_d{5}_v{6}_sc{7:x}{8}",
+             batch, heads, kvHeads, seq, cacheLen, headDim, vectorLanes(),
+             bits, format)
       .str();
 }
 
@@ -49,7 +53,9 @@ int64_t AttentionShape::rows() const {
 }
 
 int64_t AttentionShape::vectorLanes() const {
-  if (lanes > 1 && headDim % lanes == 0)
+  // An int4 vector reads one nibble of a group's 16 code bytes.
+  if (lanes > 1 && headDim % lanes == 0 &&
+      (cache != KVCacheFormat::Int4 || lanes <= 16))
     return lanes;
   for (int64_t v : {8, 4, 2})
     if (headDim % v == 0)
@@ -113,9 +119,55 @@ private:
                   function_ref<SmallVector<Value>(Value, ValueRange)> body) {
     return e.forCarrying(lo, hi, init, body);
   }
-  /// Vector j of the head-size row `t` of cache `buf`.
-  Value cacheLoad(Value buf, Value t, int64_t j) {
-    return load(buf, {batch, group, t, e.idx(j * v)});
+  /// The head-size row `t` of cache `buf` as f32 vectors, decoded from the
+  /// cache's format (KVCache.h).
+  SmallVector<Value> cacheRow(Value buf, Value t) {
+    KVCacheLayout layout = s.cacheLayout();
+    SmallVector<Value> row;
+    auto at = [&](int64_t offset) -> SmallVector<Value> {
+      return {batch, group, t, e.idx(offset)};
+    };
+    if (!layout.quantized()) {
+      auto halves = VectorType::get({v}, b.getF16Type());
+      for (int64_t j = 0; j < chunks; ++j) {
+        if (layout.format == KVCacheFormat::F32) {
+          row.push_back(load(buf, at(j * v)));
+          continue;
+        }
+        Value h = vector::LoadOp::create(b, loc, halves, buf, at(j * v));
+        row.push_back(arith::ExtFOp::create(b, loc, vf, h));
+      }
+      return row;
+    }
+    auto bytes = [&](int64_t n) { return VectorType::get({n}, b.getI8Type()); };
+    int64_t groups = layout.groups(), codes = 8 * groups;
+    for (int64_t g = 0; g < groups; ++g) {
+      Value params = vector::BitCastOp::create(
+          b, loc, VectorType::get({2}, b.getF32Type()),
+          vector::LoadOp::create(b, loc, bytes(8), buf, at(8 * g)));
+      Value scale = vector::BroadcastOp::create(
+          b, loc, vf, vector::ExtractOp::create(b, loc, params, 0));
+      Value min = vector::BroadcastOp::create(
+          b, loc, vf, vector::ExtractOp::create(b, loc, params, 1));
+      for (int64_t e0 = 0; e0 < kKVCacheGroup; e0 += v) {
+        Value code;
+        if (layout.format == KVCacheFormat::Int8) {
+          code = vector::LoadOp::create(b, loc, bytes(v), buf,
+                                        at(codes + g * kKVCacheGroup + e0));
+        } else {
+          Value packed = vector::LoadOp::create(
+              b, loc, bytes(v), buf, at(codes + g * 16 + e0 % 16));
+          Value nibble = e.splat(bytes(v), b.getI8IntegerAttr(e0 < 16 ? 15 : 4));
+          code = e0 < 16 ? arith::AndIOp::create(b, loc, packed, nibble)
+                             .getResult()
+                         : arith::ShRUIOp::create(b, loc, packed, nibble)
+                             .getResult();
+        }
+        row.push_back(fma(arith::UIToFPOp::create(b, loc, vf, code), scale,
+                          min));
+      }
+    }
+    return row;
   }
 
   /// Row `row` = (batch, cache group, position in the step, head pass).
@@ -147,9 +199,7 @@ private:
                              e.idx(j * v)}),
             splat(s.scale)));
     e.forRange(e.idx(0), len, [&](Value t) {
-      SmallVector<Value> k;
-      for (int64_t j = 0; j < chunks; ++j)
-        k.push_back(cacheLoad(kc, t, j));
+      SmallVector<Value> k = cacheRow(kc, t);
       for (int64_t h = 0; h < heads; ++h) {
         Value acc = arith::MulFOp::create(b, loc, qv[h][0], k[0]);
         for (int64_t j = 1; j < chunks; ++j)
@@ -199,9 +249,7 @@ private:
     ValueRange acc = loop(
         e.idx(0), len, init,
         [&](Value t, ValueRange it) -> SmallVector<Value> {
-          SmallVector<Value> val;
-          for (int64_t j = 0; j < chunks; ++j)
-            val.push_back(cacheLoad(vc, t, j));
+          SmallVector<Value> val = cacheRow(vc, t);
           SmallVector<Value> next;
           for (int64_t h = 0; h < heads; ++h) {
             Value p = vector::BroadcastOp::create(
@@ -245,8 +293,10 @@ func::FuncOp qc::getAttentionKernel(ModuleOp module, Location loc,
   MLIRContext *ctx = module.getContext();
   Type f32 = Float32Type::get(ctx), index = IndexType::get(ctx);
   auto qType = MemRefType::get({s.batch, s.heads, s.seq, s.headDim}, f32);
-  auto cType =
-      MemRefType::get({s.batch, s.kvHeads, s.cacheLen, s.headDim}, f32);
+  KVCacheLayout layout = s.cacheLayout();
+  auto cType = MemRefType::get(
+      {s.batch, s.kvHeads, s.cacheLen, layout.rowWidth()},
+      layout.elementType(ctx));
   OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
   auto fn = func::FuncOp::create(
       top, loc, name,

@@ -1,0 +1,95 @@
+//===- KVCacheFormat.cpp - the storage format of key-value caches ---------===//
+
+#include "QC/IR/QCOps.h"
+#include "qc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace qc {
+#define GEN_PASS_DEF_KVCACHEFORMATPASS
+#include "qc/Transforms/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `cache` is an argument of `fn` used by `op` alone and `updated`
+/// is used by return ops only.
+bool isStateOf(func::FuncOp fn, Operation *op, Value cache, Value updated) {
+  auto arg = dyn_cast<BlockArgument>(cache);
+  return arg && arg.getOwner() == &fn.getBody().front() &&
+         llvm::all_of(cache.getUsers(),
+                      [&](Operation *user) { return user == op; }) &&
+         llvm::all_of(updated.getUsers(), [](Operation *user) {
+           return isa<func::ReturnOp>(user);
+         });
+}
+
+LogicalResult setFormat(func::FuncOp fn, qc::CachedAttentionOp op,
+                        qc::KVCacheFormat format) {
+  qc::KVCacheLayout layout = op.getCacheLayout();
+  if (layout.format == format)
+    return success();
+  if (!qc::kvCacheFormatFits(format, layout.headDim))
+    return op.emitError("qc-kv-cache: ")
+           << qc::kvCacheFormatName(format) << " caches need a head size "
+           << "that is a multiple of " << qc::kKVCacheGroup << ", not "
+           << layout.headDim;
+  if (!isStateOf(fn, op, op.getKeyCache(), op.getKeyCacheOut()) ||
+      !isStateOf(fn, op, op.getValueCache(), op.getValueCacheOut()))
+    return op.emitError("qc-kv-cache: the caches must be arguments of @")
+           << fn.getName()
+           << " read by this attention alone, and its updated caches "
+              "results of @"
+           << fn.getName();
+  qc::KVCacheLayout target{format, layout.headDim};
+  auto old = cast<RankedTensorType>(op.getKeyCache().getType());
+  auto type = RankedTensorType::get(
+      {old.getDimSize(0), old.getDimSize(1), old.getDimSize(2),
+       target.rowWidth()},
+      target.elementType(fn.getContext()));
+  // The model's element type of these arguments and results is gone.
+  auto dtype = StringAttr::get(fn.getContext(), qc::kDTypeAttrName);
+  for (Value cache : {op.getKeyCache(), op.getValueCache()}) {
+    cache.setType(type);
+    fn.removeArgAttr(cast<BlockArgument>(cache).getArgNumber(), dtype);
+  }
+  for (Value updated : {op.getKeyCacheOut(), op.getValueCacheOut()}) {
+    updated.setType(type);
+    for (OpOperand &use : updated.getUses())
+      fn.removeResultAttr(use.getOperandNumber(), dtype);
+  }
+  return success();
+}
+
+struct KVCacheFormatPass
+    : qc::impl::KVCacheFormatPassBase<KVCacheFormatPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    std::optional<qc::KVCacheFormat> parsed = qc::parseKVCacheFormat(format);
+    if (!parsed) {
+      fn.emitError("qc-kv-cache: unknown format '")
+          << format << "' (f32, f16, int8 or int4)";
+      return signalPassFailure();
+    }
+    WalkResult walk = fn.walk([&](qc::CachedAttentionOp op) {
+      return failed(setFormat(fn, op, *parsed)) ? WalkResult::interrupt()
+                                                : WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    if (fn.isExternal())
+      return;
+    SmallVector<Type> results;
+    fn.walk([&](func::ReturnOp r) {
+      results.assign(r.getOperandTypes().begin(), r.getOperandTypes().end());
+    });
+    fn.setType(FunctionType::get(
+        fn.getContext(), fn.getBody().front().getArgumentTypes(), results));
+  }
+};
+
+} // namespace
