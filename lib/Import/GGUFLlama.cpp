@@ -17,10 +17,10 @@
 // interleaved-pair RoPE; the import undoes that so the rotate-half form
 // applies (the two are the same function of the original weights).
 //
-// Q4_0 and Q8_0 matrices, which qc's uniform scheme (group 32, symmetric
-// zero) holds exactly, are written as com.microsoft::MatMulNBits nodes and
-// so become qc.qlinear layers with generated kernels; other types are
-// dequantized to f32 MatMul weights.
+// Q4_0, Q4_1 and Q8_0 matrices, which qc's uniform scheme (group 32; a
+// symmetric zero, or f32 zero points for Q4_1) holds exactly, are written
+// as com.microsoft::MatMulNBits nodes and so become qc.qlinear layers with
+// generated kernels; other types are dequantized to f32 MatMul weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -232,11 +232,12 @@ struct NBitsMatrix {
 };
 
 /// Whether a matrix of `type` becomes MatMulNBits without dequantizing:
-/// the 4-bit types, which the generated dequant_i8 kernels run. (Q8_0 has
-/// the form too, but 8-bit layers would take the reference lowering: it is
-/// dequantized to f32 instead.)
+/// the types the generated dequant_i8 kernels run (8-bit layers where the
+/// target's dot product takes codes to 255; elsewhere the kernel selection
+/// dequantizes them to f32, as the other types are here).
 bool hasNBitsForm(uint32_t type) {
-  return GGMLType(type) == GGMLType::Q4_0 || GGMLType(type) == GGMLType::Q4_1;
+  return GGMLType(type) == GGMLType::Q4_0 ||
+         GGMLType(type) == GGMLType::Q4_1 || GGMLType(type) == GGMLType::Q8_0;
 }
 
 /// Whether an embedding table of `type` stays quantized, its rows decoded

@@ -192,8 +192,8 @@ bool checkKernelBlockArgs(const char *fn, int64_t K, int64_t N, int bits,
                           std::string &err) {
   if (!checkShape(fn, K, N, err, 2))
     return false;
-  if (bits < 2 || bits > 4) {
-    err = std::string(fn) + ": bits must be 2, 3 or 4, got " +
+  if ((bits < 2 || bits > 4) && bits != 8) {
+    err = std::string(fn) + ": bits must be 2, 3, 4 or 8, got " +
           std::to_string(bits);
     return false;
   }
@@ -205,7 +205,8 @@ bool checkKernelBlockArgs(const char *fn, int64_t K, int64_t N, int bits,
 /// of byte `byte` and holds code bits from `codeShift` up.
 template <typename Fn>
 void forEachPiece(int64_t k, int64_t n, int64_t K, int bits, Fn fn) {
-  static const int kPieces[5][3] = {{}, {}, {2, 0}, {2, 1, 0}, {4, 0}};
+  static const int kPieces[9][3] = {{},     {},     {2, 0}, {2, 1, 0}, {4, 0},
+                                    {},     {},     {},     {8, 0}};
   const int64_t quad = k % 32 / 4, lane = 4 * (n % 8) + k % 4;
   int64_t offset = n / 8 * qc::quant::kernelPanelBytes(K, bits) +
                    k / 32 * bits * 32;

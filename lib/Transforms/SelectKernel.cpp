@@ -45,14 +45,18 @@ std::string lutBlocker(QLinearOp op, BCQAttr bcq, const KernelTarget &target) {
 }
 
 /// Why a layer cannot take the dequant_i8 kernel, or "" when it can.
-std::string dequantI8Blocker(QLinearOp op) {
+std::string dequantI8Blocker(QLinearOp op, const KernelTarget &target) {
   auto uniform = dyn_cast<UniformAttr>(op.getScheme());
   if (!uniform)
     return "no generated kernel for this scheme yet";
   if (uniform.getPerIc())
     return "per-input-channel groups";
-  if (uniform.getBits() < 2 || uniform.getBits() > 4)
-    return "code width is not 2, 3 or 4 bits";
+  if (uniform.getBits() == 8 && !target.hasWideCodeDot())
+    return "8-bit codes need a u8 x s8 dot product into 32-bit lanes "
+           "(AVX-512 VNNI or the generic target)";
+  if ((uniform.getBits() < 2 || uniform.getBits() > 4) &&
+      uniform.getBits() != 8)
+    return "code width is not 2, 3, 4 or 8 bits";
   if (uniform.getGroup() != -1 && uniform.getGroup() % 32 != 0)
     return "group is not a multiple of 32";
   return commonBlocker(op);
@@ -127,11 +131,11 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
                                    actBlockFor(bcq.getGroup()));
       } else {
-        blocker = dequantI8Blocker(op);
-        int64_t group = blocker.empty()
-                            ? cast<UniformAttr>(op.getScheme()).getGroup()
-                            : 0;
-        if (blocker.empty() && uniformLut && kt.hasByteLookup())
+        blocker = dequantI8Blocker(op, kt);
+        auto uniform = cast_if_present<UniformAttr>(op.getScheme());
+        int64_t group = blocker.empty() ? uniform.getGroup() : 0;
+        if (blocker.empty() && uniformLut && kt.hasByteLookup() &&
+            uniform.getBits() <= 4)
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
                                    actBlockFor(group));
         else if (blocker.empty())

@@ -59,7 +59,17 @@ func.func @w3g96(%x: tensor<1x192xf32>) -> tensor<1x4xf32> {
 // V3: layer "b" {kernel = #qc.kernel<kind = reference
 // V3: layer "c" {kernel = #qc.kernel<kind = reference
 // V3: layer "d" {kernel = #qc.kernel<kind = reference
-func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) {
+// V3: layer "e" {kernel = #qc.kernel<kind = reference
+// 8-bit codes take dequant_i8 where the dot product sums u8 x s8 into i32
+// lanes without saturating (VNNI, generic; not AVX2's vpmaddubsw, not
+// NEON's signed sdot).
+// VNNI8-LABEL: func.func @reference
+// VNNI8: layer "b" {kernel = #qc.kernel<kind = dequant_i8, isa = avx512vnni
+// GEN-LABEL: func.func @reference
+// GEN: layer "b" {kernel = #qc.kernel<kind = dequant_i8, isa = generic
+// NEON-LABEL: func.func @reference
+// NEON: layer "b" {kernel = #qc.kernel<kind = reference
+func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>) {
   %c = arith.constant dense<1> : tensor<64x4xi8>
   %s = arith.constant dense<1.0> : tensor<4x4xf32>
   %s1 = arith.constant dense<1.0> : tensor<1x4xf32>
@@ -67,13 +77,15 @@ func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>,
   %s8 = arith.constant dense<1.0> : tensor<1x4xf32>
   // expected-remark @+1 {{layer 'a': reference: group is not a multiple of 32}}
   %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 16, per_ic = false, symmetric = true, scale_type = f32> layer "a" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<4x4xf32> -> tensor<1x4xf32>
-  // expected-remark @+1 {{layer 'b': reference: code width is not 2, 3 or 4 bits}}
+  // expected-remark @+1 {{layer 'b': reference: 8-bit codes need a u8 x s8 dot product into 32-bit lanes (AVX-512 VNNI or the generic target)}}
   %b = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "b" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'c': reference: per-input-channel groups}}
   %d = qc.qlinear %x, %c, %sic scheme #qc.uniform<bits = 4, group = 4, per_ic = true, symmetric = true, scale_type = f32> layer "c" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<64x1xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'd': reference: no generated kernel for this scheme yet}}
   %e = qc.qlinear %x, %c, %s8 scheme #qc.float<format = fp8e4m3, bits = 8, block = -1> layer "d" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
-  return %a, %b, %d, %e : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>
+  // expected-remark @+1 {{layer 'e': reference: code width is not 2, 3, 4 or 8 bits}}
+  %f = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 6, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "e" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
+  return %a, %b, %d, %e, %f : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>
 }
 
 // -----

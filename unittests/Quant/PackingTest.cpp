@@ -219,7 +219,7 @@ TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
   // K = 300: one full 256-row stretch and one padded with zero codes; N =
   // 11: one full panel of 8 columns and one padded with zero codes.
   const int64_t K = 300, N = 11;
-  for (int bits : {2, 3, 4}) {
+  for (int bits : {2, 3, 4, 8}) {
     SCOPED_TRACE(bits);
     std::vector<uint8_t> codes = randomCodes(K, N, bits, 11 + bits);
     std::vector<uint8_t> packed;
@@ -237,6 +237,12 @@ TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
           for (int64_t j = 0; j < 4; ++j) {
             const uint8_t *block = &packed[size_t(p * panel + rb * bits * 32)];
             const int64_t n = 8 * p + c, lane = 4 * c + j, k0 = 32 * rb + j;
+            if (bits == 8) {
+              // Eight vectors, each one quad of rows, a byte a code.
+              for (int64_t v = 0; v < 8; ++v)
+                EXPECT_EQ(block[v * 32 + lane], code(k0 + 4 * v, n));
+              continue;
+            }
             if (bits == 4) {
               // Four vectors, each two quads of rows (low nibble first).
               for (int64_t v = 0; v < 4; ++v) {
@@ -266,7 +272,7 @@ TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
   std::vector<uint8_t> bad(4, 9);
   EXPECT_FALSE(packKernelPanels(bad.data(), 2, 2, 3, packed, err));
   EXPECT_NE(err.find("does not fit"), std::string::npos) << err;
-  EXPECT_FALSE(packKernelPanels(bad.data(), 2, 2, 8, packed, err));
+  EXPECT_FALSE(packKernelPanels(bad.data(), 2, 2, 5, packed, err));
 }
 
 TEST(Packing, RejectsBadInput) {

@@ -52,6 +52,8 @@ public:
   int64_t defaultTokenTile() const override { return 8; }
   int64_t vectorBits() const override { return 512; }
   int64_t panelStep() const override { return 2; }
+  /// vpdpbusd sums u8 x s8 products into i32 lanes without saturation.
+  bool hasWideCodeDot() const override { return true; }
   mlir::VectorType dotPartialType(mlir::MLIRContext *ctx,
                                   int64_t lanes) const override;
   mlir::Value dotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
@@ -108,6 +110,7 @@ public:
     return 1;
   }
   bool prefersGather() const override { return true; }
+  bool hasWideCodeDot() const override { return true; }
   mlir::Value dotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
                             mlir::Value partial, mlir::Value codes,
                             mlir::Value x) const override;

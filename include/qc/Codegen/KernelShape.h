@@ -96,7 +96,8 @@ struct KernelShape {
     if (!attr)
       return std::nullopt;
     const KernelTarget *target = lookupKernelTarget(attr.getIsa());
-    if (!target || attr.getBits() < 1 || attr.getBits() > 4 ||
+    if (!target || attr.getBits() < 1 ||
+        (attr.getBits() > 4 && attr.getBits() != 8) ||
         attr.getActBlock() <= 0 || attr.getMTile() < 1 || attr.getGroup() <= 0)
       return std::nullopt;
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),

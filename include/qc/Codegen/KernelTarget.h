@@ -73,6 +73,9 @@ public:
   virtual bool hasF16Conversion() const { return false; }
   /// Whether 8 scattered f32 loads are best one gather (else scalar loads).
   virtual bool prefersGather() const { return false; }
+  /// Whether dotAccumulate is exact for any u8 code (8-bit dequant_i8
+  /// layers), not only for codes of at most 15.
+  virtual bool hasWideCodeDot() const { return false; }
 
   //===--------------------------------------------------------------------===//
   // Operations
@@ -82,7 +85,8 @@ public:
   /// lanes (8, or 16 where panelStep() is 2).
   virtual mlir::VectorType dotPartialType(mlir::MLIRContext *ctx,
                                           int64_t lanes) const;
-  /// partial + the dot product of `codes` (u8, at most 15) and `x` (s8),
+  /// partial + the dot product of `codes` (u8, at most 15, or any where
+  /// hasWideCodeDot()) and `x` (s8),
   /// both vector<4 lanes x i8>: bytes 4l .. 4l + 3 go to lane l.
   virtual mlir::Value dotAccumulate(mlir::OpBuilder &b, mlir::Location loc,
                                     mlir::Value partial, mlir::Value codes,

@@ -65,9 +65,10 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
 /// Kernel panels: the layout of the dequant_i8 kernel (docs/kernels.md).
 /// Columns are taken 8 at a time (N padded to a multiple of 8 with zero
 /// codes). A panel of 8 columns stores K, padded to a multiple of 256 with
-/// zero codes, as blocks of 32 rows of bits * 32 bytes. A code (bits = 2, 3
-/// or 4) is split into pieces of 4, 2 or 1 bits (4 = {4}, 3 = {2, 1}, 2 =
-/// {2}; the first piece holds the low bits); a piece of w bits takes w
+/// zero codes, as blocks of 32 rows of bits * 32 bytes. A code (bits = 2, 3,
+/// 4 or 8) is split into pieces of 8, 4, 2 or 1 bits (8 = {8}, 4 = {4}, 3 =
+/// {2, 1}, 2 = {2}; the first piece holds the low bits); a piece of w bits
+/// takes w
 /// vectors of 32 bytes, and bits [f*w, f*w+w) of byte 4c + j of its vector v
 /// hold that piece of the code of column c of the panel, row 32 * block +
 /// 4 * (v * 8 / w + f) + j. So one shift and one mask per piece give 4

@@ -60,9 +60,10 @@ struct GenDequantGemmPass
     };
     auto scheme = dyn_cast<UniformAttr>(op.getScheme());
     if (!scheme || scheme.getPerIc() || scheme.getBits() < 2 ||
-        scheme.getBits() > 4 || op.getPacked() || op.getBitplanes())
+        (scheme.getBits() > 4 && scheme.getBits() != 8) || op.getPacked() ||
+        op.getBitplanes())
       return fail("dequant_i8 needs canonical uniform per-output-channel "
-                  "codes of 2, 3 or 4 bits");
+                  "codes of 2, 3, 4 or 8 bits");
     FailureOr<KernelShape> shape =
         kernelShapeOf(op, scheme.getGroup(), scheme.getBits(), "dequant_i8");
     FailureOr<LayerConstants> data = readConstants(op, "dequant_i8");

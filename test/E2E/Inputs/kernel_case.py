@@ -64,7 +64,7 @@ def main():
     groups = -(-k // g)  # the last group may be partial
     x = rng.standard_normal((m, k)).astype(np.float32)
     x[:, rng.integers(0, k)] *= 20.0  # an outlier channel
-    codes = rng.integers(0, 1 << bits, (k, n)).astype(np.int8)
+    codes = rng.integers(0, 1 << bits, (k, n))  # unsigned codes (8 bits: to 255)
     scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
     if half:
         scales = scales.astype(np.float16).astype(np.float32)
@@ -128,7 +128,7 @@ def main():
     if bcq:
         attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
                 % (bits, group, "false" if sym else "true"))
-    lines = ["  %%codes = arith.constant %s" % dense(codes, "i8")]
+    lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
                                                     else dense(scales, "f32")))
     opt = ""

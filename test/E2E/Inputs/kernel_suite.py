@@ -7,6 +7,8 @@ ISA, so each ISA's lit file says only which families it runs.
 
 Families:
   dqi8  uniform 2-4 bit layers -> dequant_i8 (the kernels.test set)
+  dqi8w uniform 8-bit layers -> dequant_i8 (targets whose u8 x s8 dot
+        product does not saturate: AVX-512 VNNI, generic)
   bcq   binary-coding layers -> LUT-GEMM
   ulut  uniform layers through their BCQ form (--uniform-lut) -> LUT-GEMM
   cb    codebooks of 32-256 entries -> CodeGEMM (f32 psumbook or token
@@ -31,6 +33,9 @@ DQI8 = ["1 512 37 4 128 0 1 1", "5 320 19 3 64 1 0 2", "8 1000 33 2 -1 0 1 3",
         "16 256 8 4 32 1 1 4", "4 768 24 3 256 0 0 5", "2 96 5 2 32 0 1 6",
         "7 2048 64 4 128 0 0 7", "3 576 48 4 128 0 0 8", "4 1024 40 4 128 0 1 9 f16",
         "1 512 17 2 64 1 0 10 f16"]
+# 8-bit codes: symmetric (zero 128, as GGUF's Q8_0 imports) and not, f16
+# scales, partial superblocks, 1-9 tokens.
+DQI8W = ["1 512 37 8 32 1 0 21 f16", "4 300 20 8 128 0 1 22", "9 1024 16 8 -1 0 0 23"]
 BCQ = ["3 512 40 3 128 0 1 1 bcq", "1 1000 37 4 -1 0 0 2 bcq", "5 320 19 2 64 1 1 3 bcq",
        "16 256 70 1 32 0 1 4 bcq", "2 576 33 3 128 1 0 5 bcq"]
 ULUT = ["1 512 37 4 128 0 1 11", "5 320 19 3 64 1 0 12", "3 576 48 2 128 0 1 13",
@@ -42,6 +47,7 @@ CBS = ["5 128 16 1 4 16 0 2", "3 1000 70 2 2 16 1 4", "2 512 33 1 2 8 1 5",
        "1 4096 64 1 2 16 0 6"]
 
 FAMILIES = {"dqi8": ("kernel_case.py", DQI8, []),
+            "dqi8w": ("kernel_case.py", DQI8W, []),
             "bcq": ("kernel_case.py", BCQ, []),
             "ulut": ("kernel_case.py", ULUT, ["--uniform-lut"]),
             "cb": ("codebook_case.py", CB, []),

@@ -63,9 +63,17 @@ private:
 
 /// The code pieces of each width, low bits first (see packKernelPanels).
 ArrayRef<int> pieces(unsigned bits) {
-  static const int two[] = {2}, three[] = {2, 1}, four[] = {4};
-  return bits == 2 ? ArrayRef<int>(two)
-                   : bits == 3 ? ArrayRef<int>(three) : ArrayRef<int>(four);
+  static const int two[] = {2}, three[] = {2, 1}, four[] = {4}, eight[] = {8};
+  switch (bits) {
+  case 2:
+    return two;
+  case 3:
+    return three;
+  case 8:
+    return eight;
+  default:
+    return four;
+  }
 }
 
 /// Rows 4q .. 4q + 3 of a row block's 8 (or 16) columns as byte lanes: the
