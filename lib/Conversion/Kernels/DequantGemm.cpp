@@ -70,6 +70,11 @@ struct GenDequantGemmPass
     if (failed(shape) || failed(data))
       return failure();
     const KernelShape &s = *shape;
+    // Codes above 15 would saturate a vpmaddubsw pair sum.
+    if (s.bits == 8 && !s.target->hasWideCodeDot())
+      return fail(Twine("8-bit codes need a u8 x s8 dot product into 32-bit "
+                        "lanes, which target '") +
+                  s.target->name() + "' does not have");
     const std::vector<float> &zeros = data->zeros;
     const std::vector<float> &scales = data->scales;
 

@@ -1,11 +1,22 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(qc-gen-dequant-gemm)' -split-input-file -verify-diagnostics
 // The dequant_i8 generator's preconditions: a layer it cannot lower is an
 // error naming the layer and the reason, never a wrong kernel.
-// 8-bit codes have no dequant_i8 kernel.
-func.func @eight_bits(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+// 6-bit codes have no dequant_i8 kernel.
+func.func @six_bits(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
   %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
   %s = arith.constant dense<1.0> : tensor<1x2xf32>
-  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3 or 4 bits}}
+  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3, 4 or 8 bits}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 6, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// 8-bit codes on AVX2: vpmaddubsw would saturate its pair sums.
+func.func @eight_bits_avx2(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
+  %s = arith.constant dense<1.0> : tensor<1x2xf32>
+  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': 8-bit codes need a u8 x s8 dot product into 32-bit lanes, which target 'avx2' does not have}}
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 8, group = 64, per_ic = false, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
@@ -16,7 +27,7 @@ func.func @eight_bits(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
 func.func @per_ic(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
   %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
   %s = arith.constant dense<1.0> : tensor<64x1xf32>
-  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3 or 4 bits}}
+  // expected-error @+1 {{qc-gen-dequant-gemm: layer 'fc': dequant_i8 needs canonical uniform per-output-channel codes of 2, 3, 4 or 8 bits}}
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 2, per_ic = true, symmetric = true, scale_type = f32> layer "fc" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 1, act_block = 64>} : tensor<1x64xf32>, tensor<64x2xi8>, tensor<64x1xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
