@@ -4,6 +4,8 @@
 #
 #   scripts/llm_bench.sh [SCHEME]      (default w4g128; "gguf" = the GGUF's
 #                                       own weights as qc imports them)
+#   QC_KV_CACHE=f16|int8|int4 ...      qc's caches in that format (default
+#                                       f32)
 #
 # qc: the GGUF compiled with --context 2304 twice, a decode artifact
 # (input_ids=1x1) and a prefill artifact (input_ids=1x64), under
@@ -34,10 +36,13 @@ llama_pp="${LLAMA_BENCH_PREFILL:-$vendor/build-noamx/bin/llama-bench}"
 [ -x "$llama" ] || { echo "llm_bench: no llama-bench at $llama; measuring qc only" >&2; llama=""; }
 [ -x "$llama_pp" ] || llama_pp="$llama"
 
+kv="${QC_KV_CACHE:-f32}"
 work="$BUILD/llm/$scheme"
+[ "$kv" != f32 ] && work="$work-kv$kv"
 mkdir -p "$work"
 quant=()
 [ "$scheme" != gguf ] && quant=(--quant "$scheme")
+quant+=(--kv-cache "$kv")
 for s in 1 64; do
   art="$work/s$s"
   if [ ! -f "$art/model.so" ]; then
@@ -68,7 +73,7 @@ llama_rate() { # threads depth what
     grep -E '\| +(tg|pp)[0-9]' | awk -F'|' '{gsub(/ /, "", $(NF-1)); split($(NF-1), v, "±"); print v[1]}'
 }
 
-echo "| threads | test | qc $scheme tokens/s | llama.cpp Q4_1 tokens/s | qc / llama.cpp |"
+echo "| threads | test | qc $scheme ($kv cache) tokens/s | llama.cpp Q4_1 tokens/s | qc / llama.cpp |"
 echo "|---|---|---|---|---|"
 for t in 1 2; do
   for test in decode:128 decode:512 decode:2048 prefill:512; do
