@@ -112,7 +112,8 @@ def compare(args, m, prompt, tmp, reference):
     own, _ = qc_run(args.qc_build, args.decoder, args.prefill, ids, args.n,
                     args.threads, tmp)
     own = own[len(ids):]
-    first = next((i for i, (a, b) in enumerate(zip(own, ref)) if a != b), None)
+    first = next((i for i, (a, b) in enumerate(zip(own, ref)) if a != b),
+                 None if len(own) == len(ref) else min(len(own), len(ref)))
     steps = forced[len(ids) - 1:]
     agree = int((steps.argmax(-1) == np.array(ref)).sum())
     row = dict(prompt=prompt, prompt_tokens=len(ids), generated=len(ref),

@@ -43,7 +43,7 @@ LogicalResult setKVCacheFormat(ModuleOp module, StringRef format) {
   PassManager pm(module.getContext());
   KVCacheFormatPassOptions options;
   options.format = format.str();
-  pm.addNestedPass<func::FuncOp>(createKVCacheFormatPass(options));
+  pm.addPass(createKVCacheFormatPass(options));
   return pm.run(module);
 }
 } // namespace

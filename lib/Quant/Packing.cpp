@@ -192,7 +192,7 @@ bool checkKernelBlockArgs(const char *fn, int64_t K, int64_t N, int bits,
                           std::string &err) {
   if (!checkShape(fn, K, N, err, 2))
     return false;
-  if ((bits < 2 || bits > 4) && bits != 8) {
+  if (!qc::quant::isKernelPanelBits(bits)) {
     err = std::string(fn) + ": bits must be 2, 3, 4 or 8, got " +
           std::to_string(bits);
     return false;

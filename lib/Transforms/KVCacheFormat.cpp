@@ -63,32 +63,46 @@ LogicalResult setFormat(func::FuncOp fn, qc::CachedAttentionOp op,
   return success();
 }
 
+/// Stores the caches of `fn`'s attention ops as `format` says and updates
+/// its type.
+LogicalResult setFormats(func::FuncOp fn, qc::KVCacheFormat format) {
+  SmallVector<qc::CachedAttentionOp> ops;
+  fn.walk([&](qc::CachedAttentionOp op) {
+    if (op.getCacheLayout().format != format)
+      ops.push_back(op);
+  });
+  if (ops.empty())
+    return success();
+  if (!SymbolTable::symbolKnownUseEmpty(fn, fn->getParentOp()))
+    return fn.emitError("qc-kv-cache: @")
+           << fn.getName()
+           << " is called: its callers would keep the caches' old types";
+  for (qc::CachedAttentionOp op : ops)
+    if (failed(setFormat(fn, op, format)))
+      return failure();
+  SmallVector<Type> results;
+  fn.walk([&](func::ReturnOp r) {
+    results.assign(r.getOperandTypes().begin(), r.getOperandTypes().end());
+  });
+  fn.setType(FunctionType::get(
+      fn.getContext(), fn.getBody().front().getArgumentTypes(), results));
+  return success();
+}
+
 struct KVCacheFormatPass
     : qc::impl::KVCacheFormatPassBase<KVCacheFormatPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    func::FuncOp fn = getOperation();
     std::optional<qc::KVCacheFormat> parsed = qc::parseKVCacheFormat(format);
     if (!parsed) {
-      fn.emitError("qc-kv-cache: unknown format '")
+      getOperation().emitError("qc-kv-cache: unknown format '")
           << format << "' (f32, f16, int8 or int4)";
       return signalPassFailure();
     }
-    WalkResult walk = fn.walk([&](qc::CachedAttentionOp op) {
-      return failed(setFormat(fn, op, *parsed)) ? WalkResult::interrupt()
-                                                : WalkResult::advance();
-    });
-    if (walk.wasInterrupted())
-      return signalPassFailure();
-    if (fn.isExternal())
-      return;
-    SmallVector<Type> results;
-    fn.walk([&](func::ReturnOp r) {
-      results.assign(r.getOperandTypes().begin(), r.getOperandTypes().end());
-    });
-    fn.setType(FunctionType::get(
-        fn.getContext(), fn.getBody().front().getArgumentTypes(), results));
+    for (auto fn : getOperation().getOps<func::FuncOp>())
+      if (!fn.isExternal() && failed(setFormats(fn, *parsed)))
+        return signalPassFailure();
   }
 };
 

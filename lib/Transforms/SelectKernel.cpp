@@ -2,6 +2,7 @@
 
 #include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelTarget.h"
+#include "qc/Quant/Packing.h"
 #include "qc/Transforms/Passes.h"
 
 #include <numeric>
@@ -54,8 +55,7 @@ std::string dequantI8Blocker(QLinearOp op, const KernelTarget &target) {
   if (uniform.getBits() == 8 && !target.hasWideCodeDot())
     return "8-bit codes need a u8 x s8 dot product into 32-bit lanes "
            "(AVX-512 VNNI or the generic target)";
-  if ((uniform.getBits() < 2 || uniform.getBits() > 4) &&
-      uniform.getBits() != 8)
+  if (!qc::quant::isKernelPanelBits(uniform.getBits()))
     return "code width is not 2, 3, 4 or 8 bits";
   if (uniform.getGroup() != -1 && uniform.getGroup() % 32 != 0)
     return "group is not a multiple of 32";
@@ -132,7 +132,7 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
                                    actBlockFor(bcq.getGroup()));
       } else {
         blocker = dequantI8Blocker(op, kt);
-        auto uniform = cast_if_present<UniformAttr>(op.getScheme());
+        auto uniform = dyn_cast<UniformAttr>(op.getScheme());
         int64_t group = blocker.empty() ? uniform.getGroup() : 0;
         if (blocker.empty() && uniformLut && kt.hasByteLookup() &&
             uniform.getBits() <= 4)

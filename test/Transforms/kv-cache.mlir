@@ -9,6 +9,7 @@
 // CHECK-SAME: %{{.*}}: tensor<1x2x16x48xi8>, %{{.*}}: tensor<1x2x16x48xi8>, %{{.*}}: index) -> (tensor<1x4x1x64xf32>, tensor<1x2x16x48xi8>, tensor<1x2x16x48xi8>)
 // CHECK: qc.cached_attention {{.*}} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x16x48xi8>
 // INT8-LABEL: func.func @step
+// INT8-SAME: %{{.*}}: tensor<1x2x16x80xi8>, %{{.*}}: tensor<1x2x16x80xi8>, %{{.*}}: index) -> (tensor<1x4x1x64xf32>, tensor<1x2x16x80xi8>, tensor<1x2x16x80xi8>)
 // INT8: qc.cached_attention {{.*}} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x16x80xi8>
 // BAD: qc-kv-cache: unknown format 'int3' (f32, f16, int8 or int4)
 func.func @step(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
@@ -38,4 +39,20 @@ func.func @odd(%q: tensor<1x1x1x48xf32>, %k: tensor<1x1x1x48xf32>, %v: tensor<1x
   // expected-error @+1 {{caches need a head size that is a multiple of 32, not 48}}
   %o, %kc2, %vc2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x1x1x48xf32>, tensor<1x1x1x48xf32>, tensor<1x1x8x48xf32>
   return %o, %kc2, %vc2 : tensor<1x1x1x48xf32>, tensor<1x1x8x48xf32>, tensor<1x1x8x48xf32>
+}
+
+// -----
+
+// A called function would leave its callers with the caches' old types.
+// expected-error @+1 {{qc-kv-cache: @called is called: its callers would keep the caches' old types}}
+func.func @called(%q: tensor<1x1x1x64xf32>, %k: tensor<1x1x1x64xf32>, %v: tensor<1x1x1x64xf32>,
+                  %kc: tensor<1x1x8x64xf32>, %vc: tensor<1x1x8x64xf32>, %past: index)
+    -> (tensor<1x1x1x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>) {
+  %o, %kc2, %vc2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x1x1x64xf32>, tensor<1x1x1x64xf32>, tensor<1x1x8x64xf32>
+  return %o, %kc2, %vc2 : tensor<1x1x1x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>
+}
+func.func @caller(%q: tensor<1x1x1x64xf32>, %k: tensor<1x1x1x64xf32>, %v: tensor<1x1x1x64xf32>,
+                  %kc: tensor<1x1x8x64xf32>, %vc: tensor<1x1x8x64xf32>, %past: index) -> tensor<1x1x1x64xf32> {
+  %o, %kc2, %vc2 = call @called(%q, %k, %v, %kc, %vc, %past) : (tensor<1x1x1x64xf32>, tensor<1x1x1x64xf32>, tensor<1x1x1x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>, index) -> (tensor<1x1x1x64xf32>, tensor<1x1x8x64xf32>, tensor<1x1x8x64xf32>)
+  return %o : tensor<1x1x1x64xf32>
 }

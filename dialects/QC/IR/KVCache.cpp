@@ -3,6 +3,7 @@
 #include "QC/IR/KVCache.h"
 
 #include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 using namespace qc;
@@ -18,7 +19,7 @@ int64_t KVCacheLayout::bits() const {
   case KVCacheFormat::Int4:
     return 4;
   }
-  return 32;
+  llvm_unreachable("unknown key-value cache format");
 }
 
 int64_t KVCacheLayout::rowBytes() const {
@@ -35,9 +36,11 @@ Type KVCacheLayout::elementType(MLIRContext *ctx) const {
     return Float32Type::get(ctx);
   case KVCacheFormat::F16:
     return Float16Type::get(ctx);
-  default:
+  case KVCacheFormat::Int8:
+  case KVCacheFormat::Int4:
     return IntegerType::get(ctx, 8);
   }
+  llvm_unreachable("unknown key-value cache format");
 }
 
 StringRef qc::kvCacheFormatName(KVCacheFormat format) {
@@ -51,12 +54,16 @@ StringRef qc::kvCacheFormatName(KVCacheFormat format) {
   case KVCacheFormat::Int4:
     return "int4";
   }
-  return "f32";
+  llvm_unreachable("unknown key-value cache format");
 }
 
+/// Every format, in the order of their names in messages.
+static constexpr KVCacheFormat kFormats[] = {
+    KVCacheFormat::F32, KVCacheFormat::F16, KVCacheFormat::Int8,
+    KVCacheFormat::Int4};
+
 std::optional<KVCacheFormat> qc::parseKVCacheFormat(StringRef name) {
-  for (KVCacheFormat f : {KVCacheFormat::F32, KVCacheFormat::F16,
-                          KVCacheFormat::Int8, KVCacheFormat::Int4})
+  for (KVCacheFormat f : kFormats)
     if (name == kvCacheFormatName(f))
       return f;
   return std::nullopt;
@@ -70,8 +77,7 @@ bool qc::kvCacheFormatFits(KVCacheFormat format, int64_t headDim) {
 std::optional<KVCacheLayout> qc::inferKVCacheLayout(Type element,
                                                     int64_t width,
                                                     int64_t headDim) {
-  for (KVCacheFormat f : {KVCacheFormat::F32, KVCacheFormat::F16,
-                          KVCacheFormat::Int8, KVCacheFormat::Int4}) {
+  for (KVCacheFormat f : kFormats) {
     KVCacheLayout layout{f, headDim};
     if (kvCacheFormatFits(f, headDim) &&
         layout.elementType(element.getContext()) == element &&

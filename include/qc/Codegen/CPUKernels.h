@@ -41,8 +41,9 @@ struct AttentionShape {
   KVCacheLayout cacheLayout() const { return {cache, headDim}; }
   /// The kernel's function name; shapes of one name share one function.
   std::string name() const;
-  /// The vector width the kernel uses: the target's lanes, else the widest
-  /// of 8, 4, 2 dividing D (1 when none does).
+  /// The vector width the kernel uses: the target's lanes where they divide
+  /// D (and, for int8 / int4 caches, a group's 32 code bytes / 16 nibbles),
+  /// else the widest of 8, 4, 2 dividing D (1 when none does).
   int64_t vectorLanes() const;
   /// Query heads one row of the kernel computes: heads sharing a cache
   /// group read its keys and values once.

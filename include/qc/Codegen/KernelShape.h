@@ -96,8 +96,10 @@ struct KernelShape {
     if (!attr)
       return std::nullopt;
     const KernelTarget *target = lookupKernelTarget(attr.getIsa());
+    // 8-bit codes only where the dot product does not saturate them.
     if (!target || attr.getBits() < 1 ||
-        (attr.getBits() > 4 && attr.getBits() != 8) ||
+        (attr.getBits() > 4 &&
+         (attr.getBits() != 8 || !target->hasWideCodeDot())) ||
         attr.getActBlock() <= 0 || attr.getMTile() < 1 || attr.getGroup() <= 0)
       return std::nullopt;
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),

@@ -77,6 +77,12 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
 /// (vpmaddubsw + vpmaddwd, vpdpbusd, sdot) with 4 broadcast activations.
 int64_t kernelPanelBytes(int64_t K, int bits);
 
+/// Whether kernel panels (and the dequant_i8 kernel) take `bits`-bit codes:
+/// 2, 3, 4 or 8.
+inline bool isKernelPanelBits(int64_t bits) {
+  return (bits >= 2 && bits <= 4) || bits == 8;
+}
+
 /// Packs `codes` (K x N, each < 2^bits) into ceil(N / 8) kernel panels of
 /// kernelPanelBytes(K, bits) bytes.
 bool packKernelPanels(const uint8_t *codes, int64_t K, int64_t N, int bits,

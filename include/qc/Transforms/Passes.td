@@ -304,7 +304,7 @@ def OutlineKernelsPass : Pass<"qc-outline-kernels", "mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
-def KVCacheFormatPass : Pass<"qc-kv-cache", "mlir::func::FuncOp"> {
+def KVCacheFormatPass : Pass<"qc-kv-cache", "mlir::ModuleOp"> {
   let summary = "Store the key-value caches of qc.cached_attention in a "
                 "given format";
   let description = [{
@@ -312,9 +312,10 @@ def KVCacheFormatPass : Pass<"qc-kv-cache", "mlir::func::FuncOp"> {
     (f32, f16, int8 or int4; dialects/QC/IR/KVCache.h): the caches'
     argument and result types of the function change with the op's, so a
     decoder's state inputs and outputs take the new format. A cache that is
-    not an argument of the function used by the op alone, or an updated
-    cache used by anything but the function's return, is an error; so is a
-    head size the int formats cannot group.
+    not an argument of the function used by the op alone, an updated cache
+    used by anything but the function's return, a function that is called
+    (its callers would keep the old types) and a head size the int formats
+    cannot group are errors.
 
     Example: `--qc-kv-cache=format=int8` turns
     `tensor<1x2x32x64xf32>` caches into `tensor<1x2x32x80xi8>`.

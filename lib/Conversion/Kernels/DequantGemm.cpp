@@ -15,6 +15,7 @@
 #include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Quant/Packing.h"
+#include "qc/Support/HalfFloat.h"
 #include "qc/Transforms/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -29,6 +30,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <string>
 
 namespace qc {
 #define GEN_PASS_DEF_GENDEQUANTGEMMPASS
@@ -40,6 +42,14 @@ using namespace qc;
 using namespace qc::kernels;
 
 namespace {
+
+/// The column kernel's name prefix: its zero points' and scales' storage
+/// (f32 zero points: "f", f16 scales: "h") are part of its signature.
+std::string kernelPrefix(bool floatZeros, bool halfScales) {
+  return std::string("qc_dqi8") + (floatZeros ? "f" : "") +
+         (halfScales ? "h" : "") + "_";
+}
+
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -59,8 +69,8 @@ struct GenDequantGemmPass
       return layerError(op, "qc-gen-dequant-gemm") << why;
     };
     auto scheme = dyn_cast<UniformAttr>(op.getScheme());
-    if (!scheme || scheme.getPerIc() || scheme.getBits() < 2 ||
-        (scheme.getBits() > 4 && scheme.getBits() != 8) || op.getPacked() ||
+    if (!scheme || scheme.getPerIc() ||
+        !quant::isKernelPanelBits(scheme.getBits()) || op.getPacked() ||
         op.getBitplanes())
       return fail("dequant_i8 needs canonical uniform per-output-channel "
                   "codes of 2, 3, 4 or 8 bits");
@@ -91,10 +101,15 @@ struct GenDequantGemmPass
     if (scales.size() != static_cast<size_t>(realGroups * s.n) ||
         (!zeros.empty() && zeros.size() != scales.size()))
       return fail("scales / zero points do not match the scheme's shape");
-    // Scales keep f16 storage where the scheme has it and the target
-    // converts f16 in hardware (F16C, NEON); zero points become bytes.
+    // Scales take f16 storage where the scheme has it, or where every scale
+    // is an f16 value (GGUF's, imported as f32), and the target converts
+    // f16 in hardware (F16C, NEON); zero points become bytes.
+    Type f16 = Float16Type::get(op.getContext());
     bool halfScales =
-        scheme.getScaleType().isF16() && s.target->hasF16Conversion();
+        s.target->hasF16Conversion() &&
+        (scheme.getScaleType().isF16() || llvm::all_of(scales, [&](float v) {
+           return qc::fromHalfBits(qc::toHalfBits(v, f16), false) == v;
+         }));
     uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
     int64_t meta = s.panels() * s.groups() * 8;
     std::vector<float> ws(meta, 0.0f);
@@ -112,7 +127,7 @@ struct GenDequantGemmPass
         int64_t at = (col / 8 * s.groups() + g) * 8 + col % 8;
         ws[at] = scale;
         if (halfScales)
-          wsHalf[at] = toHalfBits(scale, scheme.getScaleType());
+          wsHalf[at] = toHalfBits(scale, f16);
         float zero = zeros.empty() ? symmetricZero : zeros[g * s.n + col];
         if (floatZeros)
           wzf[at] = zero;
@@ -145,7 +160,7 @@ struct GenDequantGemmPass
     Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
     callRangeKernel(
-        b, loc, op, s, kRoleColumns, floatZeros ? "qc_dqi8f_" : "qc_dqi8_",
+        b, loc, op, s, kRoleColumns, kernelPrefix(floatZeros, halfScales),
         {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
         s.panels(), yBuf, panelStep(s));
     return success();

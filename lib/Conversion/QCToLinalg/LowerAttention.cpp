@@ -40,7 +40,7 @@ qc::AttentionShape shapeOf(qc::CachedAttentionOp op) {
 
 /// The step's `[B, KV, S, D]` keys or values in the storage of `layout`:
 /// `[B, KV, S, W]` rows of the cache's element type (f32 stays as it is).
-Value encode(OpBuilder &b, Location loc, Value value,
+Value encode(OpBuilder &b, Location loc, ModuleOp module, Value value,
              const qc::KVCacheLayout &layout) {
   if (layout.format == qc::KVCacheFormat::F32)
     return value;
@@ -51,9 +51,8 @@ Value encode(OpBuilder &b, Location loc, Value value,
   Value flat = tensor::CollapseShapeOp::create(b, loc, value, rowsOf);
   Type element = layout.elementType(b.getContext());
   Value out = allocBuffer(b, loc, {rows, layout.rowWidth()}, element);
-  func::FuncOp kernel = qc::getKVCacheEncodeKernel(
-      b.getBlock()->getParentOp()->getParentOfType<ModuleOp>(), loc, layout,
-      rows);
+  func::FuncOp kernel =
+      qc::getKVCacheEncodeKernel(module, loc, layout, rows);
   func::CallOp::create(b, loc, kernel,
                        ValueRange{readOnlyBuffer(b, loc, flat), out});
   Value encoded = bufferization::ToTensorOp::create(
@@ -90,10 +89,12 @@ void lower(qc::CachedAttentionOp op) {
       b, loc, past,
       arith::ConstantIndexOp::create(b, loc, s.cacheLen - s.seq));
   qc::KVCacheLayout layout = op.getCacheLayout();
-  Value keys = writeCache(b, loc, encode(b, loc, op.getKey(), layout),
+  auto module = op->getParentOfType<ModuleOp>();
+  Value keys = writeCache(b, loc, encode(b, loc, module, op.getKey(), layout),
                           op.getKeyCache(), past);
-  Value values = writeCache(b, loc, encode(b, loc, op.getValue(), layout),
-                            op.getValueCache(), past);
+  Value values =
+      writeCache(b, loc, encode(b, loc, module, op.getValue(), layout),
+                 op.getValueCache(), past);
 
   Value out = allocBuffer(b, loc, {s.batch, s.heads, s.seq, s.headDim},
                           b.getF32Type());

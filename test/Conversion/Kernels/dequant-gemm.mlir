@@ -9,10 +9,12 @@
 // activation blocks of gcd(64, 128) = 64, 5 groups padded to 8.
 
 // The call sites: the input flattened to [6, 320], quantized by @qc_actq_*,
-// the one panel of 8 columns [0, 1) computed by @qc_dqi8_*, whose weights
+// the one panel of 8 columns [0, 1) computed by @qc_dqi8h_*, whose weights
 // are new constants in kernel-panel layout: 16 row blocks of 32 rows x 3 *
-// 32 bytes; scales and zero points [panel][8 groups x 8 columns]; the
-// output [6, 8] with the padding columns dropped.
+// 32 bytes; scales and zero points [panel][8 groups x 8 columns] (the
+// scales, 0.5, are f16 values: stored as f16 for a target that converts
+// f16, and the kernel's name says so, @qc_dqi8h_*); the output [6, 8]
+// with the padding columns dropped.
 // CALLS-LABEL: func.func @w3
 // CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x512xi8>
 // CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
@@ -21,17 +23,17 @@
 // CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
 // CALLS: arith.constant dense_resource<fc.kpanels> : tensor<1x1536xi8>
-// CALLS: arith.constant dense_resource<fc.kscales> : tensor<1x64xf32>
+// CALLS: arith.constant dense_resource<fc.kscales> : tensor<1x64xf16>
 // CALLS: arith.constant dense_resource<fc.kzeros> : tensor<1x64xi8>
 // CALLS: arith.constant dense_resource<fc.kbias> : tensor<8xf32>
 // CALLS: %[[Y:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
-// CALLS: call @qc_dqi8_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c1)
+// CALLS: call @qc_dqi8h_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XQ]], %[[XS]], %[[XSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[Y]], %c0, %c1)
 // CALLS: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable
 // CALLS: %[[YS:.*]] = tensor.extract_slice %[[YT]][0, 0] [6, 5] [1, 1]
 // CALLS: tensor.expand_shape %[[YS]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
 // CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
-// CALLS: func.func private @qc_dqi8_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<1x1536xi8>, memref<1x64xf32>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_dqi8h_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<1x1536xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_
@@ -47,7 +49,7 @@
 // activations broadcast to the 8 lanes and vpmaddubsw; vpmaddwd per row
 // block; per 64-row activation block one FMA of the 8 columns' sums with the
 // 8 scales; no horizontal sums.
-// AVX2-LABEL: func.func private @qc_dqi8_
+// AVX2-LABEL: func.func private @qc_dqi8h_
 // AVX2-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
 // AVX2: scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step
 // AVX2: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
@@ -68,7 +70,8 @@
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
 // AVX2: arith.shrui %{{.*}} : vector<32xi8>
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
-// AVX2: vector.load %{{.*}} : memref<1x64xf32>, vector<8xf32>
+// AVX2: vector.load %{{.*}} : memref<1x64xf16>, vector<8xf16>
+// AVX2: arith.extf %{{.*}} : vector<8xf16> to vector<8xf32>
 // AVX2: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // AVX2: vector.fma
 // AVX2-NOT: vector.reduction
@@ -78,7 +81,7 @@
 // 32-byte code vector of the two panels side by side in 64 bytes, 16
 // columns per vpdpbusd (all 6 tokens in one tile), the prefetches of both
 // panels' rows; then the odd panel out on 256-bit vectors.
-// VNNI-LABEL: func.func private @qc_dqi8_{{.*}}_m6_k320_n5_t6_avx512vnni
+// VNNI-LABEL: func.func private @qc_dqi8h_{{.*}}_m6_k320_n5_t6_avx512vnni
 // VNNI-SAME: qc.parallel = 2
 // VNNI-SAME: +avx512vnni
 // VNNI: %[[PAIRS:.*]] = arith.divui %{{.*}}, %c2
@@ -99,7 +102,7 @@
 // VNNI: vector.store %{{.*}} : memref<6x8xf32>, vector<8xf32>
 // VNNI-NOT: pmadd.ub.sw
 
-// NEON-LABEL: func.func private @qc_dqi8_
+// NEON-LABEL: func.func private @qc_dqi8h_
 // NEON-SAME: +dotprod
 // NEON: vector.extract_strided_slice %{{.*}} {offsets = [16], sizes = [16], strides = [1]} : vector<32xi8> to vector<16xi8>
 // NEON: llvm.call_intrinsic "llvm.aarch64.neon.sdot"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<4xi32>, vector<16xi8>, vector<16xi8>) -> vector<4xi32>

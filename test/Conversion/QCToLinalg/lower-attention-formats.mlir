@@ -17,17 +17,22 @@
 // CHECK-LABEL: func.func @f16
 // CHECK: call @qc_kv_encode_f16_r2_d64({{.*}}) : (memref<2x64xf32>, memref<2x64xf16>) -> ()
 // CHECK: call @{{qc_attention_.*_f16}}
-// The encoder: per group of 32, min and max, (scale, min) as 8 bytes at
-// 8 g, then the codes from byte 16 (after both groups' parameters): value k
-// in the low nibble of byte k, value k + 16 in the high one.
+// The encoder: per group of 32, min and max (NaNs left out), (scale, min)
+// as 8 bytes at 8 g, then the codes from byte 16 (after both groups'
+// parameters): value k in the low nibble of byte k, value k + 16 in the
+// high one; 1 / scale only where finite, codes clamped with maxnumf (a NaN
+// becomes code 0).
 // CHECK: func.func private @qc_kv_encode_int4_r1_d64(%{{.*}}: memref<1x64xf32>, %{{.*}}: memref<1x48xi8>)
-// CHECK: arith.minimumf
-// CHECK: arith.maximumf
+// CHECK: arith.minnumf
+// CHECK: arith.maxnumf
 // CHECK: arith.divf %{{.*}}, %cst{{.*}} : f32
+// CHECK: arith.cmpf olt
 // CHECK: %[[P:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
 // CHECK: %[[PB:.*]] = vector.bitcast %[[P]] : vector<2xf32> to vector<8xi8>
 // CHECK: vector.store %[[PB]]
 // CHECK: math.roundeven
+// CHECK: arith.maxnumf
+// CHECK: arith.minnumf
 // CHECK: arith.fptoui %{{.*}} : f32 to i8
 // CHECK: arith.shli
 // CHECK: arith.ori

@@ -52,7 +52,7 @@ def main():
         with open(p("a64.mlir"), "w") as f:
             f.write(text)
         run("qc-opt", p("a64.mlir"), "--pass-pipeline=" + pipeline, "-o", p("a64.llvm.mlir"))
-        kernel = "qc_lutgemm_" if uniform_lut or "#qc.bcq" in text else "qc_dqi8_"
+        kernel = "qc_lutgemm_" if uniform_lut or "#qc.bcq" in text else "qc_dqi8f?h?_"
         book = re.search(r"#qc\.codebook<.*entries = (\d+)", text)
         if book:
             kernel = "qc_lutgemm_" if int(book.group(1)) <= 16 else "qc_code(?:gemm|lanes)_"

@@ -56,9 +56,12 @@ int64_t AttentionShape::rows() const {
 }
 
 int64_t AttentionShape::vectorLanes() const {
-  // An int4 vector reads one nibble of a group's 16 code bytes.
-  if (lanes > 1 && headDim % lanes == 0 &&
-      (cache != KVCacheFormat::Int4 || lanes <= 16))
+  // A vector of an int8 / int4 cache row lies in one group: in its 32 code
+  // bytes, or in one nibble of its 16.
+  int64_t span = cache == KVCacheFormat::Int8   ? kKVCacheGroup
+                 : cache == KVCacheFormat::Int4 ? kKVCacheGroup / 2
+                                                : headDim;
+  if (lanes > 1 && headDim % lanes == 0 && span % lanes == 0)
     return lanes;
   for (int64_t v : {8, 4, 2})
     if (headDim % v == 0)
@@ -158,13 +161,15 @@ private:
           code = vector::LoadOp::create(b, loc, bytes(v), buf,
                                         at(codes + g * kKVCacheGroup + e0));
         } else {
+          // Values 0-15 of a group: low nibbles; 16-31: high ones.
           Value packed = vector::LoadOp::create(
               b, loc, bytes(v), buf, at(codes + g * 16 + e0 % 16));
-          Value nibble = e.splat(bytes(v), b.getI8IntegerAttr(e0 < 16 ? 15 : 4));
-          code = e0 < 16 ? arith::AndIOp::create(b, loc, packed, nibble)
-                             .getResult()
-                         : arith::ShRUIOp::create(b, loc, packed, nibble)
-                             .getResult();
+          if (e0 < 16)
+            code = arith::AndIOp::create(
+                b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(15)));
+          else
+            code = arith::ShRUIOp::create(
+                b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(4)));
         }
         row.push_back(fma(arith::UIToFPOp::create(b, loc, vf, code), scale,
                           min));

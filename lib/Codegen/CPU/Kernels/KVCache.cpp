@@ -59,18 +59,24 @@ private:
         e.idx(0), e.idx(kKVCacheGroup), {e.f32(inf), e.f32(-inf)},
         [&](Value k, ValueRange it) -> SmallVector<Value> {
           Value x = valueAt(k);
-          return {arith::MinimumFOp::create(b, loc, it[0], x),
-                  arith::MaximumFOp::create(b, loc, it[1], x)};
+          // NaNs do not take part in the range (minnumf / maxnumf).
+          return {arith::MinNumFOp::create(b, loc, it[0], x),
+                  arith::MaxNumFOp::create(b, loc, it[1], x)};
         });
     Value min = range[0];
     float levels = layout.format == KVCacheFormat::Int8 ? 255.0f : 15.0f;
     Value scale = arith::DivFOp::create(
         b, loc, arith::SubFOp::create(b, loc, range[1], min), e.f32(levels));
-    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                           scale, e.f32(0.0f));
-    Value inv = arith::SelectOp::create(
-        b, loc, positive, arith::DivFOp::create(b, loc, e.f32(1.0f), scale),
-        e.f32(0.0f));
+    // 1 / scale where it is finite, else 0 (a constant, infinite or NaN
+    // group stores its minimum; the codes stay in range below).
+    Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), scale);
+    Value finite = arith::AndIOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, scale,
+                              e.f32(0.0f)),
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, inv,
+                              e.f32(std::numeric_limits<float>::infinity())));
+    inv = arith::SelectOp::create(b, loc, finite, inv, e.f32(0.0f));
     Value params = vector::FromElementsOp::create(
         b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{scale, min});
     vector::StoreOp::create(
@@ -84,8 +90,9 @@ private:
           b, loc,
           arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, x, min),
                                 inv));
-      q = arith::MinimumFOp::create(
-          b, loc, arith::MaximumFOp::create(b, loc, q, e.f32(0.0f)),
+      // maxnumf takes a NaN to 0: every code is in [0, levels].
+      q = arith::MinNumFOp::create(
+          b, loc, arith::MaxNumFOp::create(b, loc, q, e.f32(0.0f)),
           e.f32(levels));
       return arith::FPToUIOp::create(b, loc, b.getI8Type(), q);
     };
