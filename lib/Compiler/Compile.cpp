@@ -3,7 +3,6 @@
 #include "qc/Compiler/Compile.h"
 #include "QC/IR/QCOps.h"
 #include "qc/Support/AtomicFile.h"
-
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -33,7 +32,7 @@ LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
 }
 
 /// Stores the model's key-value caches as `format` says.
-LogicalResult setKVCacheFormat(ModuleOp module, StringRef format) {
+LogicalResult setKVCacheFormat(ModuleOp module, KVCacheFormat format) {
   bool any = false;
   module.walk([&](qc::CachedAttentionOp) { any = true; });
   if (!any)
@@ -42,7 +41,7 @@ LogicalResult setKVCacheFormat(ModuleOp module, StringRef format) {
               "model with --context N)";
   PassManager pm(module.getContext());
   KVCacheFormatPassOptions options;
-  options.format = format.str();
+  options.format = kvCacheFormatName(format).str();
   pm.addPass(createKVCacheFormatPass(options));
   return pm.run(module);
 }
@@ -74,8 +73,7 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
     rows = collectQuantReport(module);
   }
 
-  if (!request.kvCache.empty() &&
-      failed(setKVCacheFormat(module, request.kvCache)))
+  if (request.kvCache && failed(setKVCacheFormat(module, *request.kvCache)))
     return failure();
   if (failed(compileToArtifact(module, request.aot)))
     return failure();

@@ -527,7 +527,8 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
     info.dtype = vi->type().tensor_type().elem_type();
     ic.values[vi->name()] = std::move(info);
     func.setArgAttr(i, "qc.name", builder.getStringAttr(vi->name()));
-    func.setArgAttr(i, kDTypeAttrName, builder.getStringAttr(dtypeName(info.dtype)));
+    func.setArgAttr(i, kDTypeAttrName,
+                    builder.getStringAttr(dtypeName(info.dtype)));
   }
 
   llvm::StringMap<const onnx::TypeProto *> inferred;

@@ -69,8 +69,9 @@ struct CompileFlags {
   llvm::cl::opt<std::string> kvCache{
       "kv-cache",
       llvm::cl::desc("storage of the key-value caches (GGUF models "
-                     "compiled with --context, GroupQueryAttention): f32 (the default), f16, int8 or int4 "
-                     "(groups of 32 values with an f32 scale and minimum)"),
+                     "compiled with --context, GroupQueryAttention): f32 "
+                     "(the default), f16, int8 or int4 (groups of 32 "
+                     "values with an f32 scale and minimum)"),
       llvm::cl::value_desc("format"), llvm::cl::cat(toolCategory())};
   ImportFlags import;
   QuantFlags quant;
@@ -96,10 +97,12 @@ struct CompileFlags {
       return "--quant needs the linear layers raised (drop "
              "--no-raise-linear)";
     request.raiseLinear = !noRaise;
-    if (!kvCache.empty() && !parseKVCacheFormat(kvCache))
-      return "--kv-cache must be f32, f16, int8 or int4, not '" + kvCache +
-             "'";
-    request.kvCache = kvCache;
+    if (!kvCache.empty()) {
+      request.kvCache = parseKVCacheFormat(kvCache);
+      if (!request.kvCache)
+        return "--kv-cache must be f32, f16, int8 or int4, not '" + kvCache +
+               "'";
+    }
     // Quantizing anew starts from f32 weights, GGUF's included.
     importOptions.dequantizeGGUF = !recipe.empty();
     if (!recipe.empty()) {

@@ -3,9 +3,9 @@
 #ifndef QC_QCOPS_H
 #define QC_QCOPS_H
 
+#include "QC/IR/KVCache.h"
 #include "QC/IR/QCAttrs.h"
 #include "QC/IR/QCDialect.h"
-#include "QC/IR/KVCache.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"

@@ -10,6 +10,7 @@
 #ifndef QC_COMPILER_COMPILE_H
 #define QC_COMPILER_COMPILE_H
 
+#include "QC/IR/KVCache.h"
 #include "qc/Calibrate/Calibrate.h"
 #include "qc/Target/AOT.h"
 #include "qc/Transforms/QuantRecipe.h"
@@ -33,9 +34,9 @@ struct CompileRequest {
   std::string calibStats;
   /// Calibration to run before quantizing (qc-compile --calib-data).
   std::optional<CalibrationRequest> calibration;
-  /// The storage of the key-value caches (qc-compile --kv-cache: f32, f16,
-  /// int8 or int4); empty: as imported (f32).
-  std::string kvCache;
+  /// The storage of the key-value caches (qc-compile --kv-cache); none: as
+  /// imported (f32).
+  std::optional<KVCacheFormat> kvCache;
 };
 
 /// Compiles `module` (graph IR as the importer gives it) as `request` says.

@@ -26,10 +26,10 @@
 // CHECK: arith.minnumf
 // CHECK: arith.maxnumf
 // CHECK: arith.divf %{{.*}}, %cst{{.*}} : f32
-// CHECK: arith.cmpf olt
 // CHECK: %[[P:.*]] = vector.from_elements %{{.*}}, %{{.*}} : vector<2xf32>
 // CHECK: %[[PB:.*]] = vector.bitcast %[[P]] : vector<2xf32> to vector<8xi8>
 // CHECK: vector.store %[[PB]]
+// CHECK: arith.cmpf olt
 // CHECK: math.roundeven
 // CHECK: arith.maxnumf
 // CHECK: arith.minnumf

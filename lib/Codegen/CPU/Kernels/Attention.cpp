@@ -129,53 +129,61 @@ private:
   /// cache's format (KVCache.h).
   SmallVector<Value> cacheRow(Value buf, Value t) {
     KVCacheLayout layout = s.cacheLayout();
-    SmallVector<Value> row;
     auto at = [&](int64_t offset) -> SmallVector<Value> {
       return {batch, group, t, e.idx(offset)};
     };
-    if (!layout.quantized()) {
-      auto halves = VectorType::get({v}, b.getF16Type());
-      for (int64_t j = 0; j < chunks; ++j) {
-        if (layout.format == KVCacheFormat::F32) {
-          row.push_back(load(buf, at(j * v)));
-          continue;
-        }
-        Value h = vector::LoadOp::create(b, loc, halves, buf, at(j * v));
-        row.push_back(arith::ExtFOp::create(b, loc, vf, h));
-      }
+    SmallVector<Value> row;
+    if (layout.quantized()) {
+      for (int64_t g = 0; g < layout.groups(); ++g)
+        appendGroup(buf, g, at, row);
       return row;
     }
-    auto bytes = [&](int64_t n) { return VectorType::get({n}, b.getI8Type()); };
-    int64_t groups = layout.groups(), codes = 8 * groups;
-    for (int64_t g = 0; g < groups; ++g) {
-      Value params = vector::BitCastOp::create(
-          b, loc, VectorType::get({2}, b.getF32Type()),
-          vector::LoadOp::create(b, loc, bytes(8), buf, at(8 * g)));
-      Value scale = vector::BroadcastOp::create(
-          b, loc, vf, vector::ExtractOp::create(b, loc, params, 0));
-      Value min = vector::BroadcastOp::create(
-          b, loc, vf, vector::ExtractOp::create(b, loc, params, 1));
-      for (int64_t e0 = 0; e0 < kKVCacheGroup; e0 += v) {
-        Value code;
-        if (layout.format == KVCacheFormat::Int8) {
-          code = vector::LoadOp::create(b, loc, bytes(v), buf,
-                                        at(codes + g * kKVCacheGroup + e0));
-        } else {
-          // Values 0-15 of a group: low nibbles; 16-31: high ones.
-          Value packed = vector::LoadOp::create(
-              b, loc, bytes(v), buf, at(codes + g * 16 + e0 % 16));
-          if (e0 < 16)
-            code = arith::AndIOp::create(
-                b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(15)));
-          else
-            code = arith::ShRUIOp::create(
-                b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(4)));
-        }
-        row.push_back(fma(arith::UIToFPOp::create(b, loc, vf, code), scale,
-                          min));
+    auto halves = VectorType::get({v}, b.getF16Type());
+    for (int64_t j = 0; j < chunks; ++j) {
+      if (layout.format == KVCacheFormat::F32) {
+        row.push_back(load(buf, at(j * v)));
+        continue;
       }
+      Value h = vector::LoadOp::create(b, loc, halves, buf, at(j * v));
+      row.push_back(arith::ExtFOp::create(b, loc, vf, h));
     }
     return row;
+  }
+
+  /// Appends group g of an int8 / int4 row (its bytes at `at(offset)`):
+  /// code * scale + min, a vector at a time (vectorLanes() keeps a vector
+  /// inside the group).
+  void appendGroup(Value buf, int64_t g,
+                   function_ref<SmallVector<Value>(int64_t)> at,
+                   SmallVectorImpl<Value> &row) {
+    auto bytes = [&](int64_t n) { return VectorType::get({n}, b.getI8Type()); };
+    int64_t codes = 8 * s.cacheLayout().groups();
+    Value params = vector::BitCastOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()),
+        vector::LoadOp::create(b, loc, bytes(8), buf, at(8 * g)));
+    Value scale = vector::BroadcastOp::create(
+        b, loc, vf, vector::ExtractOp::create(b, loc, params, 0));
+    Value min = vector::BroadcastOp::create(
+        b, loc, vf, vector::ExtractOp::create(b, loc, params, 1));
+    for (int64_t e0 = 0; e0 < kKVCacheGroup; e0 += v) {
+      Value code;
+      if (s.cache == KVCacheFormat::Int8) {
+        code = vector::LoadOp::create(b, loc, bytes(v), buf,
+                                      at(codes + g * kKVCacheGroup + e0));
+      } else {
+        // Values 0-15 of a group: low nibbles; 16-31: high ones.
+        Value packed = vector::LoadOp::create(
+            b, loc, bytes(v), buf, at(codes + g * 16 + e0 % 16));
+        if (e0 < 16)
+          code = arith::AndIOp::create(
+              b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(15)));
+        else
+          code = arith::ShRUIOp::create(
+              b, loc, packed, e.splat(bytes(v), b.getI8IntegerAttr(4)));
+      }
+      row.push_back(
+          fma(arith::UIToFPOp::create(b, loc, vf, code), scale, min));
+    }
   }
 
   /// Row `row` = (batch, cache group, position in the step, head pass).

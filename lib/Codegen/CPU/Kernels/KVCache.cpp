@@ -50,57 +50,21 @@ private:
   /// Group g of row r: its (scale, min) and codes.
   void encodeGroup(Value values, Value out, Value r, Value g) {
     Value first = mulIdx(g, kKVCacheGroup);
-    auto valueAt = [&](Value k) {
+    auto valueAt = [&](Value k) -> Value {
       return memref::LoadOp::create(b, loc, values,
                                     ValueRange{r, addIdx(first, k)});
     };
-    float inf = std::numeric_limits<float>::infinity();
-    ValueRange range = e.forCarrying(
-        e.idx(0), e.idx(kKVCacheGroup), {e.f32(inf), e.f32(-inf)},
-        [&](Value k, ValueRange it) -> SmallVector<Value> {
-          Value x = valueAt(k);
-          // NaNs do not take part in the range (minnumf / maxnumf).
-          return {arith::MinNumFOp::create(b, loc, it[0], x),
-                  arith::MaxNumFOp::create(b, loc, it[1], x)};
-        });
-    Value min = range[0];
-    float levels = layout.format == KVCacheFormat::Int8 ? 255.0f : 15.0f;
+    auto [min, max] = range(valueAt);
     Value scale = arith::DivFOp::create(
-        b, loc, arith::SubFOp::create(b, loc, range[1], min), e.f32(levels));
-    // 1 / scale where it is finite, else 0 (a constant, infinite or NaN
-    // group stores its minimum; the codes stay in range below).
-    Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), scale);
-    Value finite = arith::AndIOp::create(
-        b, loc,
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, scale,
-                              e.f32(0.0f)),
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, inv,
-                              e.f32(std::numeric_limits<float>::infinity())));
-    inv = arith::SelectOp::create(b, loc, finite, inv, e.f32(0.0f));
-    Value params = vector::FromElementsOp::create(
-        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{scale, min});
-    vector::StoreOp::create(
-        b, loc,
-        vector::BitCastOp::create(b, loc, VectorType::get({8}, b.getI8Type()),
-                                  params),
-        out, ValueRange{r, mulIdx(g, 8)});
-
-    auto code = [&](Value x) -> Value {
-      Value q = math::RoundEvenOp::create(
-          b, loc,
-          arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, x, min),
-                                inv));
-      // maxnumf takes a NaN to 0: every code is in [0, levels].
-      q = arith::MinNumFOp::create(
-          b, loc, arith::MaxNumFOp::create(b, loc, q, e.f32(0.0f)),
-          e.f32(levels));
-      return arith::FPToUIOp::create(b, loc, b.getI8Type(), q);
-    };
+        b, loc, arith::SubFOp::create(b, loc, max, min), e.f32(levels()));
+    storeParams(out, r, g, scale, min);
+    Value inv = finiteInverse(scale);
+    auto code = [&](Value k) { return codeOf(valueAt(k), min, inv); };
     Value codes = e.idx(8 * layout.groups());
     if (layout.format == KVCacheFormat::Int8) {
       e.forRange(e.idx(0), e.idx(kKVCacheGroup), [&](Value k) {
         memref::StoreOp::create(
-            b, loc, code(valueAt(k)), out,
+            b, loc, code(k), out,
             ValueRange{r, addIdx(codes, addIdx(first, k))});
       });
       return;
@@ -109,12 +73,67 @@ private:
     Value base = addIdx(codes, mulIdx(g, kKVCacheGroup / 2));
     e.forRange(e.idx(0), e.idx(kKVCacheGroup / 2), [&](Value k) {
       Value hi = arith::ShLIOp::create(
-          b, loc, code(valueAt(addIdx(k, e.idx(kKVCacheGroup / 2)))),
+          b, loc, code(addIdx(k, e.idx(kKVCacheGroup / 2))),
           arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(4)));
-      Value byte = arith::OrIOp::create(b, loc, code(valueAt(k)), hi);
+      Value byte = arith::OrIOp::create(b, loc, code(k), hi);
       memref::StoreOp::create(b, loc, byte, out,
                               ValueRange{r, addIdx(base, k)});
     });
+  }
+
+  float levels() const {
+    return layout.format == KVCacheFormat::Int8 ? 255.0f : 15.0f;
+  }
+
+  /// The (min, max) of a group's values; NaNs take no part (minnumf /
+  /// maxnumf).
+  std::pair<Value, Value> range(function_ref<Value(Value)> valueAt) {
+    float inf = std::numeric_limits<float>::infinity();
+    ValueRange minMax = e.forCarrying(
+        e.idx(0), e.idx(kKVCacheGroup), {e.f32(inf), e.f32(-inf)},
+        [&](Value k, ValueRange it) -> SmallVector<Value> {
+          Value x = valueAt(k);
+          return {arith::MinNumFOp::create(b, loc, it[0], x),
+                  arith::MaxNumFOp::create(b, loc, it[1], x)};
+        });
+    return {minMax[0], minMax[1]};
+  }
+
+  /// (scale, min) as the 8 bytes at 8 g of row r.
+  void storeParams(Value out, Value r, Value g, Value scale, Value min) {
+    Value params = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, b.getF32Type()), ValueRange{scale, min});
+    vector::StoreOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({8}, b.getI8Type()),
+                                  params),
+        out, ValueRange{r, mulIdx(g, 8)});
+  }
+
+  /// 1 / scale where it is finite, else 0 (a constant, infinite or NaN
+  /// group stores its minimum).
+  Value finiteInverse(Value scale) {
+    Value inv = arith::DivFOp::create(b, loc, e.f32(1.0f), scale);
+    Value finite = arith::AndIOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, scale,
+                              e.f32(0.0f)),
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, inv,
+                              e.f32(std::numeric_limits<float>::infinity())));
+    return arith::SelectOp::create(b, loc, finite, inv, e.f32(0.0f));
+  }
+
+  /// The code of x: roundeven((x - min) / scale) in [0, levels] (maxnumf
+  /// takes a NaN to 0), as a byte.
+  Value codeOf(Value x, Value min, Value inv) {
+    Value q = math::RoundEvenOp::create(
+        b, loc,
+        arith::MulFOp::create(b, loc, arith::SubFOp::create(b, loc, x, min),
+                              inv));
+    q = arith::MinNumFOp::create(
+        b, loc, arith::MaxNumFOp::create(b, loc, q, e.f32(0.0f)),
+        e.f32(levels()));
+    return arith::FPToUIOp::create(b, loc, b.getI8Type(), q);
   }
 
   OpBuilder &b;
