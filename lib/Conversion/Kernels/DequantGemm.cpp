@@ -44,12 +44,18 @@ using namespace qc::kernels;
 namespace {
 
 /// The column kernel's name prefix: its zero points' and scales' storage
-/// (f32 zero points: "f", f16 scales: "h") are part of its signature.
+/// are part of its signature (f32 zero points: "f", f16 scales: "h").
 std::string kernelPrefix(bool floatZeros, bool halfScales) {
   return std::string("qc_dqi8") + (floatZeros ? "f" : "") +
          (halfScales ? "h" : "") + "_";
 }
 
+/// Whether every value is an f16 exactly.
+bool allHalf(ArrayRef<float> values, Type f16) {
+  return llvm::all_of(values, [&](float v) {
+    return qc::fromHalfBits(qc::toHalfBits(v, f16), false) == v;
+  });
+}
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -107,9 +113,7 @@ struct GenDequantGemmPass
     Type f16 = Float16Type::get(op.getContext());
     bool halfScales =
         s.target->hasF16Conversion() &&
-        (scheme.getScaleType().isF16() || llvm::all_of(scales, [&](float v) {
-           return qc::fromHalfBits(qc::toHalfBits(v, f16), false) == v;
-         }));
+        (scheme.getScaleType().isF16() || allHalf(scales, f16));
     uint8_t symmetricZero = static_cast<uint8_t>(1u << (s.bits - 1));
     int64_t meta = s.panels() * s.groups() * 8;
     std::vector<float> ws(meta, 0.0f);
@@ -152,11 +156,11 @@ struct GenDequantGemmPass
                                     b.getF16Type(), wsHalf, layer + ".kscales")
                    : constantBuffer(b, loc, {s.panels(), s.groups() * 8}, f32,
                                     ws, layer + ".kscales");
+    SmallVector<int64_t> metaShape = {s.panels(), s.groups() * 8};
     Value zeroBuf =
-        floatZeros ? constantBuffer(b, loc, {s.panels(), s.groups() * 8}, f32,
-                                    wzf, layer + ".kzeros")
-                   : constantBuffer(b, loc, {s.panels(), s.groups() * 8}, i8,
-                                    wz, layer + ".kzeros");
+        floatZeros
+            ? constantBuffer(b, loc, metaShape, f32, wzf, layer + ".kzeros")
+            : constantBuffer(b, loc, metaShape, i8, wz, layer + ".kzeros");
     Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
     callRangeKernel(

@@ -9,7 +9,7 @@ numpy references written here independently of qc:
                   lowering's result), which the kernel approximates to the
                   int8 rounding of the activations.
 
-Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16]
+Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]
 GROUP -1 is one group per column; SYM and BIAS are 0 or 1. With `bcq` the
 layer is binary-coding with BITS planes (no offsets when SYM is 1), and
 ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
@@ -58,6 +58,8 @@ def main():
     m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
     bcq = len(sys.argv) > 10 and sys.argv[10] == "bcq"
     half = len(sys.argv) > 10 and sys.argv[10] == "f16"
+    # fz: float zero points (as GGUF's Q4_1 imports; @qc_dqi8f*_).
+    float_zeros = len(sys.argv) > 10 and sys.argv[10] == "fz"
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
@@ -69,6 +71,8 @@ def main():
     if half:
         scales = scales.astype(np.float16).astype(np.float32)
     zeros = None if sym else rng.integers(0, 1 << bits, (groups, n)).astype(np.float32)
+    if float_zeros:
+        zeros = rng.uniform(0.3, (1 << bits) - 1.3, (groups, n)).astype(np.float32)
     bias = (rng.standard_normal(n) * 0.5).astype(np.float32) if has_bias else None
     zero = np.full((groups, n), float(1 << (bits - 1)), np.float32) if sym else zeros
     if bcq:

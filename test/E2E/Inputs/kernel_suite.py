@@ -26,13 +26,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from run_kernel_cases import check, compile_and_run  # noqa: E402
 
-# kernel_case.py M K N BITS GROUP SYM BIAS SEED [bcq|f16]: 2-4 bits, groups
-# of 32-256 and whole columns, padded last superblocks and partial last
-# groups, odd N, 1-16 tokens, bias or not, f32 and f16 scales.
+# kernel_case.py M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]: 2-4 bits,
+# groups of 32-256 and whole columns, padded last superblocks and partial
+# last groups, odd N, 1-16 tokens, bias or not, f32 and f16 scales, integer
+# and float zero points.
 DQI8 = ["1 512 37 4 128 0 1 1", "5 320 19 3 64 1 0 2", "8 1000 33 2 -1 0 1 3",
         "16 256 8 4 32 1 1 4", "4 768 24 3 256 0 0 5", "2 96 5 2 32 0 1 6",
         "7 2048 64 4 128 0 0 7", "3 576 48 4 128 0 0 8", "4 1024 40 4 128 0 1 9 f16",
-        "1 512 17 2 64 1 0 10 f16"]
+        "1 512 17 2 64 1 0 10 f16", "3 512 37 4 32 0 1 31 fz", "9 300 20 3 64 0 0 32 fz"]
 # 8-bit codes: symmetric (zero 128, as GGUF's Q8_0 imports) and not, f16
 # scales, partial superblocks, 1-9 tokens.
 DQI8W = ["1 512 37 8 32 1 0 21 f16", "4 300 20 8 128 0 1 22", "9 1024 16 8 -1 0 0 23"]
