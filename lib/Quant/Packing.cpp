@@ -223,7 +223,7 @@ void forEachPiece(int64_t k, int64_t n, int64_t K, int bits, Fn fn) {
 } // namespace
 
 int64_t qc::quant::kernelPanelBytes(int64_t K, int bits) {
-  return ceilDiv(K, 256) * 256 * bits;
+  return ceilDiv(K, kSuperblockRows) * kSuperblockRows * bits;
 }
 
 bool qc::quant::packKernelPanels(const uint8_t *codes, int64_t K, int64_t N,

@@ -29,7 +29,7 @@ LogicalResult dropStateResults(func::FuncOp fn,
   SmallVector<func::ReturnOp> returns;
   fn.walk([&](func::ReturnOp r) { returns.push_back(r); });
   llvm::BitVector drop(fn.getNumResults());
-  for (size_t i = 0; i < pairs.size(); i += 2) {
+  for (int64_t i = 0; i < static_cast<int64_t>(pairs.size()); i += 2) {
     int64_t res = pairs[i], arg = pairs[i + 1];
     if (res < 0 || res >= fn.getNumResults() || arg < 0 ||
         arg >= fn.getNumArguments())

@@ -216,8 +216,8 @@ TEST(Packing, BitPlanesOfUniformCodesAreTheCodeBits) {
 }
 
 TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
-  // K = 300: one full 256-row stretch and one padded with zero codes; N =
-  // 11: one full panel of 8 columns and one padded with zero codes.
+  // K = 300: two full 128-row superblocks and one padded with zero codes;
+  // N = 11: one full panel of 8 columns and one padded with zero codes.
   const int64_t K = 300, N = 11;
   for (int bits : {2, 3, 4, 8}) {
     SCOPED_TRACE(bits);
@@ -226,13 +226,13 @@ TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
     std::string err;
     ASSERT_TRUE(packKernelPanels(codes.data(), K, N, bits, packed, err)) << err;
     const int64_t panel = kernelPanelBytes(K, bits);
-    ASSERT_EQ(panel, 512 * bits);
+    ASSERT_EQ(panel, 384 * bits);
     ASSERT_EQ(packed.size(), size_t(2 * panel));
     auto code = [&](int64_t k, int64_t n) -> unsigned {
       return k < K && n < N ? codes[size_t(k * N + n)] : 0;
     };
     for (int64_t p = 0; p < 2; ++p)
-      for (int64_t rb = 0; rb < 16; ++rb)
+      for (int64_t rb = 0; rb < 12; ++rb)
         for (int64_t c = 0; c < 8; ++c)
           for (int64_t j = 0; j < 4; ++j) {
             const uint8_t *block = &packed[size_t(p * panel + rb * bits * 32)];
@@ -256,10 +256,11 @@ TEST(Packing, KernelPanelsPutFourRowsOfEightColumnsInOneVector) {
               for (int64_t f = 0; f < 4; ++f)
                 EXPECT_EQ((block[v * 32 + lane] >> (2 * f)) & 3u,
                           code(k0 + 16 * v + 4 * f, n) & 3u);
-            if (bits == 3) // Bit 2: one vector of eight 1-bit fields.
+            if (bits == 3) { // Bit 2: one vector of eight 1-bit fields.
               for (int64_t f = 0; f < 8; ++f)
                 EXPECT_EQ((block[64 + lane] >> f) & 1u,
                           code(k0 + 4 * f, n) >> 2);
+            }
           }
     std::vector<uint8_t> back;
     ASSERT_TRUE(unpackKernelPanels(packed.data(), packed.size(), K, N, bits,

@@ -171,8 +171,10 @@ LogicalResult ObserveOp::verify() {
   auto type = cast<RankedTensorType>(getInput().getType());
   if (type.getRank() < 1 || !type.getElementType().isF32())
     return emitOpError("expects an f32 tensor of rank >= 1, found ") << type;
-  if (getTap() < 0)
-    return emitOpError("tap index must be >= 0, found ") << getTap();
+  // The attribute is an i64; its getter reads it unsigned.
+  if (static_cast<int64_t>(getTap()) < 0)
+    return emitOpError("tap index must be >= 0, found ")
+           << static_cast<int64_t>(getTap());
   if (getLayers().empty())
     return emitOpError("names no layer");
   return success();

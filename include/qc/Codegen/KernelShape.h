@@ -62,8 +62,11 @@ struct KernelShape {
   int64_t mTile = 1;
   const KernelTarget *target = nullptr; // never null once made
 
-  int64_t superblocks() const { return (k + 255) / 256; }
-  int64_t paddedK() const { return superblocks() * 256; }
+  /// K padded to whole superblocks of kSuperblockRows rows.
+  int64_t superblocks() const {
+    return (k + quant::kSuperblockRows - 1) / quant::kSuperblockRows;
+  }
+  int64_t paddedK() const { return superblocks() * quant::kSuperblockRows; }
   int64_t actBlocks() const { return paddedK() / actBlock; }
   /// Weight groups, padded to cover paddedK() and to a multiple of 8 (the
   /// padding groups have zero scales).

@@ -64,7 +64,7 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
 
 /// Kernel panels: the layout of the dequant_i8 kernel (docs/kernels.md).
 /// Columns are taken 8 at a time (N padded to a multiple of 8 with zero
-/// codes). A panel of 8 columns stores K, padded to a multiple of 256 with
+/// codes). A panel of 8 columns stores K, padded to a multiple of 128 with
 /// zero codes, as blocks of 32 rows of bits * 32 bytes. A code (bits = 2, 3,
 /// 4 or 8) is split into pieces of 8, 4, 2 or 1 bits (8 = {8}, 4 = {4}, 3 =
 /// {2, 1}, 2 = {2}; the first piece holds the low bits); a piece of w bits
@@ -75,6 +75,11 @@ bool unpackBitPlanes(const uint8_t *packed, size_t packedSize, int64_t K,
 /// consecutive rows of each of the 8 columns in the bytes of one 32-bit
 /// lane per column: the operand of a 4-byte dot product per lane
 /// (vpmaddubsw + vpmaddwd, vpdpbusd, sdot) with 4 broadcast activations.
+/// The kernels' K granularity: a whole number of the largest activation
+/// block (128 inputs). (It was 256: SmolLM2's K = 576 padded to 768 rows,
+/// a third more weight bytes streamed per token than 640.)
+constexpr int64_t kSuperblockRows = 128;
+
 int64_t kernelPanelBytes(int64_t K, int bits);
 
 /// Whether kernel panels (and the dequant_i8 kernel) take `bits`-bit codes:

@@ -4,25 +4,25 @@
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=aarch64}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=NEON
 // RUN: qc-opt %s --pass-pipeline='builtin.module(func.func(qc-select-kernel{target=generic}),qc-gen-dequant-gemm,qc-emit-kernels)' | FileCheck %s --check-prefix=GEN
 
-// A 3-bit layer with zero points and a bias, 6 tokens, K = 320 (two
-// superblocks of 256 rows, the second padded to 512), N = 5, group 64:
+// A 3-bit layer with zero points and a bias, 6 tokens, K = 320 (three
+// superblocks of 128 rows, the last padded: 384), N = 5, group 64:
 // activation blocks of gcd(64, 128) = 64, 5 groups padded to 8.
 
 // The call sites: the input flattened to [6, 320], quantized by @qc_actq_*,
 // the one panel of 8 columns [0, 1) computed by @qc_dqi8h_*, whose weights
-// are new constants in kernel-panel layout: 16 row blocks of 32 rows x 3 *
+// are new constants in kernel-panel layout: 12 row blocks of 32 rows x 3 *
 // 32 bytes; scales and zero points [panel][8 groups x 8 columns] (the
 // scales, 0.5, are f16 values: stored as f16 for a target that converts
 // f16, and the kernel's name says so, @qc_dqi8h_*); the output [6, 8]
 // with the padding columns dropped.
 // CALLS-LABEL: func.func @w3
-// CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x512xi8>
-// CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: %[[XQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x384xi8>
+// CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x6xf32>
 // CALLS: %[[XSUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
 // CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
 // CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
-// CALLS: arith.constant dense_resource<fc.kpanels> : tensor<1x1536xi8>
+// CALLS: arith.constant dense_resource<fc.kpanels> : tensor<1x1152xi8>
 // CALLS: arith.constant dense_resource<fc.kscales> : tensor<1x64xf16>
 // CALLS: arith.constant dense_resource<fc.kzeros> : tensor<1x64xi8>
 // CALLS: arith.constant dense_resource<fc.kbias> : tensor<8xf32>
@@ -32,8 +32,8 @@
 // CALLS: %[[YS:.*]] = tensor.extract_slice %[[YT]][0, 0] [6, 5] [1, 1]
 // CALLS: tensor.expand_shape %[[YS]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
-// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
-// CALLS: func.func private @qc_dqi8h_{{.*}}(memref<6x512xi8>, memref<6x8xf32>, memref<6x8xf32>, memref<1x1536xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
+// CALLS: func.func private @qc_dqi8h_{{.*}}(memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>, memref<1x1152xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_
@@ -57,15 +57,15 @@
 // AVX2: scf.for
 // The 96 bytes of the row block, 1024 bytes ahead: two lines, clamped to the
 // panel's last byte.
-// AVX2: %[[AHEAD:.*]] = arith.minui %{{.*}}, %c1535
-// AVX2: memref.prefetch %{{.*}}[%[[P]], %[[AHEAD]]], read, locality<3>, data : memref<1x1536xi8>
-// AVX2: memref.prefetch %{{.*}} : memref<1x1536xi8>
+// AVX2: %[[AHEAD:.*]] = arith.minui %{{.*}}, %c1151
+// AVX2: memref.prefetch %{{.*}}[%[[P]], %[[AHEAD]]], read, locality<3>, data : memref<1x1152xi8>
+// AVX2: memref.prefetch %{{.*}} : memref<1x1152xi8>
 // AVX2-NOT: memref.prefetch
-// AVX2-COUNT-3: vector.load %{{.*}}[%[[P]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
+// AVX2-COUNT-3: vector.load %{{.*}}[%[[P]], %{{.*}}] : memref<1x1152xi8>, vector<32xi8>
 // AVX2: arith.andi %{{.*}} : vector<32xi8>
 // AVX2: arith.shli %{{.*}} : vector<32xi8>
 // AVX2: arith.ori %{{.*}} : vector<32xi8>
-// AVX2: vector.load %{{.*}} : memref<6x512xi8>, vector<4xi8>
+// AVX2: vector.load %{{.*}} : memref<6x384xi8>, vector<4xi8>
 // AVX2: vector.broadcast %{{.*}} : i32 to vector<8xi32>
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
 // AVX2: arith.shrui %{{.*}} : vector<32xi8>
@@ -90,8 +90,8 @@
 // VNNI: %[[NEXT:.*]] = arith.addi %[[P2]], %c1
 // VNNI: memref.prefetch %{{.*}}[%[[P2]], %{{.*}}]
 // VNNI: memref.prefetch %{{.*}}[%[[NEXT]], %{{.*}}]
-// VNNI: %[[LO:.*]] = vector.load %{{.*}}[%[[P2]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
-// VNNI: %[[HI:.*]] = vector.load %{{.*}}[%[[NEXT]], %{{.*}}] : memref<1x1536xi8>, vector<32xi8>
+// VNNI: %[[LO:.*]] = vector.load %{{.*}}[%[[P2]], %{{.*}}] : memref<1x1152xi8>, vector<32xi8>
+// VNNI: %[[HI:.*]] = vector.load %{{.*}}[%[[NEXT]], %{{.*}}] : memref<1x1152xi8>, vector<32xi8>
 // VNNI: vector.shuffle %[[LO]], %[[HI]] [0, 1, {{.*}}, 62, 63] : vector<32xi8>, vector<32xi8>
 // VNNI: vector.broadcast %{{.*}} : i32 to vector<16xi32>
 // VNNI-COUNT-6: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>

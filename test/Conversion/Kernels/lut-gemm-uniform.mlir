@@ -10,7 +10,7 @@
 // CHECK-LABEL: func.func @uniform
 // CHECK: call @qc_actq_b2_g64_a64_m1_k64_n2_t1_avx2(
 // CHECK: call @qc_lutt_b2_g64_a64_m1_k64_n2_t1_avx2(
-// CHECK: arith.constant dense_resource<fc.lutplanes> : tensor<1x2048xi8>
+// CHECK: arith.constant dense_resource<fc.lutplanes> : tensor<1x1024xi8>
 // CHECK: arith.constant dense_resource<fc.lutalpha> : tensor<1x512xf32>
 // CHECK: arith.constant dense_resource<fc.lutcorr> : tensor<1x256xf32>
 // CHECK: call @qc_lutgemm_b2_g64_a64_m1_k64_n2_t1_avx2(
