@@ -26,11 +26,10 @@ bool isStateOf(func::FuncOp fn, Operation *op, Value cache, Value updated) {
          });
 }
 
+/// Gives the caches of `op` (in another format) the storage `format`.
 LogicalResult setFormat(func::FuncOp fn, qc::CachedAttentionOp op,
                         qc::KVCacheFormat format) {
   qc::KVCacheLayout layout = op.getCacheLayout();
-  if (layout.format == format)
-    return success();
   if (!qc::kvCacheFormatFits(format, layout.headDim))
     return op.emitError("qc-kv-cache: ")
            << qc::kvCacheFormatName(format) << " caches need a head size "

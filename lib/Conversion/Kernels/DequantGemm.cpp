@@ -15,7 +15,6 @@
 #include "QC/IR/QCOps.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Quant/Packing.h"
-#include "qc/Support/HalfFloat.h"
 #include "qc/Transforms/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -52,9 +51,8 @@ std::string kernelPrefix(bool floatZeros, bool halfScales) {
 
 /// Whether every value is an f16 exactly.
 bool allHalf(ArrayRef<float> values, Type f16) {
-  return llvm::all_of(values, [&](float v) {
-    return qc::fromHalfBits(qc::toHalfBits(v, f16), false) == v;
-  });
+  return llvm::all_of(values,
+                      [&](float v) { return roundToType(v, f16) == v; });
 }
 
 //===----------------------------------------------------------------------===//

@@ -17,6 +17,8 @@ namespace qc {
 
 using namespace mlir;
 using qc::kernels::allocBuffer;
+using qc::kernels::flattenInput;
+using qc::kernels::outputTensor;
 using qc::kernels::readOnlyBuffer;
 
 namespace {
@@ -44,25 +46,17 @@ Value encode(OpBuilder &b, Location loc, ModuleOp module, Value value,
              const qc::KVCacheLayout &layout) {
   if (layout.format == qc::KVCacheFormat::F32)
     return value;
-  auto type = cast<RankedTensorType>(value.getType());
-  ArrayRef<int64_t> shape = type.getShape();
-  int64_t rows = shape[0] * shape[1] * shape[2];
-  SmallVector<ReassociationIndices> rowsOf = {{0, 1, 2}, {3}};
-  Value flat = tensor::CollapseShapeOp::create(b, loc, value, rowsOf);
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(value.getType()).getShape();
+  int64_t rows = shape[0] * shape[1] * shape[2], width = layout.rowWidth();
   Type element = layout.elementType(b.getContext());
-  Value out = allocBuffer(b, loc, {rows, layout.rowWidth()}, element);
-  func::FuncOp kernel =
-      qc::getKVCacheEncodeKernel(module, loc, layout, rows);
-  func::CallOp::create(b, loc, kernel,
-                       ValueRange{readOnlyBuffer(b, loc, flat), out});
-  Value encoded = bufferization::ToTensorOp::create(
-      b, loc, RankedTensorType::get({rows, layout.rowWidth()}, element), out,
-      /*restrict=*/true, /*writable=*/true);
-  return tensor::ExpandShapeOp::create(
-      b, loc,
-      RankedTensorType::get(
-          {shape[0], shape[1], shape[2], layout.rowWidth()}, element),
-      encoded, rowsOf);
+  Value flat = flattenInput(b, loc, value, rows, layout.headDim);
+  Value out = allocBuffer(b, loc, {rows, width}, element);
+  func::CallOp::create(
+      b, loc, qc::getKVCacheEncodeKernel(module, loc, layout, rows),
+      ValueRange{readOnlyBuffer(b, loc, flat), out});
+  return outputTensor(
+      b, loc, out, rows, width,
+      RankedTensorType::get({shape[0], shape[1], shape[2], width}, element));
 }
 
 /// `value` written into `cache` at positions [past, past + S).
