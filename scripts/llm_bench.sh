@@ -7,8 +7,8 @@
 #   QC_KV_CACHE=f16|int8|int4 ...      qc's caches in that format (default
 #                                       f32)
 #
-# qc: the GGUF compiled with --context 2304 twice, a decode artifact
-# (input_ids=1x1) and a prefill artifact (input_ids=1x64), under
+# qc: the GGUF compiled with --context 2304 into one artifact with a decode
+# entry (input_ids=1x1) and a prefill entry (--prefill 64), under
 # $QC_BUILD_DIR/llm/<scheme>. Decode at context C: a C-token prompt, then 128
 # generated tokens (their rate); prefill: a 512-token prompt's rate.
 # llama.cpp: llama-bench -d C -n 128 -ub 1 (decode) and -p 512 (prefill) on
@@ -43,14 +43,12 @@ mkdir -p "$work"
 quant=()
 [ "$scheme" != gguf ] && quant=(--quant "$scheme")
 quant+=(--kv-cache "$kv")
-for s in 1 64; do
-  art="$work/s$s"
-  if [ ! -f "$art/model.so" ]; then
-    echo "llm_bench: compiling $art" >&2
-    "$BUILD/bin/qc-compile" "$gguf" "${quant[@]}" --context 2304 \
-      --input-shape input_ids=1x$s -o "$art" >/dev/null
-  fi
-done
+art="$work/art"
+if [ ! -f "$art/model.so" ]; then
+  echo "llm_bench: compiling $art" >&2
+  "$BUILD/bin/qc-compile" "$gguf" "${quant[@]}" --context 2304 \
+    --input-shape input_ids=1x1 --prefill 64 -o "$art" >/dev/null
+fi
 
 ids() { python3 -c "import random; r = random.Random($1); print(','.join(str(r.randrange(100, 40000)) for _ in range($1)))"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -58,12 +56,12 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 # qc: tokens/s of generation (decode) or of the prompt (prefill).
 qc_rate() { # threads depth what
   local out
-  out=$("$BUILD/bin/qc-generate" "$work/s1" --prefill "$work/s64" --ids "$(ids "$2")" \
+  out=$("$BUILD/bin/qc-generate" "$art" --ids "$(ids "$2")" \
         -n "$([ "$3" = decode ] && echo 128 || echo 1)" --threads "$1" 2>&1 >/dev/null)
   if [ "$3" = decode ]; then
     sed -E 's/.*generation: [0-9]+ tokens, [0-9.]+ ms \(([0-9.]+) tokens\/s\).*/\1/' <<<"$out"
   else
-    sed -E 's/^prompt: [0-9]+ tokens, [0-9.]+ ms \(([0-9.]+) tokens\/s\).*/\1/' <<<"$out"
+    sed -E 's/^prompt: [0-9]+ tokens \([0-9]+ a step\), [0-9.]+ ms \(([0-9.]+) tokens\/s\).*/\1/' <<<"$out"
   fi
 }
 llama_rate() { # threads depth what

@@ -45,10 +45,14 @@ LogicalResult setKVCacheFormat(ModuleOp module, KVCacheFormat format) {
   pm.addPass(createKVCacheFormatPass(options));
   return pm.run(module);
 }
-} // namespace
 
-LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
-                                raw_ostream &report) {
+/// Raises, quantizes and formats the caches of one entry's module.
+/// `recipe.stats` is where the statistics are, once the first entry has
+/// calibrated (`calibrated`); the report rows are the first entry's.
+LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
+                            QuantRecipe &recipe, bool &calibrated,
+                            SmallString<128> &tempStats,
+                            std::vector<QuantReportRow> *rows) {
   MLIRContext *ctx = module.getContext();
   if (request.raiseLinear) {
     PassManager pm(ctx);
@@ -56,6 +60,32 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
     if (failed(pm.run(module)))
       return failure();
   }
+  if (!recipe.empty()) {
+    if (!calibrated &&
+        (recipe.needsStats() || !request.calibStats.empty()) &&
+        failed(runCalibration(module, request, recipe, tempStats)))
+      return failure();
+    calibrated = true;
+    PassManager pm(ctx);
+    if (failed(addQuantizePass(pm, recipe)) || failed(pm.run(module)))
+      return failure();
+    if (rows)
+      *rows = collectQuantReport(module);
+  }
+  if (request.kvCache && failed(setKVCacheFormat(module, *request.kvCache)))
+    return failure();
+  return success();
+}
+} // namespace
+
+LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
+                                raw_ostream &report) {
+  return compileModules({{"", module}}, request, report);
+}
+
+LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
+                                 const CompileRequest &request,
+                                 raw_ostream &report) {
   QuantRecipe recipe = request.recipe;
   SmallString<128> tempStats;
   auto removeTemp = llvm::make_scope_exit([&] {
@@ -63,19 +93,13 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
       llvm::sys::fs::remove(tempStats);
   });
   std::vector<QuantReportRow> rows;
-  if (!recipe.empty()) {
-    if ((recipe.needsStats() || !request.calibStats.empty()) &&
-        failed(runCalibration(module, request, recipe, tempStats)))
+  bool calibrated = false;
+  for (const ArtifactEntry &entry : entries)
+    if (failed(prepareModule(entry.module, request, recipe, calibrated,
+                             tempStats,
+                             &entry == &entries.front() ? &rows : nullptr)))
       return failure();
-    PassManager pm(ctx);
-    if (failed(addQuantizePass(pm, recipe)) || failed(pm.run(module)))
-      return failure();
-    rows = collectQuantReport(module);
-  }
-
-  if (request.kvCache && failed(setKVCacheFormat(module, *request.kvCache)))
-    return failure();
-  if (failed(compileToArtifact(module, request.aot)))
+  if (failed(compileToArtifact(entries, request.aot)))
     return failure();
   if (recipe.empty())
     return success();
@@ -83,6 +107,6 @@ LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
   std::string path = request.aot.outputDir + "/quant-report.json";
   std::string error;
   if (!writeFileAtomically(path, quantReportJSON(rows) + "\n", error))
-    return emitError(module.getLoc()) << error;
+    return emitError(ModuleOp(entries.front().module).getLoc()) << error;
   return success();
 }

@@ -20,9 +20,13 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
+
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
@@ -118,8 +122,18 @@ LogicalResult describeInterface(func::FuncOp func, ArtifactLayout &layout) {
   return success();
 }
 
-/// Adds `qc_entry(void **args)` and the embedded manifest to the module.
+/// The exported name of an entry's symbol: `base` for the default entry,
+/// `base_<entry>` for the others.
+std::string entrySymbol(StringRef base, const ArtifactLayout &layout) {
+  return layout.entry.empty() ? base.str()
+                              : (base + "_" + layout.entry).str();
+}
+
+/// Adds `qc_entry(void **args)` and the embedded manifest to the module
+/// (`qc_entry_<name>`, `qc_manifest_<name>` for an entry other than the
+/// default); `layouts` are all the artifact's entries, `layout` one of them.
 LogicalResult addEntryAndManifest(llvm::Module &mod, StringRef entry,
+                                  ArrayRef<ArtifactLayout> layouts,
                                   const ArtifactLayout &layout, Location loc) {
   llvm::LLVMContext &ctx = mod.getContext();
   llvm::Function *ciface = mod.getFunction(("_mlir_ciface_" + entry).str());
@@ -136,7 +150,7 @@ LogicalResult addEntryAndManifest(llvm::Module &mod, StringRef entry,
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr},
                                        /*isVarArg=*/false);
   auto *fn = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
-                                    "qc_entry", mod);
+                                    entrySymbol("qc_entry", layout), mod);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
   SmallVector<llvm::Value *> args;
   for (unsigned i = 0; i < ciface->arg_size(); ++i) {
@@ -146,12 +160,32 @@ LogicalResult addEntryAndManifest(llvm::Module &mod, StringRef entry,
   b.CreateCall(ciface, args);
   b.CreateRetVoid();
 
-  std::string text = manifestText(layout);
+  bool isDefault = &layout == &layouts.front();
+  std::string text =
+      manifestText(layout, isDefault ? layouts.drop_front()
+                                     : ArrayRef<ArtifactLayout>());
   auto *init = llvm::ConstantDataArray::getString(ctx, text, true);
   new llvm::GlobalVariable(mod, init->getType(), /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage, init,
-                           "qc_manifest");
+                           entrySymbol("qc_manifest", layout));
   return success();
+}
+
+/// Gives every definition but the entry's exports internal linkage, so
+/// that entries compiled apart link into one module without clashes
+/// (llvm::Linker renames local symbols that collide).
+void internalize(llvm::Module &mod, const ArtifactLayout &layout) {
+  std::string entry = entrySymbol("qc_entry", layout);
+  std::string manifest = entrySymbol("qc_manifest", layout);
+  for (llvm::GlobalValue &g : mod.global_values()) {
+    if (g.isDeclaration() || g.hasAppendingLinkage() ||
+        g.getName().starts_with("llvm.") || g.getName() == entry ||
+        g.getName() == manifest)
+      continue;
+    g.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (auto *object = dyn_cast<llvm::GlobalObject>(&g))
+      object->setComdat(nullptr);
+  }
 }
 
 FailureOr<std::unique_ptr<llvm::TargetMachine>>
@@ -228,7 +262,8 @@ void selectGlueQuickly(llvm::Module &module) {
 
 namespace {
 /// The kernel stage (qc-kernels), then the weights it outlined into the
-/// entry's trailing arguments go into `layout`.
+/// entry's trailing arguments go into `layout` (their offsets come later,
+/// once every entry's are known).
 LogicalResult runKernelStage(ModuleOp module, func::FuncOp func,
                              const AOTOptions &options, ArtifactLayout &layout,
                              TimingScope &timing) {
@@ -272,11 +307,13 @@ LogicalResult runKernelStage(ModuleOp module, func::FuncOp func,
 }
 
 /// Lowers the module to the LLVM dialect, translates it and optimizes it
-/// for `tm`, with the entry wrapper and the embedded manifest.
+/// for `tm`, with the wrapper and the embedded manifest of the entry
+/// `layout` (one of `layouts`); only those two stay exported.
 FailureOr<std::unique_ptr<llvm::Module>>
 lowerToLLVMIR(ModuleOp module, func::FuncOp func, const AOTOptions &options,
-              const ArtifactLayout &layout, llvm::TargetMachine &tm,
-              llvm::LLVMContext &llvmContext, TimingScope &root) {
+              ArrayRef<ArtifactLayout> layouts, const ArtifactLayout &layout,
+              llvm::TargetMachine &tm, llvm::LLVMContext &llvmContext,
+              TimingScope &root) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   // Interface facts are recorded in the layout; LLVM has no use for them.
@@ -313,7 +350,8 @@ lowerToLLVMIR(ModuleOp module, func::FuncOp func, const AOTOptions &options,
     return emitError(loc) << "translation to LLVM IR failed";
   llvmModule->setDataLayout(tm.createDataLayout());
   llvmModule->setTargetTriple(tm.getTargetTriple());
-  if (failed(addEntryAndManifest(*llvmModule, options.entry, layout, loc)))
+  if (failed(addEntryAndManifest(*llvmModule, options.entry, layouts, layout,
+                                 loc)))
     return failure();
   TimingScope optimizing = root.nest("LLVM optimization");
   auto optimize =
@@ -322,13 +360,8 @@ lowerToLLVMIR(ModuleOp module, func::FuncOp func, const AOTOptions &options,
     return emitError(loc) << "LLVM optimization failed: "
                           << llvm::toString(std::move(err));
   optimizing.stop();
+  internalize(*llvmModule, layout);
   selectGlueQuickly(*llvmModule);
-  if (!options.dumpLLVMIR.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(options.dumpLLVMIR, ec);
-    if (!ec)
-      llvmModule->print(os, nullptr);
-  }
   return llvmModule;
 }
 
@@ -368,14 +401,60 @@ LogicalResult emitSharedObject(llvm::Module &llvmModule,
   return success();
 }
 
-/// Compiles MODULE's entry FUNC into the existing folder options.outputDir:
-/// every file is written under a temporary name and renamed at the end.
-LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
+/// Compiles every entry's module to one optimized LLVM module: the default
+/// entry's, with the others' linked in. Fills `layouts` (one per entry) and
+/// the weights payload they share.
+FailureOr<std::unique_ptr<llvm::Module>>
+compileEntries(ArrayRef<ArtifactEntry> entries, const AOTOptions &options,
+               llvm::TargetMachine &tm, llvm::LLVMContext &llvmContext,
+               std::vector<ArtifactLayout> &layouts, WeightsPayload &payload,
+               TimingScope &root) {
+  SmallVector<func::FuncOp> funcs;
+  layouts.resize(entries.size());
+  for (auto [entry, layout] : llvm::zip(entries, layouts)) {
+    ModuleOp module = entry.module;
+    funcs.push_back(module.lookupSymbol<func::FuncOp>(options.entry));
+    layout.entry = entry.name;
+    if (failed(describeInterface(funcs.back(), layout)))
+      return failure();
+  }
+  // Quantized codes take their packed layout, then weights leave the code:
+  // they become arguments filled from model.qcw.
+  TimingScope kernelStage = root.nest("kernel stage (qc-kernels)");
+  for (auto [entry, func, layout] : llvm::zip(entries, funcs, layouts))
+    if (failed(runKernelStage(entry.module, func, options, layout,
+                              kernelStage)))
+      return failure();
+  kernelStage.stop();
+  payload = layoutWeights(layouts);
+
+  std::unique_ptr<llvm::Module> linked;
+  for (auto [entry, func, layout] : llvm::zip(entries, funcs, layouts)) {
+    FailureOr<std::unique_ptr<llvm::Module>> mod = lowerToLLVMIR(
+        entry.module, func, options, layouts, layout, tm, llvmContext, root);
+    if (failed(mod))
+      return failure();
+    if (!linked)
+      linked = std::move(*mod);
+    else if (llvm::Linker::linkModules(*linked, std::move(*mod)))
+      return emitError(func.getLoc())
+             << "internal error: linking entry '" << entry.name << "' failed";
+  }
+  if (!options.dumpLLVMIR.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(options.dumpLLVMIR, ec);
+    if (!ec)
+      linked->print(os, nullptr);
+  }
+  return linked;
+}
+
+/// Compiles `entries` into the existing folder options.outputDir: every
+/// file is written under a temporary name and renamed at the end.
+LogicalResult writeArtifact(ArrayRef<ArtifactEntry> entries,
                             const AOTOptions &options) {
-  Location loc = module.getLoc();
-  ArtifactLayout layout;
-  if (failed(describeInterface(func, layout)))
-    return failure();
+  ModuleOp first = entries.front().module;
+  Location loc = first.getLoc();
   if (options.kernels != "generated" && options.kernels != "reference")
     return emitError(loc) << "unknown kernel choice '" << options.kernels
                           << "' (expected generated or reference)";
@@ -386,20 +465,15 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   timing.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
   TimingScope root = timing.getRootScope();
 
-  // Quantized codes take their packed layout, then weights leave the code:
-  // they become arguments filled from model.qcw.
-  TimingScope kernelStage = root.nest("kernel stage (qc-kernels)");
-  if (failed(runKernelStage(module, func, options, layout, kernelStage)))
-    return failure();
-  kernelStage.stop();
-
   FailureOr<std::unique_ptr<llvm::TargetMachine>> tm =
       createTargetMachine(options, loc);
   if (failed(tm))
     return failure();
   llvm::LLVMContext llvmContext;
-  FailureOr<std::unique_ptr<llvm::Module>> llvmModule = lowerToLLVMIR(
-      module, func, options, layout, **tm, llvmContext, root);
+  std::vector<ArtifactLayout> layouts;
+  WeightsPayload payload;
+  FailureOr<std::unique_ptr<llvm::Module>> llvmModule = compileEntries(
+      entries, options, **tm, llvmContext, layouts, payload, root);
   if (failed(llvmModule))
     return failure();
 
@@ -421,7 +495,7 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
   generating.stop();
 
   TimingScope writing = root.nest("writing the weights and manifest");
-  if (llvm::Error err = writeWeightsFile(layout, qcwPath))
+  if (llvm::Error err = writeWeightsFile(payload, qcwPath))
     return emitError(loc) << llvm::toString(std::move(err));
   auto writeText = [&](const std::string &path, StringRef text) {
     std::error_code ec;
@@ -435,7 +509,7 @@ LogicalResult writeArtifact(ModuleOp module, func::FuncOp func,
                    << "': " << (ec ? ec : os.error()).message();
     return false;
   };
-  if (!writeText(jsonPath, manifestJSON(layout)))
+  if (!writeText(jsonPath, manifestJSON(layouts)))
     return failure();
   for (size_t i = 0; i < extras.size(); ++i)
     if (!writeText(extras[i].first, options.extraFiles[i].second))
@@ -485,17 +559,37 @@ std::string qc::checkTargetOptions(StringRef cpu, StringRef features) {
 
 LogicalResult qc::compileToArtifact(ModuleOp module,
                                     const AOTOptions &options) {
-  Location loc = module.getLoc();
-  auto func = module.lookupSymbol<func::FuncOp>(options.entry);
-  if (!func)
-    return emitError(loc) << "no entry function named '" << options.entry
-                          << "'";
+  return compileToArtifact(ArrayRef<ArtifactEntry>{{"", module}}, options);
+}
+
+LogicalResult qc::compileToArtifact(ArrayRef<ArtifactEntry> entries,
+                                    const AOTOptions &options) {
+  ModuleOp first = entries.front().module;
+  Location loc = first.getLoc();
+  llvm::StringSet<> names;
+  for (const ArtifactEntry &entry : entries) {
+    ModuleOp module = entry.module;
+    Location at = module.getLoc();
+    if (!module.lookupSymbol<func::FuncOp>(options.entry))
+      return emitError(at) << "no entry function named '" << options.entry
+                           << "'";
+    bool isDefault = &entry == &entries.front();
+    if (isDefault != entry.name.empty())
+      return emitError(at) << "internal error: only the first entry is the "
+                              "default one (no name)";
+    if (!isDefault &&
+        (!llvm::all_of(entry.name,
+                       [](char c) { return llvm::isAlnum(c) || c == '_'; }) ||
+         !names.insert(entry.name).second))
+      return emitError(at) << "entry name '" << entry.name
+                           << "' is repeated or not [A-Za-z0-9_]+";
+  }
   bool existed = llvm::sys::fs::exists(options.outputDir);
   if (std::error_code ec =
           llvm::sys::fs::create_directories(options.outputDir))
     return emitError(loc) << "cannot create the output folder '"
                           << options.outputDir << "': " << ec.message();
-  if (succeeded(writeArtifact(module, func, options)))
+  if (succeeded(writeArtifact(entries, options)))
     return success();
   // A failed compile leaves nothing behind: its temporary files are gone,
   // and so is the folder if this call made it (remove() takes only an

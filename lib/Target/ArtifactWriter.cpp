@@ -3,6 +3,8 @@
 #include "ArtifactWriter.h"
 #include "qcrt/DTypes.h"
 
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -26,20 +28,42 @@ int64_t qc::detail::manifestDTypeSize(StringRef d) {
   return info ? static_cast<int64_t>(info->size) : 0;
 }
 
-void qc::detail::layoutWeights(ArtifactLayout &layout) {
+WeightsPayload
+qc::detail::layoutWeights(MutableArrayRef<ArtifactLayout> layouts) {
+  WeightsPayload payload;
   uint64_t cursor = kWeightsPayloadOffset;
   uint64_t hash = 0xcbf29ce484222325ULL;
   static const char zeros[kWeightsAlignment] = {};
-  for (ArtifactTensor &w : layout.weights) {
-    uint64_t aligned = alignTo(cursor, kWeightsAlignment);
-    // The hash covers the padding too: it is over the payload bytes.
-    hash = fnv1a64(ArrayRef<char>(zeros, aligned - cursor), hash);
-    w.offset = aligned;
-    hash = fnv1a64(w.data, hash);
-    cursor = aligned + w.data.size();
+  // Bytes already placed, by their hash: equal bytes share an offset.
+  DenseMap<uint64_t, SmallVector<size_t, 1>> placed;
+  for (ArtifactLayout &layout : layouts) {
+    for (ArtifactTensor &w : layout.weights) {
+      payload.unsharedSize += w.data.size();
+      SmallVector<size_t, 1> &same = placed[fnv1a64(w.data)];
+      auto it = llvm::find_if(same, [&](size_t piece) {
+        return payload.pieces[piece].second == w.data;
+      });
+      if (it != same.end()) {
+        w.offset = payload.pieces[*it].first;
+        continue;
+      }
+      uint64_t aligned = alignTo(cursor, kWeightsAlignment);
+      // The hash covers the padding too: it is over the payload bytes.
+      hash = fnv1a64(ArrayRef<char>(zeros, aligned - cursor), hash);
+      w.offset = aligned;
+      hash = fnv1a64(w.data, hash);
+      cursor = aligned + w.data.size();
+      same.push_back(payload.pieces.size());
+      payload.pieces.push_back({aligned, w.data});
+    }
   }
-  layout.payloadSize = cursor - kWeightsPayloadOffset;
-  layout.checksum = hash;
+  payload.size = cursor - kWeightsPayloadOffset;
+  payload.checksum = hash;
+  for (ArtifactLayout &layout : layouts) {
+    layout.payloadSize = payload.size;
+    layout.checksum = payload.checksum;
+  }
+  return payload;
 }
 
 static std::string escapeName(StringRef name) {
@@ -55,7 +79,8 @@ static std::string escapeName(StringRef name) {
   return out;
 }
 
-std::string qc::detail::manifestText(const ArtifactLayout &layout) {
+std::string qc::detail::manifestText(const ArtifactLayout &layout,
+                                     ArrayRef<ArtifactLayout> others) {
   std::string s;
   raw_string_ostream os(s);
   os << "qc-artifact 1\n";
@@ -83,11 +108,14 @@ std::string qc::detail::manifestText(const ArtifactLayout &layout) {
   for (const ArtifactState &st : layout.states)
     os << "state " << escapeName(layout.inputs[st.input].name) << " "
        << escapeName(layout.outputs[st.output].name) << "\n";
+  for (const ArtifactLayout &other : others)
+    os << "entry " << escapeName(other.entry) << "\n";
   os << "end\n";
   return s;
 }
 
-std::string qc::detail::manifestJSON(const ArtifactLayout &layout) {
+/// The interface of one entry as JSON fields.
+static json::Object entryJSON(const ArtifactLayout &layout) {
   auto list = [](const std::vector<ArtifactTensor> &ts, bool weights) {
     json::Array arr;
     for (const auto &t : ts) {
@@ -102,6 +130,18 @@ std::string qc::detail::manifestJSON(const ArtifactLayout &layout) {
     }
     return arr;
   };
+  json::Array states;
+  for (const ArtifactState &st : layout.states)
+    states.push_back(json::Object{{"input", layout.inputs[st.input].name},
+                                  {"output", layout.outputs[st.output].name}});
+  return json::Object{{"inputs", list(layout.inputs, false)},
+                      {"outputs", list(layout.outputs, false)},
+                      {"weight_tensors", list(layout.weights, true)},
+                      {"states", std::move(states)}};
+}
+
+std::string qc::detail::manifestJSON(ArrayRef<ArtifactLayout> layouts) {
+  const ArtifactLayout &first = layouts.front();
   json::Object root{
       {"format", "qc-artifact"},
       {"format_version", 1},
@@ -109,23 +149,24 @@ std::string qc::detail::manifestJSON(const ArtifactLayout &layout) {
       {"library", "model.so"},
       {"weights",
        json::Object{{"file", "model.qcw"},
-                    {"payload_bytes", static_cast<int64_t>(layout.payloadSize)},
-                    {"fnv1a64", utohexstr(layout.checksum, true, 16)}}},
-      {"inputs", list(layout.inputs, false)},
-      {"outputs", list(layout.outputs, false)},
-      {"weight_tensors", list(layout.weights, true)}};
-  json::Array states;
-  for (const ArtifactState &st : layout.states)
-    states.push_back(json::Object{{"input", layout.inputs[st.input].name},
-                                  {"output", layout.outputs[st.output].name}});
-  root["states"] = std::move(states);
+                    {"payload_bytes", static_cast<int64_t>(first.payloadSize)},
+                    {"fnv1a64", utohexstr(first.checksum, true, 16)}}}};
+  for (auto &field : entryJSON(first))
+    root[field.first] = std::move(field.second);
+  json::Array entries;
+  for (const ArtifactLayout &layout : layouts.drop_front()) {
+    json::Object entry = entryJSON(layout);
+    entry["name"] = layout.entry;
+    entries.push_back(std::move(entry));
+  }
+  root["entries"] = std::move(entries);
   std::string s;
   raw_string_ostream os(s);
   os << formatv("{0:2}", json::Value(std::move(root))) << "\n";
   return s;
 }
 
-Error qc::detail::writeWeightsFile(const ArtifactLayout &layout,
+Error qc::detail::writeWeightsFile(const WeightsPayload &payload,
                                    const std::string &path) {
   std::error_code ec;
   raw_fd_ostream os(path, ec, sys::fs::OF_None);
@@ -140,14 +181,14 @@ Error qc::detail::writeWeightsFile(const ArtifactLayout &layout,
   };
   put(8, 1);
   put(16, kWeightsPayloadOffset);
-  put(24, layout.payloadSize);
-  put(32, layout.checksum);
+  put(24, payload.size);
+  put(32, payload.checksum);
   os.write(header, sizeof(header));
   uint64_t cursor = kWeightsPayloadOffset;
-  for (const auto &w : layout.weights) {
-    os.write_zeros(w.offset - cursor);
-    os.write(w.data.data(), w.data.size());
-    cursor = w.offset + w.data.size();
+  for (const auto &[offset, bytes] : payload.pieces) {
+    os.write_zeros(offset - cursor);
+    os.write(bytes.data(), bytes.size());
+    cursor = offset + bytes.size();
   }
   os.close();
   if (os.has_error())

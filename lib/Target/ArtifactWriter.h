@@ -28,21 +28,41 @@ struct ArtifactState {
   size_t input, output;
 };
 
+/// One entry point of the artifact: its interface and weights.
 struct ArtifactLayout {
+  /// "" for the default entry (qc_entry), else the name of a further one
+  /// (qc_entry_<name>).
+  std::string entry;
   std::vector<ArtifactTensor> inputs, outputs, weights;
   std::vector<ArtifactState> states;
   uint64_t payloadSize = 0;
   uint64_t checksum = 0;
 };
 
-/// Assigns 64-byte aligned offsets to the weights and hashes the payload.
-void layoutWeights(ArtifactLayout &layout);
-/// The manifest text embedded in model.so (docs/artifact.md).
-std::string manifestText(const ArtifactLayout &layout);
-/// The same as JSON, for people and tools.
-std::string manifestJSON(const ArtifactLayout &layout);
+/// The bytes of model.qcw after its header: each distinct weight once.
+struct WeightsPayload {
+  /// (offset, bytes), in offset order.
+  std::vector<std::pair<uint64_t, llvm::ArrayRef<char>>> pieces;
+  uint64_t size = 0;
+  uint64_t checksum = 0;
+  /// Bytes the entries' weights would take without sharing.
+  uint64_t unsharedSize = 0;
+};
+
+/// Assigns 64-byte aligned offsets to the weights of every entry, storing
+/// a tensor that several entries (or one entry twice) hold with the same
+/// bytes once, and hashes the payload; every layout gets its size and
+/// checksum.
+WeightsPayload layoutWeights(llvm::MutableArrayRef<ArtifactLayout> layouts);
+/// The manifest text of `layout`, embedded in model.so (docs/artifact.md);
+/// the default entry's lists the names of the others.
+std::string manifestText(const ArtifactLayout &layout,
+                         llvm::ArrayRef<ArtifactLayout> others = {});
+/// The manifests of all entries as JSON, for people and tools: the default
+/// entry's fields, and the others under "entries".
+std::string manifestJSON(llvm::ArrayRef<ArtifactLayout> layouts);
 /// Writes model.qcw to `path`.
-llvm::Error writeWeightsFile(const ArtifactLayout &layout,
+llvm::Error writeWeightsFile(const WeightsPayload &payload,
                              const std::string &path);
 /// FNV-1a 64 over bytes, continuing from `hash`.
 uint64_t fnv1a64(llvm::ArrayRef<char> bytes,

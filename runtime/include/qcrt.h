@@ -82,6 +82,19 @@ QCRT_API qcrt_status qcrt_load(const char *artifact_dir, qcrt_model **out);
 // model.so. No qcrt_run on this model may be in flight.
 QCRT_API void qcrt_free(qcrt_model *model);
 
+// An artifact may hold further entry points next to the default one that
+// qcrt_load gives (an LLM's prefill step next to its decode step, say,
+// from `qc-compile --prefill`), sharing its weights. The names of the
+// further entries of the artifact MODEL was loaded from (its default
+// entry); NULL when INDEX is out of range.
+QCRT_API size_t qcrt_num_entries(const qcrt_model *model);
+QCRT_API const char *qcrt_entry_name(const qcrt_model *model, size_t index);
+// Loads the entry NAME of MODEL's artifact as a model of its own, on the
+// same mapping of the weights (nothing is read again). It stays valid
+// after qcrt_free(model).
+QCRT_API qcrt_status qcrt_load_entry(const qcrt_model *model,
+                                     const char *name, qcrt_model **out);
+
 // Message of the most recent failed qcrt_* call on this thread ("" if none).
 QCRT_API const char *qcrt_last_error(void);
 

@@ -122,6 +122,30 @@ qcrt_status qcrt_load(const char *artifact_dir, qcrt_model **out) {
 
 void qcrt_free(qcrt_model *model) { delete model; }
 
+size_t qcrt_num_entries(const qcrt_model *model) {
+  return model ? model->impl->manifest().entries.size() : 0;
+}
+
+const char *qcrt_entry_name(const qcrt_model *model, size_t index) {
+  if (!model || index >= model->impl->manifest().entries.size())
+    return nullptr;
+  return model->impl->manifest().entries[index].c_str();
+}
+
+qcrt_status qcrt_load_entry(const qcrt_model *model, const char *name,
+                            qcrt_model **out) {
+  if (out)
+    *out = nullptr;
+  if (!model || !name || !out)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_load_entry: null argument");
+  std::unique_ptr<qc::rt::Model> impl;
+  qc::rt::Status status = qc::rt::Model::loadEntry(*model->impl, name, impl);
+  if (!status.ok())
+    return fail(status);
+  *out = new qcrt_model{std::move(impl)};
+  return QCRT_OK;
+}
+
 const char *qcrt_last_error(void) { return lastError.c_str(); }
 
 size_t qcrt_num_inputs(const qcrt_model *model) {

@@ -22,6 +22,14 @@ bool hasShape(const qcrt_tensor_info &t, qcrt_dtype dtype,
          std::equal(dims.begin(), dims.end(), t.dims);
 }
 
+/// Whether the artifact `model` was loaded from has the entry `name`.
+bool hasEntry(const qcrt_model *model, const std::string &name) {
+  for (size_t i = 0; i < qcrt_num_entries(model); ++i)
+    if (name == qcrt_entry_name(model, i))
+      return true;
+  return false;
+}
+
 } // namespace
 
 /// One artifact and the buffers of its non-state arguments.
@@ -43,6 +51,14 @@ struct Decoder::Step {
   std::string load(const std::string &path) {
     dir = path;
     if (qcrt_load(path.c_str(), &model) != QCRT_OK)
+      return qcrt_last_error();
+    return findArguments();
+  }
+
+  /// Loads the entry `name` of the artifact `base` holds; "" or an error.
+  std::string loadEntry(const Step &base, const std::string &name) {
+    dir = base.dir + " (entry '" + name + "')";
+    if (qcrt_load_entry(base.model, name.c_str(), &model) != QCRT_OK)
       return qcrt_last_error();
     return findArguments();
   }
@@ -129,13 +145,14 @@ std::unique_ptr<Decoder> Decoder::open(const std::string &decodeDir,
   d->vocab = d->decode->vocab();
   if ((error = d->matchStates(*d->decode)).size())
     return nullptr;
-  if (!prefillDir.empty()) {
+  if (!prefillDir.empty() || hasEntry(d->decode->model, "prefill")) {
     d->prefill = std::make_unique<Step>();
-    if ((error = d->prefill->load(prefillDir)).size() ||
-        (error = d->matchStates(*d->prefill)).size())
+    error = prefillDir.empty() ? d->prefill->loadEntry(*d->decode, "prefill")
+                               : d->prefill->load(prefillDir);
+    if (error.size() || (error = d->matchStates(*d->prefill)).size())
       return nullptr;
     if (d->prefill->vocab() != d->vocab) {
-      error = prefillDir + ": its vocabulary (" +
+      error = d->prefill->dir + ": its vocabulary (" +
               std::to_string(d->prefill->vocab()) +
               ") differs from the decode artifact's";
       return nullptr;

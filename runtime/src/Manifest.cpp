@@ -3,6 +3,7 @@
 #include "Manifest.h"
 #include "qcrt/DTypes.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_set>
 
@@ -355,6 +356,14 @@ Status parseManifest(std::string_view text, std::string_view source,
       std::string problem = parseState(fields, out);
       if (!problem.empty())
         return fail(problem);
+    } else if (kind == "entry") {
+      std::string name;
+      if (fields.size() != 2 || !unescapeName(fields[1], name))
+        return fail("expected 'entry <name>'");
+      if (std::find(out.entries.begin(), out.entries.end(), name) !=
+          out.entries.end())
+        return fail("duplicate entry '" + name + "'");
+      out.entries.push_back(std::move(name));
     } else if (kind == "end") {
       if (fields.size() != 1)
         return fail("'end' takes no fields");

@@ -50,6 +50,9 @@ struct Manifest {
   std::vector<TensorDecl> outputs;
   std::vector<TensorDecl> weights;
   std::vector<StateDecl> states;
+  /// The artifact's further entry points (`entry` records, unescaped):
+  /// listed by the default entry's manifest only.
+  std::vector<std::string> entries;
   /// Whether output i is a state's new value (no entry argument of its own).
   bool isStateOutput(size_t i) const {
     for (const StateDecl &s : states)

@@ -2,6 +2,7 @@
 
 #include "Model.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <dlfcn.h>
@@ -32,6 +33,40 @@ Model::~Model() {
     dlclose(handle);
 }
 
+Status Model::open(const std::string &path) {
+  soPath = path;
+  // RTLD_LOCAL: two models must not resolve each other's symbols.
+  handle = dlopen(soPath.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle)
+    return Status::success();
+  const char *why = dlerror();
+  return Status::error(QCRT_ERR_LOAD,
+                       formatString("%s: cannot load: %s", soPath.c_str(),
+                                    why ? why : "unknown dlopen error"));
+}
+
+Status Model::bindEntry(const std::string &name) {
+  std::string suffix = name.empty() ? "" : "_" + name;
+  std::string manifestSym = "qc_manifest" + suffix;
+  std::string entrySym = "qc_entry" + suffix;
+  dlerror();
+  const auto *manifestText =
+      static_cast<const char *>(dlsym(handle, manifestSym.c_str()));
+  if (!manifestText)
+    return Status::error(QCRT_ERR_LOAD,
+                         formatString("%s: does not export '%s' (not a qc "
+                                      "model?)",
+                                      soPath.c_str(), manifestSym.c_str()));
+  void *fn = dlsym(handle, entrySym.c_str());
+  if (!fn)
+    return Status::error(QCRT_ERR_LOAD,
+                         formatString("%s: does not export '%s'",
+                                      soPath.c_str(), entrySym.c_str()));
+  // POSIX guarantees that dlsym results convert to function pointers.
+  entry = reinterpret_cast<EntryFn>(fn);
+  return parseManifest(manifestText, soPath, parsed);
+}
+
 Status Model::load(const std::string &dir, std::unique_ptr<Model> &out) {
   out.reset();
   if (dir.empty())
@@ -47,40 +82,53 @@ Status Model::load(const std::string &dir, std::unique_ptr<Model> &out) {
                                       dir.c_str()));
 
   std::unique_ptr<Model> model(new Model());
-  // RTLD_LOCAL: two models must not resolve each other's symbols.
-  model->handle = dlopen(soPath.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!model->handle) {
-    const char *why = dlerror();
-    return Status::error(QCRT_ERR_LOAD,
-                         formatString("%s: cannot load: %s", soPath.c_str(),
-                                      why ? why : "unknown dlopen error"));
-  }
+  Status status = model->open(soPath);
+  if (status.ok())
+    status = model->bindEntry("");
+  if (!status.ok())
+    return status;
+  auto weights = std::make_shared<WeightsFile>();
+  status = weights->open(dir + "/" + model->parsed.weightsFile, model->parsed);
+  if (!status.ok())
+    return status;
+  model->weights = std::move(weights);
+  model->buildDescriptors();
+  out = std::move(model);
+  return Status::success();
+}
 
-  dlerror();
-  const auto *manifestText =
-      static_cast<const char *>(dlsym(model->handle, "qc_manifest"));
-  if (!manifestText)
-    return Status::error(QCRT_ERR_LOAD,
-                         formatString("%s: does not export 'qc_manifest' (not "
-                                      "a qc model?)",
-                                      soPath.c_str()));
-  auto *entrySym = dlsym(model->handle, "qc_entry");
-  if (!entrySym)
+Status Model::loadEntry(const Model &base, const std::string &name,
+                        std::unique_ptr<Model> &out) {
+  out.reset();
+  const std::vector<std::string> &names = base.parsed.entries;
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string known;
+    for (const std::string &n : names)
+      known += (known.empty() ? "" : ", ") + n;
     return Status::error(
-        QCRT_ERR_LOAD,
-        formatString("%s: does not export 'qc_entry'", soPath.c_str()));
-  // POSIX guarantees that dlsym results convert to function pointers.
-  model->entry = reinterpret_cast<EntryFn>(entrySym);
-
-  Status status = parseManifest(manifestText, soPath, model->parsed);
+        QCRT_ERR_ARGUMENT,
+        formatString("%s: the artifact has no entry '%s' (it has: %s)",
+                     base.soPath.c_str(), name.c_str(),
+                     known.empty() ? "the default one only" : known.c_str()));
+  }
+  std::unique_ptr<Model> model(new Model());
+  Status status = model->open(base.soPath);
+  if (status.ok())
+    status = model->bindEntry(name);
   if (!status.ok())
     return status;
-
-  status =
-      model->weights.open(dir + "/" + model->parsed.weightsFile, model->parsed);
-  if (!status.ok())
+  const Manifest &m = model->parsed;
+  if (m.weightsFile != base.parsed.weightsFile ||
+      m.payloadBytes != base.parsed.payloadBytes ||
+      m.checksum != base.parsed.checksum)
+    return Status::error(
+        QCRT_ERR_MANIFEST,
+        formatString("%s: entry '%s' names other weights than the default "
+                     "entry",
+                     base.soPath.c_str(), name.c_str()));
+  if (status = base.weights->checkBounds(m); !status.ok())
     return status;
-
+  model->weights = base.weights;
   model->buildDescriptors();
   out = std::move(model);
   return Status::success();
@@ -120,7 +168,7 @@ void Model::buildDescriptors() {
   for (size_t i = 0; i < parsed.weights.size(); ++i) {
     int64_t *fields =
         descriptorTemplate.data() + descriptorStart[firstWeight + i];
-    const void *data = weights.base() + parsed.weights[i].offset;
+    const void *data = weights->base() + parsed.weights[i].offset;
     storePointer(fields + 0, data);
     storePointer(fields + 1, data);
   }

@@ -25,8 +25,14 @@ public:
   Model(const Model &) = delete;
   Model &operator=(const Model &) = delete;
 
-  /// Loads `dir`/model.so and the weights file its manifest names.
+  /// Loads `dir`/model.so and the weights file its manifest names: the
+  /// artifact's default entry.
   static Status load(const std::string &dir, std::unique_ptr<Model> &out);
+
+  /// The further entry `name` of the artifact `base` was loaded from (its
+  /// manifest lists them), on the same mapping of the weights.
+  static Status loadEntry(const Model &base, const std::string &name,
+                          std::unique_ptr<Model> &out);
 
   const Manifest &manifest() const { return parsed; }
 
@@ -38,12 +44,17 @@ public:
 
 private:
   Model() = default;
+  /// dlopens soPath (again: dlopen counts references).
+  Status open(const std::string &path);
+  /// Finds the entry `name` ("" for the default) and parses its manifest.
+  Status bindEntry(const std::string &name);
   void buildDescriptors();
 
+  std::string soPath;
   void *handle = nullptr;
   EntryFn entry = nullptr;
   Manifest parsed;
-  WeightsFile weights;
+  std::shared_ptr<const WeightsFile> weights;
   /// Every descriptor of every argument, packed as 8-byte fields, with weight
   /// pointers filled in; run() copies it and patches input/output pointers.
   std::vector<int64_t> descriptorTemplate;

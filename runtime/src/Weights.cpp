@@ -49,6 +49,7 @@ void WeightsFile::close() {
 
 Status WeightsFile::open(const std::string &path, const Manifest &manifest) {
   close();
+  filePath = path;
   auto fail = [&](qcrt_status code, const std::string &what) {
     return Status::error(code,
                          formatString("%s: %s", path.c_str(), what.c_str()));
@@ -125,22 +126,35 @@ Status WeightsFile::open(const std::string &path, const Manifest &manifest) {
                                "different builds?)",
                                ull(checksum), ull(manifest.checksum)));
   // Bounds before hashing: both are fatal, and this one is cheap.
-  for (const TensorDecl &weight : manifest.weights) {
-    uint64_t end;
-    if (weight.offset < payloadOffset ||
-        __builtin_add_overflow(weight.offset, weight.byteSize, &end) ||
-        end > payloadEnd)
-      return reject(formatString(
-          "weight '%s' at [%llu, %llu+%llu) lies outside the payload "
-          "[%llu, %llu)",
-          weight.escapedName.c_str(), ull(weight.offset), ull(weight.offset),
-          ull(weight.byteSize), ull(payloadOffset), ull(payloadEnd)));
+  payloadBegin = payloadOffset;
+  payloadLimit = payloadEnd;
+  if (Status bounds = checkBounds(manifest); !bounds.ok()) {
+    close();
+    return bounds;
   }
   uint64_t actual = fnv1a64(mapping + payloadOffset, payloadSize);
   if (actual != checksum)
     return reject(formatString("checksum mismatch: payload hashes to %016llx, "
                                "header says %016llx (file corrupted)",
                                ull(actual), ull(checksum)));
+  return Status::success();
+}
+
+Status WeightsFile::checkBounds(const Manifest &manifest) const {
+  for (const TensorDecl &weight : manifest.weights) {
+    uint64_t end;
+    if (weight.offset < payloadBegin ||
+        __builtin_add_overflow(weight.offset, weight.byteSize, &end) ||
+        end > payloadLimit)
+      return Status::error(
+          QCRT_ERR_WEIGHTS,
+          formatString("%s: weight '%s' at [%llu, %llu+%llu) lies outside "
+                       "the payload [%llu, %llu)",
+                       filePath.c_str(), weight.escapedName.c_str(),
+                       ull(weight.offset), ull(weight.offset),
+                       ull(weight.byteSize), ull(payloadBegin),
+                       ull(payloadLimit)));
+  }
   return Status::success();
 }
 

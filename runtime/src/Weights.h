@@ -38,6 +38,10 @@ public:
   /// QCRT_ERR_IO.
   Status open(const std::string &path, const Manifest &manifest);
 
+  /// Checks that every weight of `manifest` lies inside this file's payload
+  /// (another entry of the artifact that shares the file).
+  Status checkBounds(const Manifest &manifest) const;
+
   /// Start of the mapped file; weight offsets are relative to it.
   const uint8_t *base() const { return mapping; }
   size_t size() const { return mappedSize; }
@@ -47,6 +51,8 @@ private:
 
   const uint8_t *mapping = nullptr;
   size_t mappedSize = 0;
+  std::string filePath;
+  uint64_t payloadBegin = 0, payloadLimit = 0;
 };
 
 } // namespace qc::rt

@@ -73,6 +73,15 @@ struct CompileFlags {
                      "(the default), f16, int8 or int4 (groups of 32 "
                      "values with an f32 scale and minimum)"),
       llvm::cl::value_desc("format"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<int64_t> prefill{
+      "prefill",
+      llvm::cl::desc("models with a key-value cache (--context): also "
+                     "compile an entry 'prefill' that takes N prompt tokens "
+                     "a step (input_ids=1xN) next to the default one-token "
+                     "decode step, sharing its weights (0: none, the "
+                     "default)"),
+      llvm::cl::value_desc("n"), llvm::cl::init(0),
+      llvm::cl::cat(toolCategory())};
   ImportFlags import;
   QuantFlags quant;
   CalibFlags calib;
@@ -103,6 +112,8 @@ struct CompileFlags {
         return "--kv-cache must be f32, f16, int8 or int4, not '" + kvCache +
                "'";
     }
+    if (std::string e = checkPrefill(importOptions); !e.empty())
+      return e;
     // Quantizing anew starts from f32 weights, GGUF's included.
     importOptions.dequantizeGGUF = !recipe.empty();
     if (!recipe.empty()) {
@@ -117,7 +128,30 @@ struct CompileFlags {
     return "";
   }
 
+  /// The import options of the prefill entry, N tokens a step.
+  ONNXImportOptions prefillImport(const ONNXImportOptions &decode) const {
+    ONNXImportOptions options = decode;
+    options.inputShapes["input_ids"] = {1, prefill};
+    return options;
+  }
+
 private:
+  std::string checkPrefill(const ONNXImportOptions &options) const {
+    if (prefill == 0)
+      return "";
+    if (prefill < 2)
+      return "--prefill must be at least 2 tokens, not " +
+             std::to_string(prefill);
+    auto ids = options.inputShapes.find("input_ids");
+    if (ids == options.inputShapes.end() ||
+        ids->second != llvm::SmallVector<int64_t>{1, 1})
+      return "--prefill: the default entry is the decode step; give it "
+             "--input-shape input_ids=1x1";
+    if (llvm::StringRef(input).ends_with(".gguf") && options.kvCacheLength == 0)
+      return "--prefill needs a key-value cache: give --context N";
+    return "";
+  }
+
   /// The artifact's options: folder, CPU, kernels and their target.
   std::string applyKernels(AOTOptions &aot) const {
     aot.outputDir = outputDir;

@@ -7,6 +7,7 @@
 
 #include "CompileFlags.h"
 
+#include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Compiler/Compile.h"
 #include "qc/Import/GGUF.h"
@@ -37,6 +38,13 @@ static void carryTokenizer(StringRef path, qc::AOTOptions &aot) {
   aot.extraFiles.push_back({"tokenizer_config.json", config});
 }
 
+/// Whether `module` attends over a key-value cache.
+static bool hasKVCache(mlir::ModuleOp module) {
+  bool any = false;
+  module.walk([&](qc::CachedAttentionOp) { any = true; });
+  return any;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   qc::registerTestKernelTargets();
@@ -59,5 +67,18 @@ int main(int argc, char **argv) {
       tool.loadModel(flags.input, importOptions);
   if (!module)
     return 1;
-  return failed(qc::compileModule(*module, request, outs())) ? 1 : 0;
+  if (flags.prefill == 0)
+    return failed(qc::compileModule(*module, request, outs())) ? 1 : 0;
+  if (!hasKVCache(*module)) {
+    WithColor::error(errs(), "qc-compile")
+        << flags.input << ": --prefill needs a model with a key-value cache "
+        << "(a GGUF model with --context N, or GroupQueryAttention)\n";
+    return 1;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> prefill =
+      tool.loadModel(flags.input, flags.prefillImport(importOptions));
+  if (!prefill)
+    return 1;
+  qc::ArtifactEntry entries[] = {{"", *module}, {"prefill", *prefill}};
+  return failed(qc::compileModules(entries, request, outs())) ? 1 : 0;
 }

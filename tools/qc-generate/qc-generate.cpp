@@ -44,6 +44,8 @@ void printUsage() {
       "  --prefill DIR       an artifact of the same model and context with\n"
       "                      input_ids=1xS: the prompt goes through it S "
       "tokens a step\n"
+      "                      (default: the artifact's own entry 'prefill',\n"
+      "                      qc-compile --prefill S, if it has one)\n"
       "  --prompt TEXT       the prompt as text (the artifact's "
       "tokenizer.json)\n"
       "  --chat              wrap the prompt as a user turn of the chat "
@@ -351,9 +353,11 @@ int main(int argc, char **argv) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
   std::fprintf(stderr,
-               "prompt: %zu tokens, %.1f ms (%.1f tokens/s); generation: "
-               "%lld tokens, %.1f ms (%.1f tokens/s); peak memory %.1f MiB\n",
-               prompt.size(), promptTime * 1e3, prompt.size() / promptTime,
+               "prompt: %zu tokens (%lld a step), %.1f ms (%.1f tokens/s); "
+               "generation: %lld tokens, %.1f ms (%.1f tokens/s); peak "
+               "memory %.1f MiB\n",
+               prompt.size(), static_cast<long long>(dec->prefillStep()),
+               promptTime * 1e3, prompt.size() / promptTime,
                static_cast<long long>(made), genTime * 1e3,
                made ? made / genTime : 0.0, usage.ru_maxrss / 1024.0);
   return writeOutputs(o, ids, logits, dec->vocabSize());

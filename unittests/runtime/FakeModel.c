@@ -12,6 +12,10 @@
 // A descriptor that is not what docs/artifact.md promises turns every
 // output element into -1, which the tests detect.
 //
+// Two further entries (variant 0): "scaled", on the same weights,
+//   input a f32 [2, 3], weight w1, output out f32 [2, 3] = a * w1;
+// and "other", whose manifest names other weights (an error to load).
+//
 // FAKE_MODEL_VARIANT selects broken variants for the loader's error paths:
 //   1: no qc_manifest symbol, 2: malformed manifest, 3: no qc_entry symbol.
 //
@@ -61,7 +65,36 @@ EXPORT const char qc_manifest[] =
     "weight w1 i32 0 4160 4\n"
     "output sum f32 2 2 3\n"
     "output a/T f32 2 3 2\n"
+    "entry scaled\n"
+    "entry other\n"
     "end\n";
+
+EXPORT const char qc_manifest_scaled[] =
+    "qc-artifact 1\n"
+    "qc-version 0.1.0-test\n"
+    "weights model.qcw 68 b7b2636cc91cdda6\n"
+    "input a f32 2 2 3\n"
+    "weight w1 i32 0 4160 4\n"
+    "output out f32 2 2 3\n"
+    "end\n";
+
+EXPORT void qc_entry_scaled(void **args) {
+  const MemRef2 *a = (const MemRef2 *)args[0];
+  const MemRef0 *w1 = (const MemRef0 *)args[1];
+  MemRef2 *out = (MemRef2 *)args[2];
+  for (int i = 0; i < 6; ++i)
+    out->aligned[i] = a->aligned[i] * (float)*w1->aligned;
+}
+
+EXPORT const char qc_manifest_other[] =
+    "qc-artifact 1\n"
+    "qc-version 0.1.0-test\n"
+    "weights model.qcw 68 0000000000000001\n"
+    "input a f32 2 2 3\n"
+    "output out f32 2 2 3\n"
+    "end\n";
+
+EXPORT void qc_entry_other(void **args) { (void)args; }
 #endif
 #endif
 

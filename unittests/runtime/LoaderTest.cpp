@@ -104,6 +104,55 @@ TEST_F(Loader, RunsModel) {
   qcrt_free(model);
 }
 
+TEST_F(Loader, LoadsFurtherEntries) {
+  makeGood();
+  qcrt_model *model = nullptr;
+  ASSERT_EQ(qcrt_load(dir.path().c_str(), &model), QCRT_OK)
+      << qcrt_last_error();
+  ASSERT_EQ(qcrt_num_entries(model), 2u);
+  EXPECT_STREQ(qcrt_entry_name(model, 0), "scaled");
+  EXPECT_STREQ(qcrt_entry_name(model, 1), "other");
+  EXPECT_EQ(qcrt_entry_name(model, 2), nullptr);
+
+  qcrt_model *scaled = nullptr;
+  ASSERT_EQ(qcrt_load_entry(model, "scaled", &scaled), QCRT_OK)
+      << qcrt_last_error();
+  // The entry outlives the model it came from: it holds the weights too.
+  qcrt_free(model);
+  ASSERT_EQ(qcrt_num_inputs(scaled), 1u);
+  ASSERT_EQ(qcrt_num_weights(scaled), 1u);
+  EXPECT_EQ(qcrt_num_entries(scaled), 0u);
+  float a[6] = {1, 2, 3, 4, 5, -6}, out[6] = {};
+  const void *inputs[1] = {a};
+  void *outputs[1] = {out};
+  ASSERT_EQ(qcrt_run(scaled, inputs, outputs), QCRT_OK) << qcrt_last_error();
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(out[i], a[i] * 100) << i;
+  qcrt_free(scaled);
+}
+
+TEST_F(Loader, RejectsBadEntries) {
+  makeGood();
+  qcrt_model *model = nullptr;
+  ASSERT_EQ(qcrt_load(dir.path().c_str(), &model), QCRT_OK)
+      << qcrt_last_error();
+  qcrt_model *entry = reinterpret_cast<qcrt_model *>(1);
+  EXPECT_EQ(qcrt_load_entry(model, "nope", &entry), QCRT_ERR_ARGUMENT);
+  EXPECT_EQ(entry, nullptr);
+  EXPECT_NE(std::string(qcrt_last_error())
+                .find("has no entry 'nope' (it has: scaled, other)"),
+            std::string::npos)
+      << qcrt_last_error();
+  EXPECT_EQ(qcrt_load_entry(model, "other", &entry), QCRT_ERR_MANIFEST);
+  EXPECT_NE(std::string(qcrt_last_error())
+                .find("entry 'other' names other weights"),
+            std::string::npos)
+      << qcrt_last_error();
+  EXPECT_EQ(qcrt_load_entry(model, nullptr, &entry), QCRT_ERR_ARGUMENT);
+  EXPECT_EQ(qcrt_load_entry(nullptr, "scaled", &entry), QCRT_ERR_ARGUMENT);
+  qcrt_free(model);
+}
+
 TEST_F(Loader, RunIsReentrant) {
   makeGood();
   qcrt_model *model = nullptr;

@@ -278,6 +278,25 @@ TEST(Manifest, RejectsBadStates) {
   EXPECT_NE(parseError(twice).find("is already paired"), std::string::npos);
 }
 
+TEST(Manifest, ParsesEntries) {
+  Manifest m;
+  Status status = parseManifest(
+      withLine(9, "entry prefill\nentry with%20space\nend"), "art/model.so",
+      m);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(m.entries,
+            (std::vector<std::string>{"prefill", "with space"}));
+  EXPECT_NE(parseError(withLine(9, "entry a\nentry a\nend"))
+                .find("duplicate entry 'a'"),
+            std::string::npos);
+  EXPECT_NE(parseError(withLine(9, "entry\nend"))
+                .find("expected 'entry <name>'"),
+            std::string::npos);
+  EXPECT_NE(parseError(withLine(9, "entry a b\nend"))
+                .find("expected 'entry <name>'"),
+            std::string::npos);
+}
+
 TEST(Manifest, RejectsBadWeightsRecord) {
   EXPECT_NE(parseError(withLine(3, "weights model.qcw 4160"))
                 .find("expected 'weights <file>"),

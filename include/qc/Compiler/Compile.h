@@ -47,6 +47,15 @@ mlir::LogicalResult compileModule(mlir::ModuleOp module,
                                   const CompileRequest &request,
                                   llvm::raw_ostream &report);
 
+/// Compiles several modules of one model into one artifact with an entry
+/// point each (qc::compileToArtifact): the first is the default entry.
+/// Calibration, when the request asks for it, runs on the first; the
+/// others are quantized from the same statistics, so weights that come out
+/// equal are stored once. The report is the first entry's.
+mlir::LogicalResult compileModules(llvm::ArrayRef<ArtifactEntry> entries,
+                                   const CompileRequest &request,
+                                   llvm::raw_ostream &report);
+
 } // namespace qc
 
 #endif // QC_COMPILER_COMPILE_H

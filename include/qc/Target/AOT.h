@@ -58,6 +58,21 @@ std::string checkTargetOptions(llvm::StringRef cpu, llvm::StringRef features);
 mlir::LogicalResult compileToArtifact(mlir::ModuleOp module,
                                       const AOTOptions &options);
 
+/// One entry point of an artifact: a module compiled for it, and its name
+/// ("" for the default entry, `qc_entry`; else `qc_entry_<name>`).
+struct ArtifactEntry {
+  std::string name;
+  mlir::ModuleOp module;
+};
+
+/// Compiles several entry points into one artifact: the first is the
+/// default entry, each other is exported under its name, and a weight that
+/// several entries hold with the same bytes is stored once (an LLM's
+/// prefill and decode steps, say). Each module needs a function named
+/// options.entry.
+mlir::LogicalResult compileToArtifact(llvm::ArrayRef<ArtifactEntry> entries,
+                                      const AOTOptions &options);
+
 } // namespace qc
 
 #endif // QC_TARGET_AOT_H

@@ -4,10 +4,11 @@
 // (`qc-compile model.gguf --context T --input-shape input_ids=1xS`): inputs
 // input_ids [1, S], seqlens_k [1] (tokens so far - 1, after this step),
 // total_sequence_length [] and the caches (states); output logits [1, S, V].
-// Decoder drives one such artifact with S = 1 (decode) and, optionally, one
-// with a larger S (prefill) compiled from the same model and context: the
-// prompt goes through the prefill artifact in whole steps, the rest one
-// token at a time, both on the same caches (a libqcrt session of the decode
+// Decoder drives one such artifact with S = 1 (decode) and, optionally, a
+// prefill step with a larger S of the same model and context: the artifact's
+// own entry 'prefill' (`qc-compile --prefill S`) or another artifact. The
+// prompt goes through the prefill step in whole steps, the rest one token at
+// a time, both on the same caches (a libqcrt session of the decode
 // artifact).
 //
 //===----------------------------------------------------------------------===//
@@ -28,8 +29,9 @@ class Decoder {
 public:
   ~Decoder();
 
-  /// Loads the decode artifact and, unless `prefillDir` is empty, the
-  /// prefill artifact; checks their interfaces. On failure returns null and
+  /// Loads the decode artifact and the prefill artifact `prefillDir` or,
+  /// when that is empty, the decode artifact's entry 'prefill' if it has
+  /// one; checks their interfaces. On failure returns null and
   /// sets `error`.
   static std::unique_ptr<Decoder> open(const std::string &decodeDir,
                                        const std::string &prefillDir,
