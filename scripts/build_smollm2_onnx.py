@@ -386,12 +386,14 @@ def save(model, out):
 # ------------------------------------------------------- numpy reference
 
 
-def reference_logits(Wn, cfg, ids, n_layers, kv_store=None):
+def reference_logits(Wn, cfg, ids, n_layers, kv_store=None, attend=None):
     """Independent float64 forward pass in llama.cpp's layout: GGUF-native
     (permuted) q/k rows with interleaved-pair RoPE, as ggml computes it.
     Agreement with the ONNX graph (un-permuted rows + rotate-half RoPE) checks
     both the un-permutation and the graph. kv_store(x, is_key), when given,
-    returns the keys / values [S, KV, dh] as a key-value cache stores them."""
+    returns the keys / values [S, KV, dh] as a key-value cache stores them;
+    attend(q, k, v), when given, is the causal attention [S, H, dh] of the
+    queries [S, H, dh] over the keys and values [S, KV, dh] instead."""
     d, H, KV = cfg["d"], cfg["n_head"], cfg["n_kv"]
     dh = d // H
     eps = cfg["eps"]
@@ -418,15 +420,18 @@ def reference_logits(Wn, cfg, ids, n_layers, kv_store=None):
         q = rope_pairs((h @ f("%d.q" % i).T).reshape(S, H, dh))
         k = rope_pairs((h @ f("%d.k" % i).T).reshape(S, KV, dh))
         v = (h @ f("%d.v" % i).T).reshape(S, KV, dh)
-        if kv_store:
-            k, v = kv_store(k, True), kv_store(v, False)
-        k = np.repeat(k, H // KV, axis=1)  # query head j uses kv head j // (H/KV)
-        v = np.repeat(v, H // KV, axis=1)
-        sc = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(dh)
-        sc = np.where(causal[None], sc, -np.inf)
-        pr = np.exp(sc - sc.max(-1, keepdims=True))
-        pr /= pr.sum(-1, keepdims=True)
-        o = np.einsum("hqk,khd->qhd", pr, v).reshape(S, d)
+        if attend:
+            o = attend(q, k, v).reshape(S, d)
+        else:
+            if kv_store:
+                k, v = kv_store(k, True), kv_store(v, False)
+            k = np.repeat(k, H // KV, axis=1)  # query head j uses kv head j // (H/KV)
+            v = np.repeat(v, H // KV, axis=1)
+            sc = np.einsum("qhd,khd->hqk", q, k) / math.sqrt(dh)
+            sc = np.where(causal[None], sc, -np.inf)
+            pr = np.exp(sc - sc.max(-1, keepdims=True))
+            pr /= pr.sum(-1, keepdims=True)
+            o = np.einsum("hqk,khd->qhd", pr, v).reshape(S, d)
         x = x + o @ f("%d.o" % i).T
         h = rms(x, f("%d.ffn_norm" % i))
         gt = h @ f("%d.gate" % i).T

@@ -44,6 +44,10 @@ LogicalResult setFormat(func::FuncOp fn, qc::CachedAttentionOp op,
            << fn.getName();
   qc::KVCacheLayout target{format, layout.headDim};
   auto old = cast<RankedTensorType>(op.getKeyCache().getType());
+  if (target.mixed() && old.getDimSize(2) < qc::kMiKVMinLength)
+    return op.emitError("qc-kv-cache: mikv caches hold at least ")
+           << qc::kMiKVMinLength << " positions, not " << old.getDimSize(2);
+  op.setMixedPrecision(target.mixed());
   auto type = RankedTensorType::get(
       {old.getDimSize(0), old.getDimSize(1), old.getDimSize(2),
        target.rowWidth()},
@@ -96,7 +100,7 @@ struct KVCacheFormatPass
     std::optional<qc::KVCacheFormat> parsed = qc::parseKVCacheFormat(format);
     if (!parsed) {
       getOperation().emitError("qc-kv-cache: unknown format '")
-          << format << "' (f32, f16, int8 or int4)";
+          << format << "' (f32, f16, int8, int4 or mikv)";
       return signalPassFailure();
     }
     for (auto fn : getOperation().getOps<func::FuncOp>())

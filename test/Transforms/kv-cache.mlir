@@ -11,7 +11,7 @@
 // INT8-LABEL: func.func @step
 // INT8-SAME: %{{.*}}: tensor<1x2x16x80xi8>, %{{.*}}: tensor<1x2x16x80xi8>, %{{.*}}: index) -> (tensor<1x4x1x64xf32>, tensor<1x2x16x80xi8>, tensor<1x2x16x80xi8>)
 // INT8: qc.cached_attention {{.*}} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x16x80xi8>
-// BAD: qc-kv-cache: unknown format 'int3' (f32, f16, int8 or int4)
+// BAD: qc-kv-cache: unknown format 'int3' (f32, f16, int8, int4 or mikv)
 func.func @step(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
                 %kc: tensor<1x2x16x64xf32>, %vc: tensor<1x2x16x64xf32>, %past: index)
     -> (tensor<1x4x1x64xf32>, tensor<1x2x16x64xf32>, tensor<1x2x16x64xf32>) {

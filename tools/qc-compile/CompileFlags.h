@@ -71,7 +71,9 @@ struct CompileFlags {
       llvm::cl::desc("storage of the key-value caches (GGUF models "
                      "compiled with --context, GroupQueryAttention): f32 "
                      "(the default), f16, int8 or int4 (groups of 32 "
-                     "values with an f32 scale and minimum)"),
+                     "values with an f32 scale and minimum), or mikv "
+                     "(MiKV: every position in int4, the most attended "
+                     "eighth also in f16)"),
       llvm::cl::value_desc("format"), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<int64_t> prefill{
       "prefill",
@@ -109,7 +111,8 @@ struct CompileFlags {
     if (!kvCache.empty()) {
       request.kvCache = parseKVCacheFormat(kvCache);
       if (!request.kvCache)
-        return "--kv-cache must be f32, f16, int8 or int4, not '" + kvCache +
+        return "--kv-cache must be f32, f16, int8, int4 or mikv, not '" +
+               kvCache +
                "'";
     }
     if (std::string e = checkPrefill(importOptions); !e.empty())

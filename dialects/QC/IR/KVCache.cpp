@@ -17,12 +17,15 @@ int64_t KVCacheLayout::bits() const {
   case KVCacheFormat::Int8:
     return 8;
   case KVCacheFormat::Int4:
+  case KVCacheFormat::MiKV:
     return 4;
   }
   llvm_unreachable("unknown key-value cache format");
 }
 
 int64_t KVCacheLayout::rowBytes() const {
+  if (mixed())
+    return poolOffset() + 2 * pieceValues();
   return headDim * bits() / 8 + groups() * 8;
 }
 
@@ -38,6 +41,7 @@ Type KVCacheLayout::elementType(MLIRContext *ctx) const {
     return Float16Type::get(ctx);
   case KVCacheFormat::Int8:
   case KVCacheFormat::Int4:
+  case KVCacheFormat::MiKV:
     return IntegerType::get(ctx, 8);
   }
   llvm_unreachable("unknown key-value cache format");
@@ -53,6 +57,8 @@ StringRef qc::kvCacheFormatName(KVCacheFormat format) {
     return "int8";
   case KVCacheFormat::Int4:
     return "int4";
+  case KVCacheFormat::MiKV:
+    return "mikv";
   }
   llvm_unreachable("unknown key-value cache format");
 }
@@ -60,7 +66,7 @@ StringRef qc::kvCacheFormatName(KVCacheFormat format) {
 /// Every format, in the order of their names in messages.
 static constexpr KVCacheFormat kFormats[] = {
     KVCacheFormat::F32, KVCacheFormat::F16, KVCacheFormat::Int8,
-    KVCacheFormat::Int4};
+    KVCacheFormat::Int4, KVCacheFormat::MiKV};
 
 std::optional<KVCacheFormat> qc::parseKVCacheFormat(StringRef name) {
   for (KVCacheFormat f : kFormats)
@@ -79,7 +85,7 @@ std::optional<KVCacheLayout> qc::inferKVCacheLayout(Type element,
                                                     int64_t headDim) {
   for (KVCacheFormat f : kFormats) {
     KVCacheLayout layout{f, headDim};
-    if (kvCacheFormatFits(f, headDim) &&
+    if (!layout.mixed() && kvCacheFormatFits(f, headDim) &&
         layout.elementType(element.getContext()) == element &&
         layout.rowWidth() == width)
       return layout;

@@ -4,6 +4,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace qc;
 
@@ -199,6 +201,8 @@ LogicalResult CachedAttentionOp::verify() {
   if (c.getDimSize(0) != b || c.getDimSize(1) != kv)
     return emitOpError("expects caches of shape [")
            << b << ", " << kv << ", T, W], found " << c;
+  if (getMixedPrecision())
+    return verifyMixedCaches(c, d);
   if (!inferKVCacheLayout(c.getElementType(), c.getDimSize(3), d)) {
     InFlightDiagnostic diag = emitOpError("caches ")
                               << c << " store rows of " << d
@@ -219,9 +223,29 @@ LogicalResult CachedAttentionOp::verify() {
   return success();
 }
 
+LogicalResult CachedAttentionOp::verifyMixedCaches(RankedTensorType c,
+                                                   int64_t d) {
+  KVCacheLayout mikv{KVCacheFormat::MiKV, d};
+  if (!kvCacheFormatFits(KVCacheFormat::MiKV, d))
+    return emitOpError("mixed-precision caches need a head size that is a "
+                       "multiple of ")
+           << kKVCacheGroup << ", not " << d;
+  if (!c.getElementType().isInteger(8) || c.getDimSize(3) != mikv.rowWidth())
+    return emitOpError("mixed-precision caches of head size ")
+           << d << " are i8 [.., " << mikv.rowWidth() << "], found " << c;
+  int64_t s = cast<RankedTensorType>(getQuery().getType()).getDimSize(2);
+  if (c.getDimSize(2) < std::max(kMiKVMinLength, s))
+    return emitOpError("mixed-precision caches hold at least ")
+           << kMiKVMinLength << " positions and the step's " << s
+           << ", not " << c.getDimSize(2);
+  return success();
+}
+
 KVCacheLayout CachedAttentionOp::getCacheLayout() {
   auto c = cast<RankedTensorType>(getKeyCache().getType());
   int64_t d = cast<RankedTensorType>(getQuery().getType()).getDimSize(3);
+  if (getMixedPrecision())
+    return {KVCacheFormat::MiKV, d};
   return inferKVCacheLayout(c.getElementType(), c.getDimSize(3), d)
       .value_or(KVCacheLayout{KVCacheFormat::F32, d});
 }

@@ -199,8 +199,12 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
     dialects/QC/IR/KVCache.h, told by their element type and last
     dimension: f32 or f16 `[B, KV, T, D]`, or i8 `[B, KV, T, W]` rows of
     groups of 32 codes with an f32 scale and minimum each (int8: `W = D +
-    8 D / 32`; int4: `W = D / 2 + 8 D / 32`). The op stores the step's
-    keys and values in the cache's format and attends to what is stored.
+    8 D / 32`; int4: `W = D / 2 + 8 D / 32`). With `mixed_precision`, the
+    i8 caches are MiKV's mixed-precision caches (`W = D + 8`, at least 16
+    positions): every position in int4, the most important ones also in f16
+    (KVCache.h), the op choosing which as it attends. The op stores the
+    step's keys and values in the cache's format and attends to what is
+    stored.
 
     Example:
 
@@ -217,7 +221,8 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
     QC_KVCacheTensor:$key_cache,
     QC_KVCacheTensor:$value_cache,
     Index:$past,
-    F32Attr:$scale);
+    F32Attr:$scale,
+    UnitAttr:$mixed_precision);
   let results = (outs F32Tensor:$result, QC_KVCacheTensor:$key_cache_out,
                  QC_KVCacheTensor:$value_cache_out);
   let assemblyFormat = [{
@@ -232,12 +237,16 @@ def QC_CachedAttentionOp : QC_Op<"cached_attention", [Pure,
                    "float":$scale), [{
       build($_builder, $_state, query.getType(), key_cache.getType(),
             key_cache.getType(), query, key, value, key_cache, value_cache,
-            past, $_builder.getF32FloatAttr(scale));
+            past, $_builder.getF32FloatAttr(scale), /*mixed_precision=*/nullptr);
     }]>
   ];
   let extraClassDeclaration = [{
     /// How the caches store a row (the verifier checked there is one).
     ::qc::KVCacheLayout getCacheLayout();
+
+  private:
+    ::mlir::LogicalResult verifyMixedCaches(::mlir::RankedTensorType cache,
+                                            int64_t headDim);
   }];
   let hasVerifier = 1;
 }

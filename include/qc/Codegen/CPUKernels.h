@@ -42,13 +42,16 @@ struct AttentionShape {
   /// The kernel's function name; shapes of one name share one function.
   std::string name() const;
   /// The vector width the kernel uses: the target's lanes where they divide
-  /// D (and, for int8 / int4 caches, a group's 32 code bytes / 16 nibbles),
-  /// else the widest of 8, 4, 2 dividing D (1 when none does).
+  /// D (and, for int8 / int4 caches, a group's 32 code bytes / 16 nibbles;
+  /// for MiKV's, also a pool piece's D / 8 values), else the widest of 8,
+  /// 4, 2 dividing D (1 when none does).
   int64_t vectorLanes() const;
   /// Query heads one row of the kernel computes: heads sharing a cache
-  /// group read its keys and values once.
+  /// group read its keys and values once. MiKV: all heads of the group.
   int64_t headsPerRow() const;
-  /// The kernel's rows: batch x cache groups x positions x head passes.
+  /// The kernel's rows: batch x cache groups x positions x head passes;
+  /// MiKV: batch x cache groups (a row updates its group's pool and
+  /// importance, one position after the other).
   int64_t rows() const;
 };
 
@@ -57,7 +60,10 @@ struct AttentionShape {
 /// `module`, built on first use (private): rows [begin, end) of s.rows()
 /// (batch-major, then cache group, position, head pass), each the
 /// headsPerRow() query heads of one group at position i attending to cache
-/// positions [0, past + i]. The caller marks it parallel.
+/// positions [0, past + i]. The caller marks it parallel. For MiKV caches
+/// (s.cache) the caches are written too (pool, importance, slots) and the
+/// step's f32 keys and values `[B, KV, S, D]` come after `out`: `(q,
+/// key_cache, value_cache, past, out, key, value, begin, end)`.
 mlir::func::FuncOp getAttentionKernel(mlir::ModuleOp module,
                                       mlir::Location loc,
                                       const AttentionShape &s);

@@ -309,20 +309,21 @@ def KVCacheFormatPass : Pass<"qc-kv-cache", "mlir::ModuleOp"> {
                 "given format";
   let description = [{
     Gives the caches of every `qc.cached_attention` the storage `format`
-    (f32, f16, int8 or int4; dialects/QC/IR/KVCache.h): the caches'
+    (f32, f16, int8, int4 or mikv; dialects/QC/IR/KVCache.h; mikv also
+    marks the op `mixed_precision`): the caches'
     argument and result types of the function change with the op's, so a
     decoder's state inputs and outputs take the new format. A cache that is
     not an argument of the function used by the op alone, an updated cache
     used by anything but the function's return, a function that is called
     (its callers would keep the old types) and a head size the int formats
-    cannot group are errors.
+    cannot group, or a cache shorter than mikv's 16 positions, are errors.
 
     Example: `--qc-kv-cache=format=int8` turns
     `tensor<1x2x32x64xf32>` caches into `tensor<1x2x32x80xi8>`.
   }];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"f32\"",
-           "the caches' storage: f32, f16, int8 or int4">,
+           "the caches' storage: f32, f16, int8, int4 or mikv">,
   ];
 }
 

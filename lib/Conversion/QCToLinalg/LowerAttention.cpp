@@ -72,6 +72,23 @@ Value writeCache(OpBuilder &b, Location loc, Value value, Value cache,
                                        strides);
 }
 
+/// The buffer of the cache `tensor` for a kernel that updates it in place
+/// (MiKV's pool and importance).
+Value writableBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), tensor,
+      /*readOnly=*/false);
+}
+
+/// The new value of a cache a kernel updated in `buffer`. (Made after the
+/// call: right after its to_buffer, the pair would fold away.)
+Value updatedCache(OpBuilder &b, Location loc, Value buffer, Type type) {
+  return bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
 void lower(qc::CachedAttentionOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -84,23 +101,37 @@ void lower(qc::CachedAttentionOp op) {
       arith::ConstantIndexOp::create(b, loc, s.cacheLen - s.seq));
   qc::KVCacheLayout layout = op.getCacheLayout();
   auto module = op->getParentOfType<ModuleOp>();
-  Value keys = writeCache(b, loc, encode(b, loc, module, op.getKey(), layout),
+  // A MiKV row's int4 part is written here; the kernel pools the rest.
+  qc::KVCacheLayout stored = layout.lowPrecision();
+  Value keys = writeCache(b, loc, encode(b, loc, module, op.getKey(), stored),
                           op.getKeyCache(), past);
   Value values =
-      writeCache(b, loc, encode(b, loc, module, op.getValue(), layout),
+      writeCache(b, loc, encode(b, loc, module, op.getValue(), stored),
                  op.getValueCache(), past);
 
   Value out = allocBuffer(b, loc, {s.batch, s.heads, s.seq, s.headDim},
                           b.getF32Type());
-  func::FuncOp kernel =
-      qc::getAttentionKernel(op->getParentOfType<ModuleOp>(), loc, s);
+  func::FuncOp kernel = qc::getAttentionKernel(module, loc, s);
   kernel->setAttr(qc::kParallelAttrName, b.getI64IntegerAttr(1));
-  func::CallOp::create(
-      b, loc, kernel,
-      ValueRange{readOnlyBuffer(b, loc, op.getQuery()),
-                 readOnlyBuffer(b, loc, keys), readOnlyBuffer(b, loc, values),
-                 past, out, arith::ConstantIndexOp::create(b, loc, 0),
-                 arith::ConstantIndexOp::create(b, loc, s.rows())});
+  SmallVector<Value> args = {readOnlyBuffer(b, loc, op.getQuery())};
+  Value keyBuffer, valueBuffer;
+  if (layout.mixed()) {
+    keyBuffer = writableBuffer(b, loc, keys);
+    valueBuffer = writableBuffer(b, loc, values);
+    args.append({keyBuffer, valueBuffer, past, out,
+                 readOnlyBuffer(b, loc, op.getKey()),
+                 readOnlyBuffer(b, loc, op.getValue())});
+  } else {
+    args.append({readOnlyBuffer(b, loc, keys), readOnlyBuffer(b, loc, values),
+                 past, out});
+  }
+  args.append({arith::ConstantIndexOp::create(b, loc, 0),
+               arith::ConstantIndexOp::create(b, loc, s.rows())});
+  func::CallOp::create(b, loc, kernel, args);
+  if (layout.mixed()) {
+    keys = updatedCache(b, loc, keyBuffer, keys.getType());
+    values = updatedCache(b, loc, valueBuffer, values.getType());
+  }
   Value result = bufferization::ToTensorOp::create(
       b, loc, op.getResult().getType(), out, /*restrict=*/true,
       /*writable=*/true);

@@ -134,3 +134,29 @@ func.func @attention_capacity(%q: tensor<1x2x8x8xf32>, %k: tensor<1x2x8x8xf32>, 
   %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 : tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>, tensor<1x2x4x8xf32>
   return
 }
+
+// -----
+
+// MiKV caches (mixed_precision) of head size 64 are i8 rows of 72 bytes.
+func.func @attention_mixed_width(%q: tensor<1x2x1x64xf32>, %k: tensor<1x2x1x64xf32>, %c: tensor<1x2x16x48xi8>, %p: index) {
+  // expected-error @+1 {{mixed-precision caches of head size 64 are i8 [.., 72], found 'tensor<1x2x16x48xi8>'}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 {mixed_precision} : tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x16x48xi8>
+  return
+}
+
+// -----
+
+// Their pool needs two slots: 16 positions at least.
+func.func @attention_mixed_length(%q: tensor<1x2x1x64xf32>, %k: tensor<1x2x1x64xf32>, %c: tensor<1x2x8x72xi8>, %p: index) {
+  // expected-error @+1 {{mixed-precision caches hold at least 16 positions and the step's 1, not 8}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 {mixed_precision} : tensor<1x2x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x8x72xi8>
+  return
+}
+
+// -----
+
+func.func @attention_mixed_head(%q: tensor<1x2x1x48xf32>, %k: tensor<1x2x1x48xf32>, %c: tensor<1x2x16x56xi8>, %p: index) {
+  // expected-error @+1 {{mixed-precision caches need a head size that is a multiple of 32, not 48}}
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %k, %c, %c, %p scale 0.5 {mixed_precision} : tensor<1x2x1x48xf32>, tensor<1x2x1x48xf32>, tensor<1x2x16x56xi8>
+  return
+}

@@ -47,3 +47,14 @@ func.func @cached_attention_int4(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf
   %o, %k2, %v2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x48xi8>
   return %o : tensor<1x4x1x64xf32>
 }
+
+// MiKV caches: 64 values in 72 bytes (int4 row, importance, slot, pool
+// piece), marked on the op.
+// CHECK-LABEL: func.func @cached_attention_mikv
+// CHECK: qc.cached_attention {{.*}} scale 1.250000e-01 {mixed_precision} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x72xi8>
+func.func @cached_attention_mikv(%q: tensor<1x4x1x64xf32>, %k: tensor<1x2x1x64xf32>, %v: tensor<1x2x1x64xf32>,
+                                 %kc: tensor<1x2x128x72xi8>, %vc: tensor<1x2x128x72xi8>, %past: index)
+    -> tensor<1x4x1x64xf32> {
+  %o, %k2, %v2 = qc.cached_attention %q, %k, %v, %kc, %vc, %past scale 0.125 {mixed_precision} : tensor<1x4x1x64xf32>, tensor<1x2x1x64xf32>, tensor<1x2x128x72xi8>
+  return %o : tensor<1x4x1x64xf32>
+}

@@ -21,6 +21,7 @@ so it checks qc's reader, dequantizers, row un-permutation and graph.
 """
 
 import argparse
+import math
 import os
 import struct
 import sys
@@ -152,7 +153,52 @@ def kv_store(fmt):
     return for_cache
 
 
-def reference(path, ids, kv_cache="f32"):
+def mikv_attend(context):
+    """Causal attention over MiKV caches of `context` positions, as
+    dialects/QC/IR/KVCache.h describes them: each cache head's positions in
+    order enter a pool of context / 8 f16 slots (once full, taking the slot
+    of the pooled position with the least importance, the earliest of
+    equals, outside the context / 16 most recent), then attend to the
+    pooled positions in f16 and the others in int4; their probabilities,
+    summed over the group's heads, add to the importance (f32)."""
+    slots = context // 8
+    recent = slots // 2
+    low = kv_store("int4")
+
+    def f16(x):
+        return x.astype(np.float32).astype(np.float16).astype(np.float64)
+
+    def attend(q, k, v):
+        S, H, dh = q.shape
+        KV = k.shape[1]
+        G = H // KV
+        lows, highs = (low(k, True), low(v, False)), (f16(k), f16(v))
+        out = np.zeros_like(q)
+        for g in range(KV):
+            slot = np.zeros(S, np.int64)
+            imp = np.zeros(S, np.float32)
+            for p in range(S):
+                if slot[p] == 0 and p < slots:
+                    slot[p] = p + 1
+                elif slot[p] == 0:
+                    pooled = [t for t in range(p - recent) if slot[t]]
+                    if pooled:
+                        t = min(pooled, key=lambda t: (imp[t], t))
+                        slot[p], slot[t] = slot[t], 0
+                imp[p] = 0
+                hp = (slot[:p + 1] > 0)[:, None]
+                keys, values = (np.where(hp, hi[:p + 1, g], lo[:p + 1, g])
+                                for hi, lo in zip(highs, lows))
+                sc = q[p, g * G:(g + 1) * G] @ keys.T / math.sqrt(dh)
+                pr = np.exp(sc - sc.max(-1, keepdims=True))
+                pr /= pr.sum(-1, keepdims=True)
+                out[p, g * G:(g + 1) * G] = pr @ values
+                imp[:p + 1] += pr.sum(0).astype(np.float32)
+        return out
+    return attend
+
+
+def reference(path, ids, kv_cache="f32", context=0):
     from build_smollm2_onnx import load_weights, reference_logits
 
     def dq(t):
@@ -161,13 +207,15 @@ def reference(path, ids, kv_cache="f32"):
 
     cfg = dict(d=D, n_head=HEADS, n_kv=KV, eps=1e-5, rope_base=10000.0)
     W = load_weights(gguf.GGUFReader(path), cfg, LAYERS, do_unpermute=False, dequantize=dq)
+    if kv_cache == "mikv":
+        return reference_logits(W, cfg, ids, LAYERS, attend=mikv_attend(context))
     return reference_logits(W, cfg, ids, LAYERS, kv_store(kv_cache))
 
 
-def check(path, ids_path, logits_path, tol, kv_cache):
+def check(path, ids_path, logits_path, tol, kv_cache, context):
     ids = np.load(ids_path)[0].tolist()
     got = np.load(logits_path)[0].astype(np.float64)
-    want = reference(path, ids, kv_cache)
+    want = reference(path, ids, kv_cache, context)
     err = float(np.abs(got - want).max())
     rel = err / float(np.abs(want).max())
     top1 = float((got.argmax(-1) == want.argmax(-1)).mean())
@@ -258,8 +306,10 @@ def main():
     c.add_argument("ids")
     c.add_argument("logits")
     c.add_argument("--tol", type=float, default=1e-4)
-    c.add_argument("--kv-cache", default="f32", choices=["f32", "f16", "int8", "int4"],
+    c.add_argument("--kv-cache", default="f32", choices=["f32", "f16", "int8", "int4", "mikv"],
                    help="the reference stores keys and values as this cache format does")
+    c.add_argument("--context", type=int, default=0,
+                   help="--kv-cache mikv: the cache's positions (its pool is an eighth)")
     f = sub.add_parser("mutate")
     f.add_argument("gguf")
     f.add_argument("--count", type=int, default=24)
@@ -276,7 +326,7 @@ def main():
     if a.cmd == "make":
         make(a.out, a.tied)
     elif a.cmd == "check":
-        sys.exit(check(a.gguf, a.ids, a.logits, a.tol, a.kv_cache))
+        sys.exit(check(a.gguf, a.ids, a.logits, a.tol, a.kv_cache, a.context))
     elif a.cmd == "mutate":
         sys.exit(mutate(a.gguf, a.count, a.seed, command))
     else:

@@ -18,6 +18,7 @@
 
 #include <cstring>
 #include <limits>
+#include <numeric>
 
 using namespace mlir;
 using namespace qc;
@@ -37,6 +38,8 @@ std::string AttentionShape::name() const {
 }
 
 int64_t AttentionShape::headsPerRow() const {
+  if (cache == KVCacheFormat::MiKV)
+    return heads / kvHeads;
   // The most heads of a group whose accumulators fit in 16 vector registers
   // while the kernel keeps at least 2 rows for the threads. Reading (and
   // decoding) a cache row once for all heads of its group beats more rows:
@@ -52,15 +55,20 @@ int64_t AttentionShape::headsPerRow() const {
 }
 
 int64_t AttentionShape::rows() const {
+  if (cache == KVCacheFormat::MiKV)
+    return batch * kvHeads;
   return batch * kvHeads * seq * (heads / kvHeads / headsPerRow());
 }
 
 int64_t AttentionShape::vectorLanes() const {
   // A vector of an int8 / int4 cache row lies in one group: in its 32 code
   // bytes, or in one nibble of its 16.
+  // MiKV: also inside one pool piece.
   int64_t span = cache == KVCacheFormat::Int8   ? kKVCacheGroup
                  : cache == KVCacheFormat::Int4 ? kKVCacheGroup / 2
-                                                : headDim;
+                 : cache == KVCacheFormat::MiKV
+                     ? std::gcd(kKVCacheGroup / 2, headDim / kMiKVShare)
+                     : headDim;
   if (lanes > 1 && headDim % lanes == 0 && span % lanes == 0)
     return lanes;
   for (int64_t v : {8, 4, 2})
@@ -72,8 +80,10 @@ int64_t AttentionShape::vectorLanes() const {
 namespace {
 
 /// Builds the body of the kernel; `args` are (q, key_cache, value_cache,
-/// past, out, begin, end). A row is `heads` query heads of one cache group
-/// at one position: they read each key and value vector once.
+/// past, out, begin, end), MiKV's with (key, value) before begin. A row is
+/// `heads` query heads of one cache group at one position: they read each
+/// key and value vector once. MiKV's row is a whole group, its positions
+/// one after the other: each enters the pool, then attends.
 class AttentionBody {
 public:
   AttentionBody(OpBuilder &b, Location loc, const AttentionShape &s)
@@ -92,7 +102,14 @@ public:
     scores = memref::AllocaOp::create(
         b, loc, MemRefType::get({heads, padded}, b.getF32Type()),
         b.getI64IntegerAttr(64));
-    e.forRange(args[5], args[6], [&](Value row) { buildRow(row, past); });
+    if (!s.cacheLayout().mixed()) {
+      e.forRange(args[5], args[6], [&](Value row) { buildRow(row, past); });
+      return;
+    }
+    newKey = args[5];
+    newValue = args[6];
+    e.forRange(args[7], args[8],
+               [&](Value row) { buildMixedRow(row, past); });
   }
 
 private:
@@ -129,6 +146,8 @@ private:
   /// cache's format (KVCache.h).
   SmallVector<Value> cacheRow(Value buf, Value t) {
     KVCacheLayout layout = s.cacheLayout();
+    if (layout.mixed())
+      return mixedRow(buf, t);
     auto at = [&](int64_t offset) -> SmallVector<Value> {
       return {batch, group, t, e.idx(offset)};
     };
@@ -202,6 +221,210 @@ private:
     for (int64_t h = 0; h < heads; ++h)
       sums.push_back(softmaxNumerators(h, blocks));
     accumulateValues(len, sums);
+  }
+
+  /// MiKV's row = (batch, cache group): positions past .. past + S - 1
+  /// in order, each entering the pool, then attending (its probabilities
+  /// added to the importance of what it attended to).
+  void buildMixedRow(Value row, Value past) {
+    batch = divIdx(row, s.kvHeads);
+    group = remIdx(row, s.kvHeads);
+    firstHead = mulIdx(group, s.heads / s.kvHeads);
+    e.forRange(e.idx(0), e.idx(s.seq), [&](Value pos) {
+      i = pos;
+      Value p = add(past, i);
+      admit(p);
+      Value len = add(p, e.idx(1));
+      storeScores(len);
+      Value blocks = divIdx(add(len, e.idx(v - 1)), v);
+      SmallVector<Value> sums;
+      for (int64_t h = 0; h < heads; ++h)
+        sums.push_back(softmaxNumerators(h, blocks));
+      addImportance(len, sums);
+      accumulateValues(len, sums);
+    });
+  }
+
+  /// The f32 / i32 at byte `offset` of row t of this group in `buf`.
+  Value loadWord(Value buf, Value t, int64_t offset, Type type) {
+    Value bytes = vector::LoadOp::create(
+        b, loc, VectorType::get({4}, b.getI8Type()), buf,
+        ValueRange{batch, group, t, e.idx(offset)});
+    Value word = vector::BitCastOp::create(b, loc, VectorType::get({1}, type),
+                                           bytes);
+    return vector::ExtractOp::create(b, loc, word, 0);
+  }
+  void storeWord(Value x, Value buf, Value t, int64_t offset) {
+    Value word = vector::BroadcastOp::create(
+        b, loc, VectorType::get({1}, x.getType()), x);
+    vector::StoreOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({4}, b.getI8Type()),
+                                  word),
+        buf, ValueRange{batch, group, t, e.idx(offset)});
+  }
+  Value slotOf(Value t) {
+    return loadWord(kc, t, s.cacheLayout().slotOffset(), b.getI32Type());
+  }
+  Value i32(int64_t x) { return arith::ConstantIntOp::create(b, loc, x, 32); }
+  Value cmpI(arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y);
+  }
+
+  /// Gives position p (this step's position i) a pool slot unless it has
+  /// one (a padded step's position, fed again), with its importance reset,
+  /// and stores its f16 key and value there.
+  void admit(Value p) {
+    KVCacheLayout layout = s.cacheLayout();
+    Value slot = slotFor(p);
+    storeWord(slot, kc, p, layout.slotOffset());
+    storeWord(e.f32(0.0f), kc, p, layout.importanceOffset());
+    auto write = scf::IfOp::create(
+        b, loc, cmpI(arith::CmpIPredicate::ne, slot, i32(0)), false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&write.getThenRegion().front());
+    Value m = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        arith::SubIOp::create(b, loc, slot, i32(1)));
+    storePooled(newKey, kc, m);
+    storePooled(newValue, vc, m);
+  }
+
+  /// The slot (+ 1) of position p: the one it holds, else slot p while the
+  /// pool has free ones (positions enter in order), else an evicted one.
+  Value slotFor(Value p) {
+    Value held = slotOf(p);
+    auto holds = scf::IfOp::create(
+        b, loc, b.getI32Type(), cmpI(arith::CmpIPredicate::ne, held, i32(0)),
+        /*withElse=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&holds.getThenRegion().front());
+    scf::YieldOp::create(b, loc, held);
+    b.setInsertionPointToStart(&holds.getElseRegion().front());
+    Value free = cmpI(arith::CmpIPredicate::ult, p,
+                      e.idx(KVCacheLayout::poolSlots(s.cacheLen)));
+    auto fresh = scf::IfOp::create(b, loc, b.getI32Type(), free, true);
+    b.setInsertionPointToStart(&fresh.getThenRegion().front());
+    Value next =
+        arith::IndexCastOp::create(b, loc, b.getI32Type(), add(p, e.idx(1)));
+    scf::YieldOp::create(b, loc, next);
+    b.setInsertionPointToStart(&fresh.getElseRegion().front());
+    scf::YieldOp::create(b, loc, evict(p));
+    b.setInsertionPointAfter(fresh);
+    scf::YieldOp::create(b, loc, fresh.getResult(0));
+    return holds.getResult(0);
+  }
+
+  /// Takes the slot of the pooled position before p - recentWindow with
+  /// the least importance (the earliest of equals) and returns it; 0 when
+  /// there is none (importances that are all NaN).
+  Value evict(Value p) {
+    KVCacheLayout layout = s.cacheLayout();
+    Value end = arith::SubIOp::create(
+        b, loc, p, e.idx(KVCacheLayout::recentWindow(s.cacheLen)));
+    float inf = std::numeric_limits<float>::infinity();
+    ValueRange best = e.forCarrying(
+        e.idx(0), end, {e.f32(inf), e.idx(0), i32(0)},
+        [&](Value t, ValueRange it) -> SmallVector<Value> {
+          Value imp = loadWord(kc, t, layout.importanceOffset(),
+                               b.getF32Type());
+          Value better = arith::AndIOp::create(
+              b, loc, cmpI(arith::CmpIPredicate::ne, slotOf(t), i32(0)),
+              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, imp,
+                                    it[0]));
+          auto pick = [&](Value x, Value y) {
+            return arith::SelectOp::create(b, loc, better, x, y).getResult();
+          };
+          return {pick(imp, it[0]), pick(t, it[1]), pick(i32(1), it[2])};
+        });
+    Value victim = best[1], held = slotOf(victim);
+    Value found = cmpI(arith::CmpIPredicate::ne, best[2], i32(0));
+    storeWord(arith::SelectOp::create(b, loc, found, i32(0), held), kc,
+              victim, layout.slotOffset());
+    return arith::SelectOp::create(b, loc, found, held, i32(0));
+  }
+
+  /// Stores this step's position i of `values` ([B, KV, S, D] f32) as f16
+  /// in pool slot m of `buf`: piece j in row kMiKVShare m + j.
+  void storePooled(Value values, Value buf, Value m) {
+    KVCacheLayout layout = s.cacheLayout();
+    int64_t pv = layout.pieceValues();
+    auto wide = VectorType::get({pv}, b.getF32Type());
+    for (int64_t j = 0; j < kMiKVShare; ++j) {
+      Value x = vector::LoadOp::create(b, loc, wide, values,
+                                       ValueRange{batch, group, i,
+                                                  e.idx(j * pv)});
+      Value h = arith::TruncFOp::create(
+          b, loc, VectorType::get({pv}, b.getF16Type()), x);
+      Value bytes = vector::BitCastOp::create(
+          b, loc, VectorType::get({2 * pv}, b.getI8Type()), h);
+      vector::StoreOp::create(
+          b, loc, bytes, buf,
+          ValueRange{batch, group, add(mulIdx(m, kMiKVShare), e.idx(j)),
+                     e.idx(layout.poolOffset())});
+    }
+  }
+
+  /// Row t of a MiKV cache: its f16 pool row if it has a slot, else its
+  /// int4 row decoded.
+  SmallVector<Value> mixedRow(Value buf, Value t) {
+    Value slot = slotOf(t);
+    SmallVector<Type> types(chunks, vf);
+    auto branch = scf::IfOp::create(
+        b, loc, types, cmpI(arith::CmpIPredicate::ne, slot, i32(0)), true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&branch.getThenRegion().front());
+    Value m = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        arith::SubIOp::create(b, loc, slot, i32(1)));
+    scf::YieldOp::create(b, loc, pooledRow(buf, m));
+    b.setInsertionPointToStart(&branch.getElseRegion().front());
+    SmallVector<Value> low;
+    KVCacheLayout layout = s.cacheLayout();
+    for (int64_t g = 0; g < layout.groups(); ++g)
+      appendGroup(buf, g, [&](int64_t offset) -> SmallVector<Value> {
+        return {batch, group, t, e.idx(offset)};
+      }, low);
+    scf::YieldOp::create(b, loc, low);
+    return SmallVector<Value>(branch.getResults());
+  }
+
+  /// Pool slot m of `buf` as f32 vectors.
+  SmallVector<Value> pooledRow(Value buf, Value m) {
+    KVCacheLayout layout = s.cacheLayout();
+    int64_t pv = layout.pieceValues();
+    SmallVector<Value> row;
+    for (int64_t j = 0; j < chunks; ++j) {
+      int64_t first = j * v;
+      Value bytes = vector::LoadOp::create(
+          b, loc, VectorType::get({2 * v}, b.getI8Type()), buf,
+          ValueRange{batch, group,
+                     add(mulIdx(m, kMiKVShare), e.idx(first / pv)),
+                     e.idx(layout.poolOffset() + 2 * (first % pv))});
+      Value h = vector::BitCastOp::create(
+          b, loc, VectorType::get({v}, b.getF16Type()), bytes);
+      row.push_back(arith::ExtFOp::create(b, loc, vf, h));
+    }
+    return row;
+  }
+
+  /// importance[t] += sum over the row's heads of their probability of t,
+  /// for t < len (scores hold the softmax numerators, sums their sums).
+  void addImportance(Value len, ArrayRef<Value> sums) {
+    KVCacheLayout layout = s.cacheLayout();
+    SmallVector<Value> inv;
+    for (Value sum : sums)
+      inv.push_back(arith::DivFOp::create(b, loc, e.f32(1.0f), sum));
+    e.forRange(e.idx(0), len, [&](Value t) {
+      Value acc = loadWord(kc, t, layout.importanceOffset(), b.getF32Type());
+      for (int64_t h = 0; h < heads; ++h) {
+        Value p = memref::LoadOp::create(b, loc, scores,
+                                         ValueRange{e.idx(h), t});
+        acc = arith::AddFOp::create(
+            b, loc, acc, arith::MulFOp::create(b, loc, p, inv[h]));
+      }
+      storeWord(acc, kc, t, layout.importanceOffset());
+    });
   }
 
   /// scores[h][t] = q_h . k[t] for t < len, -inf up to the next whole
@@ -295,6 +518,8 @@ private:
   int64_t v, chunks, heads, padded = 0;
   VectorType vf;
   Value q, kc, vc, out, scores;
+  /// MiKV: the step's keys and values, f32.
+  Value newKey, newValue;
   /// The current row's coordinates.
   Value batch, group, i, firstHead;
 };
@@ -313,11 +538,16 @@ func::FuncOp qc::getAttentionKernel(ModuleOp module, Location loc,
   auto cType = MemRefType::get(
       {s.batch, s.kvHeads, s.cacheLen, layout.rowWidth()},
       layout.elementType(ctx));
+  SmallVector<Type> args = {qType, cType, cType, index, qType};
+  if (layout.mixed()) {
+    auto stepType =
+        MemRefType::get({s.batch, s.kvHeads, s.seq, s.headDim}, f32);
+    args.append({stepType, stepType});
+  }
+  args.append({index, index});
   OpBuilder top = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = func::FuncOp::create(
-      top, loc, name,
-      FunctionType::get(ctx, {qType, cType, cType, index, qType, index, index},
-                        {}));
+  auto fn = func::FuncOp::create(top, loc, name,
+                                 FunctionType::get(ctx, args, {}));
   fn.setPrivate();
   Block *entry = fn.addEntryBlock();
   OpBuilder b = OpBuilder::atBlockEnd(entry);
