@@ -419,13 +419,17 @@ class Runner:
             # ---- compile (once per distinct set of input shapes). qc compiles
             # static shapes; when an op needs an input's *value* at compile
             # time (Reshape's shape, Slice's starts, ReduceSum's axes, ...)
-            # the runner binds the integer (and scalar) inputs of each data set with
+            # the runner binds the integer, scalar and short-vector inputs of each data set with
             # --bind-input and compiles once per data set.
             compiled = {}
             bind = [False]
 
             def bindable(arr):
-                return arr.dtype.kind in "iu" or (arr.ndim == 0 and arr.dtype in RUN_DTYPES)
+                # Integers, scalars, and short float vectors (Resize's scales
+                # and roi): operands a model gives as constants.
+                return (arr.dtype.kind in "iu"
+                        or (arr.dtype in RUN_DTYPES
+                            and (arr.ndim == 0 or (arr.ndim == 1 and arr.size <= 16))))
 
             def bound(vi, arr):
                 return bind[0] and bindable(arr)

@@ -186,6 +186,7 @@ void registerEinsumOps(OpRegistry &registry);
 void registerNormalizationOps(OpRegistry &registry);
 void registerAttentionOps(OpRegistry &registry);
 void registerConvPoolOps(OpRegistry &registry);
+void registerResizeOps(OpRegistry &registry);
 /// DequantizeLinear and com.microsoft::MatMulNBits; wraps the MatMul handler
 /// registered before it (block-quantized weights become qc.qlinear).
 void registerQuantOps(OpRegistry &registry);

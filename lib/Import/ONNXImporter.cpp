@@ -252,6 +252,7 @@ const OpRegistry &getRegistry() {
     registerNormalizationOps(r);
     registerAttentionOps(r);
     registerConvPoolOps(r);
+    registerResizeOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();
