@@ -696,6 +696,56 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
         },
         TP::BOOL);
   });
+  r.add("IsInf", [](NodeContext &nc) {
+    bool positive = nc.attrInt("detect_positive", 1) != 0;
+    bool negative = nc.attrInt("detect_negative", 1) != 0;
+    return emitNary(
+        nc, 1,
+        [=](DType d) -> Body {
+          if (!isFloat(d))
+            return nullptr;
+          return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Type t = a[0].getType();
+            auto is = [&](double v) -> Value {
+              return arith::CmpFOp::create(b, l, arith::CmpFPredicate::OEQ,
+                                           a[0], fconst(b, l, t, v));
+            };
+            Value none =
+                arith::ConstantOp::create(b, l, b.getBoolAttr(false));
+            Value pos = positive ? is(INFINITY) : none;
+            Value neg = negative ? is(-INFINITY) : none;
+            return arith::OrIOp::create(b, l, pos, neg);
+          };
+        },
+        TP::BOOL);
+  });
+  r.add("BitShift", [](NodeContext &nc) {
+    std::string direction = nc.attrString("direction", "");
+    if (direction != "LEFT" && direction != "RIGHT") {
+      nc.error() << "direction must be \"LEFT\" or \"RIGHT\", not \""
+                 << direction << "\"";
+      return failure();
+    }
+    bool left = direction == "LEFT";
+    return emitNary(nc, 2, [=](DType d) -> Body {
+      if (!isUnsigned(d))
+        return nullptr;
+      return [=](OpBuilder &b, Location l, ValueRange a) -> Value {
+        // A shift by the width or more gives 0 (numpy), not poison.
+        Type t = a[0].getType();
+        Value width = arith::ConstantOp::create(
+            b, l, b.getIntegerAttr(t, t.getIntOrFloatBitWidth()));
+        Value shifted =
+            left ? (Value)arith::ShLIOp::create(b, l, a[0], a[1])
+                 : (Value)arith::ShRUIOp::create(b, l, a[0], a[1]);
+        Value inRange = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::ult, a[1], width);
+        return arith::SelectOp::create(
+            b, l, inRange, shifted,
+            arith::ConstantOp::create(b, l, b.getZeroAttr(t)));
+      };
+    });
+  });
   r.add("PRelu", [](NodeContext &nc) {
     return emitNary(nc, 2, [](DType d) -> Body {
       if (!isFloat(d))

@@ -271,6 +271,43 @@ LogicalResult importGatherElements(NodeContext &nc) {
   return success();
 }
 
+/// A scatter's `reduction` attribute, checked against the element type.
+FailureOr<std::string> scatterReduction(NodeContext &nc, DType d) {
+  std::string red = nc.attrString("reduction", "none");
+  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
+      red != "min") {
+    nc.error() << "reduction '" << red << "' is not supported";
+    return failure();
+  }
+  if (isBool(d) && red != "none") {
+    nc.error() << "reduction '" << red << "' on bool data is not supported";
+    return failure();
+  }
+  return red;
+}
+
+/// What a scatter with reduction `red` stores where `acc` is and the update
+/// `x` goes, for data of type d.
+Value combine(OpBuilder &b, Location l, StringRef red, DType d, Value acc,
+              Value x) {
+  bool fp = isFloat(d), uns = isUnsigned(d);
+  if (red == "add")
+    return fp ? (Value)arith::AddFOp::create(b, l, acc, x)
+              : (Value)arith::AddIOp::create(b, l, acc, x);
+  if (red == "mul")
+    return fp ? (Value)arith::MulFOp::create(b, l, acc, x)
+              : (Value)arith::MulIOp::create(b, l, acc, x);
+  if (red == "max")
+    return fp    ? (Value)arith::MaximumFOp::create(b, l, acc, x)
+           : uns ? (Value)arith::MaxUIOp::create(b, l, acc, x)
+                 : (Value)arith::MaxSIOp::create(b, l, acc, x);
+  if (red == "min")
+    return fp    ? (Value)arith::MinimumFOp::create(b, l, acc, x)
+           : uns ? (Value)arith::MinUIOp::create(b, l, acc, x)
+                 : (Value)arith::MinSIOp::create(b, l, acc, x);
+  return x;
+}
+
 LogicalResult importScatterND(NodeContext &nc) {
   if (failed(requireInputs(nc, 3)) || failed(checkIndexType(nc, 1)))
     return failure();
@@ -297,16 +334,10 @@ LogicalResult importScatterND(NodeContext &nc) {
                << " but data has " << dtypeName(d);
     return failure();
   }
-  std::string red = nc.attrString("reduction", "none");
-  if (red != "none" && red != "add" && red != "mul" && red != "max" &&
-      red != "min") {
-    nc.error() << "reduction '" << red << "' is not supported";
+  FailureOr<std::string> redOr = scatterReduction(nc, d);
+  if (failed(redOr))
     return failure();
-  }
-  if (isBool(d) && red != "none") {
-    nc.error() << "reduction '" << red << "' on bool data is not supported";
-    return failure();
-  }
+  std::string red = *redOr;
   int64_t numUpd = shapeProduct(expected) == 0
                        ? 0
                        : shapeProduct(ArrayRef<int64_t>(ind).drop_back());
@@ -336,7 +367,6 @@ LogicalResult importScatterND(NodeContext &nc) {
   // The init is never read at u == 0 (the data is), so that the scatter
   // does not write into its data operand.
   Value init = nc.empty(data, toMLIRType(ctx, d));
-  bool fp = isFloat(d), uns = isUnsigned(d);
   auto generic = linalg::GenericOp::create(
       nc.b, nc.loc, init.getType(), ValueRange{nc.input(0), updates},
       ValueRange{init}, maps, iters,
@@ -354,24 +384,92 @@ LogicalResult importScatterND(NodeContext &nc) {
                                            linalg::IndexOp::create(b, l, j));
           match = arith::AndIOp::create(b, l, match, eq);
         }
-        Value x = args[1], r = x;
-        if (red == "add")
-          r = fp ? (Value)arith::AddFOp::create(b, l, acc, x)
-                 : (Value)arith::AddIOp::create(b, l, acc, x);
-        else if (red == "mul")
-          r = fp ? (Value)arith::MulFOp::create(b, l, acc, x)
-                 : (Value)arith::MulIOp::create(b, l, acc, x);
-        else if (red == "max")
-          r = fp    ? (Value)arith::MaximumFOp::create(b, l, acc, x)
-              : uns ? (Value)arith::MaxUIOp::create(b, l, acc, x)
-                    : (Value)arith::MaxSIOp::create(b, l, acc, x);
-        else if (red == "min")
-          r = fp    ? (Value)arith::MinimumFOp::create(b, l, acc, x)
-              : uns ? (Value)arith::MinUIOp::create(b, l, acc, x)
-                    : (Value)arith::MinSIOp::create(b, l, acc, x);
+        Value r = combine(b, l, red, d, acc, args[1]);
         linalg::YieldOp::create(b, l,
                                 Value(arith::SelectOp::create(b, l, match, r,
                                                               acc)));
+      });
+  nc.setOutput(0, generic.getResult(0), d);
+  return success();
+}
+
+/// ScatterElements (and the older Scatter): data with updates[u] combined
+/// into out[u with its axis coordinate replaced by indices[u]], in update
+/// order. Domain (data dims..., u): each output element visits every
+/// update and takes those that land on it.
+LogicalResult importScatterElements(NodeContext &nc) {
+  if (failed(requireInputs(nc, 3)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1),
+                       upd = inputShape(nc, 2);
+  DType d = nc.inputDType(0), indDType = nc.inputDType(1);
+  int64_t rank = data.size();
+  FailureOr<int64_t> axisOr = axisAttr(nc, 0, std::max<int64_t>(rank, 1));
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
+  bool fits = ind == upd && int64_t(ind.size()) == rank;
+  for (int64_t i = 0; fits && i < rank; ++i)
+    fits = i == axis || ind[i] <= data[i];
+  if (!fits || rank == 0) {
+    nc.error() << "indices " << listStr(ind) << " and updates "
+               << listStr(upd) << " do not fit data " << listStr(data);
+    return failure();
+  }
+  if (nc.inputDType(2) != d) {
+    nc.error() << "updates have element type " << dtypeName(nc.inputDType(2))
+               << " but data has " << dtypeName(d);
+    return failure();
+  }
+  FailureOr<std::string> redOr = scatterReduction(nc, d);
+  if (failed(redOr))
+    return failure();
+  std::string red = *redOr;
+  int64_t numUpd = shapeProduct(upd);
+  if (numUpd == 0) {
+    nc.setOutput(0, nc.input(0), d);
+    return success();
+  }
+  Value indices = nc.reshape(nc.input(1), {numUpd});
+  Value updates = nc.reshape(nc.input(2), {numUpd});
+  SmallVector<int64_t> strides = rowMajorStrides(upd);
+  MLIRContext *ctx = nc.ctx();
+  SmallVector<AffineExpr> dataExprs;
+  for (int64_t i = 0; i < rank; ++i)
+    dataExprs.push_back(getAffineDimExpr(i, ctx));
+  AffineMap dataMap = AffineMap::get(rank + 1, 0, dataExprs, ctx);
+  AffineMap updMap = AffineMap::get(rank + 1, 0, getAffineDimExpr(rank, ctx));
+  SmallVector<AffineMap> maps = {dataMap, updMap, updMap, dataMap};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  // As in ScatterND: the init is never read at u == 0.
+  Value init = nc.empty(data, toMLIRType(ctx, d));
+  auto generic = linalg::GenericOp::create(
+      nc.b, nc.loc, init.getType(),
+      ValueRange{nc.input(0), indices, updates}, ValueRange{init}, maps, iters,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        Value u = linalg::IndexOp::create(b, l, rank);
+        Value first = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, u,
+                                            cidx(b, l, 0));
+        Value acc = arith::SelectOp::create(b, l, first, args[0], args[3]);
+        Value at = wrapIndex(b, l, toIndex(b, l, args[1], indDType),
+                             data[axis]);
+        Value match = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, at,
+                                            linalg::IndexOp::create(b, l, axis));
+        for (int64_t i = 0; i < rank; ++i) {
+          if (i == axis)
+            continue;
+          Value c = arith::RemUIOp::create(
+              b, l, arith::DivUIOp::create(b, l, u, cidx(b, l, strides[i])),
+              cidx(b, l, upd[i]));
+          match = arith::AndIOp::create(
+              b, l, match,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, c,
+                                    linalg::IndexOp::create(b, l, i)));
+        }
+        Value r = combine(b, l, red, d, acc, args[2]);
+        linalg::YieldOp::create(
+            b, l, Value(arith::SelectOp::create(b, l, match, r, acc)));
       });
   nc.setOutput(0, generic.getResult(0), d);
   return success();
@@ -451,5 +549,7 @@ void qc::detail::registerGatherOps(OpRegistry &r) {
   r.add("GatherElements", importGatherElements);
   r.add("com.microsoft::GatherBlockQuantized", importGatherBlockQuantized);
   r.add("ScatterND", importScatterND);
+  r.add("ScatterElements", importScatterElements);
+  r.add("Scatter", importScatterElements);
   r.add("OneHot", importOneHot);
 }

@@ -364,7 +364,8 @@ LogicalResult importTrilu(NodeContext &nc) {
   return success();
 }
 
-LogicalResult importCumSum(NodeContext &nc) {
+/// CumSum / CumProd along a constant axis.
+LogicalResult importCumulative(NodeContext &nc, bool product) {
   if (failed(requireInputs(nc, 2)))
     return failure();
   SmallVector<int64_t> in = inputShape(nc, 0);
@@ -386,8 +387,9 @@ LogicalResult importCumSum(NodeContext &nc) {
     return failure();
   bool exclusive = nc.attrInt("exclusive", 0) != 0;
   bool reverse = nc.attrInt("reverse", 0) != 0;
-  // Domain (dims..., j): out[.., i, ..] sums x[.., j, ..] for the j that
-  // precede i (follow it when reversed), i itself unless exclusive.
+  // Domain (dims..., j): out[.., i, ..] sums (multiplies) x[.., j, ..] for
+  // the j that precede i (follow it when reversed), i itself unless
+  // exclusive.
   MLIRContext *ctx = nc.ctx();
   SmallVector<AffineExpr> inExprs, outExprs;
   for (int64_t i = 0; i < rank; ++i) {
@@ -399,7 +401,7 @@ LogicalResult importCumSum(NodeContext &nc) {
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
   iters.push_back(utils::IteratorType::reduction);
   Type elt = toMLIRType(ctx, d);
-  Value acc = nc.filled(in, nc.scalar(elt, 0));
+  Value acc = nc.filled(in, nc.scalar(elt, product ? 1 : 0));
   arith::CmpIPredicate pred =
       reverse ? (exclusive ? arith::CmpIPredicate::sgt
                            : arith::CmpIPredicate::sge)
@@ -412,10 +414,14 @@ LogicalResult importCumSum(NodeContext &nc) {
         Value i = linalg::IndexOp::create(b, l, *axis);
         Value j = linalg::IndexOp::create(b, l, rank);
         Value take = arith::CmpIOp::create(b, l, pred, j, i);
-        Value sum = fp ? (Value)arith::AddFOp::create(b, l, args[1], args[0])
-                       : (Value)arith::AddIOp::create(b, l, args[1], args[0]);
+        Value next =
+            product
+                ? (fp ? (Value)arith::MulFOp::create(b, l, args[1], args[0])
+                      : (Value)arith::MulIOp::create(b, l, args[1], args[0]))
+                : (fp ? (Value)arith::AddFOp::create(b, l, args[1], args[0])
+                      : (Value)arith::AddIOp::create(b, l, args[1], args[0]));
         linalg::YieldOp::create(
-            b, l, Value(arith::SelectOp::create(b, l, take, sum, args[1])));
+            b, l, Value(arith::SelectOp::create(b, l, take, next, args[1])));
       });
   nc.setOutput(0, generic.getResult(0), d);
   return success();
@@ -434,6 +440,9 @@ void qc::detail::registerPadTileOps(OpRegistry &r) {
   r.add("Tile", importTile);
   r.add("Pad", importPad);
   r.add("Trilu", importTrilu);
-  r.add("CumSum", importCumSum);
+  r.add("CumSum",
+        [](NodeContext &nc) { return importCumulative(nc, false); });
+  r.add("CumProd",
+        [](NodeContext &nc) { return importCumulative(nc, true); });
   r.add("NonZero", importNonZero);
 }

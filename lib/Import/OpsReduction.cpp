@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "ShapeUtils.h"
 
 #include <limits>
 
@@ -305,46 +306,24 @@ LogicalResult importReduce(NodeContext &nc, ReduceKind kind) {
   return success();
 }
 
-/// ArgMax / ArgMin: a reduction carrying (best value, its index).
-LogicalResult importArg(NodeContext &nc, bool isMax) {
-  DType d = nc.inputDType(0);
-  Value x = nc.input(0);
-  if (!x) {
-    nc.error() << "expects an input tensor";
-    return failure();
-  }
-  if (!isFloat(d) && !isInteger(d)) {
-    nc.error() << "element type " << dtypeName(d) << " is not supported";
-    return failure();
-  }
+/// The index (i64) of the largest (isMax) or smallest element of `x` (of
+/// ONNX type d) along `axis`, the first of equals unless `last`; NaN counts
+/// as the extreme value. The result drops the axis.
+Value argExtreme(NodeContext &nc, Value x, DType d, int64_t axis, bool isMax,
+                 bool last) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
-  if (rank == 0) {
-    nc.error() << "expects an input of rank >= 1, found a scalar";
-    return failure();
-  }
-  FailureOr<int64_t> axisOr = nc.normalizeAxis(nc.attrInt("axis", 0), rank);
-  if (failed(axisOr))
-    return failure();
-  int64_t axis = *axisOr;
-  if (type.getDimSize(axis) == 0) {
-    nc.error() << "cannot reduce over the empty axis " << axis;
-    return failure();
-  }
-  bool keepDims = nc.attrInt("keepdims", 1) != 0;
-  bool last = nc.attrInt("select_last_index", 0) != 0;
   Type elt = type.getElementType();
   Type i64 = nc.b.getI64Type();
   bool fp = isFloat(d), uns = isUnsigned(d);
 
   OpBuilder &b = nc.b;
-  SmallVector<int64_t> outShape, keptShape;
+  SmallVector<int64_t> outShape;
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iters;
   for (int64_t i = 0; i < rank; ++i) {
     iters.push_back(i == axis ? utils::IteratorType::reduction
                               : utils::IteratorType::parallel);
-    keptShape.push_back(i == axis ? 1 : type.getDimSize(i));
     if (i != axis) {
       outShape.push_back(type.getDimSize(i));
       outExprs.push_back(b.getAffineDimExpr(i));
@@ -414,10 +393,100 @@ LogicalResult importArg(NodeContext &nc, bool isMax) {
         Value ni = arith::SelectOp::create(nb, l, take, idx, bestIdx);
         linalg::YieldOp::create(nb, l, ValueRange{nv, ni});
       });
-  Value out = generic.getResult(1);
+  return generic.getResult(1);
+}
+
+/// ArgMax / ArgMin: a reduction carrying (best value, its index).
+LogicalResult importArg(NodeContext &nc, bool isMax) {
+  DType d = nc.inputDType(0);
+  Value x = nc.input(0);
+  if (!x) {
+    nc.error() << "expects an input tensor";
+    return failure();
+  }
+  if (!isFloat(d) && !isInteger(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  if (rank == 0) {
+    nc.error() << "expects an input of rank >= 1, found a scalar";
+    return failure();
+  }
+  FailureOr<int64_t> axisOr = nc.normalizeAxis(nc.attrInt("axis", 0), rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
+  if (type.getDimSize(axis) == 0) {
+    nc.error() << "cannot reduce over the empty axis " << axis;
+    return failure();
+  }
+  bool keepDims = nc.attrInt("keepdims", 1) != 0;
+  bool last = nc.attrInt("select_last_index", 0) != 0;
+  Value out = argExtreme(nc, x, d, axis, isMax, last);
+  SmallVector<int64_t> keptShape(type.getShape());
+  keptShape[axis] = 1;
   if (keepDims)
     out = nc.reshape(out, keptShape);
   nc.setOutput(0, out, TP::INT64);
+  return success();
+}
+
+/// Hardmax: 1 at the first largest element along the axis, 0 elsewhere.
+/// Before opset 13 the input is viewed as 2-D [a0..a(k-1), ak..] and the
+/// axis is the whole tail.
+LogicalResult importHardmax(NodeContext &nc) {
+  DType d = nc.inputDType(0);
+  Value x = nc.input(0);
+  if (!x || !isFloat(d)) {
+    nc.error() << "expects a float input tensor";
+    return failure();
+  }
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  bool coerce = nc.opset() < 13;
+  if (rank == 0) {
+    nc.error() << "expects an input of rank >= 1, found a scalar";
+    return failure();
+  }
+  FailureOr<int64_t> axisOr =
+      nc.normalizeAxis(nc.attrInt("axis", coerce ? 1 : -1), rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
+  SmallVector<int64_t> shape(type.getShape());
+  if (coerce) {
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < rank; ++i)
+      (i < axis ? outer : inner) *= shape[i];
+    x = nc.reshape(x, {outer, inner});
+    axis = 1;
+  }
+  auto viewed = cast<RankedTensorType>(x.getType());
+  if (viewed.getDimSize(axis) == 0) {
+    nc.setOutput(0, nc.input(0), d);
+    return success();
+  }
+  Value best = argExtreme(nc, x, d, axis, /*isMax=*/true, /*last=*/false);
+  Type elt = viewed.getElementType();
+  Value out = emitGeneric(
+      nc, viewed.getShape(), elt, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> ivs) {
+        SmallVector<Value> at;
+        for (int64_t i = 0; i < viewed.getRank(); ++i)
+          if (i != axis)
+            at.push_back(ivs[i]);
+        Value idx = tensor::ExtractOp::create(b, l, best, at);
+        Value here = arith::IndexCastOp::create(b, l, b.getI64Type(),
+                                                ivs[axis]);
+        Value hit =
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, here, idx);
+        return arith::SelectOp::create(
+            b, l, hit, arith::ConstantOp::create(b, l, b.getOneAttr(elt)),
+            arith::ConstantOp::create(b, l, b.getZeroAttr(elt)));
+      });
+  nc.setOutput(0, coerce ? nc.reshape(out, shape) : out, d);
   return success();
 }
 
@@ -439,4 +508,5 @@ void qc::detail::registerReductionOps(OpRegistry &r) {
   add("ReduceSumSquare", ReduceKind::SumSquare);
   r.add("ArgMax", [](NodeContext &nc) { return importArg(nc, true); });
   r.add("ArgMin", [](NodeContext &nc) { return importArg(nc, false); });
+  r.add("Hardmax", importHardmax);
 }
