@@ -11,7 +11,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "HostFolding.h"
 #include "Importer.h"
+#include "ShapeUtils.h"
 
 #include <limits>
 
@@ -365,6 +367,225 @@ LogicalResult importConv(NodeContext &nc) {
 }
 
 //===----------------------------------------------------------------------===//
+// ConvTranspose
+//===----------------------------------------------------------------------===//
+
+/// ConvTranspose's pads and spatial output sizes: explicit pads (the output
+/// from them, or output_shape), or auto_pad SAME_* (pads from output_shape,
+/// default in * stride), as the ONNX reference derives them.
+LogicalResult transposedGeometry(NodeContext &nc, ArrayRef<int64_t> in,
+                                 const Window &w, ArrayRef<int64_t> extra,
+                                 SmallVector<int64_t> &padLo,
+                                 SmallVector<int64_t> &padHi,
+                                 SmallVector<int64_t> &out) {
+  int64_t n = in.size();
+  std::string autoPad = nc.attrString("auto_pad", "NOTSET");
+  SmallVector<int64_t> shapeAttr = nc.attrInts("output_shape");
+  if (!shapeAttr.empty() && int64_t(shapeAttr.size()) < n) {
+    nc.error() << "attribute 'output_shape' has " << shapeAttr.size()
+               << " values, expected " << n;
+    return failure();
+  }
+  ArrayRef<int64_t> given = ArrayRef<int64_t>(shapeAttr).take_back(
+      shapeAttr.empty() ? 0 : n);
+  SmallVector<int64_t> pads = nc.attrInts("pads");
+  padLo.assign(n, 0);
+  padHi.assign(n, 0);
+  out.assign(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t natural = w.strides[i] * (in[i] - 1) + extra[i] + w.span(i);
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      out[i] = given.empty() ? in[i] * w.strides[i] : given[i];
+      int64_t total = natural - out[i];
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      padLo[i] = autoPad == "SAME_UPPER" ? half : total - half;
+      padHi[i] = total - padLo[i];
+      continue;
+    }
+    if (autoPad != "NOTSET" && autoPad != "VALID" && !autoPad.empty()) {
+      nc.error() << "auto_pad '" << autoPad << "' is not supported";
+      return failure();
+    }
+    if (!pads.empty()) {
+      if (int64_t(pads.size()) != 2 * n || pads[i] < 0 || pads[n + i] < 0) {
+        nc.error() << "attribute 'pads' needs " << 2 * n
+                   << " values >= 0";
+        return failure();
+      }
+      padLo[i] = pads[i];
+      padHi[i] = pads[n + i];
+    }
+    out[i] = given.empty() ? natural - padLo[i] - padHi[i] : given[i];
+    if (out[i] < 1) {
+      nc.error() << "empty output along spatial dim " << i
+                 << " is not supported";
+      return failure();
+    }
+  }
+  return success();
+}
+
+/// x [N, C, in...] spread out by the strides (stride - 1 zeros between
+/// elements) and padded (or cropped) so that a stride-1 convolution with
+/// the window's dilations gives `out` positions, the first of them at
+/// -padLo.
+Value spreadAndPad(NodeContext &nc, Value x, const Window &w,
+                   ArrayRef<int64_t> padLo, ArrayRef<int64_t> out) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t n = w.rank();
+  SmallVector<int64_t> upShape(xt.getShape()), zeros(2 + n, 0),
+      ones(2 + n, 1), strides(2, 1);
+  bool spread = false;
+  for (int64_t i = 0; i < n; ++i) {
+    upShape[2 + i] = (xt.getDimSize(2 + i) - 1) * w.strides[i] + 1;
+    strides.push_back(w.strides[i]);
+    spread |= w.strides[i] != 1;
+  }
+  Type elt = xt.getElementType();
+  Value zero = nc.scalar(elt, 0);
+  if (spread)
+    x = tensor::InsertSliceOp::create(
+        nc.b, nc.loc, x, nc.filled(upShape, zero), indexAttrs(nc.b, zeros),
+        indexAttrs(nc.b, xt.getShape()), indexAttrs(nc.b, strides));
+  // Input position j of the spread x feeds output o = j + padLo... through
+  // kernel tap k at o + lo - k d: lo = span - 1 - padLo leading zeros.
+  SmallVector<int64_t> lo(2, 0), hi(2, 0), crop(2 + n, 0),
+      size(upShape.begin(), upShape.begin() + 2);
+  bool pad = false, cut = false;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t l = w.span(i) - 1 - padLo[i];
+    int64_t h = out[i] - 1 + w.span(i) - upShape[2 + i] - l;
+    lo.push_back(std::max<int64_t>(l, 0));
+    hi.push_back(std::max<int64_t>(h, 0));
+    crop[2 + i] = std::max<int64_t>(-l, 0);
+    size.push_back(upShape[2 + i] + l + h);
+    pad |= l > 0 || h > 0;
+    cut |= l < 0 || h < 0;
+  }
+  if (pad) {
+    SmallVector<int64_t> padded(upShape);
+    for (int64_t i = 0; i < n; ++i)
+      padded[2 + i] += lo[2 + i] + hi[2 + i];
+    x = tensor::PadOp::create(
+            nc.b, nc.loc, RankedTensorType::get(padded, elt), x,
+            indexAttrs(nc.b, lo), indexAttrs(nc.b, hi), zero)
+            .getResult();
+  }
+  if (cut)
+    x = tensor::ExtractSliceOp::create(
+        nc.b, nc.loc, RankedTensorType::get(size, elt), x,
+        indexAttrs(nc.b, crop), indexAttrs(nc.b, size),
+        indexAttrs(nc.b, ones));
+  return x;
+}
+
+/// ConvTranspose's W [C, M/G, k...] as a convolution's [M, C/G, k...]:
+/// per group, input and output channels swapped, the kernel flipped.
+Value flippedWeights(NodeContext &nc, Value wt, int64_t group) {
+  auto wtt = cast<RankedTensorType>(wt.getType());
+  SmallVector<int64_t> src(wtt.getShape());
+  int64_t cg = src[0] / group, mg = src[1];
+  SmallVector<int64_t> shape = {mg * group, cg};
+  shape.append(src.begin() + 2, src.end());
+  SmallVector<int64_t> strides = rowMajorStrides(src);
+  auto source = [&](ArrayRef<int64_t> idx) {
+    int64_t g = idx[0] / mg, flat = (g * cg + idx[1]) * strides[0] +
+                                    (idx[0] % mg) * strides[1];
+    for (size_t i = 2; i < idx.size(); ++i)
+      flat += (src[i] - 1 - idx[i]) * strides[i];
+    return flat;
+  };
+  if (const HostTensor *c = nc.inputConstant(1))
+    return nc.constant(hostRemap(*c, shape, source), "convtranspose_w");
+  Value flat = nc.reshape(wt, {wtt.getNumElements()});
+  return emitGeneric(
+      nc, shape, wtt.getElementType(), {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> ivs) {
+        // The same index arithmetic on loop indices.
+        Value g = arith::DivUIOp::create(b, l, ivs[0], cidx(b, l, mg));
+        Value at = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(
+                b, l,
+                arith::AddIOp::create(
+                    b, l, arith::MulIOp::create(b, l, g, cidx(b, l, cg)),
+                    ivs[1]),
+                cidx(b, l, strides[0])),
+            arith::MulIOp::create(
+                b, l, arith::RemUIOp::create(b, l, ivs[0], cidx(b, l, mg)),
+                cidx(b, l, strides[1])));
+        for (size_t i = 2; i < ivs.size(); ++i)
+          at = arith::AddIOp::create(
+              b, l, at,
+              arith::MulIOp::create(
+                  b, l,
+                  arith::SubIOp::create(b, l, cidx(b, l, src[i] - 1), ivs[i]),
+                  cidx(b, l, strides[i])));
+        return tensor::ExtractOp::create(b, l, flat, at);
+      });
+}
+
+/// ConvTranspose: the input spread by the strides and padded, then a
+/// stride-1 convolution with the flipped, channel-swapped kernel.
+LogicalResult importConvTranspose(NodeContext &nc) {
+  Value x = nc.input(0), wt = nc.input(1);
+  if (!x || !wt) {
+    nc.error() << "expects inputs X and W";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d) || nc.inputDType(1) != d ||
+      (nc.hasInput(2) && nc.inputDType(2) != d)) {
+    nc.error() << "X, W and B must have one float element type";
+    return failure();
+  }
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto wtt = cast<RankedTensorType>(wt.getType());
+  int64_t rank = xt.getRank(), n = rank - 2;
+  int64_t group = nc.attrInt("group", 1), c = xt.getDimSize(1);
+  if (rank < 3 || wtt.getRank() != rank || group < 1 || c % group != 0 ||
+      wtt.getDimSize(0) != c) {
+    nc.error() << "expects X [N, C, D1, ...] and W [C, M / group, k1, ...] "
+                  "with group dividing C";
+    return failure();
+  }
+  int64_t m = wtt.getDimSize(1) * group;
+  Window w;
+  w.kernel.assign(wtt.getShape().begin() + 2, wtt.getShape().end());
+  SmallVector<int64_t> extra, padLo, padHi;
+  if (failed(readDims(nc, "strides", n, 1, 1, w.strides)) ||
+      failed(readDims(nc, "dilations", n, 1, 1, w.dilations)) ||
+      failed(readDims(nc, "output_padding", n, 0, 0, extra)) ||
+      failed(transposedGeometry(nc, xt.getShape().drop_front(2), w, extra,
+                                padLo, padHi, w.out)))
+    return failure();
+
+  DType acc = accType(d);
+  Type accElt = toMLIRType(nc.ctx(), acc);
+  SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
+  llvm::append_range(outShape, w.out);
+  Value init;
+  if (nc.hasInput(2)) {
+    SmallVector<int64_t> bShape = {m};
+    bShape.append(n, 1);
+    init = nc.elementwiseTo(nc.reshape(nc.input(2), bShape), outShape, accElt,
+                            [&](OpBuilder &b, Location l, ValueRange a) {
+                              return widen(b, l, a[0], accElt);
+                            });
+  } else {
+    init = nc.filled(outShape, nc.scalar(accElt, 0));
+  }
+  Window conv = w;
+  conv.strides.assign(n, 1);
+  Value xs = spreadAndPad(nc, x, w, padLo, w.out);
+  Value wf = flippedWeights(nc, wt, group);
+  Value out = group == 1 && n <= 3 ? convNamed(nc, xs, wf, init, conv)
+                                   : convGrouped(nc, xs, wf, init, conv, group);
+  nc.setOutput(0, nc.castTo(out, acc, d), d);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 
@@ -617,6 +838,7 @@ LogicalResult importGlobalPool(NodeContext &nc, bool isMax) {
 
 void qc::detail::registerConvPoolOps(OpRegistry &r) {
   r.add("Conv", importConv);
+  r.add("ConvTranspose", importConvTranspose);
   r.add("MaxPool", importMaxPool);
   r.add("AveragePool", importAveragePool);
   r.add("GlobalAveragePool",

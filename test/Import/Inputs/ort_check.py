@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Run a one-input model in qc (qc-run on PATH) and in onnxruntime on the
-same random input and compare their first outputs.
+"""Run a model in qc (qc-run on PATH) and in onnxruntime on the same random
+float inputs (every graph input that is not an initializer) and compare
+their first outputs.
 
 Usage: ort_check.py MODEL.onnx ARTIFACT_DIR WORK_DIR [--tol 1e-5] [--seed 0]
 
@@ -27,18 +28,22 @@ def main():
     a = ap.parse_args()
     graph = onnx.load(a.model).graph
     init = {t.name for t in graph.initializer}
-    x = next(i for i in graph.input if i.name not in init)
-    shape = [d.dim_value for d in x.type.tensor_type.shape.dim]
-    data = np.random.default_rng(a.seed).standard_normal(shape).astype(np.float32)
+    rng = np.random.default_rng(a.seed)
     os.makedirs(a.work, exist_ok=True)
-    path = os.path.join(a.work, "x.npy")
-    np.save(path, data)
-    subprocess.run(["qc-run", a.artifact, path, "--output-dir", a.work], check=True,
+    feeds, paths = {}, []
+    for x in graph.input:
+        if x.name in init:
+            continue
+        shape = [d.dim_value for d in x.type.tensor_type.shape.dim]
+        feeds[x.name] = rng.standard_normal(shape).astype(np.float32)
+        paths.append(os.path.join(a.work, "in%d.npy" % len(paths)))
+        np.save(paths[-1], feeds[x.name])
+    subprocess.run(["qc-run", a.artifact, *paths, "--output-dir", a.work], check=True,
                    stdout=subprocess.DEVNULL)
     name = graph.output[0].name
     got = np.load(os.path.join(a.work, name + ".npy"))
     want = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"]).run(
-        [name], {x.name: data})[0]
+        [name], feeds)[0]
     if got.shape != want.shape:
         print("%s: shape %s, onnxruntime %s -> FAIL" % (name, got.shape, want.shape))
         return 1
