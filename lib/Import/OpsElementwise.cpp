@@ -486,6 +486,38 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
   logic("Xor", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return arith::XOrIOp::create(b, l, x, y);
   });
+  // The Bitwise* ops: the same on integers.
+  auto bitwise = [&](StringRef name, auto makeOp) {
+    r.add(name, [makeOp](NodeContext &nc) {
+      return emitNary(nc, 2, [&](DType d) -> Body {
+        if (!isInteger(d))
+          return nullptr;
+        return [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return makeOp(b, l, a[0], a[1]);
+        };
+      });
+    });
+  };
+  bitwise("BitwiseAnd", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, l, x, y);
+  });
+  bitwise("BitwiseOr", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::OrIOp::create(b, l, x, y);
+  });
+  bitwise("BitwiseXor", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+    return arith::XOrIOp::create(b, l, x, y);
+  });
+  r.add("BitwiseNot", [](NodeContext &nc) {
+    return emitNary(nc, 1, [](DType d) -> Body {
+      if (!isInteger(d))
+        return nullptr;
+      return [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value ones = arith::ConstantOp::create(
+            b, l, b.getIntegerAttr(a[0].getType(), -1));
+        return arith::XOrIOp::create(b, l, a[0], ones);
+      };
+    });
+  });
   r.add("Not", [](NodeContext &nc) {
     return emitNary(nc, 1, [](DType d) -> Body {
       if (!isBool(d))
@@ -509,6 +541,13 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
   addFloatUnary<math::CeilOp>(r, "Ceil");
   addFloatUnary<math::RoundEvenOp>(r, "Round");
   addFloatUnary<math::AtanOp>(r, "Atan");
+  addFloatUnary<math::AsinOp>(r, "Asin");
+  addFloatUnary<math::AcosOp>(r, "Acos");
+  addFloatUnary<math::SinhOp>(r, "Sinh");
+  addFloatUnary<math::CoshOp>(r, "Cosh");
+  addFloatUnary<math::AsinhOp>(r, "Asinh");
+  addFloatUnary<math::AcoshOp>(r, "Acosh");
+  addFloatUnary<math::AtanhOp>(r, "Atanh");
 
   r.add("Neg", [](NodeContext &nc) {
     return emitNary(nc, 1, [](DType d) -> Body {
@@ -603,6 +642,58 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
                [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
                  return math::Log1pOp::create(b, l,
                                               math::ExpOp::create(b, l, x));
+               });
+  addFloatExpr(r, "ThresholdedRelu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 Value above = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OGT, x,
+                     fconst(b, l, t, nc.attrFloat("alpha", 1.0f)));
+                 return arith::SelectOp::create(b, l, above, x,
+                                                fconst(b, l, t, 0.0));
+               });
+  addFloatExpr(r, "Shrink",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Type t = x.getType();
+                 double lambd = nc.attrFloat("lambd", 0.5f);
+                 Value bias = fconst(b, l, t, nc.attrFloat("bias", 0.0f));
+                 Value below = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OLT, x, fconst(b, l, t, -lambd));
+                 Value above = arith::CmpFOp::create(
+                     b, l, arith::CmpFPredicate::OGT, x, fconst(b, l, t, lambd));
+                 Value y = arith::SelectOp::create(
+                     b, l, above, arith::SubFOp::create(b, l, x, bias),
+                     fconst(b, l, t, 0.0));
+                 return arith::SelectOp::create(
+                     b, l, below, arith::AddFOp::create(b, l, x, bias), y);
+               });
+  addFloatExpr(r, "Celu",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 // max(0, x) + min(0, alpha (exp(x / alpha) - 1))
+                 Type t = x.getType();
+                 Value alpha = fconst(b, l, t, nc.attrFloat("alpha", 1.0f));
+                 Value z = fconst(b, l, t, 0.0);
+                 Value e = arith::MulFOp::create(
+                     b, l, alpha,
+                     math::ExpM1Op::create(
+                         b, l, arith::DivFOp::create(b, l, x, alpha)));
+                 return arith::AddFOp::create(
+                     b, l, arith::MaxNumFOp::create(b, l, x, z),
+                     arith::MinNumFOp::create(b, l, e, z));
+               });
+  addFloatExpr(r, "Swish",
+               [](NodeContext &nc, OpBuilder &b, Location l, Value x) -> Value {
+                 Value ax = arith::MulFOp::create(
+                     b, l, x,
+                     fconst(b, l, x.getType(), nc.attrFloat("alpha", 1.0f)));
+                 return arith::MulFOp::create(b, l, x, sigmoid(b, l, ax));
+               });
+  addFloatExpr(r, "Mish",
+               [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
+                 Value sp = math::Log1pOp::create(b, l,
+                                                  math::ExpOp::create(b, l, x));
+                 return arith::MulFOp::create(b, l, x,
+                                              math::TanhOp::create(b, l, sp));
                });
   addFloatExpr(r, "Softsign",
                [](NodeContext &, OpBuilder &b, Location l, Value x) -> Value {
