@@ -253,6 +253,7 @@ const OpRegistry &getRegistry() {
     registerAttentionOps(r);
     registerConvPoolOps(r);
     registerResizeOps(r);
+    registerGridSampleOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();
