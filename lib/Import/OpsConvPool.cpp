@@ -660,6 +660,53 @@ FailureOr<Window> readPool(NodeContext &nc, Value x) {
   return readWindow(nc, xt.getShape().drop_front(2), kernel, /*isPool=*/true);
 }
 
+/// LpPool: (sum over the window of |x|^p)^(1/p); padding contributes 0.
+LogicalResult importLpPool(NodeContext &nc) {
+  Value x = nc.input(0);
+  DType d = nc.inputDType(0);
+  if (!x || !isFloat(d)) {
+    nc.error() << "expects a float input tensor";
+    return failure();
+  }
+  int64_t p = nc.attrInt("p", 2);
+  if (p < 1) {
+    nc.error() << "p must be >= 1, not " << p;
+    return failure();
+  }
+  FailureOr<Window> w = readPool(nc, x);
+  if (failed(w))
+    return failure();
+  DType acc = accType(d);
+  Type accElt = toMLIRType(nc.ctx(), acc);
+  Value xp = padInput(nc, x, *w,
+                      nc.scalar(cast<RankedTensorType>(x.getType())
+                                    .getElementType(),
+                                0));
+  Value sum = poolGeneric(
+      nc, xp, *w, nc.scalar(accElt, 0),
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value v = math::AbsFOp::create(b, l, widen(b, l, a[0], accElt));
+        Value term = v;
+        for (int64_t i = 1; i < p; ++i)
+          term = arith::MulFOp::create(b, l, term, v);
+        return arith::AddFOp::create(b, l, a[1], term);
+      });
+  FailureOr<Value> root = nc.elementwise(
+      {sum}, accElt, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        if (p == 1)
+          return a[0];
+        if (p == 2)
+          return math::SqrtOp::create(b, l, a[0]);
+        Value inv = arith::ConstantOp::create(
+            b, l, FloatAttr::get(accElt, 1.0 / double(p)));
+        return math::PowFOp::create(b, l, a[0], inv);
+      });
+  if (failed(root))
+    return failure();
+  nc.setOutput(0, nc.castTo(*root, acc, d), d);
+  return success();
+}
+
 LogicalResult importMaxPool(NodeContext &nc) {
   Value x = nc.input(0);
   if (!x) {
@@ -840,6 +887,7 @@ void qc::detail::registerConvPoolOps(OpRegistry &r) {
   r.add("Conv", importConv);
   r.add("ConvTranspose", importConvTranspose);
   r.add("MaxPool", importMaxPool);
+  r.add("LpPool", importLpPool);
   r.add("AveragePool", importAveragePool);
   r.add("GlobalAveragePool",
         [](NodeContext &nc) { return importGlobalPool(nc, false); });

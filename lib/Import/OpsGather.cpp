@@ -393,6 +393,47 @@ LogicalResult importScatterND(NodeContext &nc) {
   return success();
 }
 
+/// GatherND: out[b.., i.., r..] = data[b.., indices[b.., i.., :], r..]
+/// with batch_dims b (out: indices' shape but its last dim, then data's
+/// dims after the indexed ones).
+LogicalResult importGatherND(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)) || failed(checkIndexType(nc, 1)))
+    return failure();
+  SmallVector<int64_t> data = inputShape(nc, 0), ind = inputShape(nc, 1);
+  DType d = nc.inputDType(0), indDType = nc.inputDType(1);
+  int64_t r = data.size(), q = ind.size(), bd = nc.attrInt("batch_dims", 0);
+  int64_t k = q ? ind.back() : 0;
+  bool ok = q >= 1 && bd >= 0 && bd < std::min(q, r) && k >= 1 &&
+            bd + k <= r;
+  for (int64_t i = 0; ok && i < bd; ++i)
+    ok = data[i] == ind[i];
+  if (!ok) {
+    nc.error() << "indices " << listStr(ind) << " (batch_dims " << bd
+               << ") do not index data " << listStr(data);
+    return failure();
+  }
+  SmallVector<int64_t> outShape(ind.begin(), ind.end() - 1);
+  outShape.append(data.begin() + bd + k, data.end());
+  Value dataV = nc.input(0), indV = nc.input(1);
+  Value out = emitGeneric(
+      nc, outShape, toMLIRType(nc.ctx(), d), {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> ivs) {
+        SmallVector<Value> at(ivs.begin(), ivs.begin() + bd);
+        SmallVector<Value> row(ivs.begin(), ivs.begin() + q - 1);
+        row.push_back(Value());
+        for (int64_t j = 0; j < k; ++j) {
+          row.back() = cidx(b, l, j);
+          Value i = tensor::ExtractOp::create(b, l, indV, row);
+          at.push_back(wrapIndex(b, l, toIndex(b, l, i, indDType),
+                                 data[bd + j]));
+        }
+        at.append(ivs.begin() + q - 1, ivs.end());
+        return tensor::ExtractOp::create(b, l, dataV, at);
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
 /// ScatterElements (and the older Scatter): data with updates[u] combined
 /// into out[u with its axis coordinate replaced by indices[u]], in update
 /// order. Domain (data dims..., u): each output element visits every
@@ -547,6 +588,7 @@ LogicalResult importOneHot(NodeContext &nc) {
 void qc::detail::registerGatherOps(OpRegistry &r) {
   r.add("Gather", importGather);
   r.add("GatherElements", importGatherElements);
+  r.add("GatherND", importGatherND);
   r.add("com.microsoft::GatherBlockQuantized", importGatherBlockQuantized);
   r.add("ScatterND", importScatterND);
   r.add("ScatterElements", importScatterElements);

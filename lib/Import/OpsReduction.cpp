@@ -433,6 +433,114 @@ LogicalResult importArg(NodeContext &nc, bool isMax) {
   return success();
 }
 
+/// TopK: the k largest (smallest) elements along the axis and their
+/// indices, the earlier of equal elements first. Each element's rank is
+/// counted (the elements before it in that order: O(n^2) per slice, fine
+/// for the short axes TopK meets in inference graphs), then output position
+/// j takes the element of rank j.
+LogicalResult importTopK(NodeContext &nc) {
+  Value x = nc.input(0);
+  DType d = nc.inputDType(0);
+  if (!x || (!isFloat(d) && !isInteger(d))) {
+    nc.error() << "expects a float or integer input tensor";
+    return failure();
+  }
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  FailureOr<SmallVector<int64_t>> kv = nc.constantInts(1, "K (input 1)");
+  if (failed(kv))
+    return failure();
+  if (rank == 0) {
+    nc.error() << "expects an input of rank >= 1, found a scalar";
+    return failure();
+  }
+  FailureOr<int64_t> axisOr = nc.normalizeAxis(nc.attrInt("axis", -1), rank);
+  if (failed(axisOr))
+    return failure();
+  int64_t axis = *axisOr;
+  if (kv->size() != 1 || (*kv)[0] < 0 || (*kv)[0] > type.getDimSize(axis)) {
+    nc.error() << "K must be one value in [0, " << type.getDimSize(axis)
+               << "]";
+    return failure();
+  }
+  int64_t k = (*kv)[0];
+  bool largest = nc.attrInt("largest", 1) != 0;
+  bool fp = isFloat(d), uns = isUnsigned(d);
+  OpBuilder &b = nc.b;
+  MLIRContext *ctx = nc.ctx();
+  Type i64 = b.getI64Type();
+  // Domain (dims..., t): t runs over the axis.
+  SmallVector<AffineExpr> self, other;
+  for (int64_t i = 0; i < rank; ++i) {
+    self.push_back(b.getAffineDimExpr(i));
+    other.push_back(b.getAffineDimExpr(i == axis ? rank : i));
+  }
+  AffineMap selfMap = AffineMap::get(rank + 1, 0, self, ctx);
+  AffineMap otherMap = AffineMap::get(rank + 1, 0, other, ctx);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  auto before = [&](OpBuilder &nb, Location l, Value a, Value c) -> Value {
+    if (fp)
+      return arith::CmpFOp::create(nb, l,
+                                   largest ? arith::CmpFPredicate::OGT
+                                           : arith::CmpFPredicate::OLT,
+                                   a, c);
+    auto pred = largest ? (uns ? arith::CmpIPredicate::ugt
+                               : arith::CmpIPredicate::sgt)
+                        : (uns ? arith::CmpIPredicate::ult
+                               : arith::CmpIPredicate::slt);
+    return arith::CmpIOp::create(nb, l, pred, a, c);
+  };
+  Value ranks =
+      linalg::GenericOp::create(
+          b, nc.loc, RankedTensorType::get(type.getShape(), i64),
+          ValueRange{x, x},
+          ValueRange{nc.filled(type.getShape(), nc.scalar(i64, 0))},
+          {selfMap, otherMap, selfMap}, iters,
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value i = linalg::IndexOp::create(nb, l, axis);
+            Value t = linalg::IndexOp::create(nb, l, rank);
+            Value equal =
+                fp ? (Value)arith::CmpFOp::create(
+                         nb, l, arith::CmpFPredicate::OEQ, a[1], a[0])
+                   : (Value)arith::CmpIOp::create(
+                         nb, l, arith::CmpIPredicate::eq, a[1], a[0]);
+            Value earlier = arith::AndIOp::create(
+                nb, l, equal,
+                arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult, t, i));
+            Value counts = arith::OrIOp::create(
+                nb, l, before(nb, l, a[1], a[0]), earlier);
+            Value one = arith::ExtUIOp::create(nb, l, i64, counts);
+            linalg::YieldOp::create(
+                nb, l, Value(arith::AddIOp::create(nb, l, a[2], one)));
+          })
+          .getResult(0);
+  // Domain (out dims..., t): position j takes the element of rank j.
+  SmallVector<int64_t> outShape(type.getShape());
+  outShape[axis] = k;
+  Value vals = nc.empty(outShape, type.getElementType());
+  Value idxs = nc.filled(outShape, nc.scalar(i64, 0));
+  auto pick = linalg::GenericOp::create(
+      b, nc.loc, TypeRange{vals.getType(), idxs.getType()}, ValueRange{x, ranks},
+      ValueRange{vals, idxs}, {otherMap, otherMap, selfMap, selfMap}, iters,
+      [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value j = arith::IndexCastOp::create(
+            nb, l, i64, linalg::IndexOp::create(nb, l, axis));
+        Value t = arith::IndexCastOp::create(
+            nb, l, i64, linalg::IndexOp::create(nb, l, rank));
+        Value hit =
+            arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a[1], j);
+        linalg::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, hit, a[0], a[2]),
+                       arith::SelectOp::create(nb, l, hit, t, a[3])});
+      });
+  nc.setOutput(0, pick.getResult(0), d);
+  if (nc.hasOutput(1))
+    nc.setOutput(1, pick.getResult(1), TP::INT64);
+  return success();
+}
+
 /// Hardmax: 1 at the first largest element along the axis, 0 elsewhere.
 /// Before opset 13 the input is viewed as 2-D [a0..a(k-1), ak..] and the
 /// axis is the whole tail.
@@ -509,4 +617,5 @@ void qc::detail::registerReductionOps(OpRegistry &r) {
   r.add("ArgMax", [](NodeContext &nc) { return importArg(nc, true); });
   r.add("ArgMin", [](NodeContext &nc) { return importArg(nc, false); });
   r.add("Hardmax", importHardmax);
+  r.add("TopK", importTopK);
 }

@@ -429,8 +429,44 @@ LogicalResult importDepthSpace(NodeContext &nc, bool toSpace) {
 
 } // namespace
 
+namespace {
+/// EyeLike: the input's 2-D shape, 1 on diagonal k (column - row == k),
+/// in attribute dtype's type (default the input's).
+LogicalResult importEyeLike(NodeContext &nc) {
+  if (!nc.hasInput(0)) {
+    nc.error() << "expects an input tensor";
+    return failure();
+  }
+  SmallVector<int64_t> shape(nc.inputType(0).getShape());
+  if (shape.size() != 2) {
+    nc.error() << "expects a 2-D input, found rank " << shape.size();
+    return failure();
+  }
+  DType d = static_cast<DType>(nc.attrInt("dtype", nc.inputDType(0)));
+  if (!isFloat(d) && !isInteger(d) && !isBool(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  int64_t k = nc.attrInt("k", 0);
+  Type elt = toMLIRType(nc.ctx(), d);
+  Value out = emitGeneric(
+      nc, shape, elt, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> ivs) {
+        Value onDiag = arith::CmpIOp::create(
+            b, l, arith::CmpIPredicate::eq,
+            arith::AddIOp::create(b, l, ivs[0], cidx(b, l, k)), ivs[1]);
+        return arith::SelectOp::create(
+            b, l, onDiag, arith::ConstantOp::create(b, l, b.getOneAttr(elt)),
+            arith::ConstantOp::create(b, l, b.getZeroAttr(elt)));
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+} // namespace
+
 void qc::detail::registerShapeOps(OpRegistry &r) {
   r.add("Constant", importConstant);
+  r.add("EyeLike", importEyeLike);
   r.add("Shape", importShape);
   r.add("Size", importSize);
   r.add("ConstantOfShape", importConstantOfShape);
