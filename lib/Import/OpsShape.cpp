@@ -462,11 +462,45 @@ LogicalResult importEyeLike(NodeContext &nc) {
   nc.setOutput(0, out, d);
   return success();
 }
+
+/// HannWindow / HammingWindow / BlackmanWindow: a0 - a1 cos(2 pi n / N) +
+/// a2 cos(4 pi n / N) for n < size, N = size (periodic) or size - 1;
+/// computed here (the size must be known), in output_datatype.
+LogicalResult importWindow(NodeContext &nc, double a0, double a1, double a2) {
+  FailureOr<SmallVector<int64_t>> size = nc.constantInts(0, "size (input 0)");
+  if (failed(size))
+    return failure();
+  if (size->size() != 1 || (*size)[0] < 0 || (*size)[0] > (int64_t(1) << 24)) {
+    nc.error() << "size must be one value in [0, 2^24]";
+    return failure();
+  }
+  DType d = static_cast<DType>(nc.attrInt("output_datatype", TP::FLOAT));
+  if (!isFloat(d) && !isInteger(d)) {
+    nc.error() << "output_datatype " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  int64_t n = (*size)[0];
+  double period = nc.attrInt("periodic", 1) ? double(n) : double(n - 1);
+  std::vector<double> w;
+  for (int64_t i = 0; i < n; ++i) {
+    double x = double(i) / period;
+    w.push_back(a0 - a1 * std::cos(2 * M_PI * x) + a2 * std::cos(4 * M_PI * x));
+  }
+  nc.setOutputConstant(0, HostTensor::fromDoubles(w, {n}, d));
+  return success();
+}
 } // namespace
 
 void qc::detail::registerShapeOps(OpRegistry &r) {
   r.add("Constant", importConstant);
   r.add("EyeLike", importEyeLike);
+  r.add("HannWindow",
+        [](NodeContext &nc) { return importWindow(nc, 0.5, 0.5, 0.0); });
+  r.add("HammingWindow", [](NodeContext &nc) {
+    return importWindow(nc, 25.0 / 46, 1 - 25.0 / 46, 0.0);
+  });
+  r.add("BlackmanWindow",
+        [](NodeContext &nc) { return importWindow(nc, 0.42, 0.5, 0.08); });
   r.add("Shape", importShape);
   r.add("Size", importSize);
   r.add("ConstantOfShape", importConstantOfShape);
