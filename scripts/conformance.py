@@ -531,6 +531,66 @@ class Runner:
                 shutil.rmtree(work, ignore_errors=True)
 
 
+# Ops out of qc's scope (an inference compiler with static shapes), by why.
+OUT_OF_SCOPE = {
+    "training-only losses": {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss",
+                             "Gradient", "Adagrad", "Adam", "Momentum"},
+    "strings": {"TfIdfVectorizer", "StringNormalizer", "StringConcat", "StringSplit",
+                "RegexFullMatch", "LabelEncoder"},
+    "random sampling": {"Bernoulli", "RandomUniformLike", "RandomNormalLike", "RandomUniform",
+                        "RandomNormal", "Multinomial"},
+    "control flow, sequences, optionals": {"If", "Loop", "Scan", "SequenceMap",
+                                           "SplitToSequence", "ConcatFromSequence",
+                                           "OptionalHasElement", "OptionalGetElement",
+                                           "Optional"},
+    "data-dependent output shapes": {"NonMaxSuppression", "Unique", "Compress", "NonZero"},
+    "image decoding": {"ImageDecoder"},
+}
+
+
+def write_coverage(path, results, by_op, tot):
+    """The per-op table of a run as Markdown (docs/coverage.md)."""
+    scope = {op: why for why, ops in OUT_OF_SCOPE.items() for op in ops}
+    reason = {}
+    for r in results:
+        if r["status"] != "passed" and r["op"] not in reason:
+            msg = r.get("message", "")
+            msg = re.sub(r"^qc-compile: error: \S*model.onnx: ", "", msg)
+            msg = re.sub(r"\S*/node/([^/\s]+)/", r"\1/", msg)
+            reason[r["op"]] = msg.replace("|", "/")[:110]
+    def base(op):
+        return op.replace(" (expanded)", "")
+    inscope = [r for r in results if base(r["op"]) not in scope]
+    passed_in = sum(r["status"] == "passed" for r in inscope)
+    lines = [
+        "# ONNX operator coverage (generated)",
+        "",
+        "Every ONNX backend node test of both sources (docs/models.md), run by",
+        "`python3 scripts/conformance.py --jobs 2 --markdown docs/coverage.md`",
+        "and compared with the stored outputs. Totals: %d tests, passed %d, failed %d,"
+        % (len(results), tot["passed"], tot["failed"]),
+        "unsupported %d. Out of scope (an inference compiler with static shapes):"
+        % tot["unsupported"],
+        "; ".join("%s (%s)" % (why, ", ".join(sorted(ops)))
+                  for why, ops in OUT_OF_SCOPE.items()) + ".",
+        "In scope: %d tests, passed %d (%.1f %%)."
+        % (len(inscope), passed_in, 100.0 * passed_in / max(1, len(inscope))),
+        "",
+        "| op | tests | passed | failed | unsupported | first reason |",
+        "|---|---|---|---|---|---|",
+    ]
+    for op in sorted(by_op, key=str.lower):
+        c = by_op[op]
+        n = c["passed"] + c["failed"] + c["unsupported"]
+        why = reason.get(op, "")
+        if base(op) in scope and c["passed"] < n:
+            why = "out of scope: " + scope[base(op)]
+        lines.append("| %s | %d | %d | %d | %d | %s |"
+                     % (op, n, c["passed"], c["failed"], c["unsupported"], why))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -540,6 +600,8 @@ def main():
     ap.add_argument("--qc-build", default="build", help="qc build folder (default build/)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per step (default 120)")
     ap.add_argument("--json", help="write machine-readable results here")
+    ap.add_argument("--markdown", metavar="FILE",
+                    help="write the per-op coverage table (docs/coverage.md) here")
     ap.add_argument("--list-failures", action="store_true", help="print every failed test and why")
     ap.add_argument("--list-unsupported", action="store_true", help="print every unsupported test and why")
     ap.add_argument("--strict", action="store_true", help="exit 1 if any test failed")
@@ -658,6 +720,9 @@ def main():
             label, len(sub), sum(r["status"] == "passed" for r in sub),
             sum(r["status"] == "failed" for r in sub),
             sum(r["status"] == "unsupported" for r in sub)))
+
+    if a.markdown:
+        write_coverage(a.markdown, results, by_op, tot)
 
     departures = {}
     if baseline is not None:
