@@ -465,11 +465,11 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
   addCompare(r, "GreaterOrEqual", arith::CmpFPredicate::OGE,
              arith::CmpIPredicate::sge, arith::CmpIPredicate::uge);
 
-  // Logic on bool tensors.
-  auto logic = [&](StringRef name, auto makeOp) {
-    r.add(name, [makeOp](NodeContext &nc) {
+  // And / Or / Xor on bool tensors; the same on integers as Bitwise*.
+  auto bitOp = [&](StringRef name, bool (*accepts)(DType), auto makeOp) {
+    r.add(name, [accepts, makeOp](NodeContext &nc) {
       return emitNary(nc, 2, [&](DType d) -> Body {
-        if (!isBool(d))
+        if (!accepts(d))
           return nullptr;
         return [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           return makeOp(b, l, a[0], a[1]);
@@ -477,36 +477,21 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
       });
     });
   };
-  logic("And", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+  auto andOp = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return arith::AndIOp::create(b, l, x, y);
-  });
-  logic("Or", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-    return arith::OrIOp::create(b, l, x, y);
-  });
-  logic("Xor", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-    return arith::XOrIOp::create(b, l, x, y);
-  });
-  // The Bitwise* ops: the same on integers.
-  auto bitwise = [&](StringRef name, auto makeOp) {
-    r.add(name, [makeOp](NodeContext &nc) {
-      return emitNary(nc, 2, [&](DType d) -> Body {
-        if (!isInteger(d))
-          return nullptr;
-        return [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return makeOp(b, l, a[0], a[1]);
-        };
-      });
-    });
   };
-  bitwise("BitwiseAnd", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
-    return arith::AndIOp::create(b, l, x, y);
-  });
-  bitwise("BitwiseOr", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+  auto orOp = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return arith::OrIOp::create(b, l, x, y);
-  });
-  bitwise("BitwiseXor", [](OpBuilder &b, Location l, Value x, Value y) -> Value {
+  };
+  auto xorOp = [](OpBuilder &b, Location l, Value x, Value y) -> Value {
     return arith::XOrIOp::create(b, l, x, y);
-  });
+  };
+  bitOp("And", isBool, andOp);
+  bitOp("Or", isBool, orOp);
+  bitOp("Xor", isBool, xorOp);
+  bitOp("BitwiseAnd", isInteger, andOp);
+  bitOp("BitwiseOr", isInteger, orOp);
+  bitOp("BitwiseXor", isInteger, xorOp);
   r.add("BitwiseNot", [](NodeContext &nc) {
     return emitNary(nc, 1, [](DType d) -> Body {
       if (!isInteger(d))

@@ -214,12 +214,19 @@ private:
     group = remIdx(divIdx(rest, s.seq), s.kvHeads);
     batch = divIdx(rest, s.kvHeads * s.seq);
     firstHead = add(mulIdx(group, s.heads / s.kvHeads), mulIdx(pass, heads));
-    Value len = add(add(past, i), e.idx(1));
+    attend(add(add(past, i), e.idx(1)), /*weighImportance=*/false);
+  }
+
+  /// The row's heads at position i attend to the first `len` positions;
+  /// MiKV adds their probabilities to the positions' importance.
+  void attend(Value len, bool weighImportance) {
     storeScores(len);
     Value blocks = divIdx(add(len, e.idx(v - 1)), v);
     SmallVector<Value> sums;
     for (int64_t h = 0; h < heads; ++h)
       sums.push_back(softmaxNumerators(h, blocks));
+    if (weighImportance)
+      addImportance(len, sums);
     accumulateValues(len, sums);
   }
 
@@ -234,14 +241,7 @@ private:
       i = pos;
       Value p = add(past, i);
       admit(p);
-      Value len = add(p, e.idx(1));
-      storeScores(len);
-      Value blocks = divIdx(add(len, e.idx(v - 1)), v);
-      SmallVector<Value> sums;
-      for (int64_t h = 0; h < heads; ++h)
-        sums.push_back(softmaxNumerators(h, blocks));
-      addImportance(len, sums);
-      accumulateValues(len, sums);
+      attend(add(p, e.idx(1)), /*weighImportance=*/true);
     });
   }
 
