@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "ShapeUtils.h"
 
 #include <cmath>
 #include <limits>
@@ -1013,6 +1014,64 @@ Value qc::detail::buildRotary(NodeContext &nc, Value x, int64_t seqDim,
   return y;
 }
 
+/// LRN: x / (bias + alpha / size * sum of x^2 over the `size` channels
+/// around c)^beta, the window clipped at the channel ends.
+LogicalResult importLRN(NodeContext &nc) {
+  Value x = nc.input(0);
+  DType d = nc.inputDType(0);
+  if (!x || !isFloat(d)) {
+    nc.error() << "expects a float input tensor";
+    return failure();
+  }
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t size = nc.attrInt("size", 0);
+  if (type.getRank() < 3 || size < 1) {
+    nc.error() << "expects X [N, C, D1, ...] and a size >= 1";
+    return failure();
+  }
+  double alpha = nc.attrFloat("alpha", 1e-4f), beta = nc.attrFloat("beta", 0.75f),
+         bias = nc.attrFloat("bias", 1.0f);
+  int64_t channels = type.getDimSize(1), before = (size - 1) / 2;
+  Type elt = type.getElementType();
+  Value out = emitGeneric(
+      nc, type.getShape(), elt, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> ivs) {
+        auto f = [&](double v) -> Value {
+          return arith::ConstantOp::create(b, l, FloatAttr::get(elt, v));
+        };
+        SmallVector<Value> at(ivs);
+        Value sum = f(0.0);
+        for (int64_t j = 0; j < size; ++j) {
+          // Channel c - before + j, read only inside [0, C).
+          Value c = arith::AddIOp::create(b, l, ivs[1], cidx(b, l, j));
+          Value inside = arith::AndIOp::create(
+              b, l,
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, c,
+                                    cidx(b, l, before)),
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::ult, c,
+                                    cidx(b, l, channels + before)));
+          at[1] = arith::SubIOp::create(
+              b, l,
+              arith::MinUIOp::create(
+                  b, l,
+                  arith::MaxUIOp::create(b, l, c, cidx(b, l, before)),
+                  cidx(b, l, channels + before - 1)),
+              cidx(b, l, before));
+          Value v = tensor::ExtractOp::create(b, l, x, at);
+          Value sq = arith::MulFOp::create(b, l, v, v);
+          sum = arith::AddFOp::create(
+              b, l, sum, arith::SelectOp::create(b, l, inside, sq, f(0.0)));
+        }
+        Value base = arith::AddFOp::create(
+            b, l, f(bias), arith::MulFOp::create(b, l, f(alpha / size), sum));
+        Value self = tensor::ExtractOp::create(b, l, x, ivs);
+        return arith::DivFOp::create(
+            b, l, self, math::PowFOp::create(b, l, base, f(beta)));
+      });
+  nc.setOutput(0, out, d);
+  return success();
+}
+
 void qc::detail::registerNormalizationOps(OpRegistry &r) {
   r.add("Softmax", [](NodeContext &nc) { return importSoftmax(nc, false); });
   r.add("LogSoftmax", [](NodeContext &nc) { return importSoftmax(nc, true); });
@@ -1023,6 +1082,7 @@ void qc::detail::registerNormalizationOps(OpRegistry &r) {
   r.add("BatchNormalization", importBatchNorm);
   r.add("InstanceNormalization", importInstanceNorm);
   r.add("LpNormalization", importLpNorm);
+  r.add("LRN", importLRN);
   r.add("MeanVarianceNormalization", importMVN);
   r.add("Attention", importAttention);
   r.add("RotaryEmbedding", importRotaryEmbedding);

@@ -427,6 +427,64 @@ LogicalResult importCumulative(NodeContext &nc, bool product) {
   return success();
 }
 
+/// CenterCropPad: each listed axis cropped or zero-padded to its target
+/// size around the center (the extra element of an odd difference at the
+/// end).
+LogicalResult importCenterCropPad(NodeContext &nc) {
+  if (failed(requireInputs(nc, 2)))
+    return failure();
+  SmallVector<int64_t> in = inputShape(nc, 0);
+  int64_t rank = in.size();
+  FailureOr<SmallVector<int64_t>> target =
+      nc.constantInts(1, "shape (input 1)");
+  if (failed(target))
+    return failure();
+  SmallVector<int64_t> axes = nc.attrInts("axes");
+  if (axes.empty())
+    for (int64_t i = 0; i < rank; ++i)
+      axes.push_back(i);
+  if (axes.size() != target->size()) {
+    nc.error() << "shape has " << target->size() << " values for "
+               << axes.size() << " axes";
+    return failure();
+  }
+  SmallVector<int64_t> cropAt(rank, 0), cropped(in), lo(rank, 0), hi(rank, 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    FailureOr<int64_t> axis = nc.normalizeAxis(axes[i], rank);
+    if (failed(axis))
+      return failure();
+    int64_t want = (*target)[i], dim = in[*axis];
+    if (want < 0) {
+      nc.error() << "shape values must be >= 0, found " << want;
+      return failure();
+    }
+    if (want < dim) {
+      cropAt[*axis] = (dim - want) / 2;
+      cropped[*axis] = want;
+    } else {
+      lo[*axis] = (want - dim) / 2;
+      hi[*axis] = want - dim - lo[*axis];
+    }
+  }
+  Value x = nc.input(0);
+  Type elt = nc.inputType(0).getElementType();
+  if (cropped != in)
+    x = tensor::ExtractSliceOp::create(
+        nc.b, nc.loc, RankedTensorType::get(cropped, elt), x,
+        indexAttrs(nc.b, cropAt), indexAttrs(nc.b, cropped),
+        indexAttrs(nc.b, SmallVector<int64_t>(rank, 1)));
+  SmallVector<int64_t> out(cropped);
+  for (int64_t i = 0; i < rank; ++i)
+    out[i] += lo[i] + hi[i];
+  if (out != cropped)
+    x = tensor::PadOp::create(nc.b, nc.loc, RankedTensorType::get(out, elt), x,
+                              indexAttrs(nc.b, lo), indexAttrs(nc.b, hi),
+                              nc.scalar(elt, 0))
+            .getResult();
+  nc.setOutput(0, x, nc.inputDType(0));
+  return success();
+}
+
 LogicalResult importNonZero(NodeContext &nc) {
   nc.error() << "NonZero has a data-dependent output shape, which is not "
                 "supported (qc needs static shapes)";
@@ -445,4 +503,5 @@ void qc::detail::registerPadTileOps(OpRegistry &r) {
   r.add("CumProd",
         [](NodeContext &nc) { return importCumulative(nc, true); });
   r.add("NonZero", importNonZero);
+  r.add("CenterCropPad", importCenterCropPad);
 }
