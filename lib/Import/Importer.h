@@ -188,6 +188,7 @@ void registerAttentionOps(OpRegistry &registry);
 void registerConvPoolOps(OpRegistry &registry);
 void registerResizeOps(OpRegistry &registry);
 void registerGridSampleOps(OpRegistry &registry);
+void registerDFTOps(OpRegistry &registry);
 /// DequantizeLinear and com.microsoft::MatMulNBits; wraps the MatMul handler
 /// registered before it (block-quantized weights become qc.qlinear).
 void registerQuantOps(OpRegistry &registry);

@@ -254,6 +254,7 @@ const OpRegistry &getRegistry() {
     registerConvPoolOps(r);
     registerResizeOps(r);
     registerGridSampleOps(r);
+    registerDFTOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();
