@@ -33,9 +33,7 @@ LogicalResult runCalibration(ModuleOp module, const CompileRequest &request,
 
 /// Stores the model's key-value caches as `format` says.
 LogicalResult setKVCacheFormat(ModuleOp module, KVCacheFormat format) {
-  bool any = false;
-  module.walk([&](qc::CachedAttentionOp) { any = true; });
-  if (!any)
+  if (!hasKVCache(module))
     return emitError(module.getLoc())
            << "--kv-cache: the model has no key-value cache (compile a GGUF "
               "model with --context N)";
@@ -77,6 +75,12 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
   return success();
 }
 } // namespace
+
+bool qc::hasKVCache(ModuleOp module) {
+  return module
+      .walk([](qc::CachedAttentionOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
 
 LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
                                 raw_ostream &report) {

@@ -662,12 +662,10 @@ FailureOr<Window> readPool(NodeContext &nc, Value x) {
 
 /// LpPool: (sum over the window of |x|^p)^(1/p); padding contributes 0.
 LogicalResult importLpPool(NodeContext &nc) {
-  Value x = nc.input(0);
-  DType d = nc.inputDType(0);
-  if (!x || !isFloat(d)) {
-    nc.error() << "expects a float input tensor";
+  Value x = floatInput(nc, 0);
+  if (!x)
     return failure();
-  }
+  DType d = nc.inputDType(0);
   int64_t p = nc.attrInt("p", 2);
   if (p < 1) {
     nc.error() << "p must be >= 1, not " << p;

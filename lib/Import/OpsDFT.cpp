@@ -63,12 +63,10 @@ DFTTables dftTables(int64_t length, int64_t n, bool inverse, bool onesided) {
 }
 
 LogicalResult importDFT(NodeContext &nc) {
-  Value x = nc.input(0);
-  DType d = nc.inputDType(0);
-  if (!x || !isFloat(d)) {
-    nc.error() << "expects a float input tensor";
+  Value x = floatInput(nc, 0);
+  if (!x)
     return failure();
-  }
+  DType d = nc.inputDType(0);
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   int64_t parts = rank ? type.getDimSize(rank - 1) : 0;

@@ -1017,12 +1017,10 @@ Value qc::detail::buildRotary(NodeContext &nc, Value x, int64_t seqDim,
 /// LRN: x / (bias + alpha / size * sum of x^2 over the `size` channels
 /// around c)^beta, the window clipped at the channel ends.
 LogicalResult importLRN(NodeContext &nc) {
-  Value x = nc.input(0);
-  DType d = nc.inputDType(0);
-  if (!x || !isFloat(d)) {
-    nc.error() << "expects a float input tensor";
+  Value x = floatInput(nc, 0);
+  if (!x)
     return failure();
-  }
+  DType d = nc.inputDType(0);
   auto type = cast<RankedTensorType>(x.getType());
   int64_t size = nc.attrInt("size", 0);
   if (type.getRank() < 3 || size < 1) {

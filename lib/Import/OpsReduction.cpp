@@ -545,12 +545,10 @@ LogicalResult importTopK(NodeContext &nc) {
 /// Before opset 13 the input is viewed as 2-D [a0..a(k-1), ak..] and the
 /// axis is the whole tail.
 LogicalResult importHardmax(NodeContext &nc) {
-  DType d = nc.inputDType(0);
-  Value x = nc.input(0);
-  if (!x || !isFloat(d)) {
-    nc.error() << "expects a float input tensor";
+  Value x = floatInput(nc, 0);
+  if (!x)
     return failure();
-  }
+  DType d = nc.inputDType(0);
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank();
   bool coerce = nc.opset() < 13;

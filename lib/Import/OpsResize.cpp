@@ -181,16 +181,11 @@ Value gatherAxis(NodeContext &nc, Value in, int64_t axis,
 }
 
 /// out[.., o, ..] = sum_k w[o][k] in[.., index[o][k], ..] + bias[o], in the
-/// input's float type.
-Value weighAxis(NodeContext &nc, Value in, int64_t axis,
+/// input's float type `dtype`.
+Value weighAxis(NodeContext &nc, Value in, DType dtype, int64_t axis,
                 ArrayRef<int64_t> outShape, const AxisTable &t) {
-  auto type = cast<RankedTensorType>(in.getType());
-  Type elt = type.getElementType();
+  Type elt = cast<RankedTensorType>(in.getType()).getElementType();
   int64_t out = outShape[axis];
-  DType dtype = elt.isF16()    ? DType(onnx::TensorProto::FLOAT16)
-                : elt.isF64()  ? DType(onnx::TensorProto::DOUBLE)
-                : elt.isBF16() ? DType(onnx::TensorProto::BFLOAT16)
-                               : DType(onnx::TensorProto::FLOAT);
   Value index =
       nc.constant(HostTensor::fromInts(t.index, {out, t.taps}), "resize_index");
   Value weight = nc.constant(
@@ -403,7 +398,8 @@ LogicalResult importResize(NodeContext &nc) {
                  << " tensors is not supported (float types only)";
       return failure();
     }
-    x = gather ? gatherAxis(nc, x, d, shape, t) : weighAxis(nc, x, d, shape, t);
+    x = gather ? gatherAxis(nc, x, d, shape, t)
+               : weighAxis(nc, x, dtype, d, shape, t);
   }
   nc.setOutput(0, x, dtype);
   return success();

@@ -23,6 +23,14 @@ LogicalResult requireInputs(NodeContext &nc, unsigned n) {
   return success();
 }
 
+Value floatInput(NodeContext &nc, unsigned i) {
+  Value x = nc.input(i);
+  if (x && isFloat(nc.inputDType(i)))
+    return x;
+  nc.error() << "expects a float input tensor";
+  return nullptr;
+}
+
 SmallVector<int64_t> inputShape(NodeContext &nc, unsigned i) {
   return SmallVector<int64_t>(nc.inputType(i).getShape());
 }

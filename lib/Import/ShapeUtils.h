@@ -34,6 +34,10 @@ using mlir::function_ref;
 /// Fails with a diagnostic unless inputs 0..n-1 are present.
 LogicalResult requireInputs(NodeContext &nc, unsigned n);
 
+/// Input i if it is present and of a float type, else null after the
+/// diagnostic "expects a float input tensor".
+Value floatInput(NodeContext &nc, unsigned i);
+
 /// The static shape of input `i`.
 SmallVector<int64_t> inputShape(NodeContext &nc, unsigned i);
 

@@ -7,7 +7,6 @@
 
 #include "CompileFlags.h"
 
-#include "QC/IR/QCOps.h"
 #include "qc/Codegen/KernelTarget.h"
 #include "qc/Compiler/Compile.h"
 #include "qc/Import/GGUF.h"
@@ -38,13 +37,6 @@ static void carryTokenizer(StringRef path, qc::AOTOptions &aot) {
   aot.extraFiles.push_back({"tokenizer_config.json", config});
 }
 
-/// Whether `module` attends over a key-value cache.
-static bool hasKVCache(mlir::ModuleOp module) {
-  bool any = false;
-  module.walk([&](qc::CachedAttentionOp) { any = true; });
-  return any;
-}
-
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   qc::registerTestKernelTargets();
@@ -69,7 +61,7 @@ int main(int argc, char **argv) {
     return 1;
   if (flags.prefill == 0)
     return failed(qc::compileModule(*module, request, outs())) ? 1 : 0;
-  if (!hasKVCache(*module)) {
+  if (!qc::hasKVCache(*module)) {
     WithColor::error(errs(), "qc-compile")
         << flags.input << ": --prefill needs a model with a key-value cache "
         << "(a GGUF model with --context N, or GroupQueryAttention)\n";

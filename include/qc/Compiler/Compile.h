@@ -39,6 +39,9 @@ struct CompileRequest {
   std::optional<KVCacheFormat> kvCache;
 };
 
+/// Whether `module` attends over a key-value cache (qc.cached_attention).
+bool hasKVCache(mlir::ModuleOp module);
+
 /// Compiles `module` (graph IR as the importer gives it) as `request` says.
 /// With a recipe, prints the per-layer report to `report` and writes it to
 /// the artifact folder as quant-report.json. Errors are diagnostics; a
