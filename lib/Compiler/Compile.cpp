@@ -70,6 +70,14 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
     if (rows)
       *rows = collectQuantReport(module);
   }
+  if (!request.activations.empty()) {
+    PassManager pm(ctx);
+    SetActivationsPassOptions options;
+    options.act = request.activations;
+    pm.addPass(createSetActivationsPass(options));
+    if (failed(pm.run(module)))
+      return failure();
+  }
   if (request.kvCache && failed(setKVCacheFormat(module, *request.kvCache)))
     return failure();
   return success();

@@ -52,6 +52,18 @@ LogicalResult exportLayer(QLinearOp op, onnx::GraphProto &graph,
                   << group;
   if (op.getBias())
     return fail() << "a fused bias has no MatMul to map back to";
+  // Activations: float (accuracy_level 0) or onnxruntime's int8 per block
+  // of block_size inputs (accuracy_level 4).
+  ActivationAttr act = op.getActAttr();
+  auto span = [&](int64_t block) {
+    return block == -1 ? k : std::min(block, k);
+  };
+  if (act && (act.getKind() != ActKind::int8 ||
+              span(act.getBlock()) != span(group)))
+    return fail() << "activation scheme " << act.getShortName()
+                  << " has no MatMulNBits form (float, or int8 per block "
+                     "of "
+                  << group << " inputs: accuracy_level 4)";
 
   onnx::NodeProto *node = nullptr;
   // The importer names a layer after its node, or its first output when the
@@ -136,6 +148,8 @@ LogicalResult exportLayer(QLinearOp op, onnx::GraphProto &graph,
   addInt("N", n);
   addInt("bits", bits);
   addInt("block_size", group);
+  if (act)
+    addInt("accuracy_level", 4);
   *graph.add_initializer() = std::move(b);
   *graph.add_initializer() = std::move(s);
   if (!zeros->empty())

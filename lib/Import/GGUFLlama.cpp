@@ -19,8 +19,10 @@
 //
 // Q4_0, Q4_1 and Q8_0 matrices, which qc's uniform scheme (group 32; a
 // symmetric zero, or f32 zero points for Q4_1) holds exactly, are written
-// as com.microsoft::MatMulNBits nodes and so become qc.qlinear layers with
-// generated kernels; other types are dequantized to f32 MatMul weights.
+// as com.microsoft::MatMulNBits nodes (accuracy_level 4: int8 activations
+// per block of 32, as llama.cpp computes them) and so become qc.qlinear
+// layers with generated kernels; other types are dequantized to f32 MatMul
+// weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -361,6 +363,9 @@ std::string LlamaBuilder::linear(const std::string &x,
     g.attrInt("N", out);
     g.attrInt("bits", m.bits);
     g.attrInt("block_size", 32);
+    // int8 activations per block of 32, as llama.cpp's CPU dot products of
+    // these types take them (its Q8_0 / Q8_1 activations).
+    g.attrInt("accuracy_level", 4);
     return y;
   }
   std::vector<float> w;

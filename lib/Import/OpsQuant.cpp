@@ -11,7 +11,10 @@
 //    [N, k_blocks] and packed uint8 (or float) zero points are transposed to
 //    [k_blocks, N]. Without zero points the zero is 2^(bits-1), qc's
 //    symmetric scheme. A partial last block (K % block_size != 0) is a
-//    partial last group; K < block_size is one group of K.
+//    partial last group; K < block_size is one group of K. accuracy_level
+//    4 (int8 activations in onnxruntime) becomes the activation scheme
+//    int8 with a scale per block_size inputs; lower levels keep the
+//    activations in float.
 //  - DequantizeLinear of a constant [K, N] 4 / 8-bit tensor blocked along K
 //    (axis 0, block_size > 0): a dequantizing linalg.generic over the
 //    canonical constants, tagged with its scheme (kBlockDequantAttr). A
@@ -101,9 +104,10 @@ CanonicalValues materializeCanonical(NodeContext &nc, const CanonicalWeight &w,
   return v;
 }
 
-/// y = a x dequant(w) (+ bias) as qc.qlinear; `a` is [..., K].
+/// y = a x dequant(w) (+ bias) as qc.qlinear; `a` is [..., K], quantized
+/// by `act` when there is one.
 Value emitQLinear(NodeContext &nc, Value a, const CanonicalValues &w,
-                  Value bias) {
+                  Value bias, qc::ActivationAttr act = {}) {
   auto at = cast<RankedTensorType>(a.getType());
   int64_t k = at.getShape().back();
   int64_t n = cast<RankedTensorType>(w.codes.getType()).getDimSize(1);
@@ -118,6 +122,8 @@ Value emitQLinear(NodeContext &nc, Value a, const CanonicalValues &w,
       nc.b, nc.loc, type, a, w.codes, w.scales, w.zeros, /*codebook=*/Value(),
       bias, cast<qc::QuantSchemeAttrInterface>(Attribute(w.scheme)),
       nc.b.getStringAttr(layerName(nc)));
+  if (act)
+    y.getDefiningOp<qc::QLinearOp>().setActAttr(act);
   if (vec)
     y = nc.reshape(y, {n});
   return y;
@@ -324,7 +330,17 @@ LogicalResult importMatMulNBits(NodeContext &nc) {
   }
 
   CanonicalValues v = materializeCanonical(nc, w, nc.node.input(1));
-  nc.setOutput(0, emitQLinear(nc, nc.input(0), v, bias), ad);
+  // accuracy_level 4 lets onnxruntime compute on int8 activations, one
+  // scale per block of block_size inputs; 0 - 3 mean float activations.
+  int64_t level = nc.attrInt("accuracy_level", 0);
+  if (level < 0 || level > 4) {
+    nc.error() << "accuracy_level = " << level << " is not in [0, 4]";
+    return failure();
+  }
+  qc::ActivationAttr act;
+  if (level == 4)
+    act = qc::ActivationAttr::get(nc.ctx(), qc::ActKind::int8, w.group);
+  nc.setOutput(0, emitQLinear(nc, nc.input(0), v, bias, act), ad);
   return success();
 }
 

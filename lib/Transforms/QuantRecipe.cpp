@@ -37,12 +37,14 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
     return false;
   };
   for (const auto &[key, value] : *root) {
-    if (key == "scheme" || key == "clip" || key == "algo") {
+    if (key == "scheme" || key == "clip" || key == "algo" || key == "act") {
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return fail("'" + StringRef(key) + "' must be a string");
-      (key == "scheme" ? recipe.scheme
-                       : key == "clip" ? recipe.clip : recipe.algo) = s->str();
+      (key == "scheme"  ? recipe.scheme
+       : key == "clip" ? recipe.clip
+       : key == "act"  ? recipe.act
+                       : recipe.algo) = s->str();
     } else if (key == "overrides") {
       const llvm::json::Object *map = value.getAsObject();
       if (!map)
@@ -66,7 +68,7 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       }
     } else {
       return fail("unknown key '" + StringRef(key) +
-                  "' (expected scheme, clip, algo, overrides, exclude)");
+                  "' (expected scheme, act, clip, algo, overrides, exclude)");
     }
   }
   if (recipe.scheme.empty())
@@ -99,7 +101,7 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
       return failure();
   }
   std::string options = "scheme=" + scheme + " clip=" + recipe.clip +
-                        " algo=" + recipe.algo;
+                        " algo=" + recipe.algo + " act=" + recipe.act;
   if (!recipe.stats.empty())
     options += " stats=" + quote(recipe.stats);
   if (recipe.twoStage)
@@ -163,6 +165,8 @@ std::vector<QuantReportRow> qc::collectQuantReport(ModuleOp module) {
     row.n = op.getOutFeatures();
     if (auto s = report.getAs<StringAttr>("scheme"))
       row.scheme = s.str();
+    if (auto s = report.getAs<StringAttr>("act"))
+      row.act = s.str();
     if (auto v = report.getAs<IntegerAttr>("bytes"))
       row.bytes = v.getInt();
     if (auto v = report.getAs<FloatAttr>("bits_per_weight"))
@@ -186,8 +190,8 @@ void qc::printQuantReport(llvm::raw_ostream &os,
   // calibration data (what GPTQ minimizes) as two more columns.
   bool calibrated = llvm::any_of(
       rows, [](const QuantReportRow &r) { return r.calibOutputMSE >= 0; });
-  os << llvm::format("%-40s %13s %-10s %6s %12s %11s %11s", "layer",
-                     "K x N", "scheme", "bpw", "bytes", "weight MSE",
+  os << llvm::format("%-40s %13s %-10s %-9s %6s %12s %11s %11s", "layer",
+                     "K x N", "scheme", "act", "bpw", "bytes", "weight MSE",
                      "output MSE");
   if (calibrated)
     os << llvm::format(" %-12s %11s", "algo", "calib MSE");
@@ -195,9 +199,9 @@ void qc::printQuantReport(llvm::raw_ostream &os,
   int64_t weights = 0, bytes = 0;
   for (const QuantReportRow &r : rows) {
     std::string shape = std::to_string(r.k) + " x " + std::to_string(r.n);
-    os << llvm::format("%-40s %13s %-10s %6.3f %12lld %11.3e %11.3e",
+    os << llvm::format("%-40s %13s %-10s %-9s %6.3f %12lld %11.3e %11.3e",
                        r.layer.c_str(), shape.c_str(), r.scheme.c_str(),
-                       r.bitsPerWeight, static_cast<long long>(r.bytes),
+                       r.act.c_str(), r.bitsPerWeight, static_cast<long long>(r.bytes),
                        r.weightMSE, r.outputMSE);
     if (calibrated)
       os << llvm::format(" %-12s %11.3e", r.algo.c_str(), r.calibOutputMSE);
@@ -205,8 +209,9 @@ void qc::printQuantReport(llvm::raw_ostream &os,
     weights += r.k * r.n;
     bytes += r.bytes;
   }
-  os << llvm::format("%-40s %13lld %-10s %6.3f %12lld\n", "total (quantized)",
-                     static_cast<long long>(weights), "",
+  os << llvm::format("%-40s %13lld %-10s %-9s %6.3f %12lld\n",
+                     "total (quantized)", static_cast<long long>(weights), "",
+                     "",
                      weights ? 8.0 * bytes / weights : 0.0,
                      static_cast<long long>(bytes));
 }
@@ -219,6 +224,7 @@ std::string qc::quantReportJSON(const std::vector<QuantReportRow> &rows) {
                                         {"k", r.k},
                                         {"n", r.n},
                                         {"scheme", r.scheme},
+                                        {"act", r.act},
                                         {"bits_per_weight", r.bitsPerWeight},
                                         {"bytes", r.bytes},
                                         {"weight_mse", r.weightMSE},

@@ -68,7 +68,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     std::string error;
     QuantSchemeAttrInterface defaultScheme =
         parseQuantScheme(ctx, scheme, error);
-    if (!defaultScheme) {
+    if (!defaultScheme || failed(activationFor(act, defaultScheme, error))) {
       module.emitError() << "qc-quantize: " << error;
       return signalPassFailure();
     }
@@ -271,8 +271,14 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     auto qlinear = QLinearOp::create(b, loc, op.getType(), op.getInput(),
                                      codes, scales, zeros, book, op.getBias(),
                                      scheme, op.getLayerAttr());
+    std::string actError;
+    ActivationAttr activation = *activationFor(act, scheme, actError);
+    qlinear.setActAttr(activation);
     SmallVector<NamedAttribute> entries = {
         b.getNamedAttr("scheme", b.getStringAttr(scheme.getShortName())),
+        b.getNamedAttr("act", b.getStringAttr(activation
+                                                  ? activation.getShortName()
+                                                  : "f32")),
         b.getNamedAttr("algo", b.getStringAttr(q.algo)),
         b.getNamedAttr("bits_per_weight",
                        b.getF64FloatAttr(scheme.getBitsPerWeight(k, n))),

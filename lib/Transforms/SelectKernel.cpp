@@ -45,14 +45,16 @@ std::string lutBlocker(QLinearOp op, BCQAttr bcq, const KernelTarget &target) {
   return commonBlocker(op);
 }
 
-/// Why a layer cannot take the dequant_i8 kernel, or "" when it can.
-std::string dequantI8Blocker(QLinearOp op, const KernelTarget &target) {
+/// Why a uniform layer cannot take a panel kernel (dequant_i8 on int8
+/// activations, dequant_f32 on float ones), or "" when it can.
+std::string panelBlocker(QLinearOp op, const KernelTarget &target,
+                         bool intActivations) {
   auto uniform = dyn_cast<UniformAttr>(op.getScheme());
   if (!uniform)
     return "no generated kernel for this scheme yet";
   if (uniform.getPerIc())
     return "per-input-channel groups";
-  if (uniform.getBits() == 8 && !target.hasWideCodeDot())
+  if (intActivations && uniform.getBits() == 8 && !target.hasWideCodeDot())
     return "8-bit codes need a u8 x s8 dot product into 32-bit lanes "
            "(AVX-512 VNNI or the generic target)";
   if (!qc::quant::isKernelPanelBits(uniform.getBits()))
@@ -62,8 +64,36 @@ std::string dequantI8Blocker(QLinearOp op, const KernelTarget &target) {
   return commonBlocker(op);
 }
 
+/// The activation block a kernel uses for weight groups of `group` rows:
+/// the largest divisor of the group up to 128 (128 for whole columns).
 int64_t actBlockFor(int64_t group) {
   return group == -1 ? 128 : std::gcd<int64_t>(group, 128);
+}
+
+/// The block of int8 activations `act` gives the dequant_i8 kernel of a
+/// layer (K inputs, weight groups of `group` rows), or 0 where the kernel
+/// cannot compute that scheme: its blocks are whole 32-row blocks inside
+/// one weight group that tile the K padded to superblocks. A block of the
+/// whole row is any kernel block of at least K rows.
+int64_t int8KernelBlock(ActivationAttr act, int64_t group, int64_t k) {
+  if (!act || act.getKind() != ActKind::int8)
+    return 0;
+  int64_t padded = (k + quant::kSuperblockRows - 1) / quant::kSuperblockRows *
+                   quant::kSuperblockRows;
+  int64_t block = act.getBlock();
+  if (block == -1 || block >= k) {
+    block = group == -1 ? padded : group;
+    if (block < k)
+      return 0;
+  }
+  if (block % 32 != 0 || padded % block != 0 ||
+      (group != -1 && group % block != 0))
+    return 0;
+  return block;
+}
+
+std::string actName(ActivationAttr act) {
+  return act ? act.getShortName() : "f32";
 }
 
 struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
@@ -111,11 +141,15 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
                   std::max<int64_t>(k, 1);
       std::string blocker;
       KernelAttr kernel;
+      ActivationAttr act = op.getActAttr();
       if (auto book = dyn_cast<CodebookAttr>(op.getScheme())) {
         if (book.getEntries() > 256)
           blocker = "codebooks of more than 256 entries";
         else if (book.getEntries() % 8 != 0)
           blocker = "codebook entries not a multiple of 8";
+        else if (act)
+          blocker = "CodeGEMM takes float activations, the layer's are " +
+                    actName(act);
         else
           blocker = commonBlocker(op);
         if (blocker.empty() &&
@@ -125,23 +159,39 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
           kernel = KernelAttr::get(ctx, KernelKind::codegemm, isa, 1, 0);
       } else if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
         blocker = lutBlocker(op, bcq, kt);
+        int64_t block = actBlockFor(bcq.getGroup());
+        if (blocker.empty() && int8KernelBlock(act, bcq.getGroup(), k) != block)
+          blocker = "LUT-GEMM takes int8 activations in blocks of " +
+                    std::to_string(block) + ", the layer's are " +
+                    actName(act);
         if (blocker.empty())
           // Tokens run one at a time: a 32-column tile already holds a
           // token's accumulators for every plane in registers.
-          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
-                                   actBlockFor(bcq.getGroup()));
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1, block);
+      } else if (!act) {
+        blocker = panelBlocker(op, kt, /*intActivations=*/false);
+        if (blocker.empty())
+          kernel = KernelAttr::get(
+              ctx, KernelKind::dequant_f32, isa,
+              std::clamp<int64_t>(m, 1, tokenTile),
+              actBlockFor(cast<UniformAttr>(op.getScheme()).getGroup()));
       } else {
-        blocker = dequantI8Blocker(op, kt);
+        blocker = panelBlocker(op, kt, /*intActivations=*/true);
         auto uniform = dyn_cast<UniformAttr>(op.getScheme());
         int64_t group = blocker.empty() ? uniform.getGroup() : 0;
+        int64_t block = blocker.empty() ? int8KernelBlock(act, group, k) : 0;
+        if (blocker.empty() && act.getKind() != ActKind::int8)
+          blocker = "no kernel for " + actName(act) + " activations yet";
+        else if (blocker.empty() && block == 0)
+          blocker = "no kernel for " + actName(act) +
+                    " activations with this weight group";
         if (blocker.empty() && uniformLut && kt.hasByteLookup() &&
-            uniform.getBits() <= 4)
-          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1,
-                                   actBlockFor(group));
+            uniform.getBits() <= 4 && block == actBlockFor(group))
+          kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1, block);
         else if (blocker.empty())
-          kernel = KernelAttr::get(
-              ctx, KernelKind::dequant_i8, isa,
-              std::clamp<int64_t>(m, 1, tokenTile), actBlockFor(group));
+          kernel = KernelAttr::get(ctx, KernelKind::dequant_i8, isa,
+                                   std::clamp<int64_t>(m, 1, tokenTile),
+                                   block);
       }
       if (!kernel) {
         kernel = KernelAttr::get(ctx, KernelKind::reference, "generic", 1, 0);

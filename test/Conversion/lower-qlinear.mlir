@@ -39,3 +39,43 @@ func.func @mxfp4(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32
   %y = qc.qlinear %x, %c, %s scheme #qc.float<format = mxfp4, bits = 4, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+// An activation scheme rounds the input first: K = 64 in blocks of 24 is
+// padded to 72 and split [2, 3, 24]; max |x| per block (a reduction), each
+// element rounded to nearest even on the int4 grid (+-7) and scaled back;
+// the [2, 64] slice goes into the product.
+// CHECK-LABEL: func.func @int4_acts
+// CHECK: tensor.pad %{{.*}} low[0, 0] high[0, 8]
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [2, 3, 24] : tensor<2x72xf32> into tensor<2x3x24xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: arith.constant 7.000000e+00 : f32
+// CHECK: math.roundeven
+// CHECK: tensor.collapse_shape
+// CHECK: %[[X:.*]] = tensor.extract_slice %{{.*}}[0, 0] [2, 64] [1, 1] : tensor<2x72xf32> to tensor<2x64xf32>
+// CHECK: qc.linear %[[X]]
+func.func @int4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int4, block = 24> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+// MXFP4: the scale's exponent read from max |x|'s bits, the E2M1 grid in
+// three steps (0.5 below 2, 1 below 4, 2 up to 6).
+// CHECK-LABEL: func.func @mxfp4_acts
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: arith.shrui
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: arith.constant 6.000000e+00 : f32
+// CHECK: math.copysign
+// CHECK: qc.linear
+func.func @mxfp4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = mxfp4, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -31,7 +31,7 @@ func.func @w4g128(%x: tensor<2x3x256xf32>) -> tensor<2x3x8xf32> {
   %c = arith.constant dense<1> : tensor<256x8xi8>
   %s = arith.constant dense<1.0> : tensor<2x8xf32>
   // expected-remark @+1 {{layer 'fc': dequant_i8 (avx2, m_tile 4, act_block 128)}}
-  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> layer "fc" : tensor<2x3x256xf32>, tensor<256x8xi8>, tensor<2x8xf32> -> tensor<2x3x8xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "fc" : tensor<2x3x256xf32>, tensor<256x8xi8>, tensor<2x8xf32> -> tensor<2x3x8xf32>
   return %y : tensor<2x3x8xf32>
 }
 
@@ -44,7 +44,7 @@ func.func @w3g96(%x: tensor<1x192xf32>) -> tensor<1x4xf32> {
   %c = arith.constant dense<1> : tensor<192x4xi8>
   %s = arith.constant dense<1.0> : tensor<2x4xf32>
   // expected-remark @+1 {{layer 'g': dequant_i8 (avx2, m_tile 1, act_block 32)}}
-  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 3, group = 96, per_ic = false, symmetric = true, scale_type = f32> layer "g" : tensor<1x192xf32>, tensor<192x4xi8>, tensor<2x4xf32> -> tensor<1x4xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 3, group = 96, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 32> layer "g" : tensor<1x192xf32>, tensor<192x4xi8>, tensor<2x4xf32> -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
 
@@ -76,15 +76,15 @@ func.func @reference(%x: tensor<1x64xf32>) -> (tensor<1x4xf32>, tensor<1x4xf32>,
   %sic = arith.constant dense<1.0> : tensor<64x1xf32>
   %s8 = arith.constant dense<1.0> : tensor<1x4xf32>
   // expected-remark @+1 {{layer 'a': reference: group is not a multiple of 32}}
-  %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 16, per_ic = false, symmetric = true, scale_type = f32> layer "a" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<4x4xf32> -> tensor<1x4xf32>
+  %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 16, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "a" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<4x4xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'b': reference: 8-bit codes need a u8 x s8 dot product into 32-bit lanes (AVX-512 VNNI or the generic target)}}
-  %b = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "b" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
+  %b = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "b" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'c': reference: per-input-channel groups}}
-  %d = qc.qlinear %x, %c, %sic scheme #qc.uniform<bits = 4, group = 4, per_ic = true, symmetric = true, scale_type = f32> layer "c" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<64x1xf32> -> tensor<1x4xf32>
+  %d = qc.qlinear %x, %c, %sic scheme #qc.uniform<bits = 4, group = 4, per_ic = true, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "c" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<64x1xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'd': reference: no generated kernel for this scheme yet}}
   %e = qc.qlinear %x, %c, %s8 scheme #qc.float<format = fp8e4m3, bits = 8, block = -1> layer "d" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
   // expected-remark @+1 {{layer 'e': reference: code width is not 2, 3, 4 or 8 bits}}
-  %f = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 6, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "e" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
+  %f = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 6, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "e" : tensor<1x64xf32>, tensor<64x4xi8>, tensor<1x4xf32> -> tensor<1x4xf32>
   return %a, %b, %d, %e, %f : tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>, tensor<1x4xf32>
 }
 
@@ -100,6 +100,50 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
   %c = arith.constant dense<1> : tensor<128x8xi8>
   %s = arith.constant dense<1.0> : tensor<3x2x8xf32>
   // expected-remark @+1 {{layer 'h': lut_bcq (avx2, m_tile 1, act_block 64)}}
-  %y = qc.qlinear %x, %c, %s scheme #qc.bcq<planes = 3, group = 64, offset = false, scale_type = f32> layer "h" : tensor<4x128xf32>, tensor<128x8xi8>, tensor<3x2x8xf32> -> tensor<4x8xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.bcq<planes = 3, group = 64, offset = false, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "h" : tensor<4x128xf32>, tensor<128x8xi8>, tensor<3x2x8xf32> -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
+}
+
+// -----
+
+// The activation scheme decides too. Float activations (no #qc.act) take
+// dequant_f32, 8-bit codes on AVX2 included (FMAs, no dot product to
+// saturate); int8 in other blocks than the group's take dequant_i8 in those
+// blocks where they fit it, a scale per token with whole-column groups
+// takes one block of the padded K; the rest keep the reference lowering
+// and say why.
+// V3-LABEL: func.func @activations
+// V3: layer "f1" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
+// V3: layer "f2" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
+// V3: layer "i1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 64>
+// V3: layer "i2" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 384>
+// V3: layer "r1" {kernel = #qc.kernel<kind = reference
+// V3: layer "r2" {kernel = #qc.kernel<kind = reference
+// V3: layer "r3" {kernel = #qc.kernel<kind = reference
+// V3: layer "r4" {kernel = #qc.kernel<kind = reference
+// V3: layer "r5" {kernel = #qc.kernel<kind = reference
+func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+  %c = arith.constant dense<1> : tensor<320x8xi8>
+  %s = arith.constant dense<1.0> : tensor<3x8xf32>
+  %s1 = arith.constant dense<1.0> : tensor<1x8xf32>
+  %sb = arith.constant dense<1.0> : tensor<2x3x8xf32>
+  // expected-remark @+1 {{layer 'f1': dequant_f32 (avx2, m_tile 2, act_block 128)}}
+  %f1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> layer "f1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'f2': dequant_f32 (avx2, m_tile 2, act_block 128)}}
+  %f2 = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "f2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<1x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'i1': dequant_i8 (avx2, m_tile 2, act_block 64)}}
+  %i1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "i1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'i2': dequant_i8 (avx2, m_tile 2, act_block 384)}}
+  %i2 = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 4, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "i2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<1x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'r1': reference: no kernel for int8t activations with this weight group}}
+  %r1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "r1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'r2': reference: no kernel for int8b48 activations with this weight group}}
+  %r2 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 48> layer "r2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'r3': reference: no kernel for int4b128 activations yet}}
+  %r3 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int4, block = 128> layer "r3" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'r4': reference: no kernel for mxfp4 activations yet}}
+  %r4 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = mxfp4, block = 32> layer "r4" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'r5': reference: LUT-GEMM takes int8 activations in blocks of 128, the layer's are f32}}
+  %r5 = qc.qlinear %x, %c, %sb scheme #qc.bcq<planes = 2, group = 128, offset = false, scale_type = f32> layer "r5" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<2x3x8xf32> -> tensor<2x8xf32>
+  return %f1, %f2, %i1, %i2, %r1, %r2, %r3, %r4, %r5 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }

@@ -18,6 +18,6 @@
 func.func @w4g128(%x: tensor<6x256xf32>) -> tensor<6x8xf32> {
   %c = arith.constant dense<1> : tensor<256x8xi8>
   %s = arith.constant dense<1.0> : tensor<2x8xf32>
-  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> layer "fc" : tensor<6x256xf32>, tensor<256x8xi8>, tensor<2x8xf32> -> tensor<6x8xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 128> layer "fc" : tensor<6x256xf32>, tensor<256x8xi8>, tensor<2x8xf32> -> tensor<6x8xf32>
   return %y : tensor<6x8xf32>
 }

@@ -85,6 +85,16 @@ uint64_t minBytes = 128ull << 20;
 std::string workDir;
 /// qc-select-kernel's target for every layer (--target).
 std::string kernelTarget = "host";
+/// The layers' activation scheme (--act, as qc-compile's).
+std::string activationScheme = "auto";
+
+/// Gives the layer `y` defines the activation scheme --act names for its
+/// weight scheme (checked in main).
+void setActivations(Value y) {
+  auto op = y.getDefiningOp<qc::QLinearOp>();
+  std::string error;
+  op.setActAttr(*qc::activationFor(activationScheme, op.getScheme(), error));
+}
 
 /// The module: y = qc.qlinear(x) with random uniform codes.
 OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
@@ -132,6 +142,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
     Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), iv,
                                     sv, Value(), bv, Value(), cb,
                                     b.getStringAttr("fc"));
+    setActivations(y);
     func::ReturnOp::create(b, loc, y);
     return module;
   }
@@ -167,6 +178,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   Value y = qc::QLinearOp::create(b, loc, yType, entry->getArgument(0), cv, sv,
                                   zv, Value(), Value(), scheme,
                                   b.getStringAttr("fc"));
+  setActivations(y);
   func::ReturnOp::create(b, loc, y);
   return module;
 }
@@ -352,6 +364,12 @@ int main(int argc, char **argv) {
   llvm::cl::opt<bool> reference(
       "reference",
       llvm::cl::desc("also time the reference (dequantize) lowering"));
+  llvm::cl::opt<std::string> act(
+      "act",
+      llvm::cl::desc("activation scheme of the layers, as qc-compile --act: "
+                     "auto (int8 for uniform and BCQ, float for codebooks), "
+                     "f32 (dequant_f32 for uniform layers), int8, ..."),
+      llvm::cl::init("auto"));
   llvm::cl::ParseCommandLineOptions(argc, argv,
                                     "qc-bench: generated kernel speed\n");
   minBytes = static_cast<uint64_t>(minMB) << 20;
@@ -361,6 +379,19 @@ int main(int argc, char **argv) {
     return 1;
   }
   kernelTarget = target;
+  {
+    MLIRContext probe;
+    probe.loadDialect<qc::QCDialect>();
+    std::string actError;
+    if (failed(qc::activationFor(
+            act, qc::UniformAttr::get(&probe, 4, 128, false, false,
+                                      Float32Type::get(&probe)),
+            actError))) {
+      llvm::errs() << "qc-bench: error: " << actError << "\n";
+      return 1;
+    }
+  }
+  activationScheme = act;
   llvm::SmallString<128> dir;
   if (llvm::sys::fs::createUniqueDirectory("qc-bench", dir)) {
     llvm::errs() << "qc-bench: error: cannot create a temporary folder\n";

@@ -95,8 +95,10 @@ struct CompileFlags {
     if (std::string e = import.apply(importOptions); !e.empty())
       return e;
     QuantRecipe &recipe = request.recipe;
-    if (std::string e = quant.apply(recipe); !e.empty())
+    if (std::string e = quant.apply(recipe, /*actAlone=*/true); !e.empty())
       return e;
+    if (quant.act.getNumOccurrences())
+      request.activations = quant.act;
     if (std::string e = calib.apply(recipe); !e.empty())
       return e;
     if (!calib.data.empty() &&

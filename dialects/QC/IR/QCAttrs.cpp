@@ -10,6 +10,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <numeric>
 #include <string>
 
 using namespace mlir;
@@ -413,4 +414,92 @@ QuantSchemeAttrInterface qc::parseQuantScheme(MLIRContext *context,
   }
   return fail("expected w<bits>g<group>, bcq<planes>g<group>, cb<books>x<bits>, "
               "fp8, mxfp4, amxfp4 or dint<bits>g<group>");
+}
+
+//===----------------------------------------------------------------------===//
+// ActivationAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult ActivationAttr::verify(EmitErrorFn emitError, ActKind kind,
+                                     int64_t block) {
+  if (kind == ActKind::mxfp4 && block != 32)
+    return emitError() << "mxfp4 activations share one scale per block of "
+                          "32, found "
+                       << block;
+  if (block != -1 && block < 1)
+    return emitError() << "activation block must be positive or -1 (the "
+                          "whole row), found "
+                       << block;
+  return success();
+}
+
+int64_t ActivationAttr::getIntLimit() const {
+  switch (getKind()) {
+  case ActKind::int8:
+    return 127;
+  case ActKind::int4:
+    return 7;
+  case ActKind::mxfp4:
+    return 0;
+  }
+  return 0;
+}
+
+std::string ActivationAttr::getShortName() const {
+  std::string name = stringifyActKind(getKind()).str();
+  if (getKind() == ActKind::mxfp4)
+    return name;
+  return name + (getBlock() == -1 ? std::string("t")
+                                  : "b" + std::to_string(getBlock()));
+}
+
+FailureOr<ActivationAttr> qc::activationFor(StringRef name,
+                                            QuantSchemeAttrInterface scheme,
+                                            std::string &error) {
+  MLIRContext *ctx = scheme.getContext();
+  auto group = [&]() -> int64_t {
+    if (auto u = dyn_cast<UniformAttr>(scheme))
+      return u.getPerIc() ? -1 : u.getGroup();
+    if (auto bcq = dyn_cast<BCQAttr>(scheme))
+      return bcq.getGroup();
+    return -1;
+  };
+  auto blockOf = [](int64_t g) -> int64_t {
+    return g == -1 ? 128 : static_cast<int64_t>(std::gcd<uint64_t>(g, 128));
+  };
+  if (name == "auto")
+    return isa<UniformAttr, BCQAttr>(scheme)
+               ? ActivationAttr::get(ctx, ActKind::int8, blockOf(group()))
+               : ActivationAttr();
+  if (name == "f32")
+    return ActivationAttr();
+  if (name == "mxfp4")
+    return ActivationAttr::get(ctx, ActKind::mxfp4, 32);
+  auto unknown = [&]() -> FailureOr<ActivationAttr> {
+    error = "unknown activation scheme '" + name.str() +
+            "' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, "
+            "mxfp4)";
+    return failure();
+  };
+  StringRef rest = name;
+  ActKind kind;
+  if (rest.consume_front("int8"))
+    kind = ActKind::int8;
+  else if (rest.consume_front("int4"))
+    kind = ActKind::int4;
+  else
+    return unknown();
+  int64_t block = blockOf(group());
+  if (rest == "t") {
+    block = -1;
+  } else if (rest.consume_front("b")) {
+    if (rest.getAsInteger(10, block) || block < 1) {
+      error = "activation scheme '" + name.str() +
+              "': the block must be a positive integer";
+      return failure();
+    }
+  } else if (!rest.empty()) {
+    return unknown();
+  }
+  return ActivationAttr::get(ctx, kind, block);
 }

@@ -27,6 +27,18 @@ QuantSchemeAttrInterface parseQuantScheme(mlir::MLIRContext *context,
                                           llvm::StringRef name,
                                           std::string &error);
 
+/// The activation scheme `--act NAME` gives a layer whose weight is in
+/// `scheme`: `auto` (int8 for uniform and BCQ weights, whose kernels take
+/// it, float for the others), `f32` (float activations), `int8` and `int4`
+/// (a scale per block of the largest divisor of the weight group up to 128
+/// inputs: 128 for whole columns and non-uniform schemes), `int8t` /
+/// `int4t` (a scale per token), `int8b<B>` / `int4b<B>` (per block of B),
+/// `mxfp4`. A null attribute for float activations; failure with `error`
+/// on a malformed name.
+mlir::FailureOr<ActivationAttr> activationFor(llvm::StringRef name,
+                                              QuantSchemeAttrInterface scheme,
+                                              std::string &error);
+
 } // namespace qc
 
 #endif // QC_QCATTRS_H

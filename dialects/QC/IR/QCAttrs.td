@@ -176,6 +176,52 @@ def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
 
 
 //===----------------------------------------------------------------------===//
+// Activation schemes
+//===----------------------------------------------------------------------===//
+
+def QC_ActKind : I32EnumAttr<"ActKind", "how a layer's activations are quantized", [
+    I32EnumAttrCase<"int8", 0>,
+    I32EnumAttrCase<"int4", 1>,
+    I32EnumAttrCase<"mxfp4", 2>]> {
+  let cppNamespace = "::qc";
+  let genSpecializedAttr = 0;
+}
+
+def QC_ActivationAttr : QC_Attr<"Activation", "act"> {
+  let summary = "the activation scheme of a qc.qlinear";
+  let description = [{
+    How the input of a `qc.qlinear` is quantized before it meets the weight;
+    a layer without one computes on its float input. Scales are dynamic:
+    computed per token (a row of the flattened `[M, K]` input) from the
+    values themselves, one per `block` consecutive inputs (-1: the whole
+    row; a short last block takes what is left).
+
+    - `int8`: `s = max|x| / 127` over the block, `q = roundeven(x * (127 /
+      max|x|))`, the value `q * s` (0 for a block whose `max|x|` is at most 1e-30).
+    - `int4`: the same with 7 for 127 (codes -7 .. 7).
+    - `mxfp4`: OCP microscaling FP4, `block` = 32: a power-of-two scale
+      `s = 2^(floor(log2 max|x|) - 2)` (the exponent clamped to [-126,
+      126]) and each `x / s` rounded to the
+      nearest FP4 E2M1 value (0, 0.5, 1, 1.5, 2, 3, 4, 6; ties to an even
+      mantissa; saturating at 6), the value that times `s`.
+
+    ```mlir
+    #qc.act<kind = int8, block = 128>
+    ```
+  }];
+  let parameters = (ins EnumParameter<QC_ActKind>:$kind, "int64_t":$block);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The largest code magnitude of an integer scheme (127, 7), 0 for mxfp4.
+    int64_t getIntLimit() const;
+    /// Short name as --act spells it: int8 (block 128 implied where the
+    /// weight's group allows), int8b32, mxfp4, ...
+    std::string getShortName() const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel selection
 //===----------------------------------------------------------------------===//
 
@@ -183,7 +229,8 @@ def QC_KernelKind : I32EnumAttr<"KernelKind", "how a qc.qlinear is computed", [
     I32EnumAttrCase<"reference", 0>,
     I32EnumAttrCase<"dequant_i8", 1>,
     I32EnumAttrCase<"lut_bcq", 2>,
-    I32EnumAttrCase<"codegemm", 3>]> {
+    I32EnumAttrCase<"codegemm", 3>,
+    I32EnumAttrCase<"dequant_f32", 4>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -214,6 +261,12 @@ def QC_KernelAttr : QC_Attr<"Kernel", "kernel"> {
       `sdot`, or plain vector ops for `generic`), and every block's integer
       sum is scaled once. `m_tile` tokens share each unpacked weight vector.
       `isa` names the kernel target (include/qc/Codegen/KernelTarget.h).
+    - `dequant_f32`: the `dequant_i8` kernel's weight panels on float
+      activations: per 4 rows the codes of 8 (16) columns are unpacked in
+      registers, converted to f32 and multiplied with each broadcast f32
+      input by FMAs; every `act_block` rows' sums are scaled once, and the
+      zero points meet the f32 group sums of the input. For layers without
+      an activation scheme.
     - `lut_bcq`: LUT-GEMM for binary-coding weights (see docs/kernels.md):
       per token and 4 inputs, a 16-entry table of the partial sums of their
       int8 activations (as low and high bytes), looked up with `vpshufb` by

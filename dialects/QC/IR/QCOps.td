@@ -84,6 +84,9 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     LUT-GEMM order in which a kernel can read fewer planes.
     `kernel` (set by `qc-select-kernel`) names the kernel that will compute
     the layer; without it the reference lowering does.
+    `act` is the layer's activation scheme (#qc.act): the input is
+    quantized by it before the product. Without one the layer computes on
+    its float input, and so must every kernel chosen for it.
 
     `qc.qlinear` computes `result = input x dequant(weight) (+ bias)` where
     the `[K, N]` weight is given by `codes`, `scales` and, depending on the
@@ -109,14 +112,15 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     UnitAttr:$packed,
     UnitAttr:$bitplanes,
     OptionalAttr<I64Attr>:$tile_n,
-    OptionalAttr<QC_KernelAttr>:$kernel);
+    OptionalAttr<QC_KernelAttr>:$kernel,
+    OptionalAttr<QC_ActivationAttr>:$act);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     (`packed` $packed^)? (`tile_n` $tile_n^)? (`bitplanes` $bitplanes^)? $input `,` $codes `,` $scales
     (`zeros` `(` $zeros^ `:` type($zeros) `)`)?
     (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
-    `scheme` $scheme `layer` $layer attr-dict `:`
+    `scheme` $scheme (`act` qualified($act)^)? `layer` $layer attr-dict `:`
     type($input) `,` type($codes) `,` type($scales)
     `->` type($result)
   }];
@@ -130,7 +134,7 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
       // Canonical layout: no packing attributes.
       build($_builder, $_state, result, input, codes, scales, zeros, codebook,
             bias, scheme, layer, /*packed=*/nullptr, /*bitplanes=*/nullptr,
-            /*tile_n=*/nullptr, /*kernel=*/nullptr);
+            /*tile_n=*/nullptr, /*kernel=*/nullptr, /*act=*/nullptr);
     }]>
   ];
   let hasVerifier = 1;

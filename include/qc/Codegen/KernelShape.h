@@ -32,6 +32,10 @@ constexpr llvm::StringLiteral kRoleAttr = "qc.kernel.role";
 constexpr llvm::StringLiteral kRoleActQuant = "act_quant";
 /// dequant_i8 panel kernel.
 constexpr llvm::StringLiteral kRoleColumns = "columns";
+/// dequant_f32: the padded f32 activations and their group sums, and the
+/// panel kernel on them.
+constexpr llvm::StringLiteral kRoleActFloat = "act_float";
+constexpr llvm::StringLiteral kRoleColumnsF32 = "columns_f32";
 /// lut_bcq: the per-token tables, and the kernel over 32-column tiles.
 constexpr llvm::StringLiteral kRoleLutTables = "lut_tables";
 constexpr llvm::StringLiteral kRoleLutTiles = "lut_tiles";
@@ -99,10 +103,10 @@ struct KernelShape {
     if (!attr)
       return std::nullopt;
     const KernelTarget *target = lookupKernelTarget(attr.getIsa());
-    // 8-bit codes only where the dot product does not saturate them.
+    // Codes of 1 - 4 and 8 bits (8-bit int8 dot products are checked by
+    // the body that needs them).
     if (!target || attr.getBits() < 1 ||
-        (attr.getBits() > 4 &&
-         (attr.getBits() != 8 || !target->hasWideCodeDot())) ||
+        (attr.getBits() > 4 && attr.getBits() != 8) ||
         attr.getActBlock() <= 0 || attr.getMTile() < 1 || attr.getGroup() <= 0)
       return std::nullopt;
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),

@@ -29,6 +29,10 @@ struct CompileRequest {
   bool raiseLinear = true;
   /// The quantization; empty: the model stays in float.
   QuantRecipe recipe;
+  /// The activation scheme of every quantized layer, those imported
+  /// quantized included (qc-set-activations); empty: as imported or as the
+  /// recipe says.
+  std::string activations;
   /// Calibration statistics: read from here, or written here when
   /// `calibration` runs (empty: a temporary file).
   std::string calibStats;

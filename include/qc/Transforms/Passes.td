@@ -48,8 +48,14 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     leaves matching layers in float. A scheme that does not fit a layer's
     shape, or a pattern that matches no layer, is an error.
 
-    Each quantized layer gets a `qc.report` dictionary: scheme, bits per
-    weight, bytes, the weight MSE and the output MSE on random inputs.
+    `act` gives every quantized layer its activation scheme (#qc.act) by
+    the name `qc::activationFor` reads: `auto` (the default: int8 in
+    blocks the weight group allows for uniform and BCQ weights, float for
+    the others), `f32`, `int8`, `int8t`, `int8b<B>`, `int4`, ..., `mxfp4`.
+
+    Each quantized layer gets a `qc.report` dictionary: scheme, activation
+    scheme, bits per weight, bytes, the weight MSE and the output MSE on
+    random inputs.
   }];
   let options = [
     Option<"scheme", "scheme", "std::string", /*default=*/"\"w4g128\"",
@@ -70,10 +76,33 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
            "GPTQ in decreasing order of the Hessian diagonal">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "GPTQ damping, relative to the mean Hessian diagonal">,
+    Option<"act", "act", "std::string", /*default=*/"\"auto\"",
+           "activation scheme of the quantized layers: auto, f32, int8, "
+           "int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4">,
   ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [
     Statistic<"numQuantized", "num-quantized", "Number of layers quantized">
+  ];
+}
+
+def SetActivationsPass : Pass<"qc-set-activations", "mlir::ModuleOp"> {
+  let summary = "Give every qc.qlinear the activation scheme a name says";
+  let description = [{
+    Sets the `act` of every `qc.qlinear` to what `qc::activationFor` makes
+    of `act` and the layer's weight scheme (`auto`, `f32`, `int8`, `int8t`,
+    `int8b<B>`, `int4`, ..., `mxfp4`; see qc-quantize), replacing what the
+    layer had: qc-compile's `--act` for layers imported already quantized
+    (MatMulNBits, DequantizeLinear, GGUF). A layer whose kernel is already
+    chosen is an error (the kernel computes the scheme it was chosen for).
+  }];
+  let options = [
+    Option<"act", "act", "std::string", /*default=*/"\"auto\"",
+           "activation scheme name">,
+  ];
+  let dependentDialects = ["::qc::QCDialect"];
+  let statistics = [
+    Statistic<"numSet", "num-set", "Number of layers given the scheme">
   ];
 }
 
@@ -156,17 +185,22 @@ def SetTargetPass : Pass<"qc-set-target", "mlir::ModuleOp"> {
 def SelectKernelPass : Pass<"qc-select-kernel", "mlir::func::FuncOp"> {
   let summary = "Choose the kernel and its parameters for each qc.qlinear";
   let description = [{
-    Sets the `kernel` attribute of each `qc.qlinear` from its scheme, shape,
-    token count and the target. Uniform per-output-channel weights of 2, 3
-    or 4 bits whose group is a multiple of 32 (or the whole column), with
-    static shapes, get `dequant_i8` (int8 activations in blocks of
-    `min(group, 128)` inputs, `m_tile` tokens per pass over the weights), or
+    Sets the `kernel` attribute of each `qc.qlinear` from its scheme, its
+    activation scheme (`act`), shape, token count and the target. Uniform
+    per-output-channel weights of 2, 3 or 4 bits whose group is a multiple
+    of 32 (or the whole column), with static shapes, get `dequant_f32` when
+    their activations are float (no `act`; 8-bit codes too), and with int8
+    activations in blocks the kernel can take (whole 32-row blocks inside
+    one weight group) `dequant_i8` (`m_tile` tokens per pass over the
+    weights), or
     with `uniform-lut` (not on `generic`), `lut_bcq` through their exact
     binary-coding form (w = s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits -
     1) / 2 - z), b_i = +-1 the bits of q). Binary-coding weights of up to 4
-    planes with such groups get `lut_bcq` (LUT-GEMM; x86 and AArch64),
-    codebooks of at most 256 entries (a multiple of 8) get `codegemm`; every
-    other layer keeps the `reference` lowering. With `remarks`, each
+    planes with such groups and int8 activations in blocks of
+    `gcd(group, 128)` get `lut_bcq` (LUT-GEMM; x86 and AArch64), codebooks
+    of at most 256 entries (a multiple of 8) on float activations get
+    `codegemm`; every other layer (int4 and MXFP4 activations among them)
+    keeps the `reference` lowering. With `remarks`, each
     decision is reported as a remark naming the layer.
 
     `target`: `host` (the features of this machine: AVX-512 VNNI with VBMI,

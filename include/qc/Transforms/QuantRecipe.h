@@ -18,6 +18,8 @@ namespace qc {
 /// and exclusions (layer-name regexes), and options of the algorithm.
 struct QuantRecipe {
   std::string scheme;
+  /// Activation scheme of the quantized layers (qc::activationFor).
+  std::string act = "auto";
   std::string clip = "mse";
   std::string algo = "rtn";
   std::vector<std::pair<std::string, std::string>> overrides;
@@ -58,7 +60,7 @@ private:
 };
 
 /// Reads a JSON recipe:
-///   {"scheme": "w4g128", "clip": "mse", "algo": "rtn",
+///   {"scheme": "w4g128", "act": "int8", "clip": "mse", "algo": "rtn",
 ///    "overrides": {"lm_head": "w8g128", ".*mlp.*": "w3g128"},
 ///    "exclude": ["embed.*"]}
 /// Unknown keys are errors. Returns false with `error` set.
@@ -72,7 +74,7 @@ mlir::LogicalResult addQuantizePass(mlir::OpPassManager &pm,
 /// One row of the per-layer report (from the `qc.report` of each
 /// qc.qlinear).
 struct QuantReportRow {
-  std::string layer, scheme;
+  std::string layer, scheme, act;
   int64_t k = 0, n = 0, bytes = 0;
   double bitsPerWeight = 0, weightMSE = 0, outputMSE = 0;
   std::string algo;

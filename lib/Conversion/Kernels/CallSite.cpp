@@ -134,6 +134,31 @@ void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,
                                 cast<RankedTensorType>(op.getType())));
 }
 
+LogicalResult kernels::checkActivations(QLinearOp op, const KernelShape &s,
+                                        bool int8, StringRef pass,
+                                        StringRef what) {
+  ActivationAttr act = op.getActAttr();
+  auto name = [&] { return act ? act.getShortName() : std::string("f32"); };
+  if (!int8) {
+    if (act)
+      return layerError(op, pass)
+             << what << " computes on float activations, the layer's are "
+             << name();
+    return success();
+  }
+  // The rows of [0, K) a block spans: blocks of at least K rows are the
+  // whole row (the kernel's padding rows are zeros).
+  auto span = [&](int64_t block) {
+    return block == -1 ? s.k : std::min(block, s.k);
+  };
+  if (act && act.getKind() == ActKind::int8 &&
+      span(act.getBlock()) == span(s.actBlock))
+    return success();
+  return layerError(op, pass)
+         << what << " computes on int8 activations in blocks of "
+         << s.actBlock << ", the layer's are " << name();
+}
+
 InFlightDiagnostic kernels::layerError(QLinearOp op, StringRef what) {
   return op.emitError() << what << ": layer '" << op.getLayer() << "': ";
 }
@@ -174,11 +199,15 @@ FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
            << "unknown kernel target '" << kernel.getIsa() << "'";
   if (s.k <= 0 || s.n <= 0 || s.m <= 0)
     return layerError(op, what) << "empty weight or input";
-  if (!llvm::is_contained({32, 64, 128}, s.actBlock) ||
+  // Activation blocks of whole 32-row blocks, inside one weight group (a
+  // block of the whole row for whole-column groups).
+  if (s.actBlock < 32 || s.actBlock % 32 != 0 ||
+      s.paddedK() % s.actBlock != 0 ||
       (group != -1 && group % s.actBlock != 0))
     return layerError(op, what)
            << "act_block " << s.actBlock
-           << " must be 32, 64 or 128 and divide the group " << group;
+           << " must be a multiple of 32 that divides the padded K "
+           << s.paddedK() << " and the group " << group;
   // One group for the whole column: the padded column.
   s.group = group == -1 ? s.paddedK() : group;
   return s;

@@ -1,8 +1,9 @@
-//===- DequantGemm.cpp - call sites of the dequant_i8 kernels -------------===//
+//===- DequantGemm.cpp - call sites of the dequant_i8 / _f32 kernels ------===//
 //
-// A qc.qlinear with kernel `dequant_i8` becomes, on tensors: a flattening of
-// its input to [M, K], calls of two generated functions on buffers (the
-// activation quantizer and the panel kernel, declared here and given their
+// A qc.qlinear with kernel `dequant_i8` (`dequant_f32`) becomes, on tensors:
+// a flattening of its input to [M, K], calls of two generated functions on
+// buffers (the activation quantizer (copier) and the panel kernel, declared
+// here and given their
 // bodies by qc-emit-kernels, see lib/Codegen/CPU/Kernels) and the output as a
 // tensor again. The weights are repacked here, at compile time, into new
 // dense_resource constants: codes in kernel panels of 8 columns
@@ -42,11 +43,31 @@ using namespace qc::kernels;
 
 namespace {
 
-/// The column kernel's name prefix: its zero points' and scales' storage
-/// are part of its signature (f32 zero points: "f", f16 scales: "h").
-std::string kernelPrefix(bool floatZeros, bool halfScales) {
-  return std::string("qc_dqi8") + (floatZeros ? "f" : "") +
-         (halfScales ? "h" : "") + "_";
+/// The column kernel's name prefix: its activations and its zero points'
+/// and scales' storage are part of its signature (f32 zero points: "f",
+/// f16 scales: "h").
+std::string kernelPrefix(bool floatAct, bool floatZeros, bool halfScales) {
+  return std::string(floatAct ? "qc_dqf32" : "qc_dqi8") +
+         (floatZeros ? "f" : "") + (halfScales ? "h" : "") + "_";
+}
+
+/// The f32 activations of a dequant_f32 layer: [M, Kp] zero-padded, and
+/// [M, groups] group sums, from the activation copier (declared on first
+/// use).
+ActivationBuffers floatActivations(OpBuilder &b, Location loc,
+                                   ModuleOp module, Value input,
+                                   const KernelShape &s) {
+  Type f32 = b.getF32Type();
+  ActivationBuffers a;
+  a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, f32);
+  a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
+  Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
+  func::FuncOp fn = declareKernel(
+      module, loc, s, kRoleActFloat, "qc_actf_",
+      TypeRange{x.getType(), a.xq.getType(), a.xsum.getType()},
+      /*parallel=*/false);
+  func::CallOp::create(b, loc, fn, ValueRange{x, a.xq, a.xsum});
+  return a;
 }
 
 /// Whether every value is an f16 exactly.
@@ -62,30 +83,33 @@ bool allHalf(ArrayRef<float> values, Type f16) {
 struct GenDequantGemmPass
     : qc::impl::GenDequantGemmPassBase<GenDequantGemmPass> {
   void runOnOperation() override {
-    for (QLinearOp op :
-         layersWithKernel(getOperation(), KernelKind::dequant_i8))
-      if (failed(lower(op)))
-        return signalPassFailure();
+    for (KernelKind kind : {KernelKind::dequant_i8, KernelKind::dequant_f32})
+      for (QLinearOp op : layersWithKernel(getOperation(), kind))
+        if (failed(lower(op, kind == KernelKind::dequant_f32)))
+          return signalPassFailure();
   }
 
-  LogicalResult lower(QLinearOp op) {
+  LogicalResult lower(QLinearOp op, bool floatAct) {
     auto fail = [&](const Twine &why) {
       return layerError(op, "qc-gen-dequant-gemm") << why;
     };
+    StringRef kindName = floatAct ? "dequant_f32" : "dequant_i8";
     auto scheme = dyn_cast<UniformAttr>(op.getScheme());
     if (!scheme || scheme.getPerIc() ||
         !quant::isKernelPanelBits(scheme.getBits()) || op.getPacked() ||
         op.getBitplanes())
-      return fail("dequant_i8 needs canonical uniform per-output-channel "
-                  "codes of 2, 3, 4 or 8 bits");
+      return fail(kindName + " needs canonical uniform per-output-channel "
+                             "codes of 2, 3, 4 or 8 bits");
     FailureOr<KernelShape> shape =
-        kernelShapeOf(op, scheme.getGroup(), scheme.getBits(), "dequant_i8");
-    FailureOr<LayerConstants> data = readConstants(op, "dequant_i8");
-    if (failed(shape) || failed(data))
+        kernelShapeOf(op, scheme.getGroup(), scheme.getBits(), kindName);
+    FailureOr<LayerConstants> data = readConstants(op, kindName);
+    if (failed(shape) || failed(data) ||
+        failed(checkActivations(op, *shape, /*int8=*/!floatAct,
+                                "qc-gen-dequant-gemm", kindName)))
       return failure();
     const KernelShape &s = *shape;
     // Codes above 15 would saturate a vpmaddubsw pair sum.
-    if (s.bits == 8 && !s.target->hasWideCodeDot())
+    if (!floatAct && s.bits == 8 && !s.target->hasWideCodeDot())
       return fail(Twine("8-bit codes need a u8 x s8 dot product into 32-bit "
                         "lanes, which target '") +
                   s.target->name() + "' does not have");
@@ -143,7 +167,8 @@ struct GenDequantGemmPass
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
     ActivationBuffers act =
-        quantizeActivations(b, loc, module, op.getInput(), s);
+        floatAct ? floatActivations(b, loc, module, op.getInput(), s)
+                 : quantizeActivations(b, loc, module, op.getInput(), s);
     int64_t n8 = s.panels() * 8;
     std::vector<float> bias(n8, 0.0f);
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());
@@ -161,10 +186,13 @@ struct GenDequantGemmPass
             : constantBuffer(b, loc, metaShape, i8, wz, layer + ".kzeros");
     Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
-    callRangeKernel(
-        b, loc, op, s, kRoleColumns, kernelPrefix(floatZeros, halfScales),
-        {act.xq, act.xs, act.xsum, codes, scaleBuf, zeroBuf, biasBuf, yBuf},
-        s.panels(), yBuf, panelStep(s));
+    SmallVector<Value> args = {act.xq, act.xsum, codes, scaleBuf,
+                               zeroBuf, biasBuf, yBuf};
+    if (!floatAct)
+      args.insert(args.begin() + 1, act.xs);
+    callRangeKernel(b, loc, op, s, floatAct ? kRoleColumnsF32 : kRoleColumns,
+                    kernelPrefix(floatAct, floatZeros, halfScales), args,
+                    s.panels(), yBuf, panelStep(s));
     return success();
   }
 };

@@ -69,9 +69,13 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
         kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),
                       "qc-gen-lut-gemm");
     FailureOr<LayerConstants> data = readConstants(op, "qc-gen-lut-gemm");
-    if (failed(shape) || failed(data))
+    if (failed(shape) || failed(data) ||
+        failed(checkActivations(op, *shape, /*int8=*/true, "qc-gen-lut-gemm",
+                                "lut_bcq")))
       return failure();
     const KernelShape &s = *shape;
+    if (s.actBlock > 128)
+      return fail("lut_bcq takes activation blocks of at most 128 inputs");
     if (!s.target->hasByteLookup())
       return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
                   "target), not isa = " +

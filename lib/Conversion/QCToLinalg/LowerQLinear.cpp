@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -365,6 +366,205 @@ private:
   }
 };
 
+/// The input of one qc.qlinear quantized by its activation scheme and
+/// returned to floats: what the scheme's kernels compute on. The input's
+/// last dimension is split into blocks ([..., blocks, block], zero-padded),
+/// each block's max |x| reduced and every element rounded to the scheme's
+/// grid by it (ActivationAttr's description gives the formulas).
+class ActivationQuantizer {
+public:
+  ActivationQuantizer(OpBuilder &b, QLinearOp op, ActivationAttr act)
+      : b(b), op(op), act(act), loc(op.getLoc()) {}
+
+  FailureOr<Value> build() {
+    auto type = cast<RankedTensorType>(op.getInput().getType());
+    if (!type.hasStaticShape())
+      return op.emitOpError("qc-lower-qlinear: activation scheme ")
+             << act << " needs a static input shape";
+    elt = type.getElementType();
+    int64_t rank = type.getRank(), k = type.getShape().back();
+    int64_t block = act.getBlock() == -1 ? k : std::min(act.getBlock(), k);
+    int64_t blocks = (k + block - 1) / block;
+    Value x = op.getInput();
+    SmallVector<int64_t> padded(type.getShape());
+    padded.back() = blocks * block;
+    if (padded.back() != k) {
+      SmallVector<OpFoldResult> low(rank, b.getIndexAttr(0)),
+          high(rank, b.getIndexAttr(0));
+      high.back() = b.getIndexAttr(padded.back() - k);
+      x = tensor::PadOp::create(b, loc, RankedTensorType::get(padded, elt), x,
+                                low, high, constant(elt, 0.0))
+              .getResult();
+    }
+    SmallVector<int64_t> split(type.getShape());
+    split.back() = blocks;
+    split.push_back(block);
+    SmallVector<ReassociationIndices> groups;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      groups.push_back({d});
+    groups.push_back({rank - 1, rank});
+    auto splitType = RankedTensorType::get(split, elt);
+    Value tiled =
+        tensor::ExpandShapeOp::create(b, loc, splitType, x, groups);
+    Value amax = blockMax(tiled, split);
+    Value quantized = roundToGrid(tiled, amax, split);
+    Value flat = tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get(padded, elt), quantized, groups);
+    if (padded.back() == k)
+      return flat;
+    SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+        strides(rank, b.getIndexAttr(1)), sizes;
+    for (int64_t d : type.getShape())
+      sizes.push_back(b.getIndexAttr(d));
+    return tensor::ExtractSliceOp::create(b, loc, type, flat, offsets, sizes,
+                                          strides)
+        .getResult();
+  }
+
+private:
+  OpBuilder &b;
+  QLinearOp op;
+  ActivationAttr act;
+  Location loc;
+  Type elt;
+
+  Value constant(Type type, double v) {
+    return arith::ConstantOp::create(b, loc, b.getFloatAttr(type, v));
+  }
+  Value f32(double v) { return constant(b.getF32Type(), v); }
+  Value toF32(Value v) {
+    return v.getType().isF32()
+               ? v
+               : arith::ExtFOp::create(b, loc, b.getF32Type(), v).getResult();
+  }
+
+  /// [..., blocks, block] -> [..., blocks]: max |x| of each block (f32).
+  Value blockMax(Value tiled, ArrayRef<int64_t> split) {
+    int64_t rank = split.size();
+    SmallVector<int64_t> outShape(split.drop_back());
+    Value init = linalg::FillOp::create(
+                     b, loc, f32(0.0),
+                     tensor::EmptyOp::create(b, loc, outShape, b.getF32Type())
+                         .getResult())
+                     .getResult(0);
+    SmallVector<utils::IteratorType> iters(rank - 1,
+                                           utils::IteratorType::parallel);
+    iters.push_back(utils::IteratorType::reduction);
+    MLIRContext *ctx = b.getContext();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx),
+        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1)};
+    return linalg::GenericOp::create(
+               b, loc, init.getType(), tiled, init, maps, iters,
+               [&](OpBuilder &nested, Location, ValueRange args) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPointToEnd(nested.getInsertionBlock());
+                 Value v = math::AbsFOp::create(b, loc, toF32(args[0]));
+                 linalg::YieldOp::create(
+                     b, loc,
+                     ValueRange{arith::MaximumFOp::create(b, loc, args[1], v)});
+               })
+        .getResult(0);
+  }
+
+  /// Every element of `tiled` on the scheme's grid for its block's max.
+  Value roundToGrid(Value tiled, Value amax, ArrayRef<int64_t> split) {
+    int64_t rank = split.size();
+    MLIRContext *ctx = b.getContext();
+    Value empty = tensor::EmptyOp::create(b, loc, split, elt);
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(rank, ctx),
+        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1),
+        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<utils::IteratorType> iters(rank,
+                                           utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, empty.getType(), ValueRange{tiled, amax}, empty, maps,
+               iters,
+               [&](OpBuilder &nested, Location, ValueRange args) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPointToEnd(nested.getInsertionBlock());
+                 Value x = toF32(args[0]);
+                 Value v = act.getKind() == ActKind::mxfp4
+                               ? microscaled(x, args[1])
+                               : integer(x, args[1]);
+                 if (!elt.isF32())
+                   v = arith::TruncFOp::create(b, loc, elt, v);
+                 linalg::YieldOp::create(b, loc, v);
+               })
+        .getResult(0);
+  }
+
+  /// int8 / int4: roundeven(x * (L / max)) clamped to +-L, times max / L.
+  Value integer(Value x, Value amax) {
+    auto limit = static_cast<double>(act.getIntLimit());
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           amax, f32(1e-30));
+    Value inv = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, f32(limit), amax),
+        f32(0.0));
+    Value q = math::RoundEvenOp::create(
+        b, loc, arith::MulFOp::create(b, loc, x, inv));
+    q = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, q, f32(-limit)), f32(limit));
+    return arith::MulFOp::create(
+        b, loc, q, arith::DivFOp::create(b, loc, amax, f32(limit)));
+  }
+
+  /// 2^e as an f32 from an i32 exponent in [-126, 127] (exact).
+  Value powerOfTwo(Value e) {
+    Value biased = arith::AddIOp::create(
+        b, loc, e, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(127)));
+    Value bits = arith::ShLIOp::create(
+        b, loc, biased,
+        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(23)));
+    return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
+  }
+
+  /// mxfp4: x / 2^(floor(log2 max) - 2) rounded to the nearest E2M1 value
+  /// (the exponent read from max's bits and clamped to [-126, 126], so that
+  /// the scale and its inverse are normal f32), scaled back.
+  Value microscaled(Value x, Value amax) {
+    auto i32c = [&](int32_t v) {
+      return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+    };
+    Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), amax);
+    Value exp = arith::SubIOp::create(
+        b, loc,
+        arith::AndIOp::create(b, loc,
+                              arith::ShRUIOp::create(b, loc, bits, i32c(23)),
+                              i32c(0xff)),
+        i32c(127 + 2));
+    exp = arith::MinSIOp::create(
+        b, loc, arith::MaxSIOp::create(b, loc, exp, i32c(-126)), i32c(126));
+    Value scale = powerOfTwo(exp);
+    Value inv = powerOfTwo(arith::SubIOp::create(b, loc, i32c(0), exp));
+    Value a = arith::MinimumFOp::create(
+        b, loc, math::AbsFOp::create(b, loc, arith::MulFOp::create(b, loc, x, inv)),
+        f32(6.0));
+    auto stepRound = [&](double step) {
+      return arith::MulFOp::create(
+          b, loc,
+          math::RoundEvenOp::create(
+              b, loc, arith::MulFOp::create(b, loc, a, f32(1.0 / step))),
+          f32(step));
+    };
+    auto below = [&](double bound) {
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, a,
+                                   f32(bound));
+    };
+    Value r = arith::SelectOp::create(
+        b, loc, below(2.0), stepRound(0.5),
+        arith::SelectOp::create(b, loc, below(4.0), stepRound(1.0),
+                                stepRound(2.0)));
+    Value zero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE,
+                                       amax, f32(0.0));
+    Value v = arith::MulFOp::create(
+        b, loc, math::CopySignOp::create(b, loc, r, x), scale);
+    return arith::SelectOp::create(b, loc, zero, f32(0.0), v);
+  }
+};
+
 struct LowerQLinearPass : qc::impl::LowerQLinearPassBase<LowerQLinearPass> {
   void runOnOperation() override {
     SmallVector<QLinearOp> ops;
@@ -375,9 +575,13 @@ struct LowerQLinearPass : qc::impl::LowerQLinearPassBase<LowerQLinearPass> {
       FailureOr<Value> weight = Dequantizer(b, op).build();
       if (failed(weight))
         return signalPassFailure();
-      auto linear = LinearOp::create(b, op.getLoc(), op.getType(),
-                                     op.getInput(), *weight, op.getBias(),
-                                     op.getLayerAttr());
+      FailureOr<Value> input = op.getInput();
+      if (ActivationAttr act = op.getActAttr())
+        input = ActivationQuantizer(b, op, act).build();
+      if (failed(input))
+        return signalPassFailure();
+      auto linear = LinearOp::create(b, op.getLoc(), op.getType(), *input,
+                                     *weight, op.getBias(), op.getLayerAttr());
       op.replaceAllUsesWith(linear.getResult());
       op.erase();
     }

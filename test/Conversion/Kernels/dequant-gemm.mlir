@@ -32,8 +32,6 @@
 // CALLS: %[[YS:.*]] = tensor.extract_slice %[[YT]][0, 0] [6, 5] [1, 1]
 // CALLS: tensor.expand_shape %[[YS]] {{\[\[}}0, 1], [2]] output_shape [2, 3, 5]
 // CALLS-NOT: qc.qlinear
-// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
-// CALLS: func.func private @qc_dqi8h_{{.*}}(memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>, memref<1x1152xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
 
 // The activation quantizer: max |x| per block, round half to even.
 // AVX2-LABEL: func.func private @qc_actq_
@@ -119,6 +117,52 @@ func.func @w3(%x: tensor<2x3x320xf32>) -> tensor<2x3x5xf32> {
   %s = arith.constant dense<0.5> : tensor<5x5xf32>
   %z = arith.constant dense<3.0> : tensor<5x5xf32>
   %b = arith.constant dense<0.25> : tensor<5xf32>
-  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<5x5xf32>) bias(%b : tensor<5xf32>) scheme #qc.uniform<bits = 3, group = 64, per_ic = false, symmetric = false, scale_type = f32> layer "fc" : tensor<2x3x320xf32>, tensor<320x5xi8>, tensor<5x5xf32> -> tensor<2x3x5xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<5x5xf32>) bias(%b : tensor<5xf32>) scheme #qc.uniform<bits = 3, group = 64, per_ic = false, symmetric = false, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "fc" : tensor<2x3x320xf32>, tensor<320x5xi8>, tensor<5x5xf32> -> tensor<2x3x5xf32>
+  return %y : tensor<2x3x5xf32>
+}
+
+// The same layer without an activation scheme (float activations) takes
+// dequant_f32: the input copied into [6, 384] f32 with its group sums, the
+// same weight panels, and the column kernel @qc_dqf32h_* on them (no block
+// scales).
+// CALLS-LABEL: func.func @f32act
+// CALLS: %[[XF:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x384xf32>
+// CALLS: %[[FSUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
+// CALLS: call @qc_actf_b3_g64_a64_m6_k320_n5_t4_avx2(%{{.*}}, %[[XF]], %[[FSUM]])
+// CALLS: arith.constant dense_resource<fc2.kpanels> : tensor<1x1152xi8>
+// CALLS: call @qc_dqf32h_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XF]], %[[FSUM]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c0, %c1)
+// The declarations, at the module's end.
+// CALLS: func.func private @qc_actq_{{.*}}(memref<6x320xf32>, memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_quant"
+// CALLS: func.func private @qc_dqi8h_{{.*}}(memref<6x384xi8>, memref<6x6xf32>, memref<6x8xf32>, memref<1x1152xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns"{{.*}}qc.parallel = 1 : i64}
+// CALLS: func.func private @qc_actf_{{.*}}(memref<6x320xf32>, memref<6x384xf32>, memref<6x8xf32>) attributes {qc.kernel.role = "act_float"
+// CALLS: func.func private @qc_dqf32h_{{.*}}(memref<6x384xf32>, memref<6x8xf32>, memref<1x1152xi8>, memref<1x64xf16>, memref<1x64xi8>, memref<8xf32>, memref<6x8xf32>, index, index) attributes {qc.kernel.role = "columns_f32"{{.*}}qc.parallel = 1 : i64}
+
+// Its activations: copied and summed, no rounding.
+// AVX2-LABEL: func.func private @qc_actf_
+// AVX2-NOT: math.roundeven
+// AVX2: vector.transfer_read
+// AVX2: vector.store %{{.*}} : memref<6x384xf32>, vector<8xf32>
+// AVX2: vector.reduction <add>
+// Its panels: the same unpacking, then per row of the 4 the code bytes
+// taken out of their 32-bit lanes, converted to f32 and multiplied with the
+// broadcast input by FMAs; one FMA with the scales per 64-row block.
+// AVX2-LABEL: func.func private @qc_dqf32h_
+// AVX2-SAME: target_features = #llvm.target_features<["+avx2", "+fma"]>
+// AVX2: arith.ori %{{.*}} : vector<32xi8>
+// AVX2: vector.bitcast %{{.*}} : vector<32xi8> to vector<8xi32>
+// AVX2: arith.andi %{{.*}} : vector<8xi32>
+// AVX2: arith.uitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+// AVX2: memref.load %{{.*}} : memref<6x384xf32>
+// AVX2: vector.fma %{{.*}} : vector<8xf32>
+// AVX2: arith.shrui %{{.*}} : vector<8xi32>
+// AVX2-NOT: llvm.call_intrinsic
+// AVX2: return
+
+func.func @f32act(%x: tensor<2x3x320xf32>) -> tensor<2x3x5xf32> {
+  %c = arith.constant dense<5> : tensor<320x5xi8>
+  %s = arith.constant dense<0.5> : tensor<5x5xf32>
+  %z = arith.constant dense<3.0> : tensor<5x5xf32>
+  %b = arith.constant dense<0.25> : tensor<5xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<5x5xf32>) bias(%b : tensor<5xf32>) scheme #qc.uniform<bits = 3, group = 64, per_ic = false, symmetric = false, scale_type = f32> layer "fc2" : tensor<2x3x320xf32>, tensor<320x5xi8>, tensor<5x5xf32> -> tensor<2x3x5xf32>
   return %y : tensor<2x3x5xf32>
 }

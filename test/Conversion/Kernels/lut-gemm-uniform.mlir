@@ -30,6 +30,6 @@ func.func @uniform(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
   %c = arith.constant dense<[[1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]> : tensor<64x2xi8>
   %s = arith.constant dense<[[0.5, 0.25]]> : tensor<1x2xf32>
   %z = arith.constant dense<[[1.0, 3.0]]> : tensor<1x2xf32>
-  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<1x2xf32>) scheme #qc.uniform<bits = 2, group = 64, per_ic = false, symmetric = false, scale_type = f32> layer "fc" : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<1x2xf32>) scheme #qc.uniform<bits = 2, group = 64, per_ic = false, symmetric = false, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "fc" : tensor<1x64xf32>, tensor<64x2xi8>, tensor<1x2xf32> -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

@@ -61,6 +61,6 @@ func.func @bcq(%x: tensor<2x192xf32>) -> tensor<2x40xf32> {
   %c = arith.constant dense<5> : tensor<192x40xi8>
   %s = arith.constant dense<0.5> : tensor<3x3x40xf32>
   %o = arith.constant dense<0.1> : tensor<3x40xf32>
-  %y = qc.qlinear %x, %c, %s zeros(%o : tensor<3x40xf32>) scheme #qc.bcq<planes = 3, group = 64, offset = true, scale_type = f32> layer "fc" : tensor<2x192xf32>, tensor<192x40xi8>, tensor<3x3x40xf32> -> tensor<2x40xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%o : tensor<3x40xf32>) scheme #qc.bcq<planes = 3, group = 64, offset = true, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "fc" : tensor<2x192xf32>, tensor<192x40xi8>, tensor<3x3x40xf32> -> tensor<2x40xf32>
   return %y : tensor<2x40xf32>
 }

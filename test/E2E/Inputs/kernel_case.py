@@ -10,10 +10,14 @@ numpy references written here independently of qc:
                   int8 rounding of the activations.
 
 Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]
-GROUP -1 is one group per column; SYM and BIAS are 0 or 1. With `bcq` the
-layer is binary-coding with BITS planes (no offsets when SYM is 1), and
+                      [f32act]
+GROUP -1 is one group per column; SYM and BIAS are 0 or 1. The layer's
+activation scheme is int8 in blocks of A (#qc.act), the kernel's. With `bcq`
+the layer is binary-coding with BITS planes (no offsets when SYM is 1), and
 ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
-integer plane sums). With `f16` the uniform scales are f16. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
+integer plane sums). With `f16` the uniform scales are f16. With `f32act`
+the layer has float activations (no #qc.act: the dequant_f32 kernel) and
+ref_kernel.npy is ref.npy. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
 ref.npy.
 """
 import math
@@ -33,8 +37,8 @@ def dense(a, ty):
 def write_case(out, constants, opt, bias, attr, weight_types, x, ref, ref_kernel):
     """Writes OUT/model.mlir: @main(x) -> y with the weight `constants`
     (lines), the bias, and y = qc.qlinear "fc" with the operands `opt`, the
-    scheme `attr` and the codes / scales types `weight_types`; then x.npy,
-    ref.npy and ref_kernel.npy."""
+    scheme `attr` (with its activation scheme, if any) and the codes /
+    scales types `weight_types`; then x.npy, ref.npy and ref_kernel.npy."""
     (m, k), n = x.shape, ref.shape[1]
     lines = ["func.func @main(%%x: tensor<%dx%dxf32> {qc.name = \"x\", qc.dtype = \"f32\"}) -> "
              "(tensor<%dx%dxf32> {qc.name = \"y\", qc.dtype = \"f32\"}) {" % (m, k, m, n)]
@@ -56,10 +60,12 @@ def write_case(out, constants, opt, bias, attr, weight_types, x, ref, ref_kernel
 def main():
     out = sys.argv[1]
     m, k, n, bits, group, sym, has_bias, seed = map(int, sys.argv[2:10])
-    bcq = len(sys.argv) > 10 and sys.argv[10] == "bcq"
-    half = len(sys.argv) > 10 and sys.argv[10] == "f16"
+    flags = set(sys.argv[10:])
+    bcq = "bcq" in flags
+    half = "f16" in flags
     # fz: float zero points (as GGUF's Q4_1 imports; @qc_dqi8f*_).
-    float_zeros = len(sys.argv) > 10 and sys.argv[10] == "fz"
+    float_zeros = "fz" in flags
+    float_act = "f32act" in flags
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
@@ -132,6 +138,10 @@ def main():
     if bcq:
         attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
                 % (bits, group, "false" if sym else "true"))
+    if float_act:
+        ref_k = ref
+    else:
+        attr += " act #qc.act<kind = int8, block = %d>" % a_blk
     lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
                                                     else dense(scales, "f32")))

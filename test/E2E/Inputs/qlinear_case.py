@@ -3,9 +3,14 @@
 an input .npy and the numpy reference output (dequantize written here,
 independently of qc), for the lit e2e test of the reference lowering.
 
-Usage: qlinear_case.py SCHEME OUT_DIR
+Usage: qlinear_case.py SCHEME OUT_DIR [ACT]
 SCHEME: uniform_oc | uniform_ic_sym | bcq | codebook | fp8 | mxfp4 | amxfp4 | dint4
-Writes OUT_DIR/model.mlir, OUT_DIR/x.npy, OUT_DIR/ref.npy.
+ACT: an activation scheme for the layer (#qc.act), int8:B, int4:B (B inputs
+per scale, -1 a scale per token) or mxfp4, whose rounding of the input the
+numpy model here reproduces (ActivationAttr's formulas).
+Writes OUT_DIR/model.mlir, OUT_DIR/x.npy, OUT_DIR/ref.npy and, with ACT,
+OUT_DIR/ref_float.npy (the float-activation result, which ref.npy must
+differ from).
 """
 import os
 import sys
@@ -45,11 +50,57 @@ def e2m1_value(c):
     return s * mag
 
 
+def blocks_of(x, block):
+    """x [M, K] as [M, blocks, block] (zero-padded) and the block."""
+    m, k = x.shape
+    b = k if block == -1 else min(block, k)
+    nb = -(-k // b)
+    xp = np.zeros((m, nb * b), np.float32)
+    xp[:, :k] = x
+    return xp.reshape(m, nb, b), b
+
+
+def quantize_acts(x, act):
+    """The input rounded by activation scheme ACT, in f32 as qc does."""
+    kind, _, block = act.partition(":")
+    block = 32 if kind == "mxfp4" else int(block)
+    xb, _ = blocks_of(x, block)
+    amax = np.abs(xb).max(axis=2).astype(np.float32)
+    if kind in ("int8", "int4"):
+        limit = np.float32(127 if kind == "int8" else 7)
+        inv = np.where(amax > 1e-30, limit / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+        q = np.clip(np.rint(xb * inv[:, :, None]), -limit, limit).astype(np.float32)
+        v = q * (amax / limit).astype(np.float32)[:, :, None]
+    elif kind == "mxfp4":
+        e = ((amax.view(np.uint32) >> 23) & 0xFF).astype(np.int64) - 129
+        e = np.clip(e, -126, 126)
+        scale = np.ldexp(np.float32(1), e).astype(np.float32)[:, :, None]
+        inv = np.ldexp(np.float32(1), -e).astype(np.float32)[:, :, None]
+        a = np.minimum(np.abs(xb * inv), np.float32(6)).astype(np.float32)
+        r = np.where(a < 2, np.rint(a * 2) * np.float32(0.5),
+                     np.where(a < 4, np.rint(a), np.rint(a * np.float32(0.5)) * 2))
+        v = (np.copysign(r, xb) * scale).astype(np.float32)
+        v = np.where((amax <= 0)[:, :, None], np.float32(0), v)
+    else:
+        sys.exit("unknown activation scheme " + act)
+    m, k = x.shape
+    return v.reshape(m, -1)[:, :k].astype(np.float32)
+
+
+def act_attr(act):
+    kind, _, block = act.partition(":")
+    return "#qc.act<kind = %s, block = %s>" % (kind, 32 if kind == "mxfp4" else block)
+
+
 def main():
     scheme, out = sys.argv[1], sys.argv[2]
+    act = sys.argv[3] if len(sys.argv) > 3 else None
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((M, K)).astype(np.float32)
+    if act:  # an all-zero block and an outlier
+        x[1, :32] = 0
+        x[2, 5] *= 30
     operands = []  # (name, array, mlir element type)
     if scheme == "uniform_oc":
         g = 16
@@ -133,6 +184,8 @@ def main():
     for kw in ("zeros", "codebook"):
         if kw in names:
             opt += " %s(%%%s : %s)" % (kw, kw, names[kw])
+    if act:
+        attr += " act " + act_attr(act)
     lines.append("  %%y = qc.qlinear %%x, %%codes, %%scales%s scheme %s layer \"fc\" : "
                  "tensor<%dx%dxf32>, %s, %s -> tensor<%dx%dxf32>" % (
                      opt, attr, M, K, names["codes"], names["scales"], M, N))
@@ -142,6 +195,10 @@ def main():
         f.write("\n".join(lines) + "\n")
     np.save(os.path.join(out, "x.npy"), x)
     ref = (x.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
+    if act:
+        np.save(os.path.join(out, "ref_float.npy"), ref)
+        xq = quantize_acts(x, act)
+        ref = (xq.astype(np.float64) @ w.astype(np.float64)).astype(np.float32)
     np.save(os.path.join(out, "ref.npy"), ref)
 
 

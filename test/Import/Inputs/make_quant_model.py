@@ -66,10 +66,12 @@ def _pack_along_last(codes, bits):
 
 
 def matmul_nbits(seed, a_shape, k, n, bits, block, zero_points="packed",
-                 bias=False, g_idx=None, k_attr=None, name="mmnb"):
+                 bias=False, g_idx=None, k_attr=None, name="mmnb",
+                 accuracy_level=None):
     """A MatMulNBits model. zero_points: None, "packed" (uint8) or "float".
     g_idx: None, "trivial" or "permuted". k_attr overrides the K attribute
-    (for the inconsistent-attribute error case)."""
+    (for the inconsistent-attribute error case); accuracy_level is set when
+    given (4: onnxruntime's int8 activations)."""
     rng = np.random.default_rng(seed)
     k_blocks = -(-k // block)
     blob = block * bits // 8
@@ -110,9 +112,11 @@ def matmul_nbits(seed, a_shape, k, n, bits, block, zero_points="packed",
         inputs.append("bias")
     while inputs[-1] == "":
         inputs.pop()
+    attrs = {} if accuracy_level is None else {"accuracy_level": accuracy_level}
     node = helper.make_node(
         "MatMulNBits", inputs, ["Y"], name=name, domain="com.microsoft",
-        K=k if k_attr is None else k_attr, N=n, bits=bits, block_size=block)
+        K=k if k_attr is None else k_attr, N=n, bits=bits, block_size=block,
+        **attrs)
     a_shape = list(a_shape[:-1]) + [k if k_attr is None else k_attr]
     g = helper.make_graph(
         [node], name, [_vi("A", TensorProto.FLOAT, a_shape)],
@@ -269,6 +273,19 @@ GOOD = {
     "nbits_b8_g16_zp": lambda: matmul_nbits(9, [2, 0], 64, 8, 8, 16),
     "nbits_b8_g32_sym": lambda: matmul_nbits(10, [2, 0], 64, 8, 8, 32,
                                              zero_points=None),
+    # accuracy_level 4: int8 activations per block of block_size.
+    "nbits_acc4_g32_zp": lambda: matmul_nbits(16, [5, 0], 256, 40, 4, 32,
+                                              accuracy_level=4),
+    "nbits_acc4_g128_sym": lambda: matmul_nbits(17, [3, 0], 512, 24, 4, 128,
+                                                zero_points=None,
+                                                accuracy_level=4),
+    "nbits_acc4_g64_bias": lambda: matmul_nbits(18, [1, 0], 320, 16, 4, 64,
+                                                bias=True, accuracy_level=4),
+    # The same weights with float activations.
+    "nbits_acc0_g32_zp": lambda: matmul_nbits(16, [5, 0], 256, 40, 4, 32),
+    # accuracy_level 1: float activations, said explicitly.
+    "nbits_acc1_g32_zp": lambda: matmul_nbits(19, [2, 0], 128, 16, 4, 32,
+                                              accuracy_level=1),
     # DequantizeLinear -> MatMul.
     "dq_int4_g32_zp": lambda: dq_matmul(21, [2, 3, 64], 64, 16, "int4", 32),
     "dq_int4_g16_sym": lambda: dq_matmul(22, [4, 32], 32, 8, "int4", 16,
@@ -291,6 +308,8 @@ BAD = {
     # 3 bits: not a width onnxruntime packs.
     "nbits_b3": lambda: matmul_nbits(14, [2, 0], 64, 8, 3, 64,
                                      zero_points=None),
+    "nbits_bad_level": lambda: matmul_nbits(20, [2, 0], 64, 8, 4, 32,
+                                            accuracy_level=5),
     "ms_other_op": ms_other_op,
     "int4_reshape": int4_reshape,
 }

@@ -1,4 +1,4 @@
-//===- ActQuant.cpp - int8 activations of dequant_i8 and LUT-GEMM ---------===//
+//===- ActQuant.cpp - activations of dequant_i8 / _f32 and LUT-GEMM -------===//
 //===----------------------------------------------------------------------===//
 
 #include "Emitter.h"
@@ -12,14 +12,17 @@ namespace cpu {
 //===----------------------------------------------------------------------===//
 
 /// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
-///                     xsum: [M, G'] f32).
-void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
-                   const KernelShape &s) {
+///                     xsum: [M, G'] f32), or with `floatAct` of
+/// @qc_actf_*(x, xf: [M, Kp] f32, xsum): the input copied, zero-padded,
+/// and its group sums.
+static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
+                             const KernelShape &s, bool floatAct) {
   MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
   Emitter e(b, loc);
-  Value x = args[0], xq = args[1], xs = args[2], xsum = args[3];
+  Value x = args[0], xq = args[1], xs = floatAct ? Value() : args[2],
+        xsum = args.back();
   constexpr int64_t kLanes = 8;
   auto vf = VectorType::get({kLanes}, f32);
   auto vi32 = VectorType::get({kLanes}, i32);
@@ -62,6 +65,20 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
         });
     return loop.getResults();
   };
+  Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
+  Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
+  if (floatAct) {
+    Value sum =
+        laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
+          Value v = read(k);
+          vector::StoreOp::create(b, loc, v, xq, ValueRange{m, k});
+          return SmallVector<Value>{arith::AddFOp::create(b, loc, iter[0], v)};
+        })[0];
+    sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
+    memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
+                            xsum, ValueRange{m, gIdx});
+    return;
+  }
   // max |x| over the block.
   Value maxAbs =
       laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
@@ -83,12 +100,20 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
         return SmallVector<Value>{arith::AddIOp::create(b, loc, iter[0], q)};
       })[0];
   isum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, isum);
-  Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
-  Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
   Value blockSum = arith::MulFOp::create(
       b, loc, scale, arith::SIToFPOp::create(b, loc, f32, isum));
   memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, blockSum),
                           xsum, ValueRange{m, gIdx});
+}
+
+void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
+  buildActivations(b, loc, args, s, /*floatAct=*/false);
+}
+
+void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
+  buildActivations(b, loc, args, s, /*floatAct=*/true);
 }
 
 } // namespace cpu

@@ -18,6 +18,14 @@
 //                 y[m, n] = sum_a xs[m,a] s[g(a),n] sum_k q[k,n] xq[m,k]
 //                           - sum_g s[g,n] z[g,n] xsum[m,g] + bias[n].
 //
+// The dequant_f32 kernel (@qc_dqf32_*) is the same over float activations:
+// @qc_actf_* copies the input into [M, Kp] (zero-padded) and sums its
+// groups, and per 4 rows the panel's code bytes are taken out of their
+// 32-bit lanes one row at a time, converted to f32 and multiplied with the
+// broadcast input by FMAs:
+//                 y[m, n] = sum_a s[g(a),n] sum_k q[k,n] x[m,k]
+//                           - sum_g s[g,n] z[g,n] xsum[m,g] + bias[n].
+//
 // Runs after buffer deallocation: the dot products are LLVM intrinsics
 // (llvm.call_intrinsic), whose memory effects that analysis cannot see.
 //
@@ -105,6 +113,13 @@ Value unpackCodes(Emitter &e, ArrayRef<SmallVector<Value>> vectors,
   return codes;
 }
 
+/// The buffers of a column kernel: the activations `x` (int8 codes with
+/// their block scales `xs`, or f32 with `xs` null), the group sums, the
+/// panels' codes, scales and zero points, the bias and the output.
+struct ColumnArgs {
+  Value x, xs, xsum, w, ws, zeros, bias, y;
+};
+
 /// The buffers the epilogue of a token tile writes and reads.
 struct EpilogueBuffers {
   Value zeros, xsum, bias, y;
@@ -154,6 +169,36 @@ void emitEpilogue(Emitter &e, const KernelShape &s, Value panel,
         bufs.y, ValueRange{tokens[i], col0});
 }
 
+/// dequant_f32: rows 4q .. 4q + 3 of the step's columns (`codes`, their
+/// bytes in 32-bit lanes, row k + j in byte j) times the float inputs
+/// x[token, k + j], by FMAs into `partial` (`splits` chains per token).
+void accumulateFloatRows(Emitter &e, Value codes, VectorType vf, Value k,
+                         ArrayRef<Value> tokens, Value x,
+                         MutableArrayRef<Value> partial, int64_t splits,
+                         int64_t q) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto vi = VectorType::get(vf.getShape(), b.getI32Type());
+  Value words = vector::BitCastOp::create(b, loc, vi, codes);
+  for (int64_t j = 0; j < 4; ++j) {
+    Value row = words;
+    if (j > 0)
+      row = arith::ShRUIOp::create(
+          b, loc, row, e.splat(vi, b.getI32IntegerAttr(8 * j)));
+    if (j < 3)
+      row = arith::AndIOp::create(b, loc, row,
+                                  e.splat(vi, b.getI32IntegerAttr(0xff)));
+    Value w = arith::UIToFPOp::create(b, loc, vf, row);
+    Value kj = arith::AddIOp::create(b, loc, k, e.idx(j));
+    for (auto [i, token] : llvm::enumerate(tokens)) {
+      Value xv = vector::BroadcastOp::create(
+          b, loc, vf, memref::LoadOp::create(b, loc, x, ValueRange{token, kj}));
+      Value &acc = partial[i * splits + (4 * q + j) % splits];
+      acc = vector::FMAOp::create(b, loc, w, xv, acc);
+    }
+  }
+}
+
 /// Emits, at the builder's position inside the panel loop, the loop over
 /// activation blocks and the epilogue for `count` tokens starting at `m0`,
 /// on `step` panels from `panel` (1, or 2 for AVX-512 VNNI: the two panels'
@@ -161,12 +206,14 @@ void emitEpilogue(Emitter &e, const KernelShape &s, Value panel,
 /// product, so that the unpacking and the dot products take half the
 /// instructions of one panel at a time).
 void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
-                   int64_t step, Value m0, int64_t count, ValueRange args) {
+                   int64_t step, Value m0, int64_t count,
+                   const ColumnArgs &args) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   MLIRContext *ctx = b.getContext();
-  Value xq = args[0], xs = args[1], xsum = args[2], w = args[3],
-        ws = args[4], zc = args[5], bias = args[6], y = args[7];
+  Value xq = args.x, xs = args.xs, xsum = args.xsum, w = args.w, ws = args.ws,
+        zc = args.zeros, bias = args.bias, y = args.y;
+  bool floatAct = !xs;
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
   int64_t lanes = 8 * step; // columns of the step
@@ -177,10 +224,16 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
   auto v1i32 = VectorType::get({1}, i32);
   Type scaleType = cast<MemRefType>(ws.getType()).getElementType();
   DotProduct dot(e, *s.target, lanes);
-  VectorType partialType = dot.partialType();
-  bool wideSums = partialType == vi; // the dot product gives i32 lanes
-  // Independent i32 sums per token: about 8 dot products in flight.
-  int64_t splits = wideSums ? std::clamp<int64_t>(8 / count, 1, 8) : 1;
+  VectorType partialType = floatAct ? vf : dot.partialType();
+  // Sums that need no flushing: the dot product gives i32 lanes, or FMAs
+  // on float activations.
+  bool wideSums = floatAct || partialType == vi;
+  // Independent sums per token: about 8 dot products (4 FMA chains) in
+  // flight.
+  int64_t splits = floatAct   ? std::clamp<int64_t>(4 / count, 1, 4)
+                   : wideSums ? std::clamp<int64_t>(8 / count, 1, 8)
+                              : 1;
+  VectorType sumType = floatAct ? vf : vi;
 
   SmallVector<Value> tokens;
   for (int64_t i = 0; i < count; ++i)
@@ -228,7 +281,7 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
         // bound by the latency of one chain of dot products.
         auto blocks = scf::ForOp::create(
             b, loc, e.idx(0), e.idx(rowBlocks), e.idx(1),
-            SmallVector<Value>(count * splits, e.zeros(vi)));
+            SmallVector<Value>(count * splits, e.zeros(sumType)));
         {
           OpBuilder::InsertionGuard rbGuard(b);
           b.setInsertionPointToStart(blocks.getBody());
@@ -257,6 +310,11 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
           for (int64_t q = 0; q < 8; ++q) {
             Value codes = unpackCodes(e, vectors, s.bits, q);
             Value k = arith::AddIOp::create(b, loc, k0, e.idx(4 * q));
+            if (floatAct) {
+              accumulateFloatRows(e, codes, vf, k, tokens, xq, partial,
+                                  splits, q);
+              continue;
+            }
             for (int64_t i = 0; i < count; ++i) {
               Value &acc = partial[i * splits + q % splits];
               acc = dot.accumulate(acc, codes, broadcast4(tokens[i], k));
@@ -281,7 +339,9 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
             e.idx(s.group));
         Value wScale = scalesOf(g);
         SmallVector<Value> facc(acc.begin(), acc.end());
-        for (int64_t i = 0; i < count; ++i) {
+        for (int64_t i = 0; i < count && floatAct; ++i)
+          facc[i] = vector::FMAOp::create(b, loc, sums[i], wScale, facc[i]);
+        for (int64_t i = 0; i < count && !floatAct; ++i) {
           Value xScale = vector::BroadcastOp::create(
               b, loc, vf,
               memref::LoadOp::create(b, loc, xs, ValueRange{tokens[i], a}));
@@ -295,12 +355,9 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
                {zc, xsum, bias, y});
 }
 
-/// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
-/// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8 (f32 for
-/// @qc_dqi8f_*), bias [N8]
-/// f32, y [M, N8] f32, begin, end): the panels [begin, end).
-void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
-                       const KernelShape &s) {
+/// The panels [begin, end) of a column kernel.
+void buildColumns(OpBuilder &b, Location loc, const ColumnArgs &args,
+                  Value begin, Value end, const KernelShape &s) {
   Emitter e(b, loc);
   int64_t full = s.m / s.mTile, rest = s.m % s.mTile;
   // The token tiles of the panels [panel, panel + step).
@@ -315,7 +372,6 @@ void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
     if (rest > 0)
       emitTokenTile(e, s, panel, step, e.idx(full * s.mTile), rest, args);
   };
-  Value begin = args[8], end = args[9];
   int64_t step = panelStep(s);
   Value pairsEnd = begin;
   if (step == 2) {
@@ -328,6 +384,28 @@ void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
         begin, pairsEnd, [&](Value panel) { tokenTiles(panel, 2); }, 2);
   }
   e.forRange(pairsEnd, end, [&](Value panel) { tokenTiles(panel, 1); });
+}
+
+/// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
+/// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8 (f32 for
+/// @qc_dqi8f_*), bias [N8] f32, y [M, N8] f32, begin, end): the panels
+/// [begin, end).
+void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
+                       const KernelShape &s) {
+  buildColumns(b, loc,
+               {args[0], args[1], args[2], args[3], args[4], args[5], args[6],
+                args[7]},
+               args[8], args[9], s);
+}
+
+/// Body of @qc_dqf32_*(x [M, Kp] f32, xsum, codes, scales, zero points,
+/// bias, y, begin, end): as @qc_dqi8_* on float activations.
+void buildColumnKernelF32(OpBuilder &b, Location loc, ValueRange args,
+                          const KernelShape &s) {
+  buildColumns(b, loc,
+               {args[0], Value(), args[1], args[2], args[3], args[4], args[5],
+                args[6]},
+               args[7], args[8], s);
 }
 
 } // namespace cpu

@@ -161,9 +161,13 @@ using BodyBuilder = void (*)(OpBuilder &b, Location loc, ValueRange args,
 // ActQuant.cpp
 void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s);
+void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s);
 // DequantI8.cpp
 void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
                        const KernelShape &s);
+void buildColumnKernelF32(OpBuilder &b, Location loc, ValueRange args,
+                          const KernelShape &s);
 // LutGemm.cpp
 void buildLutTables(OpBuilder &b, Location loc, ValueRange args,
                     const KernelShape &s);

@@ -25,6 +25,8 @@ BodyBuilder bodyBuilder(StringRef role) {
   return llvm::StringSwitch<BodyBuilder>(role)
       .Case(kRoleActQuant, buildActQuant)
       .Case(kRoleColumns, buildColumnKernel)
+      .Case(kRoleActFloat, buildActFloat)
+      .Case(kRoleColumnsF32, buildColumnKernelF32)
       .Case(kRoleLutTables, buildLutTables)
       .Case(kRoleLutTiles, buildLutTiles)
       .Case(kRolePsumbook, buildPsumbook)
@@ -50,10 +52,18 @@ LogicalResult qc::emitKernelBody(func::FuncOp fn) {
   BodyBuilder build = bodyBuilder(role);
   if (!build)
     return fn.emitError("qc-emit-kernels: unknown role ") << role;
+  // 8-bit codes in int8 dot products only where they do not saturate.
+  if (role == kRoleColumns && shape->bits == 8 &&
+      !shape->target->hasWideCodeDot())
+    return fn.emitError("qc-emit-kernels: 8-bit codes need a wide u8 x s8 "
+                        "dot product, which '")
+           << shape->target->name() << "' does not have";
   // Every body: the entry block, a return and, for the functions with
   // ISA-specific code, the target's features (the activation quantizer and
-  // the LUT table builder are plain vector code for the module's CPU).
-  if (role != kRoleActQuant && role != kRoleLutTables)
+  // copier and the LUT table builder are plain vector code for the module's
+  // CPU).
+  if (role != kRoleActQuant && role != kRoleActFloat &&
+      role != kRoleLutTables)
     setTargetFeatures(fn, *shape->target);
   Block *entry = fn.addEntryBlock();
   OpBuilder b = OpBuilder::atBlockEnd(entry);

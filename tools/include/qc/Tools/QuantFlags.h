@@ -22,7 +22,7 @@ struct QuantFlags {
       llvm::cl::value_desc("scheme"), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> recipeFile{
       "recipe",
-      llvm::cl::desc("quantization recipe (JSON): scheme, clip, overrides "
+      llvm::cl::desc("quantization recipe (JSON): scheme, act, clip, overrides "
                      "{layer regex: scheme}, exclude [regex]"),
       llvm::cl::value_desc("file.json"), llvm::cl::cat(toolCategory())};
   llvm::cl::list<std::string> overrides{
@@ -35,14 +35,25 @@ struct QuantFlags {
       llvm::cl::desc("leave the layers matching a regex in float "
                      "(repeatable)"),
       llvm::cl::value_desc("regex"), llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> act{
+      "act",
+      llvm::cl::desc(
+          "activation scheme of the quantized layers: auto (int8 for "
+          "uniform and BCQ weights, float for the others), f32, int8, int8t "
+          "(a scale per token), int8b<B> (per B inputs), int4, int4t, "
+          "int4b<B>, mxfp4; qc-compile: also of the layers imported "
+          "quantized (default: as imported)"),
+      llvm::cl::value_desc("scheme"), llvm::cl::init("auto"),
+      llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> clip{
       "quant-clip",
       llvm::cl::desc("clipping search of uniform grids: mse or minmax"),
       llvm::cl::init("mse"), llvm::cl::cat(toolCategory())};
 
   /// Fills `recipe` (empty when no quantization was asked for); returns an
-  /// error message or "".
-  std::string apply(QuantRecipe &recipe) const {
+  /// error message or "". `--act` alone (no --quant) is an error unless
+  /// `actAlone` (the tool applies it to layers imported quantized).
+  std::string apply(QuantRecipe &recipe, bool actAlone = false) const {
     std::string error;
     if (!recipeFile.empty() && !readQuantRecipe(recipeFile, recipe, error))
       return error;
@@ -50,6 +61,8 @@ struct QuantFlags {
       recipe.scheme = quant;
     if (recipeFile.empty() || clip.getNumOccurrences())
       recipe.clip = clip;
+    if (recipeFile.empty() || act.getNumOccurrences())
+      recipe.act = act;
     for (const std::string &o : overrides) {
       auto [pattern, scheme] = llvm::StringRef(o).rsplit('=');
       if (pattern.empty() || scheme.empty())
@@ -60,6 +73,8 @@ struct QuantFlags {
       recipe.exclude.push_back(e);
     if (recipe.empty() && (!overrides.empty() || !exclude.empty()))
       return "--quant-override and --quant-exclude need --quant or --recipe";
+    if (recipe.empty() && act.getNumOccurrences() && !actAlone)
+      return "--act needs --quant or --recipe";
     return "";
   }
 };
