@@ -2,6 +2,7 @@
 
 #include "qc/Compiler/Compile.h"
 #include "QC/IR/QCOps.h"
+#include "qc/Calibrate/Calibrate.h"
 #include "qc/Support/AtomicFile.h"
 #include "qc/Transforms/Passes.h"
 
@@ -44,12 +45,41 @@ LogicalResult setKVCacheFormat(ModuleOp module, KVCacheFormat format) {
   return pm.run(module);
 }
 
-/// Raises, quantizes and formats the caches of one entry's module.
+/// SmoothQuant (qc-smooth) with the recipe's strength, on the statistics
+/// of the float model in `smoothStats` (gathered by the first entry, in one
+/// pass over the float model, reused by the others).
+LogicalResult smoothModule(ModuleOp module, const CompileRequest &request,
+                           const QuantRecipe &recipe,
+                           SmallString<128> &smoothStats) {
+  if (smoothStats.empty()) {
+    if (!request.calibration)
+      return emitError(module.getLoc())
+             << "smoothing needs calibration data (--calib-data)";
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "qc-smooth", "qcstats", smoothStats))
+      return emitError(module.getLoc())
+             << "cannot create a temporary file: " << ec.message();
+    CalibrationRequest floatPass = *request.calibration;
+    floatPass.mode = "all";
+    if (failed(calibrateForRecipe(module, recipe, floatPass,
+                                  smoothStats.str().str())))
+      return failure();
+  }
+  PassManager pm(module.getContext());
+  SmoothPassOptions options;
+  options.stats = smoothStats.str().str();
+  options.alpha = recipe.smooth;
+  pm.addPass(createSmoothPass(options));
+  return pm.run(module);
+}
+
+/// Raises, smooths, quantizes and formats the caches of one entry's module.
 /// `recipe.stats` is where the statistics are, once the first entry has
 /// calibrated (`calibrated`); the report rows are the first entry's.
 LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
                             QuantRecipe &recipe, bool &calibrated,
                             SmallString<128> &tempStats,
+                            SmallString<128> &smoothStats,
                             std::vector<QuantReportRow> *rows) {
   MLIRContext *ctx = module.getContext();
   if (request.raiseLinear) {
@@ -58,6 +88,9 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
     if (failed(pm.run(module)))
       return failure();
   }
+  if (recipe.smooth > 0 &&
+      failed(smoothModule(module, request, recipe, smoothStats)))
+    return failure();
   if (!recipe.empty()) {
     if (!calibrated &&
         (recipe.needsStats() || !request.calibStats.empty()) &&
@@ -99,16 +132,17 @@ LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
                                  const CompileRequest &request,
                                  raw_ostream &report) {
   QuantRecipe recipe = request.recipe;
-  SmallString<128> tempStats;
+  SmallString<128> tempStats, smoothStats;
   auto removeTemp = llvm::make_scope_exit([&] {
-    if (!tempStats.empty())
-      llvm::sys::fs::remove(tempStats);
+    for (const SmallString<128> &path : {tempStats, smoothStats})
+      if (!path.empty())
+        llvm::sys::fs::remove(path);
   });
   std::vector<QuantReportRow> rows;
   bool calibrated = false;
   for (const ArtifactEntry &entry : entries)
     if (failed(prepareModule(entry.module, request, recipe, calibrated,
-                             tempStats,
+                             tempStats, smoothStats,
                              &entry == &entries.front() ? &rows : nullptr)))
       return failure();
   if (failed(compileToArtifact(entries, request.aot)))

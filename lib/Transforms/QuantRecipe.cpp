@@ -45,6 +45,11 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
        : key == "clip" ? recipe.clip
        : key == "act"  ? recipe.act
                        : recipe.algo) = s->str();
+    } else if (key == "smooth") {
+      std::optional<double> alpha = value.getAsNumber();
+      if (!alpha || !(*alpha > 0 && *alpha <= 1))
+        return fail("'smooth' must be a number in (0, 1]");
+      recipe.smooth = *alpha;
     } else if (key == "overrides") {
       const llvm::json::Object *map = value.getAsObject();
       if (!map)
@@ -68,7 +73,8 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       }
     } else {
       return fail("unknown key '" + StringRef(key) +
-                  "' (expected scheme, act, clip, algo, overrides, exclude)");
+                  "' (expected scheme, act, smooth, clip, algo, overrides, "
+                  "exclude)");
     }
   }
   if (recipe.scheme.empty())

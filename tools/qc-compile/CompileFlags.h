@@ -102,8 +102,9 @@ struct CompileFlags {
     if (std::string e = calib.apply(recipe); !e.empty())
       return e;
     if (!calib.data.empty() &&
-        (recipe.empty() || !recipe.needsStats()))
-      return "--calib-data is used by --algo gptq and --assign-bits only";
+        (recipe.empty() || (!recipe.needsStats() && recipe.smooth <= 0)))
+      return "--calib-data is used by --algo gptq, --assign-bits and "
+             "--smooth only";
     if (std::string e = applyKernels(request.aot); !e.empty())
       return e;
     if (!recipe.empty() && noRaise)

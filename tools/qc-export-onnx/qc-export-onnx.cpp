@@ -42,6 +42,9 @@ int main(int argc, char **argv) {
     e = quantFlags.apply(recipe);
   if (e.empty() && recipe.empty())
     e = "give the quantization with --quant or --recipe";
+  if (e.empty() && recipe.smooth > 0)
+    e = "--smooth needs calibration, which qc-compile runs; qc-export-onnx "
+        "does not";
   if (!e.empty()) {
     WithColor::error(errs(), "qc-export-onnx") << e << "\n";
     return 1;

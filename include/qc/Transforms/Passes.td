@@ -106,6 +106,40 @@ def SetActivationsPass : Pass<"qc-set-activations", "mlir::ModuleOp"> {
   ];
 }
 
+def SmoothPass : Pass<"qc-smooth", "mlir::ModuleOp"> {
+  let summary = "SmoothQuant: migrate activation outliers into the weights";
+  let description = [{
+    For each value read by `qc.linear` layers with constant f32 weights,
+    divides input channel j by `s_j = max|x_j|^alpha / max_n |W[j, n]|^(1 -
+    alpha)` (clamped to [1e-4, 1e4]; max |x_j| from the calibration
+    statistics in `stats`, the weight maximum over every layer reading the
+    value) and multiplies row j of each layer's weight by it: the float
+    model computes the same, and the activations' outlier channels are
+    flattened before they are quantized. The division is folded into the
+    producer: an elementwise `linalg.generic` (a normalization's last step)
+    yielding `t * gamma` or `t * gamma + beta` with gamma and beta
+    constants along the last dimension, reached through reshapes that keep
+    that dimension, and read only by the smoothed layers. Other values (a
+    residual also reads them, another producer) are left unsmoothed, said
+    in a remark with `remarks`. Run before qc-quantize; statistics for
+    GPTQ must be gathered on the smoothed model.
+  }];
+  let options = [
+    Option<"stats", "stats", "std::string", /*default=*/"\"\"",
+           "calibration statistics file (qc-calibrate) of the float model">,
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "migration strength in (0, 1]">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "report each value smoothed or left as a remark">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numSmoothed", "num-smoothed", "Number of values smoothed">,
+    Statistic<"numSkipped", "num-skipped",
+              "Number of values left (no foldable producer)">
+  ];
+}
+
 def InsertObservePass : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
   let summary = "Insert calibration taps on the inputs of qc.linear layers";
   let description = [{

@@ -36,6 +36,8 @@ struct QuantRecipe {
   std::vector<std::string> candidates;
   /// Where qc-assign-precision writes its choice as a recipe ("": nowhere).
   std::string assignRecipe;
+  /// SmoothQuant migration strength (qc-smooth) before quantizing; 0: none.
+  double smooth = 0;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
   /// Whether quantizing needs calibration statistics (GPTQ, mixed
@@ -60,7 +62,8 @@ private:
 };
 
 /// Reads a JSON recipe:
-///   {"scheme": "w4g128", "act": "int8", "clip": "mse", "algo": "rtn",
+///   {"scheme": "w4g128", "act": "int8", "smooth": 0.5, "clip": "mse",
+///    "algo": "rtn",
 ///    "overrides": {"lm_head": "w8g128", ".*mlp.*": "w3g128"},
 ///    "exclude": ["embed.*"]}
 /// Unknown keys are errors. Returns false with `error` set.

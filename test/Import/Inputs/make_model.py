@@ -300,6 +300,46 @@ def data_size_mismatch():
     return _model(g)
 
 
+def prenorm():
+    """A pre-norm block: LayerNorm whose gamma has two outlier channels (as
+    LLM norm weights do), read by two linear layers only; a residual around
+    the MLP; a post-norm LayerNorm read by a linear layer and the residual
+    (not smoothable)."""
+    rng = np.random.default_rng(21)
+    gamma = (1.0 + 0.1 * rng.standard_normal(64)).astype(np.float32)
+    gamma[[5, 40]] = [30.0, -25.0]
+    nodes = [
+        helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["n"],
+                         name="ln", axis=-1),
+        helper.make_node("MatMul", ["n", "w1"], ["h0"], name="fc1"),
+        helper.make_node("Relu", ["h0"], ["h1"], name="relu"),
+        helper.make_node("MatMul", ["h1", "w2"], ["h2"], name="fc2"),
+        helper.make_node("MatMul", ["n", "w3"], ["z"], name="side"),
+        helper.make_node("Add", ["x", "h2"], ["r"], name="residual"),
+        helper.make_node("LayerNormalization", ["r", "gamma2", "beta"], ["p"],
+                         name="ln2", axis=-1),
+        helper.make_node("MatMul", ["p", "w4"], ["q"], name="fc3"),
+        helper.make_node("Add", ["p", "q"], ["y"], name="residual2"),
+    ]
+    inits = [
+        _init("gamma", gamma),
+        _init("beta", _f32(rng, 64, scale=0.1)),
+        _init("gamma2", gamma[::-1].copy()),
+        _init("w1", _f32(rng, 64, 128, scale=0.1)),
+        _init("w2", _f32(rng, 128, 64, scale=0.1)),
+        _init("w3", _f32(rng, 64, 32, scale=0.1)),
+        _init("w4", _f32(rng, 64, 64, scale=0.1)),
+    ]
+    g = helper.make_graph(
+        nodes, "prenorm",
+        [_vi("x", TensorProto.FLOAT, [1, 16, 64])],
+        [_vi("y", TensorProto.FLOAT, [1, 16, 64]),
+         _vi("z", TensorProto.FLOAT, [1, 16, 32])],
+        inits,
+    )
+    return _model(g)
+
+
 # ---------------------------------------------------------------------- driver
 
 GOOD = {
@@ -311,6 +351,7 @@ GOOD = {
     "external_data": external_data,
     "shape_ops": shape_ops,
     "missing_shape": missing_shape,
+    "prenorm": prenorm,
 }
 BAD = {
     "truncated": None,

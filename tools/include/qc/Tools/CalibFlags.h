@@ -90,6 +90,8 @@ struct CalibFlags {
     if (recipe.needsStats() && data.empty() && stats.empty())
       return "--algo gptq and --assign-bits need calibration: --calib-data "
              "or --calib-stats";
+    if (recipe.smooth > 0 && data.empty())
+      return "--smooth needs --calib-data (statistics of the float model)";
     if (threads < 1)
       return "--calib-threads must be >= 1";
     if (samples < 0)

@@ -45,6 +45,13 @@ struct QuantFlags {
           "quantized (default: as imported)"),
       llvm::cl::value_desc("scheme"), llvm::cl::init("auto"),
       llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<double> smooth{
+      "smooth",
+      llvm::cl::desc("SmoothQuant before quantizing: migrate activation "
+                     "outliers into the weights with this strength alpha in "
+                     "(0, 1] (needs --calib-data)"),
+      llvm::cl::value_desc("alpha"), llvm::cl::init(0.0),
+      llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> clip{
       "quant-clip",
       llvm::cl::desc("clipping search of uniform grids: mse or minmax"),
@@ -63,6 +70,11 @@ struct QuantFlags {
       recipe.clip = clip;
     if (recipeFile.empty() || act.getNumOccurrences())
       recipe.act = act;
+    if (smooth.getNumOccurrences()) {
+      if (!(smooth > 0 && smooth <= 1))
+        return "--smooth must be in (0, 1]";
+      recipe.smooth = smooth;
+    }
     for (const std::string &o : overrides) {
       auto [pattern, scheme] = llvm::StringRef(o).rsplit('=');
       if (pattern.empty() || scheme.empty())
@@ -75,6 +87,8 @@ struct QuantFlags {
       return "--quant-override and --quant-exclude need --quant or --recipe";
     if (recipe.empty() && act.getNumOccurrences() && !actAlone)
       return "--act needs --quant or --recipe";
+    if (recipe.empty() && recipe.smooth > 0)
+      return "--smooth needs --quant or --recipe";
     return "";
   }
 };
