@@ -45,12 +45,15 @@ LogicalResult setKVCacheFormat(ModuleOp module, KVCacheFormat format) {
   return pm.run(module);
 }
 
-/// SmoothQuant (qc-smooth) with the recipe's strength, on the statistics
-/// of the float model in `smoothStats` (gathered by the first entry, in one
-/// pass over the float model, reused by the others).
+/// SmoothQuant (qc-smooth) with the recipe's strength, on statistics of
+/// the float model: the request's file when it gives one without data,
+/// else `smoothStats` (gathered by the first entry, in one pass over the
+/// float model, reused by the others).
 LogicalResult smoothModule(ModuleOp module, const CompileRequest &request,
                            const QuantRecipe &recipe,
                            SmallString<128> &smoothStats) {
+  if (!request.calibration && !request.calibStats.empty())
+    smoothStats = request.calibStats;
   if (smoothStats.empty()) {
     if (!request.calibration)
       return emitError(module.getLoc())
@@ -92,8 +95,11 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
       failed(smoothModule(module, request, recipe, smoothStats)))
     return failure();
   if (!recipe.empty()) {
-    if (!calibrated &&
-        (recipe.needsStats() || !request.calibStats.empty()) &&
+    // Statistics read from a file are the float model's: after smoothing
+    // they no longer describe the layers' inputs.
+    bool readStats = !request.calibStats.empty() &&
+                     (recipe.smooth <= 0 || request.calibration);
+    if (!calibrated && (recipe.needsStats() || readStats) &&
         failed(runCalibration(module, request, recipe, tempStats)))
       return failure();
     calibrated = true;
@@ -134,9 +140,11 @@ LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
   QuantRecipe recipe = request.recipe;
   SmallString<128> tempStats, smoothStats;
   auto removeTemp = llvm::make_scope_exit([&] {
-    for (const SmallString<128> &path : {tempStats, smoothStats})
-      if (!path.empty())
-        llvm::sys::fs::remove(path);
+    if (!tempStats.empty())
+      llvm::sys::fs::remove(tempStats);
+    // The smoothing statistics are a temporary unless they are the user's.
+    if (!smoothStats.empty() && smoothStats.str() != request.calibStats)
+      llvm::sys::fs::remove(smoothStats);
   });
   std::vector<QuantReportRow> rows;
   bool calibrated = false;

@@ -90,8 +90,12 @@ struct CalibFlags {
     if (recipe.needsStats() && data.empty() && stats.empty())
       return "--algo gptq and --assign-bits need calibration: --calib-data "
              "or --calib-stats";
-    if (recipe.smooth > 0 && data.empty())
-      return "--smooth needs --calib-data (statistics of the float model)";
+    if (recipe.smooth > 0 && data.empty() && stats.empty())
+      return "--smooth needs --calib-data or --calib-stats (statistics of "
+             "the float model)";
+    if (recipe.smooth > 0 && data.empty() && recipe.needsStats())
+      return "--smooth with --algo gptq or --assign-bits needs --calib-data: "
+             "their statistics must be of the smoothed model";
     if (threads < 1)
       return "--calib-threads must be >= 1";
     if (samples < 0)

@@ -49,7 +49,8 @@ struct QuantFlags {
       "smooth",
       llvm::cl::desc("SmoothQuant before quantizing: migrate activation "
                      "outliers into the weights with this strength alpha in "
-                     "(0, 1] (needs --calib-data)"),
+                     "(0, 1] (needs --calib-data, or --calib-stats of the "
+                     "float model)"),
       llvm::cl::value_desc("alpha"), llvm::cl::init(0.0),
       llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> clip{
