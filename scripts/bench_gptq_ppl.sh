@@ -13,6 +13,9 @@
 # below. Statistics are gathered once ("all" mode: every layer from the float
 # model) and shared by every row except the block-by-block ones, which
 # calibrate as they quantize (BLOCK_SAMPLES, default 8, to bound the time).
+# Activation quantization (the a8 rows: int8 per token) with and without
+# SmoothQuant (--smooth 0.5, on the same float statistics) is compared with
+# float activations (a16).
 # The output layer (lm_head) is w8g128 except in the rows marked ALL, where
 # every layer (lm_head included, 21% of the weights) is quantized: those are
 # compared with each other (uniform w3g128 vs mixed precision).
@@ -45,11 +48,17 @@ declare -A rows=(
   [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
   [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
   [ort-rtn4]="ORT 4"
+  [w8-a8]="--quant w8 --act int8t"
+  [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
+  [w4g128-a16]="--quant w4g128 --act f32"
+  [w4g128-a8]="--quant w4g128 --act int8t"
+  [w4g128-a8-smooth]="--quant w4g128 --act int8t --smooth 0.5"
 )
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
-       w3g128-gptq-block w3g128-gptq2s-block)
+       w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
+       w4g128-a8 w4g128-a8-smooth)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -87,7 +96,7 @@ for r in "${selected[@]}"; do
     if [[ "$spec" == *BLOCK ]]; then
       flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
               --calib-stats "$work/$r.qcstats")
-    elif [[ "$spec" == *gptq* || "$spec" == *assign* ]]; then
+    elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ]]; then
       flags+=(--calib-stats "$stats")
     fi
     "$BUILD/bin/qc-compile" "$onnx" -o "$art" "${flags[@]}" > "$work/$r.report"

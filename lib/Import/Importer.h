@@ -175,6 +175,11 @@ mlir::Value buildRotary(NodeContext &nc, mlir::Value x, int64_t seqDim,
                         RotaryPositions positions, int64_t rot,
                         bool interleaved);
 
+/// ONNX MatMul semantics (rank-1 promotion, batch broadcasting) on two
+/// values of one element type, float or integer (OpsMatmul.cpp).
+mlir::FailureOr<mlir::Value> emitMatMulOf(NodeContext &nc, mlir::Value a,
+                                          mlir::Value b);
+
 void registerElementwiseOps(OpRegistry &registry);
 void registerMatmulOps(OpRegistry &registry);
 void registerShapeOps(OpRegistry &registry);
@@ -189,7 +194,8 @@ void registerConvPoolOps(OpRegistry &registry);
 void registerResizeOps(OpRegistry &registry);
 void registerGridSampleOps(OpRegistry &registry);
 void registerDFTOps(OpRegistry &registry);
-/// DequantizeLinear and com.microsoft::MatMulNBits; wraps the MatMul handler
+/// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, QLinearMatMul,
+/// MatMulInteger and com.microsoft::MatMulNBits; wraps the MatMul handler
 /// registered before it (block-quantized weights become qc.qlinear).
 void registerQuantOps(OpRegistry &registry);
 /// After the graph walk: drops the block-dequantizing generics that every

@@ -241,6 +241,10 @@ LogicalResult importGemm(NodeContext &nc) {
 
 } // namespace
 
+FailureOr<Value> qc::detail::emitMatMulOf(NodeContext &nc, Value a, Value b) {
+  return emitMatMul(nc, a, b);
+}
+
 void qc::detail::registerMatmulOps(OpRegistry &r) {
   r.add("MatMul", importMatMul);
   r.add("Gemm", importGemm);

@@ -1,4 +1,4 @@
-//===- OpsQuant.cpp - quantized weights: MatMulNBits, DequantizeLinear ----===//
+//===- OpsQuant.cpp - quantized weights and quantize / dequantize ops ------===//
 //
 // Block-quantized weights are imported straight into qc.qlinear, in qc's
 // canonical layout: one code per element, `codes` [K, N] (0 .. 2^bits - 1),
@@ -24,7 +24,10 @@
 //    so the arithmetic is identical.
 //
 // Every other DequantizeLinear (per tensor, per axis, other blockings,
-// run-time data) becomes a plain float dequantization.
+// run-time data) becomes a plain float dequantization. QuantizeLinear (per
+// tensor, axis or block; 8 / 16-bit outputs), DynamicQuantizeLinear,
+// QLinearMatMul and MatMulInteger (per-tensor zero points) become float /
+// integer generics with ONNX's rounding (half to even) and saturation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -464,6 +467,72 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
   return gen.getResult(0);
 }
 
+/// How a quantization scale indexes x: one scale, one per index of `axis`,
+/// or blocks of `blockSize` along `axis` (opset 21); `map` reads the scale
+/// (and zero point) from x's indices.
+struct ScaleIndexing {
+  enum Kind { PerTensor, PerAxis, Blocked } kind = PerTensor;
+  int64_t axis = 0, blockSize = 0;
+  AffineMap map;
+};
+
+FailureOr<ScaleIndexing> scaleIndexing(NodeContext &nc, RankedTensorType xt,
+                                       RankedTensorType st,
+                                       StringRef scaleName) {
+  ScaleIndexing r;
+  int64_t rank = xt.getRank();
+  r.blockSize = nc.opset() >= 21 ? nc.attrInt("block_size", 0) : 0;
+  if (r.blockSize < 0) {
+    nc.error() << "block_size = " << r.blockSize << " must not be negative";
+    return failure();
+  }
+  MLIRContext *ctx = nc.ctx();
+  SmallVector<AffineExpr> exprs;
+  if (r.blockSize == 0 && st.getNumElements() == 1 && st.getRank() <= 1) {
+    for (int64_t i = 0; i < st.getRank(); ++i)
+      exprs.push_back(getAffineConstantExpr(0, ctx));
+    r.map = AffineMap::get(rank, 0, exprs, ctx);
+    return r;
+  }
+  FailureOr<int64_t> a = nc.normalizeAxis(nc.attrInt("axis", 1), rank);
+  if (failed(a))
+    return failure();
+  r.axis = *a;
+  if (r.blockSize == 0) {
+    r.kind = ScaleIndexing::PerAxis;
+    if (st.getRank() != 1 || st.getDimSize(0) != xt.getDimSize(r.axis)) {
+      nc.error() << "per-axis " << scaleName << " has shape "
+                 << shapeStr(st.getShape()) << " but x has shape "
+                 << shapeStr(xt.getShape()) << " and axis = " << r.axis;
+      return failure();
+    }
+    exprs.push_back(getAffineDimExpr(r.axis, ctx));
+    r.map = AffineMap::get(rank, 0, exprs, ctx);
+    return r;
+  }
+  r.kind = ScaleIndexing::Blocked;
+  bool ok = st.getRank() == rank;
+  for (int64_t i = 0; ok && i < rank; ++i) {
+    int64_t want = i == r.axis
+                       ? (xt.getDimSize(i) + r.blockSize - 1) / r.blockSize
+                       : xt.getDimSize(i);
+    ok = st.getDimSize(i) == want;
+  }
+  if (!ok) {
+    nc.error() << "blocked " << scaleName << " has shape "
+               << shapeStr(st.getShape()) << " but x has shape "
+               << shapeStr(xt.getShape()) << ", axis = " << r.axis
+               << ", block_size = " << r.blockSize;
+    return failure();
+  }
+  for (int64_t i = 0; i < rank; ++i)
+    exprs.push_back(i == r.axis
+                        ? getAffineDimExpr(i, ctx).floorDiv(r.blockSize)
+                        : getAffineDimExpr(i, ctx));
+  r.map = AffineMap::get(rank, 0, exprs, ctx);
+  return r;
+}
+
 LogicalResult importDequantizeLinear(NodeContext &nc) {
   if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1)) {
     nc.error() << "expects inputs x, x_scale and optional x_zero_point";
@@ -494,55 +563,17 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
   }
   RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
   int64_t rank = xt.getRank();
-  int64_t blockSize = nc.opset() >= 21 ? nc.attrInt("block_size", 0) : 0;
-  if (blockSize < 0) {
-    nc.error() << "block_size = " << blockSize << " must not be negative";
-    return failure();
-  }
   if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
     nc.error() << "x_zero_point has shape "
                << shapeStr(nc.inputType(2).getShape())
                << " but x_scale has shape " << shapeStr(st.getShape());
     return failure();
   }
-
-  // How x_scale indexes x: per tensor, per axis, or blocked along axis.
-  enum { PerTensor, PerAxis, Blocked } kind;
-  int64_t axis = 0;
-  if (blockSize == 0 && st.getNumElements() == 1 && st.getRank() <= 1) {
-    kind = PerTensor;
-  } else {
-    FailureOr<int64_t> a = nc.normalizeAxis(nc.attrInt("axis", 1), rank);
-    if (failed(a))
-      return failure();
-    axis = *a;
-    if (blockSize == 0) {
-      kind = PerAxis;
-      if (st.getRank() != 1 || st.getDimSize(0) != xt.getDimSize(axis)) {
-        nc.error() << "per-axis x_scale has shape " << shapeStr(st.getShape())
-                   << " but x has shape " << shapeStr(xt.getShape())
-                   << " and axis = " << axis;
-        return failure();
-      }
-    } else {
-      kind = Blocked;
-      bool ok = st.getRank() == rank;
-      for (int64_t i = 0; ok && i < rank; ++i) {
-        int64_t want = i == axis
-                           ? (xt.getDimSize(i) + blockSize - 1) / blockSize
-                           : xt.getDimSize(i);
-        ok = st.getDimSize(i) == want;
-      }
-      if (!ok) {
-        nc.error() << "blocked x_scale has shape " << shapeStr(st.getShape())
-                   << " but x has shape " << shapeStr(xt.getShape())
-                   << ", axis = " << axis << ", block_size = " << blockSize;
-        return failure();
-      }
-    }
-  }
-
-  if (kind == Blocked) {
+  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x_scale");
+  if (failed(indexing))
+    return failure();
+  int64_t axis = indexing->axis, blockSize = indexing->blockSize;
+  if (indexing->kind == ScaleIndexing::Blocked) {
     FailureOr<Value> fused = tryBlockDequant(nc, axis, blockSize, sd);
     if (failed(fused))
       return failure();
@@ -554,20 +585,8 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
 
   // A plain float dequantization: (x - zero) * scale, in f32.
   MLIRContext *ctx = nc.ctx();
-  SmallVector<AffineExpr> scaleExprs;
-  if (kind == PerAxis) {
-    scaleExprs.push_back(getAffineDimExpr(axis, ctx));
-  } else if (kind == Blocked) {
-    for (int64_t i = 0; i < rank; ++i)
-      scaleExprs.push_back(i == axis
-                               ? getAffineDimExpr(i, ctx).floorDiv(blockSize)
-                               : getAffineDimExpr(i, ctx));
-  } else {
-    for (int64_t i = 0; i < st.getRank(); ++i)
-      scaleExprs.push_back(getAffineConstantExpr(0, ctx));
-  }
   AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap scaleMap = AffineMap::get(rank, 0, scaleExprs, ctx);
+  AffineMap scaleMap = indexing->map;
   SmallVector<Value> ins = {nc.input(0), nc.input(1)};
   SmallVector<AffineMap> maps = {id, scaleMap};
   if (nc.hasInput(2)) {
@@ -653,8 +672,286 @@ void qc::detail::finishQuantOps(func::FuncOp func) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// QuantizeLinear, DynamicQuantizeLinear, QLinearMatMul, MatMulInteger
+//===----------------------------------------------------------------------===//
+
+/// The range of an 8 / 16-bit quantized type.
+std::pair<double, double> quantRange(DType d) {
+  switch (d) {
+  case TP::INT8:
+    return {-128, 127};
+  case TP::UINT8:
+    return {0, 255};
+  case TP::INT16:
+    return {-32768, 32767};
+  default:
+    return {0, 65535};
+  }
+}
+
+bool isByteOrShortQuant(DType d) {
+  return d == TP::INT8 || d == TP::UINT8 || d == TP::INT16 ||
+         d == TP::UINT16;
+}
+
+Value toF32(OpBuilder &b, Location loc, Value v, bool isUnsigned = false) {
+  Type f32 = b.getF32Type();
+  if (v.getType() == f32)
+    return v;
+  if (isa<FloatType>(v.getType()))
+    return arith::ExtFOp::create(b, loc, f32, v);
+  return isUnsigned ? arith::UIToFPOp::create(b, loc, f32, v).getResult()
+                    : arith::SIToFPOp::create(b, loc, f32, v).getResult();
+}
+
+/// saturate(roundeven(v) + zero) in `out` (an 8 / 16-bit type): v and
+/// zero are f32.
+Value saturateTo(OpBuilder &b, Location loc, Value v, Value zero, DType out) {
+  auto [lo, hi] = quantRange(out);
+  auto c = [&](double x) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(x));
+  };
+  Value q = math::RoundEvenOp::create(b, loc, v);
+  if (zero)
+    q = arith::AddFOp::create(b, loc, q, zero);
+  q = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, q, c(lo)),
+                                c(hi));
+  Value i = arith::FPToSIOp::create(b, loc, b.getI32Type(), q);
+  unsigned bits = quantBits(out);
+  return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), i);
+}
+
+LogicalResult importQuantizeLinear(NodeContext &nc) {
+  if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1)) {
+    nc.error() << "expects inputs x, y_scale and optional y_zero_point";
+    return failure();
+  }
+  DType xd = nc.inputDType(0), sd = nc.inputDType(1);
+  if (!isFloatType(xd) || !isFloatType(sd)) {
+    nc.error() << "x and y_scale must be f32, f16 or bf16, found "
+               << dtypeName(xd) << " and " << dtypeName(sd);
+    return failure();
+  }
+  DType out = nc.hasInput(2) ? nc.inputDType(2)
+                             : nc.attrInt("output_dtype", TP::UINT8);
+  if (out == 0)
+    out = TP::UINT8;
+  if (!isByteOrShortQuant(out)) {
+    nc.error() << "the output is " << dtypeName(out)
+               << "; supported: int8, uint8, int16, uint16";
+    return failure();
+  }
+  RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
+  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
+    nc.error() << "y_zero_point has shape "
+               << shapeStr(nc.inputType(2).getShape())
+               << " but y_scale has shape " << shapeStr(st.getShape());
+    return failure();
+  }
+  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "y_scale");
+  if (failed(indexing))
+    return failure();
+  int64_t rank = xt.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, nc.ctx());
+  SmallVector<Value> ins = {nc.input(0), nc.input(1)};
+  SmallVector<AffineMap> maps = {id, indexing->map};
+  if (nc.hasInput(2)) {
+    ins.push_back(nc.input(2));
+    maps.push_back(indexing->map);
+  }
+  maps.push_back(id);
+  Type elt = toMLIRType(nc.ctx(), out);
+  bool uns = isUnsignedQuant(out);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value y =
+      linalg::GenericOp::create(
+          nc.b, nc.loc, RankedTensorType::get(xt.getShape(), elt), ins,
+          ValueRange{nc.empty(xt.getShape(), elt)}, maps, iters,
+          [&](OpBuilder &b, Location l, ValueRange a) {
+            Value v = arith::DivFOp::create(b, l, toF32(b, l, a[0]),
+                                            toF32(b, l, a[1]));
+            Value zero = a.size() > 3 ? toF32(b, l, a[2], uns) : Value();
+            linalg::YieldOp::create(b, l, saturateTo(b, l, v, zero, out));
+          })
+          .getResult(0);
+  nc.setOutput(0, y, out);
+  return success();
+}
+
+/// DynamicQuantizeLinear: uint8 with scale (max(0, max x) - min(0, min x))
+/// / 255 and zero point saturate(round(-min(0, min x) / scale)).
+LogicalResult importDynamicQuantizeLinear(NodeContext &nc) {
+  if (!nc.hasInput(0) || nc.inputDType(0) != TP::FLOAT) {
+    nc.error() << "x must be f32";
+    return failure();
+  }
+  Value x = nc.input(0);
+  RankedTensorType xt = nc.inputType(0);
+  SmallVector<int64_t> all = llvm::to_vector(llvm::seq<int64_t>(0, xt.getRank()));
+  Type f32 = nc.b.getF32Type();
+  auto combine = [](bool isMax) {
+    return [isMax](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return isMax ? arith::MaximumFOp::create(b, l, a[0], a[1]).getResult()
+                   : arith::MinimumFOp::create(b, l, a[0], a[1]).getResult();
+    };
+  };
+  // max(0, max x) and min(0, min x): the reductions start from 0.
+  Value hi = nc.reduce(x, all, false, nc.scalar(f32, 0.0), combine(true));
+  Value lo = nc.reduce(x, all, false, nc.scalar(f32, 0.0), combine(false));
+  Value scale = nc.elementwiseTo(
+      {hi, lo}, {}, f32, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::DivFOp::create(
+            b, l, arith::SubFOp::create(b, l, a[0], a[1]),
+            arith::ConstantOp::create(b, l, b.getF32FloatAttr(255.0f)));
+      });
+  // The zero point as an f32 integer in [0, 255].
+  Value zeroF = nc.elementwiseTo(
+      {lo, scale}, {}, f32, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value z = arith::NegFOp::create(
+            b, l, arith::DivFOp::create(b, l, a[0], a[1]));
+        auto c = [&](float v) {
+          return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v));
+        };
+        return math::RoundEvenOp::create(
+            b, l,
+            arith::MinimumFOp::create(
+                b, l, arith::MaximumFOp::create(b, l, z, c(0)), c(255)));
+      });
+  Type i8 = nc.b.getIntegerType(8);
+  Value y = nc.elementwiseTo(
+      {x, scale, zeroF}, xt.getShape(), i8,
+      [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return saturateTo(b, l, arith::DivFOp::create(b, l, a[0], a[1]), a[2],
+                          TP::UINT8);
+      });
+  Value zero = nc.elementwiseTo(
+      {zeroF}, {}, i8, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return saturateTo(b, l, a[0], Value(), TP::UINT8);
+      });
+  nc.setOutput(0, y, TP::UINT8);
+  nc.setOutput(1, scale, TP::FLOAT);
+  nc.setOutput(2, zero, TP::UINT8);
+  return success();
+}
+
+/// Input i (an integer tensor) minus zero point `zp` (input j, a scalar,
+/// absent: 0) in `wide` (f32 or i32).
+FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide) {
+  DType d = nc.inputDType(i);
+  if (!isByteOrShortQuant(d) || d == TP::INT16 || d == TP::UINT16) {
+    nc.error() << "input " << i << " is " << dtypeName(d)
+               << "; expected int8 or uint8";
+    return failure();
+  }
+  bool hasZero = zp >= 0 && nc.hasInput(zp);
+  if (hasZero && (nc.inputDType(zp) != d ||
+                  nc.inputType(zp).getNumElements() != 1)) {
+    nc.error() << "input " << zp << " must be one " << dtypeName(d)
+               << " zero point (per-tensor quantization only)";
+    return failure();
+  }
+  bool uns = isUnsignedQuant(d);
+  SmallVector<Value> ins = {nc.input(i)};
+  if (hasZero)
+    ins.push_back(nc.reshape(nc.input(zp), {}));
+  return nc.elementwiseTo(
+      ins, nc.inputType(i).getShape(), wide,
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        auto widen = [&](Value v) -> Value {
+          if (isa<FloatType>(wide))
+            return toF32(b, l, v, uns);
+          return widenInt(b, l, v, uns, wide);
+        };
+        Value v = widen(a[0]);
+        if (a.size() < 2)
+          return v;
+        return isa<FloatType>(wide)
+                   ? arith::SubFOp::create(b, l, v, widen(a[1])).getResult()
+                   : arith::SubIOp::create(b, l, v, widen(a[1])).getResult();
+      });
+}
+
+/// MatMulInteger: (A - a_zero_point) x (B - b_zero_point) in int32.
+LogicalResult importMatMulInteger(NodeContext &nc) {
+  Type i32 = nc.b.getI32Type();
+  FailureOr<Value> a = centered(nc, 0, 2, i32);
+  if (failed(a))
+    return failure();
+  FailureOr<Value> b = centered(nc, 1, 3, i32);
+  if (failed(b))
+    return failure();
+  FailureOr<Value> y = emitMatMulOf(nc, *a, *b);
+  if (failed(y))
+    return failure();
+  nc.setOutput(0, *y, TP::INT32);
+  return success();
+}
+
+/// A per-tensor scale (input i) as a rank-0 f32 tensor.
+FailureOr<Value> scalarScale(NodeContext &nc, unsigned i) {
+  if (!nc.hasInput(i) || !isFloatType(nc.inputDType(i)) ||
+      nc.inputType(i).getNumElements() != 1) {
+    nc.error() << "input " << i
+               << " must be one float scale (per-tensor quantization only)";
+    return failure();
+  }
+  return nc.elementwiseTo({nc.reshape(nc.input(i), {})}, {},
+                          nc.b.getF32Type(),
+                          [](OpBuilder &b, Location l, ValueRange a) {
+                            return toF32(b, l, a[0]);
+                          });
+}
+
+/// QLinearMatMul: the integer product of the centered operands (exact in
+/// f32 while its sums stay below 2^24), times a_scale * b_scale / y_scale,
+/// requantized to y_zero_point's type.
+LogicalResult importQLinearMatMul(NodeContext &nc) {
+  if (nc.numInputs() != 8 || !nc.hasInput(7)) {
+    nc.error() << "expects 8 inputs (a, a_scale, a_zero_point, b, b_scale, "
+                  "b_zero_point, y_scale, y_zero_point)";
+    return failure();
+  }
+  Type f32 = nc.b.getF32Type();
+  FailureOr<Value> a = centered(nc, 0, 2, f32);
+  if (failed(a))
+    return failure();
+  FailureOr<Value> b = centered(nc, 3, 5, f32);
+  if (failed(b))
+    return failure();
+  FailureOr<Value> as = scalarScale(nc, 1), bs = scalarScale(nc, 4),
+                   ys = scalarScale(nc, 6);
+  if (failed(as) || failed(bs) || failed(ys))
+    return failure();
+  DType out = nc.inputDType(7);
+  if (!isByteOrShortQuant(out) || nc.inputType(7).getNumElements() != 1) {
+    nc.error() << "y_zero_point must be one int8 or uint8 value";
+    return failure();
+  }
+  FailureOr<Value> acc = emitMatMulOf(nc, *a, *b);
+  if (failed(acc))
+    return failure();
+  auto shape = cast<RankedTensorType>(acc->getType()).getShape();
+  bool uns = isUnsignedQuant(out);
+  Value y = nc.elementwiseTo(
+      {*acc, *as, *bs, *ys, nc.reshape(nc.input(7), {})}, shape,
+      toMLIRType(nc.ctx(), out),
+      [&](OpBuilder &ob, Location l, ValueRange v) -> Value {
+        Value m = arith::DivFOp::create(
+            ob, l, arith::MulFOp::create(ob, l, v[1], v[2]), v[3]);
+        return saturateTo(ob, l, arith::MulFOp::create(ob, l, v[0], m),
+                          toF32(ob, l, v[4], uns), out);
+      });
+  nc.setOutput(0, y, out);
+  return success();
+}
+
 void qc::detail::registerQuantOps(OpRegistry &r) {
   r.add("DequantizeLinear", importDequantizeLinear);
+  r.add("QuantizeLinear", importQuantizeLinear);
+  r.add("DynamicQuantizeLinear", importDynamicQuantizeLinear);
+  r.add("MatMulInteger", importMatMulInteger);
+  r.add("QLinearMatMul", importQLinearMatMul);
   r.add("com.microsoft::MatMulNBits", importMatMulNBits);
   const OpHandler *matmul = r.lookup("MatMul");
   OpHandler base = matmul ? *matmul : OpHandler();
