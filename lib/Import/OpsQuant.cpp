@@ -469,7 +469,8 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
 
 /// How a quantization scale indexes x: one scale, one per index of `axis`,
 /// or blocks of `blockSize` along `axis` (opset 21); `map` reads the scale
-/// (and zero point) from x's indices.
+/// (and zero point, input 2, whose shape must be the scale's) from x's
+/// indices. `prefix` names the inputs in errors (x_scale, y_zero_point).
 struct ScaleIndexing {
   enum Kind { PerTensor, PerAxis, Blocked } kind = PerTensor;
   int64_t axis = 0, blockSize = 0;
@@ -477,8 +478,14 @@ struct ScaleIndexing {
 };
 
 FailureOr<ScaleIndexing> scaleIndexing(NodeContext &nc, RankedTensorType xt,
-                                       RankedTensorType st,
-                                       StringRef scaleName) {
+                                       RankedTensorType st, StringRef prefix) {
+  std::string scaleName = (prefix + "_scale").str();
+  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
+    nc.error() << prefix << "_zero_point has shape "
+               << shapeStr(nc.inputType(2).getShape()) << " but "
+               << scaleName << " has shape " << shapeStr(st.getShape());
+    return failure();
+  }
   ScaleIndexing r;
   int64_t rank = xt.getRank();
   r.blockSize = nc.opset() >= 21 ? nc.attrInt("block_size", 0) : 0;
@@ -563,13 +570,7 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
   }
   RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
   int64_t rank = xt.getRank();
-  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
-    nc.error() << "x_zero_point has shape "
-               << shapeStr(nc.inputType(2).getShape())
-               << " but x_scale has shape " << shapeStr(st.getShape());
-    return failure();
-  }
-  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x_scale");
+  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x");
   if (failed(indexing))
     return failure();
   int64_t axis = indexing->axis, blockSize = indexing->blockSize;
@@ -743,13 +744,7 @@ LogicalResult importQuantizeLinear(NodeContext &nc) {
     return failure();
   }
   RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
-  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
-    nc.error() << "y_zero_point has shape "
-               << shapeStr(nc.inputType(2).getShape())
-               << " but y_scale has shape " << shapeStr(st.getShape());
-    return failure();
-  }
-  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "y_scale");
+  FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "y");
   if (failed(indexing))
     return failure();
   int64_t rank = xt.getRank();

@@ -12,9 +12,10 @@
 // so that the smoothed model costs nothing more: an elementwise
 // linalg.generic (a normalization's last step) whose result is
 // `t * gamma (+ beta)` with gamma and beta constants along the last
-// dimension takes gamma / s and beta / s. Inputs whose producer is not such
-// an op, or is read by anything but the smoothed layers (a residual), are
-// left as they are.
+// dimension takes gamma / s and beta / s; an elementwise product one of
+// whose factors is a linear layer's output (SiLU(gate) x up) takes it in
+// that layer's output columns. Inputs whose producer is neither, or is read
+// by anything but the smoothed layers (a residual), are left as they are.
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,10 +45,13 @@ using namespace qc;
 namespace {
 
 /// Where a tap's division by s goes: the channel constants (operand
-/// numbers) of an elementwise generic whose result is t * gamma (+ beta).
+/// numbers) of an elementwise generic whose result is t * gamma (+ beta),
+/// or the output columns of a linear layer whose result is a factor of the
+/// generic's product (`producer`).
 struct FoldSite {
   linalg::GenericOp generic;
   SmallVector<unsigned> operands;
+  LinearOp producer;
 };
 
 /// The block argument `v` is, if it is an input of `generic` holding a
@@ -106,6 +110,64 @@ std::optional<SmallVector<unsigned>> foldableOperands(linalg::GenericOp generic,
   return std::nullopt;
 }
 
+/// `v` through reshapes that keep the last dimension `k`, each read only by
+/// the next; the value it starts from.
+Value throughReshapes(Value v, int64_t k) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(def) ||
+        cast<RankedTensorType>(def->getOperand(0).getType()).getShape().back() !=
+            k ||
+        !def->getOperand(0).hasOneUse())
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+/// Whether the body value `v` is computed without `arg`.
+bool independentOf(Value v, Value arg) {
+  if (v == arg)
+    return false;
+  Operation *def = v.getDefiningOp();
+  return !def || llvm::all_of(def->getOperands(), [&](Value operand) {
+           return independentOf(operand, arg);
+         });
+}
+
+/// The linear layer (constant f32 weight, read only through reshapes by
+/// `generic`) whose output is a factor of the product `generic` yields:
+/// scaling its output columns scales the product's (SiLU(gate) x up).
+LinearOp linearFactor(linalg::GenericOp generic, int64_t k) {
+  if (generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops())
+    return {};
+  auto mul = generic.getBody()->getTerminator()->getOperand(0)
+                 .getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return {};
+  for (auto [factor, other] : {std::pair(mul.getRhs(), mul.getLhs()),
+                               std::pair(mul.getLhs(), mul.getRhs())}) {
+    auto arg = dyn_cast<BlockArgument>(factor);
+    if (!arg || arg.getOwner() != generic.getBody() ||
+        arg.getArgNumber() >= generic.getNumDpsInputs() ||
+        !independentOf(other, arg))
+      continue;
+    OpOperand *operand = generic.getDpsInputOperand(arg.getArgNumber());
+    if (!generic.getMatchingIndexingMap(operand).isIdentity() ||
+        !operand->get().hasOneUse())
+      continue;
+    auto linear = throughReshapes(operand->get(), k).getDefiningOp<LinearOp>();
+    if (linear && !linear.getPanel() && linear->hasOneUse() &&
+        linear.getOutFeatures() == k &&
+        linear.getWeight().getDefiningOp<arith::ConstantOp>() &&
+        linear.getWeight().getType().getElementType().isF32() &&
+        (!linear.getBias() ||
+         linear.getBias().getDefiningOp<arith::ConstantOp>()))
+      return linear;
+  }
+  return {};
+}
+
 /// Where the division of `input` by s folds, or why it cannot: back
 /// through reshapes that keep the last dimension, to a foldable generic
 /// that nothing but `layers` (and the chain) reads.
@@ -134,8 +196,11 @@ FailureOr<FoldSite> findFoldSite(Value input, ArrayRef<LinearOp> layers,
     if (auto generic = dyn_cast_or_null<linalg::GenericOp>(def)) {
       if (std::optional<SmallVector<unsigned>> ops =
               foldableOperands(generic, k))
-        return FoldSite{generic, *ops};
-      why = "its producer is not t * gamma (+ beta) with constant gamma";
+        return FoldSite{generic, *ops, {}};
+      if (LinearOp producer = linearFactor(generic, k))
+        return FoldSite{generic, {}, producer};
+      why = "its producer is neither t * gamma (+ beta) with constant gamma "
+            "nor a product with a linear layer's output";
       return failure();
     }
     break;
@@ -240,23 +305,52 @@ struct SmoothPass : qc::impl::SmoothPassBase<SmoothPass> {
     return success();
   }
 
-  /// x / s into the fold site's channel constants, s into the weights'
-  /// rows.
+  /// The producer's output columns (and bias) divided by s.
+  void scaleColumns(LinearOp producer, ArrayRef<float> s) {
+    OpBuilder b(producer);
+    int64_t k = producer.getInFeatures(), n = s.size();
+    std::vector<float> w = *getConstantFloats(producer.getWeight());
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t c = 0; c < n; ++c)
+        w[r * n + c] /= s[c];
+    replaceConstant(b, producer.getWeightMutable(), w,
+                    (producer.getLayer() + ".smoothed_out").str());
+    if (Value bias = producer.getBias()) {
+      std::vector<float> v = *getConstantFloats(bias);
+      for (int64_t c = 0; c < n; ++c)
+        v[c] /= s[c];
+      replaceConstant(b, producer.getBiasMutable()[0], v,
+                      (producer.getLayer() + ".smoothed_bias").str());
+    }
+  }
+
+  /// Makes `operand` read a new constant `name` holding `values` (its old
+  /// one erased when nothing else reads it).
+  void replaceConstant(OpBuilder &b, OpOperand &operand,
+                       ArrayRef<float> values, StringRef name) {
+    Value old = operand.get();
+    operand.set(floatConstant(b, old.getLoc(),
+                              cast<RankedTensorType>(old.getType()), name,
+                              values));
+    if (old.use_empty())
+      old.getDefiningOp()->erase();
+  }
+
+  /// x / s into the fold site (channel constants or the producer's
+  /// columns), s into the weights' rows.
   void apply(const FoldSite &site, ArrayRef<LinearOp> layers,
              ArrayRef<std::vector<float>> weights, ArrayRef<float> s) {
     int64_t k = s.size();
+    if (site.producer)
+      scaleColumns(site.producer, s);
     OpBuilder b(site.generic);
     for (unsigned operand : site.operands) {
-      Value c = site.generic->getOperand(operand);
-      std::vector<float> values = *getConstantFloats(c);
+      std::vector<float> values =
+          *getConstantFloats(site.generic->getOperand(operand));
       for (int64_t j = 0; j < k; ++j)
         values[j] /= s[j];
-      site.generic->setOperand(
-          operand, floatConstant(b, c.getLoc(),
-                                 cast<RankedTensorType>(c.getType()),
-                                 "smoothed_channels", values));
-      if (c.use_empty())
-        c.getDefiningOp()->erase();
+      replaceConstant(b, site.generic->getOpOperand(operand), values,
+                      "smoothed_channels");
     }
     for (auto [layer, w] : llvm::zip(layers, weights)) {
       LinearOp l = layer;
@@ -265,13 +359,9 @@ struct SmoothPass : qc::impl::SmoothPassBase<SmoothPass> {
       for (int64_t j = 0; j < k; ++j)
         for (int64_t c = 0; c < n; ++c)
           scaled[j * n + c] *= s[j];
-      Value old = l.getWeight();
       b.setInsertionPoint(l);
-      l.getWeightMutable().assign(floatConstant(
-          b, l.getLoc(), cast<RankedTensorType>(old.getType()),
-          (l.getLayer() + ".smoothed").str(), scaled));
-      if (old.use_empty())
-        old.getDefiningOp()->erase();
+      replaceConstant(b, l.getWeightMutable(), scaled,
+                      (l.getLayer() + ".smoothed").str());
     }
   }
 };

@@ -340,6 +340,39 @@ def prenorm():
     return _model(g)
 
 
+def swiglu():
+    """A SwiGLU MLP (down(SiLU(gate(n)) * up(n)) after a LayerNorm) whose up
+    projection has two outlier output columns, so that down's input has
+    outlier channels too."""
+    rng = np.random.default_rng(22)
+    w_up = _f32(rng, 64, 96, scale=0.1)
+    w_up[:, [7, 50]] *= 40.0
+    nodes = [
+        helper.make_node("LayerNormalization", ["x", "gamma", "beta"], ["n"],
+                         name="ln", axis=-1),
+        helper.make_node("MatMul", ["n", "w_gate"], ["g"], name="gate"),
+        helper.make_node("MatMul", ["n", "w_up"], ["u"], name="up"),
+        helper.make_node("Sigmoid", ["g"], ["sg"], name="sigmoid"),
+        helper.make_node("Mul", ["g", "sg"], ["silu"], name="silu"),
+        helper.make_node("Mul", ["silu", "u"], ["h"], name="product"),
+        helper.make_node("MatMul", ["h", "w_down"], ["y"], name="down"),
+    ]
+    inits = [
+        _init("gamma", (1.0 + 0.1 * rng.standard_normal(64)).astype(np.float32)),
+        _init("beta", _f32(rng, 64, scale=0.1)),
+        _init("w_gate", _f32(rng, 64, 96, scale=0.1)),
+        _init("w_up", w_up),
+        _init("w_down", _f32(rng, 96, 64, scale=0.1)),
+    ]
+    g = helper.make_graph(
+        nodes, "swiglu",
+        [_vi("x", TensorProto.FLOAT, [1, 16, 64])],
+        [_vi("y", TensorProto.FLOAT, [1, 16, 64])],
+        inits,
+    )
+    return _model(g)
+
+
 # ---------------------------------------------------------------------- driver
 
 GOOD = {
@@ -352,6 +385,7 @@ GOOD = {
     "shape_ops": shape_ops,
     "missing_shape": missing_shape,
     "prenorm": prenorm,
+    "swiglu": swiglu,
 }
 BAD = {
     "truncated": None,
