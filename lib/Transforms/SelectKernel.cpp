@@ -73,19 +73,17 @@ int64_t actBlockFor(int64_t group) {
 /// The block of int8 activations `act` gives the dequant_i8 kernel of a
 /// layer (K inputs, weight groups of `group` rows), or 0 where the kernel
 /// cannot compute that scheme: its blocks are whole 32-row blocks inside
-/// one weight group that tile the K padded to superblocks. A block of the
-/// whole row is any kernel block of at least K rows.
+/// one weight group that tile the K padded to superblocks. A scale per
+/// token takes one block of the padded K for whole-column groups, else the
+/// group's blocks sharing the row's scale (the generator's row_scale).
 int64_t int8KernelBlock(ActivationAttr act, int64_t group, int64_t k) {
   if (!act || act.getKind() != ActKind::int8)
     return 0;
   int64_t padded = (k + quant::kSuperblockRows - 1) / quant::kSuperblockRows *
                    quant::kSuperblockRows;
   int64_t block = act.getBlock();
-  if (block == -1 || block >= k) {
-    block = group == -1 ? padded : group;
-    if (block < k)
-      return 0;
-  }
+  if (block == -1 || block >= k)
+    block = group == -1 ? padded : actBlockFor(group);
   if (block % 32 != 0 || padded % block != 0 ||
       (group != -1 && group % block != 0))
     return 0;

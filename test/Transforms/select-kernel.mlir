@@ -110,14 +110,15 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
 // dequant_f32, 8-bit codes on AVX2 included (FMAs, no dot product to
 // saturate); int8 in other blocks than the group's take dequant_i8 in those
 // blocks where they fit it, a scale per token with whole-column groups
-// takes one block of the padded K; the rest keep the reference lowering
-// and say why.
+// takes one block of the padded K, with grouped weights the group's blocks
+// (the generator shares the row's scale among them); the rest keep the
+// reference lowering and say why.
 // V3-LABEL: func.func @activations
 // V3: layer "f1" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "f2" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "i1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 64>
 // V3: layer "i2" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 384>
-// V3: layer "r1" {kernel = #qc.kernel<kind = reference
+// V3: layer "r1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "r2" {kernel = #qc.kernel<kind = reference
 // V3: layer "r3" {kernel = #qc.kernel<kind = reference
 // V3: layer "r4" {kernel = #qc.kernel<kind = reference
@@ -135,7 +136,7 @@ func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf3
   %i1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "i1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
   // expected-remark @+1 {{layer 'i2': dequant_i8 (avx2, m_tile 2, act_block 384)}}
   %i2 = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 4, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "i2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<1x8xf32> -> tensor<2x8xf32>
-  // expected-remark @+1 {{layer 'r1': reference: no kernel for int8t activations with this weight group}}
+  // expected-remark @+1 {{layer 'r1': dequant_i8 (avx2, m_tile 2, act_block 128)}}
   %r1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "r1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
   // expected-remark @+1 {{layer 'r2': reference: no kernel for int8b48 activations with this weight group}}
   %r2 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 48> layer "r2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>

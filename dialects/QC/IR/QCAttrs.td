@@ -320,8 +320,9 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
     qc-emit-kernels, which gives them their bodies: `m` tokens, `k` inputs,
     `n` outputs, `bits` (code bits, bit-planes, or for CodeGEMM codebooks),
     `group` (rows per weight group; CodeGEMM: the vector size),
-    `act_block` (inputs per activation scale; CodeGEMM: the entries), the
-    token tile `m_tile` and the kernel target `isa`.
+    `act_block` (inputs per activation block; CodeGEMM: the entries), the
+    token tile `m_tile`, the kernel target `isa` and `row_scale` (one int8
+    scale per token, shared by its blocks; printed only when set).
 
     ```mlir
     #qc.kernel_shape<m = 1, k = 512, n = 37, bits = 4, group = 128, act_block = 128, m_tile = 1, isa = avx2>
@@ -329,7 +330,8 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
   }];
   let parameters = (ins "int64_t":$m, "int64_t":$k, "int64_t":$n,
                         "int64_t":$bits, "int64_t":$group, "int64_t":$act_block,
-                        "int64_t":$m_tile, QC_KernelTargetName:$isa);
+                        "int64_t":$m_tile, QC_KernelTargetName:$isa,
+                        DefaultValuedParameter<"bool", "false">:$row_scale);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

@@ -65,6 +65,9 @@ struct KernelShape {
   int64_t actBlock = 0;
   int64_t mTile = 1;
   const KernelTarget *target = nullptr; // never null once made
+  /// One int8 activation scale per token (its row's max), shared by all of
+  /// its `actBlock` blocks: per-token activations on grouped weights.
+  bool rowScale = false;
 
   /// K padded to whole superblocks of kSuperblockRows rows.
   int64_t superblocks() const {
@@ -85,8 +88,9 @@ struct KernelShape {
     return quant::kernelPanelBytes(k, static_cast<int>(bits));
   }
   std::string suffix() const {
-    return llvm::formatv("b{0}_g{1}_a{2}_m{3}_k{4}_n{5}_t{6}_{7}", bits,
-                         group, actBlock, m, k, n, mTile, target->name())
+    return llvm::formatv("b{0}_g{1}_a{2}{8}_m{3}_k{4}_n{5}_t{6}_{7}", bits,
+                         group, actBlock, m, k, n, mTile, target->name(),
+                         rowScale ? "r" : "")
         .str();
   }
 
@@ -94,7 +98,8 @@ struct KernelShape {
   void attach(mlir::func::FuncOp fn) const {
     fn->setAttr(kShapeAttr,
                 KernelShapeAttr::get(fn.getContext(), m, k, n, bits, group,
-                                     actBlock, mTile, target->name()));
+                                     actBlock, mTile, target->name(),
+                                     rowScale));
   }
   /// The shape stored on `fn`, if any and well-formed (its target
   /// registered).
@@ -111,7 +116,7 @@ struct KernelShape {
       return std::nullopt;
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),
                        attr.getBits(),  attr.getGroup(),    attr.getActBlock(),
-                       attr.getMTile(), target};
+                       attr.getMTile(), target,             attr.getRowScale()};
   }
 };
 

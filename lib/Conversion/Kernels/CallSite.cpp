@@ -134,7 +134,7 @@ void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,
                                 cast<RankedTensorType>(op.getType())));
 }
 
-LogicalResult kernels::checkActivations(QLinearOp op, const KernelShape &s,
+LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
                                         bool int8, StringRef pass,
                                         StringRef what) {
   ActivationAttr act = op.getActAttr();
@@ -154,6 +154,12 @@ LogicalResult kernels::checkActivations(QLinearOp op, const KernelShape &s,
   if (act && act.getKind() == ActKind::int8 &&
       span(act.getBlock()) == span(s.actBlock))
     return success();
+  // A scale per token over smaller kernel blocks: the quantizer shares the
+  // row's scale among them.
+  if (act && act.getKind() == ActKind::int8 && span(act.getBlock()) == s.k) {
+    s.rowScale = true;
+    return success();
+  }
   return layerError(op, pass)
          << what << " computes on int8 activations in blocks of "
          << s.actBlock << ", the layer's are " << name();

@@ -102,11 +102,11 @@ mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
                                            int64_t bits, llvm::StringRef what);
 
 /// Checks that the kernel `what` of shape `s` computes the layer's
-/// activation scheme: int8 in blocks of s.actBlock (a block of the whole
-/// row: s.paddedK()) when `int8`, float (no scheme) otherwise; an error of
-/// `pass` naming both otherwise.
-mlir::LogicalResult checkActivations(QLinearOp op, const KernelShape &s,
-                                     bool int8, llvm::StringRef pass,
+/// activation scheme: int8 in blocks of s.actBlock, or one scale per token
+/// over those blocks (then sets s.rowScale), when `int8`; float (no
+/// scheme) otherwise; an error of `pass` naming both otherwise.
+mlir::LogicalResult checkActivations(QLinearOp op, KernelShape &s, bool int8,
+                                     llvm::StringRef pass,
                                      llvm::StringRef what);
 
 /// The layer's bias as N floats (zeros without one); an error naming `what`

@@ -10,14 +10,15 @@ numpy references written here independently of qc:
                   int8 rounding of the activations.
 
 Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]
-                      [f32act]
+                      [f32act|rowact]
 GROUP -1 is one group per column; SYM and BIAS are 0 or 1. The layer's
 activation scheme is int8 in blocks of A (#qc.act), the kernel's. With `bcq`
 the layer is binary-coding with BITS planes (no offsets when SYM is 1), and
 ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
 integer plane sums). With `f16` the uniform scales are f16. With `f32act`
 the layer has float activations (no #qc.act: the dequant_f32 kernel) and
-ref_kernel.npy is ref.npy. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
+ref_kernel.npy is ref.npy; with `rowact` int8 activations with one scale
+per token (block -1), which the kernel's blocks share. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
 ref.npy.
 """
 import math
@@ -66,6 +67,9 @@ def main():
     # fz: float zero points (as GGUF's Q4_1 imports; @qc_dqi8f*_).
     float_zeros = "fz" in flags
     float_act = "f32act" in flags
+    # rowact: int8 activations with one scale per token (#qc.act block -1),
+    # the kernel's blocks sharing the row's scale.
+    row_act = "rowact" in flags
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
@@ -105,6 +109,8 @@ def main():
     xp[:, :k] = x
     xb = xp.reshape(m, kp // a_blk, a_blk)
     maxabs = np.abs(xb).max(axis=2).astype(np.float32)
+    if row_act:
+        maxabs[:] = maxabs.max(axis=1, keepdims=True)
     inv = np.where(maxabs > 0, np.float32(127) / np.where(maxabs > 0, maxabs, 1), 0).astype(np.float32)
     xs = (maxabs / np.float32(127)).astype(np.float32)
     xq = np.rint(xb * inv[:, :, None]).astype(np.int64)  # f32 product, half to even
@@ -141,7 +147,7 @@ def main():
     if float_act:
         ref_k = ref
     else:
-        attr += " act #qc.act<kind = int8, block = %d>" % a_blk
+        attr += " act #qc.act<kind = int8, block = %d>" % (-1 if row_act else a_blk)
     lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
                                                     else dense(scales, "f32")))

@@ -11,6 +11,9 @@ Families:
         product does not saturate: AVX-512 VNNI, generic)
   dqf32 uniform 2-4 and 8-bit layers on float activations -> dequant_f32
         (every target), against the f64 dequantize-then-matmul to 1e-5
+  dqi8t uniform and BCQ layers with grouped weights on int8 activations
+        with one scale per token -> dequant_i8 / LUT-GEMM, the row's scale
+        shared by the kernel's blocks
   bcq   binary-coding layers -> LUT-GEMM
   ulut  uniform layers through their BCQ form (--uniform-lut) -> LUT-GEMM
   cb    codebooks of 32-256 entries -> CodeGEMM (f32 psumbook or token
@@ -45,6 +48,10 @@ DQF32 = ["1 512 37 4 128 0 1 41 f32act", "5 320 19 3 64 1 0 42 f32act",
          "8 1000 33 2 -1 0 1 43 f32act", "16 256 8 4 32 1 1 44 f32act",
          "3 576 48 4 128 0 0 45 f16 f32act", "3 512 37 4 32 0 1 46 fz f32act",
          "4 300 20 8 128 0 1 47 f32act", "1 1024 16 8 -1 1 0 48 f16 f32act"]
+# One int8 scale per token over grouped weights.
+DQI8T = ["1 512 37 4 128 0 1 51 rowact", "5 320 19 3 64 1 0 52 rowact",
+         "16 256 8 4 32 1 1 53 rowact", "3 576 48 4 128 0 0 54 f16 rowact",
+         "3 512 40 3 128 0 1 55 bcq rowact"]
 BCQ = ["3 512 40 3 128 0 1 1 bcq", "1 1000 37 4 -1 0 0 2 bcq", "5 320 19 2 64 1 1 3 bcq",
        "16 256 70 1 32 0 1 4 bcq", "2 576 33 3 128 1 0 5 bcq"]
 ULUT = ["1 512 37 4 128 0 1 11", "5 320 19 3 64 1 0 12", "3 576 48 2 128 0 1 13",
@@ -58,6 +65,7 @@ CBS = ["5 128 16 1 4 16 0 2", "3 1000 70 2 2 16 1 4", "2 512 33 1 2 8 1 5",
 FAMILIES = {"dqi8": ("kernel_case.py", DQI8, []),
             "dqi8w": ("kernel_case.py", DQI8W, []),
             "dqf32": ("kernel_case.py", DQF32, []),
+            "dqi8t": ("kernel_case.py", DQI8T, []),
             "bcq": ("kernel_case.py", BCQ, []),
             "ulut": ("kernel_case.py", ULUT, ["--uniform-lut"]),
             "cb": ("codebook_case.py", CB, []),
@@ -69,6 +77,8 @@ def refs_for(family, target, tokens):
     table_path = family == "cb" and target == "x86-64-v4-vbmi" and tokens <= 6
     if (family == "cb" and not table_path) or family == "dqf32":
         return [("ref.npy", 1e-5)]  # f32 psumbook / FMAs: to f32 rounding
+    if family == "dqi8t":  # a token's one scale is set by its outlier
+        return [("ref_kernel.npy", 1e-5), ("ref.npy", 0.15)]
     return [("ref_kernel.npy", 1e-5), ("ref.npy", 5e-2)]
 
 

@@ -12,7 +12,8 @@ namespace cpu {
 //===----------------------------------------------------------------------===//
 
 /// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
-///                     xsum: [M, G'] f32), or with `floatAct` of
+///                     xsum: [M, G'] f32) (with s.rowScale every block of a
+/// row takes the row's scale), or with `floatAct` of
 /// @qc_actf_*(x, xf: [M, Kp] f32, xsum): the input copied, zero-padded,
 /// and its group sums.
 static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
@@ -40,22 +41,18 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
     memref::StoreOp::create(b, loc, zero, xsum,
                             ValueRange{m, clear.getInductionVar()});
   }
-  scf::ForOp blocks =
-      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
-  b.setInsertionPointToStart(blocks.getBody());
-  Value a = blocks.getInductionVar();
-  Value k0 = arith::MulIOp::create(b, loc, a, e.idx(s.actBlock));
   // Reads past K give 0 (the padded rows of the last superblock).
   auto read = [&](Value k) {
     return vector::TransferReadOp::create(b, loc, vf, x, ValueRange{m, k},
                                           zero)
         .getResult();
   };
-  auto laneLoop = [&](ValueRange init,
+  // A loop over inputs [k0, k0 + count), kLanes at a time.
+  auto laneLoop = [&](Value k0, int64_t count, ValueRange init,
                       function_ref<SmallVector<Value>(Value, ValueRange)>
                           body) {
     auto loop = scf::ForOp::create(
-        b, loc, e.idx(0), e.idx(s.actBlock), e.idx(kLanes), init,
+        b, loc, e.idx(0), e.idx(count), e.idx(kLanes), init,
         [&](OpBuilder &nested, Location, Value j, ValueRange iter) {
           OpBuilder::InsertionGuard g(b);
           b.setInsertionPointToStart(nested.getInsertionBlock());
@@ -65,11 +62,29 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
         });
     return loop.getResults();
   };
+  // max |x| over [k0, k0 + count), lane-wise.
+  auto maxAbsOver = [&](Value k0, int64_t count) {
+    return laneLoop(k0, count, ValueRange{e.zeros(vf)},
+                    [&](Value k, ValueRange iter) {
+                      Value v = math::AbsFOp::create(b, loc, read(k));
+                      return SmallVector<Value>{
+                          arith::MaximumFOp::create(b, loc, iter[0], v)};
+                    })[0];
+  };
+  // A scale per token: the row's, shared by every block.
+  std::pair<Value, Value> rowScale;
+  if (s.rowScale && !floatAct)
+    rowScale = e.blockScale(maxAbsOver(e.idx(0), s.paddedK()), 127.0f);
+  scf::ForOp blocks =
+      scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
+  b.setInsertionPointToStart(blocks.getBody());
+  Value a = blocks.getInductionVar();
+  Value k0 = arith::MulIOp::create(b, loc, a, e.idx(s.actBlock));
   Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
   Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
   if (floatAct) {
-    Value sum =
-        laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
+    Value sum = laneLoop(
+        k0, s.actBlock, ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
           Value v = read(k);
           vector::StoreOp::create(b, loc, v, xq, ValueRange{m, k});
           return SmallVector<Value>{arith::AddFOp::create(b, loc, iter[0], v)};
@@ -79,19 +94,15 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                             xsum, ValueRange{m, gIdx});
     return;
   }
-  // max |x| over the block.
-  Value maxAbs =
-      laneLoop(ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
-        Value v = math::AbsFOp::create(b, loc, read(k));
-        return SmallVector<Value>{
-            arith::MaximumFOp::create(b, loc, iter[0], v)};
-      })[0];
-  auto [inv, scale] = e.blockScale(maxAbs, 127.0f);
+  // The block's scale: from its max |x|, or the row's.
+  auto [inv, scale] = s.rowScale
+                          ? rowScale
+                          : e.blockScale(maxAbsOver(k0, s.actBlock), 127.0f);
   memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
   Value invSplat = vector::BroadcastOp::create(b, loc, vf, inv);
   // xq = roundeven(x * inv), and the block's integer sum.
-  Value isum =
-      laneLoop(ValueRange{e.zeros(vi32)}, [&](Value k, ValueRange iter) {
+  Value isum = laneLoop(
+      k0, s.actBlock, ValueRange{e.zeros(vi32)}, [&](Value k, ValueRange iter) {
         Value r = math::RoundEvenOp::create(
             b, loc, arith::MulFOp::create(b, loc, read(k), invSplat));
         Value q = arith::FPToSIOp::create(b, loc, vi32, r);
