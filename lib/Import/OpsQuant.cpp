@@ -867,16 +867,21 @@ FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide) {
       });
 }
 
+/// (input a - its zero point) x (input b - its zero point) in `wide`.
+FailureOr<Value> centeredProduct(NodeContext &nc, unsigned a, int aZero,
+                                 unsigned b, int bZero, Type wide) {
+  FailureOr<Value> x = centered(nc, a, aZero, wide);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> y = centered(nc, b, bZero, wide);
+  if (failed(y))
+    return failure();
+  return emitMatMulOf(nc, *x, *y);
+}
+
 /// MatMulInteger: (A - a_zero_point) x (B - b_zero_point) in int32.
 LogicalResult importMatMulInteger(NodeContext &nc) {
-  Type i32 = nc.b.getI32Type();
-  FailureOr<Value> a = centered(nc, 0, 2, i32);
-  if (failed(a))
-    return failure();
-  FailureOr<Value> b = centered(nc, 1, 3, i32);
-  if (failed(b))
-    return failure();
-  FailureOr<Value> y = emitMatMulOf(nc, *a, *b);
+  FailureOr<Value> y = centeredProduct(nc, 0, 2, 1, 3, nc.b.getI32Type());
   if (failed(y))
     return failure();
   nc.setOutput(0, *y, TP::INT32);
@@ -907,13 +912,6 @@ LogicalResult importQLinearMatMul(NodeContext &nc) {
                   "b_zero_point, y_scale, y_zero_point)";
     return failure();
   }
-  Type f32 = nc.b.getF32Type();
-  FailureOr<Value> a = centered(nc, 0, 2, f32);
-  if (failed(a))
-    return failure();
-  FailureOr<Value> b = centered(nc, 3, 5, f32);
-  if (failed(b))
-    return failure();
   FailureOr<Value> as = scalarScale(nc, 1), bs = scalarScale(nc, 4),
                    ys = scalarScale(nc, 6);
   if (failed(as) || failed(bs) || failed(ys))
@@ -923,7 +921,8 @@ LogicalResult importQLinearMatMul(NodeContext &nc) {
     nc.error() << "y_zero_point must be one int8 or uint8 value";
     return failure();
   }
-  FailureOr<Value> acc = emitMatMulOf(nc, *a, *b);
+  FailureOr<Value> acc =
+      centeredProduct(nc, 0, 2, 3, 5, nc.b.getF32Type());
   if (failed(acc))
     return failure();
   auto shape = cast<RankedTensorType>(acc->getType()).getShape();
