@@ -97,9 +97,9 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
   if (!recipe.empty()) {
     // Statistics read from a file are the float model's: after smoothing
     // they no longer describe the layers' inputs.
-    bool readStats = !request.calibStats.empty() &&
+    bool statsFromFile = !request.calibStats.empty() &&
                      (recipe.smooth <= 0 || request.calibration);
-    if (!calibrated && (recipe.needsStats() || readStats) &&
+    if (!calibrated && (recipe.needsStats() || statsFromFile) &&
         failed(runCalibration(module, request, recipe, tempStats)))
       return failure();
     calibrated = true;

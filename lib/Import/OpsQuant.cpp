@@ -392,6 +392,17 @@ Value f32ToType(OpBuilder &b, Location loc, Value v, Type t) {
   return arith::TruncFOp::create(b, loc, t, v);
 }
 
+/// `v` (float, or an integer read as unsigned when `isUnsigned`) as f32.
+Value toF32(OpBuilder &b, Location loc, Value v, bool isUnsigned = false) {
+  Type f32 = b.getF32Type();
+  if (v.getType() == f32)
+    return v;
+  if (isa<FloatType>(v.getType()))
+    return arith::ExtFOp::create(b, loc, f32, v);
+  return isUnsigned ? arith::UIToFPOp::create(b, loc, f32, v).getResult()
+                    : arith::SIToFPOp::create(b, loc, f32, v).getResult();
+}
+
 /// The blocked [K, N] DequantizeLinear on constants as a tagged generic over
 /// canonical operands, or null if the node does not have that form.
 FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
@@ -540,6 +551,33 @@ FailureOr<ScaleIndexing> scaleIndexing(NodeContext &nc, RankedTensorType xt,
   return r;
 }
 
+/// One elementwise generic over x (input 0) with its scale (input 1) and
+/// zero point (input 2, null when absent) read through `indexing`; `body`
+/// computes an `elt` from the three.
+Value scaledGeneric(
+    NodeContext &nc, const ScaleIndexing &indexing, Type elt,
+    function_ref<Value(OpBuilder &, Location, Value, Value, Value)> body) {
+  auto xt = cast<RankedTensorType>(nc.input(0).getType());
+  int64_t rank = xt.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, nc.ctx());
+  SmallVector<Value> ins = {nc.input(0), nc.input(1)};
+  SmallVector<AffineMap> maps = {id, indexing.map};
+  if (nc.hasInput(2)) {
+    ins.push_back(nc.input(2));
+    maps.push_back(indexing.map);
+  }
+  maps.push_back(id);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             nc.b, nc.loc, RankedTensorType::get(xt.getShape(), elt), ins,
+             ValueRange{nc.empty(xt.getShape(), elt)}, maps, iters,
+             [&](OpBuilder &b, Location l, ValueRange a) {
+               Value zero = a.size() > 3 ? a[2] : Value();
+               linalg::YieldOp::create(b, l, body(b, l, a[0], a[1], zero));
+             })
+      .getResult(0);
+}
+
 LogicalResult importDequantizeLinear(NodeContext &nc) {
   if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1)) {
     nc.error() << "expects inputs x, x_scale and optional x_zero_point";
@@ -569,7 +607,6 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
     return failure();
   }
   RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
-  int64_t rank = xt.getRank();
   FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x");
   if (failed(indexing))
     return failure();
@@ -585,38 +622,19 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
   }
 
   // A plain float dequantization: (x - zero) * scale, in f32.
-  MLIRContext *ctx = nc.ctx();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap scaleMap = indexing->map;
-  SmallVector<Value> ins = {nc.input(0), nc.input(1)};
-  SmallVector<AffineMap> maps = {id, scaleMap};
-  if (nc.hasInput(2)) {
-    ins.push_back(nc.input(2));
-    maps.push_back(scaleMap);
-  }
-  maps.push_back(id);
-  Type elt = toMLIRType(ctx, sd);
+  Type elt = toMLIRType(nc.ctx(), sd);
   bool uns = isUnsignedQuant(xd);
   Type wide = nc.b.getIntegerType(xd == TP::INT32 ? 64 : 32);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value out =
-      linalg::GenericOp::create(
-          nc.b, nc.loc, RankedTensorType::get(xt.getShape(), elt), ins,
-          ValueRange{nc.empty(xt.getShape(), elt)}, maps, iters,
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            Type f32 = b.getF32Type();
-            Value q = widenInt(b, l, a[0], uns, wide);
-            if (a.size() > 3)
-              q = arith::SubIOp::create(b, l, q,
-                                        widenInt(b, l, a[2], uns, wide));
-            Value qf = arith::SIToFPOp::create(b, l, f32, q);
-            Value scale = a[1].getType() == f32
-                              ? a[1]
-                              : (Value)arith::ExtFOp::create(b, l, f32, a[1]);
-            Value r = arith::MulFOp::create(b, l, qf, scale);
-            linalg::YieldOp::create(b, l, f32ToType(b, l, r, elt));
-          })
-          .getResult(0);
+  Value out = scaledGeneric(
+      nc, *indexing, elt,
+      [&](OpBuilder &b, Location l, Value x, Value scale, Value zero) {
+        Value q = widenInt(b, l, x, uns, wide);
+        if (zero)
+          q = arith::SubIOp::create(b, l, q, widenInt(b, l, zero, uns, wide));
+        Value qf = arith::SIToFPOp::create(b, l, b.getF32Type(), q);
+        Value r = arith::MulFOp::create(b, l, qf, toF32(b, l, scale));
+        return f32ToType(b, l, r, elt);
+      });
   nc.setOutput(0, out, sd);
   return success();
 }
@@ -696,16 +714,6 @@ bool isByteOrShortQuant(DType d) {
          d == TP::UINT16;
 }
 
-Value toF32(OpBuilder &b, Location loc, Value v, bool isUnsigned = false) {
-  Type f32 = b.getF32Type();
-  if (v.getType() == f32)
-    return v;
-  if (isa<FloatType>(v.getType()))
-    return arith::ExtFOp::create(b, loc, f32, v);
-  return isUnsigned ? arith::UIToFPOp::create(b, loc, f32, v).getResult()
-                    : arith::SIToFPOp::create(b, loc, f32, v).getResult();
-}
-
 /// saturate(roundeven(v) + zero) in `out` (an 8 / 16-bit type): v and
 /// zero are f32.
 Value saturateTo(OpBuilder &b, Location loc, Value v, Value zero, DType out) {
@@ -747,29 +755,15 @@ LogicalResult importQuantizeLinear(NodeContext &nc) {
   FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "y");
   if (failed(indexing))
     return failure();
-  int64_t rank = xt.getRank();
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, nc.ctx());
-  SmallVector<Value> ins = {nc.input(0), nc.input(1)};
-  SmallVector<AffineMap> maps = {id, indexing->map};
-  if (nc.hasInput(2)) {
-    ins.push_back(nc.input(2));
-    maps.push_back(indexing->map);
-  }
-  maps.push_back(id);
-  Type elt = toMLIRType(nc.ctx(), out);
   bool uns = isUnsignedQuant(out);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  Value y =
-      linalg::GenericOp::create(
-          nc.b, nc.loc, RankedTensorType::get(xt.getShape(), elt), ins,
-          ValueRange{nc.empty(xt.getShape(), elt)}, maps, iters,
-          [&](OpBuilder &b, Location l, ValueRange a) {
-            Value v = arith::DivFOp::create(b, l, toF32(b, l, a[0]),
-                                            toF32(b, l, a[1]));
-            Value zero = a.size() > 3 ? toF32(b, l, a[2], uns) : Value();
-            linalg::YieldOp::create(b, l, saturateTo(b, l, v, zero, out));
-          })
-          .getResult(0);
+  Value y = scaledGeneric(
+      nc, *indexing, toMLIRType(nc.ctx(), out),
+      [&](OpBuilder &b, Location l, Value x, Value scale, Value zero) {
+        Value v = arith::DivFOp::create(b, l, toF32(b, l, x),
+                                        toF32(b, l, scale));
+        return saturateTo(b, l, v, zero ? toF32(b, l, zero, uns) : Value(),
+                          out);
+      });
   nc.setOutput(0, y, out);
   return success();
 }
