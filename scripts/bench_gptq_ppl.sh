@@ -16,9 +16,14 @@
 # Activation quantization (the a8 rows: int8 per token) with and without
 # SmoothQuant (--smooth 0.5, on the same float statistics) is compared with
 # float activations (a16).
+# Rotation (--rotate: the residual stream rotated into the weights, online
+# Hadamards before o_proj / down_proj) is compared with neither, at int8 and
+# int4 activations (a4: int4 per token).
 # The output layer (lm_head) is w8g128 except in the rows marked ALL, where
 # every layer (lm_head included, 21% of the weights) is quantized: those are
-# compared with each other (uniform w3g128 vs mixed precision).
+# compared with each other (uniform w3g128 vs mixed precision), and in the
+# rows marked HEADFP, where it stays in float (as QuaRot keeps it: the a4
+# rows' int4 activations would otherwise reach the logits too).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -53,12 +58,18 @@ declare -A rows=(
   [w4g128-a16]="--quant w4g128 --act f32"
   [w4g128-a8]="--quant w4g128 --act int8t"
   [w4g128-a8-smooth]="--quant w4g128 --act int8t --smooth 0.5"
+  [w4g128-a16-rotate]="--quant w4g128 --act f32 --rotate"
+  [w4g128-a8-rotate]="--quant w4g128 --act int8t --rotate"
+  [w4g128-a4]="--quant w4g128 --act int4t HEADFP"
+  [w4g128-a4-rotate]="--quant w4g128 --act int4t --rotate HEADFP"
+  [w8-a4-rotate]="--quant w8 --act int4t --rotate HEADFP"
 )
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
-       w4g128-a8 w4g128-a8-smooth)
+       w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
+       w4g128-a4 w4g128-a4-rotate w8-a4-rotate)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -91,8 +102,9 @@ for r in "${selected[@]}"; do
   else
     flags=()
     read -r -a words <<< "${spec% BLOCK}"
-    for w in "${words[@]}"; do [ "$w" = ALL ] || flags+=("$w"); done
-    if [[ "$spec" != *ALL* ]] && [ -n "$spec" ]; then flags+=("${head8[@]}"); fi
+    for w in "${words[@]}"; do [ "$w" = ALL ] || [ "$w" = HEADFP ] || flags+=("$w"); done
+    if [[ "$spec" == *HEADFP* ]]; then flags+=(--quant-exclude "/lm_head/MatMul")
+    elif [[ "$spec" != *ALL* ]] && [ -n "$spec" ]; then flags+=("${head8[@]}"); fi
     if [[ "$spec" == *BLOCK ]]; then
       flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
               --calib-stats "$work/$r.qcstats")

@@ -91,14 +91,21 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
     if (failed(pm.run(module)))
       return failure();
   }
+  if (recipe.rotate) {
+    PassManager pm(ctx);
+    pm.addPass(createRotatePass());
+    if (failed(pm.run(module)))
+      return failure();
+  }
   if (recipe.smooth > 0 &&
       failed(smoothModule(module, request, recipe, smoothStats)))
     return failure();
   if (!recipe.empty()) {
     // Statistics read from a file are the float model's: after smoothing
-    // they no longer describe the layers' inputs.
+    // or rotating they no longer describe the layers' inputs.
+    bool transformed = recipe.smooth > 0 || recipe.rotate;
     bool statsFromFile = !request.calibStats.empty() &&
-                     (recipe.smooth <= 0 || request.calibration);
+                         (!transformed || request.calibration);
     if (!calibrated && (recipe.needsStats() || statsFromFile) &&
         failed(runCalibration(module, request, recipe, tempStats)))
       return failure();

@@ -73,3 +73,42 @@ float qc::roundToType(float v, Type type) {
   return static_cast<float>(
       fromHalfBits(toHalfBits(v, type), type.isBF16()));
 }
+
+Value qc::floatConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                        StringRef name, ArrayRef<float> values) {
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float)),
+      alignof(uint64_t));
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+void qc::replaceConstant(OpBuilder &b, OpOperand &operand,
+                         ArrayRef<float> values, StringRef name) {
+  Value old = operand.get();
+  operand.set(floatConstant(b, old.getLoc(),
+                            cast<RankedTensorType>(old.getType()), name,
+                            values));
+  if (old.use_empty())
+    old.getDefiningOp()->erase();
+}
+
+std::optional<unsigned>
+qc::channelConstantOperand(linalg::GenericOp generic, Value bodyValue,
+                           int64_t k) {
+  auto arg = dyn_cast<BlockArgument>(bodyValue);
+  if (!arg || arg.getOwner() != generic.getBody() ||
+      arg.getArgNumber() >= generic.getNumDpsInputs())
+    return std::nullopt;
+  OpOperand *operand = generic.getDpsInputOperand(arg.getArgNumber());
+  auto type = dyn_cast<RankedTensorType>(operand->get().getType());
+  AffineMap map = generic.getMatchingIndexingMap(operand);
+  if (!operand->get().getDefiningOp<arith::ConstantOp>() || !type ||
+      type.getShape() != ArrayRef<int64_t>{k} ||
+      !type.getElementType().isF32() || map.getNumResults() != 1 ||
+      map.getResult(0) != getAffineDimExpr(map.getNumDims() - 1,
+                                           generic.getContext()))
+    return std::nullopt;
+  return operand->getOperandNumber();
+}

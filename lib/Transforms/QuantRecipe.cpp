@@ -50,6 +50,11 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       if (!alpha || !(*alpha > 0 && *alpha <= 1))
         return fail("'smooth' must be a number in (0, 1]");
       recipe.smooth = *alpha;
+    } else if (key == "rotate") {
+      std::optional<bool> on = value.getAsBoolean();
+      if (!on)
+        return fail("'rotate' must be true or false");
+      recipe.rotate = *on;
     } else if (key == "overrides") {
       const llvm::json::Object *map = value.getAsObject();
       if (!map)
@@ -73,7 +78,7 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       }
     } else {
       return fail("unknown key '" + StringRef(key) +
-                  "' (expected scheme, act, smooth, clip, algo, overrides, "
+                  "' (expected scheme, act, smooth, rotate, clip, algo, overrides, "
                   "exclude)");
     }
   }

@@ -27,7 +27,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
@@ -54,35 +53,15 @@ struct FoldSite {
   LinearOp producer;
 };
 
-/// The block argument `v` is, if it is an input of `generic` holding a
-/// constant [K] read along the last dimension; its operand number.
-std::optional<unsigned> channelConstant(linalg::GenericOp generic, Value v,
-                                        int64_t k) {
-  auto arg = dyn_cast<BlockArgument>(v);
-  if (!arg || arg.getOwner() != generic.getBody() ||
-      arg.getArgNumber() >= generic.getNumDpsInputs())
-    return std::nullopt;
-  OpOperand *operand = generic.getDpsInputOperand(arg.getArgNumber());
-  auto type = dyn_cast<RankedTensorType>(operand->get().getType());
-  AffineMap map = generic.getMatchingIndexingMap(operand);
-  if (!operand->get().getDefiningOp<arith::ConstantOp>() || !type ||
-      type.getShape() != ArrayRef<int64_t>{k} ||
-      !type.getElementType().isF32() || map.getNumResults() != 1 ||
-      map.getResult(0) != getAffineDimExpr(map.getNumDims() - 1,
-                                           generic.getContext()))
-    return std::nullopt;
-  return operand->getOperandNumber();
-}
-
 /// The gamma of `v = t * gamma` (either order), if `v` is one.
 std::optional<unsigned> scaledBy(linalg::GenericOp generic, Value v,
                                  int64_t k) {
   auto mul = v.getDefiningOp<arith::MulFOp>();
   if (!mul)
     return std::nullopt;
-  if (auto c = channelConstant(generic, mul.getRhs(), k))
+  if (auto c = channelConstantOperand(generic, mul.getRhs(), k))
     return c;
-  return channelConstant(generic, mul.getLhs(), k);
+  return channelConstantOperand(generic, mul.getLhs(), k);
 }
 
 /// The channel constants to divide by s when `generic` (elementwise, one
@@ -103,7 +82,7 @@ std::optional<SmallVector<unsigned>> foldableOperands(linalg::GenericOp generic,
   for (auto [t, b] : {std::pair(add.getLhs(), add.getRhs()),
                       std::pair(add.getRhs(), add.getLhs())}) {
     auto gamma = scaledBy(generic, t, k);
-    auto beta = channelConstant(generic, b, k);
+    auto beta = channelConstantOperand(generic, b, k);
     if (gamma && beta)
       return SmallVector<unsigned>{*gamma, *beta};
   }
@@ -209,17 +188,6 @@ FailureOr<FoldSite> findFoldSite(Value input, ArrayRef<LinearOp> layers,
   return failure();
 }
 
-/// A new constant `<name>` of `type` holding `values`.
-Value floatConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                    StringRef name, ArrayRef<float> values) {
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                     values.size() * sizeof(float)),
-      alignof(uint64_t));
-  return arith::ConstantOp::create(
-      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
-}
-
 struct SmoothPass : qc::impl::SmoothPassBase<SmoothPass> {
   using Base::Base;
 
@@ -322,18 +290,6 @@ struct SmoothPass : qc::impl::SmoothPassBase<SmoothPass> {
       replaceConstant(b, producer.getBiasMutable()[0], v,
                       (producer.getLayer() + ".smoothed_bias").str());
     }
-  }
-
-  /// Makes `operand` read a new constant `name` holding `values` (its old
-  /// one erased when nothing else reads it).
-  void replaceConstant(OpBuilder &b, OpOperand &operand,
-                       ArrayRef<float> values, StringRef name) {
-    Value old = operand.get();
-    operand.set(floatConstant(b, old.getLoc(),
-                              cast<RankedTensorType>(old.getType()), name,
-                              values));
-    if (old.use_empty())
-      old.getDefiningOp()->erase();
   }
 
   /// x / s into the fold site (channel constants or the producer's

@@ -53,9 +53,9 @@ int main(int argc, char **argv) {
   qc::QuantRecipe recipe;
   if (std::string e = quantFlags.apply(recipe); !e.empty())
     return fail(e);
-  if (recipe.smooth > 0)
-    return fail("--smooth is for qc-compile (statistics here are of the "
-                "float model)");
+  if (recipe.smooth > 0 || recipe.rotate)
+    return fail("--smooth and --rotate are for qc-compile (statistics here "
+                "are of the float model)");
   if (calibFlags.data.empty())
     return fail("needs calibration data: --calib-data [INPUT=]FILE.npy");
   if (!calibFlags.stats.empty())

@@ -45,6 +45,9 @@ int main(int argc, char **argv) {
   if (e.empty() && recipe.smooth > 0)
     e = "--smooth needs calibration, which qc-compile runs; qc-export-onnx "
         "does not";
+  if (e.empty() && recipe.rotate)
+    e = "--rotate adds online rotations that MatMulNBits cannot express; "
+        "use qc-compile";
   if (!e.empty()) {
     WithColor::error(errs(), "qc-export-onnx") << e << "\n";
     return 1;

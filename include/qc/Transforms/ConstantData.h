@@ -3,11 +3,15 @@
 #ifndef QC_TRANSFORMS_CONSTANTDATA_H
 #define QC_TRANSFORMS_CONSTANTDATA_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Types.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace qc {
@@ -25,6 +29,25 @@ float roundToType(float v, mlir::Type type);
 
 /// The 16 bits of `v` rounded to f16 or bf16 (`type`).
 uint16_t toHalfBits(float v, mlir::Type type);
+
+/// The operand number of `generic`'s input whose block argument is
+/// `bodyValue`, when that input is a constant f32 [k] read along the last
+/// loop dimension (a normalization's gamma or beta).
+std::optional<unsigned> channelConstantOperand(mlir::linalg::GenericOp generic,
+                                               mlir::Value bodyValue,
+                                               int64_t k);
+
+/// A new `arith.constant` of `type` holding `values` in a dense_resource
+/// blob named `name`.
+mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::RankedTensorType type, llvm::StringRef name,
+                          llvm::ArrayRef<float> values);
+
+/// Makes `operand` read a new f32 constant `name` holding `values`, built at
+/// `b`'s insertion point; the old constant is erased when nothing else
+/// reads it.
+void replaceConstant(mlir::OpBuilder &b, mlir::OpOperand &operand,
+                     llvm::ArrayRef<float> values, llvm::StringRef name);
 
 } // namespace qc
 

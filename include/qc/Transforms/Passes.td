@@ -140,6 +140,49 @@ def SmoothPass : Pass<"qc-smooth", "mlir::ModuleOp"> {
   ];
 }
 
+def RotatePass : Pass<"qc-rotate", "mlir::ModuleOp"> {
+  let summary = "Hadamard rotations that spread activation outliers (QuaRot)";
+  let description = [{
+    Rotates the residual stream of a pre-norm (RMSNorm) transformer by a
+    randomized Hadamard matrix T (T T^T = I; see qc/Quant/Hadamard.h) and
+    folds T into the weights, so that the float model computes the same
+    while every layer reading the stream sees activations whose outliers
+    are spread over all channels: the token embedding table becomes E T,
+    every `qc.linear` writing into the stream (added to it) W T, every
+    layer reading it T^T diag(gamma) W, the RMSNorm's gamma folded into
+    those readers (an RMSNorm without gamma commutes with T). The stream is
+    traced from the embedding gather through reshapes that keep the last
+    dimension, residual adds, the norm's sum of squares and its division by
+    a per-token value; anything else reading it (a mean, a model output, a
+    LayerNorm) leaves the stream as it is, said in a warning.
+
+    With `online` (the default), each other layer with a constant weight
+    (attention output, MLP down projection) gets an online rotation of its
+    input, x T, generated as a fast Walsh-Hadamard transform (sign flips,
+    log2 butterfly stages, an m x m mix when K = m * 2^n), and T^T W.
+    Layers whose K has no known Hadamard factor are left.
+
+    Run on the float model before calibration and quantization.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "seed of the random signs">,
+    Option<"online", "online", "bool", /*default=*/"true",
+           "rotate the inputs of layers off the residual stream online">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "report each rotation as a remark">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numStreams", "num-streams", "Number of residual streams rotated">,
+    Statistic<"numFolded", "num-folded",
+              "Number of layers whose weights took the stream's rotation">,
+    Statistic<"numOnline", "num-online", "Number of layers rotated online">
+  ];
+}
+
 def InsertObservePass : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
   let summary = "Insert calibration taps on the inputs of qc.linear layers";
   let description = [{

@@ -38,6 +38,8 @@ struct QuantRecipe {
   std::string assignRecipe;
   /// SmoothQuant migration strength (qc-smooth) before quantizing; 0: none.
   double smooth = 0;
+  /// Hadamard rotations (qc-rotate) before smoothing and quantizing.
+  bool rotate = false;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
   /// Whether quantizing needs calibration statistics (GPTQ, mixed
@@ -62,7 +64,8 @@ private:
 };
 
 /// Reads a JSON recipe:
-///   {"scheme": "w4g128", "act": "int8", "smooth": 0.5, "clip": "mse",
+///   {"scheme": "w4g128", "act": "int8", "smooth": 0.5, "rotate": true,
+///    "clip": "mse",
 ///    "algo": "rtn",
 ///    "overrides": {"lm_head": "w8g128", ".*mlp.*": "w3g128"},
 ///    "exclude": ["embed.*"]}

@@ -373,6 +373,82 @@ def swiglu():
     return _model(g)
 
 
+def _rmsnorm(nodes, x, gamma, out):
+    """RMSNorm as the SmolLM2 export writes it: Pow 2 -> ReduceMean ->
+    Add eps -> Sqrt -> Div -> Mul gamma."""
+    p = out + "_"
+    nodes += [
+        helper.make_node("Pow", [x, "two"], [p + "sq"]),
+        helper.make_node("ReduceMean", [p + "sq", "last_axis"], [p + "ms"],
+                         keepdims=1),
+        helper.make_node("Add", [p + "ms", "eps"], [p + "mse"]),
+        helper.make_node("Sqrt", [p + "mse"], [p + "rms"]),
+        helper.make_node("Div", [x, p + "rms"], [p + "unit"]),
+        helper.make_node("Mul", [gamma, p + "unit"], [out]),
+    ]
+
+
+def tinylm():
+    """A pre-norm (RMSNorm) decoder block as an LLM has them, for rotation:
+    token embedding [50, 48]; an attention stand-in tanh(n Wv) * sigmoid(n
+    Wq) -> o_proj added to the stream; a SwiGLU MLP (48 -> 80 -> 48) added
+    to the stream; a final norm and the output layer. The norm weights have
+    outlier channels, as LLMs' do. Widths 48 = 12 x 4 and 80 = 20 x 4 take
+    Paley Hadamard factors."""
+    rng = np.random.default_rng(23)
+    nodes = [helper.make_node("Gather", ["embed", "ids"], ["x0"], name="embed")]
+
+    def gamma(name):
+        g = (1.0 + 0.1 * rng.standard_normal(48)).astype(np.float32)
+        g[[3, 30]] = [12.0, -9.0]
+        return _init(name, g)
+
+    _rmsnorm(nodes, "x0", "g1", "n1")
+    nodes += [
+        helper.make_node("MatMul", ["n1", "wq"], ["q"], name="q_proj"),
+        helper.make_node("MatMul", ["n1", "wv"], ["v"], name="v_proj"),
+        helper.make_node("Tanh", ["v"], ["tv"]),
+        helper.make_node("Sigmoid", ["q"], ["sq"]),
+        helper.make_node("Mul", ["tv", "sq"], ["attn"]),
+        helper.make_node("MatMul", ["attn", "wo"], ["o"], name="o_proj"),
+        helper.make_node("Add", ["x0", "o"], ["x1"], name="residual1"),
+    ]
+    _rmsnorm(nodes, "x1", "g2", "n2")
+    nodes += [
+        helper.make_node("MatMul", ["n2", "wg"], ["g"], name="gate_proj"),
+        helper.make_node("MatMul", ["n2", "wu"], ["u"], name="up_proj"),
+        helper.make_node("Sigmoid", ["g"], ["sg"]),
+        helper.make_node("Mul", ["g", "sg"], ["silu"]),
+        helper.make_node("Mul", ["silu", "u"], ["h"]),
+        helper.make_node("MatMul", ["h", "wd"], ["d"], name="down_proj"),
+        helper.make_node("Add", ["x1", "d"], ["x2"], name="residual2"),
+    ]
+    _rmsnorm(nodes, "x2", "g3", "n3")
+    nodes.append(helper.make_node("MatMul", ["n3", "wl"], ["logits"],
+                                  name="lm_head"))
+    inits = [
+        _init("embed", _f32(rng, 50, 48, scale=1.0)),
+        _init("two", np.array(2.0, np.float32)),
+        _init("eps", np.array(1e-5, np.float32)),
+        _init("last_axis", np.array([-1], np.int64)),
+        gamma("g1"), gamma("g2"), gamma("g3"),
+        _init("wq", _f32(rng, 48, 48, scale=0.2)),
+        _init("wv", _f32(rng, 48, 48, scale=0.2)),
+        _init("wo", _f32(rng, 48, 48, scale=0.2)),
+        _init("wg", _f32(rng, 48, 80, scale=0.2)),
+        _init("wu", _f32(rng, 48, 80, scale=0.2)),
+        _init("wd", _f32(rng, 80, 48, scale=0.2)),
+        _init("wl", _f32(rng, 48, 50, scale=0.2)),
+    ]
+    g = helper.make_graph(
+        nodes, "tinylm",
+        [_vi("ids", TensorProto.INT64, [1, 16])],
+        [_vi("logits", TensorProto.FLOAT, [1, 16, 50])],
+        inits,
+    )
+    return _model(g, opset=18)
+
+
 # ---------------------------------------------------------------------- driver
 
 GOOD = {
@@ -386,6 +462,7 @@ GOOD = {
     "missing_shape": missing_shape,
     "prenorm": prenorm,
     "swiglu": swiglu,
+    "tinylm": tinylm,
 }
 BAD = {
     "truncated": None,
@@ -440,7 +517,10 @@ def write_npy(name, out, npy_dir):
     feeds = {}
     for i, inp in enumerate(sess.get_inputs()):
         shape = [d if isinstance(d, int) else 3 for d in inp.shape]
-        arr = rng.standard_normal(shape).astype(np.float32)
+        if inp.type == "tensor(int64)":  # token ids of the tiny LMs
+            arr = rng.integers(0, 50, shape).astype(np.int64)
+        else:
+            arr = rng.standard_normal(shape).astype(np.float32)
         feeds[inp.name] = arr
         np.save(os.path.join(npy_dir, "in_%d.npy" % i), arr)
     for i, o in enumerate(sess.run(None, feeds)):

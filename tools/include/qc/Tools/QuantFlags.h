@@ -53,6 +53,12 @@ struct QuantFlags {
                      "float model)"),
       llvm::cl::value_desc("alpha"), llvm::cl::init(0.0),
       llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> rotate{
+      "rotate",
+      llvm::cl::desc("Hadamard rotations before quantizing (QuaRot): the "
+                     "residual stream rotated into the weights, the other "
+                     "layers' inputs rotated online"),
+      llvm::cl::init(false), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<std::string> clip{
       "quant-clip",
       llvm::cl::desc("clipping search of uniform grids: mse or minmax"),
@@ -76,6 +82,8 @@ struct QuantFlags {
         return "--smooth must be in (0, 1]";
       recipe.smooth = smooth;
     }
+    if (rotate.getNumOccurrences())
+      recipe.rotate = rotate;
     for (const std::string &o : overrides) {
       auto [pattern, scheme] = llvm::StringRef(o).rsplit('=');
       if (pattern.empty() || scheme.empty())
@@ -90,6 +98,8 @@ struct QuantFlags {
       return "--act needs --quant or --recipe";
     if (recipe.empty() && recipe.smooth > 0)
       return "--smooth needs --quant or --recipe";
+    if (recipe.empty() && recipe.rotate)
+      return "--rotate needs --quant or --recipe";
     return "";
   }
 };
