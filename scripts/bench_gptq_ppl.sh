@@ -18,7 +18,8 @@
 # float activations (a16).
 # Rotation (--rotate: the residual stream rotated into the weights, online
 # Hadamards before o_proj / down_proj) is compared with neither, at int8 and
-# int4 activations (a4: int4 per token).
+# int4 activations (a4: int4 per token), with RTN and GPTQ weights (GPTQ on
+# statistics of the rotated model, which qc-compile gathers in "all" mode).
 # The output layer (lm_head) is w8g128 except in the rows marked ALL, where
 # every layer (lm_head included, 21% of the weights) is quantized: those are
 # compared with each other (uniform w3g128 vs mixed precision), and in the
@@ -63,13 +64,16 @@ declare -A rows=(
   [w4g128-a4]="--quant w4g128 --act int4t HEADFP"
   [w4g128-a4-rotate]="--quant w4g128 --act int4t --rotate HEADFP"
   [w8-a4-rotate]="--quant w8 --act int4t --rotate HEADFP"
+  [w4g128-a8-rotate-gptq]="--quant w4g128 --act int8t --rotate --algo gptq"
+  [w4g128-a4-rotate-gptq]="--quant w4g128 --act int4t --rotate --algo gptq HEADFP"
 )
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
-       w4g128-a4 w4g128-a4-rotate w8-a4-rotate)
+       w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a8-rotate-gptq
+       w4g128-a4-rotate-gptq)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -108,6 +112,9 @@ for r in "${selected[@]}"; do
     if [[ "$spec" == *BLOCK ]]; then
       flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
               --calib-stats "$work/$r.qcstats")
+    elif [[ "$spec" == *rotate* && "$spec" == *gptq* ]]; then
+      # Statistics of the rotated model: qc-compile gathers them.
+      flags+=(--calib-data "$calib" --calib-mode all)
     elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ]]; then
       flags+=(--calib-stats "$stats")
     fi

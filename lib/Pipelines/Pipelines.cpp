@@ -88,8 +88,11 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
 
 void qc::buildCompilePipeline(OpPassManager &pm,
                               const CompilePipelineOptions &options) {
-  if (options.raiseLinear)
-    pm.addNestedPass<func::FuncOp>(createRaiseLinearPass());
+  if (options.raiseLinear) {
+    RaiseLinearPassOptions raise;
+    raise.convs = true; // as qc-compile raises them
+    pm.addNestedPass<func::FuncOp>(createRaiseLinearPass(raise));
+  }
   KernelsOptions kernels;
   kernels.reference = options.reference;
   kernels.target = options.target;

@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   mlir::PassManager pm(&context);
-  if (failed(mlir::parsePassPipeline("func.func(qc-raise-linear)", pm)) ||
+  if (failed(mlir::parsePassPipeline("func.func(qc-raise-linear{convs})", pm)) ||
       failed(pm.run(*module)))
     return 1;
   qc::AOTOptions aot;

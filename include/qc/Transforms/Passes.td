@@ -14,7 +14,20 @@ def RaiseLinearPass : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
     leading input dimensions, and replaces the group by one `qc.linear` on the
     original input. The layer name is taken from the op's location (the ONNX
     node name). Matmuls whose weight is computed at run time are left alone.
+
+    With `convs`, an ungrouped 2-D convolution (`linalg.conv_2d_nchw_fchw`)
+    with a constant f32 filter `[F, C, kh, kw]` becomes a linear layer on
+    its im2col view: a `linalg.generic` gathers `[N, OH, OW, C * kh * kw]`
+    from the (padded) input, `qc.linear` multiplies it by the filter as
+    `[C * kh * kw, F]` (the constant `<layer>.im2col`), and one elementwise
+    generic transposes the `[N, OH, OW, F]` result back to NCHW while adding
+    the convolution's init (its bias, or zeros). Grouped and depthwise
+    convolutions (imported as a generic) stay as they are.
   }];
+  let options = [
+    Option<"convs", "convs", "bool", /*default=*/"false",
+           "also raise 2-D convolutions with a constant filter (im2col)">,
+  ];
   let dependentDialects = ["::qc::QCDialect"];
   let statistics = [
     Statistic<"numRaised", "num-raised", "Number of layers raised to qc.linear">

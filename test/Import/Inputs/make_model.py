@@ -449,6 +449,48 @@ def tinylm():
     return _model(g, opset=18)
 
 
+def cnn():
+    """A small convolutional classifier: 3x3 (padded, bias), 1x1, 3x3 stride
+    2, a depthwise 3x3 (group 32), a dilated 3x3 without bias, global
+    average pooling and a Gemm classifier."""
+    rng = np.random.default_rng(24)
+
+    def conv(name, x, y, cin, cout, k, bias=True, **attrs):
+        inputs = [x, name + "_w"] + ([name + "_b"] if bias else [])
+        group = attrs.get("group", 1)
+        inits.append(_init(name + "_w",
+                           _f32(rng, cout, cin // group, k, k, scale=0.3)))
+        if bias:
+            inits.append(_init(name + "_b", _f32(rng, cout, scale=0.1)))
+        nodes.append(helper.make_node("Conv", inputs, [y], name=name,
+                                      kernel_shape=[k, k], **attrs))
+
+    nodes, inits = [], []
+    conv("c1", "x", "h1", 3, 16, 3, pads=[1, 1, 1, 1])
+    nodes.append(helper.make_node("Relu", ["h1"], ["r1"]))
+    conv("c2", "r1", "h2", 16, 32, 1)
+    nodes.append(helper.make_node("Relu", ["h2"], ["r2"]))
+    conv("c3", "r2", "h3", 32, 32, 3, strides=[2, 2], pads=[1, 1, 1, 1])
+    nodes.append(helper.make_node("Relu", ["h3"], ["r3"]))
+    conv("dw", "r3", "h4", 32, 32, 3, group=32, pads=[1, 1, 1, 1])
+    conv("c4", "h4", "h5", 32, 16, 3, bias=False, dilations=[2, 2],
+         pads=[2, 2, 2, 2])
+    nodes += [
+        helper.make_node("GlobalAveragePool", ["h5"], ["p"]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("Gemm", ["f", "fc_w", "fc_b"], ["logits"], name="fc"),
+    ]
+    inits += [_init("fc_w", _f32(rng, 16, 10, scale=0.3)),
+              _init("fc_b", _f32(rng, 10, scale=0.1))]
+    g = helper.make_graph(
+        nodes, "cnn",
+        [_vi("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [_vi("logits", TensorProto.FLOAT, [1, 10])],
+        inits,
+    )
+    return _model(g)
+
+
 # ---------------------------------------------------------------------- driver
 
 GOOD = {
@@ -463,6 +505,7 @@ GOOD = {
     "prenorm": prenorm,
     "swiglu": swiglu,
     "tinylm": tinylm,
+    "cnn": cnn,
 }
 BAD = {
     "truncated": None,
