@@ -4,7 +4,9 @@
 # mixed precision — by perplexity on Jane Austen's "persuasion"
 # (scripts/eval_ppl.py protocol: the GGUF's tokenizer, windows of 512
 # tokens), calibrated on "emma" (scripts/make_calib_tokens.py). onnxruntime's
-# own RTN quantizer (MatMulNBits, 4 bits) runs as a peer.
+# own RTN quantizer (MatMulNBits, 4 bits) and its static W8A8 QDQ
+# quantization (ort-static8: int8 weights per channel, uint8 activations
+# with calibrated per-tensor scales) run as peers.
 #
 #   scripts/bench_gptq_ppl.sh [TOKENS] [ROW ...]
 #
@@ -54,6 +56,7 @@ declare -A rows=(
   [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
   [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
   [ort-rtn4]="ORT 4"
+  [ort-static8]="ORT static"
   [w8-a8]="--quant w8 --act int8t"
   [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
   [w4g128-a16]="--quant w4g128 --act f32"
@@ -73,7 +76,7 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
        w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a8-rotate-gptq
-       w4g128-a4-rotate-gptq)
+       w4g128-a4-rotate-gptq ort-static8)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -100,7 +103,11 @@ for r in "${selected[@]}"; do
   t0=$(date +%s)
   if [[ "$spec" == ORT* ]]; then
     model="$work/$r.onnx"
-    "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --bits "${spec#ORT }" --block 128
+    if [ "$spec" = "ORT static" ]; then
+      "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
+    else
+      "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --bits "${spec#ORT }" --block 128
+    fi
     bpw=-
     target="$model"
   else

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""onnxruntime's own weight quantizer as a peer: MatMul -> MatMulNBits.
+"""onnxruntime's own quantizers as peers.
 
   ort_quantize.py IN.onnx OUT.onnx [--bits 4] [--block 128] [--symmetric]
+  ort_quantize.py IN.onnx OUT.onnx --static CALIB.npy
 
-Uses onnxruntime.quantization's MatMulNBitsQuantizer with its default
-(round-to-nearest, per-block min-max) configuration; every MatMul with a
-constant weight is quantized, the output layer included.
+Weight-only (default): MatMul -> MatMulNBits with onnxruntime.quantization's
+MatMulNBitsQuantizer in its default (round-to-nearest, per-block min-max)
+configuration; every MatMul with a constant weight is quantized, the output
+layer included.
+
+--static: quantize_static in QDQ format, the MatMuls only (int8 weights per
+output channel, uint8 activations per tensor with static scales from MinMax
+calibration): the classic W8A8 static flow. CALIB.npy holds the calibration
+inputs of the model's first input, one sample per leading index.
 """
 import argparse
 import os
@@ -21,7 +28,10 @@ def main():
     ap.add_argument("--bits", type=int, default=4)
     ap.add_argument("--block", type=int, default=128)
     ap.add_argument("--symmetric", action="store_true")
+    ap.add_argument("--static", metavar="CALIB.npy")
     a = ap.parse_args()
+    if a.static:
+        return quantize_static_qdq(a.input, a.output, a.static)
     try:
         from onnxruntime.quantization.matmul_nbits_quantizer import (
             DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
@@ -36,6 +46,31 @@ def main():
     onnx.save_model(q.model.model, tmp, save_as_external_data=True,
                     location=os.path.basename(a.output) + ".data")
     os.replace(tmp, a.output)
+
+
+def quantize_static_qdq(src, dst, calib_path):
+    import numpy as np
+    import onnxruntime as ort
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
+                                          QuantType, quantize_static)
+
+    name = ort.InferenceSession(src, providers=["CPUExecutionProvider"]) \
+        .get_inputs()[0].name
+    samples = np.load(calib_path)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(samples)
+
+        def get_next(self):
+            x = next(self.it, None)
+            return None if x is None else {name: x}
+
+    quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ,
+                    op_types_to_quantize=["MatMul"], per_channel=True,
+                    weight_type=QuantType.QInt8,
+                    activation_type=QuantType.QUInt8,
+                    use_external_data_format=True)
 
 
 if __name__ == "__main__":

@@ -111,13 +111,25 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
   a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
-  func::FuncOp fn = declareKernel(
-      module, loc, s, kRoleActQuant, "qc_actq_",
-      TypeRange{x.getType(), a.xq.getType(), a.xs.getType(),
-                a.xsum.getType()},
-      /*parallel=*/false);
-  func::CallOp::create(b, loc, fn, ValueRange{x, a.xq, a.xs, a.xsum});
+  callActivationKernel(b, loc, module, s, kRoleActQuant, "qc_actq_",
+                       {x, a.xq, a.xs, a.xsum});
   return a;
+}
+
+void kernels::callActivationKernel(OpBuilder &b, Location loc,
+                                   ModuleOp module, const KernelShape &s,
+                                   StringRef role, StringRef prefix,
+                                   SmallVector<Value> args) {
+  // Below this the threads' start-up costs more than the rows.
+  constexpr int64_t kMinRows = 16, kMinElements = 1 << 15;
+  bool parallel = s.m >= kMinRows && s.m * s.paddedK() >= kMinElements;
+  if (parallel) {
+    args.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    args.push_back(arith::ConstantIndexOp::create(b, loc, s.m));
+  }
+  func::FuncOp fn = declareKernel(module, loc, s, role, prefix,
+                                  ValueRange(args).getTypes(), parallel);
+  func::CallOp::create(b, loc, fn, args);
 }
 
 void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,

@@ -62,11 +62,8 @@ ActivationBuffers floatActivations(OpBuilder &b, Location loc,
   a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
-  func::FuncOp fn = declareKernel(
-      module, loc, s, kRoleActFloat, "qc_actf_",
-      TypeRange{x.getType(), a.xq.getType(), a.xsum.getType()},
-      /*parallel=*/false);
-  func::CallOp::create(b, loc, fn, ValueRange{x, a.xq, a.xsum});
+  callActivationKernel(b, loc, module, s, kRoleActFloat, "qc_actf_",
+                       {x, a.xq, a.xsum});
   return a;
 }
 

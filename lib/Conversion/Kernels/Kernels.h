@@ -86,6 +86,15 @@ void callRangeKernel(mlir::OpBuilder &b, mlir::Location loc, QLinearOp op,
 /// op.emitError() starting "<what>: layer '<layer>': ".
 mlir::InFlightDiagnostic layerError(QLinearOp op, llvm::StringRef what);
 
+/// Calls the activation kernel `<prefix><shape suffix>` of `role` (declared
+/// on first use) on `args`; with many rows (a prefill, a convolution's
+/// im2col view), on the runtime's threads over ranges of rows, the range
+/// appended to `args`.
+void callActivationKernel(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::ModuleOp module, const KernelShape &s,
+                          llvm::StringRef role, llvm::StringRef prefix,
+                          llvm::SmallVector<mlir::Value> args);
+
 /// The int8 activations of a layer: [M, Kp] codes, [M, blocks] scales,
 /// [M, groups] group sums.
 struct ActivationBuffers {

@@ -121,6 +121,23 @@ func.func @w3(%x: tensor<2x3x320xf32>) -> tensor<2x3x5xf32> {
   return %y : tensor<2x3x5xf32>
 }
 
+// With many rows (128 x 384 padded inputs: a prefill, a convolution's im2col
+// view) the activation quantizer runs on the runtime's threads over ranges
+// of rows: qc.parallel, and the range [0, 128) after its buffers.
+// CALLS-LABEL: func.func @many_rows
+// CALLS: call @qc_actq_b3_g64_a64_m128_k320_n5_t4_avx2(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %c0{{.*}}, %c128{{.*}})
+// AVX2-LABEL: func.func private @qc_actq_b3_g64_a64_m128_k320_n5_t4_avx2(
+// AVX2-SAME: memref<128x8xf32>, %[[LO:[^:]*]]: index, %[[HI:[^:]*]]: index)
+// AVX2-SAME: qc.parallel = 1
+// AVX2: scf.for %{{.*}} = %[[LO]] to %[[HI]]
+func.func @many_rows(%x: tensor<128x320xf32>) -> tensor<128x5xf32> {
+  %c = arith.constant dense<5> : tensor<320x5xi8>
+  %s = arith.constant dense<0.5> : tensor<5x5xf32>
+  %z = arith.constant dense<3.0> : tensor<5x5xf32>
+  %y = qc.qlinear %x, %c, %s zeros(%z : tensor<5x5xf32>) scheme #qc.uniform<bits = 3, group = 64, per_ic = false, symmetric = false, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "fc3" : tensor<128x320xf32>, tensor<320x5xi8>, tensor<5x5xf32> -> tensor<128x5xf32>
+  return %y : tensor<128x5xf32>
+}
+
 // The same layer without an activation scheme (float activations) takes
 // dequant_f32: the input copied into [6, 384] f32 with its group sums, the
 // same weight panels, and the column kernel @qc_dqf32h_* on them (no block

@@ -15,22 +15,27 @@ namespace cpu {
 ///                     xsum: [M, G'] f32) (with s.rowScale every block of a
 /// row takes the row's scale), or with `floatAct` of
 /// @qc_actf_*(x, xf: [M, Kp] f32, xsum): the input copied, zero-padded,
-/// and its group sums.
+/// and its group sums. Rows [lo, hi) when the kernel takes a range (two
+/// more arguments: it runs on the runtime's threads), else all.
 static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                              const KernelShape &s, bool floatAct) {
   MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
   Emitter e(b, loc);
+  unsigned buffers = floatAct ? 3 : 4;
+  bool ranged = args.size() == buffers + 2;
   Value x = args[0], xq = args[1], xs = floatAct ? Value() : args[2],
-        xsum = args.back();
+        xsum = args[buffers - 1];
   constexpr int64_t kLanes = 8;
   auto vf = VectorType::get({kLanes}, f32);
   auto vi32 = VectorType::get({kLanes}, i32);
   auto vi8 = VectorType::get({kLanes}, i8);
   Value zero = e.f32(0.0f);
 
-  scf::ForOp rows = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.m), e.idx(1));
+  scf::ForOp rows = scf::ForOp::create(
+      b, loc, ranged ? args[buffers] : e.idx(0),
+      ranged ? args[buffers + 1] : e.idx(s.m), e.idx(1));
   b.setInsertionPointToStart(rows.getBody());
   Value m = rows.getInductionVar();
   scf::ForOp clear =
