@@ -468,6 +468,10 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
       if (embeddingTable(g))
         embeddings.push_back(g);
     });
+    if (embeddings.empty())
+      module.emitWarning()
+          << "qc-rotate: no token embedding (a gather from a constant f32 "
+             "table) found: no residual stream is rotated";
     llvm::DenseSet<Operation *> traced;
     for (linalg::GenericOp e : embeddings) {
       if (traced.contains(e))
