@@ -97,14 +97,16 @@ std::vector<int8_t> hadamardMatrix(int64_t m) {
   return {};
 }
 
-std::optional<HadamardPlan> planHadamard(int64_t k, uint64_t seed) {
+std::optional<HadamardPlan> planHadamard(int64_t k, uint64_t seed,
+                                         int64_t maxOrder) {
   if (k <= 0)
     return std::nullopt;
   int64_t odd = k;
   while (odd % 2 == 0)
     odd /= 2;
   // The smallest factor order = odd * 2^j with a known matrix.
-  for (int64_t order = odd; order <= k; order *= 2) {
+  for (int64_t order = odd; order <= k && (maxOrder <= 0 || order <= maxOrder);
+       order *= 2) {
     std::vector<int8_t> small =
         order == odd && odd == 1 ? std::vector<int8_t>{1}
                                  : hadamardMatrix(order);

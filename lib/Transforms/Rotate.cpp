@@ -141,7 +141,7 @@ struct Stream {
 
 class StreamTracer {
 public:
-  StreamTracer(Stream &stream) : s(stream) {}
+  explicit StreamTracer(Stream &stream) : s(stream) {}
 
   /// Traces the stream from `embedding`; on failure `why` says what reads
   /// the stream without commuting with a rotation.
@@ -564,13 +564,17 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
   void rotateOnline(LinearOp l) {
     int64_t k = l.getInFeatures(), n = l.getOutFeatures();
     auto type = cast<RankedTensorType>(l.getInput().getType());
-    std::optional<quant::HadamardPlan> plan = quant::planHadamard(k, seed);
+    // The online mix costs `order` multiply-adds per input value.
+    constexpr int64_t kMaxOnlineOrder = 256;
+    std::optional<quant::HadamardPlan> plan =
+        quant::planHadamard(k, seed, kMaxOnlineOrder);
     if (!plan || !type.hasStaticShape()) {
       if (remarks)
         l.emitRemark() << "qc-rotate: layer '" << l.getLayer()
                        << "' not rotated online: "
                        << (plan ? "its input's shape is not static"
-                                : "no Hadamard matrix of order K known");
+                                : "no Hadamard factor of K of order <= 256 "
+                                  "known");
       return;
     }
     OpBuilder b(l);

@@ -139,7 +139,7 @@ func.func @returned(%ids: tensor<2xi64>) -> (tensor<2x9xf32>, tensor<2x9xf32>) {
     %v = tensor.extract %table[%r, %c] : tensor<3x9xf32>
     linalg.yield %v : f32
   } -> tensor<2x9xf32>
-  // expected-remark @+1 {{qc-rotate: layer 'fc' not rotated online: no Hadamard matrix of order K known}}
+  // expected-remark @+1 {{qc-rotate: layer 'fc' not rotated online: no Hadamard factor of K of order <= 256 known}}
   %y = qc.linear %x, %w layer "fc" : tensor<2x9xf32>, tensor<9x9xf32> -> tensor<2x9xf32>
   return %x, %y : tensor<2x9xf32>, tensor<2x9xf32>
 }

@@ -53,6 +53,12 @@ TEST(Hadamard, PlansUseTheSmallestFactor) {
   ASSERT_TRUE(p);
   EXPECT_EQ(p->order, 1);
   EXPECT_FALSE(planHadamard(9, 0));
+  // 11008 = 2 x 5504 (Paley I, q = 5503), but not with a mix of at most 256.
+  p = planHadamard(11008, 0);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->order, 5504);
+  EXPECT_FALSE(planHadamard(11008, 0, 256));
+  EXPECT_EQ(planHadamard(1536, 0, 256)->order, 12);
   EXPECT_FALSE(planHadamard(0, 0));
 }
 

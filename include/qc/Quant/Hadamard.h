@@ -41,10 +41,12 @@ struct HadamardPlan {
   std::vector<float> signs;
 };
 
-/// The plan for width `k` with the smallest Hadamard factor, signs drawn
-/// from `seed` (the same on every platform); none when k has no known
-/// Hadamard matrix.
-std::optional<HadamardPlan> planHadamard(int64_t k, uint64_t seed);
+/// The plan for width `k` with the smallest Hadamard factor (of order at
+/// most `maxOrder` when it is > 0: the mix costs `order` multiply-adds per
+/// value), signs drawn from `seed` (the same on every platform); none when
+/// k has no such factor.
+std::optional<HadamardPlan> planHadamard(int64_t k, uint64_t seed,
+                                         int64_t maxOrder = 0);
 
 /// T as a dense K x K row-major matrix.
 std::vector<float> denseTransform(const HadamardPlan &plan);

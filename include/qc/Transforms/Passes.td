@@ -173,7 +173,7 @@ def RotatePass : Pass<"qc-rotate", "mlir::ModuleOp"> {
     (attention output, MLP down projection) gets an online rotation of its
     input, x T, generated as a fast Walsh-Hadamard transform (sign flips,
     log2 butterfly stages, an m x m mix when K = m * 2^n), and T^T W.
-    Layers whose K has no known Hadamard factor are left.
+    Layers whose K has no Hadamard factor of order <= 256 are left.
 
     Run on the float model before calibration and quantization.
   }];
