@@ -67,6 +67,7 @@ declare -A rows=(
   [w4g128-a4]="--quant w4g128 --act int4t HEADFP"
   [w4g128-a4-rotate]="--quant w4g128 --act int4t --rotate HEADFP"
   [w8-a4-rotate]="--quant w8 --act int4t --rotate HEADFP"
+  [w4g128-a16-rotate-gptq]="--quant w4g128 --act f32 --rotate --algo gptq"
   [w4g128-a8-rotate-gptq]="--quant w4g128 --act int8t --rotate --algo gptq"
   [w4g128-a4-rotate-gptq]="--quant w4g128 --act int4t --rotate --algo gptq HEADFP"
 )
@@ -75,7 +76,8 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
-       w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a8-rotate-gptq
+       w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a16-rotate-gptq
+       w4g128-a8-rotate-gptq
        w4g128-a4-rotate-gptq ort-static8)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
