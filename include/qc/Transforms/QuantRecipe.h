@@ -38,7 +38,7 @@ struct QuantRecipe {
   std::string assignRecipe;
   /// SmoothQuant migration strength (qc-smooth) before quantizing; 0: none.
   double smooth = 0;
-  /// Hadamard rotations (qc-rotate) before smoothing and quantizing.
+  /// Hadamard rotations (qc-rotate) before quantizing (not with smooth).
   bool rotate = false;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }

@@ -96,10 +96,9 @@ struct CalibFlags {
     if (recipe.smooth > 0 && data.empty() && recipe.needsStats())
       return "--smooth with --algo gptq or --assign-bits needs --calib-data: "
              "their statistics must be of the smoothed model";
-    if (recipe.rotate && data.empty() && !stats.empty() &&
-        (recipe.needsStats() || recipe.smooth > 0))
-      return "--rotate with --algo gptq, --assign-bits or --smooth needs "
-             "--calib-data: their statistics must be of the rotated model";
+    if (recipe.rotate && data.empty() && !stats.empty() && recipe.needsStats())
+      return "--rotate with --algo gptq or --assign-bits needs --calib-data: "
+             "their statistics must be of the rotated model";
     if (threads < 1)
       return "--calib-threads must be >= 1";
     if (samples < 0)

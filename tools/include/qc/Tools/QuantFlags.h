@@ -100,6 +100,9 @@ struct QuantFlags {
       return "--smooth needs --quant or --recipe";
     if (recipe.empty() && recipe.rotate)
       return "--rotate needs --quant or --recipe";
+    if (recipe.smooth > 0 && recipe.rotate)
+      return "--smooth and --rotate do not combine: the rotation moves the "
+             "norm weights that smoothing divides into the layers' weights";
     return "";
   }
 };
