@@ -89,7 +89,7 @@ LogicalResult prepareModule(ModuleOp module, const CompileRequest &request,
     PassManager pm(ctx);
     // Convolutions become linear layers (im2col): quantizable, and in float
     // the packed GEMM beats the direct convolution loops by far (ResNet-18:
-    // 70 ms against 1.9 s).
+    // 46 ms against 1.9 s).
     RaiseLinearPassOptions raise;
     raise.convs = true;
     pm.addNestedPass<func::FuncOp>(createRaiseLinearPass(raise));
