@@ -32,6 +32,13 @@ Value kernels::readOnlyBuffer(OpBuilder &b, Location loc, Value tensor) {
       /*readOnly=*/true);
 }
 
+Value kernels::activationBuffer(OpBuilder &b, Location loc, Value input,
+                               int64_t m, int64_t k, StringRef layer) {
+  Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, m, k));
+  x.getDefiningOp()->setAttr("qc.read_by", b.getStringAttr(layer));
+  return x;
+}
+
 Value kernels::allocBuffer(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                            Type elt) {
   return memref::AllocOp::create(b, loc, MemRefType::get(shape, elt),
@@ -102,7 +109,7 @@ func::FuncOp kernels::declareKernel(ModuleOp module, Location loc,
 }
 
 ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
-                                               ModuleOp module, Value input,
+                                               ModuleOp module, QLinearOp op,
                                                const KernelShape &s) {
   MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
@@ -110,7 +117,7 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
   a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, i8);
   a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
-  Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
+  Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
   callActivationKernel(b, loc, module, s, kRoleActQuant, "qc_actq_",
                        {x, a.xq, a.xs, a.xsum});
   return a;

@@ -149,8 +149,7 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmPassBase<GenCodeGemmPass> {
     Location loc = op.getLoc();
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
-    Value x =
-        readOnlyBuffer(b, loc, flattenInput(b, loc, op.getInput(), s.m, s.k));
+    Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, layer);
     Value bookBuf = constantBuffer(b, loc, {books * v, bookCols}, f32, bookT,
                                    layer + ".codebook");
     if (tables)

@@ -55,13 +55,13 @@ std::string kernelPrefix(bool floatAct, bool floatZeros, bool halfScales) {
 /// [M, groups] group sums, from the activation copier (declared on first
 /// use).
 ActivationBuffers floatActivations(OpBuilder &b, Location loc,
-                                   ModuleOp module, Value input,
+                                   ModuleOp module, QLinearOp op,
                                    const KernelShape &s) {
   Type f32 = b.getF32Type();
   ActivationBuffers a;
   a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
-  Value x = readOnlyBuffer(b, loc, flattenInput(b, loc, input, s.m, s.k));
+  Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
   callActivationKernel(b, loc, module, s, kRoleActFloat, "qc_actf_",
                        {x, a.xq, a.xsum});
   return a;
@@ -164,8 +164,8 @@ struct GenDequantGemmPass
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
     ActivationBuffers act =
-        floatAct ? floatActivations(b, loc, module, op.getInput(), s)
-                 : quantizeActivations(b, loc, module, op.getInput(), s);
+        floatAct ? floatActivations(b, loc, module, op, s)
+                 : quantizeActivations(b, loc, module, op, s);
     int64_t n8 = s.panels() * 8;
     std::vector<float> bias(n8, 0.0f);
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());

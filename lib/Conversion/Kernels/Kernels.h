@@ -54,6 +54,16 @@ mlir::Value constantBuffer(mlir::OpBuilder &b, mlir::Location loc,
   return readOnlyBuffer(b, loc,
                         resourceConstant(b, loc, shape, elt, data, key));
 }
+/// The activations of `layer`, `input` [..., K] flattened to [M, K], as a
+/// read-only buffer for its kernel calls. The buffer escapes one-shot
+/// bufferization's analysis (the kernels are calls on memrefs): it is valid
+/// only up to the calls right after it, since once the tensor has no later
+/// tensor use bufferization may write another value into its buffer. The
+/// op is tagged with the layer so that CSE does not merge it with another
+/// layer's read of the same tensor, which would carry it past such writes.
+mlir::Value activationBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value input, int64_t m, int64_t k,
+                             llvm::StringRef layer);
 /// A 64-byte aligned memref.alloc (freed by buffer deallocation).
 mlir::Value allocBuffer(mlir::OpBuilder &b, mlir::Location loc,
                         llvm::ArrayRef<int64_t> shape, mlir::Type elt);
@@ -103,7 +113,7 @@ struct ActivationBuffers {
 /// Flattens `input`, allocates the buffers and calls the activation
 /// quantizer (declared on first use).
 ActivationBuffers quantizeActivations(mlir::OpBuilder &b, mlir::Location loc,
-                                      mlir::ModuleOp module, mlir::Value input,
+                                      mlir::ModuleOp module, QLinearOp op,
                                       const KernelShape &s);
 /// The kernel shape of a layer (its kernel attribute, shapes; `group` -1
 /// for whole columns); an error naming `what` and the layer otherwise.

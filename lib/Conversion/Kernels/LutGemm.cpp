@@ -140,7 +140,7 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
     Type f32 = b.getF32Type(), i8 = b.getI8Type();
     std::string layer = op.getLayer().str();
     ActivationBuffers act =
-        quantizeActivations(b, loc, module, op.getInput(), s);
+        quantizeActivations(b, loc, module, op, s);
     Value tables = allocBuffer(b, loc, {s.m, s.paddedK() / 4, 32}, i8);
     func::FuncOp build = declareKernel(
         module, loc, s, kRoleLutTables, "qc_lutt_",

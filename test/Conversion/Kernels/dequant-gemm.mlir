@@ -20,7 +20,7 @@
 // CALLS: %[[XS:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x6xf32>
 // CALLS: %[[XSUM:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x8xf32>
 // CALLS: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1], [2]] : tensor<2x3x320xf32> into tensor<6x320xf32>
-// CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<6x320xf32> to memref<6x320xf32>
+// CALLS: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only {qc.read_by = "fc"} : tensor<6x320xf32> to memref<6x320xf32>
 // CALLS: call @qc_actq_b3_g64_a64_m6_k320_n5_t4_avx2(%[[XB]], %[[XQ]], %[[XS]], %[[XSUM]])
 // CALLS: arith.constant dense_resource<fc.kpanels> : tensor<1x1152xi8>
 // CALLS: arith.constant dense_resource<fc.kscales> : tensor<1x64xf16>

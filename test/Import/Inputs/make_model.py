@@ -491,6 +491,32 @@ def cnn():
     return _model(g)
 
 
+def shared_input():
+    """Two linear layers reading one value (relu(x)) with a float-only
+    layer computed between them (b, on a's output): quantize a and c, leave
+    b, and c's kernel must still read relu(x), not a buffer reused for b's
+    input."""
+    rng = np.random.default_rng(25)
+    nodes = [
+        helper.make_node("Relu", ["x"], ["p"]),
+        helper.make_node("MatMul", ["p", "wa"], ["ya"], name="a"),
+        helper.make_node("Relu", ["ya"], ["ra"]),
+        helper.make_node("MatMul", ["ra", "wb"], ["yb"], name="b"),
+        helper.make_node("MatMul", ["p", "wc"], ["yc"], name="c"),
+    ]
+    inits = [_init("wa", _f32(rng, 64, 64, scale=0.1)),
+             _init("wb", _f32(rng, 64, 96, scale=0.1)),
+             _init("wc", _f32(rng, 64, 96, scale=0.1))]
+    g = helper.make_graph(
+        nodes, "shared_input",
+        [_vi("x", TensorProto.FLOAT, [1, 32, 64])],
+        [_vi("yb", TensorProto.FLOAT, [1, 32, 96]),
+         _vi("yc", TensorProto.FLOAT, [1, 32, 96])],
+        inits,
+    )
+    return _model(g)
+
+
 # ---------------------------------------------------------------------- driver
 
 GOOD = {
@@ -506,6 +532,7 @@ GOOD = {
     "swiglu": swiglu,
     "tinylm": tinylm,
     "cnn": cnn,
+    "shared_input": shared_input,
 }
 BAD = {
     "truncated": None,
