@@ -27,18 +27,10 @@ import time
 
 import numpy as np
 import onnxruntime as ort
-from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
-                                      QuantType, quantize_static)
+
+from ort_quantize import quantize_static_qdq
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-class Reader(CalibrationDataReader):
-    def __init__(self, images):
-        self.it = iter([{"x": x} for x in images])
-
-    def get_next(self):
-        return next(self.it, None)
 
 
 def session(path):
@@ -100,9 +92,7 @@ def main():
 
     qdq = os.path.join(work, "resnet%d_qdq.onnx" % a.depth)
     t0 = time.time()
-    quantize_static(model, qdq, Reader(calib), quant_format=QuantFormat.QDQ,
-                    per_channel=True, weight_type=QuantType.QInt8,
-                    activation_type=QuantType.QUInt8)
+    quantize_static_qdq(model, qdq, calib)
     print("onnxruntime quantize_static: %.1f s" % (time.time() - t0))
     compile_flags = {"fp32": [], "w8a8": ["--quant", "w8", "--act", "int8t"]}
     for name, flags in compile_flags.items():

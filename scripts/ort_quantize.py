@@ -31,7 +31,7 @@ def main():
     ap.add_argument("--static", metavar="CALIB.npy")
     a = ap.parse_args()
     if a.static:
-        return quantize_static_qdq(a.input, a.output, a.static)
+        return quantize_static_qdq(a.input, a.output, a.static, ["MatMul"])
     try:
         from onnxruntime.quantization.matmul_nbits_quantizer import (
             DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)
@@ -48,7 +48,11 @@ def main():
     os.replace(tmp, a.output)
 
 
-def quantize_static_qdq(src, dst, calib_path):
+def quantize_static_qdq(src, dst, samples, op_types=None):
+    """onnxruntime's static W8A8 QDQ quantization of `src` into `dst`
+    (int8 per-channel weights, uint8 activations, MinMax calibration on
+    `samples`: a path to an .npy or a sequence of arrays for the model's
+    first input; `op_types`: the op types quantized, default all)."""
     import numpy as np
     import onnxruntime as ort
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
@@ -56,7 +60,8 @@ def quantize_static_qdq(src, dst, calib_path):
 
     name = ort.InferenceSession(src, providers=["CPUExecutionProvider"]) \
         .get_inputs()[0].name
-    samples = np.load(calib_path)
+    if isinstance(samples, str):
+        samples = np.load(samples)
 
     class Reader(CalibrationDataReader):
         def __init__(self):
@@ -67,7 +72,7 @@ def quantize_static_qdq(src, dst, calib_path):
             return None if x is None else {name: x}
 
     quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ,
-                    op_types_to_quantize=["MatMul"], per_channel=True,
+                    op_types_to_quantize=op_types, per_channel=True,
                     weight_type=QuantType.QInt8,
                     activation_type=QuantType.QUInt8,
                     use_external_data_format=True)

@@ -14,6 +14,11 @@ namespace {
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
                                Eigen::RowMajor>;
 
+/// Sylvester's H_{2^n}[i][j] = (-1)^popcount(i & j).
+int sylvester(int64_t i, int64_t j) {
+  return (__builtin_popcountll(i & j) & 1) ? -1 : 1;
+}
+
 bool isPrime(int64_t q) {
   if (q < 2)
     return false;
@@ -87,7 +92,7 @@ std::vector<int8_t> hadamardMatrix(int64_t m) {
     std::vector<int8_t> h(m * m);
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < m; ++j)
-        h[i * m + j] = (__builtin_popcountll(i & j) & 1) ? -1 : 1;
+        h[i * m + j] = static_cast<int8_t>(sylvester(i, j));
     return h;
   }
   if (isPrime(m - 1) && (m - 1) % 4 == 3)
@@ -134,8 +139,8 @@ std::vector<float> denseTransform(const HadamardPlan &plan) {
   for (int64_t r = 0; r < k; ++r)
     for (int64_t c = 0; c < k; ++c) {
       int64_t i = r / p, j = r % p, ic = c / p, jc = c % p;
-      int sylvester = (__builtin_popcountll(j & jc) & 1) ? -1 : 1;
-      t[r * k + c] = plan.signs[r] * plan.small[i * m + ic] * sylvester;
+      t[r * k + c] =
+          plan.signs[r] * plan.small[i * m + ic] * sylvester(j, jc);
     }
   return t;
 }

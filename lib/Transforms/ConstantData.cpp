@@ -1,6 +1,7 @@
 //===- ConstantData.cpp - element data of constant tensors ----------------===//
 
 #include "qc/Transforms/ConstantData.h"
+#include "QC/IR/QCOps.h"
 #include "qc/Support/HalfFloat.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -111,4 +112,12 @@ qc::channelConstantOperand(linalg::GenericOp generic, Value bodyValue,
                                            generic.getContext()))
     return std::nullopt;
   return operand->getOperandNumber();
+}
+
+bool qc::hasRewritableWeight(LinearOp linear) {
+  return !linear.getPanel() &&
+         linear.getWeight().getDefiningOp<arith::ConstantOp>() &&
+         linear.getWeight().getType().getElementType().isF32() &&
+         (!linear.getBias() ||
+          linear.getBias().getDefiningOp<arith::ConstantOp>());
 }

@@ -108,12 +108,6 @@ bool keepsLastDim(Operation *op) {
   return false;
 }
 
-bool hasConstantF32Weight(LinearOp l) {
-  return !l.getPanel() && l.getWeight().getDefiningOp<arith::ConstantOp>() &&
-         l.getWeight().getType().getElementType().isF32() &&
-         (!l.getBias() || l.getBias().getDefiningOp<arith::ConstantOp>());
-}
-
 //===----------------------------------------------------------------------===//
 // Tracing the residual stream
 //===----------------------------------------------------------------------===//
@@ -200,7 +194,7 @@ LogicalResult StreamTracer::visitUse(OpOperand &use, const Reader &through,
     return success();
   }
   if (auto l = dyn_cast<LinearOp>(user);
-      l && use.getOperandNumber() == 0 && hasConstantF32Weight(l)) {
+      l && use.getOperandNumber() == 0 && hasRewritableWeight(l)) {
     s.readers.push_back({l, through.scale, through.gamma});
     return success();
   }
@@ -292,7 +286,7 @@ LogicalResult StreamTracer::joinOperand(Value v, std::string &why) {
     }
     auto l = dyn_cast<LinearOp>(def);
     auto g = dyn_cast<linalg::GenericOp>(def);
-    if (l && hasConstantF32Weight(l) && l.getOutFeatures() == s.width) {
+    if (l && hasRewritableWeight(l) && l.getOutFeatures() == s.width) {
       s.writers.insert(l);
     } else if (g && embeddingTable(g)) {
       s.embeddings.insert(g);
@@ -461,6 +455,7 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    onlineTransforms.clear();
     // Layers reading a rotated stream: their inputs are rotated already.
     llvm::DenseSet<LinearOp> folded;
     SmallVector<linalg::GenericOp> embeddings;
@@ -490,7 +485,7 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
     }
     if (online)
       module.walk([&](LinearOp l) {
-        if (!folded.contains(l) && hasConstantF32Weight(l))
+        if (!folded.contains(l) && hasRewritableWeight(l))
           rotateOnline(l);
       });
   }
@@ -561,6 +556,9 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
           << " write it, " << s.scales.size() << " norm scale(s) folded";
   }
 
+  /// The dense online transform T of each width K rotated so far.
+  llvm::DenseMap<int64_t, std::vector<float>> onlineTransforms;
+
   void rotateOnline(LinearOp l) {
     int64_t k = l.getInFeatures(), n = l.getOutFeatures();
     auto type = cast<RankedTensorType>(l.getInput().getType());
@@ -580,10 +578,11 @@ struct RotatePass : qc::impl::RotatePassBase<RotatePass> {
     OpBuilder b(l);
     Value rotated =
         buildRotation(b, l.getLoc(), l.getInput(), *plan, l.getLayer());
+    std::vector<float> &t = onlineTransforms[k];
+    if (t.empty()) // one per width: every layer of that K shares the seed
+      t = quant::denseTransform(*plan);
     std::vector<float> w = *getConstantFloats(l.getWeight());
-    replaceConstant(b, l.getWeightMutable(),
-                    quant::transposedTimes(quant::denseTransform(*plan), w, k,
-                                           n),
+    replaceConstant(b, l.getWeightMutable(), quant::transposedTimes(t, w, k, n),
                     (l.getLayer() + ".rotated").str());
     l.getInputMutable().set(rotated);
     ++numOnline;

@@ -136,12 +136,8 @@ LinearOp linearFactor(linalg::GenericOp generic, int64_t k) {
         !operand->get().hasOneUse())
       continue;
     auto linear = throughReshapes(operand->get(), k).getDefiningOp<LinearOp>();
-    if (linear && !linear.getPanel() && linear->hasOneUse() &&
-        linear.getOutFeatures() == k &&
-        linear.getWeight().getDefiningOp<arith::ConstantOp>() &&
-        linear.getWeight().getType().getElementType().isF32() &&
-        (!linear.getBias() ||
-         linear.getBias().getDefiningOp<arith::ConstantOp>()))
+    if (linear && linear->hasOneUse() && linear.getOutFeatures() == k &&
+        hasRewritableWeight(linear))
       return linear;
   }
   return {};

@@ -15,6 +15,7 @@
 #include <vector>
 
 namespace qc {
+class LinearOp;
 
 /// The row-major element bytes of `v` when it is an `arith.constant` holding
 /// a dense_resource blob or dense elements (splats expanded); failure
@@ -36,6 +37,10 @@ uint16_t toHalfBits(float v, mlir::Type type);
 std::optional<unsigned> channelConstantOperand(mlir::linalg::GenericOp generic,
                                                mlir::Value bodyValue,
                                                int64_t k);
+
+/// Whether `linear` has a constant f32 [K, N] weight (not panel-packed) and
+/// no bias or a constant one: the layers outlier suppression rewrites.
+bool hasRewritableWeight(LinearOp linear);
 
 /// A new `arith.constant` of `type` holding `values` in a dense_resource
 /// blob named `name`.
