@@ -58,7 +58,7 @@ LogicalResult exportLayer(QLinearOp op, onnx::GraphProto &graph,
   auto span = [&](int64_t block) {
     return block == -1 ? k : std::min(block, k);
   };
-  if (act && (act.getKind() != ActKind::int8 ||
+  if (act && (act.getKind() != ActKind::int8 || act.isStatic() ||
               span(act.getBlock()) != span(group)))
     return fail() << "activation scheme " << act.getShortName()
                   << " has no MatMulNBits form (float, or int8 per block "

@@ -16,12 +16,18 @@
 //    int8 with a scale per block_size inputs; lower levels keep the
 //    activations in float.
 //  - DequantizeLinear of a constant [K, N] 4 / 8-bit tensor blocked along K
-//    (axis 0, block_size > 0): a dequantizing linalg.generic over the
-//    canonical constants, tagged with its scheme (kBlockDequantAttr). A
-//    MatMul whose B is such a generic becomes qc.qlinear on the same
-//    constants; finishQuantOps erases the generics nothing else uses.
-//    Signed codes c become c + 2^(bits-1), and their zero points likewise,
-//    so the arithmetic is identical.
+//    (axis 0, block_size > 0), per column (axis 1) or per tensor: a
+//    dequantizing linalg.generic over the canonical constants, tagged with
+//    its scheme (kBlockDequantAttr; whole columns are group -1). A MatMul
+//    whose B is such a generic becomes qc.qlinear on the same constants;
+//    finishQuantOps erases the generics nothing else uses. Signed codes c
+//    become c + 2^(bits-1), and their zero points likewise, so the
+//    arithmetic is identical.
+//  - A QDQ model's activations: QuantizeLinear of f32 to int8 / uint8 on a
+//    constant scale and zero point, then DequantizeLinear with the same
+//    ones, in front of such a MatMul: the qc.qlinear takes the float input
+//    with the static activation scheme they make (#qc.act scale and
+//    zero_point, uint8's shifted to int8's range), which rounds the same.
 //
 // Every other DequantizeLinear (per tensor, per axis, other blockings,
 // run-time data) becomes a plain float dequantization. QuantizeLinear (per
@@ -38,6 +44,8 @@
 #include "QC/IR/QCOps.h"
 
 #include <cmath>
+#include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace qc::detail;
@@ -48,6 +56,14 @@ namespace {
 /// Tags the dequantizing generic of a block-quantized DequantizeLinear; the
 /// value is the qc scheme of its canonical operands (codes, scales[, zeros]).
 constexpr llvm::StringLiteral kBlockDequantAttr = "qc.block_dequant";
+/// Tags the generic of a QuantizeLinear of float data to 8 bits with one
+/// constant scale and zero point; the value is that quantization as a
+/// static #qc.act (uint8 codes and zero point shifted by -128).
+constexpr llvm::StringLiteral kStaticQuantAttr = "qc.static_quant";
+/// Tags the generic of a DequantizeLinear undoing such a QuantizeLinear
+/// (same scale and zero point): a MatMul reading it takes the quantized
+/// float input with that activation scheme.
+constexpr llvm::StringLiteral kStaticActAttr = "qc.static_act";
 
 std::string layerName(NodeContext &nc) {
   if (!nc.node.name().empty())
@@ -69,6 +85,9 @@ bool isFloatType(DType d) {
 /// A [K, N] weight in qc's canonical uniform layout, on the host.
 struct CanonicalWeight {
   int64_t k = 0, n = 0, group = 0; // group <= k; the last may be partial
+  /// One scale per column (per tensor or per output channel): group = k,
+  /// the scheme's group -1.
+  bool wholeColumns = false;
   unsigned bits = 0;
   bool symmetric = false;
   DType scaleDType = TP::FLOAT;
@@ -102,8 +121,9 @@ CanonicalValues materializeCanonical(NodeContext &nc, const CanonicalWeight &w,
         nc.constant(HostTensor::fromDoubles(w.zeros, gshape, w.scaleDType),
                     (hint + "_zeros").str());
   Type scaleType = toMLIRType(nc.ctx(), w.scaleDType);
-  v.scheme = qc::UniformAttr::get(nc.ctx(), w.bits, w.group, /*perIC=*/false,
-                                  w.symmetric, scaleType);
+  v.scheme = qc::UniformAttr::get(nc.ctx(), w.bits,
+                                  w.wholeColumns ? -1 : w.group,
+                                  /*perIC=*/false, w.symmetric, scaleType);
   return v;
 }
 
@@ -403,20 +423,37 @@ Value toF32(OpBuilder &b, Location loc, Value v, bool isUnsigned = false) {
                     : arith::SIToFPOp::create(b, loc, f32, v).getResult();
 }
 
-/// The blocked [K, N] DequantizeLinear on constants as a tagged generic over
-/// canonical operands, or null if the node does not have that form.
-FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
-                                 int64_t blockSize, DType outD) {
+/// How a quantization scale indexes x: one scale, one per index of `axis`,
+/// or blocks of `blockSize` along `axis` (opset 21); `map` reads the scale
+/// (and zero point, input 2, whose shape must be the scale's) from x's
+/// indices. `prefix` names the inputs in errors (x_scale, y_zero_point).
+struct ScaleIndexing {
+  enum Kind { PerTensor, PerAxis, Blocked } kind = PerTensor;
+  int64_t axis = 0, blockSize = 0;
+  AffineMap map;
+};
+
+/// The [K, N] DequantizeLinear on constants blocked along K, per column
+/// (axis 1) or per tensor as a tagged generic over canonical operands, or
+/// null if the node does not have that form.
+FailureOr<Value> tryBlockDequant(NodeContext &nc, const ScaleIndexing &indexing,
+                                 DType outD) {
   const HostTensor *x = nc.inputConstant(0);
   const HostTensor *s = nc.inputConstant(1);
   const HostTensor *z = nc.hasInput(2) ? nc.inputConstant(2) : nullptr;
-  if (!x || !s || (nc.hasInput(2) && !z) || x->shape.size() != 2 || axis != 0 ||
-      blockSize <= 0 || quantBits(x->dtype) > 8 || s->dtype != outD)
+  if (!x || !s || (nc.hasInput(2) && !z) || x->shape.size() != 2 ||
+      quantBits(x->dtype) > 8 || s->dtype != outD)
     return Value();
   int64_t k = x->shape[0], n = x->shape[1];
+  bool blocked = indexing.kind == ScaleIndexing::Blocked;
+  if (k == 0 || n == 0 || (blocked && indexing.axis != 0) ||
+      (indexing.kind == ScaleIndexing::PerAxis && indexing.axis != 1))
+    return Value();
+  int64_t blockSize = blocked ? indexing.blockSize : k;
   int64_t blocks = (k + blockSize - 1) / blockSize;
-  if (k == 0 || n == 0 ||
-      ArrayRef<int64_t>(s->shape) != ArrayRef<int64_t>{blocks, n})
+  // Scales [blocks, N] (blocked), [N] (per column) or one.
+  bool perTensor = indexing.kind == ScaleIndexing::PerTensor;
+  if (blocked && ArrayRef<int64_t>(s->shape) != ArrayRef<int64_t>{blocks, n})
     return Value();
   unsigned bits = quantBits(x->dtype);
   int64_t offset = isUnsignedQuant(x->dtype) ? 0 : int64_t(1) << (bits - 1);
@@ -424,20 +461,25 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
   w.k = k;
   w.n = n;
   w.group = std::min(blockSize, k); // the last block may be partial
+  w.wholeColumns = !blocked;
   w.bits = bits;
   w.scaleDType = outD;
   w.codes.resize(k * n);
   for (int64_t i = 0; i < k * n; ++i)
     w.codes[i] = static_cast<uint8_t>(x->getInt(i) + offset);
-  w.scales.resize(s->numElements());
-  for (int64_t i = 0, e = s->numElements(); i < e; ++i)
-    w.scales[i] = s->getDouble(i);
+  // Scale i of the canonical [blocks, N] (one per column when not blocked).
+  auto at = [&](int64_t i) { return perTensor ? 0 : i; };
+  w.scales.resize(blocks * n);
+  for (int64_t i = 0; i < blocks * n; ++i)
+    w.scales[i] = s->getDouble(at(i));
   // The type's zero (0) is qc's symmetric zero 2^(bits-1) for signed data.
-  w.symmetric = !z && offset != 0;
+  bool zeroZeros = !z || llvm::all_of(llvm::seq<int64_t>(0, z->numElements()),
+                                      [&](int64_t i) { return z->getInt(i) == 0; });
+  w.symmetric = zeroZeros && offset != 0;
   if (!w.symmetric) {
-    w.zeros.resize(s->numElements());
-    for (int64_t i = 0, e = s->numElements(); i < e; ++i)
-      w.zeros[i] = static_cast<double>((z ? z->getInt(i) : 0) + offset);
+    w.zeros.resize(blocks * n);
+    for (int64_t i = 0; i < blocks * n; ++i)
+      w.zeros[i] = static_cast<double>((z ? z->getInt(at(i)) : 0) + offset);
   }
   CanonicalValues v = materializeCanonical(nc, w, nc.node.input(0));
 
@@ -478,20 +520,15 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, int64_t axis,
   return gen.getResult(0);
 }
 
-/// How a quantization scale indexes x: one scale, one per index of `axis`,
-/// or blocks of `blockSize` along `axis` (opset 21); `map` reads the scale
-/// (and zero point, input 2, whose shape must be the scale's) from x's
-/// indices. `prefix` names the inputs in errors (x_scale, y_zero_point).
-struct ScaleIndexing {
-  enum Kind { PerTensor, PerAxis, Blocked } kind = PerTensor;
-  int64_t axis = 0, blockSize = 0;
-  AffineMap map;
-};
-
 FailureOr<ScaleIndexing> scaleIndexing(NodeContext &nc, RankedTensorType xt,
                                        RankedTensorType st, StringRef prefix) {
   std::string scaleName = (prefix + "_scale").str();
-  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape()) {
+  // A scalar and a one-element vector are the same per-tensor parameter.
+  auto perTensor = [](RankedTensorType t) {
+    return t.getRank() <= 1 && t.getNumElements() == 1;
+  };
+  if (nc.hasInput(2) && nc.inputType(2).getShape() != st.getShape() &&
+      !(perTensor(nc.inputType(2)) && perTensor(st))) {
     nc.error() << prefix << "_zero_point has shape "
                << shapeStr(nc.inputType(2).getShape()) << " but "
                << scaleName << " has shape " << shapeStr(st.getShape());
@@ -564,7 +601,16 @@ Value scaledGeneric(
   SmallVector<AffineMap> maps = {id, indexing.map};
   if (nc.hasInput(2)) {
     ins.push_back(nc.input(2));
-    maps.push_back(indexing.map);
+    // A per-tensor zero point may be a scalar beside a [1] scale, or the
+    // other way round.
+    int64_t zeroRank = nc.inputType(2).getRank();
+    maps.push_back(zeroRank == indexing.map.getNumResults()
+                       ? indexing.map
+                       : AffineMap::get(rank, 0,
+                                        SmallVector<AffineExpr>(
+                                            zeroRank, getAffineConstantExpr(
+                                                          0, nc.ctx())),
+                                        nc.ctx()));
   }
   maps.push_back(id);
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
@@ -576,6 +622,63 @@ Value scaledGeneric(
                linalg::YieldOp::create(b, l, body(b, l, a[0], a[1], zero));
              })
       .getResult(0);
+}
+
+/// The zero point of an 8-bit (de)quantization as qc's int8 one (uint8's
+/// shifted by -128), if input 2 is absent or a constant.
+std::optional<int64_t> int8ZeroPoint(NodeContext &nc, DType d) {
+  int64_t shift = d == TP::UINT8 ? -128 : 0;
+  if (!nc.hasInput(2))
+    return shift;
+  const HostTensor *z = nc.inputConstant(2);
+  if (!z || z->numElements() != 1)
+    return std::nullopt;
+  return z->getInt(0) + shift;
+}
+
+/// The scale of a per-tensor (de)quantization when it is a constant f32
+/// that a static #qc.act can hold (positive, normal).
+std::optional<float> staticScale(NodeContext &nc,
+                                 const ScaleIndexing &indexing) {
+  const HostTensor *s = nc.inputConstant(1);
+  if (indexing.kind != ScaleIndexing::PerTensor || !s ||
+      s->dtype != TP::FLOAT || s->numElements() != 1)
+    return std::nullopt;
+  auto scale = static_cast<float>(s->getDouble(0));
+  if (!(scale >= std::numeric_limits<float>::min()) || std::isinf(scale))
+    return std::nullopt;
+  return scale;
+}
+
+/// A QuantizeLinear of f32 data to int8 / uint8 on one constant scale and
+/// zero point, as the static activation scheme it is (null otherwise).
+qc::ActivationAttr staticQuantization(NodeContext &nc,
+                                      const ScaleIndexing &indexing,
+                                      DType out) {
+  if (nc.inputDType(0) != TP::FLOAT || (out != TP::INT8 && out != TP::UINT8))
+    return {};
+  std::optional<float> scale = staticScale(nc, indexing);
+  std::optional<int64_t> zero = int8ZeroPoint(nc, out);
+  if (!scale || !zero)
+    return {};
+  return qc::ActivationAttr::get(nc.ctx(), *scale, *zero);
+}
+
+/// The static scheme of the QuantizeLinear this DequantizeLinear undoes
+/// (same scale and zero point), or null.
+qc::ActivationAttr undoneQuantization(NodeContext &nc,
+                                      const ScaleIndexing &indexing) {
+  auto q = nc.input(0).getDefiningOp<linalg::GenericOp>();
+  auto act = q ? q->getAttrOfType<qc::ActivationAttr>(kStaticQuantAttr)
+               : qc::ActivationAttr();
+  if (!act || nc.inputDType(1) != TP::FLOAT)
+    return {};
+  std::optional<float> scale = staticScale(nc, indexing);
+  std::optional<int64_t> zero = int8ZeroPoint(nc, nc.inputDType(0));
+  if (!scale || !zero || *scale != act.getStaticScale() ||
+      *zero != act.getZeroPoint())
+    return {};
+  return act;
 }
 
 LogicalResult importDequantizeLinear(NodeContext &nc) {
@@ -610,15 +713,12 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
   FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x");
   if (failed(indexing))
     return failure();
-  int64_t axis = indexing->axis, blockSize = indexing->blockSize;
-  if (indexing->kind == ScaleIndexing::Blocked) {
-    FailureOr<Value> fused = tryBlockDequant(nc, axis, blockSize, sd);
-    if (failed(fused))
-      return failure();
-    if (*fused) {
-      nc.setOutput(0, *fused, sd);
-      return success();
-    }
+  FailureOr<Value> fused = tryBlockDequant(nc, *indexing, sd);
+  if (failed(fused))
+    return failure();
+  if (*fused) {
+    nc.setOutput(0, *fused, sd);
+    return success();
   }
 
   // A plain float dequantization: (x - zero) * scale, in f32.
@@ -635,6 +735,8 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
         Value r = arith::MulFOp::create(b, l, qf, toF32(b, l, scale));
         return f32ToType(b, l, r, elt);
       });
+  if (qc::ActivationAttr act = undoneQuantization(nc, *indexing))
+    out.getDefiningOp()->setAttr(kStaticActAttr, act);
   nc.setOutput(0, out, sd);
   return success();
 }
@@ -667,7 +769,19 @@ bool tryQLinearMatMul(NodeContext &nc) {
   if (gen.getNumDpsInputs() > 2)
     v.zeros = gen.getDpsInputOperand(2)->get();
   v.scheme = scheme;
-  nc.setOutput(0, emitQLinear(nc, nc.input(0), v, Value()), nc.inputDType(0));
+  // A static QDQ pair in front (a QDQ model's activations): the layer takes
+  // the float input and quantizes it itself.
+  Value a = nc.input(0);
+  qc::ActivationAttr act;
+  if (auto dq = a.getDefiningOp<linalg::GenericOp>()) {
+    act = dq->getAttrOfType<qc::ActivationAttr>(kStaticActAttr);
+    if (act)
+      a = dq.getDpsInputOperand(0)->get()
+              .getDefiningOp<linalg::GenericOp>()
+              .getDpsInputOperand(0)
+              ->get();
+  }
+  nc.setOutput(0, emitQLinear(nc, a, v, Value(), act), nc.inputDType(0));
   return true;
 }
 
@@ -675,13 +789,16 @@ bool tryQLinearMatMul(NodeContext &nc) {
 
 void qc::detail::finishQuantOps(func::FuncOp func) {
   SmallVector<linalg::GenericOp> tagged;
+  auto tags = {kBlockDequantAttr, kStaticQuantAttr, kStaticActAttr};
   func.walk([&](linalg::GenericOp op) {
-    if (op->hasAttr(kBlockDequantAttr))
+    if (llvm::any_of(tags, [&](StringRef tag) { return op->hasAttr(tag); }))
       tagged.push_back(op);
   });
-  for (linalg::GenericOp op : tagged) {
+  // Users first: a QuantizeLinear's generic dies with its DequantizeLinear.
+  for (linalg::GenericOp op : llvm::reverse(tagged)) {
     if (!op->use_empty()) {
-      op->removeAttr(kBlockDequantAttr);
+      for (StringRef tag : tags)
+        op->removeAttr(tag);
       continue;
     }
     Value init = op.getDpsInitOperand(0)->get();
@@ -764,6 +881,8 @@ LogicalResult importQuantizeLinear(NodeContext &nc) {
         return saturateTo(b, l, v, zero ? toF32(b, l, zero, uns) : Value(),
                           out);
       });
+  if (qc::ActivationAttr act = staticQuantization(nc, *indexing, out))
+    y.getDefiningOp()->setAttr(kStaticQuantAttr, act);
   nc.setOutput(0, y, out);
   return success();
 }

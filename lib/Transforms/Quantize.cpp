@@ -13,6 +13,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Regex.h"
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 namespace qc {
@@ -37,6 +39,13 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     if (algo != "rtn" && algo != "gptq") {
       module.emitError() << "qc-quantize: unknown algo '" << algo
                          << "' (rtn or gptq)";
+      return signalPassFailure();
+    }
+    if (isStaticActivationName(act) && stats.empty()) {
+      module.emitError() << "qc-quantize: act=" << act
+                         << " (static int8 activations) takes its scales "
+                            "from calibration statistics (stats=FILE, from "
+                            "qc-calibrate)";
       return signalPassFailure();
     }
     if (algo == "gptq" && stats.empty()) {
@@ -168,12 +177,32 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     if (algo == "gptq" && !layerStats)
       return layerError() << "no calibration statistics for this layer in '"
                           << stats << "'";
-    QuantizedWeight q;
     std::string err;
+    ActivationAttr activation = *activationFor(act, scheme, err);
+    if (activation && activation.isStatic()) {
+      if (!layerStats || layerStats->K != k)
+        return layerError() << "static int8 activations need this layer's "
+                               "calibration statistics, which '"
+                            << stats << "' does not have";
+      activation = staticActivation(*layerStats);
+    }
+    QuantizedWeight q;
     if (!quantizeWeights(scheme, *weight, k, n, options, layerStats, q, err))
       return layerError() << err;
-    emit(op, scheme, q, *weight, layerStats);
+    emit(op, scheme, activation, q, *weight, layerStats);
     return success();
+  }
+
+  /// Static int8 on the calibration inputs' max |x|: scale = max / 127,
+  /// zero point 0 (1 where every input was 0: any scale is exact then).
+  ActivationAttr staticActivation(const quant::TapStats &tap) {
+    float maxAbs = 0;
+    for (float v : tap.absMax)
+      maxAbs = std::max(maxAbs, v);
+    float scale = maxAbs / 127.0f;
+    if (!(scale >= std::numeric_limits<float>::min()))
+      scale = 1.0f;
+    return ActivationAttr::get(&getContext(), scale, /*zeroPoint=*/0);
   }
 
   // -- emission -------------------------------------------------------------
@@ -204,7 +233,8 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
   }
 
   void emit(LinearOp op, QuantSchemeAttrInterface scheme,
-            QuantizedWeight &q, const std::vector<float> &weight,
+            ActivationAttr activation, QuantizedWeight &q,
+            const std::vector<float> &weight,
             const quant::TapStats *layerStats) {
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -271,8 +301,6 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     auto qlinear = QLinearOp::create(b, loc, op.getType(), op.getInput(),
                                      codes, scales, zeros, book, op.getBias(),
                                      scheme, op.getLayerAttr());
-    std::string actError;
-    ActivationAttr activation = *activationFor(act, scheme, actError);
     qlinear.setActAttr(activation);
     SmallVector<NamedAttribute> entries = {
         b.getNamedAttr("scheme", b.getStringAttr(scheme.getShortName())),

@@ -158,7 +158,11 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
       } else if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
         blocker = lutBlocker(op, bcq, kt);
         int64_t block = actBlockFor(bcq.getGroup());
-        if (blocker.empty() && int8KernelBlock(act, bcq.getGroup(), k) != block)
+        if (blocker.empty() && act && act.isStatic())
+          blocker = "LUT-GEMM takes dynamic int8 activations, the layer's "
+                    "are static";
+        else if (blocker.empty() &&
+                 int8KernelBlock(act, bcq.getGroup(), k) != block)
           blocker = "LUT-GEMM takes int8 activations in blocks of " +
                     std::to_string(block) + ", the layer's are " +
                     actName(act);
@@ -184,6 +188,7 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
           blocker = "no kernel for " + actName(act) +
                     " activations with this weight group";
         if (blocker.empty() && uniformLut && kt.hasByteLookup() &&
+            !act.isStatic() &&
             uniform.getBits() <= 4 && block == actBlockFor(group))
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1, block);
         else if (blocker.empty())

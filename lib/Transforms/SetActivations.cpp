@@ -18,6 +18,13 @@ struct SetActivationsPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (isStaticActivationName(act)) {
+      getOperation().emitError()
+          << "qc-set-activations: act=" << act
+          << " (static int8) takes its scales from calibration: "
+             "qc-quantize act=" << act << " stats=FILE";
+      return signalPassFailure();
+    }
     WalkResult result = getOperation().walk([&](QLinearOp op) {
       if (op.getKernel()) {
         op.emitError() << "qc-set-activations: layer '" << op.getLayer()

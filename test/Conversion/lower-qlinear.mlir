@@ -79,3 +79,30 @@ func.func @mxfp4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x1
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = mxfp4, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+// Static int8: x / scale rounded to even, the zero point added, clamped to
+// [-128, 127], back to (q - zp) * scale, element by element.
+// CHECK-LABEL: func.func @static_acts
+// CHECK: linalg.generic
+// CHECK: ins(%arg0 : tensor<2x64xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:[a-z0-9_]+]]: f32, %{{.*}}: f32):
+// CHECK: %[[S:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK: %[[D:.*]] = arith.divf %[[IN]], %[[S]] : f32
+// CHECK: %[[R:.*]] = math.roundeven %[[D]] : f32
+// CHECK: %[[Z:.*]] = arith.constant 5.000000e+00 : f32
+// CHECK: %[[Q:.*]] = arith.addf %[[R]], %[[Z]] : f32
+// CHECK: %[[HI:.*]] = arith.constant 1.270000e+02 : f32
+// CHECK: %[[LO:.*]] = arith.constant -1.280000e+02 : f32
+// CHECK: %[[A:.*]] = arith.maximumf %[[Q]], %[[LO]] : f32
+// CHECK: %[[B:.*]] = arith.minimumf %[[A]], %[[HI]] : f32
+// CHECK-DAG: %[[Z2:.*]] = arith.constant 5.000000e+00 : f32
+// CHECK-DAG: %[[S2:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[C:.*]] = arith.subf %[[B]], %[[Z2]] : f32
+// CHECK: arith.mulf %[[C]], %[[S2]] : f32
+// CHECK: qc.linear
+func.func @static_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1, scale = 0.25 : f32, zero_point = 5> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -12,7 +12,7 @@
 // F32: qc.qlinear {{.*}} scale_type = f16> layer "fc1" {qc.report = {act = "f32",
 // TOKEN: qc.qlinear {{.*}} act #qc.act<kind = int8, block = -1> layer "fc1" {qc.report = {act = "int8t",
 // MX: qc.qlinear {{.*}} act #qc.act<kind = mxfp4, block = 32> layer "fc1" {qc.report = {act = "mxfp4",
-// BADACT: error: qc-quantize: unknown activation scheme 'int9' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4)
+// BADACT: error: qc-quantize: unknown activation scheme 'int9' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4, int8s)
 // BADBLOCK: error: qc-quantize: activation scheme 'int8b0': the block must be a positive integer
 
 // Each constant-weight qc.linear becomes a qc.qlinear whose operands are

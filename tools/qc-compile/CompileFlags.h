@@ -97,14 +97,19 @@ struct CompileFlags {
     QuantRecipe &recipe = request.recipe;
     if (std::string e = quant.apply(recipe, /*actAlone=*/true); !e.empty())
       return e;
-    if (quant.act.getNumOccurrences())
+    // Static activations are calibrated by the quantization itself.
+    if (quant.act.getNumOccurrences() && recipe.empty() &&
+        recipe.act == "int8s")
+      return "--act int8s needs --quant or --recipe: the scales are "
+             "calibrated for the layers qc quantizes";
+    if (quant.act.getNumOccurrences() && recipe.act != "int8s")
       request.activations = quant.act;
     if (std::string e = calib.apply(recipe); !e.empty())
       return e;
     if (!calib.data.empty() &&
         (recipe.empty() || (!recipe.needsStats() && recipe.smooth <= 0)))
-      return "--calib-data is used by --algo gptq, --assign-bits and "
-             "--smooth only";
+      return "--calib-data is used by --algo gptq, --assign-bits, --act "
+             "int8s and --smooth only";
     if (std::string e = applyKernels(request.aot); !e.empty())
       return e;
     if (!recipe.empty() && noRaise)

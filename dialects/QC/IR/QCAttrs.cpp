@@ -10,6 +10,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <string>
 
@@ -421,7 +423,24 @@ QuantSchemeAttrInterface qc::parseQuantScheme(MLIRContext *context,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ActivationAttr::verify(EmitErrorFn emitError, ActKind kind,
-                                     int64_t block) {
+                                     int64_t block, FloatAttr scale,
+                                     int64_t zeroPoint) {
+  if (scale) {
+    double s = scale.getValueAsDouble();
+    if (kind != ActKind::int8 || block != -1)
+      return emitError() << "a static activation scale needs int8 activations "
+                            "with one block per tensor (block = -1)";
+    if (!scale.getType().isF32() || !std::isfinite(s) || s <= 0 ||
+        static_cast<float>(s) < std::numeric_limits<float>::min())
+      return emitError() << "a static activation scale must be a positive, "
+                            "normal f32, found "
+                         << s;
+  }
+  if (zeroPoint < -128 || zeroPoint > 127)
+    return emitError() << "activation zero point " << zeroPoint
+                       << " is not in [-128, 127]";
+  if (zeroPoint != 0 && !scale)
+    return emitError() << "an activation zero point needs a static scale";
   if (kind == ActKind::mxfp4 && block != 32)
     return emitError() << "mxfp4 activations share one scale per block of "
                           "32, found "
@@ -447,6 +466,8 @@ int64_t ActivationAttr::getIntLimit() const {
 
 std::string ActivationAttr::getShortName() const {
   std::string name = stringifyActKind(getKind()).str();
+  if (isStatic())
+    return name + "s";
   if (getKind() == ActKind::mxfp4)
     return name;
   return name + (getBlock() == -1 ? std::string("t")
@@ -475,10 +496,12 @@ FailureOr<ActivationAttr> qc::activationFor(StringRef name,
     return ActivationAttr();
   if (name == "mxfp4")
     return ActivationAttr::get(ctx, ActKind::mxfp4, 32);
+  if (isStaticActivationName(name))
+    return ActivationAttr::get(ctx, /*scale=*/1.0f, /*zeroPoint=*/0);
   auto unknown = [&]() -> FailureOr<ActivationAttr> {
     error = "unknown activation scheme '" + name.str() +
             "' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, "
-            "mxfp4)";
+            "mxfp4, int8s)";
     return failure();
   };
   StringRef rest = name;

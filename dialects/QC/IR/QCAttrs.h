@@ -33,11 +33,18 @@ QuantSchemeAttrInterface parseQuantScheme(mlir::MLIRContext *context,
 /// (a scale per block of the largest divisor of the weight group up to 128
 /// inputs: 128 for whole columns and non-uniform schemes), `int8t` /
 /// `int4t` (a scale per token), `int8b<B>` / `int4b<B>` (per block of B),
-/// `mxfp4`. A null attribute for float activations; failure with `error`
-/// on a malformed name.
+/// `mxfp4`, `int8s` (static per-tensor int8: the scale, 1 here, is the
+/// caller's to calibrate, see isStaticActivationName). A null attribute for
+/// float activations; failure with `error` on a malformed name.
 mlir::FailureOr<ActivationAttr> activationFor(llvm::StringRef name,
                                               QuantSchemeAttrInterface scheme,
                                               std::string &error);
+
+/// Whether `--act NAME` asks for static activations, whose scale comes from
+/// calibration statistics.
+inline bool isStaticActivationName(llvm::StringRef name) {
+  return name == "int8s";
+}
 
 } // namespace qc
 

@@ -205,14 +205,40 @@ def QC_ActivationAttr : QC_Attr<"Activation", "act"> {
       nearest FP4 E2M1 value (0, 0.5, 1, 1.5, 2, 3, 4, 6; ties to an even
       mantissa; saturating at 6), the value that times `s`.
 
+    A `scale` makes int8 activations static (calibrated, or given by a
+    QDQ model): one scale for the whole tensor (`block` = -1) and an
+    integer `zero_point` in [-128, 127] (0 unless given), `q =
+    clamp(roundeven(x / scale) + zero_point, -128, 127)` (ONNX
+    QuantizeLinear's arithmetic), the value `(q - zero_point) * scale`.
+
     ```mlir
     #qc.act<kind = int8, block = 128>
+    #qc.act<kind = int8, block = -1, scale = 2.500000e-02 : f32, zero_point = -128>
     ```
   }];
-  let parameters = (ins EnumParameter<QC_ActKind>:$kind, "int64_t":$block);
+  let parameters = (ins EnumParameter<QC_ActKind>:$kind, "int64_t":$block,
+                        OptionalParameter<"::mlir::FloatAttr">:$scale,
+                        DefaultValuedParameter<"int64_t", "0">:$zero_point);
+  let builders = [
+    AttrBuilder<(ins "ActKind":$kind, "int64_t":$block), [{
+      return $_get($_ctxt, kind, block, ::mlir::FloatAttr(), 0);
+    }]>,
+    AttrBuilder<(ins "float":$scale, "int64_t":$zeroPoint), [{
+      return $_get($_ctxt, ActKind::int8, -1,
+                   ::mlir::FloatAttr::get(::mlir::Float32Type::get($_ctxt),
+                                          scale),
+                   zeroPoint);
+    }]>];
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
+    /// Whether the scale is static (per tensor, given by the attribute).
+    bool isStatic() const { return static_cast<bool>(getScale()); }
+    /// The static scale as a float (0 when dynamic).
+    float getStaticScale() const {
+      return getScale() ? static_cast<float>(getScale().getValueAsDouble())
+                        : 0.0f;
+    }
     /// The largest code magnitude of an integer scheme (127, 7), 0 for mxfp4.
     int64_t getIntLimit() const;
     /// Short name as --act spells it: int8 (block 128 implied where the

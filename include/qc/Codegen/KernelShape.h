@@ -30,6 +30,8 @@ constexpr llvm::StringLiteral kShapeAttr = "qc.kernel.shape";
 constexpr llvm::StringLiteral kRoleAttr = "qc.kernel.role";
 /// int8 activations, block scales and group sums (both kernels).
 constexpr llvm::StringLiteral kRoleActQuant = "act_quant";
+/// The same on a static scale and zero point (a [2] f32 argument more).
+constexpr llvm::StringLiteral kRoleActQuantStatic = "act_quant_static";
 /// dequant_i8 panel kernel.
 constexpr llvm::StringLiteral kRoleColumns = "columns";
 /// dequant_f32: the padded f32 activations and their group sums, and the

@@ -64,7 +64,9 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     `act` gives every quantized layer its activation scheme (#qc.act) by
     the name `qc::activationFor` reads: `auto` (the default: int8 in
     blocks the weight group allows for uniform and BCQ weights, float for
-    the others), `f32`, `int8`, `int8t`, `int8b<B>`, `int4`, ..., `mxfp4`.
+    the others), `f32`, `int8`, `int8t`, `int8b<B>`, `int4`, ..., `mxfp4`,
+    `int8s`: static per-tensor int8, the scale max |x| / 127 over the
+    layer's calibration inputs (`stats`, needed then).
 
     Each quantized layer gets a `qc.report` dictionary: scheme, activation
     scheme, bits per weight, bytes, the weight MSE and the output MSE on
@@ -91,7 +93,7 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
            "GPTQ damping, relative to the mean Hessian diagonal">,
     Option<"act", "act", "std::string", /*default=*/"\"auto\"",
            "activation scheme of the quantized layers: auto, f32, int8, "
-           "int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4">,
+           "int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4, int8s">,
   ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [

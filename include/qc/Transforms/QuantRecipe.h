@@ -43,8 +43,10 @@ struct QuantRecipe {
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
   /// Whether quantizing needs calibration statistics (GPTQ, mixed
-  /// precision).
-  bool needsStats() const { return algo == "gptq" || assignBits > 0; }
+  /// precision, static activations).
+  bool needsStats() const {
+    return algo == "gptq" || assignBits > 0 || act == "int8s";
+  }
 
   /// The scheme the recipe gives `layer` (exclusions first, then the
   /// overrides, then the default); "" when the layer stays in float.

@@ -118,6 +118,18 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
   a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
+  ActivationAttr act = op.getActAttr();
+  if (act && act.isStatic()) {
+    // One function for every layer of the shape: the scale and zero point
+    // are its argument.
+    std::vector<float> params = {act.getStaticScale(),
+                                 static_cast<float>(act.getZeroPoint())};
+    Value p = constantBuffer(b, loc, {2}, f32, params,
+                             (op.getLayer() + ".kact").str());
+    callActivationKernel(b, loc, module, s, kRoleActQuantStatic, "qc_actqs_",
+                         {x, a.xq, a.xs, a.xsum, p});
+    return a;
+  }
   callActivationKernel(b, loc, module, s, kRoleActQuant, "qc_actq_",
                        {x, a.xq, a.xs, a.xsum});
   return a;
@@ -170,6 +182,9 @@ LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
   auto span = [&](int64_t block) {
     return block == -1 ? s.k : std::min(block, s.k);
   };
+  // A static scale is every block's.
+  if (act && act.isStatic())
+    return success();
   if (act && act.getKind() == ActKind::int8 &&
       span(act.getBlock()) == span(s.actBlock))
     return success();

@@ -73,6 +73,29 @@ bool allHalf(ArrayRef<float> values, Type f16) {
                       [&](float v) { return roundToType(v, f16) == v; });
 }
 
+/// With a static activation zero point zp the kernel sums the codes c,
+/// not c - zp: sum_k scale (c - zp) w[k] = scale sum_k c w[k] - scale zp
+/// sum_k w[k], whose last term, a constant per column, moves into `bias`.
+void foldActivationZero(ActivationAttr act, const LayerConstants &data,
+                        const KernelShape &s, int64_t group,
+                        std::vector<float> &bias) {
+  if (!act || !act.isStatic() || act.getZeroPoint() == 0)
+    return;
+  const auto *codes = reinterpret_cast<const uint8_t *>(data.codes.data());
+  double symmetricZero = static_cast<double>(1u << (s.bits - 1));
+  int64_t rows = group == -1 ? s.k : group;
+  double term = static_cast<double>(act.getStaticScale()) * act.getZeroPoint();
+  for (int64_t col = 0; col < s.n; ++col) {
+    double sum = 0;
+    for (int64_t k = 0; k < s.k; ++k) {
+      size_t at = static_cast<size_t>((k / rows) * s.n + col);
+      double zero = data.zeros.empty() ? symmetricZero : data.zeros[at];
+      sum += data.scales[at] * (codes[k * s.n + col] - zero);
+    }
+    bias[col] = static_cast<float>(bias[col] - term * sum);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
@@ -169,6 +192,8 @@ struct GenDequantGemmPass
     int64_t n8 = s.panels() * 8;
     std::vector<float> bias(n8, 0.0f);
     std::copy(data->bias.begin(), data->bias.end(), bias.begin());
+    if (!floatAct)
+      foldActivationZero(op.getActAttr(), *data, s, scheme.getGroup(), bias);
     Value codes = constantBuffer(b, loc, {s.panels(), s.panelBytes()}, i8,
                                  packed, layer + ".kpanels");
     Value scaleBuf =

@@ -378,6 +378,8 @@ public:
 
   FailureOr<Value> build() {
     auto type = cast<RankedTensorType>(op.getInput().getType());
+    if (act.isStatic())
+      return staticQuantized(type);
     if (!type.hasStaticShape())
       return op.emitOpError("qc-lower-qlinear: activation scheme ")
              << act << " needs a static input shape";
@@ -425,6 +427,45 @@ private:
   OpBuilder &b;
   QLinearOp op;
   ActivationAttr act;
+
+  /// Static int8: (clamp(roundeven(x / scale) + zp, -128, 127) - zp) *
+  /// scale, element by element (any shape).
+  Value staticQuantized(RankedTensorType type) {
+    elt = type.getElementType();
+    Value x = op.getInput();
+    SmallVector<Value> dynamic;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (type.isDynamicDim(d))
+        dynamic.push_back(tensor::DimOp::create(b, loc, x, d));
+    Value empty = tensor::EmptyOp::create(b, loc, type, dynamic);
+    auto id = AffineMap::getMultiDimIdentityMap(type.getRank(),
+                                                b.getContext());
+    SmallVector<utils::IteratorType> iters(type.getRank(),
+                                           utils::IteratorType::parallel);
+    double scale = act.getStaticScale(),
+           zp = static_cast<double>(act.getZeroPoint());
+    return linalg::GenericOp::create(
+               b, loc, type, x, empty, SmallVector<AffineMap>{id, id}, iters,
+               [&](OpBuilder &nested, Location, ValueRange args) {
+                 OpBuilder::InsertionGuard guard(b);
+                 b.setInsertionPointToEnd(nested.getInsertionBlock());
+                 Value q = math::RoundEvenOp::create(
+                     b, loc,
+                     arith::DivFOp::create(b, loc, toF32(args[0]),
+                                           f32(scale)));
+                 q = arith::AddFOp::create(b, loc, q, f32(zp));
+                 q = arith::MinimumFOp::create(
+                     b, loc, arith::MaximumFOp::create(b, loc, q, f32(-128.0)),
+                     f32(127.0));
+                 Value v = arith::MulFOp::create(
+                     b, loc, arith::SubFOp::create(b, loc, q, f32(zp)),
+                     f32(scale));
+                 if (!elt.isF32())
+                   v = arith::TruncFOp::create(b, loc, elt, v);
+                 linalg::YieldOp::create(b, loc, v);
+               })
+        .getResult(0);
+  }
   Location loc;
   Type elt;
 

@@ -92,3 +92,51 @@ func.func @act_kind(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16x
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int2, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+func.func @act_static_block(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{a static activation scale needs int8 activations with one block per tensor (block = -1)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = 128, scale = 1.0 : f32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_static_kind(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{a static activation scale needs int8 activations with one block per tensor (block = -1)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int4, block = -1, scale = 1.0 : f32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_static_negative(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{a static activation scale must be a positive, normal f32, found -2.500000e+00}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, scale = -2.5 : f32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_static_f64(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{a static activation scale must be a positive, normal f32, found 5.000000e-01}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, scale = 0.5 : f64> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_zero_range(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{activation zero point 128 is not in [-128, 127]}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, scale = 0.5 : f32, zero_point = 128> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_zero_dynamic(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{an activation zero point needs a static scale}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, zero_point = 3> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -67,3 +67,16 @@ func.func @activations(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x
   %e = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "d" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   return %a, %b, %d, %e : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
 }
+
+// -----
+
+// Static int8 activations: the scale (f32) and the zero point, which is
+// printed only when not 0.
+// CHECK-LABEL: func.func @static_activations
+// CHECK: act #qc.act<kind = int8, block = -1, scale = 2.500000e-02 : f32, zero_point = -128> layer "a"
+// CHECK: act #qc.act<kind = int8, block = -1, scale = 5.000000e-01 : f32> layer "b"
+func.func @static_activations(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> (tensor<2x16xf32>, tensor<2x16xf32>) {
+  %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, scale = 0.025 : f32, zero_point = -128> layer "a" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  %b = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, scale = 0.5 : f32, zero_point = 0> layer "b" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %a, %b : tensor<2x16xf32>, tensor<2x16xf32>
+}

@@ -10,7 +10,7 @@ numpy references written here independently of qc:
                   int8 rounding of the activations.
 
 Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]
-                      [f32act|rowact]
+                      [f32act|rowact|static]
 GROUP -1 is one group per column; SYM and BIAS are 0 or 1. The layer's
 activation scheme is int8 in blocks of A (#qc.act), the kernel's. With `bcq`
 the layer is binary-coding with BITS planes (no offsets when SYM is 1), and
@@ -18,7 +18,9 @@ ref_kernel.npy models the lut_bcq kernel (same int8 activations, exact
 integer plane sums). With `f16` the uniform scales are f16. With `f32act`
 the layer has float activations (no #qc.act: the dequant_f32 kernel) and
 ref_kernel.npy is ref.npy; with `rowact` int8 activations with one scale
-per token (block -1), which the kernel's blocks share. Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
+per token (block -1), which the kernel's blocks share; with `static` int8
+activations on a given scale and zero point (ref_kernel.npy: the f64
+product of the activations so quantized). Writes OUT_DIR/model.mlir, x.npy, ref_kernel.npy,
 ref.npy.
 """
 import math
@@ -70,12 +72,17 @@ def main():
     # rowact: int8 activations with one scale per token (#qc.act block -1),
     # the kernel's blocks sharing the row's scale.
     row_act = "rowact" in flags
+    # static: int8 activations on one given scale and zero point (#qc.act
+    # scale / zero_point, as a QDQ model or calibration gives them).
+    static_act = "static" in flags
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
     groups = -(-k // g)  # the last group may be partial
     x = rng.standard_normal((m, k)).astype(np.float32)
-    x[:, rng.integers(0, k)] *= 20.0  # an outlier channel
+    outlier = rng.integers(0, k)
+    if not static_act:  # one scale per tensor would not survive it
+        x[:, outlier] *= 20.0  # an outlier channel
     codes = rng.integers(0, 1 << bits, (k, n))  # unsigned codes (8 bits: to 255)
     scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
     if half:
@@ -129,7 +136,14 @@ def main():
         s_blk = np.where(valid[:, None], s_grp[gidx], 0.0)  # [blocks, n]
         return np.einsum("ma,man,an->mn", xs.astype(np.float64), idot.astype(np.float64), s_blk)
 
-    if bcq:
+    if static_act:
+        # q = clamp(roundeven(x / s) + zp, -128, 127), the value (q - zp) s;
+        # the scale leaves room for the zero point's shift (no clipping).
+        zp = int(rng.integers(-20, 21))
+        a_scale = np.float32(np.abs(x).max() / (127 - abs(zp)))
+        q = np.clip(np.rint(x / a_scale) + zp, -128, 127)
+        ref_k = ((q - zp) * np.float64(a_scale)) @ w
+    elif bcq:
         ref_k = xsum @ (offs - scales.astype(np.float64).sum(axis=0))
         for i in range(bits):
             ref_k += block_dot(planes[i], 2.0 * scales[i].astype(np.float64))
@@ -146,6 +160,9 @@ def main():
                 % (bits, group, "false" if sym else "true"))
     if float_act:
         ref_k = ref
+    elif static_act:
+        attr += (" act #qc.act<kind = int8, block = -1, scale = %r : f32, zero_point = %d>"
+                 % (float(a_scale), zp))
     else:
         attr += " act #qc.act<kind = int8, block = %d>" % (-1 if row_act else a_blk)
     lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]

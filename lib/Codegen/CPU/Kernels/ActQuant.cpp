@@ -11,22 +11,39 @@ namespace cpu {
 // Activation quantization
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// What the activation function makes of the input.
+enum class ActMode {
+  Dynamic, // int8 codes, a scale per block from its max |x|
+  Static,  // int8 codes on a given scale and zero point
+  Float    // the f32 input, zero-padded
+};
+} // namespace
+
 /// Body of @qc_actq_*(x: [M, K] f32, xq: [M, Kp] i8, xs: [M, Ablocks] f32,
 ///                     xsum: [M, G'] f32) (with s.rowScale every block of a
-/// row takes the row's scale), or with `floatAct` of
-/// @qc_actf_*(x, xf: [M, Kp] f32, xsum): the input copied, zero-padded,
-/// and its group sums. Rows [lo, hi) when the kernel takes a range (two
-/// more arguments: it runs on the runtime's threads), else all.
+/// row takes the row's scale); of @qc_actqs_*(x, xq, xs, xsum,
+/// params: [2] f32), whose codes are clamp(roundeven(x / scale) + zp,
+/// -128, 127) for params = {scale, zp} (the padding's codes 0), every xs
+/// the scale; or of @qc_actf_*(x, xf: [M, Kp] f32, xsum): the input copied,
+/// zero-padded, and its group sums. Rows [lo, hi) when the kernel takes a
+/// range (two more arguments: it runs on the runtime's threads), else all.
 static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
-                             const KernelShape &s, bool floatAct) {
+                             const KernelShape &s, ActMode mode) {
   MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8),
        i32 = IntegerType::get(ctx, 32);
   Emitter e(b, loc);
-  unsigned buffers = floatAct ? 3 : 4;
+  bool floatAct = mode == ActMode::Float;
+  unsigned buffers = floatAct ? 3 : mode == ActMode::Static ? 5 : 4;
   bool ranged = args.size() == buffers + 2;
   Value x = args[0], xq = args[1], xs = floatAct ? Value() : args[2],
-        xsum = args[buffers - 1];
+        xsum = args[floatAct ? 2 : 3];
+  Value staticScale, staticZero;
+  if (mode == ActMode::Static) {
+    staticScale = memref::LoadOp::create(b, loc, args[4], e.idx(0));
+    staticZero = memref::LoadOp::create(b, loc, args[4], e.idx(1));
+  }
   constexpr int64_t kLanes = 8;
   auto vf = VectorType::get({kLanes}, f32);
   auto vi32 = VectorType::get({kLanes}, i32);
@@ -78,7 +95,7 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   };
   // A scale per token: the row's, shared by every block.
   std::pair<Value, Value> rowScale;
-  if (s.rowScale && !floatAct)
+  if (s.rowScale && mode == ActMode::Dynamic)
     rowScale = e.blockScale(maxAbsOver(e.idx(0), s.paddedK()), 127.0f);
   scf::ForOp blocks =
       scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
@@ -99,18 +116,44 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                             xsum, ValueRange{m, gIdx});
     return;
   }
-  // The block's scale: from its max |x|, or the row's.
-  auto [inv, scale] = s.rowScale
-                          ? rowScale
-                          : e.blockScale(maxAbsOver(k0, s.actBlock), 127.0f);
+  // The block's scale: given, from its max |x|, or the row's.
+  std::pair<Value, Value> blockScale;
+  if (mode == ActMode::Static)
+    blockScale = {Value(), staticScale};
+  else
+    blockScale = s.rowScale ? rowScale
+                            : e.blockScale(maxAbsOver(k0, s.actBlock), 127.0f);
+  auto [inv, scale] = blockScale;
   memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
-  Value invSplat = vector::BroadcastOp::create(b, loc, vf, inv);
-  // xq = roundeven(x * inv), and the block's integer sum.
+  auto splat = [&](Value v) {
+    return vector::BroadcastOp::create(b, loc, vf, v).getResult();
+  };
+  // The codes of 8 inputs from k: roundeven(x * inv), or static ones.
+  auto codes = [&](Value k) -> Value {
+    if (mode == ActMode::Dynamic)
+      return math::RoundEvenOp::create(
+          b, loc, arith::MulFOp::create(b, loc, read(k), splat(inv)));
+    Value r = arith::AddFOp::create(
+        b, loc,
+        math::RoundEvenOp::create(
+            b, loc, arith::DivFOp::create(b, loc, read(k), splat(scale))),
+        splat(staticZero));
+    r = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, r, splat(e.f32(-128.0f))),
+        splat(e.f32(127.0f)));
+    if (s.paddedK() == s.k)
+      return r;
+    // The padding rows' codes are 0, not the zero point: their weights
+    // need not be zero.
+    Value inRange = vector::CreateMaskOp::create(
+        b, loc, VectorType::get({kLanes}, b.getI1Type()),
+        ValueRange{arith::SubIOp::create(b, loc, e.idx(s.k), k)});
+    return arith::SelectOp::create(b, loc, inRange, r, e.zeros(vf));
+  };
+  // xq = the codes, and the block's integer sum.
   Value isum = laneLoop(
       k0, s.actBlock, ValueRange{e.zeros(vi32)}, [&](Value k, ValueRange iter) {
-        Value r = math::RoundEvenOp::create(
-            b, loc, arith::MulFOp::create(b, loc, read(k), invSplat));
-        Value q = arith::FPToSIOp::create(b, loc, vi32, r);
+        Value q = arith::FPToSIOp::create(b, loc, vi32, codes(k));
         vector::StoreOp::create(b, loc, arith::TruncIOp::create(b, loc, vi8, q),
                                 xq, ValueRange{m, k});
         return SmallVector<Value>{arith::AddIOp::create(b, loc, iter[0], q)};
@@ -124,12 +167,17 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
 
 void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s) {
-  buildActivations(b, loc, args, s, /*floatAct=*/false);
+  buildActivations(b, loc, args, s, ActMode::Dynamic);
+}
+
+void buildActQuantStatic(OpBuilder &b, Location loc, ValueRange args,
+                         const KernelShape &s) {
+  buildActivations(b, loc, args, s, ActMode::Static);
 }
 
 void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s) {
-  buildActivations(b, loc, args, s, /*floatAct=*/true);
+  buildActivations(b, loc, args, s, ActMode::Float);
 }
 
 } // namespace cpu

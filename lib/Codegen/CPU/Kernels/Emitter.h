@@ -161,6 +161,8 @@ using BodyBuilder = void (*)(OpBuilder &b, Location loc, ValueRange args,
 // ActQuant.cpp
 void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s);
+void buildActQuantStatic(OpBuilder &b, Location loc, ValueRange args,
+                         const KernelShape &s);
 void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s);
 // DequantI8.cpp

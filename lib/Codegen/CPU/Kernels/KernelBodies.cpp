@@ -24,6 +24,7 @@ void setTargetFeatures(func::FuncOp fn, const KernelTarget &target) {
 BodyBuilder bodyBuilder(StringRef role) {
   return llvm::StringSwitch<BodyBuilder>(role)
       .Case(kRoleActQuant, buildActQuant)
+      .Case(kRoleActQuantStatic, buildActQuantStatic)
       .Case(kRoleColumns, buildColumnKernel)
       .Case(kRoleActFloat, buildActFloat)
       .Case(kRoleColumnsF32, buildColumnKernelF32)
@@ -62,8 +63,8 @@ LogicalResult qc::emitKernelBody(func::FuncOp fn) {
   // ISA-specific code, the target's features (the activation quantizer and
   // copier and the LUT table builder are plain vector code for the module's
   // CPU).
-  if (role != kRoleActQuant && role != kRoleActFloat &&
-      role != kRoleLutTables)
+  if (role != kRoleActQuant && role != kRoleActQuantStatic &&
+      role != kRoleActFloat && role != kRoleLutTables)
     setTargetFeatures(fn, *shape->target);
   Block *entry = fn.addEntryBlock();
   OpBuilder b = OpBuilder::atBlockEnd(entry);

@@ -88,16 +88,18 @@ struct CalibFlags {
     if (twoStage && recipe.algo != "gptq")
       return "--two-stage needs --algo gptq";
     if (recipe.needsStats() && data.empty() && stats.empty())
-      return "--algo gptq and --assign-bits need calibration: --calib-data "
-             "or --calib-stats";
+      return "--algo gptq, --assign-bits and --act int8s need calibration: "
+             "--calib-data or --calib-stats";
     if (recipe.smooth > 0 && data.empty() && stats.empty())
       return "--smooth needs --calib-data or --calib-stats (statistics of "
              "the float model)";
     if (recipe.smooth > 0 && data.empty() && recipe.needsStats())
-      return "--smooth with --algo gptq or --assign-bits needs --calib-data: "
+      return "--smooth with --algo gptq, --assign-bits or --act int8s needs "
+             "--calib-data: "
              "their statistics must be of the smoothed model";
     if (recipe.rotate && data.empty() && !stats.empty() && recipe.needsStats())
-      return "--rotate with --algo gptq or --assign-bits needs --calib-data: "
+      return "--rotate with --algo gptq, --assign-bits or --act int8s needs "
+             "--calib-data: "
              "their statistics must be of the rotated model";
     if (threads < 1)
       return "--calib-threads must be >= 1";
