@@ -7,9 +7,13 @@ QDQ int8 quantization of the same model, in one run.
 
 Builds a ResNet with random weights (scripts/build_resnet_onnx.py), then:
   - qc: float (convolutions raised to im2col linear layers), W8A8 (`--quant
-    w8 --act int8t`: int8 per output channel, int8 per output pixel);
+    w8 --act int8t`: int8 per output channel, int8 per output pixel),
+    W8A8 static (`--act int8s`: one int8 scale per layer input, calibrated
+    on the --calib inputs), and onnxruntime's QDQ model compiled by qc
+    (`qdq`: its own int8 codes and static activation scales);
   - onnxruntime: float, and quantize_static (QDQ, int8 per-channel weights,
-    uint8 activations, MinMax calibration on --calib inputs).
+    uint8 activations, MinMax calibration on --calib inputs), the peer of
+    every quantized qc row.
 Inputs are N(0, 1) images (calibration and evaluation drawn separately).
 Prints, per variant, the median latency (2 threads, --runs after a warm-up;
 qc-run's own timer, onnxruntime timed around session.run), the top-1
@@ -94,10 +98,19 @@ def main():
     t0 = time.time()
     quantize_static_qdq(model, qdq, calib)
     print("onnxruntime quantize_static: %.1f s" % (time.time() - t0))
-    compile_flags = {"fp32": [], "w8a8": ["--quant", "w8", "--act", "int8t"]}
-    for name, flags in compile_flags.items():
+    calib_npy = os.path.join(work, "calib.npy")
+    np.save(calib_npy, np.stack(calib))
+    # name: (model compiled, qc-compile flags)
+    variants = {
+        "fp32": (model, []),
+        "w8a8": (model, ["--quant", "w8", "--act", "int8t"]),
+        "w8a8s": (model, ["--quant", "w8", "--act", "int8s", "--calib-data",
+                          calib_npy, "--calib-mode", "all"]),
+        "qdq": (qdq, []),
+    }
+    for name, (src, flags) in variants.items():
         t0 = time.time()
-        subprocess.run([os.path.join(a.qc_build, "bin", "qc-compile"), model, "-o",
+        subprocess.run([os.path.join(a.qc_build, "bin", "qc-compile"), src, "-o",
                         os.path.join(work, name)] + flags, check=True,
                        stdout=subprocess.DEVNULL)
         print("qc-compile %s: %.1f s" % (name, time.time() - t0))
@@ -105,7 +118,9 @@ def main():
     fp = session(model)
     ref = [fp.run(None, {"x": x})[0] for x in images]
     rows = []
-    for name, sess in (("fp32", fp), ("w8a8", session(qdq))):
+    ort_qdq = session(qdq)
+    for name, sess in (("fp32", fp), ("w8a8", ort_qdq), ("w8a8s", ort_qdq),
+                       ("qdq", ort_qdq)):
         art = os.path.join(work, name)
         out = os.path.join(art, "out")
         got = []
@@ -122,7 +137,8 @@ def main():
         print("%-6s %10.1f %10.1f %7.2fx %12.3f %10.5f %12.3f %10.5f" % (
             name, q, o, q / o, qt, qcos, ot, ocos))
     fp_ort = rows[0][2]
-    print("qc w8a8 / onnxruntime fp32 (same run): %.2fx" % (rows[1][1] / fp_ort))
+    for name, q, *_ in rows[1:]:
+        print("qc %s / onnxruntime fp32 (same run): %.2fx" % (name, q / fp_ort))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@
 #include "llvm/ADT/StringMap.h"
 
 #include "HostTensor.h"
+#include "QC/IR/QCAttrs.h"
 #include "onnx/onnx_pb.h"
 
 #include <functional>
@@ -201,6 +202,18 @@ void registerQuantOps(OpRegistry &registry);
 /// After the graph walk: drops the block-dequantizing generics that every
 /// consumer turned into qc.qlinear (OpsQuant.cpp).
 void finishQuantOps(mlir::func::FuncOp func);
+/// A QDQ model's quantized layers (OpsQuant.cpp). Whether `weight` is the
+/// DequantizeLinear of a constant weight laid out as `layout` says
+/// ("direct" [K, N], "transposed" [N, K], "filter" [F, C, kh, kw]).
+bool isQuantizedWeight(mlir::Value weight, llvm::StringRef layout);
+/// qc.qlinear(input, weight) with activation scheme `act` (null: float) on
+/// such a weight's codes; null if `weight` is not one.
+mlir::Value quantizedLinear(NodeContext &nc, mlir::Value input,
+                            qc::ActivationAttr act, mlir::Value weight,
+                            llvm::StringRef layout);
+/// The float input of a static QDQ pair's DequantizeLinear and the pair's
+/// activation scheme; (x, null) for anything else.
+std::pair<mlir::Value, qc::ActivationAttr> staticallyQuantized(mlir::Value x);
 
 /// State of one import.
 class ImportContext {

@@ -14,6 +14,7 @@
 #include "HostFolding.h"
 #include "Importer.h"
 #include "ShapeUtils.h"
+#include "qc/Transforms/ConvAsLinear.h"
 
 #include <limits>
 
@@ -359,6 +360,19 @@ LogicalResult importConv(NodeContext &nc) {
     init = nc.filled(outShape, nc.scalar(accElt, 0));
   }
 
+  // A QDQ model's 2-D convolution on a quantized filter: one qc.qlinear
+  // over the im2col view of its (unquantized) input.
+  if (group == 1 && n == 2 && d == TP::FLOAT && xt.hasStaticShape() &&
+      isQuantizedWeight(wt, "filter")) {
+    // Zero padding commutes with the activations' quantization (0 stays 0).
+    auto [raw, act] = staticallyQuantized(x);
+    Value cols =
+        qc::im2colView(nc.b, nc.loc, padInput(nc, raw, *w, nc.scalar(elt, 0)),
+                   w->out, kernel, w->strides, w->dilations);
+    Value y = quantizedLinear(nc, cols, act, wt, "filter");
+    nc.setOutput(0, qc::nhwcToNchwPlus(nc.b, nc.loc, y, init), d);
+    return success();
+  }
   Value xp = padInput(nc, x, *w, nc.scalar(elt, 0));
   Value out = group == 1 && n <= 3 ? convNamed(nc, xp, wt, init, *w)
                                    : convGrouped(nc, xp, wt, init, *w, group);

@@ -42,6 +42,7 @@
 #include "QC/IR/QCAttrs.h"
 #include "QC/IR/QCDialect.h"
 #include "QC/IR/QCOps.h"
+#include "qc/Transforms/ConstantData.h"
 
 #include <cmath>
 #include <limits>
@@ -56,6 +57,8 @@ namespace {
 /// Tags the dequantizing generic of a block-quantized DequantizeLinear; the
 /// value is the qc scheme of its canonical operands (codes, scales[, zeros]).
 constexpr llvm::StringLiteral kBlockDequantAttr = "qc.block_dequant";
+/// Beside it: how the generic's result is laid out (WeightLayout).
+constexpr llvm::StringLiteral kWeightLayoutAttr = "qc.weight_layout";
 /// Tags the generic of a QuantizeLinear of float data to 8 bits with one
 /// constant scale and zero point; the value is that quantization as a
 /// static #qc.act (uint8 codes and zero point shifted by -128).
@@ -433,26 +436,84 @@ struct ScaleIndexing {
   AffineMap map;
 };
 
-/// The [K, N] DequantizeLinear on constants blocked along K, per column
-/// (axis 1) or per tensor as a tagged generic over canonical operands, or
-/// null if the node does not have that form.
+/// How a constant quantized tensor x is a [K, N] weight: `Direct` [K, N]
+/// blocked along K (axis 0) or per column (axis 1); `Matrix` a 2-D tensor
+/// with one scale, [K, N] here and transposed when a Gemm's transB reads
+/// it; `Transposed` [N, K] per row (axis 0: Gemm's transB); `Filter` a
+/// convolution's [F, C, kh, kw] (N = F, K = C * kh * kw) per output channel
+/// (axis 0) or per tensor. In the last two x is [N, K] row-major.
+enum class WeightLayout { Direct, Matrix, Transposed, Filter };
+
+std::optional<WeightLayout> weightLayout(ArrayRef<int64_t> shape,
+                                         const ScaleIndexing &indexing) {
+  bool blocked = indexing.kind == ScaleIndexing::Blocked;
+  bool perAxis = indexing.kind == ScaleIndexing::PerAxis;
+  if (shape.size() == 2 && indexing.kind == ScaleIndexing::PerTensor)
+    return WeightLayout::Matrix;
+  if (shape.size() == 2 && (!perAxis || indexing.axis == 1) &&
+      (!blocked || indexing.axis == 0))
+    return WeightLayout::Direct;
+  if (shape.size() == 2 && perAxis && indexing.axis == 0)
+    return WeightLayout::Transposed;
+  if (shape.size() == 4 && !blocked && (!perAxis || indexing.axis == 0))
+    return WeightLayout::Filter;
+  return std::nullopt;
+}
+
+StringRef layoutName(WeightLayout layout) {
+  switch (layout) {
+  case WeightLayout::Direct:
+    return "direct";
+  case WeightLayout::Matrix:
+    return "matrix";
+  case WeightLayout::Transposed:
+    return "transposed";
+  case WeightLayout::Filter:
+    return "filter";
+  }
+  return "";
+}
+
+/// The maps from x's indices to the canonical codes [K, N] and scales
+/// [groups, N] of a weight in `layout`.
+std::pair<AffineMap, AffineMap> canonicalMaps(MLIRContext *ctx,
+                                              ArrayRef<int64_t> shape,
+                                              WeightLayout layout,
+                                              int64_t group) {
+  unsigned rank = shape.size();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto zero = getAffineConstantExpr(0, ctx);
+  if (layout == WeightLayout::Direct || layout == WeightLayout::Matrix)
+    return {AffineMap::get(rank, 0, {d(0), d(1)}, ctx),
+            AffineMap::get(rank, 0, {d(0).floorDiv(group), d(1)}, ctx)};
+  AffineExpr row = d(1);
+  if (layout == WeightLayout::Filter)
+    row = d(1) * (shape[2] * shape[3]) + d(2) * shape[3] + d(3);
+  return {AffineMap::get(rank, 0, {row, d(0)}, ctx),
+          AffineMap::get(rank, 0, {zero, d(0)}, ctx)};
+}
+
+/// The DequantizeLinear of a constant 4 / 8-bit tensor that is a weight
+/// (weightLayout) as a tagged generic over canonical operands, or null if
+/// the node does not have that form.
 FailureOr<Value> tryBlockDequant(NodeContext &nc, const ScaleIndexing &indexing,
                                  DType outD) {
   const HostTensor *x = nc.inputConstant(0);
   const HostTensor *s = nc.inputConstant(1);
   const HostTensor *z = nc.hasInput(2) ? nc.inputConstant(2) : nullptr;
-  if (!x || !s || (nc.hasInput(2) && !z) || x->shape.size() != 2 ||
-      quantBits(x->dtype) > 8 || s->dtype != outD)
+  if (!x || !s || (nc.hasInput(2) && !z) || quantBits(x->dtype) > 8 ||
+      s->dtype != outD || x->numElements() == 0)
     return Value();
-  int64_t k = x->shape[0], n = x->shape[1];
+  std::optional<WeightLayout> layout = weightLayout(x->shape, indexing);
+  if (!layout)
+    return Value();
+  bool direct =
+      *layout == WeightLayout::Direct || *layout == WeightLayout::Matrix;
+  int64_t n = direct ? x->shape[1] : x->shape[0];
+  int64_t k = x->numElements() / n;
   bool blocked = indexing.kind == ScaleIndexing::Blocked;
-  if (k == 0 || n == 0 || (blocked && indexing.axis != 0) ||
-      (indexing.kind == ScaleIndexing::PerAxis && indexing.axis != 1))
-    return Value();
   int64_t blockSize = blocked ? indexing.blockSize : k;
   int64_t blocks = (k + blockSize - 1) / blockSize;
-  // Scales [blocks, N] (blocked), [N] (per column) or one.
-  bool perTensor = indexing.kind == ScaleIndexing::PerTensor;
   if (blocked && ArrayRef<int64_t>(s->shape) != ArrayRef<int64_t>{blocks, n})
     return Value();
   unsigned bits = quantBits(x->dtype);
@@ -465,41 +526,51 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, const ScaleIndexing &indexing,
   w.bits = bits;
   w.scaleDType = outD;
   w.codes.resize(k * n);
-  for (int64_t i = 0; i < k * n; ++i)
-    w.codes[i] = static_cast<uint8_t>(x->getInt(i) + offset);
-  // Scale i of the canonical [blocks, N] (one per column when not blocked).
-  auto at = [&](int64_t i) { return perTensor ? 0 : i; };
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      w.codes[r * n + c] = static_cast<uint8_t>(
+          x->getInt(direct ? r * n + c : c * k + r) + offset);
+  // The scale (zero point) of canonical group g, column c.
+  auto at = [&](int64_t g, int64_t c) -> int64_t {
+    if (indexing.kind == ScaleIndexing::PerTensor)
+      return 0;
+    return blocked ? g * n + c : c;
+  };
   w.scales.resize(blocks * n);
-  for (int64_t i = 0; i < blocks * n; ++i)
-    w.scales[i] = s->getDouble(at(i));
+  for (int64_t g = 0; g < blocks; ++g)
+    for (int64_t c = 0; c < n; ++c)
+      w.scales[g * n + c] = s->getDouble(at(g, c));
   // The type's zero (0) is qc's symmetric zero 2^(bits-1) for signed data.
-  bool zeroZeros = !z || llvm::all_of(llvm::seq<int64_t>(0, z->numElements()),
-                                      [&](int64_t i) { return z->getInt(i) == 0; });
+  bool zeroZeros =
+      !z || llvm::all_of(llvm::seq<int64_t>(0, z->numElements()),
+                         [&](int64_t i) { return z->getInt(i) == 0; });
   w.symmetric = zeroZeros && offset != 0;
   if (!w.symmetric) {
     w.zeros.resize(blocks * n);
-    for (int64_t i = 0; i < blocks * n; ++i)
-      w.zeros[i] = static_cast<double>((z ? z->getInt(at(i)) : 0) + offset);
+    for (int64_t g = 0; g < blocks; ++g)
+      for (int64_t c = 0; c < n; ++c)
+        w.zeros[g * n + c] =
+            static_cast<double>((z ? z->getInt(at(g, c)) : 0) + offset);
   }
   CanonicalValues v = materializeCanonical(nc, w, nc.node.input(0));
 
   Type elt = toMLIRType(nc.ctx(), outD);
-  MLIRContext *ctx = nc.ctx();
-  AffineExpr dk = getAffineDimExpr(0, ctx), dn = getAffineDimExpr(1, ctx);
-  AffineMap id = AffineMap::get(2, 0, {dk, dn}, ctx);
-  AffineMap grp = AffineMap::get(2, 0, {dk.floorDiv(w.group), dn}, ctx);
+  auto [codeMap, groupMap] =
+      canonicalMaps(nc.ctx(), x->shape, *layout, w.group);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(x->shape.size(), nc.ctx());
   SmallVector<Value> ins = {v.codes, v.scales};
-  SmallVector<AffineMap> maps = {id, grp};
+  SmallVector<AffineMap> maps = {codeMap, groupMap};
   if (v.zeros) {
     ins.push_back(v.zeros);
-    maps.push_back(grp);
+    maps.push_back(groupMap);
   }
   maps.push_back(id);
   double symZero = static_cast<double>(int64_t(1) << (bits - 1));
-  SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
+  SmallVector<utils::IteratorType> iters(x->shape.size(),
+                                         utils::IteratorType::parallel);
   auto gen = linalg::GenericOp::create(
-      nc.b, nc.loc, RankedTensorType::get({k, n}, elt), ins,
-      ValueRange{nc.empty({k, n}, elt)}, maps, iters,
+      nc.b, nc.loc, RankedTensorType::get(x->shape, elt), ins,
+      ValueRange{nc.empty(x->shape, elt)}, maps, iters,
       [&](OpBuilder &b, Location l, ValueRange a) {
         Type f32 = b.getF32Type();
         Value code = arith::UIToFPOp::create(b, l, f32, a[0]);
@@ -517,6 +588,7 @@ FailureOr<Value> tryBlockDequant(NodeContext &nc, const ScaleIndexing &indexing,
         linalg::YieldOp::create(b, l, f32ToType(b, l, r, elt));
       });
   gen->setAttr(kBlockDequantAttr, v.scheme);
+  gen->setAttr(kWeightLayoutAttr, nc.b.getStringAttr(layoutName(*layout)));
   return gen.getResult(0);
 }
 
@@ -745,51 +817,160 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
 // MatMul on a block-dequantized weight
 //===----------------------------------------------------------------------===//
 
-/// qc.qlinear for a MatMul whose B is a tagged block-dequantizing generic;
-/// false (nothing emitted) if it is not that case.
-bool tryQLinearMatMul(NodeContext &nc) {
-  if (nc.numInputs() != 2 || !nc.hasInput(0) || !nc.hasInput(1) ||
-      nc.inputConstant(1))
-    return false;
-  auto gen = nc.input(1).getDefiningOp<linalg::GenericOp>();
-  if (!gen)
-    return false;
-  auto scheme = gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr);
-  if (!scheme)
-    return false;
-  RankedTensorType at = nc.inputType(0);
-  auto bt = cast<RankedTensorType>(gen.getResult(0).getType());
-  if (!isFloatType(nc.inputDType(0)) ||
-      at.getElementType() != bt.getElementType() || at.getRank() < 1 ||
-      at.getShape().back() != bt.getDimSize(0))
-    return false;
+/// The operands of a per-tensor [N, K] weight `v` (canonical as [K, N]
+/// when read untransposed) for its transpose: the codes transposed on the
+/// host, the one scale (zero point) repeated for the K columns.
+std::optional<CanonicalValues> transposedCanonical(NodeContext &nc,
+                                                   const CanonicalValues &v) {
+  auto shape = cast<RankedTensorType>(v.codes.getType()).getShape();
+  FailureOr<std::vector<char>> codes = qc::getConstantBytes(v.codes);
+  FailureOr<std::vector<float>> scales = qc::getConstantFloats(v.scales);
+  FailureOr<std::vector<float>> zeros =
+      v.zeros ? qc::getConstantFloats(v.zeros) : std::vector<float>{};
+  if (failed(codes) || failed(scales) || failed(zeros) || scales->empty())
+    return std::nullopt;
+  CanonicalWeight w;
+  w.n = shape[0];
+  w.k = shape[1];
+  w.group = w.k;
+  w.wholeColumns = true;
+  w.bits = v.scheme.getBits();
+  w.symmetric = v.scheme.getSymmetric();
+  w.scaleDType = TP::FLOAT;
+  w.codes.resize(w.k * w.n);
+  for (int64_t r = 0; r < w.k; ++r)
+    for (int64_t c = 0; c < w.n; ++c)
+      w.codes[r * w.n + c] = static_cast<uint8_t>((*codes)[c * w.k + r]);
+  w.scales.assign(w.n, (*scales)[0]);
+  if (!w.symmetric)
+    w.zeros.assign(w.n, zeros->empty() ? 0.0 : (*zeros)[0]);
+  return materializeCanonical(nc, w, nc.node.input(1));
+}
+
+/// The canonical operands of `weight` when it is a tagged dequantizing
+/// generic whose result is laid out as `layout` says ("direct" and
+/// "transposed" accept a per-tensor "matrix").
+std::optional<CanonicalValues> canonicalOf(NodeContext &nc, Value weight,
+                                           StringRef layout) {
+  auto gen = weight.getDefiningOp<linalg::GenericOp>();
+  auto scheme =
+      gen ? gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr) : nullptr;
+  auto name = gen ? gen->getAttrOfType<StringAttr>(kWeightLayoutAttr)
+                  : nullptr;
+  bool matrix = name && name.getValue() == "matrix" &&
+                (layout == "direct" || layout == "transposed");
+  if (!scheme || !name || (name.getValue() != layout && !matrix))
+    return std::nullopt;
   CanonicalValues v;
   v.codes = gen.getDpsInputOperand(0)->get();
   v.scales = gen.getDpsInputOperand(1)->get();
   if (gen.getNumDpsInputs() > 2)
     v.zeros = gen.getDpsInputOperand(2)->get();
   v.scheme = scheme;
+  if (matrix && layout == "transposed")
+    return transposedCanonical(nc, v);
+  return v;
+}
+
+/// qc.qlinear for a MatMul whose B is a tagged block-dequantizing generic;
+/// false (nothing emitted) if it is not that case.
+bool tryQLinearMatMul(NodeContext &nc) {
+  if (nc.numInputs() != 2 || !nc.hasInput(0) || !nc.hasInput(1) ||
+      nc.inputConstant(1))
+    return false;
+  RankedTensorType at = nc.inputType(0), bt = nc.inputType(1);
+  if (!isFloatType(nc.inputDType(0)) ||
+      at.getElementType() != bt.getElementType() || at.getRank() < 1 ||
+      at.getShape().back() != bt.getDimSize(0))
+    return false;
   // A static QDQ pair in front (a QDQ model's activations): the layer takes
   // the float input and quantizes it itself.
-  Value a = nc.input(0);
-  qc::ActivationAttr act;
-  if (auto dq = a.getDefiningOp<linalg::GenericOp>()) {
-    act = dq->getAttrOfType<qc::ActivationAttr>(kStaticActAttr);
-    if (act)
-      a = dq.getDpsInputOperand(0)->get()
-              .getDefiningOp<linalg::GenericOp>()
-              .getDpsInputOperand(0)
-              ->get();
+  auto [input, act] = staticallyQuantized(nc.input(0));
+  Value y = quantizedLinear(nc, input, act, nc.input(1), "direct");
+  if (!y)
+    return false;
+  nc.setOutput(0, y, nc.inputDType(0));
+  return true;
+}
+
+/// qc.qlinear (+ C) for a Gemm (alpha = beta = 1, A not transposed) whose
+/// B is a tagged dequantizing generic, [K, N] or with transB [N, K]; false
+/// (nothing emitted) otherwise.
+bool tryQLinearGemm(NodeContext &nc) {
+  if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1) ||
+      nc.attrFloat("alpha", 1.0f) != 1.0f ||
+      nc.attrFloat("beta", 1.0f) != 1.0f || nc.attrInt("transA", 0) != 0 ||
+      nc.inputDType(0) != TP::FLOAT || nc.inputType(0).getRank() != 2 ||
+      nc.inputType(1).getRank() != 2)
+    return false;
+  bool transB = nc.attrInt("transB", 0) != 0;
+  RankedTensorType at = nc.inputType(0), bt = nc.inputType(1);
+  int64_t n = bt.getDimSize(transB ? 0 : 1);
+  if (at.getDimSize(1) != bt.getDimSize(transB ? 1 : 0))
+    return false;
+  // C broadcasts to [M, N] (unidirectionally, as ONNX says).
+  if (nc.hasInput(2)) {
+    RankedTensorType ct = nc.inputType(2);
+    int64_t want[2] = {n, at.getDimSize(0)}; // from the last dimension
+    if (nc.inputDType(2) != TP::FLOAT || ct.getRank() > 2 ||
+        !llvm::all_of(llvm::seq<int64_t>(0, ct.getRank()), [&](int64_t i) {
+          int64_t d = ct.getDimSize(ct.getRank() - 1 - i);
+          return d == 1 || d == want[i];
+        }))
+      return false;
   }
-  nc.setOutput(0, emitQLinear(nc, a, v, Value(), act), nc.inputDType(0));
+  auto [input, act] = staticallyQuantized(nc.input(0));
+  Value y = quantizedLinear(nc, input, act, nc.input(1),
+                            transB ? "transposed" : "direct");
+  if (!y)
+    return false;
+  auto yt = cast<RankedTensorType>(y.getType());
+  if (nc.hasInput(2)) {
+    y = nc.elementwiseTo({y, nc.input(2)}, yt.getShape(), yt.getElementType(),
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::AddFOp::create(b, l, a[0], a[1]);
+                         });
+  }
+  nc.setOutput(0, y, TP::FLOAT);
   return true;
 }
 
 } // namespace
 
+std::pair<Value, qc::ActivationAttr>
+qc::detail::staticallyQuantized(Value x) {
+  auto dq = x.getDefiningOp<linalg::GenericOp>();
+  auto act = dq ? dq->getAttrOfType<qc::ActivationAttr>(kStaticActAttr)
+                : qc::ActivationAttr();
+  if (!act)
+    return {x, {}};
+  // DequantizeLinear(QuantizeLinear(raw)): the quantizing generic's input.
+  auto q = dq.getDpsInputOperand(0)->get().getDefiningOp<linalg::GenericOp>();
+  return {q.getDpsInputOperand(0)->get(), act};
+}
+
+Value qc::detail::quantizedLinear(NodeContext &nc, Value input,
+                                  qc::ActivationAttr act, Value weight,
+                                  StringRef layout) {
+  std::optional<CanonicalValues> v = canonicalOf(nc, weight, layout);
+  if (!v)
+    return Value();
+  return emitQLinear(nc, input, *v, Value(), act);
+}
+
+bool qc::detail::isQuantizedWeight(Value weight, StringRef layout) {
+  auto gen = weight.getDefiningOp<linalg::GenericOp>();
+  auto name =
+      gen ? gen->getAttrOfType<StringAttr>(kWeightLayoutAttr) : nullptr;
+  return name && gen->hasAttr(kBlockDequantAttr) &&
+         (name.getValue() == layout ||
+          (name.getValue() == "matrix" && layout != "filter"));
+}
+
 void qc::detail::finishQuantOps(func::FuncOp func) {
   SmallVector<linalg::GenericOp> tagged;
-  auto tags = {kBlockDequantAttr, kStaticQuantAttr, kStaticActAttr};
+  auto tags = {kBlockDequantAttr, kWeightLayoutAttr, kStaticQuantAttr,
+               kStaticActAttr};
   func.walk([&](linalg::GenericOp op) {
     if (llvm::any_of(tags, [&](StringRef tag) { return op->hasAttr(tag); }))
       tagged.push_back(op);
@@ -1060,15 +1241,22 @@ void qc::detail::registerQuantOps(OpRegistry &r) {
   r.add("MatMulInteger", importMatMulInteger);
   r.add("QLinearMatMul", importQLinearMatMul);
   r.add("com.microsoft::MatMulNBits", importMatMulNBits);
-  const OpHandler *matmul = r.lookup("MatMul");
-  OpHandler base = matmul ? *matmul : OpHandler();
-  r.add("MatMul", [base](NodeContext &nc) -> LogicalResult {
-    if (tryQLinearMatMul(nc))
-      return success();
-    if (!base) {
-      nc.error() << "unsupported op 'MatMul'";
-      return failure();
-    }
-    return base(nc);
-  });
+  // MatMul and Gemm on a quantized weight become qc.qlinear; the others
+  // take the handlers registered before.
+  auto wrap = [&](StringRef op, bool (*quantized)(NodeContext &)) {
+    const OpHandler *registered = r.lookup(op);
+    OpHandler base = registered ? *registered : OpHandler();
+    r.add(op, [base, quantized, name = op.str()](NodeContext &nc)
+                  -> LogicalResult {
+      if (quantized(nc))
+        return success();
+      if (!base) {
+        nc.error() << "unsupported op '" << name << "'";
+        return failure();
+      }
+      return base(nc);
+    });
+  };
+  wrap("MatMul", tryQLinearMatMul);
+  wrap("Gemm", tryQLinearGemm);
 }

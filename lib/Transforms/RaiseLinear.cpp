@@ -2,6 +2,7 @@
 
 #include "QC/IR/QCOps.h"
 #include "qc/Transforms/ConstantData.h"
+#include "qc/Transforms/ConvAsLinear.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -108,37 +109,6 @@ struct RaiseMatmul : OpRewritePattern<linalg::MatmulOp> {
   llvm::Statistic &raised;
 };
 
-/// The im2col view of `x` [N, C, H, W] for a kernel kh x kw:
-/// [N, OH, OW, C * kh * kw], element (n, oh, ow, (c, i, j)) =
-/// x[n, c, oh * sh + i * dh, ow * sw + j * dw].
-Value im2col(PatternRewriter &b, Location loc, Value x,
-             ArrayRef<int64_t> out, ArrayRef<int64_t> kernel,
-             ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  int64_t c = xt.getDimSize(1);
-  SmallVector<int64_t> shape = {xt.getDimSize(0), out[0], out[1], c,
-                                kernel[0], kernel[1]};
-  auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
-  MLIRContext *ctx = b.getContext();
-  AffineMap read = AffineMap::get(
-      6, 0,
-      {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0],
-       d(2) * strides[1] + d(5) * dilations[1]},
-      ctx);
-  Value init = tensor::EmptyOp::create(b, loc, shape, xt.getElementType());
-  Value cols =
-      linalg::GenericOp::create(
-          b, loc, init.getType(), x, init,
-          SmallVector<AffineMap>{read, b.getMultiDimIdentityMap(6)},
-          SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-          [](OpBuilder &nb, Location l, ValueRange args) {
-            linalg::YieldOp::create(nb, l, args[0]);
-          })
-          .getResult(0);
-  return tensor::CollapseShapeOp::create(
-      b, loc, cols, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}});
-}
-
 /// conv_2d_nchw_fchw(x, W) into init  ==>
 ///   qc.linear(im2col(x), W as [C * kh * kw, F]) transposed to NCHW + init
 /// (init: the bias broadcast or zeros), so that convolutions are quantized
@@ -166,18 +136,16 @@ struct RaiseConv : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
       return rewriter.notifyMatchFailure(op, "unreadable filter");
     int64_t f = ft.getDimSize(0), k = ft.getNumElements() / f;
     // [F, C, kh, kw] -> [C * kh * kw, F].
-    std::vector<float> weight(k * f);
-    for (int64_t o = 0; o < f; ++o)
-      for (int64_t r = 0; r < k; ++r)
-        weight[r * f + o] = (*w)[o * k + r];
+    std::vector<float> weight = qc::filterColumns<float>(*w, f, k);
     std::string layer =
         getNodeName(op.getLoc()).value_or("conv_" + std::to_string(counter));
     ++counter;
     Location loc = op.getLoc();
     SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
     SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
-    Value cols = im2col(rewriter, loc, x, ot.getShape().drop_front(2),
-                        ft.getShape().drop_front(2), strides, dilations);
+    Value cols = qc::im2colView(rewriter, loc, x, ot.getShape().drop_front(2),
+                                ft.getShape().drop_front(2), strides,
+                                dilations);
     Value wc = qc::floatConstant(
         rewriter, loc, RankedTensorType::get({k, f}, rewriter.getF32Type()),
         layer + ".im2col", weight);
@@ -187,22 +155,7 @@ struct RaiseConv : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     Value y = qc::LinearOp::create(rewriter, loc, linearType, cols, wc,
                                    /*bias=*/Value(),
                                    rewriter.getStringAttr(layer));
-    // out[n, f, h, w] = y[n, h, w, f] + init[n, f, h, w].
-    auto d = [&](unsigned i) { return rewriter.getAffineDimExpr(i); };
-    AffineMap nhwc =
-        AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)}, rewriter.getContext());
-    AffineMap id = rewriter.getMultiDimIdentityMap(4);
-    Value empty = tensor::EmptyOp::create(rewriter, loc, ot.getShape(),
-                                          rewriter.getF32Type());
-    auto sum = linalg::GenericOp::create(
-        rewriter, loc, ot, ValueRange{y, init}, empty,
-        SmallVector<AffineMap>{nhwc, id, id},
-        SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-        [](OpBuilder &nb, Location l, ValueRange args) {
-          linalg::YieldOp::create(
-              nb, l, Value(arith::AddFOp::create(nb, l, args[0], args[1])));
-        });
-    rewriter.replaceOp(op, sum.getResult(0));
+    rewriter.replaceOp(op, qc::nhwcToNchwPlus(rewriter, loc, y, init));
     ++raised;
     return success();
   }

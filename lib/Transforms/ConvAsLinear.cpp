@@ -1,0 +1,56 @@
+//===- ConvAsLinear.cpp - a 2-D convolution as a linear layer -------------===//
+
+#include "qc/Transforms/ConvAsLinear.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+Value qc::im2colView(OpBuilder &b, Location loc, Value x,
+                     ArrayRef<int64_t> out, ArrayRef<int64_t> kernel,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations) {
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t c = xt.getDimSize(1);
+  SmallVector<int64_t> shape = {xt.getDimSize(0), out[0], out[1], c,
+                                kernel[0], kernel[1]};
+  auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+  AffineMap read = AffineMap::get(
+      6, 0,
+      {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0],
+       d(2) * strides[1] + d(5) * dilations[1]},
+      b.getContext());
+  Value init = tensor::EmptyOp::create(b, loc, shape, xt.getElementType());
+  Value cols =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), x, init,
+          SmallVector<AffineMap>{read, b.getMultiDimIdentityMap(6)},
+          SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location l, ValueRange args) {
+            linalg::YieldOp::create(nb, l, args[0]);
+          })
+          .getResult(0);
+  return tensor::CollapseShapeOp::create(
+      b, loc, cols, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}});
+}
+
+Value qc::nhwcToNchwPlus(OpBuilder &b, Location loc, Value y, Value init) {
+  auto ot = cast<RankedTensorType>(init.getType());
+  auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
+  AffineMap nhwc = AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)},
+                                  b.getContext());
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ot.getShape(), ot.getElementType());
+  return linalg::GenericOp::create(
+             b, loc, ot, ValueRange{y, init}, empty,
+             SmallVector<AffineMap>{nhwc, id, id},
+             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, l,
+                   Value(arith::AddFOp::create(nb, l, args[0], args[1])));
+             })
+      .getResult(0);
+}
