@@ -70,18 +70,22 @@ int64_t actBlockFor(int64_t group) {
   return group == -1 ? 128 : std::gcd<int64_t>(group, 128);
 }
 
-/// The block of int8 activations `act` gives the dequant_i8 kernel of a
-/// layer (K inputs, weight groups of `group` rows), or 0 where the kernel
-/// cannot compute that scheme: its blocks are whole 32-row blocks inside
-/// one weight group that tile the K padded to superblocks. A scale per
-/// token takes one block of the padded K for whole-column groups, else the
-/// group's blocks sharing the row's scale (the generator's row_scale).
+/// The block of activations `act` (int8, int4 or mxfp4: all int8 codes)
+/// gives the dequant_i8 kernel of a layer (K inputs, weight groups of
+/// `group` rows), or 0 where the kernel cannot compute that scheme: its
+/// blocks are whole 32-row blocks inside one weight group that tile the K
+/// padded to superblocks. A scale per token takes one block of the padded K
+/// for whole-column groups, else the group's blocks sharing the row's scale
+/// (the generator's row_scale).
 int64_t int8KernelBlock(ActivationAttr act, int64_t group, int64_t k) {
-  if (!act || act.getKind() != ActKind::int8)
+  if (!act)
     return 0;
   int64_t padded = (k + quant::kSuperblockRows - 1) / quant::kSuperblockRows *
                    quant::kSuperblockRows;
   int64_t block = act.getBlock();
+  // mxfp4's blocks of 32 are never the whole row.
+  if (act.getKind() == ActKind::mxfp4)
+    return group == -1 || group % block == 0 ? block : 0;
   if (block == -1 || block >= k)
     block = group == -1 ? padded : actBlockFor(group);
   if (block % 32 != 0 || padded % block != 0 ||
@@ -158,9 +162,10 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
       } else if (auto bcq = dyn_cast<BCQAttr>(op.getScheme())) {
         blocker = lutBlocker(op, bcq, kt);
         int64_t block = actBlockFor(bcq.getGroup());
-        if (blocker.empty() && act && act.isStatic())
+        if (blocker.empty() && act &&
+            (act.isStatic() || act.getKind() != ActKind::int8))
           blocker = "LUT-GEMM takes dynamic int8 activations, the layer's "
-                    "are static";
+                    "are " + actName(act);
         else if (blocker.empty() &&
                  int8KernelBlock(act, bcq.getGroup(), k) != block)
           blocker = "LUT-GEMM takes int8 activations in blocks of " +
@@ -182,13 +187,11 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
         auto uniform = dyn_cast<UniformAttr>(op.getScheme());
         int64_t group = blocker.empty() ? uniform.getGroup() : 0;
         int64_t block = blocker.empty() ? int8KernelBlock(act, group, k) : 0;
-        if (blocker.empty() && act.getKind() != ActKind::int8)
-          blocker = "no kernel for " + actName(act) + " activations yet";
-        else if (blocker.empty() && block == 0)
+        if (blocker.empty() && block == 0)
           blocker = "no kernel for " + actName(act) +
                     " activations with this weight group";
         if (blocker.empty() && uniformLut && kt.hasByteLookup() &&
-            !act.isStatic() &&
+            !act.isStatic() && act.getKind() == ActKind::int8 &&
             uniform.getBits() <= 4 && block == actBlockFor(group))
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1, block);
         else if (blocker.empty())

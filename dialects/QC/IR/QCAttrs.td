@@ -338,6 +338,10 @@ def QC_TargetAttr : QC_Attr<"Target", "target"> {
   let assemblyFormat = "`<` struct(params) `>`";
 }
 
+def QC_ActKindParameter : EnumParameter<QC_ActKind> {
+  let defaultValue = "::qc::ActKind::int8";
+}
+
 def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
   let summary = "what a generated kernel function depends on";
   let description = [{
@@ -347,8 +351,11 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
     `n` outputs, `bits` (code bits, bit-planes, or for CodeGEMM codebooks),
     `group` (rows per weight group; CodeGEMM: the vector size),
     `act_block` (inputs per activation block; CodeGEMM: the entries), the
-    token tile `m_tile`, the kernel target `isa` and `row_scale` (one int8
-    scale per token, shared by its blocks; printed only when set).
+    token tile `m_tile`, the kernel target `isa`, `row_scale` (one int8
+    scale per token, shared by its blocks; printed only when set) and `act`,
+    the activations' codes: int8 (the default, not printed), int4 (codes
+    -7 .. 7 on max / 7) or mxfp4 (twice the E2M1 values, -12 .. 12, on half
+    the block's power-of-two scale).
 
     ```mlir
     #qc.kernel_shape<m = 1, k = 512, n = 37, bits = 4, group = 128, act_block = 128, m_tile = 1, isa = avx2>
@@ -357,7 +364,8 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
   let parameters = (ins "int64_t":$m, "int64_t":$k, "int64_t":$n,
                         "int64_t":$bits, "int64_t":$group, "int64_t":$act_block,
                         "int64_t":$m_tile, QC_KernelTargetName:$isa,
-                        DefaultValuedParameter<"bool", "false">:$row_scale);
+                        DefaultValuedParameter<"bool", "false">:$row_scale,
+                        QC_ActKindParameter:$act);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

@@ -70,6 +70,8 @@ struct KernelShape {
   /// One int8 activation scale per token (its row's max), shared by all of
   /// its `actBlock` blocks: per-token activations on grouped weights.
   bool rowScale = false;
+  /// The activations' codes (ActivationAttr's kinds, all as int8 codes).
+  ActKind act = ActKind::int8;
 
   /// K padded to whole superblocks of kSuperblockRows rows.
   int64_t superblocks() const {
@@ -90,9 +92,11 @@ struct KernelShape {
     return quant::kernelPanelBytes(k, static_cast<int>(bits));
   }
   std::string suffix() const {
-    return llvm::formatv("b{0}_g{1}_a{2}{8}_m{3}_k{4}_n{5}_t{6}_{7}", bits,
-                         group, actBlock, m, k, n, mTile, target->name(),
-                         rowScale ? "r" : "")
+    return llvm::formatv("b{0}_g{1}_a{2}{8}{9}_m{3}_k{4}_n{5}_t{6}_{7}",
+                         bits, group, actBlock, m, k, n, mTile, target->name(),
+                         rowScale ? "r" : "",
+                         act == ActKind::int8 ? llvm::StringRef()
+                                              : stringifyActKind(act))
         .str();
   }
 
@@ -101,7 +105,7 @@ struct KernelShape {
     fn->setAttr(kShapeAttr,
                 KernelShapeAttr::get(fn.getContext(), m, k, n, bits, group,
                                      actBlock, mTile, target->name(),
-                                     rowScale));
+                                     rowScale, act));
   }
   /// The shape stored on `fn`, if any and well-formed (its target
   /// registered).
@@ -118,7 +122,8 @@ struct KernelShape {
       return std::nullopt;
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),
                        attr.getBits(),  attr.getGroup(),    attr.getActBlock(),
-                       attr.getMTile(), target,             attr.getRowScale()};
+                       attr.getMTile(), target,             attr.getRowScale(),
+                       attr.getAct()};
   }
 };
 

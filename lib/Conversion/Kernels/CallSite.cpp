@@ -185,12 +185,15 @@ LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
   // A static scale is every block's.
   if (act && act.isStatic())
     return success();
-  if (act && act.getKind() == ActKind::int8 &&
-      span(act.getBlock()) == span(s.actBlock))
+  // int4 and mxfp4 activations take int8 codes too (-7 .. 7; twice the
+  // E2M1 values, -12 .. 12).
+  if (act)
+    s.act = act.getKind();
+  if (act && span(act.getBlock()) == span(s.actBlock))
     return success();
   // A scale per token over smaller kernel blocks: the quantizer shares the
   // row's scale among them.
-  if (act && act.getKind() == ActKind::int8 && span(act.getBlock()) == s.k) {
+  if (act && act.getKind() != ActKind::mxfp4 && span(act.getBlock()) == s.k) {
     s.rowScale = true;
     return success();
   }

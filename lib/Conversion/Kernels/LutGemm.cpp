@@ -76,9 +76,10 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
     const KernelShape &s = *shape;
     if (s.actBlock > 128)
       return fail("lut_bcq takes activation blocks of at most 128 inputs");
-    if (ActivationAttr act = op.getActAttr(); act && act.isStatic())
-      return fail("lut_bcq takes dynamic int8 activations, the layer's are "
-                  "static");
+    if (ActivationAttr act = op.getActAttr();
+        act && (act.isStatic() || act.getKind() != ActKind::int8))
+      return fail("lut_bcq takes dynamic int8 activations, the layer's are " +
+                  act.getShortName());
     if (!s.target->hasByteLookup())
       return fail("lut_bcq needs byte table lookups (an x86 or AArch64 "
                   "target), not isa = " +

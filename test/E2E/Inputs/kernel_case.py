@@ -10,7 +10,7 @@ numpy references written here independently of qc:
                   int8 rounding of the activations.
 
 Usage: kernel_case.py OUT_DIR M K N BITS GROUP SYM BIAS SEED [bcq|f16|fz]
-                      [f32act|rowact|static]
+                      [f32act|rowact|static|int4act|mxact]
 GROUP -1 is one group per column; SYM and BIAS are 0 or 1. The layer's
 activation scheme is int8 in blocks of A (#qc.act), the kernel's. With `bcq`
 the layer is binary-coding with BITS planes (no offsets when SYM is 1), and
@@ -75,13 +75,18 @@ def main():
     # static: int8 activations on one given scale and zero point (#qc.act
     # scale / zero_point, as a QDQ model or calibration gives them).
     static_act = "static" in flags
+    # int4act: int4 activations (codes -7 .. 7 on max / 7) in the kernel's
+    # blocks; mxact: mxfp4 activations (blocks of 32: twice the E2M1 values
+    # on half the block's power-of-two scale).
+    int4_act = "int4act" in flags
+    mx_act = "mxact" in flags
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
     groups = -(-k // g)  # the last group may be partial
     x = rng.standard_normal((m, k)).astype(np.float32)
     outlier = rng.integers(0, k)
-    if not static_act:  # one scale per tensor would not survive it
+    if not (static_act or int4_act or mx_act):  # coarse scales would not survive it
         x[:, outlier] *= 20.0  # an outlier channel
     codes = rng.integers(0, 1 << bits, (k, n))  # unsigned codes (8 bits: to 255)
     scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
@@ -111,6 +116,9 @@ def main():
     # Reference 2: the kernel's arithmetic. A = gcd(group, 128), 128 for a
     # whole column.
     a_blk = 128 if group == -1 else math.gcd(group, 128)
+    if mx_act:
+        a_blk = 32
+    levels = np.float32(7 if int4_act else 127)
     kp = -(-k // 256) * 256
     xp = np.zeros((m, kp), np.float32)
     xp[:, :k] = x
@@ -118,9 +126,17 @@ def main():
     maxabs = np.abs(xb).max(axis=2).astype(np.float32)
     if row_act:
         maxabs[:] = maxabs.max(axis=1, keepdims=True)
-    inv = np.where(maxabs > 0, np.float32(127) / np.where(maxabs > 0, maxabs, 1), 0).astype(np.float32)
-    xs = (maxabs / np.float32(127)).astype(np.float32)
+    inv = np.where(maxabs > 0, levels / np.where(maxabs > 0, maxabs, 1), 0).astype(np.float32)
+    xs = (maxabs / levels).astype(np.float32)
     xq = np.rint(xb * inv[:, :, None]).astype(np.int64)  # f32 product, half to even
+    if mx_act:
+        # p = floor(log2 max) - 2 in [-126, 126]; codes 2 e2m1(x / 2^p).
+        p = np.clip(np.frexp(maxabs)[1].astype(np.int64) - 3, -126, 126)
+        xs = np.ldexp(np.float32(0.5), p).astype(np.float32)
+        v = np.abs(xb * np.ldexp(np.float32(1), -p)[:, :, None].astype(np.float32))
+        v = np.minimum(v, np.float32(6))
+        code = np.where(v < 2, np.rint(2 * v), np.where(v < 4, 2 * np.rint(v), 4 * np.rint(v / 2)))
+        xq = (np.sign(xb) * code).astype(np.int64)
     gidx = (np.arange(kp // a_blk) * a_blk) // g
     gidx = np.minimum(gidx, groups - 1)
     valid = (np.arange(kp // a_blk) * a_blk) < k
@@ -164,7 +180,8 @@ def main():
         attr += (" act #qc.act<kind = int8, block = -1, scale = %r : f32, zero_point = %d>"
                  % (float(a_scale), zp))
     else:
-        attr += " act #qc.act<kind = int8, block = %d>" % (-1 if row_act else a_blk)
+        kind = "mxfp4" if mx_act else "int4" if int4_act else "int8"
+        attr += " act #qc.act<kind = %s, block = %d>" % (kind, -1 if row_act else a_blk)
     lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
                                                     else dense(scales, "f32")))
@@ -173,6 +190,9 @@ def main():
         zty = "f16" if half else "f32"
         lines.append("  %%zeros = arith.constant %s" % dense(zeros.astype(np.float16) if half else zeros, zty))
         opt += " zeros(%%zeros : tensor<%dx%dx%s>)" % (zeros.shape + (zty,))
+    if int4_act or mx_act:  # 15 or 25 levels: ref.npy within 20%
+        with open(os.path.join(out, "ref_rtol.txt"), "w") as f:
+            f.write("0.2\n")
     write_case(out, lines, opt, bias, attr,
                "tensor<%dx%dxi8>, tensor<%sx%s>" % (k, n, "x".join(map(str, scales.shape)), sty),
                x, ref, ref_k)

@@ -45,6 +45,12 @@ def check(d, case, target, got, refs=KERNEL_REFS):
     """Compares GOT with case folder D's references (file, tolerance relative
     to its largest value); exits 1 on a mismatch."""
     got = got.astype(np.float64)
+    # A case with coarse activations (int4, mxfp4) gives the loose bound of
+    # ref.npy in ref_rtol.txt.
+    loose = os.path.join(d, "ref_rtol.txt")
+    if os.path.exists(loose):
+        refs = [(name, float(open(loose).read()) if name == "ref.npy" else rtol)
+                for name, rtol in refs]
     for ref_name, rtol in refs:
         want = np.load(os.path.join(d, ref_name)).astype(np.float64)
         err = float(np.max(np.abs(got - want))) if got.shape == want.shape else float("inf")

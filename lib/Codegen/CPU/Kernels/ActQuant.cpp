@@ -12,6 +12,75 @@ namespace cpu {
 //===----------------------------------------------------------------------===//
 
 namespace {
+/// 2^p as an f32 from an i32 exponent in [-126, 127] (exact).
+Value powerOfTwo(Emitter &e, Value p) {
+  OpBuilder &b = e.b;
+  auto i32c = [&](int32_t v) {
+    return arith::ConstantOp::create(b, e.loc, b.getI32IntegerAttr(v));
+  };
+  Value biased = arith::AddIOp::create(b, e.loc, p, i32c(127));
+  return arith::BitcastOp::create(
+      b, e.loc, b.getF32Type(),
+      arith::ShLIOp::create(b, e.loc, biased, i32c(23)));
+}
+
+/// mxfp4 from the lane-wise max |x| of a block: 2^-p and the codes' scale
+/// 2^p / 2, p = floor(log2 max) - 2 clamped to [-126, 126] (from max's
+/// exponent bits), as the reference lowering's microscaled().
+std::pair<Value, Value> microScale(Emitter &e, Value maxLanes) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto i32c = [&](int32_t v) {
+    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+  };
+  Value maxAbs = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::MAXIMUMF, maxLanes);
+  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), maxAbs);
+  Value p = arith::SubIOp::create(
+      b, loc,
+      arith::AndIOp::create(b, loc,
+                            arith::ShRUIOp::create(b, loc, bits, i32c(23)),
+                            i32c(0xff)),
+      i32c(127 + 2));
+  p = arith::MinSIOp::create(b, loc,
+                             arith::MaxSIOp::create(b, loc, p, i32c(-126)),
+                             i32c(126));
+  Value inv = powerOfTwo(e, arith::SubIOp::create(b, loc, i32c(0), p));
+  Value half = arith::MulFOp::create(b, loc, powerOfTwo(e, p), e.f32(0.5f));
+  return {inv, half};
+}
+
+/// Twice the E2M1 value nearest to v (= x / 2^p; ties to an even mantissa,
+/// saturating at 6): the integer codes -12 .. 12 of mxfp4 activations.
+Value microCodes(Emitter &e, Value v) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto vf = cast<VectorType>(v.getType());
+  auto splat = [&](float c) {
+    return vector::BroadcastOp::create(b, loc, vf, e.f32(c)).getResult();
+  };
+  Value a = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, v),
+                                      splat(6.0f));
+  // Steps of 0.5 below 2, 1 below 4, 2 up to 6: codes 2a, 2 round(a),
+  // 4 round(a / 2).
+  auto rounded = [&](float in, float out) {
+    return arith::MulFOp::create(
+        b, loc,
+        math::RoundEvenOp::create(b, loc,
+                                  arith::MulFOp::create(b, loc, a, splat(in))),
+        splat(out));
+  };
+  auto below = [&](float bound) {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, a,
+                                 splat(bound));
+  };
+  Value r = arith::SelectOp::create(
+      b, loc, below(2.0f), rounded(2.0f, 1.0f),
+      arith::SelectOp::create(b, loc, below(4.0f), rounded(1.0f, 2.0f),
+                              rounded(0.5f, 4.0f)));
+  return math::CopySignOp::create(b, loc, r, v);
+}
+
 /// What the activation function makes of the input.
 enum class ActMode {
   Dynamic, // int8 codes, a scale per block from its max |x|
@@ -93,10 +162,13 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                           arith::MaximumFOp::create(b, loc, iter[0], v)};
                     })[0];
   };
+  // Integer codes on max / levels: int8's 127, int4's 7.
+  float levels = s.act == ActKind::int4 ? 7.0f : 127.0f;
+  bool micro = mode == ActMode::Dynamic && s.act == ActKind::mxfp4;
   // A scale per token: the row's, shared by every block.
   std::pair<Value, Value> rowScale;
   if (s.rowScale && mode == ActMode::Dynamic)
-    rowScale = e.blockScale(maxAbsOver(e.idx(0), s.paddedK()), 127.0f);
+    rowScale = e.blockScale(maxAbsOver(e.idx(0), s.paddedK()), levels);
   scf::ForOp blocks =
       scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
   b.setInsertionPointToStart(blocks.getBody());
@@ -116,13 +188,16 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                             xsum, ValueRange{m, gIdx});
     return;
   }
-  // The block's scale: given, from its max |x|, or the row's.
+  // The block's scale: given, its power of two (mxfp4), from its max |x|,
+  // or the row's.
   std::pair<Value, Value> blockScale;
   if (mode == ActMode::Static)
     blockScale = {Value(), staticScale};
+  else if (micro)
+    blockScale = microScale(e, maxAbsOver(k0, s.actBlock));
   else
     blockScale = s.rowScale ? rowScale
-                            : e.blockScale(maxAbsOver(k0, s.actBlock), 127.0f);
+                            : e.blockScale(maxAbsOver(k0, s.actBlock), levels);
   auto [inv, scale] = blockScale;
   memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
   auto splat = [&](Value v) {
@@ -130,6 +205,8 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   };
   // The codes of 8 inputs from k: roundeven(x * inv), or static ones.
   auto codes = [&](Value k) -> Value {
+    if (micro)
+      return microCodes(e, arith::MulFOp::create(b, loc, read(k), splat(inv)));
     if (mode == ActMode::Dynamic)
       return math::RoundEvenOp::create(
           b, loc, arith::MulFOp::create(b, loc, read(k), splat(inv)));
