@@ -56,9 +56,12 @@ declare -A rows=(
   [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
   [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
   [ort-rtn4]="ORT 4"
+  [qc-ort-static8]="QDQ"
   [ort-static8]="ORT static"
   [w8-a8]="--quant w8 --act int8t"
   [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
+  [w8-a8s]="--quant w8 --act int8s"
+  [w8-a8s-smooth]="--quant w8 --act int8s --smooth 0.5"
   [w4g128-a16]="--quant w4g128 --act f32"
   [w4g128-a8]="--quant w4g128 --act int8t"
   [w4g128-a8-smooth]="--quant w4g128 --act int8t --smooth 0.5"
@@ -74,11 +77,12 @@ declare -A rows=(
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
-       w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w4g128-a16
+       w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s
+       w8-a8s-smooth w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
        w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a16-rotate-gptq
        w4g128-a8-rotate-gptq
-       w4g128-a4-rotate-gptq ort-static8)
+       w4g128-a4-rotate-gptq ort-static8 qc-ort-static8)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -103,7 +107,15 @@ for r in "${selected[@]}"; do
   spec="${rows[$r]}"
   art="$work/$r"
   t0=$(date +%s)
-  if [[ "$spec" == ORT* ]]; then
+  if [ "$spec" = QDQ ]; then
+    # onnxruntime's static QDQ model, compiled by qc (its int8 codes and
+    # static activation scales on qc's kernels).
+    model="$work/ort-static8.onnx"
+    [ -f "$model" ] || "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
+    "$BUILD/bin/qc-compile" "$model" -o "$art" > "$work/$r.report"
+    bpw=-
+    target="$art"
+  elif [[ "$spec" == ORT* ]]; then
     model="$work/$r.onnx"
     if [ "$spec" = "ORT static" ]; then
       "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
@@ -121,10 +133,12 @@ for r in "${selected[@]}"; do
     if [[ "$spec" == *BLOCK ]]; then
       flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
               --calib-stats "$work/$r.qcstats")
-    elif [[ "$spec" == *rotate* && "$spec" == *gptq* ]]; then
+    elif [[ "$spec" == *rotate* && "$spec" == *gptq* ]] ||
+         [[ "$spec" == *int8s* && "$spec" == *smooth* ]]; then
       # Statistics of the rotated model: qc-compile gathers them.
       flags+=(--calib-data "$calib" --calib-mode all)
-    elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ]]; then
+    elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ||
+            "$spec" == *int8s* ]]; then
       flags+=(--calib-stats "$stats")
     fi
     "$BUILD/bin/qc-compile" "$onnx" -o "$art" "${flags[@]}" > "$work/$r.report"
