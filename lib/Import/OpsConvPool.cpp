@@ -276,30 +276,29 @@ Value convGrouped(NodeContext &nc, Value x, Value wt, Value init,
                 maps, iters,
                 [&](OpBuilder &nb, Location l, ValueRange a) {
                   Type acc = a[2].getType();
-                  Value p = arith::MulFOp::create(
-                      nb, l, widen(nb, l, a[0], acc), widen(nb, l, a[1], acc));
-                  linalg::YieldOp::create(
-                      nb, l, arith::AddFOp::create(nb, l, a[2], p).getResult());
+                  Value x = widen(nb, l, a[0], acc), y = widen(nb, l, a[1], acc);
+                  // ConvInteger / QLinearConv accumulate in i32.
+                  Value sum =
+                      isa<FloatType>(acc)
+                          ? arith::AddFOp::create(
+                                nb, l, a[2], arith::MulFOp::create(nb, l, x, y))
+                                .getResult()
+                          : arith::AddIOp::create(
+                                nb, l, a[2], arith::MulIOp::create(nb, l, x, y))
+                                .getResult();
+                  linalg::YieldOp::create(nb, l, sum);
                 })
                 .getResult(0);
   return nc.reshape(r, it.getShape());
 }
 
-LogicalResult importConv(NodeContext &nc) {
-  Value x = nc.input(0), wt = nc.input(1);
-  if (!x || !wt) {
-    nc.error() << "expects inputs X and W";
-    return failure();
-  }
-  DType d = nc.inputDType(0);
-  if (!isFloat(d)) {
-    nc.error() << "element type " << dtypeName(d) << " is not supported";
-    return failure();
-  }
-  if (nc.inputDType(1) != d || (nc.hasInput(2) && nc.inputDType(2) != d)) {
-    nc.error() << "X, W and B must have the same element type";
-    return failure();
-  }
+/// The convolution of x by wt (the node's attributes: pads, strides,
+/// dilations, group) accumulated in `accElt` over the bias (null: zeros),
+/// [N, M, out...]; x, wt and bias are already of (or convertible to by
+/// `widen`) that type. A QDQ model's 2-D convolution on a quantized filter
+/// becomes one qc.qlinear over the im2col view of its unquantized input.
+FailureOr<Value> convolution(NodeContext &nc, Value x, Value wt, Value bias,
+                             Type accElt) {
   auto xt = cast<RankedTensorType>(x.getType());
   auto wtt = cast<RankedTensorType>(wt.getType());
   int64_t rank = xt.getRank(), n = rank - 2;
@@ -336,15 +335,12 @@ LogicalResult importConv(NodeContext &nc) {
     return failure();
 
   Type elt = xt.getElementType();
-  DType acc = accType(d);
-  Type accElt = toMLIRType(nc.ctx(), acc);
   SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
   llvm::append_range(outShape, w->out);
 
   // The accumulator starts as the bias broadcast over [N, M, out...].
   Value init;
-  if (nc.hasInput(2)) {
-    Value bias = nc.input(2);
+  if (bias) {
     auto bt = cast<RankedTensorType>(bias.getType());
     if (bt.getRank() != 1 || bt.getDimSize(0) != m) {
       nc.error() << "B must have shape [" << m << "]";
@@ -362,21 +358,200 @@ LogicalResult importConv(NodeContext &nc) {
 
   // A QDQ model's 2-D convolution on a quantized filter: one qc.qlinear
   // over the im2col view of its (unquantized) input.
-  if (group == 1 && n == 2 && d == TP::FLOAT && xt.hasStaticShape() &&
+  if (group == 1 && n == 2 && elt.isF32() && xt.hasStaticShape() &&
       isQuantizedWeight(wt, "filter")) {
     // Zero padding commutes with the activations' quantization (0 stays 0).
     auto [raw, act] = staticallyQuantized(x);
     Value cols =
         qc::im2colView(nc.b, nc.loc, padInput(nc, raw, *w, nc.scalar(elt, 0)),
-                   w->out, kernel, w->strides, w->dilations);
+                       w->out, kernel, w->strides, w->dilations);
     Value y = quantizedLinear(nc, cols, act, wt, "filter");
-    nc.setOutput(0, qc::nhwcToNchwPlus(nc.b, nc.loc, y, init), d);
-    return success();
+    return qc::nhwcToNchwPlus(nc.b, nc.loc, y, init);
   }
   Value xp = padInput(nc, x, *w, nc.scalar(elt, 0));
-  Value out = group == 1 && n <= 3 ? convNamed(nc, xp, wt, init, *w)
-                                   : convGrouped(nc, xp, wt, init, *w, group);
-  nc.setOutput(0, nc.castTo(out, acc, d), d);
+  return group == 1 && n <= 3 ? convNamed(nc, xp, wt, init, *w)
+                              : convGrouped(nc, xp, wt, init, *w, group);
+}
+
+LogicalResult importConv(NodeContext &nc) {
+  Value x = nc.input(0), wt = nc.input(1);
+  if (!x || !wt) {
+    nc.error() << "expects inputs X and W";
+    return failure();
+  }
+  DType d = nc.inputDType(0);
+  if (!isFloat(d)) {
+    nc.error() << "element type " << dtypeName(d) << " is not supported";
+    return failure();
+  }
+  if (nc.inputDType(1) != d || (nc.hasInput(2) && nc.inputDType(2) != d)) {
+    nc.error() << "X, W and B must have the same element type";
+    return failure();
+  }
+  DType acc = accType(d);
+  FailureOr<Value> out =
+      convolution(nc, x, wt, nc.hasInput(2) ? nc.input(2) : Value(),
+                  toMLIRType(nc.ctx(), acc));
+  if (failed(out))
+    return failure();
+  nc.setOutput(0, nc.castTo(*out, acc, d), d);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ConvInteger, QLinearConv
+//===----------------------------------------------------------------------===//
+
+/// Input i (int8 / uint8) minus its zero point (input z; absent or empty:
+/// 0), as i32: one zero point, or with `perChannel` one per index of dim 0
+/// (a filter's output channels).
+FailureOr<Value> centeredInt(NodeContext &nc, unsigned i, unsigned z,
+                             bool perChannel) {
+  DType d = nc.inputDType(i);
+  if (d != TP::INT8 && d != TP::UINT8) {
+    nc.error() << "input " << i << " is " << dtypeName(d)
+               << "; expected int8 or uint8";
+    return failure();
+  }
+  auto type = nc.inputType(i);
+  bool uns = d == TP::UINT8;
+  Type i32 = nc.b.getI32Type();
+  auto toI32 = [&](OpBuilder &b, Location l, Value v) -> Value {
+    return uns ? arith::ExtUIOp::create(b, l, i32, v).getResult()
+               : arith::ExtSIOp::create(b, l, i32, v).getResult();
+  };
+  SmallVector<Value> ins = {nc.input(i)};
+  if (nc.hasInput(z)) {
+    auto zt = nc.inputType(z);
+    int64_t count = zt.getNumElements();
+    bool one = count == 1 && zt.getRank() <= 1;
+    bool channels = perChannel && zt.getRank() == 1 &&
+                    count == type.getDimSize(0);
+    if (nc.inputDType(z) != d || !(one || channels)) {
+      nc.error() << "input " << z << " must be one " << dtypeName(d)
+                 << " zero point" << (perChannel ? " or one per output channel" : "");
+      return failure();
+    }
+    SmallVector<int64_t> zShape;
+    if (!one) {
+      zShape.assign(type.getRank(), 1);
+      zShape[0] = count;
+    }
+    ins.push_back(nc.reshape(nc.input(z), zShape));
+  }
+  return nc.elementwiseTo(ins, type.getShape(), i32,
+                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value v = toI32(b, l, a[0]);
+                            if (a.size() < 2)
+                              return v;
+                            return arith::SubIOp::create(b, l, v,
+                                                         toI32(b, l, a[1]));
+                          });
+}
+
+/// ConvInteger: (x - x_zero_point) * (w - w_zero_point) convolved in int32
+/// (w's zero point per tensor or per output channel).
+LogicalResult importConvInteger(NodeContext &nc) {
+  if (!nc.hasInput(0) || !nc.hasInput(1)) {
+    nc.error() << "expects inputs x and w";
+    return failure();
+  }
+  FailureOr<Value> x = centeredInt(nc, 0, 2, /*perChannel=*/false);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> w = centeredInt(nc, 1, 3, /*perChannel=*/true);
+  if (failed(w))
+    return failure();
+  FailureOr<Value> y =
+      convolution(nc, *x, *w, Value(), nc.b.getI32Type());
+  if (failed(y))
+    return failure();
+  nc.setOutput(0, *y, TP::INT32);
+  return success();
+}
+
+/// QLinearConv: the int32 convolution of the centered operands plus B
+/// (int32), times x_scale * w_scale / y_scale (f32; w_scale per tensor or
+/// per output channel) in f64, rounded half to even, plus y_zero_point,
+/// saturated: the ONNX reference's arithmetic.
+LogicalResult importQLinearConv(NodeContext &nc) {
+  if (nc.numInputs() < 8 || !nc.hasInput(0) || !nc.hasInput(3) ||
+      !nc.hasInput(1) || !nc.hasInput(4) || !nc.hasInput(6)) {
+    nc.error() << "expects inputs x, x_scale, x_zero_point, w, w_scale, "
+                  "w_zero_point, y_scale, y_zero_point and optional B";
+    return failure();
+  }
+  DType out = nc.hasInput(7) ? nc.inputDType(7) : nc.inputDType(0);
+  int64_t m = nc.inputType(3).getDimSize(0);
+  auto scaleOk = [&](unsigned i, bool perChannel) {
+    auto t = nc.inputType(i);
+    return nc.inputDType(i) == TP::FLOAT &&
+           ((t.getRank() <= 1 && t.getNumElements() == 1) ||
+            (perChannel && t.getRank() == 1 && t.getDimSize(0) == m));
+  };
+  if (!scaleOk(1, false) || !scaleOk(4, true) || !scaleOk(6, false) ||
+      (out != TP::INT8 && out != TP::UINT8) ||
+      (nc.hasInput(7) && nc.inputType(7).getNumElements() != 1)) {
+    nc.error() << "x_scale and y_scale must be one f32 each, w_scale one or "
+                  "one per output channel, y_zero_point one int8 or uint8";
+    return failure();
+  }
+  if (nc.hasInput(8) && nc.inputDType(8) != TP::INT32) {
+    nc.error() << "B must be int32";
+    return failure();
+  }
+  FailureOr<Value> x = centeredInt(nc, 0, 2, /*perChannel=*/false);
+  if (failed(x))
+    return failure();
+  FailureOr<Value> w = centeredInt(nc, 3, 5, /*perChannel=*/true);
+  if (failed(w))
+    return failure();
+  FailureOr<Value> acc =
+      convolution(nc, *x, *w, nc.hasInput(8) ? nc.input(8) : Value(),
+                  nc.b.getI32Type());
+  if (failed(acc))
+    return failure();
+  auto shape = cast<RankedTensorType>(acc->getType()).getShape();
+  // The multiplier per output channel, [M, 1, ...] (or one).
+  SmallVector<int64_t> perChannel(shape.size() - 1, 1);
+  perChannel[0] = m;
+  Value ws = nc.inputType(4).getNumElements() == 1 && m != 1
+                 ? nc.reshape(nc.input(4), {})
+                 : nc.reshape(nc.input(4), perChannel);
+  SmallVector<Value> ins = {*acc, nc.reshape(nc.input(1), {}), ws,
+                            nc.reshape(nc.input(6), {})};
+  if (nc.hasInput(7))
+    ins.push_back(nc.reshape(nc.input(7), {}));
+  bool uns = out == TP::UINT8;
+  double lo = uns ? 0 : -128, hi = uns ? 255 : 127;
+  Value y = nc.elementwiseTo(
+      ins, shape, nc.b.getIntegerType(8),
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Type f64 = b.getF64Type();
+        auto c = [&](double v) {
+          return arith::ConstantOp::create(b, l, b.getF64FloatAttr(v));
+        };
+        Value mult = arith::DivFOp::create(
+            b, l, arith::MulFOp::create(b, l, a[1], a[2]), a[3]);
+        Value r = math::RoundEvenOp::create(
+            b, l,
+            arith::MulFOp::create(b, l,
+                                  arith::SIToFPOp::create(b, l, f64, a[0]),
+                                  arith::ExtFOp::create(b, l, f64, mult)));
+        if (a.size() > 4) {
+          Type i32 = b.getI32Type();
+          Value z = uns ? arith::ExtUIOp::create(b, l, i32, a[4]).getResult()
+                        : arith::ExtSIOp::create(b, l, i32, a[4]).getResult();
+          r = arith::AddFOp::create(b, l, r,
+                                    arith::SIToFPOp::create(b, l, f64, z));
+        }
+        r = arith::MinimumFOp::create(
+            b, l, arith::MaximumFOp::create(b, l, r, c(lo)), c(hi));
+        return arith::TruncIOp::create(
+            b, l, b.getIntegerType(8),
+            arith::FPToSIOp::create(b, l, b.getI32Type(), r));
+      });
+  nc.setOutput(0, y, out);
   return success();
 }
 
@@ -897,6 +1072,8 @@ LogicalResult importGlobalPool(NodeContext &nc, bool isMax) {
 
 void qc::detail::registerConvPoolOps(OpRegistry &r) {
   r.add("Conv", importConv);
+  r.add("ConvInteger", importConvInteger);
+  r.add("QLinearConv", importQLinearConv);
   r.add("ConvTranspose", importConvTranspose);
   r.add("MaxPool", importMaxPool);
   r.add("LpPool", importLpPool);

@@ -33,7 +33,8 @@
 // run-time data) becomes a plain float dequantization. QuantizeLinear (per
 // tensor, axis or block; 8 / 16-bit outputs), DynamicQuantizeLinear,
 // QLinearMatMul and MatMulInteger (per-tensor zero points) become float /
-// integer generics with ONNX's rounding (half to even) and saturation.
+// integer generics with ONNX's rounding (half to even) and saturation
+// (ConvInteger and QLinearConv: OpsConvPool.cpp).
 //
 //===----------------------------------------------------------------------===//
 
