@@ -62,6 +62,7 @@ declare -A rows=(
   [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
   [w8-a8s]="--quant w8 --act int8s"
   [w8-a8s-smooth]="--quant w8 --act int8s --smooth 0.5"
+  [w8-a8s-rotate]="--quant w8 --act int8s --rotate"
   [w4g128-a16]="--quant w4g128 --act f32"
   [w4g128-a8]="--quant w4g128 --act int8t"
   [w4g128-a8-smooth]="--quant w4g128 --act int8t --smooth 0.5"
@@ -78,7 +79,7 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s
-       w8-a8s-smooth w4g128-a16
+       w8-a8s-smooth w8-a8s-rotate w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
        w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a16-rotate-gptq
        w4g128-a8-rotate-gptq
@@ -134,7 +135,7 @@ for r in "${selected[@]}"; do
       flags+=(--calib-data "$calib" --calib-samples "${BLOCK_SAMPLES:-8}" --calib-mode block
               --calib-stats "$work/$r.qcstats")
     elif [[ "$spec" == *rotate* && "$spec" == *gptq* ]] ||
-         [[ "$spec" == *int8s* && "$spec" == *smooth* ]]; then
+         [[ "$spec" == *int8s* && ( "$spec" == *smooth* || "$spec" == *rotate* ) ]]; then
       # Statistics of the rotated model: qc-compile gathers them.
       flags+=(--calib-data "$calib" --calib-mode all)
     elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ||
