@@ -15,7 +15,10 @@ Classification:
   unsupported  qc-compile exited cleanly with an error (unsupported op,
                dtype, attribute, ...), or the model compiled but the test
                uses values qc-run's .npy I/O cannot carry (sequences, maps,
-               optionals, strings, bfloat16, float8, int4, complex)
+               optionals, strings, float8, int4, complex), or test data
+               whose shape contradicts the model's static one. bfloat16
+               goes in as its uint16 bits and comes back as f32 (qc-run's
+               convention), compared to one bfloat16 ulp (2^-7)
 
 Test sources (each test of each source runs; results are named
 SOURCE/TEST, e.g. debian/test_abs and onnx-1.22.0/test_abs):
@@ -71,7 +74,9 @@ RUN_DTYPES = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8,
 RUN_ELEM_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.UINT8, onnx.TensorProto.INT8,
                   onnx.TensorProto.UINT16, onnx.TensorProto.INT16, onnx.TensorProto.INT32,
                   onnx.TensorProto.INT64, onnx.TensorProto.BOOL, onnx.TensorProto.FLOAT16,
-                  onnx.TensorProto.DOUBLE, onnx.TensorProto.UINT32, onnx.TensorProto.UINT64}
+                  onnx.TensorProto.DOUBLE, onnx.TensorProto.UINT32, onnx.TensorProto.UINT64,
+                  # As raw bits (uint16) in, f32 out: qc-run's convention.
+                  onnx.TensorProto.BFLOAT16}
 
 _SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
 
@@ -151,6 +156,13 @@ def value_kind(vi):
     if t.tensor_type.elem_type == onnx.TensorProto.STRING:
         return "string tensor"
     return "tensor"
+
+
+def bf16_as_f32(a):
+    """bfloat16 data (uint16 bits, or ml_dtypes' bfloat16) as f32."""
+    if a.dtype.name == "bfloat16":
+        return a.astype(np.float32)
+    return (a.astype(np.uint32) << 16).view(np.float32) if a.dtype == np.uint16 else a
 
 
 def static_shape(vi):
@@ -383,6 +395,7 @@ class Runner:
             # ---- inputs of every data set
             datasets = []
             bad_dtype = []
+            bad_shape = []  # test data that contradicts the model
             for si, sd in enumerate(sets):
                 files = sorted(glob.glob(os.path.join(sd, "input_*.pb")),
                                key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
@@ -399,12 +412,24 @@ class Runner:
                             if arr.dtype == object or arr.dtype.kind in "SUO":
                                 non_tensor.append(("input", inputs[i]))
                                 break
+                            if arr.dtype.name == "bfloat16":
+                                arr = arr.view(np.uint16)  # qc-run's bf16 bits
                             if arr.dtype not in RUN_DTYPES:
                                 bad_dtype.append("input %s is %s" % (inputs[i].name, arr.dtype))
+                            declared = static_shape(inputs[i])
+                            if declared is not None and list(arr.shape) != list(declared):
+                                bad_shape.append("input %s's data is %s, not the model's static %s"
+                                                 % (inputs[i].name, list(arr.shape), list(declared)))
                             np.save(npy, arr, allow_pickle=False)
                             ins.append((inputs[i], arr, npy))
                         for i, f in enumerate(ofiles):
                             o = load_tensor(f)
+                            # bfloat16 loads as its uint16 bits (or as
+                            # ml_dtypes' bfloat16); qc-run writes it as f32.
+                            if i < len(outputs) and \
+                                    outputs[i].type.tensor_type.elem_type == \
+                                    onnx.TensorProto.BFLOAT16:
+                                o = bf16_as_f32(o)
                             if o.dtype == object or o.dtype.kind in "SUO":
                                 if i < len(outputs):
                                     non_tensor.append(("output", outputs[i]))
@@ -477,6 +502,9 @@ class Runner:
             if bad_dtype:
                 return dict(res, status="unsupported", stage="runner",
                             message="runner: %s, which qc-run's .npy I/O cannot carry" % bad_dtype[0])
+            if bad_shape:
+                return dict(res, status="unsupported", stage="runner",
+                            message="runner: %s" % bad_shape[0])
 
             # ---- run every data set
             for si, (ins, outs) in enumerate(datasets):
@@ -519,8 +547,12 @@ class Runner:
                                     message="cannot read %s: %s" % (os.path.basename(f), e))
                     # Half precision: 4 ulps (2^-8), since summation order
                     # differs from the reference's at 11 bits of mantissa.
+                    # bfloat16 (compared as f32): one ulp (2^-7), the
+                    # difference between rounding and truncating to it.
                     rtol = max(self.a.rtol, 2.0 ** -8) if want.dtype == np.float16 \
                         else self.a.rtol
+                    if outputs[oi].type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16:
+                        rtol = max(self.a.rtol, 2.0 ** -7)
                     msg = compare(oname, got, want, rtol, self.a.atol)
                     if msg:
                         return dict(res, status="failed", stage="compare",

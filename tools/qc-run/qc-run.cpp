@@ -43,7 +43,11 @@ void printUsage() {
       "  --repeat N          time N runs after the warm-up runs\n"
       "  --warmup N          untimed runs first (default 1 with --repeat, "
       "else 0)\n"
-      "  --print             also print the first values of each output\n");
+      "  --print             also print the first values of each output\n"
+      "\n"
+      "NumPy has no bfloat16: a bf16 input takes an f32 .npy (rounded to the\n"
+      "nearest bf16, ties to even) or a uint16 one (the raw bits); a bf16\n"
+      "output is written as f32 (exactly).\n");
 }
 
 /// Prints the message and returns the exit code for a failed run (1).
@@ -191,6 +195,56 @@ bool toNpyDType(qcrt_dtype dtype, qc::npy::DType &out) {
   return qc::npy::dtypeFromName(qcrt_dtype_name(dtype), out);
 }
 
+/// The bf16 nearest to `f` (ties to even; NaN stays a quiet NaN).
+uint16_t bf16FromFloat(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof(u));
+  if ((u & 0x7fffffffu) > 0x7f800000u)
+    return static_cast<uint16_t>((u >> 16) | 0x40);
+  u += 0x7fffu + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float floatFromBf16(uint16_t bits) {
+  uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+/// A bf16 input's data from its .npy: uint16 (the raw bits) as read, f32
+/// rounded into a new uint16 array.
+bool bf16Input(qc::npy::Array &array, std::string &problem) {
+  if (array.dtype() == qc::npy::DType::U16)
+    return true;
+  if (array.dtype() != qc::npy::DType::F32) {
+    problem = "bf16 is read from f32 or uint16 (raw bits) .npy files";
+    return false;
+  }
+  qc::npy::Array bits;
+  if (!bits.allocate(qc::npy::DType::U16, array.shape(), problem))
+    return false;
+  const auto *from = static_cast<const float *>(array.data());
+  auto *to = static_cast<uint16_t *>(bits.data());
+  for (uint64_t i = 0; i < array.numElements(); ++i)
+    to[i] = bf16FromFloat(from[i]);
+  array = std::move(bits);
+  return true;
+}
+
+/// A bf16 output (uint16 bits) as f32, which .npy holds exactly.
+bool bf16Output(qc::npy::Array &array, std::string &problem) {
+  qc::npy::Array wide;
+  if (!wide.allocate(qc::npy::DType::F32, array.shape(), problem))
+    return false;
+  const auto *from = static_cast<const uint16_t *>(array.data());
+  auto *to = static_cast<float *>(wide.data());
+  for (uint64_t i = 0; i < array.numElements(); ++i)
+    to[i] = floatFromBf16(from[i]);
+  array = std::move(wide);
+  return true;
+}
+
 std::vector<int64_t> shapeOf(const qcrt_tensor_info &info) {
   return std::vector<int64_t>(info.dims, info.dims + info.rank);
 }
@@ -282,8 +336,9 @@ int runTool(int argc, char **argv) {
   for (size_t i = 0; i < numInputs; ++i) {
     const qcrt_tensor_info &info = inputInfo[i];
     std::string name = displayName(info.name);
-    qc::npy::DType expectedType;
-    if (!toNpyDType(info.dtype, expectedType))
+    bool bf16 = info.dtype == QCRT_BF16;
+    qc::npy::DType expectedType = qc::npy::DType::U16;
+    if (!bf16 && !toNpyDType(info.dtype, expectedType))
       return error("input '" + name + "' has dtype " +
                    qcrt_dtype_name(info.dtype) +
                    ", which .npy files cannot hold");
@@ -291,6 +346,10 @@ int runTool(int argc, char **argv) {
     if (!qc::npy::readNpyFile(files[i], inputs[i], problem))
       return error("input '" + name + "': " + problem);
     std::vector<int64_t> expectedShape = shapeOf(info);
+    if (bf16 && inputs[i].shape() == expectedShape &&
+        !bf16Input(inputs[i], problem))
+      return error("input '" + name + "' (" + files[i] + "): " + problem +
+                   ", found " + qc::npy::dtypeName(inputs[i].dtype()));
     if (inputs[i].dtype() != expectedType || inputs[i].shape() != expectedShape)
       return error(
           "input '" + name + "' (" + files[i] + "): expected " +
@@ -304,8 +363,9 @@ int runTool(int argc, char **argv) {
   std::vector<void *> outputPtrs(numOutputs);
   for (size_t i = 0; i < numOutputs; ++i) {
     const qcrt_tensor_info &info = outputInfo[i];
-    qc::npy::DType type;
-    if (!toNpyDType(info.dtype, type))
+    // bf16 runs into uint16 bits, written as f32 below.
+    qc::npy::DType type = qc::npy::DType::U16;
+    if (info.dtype != QCRT_BF16 && !toNpyDType(info.dtype, type))
       return error("output '" + displayName(info.name) + "' has dtype " +
                    qcrt_dtype_name(info.dtype) +
                    ", which .npy files cannot hold");
@@ -343,6 +403,11 @@ int runTool(int argc, char **argv) {
     std::printf("time: median %.3f ms, min %.3f ms over %zu runs\n", median,
                 sorted.front(), n);
   }
+
+  for (size_t i = 0; i < numOutputs; ++i)
+    if (outputInfo[i].dtype == QCRT_BF16 && !bf16Output(outputs[i], problem))
+      return error("output '" + displayName(outputInfo[i].name) +
+                   "': " + problem);
 
   // Write every output to a temporary file, then publish them all.
   std::string dir = options.outputDir;
