@@ -141,6 +141,35 @@ bool qc::hasKVCache(ModuleOp module) {
       .wasInterrupted();
 }
 
+/// One line on the layers the model brought quantized (MatMulNBits, QDQ,
+/// GGUF): how many, by weight and activation scheme, in order of first
+/// appearance. Nothing when there are none.
+static void reportImportedLayers(ModuleOp module, raw_ostream &os) {
+  std::vector<std::pair<std::string, int64_t>> counts;
+  module.walk([&](QLinearOp op) {
+    if (op->hasAttr("qc.report"))
+      return; // quantized here: the per-layer table shows it
+    ActivationAttr act = op.getActAttr();
+    std::string key = op.getScheme().getShortName() + " / " +
+                      (act ? act.getShortName() : std::string("f32"));
+    auto it = llvm::find_if(counts,
+                            [&](const auto &c) { return c.first == key; });
+    if (it == counts.end())
+      counts.emplace_back(key, 1);
+    else
+      ++it->second;
+  });
+  if (counts.empty())
+    return;
+  int64_t total = 0;
+  for (const auto &entry : counts)
+    total += entry.second;
+  os << total << " layer(s) imported quantized (weights / activations):";
+  for (const auto &[schemes, count] : counts)
+    os << " " << schemes << " x " << count << ";";
+  os << "\n";
+}
+
 LogicalResult qc::compileModule(ModuleOp module, const CompileRequest &request,
                                 raw_ostream &report) {
   return compileModules({{"", module}}, request, report);
@@ -165,6 +194,7 @@ LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
                              tempStats, smoothStats,
                              &entry == &entries.front() ? &rows : nullptr)))
       return failure();
+  reportImportedLayers(entries.front().module, report);
   if (failed(compileToArtifact(entries, request.aot)))
     return failure();
   if (recipe.empty())
