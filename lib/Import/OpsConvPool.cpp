@@ -449,6 +449,19 @@ FailureOr<Value> centeredInt(NodeContext &nc, unsigned i, unsigned z,
                           });
 }
 
+/// (input x - input xz) convolved with (input w - input wz) in int32 over
+/// `bias` (null: zeros); w's zero point per tensor or per output channel.
+FailureOr<Value> integerConvolution(NodeContext &nc, unsigned x, unsigned xz,
+                                    unsigned w, unsigned wz, Value bias) {
+  FailureOr<Value> cx = centeredInt(nc, x, xz, /*perChannel=*/false);
+  if (failed(cx))
+    return failure();
+  FailureOr<Value> cw = centeredInt(nc, w, wz, /*perChannel=*/true);
+  if (failed(cw))
+    return failure();
+  return convolution(nc, *cx, *cw, bias, nc.b.getI32Type());
+}
+
 /// ConvInteger: (x - x_zero_point) * (w - w_zero_point) convolved in int32
 /// (w's zero point per tensor or per output channel).
 LogicalResult importConvInteger(NodeContext &nc) {
@@ -456,14 +469,7 @@ LogicalResult importConvInteger(NodeContext &nc) {
     nc.error() << "expects inputs x and w";
     return failure();
   }
-  FailureOr<Value> x = centeredInt(nc, 0, 2, /*perChannel=*/false);
-  if (failed(x))
-    return failure();
-  FailureOr<Value> w = centeredInt(nc, 1, 3, /*perChannel=*/true);
-  if (failed(w))
-    return failure();
-  FailureOr<Value> y =
-      convolution(nc, *x, *w, Value(), nc.b.getI32Type());
+  FailureOr<Value> y = integerConvolution(nc, 0, 2, 1, 3, Value());
   if (failed(y))
     return failure();
   nc.setOutput(0, *y, TP::INT32);
@@ -500,15 +506,8 @@ LogicalResult importQLinearConv(NodeContext &nc) {
     nc.error() << "B must be int32";
     return failure();
   }
-  FailureOr<Value> x = centeredInt(nc, 0, 2, /*perChannel=*/false);
-  if (failed(x))
-    return failure();
-  FailureOr<Value> w = centeredInt(nc, 3, 5, /*perChannel=*/true);
-  if (failed(w))
-    return failure();
-  FailureOr<Value> acc =
-      convolution(nc, *x, *w, nc.hasInput(8) ? nc.input(8) : Value(),
-                  nc.b.getI32Type());
+  FailureOr<Value> acc = integerConvolution(
+      nc, 0, 2, 3, 5, nc.hasInput(8) ? nc.input(8) : Value());
   if (failed(acc))
     return failure();
   auto shape = cast<RankedTensorType>(acc->getType()).getShape();

@@ -848,20 +848,29 @@ std::optional<CanonicalValues> transposedCanonical(NodeContext &nc,
   return materializeCanonical(nc, w, nc.node.input(1));
 }
 
-/// The canonical operands of `weight` when it is a tagged dequantizing
-/// generic whose result is laid out as `layout` says ("direct" and
-/// "transposed" accept a per-tensor "matrix").
-std::optional<CanonicalValues> canonicalOf(NodeContext &nc, Value weight,
-                                           StringRef layout) {
+/// The tagged dequantizing generic defining `weight` when its result can be
+/// read as `layout` ("direct" and "transposed" take a per-tensor "matrix"),
+/// with that tag's layout; null otherwise.
+std::pair<linalg::GenericOp, StringRef> taggedWeight(Value weight,
+                                                     StringRef layout) {
   auto gen = weight.getDefiningOp<linalg::GenericOp>();
-  auto scheme =
-      gen ? gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr) : nullptr;
   auto name = gen ? gen->getAttrOfType<StringAttr>(kWeightLayoutAttr)
                   : nullptr;
-  bool matrix = name && name.getValue() == "matrix" &&
-                (layout == "direct" || layout == "transposed");
-  if (!scheme || !name || (name.getValue() != layout && !matrix))
+  if (!name || !gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr) ||
+      (name.getValue() != layout &&
+       !(name.getValue() == "matrix" && layout != "filter")))
+    return {};
+  return {gen, name.getValue()};
+}
+
+/// The canonical operands of `weight` read as `layout` (taggedWeight).
+std::optional<CanonicalValues> canonicalOf(NodeContext &nc, Value weight,
+                                           StringRef layout) {
+  auto [gen, tagged] = taggedWeight(weight, layout);
+  if (!gen)
     return std::nullopt;
+  bool matrix = tagged == "matrix";
+  auto scheme = gen->getAttrOfType<qc::UniformAttr>(kBlockDequantAttr);
   CanonicalValues v;
   v.codes = gen.getDpsInputOperand(0)->get();
   v.scales = gen.getDpsInputOperand(1)->get();
@@ -960,12 +969,7 @@ Value qc::detail::quantizedLinear(NodeContext &nc, Value input,
 }
 
 bool qc::detail::isQuantizedWeight(Value weight, StringRef layout) {
-  auto gen = weight.getDefiningOp<linalg::GenericOp>();
-  auto name =
-      gen ? gen->getAttrOfType<StringAttr>(kWeightLayoutAttr) : nullptr;
-  return name && gen->hasAttr(kBlockDequantAttr) &&
-         (name.getValue() == layout ||
-          (name.getValue() == "matrix" && layout != "filter"));
+  return static_cast<bool>(taggedWeight(weight, layout).first);
 }
 
 void qc::detail::finishQuantOps(func::FuncOp func) {

@@ -98,11 +98,11 @@ struct CompileFlags {
     if (std::string e = quant.apply(recipe, /*actAlone=*/true); !e.empty())
       return e;
     // Static activations are calibrated by the quantization itself.
-    if (quant.act.getNumOccurrences() && recipe.empty() &&
-        recipe.act == "int8s")
+    bool staticAct = isStaticActivationName(recipe.act);
+    if (quant.act.getNumOccurrences() && recipe.empty() && staticAct)
       return "--act int8s needs --quant or --recipe: the scales are "
              "calibrated for the layers qc quantizes";
-    if (quant.act.getNumOccurrences() && recipe.act != "int8s")
+    if (quant.act.getNumOccurrences() && !staticAct)
       request.activations = quant.act;
     if (std::string e = calib.apply(recipe); !e.empty())
       return e;

@@ -212,6 +212,22 @@ float floatFromBf16(uint16_t bits) {
   return f;
 }
 
+/// Replaces `array` (of From elements) by one of `dtype` holding
+/// convert(element), element by element.
+template <typename From, typename To, typename Convert>
+bool convertArray(qc::npy::Array &array, qc::npy::DType dtype,
+                  Convert convert, std::string &problem) {
+  qc::npy::Array result;
+  if (!result.allocate(dtype, array.shape(), problem))
+    return false;
+  const auto *from = static_cast<const From *>(array.data());
+  auto *to = static_cast<To *>(result.data());
+  for (uint64_t i = 0; i < array.numElements(); ++i)
+    to[i] = convert(from[i]);
+  array = std::move(result);
+  return true;
+}
+
 /// A bf16 input's data from its .npy: uint16 (the raw bits) as read, f32
 /// rounded into a new uint16 array.
 bool bf16Input(qc::npy::Array &array, std::string &problem) {
@@ -221,28 +237,14 @@ bool bf16Input(qc::npy::Array &array, std::string &problem) {
     problem = "bf16 is read from f32 or uint16 (raw bits) .npy files";
     return false;
   }
-  qc::npy::Array bits;
-  if (!bits.allocate(qc::npy::DType::U16, array.shape(), problem))
-    return false;
-  const auto *from = static_cast<const float *>(array.data());
-  auto *to = static_cast<uint16_t *>(bits.data());
-  for (uint64_t i = 0; i < array.numElements(); ++i)
-    to[i] = bf16FromFloat(from[i]);
-  array = std::move(bits);
-  return true;
+  return convertArray<float, uint16_t>(array, qc::npy::DType::U16,
+                                       bf16FromFloat, problem);
 }
 
 /// A bf16 output (uint16 bits) as f32, which .npy holds exactly.
 bool bf16Output(qc::npy::Array &array, std::string &problem) {
-  qc::npy::Array wide;
-  if (!wide.allocate(qc::npy::DType::F32, array.shape(), problem))
-    return false;
-  const auto *from = static_cast<const uint16_t *>(array.data());
-  auto *to = static_cast<float *>(wide.data());
-  for (uint64_t i = 0; i < array.numElements(); ++i)
-    to[i] = floatFromBf16(from[i]);
-  array = std::move(wide);
-  return true;
+  return convertArray<uint16_t, float>(array, qc::npy::DType::F32,
+                                       floatFromBf16, problem);
 }
 
 std::vector<int64_t> shapeOf(const qcrt_tensor_info &info) {

@@ -3,6 +3,8 @@
 #ifndef QC_TRANSFORMS_QUANTRECIPE_H
 #define QC_TRANSFORMS_QUANTRECIPE_H
 
+#include "QC/IR/QCAttrs.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/Regex.h"
@@ -45,7 +47,7 @@ struct QuantRecipe {
   /// Whether quantizing needs calibration statistics (GPTQ, mixed
   /// precision, static activations).
   bool needsStats() const {
-    return algo == "gptq" || assignBits > 0 || act == "int8s";
+    return algo == "gptq" || assignBits > 0 || isStaticActivationName(act);
   }
 
   /// The scheme the recipe gives `layer` (exclusions first, then the

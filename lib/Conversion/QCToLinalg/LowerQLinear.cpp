@@ -1,6 +1,7 @@
 //===- LowerQLinear.cpp - reference dequantize lowering of qc.qlinear -----===//
 
 #include "QC/IR/QCOps.h"
+#include "qc/Codegen/Microscaling.h"
 #include "qc/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -552,34 +553,11 @@ private:
         b, loc, q, arith::DivFOp::create(b, loc, amax, f32(limit)));
   }
 
-  /// 2^e as an f32 from an i32 exponent in [-126, 127] (exact).
-  Value powerOfTwo(Value e) {
-    Value biased = arith::AddIOp::create(
-        b, loc, e, arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(127)));
-    Value bits = arith::ShLIOp::create(
-        b, loc, biased,
-        arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(23)));
-    return arith::BitcastOp::create(b, loc, b.getF32Type(), bits);
-  }
-
   /// mxfp4: x / 2^(floor(log2 max) - 2) rounded to the nearest E2M1 value
   /// (the exponent read from max's bits and clamped to [-126, 126], so that
   /// the scale and its inverse are normal f32), scaled back.
   Value microscaled(Value x, Value amax) {
-    auto i32c = [&](int32_t v) {
-      return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-    };
-    Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), amax);
-    Value exp = arith::SubIOp::create(
-        b, loc,
-        arith::AndIOp::create(b, loc,
-                              arith::ShRUIOp::create(b, loc, bits, i32c(23)),
-                              i32c(0xff)),
-        i32c(127 + 2));
-    exp = arith::MinSIOp::create(
-        b, loc, arith::MaxSIOp::create(b, loc, exp, i32c(-126)), i32c(126));
-    Value scale = powerOfTwo(exp);
-    Value inv = powerOfTwo(arith::SubIOp::create(b, loc, i32c(0), exp));
+    auto [inv, scale] = mxfp4BlockScale(b, loc, amax);
     Value a = arith::MinimumFOp::create(
         b, loc, math::AbsFOp::create(b, loc, arith::MulFOp::create(b, loc, x, inv)),
         f32(6.0));

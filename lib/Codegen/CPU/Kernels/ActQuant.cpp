@@ -2,6 +2,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Emitter.h"
+#include "qc/Codegen/Microscaling.h"
 
 namespace qc {
 namespace kernels {
@@ -12,42 +13,13 @@ namespace cpu {
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// 2^p as an f32 from an i32 exponent in [-126, 127] (exact).
-Value powerOfTwo(Emitter &e, Value p) {
-  OpBuilder &b = e.b;
-  auto i32c = [&](int32_t v) {
-    return arith::ConstantOp::create(b, e.loc, b.getI32IntegerAttr(v));
-  };
-  Value biased = arith::AddIOp::create(b, e.loc, p, i32c(127));
-  return arith::BitcastOp::create(
-      b, e.loc, b.getF32Type(),
-      arith::ShLIOp::create(b, e.loc, biased, i32c(23)));
-}
-
 /// mxfp4 from the lane-wise max |x| of a block: 2^-p and the codes' scale
-/// 2^p / 2, p = floor(log2 max) - 2 clamped to [-126, 126] (from max's
-/// exponent bits), as the reference lowering's microscaled().
+/// 2^p / 2 (mxfp4BlockScale).
 std::pair<Value, Value> microScale(Emitter &e, Value maxLanes) {
-  OpBuilder &b = e.b;
-  Location loc = e.loc;
-  auto i32c = [&](int32_t v) {
-    return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-  };
   Value maxAbs = vector::ReductionOp::create(
-      b, loc, vector::CombiningKind::MAXIMUMF, maxLanes);
-  Value bits = arith::BitcastOp::create(b, loc, b.getI32Type(), maxAbs);
-  Value p = arith::SubIOp::create(
-      b, loc,
-      arith::AndIOp::create(b, loc,
-                            arith::ShRUIOp::create(b, loc, bits, i32c(23)),
-                            i32c(0xff)),
-      i32c(127 + 2));
-  p = arith::MinSIOp::create(b, loc,
-                             arith::MaxSIOp::create(b, loc, p, i32c(-126)),
-                             i32c(126));
-  Value inv = powerOfTwo(e, arith::SubIOp::create(b, loc, i32c(0), p));
-  Value half = arith::MulFOp::create(b, loc, powerOfTwo(e, p), e.f32(0.5f));
-  return {inv, half};
+      e.b, e.loc, vector::CombiningKind::MAXIMUMF, maxLanes);
+  auto [inv, scale] = mxfp4BlockScale(e.b, e.loc, maxAbs);
+  return {inv, arith::MulFOp::create(e.b, e.loc, scale, e.f32(0.5f))};
 }
 
 /// Twice the E2M1 value nearest to v (= x / 2^p; ties to an even mantissa,
