@@ -44,63 +44,101 @@ bool checkHessian(const char *fn, const double *H, int64_t K,
   return true;
 }
 
-/// H with dead channels decoupled (see GPTQ.h), in the order `perm`.
-MatD preparedHessian(const double *H, int64_t K,
-                     const std::vector<int64_t> &perm) {
-  MatD Hp(K, K);
-  for (int64_t i = 0; i < K; ++i)
-    for (int64_t j = 0; j < K; ++j)
-      Hp(i, j) = H[perm[size_t(i)] * K + perm[size_t(j)]];
-  for (int64_t i = 0; i < K; ++i)
-    if (!(Hp(i, i) > 0)) {
-      Hp.row(i).setZero();
-      Hp.col(i).setZero();
-      Hp(i, i) = 1.0;
+/// The lower half of the damped Hessian in processing order, reversed, in
+/// single precision: A(i, j) = Hp(r_i, r_j) + lambda [i == j], r_i = K-1-i,
+/// Hp = H in the order `perm` with dead channels decoupled (see GPTQ.h).
+void reversedDampedHessian(const double *H, int64_t K,
+                           const std::vector<int64_t> &perm, double damp,
+                           MatF &A) {
+  auto live = [&](int64_t a) { return H[perm[size_t(a)] * (K + 1)] > 0; };
+  double meanDiag = 0;
+  for (int64_t a = 0; a < K; ++a)
+    meanDiag += live(a) ? H[perm[size_t(a)] * (K + 1)] : 1.0;
+  const float lambda = float(damp * meanDiag / double(K));
+  A.resize(K, K);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < K; ++i) {
+    const int64_t a = K - 1 - i;
+    const double *row = H + perm[size_t(a)] * K;
+    for (int64_t j = 0; j < i; ++j) {
+      const int64_t b = K - 1 - j;
+      A(i, j) = live(a) && live(b) ? float(row[perm[size_t(b)]]) : 0.0f;
     }
-  return Hp;
-}
-
-/// Inverts a lower triangular matrix in place by halves:
-/// [A 0; B C]^-1 = [A^-1 0; -C^-1 B A^-1  C^-1], K^3/3 multiply-adds in
-/// matrix products (a solve against the identity would take K^3).
-void invertLowerInPlace(Eigen::Ref<MatF> L) {
-  const int64_t n = L.rows();
-  if (n <= 64) {
-    MatF I = MatF::Identity(n, n);
-    L.triangularView<Eigen::Lower>().solveInPlace(I);
-    L = I.triangularView<Eigen::Lower>();
-    return;
+    A(i, i) = (live(a) ? float(row[perm[size_t(a)]]) : 1.0f) + lambda;
   }
-  const int64_t h = n / 2;
-  invertLowerInPlace(L.topLeftCorner(h, h));
-  invertLowerInPlace(L.bottomRightCorner(n - h, n - h));
-  MatF BA = L.bottomLeftCorner(n - h, h) *
-            L.topLeftCorner(h, h).triangularView<Eigen::Lower>();
-  L.bottomLeftCorner(n - h, h).noalias() =
-      -(L.bottomRightCorner(n - h, n - h).triangularView<Eigen::Lower>() * BA);
 }
 
-/// The upper triangular U with (Hp + lambda I)^-1 = U^T U. With R the upper
-/// factor of Hp = R R^T (the Cholesky factor of the reversed matrix,
-/// reversed), U = R^-1: one factorization and one triangular inverse, in
-/// single precision as GPTQ's reference (the damping keeps it well
+/// The lower Cholesky factor of the symmetric matrix whose lower half is in
+/// A, in place (the upper half is neither read nor written); false when A is
+/// not numerically positive definite. Right-looking and blocked, with the
+/// triangular solves and the trailing updates split into row panels that run
+/// in parallel (Eigen's LLT runs them on one thread).
+bool choleskyInPlace(MatF &A) {
+  const int64_t n = A.rows(), nb = 128;
+  for (int64_t k = 0; k < n; k += nb) {
+    const int64_t b = std::min(nb, n - k), rest = n - k - b;
+    Eigen::Ref<MatF> a11 = A.block(k, k, b, b);
+    Eigen::LLT<Eigen::Ref<MatF>> diag(a11); // in place
+    if (diag.info() != Eigen::Success)
+      return false;
+    if (rest == 0)
+      break;
+    auto L11 = A.block(k, k, b, b).triangularView<Eigen::Lower>();
+    const int64_t numPanels = (rest + nb - 1) / nb;
+    // A21 <- A21 L11^-T, a panel of rows at a time.
+#pragma omp parallel for schedule(static)
+    for (int64_t p = 0; p < numPanels; ++p) {
+      const int64_t r0 = k + b + p * nb, rows = std::min(nb, n - r0);
+      L11.transpose().solveInPlace<Eigen::OnTheRight>(
+          A.block(r0, k, rows, b));
+    }
+    // A22 <- A22 - A21 A21^T on and below the diagonal: panel p updates its
+    // rows up to its last column.
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t p = numPanels - 1; p >= 0; --p) {
+      const int64_t r0 = k + b + p * nb, rows = std::min(nb, n - r0);
+      const int64_t cols = r0 + rows - (k + b);
+      A.block(r0, k + b, rows, cols).noalias() -=
+          A.block(r0, k, rows, b) * A.block(k + b, k, cols, b).transpose();
+    }
+  }
+  return true;
+}
+
+/// GPTQ's feedback factor F of the damped Hp + lambda I = R R^T, R upper
+/// triangular (the Cholesky factor of the reversed matrix, reversed):
+/// F(j, i) = R(j, i) / R(i, i) above the diagonal, 0 elsewhere.
+///
+/// GPTQ's reference inverts: with H^-1 = U^T U (U = R^-1 upper) it feeds the
+/// scaled error e_i = (w'_i - q_i) / U(i, i) of row i forward as
+/// w'_j -= U(i, j) e_i. Since W - Q = U^T E, E = R^T (W - Q) and
+///   w'_j = w_j + sum_{i<j} F(i, j) (w_i - q_i),
+/// the same updates from the factor itself, on the rows' differences from
+/// their *original* values: one factorization, no triangular inverse.
+/// Single precision, as GPTQ's reference (the damping keeps it well
 /// conditioned).
-bool inverseCholesky(const MatD &Hp, double damp, MatF &U, const char *fn,
-                     std::string &err) {
-  double meanDiag = Hp.diagonal().mean();
+bool feedbackFactor(const double *H, int64_t K,
+                    const std::vector<int64_t> &perm, double damp, MatF &F,
+                    const char *fn, std::string &err) {
+  MatF A;
   for (int attempt = 0; attempt < 4; ++attempt, damp *= 10) {
-    MatF A = Hp.reverse().cast<float>();
-    A.diagonal().array() += float(damp * meanDiag);
-    Eigen::LLT<MatF> llt(A);
-    if (llt.info() != Eigen::Success)
+    reversedDampedHessian(H, K, perm, damp, A);
+    // A's lower half becomes L; its upper half is never written or read.
+    if (!choleskyInPlace(A) || !(A.diagonal().array() > 0).all())
       continue;
-    // R = J L J is upper triangular; U = R^-1 = J L^-1 J.
-    MatF Linv = llt.matrixL();
-    invertLowerInPlace(Linv);
-    U = Linv.reverse();
-    if (!U.allFinite() || !(U.diagonal().array() > 0).all())
-      continue;
-    return true;
+    // R(i, j) = L(K-1-i, K-1-j) (R = J L J) is upper triangular.
+    Eigen::VectorXf inv = A.diagonal().reverse().cwiseInverse();
+    F.resize(K, K);
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < K; ++i) {
+      const float *l = &A(K - 1 - i, 0);
+      float *f = &F(i, 0);
+      std::fill(f, f + i + 1, 0.0f);
+      for (int64_t j = i + 1; j < K; ++j)
+        f[j] = l[K - 1 - j] * inv[j];
+    }
+    if (F.allFinite())
+      return true;
   }
   err = std::string(fn) +
         ": the Hessian is not positive definite even with relative damping " +
@@ -128,11 +166,12 @@ using QuantizeRowFn =
 using BeforeRowFn = std::function<void(int64_t, int64_t, const MatF &)>;
 
 /// The GPTQ sweep. Rows of `Wp` (K x N, already in processing order) are
-/// quantized one by one and each row's scaled error is fed forward into the
-/// rows not yet quantized, lazily per block of rows. Output columns are
-/// independent, so the sweep runs on chunks of `chunk` columns (multiples of
-/// a per-IC group), in parallel, each small enough to stay in cache.
-void gptqSweep(const MatF &Wp, const MatF &U, int64_t blockSize,
+/// quantized one by one and each row's rounding difference is fed forward
+/// through F (feedbackFactor) into the rows not yet quantized, lazily per
+/// block of rows. Output columns are independent, so the sweep runs on
+/// chunks of `chunk` columns (multiples of a per-IC group), in parallel, each
+/// small enough to stay in cache.
+void gptqSweep(const MatF &Wp, const MatF &F, int64_t blockSize,
                int64_t chunk, const BeforeRowFn &beforeRow,
                const QuantizeRowFn &quantizeRow) {
   const int64_t K = Wp.rows(), N = Wp.cols();
@@ -142,7 +181,8 @@ void gptqSweep(const MatF &Wp, const MatF &U, int64_t blockSize,
     const int64_t n0 = c * chunk, nc = std::min(chunk, N - n0);
     MatF Wc = Wp.middleCols(n0, nc);
     std::vector<float> q(static_cast<size_t>(nc));
-    MatF Err(blockSize, nc);
+    // Diff holds the block's original rows minus their quantized values.
+    MatF Diff(blockSize, nc);
     for (int64_t i1 = 0; i1 < K; i1 += blockSize) {
       const int64_t i2 = std::min(i1 + blockSize, K), B = i2 - i1;
       for (int64_t i = i1; i < i2; ++i) {
@@ -150,16 +190,16 @@ void gptqSweep(const MatF &Wp, const MatF &U, int64_t blockSize,
           beforeRow(i, n0, Wc);
         quantizeRow(i, n0, nc, Wc.row(i).data(), q.data());
         Eigen::Map<const Eigen::RowVectorXf> qRow(q.data(), nc);
-        Err.row(i - i1) = (Wc.row(i) - qRow) / U(i, i);
+        Diff.row(i - i1) = Wp.row(i).segment(n0, nc) - qRow;
         Wc.row(i) = qRow;
         if (i + 1 < i2)
-          Wc.middleRows(i + 1, i2 - i - 1).noalias() -=
-              U.row(i).segment(i + 1, i2 - i - 1).transpose() *
-              Err.row(i - i1);
+          Wc.middleRows(i + 1, i2 - i - 1).noalias() +=
+              F.row(i).segment(i + 1, i2 - i - 1).transpose() *
+              Diff.row(i - i1);
       }
       if (i2 < K)
-        Wc.bottomRows(K - i2).noalias() -=
-            U.block(i1, i2, B, K - i2).transpose() * Err.topRows(B);
+        Wc.bottomRows(K - i2).noalias() +=
+            F.block(i1, i2, B, K - i2).transpose() * Diff.topRows(B);
     }
   }
 }
@@ -171,13 +211,13 @@ int64_t sweepChunk(int64_t N, int64_t icGroup) {
   return std::min(N, icGroup * std::max<int64_t>(1, 256 / icGroup));
 }
 
-/// The processing order, the inverse Cholesky factor in that order and W's
-/// rows in that order: what every GPTQ sweep starts from.
+/// The processing order, the feedback factor in that order and W's rows in
+/// that order: what every GPTQ sweep starts from.
 bool prepareSweep(const float *W, int64_t K, int64_t N, const double *H,
                   const GPTQOptions &options, std::vector<int64_t> &perm,
-                  MatF &U, MatF &Wp, const char *fn, std::string &err) {
+                  MatF &F, MatF &Wp, const char *fn, std::string &err) {
   perm = channelOrder(H, K, options.actOrder);
-  if (!inverseCholesky(preparedHessian(H, K, perm), options.damp, U, fn, err))
+  if (!feedbackFactor(H, K, perm, options.damp, F, fn, err))
     return false;
   Wp.resize(K, N);
   for (int64_t i = 0; i < K; ++i)
@@ -301,17 +341,19 @@ bool qc::quant::gptqUniform(const float *W, int64_t K, int64_t N,
     }
     r = *staticParams;
   } else {
-    if (!quantizeUniformRTN(W, K, N, params, clip, r, err))
-      return false;
     // act-order with per-OC groups needs the parameters of a group before
-    // its first row in processing order comes up.
+    // its first row in processing order comes up; otherwise the sweep
+    // chooses every group's parameters and these only size `r`.
     isStatic = options.actOrder && !params.perIC;
+    if (!quantizeUniformRTN(W, K, N, params,
+                            isStatic ? clip : ClipSearch::MinMax, r, err))
+      return false;
   }
   r.codes.assign(size_t(K * N), 0);
 
   std::vector<int64_t> perm;
-  MatF U, Wp;
-  if (!prepareSweep(W, K, N, H, options, perm, U, Wp, fn, err))
+  MatF F, Wp;
+  if (!prepareSweep(W, K, N, H, options, perm, F, Wp, fn, err))
     return false;
 
   const float maxq = float((1 << r.bits) - 1);
@@ -350,7 +392,7 @@ bool qc::quant::gptqUniform(const float *W, int64_t K, int64_t N,
       q[j] = dequantizeOne(c, gp.scale, gp.zero);
     }
   };
-  gptqSweep(Wp, U, options.blockSize, sweepChunk(N, params.perIC ? group : 0),
+  gptqSweep(Wp, F, options.blockSize, sweepChunk(N, params.perIC ? group : 0),
             beforeRow, quantizeRow);
   out = std::move(r);
   return true;
@@ -494,8 +536,8 @@ bool qc::quant::gptqBCQ(const float *W, int64_t K, int64_t N, const double *H,
     }
 
   std::vector<int64_t> perm;
-  MatF U, Wp;
-  if (!prepareSweep(W, K, N, H, options, perm, U, Wp, fn, err))
+  MatF F, Wp;
+  if (!prepareSweep(W, K, N, H, options, perm, F, Wp, fn, err))
     return false;
   auto quantizeRow = [&](int64_t i, int64_t n0, int64_t nc, const float *w,
                          float *out) {
@@ -515,6 +557,6 @@ bool qc::quant::gptqBCQ(const float *W, int64_t K, int64_t N, const double *H,
             int8_t((bitsSet >> p) & 1 ? 1 : -1);
     }
   };
-  gptqSweep(Wp, U, options.blockSize, sweepChunk(N, 0), nullptr, quantizeRow);
+  gptqSweep(Wp, F, options.blockSize, sweepChunk(N, 0), nullptr, quantizeRow);
   return true;
 }

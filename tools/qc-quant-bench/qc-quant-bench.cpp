@@ -6,6 +6,7 @@
 //
 //   qc-quant-bench [--k 4096] [--n 4096] [--bits 4] [--group 128] [--rows 8192]
 //                  [--clip 1|0]   (1: MSE clipping search, 0: min-max)
+//                  [--two-stage 1|0]
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
   int64_t K = 4096, N = 4096, rows = 8192;
   UniformParams params;
   ClipSearch clip = ClipSearch::MSE;
+  bool twoStage = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     long long v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k"))
@@ -48,6 +50,8 @@ int main(int argc, char **argv) {
       rows = v;
     else if (!std::strcmp(argv[i], "--clip"))
       clip = v ? ClipSearch::MSE : ClipSearch::MinMax;
+    else if (!std::strcmp(argv[i], "--two-stage"))
+      twoStage = v != 0;
     else {
       std::fprintf(stderr, "qc-quant-bench: unknown flag '%s'\n", argv[i]);
       return 1;
@@ -96,7 +100,7 @@ int main(int argc, char **argv) {
                double(rows);
     std::printf("%-22s %8.3f s   H-weighted error / row %.4e\n", what, t, e);
   };
-  UniformResult rtn, gptq, init, twoStage;
+  UniformResult rtn, gptq, init, refined;
   t0 = std::chrono::steady_clock::now();
   quantizeUniformRTN(W.data(), K, N, params, clip, rtn, err);
   report(clip == ClipSearch::MSE ? "rtn (mse clip)" : "rtn (min-max)",
@@ -108,13 +112,15 @@ int main(int argc, char **argv) {
     return 1;
   }
   report("gptq", seconds(t0), gptq);
+  if (!twoStage)
+    return 0;
   t0 = std::chrono::steady_clock::now();
   quantizeUniformHessianInit(W.data(), K, N, params, stats.H.data(), init,
                              err);
   gptqUniform(W.data(), K, N, stats.H.data(), params, clip, GPTQOptions(),
-              &init, twoStage, err);
-  refineUniformScales(W.data(), K, N, stats.H.data(), nullptr, 20, twoStage,
+              &init, refined, err);
+  refineUniformScales(W.data(), K, N, stats.H.data(), nullptr, 20, refined,
                       err);
-  report("gptq + two-stage", seconds(t0), twoStage);
+  report("gptq + two-stage", seconds(t0), refined);
   return 0;
 }

@@ -138,6 +138,99 @@ TEST(GPTQ, BeatsRTNByThePredictedMargin) {
   EXPECT_LT(ratio, 1.25 * predicted);
 }
 
+/// GPTQ as its paper writes it (Frantar et al., 2023, Algorithm 1 without
+/// lazy batches), in double: U = chol(H^-1) upper from an explicit inverse,
+/// then row by row e = (w'_i - q_i) / U_ii, w'_j -= U_ij e. Fixed (static)
+/// parameters from `params`.
+std::vector<uint8_t> textbookGPTQ(const std::vector<float> &W, int64_t K,
+                                  int64_t N, const std::vector<double> &H,
+                                  double damp, const UniformResult &params) {
+  auto at = [K](std::vector<double> &m, int64_t i, int64_t j) -> double & {
+    return m[size_t(i * K + j)];
+  };
+  double mean = 0;
+  for (int64_t i = 0; i < K; ++i)
+    mean += H[size_t(i * K + i)] / double(K);
+  // Gauss-Jordan inverse of the damped H.
+  std::vector<double> A = H, inv(size_t(K * K), 0.0);
+  for (int64_t i = 0; i < K; ++i) {
+    at(A, i, i) += damp * mean;
+    at(inv, i, i) = 1.0;
+  }
+  for (int64_t c = 0; c < K; ++c) {
+    double p = at(A, c, c);
+    for (int64_t j = 0; j < K; ++j) {
+      at(A, c, j) /= p;
+      at(inv, c, j) /= p;
+    }
+    for (int64_t r = 0; r < K; ++r) {
+      double f = at(A, r, c);
+      for (int64_t j = 0; r != c && j < K; ++j) {
+        at(A, r, j) -= f * at(A, c, j);
+        at(inv, r, j) -= f * at(inv, c, j);
+      }
+    }
+  }
+  // H^-1 = L L^T (Cholesky-Banachiewicz); U = L^T.
+  std::vector<double> L(size_t(K * K), 0.0);
+  for (int64_t i = 0; i < K; ++i)
+    for (int64_t j = 0; j <= i; ++j) {
+      double sum = at(inv, i, j);
+      for (int64_t m = 0; m < j; ++m)
+        sum -= at(L, i, m) * at(L, j, m);
+      at(L, i, j) = i == j ? std::sqrt(sum) : sum / at(L, j, j);
+    }
+  std::vector<double> w(W.begin(), W.end());
+  std::vector<uint8_t> codes(size_t(K * N));
+  const double maxq = double((1 << params.bits) - 1);
+  for (int64_t i = 0; i < K; ++i)
+    for (int64_t n = 0; n < N; ++n) {
+      int64_t p = params.paramIndex(i, n);
+      double s = params.scales[size_t(p)], z = params.zeros[size_t(p)];
+      double x = w[size_t(i * N + n)];
+      double c = std::min(std::max(std::nearbyint(x / s) + z, 0.0), maxq);
+      codes[size_t(i * N + n)] = uint8_t(c);
+      double e = (x - s * (c - z)) / at(L, i, i);
+      for (int64_t j = i + 1; j < K; ++j)
+        w[size_t(j * N + n)] -= at(L, j, i) * e;
+    }
+  return codes;
+}
+
+// qc's GPTQ never inverts: it feeds each row's difference from its original
+// value forward through the Cholesky factor of H itself, a block of rows at a
+// time, in single precision. The codes must be the textbook algorithm's, up
+// to the rare code that a float rounding flips.
+TEST(GPTQ, MatchesTheTextbookAlgorithm) {
+  const int64_t K = 160, N = 24;
+  Samples s = correlatedSamples(600, K, 0.8, 21);
+  std::vector<float> W = randomWeights(K, N, 22);
+  for (bool perIC : {false, true}) {
+    SCOPED_TRACE(perIC ? "per-IC groups" : "per-OC groups");
+    UniformParams params = uniformParams(3, perIC ? 8 : 32, perIC);
+    UniformResult rtn, gptq;
+    std::string err;
+    ASSERT_TRUE(quantizeUniformRTN(W.data(), K, N, params, ClipSearch::MinMax,
+                                   rtn, err));
+    GPTQOptions opt;
+    opt.blockSize = 48; // blocks that straddle groups, and a short last one
+    ASSERT_TRUE(gptqUniform(W.data(), K, N, s.H.data(), params,
+                            ClipSearch::MinMax, opt, &rtn, gptq, err))
+        << err;
+    std::vector<uint8_t> ref = textbookGPTQ(W, K, N, s.H, opt.damp, rtn);
+    int64_t differ = 0;
+    for (size_t i = 0; i < ref.size(); ++i)
+      differ += ref[i] != gptq.codes[i];
+    EXPECT_LE(differ, int64_t(ref.size()) / 200) << differ << " codes differ";
+    UniformResult textbook = rtn;
+    textbook.codes = ref;
+    double eRef =
+        hessianError(W.data(), dequant(textbook).data(), K, N, s.H.data());
+    double eQc = hessianError(W.data(), dequant(gptq).data(), K, N, s.H.data());
+    EXPECT_NEAR(eQc, eRef, 0.01 * eRef);
+  }
+}
+
 // At low bits the grid is coarse and per-group parameters move with the
 // error feedback; GPTQ must still win clearly on correlated inputs, for
 // every group kind and with act-order.
