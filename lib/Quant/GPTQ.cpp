@@ -105,21 +105,33 @@ bool choleskyInPlace(MatF &A) {
   return true;
 }
 
-/// GPTQ's feedback factor F of the damped Hp + lambda I = R R^T, R upper
-/// triangular (the Cholesky factor of the reversed matrix, reversed):
-/// F(j, i) = R(j, i) / R(i, i) above the diagonal, 0 elsewhere.
+/// What the GPTQ sweep needs of the damped Hp + lambda I = R R^T, R upper
+/// triangular (the Cholesky factor of the reversed matrix, reversed).
 ///
 /// GPTQ's reference inverts: with H^-1 = U^T U (U = R^-1 upper) it feeds the
 /// scaled error e_i = (w'_i - q_i) / U(i, i) of row i forward as
-/// w'_j -= U(i, j) e_i. Since W - Q = U^T E, E = R^T (W - Q) and
-///   w'_j = w_j + sum_{i<j} F(i, j) (w_i - q_i),
-/// the same updates from the factor itself, on the rows' differences from
-/// their *original* values: one factorization, no triangular inverse.
-/// Single precision, as GPTQ's reference (the damping keeps it well
-/// conditioned).
-bool feedbackFactor(const double *H, int64_t K,
-                    const std::vector<int64_t> &perm, double damp, MatF &F,
-                    const char *fn, std::string &err) {
+/// w'_j -= U(i, j) e_i. Here only the diagonal blocks of U (one per lazy
+/// block of rows, `blockInverse`) are formed. Across blocks the updates go
+/// through R itself: with W - Q = U^T E (so E = R^T (W - Q)), rows 2 after
+/// the rows 1 quantized so far hold, in the reference,
+///   W'_2 = W_2 - U_12^T E_1 = W_2 + R_22^-T (R_12^T (W_1 - Q_1)),
+/// and the rows of the next block B need only its own diagonal block:
+///   W'_B = W_B + R_BB^-T G_B,  G = R_12^T (W_1 - Q_1)
+/// (R_22^-T is lower triangular). G accumulates lazily, one matrix product
+/// per block as the reference's updates; each block adds one small
+/// triangular solve. So every row is quantized from the reference's values.
+struct SweepFactor {
+  MatF R;
+  int64_t blockSize = 0;
+  /// U_BB = R_BB^-1 of each block, upper triangular.
+  std::vector<MatF> blockInverse;
+};
+
+/// SweepFactor of the reversed damped Hessian; single precision, as GPTQ's
+/// reference (the damping keeps it well conditioned).
+bool sweepFactor(const double *H, int64_t K, const std::vector<int64_t> &perm,
+                 double damp, int64_t blockSize, SweepFactor &f,
+                 const char *fn, std::string &err) {
   MatF A;
   for (int attempt = 0; attempt < 4; ++attempt, damp *= 10) {
     reversedDampedHessian(H, K, perm, damp, A);
@@ -127,18 +139,26 @@ bool feedbackFactor(const double *H, int64_t K,
     if (!choleskyInPlace(A) || !(A.diagonal().array() > 0).all())
       continue;
     // R(i, j) = L(K-1-i, K-1-j) (R = J L J) is upper triangular.
-    Eigen::VectorXf inv = A.diagonal().reverse().cwiseInverse();
-    F.resize(K, K);
+    f.R.resize(K, K);
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < K; ++i) {
       const float *l = &A(K - 1 - i, 0);
-      float *f = &F(i, 0);
-      std::fill(f, f + i + 1, 0.0f);
-      for (int64_t j = i + 1; j < K; ++j)
-        f[j] = l[K - 1 - j] * inv[j];
+      float *r = &f.R(i, 0);
+      std::fill(r, r + i, 0.0f);
+      for (int64_t j = i; j < K; ++j)
+        r[j] = l[K - 1 - j];
     }
-    if (F.allFinite())
-      return true;
+    if (!f.R.allFinite())
+      continue;
+    f.blockSize = blockSize;
+    f.blockInverse.clear();
+    for (int64_t i1 = 0; i1 < K; i1 += blockSize) {
+      const int64_t B = std::min(blockSize, K - i1);
+      MatF Ub = MatF::Identity(B, B);
+      f.R.block(i1, i1, B, B).triangularView<Eigen::Upper>().solveInPlace(Ub);
+      f.blockInverse.push_back(Ub.triangularView<Eigen::Upper>());
+    }
+    return true;
   }
   err = std::string(fn) +
         ": the Hessian is not positive definite even with relative damping " +
@@ -160,46 +180,61 @@ std::vector<int64_t> channelOrder(const double *H, int64_t K, bool actOrder) {
 /// `quantizeRow(i, n0, nc, w, q)` quantizes row i (position in processing
 /// order) of the chunk, writing the dequantized values to q;
 /// `beforeRow(i, n0, Wc)` runs first (to choose group parameters from the
-/// error-updated chunk Wc).
+/// error-updated chunk Wc, whose rows from i to the end of i's block hold the
+/// reference's values).
 using QuantizeRowFn =
     std::function<void(int64_t, int64_t, int64_t, const float *, float *)>;
 using BeforeRowFn = std::function<void(int64_t, int64_t, const MatF &)>;
 
-/// The GPTQ sweep. Rows of `Wp` (K x N, already in processing order) are
-/// quantized one by one and each row's rounding difference is fed forward
-/// through F (feedbackFactor) into the rows not yet quantized, lazily per
-/// block of rows. Output columns are independent, so the sweep runs on
+/// The GPTQ sweep (see SweepFactor). Rows of `Wp` (K x N, already in
+/// processing order) are quantized one by one; a block's rows feed their
+/// scaled errors forward inside the block through U_BB, and their
+/// differences from their original values to the later rows through R when
+/// the block ends. Output columns are independent, so the sweep runs on
 /// chunks of `chunk` columns (multiples of a per-IC group), in parallel, each
 /// small enough to stay in cache.
-void gptqSweep(const MatF &Wp, const MatF &F, int64_t blockSize,
-               int64_t chunk, const BeforeRowFn &beforeRow,
+void gptqSweep(const MatF &Wp, const SweepFactor &f, int64_t chunk,
+               const BeforeRowFn &beforeRow,
                const QuantizeRowFn &quantizeRow) {
-  const int64_t K = Wp.rows(), N = Wp.cols();
+  const int64_t K = Wp.rows(), N = Wp.cols(), bs = f.blockSize;
   const int64_t numChunks = (N + chunk - 1) / chunk;
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t c = 0; c < numChunks; ++c) {
     const int64_t n0 = c * chunk, nc = std::min(chunk, N - n0);
+    // Rows past the current block hold W + G.
     MatF Wc = Wp.middleCols(n0, nc);
     std::vector<float> q(static_cast<size_t>(nc));
-    // Diff holds the block's original rows minus their quantized values.
-    MatF Diff(blockSize, nc);
-    for (int64_t i1 = 0; i1 < K; i1 += blockSize) {
-      const int64_t i2 = std::min(i1 + blockSize, K), B = i2 - i1;
+    // The block's original rows minus their quantized values, and its
+    // scaled errors.
+    MatF Diff(bs, nc), Err(bs, nc);
+    for (int64_t i1 = 0, blk = 0; i1 < K; i1 += bs, ++blk) {
+      const int64_t i2 = std::min(i1 + bs, K), B = i2 - i1;
+      const MatF &Ub = f.blockInverse[size_t(blk)];
+      if (i1 > 0) {
+        // W'_B = W_B + R_BB^-T G_B.
+        MatF G = Wc.middleRows(i1, B) - Wp.block(i1, n0, B, nc);
+        f.R.block(i1, i1, B, B)
+            .transpose()
+            .triangularView<Eigen::Lower>()
+            .solveInPlace(G);
+        Wc.middleRows(i1, B) = Wp.block(i1, n0, B, nc) + G;
+      }
       for (int64_t i = i1; i < i2; ++i) {
+        const int64_t r = i - i1;
         if (beforeRow)
           beforeRow(i, n0, Wc);
         quantizeRow(i, n0, nc, Wc.row(i).data(), q.data());
         Eigen::Map<const Eigen::RowVectorXf> qRow(q.data(), nc);
-        Diff.row(i - i1) = Wp.row(i).segment(n0, nc) - qRow;
+        Err.row(r) = (Wc.row(i) - qRow) / Ub(r, r);
+        Diff.row(r) = Wp.row(i).segment(n0, nc) - qRow;
         Wc.row(i) = qRow;
         if (i + 1 < i2)
-          Wc.middleRows(i + 1, i2 - i - 1).noalias() +=
-              F.row(i).segment(i + 1, i2 - i - 1).transpose() *
-              Diff.row(i - i1);
+          Wc.middleRows(i + 1, i2 - i - 1).noalias() -=
+              Ub.row(r).segment(r + 1, B - r - 1).transpose() * Err.row(r);
       }
       if (i2 < K)
         Wc.bottomRows(K - i2).noalias() +=
-            F.block(i1, i2, B, K - i2).transpose() * Diff.topRows(B);
+            f.R.block(i1, i2, B, K - i2).transpose() * Diff.topRows(B);
     }
   }
 }
@@ -211,13 +246,15 @@ int64_t sweepChunk(int64_t N, int64_t icGroup) {
   return std::min(N, icGroup * std::max<int64_t>(1, 256 / icGroup));
 }
 
-/// The processing order, the feedback factor in that order and W's rows in
-/// that order: what every GPTQ sweep starts from.
+/// The processing order, the sweep's factor in that order and W's rows in
+/// that order: what every GPTQ sweep starts from. `blockSize` rows per lazy
+/// block.
 bool prepareSweep(const float *W, int64_t K, int64_t N, const double *H,
-                  const GPTQOptions &options, std::vector<int64_t> &perm,
-                  MatF &F, MatF &Wp, const char *fn, std::string &err) {
+                  const GPTQOptions &options, int64_t blockSize,
+                  std::vector<int64_t> &perm, SweepFactor &f, MatF &Wp,
+                  const char *fn, std::string &err) {
   perm = channelOrder(H, K, options.actOrder);
-  if (!feedbackFactor(H, K, perm, options.damp, F, fn, err))
+  if (!sweepFactor(H, K, perm, options.damp, blockSize, f, fn, err))
     return false;
   Wp.resize(K, N);
   for (int64_t i = 0; i < K; ++i)
@@ -351,9 +388,16 @@ bool qc::quant::gptqUniform(const float *W, int64_t K, int64_t N,
   }
   r.codes.assign(size_t(K * N), 0);
 
+  // Parameters chosen in the sweep read a whole group's rows: the group must
+  // lie inside one lazy block (or start at row 0, where nothing is updated).
+  int64_t blockSize = options.blockSize;
+  if (!isStatic && !params.perIC && group < K)
+    blockSize = group <= blockSize ? blockSize - blockSize % group : group;
   std::vector<int64_t> perm;
-  MatF F, Wp;
-  if (!prepareSweep(W, K, N, H, options, perm, F, Wp, fn, err))
+  SweepFactor factor;
+  MatF Wp;
+  if (!prepareSweep(W, K, N, H, options, blockSize, perm, factor, Wp, fn,
+                    err))
     return false;
 
   const float maxq = float((1 << r.bits) - 1);
@@ -392,8 +436,8 @@ bool qc::quant::gptqUniform(const float *W, int64_t K, int64_t N,
       q[j] = dequantizeOne(c, gp.scale, gp.zero);
     }
   };
-  gptqSweep(Wp, F, options.blockSize, sweepChunk(N, params.perIC ? group : 0),
-            beforeRow, quantizeRow);
+  gptqSweep(Wp, factor, sweepChunk(N, params.perIC ? group : 0), beforeRow,
+            quantizeRow);
   out = std::move(r);
   return true;
 }
@@ -536,8 +580,10 @@ bool qc::quant::gptqBCQ(const float *W, int64_t K, int64_t N, const double *H,
     }
 
   std::vector<int64_t> perm;
-  MatF F, Wp;
-  if (!prepareSweep(W, K, N, H, options, perm, F, Wp, fn, err))
+  SweepFactor factor;
+  MatF Wp;
+  if (!prepareSweep(W, K, N, H, options, options.blockSize, perm, factor, Wp,
+                    fn, err))
     return false;
   auto quantizeRow = [&](int64_t i, int64_t n0, int64_t nc, const float *w,
                          float *out) {
@@ -557,6 +603,6 @@ bool qc::quant::gptqBCQ(const float *W, int64_t K, int64_t N, const double *H,
             int8_t((bitsSet >> p) & 1 ? 1 : -1);
     }
   };
-  gptqSweep(Wp, F, options.blockSize, sweepChunk(N, 0), nullptr, quantizeRow);
+  gptqSweep(Wp, factor, sweepChunk(N, 0), nullptr, quantizeRow);
   return true;
 }

@@ -140,11 +140,14 @@ TEST(GPTQ, BeatsRTNByThePredictedMargin) {
 
 /// GPTQ as its paper writes it (Frantar et al., 2023, Algorithm 1 without
 /// lazy batches), in double: U = chol(H^-1) upper from an explicit inverse,
-/// then row by row e = (w'_i - q_i) / U_ii, w'_j -= U_ij e. Fixed (static)
-/// parameters from `params`.
+/// then row by row e = (w'_i - q_i) / U_ii, w'_j -= U_ij e. With `dynamic`,
+/// each per-OC group's parameters are min-max RTN's of the updated weights
+/// when the sweep reaches the group (written into `params`); else `params`
+/// are kept.
 std::vector<uint8_t> textbookGPTQ(const std::vector<float> &W, int64_t K,
                                   int64_t N, const std::vector<double> &H,
-                                  double damp, const UniformResult &params) {
+                                  double damp, UniformResult &params,
+                                  const UniformParams *dynamic = nullptr) {
   auto at = [K](std::vector<double> &m, int64_t i, int64_t j) -> double & {
     return m[size_t(i * K + j)];
   };
@@ -183,7 +186,19 @@ std::vector<uint8_t> textbookGPTQ(const std::vector<float> &W, int64_t K,
   std::vector<double> w(W.begin(), W.end());
   std::vector<uint8_t> codes(size_t(K * N));
   const double maxq = double((1 << params.bits) - 1);
-  for (int64_t i = 0; i < K; ++i)
+  for (int64_t i = 0; i < K; ++i) {
+    if (dynamic && i % params.group == 0) {
+      int64_t rows = std::min(params.group, K - i);
+      std::vector<float> slice(w.begin() + i * N, w.begin() + (i + rows) * N);
+      UniformResult g;
+      std::string err;
+      EXPECT_TRUE(quantizeUniformRTN(slice.data(), rows, N, *dynamic,
+                                     ClipSearch::MinMax, g, err));
+      std::copy(g.scales.begin(), g.scales.end(),
+                params.scales.begin() + (i / params.group) * N);
+      std::copy(g.zeros.begin(), g.zeros.end(),
+                params.zeros.begin() + (i / params.group) * N);
+    }
     for (int64_t n = 0; n < N; ++n) {
       int64_t p = params.paramIndex(i, n);
       double s = params.scales[size_t(p)], z = params.zeros[size_t(p)];
@@ -194,20 +209,32 @@ std::vector<uint8_t> textbookGPTQ(const std::vector<float> &W, int64_t K,
       for (int64_t j = i + 1; j < K; ++j)
         w[size_t(j * N + n)] -= at(L, j, i) * e;
     }
+  }
   return codes;
 }
 
-// qc's GPTQ never inverts: it feeds each row's difference from its original
-// value forward through the Cholesky factor of H itself, a block of rows at a
-// time, in single precision. The codes must be the textbook algorithm's, up
-// to the rare code that a float rounding flips.
+// qc's GPTQ forms no inverse but its block-diagonal part: across blocks it
+// feeds each row's difference from its original value forward through the
+// Cholesky factor of H, and solves for a block's rows when it starts. The
+// codes must be the textbook algorithm's, up to the rare code that a float
+// rounding flips, with fixed parameters and with parameters chosen from the
+// updated weights as the sweep reaches each group (which must see exactly
+// the textbook's values: blocks that straddle groups are cut to fit).
 TEST(GPTQ, MatchesTheTextbookAlgorithm) {
   const int64_t K = 160, N = 24;
   Samples s = correlatedSamples(600, K, 0.8, 21);
   std::vector<float> W = randomWeights(K, N, 22);
-  for (bool perIC : {false, true}) {
-    SCOPED_TRACE(perIC ? "per-IC groups" : "per-OC groups");
-    UniformParams params = uniformParams(3, perIC ? 8 : 32, perIC);
+  struct Case {
+    const char *name;
+    bool perIC, dynamic;
+    int64_t group;
+  };
+  for (Case c : {Case{"per-OC static", false, false, 32},
+                 Case{"per-IC static", true, false, 8},
+                 Case{"per-OC dynamic", false, true, 32},
+                 Case{"per-OC dynamic, groups over blocks", false, true, 80}}) {
+    SCOPED_TRACE(c.name);
+    UniformParams params = uniformParams(3, c.group, c.perIC);
     UniformResult rtn, gptq;
     std::string err;
     ASSERT_TRUE(quantizeUniformRTN(W.data(), K, N, params, ClipSearch::MinMax,
@@ -215,15 +242,20 @@ TEST(GPTQ, MatchesTheTextbookAlgorithm) {
     GPTQOptions opt;
     opt.blockSize = 48; // blocks that straddle groups, and a short last one
     ASSERT_TRUE(gptqUniform(W.data(), K, N, s.H.data(), params,
-                            ClipSearch::MinMax, opt, &rtn, gptq, err))
+                            ClipSearch::MinMax, opt,
+                            c.dynamic ? nullptr : &rtn, gptq, err))
         << err;
-    std::vector<uint8_t> ref = textbookGPTQ(W, K, N, s.H, opt.damp, rtn);
-    int64_t differ = 0;
-    for (size_t i = 0; i < ref.size(); ++i)
-      differ += ref[i] != gptq.codes[i];
-    EXPECT_LE(differ, int64_t(ref.size()) / 200) << differ << " codes differ";
     UniformResult textbook = rtn;
-    textbook.codes = ref;
+    textbook.codes = textbookGPTQ(W, K, N, s.H, opt.damp, textbook,
+                                  c.dynamic ? &params : nullptr);
+    int64_t differ = 0;
+    for (size_t i = 0; i < textbook.codes.size(); ++i)
+      differ += textbook.codes[i] != gptq.codes[i];
+    EXPECT_LE(differ, int64_t(textbook.codes.size()) / 200)
+        << differ << " codes differ";
+    for (size_t i = 0; i < textbook.scales.size(); ++i)
+      EXPECT_NEAR(gptq.scales[i], textbook.scales[i],
+                  1e-4 * std::fabs(textbook.scales[i]));
     double eRef =
         hessianError(W.data(), dequant(textbook).data(), K, N, s.H.data());
     double eQc = hessianError(W.data(), dequant(gptq).data(), K, N, s.H.data());
