@@ -56,6 +56,10 @@ declare -A rows=(
   [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
   [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
   [ort-rtn4]="ORT 4"
+  [bcq2g128]="--quant bcq2g128"
+  [bcq3g128]="--quant bcq3g128"
+  [bcq4g128]="--quant bcq4g128"
+  [anybcq4g128]="--quant bcq4g128 --min-planes 2"
   [qc-ort-static8]="QDQ"
   [ort-static8]="ORT static"
   [w8-a8]="--quant w8 --act int8t"
@@ -83,7 +87,8 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
        w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a16-rotate-gptq
        w4g128-a8-rotate-gptq
-       w4g128-a4-rotate-gptq ort-static8 qc-ort-static8)
+       w4g128-a4-rotate-gptq ort-static8 qc-ort-static8
+       bcq2g128 bcq3g128 bcq4g128 anybcq4g128)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
 
@@ -148,6 +153,15 @@ for r in "${selected[@]}"; do
     target="$art"
   fi
   t1=$(date +%s)
+  if [[ "$spec" == *--min-planes* ]]; then
+    # AnyBCQ: one artifact, every precision it serves (its own bpw each).
+    for p in $("$PYTHON" -c "import json,sys; m=json.load(open(sys.argv[1])); print(*sorted([m['planes']] + [e['planes'] for e in m['entries']]))" "$art/manifest.json"); do
+      ppl=$("$PYTHON" scripts/eval_ppl.py "$target" --planes "$p" --tokens "$tokens" --qc-build "$BUILD" |
+            grep -oE "perplexity [0-9.]+" | awk '{print $2}')
+      printf "%-22s %8s %12s %7ss\n" "$r@$p" "$bpw" "$ppl" "$((t1 - t0))" | tee -a "$results"
+    done
+    continue
+  fi
   ppl=$("$PYTHON" scripts/eval_ppl.py "$target" --tokens "$tokens" --qc-build "$BUILD" |
         grep -oE "perplexity [0-9.]+" | awk '{print $2}')
   printf "%-22s %8s %12s %7ss\n" "$r" "$bpw" "$ppl" "$((t1 - t0))" | tee -a "$results"

@@ -62,9 +62,10 @@ class OrtModel:
 
 
 class QcModel:
-    def __init__(self, art, qc_build):
+    def __init__(self, art, qc_build, planes=None):
         self.art = art
         self.run = os.path.join(qc_build, "bin", "qc-run")
+        self.planes = ["--planes", str(planes)] if planes else []
         with open(os.path.join(art, "manifest.json")) as f:
             m = json.load(f)
         self.name = m["inputs"][0]["name"]
@@ -78,7 +79,8 @@ class QcModel:
         od = os.path.join(self.work, "out")
         os.makedirs(od, exist_ok=True)
         r = subprocess.run([self.run, self.art, "--input", "%s=%s" % (self.name, p),
-                            "--output-dir", od], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            "--output-dir", od] + self.planes,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             raise RuntimeError("qc-run failed: " + r.stdout.decode("utf-8", "replace")[-2000:])
         safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
@@ -132,6 +134,8 @@ def main():
     ap.add_argument("--window", type=int, default=512,
                     help="decoder artifacts: tokens per window (default 512)")
     ap.add_argument("--prefill", help="decoder artifacts: the prefill artifact")
+    ap.add_argument("--planes", type=int,
+                    help="AnyBCQ artifacts (qc-compile --min-planes): the precision")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
@@ -152,7 +156,7 @@ def main():
     elif is_decoder(a.model):
         model = DecoderModel(a.model, a.qc_build, a.window, a.prefill, a.threads)
     else:
-        model = QcModel(a.model, a.qc_build)
+        model = QcModel(a.model, a.qc_build, a.planes)
     S = model.seq_len
     n_win = min(a.tokens, len(ids)) // S
     if n_win == 0:

@@ -189,11 +189,13 @@ LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
   });
   std::vector<QuantReportRow> rows;
   bool calibrated = false;
-  for (const ArtifactEntry &entry : entries)
+  for (const ArtifactEntry &entry : entries) {
+    recipe.planes = entry.planes;
     if (failed(prepareModule(entry.module, request, recipe, calibrated,
                              tempStats, smoothStats,
                              &entry == &entries.front() ? &rows : nullptr)))
       return failure();
+  }
   reportImportedLayers(entries.front().module, report);
   if (failed(compileToArtifact(entries, request.aot)))
     return failure();

@@ -151,7 +151,93 @@ struct GroupFit {
     }
     return curErr;
   }
+
+  /// One more plane, greedily: the signs of the residual and its mean
+  /// magnitude (never increases the error).
+  void extend() {
+    const size_t cnt = x.size(), old = size_t(planes);
+    std::vector<int8_t> nb(cnt * (old + 1));
+    double sumAbs = 0.0;
+    std::vector<float> r(cnt);
+    for (size_t j = 0; j < cnt; ++j) {
+      r[j] = x[j] - reconstruct(alpha.data(), &b[j * old], planes, beta);
+      sumAbs += std::fabs(r[j]);
+      std::copy(&b[j * old], &b[j * old] + old, &nb[j * (old + 1)]);
+      nb[j * (old + 1) + old] = r[j] >= 0.0f ? 1 : -1;
+    }
+    alpha.push_back(float(sumAbs / double(cnt)));
+    b = std::move(nb);
+    ++planes;
+  }
+
+  /// refitSigns for planes `frozen` and up only: each weight takes the
+  /// combination of those planes nearest to what the frozen planes leave.
+  double refitFreeSigns(double curErr, int frozen) {
+    const int free = planes - frozen, numCombos = 1 << free;
+    std::vector<std::pair<double, int>> values(static_cast<size_t>(numCombos));
+    for (int c = 0; c < numCombos; ++c) {
+      double v = 0.0;
+      for (int i = 0; i < free; ++i)
+        v += double(alpha[size_t(frozen + i)]) * (((c >> i) & 1) ? 1.0 : -1.0);
+      values[size_t(c)] = {v, c};
+    }
+    std::sort(values.begin(), values.end());
+    std::vector<int8_t> nb = b;
+    for (size_t j = 0; j < x.size(); ++j) {
+      int8_t *bj = &nb[j * size_t(planes)];
+      double t = double(x[j]) - double(reconstruct(alpha.data(), bj, frozen,
+                                                   beta));
+      auto it = std::lower_bound(
+          values.begin(), values.end(), t,
+          [](const std::pair<double, int> &p, double v) { return p.first < v; });
+      size_t idx = size_t(it - values.begin());
+      size_t best = idx < values.size() ? idx : values.size() - 1;
+      if (idx > 0 && (idx == values.size() ||
+                      t - values[idx - 1].first <= values[idx].first - t))
+        best = idx - 1;
+      for (int i = 0; i < free; ++i)
+        bj[frozen + i] = ((values[best].second >> i) & 1) ? 1 : -1;
+    }
+    double e = error(alpha, beta, nb);
+    if (e <= curErr) {
+      b = std::move(nb);
+      return e;
+    }
+    return curErr;
+  }
 };
+
+/// A BCQResult of `planes` planes for K x N with groups of `g` rows, its
+/// arrays sized and zeroed.
+BCQResult emptyBCQ(int64_t K, int64_t N, int planes, int64_t g, bool offset) {
+  BCQResult r;
+  r.K = K;
+  r.N = N;
+  r.planes = planes;
+  r.group = g;
+  r.hasOffset = offset;
+  const int64_t numGK = r.numGroupRows();
+  r.signs.assign(size_t(planes * K * N), 1);
+  r.alphas.assign(size_t(planes * numGK * N), 0.0f);
+  if (offset)
+    r.offsets.assign(size_t(numGK * N), 0.0f);
+  return r;
+}
+
+/// Stores the group (gk, n) of `fit` (its alphas, beta and, when `signs`,
+/// its planes) into `r`.
+void storeGroup(const GroupFit &fit, int64_t gk, int64_t n, int64_t k0,
+                bool signs, BCQResult &r) {
+  const int64_t numGK = r.numGroupRows(), cnt = int64_t(fit.x.size());
+  for (int i = 0; i < r.planes; ++i) {
+    r.alphas[size_t((i * numGK + gk) * r.N + n)] = fit.alpha[size_t(i)];
+    for (int64_t j = 0; signs && j < cnt; ++j)
+      r.signs[size_t((i * r.K + k0 + j) * r.N + n)] =
+          fit.b[size_t(j * fit.planes + i)];
+  }
+  if (r.hasOffset)
+    r.offsets[size_t(gk * r.N + n)] = fit.beta;
+}
 
 } // namespace
 
@@ -169,17 +255,8 @@ bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
   if (!checkShape(fn, K, N, err, planes))
     return false;
 
-  BCQResult r;
-  r.K = K;
-  r.N = N;
-  r.planes = planes;
-  r.group = g;
-  r.hasOffset = offset;
+  BCQResult r = emptyBCQ(K, N, planes, g, offset);
   const int64_t numGK = r.numGroupRows();
-  r.signs.assign(size_t(planes * K * N), 1);
-  r.alphas.assign(size_t(planes * numGK * N), 0.0f);
-  if (offset)
-    r.offsets.assign(size_t(numGK * N), 0.0f);
 
   std::vector<double> trace(size_t(alsIters) + 1, 0.0);
   GroupFit fit;
@@ -199,19 +276,67 @@ bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
         e = fit.refitSigns(e);
         trace[size_t(it) + 1] += e;
       }
-      for (int i = 0; i < planes; ++i) {
-        r.alphas[size_t((i * numGK + gk) * N + n)] = fit.alpha[size_t(i)];
-        for (int64_t j = 0; j < cnt; ++j)
-          r.signs[size_t((i * K + k0 + j) * N + n)] =
-              fit.b[size_t(j * planes + i)];
-      }
-      if (offset)
-        r.offsets[size_t(gk * N + n)] = fit.beta;
+      storeGroup(fit, gk, n, k0, /*signs=*/true, r);
     }
   }
   if (errorTrace)
     *errorTrace = std::move(trace);
   out = std::move(r);
+  return true;
+}
+
+bool qc::quant::fitAnyBCQ(const float *W, int64_t K, int64_t N,
+                          int minPlanes, int maxPlanes, int64_t group,
+                          bool offset, int alsIters,
+                          std::vector<BCQResult> &out, std::string &err) {
+  const char *fn = "fitAnyBCQ";
+  if (!checkMatrix(fn, W, K, N, err) ||
+      !checkRange(fn, "maxPlanes", maxPlanes, 1, 8, err) ||
+      !checkRange(fn, "minPlanes", minPlanes, 1, maxPlanes, err) ||
+      !checkRange(fn, "alsIters", alsIters, 0, 1 << 20, err))
+    return false;
+  int64_t g;
+  if (!resolveGroup(fn, group, K, g, err) ||
+      !checkShape(fn, K, N, err, maxPlanes))
+    return false;
+  std::vector<BCQResult> rs;
+  for (int p = minPlanes; p <= maxPlanes; ++p)
+    rs.push_back(emptyBCQ(K, N, p, g, offset));
+  const int64_t numGK = rs.front().numGroupRows();
+  for (int64_t gk = 0; gk < numGK; ++gk) {
+    const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
+    for (int64_t n = 0; n < N; ++n) {
+      GroupFit fit;
+      fit.planes = minPlanes;
+      fit.offset = offset;
+      fit.x.resize(size_t(cnt));
+      for (int64_t j = 0; j < cnt; ++j)
+        fit.x[size_t(j)] = W[(k0 + j) * N + n];
+      // The base precision: a BCQ fit of its own.
+      fit.init();
+      double e = fit.error();
+      for (int it = 0; it < alsIters; ++it)
+        e = fit.refitSigns(fit.refitScales(e));
+      storeGroup(fit, gk, n, k0, /*signs=*/false, rs.front());
+      // Each further plane: greedy, then alternating least squares over
+      // every scale and the new plane's signs only.
+      for (int p = minPlanes + 1; p <= maxPlanes; ++p) {
+        fit.extend();
+        e = fit.error();
+        for (int it = 0; it < alsIters; ++it)
+          e = fit.refitFreeSigns(fit.refitScales(e), p - 1);
+        storeGroup(fit, gk, n, k0, /*signs=*/false, rs[size_t(p - minPlanes)]);
+      }
+      // Planes are frozen once fitted: the final signs are every
+      // precision's.
+      for (BCQResult &r : rs)
+        for (int i = 0; i < r.planes; ++i)
+          for (int64_t j = 0; j < cnt; ++j)
+            r.signs[size_t((i * K + k0 + j) * N + n)] =
+                fit.b[size_t(j * maxPlanes + i)];
+    }
+  }
+  out = std::move(rs);
   return true;
 }
 

@@ -415,6 +415,7 @@ compileEntries(ArrayRef<ArtifactEntry> entries, const AOTOptions &options,
     ModuleOp module = entry.module;
     funcs.push_back(module.lookupSymbol<func::FuncOp>(options.entry));
     layout.entry = entry.name;
+    layout.planes = entry.planes;
     if (failed(describeInterface(funcs.back(), layout)))
       return failure();
   }

@@ -108,6 +108,8 @@ std::string qc::detail::manifestText(const ArtifactLayout &layout,
   for (const ArtifactState &st : layout.states)
     os << "state " << escapeName(layout.inputs[st.input].name) << " "
        << escapeName(layout.outputs[st.output].name) << "\n";
+  if (layout.planes)
+    os << "planes " << layout.planes << "\n";
   for (const ArtifactLayout &other : others)
     os << "entry " << escapeName(other.entry) << "\n";
   os << "end\n";
@@ -134,10 +136,13 @@ static json::Object entryJSON(const ArtifactLayout &layout) {
   for (const ArtifactState &st : layout.states)
     states.push_back(json::Object{{"input", layout.inputs[st.input].name},
                                   {"output", layout.outputs[st.output].name}});
-  return json::Object{{"inputs", list(layout.inputs, false)},
+  json::Object fields{{"inputs", list(layout.inputs, false)},
                       {"outputs", list(layout.outputs, false)},
                       {"weight_tensors", list(layout.weights, true)},
                       {"states", std::move(states)}};
+  if (layout.planes)
+    fields["planes"] = static_cast<int64_t>(layout.planes);
+  return fields;
 }
 
 std::string qc::detail::manifestJSON(ArrayRef<ArtifactLayout> layouts) {

@@ -35,6 +35,8 @@ struct ArtifactLayout {
   std::string entry;
   std::vector<ArtifactTensor> inputs, outputs, weights;
   std::vector<ArtifactState> states;
+  /// AnyBCQ: the bit-planes the entry computes with; 0 for none.
+  unsigned planes = 0;
   uint64_t payloadSize = 0;
   uint64_t checksum = 0;
 };

@@ -120,6 +120,10 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
   if (recipe.actOrder)
     options += " act-order=true";
   options += llvm::formatv(" damp={0}", recipe.damp).str();
+  if (recipe.minPlanes)
+    options += llvm::formatv(" min-planes={0}", recipe.minPlanes).str();
+  if (recipe.planes)
+    options += llvm::formatv(" planes={0}", recipe.planes).str();
   if (!recipe.overrides.empty()) {
     options += " overrides=";
     for (size_t i = 0; i < recipe.overrides.size(); ++i)

@@ -32,6 +32,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
 
   quant::CalibrationStats calibration;
   WeightQuantOptions options;
+  unsigned numAnyBCQ = 0;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -69,6 +70,20 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     options.twoStage = twoStage;
     options.actOrder = actOrder;
     options.damp = damp;
+    options.minPlanes = static_cast<int>(minPlanes);
+    if (minPlanes > 8 || (planes != 0 && planes < minPlanes) ||
+        (planes != 0 && minPlanes == 0)) {
+      module.emitError() << "qc-quantize: AnyBCQ needs 1 <= min-planes <= "
+                            "planes <= 8 (min-planes="
+                         << unsigned(minPlanes) << ", planes="
+                         << unsigned(planes) << ")";
+      return signalPassFailure();
+    }
+    if (minPlanes > 0 && algo != "rtn") {
+      module.emitError() << "qc-quantize: AnyBCQ (min-planes) fits the "
+                            "planes itself, with algo=rtn only";
+      return signalPassFailure();
+    }
     if (clip != "mse" && clip != "minmax") {
       module.emitError() << "qc-quantize: clip must be mse or minmax, found '"
                          << clip << "'";
@@ -148,6 +163,11 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
         return signalPassFailure();
       ++numQuantized;
     }
+    if (minPlanes > 0 && numAnyBCQ == 0) {
+      module.emitError() << "qc-quantize: min-planes (AnyBCQ) is for BCQ "
+                            "layers, and no layer has a BCQ scheme";
+      return signalPassFailure();
+    }
     for (const Rule &rule : rules)
       if (rule.uses == 0) {
         module.emitError() << "qc-quantize: layer pattern '" << rule.pattern
@@ -171,6 +191,19 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
       return layerError() << "the weight is not a constant f32 tensor";
     if (failed(scheme.verifyShape(k, n, layerError)))
       return failure();
+    // AnyBCQ: BCQ layers compute with `planes` of their scheme's planes;
+    // the others (a uniform override, say) are quantized as without it.
+    if (auto bcq = dyn_cast<BCQAttr>(scheme); bcq && minPlanes > 0) {
+      if (bcq.getStoredPlanes() || bcq.getPlanes() < minPlanes ||
+          bcq.getPlanes() < planes)
+        return layerError() << "AnyBCQ (min-planes=" << unsigned(minPlanes)
+                            << ", planes=" << unsigned(planes)
+                            << ") needs at least that many planes";
+      scheme = BCQAttr::get(op.getContext(), planes ? planes : bcq.getPlanes(),
+                            bcq.getGroup(), bcq.getOffset(),
+                            bcq.getScaleType(), bcq.getPlanes());
+      ++numAnyBCQ;
+    }
 
     const quant::TapStats *layerStats =
         stats.empty() ? nullptr : calibration.lookup(op.getLayer().str());

@@ -73,14 +73,56 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   return quant::dequantizeUniform(r, q.dequantized, err);
 }
 
+/// Canonical BCQ codes (bit p = plane p) of `planes` planes of `signs`.
+std::vector<int32_t> planeCodes(const std::vector<int8_t> &signs, int planes,
+                                int64_t count) {
+  std::vector<int32_t> codes(count, 0);
+  for (int p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < count; ++i)
+      if (signs[p * count + i] > 0)
+        codes[i] |= 1 << p;
+  return codes;
+}
+
+/// An AnyBCQ layer: the scheme's `planes` of a fit for every precision
+/// from opt.minPlanes to its stored planes; the codes hold them all.
+bool anyBCQ(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
+            const WeightQuantOptions &opt, QuantizedWeight &q,
+            std::string &err) {
+  const int stored = s.getPlanesInCodes(), planes = s.getPlanes();
+  if (opt.algo != "rtn" || planes < opt.minPlanes) {
+    err = opt.algo != "rtn"
+              ? "AnyBCQ (min-planes) fits the planes itself: algo=rtn only"
+              : "AnyBCQ serves " + std::to_string(opt.minPlanes) + " to " +
+                    std::to_string(stored) + " planes, not " +
+                    std::to_string(planes);
+    return false;
+  }
+  std::vector<quant::BCQResult> fits;
+  if (!quant::fitAnyBCQ(w.data(), k, n, opt.minPlanes, stored, s.getGroup(),
+                        s.getOffset(), /*alsIters=*/10, fits, err))
+    return false;
+  quant::BCQResult &r = fits[size_t(planes - opt.minPlanes)];
+  q.algo = "anybcq";
+  q.codes = planeCodes(fits.back().signs, stored, k * n);
+  q.codesShape = {k, n};
+  roundAll(r.alphas, s.getScaleType());
+  roundAll(r.offsets, s.getScaleType());
+  q.scales = r.alphas;
+  q.zeros = r.offsets;
+  return quant::dequantizeBCQ(r, q.dequantized, err);
+}
+
 bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
          const WeightQuantOptions &opt, const quant::TapStats *stats,
          QuantizedWeight &q, std::string &err) {
   quant::BCQResult r;
+  q.algo = "rtn";
+  if (opt.minPlanes > 0)
+    return anyBCQ(s, w, k, n, opt, q, err);
   if (!quant::fitBCQ(w.data(), k, n, s.getPlanes(), s.getGroup(),
                      s.getOffset(), /*alsIters=*/10, r, err))
     return false;
-  q.algo = "rtn";
   if (opt.algo == "gptq") {
     quant::GPTQOptions g;
     g.damp = opt.damp;
@@ -89,11 +131,7 @@ bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
       return false;
     q.algo = "gptq";
   }
-  q.codes.assign(k * n, 0);
-  for (int p = 0; p < r.planes; ++p)
-    for (int64_t i = 0; i < k * n; ++i)
-      if (r.signs[p * k * n + i] > 0)
-        q.codes[i] |= 1 << p;
+  q.codes = planeCodes(r.signs, r.planes, k * n);
   q.codesShape = {k, n};
   roundAll(r.alphas, s.getScaleType());
   roundAll(r.offsets, s.getScaleType());

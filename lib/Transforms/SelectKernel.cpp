@@ -38,7 +38,7 @@ std::string commonBlocker(QLinearOp op) {
 std::string lutBlocker(QLinearOp op, BCQAttr bcq, const KernelTarget &target) {
   if (!target.hasByteLookup())
     return "LUT-GEMM needs byte table lookups (x86 vpshufb, NEON tbl)";
-  if (bcq.getPlanes() > 4)
+  if (bcq.getPlanesInCodes() > 4)
     return "more than 4 bit-planes";
   if (bcq.getGroup() != -1 && bcq.getGroup() % 32 != 0)
     return "group is not a multiple of 32";

@@ -95,6 +95,18 @@ QCRT_API const char *qcrt_entry_name(const qcrt_model *model, size_t index);
 QCRT_API qcrt_status qcrt_load_entry(const qcrt_model *model,
                                      const char *name, qcrt_model **out);
 
+// AnyBCQ artifacts (`qc-compile --quant bcq<P>g<G> --min-planes M`) serve
+// several precisions from one stored copy of the weights: the default
+// entry computes with P bit-planes, the entry "planes<p>" with p of them
+// (M <= p < P). The planes MODEL computes with; 0 when its artifact is not
+// multi-precision (or MODEL is NULL).
+QCRT_API unsigned qcrt_model_planes(const qcrt_model *model);
+// Loads the precision of PLANES bit-planes of MODEL's artifact (MODEL is
+// its default entry): the entry "planes<PLANES>", or the default entry
+// again when PLANES is its own. An error names the precisions there are.
+QCRT_API qcrt_status qcrt_load_planes(const qcrt_model *model,
+                                      unsigned planes, qcrt_model **out);
+
 // Message of the most recent failed qcrt_* call on this thread ("" if none).
 QCRT_API const char *qcrt_last_error(void);
 

@@ -146,6 +146,44 @@ qcrt_status qcrt_load_entry(const qcrt_model *model, const char *name,
   return QCRT_OK;
 }
 
+unsigned qcrt_model_planes(const qcrt_model *model) {
+  return model ? model->impl->manifest().planes : 0;
+}
+
+qcrt_status qcrt_load_planes(const qcrt_model *model, unsigned planes,
+                             qcrt_model **out) {
+  if (out)
+    *out = nullptr;
+  if (!model || !out)
+    return fail(QCRT_ERR_ARGUMENT, "qcrt_load_planes: null argument");
+  const qc::rt::Manifest &manifest = model->impl->manifest();
+  if (manifest.planes == 0)
+    return fail(QCRT_ERR_ARGUMENT,
+                "the artifact serves one precision (it was not compiled "
+                "with --min-planes)");
+  std::string name = planes == manifest.planes
+                         ? std::string() // the default entry again
+                         : "planes" + std::to_string(planes);
+  if (!name.empty() && std::find(manifest.entries.begin(),
+                                 manifest.entries.end(),
+                                 name) == manifest.entries.end()) {
+    std::string served;
+    for (const std::string &entry : manifest.entries)
+      if (entry.rfind("planes", 0) == 0)
+        served += entry.substr(6) + ", ";
+    std::string message = "the artifact serves " + served +
+                          std::to_string(manifest.planes) +
+                          " bit-planes, not " + std::to_string(planes);
+    return fail(QCRT_ERR_ARGUMENT, message.c_str());
+  }
+  std::unique_ptr<qc::rt::Model> impl;
+  qc::rt::Status status = qc::rt::Model::loadEntry(*model->impl, name, impl);
+  if (!status.ok())
+    return fail(status);
+  *out = new qcrt_model{std::move(impl)};
+  return QCRT_OK;
+}
+
 const char *qcrt_last_error(void) { return lastError.c_str(); }
 
 size_t qcrt_num_inputs(const qcrt_model *model) {

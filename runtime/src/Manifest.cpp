@@ -364,6 +364,12 @@ Status parseManifest(std::string_view text, std::string_view source,
           out.entries.end())
         return fail("duplicate entry '" + name + "'");
       out.entries.push_back(std::move(name));
+    } else if (kind == "planes") {
+      uint64_t planes = 0;
+      if (fields.size() != 2 || !parseU64(fields[1], planes) || planes < 1 ||
+          planes > 8 || out.planes != 0)
+        return fail("expected one 'planes <1..8>' record");
+      out.planes = static_cast<unsigned>(planes);
     } else if (kind == "end") {
       if (fields.size() != 1)
         return fail("'end' takes no fields");

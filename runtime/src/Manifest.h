@@ -53,6 +53,9 @@ struct Manifest {
   /// The artifact's further entry points (`entry` records, unescaped):
   /// listed by the default entry's manifest only.
   std::vector<std::string> entries;
+  /// AnyBCQ: the bit-planes this entry computes with (`planes` record); 0
+  /// when the artifact is not multi-precision.
+  unsigned planes = 0;
   /// Whether output i is a state's new value (no entry argument of its own).
   bool isStateOutput(size_t i) const {
     for (const StateDecl &s : states)

@@ -101,7 +101,9 @@ Status Model::loadEntry(const Model &base, const std::string &name,
                         std::unique_ptr<Model> &out) {
   out.reset();
   const std::vector<std::string> &names = base.parsed.entries;
-  if (std::find(names.begin(), names.end(), name) == names.end()) {
+  // "" is the default entry itself, loaded again.
+  if (!name.empty() &&
+      std::find(names.begin(), names.end(), name) == names.end()) {
     std::string known;
     for (const std::string &n : names)
       known += (known.empty() ? "" : ", ") + n;

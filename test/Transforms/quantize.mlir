@@ -3,6 +3,9 @@
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=f32" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=F32
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=int8t" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=TOKEN
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=mxfp4" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=MX
+// RUN: qc-opt %s --qc-quantize="scheme=bcq3g4 min-planes=2 planes=2" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=ANY
+// RUN: not qc-opt %s --qc-quantize="scheme=w4g4 min-planes=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=ANYUNIFORM
+// RUN: not qc-opt %s --qc-quantize="scheme=bcq3g4 planes=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=ANYNOMIN
 // RUN: not qc-opt %s --qc-quantize="scheme=w4g4 act=int9" -split-input-file 2>&1 | FileCheck %s --check-prefix=BADACT
 // RUN: not qc-opt %s --qc-quantize="scheme=w4g4 act=int8b0" -split-input-file 2>&1 | FileCheck %s --check-prefix=BADBLOCK
 
@@ -24,6 +27,12 @@
 // CHECK: qc.qlinear %{{.*}}, %[[C1]], %[[S1]] zeros(%[[Z1]] : tensor<2x4xf16>) scheme #qc.uniform<bits = 4, group = 4, per_ic = false, symmetric = false, scale_type = f16> act #qc.act<kind = int8, block = 4> layer "fc1" {qc.report = {act = "int8b4", algo = "rtn", bits_per_weight = 9.000000e+00 : f64, bytes = 36 : i64, output_mse = {{.*}} : f64, scheme = "w4g4", weight_mse = {{.*}} : f64}}
 // CHECK: qc.qlinear {{.*}} layer "fc2"
 // CHECK-NOT: qc.linear
+
+// AnyBCQ: 2 of the 3 planes of one fit; the codes hold all 3.
+// ANY-LABEL: func.func @two_layers
+// ANY: qc.qlinear {{.*}} scheme #qc.bcq<planes = 2, group = 4, offset = true, scale_type = f16, stored_planes = 3> {{.*}} layer "fc1" {qc.report = {act = "int8b4", algo = "anybcq"
+// ANYUNIFORM: qc-quantize: min-planes (AnyBCQ) is for BCQ layers, and no layer has a BCQ scheme
+// ANYNOMIN: AnyBCQ needs 1 <= min-planes <= planes <= 8 (min-planes=0, planes=2)
 
 // RULES-LABEL: func.func @two_layers
 // RULES: qc.qlinear {{.*}} scheme #qc.bcq<planes = 2, group = 4, offset = true, scale_type = f16> act #qc.act<kind = int8, block = 4> layer "fc1"

@@ -12,6 +12,8 @@
 #include "qc/Import/GGUF.h"
 #include "qc/Tools/ToolContext.h"
 
+#include "QC/IR/QCAttrs.h"
+
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/InitLLVM.h"
@@ -37,6 +39,37 @@ static void carryTokenizer(StringRef path, qc::AOTOptions &aot) {
   aot.extraFiles.push_back({"tokenizer_config.json", config});
 }
 
+/// AnyBCQ (--min-planes M): the default entry computes with all P planes of
+/// the BCQ scheme, an entry `planes<p>` with p of them for each p in
+/// [M, P); all of them read one stored copy of the planes.
+static int compileAnyPrecision(mlir::ModuleOp module,
+                               const qc::CompileRequest &request) {
+  std::string error;
+  auto bcq = llvm::dyn_cast_or_null<qc::BCQAttr>(qc::parseQuantScheme(
+      module.getContext(), request.recipe.scheme, error));
+  unsigned minPlanes = request.recipe.minPlanes;
+  if (!bcq || minPlanes > bcq.getPlanes()) {
+    WithColor::error(errs(), "qc-compile")
+        << "--min-planes " << minPlanes
+        << " needs --quant bcq<P>g<G> with P >= " << minPlanes << ", not '"
+        << request.recipe.scheme << "'\n";
+    return 1;
+  }
+  if (request.recipe.algo != "rtn") {
+    WithColor::error(errs(), "qc-compile")
+        << "AnyBCQ (--min-planes) fits the planes itself: --algo "
+        << request.recipe.algo << " does not combine with it\n";
+    return 1;
+  }
+  std::vector<mlir::OwningOpRef<mlir::ModuleOp>> copies;
+  std::vector<qc::ArtifactEntry> entries{{"", module, bcq.getPlanes()}};
+  for (unsigned p = minPlanes; p < bcq.getPlanes(); ++p) {
+    copies.emplace_back(module.clone());
+    entries.push_back({"planes" + std::to_string(p), *copies.back(), p});
+  }
+  return failed(qc::compileModules(entries, request, outs())) ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
   qc::registerTestKernelTargets();
@@ -59,6 +92,14 @@ int main(int argc, char **argv) {
       tool.loadModel(flags.input, importOptions);
   if (!module)
     return 1;
+  if (request.recipe.minPlanes) {
+    if (flags.prefill) {
+      WithColor::error(errs(), "qc-compile")
+          << "--min-planes and --prefill do not combine yet\n";
+      return 1;
+    }
+    return compileAnyPrecision(*module, request);
+  }
   if (flags.prefill == 0)
     return failed(qc::compileModule(*module, request, outs())) ? 1 : 0;
   if (!qc::hasKVCache(*module)) {

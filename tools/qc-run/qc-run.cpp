@@ -32,7 +32,8 @@ constexpr size_t kPrintedValues = 8;
 void printUsage() {
   std::printf(
       "usage: qc-run ARTIFACT_DIR [--input NAME=FILE.npy ...] [FILE.npy ...]\n"
-      "              [--output-dir DIR] [--repeat N] [--warmup N] [--print]\n"
+      "              [--output-dir DIR] [--repeat N] [--warmup N] [--planes P]\n"
+      "              [--print]\n"
       "\n"
       "Runs the compiled model in ARTIFACT_DIR (model.so + model.qcw).\n"
       "  FILE.npy            binds, in manifest order, to the inputs not "
@@ -43,6 +44,9 @@ void printUsage() {
       "  --repeat N          time N runs after the warm-up runs\n"
       "  --warmup N          untimed runs first (default 1 with --repeat, "
       "else 0)\n"
+      "  --planes P          an AnyBCQ artifact (qc-compile --min-planes): "
+      "compute\n"
+      "                      with P of its bit-planes (default: all)\n"
       "  --print             also print the first values of each output\n"
       "\n"
       "NumPy has no bfloat16: a bf16 input takes an f32 .npy (rounded to the\n"
@@ -100,6 +104,7 @@ struct Options {
   std::string outputDir = ".";
   long repeat = 0;
   long warmup = -1; // -1: default
+  long planes = 0;  // AnyBCQ precision (qcrt_load_planes); 0: the default
   bool print = false;
 };
 
@@ -141,7 +146,7 @@ int parseArgs(int argc, char **argv, Options &options, bool &helpShown) {
       hasValue = true;
     }
     if (name != "--input" && name != "--output-dir" && name != "--repeat" &&
-        name != "--warmup") {
+        name != "--warmup" && name != "--planes") {
       return usageError("unknown option '" + arg + "'");
     }
     if (!hasValue) {
@@ -164,6 +169,11 @@ int parseArgs(int argc, char **argv, Options &options, bool &helpShown) {
       if (!parseCount(value, options.repeat) || options.repeat < 1)
         return usageError("--repeat expects a positive count, got '" + value +
                           "'");
+    } else if (name == "--planes") {
+      if (!parseCount(value, options.planes) || options.planes < 1 ||
+          options.planes > 8)
+        return usageError("--planes expects 1 to 8 bit-planes, got '" +
+                          value + "'");
     } else {
       if (!parseCount(value, options.warmup))
         return usageError("--warmup expects a count, got '" + value + "'");
@@ -284,6 +294,13 @@ int runTool(int argc, char **argv) {
   ModelHolder holder;
   if (qcrt_load(options.artifactDir.c_str(), &holder.model) != QCRT_OK)
     return error(qcrt_last_error());
+  if (options.planes) {
+    ModelHolder precision;
+    if (qcrt_load_planes(holder.model, unsigned(options.planes),
+                         &precision.model) != QCRT_OK)
+      return error(options.artifactDir + ": --planes: " + qcrt_last_error());
+    std::swap(holder.model, precision.model);
+  }
   qcrt_model *model = holder.model;
 
   size_t numInputs = qcrt_num_inputs(model);

@@ -248,3 +248,47 @@ TEST(BCQ, DequantizeRejectsInconsistentResult) {
   EXPECT_FALSE(dequantizeBCQ(bad, deq, err));
   EXPECT_FALSE(dequantizeBCQ(BCQResult(), deq, err));
 }
+
+// AnyBCQ: the base precision is a BCQ fit of its own, every precision reads
+// a prefix of one set of planes, and the error falls with every plane.
+TEST(AnyBCQ, NestedPlanesAndFallingError) {
+  const int64_t K = 96, N = 24;
+  std::vector<float> W = randomWeights(K, N, 43);
+  for (bool offset : {false, true}) {
+    SCOPED_TRACE(offset ? "offset" : "no offset");
+    std::vector<BCQResult> any;
+    std::string err;
+    ASSERT_TRUE(fitAnyBCQ(W.data(), K, N, 2, 4, 32, offset, 10, any, err))
+        << err;
+    ASSERT_EQ(any.size(), 3u);
+    BCQResult base = fit(W, K, N, 2, 32, offset, 10);
+    EXPECT_EQ(any[0].signs, base.signs);
+    EXPECT_EQ(any[0].alphas, base.alphas);
+    EXPECT_EQ(any[0].offsets, base.offsets);
+    double prev = 1e30;
+    for (const BCQResult &q : any) {
+      SCOPED_TRACE(testing::Message() << q.planes << " planes");
+      ASSERT_TRUE(verifyBCQ(q, err)) << err;
+      EXPECT_TRUE(std::equal(q.signs.begin(), q.signs.end(),
+                             any.back().signs.begin()));
+      double e = dequantError(W, q);
+      // Each plane roughly halves the error of a Gaussian-like group (1
+      // plane: 0.36 of the variance, 2: 0.12, 3: 0.04 for a dedicated fit).
+      EXPECT_LT(e, 0.6 * prev);
+      // Within 30% of a fit made for this precision alone.
+      double alone = dequantError(W, fit(W, K, N, q.planes, 32, offset, 10));
+      EXPECT_LE(e, 1.3 * alone) << "alone " << alone;
+      prev = e;
+    }
+  }
+}
+
+TEST(AnyBCQ, BadArguments) {
+  std::vector<float> W = randomWeights(16, 4, 44);
+  std::vector<BCQResult> any;
+  std::string err;
+  EXPECT_FALSE(fitAnyBCQ(W.data(), 16, 4, 3, 2, 8, true, 2, any, err));
+  EXPECT_NE(err.find("minPlanes"), std::string::npos) << err;
+  EXPECT_FALSE(fitAnyBCQ(W.data(), 16, 4, 1, 9, 8, true, 2, any, err));
+  EXPECT_NE(err.find("maxPlanes"), std::string::npos) << err;
+}

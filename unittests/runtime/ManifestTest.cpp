@@ -297,6 +297,24 @@ TEST(Manifest, ParsesEntries) {
             std::string::npos);
 }
 
+TEST(Manifest, ParsesPlanes) {
+  Manifest m;
+  Status status =
+      parseManifest(withLine(9, "planes 3\nentry planes2\nend"), "m.so", m);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(m.planes, 3u);
+  Manifest none;
+  ASSERT_TRUE(parseManifest(withLine(9, "end"), "m.so", none).ok());
+  EXPECT_EQ(none.planes, 0u);
+  for (const char *bad : {"planes 0\nend", "planes 9\nend", "planes\nend",
+                          "planes x\nend", "planes 2 3\nend",
+                          "planes 2\nplanes 2\nend"})
+    EXPECT_NE(parseError(withLine(9, bad))
+                  .find("expected one 'planes <1..8>' record"),
+              std::string::npos)
+        << bad;
+}
+
 TEST(Manifest, RejectsBadWeightsRecord) {
   EXPECT_NE(parseError(withLine(3, "weights model.qcw 4160"))
                 .find("expected 'weights <file>"),

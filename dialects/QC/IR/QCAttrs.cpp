@@ -145,9 +145,13 @@ std::string UniformAttr::getShortName() const {
 //===----------------------------------------------------------------------===//
 
 LogicalResult BCQAttr::verify(EmitErrorFn emitError, unsigned planes,
-                              int64_t group, bool offset, Type scaleType) {
+                              int64_t group, bool offset, Type scaleType,
+                              unsigned storedPlanes) {
   if (planes < 1 || planes > 8)
     return emitError() << "bcq planes must be in [1, 8], found " << planes;
+  if (storedPlanes != 0 && (storedPlanes < planes || storedPlanes > 8))
+    return emitError() << "bcq stored_planes must be in [planes, 8] = ["
+                       << planes << ", 8], found " << storedPlanes;
   if (failed(verifyGroup(emitError, group)))
     return failure();
   return verifyScaleType(emitError, scaleType);
@@ -177,12 +181,14 @@ double BCQAttr::getCodeBits() const { return getPlanes(); }
 int64_t BCQAttr::getStorageBytes(int64_t k, int64_t n) const {
   int64_t groups = (numGroups(getGroup(), k)) * n;
   int64_t scaleBytes = bytesOf(getScaleType());
-  return packedBytes(k * n, getPlanes()) +
+  return packedBytes(k * n, getPlanesInCodes()) +
          groups * scaleBytes * (getPlanes() + (getOffset() ? 1 : 0));
 }
 
 std::string BCQAttr::getShortName() const {
   std::string name = "bcq" + std::to_string(getPlanes());
+  if (getStoredPlanes())
+    name += "of" + std::to_string(getStoredPlanes());
   if (getGroup() != -1)
     name += "g" + std::to_string(getGroup());
   return name;
@@ -387,10 +393,14 @@ QuantSchemeAttrInterface qc::parseQuantScheme(MLIRContext *context,
                                              FloatFormat::dint, bits, group));
   }
   if (text.consume_front("bcq")) {
-    if (!consumeNumber(text, bits) || !parseGroup() || !text.empty())
-      return fail("expected bcq<planes>[g<group>]");
+    int64_t stored = 0;
+    if (!consumeNumber(text, bits) ||
+        (text.consume_front("of") && !consumeNumber(text, stored)) ||
+        !parseGroup() || !text.empty())
+      return fail("expected bcq<planes>[of<stored planes>][g<group>]");
     return check(BCQAttr::getChecked(emitError, context, bits, group,
-                                     /*offset=*/true, f16));
+                                     /*offset=*/true, f16,
+                                     static_cast<unsigned>(stored)));
   }
   if (text.consume_front("cb")) {
     int64_t books = 0, indexBits = 0, vector = 8;

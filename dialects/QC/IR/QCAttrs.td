@@ -99,14 +99,34 @@ def QC_BCQAttr : QC_Attr<"BCQ", "bcq",
     `[K / group, N]`. A uniform asymmetric `b`-bit grid is exactly a
     `b`-plane BCQ with offset.
 
+    `stored_planes` (AnyBCQ; `planes` unless given) is how many planes the
+    codes hold: the layer computes with the first `planes` of them, and a
+    kernel stores all of them, so that models of 2, 3 and 4 planes of one
+    AnyBCQ fit (qc-quantize `min-planes`) share their plane bytes.
+
     ```mlir
     #qc.bcq<planes = 3, group = 128, offset = true, scale_type = f16>
+    #qc.bcq<planes = 2, group = 128, offset = true, scale_type = f16,
+            stored_planes = 4>
     ```
   }];
   let parameters = (ins "unsigned":$planes, "int64_t":$group, "bool":$offset,
-                        "::mlir::Type":$scale_type);
+                        "::mlir::Type":$scale_type,
+                        DefaultValuedParameter<"unsigned", "0">:$stored_planes);
+  let builders = [
+    AttrBuilder<(ins "unsigned":$planes, "int64_t":$group, "bool":$offset,
+                     "::mlir::Type":$scale_type), [{
+      return $_get($_ctxt, planes, group, offset, scale_type, 0u);
+    }]>
+  ];
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Planes the codes hold (`stored_planes`, else `planes`).
+    unsigned getPlanesInCodes() const {
+      return getStoredPlanes() ? getStoredPlanes() : getPlanes();
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//
@@ -355,7 +375,9 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
     scale per token, shared by its blocks; printed only when set) and `act`,
     the activations' codes: int8 (the default, not printed), int4 (codes
     -7 .. 7 on max / 7) or mxfp4 (twice the E2M1 values, -12 .. 12, on half
-    the block's power-of-two scale).
+    the block's power-of-two scale), and `stored_planes` (LUT-GEMM: planes
+    stored per chunk when it reads only the first `bits` of them, an AnyBCQ
+    layer; 0, not printed, when they are `bits`).
 
     ```mlir
     #qc.kernel_shape<m = 1, k = 512, n = 37, bits = 4, group = 128, act_block = 128, m_tile = 1, isa = avx2>
@@ -365,7 +387,8 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
                         "int64_t":$bits, "int64_t":$group, "int64_t":$act_block,
                         "int64_t":$m_tile, QC_KernelTargetName:$isa,
                         DefaultValuedParameter<"bool", "false">:$row_scale,
-                        QC_ActKindParameter:$act);
+                        QC_ActKindParameter:$act,
+                        DefaultValuedParameter<"int64_t", "0">:$stored_planes);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

@@ -72,6 +72,11 @@ struct KernelShape {
   bool rowScale = false;
   /// The activations' codes (ActivationAttr's kinds, all as int8 codes).
   ActKind act = ActKind::int8;
+  /// lut_bcq: planes stored per chunk of codes, of which the kernel reads
+  /// the first `bits` (AnyBCQ); 0: `bits`.
+  int64_t storedPlanes = 0;
+
+  int64_t planeStride() const { return storedPlanes ? storedPlanes : bits; }
 
   /// K padded to whole superblocks of kSuperblockRows rows.
   int64_t superblocks() const {
@@ -92,11 +97,13 @@ struct KernelShape {
     return quant::kernelPanelBytes(k, static_cast<int>(bits));
   }
   std::string suffix() const {
-    return llvm::formatv("b{0}_g{1}_a{2}{8}{9}_m{3}_k{4}_n{5}_t{6}_{7}",
+    return llvm::formatv("b{0}{10}_g{1}_a{2}{8}{9}_m{3}_k{4}_n{5}_t{6}_{7}",
                          bits, group, actBlock, m, k, n, mTile, target->name(),
                          rowScale ? "r" : "",
                          act == ActKind::int8 ? llvm::StringRef()
-                                              : stringifyActKind(act))
+                                              : stringifyActKind(act),
+                         storedPlanes ? "of" + std::to_string(storedPlanes)
+                                      : std::string())
         .str();
   }
 
@@ -105,7 +112,7 @@ struct KernelShape {
     fn->setAttr(kShapeAttr,
                 KernelShapeAttr::get(fn.getContext(), m, k, n, bits, group,
                                      actBlock, mTile, target->name(),
-                                     rowScale, act));
+                                     rowScale, act, storedPlanes));
   }
   /// The shape stored on `fn`, if any and well-formed (its target
   /// registered).
@@ -123,7 +130,7 @@ struct KernelShape {
     return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),
                        attr.getBits(),  attr.getGroup(),    attr.getActBlock(),
                        attr.getMTile(), target,             attr.getRowScale(),
-                       attr.getAct()};
+                       attr.getAct(),   attr.getStoredPlanes()};
   }
 };
 

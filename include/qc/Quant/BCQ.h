@@ -56,6 +56,20 @@ bool fitBCQ(const float *W, int64_t K, int64_t N, int planes, int64_t group,
             bool offset, int alsIters, BCQResult &out, std::string &err,
             std::vector<double> *errorTrace = nullptr);
 
+/// AnyBCQ: one set of `maxPlanes` bit-planes serving every precision p in
+/// [minPlanes, maxPlanes], each with scales (and offset) of its own, so that
+/// a p-plane model reads the first p planes. The minPlanes-plane base is
+/// fitted as fitBCQ does; each further plane is added greedily (the signs of
+/// the residual) and refined by `alsIters` rounds of least-squares scales
+/// (all of them, and the offset) and signs of the new plane only, each step
+/// kept only if it does not increase the error. So the error never grows
+/// with p, and planes fitted at one precision never change at the next.
+/// out[i] is the (minPlanes + i)-plane model; its signs are the first
+/// planes of out.back()'s.
+bool fitAnyBCQ(const float *W, int64_t K, int64_t N, int minPlanes,
+               int maxPlanes, int64_t group, bool offset, int alsIters,
+               std::vector<BCQResult> &out, std::string &err);
+
 /// Reconstructs W (resized to K*N) from `q`. Returns false on inconsistent
 /// input.
 bool dequantizeBCQ(const BCQResult &q, std::vector<float> &W, std::string &err);

@@ -63,6 +63,9 @@ mlir::LogicalResult compileToArtifact(mlir::ModuleOp module,
 struct ArtifactEntry {
   std::string name;
   mlir::ModuleOp module;
+  /// AnyBCQ: the bit-planes this entry computes with (its manifest's
+  /// `planes` record); 0 for none.
+  unsigned planes = 0;
 };
 
 /// Compiles several entry points into one artifact: the first is the

@@ -68,6 +68,13 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     `int8s`: static per-tensor int8, the scale max |x| / 127 over the
     layer's calibration inputs (`stats`, needed then).
 
+    `min-planes=M` (AnyBCQ, BCQ schemes, algo=rtn): one fit per layer
+    serves every precision from M planes to the scheme's P
+    (quant::fitAnyBCQ); the layer computes with `planes` of them (P unless
+    given) and its codes hold all P (`#qc.bcq<..., stored_planes = P>`), so
+    modules quantized with the same M and different `planes` share their
+    plane bytes.
+
     Each quantized layer gets a `qc.report` dictionary: scheme, activation
     scheme, bits per weight, bytes, the weight MSE and the output MSE on
     random inputs.
@@ -94,6 +101,12 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     Option<"act", "act", "std::string", /*default=*/"\"auto\"",
            "activation scheme of the quantized layers: auto, f32, int8, "
            "int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4, int8s">,
+    Option<"minPlanes", "min-planes", "unsigned", /*default=*/"0",
+           "AnyBCQ: fit BCQ layers for every precision from this many "
+           "planes to the scheme's (0: plain BCQ)">,
+    Option<"planes", "planes", "unsigned", /*default=*/"0",
+           "AnyBCQ: the precision (planes) this module computes with "
+           "(0: all of the scheme's)">,
   ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [

@@ -42,6 +42,11 @@ struct QuantRecipe {
   double smooth = 0;
   /// Hadamard rotations (qc-rotate) before quantizing (not with smooth).
   bool rotate = false;
+  /// AnyBCQ (qc-quantize min-planes / planes): BCQ layers fitted for every
+  /// precision from minPlanes planes up; `planes` is the one this module
+  /// computes with (0: all of the scheme's).
+  unsigned minPlanes = 0;
+  unsigned planes = 0;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
   /// Whether quantizing needs calibration statistics (GPTQ, mixed

@@ -28,6 +28,10 @@ struct WeightQuantOptions {
   bool twoStage = false;
   bool actOrder = false;
   double damp = 0.01;
+  /// AnyBCQ (> 0): BCQ layers are fitted for every precision from
+  /// minPlanes to the scheme's stored planes (quant::fitAnyBCQ) and take
+  /// the scheme's `planes` of them; the codes hold all stored planes.
+  int minPlanes = 0;
 };
 
 /// A layer's quantized operands in canonical layout.

@@ -58,12 +58,12 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
     // s (q - z) = sum_i s 2^(i-1) b_i + s ((2^bits - 1) / 2 - z).
     auto bcq = dyn_cast<BCQAttr>(op.getScheme());
     auto uniform = dyn_cast<UniformAttr>(op.getScheme());
-    bool bcqOk = bcq && bcq.getPlanes() >= 1 && bcq.getPlanes() <= 4;
+    bool bcqOk = bcq && bcq.getPlanes() >= 1 && bcq.getPlanesInCodes() <= 4;
     bool uniformOk = uniform && !uniform.getPerIc() && uniform.getBits() >= 2 &&
                      uniform.getBits() <= 4;
     if (op.getPacked() || op.getBitplanes() || (!bcqOk && !uniformOk))
-      return fail("lut_bcq needs canonical BCQ codes of 1 to 4 planes or "
-                  "uniform per-output-channel codes of 2 to 4 bits");
+      return fail("lut_bcq needs canonical BCQ codes of 1 to 4 (stored) "
+                  "planes or uniform per-output-channel codes of 2 to 4 bits");
     int64_t group = bcq ? bcq.getGroup() : uniform.getGroup();
     FailureOr<KernelShape> shape =
         kernelShapeOf(op, group, bcq ? bcq.getPlanes() : uniform.getBits(),
@@ -73,6 +73,8 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
         failed(checkActivations(op, *shape, /*int8=*/true, "qc-gen-lut-gemm",
                                 "lut_bcq")))
       return failure();
+    if (bcq && bcq.getStoredPlanes())
+      shape->storedPlanes = bcq.getPlanesInCodes();
     const KernelShape &s = *shape;
     if (s.actBlock > 128)
       return fail("lut_bcq takes activation blocks of at most 128 inputs");
@@ -93,19 +95,21 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
       return fail("scales / offsets do not match the scheme");
 
     // Bit-planes: [tile][chunk of 8 rows][plane][32 byte lanes]; bit r of
-    // a byte is row 8 chunk + r (lutByteOffset).
+    // a byte is row 8 chunk + r (lutByteOffset). Every stored plane is
+    // packed (AnyBCQ: the same bytes for each precision of one fit).
+    int64_t stored = s.planeStride();
     int64_t chunks = s.paddedK() / 8, tiles = np / 32;
-    std::vector<uint8_t> packed(tiles * chunks * planes * 32, 0);
+    std::vector<uint8_t> packed(tiles * chunks * stored * 32, 0);
     for (int64_t kk = 0; kk < k; ++kk)
       for (int64_t col = 0; col < n; ++col) {
         auto code = static_cast<uint8_t>(data->codes[kk * n + col]);
-        if (code >> planes)
+        if (code >> stored)
           return fail(llvm::formatv("code {0} at row {1}, column {2} does not "
                                     "fit in {3} bits",
-                                    code, kk, col, planes));
-        for (int64_t i = 0; i < planes; ++i)
+                                    code, kk, col, stored));
+        for (int64_t i = 0; i < stored; ++i)
           if (code >> i & 1)
-            packed[lutByteOffset(col, kk / 8, i, chunks, planes)] |=
+            packed[lutByteOffset(col, kk / 8, i, chunks, stored)] |=
                 uint8_t(1u << (kk % 8));
       }
     // Per tile, 2 alpha [group][plane][32] and offset - sum alpha
@@ -151,7 +155,7 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
         TypeRange{act.xq.getType(), tables.getType()}, /*parallel=*/false);
     func::CallOp::create(b, loc, build, ValueRange{act.xq, tables});
 
-    Value codes = constantBuffer(b, loc, {tiles, chunks * planes * 32}, i8,
+    Value codes = constantBuffer(b, loc, {tiles, chunks * stored * 32}, i8,
                                  packed, layer + ".lutplanes");
     Value alphaBuf = constantBuffer(b, loc, {tiles, groups * planes * 32}, f32,
                                     alpha2, layer + ".lutalpha");

@@ -20,6 +20,12 @@ func.func private @f() attributes {s = #qc.bcq<planes = 9, group = 128, offset =
 
 // -----
 
+// AnyBCQ: the codes hold at least the planes computed with.
+// expected-error @+1 {{bcq stored_planes must be in [planes, 8] = [3, 8], found 2}}
+func.func private @f() attributes {s = #qc.bcq<planes = 3, group = 128, offset = true, scale_type = f16, stored_planes = 2>}
+
+// -----
+
 // expected-error @+1 {{codebook entries must be in [2, 65536] (a 16-bit index at most), found 131072}}
 func.func private @f() attributes {s = #qc.codebook<vector_size = 8, entries = 131072, books = 1, scale_type = f16>}
 

@@ -32,6 +32,14 @@ func.func @bcq(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<3x2x16xf16
   return %y : tensor<2x16xf32>
 }
 
+// AnyBCQ: 2 of the 4 planes the codes hold (the default, 0, is not printed).
+// CHECK-LABEL: func.func @anybcq
+// CHECK: #qc.bcq<planes = 2, group = 32, offset = true, scale_type = f16, stored_planes = 4>
+func.func @anybcq(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x2x16xf16>, %o: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s zeros(%o : tensor<2x16xf16>) scheme #qc.bcq<planes = 2, group = 32, offset = true, scale_type = f16, stored_planes = 4> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
 // CHECK-LABEL: func.func @codebook
 // CHECK: codebook(%{{.*}} : tensor<2x256x8xf16>) scheme #qc.codebook<vector_size = 8, entries = 256, books = 2, scale_type = f16>
 func.func @codebook(%x: tensor<2x64xf32>, %c: tensor<2x8x16xi32>, %s: tensor<16xf16>, %cb: tensor<2x256x8xf16>) -> tensor<2x16xf32> {

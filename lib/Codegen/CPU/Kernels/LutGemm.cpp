@@ -82,8 +82,8 @@ struct WordMasks {
   }
 };
 
-/// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * P * 32]
-/// i8, 2 alpha [tiles, G * P * 32] f32, offset - sum alpha [tiles, G * 32]
+/// Body of @qc_lutgemm_*(xs, xsum, tables, planes [tiles, chunks * S * 32]
+/// i8 (S = planeStride() stored, the first P = bits read), 2 alpha [tiles, G * P * 32] f32, offset - sum alpha [tiles, G * 32]
 /// f32 (each tile's metadata contiguous, read in order), bias [N'],
 /// y [M, N'], begin, end): the 32-column tiles [begin, end).
 void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
@@ -97,7 +97,8 @@ void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
   auto v32i8 = VectorType::get({32}, i8), v16i8 = VectorType::get({16}, i8);
   auto v16i16 = VectorType::get({16}, i16);
   auto v8i32 = VectorType::get({8}, i32), v8f32 = VectorType::get({8}, f32);
-  int64_t planes = s.bits;
+  // The first `planes` of `stride` planes stored per chunk pair.
+  int64_t planes = s.bits, stride = s.planeStride();
   int64_t pairsPerBlock = s.actBlock / 8;
   Value nibble = e.splat(v32i8, b.getI8IntegerAttr(15));
   Value four = e.splat(v32i8, b.getI8IntegerAttr(4));
@@ -132,12 +133,12 @@ void buildLutTiles(OpBuilder &b, Location loc, ValueRange args,
               SmallVector<Value> codes;
               e.prefetchAhead(
                   w, tile,
-                  arith::MulIOp::create(b, loc, pair, e.idx(planes * 32)),
-                  planes * 32);
+                  arith::MulIOp::create(b, loc, pair, e.idx(stride * 32)),
+                  stride * 32);
               for (int64_t i = 0; i < planes; ++i) {
                 Value off = arith::AddIOp::create(
                     b, loc, arith::MulIOp::create(b, loc, pair,
-                                                  e.idx(planes * 32)),
+                                                  e.idx(stride * 32)),
                     e.idx(i * 32));
                 codes.push_back(vector::LoadOp::create(
                     b, loc, v32i8, w, ValueRange{tile, off}));

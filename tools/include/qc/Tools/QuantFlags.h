@@ -66,6 +66,14 @@ struct QuantFlags {
       llvm::cl::desc("clipping search of uniform grids: mse or minmax"),
       llvm::cl::init("mse"), llvm::cl::cat(toolCategory())};
 
+  llvm::cl::opt<unsigned> minPlanes{
+      "min-planes",
+      llvm::cl::desc("AnyBCQ: fit the BCQ layers (--quant bcq<P>g<G>) for "
+                     "every precision from N planes to P; qc-compile "
+                     "writes one artifact with an entry per precision "
+                     "(qc-run --planes)"),
+      llvm::cl::init(0), llvm::cl::cat(toolCategory())};
+
   /// Fills `recipe` (empty when no quantization was asked for); returns an
   /// error message or "". `--act` alone (no --quant) is an error unless
   /// `actAlone` (the tool applies it to layers imported quantized).
@@ -94,6 +102,14 @@ struct QuantFlags {
     }
     for (const std::string &e : exclude)
       recipe.exclude.push_back(e);
+    if (minPlanes.getNumOccurrences()) {
+      if (recipe.empty())
+        return "--min-planes needs --quant bcq<planes>g<group>";
+      if (minPlanes < 1 || minPlanes > 8)
+        return "--min-planes must be in [1, 8], not " +
+               std::to_string(unsigned(minPlanes));
+      recipe.minPlanes = minPlanes;
+    }
     if (recipe.empty() && (!overrides.empty() || !exclude.empty()))
       return "--quant-override and --quant-exclude need --quant or --recipe";
     if (recipe.empty() && act.getNumOccurrences() && !actAlone)
