@@ -21,8 +21,9 @@ APT_PACKAGES=(
 )
 
 # python module name -> pip requirement
-PY_MODULES=(onnx onnxruntime numpy gguf tokenizers)
-declare -A PY_REQ=([onnx]=onnx [onnxruntime]=onnxruntime [numpy]=numpy [gguf]=gguf [tokenizers]=tokenizers)
+PY_MODULES=(onnx onnxruntime numpy gguf tokenizers pytest setuptools wheel)
+declare -A PY_REQ=([onnx]=onnx [onnxruntime]=onnxruntime [numpy]=numpy [gguf]=gguf [tokenizers]=tokenizers
+                   [pytest]=pytest [setuptools]=setuptools [wheel]=wheel)
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 PYTHON="${PYTHON:-python3}"

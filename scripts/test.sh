@@ -11,7 +11,10 @@
 #   3. real model: all-MiniLM-L6-v2 from its PyPI wheel, compiled by qc and
 #      compared with onnxruntime on tokenized text (max rel err <= 1e-4), and
 #      quantized by qc (w4g32, RTN) against onnxruntime's float outputs
-#      (cosine >= 0.95; measured 0.976).
+#      (cosine >= 0.95; measured 0.976);
+#   4. the Python package (python/), pip-installed into a fresh virtual
+#      environment: pytest compiles, loads and runs models from Python
+#      (MiniLM among them) against onnxruntime and qc-run.
 #
 # A stage fails when it ran fewer tests than its floor (below) or nothing at
 # all; the conformance run must match the committed baseline
@@ -60,6 +63,7 @@ add() {
 LIT_FLOOR=52     # lit test files that ran (passed or failed): 60 on an
                  # x86 host with AVX-512 VBMI and qemu-aarch64, 8 of them need those
 GTEST_FLOOR=140  # gtest cases
+PYTEST_FLOOR=6   # tests of the Python package (8; MiniLM's needs stage 3's model)
 
 # ---- 1. lit + gtest
 echo "== check-qc"
@@ -100,6 +104,34 @@ for spec in "minilm" "minilm w4g32"; do
     add "$name" "0 passed, 1 failed"
   fi
 done
+
+# ---- 4. the Python package, installed into a fresh virtual environment
+echo "== python package (pip install ./python, pytest)"
+venv="$(realpath -m "$BUILD")/py-venv"
+rm -rf "$venv"
+if "$PYTHON" -m venv --system-site-packages "$venv" >"$LOG/py-venv.log" 2>&1 &&
+   "$venv/bin/python" -m pip install --disable-pip-version-check --no-build-isolation \
+     --no-deps ./python >>"$LOG/py-venv.log" 2>&1; then
+  # From the build folder, so that `import qc` finds the installed package.
+  (cd "$BUILD" && QC_BUILD="$(pwd)" QC_EXPECT_INSTALLED=1 \
+     "$venv/bin/python" -m pytest -q -rs -p no:cacheprovider "$ROOT/python/tests") \
+    >"$LOG/pytest.log" 2>&1
+  counts=$("$PYTHON" - "$LOG/pytest.log" "$PYTEST_FLOOR" <<'PY'
+import re, sys
+last = open(sys.argv[1]).read().strip().splitlines()[-1]
+n = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|skipped|error)", last)}
+failed = n.get("failed", 0) + n.get("error", 0)
+if n.get("passed", 0) < int(sys.argv[2]):
+    failed = max(failed, 1)
+print(f"{n.get('passed', 0)} passed, {failed} failed, {n.get('skipped', 0)} skipped")
+PY
+)
+  grep -E "passed|failed|SKIPPED" "$LOG/pytest.log" | tail -n 4
+else
+  tail -n 20 "$LOG/py-venv.log"
+  counts="0 passed, 1 failed"
+fi
+add "python package" "$counts"
 
 echo "== summary"
 for line in "${summary[@]}"; do echo "  $line"; done

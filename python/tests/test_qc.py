@@ -1,0 +1,169 @@
+"""The qc package against qc's tools and onnxruntime.
+
+Run by scripts/test.sh on the package installed into a fresh virtual
+environment (QC_BUILD names the build); `QC_EXPECT_INSTALLED=1` checks that
+the imported package is the installed one, not the source tree."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import qc
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MAKE_MODEL = os.path.join(ROOT, "test", "Import", "Inputs", "make_model.py")
+MINILM = os.path.join(ROOT, ".cache", "models", "minilm-onnx",
+                      "minilm_s128.onnx")
+
+
+def ort_outputs(path, feeds):
+    ort = pytest.importorskip("onnxruntime")
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    names = [o.name for o in sess.get_outputs()]
+    return dict(zip(names, sess.run(None, feeds)))
+
+
+@pytest.fixture(scope="module")
+def mlp(tmp_path_factory):
+    """The wide MLP of the importer's tests, its input and onnxruntime's
+    output."""
+    folder = tmp_path_factory.mktemp("mlp")
+    onnx_path = str(folder / "w.onnx")
+    subprocess.run([sys.executable, MAKE_MODEL, "wide_mlp", onnx_path, "--npy",
+                    str(folder / "ref")], check=True, stdout=subprocess.DEVNULL)
+    x = np.load(folder / "ref" / "in_0.npy")
+    return onnx_path, x, folder
+
+
+def test_installed_package():
+    if os.environ.get("QC_EXPECT_INSTALLED") != "1":
+        pytest.skip("QC_EXPECT_INSTALLED is not set")
+    assert not os.path.realpath(qc.__file__).startswith(
+        os.path.join(ROOT, "python") + os.sep), qc.__file__
+
+
+def test_float_model_matches_onnxruntime(mlp):
+    onnx_path, x, folder = mlp
+    art = qc.compile(onnx_path, str(folder / "fp"))
+    assert art.layers is None  # nothing was quantized
+    model = qc.load(art.path)
+    assert [(s.name, s.dtype_name, s.shape) for s in model.inputs] == [
+        ("x", "f32", x.shape)]
+    y = model(x=x)["y"]
+    want = ort_outputs(onnx_path, {"x": x})["y"]
+    assert np.abs(y - want).max() <= 1e-5 * np.abs(want).max()
+    # Positional inputs, and inputs that need a cast (float64) or a copy
+    # (not contiguous), give the same.
+    np.testing.assert_array_equal(model(x)["y"], y)
+    np.testing.assert_array_equal(model(x=x.astype(np.float64))["y"], y)
+    xf = np.asfortranarray(x)
+    np.testing.assert_array_equal(model(x=xf)["y"], y)
+
+
+def test_quantized_model_matches_qc_run(mlp):
+    onnx_path, x, folder = mlp
+    art = qc.compile(onnx_path, str(folder / "w4"), quant="w4g32",
+                     act="int8t")
+    rows = {r["layer"]: r for r in art.layers["layers"]}
+    assert rows["fc1"]["scheme"] == "w4g32" and rows["fc1"]["act"] == "int8t"
+    assert "fc1" in art.report and "w4g32" in art.report
+    y = qc.load(art.path)(x=x)["y"]
+    out = folder / "w4-cli"
+    subprocess.run([os.path.join(qc._build.build_dir(), "bin", "qc-run"),
+                    art.path, str(folder / "ref" / "in_0.npy"),
+                    "--output-dir", str(out)], check=True,
+                   stdout=subprocess.DEVNULL)
+    np.testing.assert_array_equal(y, np.load(out / "y.npy"))
+    want = ort_outputs(onnx_path, {"x": x})["y"]
+    cos = float((y * want).sum() /
+                (np.linalg.norm(y) * np.linalg.norm(want)))
+    assert cos > 0.9, cos
+
+
+def test_calibration_data_from_numpy(mlp):
+    onnx_path, x, folder = mlp
+    calib = np.random.default_rng(0).standard_normal(
+        (4,) + x.shape).astype(np.float32)
+    art = qc.compile(onnx_path, str(folder / "gptq"), quant="w4g32",
+                     algo="gptq", calib_data=calib)
+    assert {r["algo"] for r in art.layers["layers"]} == {"gptq"}
+    assert np.isfinite(art.load()(x=x)["y"]).all()
+
+
+def test_anybcq_planes(mlp):
+    onnx_path, x, folder = mlp
+    art = qc.compile(onnx_path, str(folder / "any"), quant="bcq4g32",
+                     min_planes=2)
+    model = art.load()
+    assert model.planes == 4 and model.entries == ["planes2", "planes3"]
+    want = ort_outputs(onnx_path, {"x": x})["y"]
+    errors = [np.linalg.norm(art.load(planes=p)(x=x)["y"] - want)
+              for p in (2, 3, 4)]
+    assert errors[0] > errors[1] > errors[2], errors
+    with pytest.raises(qc.QcError, match="serves 2, 3, 4 bit-planes, not 1"):
+        art.load(planes=1)
+
+
+def test_errors_carry_the_tools_messages(mlp, tmp_path):
+    onnx_path, x, folder = mlp
+    with pytest.raises(qc.QcError, match="bad scheme 'w9g32'"):
+        qc.compile(onnx_path, str(tmp_path / "bad"), quant="w9g32")
+    assert not (tmp_path / "bad").exists()  # no half-written artifact
+    with pytest.raises(qc.QcError, match="cannot load|No such file|not"):
+        qc.compile(str(tmp_path / "missing.onnx"), str(tmp_path / "m"))
+    with pytest.raises(qc.QcError, match="not an artifact folder"):
+        qc.load(str(tmp_path / "nothing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(qc.QcError, match="empty"):
+        qc.load(str(tmp_path / "empty"))
+    model = qc.load(str(folder / "fp"))
+    with pytest.raises(qc.QcError, match=r"input 'x' has shape \(2, 2\)"):
+        model(x=np.zeros((2, 2), np.float32))
+    with pytest.raises(qc.QcError, match="no input named 'z'"):
+        model(z=x)
+    with pytest.raises(qc.QcError, match="missing input 'x'"):
+        model()
+    with pytest.raises(qc.QcError, match="expected f32"):
+        model(x=x.astype(np.complex64))
+    with pytest.raises(qc.QcError, match="threads must be a positive"):
+        qc.set_num_threads(0)
+
+
+def test_threads(mlp):
+    onnx_path, x, folder = mlp
+    model = qc.load(str(folder / "fp"))
+    before = qc.get_num_threads()
+    try:
+        qc.set_num_threads(1)
+        assert qc.get_num_threads() == 1
+        one = model(x=x)["y"]
+    finally:
+        qc.set_num_threads(before)
+    np.testing.assert_array_equal(one, model(x=x)["y"])
+
+
+@pytest.mark.skipif(not os.path.isfile(MINILM),
+                    reason="MiniLM not fetched (scripts/models.sh minilm)")
+def test_minilm_matches_onnxruntime(tmp_path):
+    """all-MiniLM-L6-v2 from Python: compiled, loaded and run on token ids,
+    against onnxruntime."""
+    model = qc.compile(MINILM, str(tmp_path / "minilm")).load()
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for spec in model.inputs:
+        if "mask" in spec.name:
+            feeds[spec.name] = np.ones(spec.shape, spec.dtype)
+        elif "type" in spec.name:
+            feeds[spec.name] = np.zeros(spec.shape, spec.dtype)
+        else:
+            feeds[spec.name] = rng.integers(1000, 30000, spec.shape).astype(
+                spec.dtype)
+    got = model(**feeds)
+    want = ort_outputs(MINILM, feeds)
+    for name, value in want.items():
+        err = np.abs(got[name] - value).max() / np.abs(value).max()
+        assert err <= 1e-4, (name, err)
