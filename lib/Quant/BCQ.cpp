@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace qc::quant;
@@ -224,20 +225,124 @@ BCQResult emptyBCQ(int64_t K, int64_t N, int planes, int64_t g, bool offset) {
   return r;
 }
 
-/// Stores the group (gk, n) of `fit` (its alphas, beta and, when `signs`,
-/// its planes) into `r`.
+/// Stores the group (gk, n) of `fit` (its alphas, beta and planes) into
+/// `r`.
 void storeGroup(const GroupFit &fit, int64_t gk, int64_t n, int64_t k0,
-                bool signs, BCQResult &r) {
+                BCQResult &r) {
   const int64_t numGK = r.numGroupRows(), cnt = int64_t(fit.x.size());
   for (int i = 0; i < r.planes; ++i) {
     r.alphas[size_t((i * numGK + gk) * r.N + n)] = fit.alpha[size_t(i)];
-    for (int64_t j = 0; signs && j < cnt; ++j)
+    for (int64_t j = 0; j < cnt; ++j)
       r.signs[size_t((i * r.K + k0 + j) * r.N + n)] =
           fit.b[size_t(j * fit.planes + i)];
   }
   if (r.hasOffset)
     r.offsets[size_t(gk * r.N + n)] = fit.beta;
 }
+
+/// Every precision of one AnyBCQ group: signs shared by all ([j][maxPlanes],
+/// precision p reads the first p), scales and offset per precision, and
+/// the weight of each precision's squared error in the joint objective.
+struct MultiFit {
+  int minPlanes = 0, maxPlanes = 0;
+  bool offset = false;
+  std::vector<float> x;
+  std::vector<int8_t> b;
+  std::vector<std::vector<float>> alpha; // [p - minPlanes]
+  std::vector<float> beta;               // [p - minPlanes]
+  std::vector<double> weight;            // [p - minPlanes]
+
+  int levels() const { return maxPlanes - minPlanes + 1; }
+
+  double error(int l, const std::vector<int8_t> &signs) const {
+    const int p = minPlanes + l;
+    double e = 0.0;
+    for (size_t j = 0; j < x.size(); ++j) {
+      double d = double(x[j]) - double(reconstruct(
+                                    alpha[size_t(l)].data(),
+                                    &signs[j * size_t(maxPlanes)], p,
+                                    beta[size_t(l)]));
+      e += d * d;
+    }
+    return e;
+  }
+  double objective(const std::vector<int8_t> &signs) const {
+    double o = 0.0;
+    for (int l = 0; l < levels(); ++l)
+      o += weight[size_t(l)] * error(l, signs);
+    return o;
+  }
+
+  /// Weights 2^l / (error of precision l now): every precision counts
+  /// relative to where it starts, the higher ones more (each plane costs
+  /// storage that only they use).
+  void setWeights() {
+    double energy = 1e-30;
+    for (float v : x)
+      energy += double(v) * double(v);
+    weight.resize(size_t(levels()));
+    for (int l = 0; l < levels(); ++l)
+      weight[size_t(l)] =
+          double(1 << l) / std::max(error(l, b), 1e-12 * energy);
+  }
+
+  /// Least-squares scales and offset of every precision for the signs
+  /// (GroupFit::refitScales on its first p planes).
+  void refitScales() {
+    for (int l = 0; l < levels(); ++l) {
+      GroupFit g;
+      g.planes = minPlanes + l;
+      g.offset = offset;
+      g.x = x;
+      g.b.resize(x.size() * size_t(g.planes));
+      for (size_t j = 0; j < x.size(); ++j)
+        std::copy_n(&b[j * size_t(maxPlanes)], g.planes,
+                    &g.b[j * size_t(g.planes)]);
+      g.alpha = alpha[size_t(l)];
+      g.beta = beta[size_t(l)];
+      g.refitScales(g.error());
+      alpha[size_t(l)] = g.alpha;
+      beta[size_t(l)] = g.beta;
+    }
+  }
+
+  /// Every weight's signs: the combination of all planes with the least
+  /// weighted error over the precisions; kept only if the objective does
+  /// not grow.
+  void refitSigns() {
+    const int combos = 1 << maxPlanes;
+    // value[l][c]: precision l's reconstruction for sign combination c.
+    std::vector<double> value(size_t(levels() * combos));
+    std::vector<int8_t> s(static_cast<size_t>(maxPlanes));
+    for (int c = 0; c < combos; ++c) {
+      for (int i = 0; i < maxPlanes; ++i)
+        s[size_t(i)] = ((c >> i) & 1) ? 1 : -1;
+      for (int l = 0; l < levels(); ++l)
+        value[size_t(l * combos + c)] = reconstruct(
+            alpha[size_t(l)].data(), s.data(), minPlanes + l, beta[size_t(l)]);
+    }
+    std::vector<int8_t> nb(b.size());
+    for (size_t j = 0; j < x.size(); ++j) {
+      int best = 0;
+      double bestCost = std::numeric_limits<double>::infinity();
+      for (int c = 0; c < combos; ++c) {
+        double cost = 0.0;
+        for (int l = 0; l < levels(); ++l) {
+          double d = double(x[j]) - value[size_t(l * combos + c)];
+          cost += weight[size_t(l)] * d * d;
+        }
+        if (cost < bestCost) {
+          bestCost = cost;
+          best = c;
+        }
+      }
+      for (int i = 0; i < maxPlanes; ++i)
+        nb[j * size_t(maxPlanes) + size_t(i)] = ((best >> i) & 1) ? 1 : -1;
+    }
+    if (objective(nb) <= objective(b))
+      b = std::move(nb);
+  }
+};
 
 } // namespace
 
@@ -258,26 +363,31 @@ bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
   BCQResult r = emptyBCQ(K, N, planes, g, offset);
   const int64_t numGK = r.numGroupRows();
 
-  std::vector<double> trace(size_t(alsIters) + 1, 0.0);
-  GroupFit fit;
-  fit.planes = planes;
-  fit.offset = offset;
+  // Groups are independent: a group row's columns are fitted in parallel,
+  // each column's error trace kept apart and summed in column order after,
+  // so the result does not depend on the threads.
+  const size_t steps = size_t(alsIters) + 1;
+  std::vector<double> trace(steps, 0.0), columnTrace(steps * size_t(N));
   for (int64_t gk = 0; gk < numGK; ++gk) {
     const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
+#pragma omp parallel for schedule(dynamic, 16) if (N * cnt >= 16384)
     for (int64_t n = 0; n < N; ++n) {
+      GroupFit fit;
+      fit.planes = planes;
+      fit.offset = offset;
       fit.x.resize(size_t(cnt));
       for (int64_t j = 0; j < cnt; ++j)
         fit.x[size_t(j)] = W[(k0 + j) * N + n];
       fit.init();
-      double e = fit.error();
-      trace[0] += e;
-      for (int it = 0; it < alsIters; ++it) {
-        e = fit.refitScales(e);
-        e = fit.refitSigns(e);
-        trace[size_t(it) + 1] += e;
-      }
-      storeGroup(fit, gk, n, k0, /*signs=*/true, r);
+      double *t = &columnTrace[size_t(n) * steps];
+      double e = t[0] = fit.error();
+      for (int it = 0; it < alsIters; ++it)
+        e = t[it + 1] = fit.refitSigns(fit.refitScales(e));
+      storeGroup(fit, gk, n, k0, r);
     }
+    for (int64_t n = 0; n < N; ++n)
+      for (size_t i = 0; i < steps; ++i)
+        trace[i] += columnTrace[size_t(n) * steps + i];
   }
   if (errorTrace)
     *errorTrace = std::move(trace);
@@ -305,6 +415,7 @@ bool qc::quant::fitAnyBCQ(const float *W, int64_t K, int64_t N,
   const int64_t numGK = rs.front().numGroupRows();
   for (int64_t gk = 0; gk < numGK; ++gk) {
     const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
+#pragma omp parallel for schedule(dynamic, 16) if (N * cnt >= 16384)
     for (int64_t n = 0; n < N; ++n) {
       GroupFit fit;
       fit.planes = minPlanes;
@@ -312,28 +423,50 @@ bool qc::quant::fitAnyBCQ(const float *W, int64_t K, int64_t N,
       fit.x.resize(size_t(cnt));
       for (int64_t j = 0; j < cnt; ++j)
         fit.x[size_t(j)] = W[(k0 + j) * N + n];
-      // The base precision: a BCQ fit of its own.
+      MultiFit mf;
+      mf.minPlanes = minPlanes;
+      mf.maxPlanes = maxPlanes;
+      mf.offset = offset;
+      mf.x = fit.x;
+      // The start: a BCQ fit of the base precision, then each further
+      // plane added greedily and refined by alternating least squares over
+      // every scale and the new plane's signs only.
       fit.init();
       double e = fit.error();
       for (int it = 0; it < alsIters; ++it)
         e = fit.refitSigns(fit.refitScales(e));
-      storeGroup(fit, gk, n, k0, /*signs=*/false, rs.front());
-      // Each further plane: greedy, then alternating least squares over
-      // every scale and the new plane's signs only.
+      mf.alpha.push_back(fit.alpha);
+      mf.beta.push_back(fit.beta);
       for (int p = minPlanes + 1; p <= maxPlanes; ++p) {
         fit.extend();
         e = fit.error();
         for (int it = 0; it < alsIters; ++it)
           e = fit.refitFreeSigns(fit.refitScales(e), p - 1);
-        storeGroup(fit, gk, n, k0, /*signs=*/false, rs[size_t(p - minPlanes)]);
+        mf.alpha.push_back(fit.alpha);
+        mf.beta.push_back(fit.beta);
       }
-      // Planes are frozen once fitted: the final signs are every
-      // precision's.
-      for (BCQResult &r : rs)
-        for (int i = 0; i < r.planes; ++i)
+      // Then all precisions together: scales per precision, and every
+      // weight's signs for the weighted sum of the precisions' errors.
+      mf.b = fit.b;
+      mf.setWeights();
+      for (int it = 0; it < alsIters; ++it) {
+        mf.refitScales();
+        mf.refitSigns();
+      }
+      mf.refitScales();
+      for (int l = 0; l < mf.levels(); ++l) {
+        BCQResult &r = rs[size_t(l)];
+        const int64_t numGK = r.numGroupRows();
+        for (int i = 0; i < r.planes; ++i) {
+          r.alphas[size_t((i * numGK + gk) * N + n)] =
+              mf.alpha[size_t(l)][size_t(i)];
           for (int64_t j = 0; j < cnt; ++j)
             r.signs[size_t((i * K + k0 + j) * N + n)] =
-                fit.b[size_t(j * maxPlanes + i)];
+                mf.b[size_t(j * maxPlanes + i)];
+        }
+        if (offset)
+          r.offsets[size_t(gk * N + n)] = mf.beta[size_t(l)];
+      }
     }
   }
   out = std::move(rs);

@@ -58,14 +58,16 @@ bool fitBCQ(const float *W, int64_t K, int64_t N, int planes, int64_t group,
 
 /// AnyBCQ: one set of `maxPlanes` bit-planes serving every precision p in
 /// [minPlanes, maxPlanes], each with scales (and offset) of its own, so that
-/// a p-plane model reads the first p planes. The minPlanes-plane base is
-/// fitted as fitBCQ does; each further plane is added greedily (the signs of
-/// the residual) and refined by `alsIters` rounds of least-squares scales
-/// (all of them, and the offset) and signs of the new plane only, each step
-/// kept only if it does not increase the error. So the error never grows
-/// with p, and planes fitted at one precision never change at the next.
-/// out[i] is the (minPlanes + i)-plane model; its signs are the first
-/// planes of out.back()'s.
+/// a p-plane model reads the first p planes. Start: the minPlanes-plane base
+/// fitted as fitBCQ does, each further plane added greedily (the signs of
+/// the residual) and refined by least-squares scales and signs of the new
+/// plane only. Then `alsIters` rounds over all precisions at once:
+/// least-squares scales and offset per precision, and every weight's sign
+/// combination (of 2^maxPlanes) minimizing sum_p w_p e_p, e_p the group's
+/// squared error at precision p, w_p = 2^(p - minPlanes) / e_p at the start
+/// (kept only if that sum does not grow). Scales are least squares last, so
+/// the error never grows with p. out[i] is the (minPlanes + i)-plane model;
+/// its signs are the first planes of out.back()'s.
 bool fitAnyBCQ(const float *W, int64_t K, int64_t N, int minPlanes,
                int maxPlanes, int64_t group, bool offset, int alsIters,
                std::vector<BCQResult> &out, std::string &err);
