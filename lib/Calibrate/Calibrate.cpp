@@ -1,6 +1,7 @@
 //===- Calibrate.cpp - statistics from running the compiled model ---------===//
 
 #include "qc/Calibrate/Calibrate.h"
+#include "qc/Support/Progress.h"
 
 #include "QC/IR/QCOps.h"
 #include "qc/Transforms/ConstantData.h"
@@ -198,30 +199,6 @@ struct TempDir {
   }
 };
 
-class Progress {
-public:
-  explicit Progress(bool enabled)
-      : enabled(enabled && ::isatty(STDERR_FILENO)),
-        start(std::chrono::steady_clock::now()) {}
-  void show(const std::string &what) {
-    if (!enabled)
-      return;
-    double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    llvm::errs() << "\rqc-calibrate: " << what << " ("
-                 << llvm::format("%.0f", s) << " s)\x1b[K";
-  }
-  ~Progress() {
-    if (enabled)
-      llvm::errs() << "\n";
-  }
-
-private:
-  bool enabled;
-  std::chrono::steady_clock::time_point start;
-};
-
 } // namespace
 
 namespace {
@@ -384,7 +361,7 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
   // Block-by-block runs replace weights with their quantized values, in the
   // graph's [N, K] layout.
   aot.packWeights = !opt.blockByBlock;
-  Progress progress(opt.progress);
+  Progress progress("qc-calibrate", opt.progress);
   progress.show("compiling the calibration model");
   if (failed(compileToArtifact(*clone, aot)))
     return failure();

@@ -124,6 +124,8 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
     options += llvm::formatv(" min-planes={0}", recipe.minPlanes).str();
   if (recipe.planes)
     options += llvm::formatv(" planes={0}", recipe.planes).str();
+  if (recipe.progress)
+    options += " progress=true";
   if (!recipe.overrides.empty()) {
     options += " overrides=";
     for (size_t i = 0; i < recipe.overrides.size(); ++i)

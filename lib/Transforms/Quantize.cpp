@@ -3,6 +3,7 @@
 #include "QC/IR/QCAttrs.h"
 #include "QC/IR/QCOps.h"
 #include "qc/Quant/GPTQ.h"
+#include "qc/Support/Progress.h"
 #include "qc/Transforms/ConstantData.h"
 #include "qc/Transforms/Passes.h"
 #include "qc/Transforms/QuantizeWeights.h"
@@ -137,7 +138,11 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
 
     SmallVector<LinearOp> layers;
     module.walk([&](LinearOp op) { layers.push_back(op); });
+    Progress bar("qc-quantize", progress);
+    int64_t done = 0;
     for (LinearOp op : layers) {
+      bar.step(("quantizing (" + algo + ") " + op.getLayer()).str(), done++,
+               static_cast<int64_t>(layers.size()));
       QuantSchemeAttrInterface chosen = defaultScheme;
       bool keepFloat = false;
       for (Rule &rule : rules)
@@ -163,6 +168,8 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
         return signalPassFailure();
       ++numQuantized;
     }
+    bar.step("quantized (" + algo + ")", done,
+             static_cast<int64_t>(layers.size()));
     if (minPlanes > 0 && numAnyBCQ == 0) {
       module.emitError() << "qc-quantize: min-planes (AnyBCQ) is for BCQ "
                             "layers, and no layer has a BCQ scheme";

@@ -107,6 +107,8 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     Option<"planes", "planes", "unsigned", /*default=*/"0",
            "AnyBCQ: the precision (planes) this module computes with "
            "(0: all of the scheme's)">,
+    Option<"progress", "progress", "bool", /*default=*/"false",
+           "show layer i of n on stderr when it is a terminal">,
   ];
   let dependentDialects = ["::qc::QCDialect", "::mlir::arith::ArithDialect"];
   let statistics = [

@@ -47,6 +47,8 @@ struct QuantRecipe {
   /// computes with (0: all of the scheme's).
   unsigned minPlanes = 0;
   unsigned planes = 0;
+  /// Layer i of n on stderr while quantizing (when it is a terminal).
+  bool progress = false;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
   /// Whether quantizing needs calibration statistics (GPTQ, mixed

@@ -81,6 +81,7 @@ struct QuantFlags {
     std::string error;
     if (!recipeFile.empty() && !readQuantRecipe(recipeFile, recipe, error))
       return error;
+    recipe.progress = true; // a tool: progress when stderr is a terminal
     if (!quant.empty())
       recipe.scheme = quant;
     if (recipeFile.empty() || clip.getNumOccurrences())
