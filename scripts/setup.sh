@@ -18,12 +18,13 @@ APT_PACKAGES=(
   libeigen3-dev libgtest-dev libbenchmark-dev python3-pip unzip
   libicu-dev nlohmann-json3-dev
   qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
+  clang
 )
 
 # python module name -> pip requirement
-PY_MODULES=(onnx onnxruntime numpy gguf tokenizers pytest setuptools wheel)
+PY_MODULES=(onnx onnxruntime numpy gguf tokenizers pytest setuptools wheel matplotlib)
 declare -A PY_REQ=([onnx]=onnx [onnxruntime]=onnxruntime [numpy]=numpy [gguf]=gguf [tokenizers]=tokenizers
-                   [pytest]=pytest [setuptools]=setuptools [wheel]=wheel)
+                   [pytest]=pytest [setuptools]=setuptools [wheel]=wheel [matplotlib]=matplotlib)
 
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 PYTHON="${PYTHON:-python3}"

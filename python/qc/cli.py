@@ -6,6 +6,28 @@ import sys
 from . import QcError, compile
 
 
+def report_png(argv=None):
+    """qc-report-png ARTIFACT OUT.png [--markdown OUT.md]: the per-layer
+    quantization report as a picture (and a Markdown table)."""
+    from . import Report
+    ap = argparse.ArgumentParser(prog="qc-report-png",
+                                 description=report_png.__doc__)
+    ap.add_argument("artifact")
+    ap.add_argument("png")
+    ap.add_argument("--markdown")
+    a = ap.parse_args(argv)
+    try:
+        report = Report.of(a.artifact)
+        report.plot(a.png)
+        if a.markdown:
+            with open(a.markdown, "w") as f:
+                f.write(report.markdown())
+    except QcError as e:
+        print(f"qc-report-png: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="qc-py-compile",
                                  description=__doc__)

@@ -29,6 +29,13 @@ class Artifact:
     def load(self, planes=None):
         return load(self.path, planes=planes)
 
+    @property
+    def quant_report(self):
+        """The per-layer report as a qc.Report (QcError when the model was
+        not quantized by qc)."""
+        from .report import Report
+        return Report.of(self.path)
+
     def __repr__(self):
         return f"Artifact({self.path!r})"
 

@@ -167,3 +167,29 @@ def test_minilm_matches_onnxruntime(tmp_path):
     for name, value in want.items():
         err = np.abs(got[name] - value).max() / np.abs(value).max()
         assert err <= 1e-4, (name, err)
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR; fails unless it is a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", head
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24],
+                                                               "big")
+
+
+def test_report_png_and_markdown(mlp, tmp_path):
+    pytest.importorskip("matplotlib")
+    onnx_path, x, folder = mlp
+    art = qc.compile(onnx_path, str(tmp_path / "mixed"), quant="w4g32",
+                     options={"quant-override": "fc2=w8"})
+    report = art.quant_report
+    assert [r["scheme"] for r in report.layers] == ["w4g32", "w8"]
+    table = report.markdown()
+    assert "| fc1 | 64 x 32 | w4g32 |" in table and "| total |" in table
+    png = str(tmp_path / "report.png")
+    report.plot(png, width=8, height=4, dpi=50)
+    assert png_size(png) == (400, 200)
+    assert not os.path.exists(png + ".tmp.png")
+    with pytest.raises(qc.QcError, match="no quant-report.json"):
+        qc.Report.of(str(folder / "fp"))
