@@ -14,7 +14,9 @@
 #      (cosine >= 0.95; measured 0.976);
 #   4. the Python package (python/), pip-installed into a fresh virtual
 #      environment: pytest compiles, loads and runs models from Python
-#      (MiniLM among them) against onnxruntime and qc-run.
+#      (MiniLM among them) against onnxruntime and qc-run;
+#   5. libFuzzer on the .npy, manifest and statistics readers,
+#      QC_FUZZ_SECONDS (default 30) each (scripts/fuzz.sh).
 #
 # A stage fails when it ran fewer tests than its floor (below) or nothing at
 # all; the conformance run must match the committed baseline
@@ -132,6 +134,25 @@ else
   counts="0 passed, 1 failed"
 fi
 add "python package" "$counts"
+
+# ---- 5. the file readers under libFuzzer, briefly (scripts/fuzz.sh)
+fuzz_seconds="${QC_FUZZ_SECONDS:-30}"
+echo "== fuzzing the readers (${fuzz_seconds} s each)"
+if ! command -v clang++ >/dev/null; then
+  echo "fuzzing: skipped (no clang++)"
+  add "fuzzing" "0 passed, 0 failed, 3 skipped"
+else
+  fuzz_passed=0 fuzz_failed=0
+  for t in npy manifest stats; do
+    if scripts/fuzz.sh "$t" "$fuzz_seconds" >"$LOG/fuzz-$t.log" 2>&1; then
+      fuzz_passed=$((fuzz_passed + 1))
+    else
+      fuzz_failed=$((fuzz_failed + 1))
+    fi
+    tail -n 1 "$LOG/fuzz-$t.log"
+  done
+  add "fuzzing" "$fuzz_passed passed, $fuzz_failed failed"
+fi
 
 echo "== summary"
 for line in "${summary[@]}"; do echo "  $line"; done
