@@ -9,10 +9,12 @@ PATH): qc-compile for compiling, libqcrt (ctypes) for running.
 """
 from .compiler import Artifact, compile
 from .errors import QcError
+from .generate import Generation, generate
 from .report import Report
 from .runtime import (Model, TensorSpec, get_num_threads, load,
                       set_num_threads)
 
 __version__ = "0.1.0"
-__all__ = ["Artifact", "Model", "QcError", "Report", "TensorSpec", "compile",
+__all__ = ["Artifact", "Generation", "Model", "QcError", "Report",
+           "TensorSpec", "compile", "generate",
            "get_num_threads", "load", "set_num_threads"]

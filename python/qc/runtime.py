@@ -104,6 +104,7 @@ class Model:
         self._handle = ctypes.c_void_p(handle)
         self._parent = parent  # an entry keeps its default entry alive
         self.path = path
+        self.artifact_dir = parent.artifact_dir if parent else path
         lib = _library()
         info = _TensorInfo()
 
@@ -143,6 +144,12 @@ class Model:
                                            ctypes.byref(out)),
                f"{self.path}: planes={planes}")
         return Model(out.value, f"{self.path}@{planes}", self)
+
+    def generate(self, prompt=None, **kwargs):
+        """Generates with this decoder artifact (qc.generate): greedy or
+        sampled tokens after a text prompt or token ids."""
+        from .generate import generate
+        return generate(self.artifact_dir, prompt, **kwargs)
 
     def _bind(self, args, kwargs):
         if len(args) > len(self.inputs):
