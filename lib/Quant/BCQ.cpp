@@ -225,6 +225,15 @@ BCQResult emptyBCQ(int64_t K, int64_t N, int planes, int64_t g, bool offset) {
   return r;
 }
 
+/// The `cnt` weights of column n of W from row k0: one group.
+std::vector<float> groupValues(const float *W, int64_t N, int64_t k0,
+                               int64_t cnt, int64_t n) {
+  std::vector<float> x(static_cast<size_t>(cnt));
+  for (int64_t j = 0; j < cnt; ++j)
+    x[size_t(j)] = W[(k0 + j) * N + n];
+  return x;
+}
+
 /// Stores the group (gk, n) of `fit` (its alphas, beta and planes) into
 /// `r`.
 void storeGroup(const GroupFit &fit, int64_t gk, int64_t n, int64_t k0,
@@ -375,9 +384,7 @@ bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
       GroupFit fit;
       fit.planes = planes;
       fit.offset = offset;
-      fit.x.resize(size_t(cnt));
-      for (int64_t j = 0; j < cnt; ++j)
-        fit.x[size_t(j)] = W[(k0 + j) * N + n];
+      fit.x = groupValues(W, N, k0, cnt, n);
       fit.init();
       double *t = &columnTrace[size_t(n) * steps];
       double e = t[0] = fit.error();
@@ -420,9 +427,7 @@ bool qc::quant::fitAnyBCQ(const float *W, int64_t K, int64_t N,
       GroupFit fit;
       fit.planes = minPlanes;
       fit.offset = offset;
-      fit.x.resize(size_t(cnt));
-      for (int64_t j = 0; j < cnt; ++j)
-        fit.x[size_t(j)] = W[(k0 + j) * N + n];
+      fit.x = groupValues(W, N, k0, cnt, n);
       MultiFit mf;
       mf.minPlanes = minPlanes;
       mf.maxPlanes = maxPlanes;

@@ -84,6 +84,21 @@ std::vector<int32_t> planeCodes(const std::vector<int8_t> &signs, int planes,
   return codes;
 }
 
+/// Fills `q` with a BCQ fit: codes of the first `planesInCodes` planes of
+/// `signs`, r's scales and offsets (rounded to the scheme's type), and the
+/// weights r reconstructs.
+bool storeBCQ(BCQAttr s, quant::BCQResult &r, const std::vector<int8_t> &signs,
+              int planesInCodes, int64_t k, int64_t n, QuantizedWeight &q,
+              std::string &err) {
+  q.codes = planeCodes(signs, planesInCodes, k * n);
+  q.codesShape = {k, n};
+  roundAll(r.alphas, s.getScaleType());
+  roundAll(r.offsets, s.getScaleType());
+  q.scales = r.alphas;
+  q.zeros = r.offsets;
+  return quant::dequantizeBCQ(r, q.dequantized, err);
+}
+
 /// An AnyBCQ layer: the scheme's `planes` of a fit for every precision
 /// from opt.minPlanes to its stored planes; the codes hold them all.
 bool anyBCQ(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
@@ -102,24 +117,18 @@ bool anyBCQ(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
   if (!quant::fitAnyBCQ(w.data(), k, n, opt.minPlanes, stored, s.getGroup(),
                         s.getOffset(), /*alsIters=*/10, fits, err))
     return false;
-  quant::BCQResult &r = fits[size_t(planes - opt.minPlanes)];
   q.algo = "anybcq";
-  q.codes = planeCodes(fits.back().signs, stored, k * n);
-  q.codesShape = {k, n};
-  roundAll(r.alphas, s.getScaleType());
-  roundAll(r.offsets, s.getScaleType());
-  q.scales = r.alphas;
-  q.zeros = r.offsets;
-  return quant::dequantizeBCQ(r, q.dequantized, err);
+  return storeBCQ(s, fits[size_t(planes - opt.minPlanes)], fits.back().signs,
+                  stored, k, n, q, err);
 }
 
 bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
          const WeightQuantOptions &opt, const quant::TapStats *stats,
          QuantizedWeight &q, std::string &err) {
-  quant::BCQResult r;
   q.algo = "rtn";
   if (opt.minPlanes > 0)
     return anyBCQ(s, w, k, n, opt, q, err);
+  quant::BCQResult r;
   if (!quant::fitBCQ(w.data(), k, n, s.getPlanes(), s.getGroup(),
                      s.getOffset(), /*alsIters=*/10, r, err))
     return false;
@@ -131,13 +140,7 @@ bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
       return false;
     q.algo = "gptq";
   }
-  q.codes = planeCodes(r.signs, r.planes, k * n);
-  q.codesShape = {k, n};
-  roundAll(r.alphas, s.getScaleType());
-  roundAll(r.offsets, s.getScaleType());
-  q.scales = r.alphas;
-  q.zeros = r.offsets;
-  return quant::dequantizeBCQ(r, q.dequantized, err);
+  return storeBCQ(s, r, r.signs, r.planes, k, n, q, err);
 }
 
 bool codebook(CodebookAttr s, const std::vector<float> &w, int64_t k,
