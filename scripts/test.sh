@@ -135,6 +135,15 @@ else
 fi
 add "python package" "$counts"
 
+# The bad-input table (docs/bad-inputs.md) is made from the tests' expected
+# failures: it must be current.
+if "$PYTHON" scripts/bad_input_table.py --check >"$LOG/bad-inputs.log" 2>&1; then
+  add "bad-input table current" "1 passed, 0 failed"
+else
+  cat "$LOG/bad-inputs.log"
+  add "bad-input table current" "0 passed, 1 failed"
+fi
+
 # ---- 5. the file readers under libFuzzer, briefly (scripts/fuzz.sh)
 fuzz_seconds="${QC_FUZZ_SECONDS:-30}"
 echo "== fuzzing the readers (${fuzz_seconds} s each)"
