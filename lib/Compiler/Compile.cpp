@@ -5,6 +5,7 @@
 #include "qc/Calibrate/Calibrate.h"
 #include "qc/Support/AtomicFile.h"
 #include "qc/Transforms/Passes.h"
+#include "qc/Transforms/QuantizeWeights.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -181,6 +182,7 @@ LogicalResult qc::compileModules(ArrayRef<ArtifactEntry> entries,
   QuantRecipe recipe = request.recipe;
   SmallString<128> tempStats, smoothStats;
   auto removeTemp = llvm::make_scope_exit([&] {
+    clearAnyBCQFits();
     if (!tempStats.empty())
       llvm::sys::fs::remove(tempStats);
     // The smoothing statistics are a temporary unless they are the user's.

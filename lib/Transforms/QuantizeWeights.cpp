@@ -11,8 +11,12 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
+#include <mutex>
+#include <memory>
+#include <map>
 
 using namespace mlir;
 using namespace qc;
@@ -84,19 +88,76 @@ std::vector<int32_t> planeCodes(const std::vector<int8_t> &signs, int planes,
   return codes;
 }
 
-/// Fills `q` with a BCQ fit: codes of the first `planesInCodes` planes of
-/// `signs`, r's scales and offsets (rounded to the scheme's type), and the
-/// weights r reconstructs.
-bool storeBCQ(BCQAttr s, quant::BCQResult &r, const std::vector<int8_t> &signs,
-              int planesInCodes, int64_t k, int64_t n, QuantizedWeight &q,
-              std::string &err) {
-  q.codes = planeCodes(signs, planesInCodes, k * n);
+/// Fills `q` with a BCQ fit: `codes`, r's scales and offsets (rounded to the
+/// scheme's type), and the weights r reconstructs.
+bool storeBCQ(BCQAttr s, quant::BCQResult &r, std::vector<int32_t> codes,
+              int64_t k, int64_t n, QuantizedWeight &q, std::string &err) {
+  q.codes = std::move(codes);
   q.codesShape = {k, n};
   roundAll(r.alphas, s.getScaleType());
   roundAll(r.offsets, s.getScaleType());
   q.scales = r.alphas;
   q.zeros = r.offsets;
   return quant::dequantizeBCQ(r, q.dequantized, err);
+}
+
+/// AnyBCQ fits by content. The entries of one artifact (qc-compile
+/// --min-planes) quantize the same weights once per precision; the fit, the
+/// costly part, runs for the first and is reused by the others. Kept compact:
+/// the codes (all planes) and each precision's scales.
+struct AnyBCQFit {
+  std::vector<uint8_t> codes;
+  std::vector<quant::BCQResult> precisions; // signs dropped
+};
+
+std::map<std::string, std::shared_ptr<const AnyBCQFit>> &anyBCQCache() {
+  static std::map<std::string, std::shared_ptr<const AnyBCQFit>> cache;
+  return cache;
+}
+std::mutex anyBCQCacheMutex;
+
+/// The weights' bytes by two independent 64-bit hashes, and the fit's
+/// parameters.
+std::string anyBCQKey(const std::vector<float> &w, int64_t k, int64_t n,
+                      int minPlanes, int stored, int64_t group, bool offset) {
+  uint64_t fnv = 1469598103934665603ull, mix = 0x9e3779b97f4a7c15ull;
+  const auto *bytes = reinterpret_cast<const uint8_t *>(w.data());
+  for (size_t i = 0; i < w.size() * sizeof(float); ++i) {
+    fnv = (fnv ^ bytes[i]) * 1099511628211ull;
+    mix = (mix ^ bytes[i]) * 0xff51afd7ed558ccdull;
+    mix ^= mix >> 29;
+  }
+  return llvm::formatv("{0:x16}{1:x16} {2}x{3} {4}..{5} g{6} {7}", fnv, mix,
+                       k, n, minPlanes, stored, group, offset)
+      .str();
+}
+
+std::shared_ptr<const AnyBCQFit>
+fitAnyBCQCached(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
+                int minPlanes, std::string &err) {
+  const int stored = s.getPlanesInCodes();
+  std::string key =
+      anyBCQKey(w, k, n, minPlanes, stored, s.getGroup(), s.getOffset());
+  {
+    std::lock_guard<std::mutex> lock(anyBCQCacheMutex);
+    auto it = anyBCQCache().find(key);
+    if (it != anyBCQCache().end())
+      return it->second;
+  }
+  std::vector<quant::BCQResult> fits;
+  if (!quant::fitAnyBCQ(w.data(), k, n, minPlanes, stored, s.getGroup(),
+                        s.getOffset(), /*alsIters=*/10, fits, err))
+    return nullptr;
+  auto fit = std::make_shared<AnyBCQFit>();
+  std::vector<int32_t> codes = planeCodes(fits.back().signs, stored, k * n);
+  fit->codes.assign(codes.begin(), codes.end());
+  for (quant::BCQResult &r : fits) {
+    r.signs.clear();
+    fit->precisions.push_back(std::move(r));
+  }
+  std::lock_guard<std::mutex> lock(anyBCQCacheMutex);
+  anyBCQCache()[key] = fit;
+  return fit;
 }
 
 /// An AnyBCQ layer: the scheme's `planes` of a fit for every precision
@@ -113,13 +174,20 @@ bool anyBCQ(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
                     std::to_string(planes);
     return false;
   }
-  std::vector<quant::BCQResult> fits;
-  if (!quant::fitAnyBCQ(w.data(), k, n, opt.minPlanes, stored, s.getGroup(),
-                        s.getOffset(), /*alsIters=*/10, fits, err))
+  std::shared_ptr<const AnyBCQFit> fit =
+      fitAnyBCQCached(s, w, k, n, opt.minPlanes, err);
+  if (!fit)
     return false;
+  // This precision's model: its scales, and the signs of its planes.
+  quant::BCQResult r = fit->precisions[size_t(planes - opt.minPlanes)];
+  r.signs.resize(size_t(planes * k * n));
+  for (int p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < k * n; ++i)
+      r.signs[size_t(p * k * n + i)] = (fit->codes[size_t(i)] >> p & 1) ? 1 : -1;
   q.algo = "anybcq";
-  return storeBCQ(s, fits[size_t(planes - opt.minPlanes)], fits.back().signs,
-                  stored, k, n, q, err);
+  return storeBCQ(s, r,
+                  std::vector<int32_t>(fit->codes.begin(), fit->codes.end()),
+                  k, n, q, err);
 }
 
 bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
@@ -140,7 +208,7 @@ bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
       return false;
     q.algo = "gptq";
   }
-  return storeBCQ(s, r, r.signs, r.planes, k, n, q, err);
+  return storeBCQ(s, r, planeCodes(r.signs, r.planes, k * n), k, n, q, err);
 }
 
 bool codebook(CodebookAttr s, const std::vector<float> &w, int64_t k,
@@ -228,6 +296,11 @@ bool floats(FloatFormatAttr s, const std::vector<float> &w, int64_t k,
 
 
 } // namespace
+
+void qc::clearAnyBCQFits() {
+  std::lock_guard<std::mutex> lock(anyBCQCacheMutex);
+  anyBCQCache().clear();
+}
 
 bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
                          const std::vector<float> &w, int64_t k, int64_t n,

@@ -46,6 +46,11 @@ struct QuantizedWeight {
   std::string algo;
 };
 
+/// AnyBCQ fits are kept by content for the process (the entries of one
+/// artifact fit the same weights once per precision; only the first runs
+/// the fit): this drops them.
+void clearAnyBCQFits();
+
 /// Quantizes `w` (K x N) in `scheme`. algo=gptq needs `stats` (the layer's
 /// calibration statistics, K matching). Scales come out rounded to the
 /// scheme's storage type. Returns false and sets `err` on failure.
