@@ -225,13 +225,17 @@ BCQResult emptyBCQ(int64_t K, int64_t N, int planes, int64_t g, bool offset) {
   return r;
 }
 
-/// The `cnt` weights of column n of W from row k0: one group.
-std::vector<float> groupValues(const float *W, int64_t N, int64_t k0,
-                               int64_t cnt, int64_t n) {
-  std::vector<float> x(static_cast<size_t>(cnt));
+/// The fit of one group, the `cnt` weights of column n of W from row k0,
+/// with `planes` planes, before its initialization.
+GroupFit groupOf(const float *W, int64_t N, int64_t k0, int64_t cnt,
+                 int64_t n, int planes, bool offset) {
+  GroupFit fit;
+  fit.planes = planes;
+  fit.offset = offset;
+  fit.x.resize(static_cast<size_t>(cnt));
   for (int64_t j = 0; j < cnt; ++j)
-    x[size_t(j)] = W[(k0 + j) * N + n];
-  return x;
+    fit.x[size_t(j)] = W[(k0 + j) * N + n];
+  return fit;
 }
 
 /// Stores the group (gk, n) of `fit` (its alphas, beta and planes) into
@@ -381,10 +385,7 @@ bool qc::quant::fitBCQ(const float *W, int64_t K, int64_t N, int planes,
     const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
 #pragma omp parallel for schedule(dynamic, 16) if (N * cnt >= 16384)
     for (int64_t n = 0; n < N; ++n) {
-      GroupFit fit;
-      fit.planes = planes;
-      fit.offset = offset;
-      fit.x = groupValues(W, N, k0, cnt, n);
+      GroupFit fit = groupOf(W, N, k0, cnt, n, planes, offset);
       fit.init();
       double *t = &columnTrace[size_t(n) * steps];
       double e = t[0] = fit.error();
@@ -424,10 +425,7 @@ bool qc::quant::fitAnyBCQ(const float *W, int64_t K, int64_t N,
     const int64_t k0 = gk * g, cnt = std::min(g, K - k0);
 #pragma omp parallel for schedule(dynamic, 16) if (N * cnt >= 16384)
     for (int64_t n = 0; n < N; ++n) {
-      GroupFit fit;
-      fit.planes = minPlanes;
-      fit.offset = offset;
-      fit.x = groupValues(W, N, k0, cnt, n);
+      GroupFit fit = groupOf(W, N, k0, cnt, n, minPlanes, offset);
       MultiFit mf;
       mf.minPlanes = minPlanes;
       mf.maxPlanes = maxPlanes;
