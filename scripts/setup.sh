@@ -15,10 +15,10 @@ APT_PACKAGES=(
   cmake ninja-build ccache g++
   llvm-22-dev libmlir-22-dev libmlir-22 mlir-22-tools llvm-22-tools
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
-  libeigen3-dev libgtest-dev libbenchmark-dev python3-pip unzip
+  libeigen3-dev libgtest-dev libbenchmark-dev python3-pip python3-venv unzip
   libicu-dev nlohmann-json3-dev
   qemu-user gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross
-  clang
+  clang libclang-rt-dev
 )
 
 # python module name -> pip requirement

@@ -147,8 +147,9 @@ fi
 # ---- 5. the file readers under libFuzzer, briefly (scripts/fuzz.sh)
 fuzz_seconds="${QC_FUZZ_SECONDS:-30}"
 echo "== fuzzing the readers (${fuzz_seconds} s each)"
-if ! command -v clang++ >/dev/null; then
-  echo "fuzzing: skipped (no clang++)"
+fuzzer_rt="$(clang++ -print-file-name="libclang_rt.fuzzer-$(uname -m).a" 2>/dev/null || true)"
+if ! command -v clang++ >/dev/null || [ ! -f "$fuzzer_rt" ]; then
+  echo "fuzzing: skipped (no clang++ with libFuzzer: apt install clang libclang-rt-dev)"
   add "fuzzing" "0 passed, 0 failed, 3 skipped"
 else
   fuzz_passed=0 fuzz_failed=0
