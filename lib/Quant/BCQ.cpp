@@ -30,6 +30,21 @@ inline float reconstruct(const float *alpha, const int8_t *b, int planes,
   return acc;
 }
 
+/// Index of the level nearest to t in `values` (sorted by level; the lower
+/// one on a tie).
+template <typename T>
+size_t nearestLevel(const std::vector<std::pair<T, int>> &values, double t) {
+  auto it = std::lower_bound(
+      values.begin(), values.end(), t,
+      [](const std::pair<T, int> &p, double v) { return double(p.first) < v; });
+  size_t idx = size_t(it - values.begin());
+  if (idx == values.size() ||
+      (idx > 0 && t - double(values[idx - 1].first) <=
+                      double(values[idx].first) - t))
+    return idx - 1;
+  return idx;
+}
+
 /// The state of one group during the fit: values x, signs b ([j][plane]),
 /// alphas and beta.
 struct GroupFit {
@@ -131,16 +146,7 @@ struct GroupFit {
     std::sort(values.begin(), values.end());
     std::vector<int8_t> nb(b.size());
     for (size_t j = 0; j < x.size(); ++j) {
-      const float v = x[j];
-      auto it = std::lower_bound(
-          values.begin(), values.end(), v,
-          [](const std::pair<float, int> &p, float t) { return p.first < t; });
-      size_t idx = size_t(it - values.begin());
-      size_t best = idx < values.size() ? idx : values.size() - 1;
-      if (idx > 0 && (idx == values.size() ||
-                      std::fabs(double(v) - double(values[idx - 1].first)) <=
-                          std::fabs(double(values[idx].first) - double(v))))
-        best = idx - 1;
+      size_t best = nearestLevel(values, double(x[j]));
       const int c = values[best].second;
       for (int i = 0; i < planes; ++i)
         nb[j * size_t(planes) + size_t(i)] = ((c >> i) & 1) ? 1 : -1;
@@ -188,14 +194,7 @@ struct GroupFit {
       int8_t *bj = &nb[j * size_t(planes)];
       double t = double(x[j]) - double(reconstruct(alpha.data(), bj, frozen,
                                                    beta));
-      auto it = std::lower_bound(
-          values.begin(), values.end(), t,
-          [](const std::pair<double, int> &p, double v) { return p.first < v; });
-      size_t idx = size_t(it - values.begin());
-      size_t best = idx < values.size() ? idx : values.size() - 1;
-      if (idx > 0 && (idx == values.size() ||
-                      t - values[idx - 1].first <= values[idx].first - t))
-        best = idx - 1;
+      size_t best = nearestLevel(values, t);
       for (int i = 0; i < free; ++i)
         bj[frozen + i] = ((values[best].second >> i) & 1) ? 1 : -1;
     }
