@@ -22,6 +22,9 @@
 # Hadamards before o_proj / down_proj) is compared with neither, at int8 and
 # int4 activations (a4: int4 per token), with RTN and GPTQ weights (GPTQ on
 # statistics of the rotated model, which qc-compile gathers in "all" mode).
+# The other 4-bit activation formats against int4 per token: 4-bit dINT per
+# token (a4d), MXFP4 and AMXFP4 (mx, amx: blocks of 32), without and with
+# rotation.
 # The output layer (lm_head) is w8g128 except in the rows marked ALL, where
 # every layer (lm_head included, 21% of the weights) is quantized: those are
 # compared with each other (uniform w3g128 vs mixed precision), and in the
@@ -78,6 +81,12 @@ declare -A rows=(
   [w4g128-a16-rotate-gptq]="--quant w4g128 --act f32 --rotate --algo gptq"
   [w4g128-a8-rotate-gptq]="--quant w4g128 --act int8t --rotate --algo gptq"
   [w4g128-a4-rotate-gptq]="--quant w4g128 --act int4t --rotate --algo gptq HEADFP"
+  [w4g128-a4d]="--quant w4g128 --act dint4t HEADFP"
+  [w4g128-a4d-rotate]="--quant w4g128 --act dint4t --rotate HEADFP"
+  [w4g128-mx]="--quant w4g128 --act mxfp4 HEADFP"
+  [w4g128-mx-rotate]="--quant w4g128 --act mxfp4 --rotate HEADFP"
+  [w4g128-amx]="--quant w4g128 --act amxfp4 HEADFP"
+  [w4g128-amx-rotate]="--quant w4g128 --act amxfp4 --rotate HEADFP"
 )
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
@@ -87,7 +96,8 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
        w4g128-a4 w4g128-a4-rotate w8-a4-rotate w4g128-a16-rotate-gptq
        w4g128-a8-rotate-gptq
-       w4g128-a4-rotate-gptq ort-static8 qc-ort-static8
+       w4g128-a4-rotate-gptq w4g128-a4d w4g128-a4d-rotate w4g128-mx
+       w4g128-mx-rotate w4g128-amx w4g128-amx-rotate ort-static8 qc-ort-static8
        bcq2g128 bcq3g128 bcq4g128 anybcq4g128)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")

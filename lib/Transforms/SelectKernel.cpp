@@ -70,7 +70,8 @@ int64_t actBlockFor(int64_t group) {
   return group == -1 ? 128 : std::gcd<int64_t>(group, 128);
 }
 
-/// The block of activations `act` (int8, int4 or mxfp4: all int8 codes)
+/// The block of activations `act` (int8, int4, dint4 or mxfp4: all int8
+/// codes)
 /// gives the dequant_i8 kernel of a layer (K inputs, weight groups of
 /// `group` rows), or 0 where the kernel cannot compute that scheme: its
 /// blocks are whole 32-row blocks inside one weight group that tile the K
@@ -175,7 +176,9 @@ struct SelectKernelPass : qc::impl::SelectKernelPassBase<SelectKernelPass> {
           // Tokens run one at a time: a 32-column tile already holds a
           // token's accumulators for every plane in registers.
           kernel = KernelAttr::get(ctx, KernelKind::lut_bcq, isa, 1, block);
-      } else if (!act) {
+      } else if (!act || act.getKind() == ActKind::amxfp4) {
+        // amxfp4 values are not int8 codes on one scale: the float kernel,
+        // its quantizer rounding them.
         blocker = panelBlocker(op, kt, /*intActivations=*/false);
         if (blocker.empty())
           kernel = KernelAttr::get(

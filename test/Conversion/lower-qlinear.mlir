@@ -82,6 +82,37 @@ func.func @mxfp4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x1
 
 // -----
 
+// AMXFP4: two block maxima (positive values, negative magnitudes), each
+// value rounded on its sign's power-of-two scale.
+// CHECK-LABEL: func.func @amxfp4_acts
+// CHECK: arith.maximumf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.negf
+// CHECK: linalg.generic {{.*}}ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x2x32xf32>, tensor<2x2xf32>, tensor<2x2xf32>)
+// CHECK: arith.cmpf olt
+// CHECK: arith.select
+// CHECK: qc.linear
+func.func @amxfp4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = amxfp4, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+// dINT: levels 0, 1/2 and ceil(a - 1/2) of a = |x| 6 / max, on max / 6.
+// CHECK-LABEL: func.func @dint4_acts
+// CHECK: arith.constant 6.000000e+00 : f32
+// CHECK: math.ceil
+// CHECK-DAG: arith.constant 7.500000e-01 : f32
+// CHECK-DAG: arith.constant 2.500000e-01 : f32
+// CHECK: math.copysign
+// CHECK: qc.linear
+func.func @dint4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = dint4, block = -1> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
 // Static int8: x / scale rounded to even, the zero point added, clamped to
 // [-128, 127], back to (q - zp) * scale, element by element.
 // CHECK-LABEL: func.func @static_acts

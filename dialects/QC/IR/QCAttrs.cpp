@@ -451,9 +451,10 @@ LogicalResult ActivationAttr::verify(EmitErrorFn emitError, ActKind kind,
                        << " is not in [-128, 127]";
   if (zeroPoint != 0 && !scale)
     return emitError() << "an activation zero point needs a static scale";
-  if (kind == ActKind::mxfp4 && block != 32)
-    return emitError() << "mxfp4 activations share one scale per block of "
-                          "32, found "
+  if ((kind == ActKind::mxfp4 || kind == ActKind::amxfp4) && block != 32)
+    return emitError() << stringifyActKind(kind)
+                       << " activations share their scales per block of 32, "
+                          "found "
                        << block;
   if (block != -1 && block < 1)
     return emitError() << "activation block must be positive or -1 (the "
@@ -469,6 +470,8 @@ int64_t ActivationAttr::getIntLimit() const {
   case ActKind::int4:
     return 7;
   case ActKind::mxfp4:
+  case ActKind::amxfp4:
+  case ActKind::dint4:
     return 0;
   }
   return 0;
@@ -478,7 +481,7 @@ std::string ActivationAttr::getShortName() const {
   std::string name = stringifyActKind(getKind()).str();
   if (isStatic())
     return name + "s";
-  if (getKind() == ActKind::mxfp4)
+  if (getKind() == ActKind::mxfp4 || getKind() == ActKind::amxfp4)
     return name;
   return name + (getBlock() == -1 ? std::string("t")
                                   : "b" + std::to_string(getBlock()));
@@ -506,18 +509,22 @@ FailureOr<ActivationAttr> qc::activationFor(StringRef name,
     return ActivationAttr();
   if (name == "mxfp4")
     return ActivationAttr::get(ctx, ActKind::mxfp4, 32);
+  if (name == "amxfp4")
+    return ActivationAttr::get(ctx, ActKind::amxfp4, 32);
   if (isStaticActivationName(name))
     return ActivationAttr::get(ctx, /*scale=*/1.0f, /*zeroPoint=*/0);
   auto unknown = [&]() -> FailureOr<ActivationAttr> {
     error = "unknown activation scheme '" + name.str() +
             "' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, "
-            "mxfp4, int8s)";
+            "dint4, dint4t, dint4b<B>, mxfp4, amxfp4, int8s)";
     return failure();
   };
   StringRef rest = name;
   ActKind kind;
   if (rest.consume_front("int8"))
     kind = ActKind::int8;
+  else if (rest.consume_front("dint4"))
+    kind = ActKind::dint4;
   else if (rest.consume_front("int4"))
     kind = ActKind::int4;
   else

@@ -33,7 +33,8 @@ QuantSchemeAttrInterface parseQuantScheme(mlir::MLIRContext *context,
 /// (a scale per block of the largest divisor of the weight group up to 128
 /// inputs: 128 for whole columns and non-uniform schemes), `int8t` /
 /// `int4t` (a scale per token), `int8b<B>` / `int4b<B>` (per block of B),
-/// `mxfp4`, `int8s` (static per-tensor int8: the scale, 1 here, is the
+/// `dint4`, `dint4t`, `dint4b<B>` (the same blocks, 4-bit dINT levels),
+/// `mxfp4`, `amxfp4`, `int8s` (static per-tensor int8: the scale, 1 here, is the
 /// caller's to calibrate, see isStaticActivationName). A null attribute for
 /// float activations; failure with `error` on a malformed name.
 mlir::FailureOr<ActivationAttr> activationFor(llvm::StringRef name,

@@ -202,7 +202,9 @@ def QC_FloatFormatAttr : QC_Attr<"FloatFormat", "float",
 def QC_ActKind : I32EnumAttr<"ActKind", "how a layer's activations are quantized", [
     I32EnumAttrCase<"int8", 0>,
     I32EnumAttrCase<"int4", 1>,
-    I32EnumAttrCase<"mxfp4", 2>]> {
+    I32EnumAttrCase<"mxfp4", 2>,
+    I32EnumAttrCase<"amxfp4", 3>,
+    I32EnumAttrCase<"dint4", 4>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -224,6 +226,16 @@ def QC_ActivationAttr : QC_Attr<"Activation", "act"> {
       126]) and each `x / s` rounded to the
       nearest FP4 E2M1 value (0, 0.5, 1, 1.5, 2, 3, 4, 6; ties to an even
       mantissa; saturating at 6), the value that times `s`.
+    - `amxfp4`: asymmetric MXFP4 (AMXFP4), `block` = 32: two power-of-two
+      scales per block, the mxfp4 scale of the block's largest positive
+      value for the values >= 0 and that of its largest negative magnitude
+      for the negative ones; each value rounded as mxfp4 on its side's
+      scale. Outliers of one sign no longer flush the other side to zero.
+    - `dint4`: 4-bit dINT (AQAS's denormal-aware integer): levels 0, +-1/2,
+      +-1, ..., +-6 times `s = max|x| / 6`; `a = min(|x| / s, 6)` rounds to
+      0 up to 1/4, to 1/2 up to 3/4, else to `ceil(a - 1/2)` (the nearer
+      level, the smaller one on a tie), keeping x's sign. The two denormal
+      levels +-s/2 keep the small values that int4 flushes to zero.
 
     A `scale` makes int8 activations static (calibrated, or given by a
     QDQ model): one scale for the whole tensor (`block` = -1) and an

@@ -64,7 +64,8 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     `act` gives every quantized layer its activation scheme (#qc.act) by
     the name `qc::activationFor` reads: `auto` (the default: int8 in
     blocks the weight group allows for uniform and BCQ weights, float for
-    the others), `f32`, `int8`, `int8t`, `int8b<B>`, `int4`, ..., `mxfp4`,
+    the others), `f32`, `int8`, `int8t`, `int8b<B>`, `int4`, ..., `dint4`,
+    `dint4t`, `dint4b<B>`, `mxfp4`, `amxfp4`,
     `int8s`: static per-tensor int8, the scale max |x| / 127 over the
     layer's calibration inputs (`stats`, needed then).
 
@@ -100,7 +101,8 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
            "GPTQ damping, relative to the mean Hessian diagonal">,
     Option<"act", "act", "std::string", /*default=*/"\"auto\"",
            "activation scheme of the quantized layers: auto, f32, int8, "
-           "int8t, int8b<B>, int4, int4t, int4b<B>, mxfp4, int8s">,
+           "int8t, int8b<B>, int4, int4t, int4b<B>, dint4, dint4t, "
+           "dint4b<B>, mxfp4, amxfp4, int8s">,
     Option<"minPlanes", "min-planes", "unsigned", /*default=*/"0",
            "AnyBCQ: fit BCQ layers for every precision from this many "
            "planes to the scheme's (0: plain BCQ)">,

@@ -166,11 +166,16 @@ void kernels::callRangeKernel(OpBuilder &b, Location loc, QLinearOp op,
 }
 
 LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
-                                        bool int8, StringRef pass,
+                                        KernelInput input, StringRef pass,
                                         StringRef what) {
   ActivationAttr act = op.getActAttr();
   auto name = [&] { return act ? act.getShortName() : std::string("f32"); };
-  if (!int8) {
+  if (input != KernelInput::Int8Codes) {
+    if (act && act.getKind() == ActKind::amxfp4 &&
+        input == KernelInput::RoundedFloat) {
+      s.act = act.getKind();
+      return success();
+    }
     if (act)
       return layerError(op, pass)
              << what << " computes on float activations, the layer's are "
@@ -185,8 +190,12 @@ LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
   // A static scale is every block's.
   if (act && act.isStatic())
     return success();
-  // int4 and mxfp4 activations take int8 codes too (-7 .. 7; twice the
-  // E2M1 values, -12 .. 12).
+  // int4, dint4 and mxfp4 activations take int8 codes too (-7 .. 7; twice
+  // the dINT levels or the E2M1 values, -12 .. 12).
+  if (act && act.getKind() == ActKind::amxfp4)
+    return layerError(op, pass)
+           << what << " computes on int8 codes, the layer's amxfp4 "
+                      "activations have a scale for each sign";
   if (act)
     s.act = act.getKind();
   if (act && span(act.getBlock()) == span(s.actBlock))

@@ -93,7 +93,7 @@ struct GenCodeGemmPass : qc::impl::GenCodeGemmPassBase<GenCodeGemmPass> {
     int64_t slots = s.k / v, np = (s.n + 7) / 8 * 8;
     if (s.k % v != 0 || s.m <= 0 || s.n <= 0)
       return fail("vector_size must divide K");
-    if (failed(checkActivations(op, s, /*int8=*/false, "qc-gen-codegemm",
+    if (failed(checkActivations(op, s, KernelInput::Float, "qc-gen-codegemm",
                                 "codegemm")))
       return failure();
 

@@ -124,7 +124,9 @@ struct GenDequantGemmPass
         kernelShapeOf(op, scheme.getGroup(), scheme.getBits(), kindName);
     FailureOr<LayerConstants> data = readConstants(op, kindName);
     if (failed(shape) || failed(data) ||
-        failed(checkActivations(op, *shape, /*int8=*/!floatAct,
+        failed(checkActivations(op, *shape,
+                                floatAct ? KernelInput::RoundedFloat
+                                         : KernelInput::Int8Codes,
                                 "qc-gen-dequant-gemm", kindName)))
       return failure();
     const KernelShape &s = *shape;

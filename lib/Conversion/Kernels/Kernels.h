@@ -120,12 +120,21 @@ ActivationBuffers quantizeActivations(mlir::OpBuilder &b, mlir::Location loc,
 mlir::FailureOr<KernelShape> kernelShapeOf(QLinearOp op, int64_t group,
                                            int64_t bits, llvm::StringRef what);
 
+/// What a kernel's activation function hands its product.
+enum class KernelInput {
+  Int8Codes,  // int8 codes with block scales (dequant_i8, LUT-GEMM)
+  Float,      // the float input as it is (CodeGEMM)
+  RoundedFloat // floats, rounded first by the schemes the codes cannot hold
+               // (dequant_f32: amxfp4)
+};
+
 /// Checks that the kernel `what` of shape `s` computes the layer's
-/// activation scheme: int8 in blocks of s.actBlock, or one scale per token
-/// over those blocks (then sets s.rowScale), when `int8`; float (no
-/// scheme) otherwise; an error of `pass` naming both otherwise.
-mlir::LogicalResult checkActivations(QLinearOp op, KernelShape &s, bool int8,
-                                     llvm::StringRef pass,
+/// activation scheme: int8 codes in blocks of s.actBlock, or one scale per
+/// token over those blocks (then sets s.rowScale); float activations (no
+/// scheme); or those and amxfp4 (sets s.act) for RoundedFloat. An error of
+/// `pass` naming both otherwise.
+mlir::LogicalResult checkActivations(QLinearOp op, KernelShape &s,
+                                     KernelInput input, llvm::StringRef pass,
                                      llvm::StringRef what);
 
 /// The layer's bias as N floats (zeros without one); an error naming `what`

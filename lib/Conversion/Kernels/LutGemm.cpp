@@ -70,8 +70,8 @@ struct GenLutGemmPass : qc::impl::GenLutGemmPassBase<GenLutGemmPass> {
                       "qc-gen-lut-gemm");
     FailureOr<LayerConstants> data = readConstants(op, "qc-gen-lut-gemm");
     if (failed(shape) || failed(data) ||
-        failed(checkActivations(op, *shape, /*int8=*/true, "qc-gen-lut-gemm",
-                                "lut_bcq")))
+        failed(checkActivations(op, *shape, KernelInput::Int8Codes,
+                                "qc-gen-lut-gemm", "lut_bcq")))
       return failure();
     if (bcq && bcq.getStoredPlanes())
       shape->storedPlanes = bcq.getPlanesInCodes();

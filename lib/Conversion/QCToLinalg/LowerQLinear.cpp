@@ -409,8 +409,14 @@ public:
     auto splitType = RankedTensorType::get(split, elt);
     Value tiled =
         tensor::ExpandShapeOp::create(b, loc, splitType, x, groups);
-    Value amax = blockMax(tiled, split);
-    Value quantized = roundToGrid(tiled, amax, split);
+    // amxfp4 scales each sign by its own block max, the others |x|'s.
+    SmallVector<Value> maxes;
+    if (act.getKind() == ActKind::amxfp4)
+      maxes = {blockMax(tiled, split, Side::Positive),
+               blockMax(tiled, split, Side::Negative)};
+    else
+      maxes = {blockMax(tiled, split, Side::Both)};
+    Value quantized = roundToGrid(tiled, maxes, split);
     Value flat = tensor::CollapseShapeOp::create(
         b, loc, RankedTensorType::get(padded, elt), quantized, groups);
     if (padded.back() == k)
@@ -480,8 +486,13 @@ private:
                : arith::ExtFOp::create(b, loc, b.getF32Type(), v).getResult();
   }
 
-  /// [..., blocks, block] -> [..., blocks]: max |x| of each block (f32).
-  Value blockMax(Value tiled, ArrayRef<int64_t> split) {
+  /// Which values a block max reads.
+  enum class Side { Both, Positive, Negative };
+
+  /// [..., blocks, block] -> [..., blocks]: max |x| of each block (f32),
+  /// or of its positive values, or of its negative values' magnitudes (0
+  /// when it has none).
+  Value blockMax(Value tiled, ArrayRef<int64_t> split, Side side) {
     int64_t rank = split.size();
     SmallVector<int64_t> outShape(split.drop_back());
     Value init = linalg::FillOp::create(
@@ -501,7 +512,18 @@ private:
                [&](OpBuilder &nested, Location, ValueRange args) {
                  OpBuilder::InsertionGuard guard(b);
                  b.setInsertionPointToEnd(nested.getInsertionBlock());
-                 Value v = math::AbsFOp::create(b, loc, toF32(args[0]));
+                 Value x = toF32(args[0]);
+                 Value v =
+                     side == Side::Both
+                         ? math::AbsFOp::create(b, loc, x).getResult()
+                         : arith::MaximumFOp::create(
+                               b, loc,
+                               side == Side::Positive
+                                   ? x
+                                   : arith::NegFOp::create(b, loc, x)
+                                         .getResult(),
+                               f32(0.0))
+                               .getResult();
                  linalg::YieldOp::create(
                      b, loc,
                      ValueRange{arith::MaximumFOp::create(b, loc, args[1], v)});
@@ -509,32 +531,80 @@ private:
         .getResult(0);
   }
 
-  /// Every element of `tiled` on the scheme's grid for its block's max.
-  Value roundToGrid(Value tiled, Value amax, ArrayRef<int64_t> split) {
+  /// Every element of `tiled` on the scheme's grid for its block's max
+  /// (amxfp4: its positive and its negative max).
+  Value roundToGrid(Value tiled, ValueRange maxes, ArrayRef<int64_t> split) {
     int64_t rank = split.size();
     MLIRContext *ctx = b.getContext();
     Value empty = tensor::EmptyOp::create(b, loc, split, elt);
-    SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(rank, ctx),
-        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1),
-        AffineMap::getMultiDimIdentityMap(rank, ctx)};
+    SmallVector<Value> inputs = {tiled};
+    llvm::append_range(inputs, maxes);
+    SmallVector<AffineMap> maps(
+        maxes.size(),
+        AffineMap::getMultiDimIdentityMap(rank, ctx).dropResult(rank - 1));
+    maps.insert(maps.begin(), AffineMap::getMultiDimIdentityMap(rank, ctx));
+    maps.push_back(AffineMap::getMultiDimIdentityMap(rank, ctx));
     SmallVector<utils::IteratorType> iters(rank,
                                            utils::IteratorType::parallel);
     return linalg::GenericOp::create(
-               b, loc, empty.getType(), ValueRange{tiled, amax}, empty, maps,
-               iters,
+               b, loc, empty.getType(), inputs, empty, maps, iters,
                [&](OpBuilder &nested, Location, ValueRange args) {
                  OpBuilder::InsertionGuard guard(b);
                  b.setInsertionPointToEnd(nested.getInsertionBlock());
                  Value x = toF32(args[0]);
-                 Value v = act.getKind() == ActKind::mxfp4
-                               ? microscaled(x, args[1])
-                               : integer(x, args[1]);
+                 Value v = rounded(x, args.slice(1, maxes.size()));
                  if (!elt.isF32())
                    v = arith::TruncFOp::create(b, loc, elt, v);
                  linalg::YieldOp::create(b, loc, v);
                })
         .getResult(0);
+  }
+
+  /// x on the scheme's grid for its block's max (maxes).
+  Value rounded(Value x, ValueRange maxes) {
+    switch (act.getKind()) {
+    case ActKind::mxfp4:
+      return microscaled(x, maxes[0]);
+    case ActKind::amxfp4: {
+      Value negative = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                             x, f32(0.0));
+      return arith::SelectOp::create(b, loc, negative,
+                                     microscaled(x, maxes[1]),
+                                     microscaled(x, maxes[0]));
+    }
+    case ActKind::dint4:
+      return dint(x, maxes[0]);
+    case ActKind::int8:
+    case ActKind::int4:
+      break;
+    }
+    return integer(x, maxes[0]);
+  }
+
+  /// dint4: a = min(|x| * (6 / max), 6) to 0 (a <= 1/4), 1/2 (a <= 3/4)
+  /// or ceil(a - 1/2), with x's sign, times max / 6.
+  Value dint(Value x, Value amax) {
+    Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                           amax, f32(1e-30));
+    Value inv = arith::SelectOp::create(
+        b, loc, positive, arith::DivFOp::create(b, loc, f32(6.0), amax),
+        f32(0.0));
+    Value a = arith::MinimumFOp::create(
+        b, loc, math::AbsFOp::create(b, loc, arith::MulFOp::create(b, loc, x, inv)),
+        f32(6.0));
+    auto atMost = [&](double bound) {
+      return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, a,
+                                   f32(bound));
+    };
+    Value level = arith::SelectOp::create(
+        b, loc, atMost(0.25), f32(0.0),
+        arith::SelectOp::create(
+            b, loc, atMost(0.75), f32(0.5),
+            math::CeilOp::create(b, loc,
+                                 arith::SubFOp::create(b, loc, a, f32(0.5)))));
+    return arith::MulFOp::create(
+        b, loc, math::CopySignOp::create(b, loc, level, x),
+        arith::DivFOp::create(b, loc, amax, f32(6.0)));
   }
 
   /// int8 / int4: roundeven(x * (L / max)) clamped to +-L, times max / L.

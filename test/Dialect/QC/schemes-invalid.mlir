@@ -85,8 +85,24 @@ func.func @act_block(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16
 // -----
 
 func.func @act_mx_block(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
-  // expected-error @+1 {{mxfp4 activations share one scale per block of 32, found 16}}
+  // expected-error @+1 {{mxfp4 activations share their scales per block of 32, found 16}}
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = mxfp4, block = 16> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_amx_block(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{amxfp4 activations share their scales per block of 32, found -1}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = amxfp4, block = -1> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}
+
+// -----
+
+func.func @act_dint_static(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{a static activation scale needs int8 activations with one block per tensor (block = -1)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = dint4, block = -1, scale = 1.0 : f32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
 

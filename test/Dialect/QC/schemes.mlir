@@ -68,12 +68,16 @@ func.func @floats(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf3
 // CHECK: scale_type = f16> act #qc.act<kind = int4, block = -1> layer "b"
 // CHECK: scale_type = f16> act #qc.act<kind = mxfp4, block = 32> layer "c"
 // CHECK: scale_type = f16> layer "d"
-func.func @activations(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>) {
+// CHECK: scale_type = f16> act #qc.act<kind = amxfp4, block = 32> layer "e"
+// CHECK: scale_type = f16> act #qc.act<kind = dint4, block = 32> layer "f"
+func.func @activations(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> (tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>) {
   %a = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = 128> layer "a" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   %b = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int4, block = -1> layer "b" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   %d = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = mxfp4, block = 32> layer "c" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   %e = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> layer "d" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
-  return %a, %b, %d, %e : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
+  %f = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = amxfp4, block = 32> layer "e" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  %g = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = dint4, block = 32> layer "f" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %a, %b, %d, %e, %f, %g : tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>, tensor<2x16xf32>
 }
 
 // -----

@@ -80,13 +80,18 @@ def main():
     # on half the block's power-of-two scale).
     int4_act = "int4act" in flags
     mx_act = "mxact" in flags
+    # dintact: 4-bit dINT activations (codes twice the levels 0, 1/2, 1 .. 6:
+    # -12 .. 12 on max / 12); amxact: AMXFP4 ones, rounded by the float
+    # kernel's quantizer (a power-of-two scale per sign and 32 inputs).
+    dint_act = "dintact" in flags
+    amx_act = "amxact" in flags
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(seed)
     g = k if group == -1 else group
     groups = -(-k // g)  # the last group may be partial
     x = rng.standard_normal((m, k)).astype(np.float32)
     outlier = rng.integers(0, k)
-    if not (static_act or int4_act or mx_act):  # coarse scales would not survive it
+    if not (static_act or int4_act or mx_act or dint_act or amx_act):  # coarse scales would not survive it
         x[:, outlier] *= 20.0  # an outlier channel
     codes = rng.integers(0, 1 << bits, (k, n))  # unsigned codes (8 bits: to 255)
     scales = (rng.random((groups, n)) * 0.1 + 0.01).astype(np.float32)
@@ -118,7 +123,7 @@ def main():
     a_blk = 128 if group == -1 else math.gcd(group, 128)
     if mx_act:
         a_blk = 32
-    levels = np.float32(7 if int4_act else 127)
+    levels = np.float32(7 if int4_act else 12 if dint_act else 127)
     kp = -(-k // 256) * 256
     xp = np.zeros((m, kp), np.float32)
     xp[:, :k] = x
@@ -136,6 +141,10 @@ def main():
         v = np.abs(xb * np.ldexp(np.float32(1), -p)[:, :, None].astype(np.float32))
         v = np.minimum(v, np.float32(6))
         code = np.where(v < 2, np.rint(2 * v), np.where(v < 4, 2 * np.rint(v), 4 * np.rint(v / 2)))
+        xq = (np.sign(xb) * code).astype(np.int64)
+    if dint_act:
+        a2 = np.minimum(np.abs(xb * inv[:, :, None]), np.float32(12)).astype(np.float32)
+        code = np.where(a2 <= 0.5, 0, np.where(a2 <= 1.5, 1, 2 * np.ceil(a2 * np.float32(0.5) - np.float32(0.5))))
         xq = (np.sign(xb) * code).astype(np.int64)
     gidx = (np.arange(kp // a_blk) * a_blk) // g
     gidx = np.minimum(gidx, groups - 1)
@@ -174,13 +183,35 @@ def main():
     if bcq:
         attr = ("#qc.bcq<planes = %d, group = %d, offset = %s, scale_type = f32>"
                 % (bits, group, "false" if sym else "true"))
+    if amx_act:
+        # Each 32 inputs: the mxfp4 scale of the largest positive value for
+        # the values >= 0, of the largest negative magnitude for the others.
+        x32 = np.zeros((m, -(-k // 32) * 32), np.float32)
+        x32[:, :k] = x
+        x32 = x32.reshape(m, -1, 32)
+
+        def side(mx):
+            p = np.clip(np.frexp(mx)[1].astype(np.int64) - 3, -126, 126)
+            v = np.abs(x32 * np.ldexp(np.float32(1), -p)[:, :, None].astype(np.float32))
+            v = np.minimum(v, np.float32(6))
+            r = np.where(v < 2, np.rint(2 * v) / 2, np.where(v < 4, np.rint(v), 2 * np.rint(v / 2)))
+            return np.sign(x32) * r * np.ldexp(1.0, p)[:, :, None]
+
+        pos = np.maximum(x32, 0).max(axis=2).astype(np.float32)
+        neg = np.maximum(-x32, 0).max(axis=2).astype(np.float32)
+        xr = np.where(x32 < 0, side(neg), side(pos)).reshape(m, -1)[:, :k]
+        ref_k = xr @ w
+        if bias is not None:
+            ref_k += bias
     if float_act:
         ref_k = ref
     elif static_act:
         attr += (" act #qc.act<kind = int8, block = -1, scale = %r : f32, zero_point = %d>"
                  % (float(a_scale), zp))
+    elif amx_act:
+        attr += " act #qc.act<kind = amxfp4, block = 32>"
     else:
-        kind = "mxfp4" if mx_act else "int4" if int4_act else "int8"
+        kind = "mxfp4" if mx_act else "int4" if int4_act else "dint4" if dint_act else "int8"
         attr += " act #qc.act<kind = %s, block = %d>" % (kind, -1 if row_act else a_blk)
     lines = ["  %%codes = arith.constant %s" % dense(codes.astype(np.uint8).view(np.int8), "i8")]
     lines.append("  %%scales = arith.constant %s" % (dense(scales.astype(np.float16), "f16") if half
@@ -190,9 +221,9 @@ def main():
         zty = "f16" if half else "f32"
         lines.append("  %%zeros = arith.constant %s" % dense(zeros.astype(np.float16) if half else zeros, zty))
         opt += " zeros(%%zeros : tensor<%dx%dx%s>)" % (zeros.shape + (zty,))
-    if int4_act or mx_act:  # 15 or 25 levels: ref.npy within 20%
+    if int4_act or mx_act or dint_act or amx_act:  # 15 to 25 levels: ref.npy within 20-30%
         with open(os.path.join(out, "ref_rtol.txt"), "w") as f:
-            f.write("0.2\n")
+            f.write("0.3\n" if dint_act or amx_act else "0.2\n")
     write_case(out, lines, opt, bias, attr,
                "tensor<%dx%dxi8>, tensor<%sx%s>" % (k, n, "x".join(map(str, scales.shape)), sty),
                x, ref, ref_k)

@@ -5,8 +5,9 @@ independently of qc), for the lit e2e test of the reference lowering.
 
 Usage: qlinear_case.py SCHEME OUT_DIR [ACT]
 SCHEME: uniform_oc | uniform_ic_sym | bcq | codebook | fp8 | mxfp4 | amxfp4 | dint4
-ACT: an activation scheme for the layer (#qc.act), int8:B, int4:B (B inputs
-per scale, -1 a scale per token) or mxfp4, whose rounding of the input the
+ACT: an activation scheme for the layer (#qc.act), int8:B, int4:B, dint4:B
+(B inputs per scale, -1 a scale per token), mxfp4 or amxfp4, whose rounding
+of the input the
 numpy model here reproduces (ActivationAttr's formulas).
 Writes OUT_DIR/model.mlir, OUT_DIR/x.npy, OUT_DIR/ref.npy and, with ACT,
 OUT_DIR/ref_float.npy (the float-activation result, which ref.npy must
@@ -63,15 +64,11 @@ def blocks_of(x, block):
 def quantize_acts(x, act):
     """The input rounded by activation scheme ACT, in f32 as qc does."""
     kind, _, block = act.partition(":")
-    block = 32 if kind == "mxfp4" else int(block)
+    block = 32 if kind in ("mxfp4", "amxfp4") else int(block)
     xb, _ = blocks_of(x, block)
     amax = np.abs(xb).max(axis=2).astype(np.float32)
-    if kind in ("int8", "int4"):
-        limit = np.float32(127 if kind == "int8" else 7)
-        inv = np.where(amax > 1e-30, limit / np.where(amax > 0, amax, 1), 0).astype(np.float32)
-        q = np.clip(np.rint(xb * inv[:, :, None]), -limit, limit).astype(np.float32)
-        v = q * (amax / limit).astype(np.float32)[:, :, None]
-    elif kind == "mxfp4":
+
+    def e2m1_round(xb, amax):  # mxfp4 on the power-of-two scale of amax
         e = ((amax.view(np.uint32) >> 23) & 0xFF).astype(np.int64) - 129
         e = np.clip(e, -126, 126)
         scale = np.ldexp(np.float32(1), e).astype(np.float32)[:, :, None]
@@ -80,7 +77,27 @@ def quantize_acts(x, act):
         r = np.where(a < 2, np.rint(a * 2) * np.float32(0.5),
                      np.where(a < 4, np.rint(a), np.rint(a * np.float32(0.5)) * 2))
         v = (np.copysign(r, xb) * scale).astype(np.float32)
-        v = np.where((amax <= 0)[:, :, None], np.float32(0), v)
+        return np.where((amax <= 0)[:, :, None], np.float32(0), v)
+
+    if kind in ("int8", "int4"):
+        limit = np.float32(127 if kind == "int8" else 7)
+        inv = np.where(amax > 1e-30, limit / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+        q = np.clip(np.rint(xb * inv[:, :, None]), -limit, limit).astype(np.float32)
+        v = q * (amax / limit).astype(np.float32)[:, :, None]
+    elif kind == "dint4":
+        # levels 0, 1/2, 1 .. 6 on max / 6: a <= 1/4 -> 0, <= 3/4 -> 1/2,
+        # else the nearer integer, the smaller on a tie.
+        inv = np.where(amax > 1e-30, np.float32(6) / np.where(amax > 0, amax, 1), 0).astype(np.float32)
+        a = np.minimum(np.abs(xb * inv[:, :, None]), np.float32(6)).astype(np.float32)
+        level = np.where(a <= 0.25, 0.0, np.where(a <= 0.75, 0.5, np.ceil(a - np.float32(0.5))))
+        v = (np.copysign(level.astype(np.float32), xb) *
+             (amax / np.float32(6)).astype(np.float32)[:, :, None]).astype(np.float32)
+    elif kind == "mxfp4":
+        v = e2m1_round(xb, amax)
+    elif kind == "amxfp4":
+        pos = np.maximum(xb, 0).max(axis=2).astype(np.float32)
+        neg = np.maximum(-xb, 0).max(axis=2).astype(np.float32)
+        v = np.where(xb < 0, e2m1_round(xb, neg), e2m1_round(xb, pos))
     else:
         sys.exit("unknown activation scheme " + act)
     m, k = x.shape
@@ -89,7 +106,7 @@ def quantize_acts(x, act):
 
 def act_attr(act):
     kind, _, block = act.partition(":")
-    return "#qc.act<kind = %s, block = %s>" % (kind, 32 if kind == "mxfp4" else block)
+    return "#qc.act<kind = %s, block = %s>" % (kind, 32 if kind in ("mxfp4", "amxfp4") else block)
 
 
 def main():

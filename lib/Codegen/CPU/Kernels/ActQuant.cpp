@@ -4,6 +4,8 @@
 #include "Emitter.h"
 #include "qc/Codegen/Microscaling.h"
 
+#include <functional>
+
 namespace qc {
 namespace kernels {
 namespace cpu {
@@ -50,6 +52,36 @@ Value microCodes(Emitter &e, Value v) {
       b, loc, below(2.0f), rounded(2.0f, 1.0f),
       arith::SelectOp::create(b, loc, below(4.0f), rounded(1.0f, 2.0f),
                               rounded(0.5f, 4.0f)));
+  return math::CopySignOp::create(b, loc, r, v);
+}
+
+/// Twice the 4-bit dINT level nearest to v (= x * 12 / max|x|; the level of
+/// a = |v| / 2 is 0 up to 1/4, 1/2 up to 3/4, else ceil(a - 1/2), at most
+/// 6): the integer codes -12 .. 12 of dint4 activations.
+Value dintCodes(Emitter &e, Value v) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto vf = cast<VectorType>(v.getType());
+  auto splat = [&](float c) {
+    return vector::BroadcastOp::create(b, loc, vf, e.f32(c)).getResult();
+  };
+  Value a2 = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, v),
+                                       splat(12.0f));
+  auto atMost = [&](float bound) {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, a2,
+                                 splat(bound));
+  };
+  Value whole = arith::MulFOp::create(
+      b, loc,
+      math::CeilOp::create(
+          b, loc,
+          arith::SubFOp::create(
+              b, loc, arith::MulFOp::create(b, loc, a2, splat(0.5f)),
+              splat(0.5f))),
+      splat(2.0f));
+  Value r = arith::SelectOp::create(
+      b, loc, atMost(0.5f), splat(0.0f),
+      arith::SelectOp::create(b, loc, atMost(1.5f), splat(1.0f), whole));
   return math::CopySignOp::create(b, loc, r, v);
 }
 
@@ -134,8 +166,11 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
                           arith::MaximumFOp::create(b, loc, iter[0], v)};
                     })[0];
   };
-  // Integer codes on max / levels: int8's 127, int4's 7.
-  float levels = s.act == ActKind::int4 ? 7.0f : 127.0f;
+  // Integer codes on max / levels: int8's 127, int4's 7, dint4's 12 (twice
+  // its levels).
+  float levels = s.act == ActKind::int4    ? 7.0f
+                 : s.act == ActKind::dint4 ? 12.0f
+                                           : 127.0f;
   bool micro = mode == ActMode::Dynamic && s.act == ActKind::mxfp4;
   // A scale per token: the row's, shared by every block.
   std::pair<Value, Value> rowScale;
@@ -149,12 +184,55 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   Value gIdx = arith::DivUIOp::create(b, loc, k0, e.idx(s.group));
   Value old = memref::LoadOp::create(b, loc, xsum, ValueRange{m, gIdx});
   if (floatAct) {
-    Value sum = laneLoop(
-        k0, s.actBlock, ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
-          Value v = read(k);
+    // amxfp4: each 32 inputs rounded on their sign's scale, else copied.
+    bool asymmetric = s.act == ActKind::amxfp4;
+    int64_t span = asymmetric ? 32 : s.actBlock;
+    auto sub = scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlock),
+                                  e.idx(span), ValueRange{e.zeros(vf)});
+    b.setInsertionPointToStart(sub.getBody());
+    Value k1 = arith::AddIOp::create(b, loc, k0, sub.getInductionVar());
+    std::function<Value(Value)> value = [](Value v) { return v; };
+    if (asymmetric) {
+      // The largest positive value and negative magnitude of the 32.
+      ResultRange maxes = laneLoop(
+          k1, span, ValueRange{e.zeros(vf), e.zeros(vf)},
+          [&](Value k, ValueRange iter) {
+            Value v = read(k);
+            return SmallVector<Value>{
+                arith::MaximumFOp::create(b, loc, iter[0], v),
+                arith::MaximumFOp::create(b, loc, iter[1],
+                                          arith::NegFOp::create(b, loc, v))};
+          });
+      auto [invPos, halfPos] = microScale(e, maxes[0]);
+      auto [invNeg, halfNeg] = microScale(e, maxes[1]);
+      value = [&, invPos = invPos, halfPos = halfPos, invNeg = invNeg,
+               halfNeg = halfNeg](Value v) -> Value {
+        auto pick = [&](Value neg, Value pos) {
+          Value negative = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OLT, v, e.zeros(vf));
+          return arith::SelectOp::create(
+                     b, loc, negative,
+                     vector::BroadcastOp::create(b, loc, vf, neg),
+                     vector::BroadcastOp::create(b, loc, vf, pos))
+              .getResult();
+        };
+        Value codes = microCodes(
+            e, arith::MulFOp::create(b, loc, v, pick(invNeg, invPos)));
+        return arith::MulFOp::create(b, loc, codes, pick(halfNeg, halfPos));
+      };
+    }
+    Value part = laneLoop(
+        k1, span, ValueRange{e.zeros(vf)}, [&](Value k, ValueRange iter) {
+          Value v = value(read(k));
           vector::StoreOp::create(b, loc, v, xq, ValueRange{m, k});
           return SmallVector<Value>{arith::AddFOp::create(b, loc, iter[0], v)};
         })[0];
+    scf::YieldOp::create(
+        b, loc,
+        ValueRange{arith::AddFOp::create(b, loc, sub.getRegionIterArgs()[0],
+                                         part)});
+    b.setInsertionPointAfter(sub);
+    Value sum = sub.getResult(0);
     sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, sum);
     memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum),
                             xsum, ValueRange{m, gIdx});
@@ -179,6 +257,8 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   auto codes = [&](Value k) -> Value {
     if (micro)
       return microCodes(e, arith::MulFOp::create(b, loc, read(k), splat(inv)));
+    if (mode == ActMode::Dynamic && s.act == ActKind::dint4)
+      return dintCodes(e, arith::MulFOp::create(b, loc, read(k), splat(inv)));
     if (mode == ActMode::Dynamic)
       return math::RoundEvenOp::create(
           b, loc, arith::MulFOp::create(b, loc, read(k), splat(inv)));

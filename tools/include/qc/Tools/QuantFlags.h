@@ -41,7 +41,8 @@ struct QuantFlags {
           "activation scheme of the quantized layers: auto (int8 for "
           "uniform and BCQ weights, float for the others), f32, int8, int8t "
           "(a scale per token), int8b<B> (per B inputs), int4, int4t, "
-          "int4b<B>, mxfp4, int8s (static: one scale per layer input, "
+          "int4b<B>, dint4, dint4t, dint4b<B> (4-bit dINT), mxfp4, amxfp4, "
+          "int8s (static: one scale per layer input, "
           "max |x| / 127 on the calibration data, needs --calib-data); "
           "qc-compile: also of the layers imported quantized (default: as "
           "imported)"),
