@@ -4,9 +4,11 @@
 # mixed precision — by perplexity on Jane Austen's "persuasion"
 # (scripts/eval_ppl.py protocol: the GGUF's tokenizer, windows of 512
 # tokens), calibrated on "emma" (scripts/make_calib_tokens.py). onnxruntime's
-# own RTN quantizer (MatMulNBits, 4 bits) and its static W8A8 QDQ
+# own RTN quantizer (MatMulNBits, 4 bits), its static W8A8 QDQ
 # quantization (ort-static8: int8 weights per channel, uint8 activations
-# with calibrated per-tensor scales) run as peers.
+# with calibrated per-tensor scales) and its dynamic one (ort-dynamic8:
+# quantize_dynamic, uint8 activations per tensor at run time) run as peers,
+# and compiled by qc (qc-ort-static8, qc-ort-dynamic8).
 #
 #   scripts/bench_gptq_ppl.sh [TOKENS] [ROW ...]
 #
@@ -65,6 +67,8 @@ declare -A rows=(
   [anybcq4g128]="--quant bcq4g128 --min-planes 2"
   [qc-ort-static8]="QDQ"
   [ort-static8]="ORT static"
+  [qc-ort-dynamic8]="QDQ dynamic"
+  [ort-dynamic8]="ORT dynamic"
   [w8-a8]="--quant w8 --act int8t"
   [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
   [w8-a8s]="--quant w8 --act int8s"
@@ -98,6 +102,7 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w4g128-a8-rotate-gptq
        w4g128-a4-rotate-gptq w4g128-a4d w4g128-a4d-rotate w4g128-mx
        w4g128-mx-rotate w4g128-amx w4g128-amx-rotate ort-static8 qc-ort-static8
+       ort-dynamic8 qc-ort-dynamic8
        bcq2g128 bcq3g128 bcq4g128 anybcq4g128)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")
@@ -123,11 +128,16 @@ for r in "${selected[@]}"; do
   spec="${rows[$r]}"
   art="$work/$r"
   t0=$(date +%s)
-  if [ "$spec" = QDQ ]; then
-    # onnxruntime's static QDQ model, compiled by qc (its int8 codes and
-    # static activation scales on qc's kernels).
-    model="$work/ort-static8.onnx"
-    [ -f "$model" ] || "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
+  if [[ "$spec" == QDQ* ]]; then
+    # onnxruntime's static QDQ model, or its quantize_dynamic one, compiled
+    # by qc (its int8 codes and activation schemes on qc's kernels).
+    if [ "$spec" = QDQ ]; then
+      model="$work/ort-static8.onnx"
+      [ -f "$model" ] || "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
+    else
+      model="$work/ort-dynamic8.onnx"
+      [ -f "$model" ] || "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --dynamic
+    fi
     "$BUILD/bin/qc-compile" "$model" -o "$art" > "$work/$r.report"
     bpw=-
     target="$art"
@@ -135,6 +145,8 @@ for r in "${selected[@]}"; do
     model="$work/$r.onnx"
     if [ "$spec" = "ORT static" ]; then
       "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --static "$calib"
+    elif [ "$spec" = "ORT dynamic" ]; then
+      "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --dynamic
     else
       "$PYTHON" scripts/ort_quantize.py "$onnx" "$model" --bits "${spec#ORT }" --block 128
     fi

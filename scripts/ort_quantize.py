@@ -3,6 +3,7 @@
 
   ort_quantize.py IN.onnx OUT.onnx [--bits 4] [--block 128] [--symmetric]
   ort_quantize.py IN.onnx OUT.onnx --static CALIB.npy
+  ort_quantize.py IN.onnx OUT.onnx --dynamic
 
 Weight-only (default): MatMul -> MatMulNBits with onnxruntime.quantization's
 MatMulNBitsQuantizer in its default (round-to-nearest, per-block min-max)
@@ -13,6 +14,10 @@ layer included.
 output channel, uint8 activations per tensor with static scales from MinMax
 calibration): the classic W8A8 static flow. CALIB.npy holds the calibration
 inputs of the model's first input, one sample per leading index.
+
+--dynamic: quantize_dynamic, the MatMuls only (int8 weights per output
+channel, uint8 activations per tensor quantized at run time by
+DynamicQuantizeLinear): onnxruntime's W8A8 without calibration.
 """
 import argparse
 import os
@@ -29,9 +34,15 @@ def main():
     ap.add_argument("--block", type=int, default=128)
     ap.add_argument("--symmetric", action="store_true")
     ap.add_argument("--static", metavar="CALIB.npy")
+    ap.add_argument("--dynamic", action="store_true")
     a = ap.parse_args()
     if a.static:
         return quantize_static_qdq(a.input, a.output, a.static, ["MatMul"])
+    if a.dynamic:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        return quantize_dynamic(a.input, a.output, op_types_to_quantize=["MatMul"],
+                                per_channel=True, weight_type=QuantType.QInt8,
+                                use_external_data_format=True)
     try:
         from onnxruntime.quantization.matmul_nbits_quantizer import (
             DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer)

@@ -70,6 +70,18 @@ public:
   mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(unsigned i,
                                                            llvm::StringRef what);
 
+  // -- the graph before the node ----------------------------------------------
+  /// The node that produced the value `name` (null for graph inputs,
+  /// initializers and unknown names).
+  const onnx::NodeProto *producer(llvm::StringRef name) const;
+  /// The MLIR value of the value `name` (materializing a known constant);
+  /// null if unknown.
+  mlir::Value valueOf(llvm::StringRef name);
+  /// The host value of `name` if known at import time, else null.
+  const HostTensor *constantOf(llvm::StringRef name) const;
+  /// The ONNX element type of `name` (UNDEFINED if unknown).
+  DType dtypeOf(llvm::StringRef name) const;
+
   // -- attributes -----------------------------------------------------------
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
@@ -229,6 +241,9 @@ public:
   std::string fileName;
   int64_t opset;
   llvm::StringMap<TensorInfo> values;
+  /// The node that produced each value, for handlers that match a pattern
+  /// of nodes ending at theirs.
+  llvm::StringMap<const onnx::NodeProto *> producers;
   /// Resource keys already used, to keep blob names unique.
   llvm::StringMap<unsigned> resourceNames;
 

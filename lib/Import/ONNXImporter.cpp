@@ -86,10 +86,30 @@ bool NodeContext::hasInput(unsigned i) const {
 Value NodeContext::input(unsigned i) {
   if (!hasInput(i))
     return {};
-  auto it = ic.values.find(node.input(i));
+  return valueOf(node.input(i));
+}
+
+Value NodeContext::valueOf(StringRef name) {
+  auto it = ic.values.find(name);
   if (it == ic.values.end())
     return {};
   return ic.materialize(it->second, loc);
+}
+
+const onnx::NodeProto *NodeContext::producer(StringRef name) const {
+  return ic.producers.lookup(name);
+}
+
+const HostTensor *NodeContext::constantOf(StringRef name) const {
+  auto it = ic.values.find(name);
+  if (it == ic.values.end() || !it->second.constant)
+    return nullptr;
+  return &*it->second.constant;
+}
+
+DType NodeContext::dtypeOf(StringRef name) const {
+  auto it = ic.values.find(name);
+  return it == ic.values.end() ? TP::UNDEFINED : it->second.dtype;
 }
 
 RankedTensorType NodeContext::inputType(unsigned i) {
@@ -585,6 +605,9 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
       return {};
     if (failed(crossCheck(nc, ic, inferred)))
       return {};
+    for (const std::string &output : node.output())
+      if (!output.empty())
+        ic.producers[output] = &node;
   }
 
   SmallVector<Value> results;

@@ -28,6 +28,12 @@
 //    ones, in front of such a MatMul: the qc.qlinear takes the float input
 //    with the static activation scheme they make (#qc.act scale and
 //    zero_point, uint8's shifted to int8's range), which rounds the same.
+//  - onnxruntime's quantize_dynamic form of a MatMul: DynamicQuantizeLinear
+//    of the input, MatMulInteger with a constant 8-bit weight (zero points
+//    per tensor or per column), Cast to float, Mul by the input's scale
+//    times the weight's: matched at that last Mul, it becomes qc.qlinear of
+//    the float input with the weight's codes and uint8 activations
+//    (#qc.act<kind = uint8>, DynamicQuantizeLinear's arithmetic).
 //
 // Every other DequantizeLinear (per tensor, per axis, other blockings,
 // run-time data) becomes a plain float dequantization. QuantizeLinear (per
@@ -134,7 +140,8 @@ CanonicalValues materializeCanonical(NodeContext &nc, const CanonicalWeight &w,
 /// y = a x dequant(w) (+ bias) as qc.qlinear; `a` is [..., K], quantized
 /// by `act` when there is one.
 Value emitQLinear(NodeContext &nc, Value a, const CanonicalValues &w,
-                  Value bias, qc::ActivationAttr act = {}) {
+                  Value bias, qc::ActivationAttr act = {},
+                  StringRef layer = {}) {
   auto at = cast<RankedTensorType>(a.getType());
   int64_t k = at.getShape().back();
   int64_t n = cast<RankedTensorType>(w.codes.getType()).getDimSize(1);
@@ -148,7 +155,7 @@ Value emitQLinear(NodeContext &nc, Value a, const CanonicalValues &w,
   Value y = qc::QLinearOp::create(
       nc.b, nc.loc, type, a, w.codes, w.scales, w.zeros, /*codebook=*/Value(),
       bias, cast<qc::QuantSchemeAttrInterface>(Attribute(w.scheme)),
-      nc.b.getStringAttr(layerName(nc)));
+      nc.b.getStringAttr(layer.empty() ? layerName(nc) : layer.str()));
   if (act)
     y.getDefiningOp<qc::QLinearOp>().setActAttr(act);
   if (vec)
@@ -945,6 +952,119 @@ bool tryQLinearGemm(NodeContext &nc) {
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// onnxruntime's quantize_dynamic form of a MatMul
+//===----------------------------------------------------------------------===//
+
+bool isNode(const onnx::NodeProto *node, StringRef opType) {
+  return node && node->op_type() == opType &&
+         (node->domain().empty() || node->domain() == "ai.onnx");
+}
+
+/// The constant of `name` as a per-column vector of N values: one value
+/// (per tensor) repeated, or N of them; null if it is neither.
+std::optional<std::vector<double>> perColumn(NodeContext &nc, StringRef name,
+                                             int64_t n) {
+  const HostTensor *t = nc.constantOf(name);
+  if (!t || (t->numElements() != 1 && t->numElements() != n) ||
+      t->shape.size() > 1)
+    return std::nullopt;
+  std::vector<double> v(n);
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = t->getDouble(t->numElements() == 1 ? 0 : i);
+  return v;
+}
+
+/// qc.qlinear with uint8 activations for the MatMulInteger `mm` of
+/// DynamicQuantizeLinear `dql`'s outputs and a constant 8-bit [K, N] weight
+/// with per-tensor or per-column zero points, whose result is scaled by
+/// dql's scale times the constant `weightScale`; null if the weight side is
+/// not constant or not of that form.
+Value dynamicQuantLinear(NodeContext &nc, const onnx::NodeProto &dql,
+                         const onnx::NodeProto &mm, StringRef weightScale) {
+  Value x = nc.valueOf(dql.input(0));
+  const HostTensor *w = nc.constantOf(mm.input(1));
+  DType wd = nc.dtypeOf(mm.input(1));
+  if (!x || nc.dtypeOf(dql.input(0)) != TP::FLOAT || !w ||
+      (wd != TP::INT8 && wd != TP::UINT8) || w->shape.size() != 2 ||
+      nc.dtypeOf(weightScale) != TP::FLOAT)
+    return Value();
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t k = w->shape[0], n = w->shape[1];
+  if (xt.getRank() < 1 || !xt.hasStaticShape() || xt.getShape().back() != k)
+    return Value();
+  std::optional<std::vector<double>> scales = perColumn(nc, weightScale, n);
+  std::optional<std::vector<double>> zeros =
+      mm.input_size() > 3 && !mm.input(3).empty()
+          ? perColumn(nc, mm.input(3), n)
+          : std::vector<double>(n, 0.0);
+  if (!scales || !zeros ||
+      (mm.input_size() > 3 && !mm.input(3).empty() &&
+       nc.dtypeOf(mm.input(3)) != wd))
+    return Value();
+  // qc's codes are unsigned: int8 c and its zero point become c + 128.
+  double shift = wd == TP::INT8 ? 128.0 : 0.0;
+  CanonicalWeight cw;
+  cw.k = k;
+  cw.n = n;
+  cw.group = k;
+  cw.wholeColumns = true;
+  cw.bits = 8;
+  cw.codes.resize(k * n);
+  for (int64_t i = 0; i < k * n; ++i)
+    cw.codes[i] = static_cast<uint8_t>(w->getInt(i) + shift);
+  cw.scales = *scales;
+  cw.symmetric = llvm::all_of(*zeros, [&](double z) { return z + shift == 128; });
+  if (!cw.symmetric)
+    for (double z : *zeros)
+      cw.zeros.push_back(z + shift);
+  CanonicalValues v = materializeCanonical(nc, cw, mm.input(1));
+  std::string layer = mm.name().empty() ? mm.output(0) : mm.name();
+  return emitQLinear(nc, x, v, Value(),
+                     qc::ActivationAttr::get(nc.ctx(), qc::ActKind::uint8, -1),
+                     layer);
+}
+
+/// A Mul that finishes onnxruntime's quantize_dynamic form of x W:
+///   (q, s, zp) = DynamicQuantizeLinear(x)
+///   Mul(Cast<float>(MatMulInteger(q, Wq, zp, Wzp)), Mul(s, Ws))
+/// (either operand order) with Wq, Wzp, Ws constants becomes qc.qlinear
+/// of x with uint8 activations (#qc.act<kind = uint8>): the same
+/// arithmetic on qc's int8 kernels. The integer ops before it stay
+/// imported and die unused. False (nothing emitted) otherwise.
+bool tryDynamicQuantMatMul(NodeContext &nc) {
+  if (nc.numInputs() != 2 || !nc.hasInput(0) || !nc.hasInput(1))
+    return false;
+  for (unsigned side : {0u, 1u}) {
+    const onnx::NodeProto *cast = nc.producer(nc.node.input(side));
+    const onnx::NodeProto *scaled = nc.producer(nc.node.input(1 - side));
+    if (!isNode(cast, "Cast") || cast->input_size() != 1 ||
+        !isNode(scaled, "Mul") || scaled->input_size() != 2)
+      continue;
+    bool toFloat = llvm::any_of(cast->attribute(), [](const auto &a) {
+      return a.name() == "to" && a.i() == TP::FLOAT;
+    });
+    const onnx::NodeProto *mm = nc.producer(cast->input(0));
+    if (!toFloat || !isNode(mm, "MatMulInteger") || mm->input_size() < 3)
+      continue;
+    const onnx::NodeProto *dql = nc.producer(mm->input(0));
+    if (!isNode(dql, "DynamicQuantizeLinear") || dql->output_size() != 3 ||
+        mm->input(0) != dql->output(0) || mm->input(2) != dql->output(2))
+      continue;
+    int weightScale = scaled->input(0) == dql->output(1)   ? 1
+                      : scaled->input(1) == dql->output(1) ? 0
+                                                           : -1;
+    if (weightScale < 0)
+      continue;
+    Value y = dynamicQuantLinear(nc, *dql, *mm, scaled->input(weightScale));
+    if (!y)
+      continue;
+    nc.setOutput(0, y, TP::FLOAT);
+    return true;
+  }
+  return false;
+}
+
 } // namespace
 
 std::pair<Value, qc::ActivationAttr>
@@ -1130,8 +1250,10 @@ LogicalResult importDynamicQuantizeLinear(NodeContext &nc) {
 }
 
 /// Input i (an integer tensor) minus zero point `zp` (input j, a scalar,
-/// absent: 0) in `wide` (f32 or i32).
-FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide) {
+/// absent: 0; for `perColumn`, also one per column of input i's last
+/// dimension) in `wide` (f32 or i32).
+FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide,
+                          bool perColumn = false) {
   DType d = nc.inputDType(i);
   if (!isByteOrShortQuant(d) || d == TP::INT16 || d == TP::UINT16) {
     nc.error() << "input " << i << " is " << dtypeName(d)
@@ -1139,16 +1261,22 @@ FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide) {
     return failure();
   }
   bool hasZero = zp >= 0 && nc.hasInput(zp);
+  int64_t columns = nc.inputType(i).getRank() ? nc.inputType(i).getShape().back() : 1;
+  bool columnZeros = hasZero && perColumn &&
+                     nc.inputType(zp).getRank() == 1 &&
+                     nc.inputType(zp).getNumElements() == columns &&
+                     columns != 1;
   if (hasZero && (nc.inputDType(zp) != d ||
-                  nc.inputType(zp).getNumElements() != 1)) {
+                  (nc.inputType(zp).getNumElements() != 1 && !columnZeros))) {
     nc.error() << "input " << zp << " must be one " << dtypeName(d)
-               << " zero point (per-tensor quantization only)";
+               << " zero point"
+               << (perColumn ? " or one per column" : " (per-tensor only)");
     return failure();
   }
   bool uns = isUnsignedQuant(d);
   SmallVector<Value> ins = {nc.input(i)};
   if (hasZero)
-    ins.push_back(nc.reshape(nc.input(zp), {}));
+    ins.push_back(columnZeros ? nc.input(zp) : nc.reshape(nc.input(zp), {}));
   return nc.elementwiseTo(
       ins, nc.inputType(i).getShape(), wide,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -1166,13 +1294,14 @@ FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide) {
       });
 }
 
-/// (input a - its zero point) x (input b - its zero point) in `wide`.
+/// (input a - its zero point) x (input b - its zero point) in `wide`; b's
+/// zero point may be one per column.
 FailureOr<Value> centeredProduct(NodeContext &nc, unsigned a, int aZero,
                                  unsigned b, int bZero, Type wide) {
   FailureOr<Value> x = centered(nc, a, aZero, wide);
   if (failed(x))
     return failure();
-  FailureOr<Value> y = centered(nc, b, bZero, wide);
+  FailureOr<Value> y = centered(nc, b, bZero, wide, /*perColumn=*/true);
   if (failed(y))
     return failure();
   return emitMatMulOf(nc, *x, *y);
@@ -1264,4 +1393,5 @@ void qc::detail::registerQuantOps(OpRegistry &r) {
   };
   wrap("MatMul", tryQLinearMatMul);
   wrap("Gemm", tryQLinearGemm);
+  wrap("Mul", tryDynamicQuantMatMul);
 }

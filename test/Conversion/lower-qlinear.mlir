@@ -116,24 +116,48 @@ func.func @dint4_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x1
 // Static int8: x / scale rounded to even, the zero point added, clamped to
 // [-128, 127], back to (q - zp) * scale, element by element.
 // CHECK-LABEL: func.func @static_acts
+// CHECK-DAG: %[[S:.*]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[Z:.*]] = arith.constant 5.000000e+00 : f32
 // CHECK: linalg.generic
 // CHECK: ins(%arg0 : tensor<2x64xf32>)
 // CHECK-NEXT: ^bb0(%[[IN:[a-z0-9_]+]]: f32, %{{.*}}: f32):
-// CHECK: %[[S:.*]] = arith.constant 2.500000e-01 : f32
 // CHECK: %[[D:.*]] = arith.divf %[[IN]], %[[S]] : f32
 // CHECK: %[[R:.*]] = math.roundeven %[[D]] : f32
-// CHECK: %[[Z:.*]] = arith.constant 5.000000e+00 : f32
 // CHECK: %[[Q:.*]] = arith.addf %[[R]], %[[Z]] : f32
 // CHECK: %[[HI:.*]] = arith.constant 1.270000e+02 : f32
 // CHECK: %[[LO:.*]] = arith.constant -1.280000e+02 : f32
 // CHECK: %[[A:.*]] = arith.maximumf %[[Q]], %[[LO]] : f32
 // CHECK: %[[B:.*]] = arith.minimumf %[[A]], %[[HI]] : f32
-// CHECK-DAG: %[[Z2:.*]] = arith.constant 5.000000e+00 : f32
-// CHECK-DAG: %[[S2:.*]] = arith.constant 2.500000e-01 : f32
-// CHECK-DAG: %[[C:.*]] = arith.subf %[[B]], %[[Z2]] : f32
-// CHECK: arith.mulf %[[C]], %[[S2]] : f32
+// CHECK: %[[C:.*]] = arith.subf %[[B]], %[[Z]] : f32
+// CHECK: arith.mulf %[[C]], %[[S]] : f32
 // CHECK: qc.linear
 func.func @static_acts(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf32>) -> tensor<2x16xf32> {
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1, scale = 0.25 : f32, zero_point = 5> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf32> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
+}
+
+// -----
+
+// uint8 (DynamicQuantizeLinear): min(0, min x) and max(0, max x) over the
+// whole tensor in one reduction, the scale (1 for an all-zero tensor) and
+// zero point from them, then every element on [0, 255] around it.
+// CHECK-LABEL: func.func @uint8_acts
+// CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "reduction", "reduction"]} ins(%arg0 : tensor<2x3x64xf32>) outs(%{{.*}}, %{{.*}} : tensor<f32>, tensor<f32>)
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: %[[HI:.*]] = tensor.extract %{{.*}}[] : tensor<f32>
+// CHECK: %[[LO:.*]] = tensor.extract %{{.*}}[] : tensor<f32>
+// CHECK: %[[RANGE:.*]] = arith.subf %[[HI]], %[[LO]] : f32
+// CHECK: %[[S0:.*]] = arith.divf %[[RANGE]], %{{.*}} : f32
+// CHECK: %[[S:.*]] = arith.select %{{.*}}, %[[S0]], %{{.*}} : f32
+// CHECK: %[[ZP:.*]] = math.roundeven
+// CHECK: linalg.generic
+// CHECK: arith.divf %{{.*}}, %[[S]] : f32
+// CHECK: arith.addf %{{.*}}, %[[ZP]] : f32
+// CHECK: arith.constant 2.550000e+02 : f32
+// CHECK: arith.subf %{{.*}}, %[[ZP]] : f32
+// CHECK: qc.linear
+func.func @uint8_acts(%x: tensor<2x3x64xf32>, %c: tensor<64x16xi8>, %s: tensor<1x16xf32>) -> tensor<2x3x16xf32> {
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = uint8, block = -1> layer "fc" : tensor<2x3x64xf32>, tensor<64x16xi8>, tensor<1x16xf32> -> tensor<2x3x16xf32>
+  return %y : tensor<2x3x16xf32>
 }

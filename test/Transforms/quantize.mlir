@@ -6,6 +6,7 @@
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=amxfp4" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=AMX
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=dint4" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=DINT
 // RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=dint4t" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=DINTT
+// RUN: qc-opt %s --qc-quantize="scheme=w4g4 act=uint8" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=UINT8
 // RUN: qc-opt %s --qc-quantize="scheme=bcq3g4 min-planes=2 planes=2" -split-input-file -mlir-elide-resource-strings-if-larger=4 | FileCheck %s --check-prefix=ANY
 // RUN: not qc-opt %s --qc-quantize="scheme=w4g4 min-planes=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=ANYUNIFORM
 // RUN: not qc-opt %s --qc-quantize="scheme=bcq3g4 planes=2" -split-input-file 2>&1 | FileCheck %s --check-prefix=ANYNOMIN
@@ -15,15 +16,16 @@
 // The activation scheme: by default int8 in blocks of the weight group
 // (above); f32 leaves the activations in float (no #qc.act); int8t is a
 // scale per token; mxfp4 and amxfp4 blocks of 32; dint4 the weight group's
-// blocks like int8 and int4, dint4t a scale per token. Each is in the
-// report.
+// blocks like int8 and int4, dint4t a scale per token; uint8 one dynamic
+// scale and zero point per tensor. Each is in the report.
 // F32: qc.qlinear {{.*}} scale_type = f16> layer "fc1" {qc.report = {act = "f32",
 // TOKEN: qc.qlinear {{.*}} act #qc.act<kind = int8, block = -1> layer "fc1" {qc.report = {act = "int8t",
 // MX: qc.qlinear {{.*}} act #qc.act<kind = mxfp4, block = 32> layer "fc1" {qc.report = {act = "mxfp4",
 // AMX: qc.qlinear {{.*}} act #qc.act<kind = amxfp4, block = 32> layer "fc1" {qc.report = {act = "amxfp4",
 // DINT: qc.qlinear {{.*}} act #qc.act<kind = dint4, block = 4> layer "fc1" {qc.report = {act = "dint4b4",
+// UINT8: qc.qlinear {{.*}} act #qc.act<kind = uint8, block = -1> layer "fc1" {qc.report = {act = "uint8",
 // DINTT: qc.qlinear {{.*}} act #qc.act<kind = dint4, block = -1> layer "fc1" {qc.report = {act = "dint4t",
-// BADACT: error: qc-quantize: unknown activation scheme 'int9' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, dint4, dint4t, dint4b<B>, mxfp4, amxfp4, int8s)
+// BADACT: error: qc-quantize: unknown activation scheme 'int9' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, dint4, dint4t, dint4b<B>, mxfp4, amxfp4, uint8, int8s)
 // BADBLOCK: error: qc-quantize: activation scheme 'int8b0': the block must be a positive integer
 
 // Each constant-weight qc.linear becomes a qc.qlinear whose operands are

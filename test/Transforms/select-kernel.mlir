@@ -112,8 +112,9 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
 // blocks where they fit it, a scale per token with whole-column groups
 // takes one block of the padded K, with grouped weights the group's blocks
 // (the generator shares the row's scale among them); int4, dint4 and
-// mxfp4 (blocks of 32) take dequant_i8 as int8 codes, amxfp4 (a scale per
-// sign) dequant_f32 after its quantizer's rounding; the rest keep the
+// mxfp4 (blocks of 32) take dequant_i8 as int8 codes, and uint8's codes less
+// 128 on its tensor's scale, amxfp4 (a scale per sign) dequant_f32 after
+// its quantizer's rounding; the rest keep the
 // reference lowering and say why.
 // V3-LABEL: func.func @activations
 // V3: layer "f1" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
@@ -129,7 +130,8 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
 // V3: layer "d1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "a1" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "r7" {kernel = #qc.kernel<kind = reference
-func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
+// V3: layer "u1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 128>
+func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>) {
   %c = arith.constant dense<1> : tensor<320x8xi8>
   %s = arith.constant dense<1.0> : tensor<3x8xf32>
   %s1 = arith.constant dense<1.0> : tensor<1x8xf32>
@@ -160,5 +162,7 @@ func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf3
   %a1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = amxfp4, block = 32> layer "a1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
   // expected-remark @+1 {{layer 'r7': reference: LUT-GEMM takes dynamic int8 activations, the layer's are amxfp4}}
   %r7 = qc.qlinear %x, %c, %sb scheme #qc.bcq<planes = 2, group = 128, offset = false, scale_type = f32> act #qc.act<kind = amxfp4, block = 32> layer "r7" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<2x3x8xf32> -> tensor<2x8xf32>
-  return %f1, %f2, %i1, %i2, %r1, %r2, %r3, %r4, %r5, %r6, %d1, %a1, %r7 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
+  // expected-remark @+1 {{layer 'u1': dequant_i8 (avx2, m_tile 2, act_block 128)}}
+  %u1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = uint8, block = -1> layer "u1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
+  return %f1, %f2, %i1, %i2, %r1, %r2, %r3, %r4, %r5, %r6, %d1, %a1, %r7, %u1 : tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>, tensor<2x8xf32>
 }

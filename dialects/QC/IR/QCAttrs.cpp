@@ -451,6 +451,9 @@ LogicalResult ActivationAttr::verify(EmitErrorFn emitError, ActKind kind,
                        << " is not in [-128, 127]";
   if (zeroPoint != 0 && !scale)
     return emitError() << "an activation zero point needs a static scale";
+  if (kind == ActKind::uint8 && (block != -1 || scale))
+    return emitError() << "uint8 activations take one dynamic scale per "
+                          "tensor (block = -1, no scale)";
   if ((kind == ActKind::mxfp4 || kind == ActKind::amxfp4) && block != 32)
     return emitError() << stringifyActKind(kind)
                        << " activations share their scales per block of 32, "
@@ -472,6 +475,7 @@ int64_t ActivationAttr::getIntLimit() const {
   case ActKind::mxfp4:
   case ActKind::amxfp4:
   case ActKind::dint4:
+  case ActKind::uint8:
     return 0;
   }
   return 0;
@@ -481,7 +485,8 @@ std::string ActivationAttr::getShortName() const {
   std::string name = stringifyActKind(getKind()).str();
   if (isStatic())
     return name + "s";
-  if (getKind() == ActKind::mxfp4 || getKind() == ActKind::amxfp4)
+  if (getKind() == ActKind::mxfp4 || getKind() == ActKind::amxfp4 ||
+      getKind() == ActKind::uint8)
     return name;
   return name + (getBlock() == -1 ? std::string("t")
                                   : "b" + std::to_string(getBlock()));
@@ -511,12 +516,14 @@ FailureOr<ActivationAttr> qc::activationFor(StringRef name,
     return ActivationAttr::get(ctx, ActKind::mxfp4, 32);
   if (name == "amxfp4")
     return ActivationAttr::get(ctx, ActKind::amxfp4, 32);
+  if (name == "uint8")
+    return ActivationAttr::get(ctx, ActKind::uint8, -1);
   if (isStaticActivationName(name))
     return ActivationAttr::get(ctx, /*scale=*/1.0f, /*zeroPoint=*/0);
   auto unknown = [&]() -> FailureOr<ActivationAttr> {
     error = "unknown activation scheme '" + name.str() +
             "' (auto, f32, int8, int8t, int8b<B>, int4, int4t, int4b<B>, "
-            "dint4, dint4t, dint4b<B>, mxfp4, amxfp4, int8s)";
+            "dint4, dint4t, dint4b<B>, mxfp4, amxfp4, uint8, int8s)";
     return failure();
   };
   StringRef rest = name;

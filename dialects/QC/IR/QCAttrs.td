@@ -204,7 +204,8 @@ def QC_ActKind : I32EnumAttr<"ActKind", "how a layer's activations are quantized
     I32EnumAttrCase<"int4", 1>,
     I32EnumAttrCase<"mxfp4", 2>,
     I32EnumAttrCase<"amxfp4", 3>,
-    I32EnumAttrCase<"dint4", 4>]> {
+    I32EnumAttrCase<"dint4", 4>,
+    I32EnumAttrCase<"uint8", 5>]> {
   let cppNamespace = "::qc";
   let genSpecializedAttr = 0;
 }
@@ -236,6 +237,11 @@ def QC_ActivationAttr : QC_Attr<"Activation", "act"> {
       0 up to 1/4, to 1/2 up to 3/4, else to `ceil(a - 1/2)` (the nearer
       level, the smaller one on a tie), keeping x's sign. The two denormal
       levels +-s/2 keep the small values that int4 flushes to zero.
+    - `uint8`: ONNX DynamicQuantizeLinear (onnxruntime's `quantize_dynamic`),
+      one scale and zero point for the whole tensor from its values, `block`
+      = -1: `lo = min(0, min x)`, `hi = max(0, max x)`, `s = (hi - lo) /
+      255` (1 when that is 0), `zp = roundeven(clamp(-lo / s, 0, 255))`, `q
+      = clamp(roundeven(x / s) + zp, 0, 255)`, the value `(q - zp) * s`.
 
     A `scale` makes int8 activations static (calibrated, or given by a
     QDQ model): one scale for the whole tensor (`block` = -1) and an

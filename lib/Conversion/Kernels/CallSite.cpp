@@ -2,6 +2,7 @@
 
 #include "Kernels.h"
 #include "QC/IR/QCOps.h"
+#include "qc/Codegen/DynamicQuant.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/ConstantData.h"
 
@@ -130,6 +131,23 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
                          {x, a.xq, a.xs, a.xsum, p});
     return a;
   }
+  if (act && act.getKind() == ActKind::uint8) {
+    // The same function on the tensor's DynamicQuantizeLinear parameters,
+    // computed here: uint8 codes q are the int8 codes q - 128 on the zero
+    // point zp - 128.
+    DynamicQuantParams params =
+        buildDynamicQuantParams(b, loc, op.getInput());
+    a.scale = params.scale;
+    a.zeroPoint = arith::SubFOp::create(
+        b, loc, params.zeroPoint,
+        arith::ConstantOp::create(b, loc, b.getF32FloatAttr(128.0f)));
+    Value p = readOnlyBuffer(
+        b, loc,
+        tensor::FromElementsOp::create(b, loc, ValueRange{a.scale, a.zeroPoint}));
+    callActivationKernel(b, loc, module, s, kRoleActQuantStatic, "qc_actqs_",
+                         {x, a.xq, a.xs, a.xsum, p});
+    return a;
+  }
   callActivationKernel(b, loc, module, s, kRoleActQuant, "qc_actq_",
                        {x, a.xq, a.xs, a.xsum});
   return a;
@@ -187,8 +205,8 @@ LogicalResult kernels::checkActivations(QLinearOp op, KernelShape &s,
   auto span = [&](int64_t block) {
     return block == -1 ? s.k : std::min(block, s.k);
   };
-  // A static scale is every block's.
-  if (act && act.isStatic())
+  // A static scale, or uint8's one per tensor, is every block's.
+  if (act && (act.isStatic() || act.getKind() == ActKind::uint8))
     return success();
   // int4, dint4 and mxfp4 activations take int8 codes too (-7 .. 7; twice
   // the dINT levels or the E2M1 values, -12 .. 12).

@@ -21,9 +21,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringMap.h"
@@ -73,6 +75,22 @@ bool allHalf(ArrayRef<float> values, Type f16) {
                       [&](float v) { return roundToType(v, f16) == v; });
 }
 
+/// sum_k w[k][n] of the layer's dequantized weight, per column.
+std::vector<double> columnSums(const LayerConstants &data,
+                               const KernelShape &s, int64_t group) {
+  const auto *codes = reinterpret_cast<const uint8_t *>(data.codes.data());
+  double symmetricZero = static_cast<double>(1u << (s.bits - 1));
+  int64_t rows = group == -1 ? s.k : group;
+  std::vector<double> sums(s.n, 0.0);
+  for (int64_t col = 0; col < s.n; ++col)
+    for (int64_t k = 0; k < s.k; ++k) {
+      size_t at = static_cast<size_t>((k / rows) * s.n + col);
+      double zero = data.zeros.empty() ? symmetricZero : data.zeros[at];
+      sums[col] += data.scales[at] * (codes[k * s.n + col] - zero);
+    }
+  return sums;
+}
+
 /// With a static activation zero point zp the kernel sums the codes c,
 /// not c - zp: sum_k scale (c - zp) w[k] = scale sum_k c w[k] - scale zp
 /// sum_k w[k], whose last term, a constant per column, moves into `bias`.
@@ -81,19 +99,40 @@ void foldActivationZero(ActivationAttr act, const LayerConstants &data,
                         std::vector<float> &bias) {
   if (!act || !act.isStatic() || act.getZeroPoint() == 0)
     return;
-  const auto *codes = reinterpret_cast<const uint8_t *>(data.codes.data());
-  double symmetricZero = static_cast<double>(1u << (s.bits - 1));
-  int64_t rows = group == -1 ? s.k : group;
   double term = static_cast<double>(act.getStaticScale()) * act.getZeroPoint();
-  for (int64_t col = 0; col < s.n; ++col) {
-    double sum = 0;
-    for (int64_t k = 0; k < s.k; ++k) {
-      size_t at = static_cast<size_t>((k / rows) * s.n + col);
-      double zero = data.zeros.empty() ? symmetricZero : data.zeros[at];
-      sum += data.scales[at] * (codes[k * s.n + col] - zero);
-    }
-    bias[col] = static_cast<float>(bias[col] - term * sum);
-  }
+  std::vector<double> sums = columnSums(data, s, group);
+  for (int64_t col = 0; col < s.n; ++col)
+    bias[col] = static_cast<float>(bias[col] - term * sums[col]);
+}
+
+/// uint8 activations' zero point is a run-time value: the bias the kernel
+/// adds is `bias - scale zp sum_k w[k]`, computed before it from the
+/// compile-time column sums (zero past N) and the tensor's parameters.
+Value runtimeBias(OpBuilder &b, Location loc, const ActivationBuffers &act,
+                  const std::vector<float> &bias,
+                  const std::vector<double> &sums, StringRef layer) {
+  int64_t n8 = static_cast<int64_t>(bias.size());
+  std::vector<float> sums8(n8, 0.0f);
+  std::copy(sums.begin(), sums.end(), sums8.begin());
+  Type f32 = b.getF32Type();
+  Value biasT = resourceConstant(b, loc, {n8}, f32, bias, (layer + ".kbias").str());
+  Value sumT =
+      resourceConstant(b, loc, {n8}, f32, sums8, (layer + ".kcolsum").str());
+  Value term = arith::MulFOp::create(b, loc, act.scale, act.zeroPoint);
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n8}, f32);
+  Value folded =
+      linalg::GenericOp::create(
+          b, loc, init.getType(), ValueRange{biasT, sumT}, init,
+          SmallVector<AffineMap>{id, id, id},
+          SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location l, ValueRange a) {
+            Value shift = arith::MulFOp::create(nb, l, term, a[1]);
+            linalg::YieldOp::create(
+                nb, l, ValueRange{arith::SubFOp::create(nb, l, a[0], shift)});
+          })
+          .getResult(0);
+  return readOnlyBuffer(b, loc, folded);
 }
 
 //===----------------------------------------------------------------------===//
@@ -208,7 +247,10 @@ struct GenDequantGemmPass
         floatZeros
             ? constantBuffer(b, loc, metaShape, f32, wzf, layer + ".kzeros")
             : constantBuffer(b, loc, metaShape, i8, wz, layer + ".kzeros");
-    Value biasBuf = constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
+    Value biasBuf =
+        act.scale ? runtimeBias(b, loc, act, bias,
+                                columnSums(*data, s, scheme.getGroup()), layer)
+                  : constantBuffer(b, loc, {n8}, f32, bias, layer + ".kbias");
     Value yBuf = allocBuffer(b, loc, {s.m, n8}, f32);
     SmallVector<Value> args = {act.xq, act.xsum, codes, scaleBuf,
                                zeroBuf, biasBuf, yBuf};

@@ -109,6 +109,9 @@ void callActivationKernel(mlir::OpBuilder &b, mlir::Location loc,
 /// [M, groups] group sums.
 struct ActivationBuffers {
   mlir::Value xq, xs, xsum;
+  /// uint8 activations (one dynamic scale and zero point per tensor): the
+  /// scale and the int8 codes' zero point (uint8's - 128), f32 scalars.
+  mlir::Value scale, zeroPoint;
 };
 /// Flattens `input`, allocates the buffers and calls the activation
 /// quantizer (declared on first use).

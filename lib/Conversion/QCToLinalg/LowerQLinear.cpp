@@ -1,6 +1,7 @@
 //===- LowerQLinear.cpp - reference dequantize lowering of qc.qlinear -----===//
 
 #include "QC/IR/QCOps.h"
+#include "qc/Codegen/DynamicQuant.h"
 #include "qc/Codegen/Microscaling.h"
 #include "qc/Conversion/Passes.h"
 
@@ -379,8 +380,17 @@ public:
 
   FailureOr<Value> build() {
     auto type = cast<RankedTensorType>(op.getInput().getType());
-    if (act.isStatic())
-      return staticQuantized(type);
+    if (act.isStatic()) {
+      elt = type.getElementType();
+      return quantizedElementwise(type, f32(act.getStaticScale()),
+                                  f32(static_cast<double>(act.getZeroPoint())),
+                                  -128.0, 127.0);
+    }
+    if (act.getKind() == ActKind::uint8) {
+      elt = type.getElementType();
+      DynamicQuantParams p = buildDynamicQuantParams(b, loc, op.getInput());
+      return quantizedElementwise(type, p.scale, p.zeroPoint, 0.0, 255.0);
+    }
     if (!type.hasStaticShape())
       return op.emitOpError("qc-lower-qlinear: activation scheme ")
              << act << " needs a static input shape";
@@ -435,10 +445,11 @@ private:
   QLinearOp op;
   ActivationAttr act;
 
-  /// Static int8: (clamp(roundeven(x / scale) + zp, -128, 127) - zp) *
-  /// scale, element by element (any shape).
-  Value staticQuantized(RankedTensorType type) {
-    elt = type.getElementType();
+  /// One scale and zero point (f32 scalars) for the tensor: (clamp(
+  /// roundeven(x / scale) + zp, lo, hi) - zp) * scale, element by element
+  /// (any shape): static int8 ([-128, 127]) and uint8 ([0, 255]).
+  Value quantizedElementwise(RankedTensorType type, Value scale, Value zp,
+                             double lo, double hi) {
     Value x = op.getInput();
     SmallVector<Value> dynamic;
     for (int64_t d = 0; d < type.getRank(); ++d)
@@ -449,24 +460,19 @@ private:
                                                 b.getContext());
     SmallVector<utils::IteratorType> iters(type.getRank(),
                                            utils::IteratorType::parallel);
-    double scale = act.getStaticScale(),
-           zp = static_cast<double>(act.getZeroPoint());
     return linalg::GenericOp::create(
                b, loc, type, x, empty, SmallVector<AffineMap>{id, id}, iters,
                [&](OpBuilder &nested, Location, ValueRange args) {
                  OpBuilder::InsertionGuard guard(b);
                  b.setInsertionPointToEnd(nested.getInsertionBlock());
                  Value q = math::RoundEvenOp::create(
-                     b, loc,
-                     arith::DivFOp::create(b, loc, toF32(args[0]),
-                                           f32(scale)));
-                 q = arith::AddFOp::create(b, loc, q, f32(zp));
+                     b, loc, arith::DivFOp::create(b, loc, toF32(args[0]), scale));
+                 q = arith::AddFOp::create(b, loc, q, zp);
                  q = arith::MinimumFOp::create(
-                     b, loc, arith::MaximumFOp::create(b, loc, q, f32(-128.0)),
-                     f32(127.0));
+                     b, loc, arith::MaximumFOp::create(b, loc, q, f32(lo)),
+                     f32(hi));
                  Value v = arith::MulFOp::create(
-                     b, loc, arith::SubFOp::create(b, loc, q, f32(zp)),
-                     f32(scale));
+                     b, loc, arith::SubFOp::create(b, loc, q, zp), scale);
                  if (!elt.isF32())
                    v = arith::TruncFOp::create(b, loc, elt, v);
                  linalg::YieldOp::create(b, loc, v);
@@ -576,6 +582,7 @@ private:
       return dint(x, maxes[0]);
     case ActKind::int8:
     case ActKind::int4:
+    case ActKind::uint8: // per tensor: quantizedElementwise
       break;
     }
     return integer(x, maxes[0]);

@@ -162,3 +162,11 @@ func.func @act_zero_dynamic(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tens
   %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = int8, block = -1, zero_point = 3> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+func.func @act_uint8_block(%x: tensor<2x64xf32>, %c: tensor<64x16xi8>, %s: tensor<2x16xf16>) -> tensor<2x16xf32> {
+  // expected-error @+1 {{uint8 activations take one dynamic scale per tensor (block = -1, no scale)}}
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 32, per_ic = false, symmetric = true, scale_type = f16> act #qc.act<kind = uint8, block = 32> layer "fc" : tensor<2x64xf32>, tensor<64x16xi8>, tensor<2x16xf16> -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -1,0 +1,30 @@
+//===- DynamicQuant.h - a tensor's DynamicQuantizeLinear parameters -*- C++ -*-===//
+//
+// One definition of the per-tensor dynamic uint8 parameters of `#qc.act<kind
+// = uint8>` (ONNX DynamicQuantizeLinear), built by both the reference
+// lowering (qc-lower-qlinear) and the call site of the generated int8
+// kernels, which must round identically.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QC_CODEGEN_DYNAMICQUANT_H
+#define QC_CODEGEN_DYNAMICQUANT_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Value.h"
+
+namespace qc {
+
+/// The scale and zero point (f32 scalars) of the ranked, static float tensor
+/// `x`: lo = min(0, min x), hi = max(0, max x), s = (hi - lo) / 255 (1 when
+/// that is 0, so that an all-zero tensor stays zero), zp = roundeven(clamp(-lo
+/// / s, 0, 255)).
+struct DynamicQuantParams {
+  mlir::Value scale, zeroPoint;
+};
+DynamicQuantParams buildDynamicQuantParams(mlir::OpBuilder &b,
+                                           mlir::Location loc, mlir::Value x);
+
+} // namespace qc
+
+#endif // QC_CODEGEN_DYNAMICQUANT_H
