@@ -72,6 +72,7 @@ declare -A rows=(
   [w8-a8]="--quant w8 --act int8t"
   [w8-a8-smooth]="--quant w8 --act int8t --smooth 0.5"
   [w8-a8s]="--quant w8 --act int8s"
+  [w8-a8u]="--quant w8 --act uint8"
   [w8-a8s-smooth]="--quant w8 --act int8s --smooth 0.5"
   [w8-a8s-rotate]="--quant w8 --act int8s --rotate"
   [w4g128-a16]="--quant w4g128 --act f32"
@@ -102,7 +103,7 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w4g128-a8-rotate-gptq
        w4g128-a4-rotate-gptq w4g128-a4d w4g128-a4d-rotate w4g128-mx
        w4g128-mx-rotate w4g128-amx w4g128-amx-rotate ort-static8 qc-ort-static8
-       ort-dynamic8 qc-ort-dynamic8
+       ort-dynamic8 qc-ort-dynamic8 w8-a8u
        bcq2g128 bcq3g128 bcq4g128 anybcq4g128)
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${order[@]}")

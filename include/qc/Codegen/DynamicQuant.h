@@ -13,17 +13,26 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Value.h"
 
+#include <utility>
+
 namespace qc {
 
-/// The scale and zero point (f32 scalars) of the ranked, static float tensor
-/// `x`: lo = min(0, min x), hi = max(0, max x), s = (hi - lo) / 255 (1 when
-/// that is 0, so that an all-zero tensor stays zero), zp = roundeven(clamp(-lo
-/// / s, 0, 255)).
+/// The scale and zero point (f32 scalars) of a tensor whose range (zero
+/// included) is [lo, hi] (f32 scalars): s = (hi - lo) / 255 (1 when that is
+/// 0, so that an all-zero tensor stays zero), zp = roundeven(clamp(-lo / s,
+/// 0, 255)).
 struct DynamicQuantParams {
   mlir::Value scale, zeroPoint;
 };
 DynamicQuantParams buildDynamicQuantParams(mlir::OpBuilder &b,
-                                           mlir::Location loc, mlir::Value x);
+                                           mlir::Location loc, mlir::Value hi,
+                                           mlir::Value lo);
+
+/// {max(0, max x), min(0, min x)} over every element of the ranked float
+/// tensor `x` (the generated kernels reduce rows first: max over their
+/// column 0 and min over their column 1 of an [M, 2] tensor give the same).
+std::pair<mlir::Value, mlir::Value>
+buildTensorRange(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
 
 } // namespace qc
 

@@ -32,6 +32,8 @@ constexpr llvm::StringLiteral kRoleAttr = "qc.kernel.role";
 constexpr llvm::StringLiteral kRoleActQuant = "act_quant";
 /// The same on a static scale and zero point (a [2] f32 argument more).
 constexpr llvm::StringLiteral kRoleActQuantStatic = "act_quant_static";
+/// Each row's {max(0, max x), min(0, min x)} (uint8 activations' range).
+constexpr llvm::StringLiteral kRoleActRange = "act_range";
 /// dequant_i8 panel kernel.
 constexpr llvm::StringLiteral kRoleColumns = "columns";
 /// dequant_f32: the padded f32 activations and their group sums, and the

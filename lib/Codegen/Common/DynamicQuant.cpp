@@ -9,17 +9,16 @@
 
 using namespace mlir;
 
-qc::DynamicQuantParams qc::buildDynamicQuantParams(OpBuilder &b, Location loc,
-                                                   Value x) {
+std::pair<Value, Value> qc::buildTensorRange(OpBuilder &b, Location loc,
+                                             Value x) {
   auto type = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
-  auto c = [&](float v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
-  };
-  // max(0, max x) and min(0, min x): one pass, both reductions from 0.
+  // Both reductions from 0, in one pass.
   Value init = linalg::FillOp::create(
-                   b, loc, c(0.0f),
+                   b, loc,
+                   arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f))
+                       .getResult(),
                    Value(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{},
                                                  f32)))
                    .getResult(0);
@@ -41,8 +40,15 @@ qc::DynamicQuantParams qc::buildDynamicQuantParams(OpBuilder &b, Location loc,
             ValueRange{arith::MaximumFOp::create(nb, l, a[1], v),
                        arith::MinimumFOp::create(nb, l, a[2], v)});
       });
-  Value hi = tensor::ExtractOp::create(b, loc, range.getResult(0));
-  Value lo = tensor::ExtractOp::create(b, loc, range.getResult(1));
+  return {tensor::ExtractOp::create(b, loc, range.getResult(0)),
+          tensor::ExtractOp::create(b, loc, range.getResult(1))};
+}
+
+qc::DynamicQuantParams qc::buildDynamicQuantParams(OpBuilder &b, Location loc,
+                                                   Value hi, Value lo) {
+  auto c = [&](float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)).getResult();
+  };
   Value s = arith::DivFOp::create(b, loc, arith::SubFOp::create(b, loc, hi, lo),
                                   c(255.0f));
   Value positive =

@@ -135,8 +135,15 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
     // The same function on the tensor's DynamicQuantizeLinear parameters,
     // computed here: uint8 codes q are the int8 codes q - 128 on the zero
     // point zp - 128.
-    DynamicQuantParams params =
-        buildDynamicQuantParams(b, loc, op.getInput());
+    // Each row's range by a generated kernel, then the rows' together.
+    Value rows = allocBuffer(b, loc, {s.m, 2}, f32);
+    callActivationKernel(b, loc, module, s, kRoleActRange, "qc_actr_",
+                         {x, rows});
+    Value rowsT = bufferization::ToTensorOp::create(
+        b, loc, RankedTensorType::get({s.m, 2}, f32), rows, /*restrict=*/true,
+        /*writable=*/true);
+    auto [hi, lo] = buildTensorRange(b, loc, rowsT);
+    DynamicQuantParams params = buildDynamicQuantParams(b, loc, hi, lo);
     a.scale = params.scale;
     a.zeroPoint = arith::SubFOp::create(
         b, loc, params.zeroPoint,

@@ -388,7 +388,8 @@ public:
     }
     if (act.getKind() == ActKind::uint8) {
       elt = type.getElementType();
-      DynamicQuantParams p = buildDynamicQuantParams(b, loc, op.getInput());
+      auto [hi, lo] = buildTensorRange(b, loc, op.getInput());
+      DynamicQuantParams p = buildDynamicQuantParams(b, loc, hi, lo);
       return quantizedElementwise(type, p.scale, p.zeroPoint, 0.0, 255.0);
     }
     if (!type.hasStaticShape())

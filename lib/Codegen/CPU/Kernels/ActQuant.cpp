@@ -304,6 +304,43 @@ void buildActQuantStatic(OpBuilder &b, Location loc, ValueRange args,
   buildActivations(b, loc, args, s, ActMode::Static);
 }
 
+/// Body of @qc_actr_*(x: [M, K] f32, range: [M, 2] f32): row m's
+/// {max(0, max x[m]), min(0, min x[m])} (uint8 activations' range, see
+/// buildTensorRange), rows [lo, hi) when the function takes a range.
+void buildActRange(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s) {
+  Emitter e(b, loc);
+  constexpr int64_t kLanes = 16;
+  auto vf = VectorType::get({kLanes}, b.getF32Type());
+  bool ranged = args.size() == 4;
+  Value x = args[0], range = args[1];
+  scf::ForOp rows = scf::ForOp::create(b, loc, ranged ? args[2] : e.idx(0),
+                                       ranged ? args[3] : e.idx(s.m),
+                                       e.idx(1));
+  b.setInsertionPointToStart(rows.getBody());
+  Value m = rows.getInductionVar();
+  // Reads past K give 0, which the range includes anyway.
+  auto lanes = scf::ForOp::create(
+      b, loc, e.idx(0), e.idx(s.k), e.idx(kLanes),
+      ValueRange{e.zeros(vf), e.zeros(vf)},
+      [&](OpBuilder &nested, Location, Value k, ValueRange iter) {
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(nested.getInsertionBlock());
+        Value v = vector::TransferReadOp::create(b, loc, vf, x,
+                                                 ValueRange{m, k}, e.f32(0.0f));
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::MaximumFOp::create(b, loc, iter[0], v),
+                       arith::MinimumFOp::create(b, loc, iter[1], v)});
+      });
+  Value hi = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::MAXIMUMF, lanes.getResult(0));
+  Value lo = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::MINIMUMF, lanes.getResult(1));
+  memref::StoreOp::create(b, loc, hi, range, ValueRange{m, e.idx(0)});
+  memref::StoreOp::create(b, loc, lo, range, ValueRange{m, e.idx(1)});
+}
+
 void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s) {
   buildActivations(b, loc, args, s, ActMode::Float);

@@ -163,6 +163,8 @@ void buildActQuant(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s);
 void buildActQuantStatic(OpBuilder &b, Location loc, ValueRange args,
                          const KernelShape &s);
+void buildActRange(OpBuilder &b, Location loc, ValueRange args,
+                   const KernelShape &s);
 void buildActFloat(OpBuilder &b, Location loc, ValueRange args,
                    const KernelShape &s);
 // DequantI8.cpp

@@ -25,6 +25,7 @@ BodyBuilder bodyBuilder(StringRef role) {
   return llvm::StringSwitch<BodyBuilder>(role)
       .Case(kRoleActQuant, buildActQuant)
       .Case(kRoleActQuantStatic, buildActQuantStatic)
+      .Case(kRoleActRange, buildActRange)
       .Case(kRoleColumns, buildColumnKernel)
       .Case(kRoleActFloat, buildActFloat)
       .Case(kRoleColumnsF32, buildColumnKernelF32)
@@ -64,7 +65,8 @@ LogicalResult qc::emitKernelBody(func::FuncOp fn) {
   // copier and the LUT table builder are plain vector code for the module's
   // CPU).
   if (role != kRoleActQuant && role != kRoleActQuantStatic &&
-      role != kRoleActFloat && role != kRoleLutTables)
+      role != kRoleActRange && role != kRoleActFloat &&
+      role != kRoleLutTables)
     setTargetFeatures(fn, *shape->target);
   Block *entry = fn.addEntryBlock();
   OpBuilder b = OpBuilder::atBlockEnd(entry);
