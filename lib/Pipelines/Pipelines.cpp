@@ -29,7 +29,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // Contractions are tiled before elementwise fusion: the fusion folds
       // the reshapes around a matmul into it, which would turn it into a
       // generic the register tiling does not recognise.
-      "qc-lower-observe,qc-lower-attention,"
+      "qc-lower-observe,qc-lower-attention,qc-lower-hadamard,"
       "func.func(qc-layout,qc-lower-qlinear,qc-lower-linear),canonicalize,cse,"
       "func.func(" +
       tiling +
@@ -77,6 +77,9 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createGenDequantGemmPass());
     pm.addPass(createGenLutGemmPass());
     pm.addPass(createGenCodeGemmPass());
+    LowerHadamardPassOptions hadamard;
+    hadamard.kernels = true;
+    pm.addPass(createLowerHadamardPass(hadamard));
   }
   pm.addNestedPass<func::FuncOp>(createLayoutPass());
   if (options.packWeights)

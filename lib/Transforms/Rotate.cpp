@@ -306,144 +306,21 @@ LogicalResult StreamTracer::joinOperand(Value v, std::string &why) {
 // The online transform
 //===----------------------------------------------------------------------===//
 
-SmallVector<utils::IteratorType> parallel(unsigned n) {
-  return SmallVector<utils::IteratorType>(n, utils::IteratorType::parallel);
-}
-
-/// The reassociation that splits the last of `rank` dimensions into `parts`.
-SmallVector<ReassociationIndices> splitLast(int64_t rank, int64_t parts) {
-  SmallVector<ReassociationIndices> groups;
-  for (int64_t d = 0; d + 1 < rank; ++d)
-    groups.push_back({d});
-  groups.emplace_back();
-  for (int64_t p = 0; p < parts; ++p)
-    groups.back().push_back(rank - 1 + p);
-  return groups;
-}
-
-/// One butterfly stage on the last dimension (size P) of `x`, at stride b:
-/// [..., P] viewed as [..., P / 2b, 2, b], y[.., 0, .] = lo + hi,
-/// y[.., 1, .] = lo - hi.
-Value butterfly(OpBuilder &b, Location loc, Value x, int64_t stride) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank(), p = type.getShape().back();
-  SmallVector<int64_t> shape(type.getShape().drop_back());
-  llvm::append_values(shape, p / (2 * stride), 2, stride);
-  auto viewType = RankedTensorType::get(shape, b.getF32Type());
-  Value view = tensor::ExpandShapeOp::create(b, loc, viewType, x,
-                                             splitLast(rank, 3));
-  // lo and hi: the halves, without the size-2 dimension.
-  int64_t pair = rank; // index of the size-2 dimension
-  SmallVector<int64_t> halfShape(shape);
-  halfShape.erase(halfShape.begin() + pair);
-  auto halfType = RankedTensorType::get(halfShape, b.getF32Type());
-  SmallVector<Value> halves;
-  for (int64_t h = 0; h < 2; ++h) {
-    SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0)),
-        sizes, strides(shape.size(), b.getIndexAttr(1));
-    offsets[pair] = b.getIndexAttr(h);
-    for (int64_t d = 0; d < int64_t(shape.size()); ++d)
-      sizes.push_back(b.getIndexAttr(d == pair ? 1 : shape[d]));
-    halves.push_back(tensor::ExtractSliceOp::create(b, loc, halfType, view,
-                                                    offsets, sizes, strides));
-  }
-  unsigned dims = shape.size();
-  SmallVector<AffineExpr> halfExprs;
-  for (unsigned d = 0; d < dims; ++d)
-    if (d != unsigned(pair))
-      halfExprs.push_back(b.getAffineDimExpr(d));
-  AffineMap halfMap = AffineMap::get(dims, 0, halfExprs, b.getContext());
-  SmallVector<AffineMap> maps = {halfMap, halfMap,
-                                 b.getMultiDimIdentityMap(dims)};
-  Value init = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-  auto stage = linalg::GenericOp::create(
-      b, loc, viewType, halves, init, maps, parallel(dims),
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value sum = arith::AddFOp::create(nb, l, args[0], args[1]);
-        Value diff = arith::SubFOp::create(nb, l, args[0], args[1]);
-        Value idx = linalg::IndexOp::create(nb, l, pair);
-        Value zero = arith::ConstantIndexOp::create(nb, l, 0);
-        Value isLo = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq,
-                                           idx, zero);
-        linalg::YieldOp::create(
-            nb, l, Value(arith::SelectOp::create(nb, l, isLo, sum, diff)));
-      });
-  return tensor::CollapseShapeOp::create(b, loc, x.getType(),
-                                         stage.getResult(0),
-                                         splitLast(rank, 3));
-}
-
-/// y[..., i', j] = sum_i H_m[i][i'] z[..., i, j] on `z` of shape [..., m, P].
-Value mixBlocks(OpBuilder &b, Location loc, Value z,
-                const quant::HadamardPlan &plan, StringRef name) {
-  auto type = cast<RankedTensorType>(z.getType());
-  unsigned rank = type.getRank(), dims = rank + 1; // + the reduction i
-  std::vector<float> h(plan.small.begin(), plan.small.end());
-  Value hm = floatConstant(
-      b, loc, RankedTensorType::get({plan.order, plan.order}, b.getF32Type()),
-      (name + ".hadamard_mix").str(), h);
-  SmallVector<AffineExpr> zExprs, outExprs;
-  for (unsigned d = 0; d + 2 < rank; ++d) {
-    zExprs.push_back(b.getAffineDimExpr(d));
-    outExprs.push_back(b.getAffineDimExpr(d));
-  }
-  AffineExpr iOut = b.getAffineDimExpr(rank - 2), j = b.getAffineDimExpr(rank - 1),
-             i = b.getAffineDimExpr(rank);
-  llvm::append_values(zExprs, i, j);
-  llvm::append_values(outExprs, iOut, j);
-  MLIRContext *ctx = b.getContext();
-  SmallVector<AffineMap> maps = {AffineMap::get(dims, 0, zExprs, ctx),
-                                 AffineMap::get(dims, 0, {i, iOut}, ctx),
-                                 AffineMap::get(dims, 0, outExprs, ctx)};
-  SmallVector<utils::IteratorType> iterators = parallel(rank);
-  iterators.push_back(utils::IteratorType::reduction);
-  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value init = linalg::FillOp::create(
-                   b, loc, zero,
-                   Value(tensor::EmptyOp::create(b, loc, type.getShape(),
-                                                 b.getF32Type())))
-                   .getResult(0);
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{z, hm}, init, maps, iterators,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value prod = arith::MulFOp::create(nb, l, args[0], args[1]);
-               linalg::YieldOp::create(
-                   nb, l, Value(arith::AddFOp::create(nb, l, args[2], prod)));
-             })
-      .getResult(0);
-}
-
-/// x T for `x` of static shape [..., K]: signs, butterflies, the m x m mix.
+/// x T for `x` of static shape [..., K] as a qc.hadamard (qc-lower-hadamard
+/// lowers it): the plan's signs and its small Hadamard matrix as the mix.
 Value buildRotation(OpBuilder &b, Location loc, Value x,
                     const quant::HadamardPlan &plan, StringRef name) {
-  auto type = cast<RankedTensorType>(x.getType());
-  int64_t rank = type.getRank();
   Value signs = floatConstant(
       b, loc, RankedTensorType::get({plan.K}, b.getF32Type()),
       (name + ".hadamard_signs").str(), plan.signs);
-  AffineMap id = b.getMultiDimIdentityMap(rank);
-  AffineMap channel =
-      AffineMap::get(rank, 0, b.getAffineDimExpr(rank - 1), b.getContext());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
-  Value signed_ =
-      linalg::GenericOp::create(
-          b, loc, type, ValueRange{x, signs}, init,
-          SmallVector<AffineMap>{id, channel, id}, parallel(rank),
-          [&](OpBuilder &nb, Location l, ValueRange args) {
-            linalg::YieldOp::create(
-                nb, l, Value(arith::MulFOp::create(nb, l, args[0], args[1])));
-          })
-          .getResult(0);
-  SmallVector<int64_t> blocked(type.getShape().drop_back());
-  llvm::append_values(blocked, plan.order, plan.pow2);
-  auto blockedType = RankedTensorType::get(blocked, b.getF32Type());
-  Value z = tensor::ExpandShapeOp::create(b, loc, blockedType, signed_,
-                                          splitLast(rank, 2));
-  for (int64_t stride = 1; stride < plan.pow2; stride *= 2)
-    z = butterfly(b, loc, z, stride);
-  if (plan.order > 1)
-    z = mixBlocks(b, loc, z, plan, name);
-  return tensor::CollapseShapeOp::create(b, loc, type, z, splitLast(rank, 2));
+  std::vector<float> mix(plan.small.begin(), plan.small.end());
+  if (mix.empty())
+    mix = {1.0f};
+  Value hm = floatConstant(
+      b, loc, RankedTensorType::get({plan.order, plan.order}, b.getF32Type()),
+      (name + ".hadamard_mix").str(), mix);
+  return HadamardOp::create(b, loc, x.getType(), x, signs, hm,
+                            b.getStringAttr(name));
 }
 
 //===----------------------------------------------------------------------===//

@@ -17,12 +17,13 @@
 // CHECK-NEXT:    arith.divf
 // CHECK:       %[[FC:.*]] = arith.constant dense_resource<fc.rotated> : tensor<4x4xf32>
 // CHECK-NEXT:  qc.linear %[[UNIT]], %[[FC]] layer "fc"
-// mid's input: signs, then one butterfly per power of two (K = 4: two).
+// mid's input: a qc.hadamard with the plan's signs and (K = 4 = 1 x 4) a
+// 1 x 1 mix.
 // CHECK:       %[[SIGNS:.*]] = arith.constant dense_resource<mid.hadamard_signs> : tensor<4xf32>
-// CHECK:       linalg.generic {{.*}} ins(%{{.*}}, %[[SIGNS]]
-// CHECK-COUNT-2: arith.select
+// CHECK:       %[[MIX:.*]] = arith.constant dense_resource<mid.hadamard_mix> : tensor<1x1xf32>
+// CHECK:       %[[ROT:.*]] = qc.hadamard %{{.*}}, %[[SIGNS]], %[[MIX]] layer "mid" : tensor<1x2x4xf32>, tensor<4xf32>, tensor<1x1xf32>
 // CHECK:       %[[MID:.*]] = arith.constant dense_resource<mid.rotated> : tensor<4x4xf32>
-// CHECK:       qc.linear %{{.*}}, %[[MID]] layer "mid"
+// CHECK:       qc.linear %[[ROT]], %[[MID]] layer "mid"
 // head reads the stream: folded, not rotated online.
 // CHECK:       %[[HEAD:.*]] = arith.constant dense_resource<head.rotated> : tensor<4x4xf32>
 // CHECK-NEXT:  qc.linear %{{.*}}, %[[HEAD]] layer "head"

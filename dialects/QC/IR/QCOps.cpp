@@ -3,6 +3,7 @@
 #include "QC/IR/QCOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
 
@@ -82,6 +83,26 @@ unsigned QLinearOp::getPackableCodeBits() {
     if (bits == b)
       return b;
   return 0;
+}
+
+LogicalResult HadamardOp::verify() {
+  RankedTensorType in = getInput().getType(), signs = getSigns().getType(),
+                   mix = getMix().getType();
+  if (in.getRank() < 1 || ShapedType::isDynamic(in.getShape().back()))
+    return emitOpError("expects an input of rank >= 1 with a static last "
+                       "dimension");
+  int64_t k = in.getShape().back();
+  if (signs.getRank() != 1 || signs.getDimSize(0) != k)
+    return emitOpError("expects ") << k << " signs, found " << signs;
+  if (mix.getRank() != 2 || !mix.hasStaticShape() ||
+      mix.getDimSize(0) != mix.getDimSize(1) || mix.getDimSize(0) < 1)
+    return emitOpError("expects a square mix [M, M], found ") << mix;
+  int64_t m = mix.getDimSize(0);
+  if (k % m != 0 || !llvm::isPowerOf2_64(k / m))
+    return emitOpError("expects K = ")
+           << k << " to be the mix's order " << m
+           << " times a power of two";
+  return success();
 }
 
 LogicalResult QLinearOp::verify() {

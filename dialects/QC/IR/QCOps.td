@@ -147,6 +147,47 @@ def QC_QLinearOp : QC_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+def QC_HadamardOp : QC_Op<"hadamard", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "a randomized Hadamard rotation of the last dimension";
+  let description = [{
+    `qc.hadamard` computes `result = input x T` along the last dimension K
+    of `input`, with `T = diag(signs) (mix (x) H_P)`: `mix` an M x M
+    matrix, `P = K / M` a power of two, `H_P` Sylvester's Hadamard matrix
+    and `(x)` the Kronecker product (input index `k = i * P + j`). That is
+    the signs, a fast Walsh-Hadamard transform over `j` (log2 P butterfly
+    stages `(a, b) -> (a + b, a - b)`), then `y[i', j] = sum_i mix[i][i']
+    z[i, j]`. `signs` carries any normalization (qc-rotate's `s /
+    sqrt(K)`, a Hadamard matrix of order M as `mix`). `layer` names the
+    layer whose input it rotates.
+
+    `qc-lower-hadamard` lowers it to linalg (the reference: a generic per
+    stage) or, with `kernels`, to a call of a generated kernel that
+    transforms each row in one pass, in cache.
+
+    ```mlir
+    %y = qc.hadamard %x, %signs, %mix layer "down_proj" : tensor<64x1536xf32>, tensor<1536xf32>, tensor<12x12xf32>
+    ```
+  }];
+  let arguments = (ins
+    RankedTensorOf<[F32]>:$input,
+    RankedTensorOf<[F32]>:$signs,
+    RankedTensorOf<[F32]>:$mix,
+    StrAttr:$layer);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $signs `,` $mix `layer` $layer attr-dict `:` type($input) `,`
+    type($signs) `,` type($mix)
+  }];
+  let extraClassDeclaration = [{
+    /// K, M (the mix's order) and P = K / M.
+    int64_t getWidth() { return getInput().getType().getShape().back(); }
+    int64_t getOrder() { return getMix().getType().getDimSize(0); }
+    int64_t getPow2() { return getWidth() / getOrder(); }
+  }];
+  let hasVerifier = 1;
+}
+
 def QC_ObserveOp : QC_Op<"observe", [MemoryEffects<[MemWrite]>]> {
   let summary = "calibration tap on the input of linear layers";
   let description = [{

@@ -68,6 +68,17 @@ mlir::func::FuncOp getAttentionKernel(mlir::ModuleOp module,
                                       mlir::Location loc,
                                       const AttentionShape &s);
 
+/// The function `@qc_fwht_r<R>_k<K>_m<M>(x: [R, K] f32, signs: [K] f32,
+/// mix: [M, M] f32, out: [R, K] f32, begin: index, end: index)` of `module`,
+/// built on first use (private): rows [begin, end) of `out` are those of x
+/// times qc.hadamard's T (signs, butterflies over the power-of-two factor
+/// P = K / M, then the mix). Without `applyMix` (a mix known to be [[1]])
+/// the mix step is left out (`_nomix` in the name). The caller marks it
+/// parallel.
+mlir::func::FuncOp getHadamardKernel(mlir::ModuleOp module, mlir::Location loc,
+                                     int64_t rows, int64_t width,
+                                     int64_t order, bool applyMix);
+
 /// The function `@qc_kv_encode_<...>(values: [rows, D] f32, out: [rows, W])`
 /// of `module`, built on first use (private): each row of `values` in the
 /// storage of `layout` (KVCache.h; int codes rounded to nearest even).

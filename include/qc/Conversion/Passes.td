@@ -18,6 +18,34 @@ def LowerLinearPass : Pass<"qc-lower-linear", "mlir::func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def LowerHadamardPass : Pass<"qc-lower-hadamard", "mlir::ModuleOp"> {
+  let summary = "Lower qc.hadamard to linalg or to a generated kernel";
+  let description = [{
+    The reference lowering (default) builds the rotation from linalg
+    generics on tensors: the signs, one generic per butterfly stage over a
+    `[..., M, P / 2s, 2, s]` view, and the M x M mix as a contraction.
+
+    With `kernels`, each `qc.hadamard` becomes a call of a generated,
+    threaded kernel over the rows of the flattened `[R, K]` input
+    (qc/Codegen/CPUKernels.h): per row, one pass that multiplies the signs
+    and runs the butterflies of the smallest strides inside 8-lane vectors
+    (shuffles), the larger strides on the row while it is in cache, then
+    the mix. The arithmetic is the reference's, operation for operation.
+  }];
+  let options = [
+    Option<"kernels", "kernels", "bool", /*default=*/"false",
+           "generate the row kernel instead of the linalg reference">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def LowerAttentionPass : Pass<"qc-lower-attention", "mlir::ModuleOp"> {
   let summary = "Lower qc.cached_attention to cache writes and a generated "
                 "attention kernel";
