@@ -24,17 +24,26 @@ std::pair<Value, Value> microScale(Emitter &e, Value maxLanes) {
   return {inv, arith::MulFOp::create(e.b, e.loc, scale, e.f32(0.5f))};
 }
 
+/// A vector of v's type holding `c` in every lane.
+Value splatLike(Emitter &e, Value v, float c) {
+  return vector::BroadcastOp::create(e.b, e.loc, v.getType(), e.f32(c))
+      .getResult();
+}
+
+/// min(|v|, limit), lane by lane.
+Value clampedMagnitude(Emitter &e, Value v, float limit) {
+  return arith::MinimumFOp::create(e.b, e.loc,
+                                   math::AbsFOp::create(e.b, e.loc, v),
+                                   splatLike(e, v, limit));
+}
+
 /// Twice the E2M1 value nearest to v (= x / 2^p; ties to an even mantissa,
 /// saturating at 6): the integer codes -12 .. 12 of mxfp4 activations.
 Value microCodes(Emitter &e, Value v) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  auto vf = cast<VectorType>(v.getType());
-  auto splat = [&](float c) {
-    return vector::BroadcastOp::create(b, loc, vf, e.f32(c)).getResult();
-  };
-  Value a = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, v),
-                                      splat(6.0f));
+  auto splat = [&](float c) { return splatLike(e, v, c); };
+  Value a = clampedMagnitude(e, v, 6.0f);
   // Steps of 0.5 below 2, 1 below 4, 2 up to 6: codes 2a, 2 round(a),
   // 4 round(a / 2).
   auto rounded = [&](float in, float out) {
@@ -61,12 +70,8 @@ Value microCodes(Emitter &e, Value v) {
 Value dintCodes(Emitter &e, Value v) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
-  auto vf = cast<VectorType>(v.getType());
-  auto splat = [&](float c) {
-    return vector::BroadcastOp::create(b, loc, vf, e.f32(c)).getResult();
-  };
-  Value a2 = arith::MinimumFOp::create(b, loc, math::AbsFOp::create(b, loc, v),
-                                       splat(12.0f));
+  auto splat = [&](float c) { return splatLike(e, v, c); };
+  Value a2 = clampedMagnitude(e, v, 12.0f);
   auto atMost = [&](float bound) {
     return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, a2,
                                  splat(bound));
