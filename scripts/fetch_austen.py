@@ -17,7 +17,6 @@ evaluation on persuasion.
 import argparse
 import glob
 import gzip
-import hashlib
 import os
 import struct
 import subprocess
@@ -26,6 +25,9 @@ import tempfile
 import zlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from qc.zoo import sha256  # noqa: E402  (the package's checksum, one copy)
+
 PACKAGE = "r-cran-janeaustenr"
 DEB_SHA256 = {
     "r-cran-janeaustenr_1.0.0-1_all.deb":
@@ -139,14 +141,6 @@ def read_lazyload(rdx_path, rdb_path):
         assert len(raw) == ulen, (name, len(raw), ulen)
         out[name] = RReader(raw).item()
     return out
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""):
-            h.update(b)
-    return h.hexdigest()
 
 
 def main():

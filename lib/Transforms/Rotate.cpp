@@ -314,8 +314,6 @@ Value buildRotation(OpBuilder &b, Location loc, Value x,
       b, loc, RankedTensorType::get({plan.K}, b.getF32Type()),
       (name + ".hadamard_signs").str(), plan.signs);
   std::vector<float> mix(plan.small.begin(), plan.small.end());
-  if (mix.empty())
-    mix = {1.0f};
   Value hm = floatConstant(
       b, loc, RankedTensorType::get({plan.order, plan.order}, b.getF32Type()),
       (name + ".hadamard_mix").str(), mix);

@@ -132,10 +132,9 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
     return a;
   }
   if (act && act.getKind() == ActKind::uint8) {
-    // The same function on the tensor's DynamicQuantizeLinear parameters,
-    // computed here: uint8 codes q are the int8 codes q - 128 on the zero
-    // point zp - 128.
-    // Each row's range by a generated kernel, then the rows' together.
+    // The static quantizer on the tensor's DynamicQuantizeLinear parameters
+    // (uint8 codes q are the int8 codes q - 128 on the zero point zp - 128),
+    // from each row's range by a generated kernel, then the rows' together.
     Value rows = allocBuffer(b, loc, {s.m, 2}, f32);
     callActivationKernel(b, loc, module, s, kRoleActRange, "qc_actr_",
                          {x, rows});
