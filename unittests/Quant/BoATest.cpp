@@ -1,0 +1,281 @@
+//===- BoATest.cpp - Tests of BoA's attention-aware quantization ----------===//
+
+#include "qc/Quant/BoA.h"
+#include "qc/Quant/GPTQ.h"
+
+#include "QuantTestUtil.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace qc::quant;
+using namespace qc::quant::test;
+
+namespace {
+
+using MatD = Eigen::MatrixXd;
+
+/// A random symmetric positive definite n x n matrix with correlated
+/// entries (the covariance of T samples of a random linear mix).
+MatD randomSPD(int64_t n, uint64_t seed, double mix = 0.8) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  MatD A(n, n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      A(i, j) = normal(rng) * (i == j ? 1.0 : mix);
+  MatD X(4 * n, n);
+  for (int64_t t = 0; t < X.rows(); ++t)
+    for (int64_t j = 0; j < n; ++j)
+      X(t, j) = normal(rng);
+  MatD Y = X * A;
+  return Y.transpose() * Y;
+}
+
+std::vector<double> flat(const MatD &m) {
+  std::vector<double> v(size_t(m.rows() * m.cols()));
+  for (int64_t i = 0; i < m.rows(); ++i)
+    for (int64_t j = 0; j < m.cols(); ++j)
+      v[size_t(i * m.cols() + j)] = m(i, j);
+  return v;
+}
+
+UniformParams params(int bits, int64_t group) {
+  UniformParams p;
+  p.bits = bits;
+  p.group = group;
+  return p;
+}
+
+RowHessians rowHessians(int64_t heads, int64_t d, uint64_t seed) {
+  RowHessians r;
+  r.heads = heads;
+  r.headDim = d;
+  for (int64_t h = 0; h < heads; ++h) {
+    std::vector<double> m = flat(randomSPD(d, seed + uint64_t(h)));
+    r.M.insert(r.M.end(), m.begin(), m.end());
+  }
+  return r;
+}
+
+/// GPTQ written out on the dense Kronecker Hessian M_h (x) H of each head,
+/// over the head's weights in the order (column, row): the textbook
+/// algorithm BoA factors. Group parameters are chosen, as BoA's, when a
+/// column's group starts, by quantizeUniformRTN on its current values.
+std::vector<uint8_t> denseKroneckerGPTQ(const std::vector<float> &W, int64_t K,
+                                        int64_t N, const std::vector<double> &H,
+                                        const RowHessians &rows,
+                                        const UniformParams &p) {
+  const int64_t d = rows.headDim, n = d * K;
+  const float maxq = float((1 << p.bits) - 1);
+  std::vector<uint8_t> codes(size_t(K * N));
+  Eigen::Map<const MatD> Hm(H.data(), K, K); // symmetric: layout-free
+  for (int64_t h = 0; h < rows.heads; ++h) {
+    Eigen::Map<const MatD> M(rows.M.data() + h * d * d, d, d);
+    MatD F(n, n);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < d; ++j)
+        F.block(i * K, j * K, K, K) = M(i, j) * Hm;
+    MatD Finv = F.llt().solve(MatD::Identity(n, n));
+    MatD U = Finv.llt().matrixU();
+    Eigen::VectorXd w(n);
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t k = 0; k < K; ++k)
+        w(i * K + k) = W[size_t(k * N + h * d + i)];
+    float scale = 1, zero = 0;
+    for (int64_t a = 0; a < n; ++a) {
+      const int64_t i = a / K, k = a % K;
+      if (k % p.group == 0) {
+        std::vector<float> g;
+        for (int64_t j = k; j < std::min(K, k + p.group); ++j)
+          g.push_back(float(w(i * K + j)));
+        UniformResult r;
+        std::string err;
+        EXPECT_TRUE(quantizeUniformRTN(g.data(), int64_t(g.size()), 1, p,
+                                       ClipSearch::MinMax, r, err));
+        scale = r.scales[0];
+        zero = r.zeros[0];
+      }
+      float c = std::min(std::max(std::nearbyint(float(w(a)) / scale) + zero,
+                                  0.0f),
+                         maxq);
+      codes[size_t(k * N + h * d + i)] = uint8_t(c);
+      double e = (w(a) - double(scale * (c - zero))) / U(a, a);
+      w.tail(n - a - 1) -= e * U.row(a).tail(n - a - 1).transpose();
+    }
+  }
+  return codes;
+}
+
+std::vector<float> dequant(const UniformResult &q) {
+  std::vector<float> out;
+  std::string err;
+  EXPECT_TRUE(dequantizeUniform(q, out, err)) << err;
+  return out;
+}
+
+// BoA is GPTQ on the Kronecker-structured Hessian: its codes are the dense
+// algorithm's, code for code.
+TEST(BoA, EqualsDenseGPTQOnTheKroneckerHessian) {
+  const int64_t K = 24, heads = 2, d = 4, N = heads * d;
+  std::vector<float> W = randomWeights(K, N, 11);
+  std::vector<double> H = flat(randomSPD(K, 12));
+  RowHessians rows = rowHessians(heads, d, 13);
+  UniformParams p = params(3, 8);
+  UniformResult boa;
+  std::string err;
+  ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
+                         ClipSearch::MinMax, /*damp=*/0.0, boa, err))
+      << err;
+  EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p));
+}
+
+// With M_h = I nothing couples the columns: BoA is GPTQ.
+TEST(BoA, IdentityRowHessiansIsGPTQ) {
+  const int64_t K = 64, heads = 3, d = 8, N = heads * d;
+  std::vector<float> W = randomWeights(K, N, 21);
+  std::vector<double> H = flat(randomSPD(K, 22));
+  RowHessians rows;
+  rows.heads = heads;
+  rows.headDim = d;
+  rows.M = flat(MatD::Identity(d, d).replicate(heads, 1));
+  UniformParams p = params(4, 16);
+  UniformResult boa, gptq;
+  std::string err;
+  ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
+                         ClipSearch::MinMax, 0.01, boa, err))
+      << err;
+  GPTQOptions opt;
+  ASSERT_TRUE(gptqUniform(W.data(), K, N, H.data(), p, ClipSearch::MinMax,
+                          opt, nullptr, gptq, err))
+      << err;
+  // Same algorithm; GPTQ's factor is single precision, so a rare code may
+  // round the other way.
+  int64_t same = 0;
+  for (size_t i = 0; i < boa.codes.size(); ++i)
+    same += boa.codes[i] == gptq.codes[i];
+  EXPECT_GE(double(same), 0.99 * double(boa.codes.size()));
+  double eb = hessianError(W.data(), dequant(boa).data(), K, N, H.data());
+  double eg = hessianError(W.data(), dequant(gptq).data(), K, N, H.data());
+  EXPECT_NEAR(eb / eg, 1.0, 0.02);
+}
+
+// On the attention objective, BoA beats GPTQ (which sees only H).
+TEST(BoA, LowersTheKroneckerObjectiveBelowGPTQ) {
+  const int64_t K = 96, heads = 2, d = 16, N = heads * d;
+  for (uint64_t seed : {31u, 32u, 33u}) {
+    std::vector<float> W = randomWeights(K, N, seed, 0.0f);
+    std::vector<double> H = flat(randomSPD(K, seed + 100));
+    RowHessians rows = rowHessians(heads, d, seed + 200);
+    UniformParams p = params(3, 32);
+    UniformResult boa, gptq;
+    std::string err;
+    ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
+                           ClipSearch::MinMax, 0.01, boa, err))
+        << err;
+    ASSERT_TRUE(gptqUniform(W.data(), K, N, H.data(), p, ClipSearch::MinMax,
+                            GPTQOptions(), nullptr, gptq, err))
+        << err;
+    double eb = kroneckerError(W.data(), dequant(boa).data(), K, N, H.data(),
+                               rows);
+    double eg = kroneckerError(W.data(), dequant(gptq).data(), K, N, H.data(),
+                               rows);
+    EXPECT_LT(eb, 0.9 * eg) << "seed " << seed;
+  }
+}
+
+TEST(BoA, RefusesBadArguments) {
+  const int64_t K = 16, N = 8;
+  std::vector<float> W = randomWeights(K, N, 41);
+  std::vector<double> H = flat(MatD::Identity(K, K));
+  RowHessians rows = rowHessians(2, 4, 42);
+  UniformResult out;
+  std::string err;
+  UniformParams ic = params(4, 4);
+  ic.perIC = true;
+  EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, ic,
+                          ClipSearch::MinMax, 0.01, out, err));
+  EXPECT_NE(err.find("per-IC"), std::string::npos) << err;
+  rows.heads = 3;
+  EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, params(4, 8),
+                          ClipSearch::MinMax, 0.01, out, err));
+  EXPECT_NE(err.find("heads"), std::string::npos) << err;
+}
+
+// rotaryAverage against the sum over positions of R_t^T C R_t with R_t
+// written out as a matrix.
+TEST(BoA, RotaryAverageMatchesTheExplicitSum) {
+  const int64_t d = 8, half = d / 2, T = 37;
+  MatD C = randomSPD(d, 51);
+  MatD Z = MatD::Zero(2 * d, 2 * d), expected = MatD::Zero(d, d);
+  for (int64_t t = 0; t < T; ++t) {
+    Eigen::VectorXd z(2 * d);
+    MatD R = MatD::Zero(d, d);
+    for (int64_t i = 0; i < half; ++i) {
+      double angle = double(t) * std::pow(100.0, -double(i) / half);
+      double c = std::cos(angle), s = std::sin(angle);
+      z(i) = z(i + half) = c;
+      z(d + i) = z(d + i + half) = s;
+      // [q_i, q_{i+h}] -> [c q_i - s q_{i+h}, c q_{i+h} + s q_i]
+      R(i, i) = R(i + half, i + half) = c;
+      R(i, i + half) = -s;
+      R(i + half, i) = s;
+    }
+    Z += z * z.transpose();
+    expected += R.transpose() * C * R;
+  }
+  expected /= double(T);
+  std::vector<double> Cf = flat(C), Zf = flat(Z), M(size_t(d * d));
+  rotaryAverage(Cf.data(), d, Zf.data(), T, M.data());
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = 0; j < d; ++j)
+      EXPECT_NEAR(M[size_t(i * d + j)], expected(i, j),
+                  1e-9 * expected.cwiseAbs().maxCoeff());
+}
+
+TapStats tap(std::vector<std::string> names, const MatD &H, uint64_t rows) {
+  TapStats t;
+  t.layers = std::move(names);
+  t.K = H.rows();
+  t.rows = rows;
+  t.H = flat(H);
+  return t;
+}
+
+// Grouped-query attention: 4 query heads share 2 key heads. The key
+// projection's heads average the query blocks of their group; the query
+// projection's heads each read their key head's block.
+TEST(BoA, RowHessiansMapHeadsForGroupedQueries) {
+  const int64_t d = 2;
+  MatD Q = MatD::Zero(4 * d, 4 * d); // post-rotary queries, 4 heads
+  for (int64_t h = 0; h < 4; ++h)
+    Q.block(h * d, h * d, d, d) = MatD::Identity(d, d) * double(h + 1);
+  MatD K = MatD::Zero(4 * d, 4 * d); // keys expanded to the 4 query heads
+  for (int64_t h = 0; h < 4; ++h)
+    K.block(h * d, h * d, d, d) = MatD::Identity(d, d) * double(10 + h / 2);
+  std::vector<TapStats> taps = {tap({rowTapName("k", d, 4)}, Q, 5),
+                                tap({rowTapName("q", d, 4)}, K, 5)};
+  RowHessians rk, rq;
+  bool found = false;
+  std::string err;
+  ASSERT_TRUE(rowHessiansFromTaps(taps, "k", 2 * d, rk, found, err)) << err;
+  ASSERT_TRUE(found);
+  ASSERT_EQ(rk.heads, 2);
+  EXPECT_DOUBLE_EQ(rk.M[0], 1.5);          // (1 + 2) / 2
+  EXPECT_DOUBLE_EQ(rk.M[size_t(d * d)], 3.5); // (3 + 4) / 2
+  ASSERT_TRUE(rowHessiansFromTaps(taps, "q", 4 * d, rq, found, err)) << err;
+  ASSERT_EQ(rq.heads, 4);
+  EXPECT_DOUBLE_EQ(rq.M[size_t(3 * d * d)], 11.0);
+  // No tap: not found, no error.
+  ASSERT_TRUE(rowHessiansFromTaps(taps, "v", 2 * d, rk, found, err));
+  EXPECT_FALSE(found);
+  // A rotary tap of the wrong width is refused.
+  taps.push_back(tap({ropeTapName("q")}, MatD::Identity(3, 3), 5));
+  EXPECT_FALSE(rowHessiansFromTaps(taps, "q", 4 * d, rq, found, err));
+  EXPECT_NE(err.find("rotary"), std::string::npos) << err;
+}
+
+} // namespace
