@@ -17,6 +17,8 @@
 # below. Statistics are gathered once ("all" mode: every layer from the float
 # model) and shared by every row except the block-by-block ones, which
 # calibrate as they quantize (BLOCK_SAMPLES, default 8, to bound the time).
+# The BoA rows (--algo boa: attention-aware Hessians for q_proj and k_proj)
+# read the same statistics plus the attention taps, gathered once more.
 # Activation quantization (the a8 rows: int8 per token) with and without
 # SmoothQuant (--smooth 0.5, on the same float statistics) is compared with
 # float activations (a16).
@@ -55,6 +57,10 @@ declare -A rows=(
   [w2g64-rtn]="--quant w2g64"
   [w2g64-gptq]="--quant w2g64 --algo gptq"
   [w2g64-gptq2s]="--quant w2g64 --algo gptq --two-stage"
+  [w4g128-boa]="--quant w4g128 --algo boa"
+  [w3g128-boa]="--quant w3g128 --algo boa"
+  [w2g64-boa]="--quant w2g64 --algo boa"
+  [w3g128-boa-block]="--quant w3g128 --algo boa BLOCK"
   [w3g128-gptq-block]="--quant w3g128 --algo gptq BLOCK"
   [w3g128-gptq2s-block]="--quant w3g128 --algo gptq --two-stage BLOCK"
   [all-w3g128-gptq]="--quant w3g128 --algo gptq ALL"
@@ -95,7 +101,8 @@ declare -A rows=(
 )
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
-       w2g64-gptq2s all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
+       w2g64-gptq2s w4g128-boa w3g128-boa w2g64-boa w3g128-boa-block
+       all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s
        w8-a8s-smooth w8-a8s-rotate w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate
@@ -166,6 +173,16 @@ for r in "${selected[@]}"; do
          [[ "$spec" == *int8s* && ( "$spec" == *smooth* || "$spec" == *rotate* ) ]]; then
       # Statistics of the rotated model: qc-compile gathers them.
       flags+=(--calib-data "$calib" --calib-mode all)
+    elif [[ "$spec" == *boa* ]]; then
+      # The same statistics plus BoA's attention taps (same data, same
+      # float model: H is the GPTQ rows').
+      boastats="$work/all${CALIB_SAMPLES:-16}-boa.qcstats"
+      if [ ! -f "$boastats" ]; then
+        t2=$(date +%s)
+        "$BUILD/bin/qc-calibrate" "$onnx" --calib-mode all --algo boa --calib-data "$calib" -o "$boastats"
+        echo "calibration with attention taps: $(( $(date +%s) - t2 ))s" | tee -a "$work/calibration.txt"
+      fi
+      flags+=(--calib-stats "$boastats")
     elif [[ "$spec" == *gptq* || "$spec" == *assign* || "$spec" == *smooth* ||
             "$spec" == *int8s* ]]; then
       flags+=(--calib-stats "$stats")

@@ -1,6 +1,7 @@
 //===- Calibrate.cpp - statistics from running the compiled model ---------===//
 
 #include "qc/Calibrate/Calibrate.h"
+#include "qc/Quant/BoA.h"
 #include "qc/Support/Progress.h"
 
 #include "QC/IR/QCOps.h"
@@ -271,6 +272,7 @@ LogicalResult insertTaps(ModuleOp module, const CalibrateOptions &opt,
   PassManager pm(module.getContext());
   InsertObservePassOptions insertOptions;
   insertOptions.exclude.assign(opt.exclude.begin(), opt.exclude.end());
+  insertOptions.attention = opt.attentionTaps;
   pm.addPass(createInsertObservePass(insertOptions));
   if (failed(pm.run(module)))
     return failure();
@@ -315,10 +317,14 @@ LogicalResult assignBlocks(ModuleOp module, const CalibrateOptions &opt,
   tapBlock.assign(taps.size(), 0);
   for (size_t t = 0; t < taps.size(); ++t) {
     // A tap belongs to the block of its first layer; block-by-block mode
-    // needs all readers of a value in one block.
-    size_t block = layers[layerIndex[taps[t].layers.front()]].block;
+    // needs all readers of a value in one block. Attention taps are named
+    // after their layer (quant::baseLayerName).
+    auto blockOf = [&](const std::string &name) {
+      return layers[layerIndex.at(quant::baseLayerName(name))].block;
+    };
+    size_t block = blockOf(taps[t].layers.front());
     for (const std::string &name : taps[t].layers)
-      if (opt.blockByBlock && layers[layerIndex[name]].block != block)
+      if (opt.blockByBlock && blockOf(name) != block)
         return emitError(module.getLoc())
                << "calibration: layers '" << taps[t].layers.front() << "' and '"
                << name << "' read the same input but lie in different blocks";
@@ -494,9 +500,12 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
         if (!active[t])
           continue;
         for (const std::string &name : taps[t].layers) {
-          LayerInfo &l = layers[layerIndex[name]];
+          auto it = layerIndex.find(name);
+          if (it == layerIndex.end())
+            continue; // an attention tap: read by its layer's quantizer
+          LayerInfo &l = layers[it->second];
           std::string error;
-          if (!opt.quantizeLayer(l.name, l.weight, l.k, l.n, taps[t],
+          if (!opt.quantizeLayer(l.name, l.weight, l.k, l.n, taps[t], taps,
                                  dequantized[layerIndex[name]], error))
             return emitError(loc)
                    << "calibration: layer '" << name << "': " << error;

@@ -37,6 +37,7 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
   // them in one pass.
   options.blockByBlock = request.mode == "block" && recipe.assignBits <= 0;
   options.crossStats = recipe.twoStage;
+  options.attentionTaps = recipe.algo == "boa";
   MLIRContext *ctx = module.getContext();
   WeightQuantOptions quantOptions;
   quantOptions.algo = recipe.algo;
@@ -47,6 +48,7 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
   options.quantizeLayer = [&](const std::string &layer,
                               const std::vector<float> &w, int64_t k,
                               int64_t n, const quant::TapStats &stats,
+                              const std::vector<quant::TapStats> &taps,
                               std::vector<float> &dequantized,
                               std::string &err) {
     std::string name = recipe.schemeFor(layer);
@@ -57,8 +59,14 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
     QuantSchemeAttrInterface scheme = parseQuantScheme(ctx, name, err);
     if (!scheme)
       return false;
+    quant::RowHessians rows;
+    bool attention = false;
+    if (quantOptions.algo == "boa" &&
+        !quant::rowHessiansFromTaps(taps, layer, n, rows, attention, err))
+      return false;
     QuantizedWeight q;
-    if (!quantizeWeights(scheme, w, k, n, quantOptions, &stats, q, err))
+    if (!quantizeWeights(scheme, w, k, n, quantOptions, &stats, q, err,
+                         attention ? &rows : nullptr))
       return false;
     dequantized = std::move(q.dequantized);
     return true;

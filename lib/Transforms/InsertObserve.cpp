@@ -1,6 +1,7 @@
 //===- InsertObserve.cpp - calibration taps on qc.linear inputs -----------===//
 
 #include "QC/IR/QCOps.h"
+#include "qc/Transforms/AttentionTaps.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -52,6 +53,12 @@ struct InsertObservePass
                             b.getI64IntegerAttr(tap++),
                             b.getArrayAttr(layers));
     }
+    if (attention &&
+        qc::insertAttentionTaps(module, tap, [&](StringRef layer) {
+          return excluded.matches(layer);
+        }) == 0)
+      module.emitWarning() << "qc-insert-observe: attention=true found no "
+                              "attention score product to tap";
   }
 };
 

@@ -34,13 +34,15 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
   quant::CalibrationStats calibration;
   WeightQuantOptions options;
   unsigned numAnyBCQ = 0;
+  /// Layers with BoA's attention statistics.
+  unsigned numAttention = 0;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    if (algo != "rtn" && algo != "gptq") {
+    if (algo != "rtn" && algo != "gptq" && algo != "boa") {
       module.emitError() << "qc-quantize: unknown algo '" << algo
-                         << "' (rtn or gptq)";
+                         << "' (rtn, gptq or boa)";
       return signalPassFailure();
     }
     if (isStaticActivationName(act) && stats.empty()) {
@@ -50,9 +52,10 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                             "qc-calibrate)";
       return signalPassFailure();
     }
-    if (algo == "gptq" && stats.empty()) {
-      module.emitError() << "qc-quantize: algo=gptq needs calibration "
-                            "statistics (stats=FILE, from qc-calibrate)";
+    if ((algo == "gptq" || algo == "boa") && stats.empty()) {
+      module.emitError() << "qc-quantize: algo=" << algo
+                         << " needs calibration statistics (stats=FILE, "
+                            "from qc-calibrate)";
       return signalPassFailure();
     }
     if (twoStage && algo != "gptq") {
@@ -170,6 +173,12 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     }
     bar.step("quantized (" + algo + ")", done,
              static_cast<int64_t>(layers.size()));
+    if (algo == "boa" && numAttention == 0)
+      module.emitWarning()
+          << "qc-quantize: algo=boa found no attention statistics in '"
+          << stats
+          << "' (gather them with qc-calibrate --algo boa): every layer "
+             "was quantized by GPTQ";
     if (minPlanes > 0 && numAnyBCQ == 0) {
       module.emitError() << "qc-quantize: min-planes (AnyBCQ) is for BCQ "
                             "layers, and no layer has a BCQ scheme";
@@ -214,9 +223,17 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
 
     const quant::TapStats *layerStats =
         stats.empty() ? nullptr : calibration.lookup(op.getLayer().str());
-    if (algo == "gptq" && !layerStats)
+    if (options.usesHessian() && !layerStats)
       return layerError() << "no calibration statistics for this layer in '"
                           << stats << "'";
+    quant::RowHessians rows;
+    bool attention = false;
+    std::string rowError;
+    if (algo == "boa" &&
+        !quant::rowHessiansFromTaps(calibration.taps, op.getLayer().str(), n,
+                                    rows, attention, rowError))
+      return layerError() << rowError;
+    numAttention += attention;
     std::string err;
     ActivationAttr activation = *activationFor(act, scheme, err);
     if (activation && activation.isStatic()) {
@@ -227,7 +244,8 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
       activation = staticActivation(*layerStats);
     }
     QuantizedWeight q;
-    if (!quantizeWeights(scheme, *weight, k, n, options, layerStats, q, err))
+    if (!quantizeWeights(scheme, *weight, k, n, options, layerStats, q, err,
+                         attention ? &rows : nullptr))
       return layerError() << err;
     emit(op, scheme, activation, q, *weight, layerStats);
     return success();

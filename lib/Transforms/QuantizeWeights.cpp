@@ -34,8 +34,8 @@ void roundAll(std::vector<float> &values, Type type) {
 
 bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
              int64_t n, const WeightQuantOptions &opt,
-             const quant::TapStats *stats, QuantizedWeight &q,
-             std::string &err) {
+             const quant::TapStats *stats, const quant::RowHessians *rows,
+             QuantizedWeight &q, std::string &err) {
   quant::UniformParams params;
   params.bits = s.getBits();
   params.group = s.getGroup();
@@ -44,7 +44,12 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   quant::ClipSearch clip =
       opt.mseClip ? quant::ClipSearch::MSE : quant::ClipSearch::MinMax;
   quant::UniformResult r;
-  if (opt.algo == "gptq") {
+  if (opt.algo == "boa" && rows && !params.perIC) {
+    if (!quant::boaUniform(w.data(), k, n, stats->H.data(), *rows, params,
+                           clip, opt.damp, r, err))
+      return false;
+    q.algo = "boa";
+  } else if (opt.usesHessian()) {
     quant::GPTQOptions g;
     g.damp = opt.damp;
     g.actOrder = opt.actOrder;
@@ -200,7 +205,7 @@ bool bcq(BCQAttr s, const std::vector<float> &w, int64_t k, int64_t n,
   if (!quant::fitBCQ(w.data(), k, n, s.getPlanes(), s.getGroup(),
                      s.getOffset(), /*alsIters=*/10, r, err))
     return false;
-  if (opt.algo == "gptq") {
+  if (opt.usesHessian()) {
     quant::GPTQOptions g;
     g.damp = opt.damp;
     g.actOrder = opt.actOrder;
@@ -306,14 +311,15 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
                          const std::vector<float> &w, int64_t k, int64_t n,
                          const WeightQuantOptions &options,
                          const quant::TapStats *stats, QuantizedWeight &q,
-                         std::string &err) {
-  if (options.algo != "rtn" && options.algo != "gptq") {
-    err = "unknown algo '" + options.algo + "' (rtn or gptq)";
+                         std::string &err, const quant::RowHessians *rows) {
+  if (options.algo != "rtn" && !options.usesHessian()) {
+    err = "unknown algo '" + options.algo + "' (rtn, gptq or boa)";
     return false;
   }
-  if (options.algo == "gptq") {
+  if (options.usesHessian()) {
     if (!stats) {
-      err = "algo=gptq needs calibration statistics for this layer";
+      err = "algo=" + options.algo +
+            " needs calibration statistics for this layer";
       return false;
     }
     if (stats->K != k || stats->H.size() != size_t(k * k)) {
@@ -331,7 +337,7 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
   bool ok =
       TypeSwitch<Attribute, bool>(scheme)
           .Case<UniformAttr>([&](UniformAttr s) {
-            return uniform(s, w, k, n, options, stats, q, err);
+            return uniform(s, w, k, n, options, stats, rows, q, err);
           })
           .Case<BCQAttr>([&](BCQAttr s) {
             return bcq(s, w, k, n, options, stats, q, err);
@@ -348,7 +354,9 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
   if (!ok)
     return false;
   if (q.algo.empty())
-    q.algo = options.algo == "gptq" ? "rtn (no gptq for this scheme)" : "rtn";
+    q.algo = options.usesHessian()
+                 ? "rtn (no " + options.algo + " for this scheme)"
+                 : "rtn";
   for (float v : q.dequantized)
     if (!std::isfinite(v)) {
       err = "the quantized weight is not finite";

@@ -10,6 +10,7 @@
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
 #include "qc/Tools/ToolContext.h"
+#include "qc/Tools/CalibFlags.h"
 #include "qc/Tools/QuantFlags.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -29,19 +30,28 @@ int main(int argc, char **argv) {
                               cl::cat(qc::toolCategory()));
   qc::ImportFlags importFlags;
   qc::QuantFlags quantFlags;
+  qc::CalibFlags calibFlags;
   cl::HideUnrelatedOptions(qc::toolCategory());
   cl::ParseCommandLineOptions(
       argc, argv,
       "qc ONNX exporter: quantize MatMul weights (uniform per-OC schemes) "
-      "and write them as com.microsoft::MatMulNBits\n");
+      "and write them as com.microsoft::MatMulNBits\n\n"
+      "  --algo gptq|boa and --assign-bits read statistics from qc-calibrate "
+      "(--calib-stats).\n");
 
   qc::ONNXImportOptions importOptions;
   qc::QuantRecipe recipe;
   std::string e = importFlags.apply(importOptions);
   if (e.empty())
     e = quantFlags.apply(recipe);
+  if (e.empty() && !calibFlags.data.empty())
+    e = "--calib-data: qc-export-onnx does not run the model; gather the "
+        "statistics with qc-calibrate and pass --calib-stats";
+  if (e.empty())
+    e = calibFlags.apply(recipe);
   if (e.empty() && recipe.empty())
     e = "give the quantization with --quant or --recipe";
+  recipe.stats = calibFlags.stats;
   if (e.empty() && recipe.smooth > 0)
     e = "--smooth needs calibration, which qc-compile runs; qc-export-onnx "
         "does not";

@@ -50,12 +50,16 @@ struct CalibrateOptions {
   bool progress = true;
   /// Layers (regexes) that get no tap.
   std::vector<std::string> exclude;
+  /// Also gather BoA's attention statistics (qc-insert-observe{attention}).
+  bool attentionTaps = false;
   /// How the calibration model is compiled (output folder: a temporary).
   AOTOptions aot;
-  /// Block-by-block mode: quantizes a layer from its statistics and
-  /// returns its dequantized K x N weight.
+  /// Block-by-block mode: quantizes a layer from its statistics (`taps`:
+  /// every tap, those of the layer's block gathered; BoA reads its
+  /// attention taps there) and returns its dequantized K x N weight.
   std::function<bool(const std::string &layer, const std::vector<float> &w,
                      int64_t k, int64_t n, const quant::TapStats &stats,
+                     const std::vector<quant::TapStats> &taps,
                      std::vector<float> &dequantized, std::string &err)>
       quantizeLayer;
 };

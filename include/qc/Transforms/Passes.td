@@ -90,7 +90,8 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
            "clipping search of uniform grids: minmax or mse">,
     Option<"algo", "algo", "std::string", /*default=*/"\"rtn\"",
-           "quantization algorithm: rtn or gptq">,
+           "quantization algorithm: rtn, gptq, or boa (GPTQ; BoA for the "
+           "layers with attention statistics)">,
     Option<"stats", "stats", "std::string", /*default=*/"\"\"",
            "calibration statistics file (qc-calibrate) for algo=gptq">,
     Option<"twoStage", "two-stage", "bool", /*default=*/"false",
@@ -222,12 +223,23 @@ def InsertObservePass : Pass<"qc-insert-observe", "mlir::ModuleOp"> {
     (layers that read the same value share the tap), right after the value
     is defined, numbered in program order from 0. Layers matching `exclude`
     (regexes on the layer name) get no tap.
+
+    With `attention`, the statistics BoA (`algo=boa`) needs are tapped too
+    (qc/Transforms/AttentionTaps.h): for every attention score product
+    `linalg.batch_matmul(Q~, K~^T)` whose operands each come from one
+    `qc.linear` reading the same input, the post-rotary queries and keys
+    as rows of all heads of a position (taps named `LAYER#boa-row/D/H`),
+    and the tables of a rotate-half rotary embedding on the queries as rows
+    `[cos_t, sin_t]` (`LAYER#boa-rope`). These taps follow the others.
   }];
   let options = [
     ListOption<"exclude", "exclude", "std::string",
                "layer-name regexes that get no tap">,
+    Option<"attention", "attention", "bool", /*default=*/"false",
+           "also tap attention score products (BoA's statistics)">,
   ];
-  let dependentDialects = ["::qc::QCDialect"];
+  let dependentDialects = ["::qc::QCDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def StripObservePass : Pass<"qc-strip-observe", "mlir::ModuleOp"> {

@@ -51,10 +51,11 @@ struct QuantRecipe {
   bool progress = false;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
-  /// Whether quantizing needs calibration statistics (GPTQ, mixed
+  /// Whether quantizing needs calibration statistics (GPTQ, BoA, mixed
   /// precision, static activations).
   bool needsStats() const {
-    return algo == "gptq" || assignBits > 0 || isStaticActivationName(act);
+    return algo == "gptq" || algo == "boa" || assignBits > 0 ||
+           isStaticActivationName(act);
   }
 
   /// The scheme the recipe gives `layer` (exclusions first, then the

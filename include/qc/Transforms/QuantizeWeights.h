@@ -10,6 +10,7 @@
 #define QC_TRANSFORMS_QUANTIZEWEIGHTS_H
 
 #include "QC/IR/QCAttrs.h"
+#include "qc/Quant/BoA.h"
 #include "qc/Quant/Stats.h"
 
 #include "mlir/IR/Types.h"
@@ -20,8 +21,11 @@
 namespace qc {
 
 struct WeightQuantOptions {
-  /// "rtn" or "gptq".
+  /// "rtn", "gptq" or "boa" (GPTQ, with BoA's attention-aware objective
+  /// for the layers that have row Hessians).
   std::string algo = "rtn";
+  /// Whether the algorithm reads calibration statistics.
+  bool usesHessian() const { return algo == "gptq" || algo == "boa"; }
   /// MSE clipping search (else min-max) for uniform grids.
   bool mseClip = true;
   /// Two-stage group-scale optimization (uniform schemes, with gptq).
@@ -42,7 +46,7 @@ struct QuantizedWeight {
   std::vector<float> scales, zeros, codebook;
   std::vector<float> dequantized; // K x N
   /// The algorithm that produced the codes ("rtn", "gptq", "gptq+2stage",
-  /// or "rtn (no gptq for this scheme)").
+  /// "boa", or "rtn (no gptq for this scheme)").
   std::string algo;
 };
 
@@ -51,14 +55,17 @@ struct QuantizedWeight {
 /// the fit): this drops them.
 void clearAnyBCQFits();
 
-/// Quantizes `w` (K x N) in `scheme`. algo=gptq needs `stats` (the layer's
-/// calibration statistics, K matching). Scales come out rounded to the
-/// scheme's storage type. Returns false and sets `err` on failure.
+/// Quantizes `w` (K x N) in `scheme`. algo=gptq|boa needs `stats` (the
+/// layer's calibration statistics, K matching); algo=boa quantizes a
+/// uniform per-OC layer with `rows` (its attention row Hessians) by BoA,
+/// any other by GPTQ. Scales come out rounded to the scheme's storage type.
+/// Returns false and sets `err` on failure.
 bool quantizeWeights(QuantSchemeAttrInterface scheme,
                      const std::vector<float> &w, int64_t k, int64_t n,
                      const WeightQuantOptions &options,
                      const quant::TapStats *stats, QuantizedWeight &q,
-                     std::string &err);
+                     std::string &err,
+                     const quant::RowHessians *rows = nullptr);
 
 } // namespace qc
 

@@ -449,6 +449,31 @@ def tinylm():
     return _model(g, opset=18)
 
 
+def tinyllama():
+    """Two Llama decoder layers as scripts/build_smollm2_onnx.py exports
+    SmolLM2 (RMSNorm, rotate-half RoPE from Range positions, grouped-query
+    attention with 4 query and 2 key/value heads of 8, a causal mask,
+    SwiGLU, tied output layer), random weights: width 32, 16 positions."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                    "..", "..", "..", "scripts"))
+    from build_smollm2_onnx import build
+
+    rng = np.random.default_rng(29)
+    cfg = {"d": 32, "n_head": 4, "n_kv": 2, "eps": 1e-5, "rope_base": 100.0,
+           "vocab": 50}
+    W = {"embed": _f32(rng, 50, 32, scale=1.0),
+         "norm": (1.0 + 0.1 * rng.standard_normal(32)).astype(np.float32)}
+    shapes = {"q": (32, 32), "k": (16, 32), "v": (16, 32), "o": (32, 32),
+              "gate": (64, 32), "up": (64, 32), "down": (32, 64)}
+    for i in range(2):
+        for name, shape in shapes.items():
+            W["%d.%s" % (i, name)] = _f32(rng, *shape, scale=0.3)
+        for name in ("attn_norm", "ffn_norm"):
+            W["%d.%s" % (i, name)] = (
+                1.0 + 0.1 * rng.standard_normal(32)).astype(np.float32)
+    return build(W, cfg, 16, 2)
+
+
 def cnn():
     """A small convolutional classifier: 3x3 (padded, bias), 1x1, 3x3 stride
     2, a depthwise 3x3 (group 32), a dilated 3x3 without bias, global
@@ -531,6 +556,7 @@ GOOD = {
     "prenorm": prenorm,
     "swiglu": swiglu,
     "tinylm": tinylm,
+    "tinyllama": tinyllama,
     "cnn": cnn,
     "shared_input": shared_input,
 }

@@ -16,7 +16,9 @@ namespace qc {
 /// them.
 struct CalibFlags {
   llvm::cl::opt<std::string> algo{
-      "algo", llvm::cl::desc("quantization algorithm: rtn or gptq (needs "
+      "algo", llvm::cl::desc("quantization algorithm: rtn, gptq, or boa "
+                             "(GPTQ with attention-aware Hessians for the "
+                             "query and key projections; gptq and boa need "
                              "--calib-data or --calib-stats)"),
       llvm::cl::init(""), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<bool> twoStage{
@@ -83,12 +85,13 @@ struct CalibFlags {
     recipe.assignRecipe = assignRecipe;
     if (!assignRecipe.empty() && assignBits <= 0)
       return "--assign-recipe needs --assign-bits";
-    if (recipe.algo != "rtn" && recipe.algo != "gptq")
-      return "--algo must be rtn or gptq, found '" + recipe.algo + "'";
+    if (recipe.algo != "rtn" && recipe.algo != "gptq" && recipe.algo != "boa")
+      return "--algo must be rtn, gptq or boa, found '" + recipe.algo + "'";
     if (twoStage && recipe.algo != "gptq")
       return "--two-stage needs --algo gptq";
     if (recipe.needsStats() && data.empty() && stats.empty())
-      return "--algo gptq, --assign-bits and --act int8s need calibration: "
+      return "--algo gptq|boa, --assign-bits and --act int8s need "
+             "calibration: "
              "--calib-data or --calib-stats";
     if (recipe.smooth > 0 && data.empty() && stats.empty())
       return "--smooth needs --calib-data or --calib-stats (statistics of "
