@@ -59,14 +59,13 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
     QuantSchemeAttrInterface scheme = parseQuantScheme(ctx, name, err);
     if (!scheme)
       return false;
-    quant::RowHessians rows;
-    bool attention = false;
+    quant::AttentionStats attention;
     if (quantOptions.algo == "boa" &&
-        !quant::rowHessiansFromTaps(taps, layer, n, rows, attention, err))
+        !quant::attentionStatsFromTaps(taps, layer, k, n, attention, err))
       return false;
     QuantizedWeight q;
     if (!quantizeWeights(scheme, w, k, n, quantOptions, &stats, q, err,
-                         attention ? &rows : nullptr))
+                         &attention))
       return false;
     dequantized = std::move(q.dequantized);
     return true;

@@ -2,6 +2,8 @@
 
 #include "qc/Quant/BoA.h"
 
+#include "qc/Quant/GPTQ.h"
+
 #include "QuantUtils.h"
 
 #include <Eigen/Cholesky>
@@ -21,6 +23,7 @@ using ConstMapD = Eigen::Map<const MatD>;
 
 const char kRowTag[] = "#boa-row/";
 const char kRopeTag[] = "#boa-rope";
+const char kValueTag[] = "#boa-value/";
 
 /// The upper Cholesky factor U of the inverse of the damped `A` (n x n):
 /// A^-1 = U^T U, as GPTQ's reference. Channels with A[k][k] == 0 (`dead`)
@@ -240,6 +243,47 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
   return true;
 }
 
+bool qc::quant::gptqPerHead(const float *W, int64_t K, int64_t N,
+                            const std::vector<const double *> &headH,
+                            const UniformParams &params, ClipSearch clip,
+                            double damp, UniformResult &out,
+                            std::string &err) {
+  const int64_t heads = int64_t(headH.size());
+  if (!checkMatrix("gptqPerHead", W, K, N, err))
+    return false;
+  if (heads <= 0 || N % heads != 0 || params.perIC) {
+    err = "gptqPerHead: needs per-OC groups and N (" + std::to_string(N) +
+          ") a multiple of the " + std::to_string(heads) + " heads";
+    return false;
+  }
+  const int64_t d = N / heads;
+  UniformResult r;
+  if (!quantizeUniformRTN(W, K, N, params, ClipSearch::MinMax, r, err))
+    return false;
+  GPTQOptions options;
+  options.damp = damp;
+  std::vector<float> Wh(size_t(K * d));
+  for (int64_t h = 0; h < heads; ++h) {
+    for (int64_t k = 0; k < K; ++k)
+      std::copy(W + k * N + h * d, W + k * N + (h + 1) * d,
+                Wh.begin() + k * d);
+    UniformResult q;
+    if (!gptqUniform(Wh.data(), K, d, headH[size_t(h)], params, clip,
+                     options, nullptr, q, err))
+      return false;
+    for (int64_t k = 0; k < K; ++k)
+      std::copy(q.codes.begin() + k * d, q.codes.begin() + (k + 1) * d,
+                r.codes.begin() + k * N + h * d);
+    for (int64_t g = 0; g < q.numGroupRows(); ++g)
+      for (int64_t j = 0; j < d; ++j) {
+        r.scales[size_t(g * N + h * d + j)] = q.scales[size_t(g * d + j)];
+        r.zeros[size_t(g * N + h * d + j)] = q.zeros[size_t(g * d + j)];
+      }
+  }
+  out = std::move(r);
+  return true;
+}
+
 double qc::quant::kroneckerError(const float *W, const float *What,
                                  int64_t K, int64_t N, const double *H,
                                  const RowHessians &rows) {
@@ -286,6 +330,12 @@ std::string qc::quant::rowTapName(const std::string &layer, int64_t headDim,
 
 std::string qc::quant::ropeTapName(const std::string &layer) {
   return layer + kRopeTag;
+}
+
+std::string qc::quant::valueTapName(const std::string &layer, int64_t head,
+                                    int64_t heads) {
+  return layer + kValueTag + std::to_string(head) + "/" +
+         std::to_string(heads);
 }
 
 std::string qc::quant::baseLayerName(const std::string &tapName) {
@@ -341,4 +391,53 @@ bool qc::quant::rowHessiansFromTaps(const std::vector<TapStats> &taps,
     rotaryAverage(C.data() + h * d * d, d, rope->H.data(), rope->rows,
                   out.M.data() + h * d * d);
   return true;
+}
+
+bool qc::quant::valueHessiansFromTaps(const std::vector<TapStats> &taps,
+                                      const std::string &layer, int64_t K,
+                                      int64_t N,
+                                      std::vector<const double *> &out,
+                                      std::string &err) {
+  out.clear();
+  const std::string prefix = layer + kValueTag;
+  std::vector<const TapStats *> byHead;
+  for (const TapStats &t : taps)
+    for (const std::string &name : t.layers) {
+      int64_t head = 0, heads = 0;
+      if (name.compare(0, prefix.size(), prefix) != 0 ||
+          std::sscanf(name.c_str() + prefix.size(), "%ld/%ld", &head,
+                      &heads) != 2)
+        continue;
+      if (heads <= 0 || head < 0 || head >= heads || N % heads != 0 ||
+          t.K != K || t.rows == 0) {
+        err = "layer '" + layer + "': its value tap '" + name +
+              "' does not fit its " + std::to_string(K) + " x " +
+              std::to_string(N) + " weight, or saw no rows";
+        return false;
+      }
+      byHead.resize(size_t(heads), nullptr);
+      byHead[size_t(head)] = &t;
+    }
+  for (const TapStats *t : byHead) {
+    if (!t) {
+      err = "layer '" + layer + "': a head's value tap is missing";
+      out.clear();
+      return false;
+    }
+    out.push_back(t->H.data());
+  }
+  return true;
+}
+
+bool qc::quant::attentionStatsFromTaps(const std::vector<TapStats> &taps,
+                                       const std::string &layer, int64_t K,
+                                       int64_t N, AttentionStats &out,
+                                       std::string &err) {
+  out = AttentionStats();
+  bool found = false;
+  if (!rowHessiansFromTaps(taps, layer, N, out.rows, found, err))
+    return false;
+  if (!found)
+    out.rows = RowHessians();
+  return valueHessiansFromTaps(taps, layer, K, N, out.valueH, err);
 }

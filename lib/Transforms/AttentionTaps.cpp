@@ -9,9 +9,11 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
+using qc::LinearOp;
 
 namespace {
 
@@ -223,6 +225,72 @@ void observe(OpBuilder &b, Location loc, Value v, int64_t &nextTap,
                         b.getArrayAttr(attrs));
 }
 
+/// The value taps of the attention product P x V (P: [T, S, S]
+/// probabilities, V from `vProj` as [T, S, d]): rows of P_h X for the
+/// value projection's input X, one tap per key/value head g holding the
+/// rows of the query heads that share it. Returns false (building nothing)
+/// when the shapes are not those of one batch item.
+bool tapValues(OpBuilder &b, Location loc, Value probs, Value v,
+               LinearOp vProj, int64_t &nextTap) {
+  auto pType = cast<RankedTensorType>(probs.getType());
+  auto vType = cast<RankedTensorType>(v.getType());
+  auto xType = dyn_cast<RankedTensorType>(vProj.getInput().getType());
+  if (!pType.hasStaticShape() || !xType || !xType.hasStaticShape() ||
+      !pType.getElementType().isF32())
+    return false;
+  const int64_t T = pType.getDimSize(0), S = pType.getDimSize(2);
+  const int64_t d = vType.getDimSize(2), D = xType.getShape().back();
+  const int64_t kv = vProj.getOutFeatures() / d;
+  if (xType.getNumElements() != S * D || xType.getRank() < 2 ||
+      xType.getDimSize(xType.getRank() - 2) != S || kv <= 0 || T % kv != 0 ||
+      vProj.getOutFeatures() != kv * d)
+    return false;
+  const int64_t rep = T / kv;
+  Type f32 = pType.getElementType();
+  Value x = vProj.getInput();
+  if (xType.getRank() > 2) {
+    SmallVector<ReassociationIndices> groups(2);
+    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
+      groups[0].push_back(i);
+    groups[1].push_back(xType.getRank() - 1);
+    x = tensor::CollapseShapeOp::create(b, loc, x, groups);
+  }
+  Value xb = linalg::BroadcastOp::create(
+                 b, loc, x, tensor::EmptyOp::create(b, loc, {T, S, D}, f32),
+                 ArrayRef<int64_t>{0})
+                 .getResult()[0];
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value acc = linalg::FillOp::create(
+                  b, loc, zero,
+                  ValueRange{tensor::EmptyOp::create(b, loc, {T, S, D}, f32)})
+                  .getResult(0);
+  Value y = linalg::BatchMatmulOp::create(b, loc, ValueRange{probs, xb},
+                                          ValueRange{acc})
+                .getResult(0);
+  // [T, S, D] -> [kv, rep * S, D]: a group's query heads are consecutive.
+  Value grouped = tensor::CollapseShapeOp::create(
+      b, loc,
+      tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({kv, rep, S, D}, f32), y,
+          SmallVector<ReassociationIndices>{{0, 1}, {2}, {3}}),
+      SmallVector<ReassociationIndices>{{0}, {1, 2}, {3}});
+  for (int64_t g = 0; g < kv; ++g) {
+    Value slab = tensor::ExtractSliceOp::create(
+        b, loc, grouped,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(g), b.getIndexAttr(0),
+                               b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(rep * S),
+                               b.getIndexAttr(D)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
+                               b.getIndexAttr(1)});
+    Value rows = tensor::CollapseShapeOp::create(
+        b, loc, slab, SmallVector<ReassociationIndices>{{0, 1}, {2}});
+    observe(b, loc, rows, nextTap,
+            {qc::quant::valueTapName(vProj.getLayer().str(), g, kv)});
+  }
+  return true;
+}
+
 } // namespace
 
 int64_t qc::insertAttentionTaps(
@@ -230,6 +298,8 @@ int64_t qc::insertAttentionTaps(
     llvm::function_ref<bool(llvm::StringRef)> excluded) {
   SmallVector<linalg::BatchMatmulOp> products;
   module.walk([&](linalg::BatchMatmulOp op) { products.push_back(op); });
+  // The (query, key) projections of every score product found.
+  llvm::DenseSet<std::pair<Operation *, Operation *>> scorePairs;
   int64_t found = 0;
   for (linalg::BatchMatmulOp op : products) {
     if (op.hasUserDefinedMaps())
@@ -258,7 +328,24 @@ int64_t qc::insertAttentionTaps(
     if (Value z = rotaryRows(b, loc, q))
       observe(b, loc, z, nextTap,
               {quant::ropeTapName(qLayer), quant::ropeTapName(kLayer)});
+    scorePairs.insert({qProj, kProj});
     ++found;
+  }
+  // The products of those scores' probabilities with the values.
+  for (linalg::BatchMatmulOp op : products) {
+    if (op.hasUserDefinedMaps())
+      continue;
+    Value p = op.getDpsInputs()[0], v = op.getDpsInputs()[1];
+    SmallVector<LinearOp> sources = linearSources(p);
+    LinearOp vProj = singleSource(v);
+    if (sources.size() != 2 || !vProj || excluded(vProj.getLayer()) ||
+        !cast<RankedTensorType>(v.getType()).hasStaticShape() ||
+        (!scorePairs.contains({sources[0], sources[1]}) &&
+         !scorePairs.contains({sources[1], sources[0]})) ||
+        vProj.getInput() != sources[0].getInput())
+      continue;
+    OpBuilder b(op);
+    tapValues(b, op.getLoc(), p, v, vProj, nextTap);
   }
   return found;
 }

@@ -226,14 +226,13 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     if (options.usesHessian() && !layerStats)
       return layerError() << "no calibration statistics for this layer in '"
                           << stats << "'";
-    quant::RowHessians rows;
-    bool attention = false;
-    std::string rowError;
+    quant::AttentionStats attention;
+    std::string attentionError;
     if (algo == "boa" &&
-        !quant::rowHessiansFromTaps(calibration.taps, op.getLayer().str(), n,
-                                    rows, attention, rowError))
-      return layerError() << rowError;
-    numAttention += attention;
+        !quant::attentionStatsFromTaps(calibration.taps, op.getLayer().str(),
+                                       k, n, attention, attentionError))
+      return layerError() << attentionError;
+    numAttention += !attention.empty();
     std::string err;
     ActivationAttr activation = *activationFor(act, scheme, err);
     if (activation && activation.isStatic()) {
@@ -245,7 +244,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     }
     QuantizedWeight q;
     if (!quantizeWeights(scheme, *weight, k, n, options, layerStats, q, err,
-                         attention ? &rows : nullptr))
+                         &attention))
       return layerError() << err;
     emit(op, scheme, activation, q, *weight, layerStats);
     return success();

@@ -34,8 +34,9 @@ void roundAll(std::vector<float> &values, Type type) {
 
 bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
              int64_t n, const WeightQuantOptions &opt,
-             const quant::TapStats *stats, const quant::RowHessians *rows,
-             QuantizedWeight &q, std::string &err) {
+             const quant::TapStats *stats,
+             const quant::AttentionStats *attention, QuantizedWeight &q,
+             std::string &err) {
   quant::UniformParams params;
   params.bits = s.getBits();
   params.group = s.getGroup();
@@ -44,11 +45,15 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   quant::ClipSearch clip =
       opt.mseClip ? quant::ClipSearch::MSE : quant::ClipSearch::MinMax;
   quant::UniformResult r;
-  if (opt.algo == "boa" && rows && !params.perIC) {
-    if (!quant::boaUniform(w.data(), k, n, stats->H.data(), *rows, params,
-                           clip, opt.damp, r, err))
+  if (opt.algo == "boa" && attention && !params.perIC) {
+    if (attention->rows.heads > 0
+            ? !quant::boaUniform(w.data(), k, n, stats->H.data(),
+                                 attention->rows, params, clip, opt.damp, r,
+                                 err)
+            : !quant::gptqPerHead(w.data(), k, n, attention->valueH, params,
+                                  clip, opt.damp, r, err))
       return false;
-    q.algo = "boa";
+    q.algo = attention->rows.heads > 0 ? "boa" : "boa-value";
   } else if (opt.usesHessian()) {
     quant::GPTQOptions g;
     g.damp = opt.damp;
@@ -311,7 +316,8 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
                          const std::vector<float> &w, int64_t k, int64_t n,
                          const WeightQuantOptions &options,
                          const quant::TapStats *stats, QuantizedWeight &q,
-                         std::string &err, const quant::RowHessians *rows) {
+                         std::string &err,
+                         const quant::AttentionStats *attention) {
   if (options.algo != "rtn" && !options.usesHessian()) {
     err = "unknown algo '" + options.algo + "' (rtn, gptq or boa)";
     return false;
@@ -337,7 +343,10 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
   bool ok =
       TypeSwitch<Attribute, bool>(scheme)
           .Case<UniformAttr>([&](UniformAttr s) {
-            return uniform(s, w, k, n, options, stats, rows, q, err);
+            return uniform(s, w, k, n, options, stats,
+                           attention && !attention->empty() ? attention
+                                                            : nullptr,
+                           q, err);
           })
           .Case<BCQAttr>([&](BCQAttr s) {
             return bcq(s, w, k, n, options, stats, q, err);

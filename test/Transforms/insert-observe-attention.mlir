@@ -6,9 +6,9 @@
 // BoA's taps on an attention score product Q~ K~^T: 2 heads of 4 values, 4
 // positions. The queries pass through a rotate-half rotary embedding
 // (x * cos + [-x[2:], x[:2]] * sin); the product's operands each come from
-// one qc.linear, both reading %x.
+// one qc.linear, both reading %x. The value taps follow the score taps.
 // CHECK-LABEL: func.func @rotary
-// CHECK: qc.observe %arg0 tap 0 layers ["q", "k"]
+// CHECK: qc.observe %arg0 tap 0 layers ["q", "k", "v"]
 // CHECK: %[[QT:.*]] = linalg.transpose ins(%[[Q:.*]] : tensor<2x4x4xf32>) {{.*}} permutation = [1, 0, 2]
 // CHECK: %[[QR:.*]] = tensor.collapse_shape %[[QT]] {{\[}}[0], [1, 2]] : tensor<4x2x4xf32> into tensor<4x8xf32>
 // CHECK: qc.observe %[[QR]] tap 4 layers ["k#boa-row/4/2"] : tensor<4x8xf32>
@@ -20,12 +20,20 @@
 // CHECK: %[[Z0:.*]] = tensor.insert_slice %[[COS]] into %{{.*}}[0, 0] [4, 4] [1, 1] : tensor<4x4xf32> into tensor<4x8xf32>
 // CHECK: %[[Z:.*]] = tensor.insert_slice %[[SIN]] into %[[Z0]][0, 4] [4, 4] [1, 1]
 // CHECK: qc.observe %[[Z]] tap 6 layers ["q#boa-rope", "k#boa-rope"] : tensor<4x8xf32>
-// CHECK: linalg.batch_matmul ins(%[[Q]], %[[K]] :
+// CHECK: %[[S:.*]] = linalg.batch_matmul ins(%[[Q]], %[[K]] :
+// The product of the probabilities (here the scores themselves) with the
+// values: rows of P_h X per key/value head (2 heads, none shared; the
+// value taps come after every score tap of the module).
+// CHECK: %[[XB:.*]] = linalg.broadcast ins(%arg0 : tensor<4x8xf32>) outs(%{{.*}} : tensor<2x4x8xf32>) dimensions = [0]
+// CHECK: %[[PX:.*]] = linalg.batch_matmul ins(%[[S]], %[[XB]] : tensor<2x4x4xf32>, tensor<2x4x8xf32>)
+// CHECK: qc.observe %{{.*}} tap 9 layers ["v#boa-value/0/2"] : tensor<4x8xf32>
+// CHECK: qc.observe %{{.*}} tap 10 layers ["v#boa-value/1/2"] : tensor<4x8xf32>
+// CHECK: linalg.batch_matmul ins(%[[S]], %{{.*}} :
 
 // Without a rotary embedding: the row taps only. (Attention taps are
 // numbered after every layer input tap of the module.)
 // CHECK-LABEL: func.func @plain
-// CHECK: qc.observe {{.*}} layers ["k2#boa-row/4/2"]
+// CHECK: qc.observe {{.*}} tap 7 layers ["k2#boa-row/4/2"]
 // CHECK: qc.observe {{.*}} layers ["q2#boa-row/4/2"]
 // CHECK-NOT: boa-rope
 // CHECK: linalg.batch_matmul
@@ -87,7 +95,13 @@ func.func @rotary(%x: tensor<4x8xf32>, %cos: tensor<1x4x4xf32>, %sin: tensor<1x4
   %zero = arith.constant 0.0 : f32
   %f = linalg.fill ins(%zero : f32) outs(%e4 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
   %s = linalg.batch_matmul ins(%qr, %kt : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
-  return %s : tensor<2x4x4xf32>
+  %wv = arith.constant dense<0.125> : tensor<8x8xf32>
+  %v = qc.linear %x, %wv layer "v" : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %v3 = tensor.expand_shape %v [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %e5 = tensor.empty() : tensor<2x4x4xf32>
+  %vt = linalg.transpose ins(%v3 : tensor<4x2x4xf32>) outs(%e5 : tensor<2x4x4xf32>) permutation = [1, 0, 2]
+  %o = linalg.batch_matmul ins(%s, %vt : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  return %o : tensor<2x4x4xf32>
 }
 
 func.func @plain(%x: tensor<4x8xf32>) -> tensor<2x4x4xf32> {

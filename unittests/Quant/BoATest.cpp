@@ -187,6 +187,40 @@ TEST(BoA, LowersTheKroneckerObjectiveBelowGPTQ) {
   }
 }
 
+// Per-OC GPTQ treats columns independently: with every head on the same
+// Hessian, gptqPerHead is gptqUniform on the whole weight, code for code.
+TEST(BoA, PerHeadGPTQStitchesHeads) {
+  const int64_t K = 48, heads = 3, d = 8, N = heads * d;
+  std::vector<float> W = randomWeights(K, N, 61);
+  std::vector<double> H = flat(randomSPD(K, 62));
+  UniformParams p = params(3, 16);
+  UniformResult perHead, whole;
+  std::string err;
+  std::vector<const double *> same(size_t(heads), H.data());
+  ASSERT_TRUE(gptqPerHead(W.data(), K, N, same, p, ClipSearch::MSE, 0.01,
+                          perHead, err))
+      << err;
+  ASSERT_TRUE(gptqUniform(W.data(), K, N, H.data(), p, ClipSearch::MSE,
+                          GPTQOptions(), nullptr, whole, err))
+      << err;
+  EXPECT_EQ(perHead.codes, whole.codes);
+  EXPECT_EQ(perHead.scales, whole.scales);
+  EXPECT_EQ(perHead.zeros, whole.zeros);
+  // A head on another Hessian changes only its own columns.
+  std::vector<double> H2 = flat(randomSPD(K, 63));
+  same[1] = H2.data();
+  ASSERT_TRUE(gptqPerHead(W.data(), K, N, same, p, ClipSearch::MSE, 0.01,
+                          perHead, err));
+  int64_t changed[3] = {0, 0, 0};
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      changed[n / d] += perHead.codes[size_t(k * N + n)] !=
+                        whole.codes[size_t(k * N + n)];
+  EXPECT_EQ(changed[0], 0);
+  EXPECT_GT(changed[1], 0);
+  EXPECT_EQ(changed[2], 0);
+}
+
 TEST(BoA, RefusesBadArguments) {
   const int64_t K = 16, N = 8;
   std::vector<float> W = randomWeights(K, N, 41);
@@ -272,6 +306,16 @@ TEST(BoA, RowHessiansMapHeadsForGroupedQueries) {
   // No tap: not found, no error.
   ASSERT_TRUE(rowHessiansFromTaps(taps, "v", 2 * d, rk, found, err));
   EXPECT_FALSE(found);
+  // Value taps: one per key/value head, all present.
+  AttentionStats stats;
+  taps.push_back(tap({valueTapName("v", 1, 2)}, MatD::Identity(3, 3), 5));
+  EXPECT_FALSE(attentionStatsFromTaps(taps, "v", 3, 2 * d, stats, err));
+  EXPECT_NE(err.find("missing"), std::string::npos) << err;
+  taps.push_back(tap({valueTapName("v", 0, 2)}, MatD::Identity(3, 3), 5));
+  ASSERT_TRUE(attentionStatsFromTaps(taps, "v", 3, 2 * d, stats, err)) << err;
+  ASSERT_EQ(stats.valueH.size(), 2u);
+  EXPECT_EQ(stats.valueH[0], taps.back().H.data());
+  EXPECT_EQ(stats.rows.heads, 0);
   // A rotary tap of the wrong width is refused.
   taps.push_back(tap({ropeTapName("q")}, MatD::Identity(3, 3), 5));
   EXPECT_FALSE(rowHessiansFromTaps(taps, "q", 4 * d, rq, found, err));

@@ -16,6 +16,11 @@
 // by a GPTQ sweep along K with H's inverse Cholesky factor, and each column's
 // scaled errors are fed to the head's later columns through M_h's.
 //
+// The value projection's head h contributes P_h X W_h to the attention
+// output (P_h the attention probabilities), so its columns are quantized by
+// GPTQ on the Hessian H_h = sum (P_h X)^T (P_h X) instead of X^T X, one per
+// key/value head (summed over the query heads that share it).
+//
 // Conventions are those of GPTQ.h (W row-major K x N, double statistics,
 // relative damping, dead input channels decoupled).
 //
@@ -52,6 +57,13 @@ bool boaUniform(const float *W, int64_t K, int64_t N, const double *H,
                 ClipSearch clip, double damp, UniformResult &out,
                 std::string &err);
 
+/// GPTQ of each head's columns (N = heads x headDim) on its own Hessian
+/// `headH[h]` (K x K): BoA's value projection. Per-OC groups only.
+bool gptqPerHead(const float *W, int64_t K, int64_t N,
+                 const std::vector<const double *> &headH,
+                 const UniformParams &params, ClipSearch clip, double damp,
+                 UniformResult &out, std::string &err);
+
 /// BoA's objective sum_h tr(D_h^T H D_h M_h), D = W - What, in double.
 double kroneckerError(const float *W, const float *What, int64_t K, int64_t N,
                       const double *H, const RowHessians &rows);
@@ -77,6 +89,9 @@ void rotaryAverage(const double *C, int64_t d, const double *Z,
 std::string rowTapName(const std::string &layer, int64_t headDim,
                        int64_t heads);
 std::string ropeTapName(const std::string &layer);
+/// A value projection's tap of key/value head `head` of `heads`.
+std::string valueTapName(const std::string &layer, int64_t head,
+                         int64_t heads);
 /// The layer a tap name belongs to: the text before '#'.
 std::string baseLayerName(const std::string &tapName);
 
@@ -89,6 +104,27 @@ std::string baseLayerName(const std::string &tapName);
 bool rowHessiansFromTaps(const std::vector<TapStats> &taps,
                          const std::string &layer, int64_t N,
                          RowHessians &out, bool &found, std::string &err);
+
+/// The per-head Hessians of a value projection (K inputs, N outputs) from
+/// its value taps, pointing into `taps`; empty (and success) when it has
+/// none.
+bool valueHessiansFromTaps(const std::vector<TapStats> &taps,
+                           const std::string &layer, int64_t K, int64_t N,
+                           std::vector<const double *> &out,
+                           std::string &err);
+
+/// What BoA knows of one layer: row Hessians (a query or key projection)
+/// or per-head Hessians (a value projection), or nothing.
+struct AttentionStats {
+  RowHessians rows;
+  std::vector<const double *> valueH;
+  bool empty() const { return rows.heads == 0 && valueH.empty(); }
+};
+
+/// Both of the above for `layer`.
+bool attentionStatsFromTaps(const std::vector<TapStats> &taps,
+                            const std::string &layer, int64_t K, int64_t N,
+                            AttentionStats &out, std::string &err);
 
 } // namespace quant
 } // namespace qc

@@ -6,7 +6,10 @@
 // (qc/Quant/BoA.h): the post-rotary queries and keys as the product reads
 // them, as rows of all heads of a position, and, where the queries pass
 // through a rotate-half rotary embedding x * cos + rotate_half(x) * sin,
-// its tables as rows [cos_t, sin_t].
+// its tables as rows [cos_t, sin_t]. For the product of those scores'
+// probabilities P with the values, it taps the rows of P_h X (X the value
+// projection's input), per key/value head the rows of the query heads that
+// share it: BoA's attention-aware Hessian of the value projection.
 //
 //===----------------------------------------------------------------------===//
 

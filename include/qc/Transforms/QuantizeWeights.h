@@ -57,15 +57,16 @@ void clearAnyBCQFits();
 
 /// Quantizes `w` (K x N) in `scheme`. algo=gptq|boa needs `stats` (the
 /// layer's calibration statistics, K matching); algo=boa quantizes a
-/// uniform per-OC layer with `rows` (its attention row Hessians) by BoA,
-/// any other by GPTQ. Scales come out rounded to the scheme's storage type.
-/// Returns false and sets `err` on failure.
+/// uniform per-OC layer with `attention` statistics by BoA (row Hessians:
+/// boaUniform; per-head Hessians: gptqPerHead), any other by GPTQ. Scales
+/// come out rounded to the scheme's storage type. Returns false and sets
+/// `err` on failure.
 bool quantizeWeights(QuantSchemeAttrInterface scheme,
                      const std::vector<float> &w, int64_t k, int64_t n,
                      const WeightQuantOptions &options,
                      const quant::TapStats *stats, QuantizedWeight &q,
                      std::string &err,
-                     const quant::RowHessians *rows = nullptr);
+                     const quant::AttentionStats *attention = nullptr);
 
 } // namespace qc
 

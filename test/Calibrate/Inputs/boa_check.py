@@ -5,7 +5,9 @@ on make_model.py tinyllama (scripts/build_smollm2_onnx.py's graph).
       The attention taps of STATS against onnxruntime's own intermediate
       tensors on the calibration samples: per layer, the post-rotary
       queries and the (grouped-query expanded) keys as rows of all heads of a
-      position, sum of x^T x, and the rotary tables' rows [cos_t, sin_t].
+      position, sum of x^T x, the rotary tables' rows [cos_t, sin_t], and
+      per key/value head the rows P_h X of its query heads (P_h the
+      attention probabilities, X the value projection's input).
   boa_check.py scores FLOAT.onnx ids.npy A.onnx B.onnx [--expect-lower R]
       The squared error of the attention scores (Q~ K~^T, before the scale
       and mask) of layer 0 of each quantized model against the float one:
@@ -57,20 +59,30 @@ def taps(stats_path, model_path, calib_path):
         q_name = a + "/q_proj/MatMul"
         k_name = a + "/k_proj/MatMul"
         outs = [a + "/rope_q/Add_output_0", a + "/repeat_k/Reshape_output_0",
-                "/model/Unsqueeze_cos_output_0", "/model/Unsqueeze_sin_output_0"]
+                "/model/Unsqueeze_cos_output_0", "/model/Unsqueeze_sin_output_0",
+                a + "/Softmax_output_0",
+                "/model/layers.%d/input_layernorm/Mul_output_0" % layer]
         qq = kk = zz = 0
+        vv = [0, 0]  # per key/value head: its 2 query heads' rows of P_h X
         for s in range(ids.shape[0]):
-            q, k, cos, sin = run_with(model_path, outs, {"input_ids": ids[s]})
+            q, k, cos, sin, p, x = run_with(model_path, outs,
+                                            {"input_ids": ids[s]})
             qq = qq + rows(q).T @ rows(q)
             kk = kk + rows(k).T @ rows(k)
             z = np.concatenate([cos[0, 0], sin[0, 0]], -1).astype(np.float64)
             zz = zz + z.T @ z
+            for h in range(4):
+                y = p[0, h].astype(np.float64) @ x[0].astype(np.float64)
+                vv[h // 2] = vv[h // 2] + y.T @ y
         check("layer %d queries" % layer, by_name[k_name + "#boa-row/8/4"]["H"], qq)
         check("layer %d keys" % layer, by_name[q_name + "#boa-row/8/4"]["H"], kk)
         rope = by_name[q_name + "#boa-rope"]
         if rope is not by_name[k_name + "#boa-rope"]:
             sys.exit("the rotary tap is not shared by q_proj and k_proj")
         check("layer %d rotary tables" % layer, rope["H"], zz)
+        for g in range(2):
+            check("layer %d values of head %d" % (layer, g),
+                  by_name[a + "/v_proj/MatMul#boa-value/%d/2" % g]["H"], vv[g])
 
 
 def scores(float_path, ids_path, quantized):
