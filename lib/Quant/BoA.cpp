@@ -9,8 +9,10 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 
 using namespace qc::quant;
 using namespace qc::quant::detail;
@@ -99,17 +101,19 @@ bool checkArguments(const float *W, int64_t K, int64_t N, const double *H,
 }
 
 /// One head of boaUniform: its d columns of `Wd` (K x N, double, updated in
-/// place) from column n0 on, quantized into `r`.
-void quantizeHead(MatD &Wd, int64_t n0, int64_t d, const MatD &Uc,
-                  const std::vector<char> &deadIn, const MatD &Ur,
-                  const UniformParams &params, ClipSearch clip,
+/// place) from column n0 on, quantized into `r` in the order `order` (Ur is
+/// the factor of the row Hessian in that order).
+void quantizeHead(MatD &Wd, int64_t n0, const std::vector<int64_t> &order,
+                  const MatD &Uc, const std::vector<char> &deadIn,
+                  const MatD &Ur, const UniformParams &params, ClipSearch clip,
                   UniformResult &r) {
   const int64_t K = Wd.rows(), N = Wd.cols(), group = r.group;
+  const int64_t d = int64_t(order.size());
   const float maxq = float((1 << r.bits) - 1);
   Eigen::VectorXd w(K), e(K);
   std::vector<float> slice;
   for (int64_t i = 0; i < d; ++i) {
-    const int64_t n = n0 + i;
+    const int64_t n = n0 + order[size_t(i)];
     w = Wd.col(n);
     for (int64_t k = 0; k < K; ++k) {
       if (k % group == 0) {
@@ -141,7 +145,7 @@ void quantizeHead(MatD &Wd, int64_t n0, int64_t d, const MatD &Uc,
     // columns through M's.
     Eigen::VectorXd v = Uc.transpose().triangularView<Eigen::Lower>() * e;
     for (int64_t j = i + 1; j < d; ++j)
-      Wd.col(n0 + j) -= (Ur(i, j) / Ur(i, i)) * v;
+      Wd.col(n0 + order[size_t(j)]) -= (Ur(i, j) / Ur(i, i)) * v;
   }
 }
 
@@ -198,8 +202,10 @@ const TapStats *findTap(const std::vector<TapStats> &taps,
 bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
                            const double *H, const RowHessians &rows,
                            const UniformParams &params, ClipSearch clip,
-                           double damp, UniformResult &out,
+                           const BoAOptions &options,
+                           UniformResult &out,
                            std::string &err) {
+  const double damp = options.damp;
   if (!checkArguments(W, K, N, H, rows, params, damp, err))
     return false;
   int64_t group;
@@ -224,15 +230,27 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
   std::vector<std::string> errors(size_t(rows.heads));
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t h = 0; h < rows.heads; ++h) {
+    // Columns in decreasing order of M's diagonal (BoA's row order), or as
+    // they are.
+    std::vector<int64_t> order(static_cast<size_t>(d));
+    std::iota(order.begin(), order.end(), 0);
+    ConstMapD M(rows.M.data() + h * d * d, d, d);
+    if (options.rowOrder)
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        return M(a, a) > M(b, b);
+      });
+    MatD Mp(d, d);
+    for (int64_t a = 0; a < d; ++a)
+      for (int64_t b = 0; b < d; ++b)
+        Mp(a, b) = M(order[size_t(a)], order[size_t(b)]);
     MatD Ur;
     std::vector<char> deadOut;
-    if (!inverseCholeskyUpper(rows.M.data() + h * d * d, d, damp, deadOut,
-                              Ur)) {
+    if (!inverseCholeskyUpper(Mp.data(), d, damp, deadOut, Ur)) {
       errors[size_t(h)] = "boaUniform: the row Hessian of head " +
                           std::to_string(h) + " is not positive definite";
       continue;
     }
-    quantizeHead(Wd, h * d, d, Uc, deadIn, Ur, params, clip, r);
+    quantizeHead(Wd, h * d, order, Uc, deadIn, Ur, params, clip, r);
   }
   for (const std::string &e : errors)
     if (!e.empty()) {

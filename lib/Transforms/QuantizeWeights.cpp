@@ -48,7 +48,8 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   if (opt.algo == "boa" && attention && !params.perIC) {
     if (attention->rows.heads > 0
             ? !quant::boaUniform(w.data(), k, n, stats->H.data(),
-                                 attention->rows, params, clip, opt.damp, r,
+                                 attention->rows, params, clip,
+                                 {opt.damp, /*rowOrder=*/opt.actOrder}, r,
                                  err)
             : !quant::gptqPerHead(w.data(), k, n, attention->valueH, params,
                                   clip, opt.damp, r, err))

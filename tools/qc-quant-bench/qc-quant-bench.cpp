@@ -7,9 +7,12 @@
 //   qc-quant-bench [--k 4096] [--n 4096] [--bits 4] [--group 128] [--rows 8192]
 //                  [--clip 1|0]   (1: MSE clipping search, 0: min-max)
 //                  [--two-stage 1|0]
+//                  [--boa-heads H]  (also BoA with H heads of N/H columns,
+//                                    row Hessians from AR(1) rows as well)
 //
 //===----------------------------------------------------------------------===//
 
+#include "qc/Quant/BoA.h"
 #include "qc/Quant/GPTQ.h"
 #include "qc/Quant/Stats.h"
 
@@ -36,6 +39,7 @@ int main(int argc, char **argv) {
   UniformParams params;
   ClipSearch clip = ClipSearch::MSE;
   bool twoStage = true;
+  int64_t boaHeads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     long long v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k"))
@@ -52,13 +56,17 @@ int main(int argc, char **argv) {
       clip = v ? ClipSearch::MSE : ClipSearch::MinMax;
     else if (!std::strcmp(argv[i], "--two-stage"))
       twoStage = v != 0;
+    else if (!std::strcmp(argv[i], "--boa-heads"))
+      boaHeads = v;
     else {
       std::fprintf(stderr, "qc-quant-bench: unknown flag '%s'\n", argv[i]);
       return 1;
     }
   }
-  if (K <= 0 || N <= 0 || rows <= 0) {
-    std::fprintf(stderr, "qc-quant-bench: sizes must be positive\n");
+  if (K <= 0 || N <= 0 || rows <= 0 || boaHeads < 0 ||
+      (boaHeads > 0 && N % boaHeads != 0)) {
+    std::fprintf(stderr, "qc-quant-bench: sizes must be positive and "
+                         "--boa-heads divide N\n");
     return 1;
   }
   std::mt19937_64 rng(0);
@@ -112,6 +120,35 @@ int main(int argc, char **argv) {
     return 1;
   }
   report("gptq", seconds(t0), gptq);
+  if (boaHeads > 0) {
+    // Row Hessians: the covariance of AR(1) rows of each head's width.
+    const int64_t d = N / boaHeads;
+    RowHessians rowH;
+    rowH.heads = boaHeads;
+    rowH.headDim = d;
+    for (int64_t h = 0; h < boaHeads; ++h) {
+      TapStats m;
+      m.reset(d, false);
+      std::vector<float> Y(size_t(4 * d * d));
+      for (int64_t i = 0; i < 4 * d; ++i) {
+        float prev = normal(rng);
+        for (int64_t j = 0; j < d; ++j) {
+          prev = 0.8f * prev + 0.6f * normal(rng);
+          Y[size_t(i * d + j)] = prev;
+        }
+      }
+      m.accumulate(Y.data(), 4 * d, d, nullptr, err);
+      rowH.M.insert(rowH.M.end(), m.H.begin(), m.H.end());
+    }
+    UniformResult boa;
+    t0 = std::chrono::steady_clock::now();
+    if (!boaUniform(W.data(), K, N, stats.H.data(), rowH, params, clip,
+                    BoAOptions(), boa, err)) {
+      std::fprintf(stderr, "qc-quant-bench: %s\n", err.c_str());
+      return 1;
+    }
+    report("boa", seconds(t0), boa);
+  }
   if (!twoStage)
     return 0;
   t0 = std::chrono::steady_clock::now();

@@ -9,7 +9,9 @@
 #include <Eigen/Core>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 using namespace qc::quant;
 using namespace qc::quant::test;
@@ -128,9 +130,50 @@ TEST(BoA, EqualsDenseGPTQOnTheKroneckerHessian) {
   UniformResult boa;
   std::string err;
   ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
-                         ClipSearch::MinMax, /*damp=*/0.0, boa, err))
+                         ClipSearch::MinMax, BoAOptions{0.0, false}, boa, err))
       << err;
   EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p));
+}
+
+// With the row order, the dense algorithm on the head's columns permuted by
+// decreasing M_h diagonal, permuted back.
+TEST(BoA, RowOrderIsDenseGPTQOnPermutedColumns) {
+  const int64_t K = 16, heads = 2, d = 5, N = heads * d;
+  std::vector<float> W = randomWeights(K, N, 14);
+  std::vector<double> H = flat(randomSPD(K, 15));
+  RowHessians rows = rowHessians(heads, d, 16);
+  UniformParams p = params(3, 8);
+  std::vector<float> Wp(W.size());
+  RowHessians rp = rows;
+  std::vector<int64_t> col(static_cast<size_t>(N));
+  for (int64_t h = 0; h < heads; ++h) {
+    const double *M = rows.M.data() + h * d * d;
+    std::vector<int64_t> order(static_cast<size_t>(d));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return M[a * d + a] > M[b * d + b];
+    });
+    for (int64_t i = 0; i < d; ++i) {
+      col[size_t(h * d + i)] = h * d + order[size_t(i)];
+      for (int64_t j = 0; j < d; ++j)
+        rp.M[size_t(h * d * d + i * d + j)] =
+            M[order[size_t(i)] * d + order[size_t(j)]];
+    }
+  }
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      Wp[size_t(k * N + n)] = W[size_t(k * N + col[size_t(n)])];
+  std::vector<uint8_t> dense = denseKroneckerGPTQ(Wp, K, N, H, rp, p);
+  std::vector<uint8_t> expected(dense.size());
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      expected[size_t(k * N + col[size_t(n)])] = dense[size_t(k * N + n)];
+  UniformResult boa;
+  std::string err;
+  ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
+                         ClipSearch::MinMax, BoAOptions{0.0, true}, boa, err))
+      << err;
+  EXPECT_EQ(boa.codes, expected);
 }
 
 // With M_h = I nothing couples the columns: BoA is GPTQ.
@@ -146,7 +189,7 @@ TEST(BoA, IdentityRowHessiansIsGPTQ) {
   UniformResult boa, gptq;
   std::string err;
   ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
-                         ClipSearch::MinMax, 0.01, boa, err))
+                         ClipSearch::MinMax, BoAOptions(), boa, err))
       << err;
   GPTQOptions opt;
   ASSERT_TRUE(gptqUniform(W.data(), K, N, H.data(), p, ClipSearch::MinMax,
@@ -174,7 +217,7 @@ TEST(BoA, LowersTheKroneckerObjectiveBelowGPTQ) {
     UniformResult boa, gptq;
     std::string err;
     ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
-                           ClipSearch::MinMax, 0.01, boa, err))
+                           ClipSearch::MinMax, BoAOptions(), boa, err))
         << err;
     ASSERT_TRUE(gptqUniform(W.data(), K, N, H.data(), p, ClipSearch::MinMax,
                             GPTQOptions(), nullptr, gptq, err))
@@ -231,11 +274,11 @@ TEST(BoA, RefusesBadArguments) {
   UniformParams ic = params(4, 4);
   ic.perIC = true;
   EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, ic,
-                          ClipSearch::MinMax, 0.01, out, err));
+                          ClipSearch::MinMax, BoAOptions(), out, err));
   EXPECT_NE(err.find("per-IC"), std::string::npos) << err;
   rows.heads = 3;
   EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, params(4, 8),
-                          ClipSearch::MinMax, 0.01, out, err));
+                          ClipSearch::MinMax, BoAOptions(), out, err));
   EXPECT_NE(err.find("heads"), std::string::npos) << err;
 }
 

@@ -47,15 +47,23 @@ struct RowHessians {
   std::vector<double> M;
 };
 
+struct BoAOptions {
+  /// Relative damping of H and of every M_h.
+  double damp = 0.01;
+  /// Quantize a head's columns in decreasing order of M_h's diagonal (BoA's
+  /// Hessian-based row reordering), else in order.
+  bool rowOrder = false;
+};
+
 /// BoA with a uniform grid (per-OC groups only: per-IC groups would tie the
 /// parameters of a row to columns quantized later). Group parameters are
 /// chosen (by `clip`) from the error-updated weights when the sweep of a
-/// column reaches the group's first row, as gptqUniform does; `damp` is
-/// relative, for H and every M_h. Heads run in parallel.
+/// column reaches the group's first row, as gptqUniform does. Heads run in
+/// parallel.
 bool boaUniform(const float *W, int64_t K, int64_t N, const double *H,
                 const RowHessians &rows, const UniformParams &params,
-                ClipSearch clip, double damp, UniformResult &out,
-                std::string &err);
+                ClipSearch clip, const BoAOptions &options,
+                UniformResult &out, std::string &err);
 
 /// GPTQ of each head's columns (N = heads x headDim) on its own Hessian
 /// `headH[h]` (K x K): BoA's value projection. Per-OC groups only.
