@@ -63,6 +63,8 @@ declare -A rows=(
   [w3g128-gptq-ao]="--quant w3g128 --algo gptq --act-order"
   [w4g128-boa-ro]="--quant w4g128 --algo boa --act-order"
   [w2g64-boa-ro]="--quant w2g64 --algo boa --act-order"
+  [w3g128-boa2s]="--quant w3g128 --algo boa --two-stage"
+  [w2g64-boa2s]="--quant w2g64 --algo boa --two-stage"
   [w2g64-boa]="--quant w2g64 --algo boa"
   [w3g128-boa-block]="--quant w3g128 --algo boa BLOCK"
   [w3g128-gptq-block]="--quant w3g128 --algo gptq BLOCK"
@@ -106,7 +108,8 @@ declare -A rows=(
 order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w3g128-gptq2s w3g128ic-rtn w3g128ic-gptq w2g64-rtn w2g64-gptq
        w2g64-gptq2s w3g128-gptq-ao w4g128-boa w4g128-boa-ro w3g128-boa
-       w3g128-boa-ro w2g64-boa w2g64-boa-ro w3g128-boa-block
+       w3g128-boa-ro w3g128-boa2s w2g64-boa w2g64-boa-ro w2g64-boa2s
+       w3g128-boa-block
        all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s
        w8-a8s-smooth w8-a8s-rotate w4g128-a16

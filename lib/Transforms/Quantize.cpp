@@ -58,8 +58,8 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                             "from qc-calibrate)";
       return signalPassFailure();
     }
-    if (twoStage && algo != "gptq") {
-      module.emitError() << "qc-quantize: two-stage needs algo=gptq";
+    if (twoStage && algo != "gptq" && algo != "boa") {
+      module.emitError() << "qc-quantize: two-stage needs algo=gptq or boa";
       return signalPassFailure();
     }
     if (!stats.empty()) {

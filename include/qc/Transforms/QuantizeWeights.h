@@ -28,7 +28,8 @@ struct WeightQuantOptions {
   bool usesHessian() const { return algo == "gptq" || algo == "boa"; }
   /// MSE clipping search (else min-max) for uniform grids.
   bool mseClip = true;
-  /// Two-stage group-scale optimization (uniform schemes, with gptq).
+  /// Two-stage group-scale optimization (uniform schemes, with gptq; with
+  /// boa, of the layers GPTQ quantizes).
   bool twoStage = false;
   bool actOrder = false;
   double damp = 0.01;

@@ -87,8 +87,8 @@ struct CalibFlags {
       return "--assign-recipe needs --assign-bits";
     if (recipe.algo != "rtn" && recipe.algo != "gptq" && recipe.algo != "boa")
       return "--algo must be rtn, gptq or boa, found '" + recipe.algo + "'";
-    if (twoStage && recipe.algo != "gptq")
-      return "--two-stage needs --algo gptq";
+    if (twoStage && recipe.algo != "gptq" && recipe.algo != "boa")
+      return "--two-stage needs --algo gptq or boa";
     if (recipe.needsStats() && data.empty() && stats.empty())
       return "--algo gptq|boa, --assign-bits and --act int8s need "
              "calibration: "
