@@ -22,6 +22,7 @@ namespace {
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
                            Eigen::RowMajor>;
 using ConstMapD = Eigen::Map<const MatD>;
+using ColMatD = Eigen::MatrixXd;
 
 const char kRowTag[] = "#boa-row/";
 const char kRopeTag[] = "#boa-rope";
@@ -100,52 +101,92 @@ bool checkArguments(const float *W, int64_t K, int64_t N, const double *H,
   return true;
 }
 
-/// One head of boaUniform: its d columns of `Wd` (K x N, double, updated in
-/// place) from column n0 on, quantized into `r` in the order `order` (Ur is
-/// the factor of the row Hessian in that order).
-void quantizeHead(MatD &Wd, int64_t n0, const std::vector<int64_t> &order,
+/// A head's column order and the factor of its row Hessian in that order.
+struct HeadPlan {
+  std::vector<int64_t> order;
+  MatD Ur;
+};
+
+/// GPTQ of the columns `cols` of `Wd` (K x N, double) together, rows in
+/// lazy blocks of `block` (whole groups), through H's factor `Uc`; codes and
+/// group parameters into `r`. `V` (K x cols) receives U^T E, E the scaled
+/// errors: by GPTQ's identity W - Q = U^T E that is each column's values
+/// minus its quantized ones (0 on dead input channels, whose errors are
+/// not fed back).
+void sweepColumns(const ColMatD &Wd, const std::vector<int64_t> &cols,
                   const MatD &Uc, const std::vector<char> &deadIn,
-                  const MatD &Ur, const UniformParams &params, ClipSearch clip,
-                  UniformResult &r) {
-  const int64_t K = Wd.rows(), N = Wd.cols(), group = r.group;
-  const int64_t d = int64_t(order.size());
+                  int64_t block, const UniformParams &params, ClipSearch clip,
+                  UniformResult &r, MatD &V) {
+  const int64_t K = Wd.rows(), N = Wd.cols(), C = int64_t(cols.size());
+  const int64_t group = r.group;
   const float maxq = float((1 << r.bits) - 1);
-  Eigen::VectorXd w(K), e(K);
+  MatD Wc(K, C);
+  for (int64_t c = 0; c < C; ++c)
+    Wc.col(c) = Wd.col(cols[size_t(c)]);
+  V = Wc;
+  MatD E = MatD::Zero(K, C);
   std::vector<float> slice;
-  for (int64_t i = 0; i < d; ++i) {
-    const int64_t n = n0 + order[size_t(i)];
-    w = Wd.col(n);
-    for (int64_t k = 0; k < K; ++k) {
-      if (k % group == 0) {
-        // Parameters of the group from the error-updated weights.
-        const int64_t rows = std::min(group, K - k);
-        slice.assign(size_t(rows), 0.0f);
-        for (int64_t j = 0; j < rows; ++j)
-          slice[size_t(j)] = float(w(k + j));
-        UniformResult g;
-        std::string ignored;
-        if (quantizeUniformRTN(slice.data(), rows, 1, params, clip, g,
-                               ignored)) {
-          r.scales[size_t((k / group) * N + n)] = g.scales[0];
-          r.zeros[size_t((k / group) * N + n)] = g.zeros[0];
+  for (int64_t k1 = 0; k1 < K; k1 += block) {
+    const int64_t k2 = std::min(K, k1 + block);
+    for (int64_t k = k1; k < k2; ++k) {
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t n = cols[size_t(c)];
+        if (k % group == 0) {
+          // Parameters of the group from the error-updated weights (the
+          // block holds whole groups, so all of its rows are updated).
+          const int64_t rows = std::min(group, K - k);
+          slice.resize(size_t(rows));
+          for (int64_t j = 0; j < rows; ++j)
+            slice[size_t(j)] = float(Wc(k + j, c));
+          UniformResult g;
+          std::string ignored;
+          if (quantizeUniformRTN(slice.data(), rows, 1, params, clip, g,
+                                 ignored)) {
+            r.scales[size_t((k / group) * N + n)] = g.scales[0];
+            r.zeros[size_t((k / group) * N + n)] = g.zeros[0];
+          }
         }
+        const int64_t p = (k / group) * N + n;
+        GroupParams gp{r.scales[size_t(p)], r.zeros[size_t(p)]};
+        float code = quantizeOne(float(Wc(k, c)), gp, maxq);
+        r.codes[size_t(k * N + n)] = uint8_t(code);
+        double q = dequantizeOne(code, gp.scale, gp.zero);
+        E(k, c) = deadIn[size_t(k)] ? 0.0 : (Wc(k, c) - q) / Uc(k, k);
+        V(k, c) = deadIn[size_t(k)] ? 0.0 : V(k, c) - q;
       }
-      const int64_t p = (k / group) * N + n;
-      GroupParams gp{r.scales[size_t(p)], r.zeros[size_t(p)]};
-      float c = quantizeOne(float(w(k)), gp, maxq);
-      r.codes[size_t(k * N + n)] = uint8_t(c);
-      double q = dequantizeOne(c, gp.scale, gp.zero);
-      e(k) = deadIn[size_t(k)] ? 0.0 : (w(k) - q) / Uc(k, k);
-      if (k + 1 < K)
-        w.tail(K - k - 1) -= e(k) * Uc.row(k).tail(K - k - 1).transpose();
+      if (k + 1 < k2)
+        Wc.middleRows(k + 1, k2 - k - 1).noalias() -=
+            Uc.row(k).segment(k + 1, k2 - k - 1).transpose() * E.row(k);
     }
+    if (k2 < K)
+      Wc.bottomRows(K - k2).noalias() -=
+          Uc.block(k1, k2, k2 - k1, K - k2).transpose() *
+          E.middleRows(k1, k2 - k1);
+  }
+}
+
+/// BoA's sweep: step i quantizes the i-th column (in its head's order) of
+/// every head together, one GPTQ sweep through H's factor (the heads share
+/// it), then feeds each column's errors U^T e to its head's later columns
+/// through M_h's factor.
+void boaSweep(ColMatD &Wd, const std::vector<HeadPlan> &plans, int64_t d,
+              const MatD &Uc, const std::vector<char> &deadIn, int64_t block,
+              const UniformParams &params, ClipSearch clip, UniformResult &r) {
+  const int64_t heads = int64_t(plans.size());
+  std::vector<int64_t> cols(static_cast<size_t>(heads));
+  MatD V;
+  for (int64_t i = 0; i < d; ++i) {
+    for (int64_t h = 0; h < heads; ++h)
+      cols[size_t(h)] = h * d + plans[size_t(h)].order[size_t(i)];
+    sweepColumns(Wd, cols, Uc, deadIn, block, params, clip, r, V);
     if (i + 1 == d)
       break;
-    // The column's errors, through H's factor, into the head's later
-    // columns through M's.
-    Eigen::VectorXd v = Uc.transpose().triangularView<Eigen::Lower>() * e;
-    for (int64_t j = i + 1; j < d; ++j)
-      Wd.col(n0 + order[size_t(j)]) -= (Ur(i, j) / Ur(i, i)) * v;
+    for (int64_t h = 0; h < heads; ++h) {
+      const HeadPlan &plan = plans[size_t(h)];
+      for (int64_t j = i + 1; j < d; ++j)
+        Wd.col(h * d + plan.order[size_t(j)]) -=
+            (plan.Ur(i, j) / plan.Ur(i, i)) * V.col(h);
+    }
   }
 }
 
@@ -222,41 +263,37 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
           "damping";
     return false;
   }
-  MatD Wd = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic,
-                                           Eigen::Dynamic, Eigen::RowMajor>>(
-                W, K, N)
-                .cast<double>();
+  // Column-major: BoA reads and updates whole columns.
+  ColMatD Wd = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic,
+                                              Eigen::Dynamic, Eigen::RowMajor>>(
+                   W, K, N)
+                   .cast<double>();
   const int64_t d = rows.headDim;
-  std::vector<std::string> errors(size_t(rows.heads));
-#pragma omp parallel for schedule(dynamic, 1)
+  std::vector<HeadPlan> plans(static_cast<size_t>(rows.heads));
   for (int64_t h = 0; h < rows.heads; ++h) {
     // Columns in decreasing order of M's diagonal (BoA's row order), or as
     // they are.
-    std::vector<int64_t> order(static_cast<size_t>(d));
-    std::iota(order.begin(), order.end(), 0);
+    HeadPlan &plan = plans[size_t(h)];
+    plan.order.resize(size_t(d));
+    std::iota(plan.order.begin(), plan.order.end(), 0);
     ConstMapD M(rows.M.data() + h * d * d, d, d);
     if (options.rowOrder)
-      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-        return M(a, a) > M(b, b);
-      });
+      std::stable_sort(plan.order.begin(), plan.order.end(),
+                       [&](int64_t a, int64_t b) { return M(a, a) > M(b, b); });
     MatD Mp(d, d);
     for (int64_t a = 0; a < d; ++a)
       for (int64_t b = 0; b < d; ++b)
-        Mp(a, b) = M(order[size_t(a)], order[size_t(b)]);
-    MatD Ur;
+        Mp(a, b) = M(plan.order[size_t(a)], plan.order[size_t(b)]);
     std::vector<char> deadOut;
-    if (!inverseCholeskyUpper(Mp.data(), d, damp, deadOut, Ur)) {
-      errors[size_t(h)] = "boaUniform: the row Hessian of head " +
-                          std::to_string(h) + " is not positive definite";
-      continue;
-    }
-    quantizeHead(Wd, h * d, order, Uc, deadIn, Ur, params, clip, r);
-  }
-  for (const std::string &e : errors)
-    if (!e.empty()) {
-      err = e;
+    if (!inverseCholeskyUpper(Mp.data(), d, damp, deadOut, plan.Ur)) {
+      err = "boaUniform: the row Hessian of head " + std::to_string(h) +
+            " is not positive definite";
       return false;
     }
+  }
+  // Lazy blocks of whole groups (a group's parameters read all its rows).
+  const int64_t block = group >= 128 ? group : 128 - 128 % group;
+  boaSweep(Wd, plans, d, Uc, deadIn, block, params, clip, r);
   out = std::move(r);
   return true;
 }

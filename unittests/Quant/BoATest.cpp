@@ -135,6 +135,23 @@ TEST(BoA, EqualsDenseGPTQOnTheKroneckerHessian) {
   EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p));
 }
 
+// Several lazy blocks of rows (K = 288, groups of 32: blocks of 128): still
+// the dense algorithm's codes.
+TEST(BoA, EqualsDenseGPTQAcrossLazyBlocks) {
+  const int64_t K = 288, heads = 2, d = 3, N = heads * d;
+  std::vector<float> W = randomWeights(K, N, 17);
+  MatD Hm = randomSPD(K, 18, 0.3);
+  std::vector<double> H = flat(Hm);
+  RowHessians rows = rowHessians(heads, d, 19);
+  UniformParams p = params(4, 32);
+  UniformResult boa;
+  std::string err;
+  ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
+                         ClipSearch::MinMax, BoAOptions{0.0, false}, boa, err))
+      << err;
+  EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p));
+}
+
 // With the row order, the dense algorithm on the head's columns permuted by
 // decreasing M_h diagonal, permuted back.
 TEST(BoA, RowOrderIsDenseGPTQOnPermutedColumns) {
