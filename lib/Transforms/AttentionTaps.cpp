@@ -11,6 +11,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
 using qc::LinearOp;
@@ -194,6 +195,28 @@ Value rotaryRows(OpBuilder &b, Location loc, Value q) {
   return put(sinRows, put(cosRows, z, 0), d);
 }
 
+/// Whether anything but data movement (reshapes, transposes, slices,
+/// copies) lies between `proj` and `v`: a linalg.generic or an op of
+/// another dialect than tensor/linalg on the way.
+bool computesOnValues(Value v, LinearOp proj) {
+  SmallVector<Value> work{v};
+  llvm::SmallPtrSet<Operation *, 16> seen;
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val().getDefiningOp();
+    if (!def || def == proj.getOperation() || !seen.insert(def).second)
+      continue;
+    if (isa<linalg::GenericOp>(def) ||
+        !isa<linalg::LinalgDialect, tensor::TensorDialect>(def->getDialect())) {
+      if (!linearSources(def->getResult(0)).empty())
+        return true;
+      continue;
+    }
+    for (Value operand : def->getOperands())
+      work.push_back(operand);
+  }
+  return false;
+}
+
 /// `v` ([T, A, B] read as heads x positions x values by `perm`) as rows of
 /// all heads of a position: [positions, T * d].
 Value headRows(OpBuilder &b, Location loc, Value v,
@@ -322,6 +345,12 @@ int64_t qc::insertAttentionTaps(
     if (Value z = rotaryRows(b, loc, q))
       observe(b, loc, z, nextTap,
               {quant::ropeTapName(qLayer), quant::ropeTapName(kLayer)});
+    else if (computesOnValues(q, qProj))
+      op.emitWarning() << "qc-insert-observe: the queries of layer '"
+                       << qLayer
+                       << "' pass through elementwise ops that are not a "
+                          "rotate-half rotary embedding; BoA takes their "
+                          "statistics as if nothing rotated them";
     scorePairs.insert({qProj, kProj});
     ++found;
   }

@@ -1,5 +1,6 @@
-// RUN: qc-opt %s --qc-insert-observe=attention=true | FileCheck %s
-// RUN: qc-opt %s --qc-insert-observe="attention=true exclude=k" | FileCheck %s --check-prefix=EXCL
+// RUN: qc-opt %s --qc-insert-observe=attention=true 2>/dev/null | FileCheck %s
+// RUN: qc-opt %s --qc-insert-observe=attention=true 2>&1 >/dev/null | FileCheck %s --check-prefix=WARN
+// RUN: qc-opt %s --qc-insert-observe="attention=true exclude=k" 2>/dev/null | FileCheck %s --check-prefix=EXCL
 // RUN: qc-opt %s --qc-insert-observe | FileCheck %s --check-prefix=PLAIN
 // RUN: qc-opt %S/insert-observe.mlir --qc-insert-observe=attention=true 2>&1 | FileCheck %s --check-prefix=NONE
 
@@ -11,32 +12,40 @@
 // CHECK: qc.observe %arg0 tap 0 layers ["q", "k", "v"]
 // CHECK: %[[QT:.*]] = linalg.transpose ins(%[[Q:.*]] : tensor<2x4x4xf32>) {{.*}} permutation = [1, 0, 2]
 // CHECK: %[[QR:.*]] = tensor.collapse_shape %[[QT]] {{\[}}[0], [1, 2]] : tensor<4x2x4xf32> into tensor<4x8xf32>
-// CHECK: qc.observe %[[QR]] tap 4 layers ["k#boa-row/4/2"] : tensor<4x8xf32>
+// CHECK: qc.observe %[[QR]] tap 5 layers ["k#boa-row/4/2"] : tensor<4x8xf32>
 // CHECK: %[[KT:.*]] = linalg.transpose ins(%[[K:.*]] : tensor<2x4x4xf32>) {{.*}} permutation = [2, 0, 1]
 // CHECK: %[[KR:.*]] = tensor.collapse_shape %[[KT]]
-// CHECK: qc.observe %[[KR]] tap 5 layers ["q#boa-row/4/2"] : tensor<4x8xf32>
+// CHECK: qc.observe %[[KR]] tap 6 layers ["q#boa-row/4/2"] : tensor<4x8xf32>
 // CHECK: %[[COS:.*]] = tensor.collapse_shape %arg1 {{\[}}[0, 1], [2]] : tensor<1x4x4xf32> into tensor<4x4xf32>
 // CHECK: %[[SIN:.*]] = tensor.collapse_shape %arg2
 // CHECK: %[[Z0:.*]] = tensor.insert_slice %[[COS]] into %{{.*}}[0, 0] [4, 4] [1, 1] : tensor<4x4xf32> into tensor<4x8xf32>
 // CHECK: %[[Z:.*]] = tensor.insert_slice %[[SIN]] into %[[Z0]][0, 4] [4, 4] [1, 1]
-// CHECK: qc.observe %[[Z]] tap 6 layers ["q#boa-rope", "k#boa-rope"] : tensor<4x8xf32>
+// CHECK: qc.observe %[[Z]] tap 7 layers ["q#boa-rope", "k#boa-rope"] : tensor<4x8xf32>
 // CHECK: %[[S:.*]] = linalg.batch_matmul ins(%[[Q]], %[[K]] :
 // The product of the probabilities (here the scores themselves) with the
 // values: rows of P_h X per key/value head (2 heads, none shared; the
 // value taps come after every score tap of the module).
 // CHECK: %[[XB:.*]] = linalg.broadcast ins(%arg0 : tensor<4x8xf32>) outs(%{{.*}} : tensor<2x4x8xf32>) dimensions = [0]
 // CHECK: %[[PX:.*]] = linalg.batch_matmul ins(%[[S]], %[[XB]] : tensor<2x4x4xf32>, tensor<2x4x8xf32>)
-// CHECK: qc.observe %{{.*}} tap 9 layers ["v#boa-value/0/2"] : tensor<4x8xf32>
-// CHECK: qc.observe %{{.*}} tap 10 layers ["v#boa-value/1/2"] : tensor<4x8xf32>
+// CHECK: qc.observe %{{.*}} tap 12 layers ["v#boa-value/0/2"] : tensor<4x8xf32>
+// CHECK: qc.observe %{{.*}} tap 13 layers ["v#boa-value/1/2"] : tensor<4x8xf32>
 // CHECK: linalg.batch_matmul ins(%[[S]], %{{.*}} :
 
 // Without a rotary embedding: the row taps only. (Attention taps are
 // numbered after every layer input tap of the module.)
 // CHECK-LABEL: func.func @plain
-// CHECK: qc.observe {{.*}} tap 7 layers ["k2#boa-row/4/2"]
+// CHECK: qc.observe {{.*}} tap 8 layers ["k2#boa-row/4/2"]
 // CHECK: qc.observe {{.*}} layers ["q2#boa-row/4/2"]
 // CHECK-NOT: boa-rope
 // CHECK: linalg.batch_matmul
+
+// Queries scaled elementwise (not a rotate-half embedding): the row taps,
+// and a warning that their statistics are taken unrotated.
+// CHECK-LABEL: func.func @scaled
+// CHECK: layers ["k3#boa-row/4/2"]
+// CHECK-NOT: boa-rope
+// WARN: warning: qc-insert-observe: the queries of layer 'q3' pass through elementwise ops that are not a rotate-half rotary embedding; BoA takes their statistics as if nothing rotated them
+// WARN-NOT: the queries of layer 'q'
 
 // A product of two projections of different inputs is not a score product.
 // CHECK-LABEL: func.func @not_attention
@@ -118,6 +127,28 @@ func.func @plain(%x: tensor<4x8xf32>) -> tensor<2x4x4xf32> {
   %zero = arith.constant 0.0 : f32
   %f = linalg.fill ins(%zero : f32) outs(%e4 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
   %s = linalg.batch_matmul ins(%qt, %kt : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  return %s : tensor<2x4x4xf32>
+}
+
+func.func @scaled(%x: tensor<4x8xf32>) -> tensor<2x4x4xf32> {
+  %wq = arith.constant dense<0.5> : tensor<8x8xf32>
+  %wk = arith.constant dense<0.25> : tensor<8x8xf32>
+  %q = qc.linear %x, %wq layer "q3" : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %k = qc.linear %x, %wk layer "k3" : tensor<4x8xf32>, tensor<8x8xf32> -> tensor<4x8xf32>
+  %q3 = tensor.expand_shape %q [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %e0 = tensor.empty() : tensor<2x4x4xf32>
+  %qt = linalg.transpose ins(%q3 : tensor<4x2x4xf32>) outs(%e0 : tensor<2x4x4xf32>) permutation = [1, 0, 2]
+  %qs = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]} ins(%qt, %qt : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%e0 : tensor<2x4x4xf32>) {
+  ^bb0(%u: f32, %v: f32, %o: f32):
+    %m = arith.mulf %u, %v : f32
+    linalg.yield %m : f32
+  } -> tensor<2x4x4xf32>
+  %k3 = tensor.expand_shape %k [[0], [1, 2]] output_shape [4, 2, 4] : tensor<4x8xf32> into tensor<4x2x4xf32>
+  %e4 = tensor.empty() : tensor<2x4x4xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x2x4xf32>) outs(%e4 : tensor<2x4x4xf32>) permutation = [1, 2, 0]
+  %zero = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%zero : f32) outs(%e4 : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  %s = linalg.batch_matmul ins(%qs, %kt : tensor<2x4x4xf32>, tensor<2x4x4xf32>) outs(%f : tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
   return %s : tensor<2x4x4xf32>
 }
 
