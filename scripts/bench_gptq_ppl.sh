@@ -72,6 +72,8 @@ declare -A rows=(
   [all-w3g128-gptq]="--quant w3g128 --algo gptq ALL"
   [mixed3.0-gptq]="--algo gptq --assign-bits 3.0 --assign-candidates $cands ALL"
   [mixed2.5-gptq]="--algo gptq --assign-bits 2.5 --assign-candidates $cands ALL"
+  [mixed4.9-boa]="--algo boa --assign-bits 4.9 --assign-candidates $cands ALL"
+  [mixed4.0-boa]="--algo boa --assign-bits 4.0 --assign-candidates $cands ALL"
   [ort-rtn4]="ORT 4"
   [bcq2g128]="--quant bcq2g128"
   [bcq3g128]="--quant bcq3g128"
@@ -110,7 +112,8 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w2g64-gptq2s w3g128-gptq-ao w4g128-boa w4g128-boa-ro w3g128-boa
        w3g128-boa-ro w3g128-boa2s w2g64-boa w2g64-boa-ro w2g64-boa2s
        w3g128-boa-block
-       all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq ort-rtn4
+       all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq mixed4.9-boa mixed4.0-boa
+       ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s
        w8-a8s-smooth w8-a8s-rotate w4g128-a16
        w4g128-a8 w4g128-a8-smooth w4g128-a16-rotate w4g128-a8-rotate

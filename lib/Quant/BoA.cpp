@@ -1,4 +1,4 @@
-//===- BoA.cpp - Attention-aware quantization of Q/K projections ----------===//
+//===- BoA.cpp - Attention-aware quantization of Q/K/V projections --------===//
 
 #include "qc/Quant/BoA.h"
 

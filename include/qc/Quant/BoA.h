@@ -1,4 +1,4 @@
-//===- BoA.h - Attention-aware quantization of Q/K projections --*- C++ -*-===//
+//===- BoA.h - Attention-aware quantization of Q/K/V layers -----*- C++ -*-===//
 //
 // BoA (Kim et al., "BoA: Attention-Aware Post-Training Quantization without
 // Backpropagation", ICML 2025) quantizes the query and key projections
