@@ -505,14 +505,15 @@ LogicalResult qc::calibrate(ModuleOp module, const CalibrateOptions &opt,
             continue; // an attention tap: read by its layer's quantizer
           LayerInfo &l = layers[it->second];
           std::string error;
+          std::vector<float> &deq = dequantized[it->second];
           if (!opt.quantizeLayer(l.name, l.weight, l.k, l.n, taps[t], taps,
-                                 dequantized[layerIndex[name]], error))
+                                 deq, error))
             return emitError(loc)
                    << "calibration: layer '" << name << "': " << error;
-          if (dequantized[layerIndex[name]].size() != size_t(l.k * l.n))
+          if (deq.size() != size_t(l.k * l.n))
             return emitError(loc) << "calibration: layer '" << name
                                   << "': quantizer returned a wrong size";
-          overrides[l.weightIndex] = dequantized[layerIndex[name]].data();
+          overrides[l.weightIndex] = deq.data();
         }
       }
     }

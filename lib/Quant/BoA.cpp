@@ -69,21 +69,16 @@ bool checkArguments(const float *W, int64_t K, int64_t N, const double *H,
                     const RowHessians &rows, const UniformParams &params,
                     double damp, std::string &err) {
   const char *fn = "boaUniform";
-  if (!checkMatrix(fn, W, K, N, err) ||
+  if (!checkMatrix(fn, W, K, N, err) || !checkHessian(fn, H, K, err) ||
       !checkRange(fn, "bits", params.bits, 2, 8, err))
     return false;
-  if (!H || rows.heads <= 0 || rows.headDim <= 0 ||
+  if (rows.heads <= 0 || rows.headDim <= 0 ||
       rows.heads * rows.headDim != N ||
       rows.M.size() != size_t(rows.heads * rows.headDim * rows.headDim)) {
     err = std::string(fn) + ": the row Hessians do not cover the " +
           std::to_string(N) + " output columns in heads";
     return false;
   }
-  for (int64_t i = 0; i < K * K; ++i)
-    if (!std::isfinite(H[i])) {
-      err = std::string(fn) + ": the Hessian has a non-finite entry";
-      return false;
-    }
   for (double m : rows.M)
     if (!std::isfinite(m)) {
       err = std::string(fn) + ": a row Hessian has a non-finite entry";
@@ -226,6 +221,13 @@ bool mapHeadBlocks(const TapStats &partner, int64_t d, int64_t perItem,
     for (int64_t i = 0; i < d * d; ++i)
       out[size_t(h * d * d + i)] /= double(count[size_t(h)]);
   return true;
+}
+
+/// Whether `name` is `prefix` followed by "A/B", and then A and B.
+bool parseTapName(const std::string &name, const std::string &prefix,
+                  int64_t &a, int64_t &b) {
+  return name.compare(0, prefix.size(), prefix) == 0 &&
+         std::sscanf(name.c_str() + prefix.size(), "%ld/%ld", &a, &b) == 2;
 }
 
 /// The tap whose layer names include `name`.
@@ -407,12 +409,8 @@ bool qc::quant::rowHessiansFromTaps(const std::vector<TapStats> &taps,
   int64_t d = 0, perItem = 0;
   for (const TapStats &t : taps)
     for (const std::string &name : t.layers)
-      if (name.compare(0, prefix.size(), prefix) == 0 &&
-          std::sscanf(name.c_str() + prefix.size(), "%ld/%ld", &d,
-                      &perItem) == 2) {
+      if (!partner && parseTapName(name, prefix, d, perItem))
         partner = &t;
-        break;
-      }
   if (!partner)
     return true;
   found = true;
@@ -459,9 +457,7 @@ bool qc::quant::valueHessiansFromTaps(const std::vector<TapStats> &taps,
   for (const TapStats &t : taps)
     for (const std::string &name : t.layers) {
       int64_t head = 0, heads = 0;
-      if (name.compare(0, prefix.size(), prefix) != 0 ||
-          std::sscanf(name.c_str() + prefix.size(), "%ld/%ld", &head,
-                      &heads) != 2)
+      if (!parseTapName(name, prefix, head, heads))
         continue;
       if (heads <= 0 || head < 0 || head >= heads || N % heads != 0 ||
           t.K != K || t.rows == 0) {
@@ -489,10 +485,8 @@ bool qc::quant::attentionStatsFromTaps(const std::vector<TapStats> &taps,
                                        int64_t N, AttentionStats &out,
                                        std::string &err) {
   out = AttentionStats();
-  bool found = false;
+  bool found = false; // out.rows stays empty without a row tap
   if (!rowHessiansFromTaps(taps, layer, N, out.rows, found, err))
     return false;
-  if (!found)
-    out.rows = RowHessians();
   return valueHessiansFromTaps(taps, layer, K, N, out.valueH, err);
 }

@@ -24,26 +24,6 @@ using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
 using ConstMapD = Eigen::Map<const MatD>;
 using ConstMapF = Eigen::Map<const MatF>;
 
-bool checkHessian(const char *fn, const double *H, int64_t K,
-                  std::string &err) {
-  if (!H) {
-    err = std::string(fn) + ": null Hessian";
-    return false;
-  }
-  for (int64_t i = 0; i < K * K; ++i)
-    if (!std::isfinite(H[i])) {
-      err = std::string(fn) + ": the Hessian has a non-finite entry";
-      return false;
-    }
-  for (int64_t k = 0; k < K; ++k)
-    if (H[k * K + k] < 0) {
-      err = std::string(fn) + ": the Hessian has a negative diagonal entry "
-                              "(not a sum of x^T x)";
-      return false;
-    }
-  return true;
-}
-
 /// The lower half of the damped Hessian in processing order, reversed, in
 /// single precision: A(i, j) = Hp(r_i, r_j) + lambda [i == j], r_i = K-1-i,
 /// Hp = H in the order `perm` with dead channels decoupled (see GPTQ.h).

@@ -25,6 +25,26 @@ bool checkShape(const char *fn, int64_t K, int64_t N, std::string &err,
   return true;
 }
 
+bool checkHessian(const char *fn, const double *H, int64_t K,
+                  std::string &err) {
+  if (!H) {
+    err = std::string(fn) + ": null Hessian";
+    return false;
+  }
+  for (int64_t i = 0; i < K * K; ++i)
+    if (!std::isfinite(H[i])) {
+      err = std::string(fn) + ": the Hessian has a non-finite entry";
+      return false;
+    }
+  for (int64_t k = 0; k < K; ++k)
+    if (H[k * K + k] < 0) {
+      err = std::string(fn) + ": the Hessian has a negative diagonal entry "
+                              "(not a sum of x^T x)";
+      return false;
+    }
+  return true;
+}
+
 bool checkMatrix(const char *fn, const float *W, int64_t K, int64_t N,
                  std::string &err) {
   if (!W) {

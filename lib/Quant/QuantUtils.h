@@ -24,6 +24,10 @@ bool checkShape(const char *fn, int64_t K, int64_t N, std::string &err,
 bool checkMatrix(const char *fn, const float *W, int64_t K, int64_t N,
                  std::string &err);
 
+/// Checks a K x K input statistics matrix (a sum of x^T x): non-null,
+/// finite, no negative diagonal entry.
+bool checkHessian(const char *fn, const double *H, int64_t K,
+                  std::string &err);
 /// Resolves a group size along an axis of length `axis`: -1 or 0 = whole
 /// axis, > 0 kept (clamped to the axis), anything else an error.
 bool resolveGroup(const char *fn, int64_t group, int64_t axis,

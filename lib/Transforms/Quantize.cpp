@@ -40,7 +40,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
-    if (algo != "rtn" && algo != "gptq" && algo != "boa") {
+    if (!isWeightQuantAlgo(algo)) {
       module.emitError() << "qc-quantize: unknown algo '" << algo
                          << "' (rtn, gptq or boa)";
       return signalPassFailure();
@@ -52,13 +52,13 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                             "qc-calibrate)";
       return signalPassFailure();
     }
-    if ((algo == "gptq" || algo == "boa") && stats.empty()) {
+    if (algoUsesHessian(algo) && stats.empty()) {
       module.emitError() << "qc-quantize: algo=" << algo
                          << " needs calibration statistics (stats=FILE, "
                             "from qc-calibrate)";
       return signalPassFailure();
     }
-    if (twoStage && algo != "gptq" && algo != "boa") {
+    if (twoStage && !algoUsesHessian(algo)) {
       module.emitError() << "qc-quantize: two-stage needs algo=gptq or boa";
       return signalPassFailure();
     }

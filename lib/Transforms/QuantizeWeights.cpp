@@ -319,7 +319,7 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
                          const quant::TapStats *stats, QuantizedWeight &q,
                          std::string &err,
                          const quant::AttentionStats *attention) {
-  if (options.algo != "rtn" && !options.usesHessian()) {
+  if (!isWeightQuantAlgo(options.algo)) {
     err = "unknown algo '" + options.algo + "' (rtn, gptq or boa)";
     return false;
   }

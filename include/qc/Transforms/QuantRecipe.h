@@ -4,6 +4,7 @@
 #define QC_TRANSFORMS_QUANTRECIPE_H
 
 #include "QC/IR/QCAttrs.h"
+#include "qc/Transforms/QuantizeWeights.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -54,7 +55,7 @@ struct QuantRecipe {
   /// Whether quantizing needs calibration statistics (GPTQ, BoA, mixed
   /// precision, static activations).
   bool needsStats() const {
-    return algo == "gptq" || algo == "boa" || assignBits > 0 ||
+    return algoUsesHessian(algo) || assignBits > 0 ||
            isStaticActivationName(act);
   }
 

@@ -14,18 +14,28 @@
 #include "qc/Quant/Stats.h"
 
 #include "mlir/IR/Types.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 #include <vector>
 
 namespace qc {
 
+/// The weight quantization algorithms ("rtn", "gptq", "boa"), and those
+/// that read calibration statistics (GPTQ and BoA).
+inline bool isWeightQuantAlgo(llvm::StringRef algo) {
+  return algo == "rtn" || algo == "gptq" || algo == "boa";
+}
+inline bool algoUsesHessian(llvm::StringRef algo) {
+  return algo == "gptq" || algo == "boa";
+}
+
 struct WeightQuantOptions {
   /// "rtn", "gptq" or "boa" (GPTQ, with BoA's attention-aware objective
   /// for the layers that have row Hessians).
   std::string algo = "rtn";
   /// Whether the algorithm reads calibration statistics.
-  bool usesHessian() const { return algo == "gptq" || algo == "boa"; }
+  bool usesHessian() const { return algoUsesHessian(algo); }
   /// MSE clipping search (else min-max) for uniform grids.
   bool mseClip = true;
   /// Two-stage group-scale optimization (uniform schemes, with gptq; with

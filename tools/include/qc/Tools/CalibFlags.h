@@ -85,9 +85,9 @@ struct CalibFlags {
     recipe.assignRecipe = assignRecipe;
     if (!assignRecipe.empty() && assignBits <= 0)
       return "--assign-recipe needs --assign-bits";
-    if (recipe.algo != "rtn" && recipe.algo != "gptq" && recipe.algo != "boa")
+    if (!isWeightQuantAlgo(recipe.algo))
       return "--algo must be rtn, gptq or boa, found '" + recipe.algo + "'";
-    if (twoStage && recipe.algo != "gptq" && recipe.algo != "boa")
+    if (twoStage && !algoUsesHessian(recipe.algo))
       return "--two-stage needs --algo gptq or boa";
     if (recipe.needsStats() && data.empty() && stats.empty())
       return "--algo gptq|boa, --assign-bits and --act int8s need "
