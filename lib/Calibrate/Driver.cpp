@@ -36,8 +36,10 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
   // Mixed precision chooses schemes from float statistics, so it gathers
   // them in one pass.
   options.blockByBlock = request.mode == "block" && recipe.assignBits <= 0;
-  options.crossStats = recipe.twoStage;
-  options.attentionTaps = recipe.algo == "boa";
+  // TurboBoA corrects for the error of the quantized inputs: it needs the
+  // cross statistics too.
+  options.crossStats = recipe.twoStage || recipe.algo == "turboboa";
+  options.attentionTaps = algoUsesAttention(recipe.algo);
   MLIRContext *ctx = module.getContext();
   WeightQuantOptions quantOptions;
   quantOptions.algo = recipe.algo;
@@ -60,7 +62,7 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
     if (!scheme)
       return false;
     quant::AttentionStats attention;
-    if (quantOptions.algo == "boa" &&
+    if (algoUsesAttention(quantOptions.algo) &&
         !quant::attentionStatsFromTaps(taps, layer, k, n, attention, err))
       return false;
     QuantizedWeight q;

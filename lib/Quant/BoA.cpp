@@ -5,6 +5,7 @@
 #include "qc/Quant/GPTQ.h"
 
 #include "QuantUtils.h"
+#include "SweepFactor.h"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -14,6 +15,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include <omp.h>
+
 using namespace qc::quant;
 using namespace qc::quant::detail;
 
@@ -22,23 +25,21 @@ namespace {
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
                            Eigen::RowMajor>;
 using ConstMapD = Eigen::Map<const MatD>;
-using ColMatD = Eigen::MatrixXd;
+using ColMatF = Eigen::MatrixXf;
 
 const char kRowTag[] = "#boa-row/";
 const char kRopeTag[] = "#boa-rope";
 const char kValueTag[] = "#boa-value/";
 
-/// The upper Cholesky factor U of the inverse of the damped `A` (n x n):
-/// A^-1 = U^T U, as GPTQ's reference. Channels with A[k][k] == 0 (`dead`)
-/// are decoupled first. Raises the damping tenfold up to three times.
-bool inverseCholeskyUpper(const double *A, int64_t n, double damp,
-                          std::vector<char> &dead, MatD &U) {
-  dead.assign(size_t(n), 0);
+/// The upper Cholesky factor U of the inverse of the damped `A` (n x n, a
+/// head's row Hessian): A^-1 = U^T U, as GPTQ's reference. Channels with
+/// A[k][k] == 0 are decoupled first. Raises the damping tenfold up to three
+/// times.
+bool inverseCholeskyUpper(const double *A, int64_t n, double damp, MatD &U) {
   MatD D = ConstMapD(A, n, n);
   double meanDiag = 0;
   for (int64_t k = 0; k < n; ++k) {
     if (!(D(k, k) > 0)) {
-      dead[size_t(k)] = 1;
       D.row(k).setZero();
       D.col(k).setZero();
       D(k, k) = 1;
@@ -49,15 +50,14 @@ bool inverseCholeskyUpper(const double *A, int64_t n, double damp,
   for (int attempt = 0; attempt < 4; ++attempt, damp *= 10) {
     MatD Dd = D;
     Dd.diagonal().array() += damp * meanDiag;
-    Eigen::LLT<MatD> llt(Dd);
+    // With J the reversal, J A J = L L^T gives A = R R^T, R = J L J upper
+    // triangular, so A^-1 = R^-T R^-1 and U = R^-1: one factorization and
+    // one triangular inverse, no explicit inverse of A.
+    Eigen::LLT<MatD> llt(Dd.reverse());
     if (llt.info() != Eigen::Success)
       continue;
-    MatD inv = llt.solve(MatD::Identity(n, n));
-    inv = 0.5 * (inv + inv.transpose()).eval();
-    Eigen::LLT<MatD> lltInv(inv);
-    if (lltInv.info() != Eigen::Success)
-      continue;
-    U = lltInv.matrixU();
+    MatD R = MatD(llt.matrixL()).reverse();
+    U = R.triangularView<Eigen::Upper>().solve(MatD::Identity(n, n));
     if (U.allFinite() && (U.diagonal().array() > 0).all())
       return true;
   }
@@ -67,7 +67,8 @@ bool inverseCholeskyUpper(const double *A, int64_t n, double damp,
 /// Shape and value checks of boaUniform's arguments.
 bool checkArguments(const float *W, int64_t K, int64_t N, const double *H,
                     const RowHessians &rows, const UniformParams &params,
-                    double damp, std::string &err) {
+                    const BoAOptions &options, std::string &err) {
+  const double damp = options.damp;
   const char *fn = "boaUniform";
   if (!checkMatrix(fn, W, K, N, err) || !checkHessian(fn, H, K, err) ||
       !checkRange(fn, "bits", params.bits, 2, 8, err))
@@ -93,7 +94,8 @@ bool checkArguments(const float *W, int64_t K, int64_t N, const double *H,
     err = std::string(fn) + ": damp must be >= 0";
     return false;
   }
-  return true;
+  return checkRange(fn, "jointColumns", options.jointColumns, 1,
+                    rows.headDim, err);
 }
 
 /// A head's column order and the factor of its row Hessian in that order.
@@ -102,85 +104,135 @@ struct HeadPlan {
   MatD Ur;
 };
 
-/// GPTQ of the columns `cols` of `Wd` (K x N, double) together, rows in
-/// lazy blocks of `block` (whole groups), through H's factor `Uc`; codes and
-/// group parameters into `r`. `V` (K x cols) receives U^T E, E the scaled
-/// errors: by GPTQ's identity W - Q = U^T E that is each column's values
-/// minus its quantized ones (0 on dead input channels, whose errors are
-/// not fed back).
-void sweepColumns(const ColMatD &Wd, const std::vector<int64_t> &cols,
-                  const MatD &Uc, const std::vector<char> &deadIn,
-                  int64_t block, const UniformParams &params, ClipSearch clip,
-                  UniformResult &r, MatD &V) {
-  const int64_t K = Wd.rows(), N = Wd.cols(), C = int64_t(cols.size());
-  const int64_t group = r.group;
-  const float maxq = float((1 << r.bits) - 1);
-  MatD Wc(K, C);
-  for (int64_t c = 0; c < C; ++c)
-    Wc.col(c) = Wd.col(cols[size_t(c)]);
-  V = Wc;
-  MatD E = MatD::Zero(K, C);
-  std::vector<float> slice;
-  for (int64_t k1 = 0; k1 < K; k1 += block) {
-    const int64_t k2 = std::min(K, k1 + block);
-    for (int64_t k = k1; k < k2; ++k) {
-      for (int64_t c = 0; c < C; ++c) {
-        const int64_t n = cols[size_t(c)];
-        if (k % group == 0) {
-          // Parameters of the group from the error-updated weights (the
-          // block holds whole groups, so all of its rows are updated).
-          const int64_t rows = std::min(group, K - k);
-          slice.resize(size_t(rows));
-          for (int64_t j = 0; j < rows; ++j)
-            slice[size_t(j)] = float(Wc(k + j, c));
-          UniformResult g;
-          std::string ignored;
-          if (quantizeUniformRTN(slice.data(), rows, 1, params, clip, g,
-                                 ignored)) {
-            r.scales[size_t((k / group) * N + n)] = g.scales[0];
-            r.zeros[size_t((k / group) * N + n)] = g.zeros[0];
-          }
-        }
-        const int64_t p = (k / group) * N + n;
-        GroupParams gp{r.scales[size_t(p)], r.zeros[size_t(p)]};
-        float code = quantizeOne(float(Wc(k, c)), gp, maxq);
-        r.codes[size_t(k * N + n)] = uint8_t(code);
-        double q = dequantizeOne(code, gp.scale, gp.zero);
-        E(k, c) = deadIn[size_t(k)] ? 0.0 : (Wc(k, c) - q) / Uc(k, k);
-        V(k, c) = deadIn[size_t(k)] ? 0.0 : V(k, c) - q;
-      }
-      if (k + 1 < k2)
-        Wc.middleRows(k + 1, k2 - k - 1).noalias() -=
-            Uc.row(k).segment(k + 1, k2 - k - 1).transpose() * E.row(k);
-    }
-    if (k2 < K)
-      Wc.bottomRows(K - k2).noalias() -=
-          Uc.block(k1, k2, k2 - k1, K - k2).transpose() *
-          E.middleRows(k1, k2 - k1);
+/// The parameters (by `clip`) of the groups starting at row k of the
+/// columns of `Wc` (the layer's columns `cols`), from their current values.
+void chooseGroups(const MatF &Wc, const std::vector<int64_t> &cols, int64_t k,
+                  const UniformParams &params, ClipSearch clip,
+                  UniformResult &r) {
+  const int64_t C = Wc.cols(), rows = std::min(r.group, Wc.rows() - k);
+  UniformParams one = params;
+  one.group = rows;
+  UniformResult g;
+  std::string ignored;
+  if (!quantizeUniformRTN(Wc.row(k).data(), rows, C, one, clip, g, ignored))
+    return;
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t p = size_t((k / r.group) * r.N + cols[size_t(c)]);
+    r.scales[p] = g.scales[size_t(c)];
+    r.zeros[p] = g.zeros[size_t(c)];
   }
 }
 
-/// BoA's sweep: step i quantizes the i-th column (in its head's order) of
-/// every head together, one GPTQ sweep through H's factor (the heads share
-/// it), then feeds each column's errors U^T e to its head's later columns
-/// through M_h's factor.
-void boaSweep(ColMatD &Wd, const std::vector<HeadPlan> &plans, int64_t d,
-              const MatD &Uc, const std::vector<char> &deadIn, int64_t block,
-              const UniformParams &params, ClipSearch clip, UniformResult &r) {
-  const int64_t heads = int64_t(plans.size());
-  std::vector<int64_t> cols(static_cast<size_t>(heads));
-  MatD V;
-  for (int64_t i = 0; i < d; ++i) {
-    for (int64_t h = 0; h < heads; ++h)
-      cols[size_t(h)] = h * d + plans[size_t(h)].order[size_t(i)];
-    sweepColumns(Wd, cols, Uc, deadIn, block, params, clip, r, V);
-    if (i + 1 == d)
-      break;
-    for (int64_t h = 0; h < heads; ++h) {
-      const HeadPlan &plan = plans[size_t(h)];
-      for (int64_t j = i + 1; j < d; ++j)
-        Wd.col(h * d + plan.order[size_t(j)]) -=
-            (plan.Ur(i, j) / plan.Ur(i, i)) * V.col(h);
+/// GPTQ of the columns `Wp` (K x C, the columns `cols` of the layer) through
+/// H's factor `f`, in the order (row, column): `cols` are the columns of
+/// `steps.size()` heads, b consecutive ones each, and at a row a head's b
+/// weights are rounded one after the other, each one's error going to the
+/// head's later ones of the row through `steps[h]` (b x b, upper: the
+/// head's factor U' of its row Hessian's inverse on these columns) and,
+/// lazily, to the later rows. That is GPTQ on (U (x) U')^T (U (x) U'), the
+/// conditional inverse Hessian of these weights (U = R^-1, H = R R^T); b = 1
+/// is a plain per-column sweep. As gptqUniform's sweep, the scaled errors
+/// go through U's diagonal blocks inside a lazy block of rows and the
+/// differences W - Q through R across blocks (see SweepFactor). Group
+/// parameters are chosen when the sweep reaches a group's first row, before
+/// that row is rounded (blocks hold whole groups). Codes and parameters go
+/// into `r`; `V` (K x C) receives W - Q, the change the head's later
+/// columns compensate.
+void sweepColumns(const MatF &Wp, const std::vector<int64_t> &cols,
+                  const std::vector<MatD> &steps, const SweepFactor &f,
+                  const UniformParams &params, ClipSearch clip,
+                  UniformResult &r, MatF &V) {
+  const int64_t K = Wp.rows(), C = Wp.cols(), bs = f.blockSize;
+  const int64_t b = C / int64_t(steps.size());
+  const float maxq = float((1 << r.bits) - 1);
+  MatF Wc = Wp; // rows past the current block hold W + G
+  MatF Err(bs, C);
+  V.resize(K, C);
+  for (int64_t k1 = 0, blk = 0; k1 < K; k1 += bs, ++blk) {
+    const int64_t k2 = std::min(K, k1 + bs), B = k2 - k1;
+    const MatF &Ub = f.blockInverse[size_t(blk)];
+    if (k1 > 0) {
+      // W'_B = W_B + R_BB^-T G_B.
+      MatF G = Wc.middleRows(k1, B) - Wp.middleRows(k1, B);
+      f.R.block(k1, k1, B, B)
+          .transpose()
+          .triangularView<Eigen::Lower>()
+          .solveInPlace(G);
+      Wc.middleRows(k1, B) = Wp.middleRows(k1, B) + G;
+    }
+    Err.setZero();
+    for (int64_t k = k1; k < k2; ++k) {
+      const int64_t row = k - k1;
+      if (k % r.group == 0)
+        chooseGroups(Wc, cols, k, params, clip, r);
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t n = cols[size_t(c)];
+        const int64_t p = (k / r.group) * r.N + n;
+        GroupParams gp{r.scales[size_t(p)], r.zeros[size_t(p)]};
+        float code = quantizeOne(Wc(k, c), gp, maxq);
+        r.codes[size_t(k * r.N + n)] = uint8_t(code);
+        const float q = dequantizeOne(code, gp.scale, gp.zero);
+        V(k, c) = Wp(k, c) - q;
+        // Row k's later weights of the head now, its later rows lazily.
+        const MatD &A = steps[size_t(c / b)];
+        const int64_t j = c % b, first = c - j;
+        const double scaled = double(Wc(k, c) - q) / A(j, j);
+        for (int64_t i = j + 1; i < b; ++i)
+          Wc(k, first + i) -= float(scaled * A(j, i));
+        for (int64_t i = j; i < b; ++i)
+          Err(row, first + i) += float(scaled * A(j, i) / Ub(row, row));
+      }
+      // A rank-1 update of a few narrow rows: row by row, not as a GEMM.
+      for (int64_t i = row + 1; i < B; ++i)
+        Wc.row(k1 + i) -= Ub(row, i) * Err.row(row);
+    }
+    if (k2 < K)
+      Wc.bottomRows(K - k2).noalias() +=
+          f.R.block(k1, k2, B, K - k2).transpose() * V.middleRows(k1, B);
+  }
+}
+
+/// BoA's sweep: step i quantizes the next `joint` columns (in their head's
+/// order) of every head together (sweepColumns; the heads share H's
+/// factor), then feeds each head's change D of those columns B to its
+/// later columns R, the optimum given D: W_R -= D U'_BB^-1 U'_BR. Heads
+/// are independent given H's factor: contiguous ranges of them run on the
+/// threads.
+void boaSweep(ColMatF &Wd, const std::vector<HeadPlan> &plans, int64_t d,
+              int64_t joint, const SweepFactor &f,
+              const UniformParams &params, ClipSearch clip,
+              UniformResult &r) {
+  const int64_t heads = int64_t(plans.size()), K = Wd.rows();
+  const int64_t chunks = std::min<int64_t>(heads, omp_get_max_threads());
+#pragma omp parallel for schedule(static, 1)
+  for (int64_t t = 0; t < chunks; ++t) {
+    const int64_t h0 = heads * t / chunks, h1 = heads * (t + 1) / chunks;
+    std::vector<int64_t> cols;
+    std::vector<MatD> steps(static_cast<size_t>(h1 - h0));
+    MatF Wp, V;
+    for (int64_t i = 0; i < d; i += joint) {
+      const int64_t b = std::min(joint, d - i), rest = d - i - b;
+      cols.clear();
+      for (int64_t h = h0; h < h1; ++h) {
+        const HeadPlan &plan = plans[size_t(h)];
+        for (int64_t c = 0; c < b; ++c)
+          cols.push_back(h * d + plan.order[size_t(i + c)]);
+        steps[size_t(h - h0)] = plan.Ur.block(i, i, b, b);
+      }
+      Wp.resize(K, int64_t(cols.size()));
+      for (size_t c = 0; c < cols.size(); ++c)
+        Wp.col(int64_t(c)) = Wd.col(cols[c]);
+      sweepColumns(Wp, cols, steps, f, params, clip, r, V);
+      for (int64_t h = h0; h < h1 && rest > 0; ++h) {
+        const HeadPlan &plan = plans[size_t(h)];
+        MatF T = steps[size_t(h - h0)]
+                     .triangularView<Eigen::Upper>()
+                     .solve(plan.Ur.block(i, i + b, b, rest))
+                     .cast<float>();
+        ColMatF update = V.middleCols((h - h0) * b, b) * T;
+        for (int64_t j = 0; j < rest; ++j)
+          Wd.col(h * d + plan.order[size_t(i + b + j)]) -= update.col(j);
+      }
     }
   }
 }
@@ -249,7 +301,7 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
                            UniformResult &out,
                            std::string &err) {
   const double damp = options.damp;
-  if (!checkArguments(W, K, N, H, rows, params, damp, err))
+  if (!checkArguments(W, K, N, H, rows, params, options, err))
     return false;
   int64_t group;
   if (!resolveGroup("boaUniform", params.group, K, group, err))
@@ -258,18 +310,15 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
   if (!quantizeUniformRTN(W, K, N, params, ClipSearch::MinMax, r, err))
     return false;
   r.codes.assign(size_t(K * N), 0);
-  MatD Uc;
-  std::vector<char> deadIn;
-  if (!inverseCholeskyUpper(H, K, damp, deadIn, Uc)) {
-    err = "boaUniform: the Hessian is not positive definite even with "
-          "damping";
+  // Lazy blocks of whole groups (a group's parameters read all its rows).
+  const int64_t block = group >= 128 ? group : 128 - 128 % group;
+  std::vector<int64_t> identity(static_cast<size_t>(K));
+  std::iota(identity.begin(), identity.end(), 0);
+  SweepFactor f;
+  if (!sweepFactor(H, K, identity, damp, block, f, "boaUniform", err))
     return false;
-  }
   // Column-major: BoA reads and updates whole columns.
-  ColMatD Wd = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic,
-                                              Eigen::Dynamic, Eigen::RowMajor>>(
-                   W, K, N)
-                   .cast<double>();
+  ColMatF Wd = Eigen::Map<const MatF>(W, K, N);
   const int64_t d = rows.headDim;
   std::vector<HeadPlan> plans(static_cast<size_t>(rows.heads));
   for (int64_t h = 0; h < rows.heads; ++h) {
@@ -286,16 +335,13 @@ bool qc::quant::boaUniform(const float *W, int64_t K, int64_t N,
     for (int64_t a = 0; a < d; ++a)
       for (int64_t b = 0; b < d; ++b)
         Mp(a, b) = M(plan.order[size_t(a)], plan.order[size_t(b)]);
-    std::vector<char> deadOut;
-    if (!inverseCholeskyUpper(Mp.data(), d, damp, deadOut, plan.Ur)) {
+    if (!inverseCholeskyUpper(Mp.data(), d, damp, plan.Ur)) {
       err = "boaUniform: the row Hessian of head " + std::to_string(h) +
             " is not positive definite";
       return false;
     }
   }
-  // Lazy blocks of whole groups (a group's parameters read all its rows).
-  const int64_t block = group >= 128 ? group : 128 - 128 % group;
-  boaSweep(Wd, plans, d, Uc, deadIn, block, params, clip, r);
+  boaSweep(Wd, plans, d, options.jointColumns, f, params, clip, r);
   out = std::move(r);
   return true;
 }

@@ -3,6 +3,7 @@
 #include "qc/Quant/GPTQ.h"
 
 #include "QuantUtils.h"
+#include "SweepFactor.h"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
@@ -17,134 +18,10 @@ using namespace qc::quant::detail;
 
 namespace {
 
-using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
-                           Eigen::RowMajor>;
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
                            Eigen::RowMajor>;
 using ConstMapD = Eigen::Map<const MatD>;
 using ConstMapF = Eigen::Map<const MatF>;
-
-/// The lower half of the damped Hessian in processing order, reversed, in
-/// single precision: A(i, j) = Hp(r_i, r_j) + lambda [i == j], r_i = K-1-i,
-/// Hp = H in the order `perm` with dead channels decoupled (see GPTQ.h).
-void reversedDampedHessian(const double *H, int64_t K,
-                           const std::vector<int64_t> &perm, double damp,
-                           MatF &A) {
-  auto live = [&](int64_t a) { return H[perm[size_t(a)] * (K + 1)] > 0; };
-  double meanDiag = 0;
-  for (int64_t a = 0; a < K; ++a)
-    meanDiag += live(a) ? H[perm[size_t(a)] * (K + 1)] : 1.0;
-  const float lambda = float(damp * meanDiag / double(K));
-  A.resize(K, K);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < K; ++i) {
-    const int64_t a = K - 1 - i;
-    const double *row = H + perm[size_t(a)] * K;
-    for (int64_t j = 0; j < i; ++j) {
-      const int64_t b = K - 1 - j;
-      A(i, j) = live(a) && live(b) ? float(row[perm[size_t(b)]]) : 0.0f;
-    }
-    A(i, i) = (live(a) ? float(row[perm[size_t(a)]]) : 1.0f) + lambda;
-  }
-}
-
-/// The lower Cholesky factor of the symmetric matrix whose lower half is in
-/// A, in place (the upper half is neither read nor written); false when A is
-/// not numerically positive definite. Right-looking and blocked, with the
-/// triangular solves and the trailing updates split into row panels that run
-/// in parallel (Eigen's LLT runs them on one thread).
-bool choleskyInPlace(MatF &A) {
-  const int64_t n = A.rows(), nb = 128;
-  for (int64_t k = 0; k < n; k += nb) {
-    const int64_t b = std::min(nb, n - k), rest = n - k - b;
-    Eigen::Ref<MatF> a11 = A.block(k, k, b, b);
-    Eigen::LLT<Eigen::Ref<MatF>> diag(a11); // in place
-    if (diag.info() != Eigen::Success)
-      return false;
-    if (rest == 0)
-      break;
-    auto L11 = A.block(k, k, b, b).triangularView<Eigen::Lower>();
-    const int64_t numPanels = (rest + nb - 1) / nb;
-    // A21 <- A21 L11^-T, a panel of rows at a time.
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < numPanels; ++p) {
-      const int64_t r0 = k + b + p * nb, rows = std::min(nb, n - r0);
-      L11.transpose().solveInPlace<Eigen::OnTheRight>(
-          A.block(r0, k, rows, b));
-    }
-    // A22 <- A22 - A21 A21^T on and below the diagonal: panel p updates its
-    // rows up to its last column.
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t p = numPanels - 1; p >= 0; --p) {
-      const int64_t r0 = k + b + p * nb, rows = std::min(nb, n - r0);
-      const int64_t cols = r0 + rows - (k + b);
-      A.block(r0, k + b, rows, cols).noalias() -=
-          A.block(r0, k, rows, b) * A.block(k + b, k, cols, b).transpose();
-    }
-  }
-  return true;
-}
-
-/// What the GPTQ sweep needs of the damped Hp + lambda I = R R^T, R upper
-/// triangular (the Cholesky factor of the reversed matrix, reversed).
-///
-/// GPTQ's reference inverts: with H^-1 = U^T U (U = R^-1 upper) it feeds the
-/// scaled error e_i = (w'_i - q_i) / U(i, i) of row i forward as
-/// w'_j -= U(i, j) e_i. Here only the diagonal blocks of U (one per lazy
-/// block of rows, `blockInverse`) are formed. Across blocks the updates go
-/// through R itself: with W - Q = U^T E (so E = R^T (W - Q)), rows 2 after
-/// the rows 1 quantized so far hold, in the reference,
-///   W'_2 = W_2 - U_12^T E_1 = W_2 + R_22^-T (R_12^T (W_1 - Q_1)),
-/// and the rows of the next block B need only its own diagonal block:
-///   W'_B = W_B + R_BB^-T G_B,  G = R_12^T (W_1 - Q_1)
-/// (R_22^-T is lower triangular). G accumulates lazily, one matrix product
-/// per block as the reference's updates; each block adds one small
-/// triangular solve. So every row is quantized from the reference's values.
-struct SweepFactor {
-  MatF R;
-  int64_t blockSize = 0;
-  /// U_BB = R_BB^-1 of each block, upper triangular.
-  std::vector<MatF> blockInverse;
-};
-
-/// SweepFactor of the reversed damped Hessian; single precision, as GPTQ's
-/// reference (the damping keeps it well conditioned).
-bool sweepFactor(const double *H, int64_t K, const std::vector<int64_t> &perm,
-                 double damp, int64_t blockSize, SweepFactor &f,
-                 const char *fn, std::string &err) {
-  MatF A;
-  for (int attempt = 0; attempt < 4; ++attempt, damp *= 10) {
-    reversedDampedHessian(H, K, perm, damp, A);
-    // A's lower half becomes L; its upper half is never written or read.
-    if (!choleskyInPlace(A) || !(A.diagonal().array() > 0).all())
-      continue;
-    // R(i, j) = L(K-1-i, K-1-j) (R = J L J) is upper triangular.
-    f.R.resize(K, K);
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < K; ++i) {
-      const float *l = &A(K - 1 - i, 0);
-      float *r = &f.R(i, 0);
-      std::fill(r, r + i, 0.0f);
-      for (int64_t j = i; j < K; ++j)
-        r[j] = l[K - 1 - j];
-    }
-    if (!f.R.allFinite())
-      continue;
-    f.blockSize = blockSize;
-    f.blockInverse.clear();
-    for (int64_t i1 = 0; i1 < K; i1 += blockSize) {
-      const int64_t B = std::min(blockSize, K - i1);
-      MatF Ub = MatF::Identity(B, B);
-      f.R.block(i1, i1, B, B).triangularView<Eigen::Upper>().solveInPlace(Ub);
-      f.blockInverse.push_back(Ub.triangularView<Eigen::Upper>());
-    }
-    return true;
-  }
-  err = std::string(fn) +
-        ": the Hessian is not positive definite even with relative damping " +
-        std::to_string(damp / 10);
-  return false;
-}
 
 std::vector<int64_t> channelOrder(const double *H, int64_t K, bool actOrder) {
   std::vector<int64_t> perm(static_cast<size_t>(K));
@@ -520,6 +397,42 @@ bool qc::quant::refineUniformScales(const float *W, int64_t K, int64_t N,
       err = std::string(fn) + ": a refined scale is not finite";
       return false;
     }
+  return true;
+}
+
+bool qc::quant::inputErrorTarget(const float *W, int64_t K, int64_t N,
+                                 const double *Ht, const double *C,
+                                 double damp, std::vector<float> &out,
+                                 std::string &err) {
+  const char *fn = "inputErrorTarget";
+  if (!checkMatrix(fn, W, K, N, err) || !checkHessian(fn, Ht, K, err))
+    return false;
+  for (int64_t i = 0; C && i < K * K; ++i)
+    if (!std::isfinite(C[i])) {
+      err = std::string(fn) + ": the cross statistics have a non-finite entry";
+      return false;
+    }
+  if (!C) {
+    err = std::string(fn) + ": null cross statistics";
+    return false;
+  }
+  ConstMapD H(Ht, K, K);
+  MatD A = H;
+  const double lambda = std::max(damp, 1e-6) * H.diagonal().mean();
+  A.diagonal().array() += lambda > 0 ? lambda : 1.0;
+  Eigen::LDLT<MatD> ldlt(A);
+  if (ldlt.info() != Eigen::Success) {
+    err = std::string(fn) + ": the damped Hessian is not positive definite";
+    return false;
+  }
+  MatD Wd = ConstMapF(W, K, N).cast<double>();
+  MatD target = Wd + ldlt.solve((ConstMapD(C, K, K) - H) * Wd);
+  if (!target.allFinite()) {
+    err = std::string(fn) + ": the corrected weights are not finite";
+    return false;
+  }
+  out.resize(size_t(K * N));
+  Eigen::Map<MatF>(out.data(), K, N) = target.cast<float>();
   return true;
 }
 

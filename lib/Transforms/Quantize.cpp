@@ -42,7 +42,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     MLIRContext *ctx = &getContext();
     if (!isWeightQuantAlgo(algo)) {
       module.emitError() << "qc-quantize: unknown algo '" << algo
-                         << "' (rtn, gptq or boa)";
+                         << "' (" << kWeightQuantAlgos << ")";
       return signalPassFailure();
     }
     if (isStaticActivationName(act) && stats.empty()) {
@@ -59,7 +59,8 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
       return signalPassFailure();
     }
     if (twoStage && !algoUsesHessian(algo)) {
-      module.emitError() << "qc-quantize: two-stage needs algo=gptq or boa";
+      module.emitError()
+          << "qc-quantize: two-stage needs algo=gptq, boa or turboboa";
       return signalPassFailure();
     }
     if (!stats.empty()) {
@@ -173,11 +174,12 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     }
     bar.step("quantized (" + algo + ")", done,
              static_cast<int64_t>(layers.size()));
-    if (algo == "boa" && numAttention == 0)
+    if (algoUsesAttention(algo) && numAttention == 0)
       module.emitWarning()
-          << "qc-quantize: algo=boa found no attention statistics in '"
-          << stats
-          << "' (gather them with qc-calibrate --algo boa): every layer "
+          << "qc-quantize: algo=" << algo
+          << " found no attention statistics in '" << stats
+          << "' (gather them with qc-calibrate --algo " << algo
+          << "): every layer "
              "was quantized by GPTQ";
     if (minPlanes > 0 && numAnyBCQ == 0) {
       module.emitError() << "qc-quantize: min-planes (AnyBCQ) is for BCQ "
@@ -228,7 +230,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                           << stats << "'";
     quant::AttentionStats attention;
     std::string attentionError;
-    if (algo == "boa" &&
+    if (algoUsesAttention(algo) &&
         !quant::attentionStatsFromTaps(calibration.taps, op.getLayer().str(),
                                        k, n, attention, attentionError))
       return layerError() << attentionError;

@@ -45,28 +45,49 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   quant::ClipSearch clip =
       opt.mseClip ? quant::ClipSearch::MSE : quant::ClipSearch::MinMax;
   quant::UniformResult r;
-  if (opt.algo == "boa" && attention && !params.perIC) {
-    if (attention->rows.heads > 0
-            ? !quant::boaUniform(w.data(), k, n, stats->H.data(),
-                                 attention->rows, params, clip,
-                                 {opt.damp, /*rowOrder=*/opt.actOrder}, r,
-                                 err)
-            : !quant::gptqPerHead(w.data(), k, n, attention->valueH, params,
-                                  clip, opt.damp, r, err))
+  const bool boa = algoUsesAttention(opt.algo) && attention && !params.perIC;
+  const bool valueHeads = boa && attention->rows.heads == 0;
+  // TurboBoA: quantize towards the weights that undo the error of the
+  // quantized inputs (a value projection's objective reads P_h X, which
+  // the layer's cross statistics do not describe).
+  std::vector<float> corrected;
+  const std::vector<float> &target =
+      opt.algo == "turboboa" && !valueHeads && stats && !stats->C.empty()
+          ? corrected
+          : w;
+  if (&target == &corrected &&
+      !quant::inputErrorTarget(w.data(), k, n, stats->H.data(),
+                               stats->C.data(), opt.damp, corrected, err))
+    return false;
+  if (boa) {
+    quant::BoAOptions b;
+    b.damp = opt.damp;
+    b.rowOrder = opt.actOrder;
+    b.jointColumns =
+        opt.algo == "turboboa"
+            ? std::min(kTurboBoAJointColumns, attention->rows.headDim)
+            : 1;
+    if (valueHeads
+            ? !quant::gptqPerHead(w.data(), k, n, attention->valueH, params,
+                                  clip, opt.damp, r, err)
+            : !quant::boaUniform(target.data(), k, n, stats->H.data(),
+                                 attention->rows, params, clip, b, r, err))
       return false;
-    q.algo = attention->rows.heads > 0 ? "boa" : "boa-value";
+    q.algo = opt.algo + (valueHeads ? "-value" : "");
   } else if (opt.usesHessian()) {
     quant::GPTQOptions g;
     g.damp = opt.damp;
     g.actOrder = opt.actOrder;
     quant::UniformResult init;
     if (opt.twoStage &&
-        !quant::quantizeUniformHessianInit(w.data(), k, n, params,
+        !quant::quantizeUniformHessianInit(target.data(), k, n, params,
                                            stats->H.data(), init, err))
       return false;
-    if (!quant::gptqUniform(w.data(), k, n, stats->H.data(), params, clip, g,
-                            opt.twoStage ? &init : nullptr, r, err))
+    if (!quant::gptqUniform(target.data(), k, n, stats->H.data(), params,
+                            clip, g, opt.twoStage ? &init : nullptr, r, err))
       return false;
+    // Stage 2's objective has the input error in it already (C): it reads
+    // the float weights.
     if (opt.twoStage &&
         !quant::refineUniformScales(
             w.data(), k, n, stats->H.data(),
@@ -79,6 +100,8 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
       return false;
     q.algo = "rtn";
   }
+  if (&target == &corrected)
+    q.algo += "+corr";
   q.codes.assign(r.codes.begin(), r.codes.end());
   q.codesShape = {k, n};
   roundAll(r.scales, s.getScaleType());
@@ -320,7 +343,7 @@ bool qc::quantizeWeights(QuantSchemeAttrInterface scheme,
                          std::string &err,
                          const quant::AttentionStats *attention) {
   if (!isWeightQuantAlgo(options.algo)) {
-    err = "unknown algo '" + options.algo + "' (rtn, gptq or boa)";
+    err = "unknown algo '" + options.algo + "' (" + kWeightQuantAlgos + ")";
     return false;
   }
   if (options.usesHessian()) {

@@ -9,6 +9,7 @@
 //                  [--two-stage 1|0]
 //                  [--boa-heads H]  (also BoA with H heads of N/H columns,
 //                                    row Hessians from AR(1) rows as well)
+//                  [--boa-joint J]  (and TurboBoA's J columns per step)
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,7 +40,7 @@ int main(int argc, char **argv) {
   UniformParams params;
   ClipSearch clip = ClipSearch::MSE;
   bool twoStage = true;
-  int64_t boaHeads = 0;
+  int64_t boaHeads = 0, boaJoint = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     long long v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k"))
@@ -58,15 +59,18 @@ int main(int argc, char **argv) {
       twoStage = v != 0;
     else if (!std::strcmp(argv[i], "--boa-heads"))
       boaHeads = v;
+    else if (!std::strcmp(argv[i], "--boa-joint"))
+      boaJoint = v;
     else {
       std::fprintf(stderr, "qc-quant-bench: unknown flag '%s'\n", argv[i]);
       return 1;
     }
   }
-  if (K <= 0 || N <= 0 || rows <= 0 || boaHeads < 0 ||
-      (boaHeads > 0 && N % boaHeads != 0)) {
-    std::fprintf(stderr, "qc-quant-bench: sizes must be positive and "
-                         "--boa-heads divide N\n");
+  if (K <= 0 || N <= 0 || rows <= 0 || boaHeads < 0 || boaJoint < 0 ||
+      (boaHeads > 0 && N % boaHeads != 0) || (boaJoint > 0 && !boaHeads)) {
+    std::fprintf(stderr, "qc-quant-bench: sizes must be positive, "
+                         "--boa-heads divide N and --boa-joint come with "
+                         "it\n");
     return 1;
   }
   std::mt19937_64 rng(0);
@@ -140,14 +144,38 @@ int main(int argc, char **argv) {
       m.accumulate(Y.data(), 4 * d, d, nullptr, err);
       rowH.M.insert(rowH.M.end(), m.H.begin(), m.H.end());
     }
-    UniformResult boa;
-    t0 = std::chrono::steady_clock::now();
-    if (!boaUniform(W.data(), K, N, stats.H.data(), rowH, params, clip,
-                    BoAOptions(), boa, err)) {
-      std::fprintf(stderr, "qc-quant-bench: %s\n", err.c_str());
+    auto runBoA = [&](const char *what, int64_t joint) {
+      UniformResult q;
+      BoAOptions options;
+      options.jointColumns = joint;
+      auto start = std::chrono::steady_clock::now();
+      if (!boaUniform(W.data(), K, N, stats.H.data(), rowH, params, clip,
+                      options, q, err)) {
+        std::fprintf(stderr, "qc-quant-bench: %s\n", err.c_str());
+        return false;
+      }
+      report(what, seconds(start), q);
+      std::vector<float> deq;
+      dequantizeUniform(q, deq, err);
+      std::printf("%-22s            Kronecker error / row %.4e\n", "",
+                  kroneckerError(W.data(), deq.data(), K, N, stats.H.data(),
+                                 rowH) /
+                      double(rows));
+      return true;
+    };
+    std::vector<float> gptqDeq;
+    dequantizeUniform(gptq, gptqDeq, err);
+    std::printf("%-22s            Kronecker error / row %.4e\n", "gptq",
+                kroneckerError(W.data(), gptqDeq.data(), K, N,
+                               stats.H.data(), rowH) /
+                    double(rows));
+    if (!runBoA("boa", 1))
       return 1;
-    }
-    report("boa", seconds(t0), boa);
+    if (boaJoint > 1 &&
+        !runBoA(("turboboa (" + std::to_string(boaJoint) + " columns)")
+                    .c_str(),
+                boaJoint))
+      return 1;
   }
   if (!twoStage)
     return 0;

@@ -7,6 +7,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
+#include <Eigen/LU>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -64,48 +65,67 @@ RowHessians rowHessians(int64_t heads, int64_t d, uint64_t seed) {
 }
 
 /// GPTQ written out on the dense Kronecker Hessian M_h (x) H of each head,
-/// over the head's weights in the order (column, row): the textbook
-/// algorithm BoA factors. Group parameters are chosen, as BoA's, when a
-/// column's group starts, by quantizeUniformRTN on its current values.
+/// over the head's weights in the order (column step, row, column): steps
+/// of `joint` columns, a step's weights row by row. joint = 1 is the order
+/// (column, row) of BoA. Group parameters are chosen, as BoA's, when the
+/// sweep reaches a group's first row (for all of the step's columns,
+/// before the row is rounded), by quantizeUniformRTN on current values.
 std::vector<uint8_t> denseKroneckerGPTQ(const std::vector<float> &W, int64_t K,
                                         int64_t N, const std::vector<double> &H,
                                         const RowHessians &rows,
-                                        const UniformParams &p) {
+                                        const UniformParams &p,
+                                        int64_t joint = 1) {
   const int64_t d = rows.headDim, n = d * K;
   const float maxq = float((1 << p.bits) - 1);
   std::vector<uint8_t> codes(size_t(K * N));
-  Eigen::Map<const MatD> Hm(H.data(), K, K); // symmetric: layout-free
+  // The processing order: (column, row) of each variable.
+  std::vector<std::pair<int64_t, int64_t>> order;
+  for (int64_t i0 = 0; i0 < d; i0 += joint)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t i = i0; i < std::min(d, i0 + joint); ++i)
+        order.push_back({i, k});
   for (int64_t h = 0; h < rows.heads; ++h) {
-    Eigen::Map<const MatD> M(rows.M.data() + h * d * d, d, d);
+    const double *M = rows.M.data() + h * d * d;
     MatD F(n, n);
-    for (int64_t i = 0; i < d; ++i)
-      for (int64_t j = 0; j < d; ++j)
-        F.block(i * K, j * K, K, K) = M(i, j) * Hm;
-    MatD Finv = F.llt().solve(MatD::Identity(n, n));
-    MatD U = Finv.llt().matrixU();
     Eigen::VectorXd w(n);
-    for (int64_t i = 0; i < d; ++i)
-      for (int64_t k = 0; k < K; ++k)
-        w(i * K + k) = W[size_t(k * N + h * d + i)];
-    float scale = 1, zero = 0;
     for (int64_t a = 0; a < n; ++a) {
-      const int64_t i = a / K, k = a % K;
-      if (k % p.group == 0) {
-        std::vector<float> g;
-        for (int64_t j = k; j < std::min(K, k + p.group); ++j)
-          g.push_back(float(w(i * K + j)));
-        UniformResult r;
-        std::string err;
-        EXPECT_TRUE(quantizeUniformRTN(g.data(), int64_t(g.size()), 1, p,
-                                       ClipSearch::MinMax, r, err));
-        scale = r.scales[0];
-        zero = r.zeros[0];
+      auto [i, k] = order[size_t(a)];
+      w(a) = W[size_t(k * N + h * d + i)];
+      for (int64_t b = 0; b < n; ++b) {
+        auto [j, l] = order[size_t(b)];
+        F(a, b) = M[i * d + j] * H[size_t(k * K + l)];
       }
-      float c = std::min(std::max(std::nearbyint(float(w(a)) / scale) + zero,
-                                  0.0f),
-                         maxq);
+    }
+    MatD U = F.llt().solve(MatD::Identity(n, n)).llt().matrixU();
+    std::vector<float> scale(static_cast<size_t>(d)),
+        zero(static_cast<size_t>(d));
+    for (int64_t a = 0; a < n; ++a) {
+      auto [i, k] = order[size_t(a)];
+      // A step's columns choose their group's parameters at its first row.
+      if (k % p.group == 0 && (a == 0 || order[size_t(a - 1)].second != k)) {
+        for (int64_t b = a; b < n && order[size_t(b)].second == k; ++b) {
+          const int64_t j = order[size_t(b)].first;
+          std::vector<float> g;
+          for (int64_t c = b; c < n; ++c)
+            if (order[size_t(c)].first == j &&
+                order[size_t(c)].second < k + p.group)
+              g.push_back(float(w(c)));
+          UniformResult r;
+          std::string err;
+          EXPECT_TRUE(quantizeUniformRTN(g.data(), int64_t(g.size()), 1, p,
+                                         ClipSearch::MinMax, r, err));
+          scale[size_t(j)] = r.scales[0];
+          zero[size_t(j)] = r.zeros[0];
+        }
+      }
+      float c = std::min(
+          std::max(std::nearbyint(float(w(a)) / scale[size_t(i)]) +
+                       zero[size_t(i)],
+                   0.0f),
+          maxq);
       codes[size_t(k * N + h * d + i)] = uint8_t(c);
-      double e = (w(a) - double(scale * (c - zero))) / U(a, a);
+      double e =
+          (w(a) - double(scale[size_t(i)] * (c - zero[size_t(i)]))) / U(a, a);
       w.tail(n - a - 1) -= e * U.row(a).tail(n - a - 1).transpose();
     }
   }
@@ -121,7 +141,7 @@ std::vector<float> dequant(const UniformResult &q) {
 
 /// BoA's codes and the dense algorithm's on random K x (heads x d) data.
 void expectDenseCodes(int64_t K, int64_t heads, int64_t d, int bits,
-                      int64_t group, uint64_t seed) {
+                      int64_t group, uint64_t seed, int64_t joint = 1) {
   const int64_t N = heads * d;
   std::vector<float> W = randomWeights(K, N, seed);
   std::vector<double> H = flat(randomSPD(K, seed + 1, 0.5));
@@ -129,10 +149,11 @@ void expectDenseCodes(int64_t K, int64_t heads, int64_t d, int bits,
   UniformParams p = params(bits, group);
   UniformResult boa;
   std::string err;
+  BoAOptions options{0.0, false, joint};
   ASSERT_TRUE(boaUniform(W.data(), K, N, H.data(), rows, p,
-                         ClipSearch::MinMax, BoAOptions{0.0, false}, boa, err))
+                         ClipSearch::MinMax, options, boa, err))
       << err;
-  EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p));
+  EXPECT_EQ(boa.codes, denseKroneckerGPTQ(W, K, N, H, rows, p, joint));
 }
 
 // BoA is GPTQ on the Kronecker-structured Hessian: its codes are the dense
@@ -141,6 +162,22 @@ void expectDenseCodes(int64_t K, int64_t heads, int64_t d, int bits,
 TEST(BoA, EqualsDenseGPTQOnTheKroneckerHessian) {
   expectDenseCodes(24, 2, 4, 3, 8, 11);
   expectDenseCodes(288, 2, 3, 4, 32, 17);
+}
+
+// TurboBoA's joint columns are GPTQ on the dense Kronecker Hessian in the
+// order (step, row, column), the later steps' columns updated in closed
+// form once per step: code for code, for steps that divide the head, one
+// that does not (5 = 2 + 2 + 1), and the whole head at once.
+TEST(BoA, JointColumnsAreDenseGPTQInStepRowColumnOrder) {
+  expectDenseCodes(24, 2, 4, 3, 8, 12, /*joint=*/2);
+  expectDenseCodes(40, 2, 5, 3, 8, 13, /*joint=*/2);
+  expectDenseCodes(40, 1, 4, 4, 8, 18, /*joint=*/4);
+  // Another order than BoA's, so other codes.
+  std::vector<float> W = randomWeights(40, 10, 13);
+  std::vector<double> H = flat(randomSPD(40, 14, 0.5));
+  RowHessians rows = rowHessians(2, 5, 15);
+  EXPECT_NE(denseKroneckerGPTQ(W, 40, 10, H, rows, params(3, 8), 2),
+            denseKroneckerGPTQ(W, 40, 10, H, rows, params(3, 8), 1));
 }
 
 // With the row order, the dense algorithm on the head's columns permuted by
@@ -288,6 +325,14 @@ TEST(BoA, RefusesBadArguments) {
   EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, params(4, 8),
                           ClipSearch::MinMax, BoAOptions(), out, err));
   EXPECT_NE(err.find("heads"), std::string::npos) << err;
+  rows.heads = 2;
+  for (int64_t joint : {0, 5}) {
+    BoAOptions options;
+    options.jointColumns = joint;
+    EXPECT_FALSE(boaUniform(W.data(), K, N, H.data(), rows, params(4, 8),
+                            ClipSearch::MinMax, options, out, err));
+    EXPECT_NE(err.find("jointColumns"), std::string::npos) << err;
+  }
 }
 
 // rotaryAverage against the sum over positions of R_t^T C R_t with R_t

@@ -4,6 +4,8 @@
 
 #include "QuantTestUtil.h"
 
+#include <Eigen/Core>
+#include <Eigen/QR>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -530,6 +532,57 @@ TEST(GPTQ, BadArguments) {
   EXPECT_FALSE(gptqUniform(W.data(), K, N, negative.data(),
                            uniformParams(4, 4), ClipSearch::MinMax,
                            GPTQOptions(), nullptr, q, err));
+}
+
+// The corrected target is the least-squares fit of the float model's outputs
+// X W from the quantized inputs X~ (a small damping aside), and leaves W as
+// it is when the inputs carry no error.
+TEST(InputErrorTarget, IsTheLeastSquaresFitOfTheFloatOutputs) {
+  using Mat = Eigen::MatrixXd;
+  const int64_t T = 200, K = 12, N = 5;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  Mat X(T, K), Xq(T, K);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t k = 0; k < K; ++k) {
+      X(t, k) = normal(rng) * (1 + k % 3);
+      Xq(t, k) = X(t, k) + 0.2 * normal(rng);
+    }
+  std::vector<float> W = randomWeights(K, N, 8);
+  Mat Wd(K, N);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n)
+      Wd(k, n) = W[size_t(k * N + n)];
+  auto flatten = [](const Mat &m) {
+    std::vector<double> v;
+    for (int64_t i = 0; i < m.rows(); ++i)
+      for (int64_t j = 0; j < m.cols(); ++j)
+        v.push_back(m(i, j));
+    return v;
+  };
+  std::vector<double> Ht = flatten(Xq.transpose() * Xq),
+                      C = flatten(Xq.transpose() * X);
+  std::vector<float> out;
+  std::string err;
+  ASSERT_TRUE(inputErrorTarget(W.data(), K, N, Ht.data(), C.data(), 0.0, out,
+                               err))
+      << err;
+  Mat expected = Xq.colPivHouseholderQr().solve(X * Wd);
+  double scale = expected.cwiseAbs().maxCoeff(), moved = 0;
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      EXPECT_NEAR(out[size_t(k * N + n)], expected(k, n), 1e-4 * scale);
+      moved = std::max(moved, std::abs(expected(k, n) - Wd(k, n)));
+    }
+  EXPECT_GT(moved, 1e-2 * scale); // the correction is not negligible
+  // No input error: W itself, also with damping.
+  ASSERT_TRUE(inputErrorTarget(W.data(), K, N, Ht.data(), Ht.data(), 0.01,
+                               out, err));
+  EXPECT_EQ(out, W);
+  C[3] = std::nan("");
+  EXPECT_FALSE(inputErrorTarget(W.data(), K, N, Ht.data(), C.data(), 0.01,
+                                out, err));
+  EXPECT_NE(err.find("cross"), std::string::npos) << err;
 }
 
 } // namespace

@@ -53,6 +53,19 @@ struct BoAOptions {
   /// Quantize a head's columns in decreasing order of M_h's diagonal (BoA's
   /// Hessian-based row reordering), else in order.
   bool rowOrder = false;
+  /// Columns of a head quantized jointly (TurboBoA, Kim et al., ICLR 2026):
+  /// a step takes `jointColumns` consecutive columns B (in the head's
+  /// order) and quantizes their weights row by row, the columns of a row
+  /// one after the other: GPTQ in the order (row, column) on their
+  /// conditional inverse Hessian, which factors as U_H (x) U'_BB
+  /// (U' = chol(M_h^-1)), so a weight's error reaches its row's later
+  /// columns through U'_BB and the later rows through U_H. The step's
+  /// change D_B = W_B - Q_B (W_B their values when the step began) then
+  /// goes to the head's later columns R in closed form,
+  ///   W_R -= D_B U'_BB^-1 U'_BR,
+  /// their optimum given D_B (the objective is Kronecker, so H cancels).
+  /// 1 is BoA's order (column, row); d sweeps K once per head.
+  int64_t jointColumns = 1;
 };
 
 /// BoA with a uniform grid (per-OC groups only: per-IC groups would tie the

@@ -87,6 +87,18 @@ bool refineUniformScales(const float *W, int64_t K, int64_t N,
                          UniformResult &q, std::string &err,
                          std::vector<double> *trace = nullptr);
 
+/// TurboBoA's correction of the error propagated from earlier quantized
+/// layers: the weights V minimizing sum ||X~ V - X W||^2 (X~ the layer's
+/// inputs in the partly quantized model, X the float model's) are
+/// Ht^-1 C W, Ht = X~^T X~, C = X~^T X. Computed as
+///   W + (Ht + lambda I)^-1 (C - Ht) W,   lambda = damp x mean diag(Ht),
+/// so that damping shrinks only the correction: C = Ht leaves W as it is.
+/// Quantizing this target by GPTQ minimizes the error against the float
+/// model's output instead of against W on the quantized inputs.
+bool inputErrorTarget(const float *W, int64_t K, int64_t N, const double *Ht,
+                      const double *C, double damp, std::vector<float> &out,
+                      std::string &err);
+
 /// GPTQ for binary-coding weights: the scales (alphas) and offsets of `q`
 /// (from fitBCQ on W) are kept; GPTQ chooses each weight's sign pattern as
 /// the nearest of its group's 2^planes levels (the BCQ projector) and feeds

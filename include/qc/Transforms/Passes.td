@@ -90,8 +90,8 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
     Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
            "clipping search of uniform grids: minmax or mse">,
     Option<"algo", "algo", "std::string", /*default=*/"\"rtn\"",
-           "quantization algorithm: rtn, gptq, or boa (GPTQ; BoA for the "
-           "layers with attention statistics)">,
+           "quantization algorithm: rtn, gptq, boa (GPTQ; BoA for the "
+           "layers with attention statistics) or turboboa">,
     Option<"stats", "stats", "std::string", /*default=*/"\"\"",
            "calibration statistics file (qc-calibrate) for algo=gptq">,
     Option<"twoStage", "two-stage", "bool", /*default=*/"false",

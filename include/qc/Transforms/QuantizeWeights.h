@@ -21,25 +21,37 @@
 
 namespace qc {
 
-/// The weight quantization algorithms ("rtn", "gptq", "boa"), and those
-/// that read calibration statistics (GPTQ and BoA).
-inline bool isWeightQuantAlgo(llvm::StringRef algo) {
-  return algo == "rtn" || algo == "gptq" || algo == "boa";
+/// The algorithms with BoA's attention-aware objective for the query, key
+/// and value projections (they read qc-calibrate's attention taps): BoA and
+/// TurboBoA.
+inline bool algoUsesAttention(llvm::StringRef algo) {
+  return algo == "boa" || algo == "turboboa";
 }
+/// The algorithms that read calibration statistics.
 inline bool algoUsesHessian(llvm::StringRef algo) {
-  return algo == "gptq" || algo == "boa";
+  return algo == "gptq" || algoUsesAttention(algo);
 }
+/// The weight quantization algorithms, and their list for messages.
+inline bool isWeightQuantAlgo(llvm::StringRef algo) {
+  return algo == "rtn" || algoUsesHessian(algo);
+}
+inline constexpr const char kWeightQuantAlgos[] = "rtn, gptq, boa or turboboa";
+/// TurboBoA's columns per step (BoAOptions::jointColumns).
+inline constexpr int64_t kTurboBoAJointColumns = 8;
 
 struct WeightQuantOptions {
-  /// "rtn", "gptq" or "boa" (GPTQ, with BoA's attention-aware objective
-  /// for the layers that have row Hessians).
+  /// "rtn", "gptq", "boa" (GPTQ, with BoA's attention-aware objective for
+  /// the layers that have attention statistics) or "turboboa" (BoA with
+  /// kTurboBoAJointColumns columns per step, every layer but the value
+  /// projections quantized towards quant::inputErrorTarget where the
+  /// statistics have cross terms).
   std::string algo = "rtn";
   /// Whether the algorithm reads calibration statistics.
   bool usesHessian() const { return algoUsesHessian(algo); }
   /// MSE clipping search (else min-max) for uniform grids.
   bool mseClip = true;
   /// Two-stage group-scale optimization (uniform schemes, with gptq; with
-  /// boa, of the layers GPTQ quantizes).
+  /// boa and turboboa, of the layers GPTQ quantizes).
   bool twoStage = false;
   bool actOrder = false;
   double damp = 0.01;
@@ -57,7 +69,9 @@ struct QuantizedWeight {
   std::vector<float> scales, zeros, codebook;
   std::vector<float> dequantized; // K x N
   /// The algorithm that produced the codes ("rtn", "gptq", "gptq+2stage",
-  /// "boa", or "rtn (no gptq for this scheme)").
+  /// "boa", "boa-value", "turboboa", "turboboa-value", or "rtn (no gptq
+  /// for this scheme)"); "+corr" when the target was corrected for the
+  /// error of the quantized inputs.
   std::string algo;
 };
 
@@ -66,10 +80,11 @@ struct QuantizedWeight {
 /// the fit): this drops them.
 void clearAnyBCQFits();
 
-/// Quantizes `w` (K x N) in `scheme`. algo=gptq|boa needs `stats` (the
-/// layer's calibration statistics, K matching); algo=boa quantizes a
-/// uniform per-OC layer with `attention` statistics by BoA (row Hessians:
-/// boaUniform; per-head Hessians: gptqPerHead), any other by GPTQ. Scales
+/// Quantizes `w` (K x N) in `scheme`. algo=gptq|boa|turboboa needs `stats`
+/// (the layer's calibration statistics, K matching); algo=boa|turboboa
+/// quantizes a uniform per-OC layer with `attention` statistics by BoA (row
+/// Hessians: boaUniform; per-head Hessians: gptqPerHead), any other by
+/// GPTQ. Scales
 /// come out rounded to the scheme's storage type. Returns false and sets
 /// `err` on failure.
 bool quantizeWeights(QuantSchemeAttrInterface scheme,

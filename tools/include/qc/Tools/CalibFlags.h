@@ -16,10 +16,12 @@ namespace qc {
 /// them.
 struct CalibFlags {
   llvm::cl::opt<std::string> algo{
-      "algo", llvm::cl::desc("quantization algorithm: rtn, gptq, or boa "
-                             "(GPTQ with attention-aware Hessians for the "
-                             "query and key projections; gptq and boa need "
-                             "--calib-data or --calib-stats)"),
+      "algo",
+      llvm::cl::desc("quantization algorithm: rtn, gptq, boa (GPTQ with "
+                     "attention-aware Hessians for the query, key and value "
+                     "projections) or turboboa (BoA with joint columns and "
+                     "a correction for the error of the quantized inputs); "
+                     "all but rtn need --calib-data or --calib-stats"),
       llvm::cl::init(""), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<bool> twoStage{
       "two-stage",
@@ -86,11 +88,12 @@ struct CalibFlags {
     if (!assignRecipe.empty() && assignBits <= 0)
       return "--assign-recipe needs --assign-bits";
     if (!isWeightQuantAlgo(recipe.algo))
-      return "--algo must be rtn, gptq or boa, found '" + recipe.algo + "'";
+      return std::string("--algo must be ") + kWeightQuantAlgos +
+             ", found '" + recipe.algo + "'";
     if (twoStage && !algoUsesHessian(recipe.algo))
-      return "--two-stage needs --algo gptq or boa";
+      return "--two-stage needs --algo gptq, boa or turboboa";
     if (recipe.needsStats() && data.empty() && stats.empty())
-      return "--algo gptq|boa, --assign-bits and --act int8s need "
+      return "--algo gptq|boa|turboboa, --assign-bits and --act int8s need "
              "calibration: "
              "--calib-data or --calib-stats";
     if (recipe.smooth > 0 && data.empty() && stats.empty())
