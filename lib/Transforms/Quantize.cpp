@@ -60,7 +60,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     }
     if (twoStage && !algoUsesHessian(algo)) {
       module.emitError()
-          << "qc-quantize: two-stage needs algo=gptq, boa or turboboa";
+          << "qc-quantize: two-stage needs algo=gptq, boa, turboboa or aespa";
       return signalPassFailure();
     }
     if (!stats.empty()) {

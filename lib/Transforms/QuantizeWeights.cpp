@@ -2,6 +2,7 @@
 
 #include "qc/Transforms/QuantizeWeights.h"
 
+#include "qc/Quant/AdaRound.h"
 #include "qc/Quant/BCQ.h"
 #include "qc/Quant/Codebook.h"
 #include "qc/Quant/FloatFormats.h"
@@ -32,6 +33,32 @@ void roundAll(std::vector<float> &values, Type type) {
 
 // -- per-scheme quantizers (canonical layouts, see QCAttrs.td) ------------
 
+/// aespa: the codes of an attention layer learned by AdaRound on its
+/// attention objective (q/k: the Kronecker form of the row Hessians; v: one
+/// Hessian per key/value head), then coordinate descent to a local minimum
+/// of single-step moves.
+bool aespa(const std::vector<float> &w, int64_t k, int64_t n,
+           const quant::TapStats &stats,
+           const quant::AttentionStats &attention,
+           const quant::UniformParams &params, quant::ClipSearch clip,
+           quant::UniformResult &r, std::string &err) {
+  quant::QuadraticObjective objective;
+  if (attention.rows.heads > 0) {
+    objective.heads = attention.rows.heads;
+    objective.headDim = attention.rows.headDim;
+    objective.H.assign(size_t(objective.heads), stats.H.data());
+    objective.M = attention.rows.M;
+  } else {
+    objective.heads = int64_t(attention.valueH.size());
+    objective.headDim = n / objective.heads;
+    objective.H = attention.valueH;
+  }
+  return quant::adaroundUniform(w.data(), k, n, objective, params, clip,
+                                quant::AdaRoundOptions(), r, err) &&
+         quant::coordinateDescentCodes(w.data(), k, n, objective,
+                                       /*sweeps=*/20, r, err);
+}
+
 bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
              int64_t n, const WeightQuantOptions &opt,
              const quant::TapStats *stats,
@@ -59,7 +86,11 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
       !quant::inputErrorTarget(w.data(), k, n, stats->H.data(),
                                stats->C.data(), opt.damp, corrected, err))
     return false;
-  if (boa) {
+  if (boa && opt.algo == "aespa") {
+    if (!aespa(w, k, n, *stats, *attention, params, clip, r, err))
+      return false;
+    q.algo = valueHeads ? "aespa-value" : "aespa";
+  } else if (boa) {
     quant::BoAOptions b;
     b.damp = opt.damp;
     b.rowOrder = opt.actOrder;

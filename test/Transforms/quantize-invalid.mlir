@@ -15,13 +15,13 @@
 
 // The pass options: each bad value is an error naming it.
 // RUN: not qc-opt %s --qc-quantize="algo=adam" 2>&1 | FileCheck %s --check-prefix=ALGO
-// ALGO: error: qc-quantize: unknown algo 'adam' (rtn, gptq, boa or turboboa)
+// ALGO: error: qc-quantize: unknown algo 'adam' (rtn, gptq, boa, turboboa or aespa)
 // RUN: not qc-opt %s --qc-quantize="algo=gptq" 2>&1 | FileCheck %s --check-prefix=NOSTATS
 // NOSTATS: error: qc-quantize: algo=gptq needs calibration statistics (stats=FILE, from qc-calibrate)
 // RUN: not qc-opt %s --qc-quantize="algo=gptq stats=%t.missing.qcstats" 2>&1 | FileCheck %s --check-prefix=STATSFILE
 // STATSFILE: error: qc-quantize: cannot open statistics file '{{.*}}.missing.qcstats'
 // RUN: not qc-opt %s --qc-quantize="two-stage=true" 2>&1 | FileCheck %s --check-prefix=TWOSTAGE
-// TWOSTAGE: error: qc-quantize: two-stage needs algo=gptq, boa or turboboa
+// TWOSTAGE: error: qc-quantize: two-stage needs algo=gptq, boa, turboboa or aespa
 // RUN: not qc-opt %s --qc-quantize="clip=max" 2>&1 | FileCheck %s --check-prefix=CLIP
 // CLIP: error: qc-quantize: clip must be mse or minmax, found 'max'
 // RUN: not qc-opt %s --qc-quantize="overrides=fc1" 2>&1 | FileCheck %s --check-prefix=OVERRIDE

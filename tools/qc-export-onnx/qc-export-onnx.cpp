@@ -36,8 +36,8 @@ int main(int argc, char **argv) {
       argc, argv,
       "qc ONNX exporter: quantize MatMul weights (uniform per-OC schemes) "
       "and write them as com.microsoft::MatMulNBits\n\n"
-      "  --algo gptq|boa|turboboa and --assign-bits read statistics from "
-      "qc-calibrate (--calib-stats).\n");
+      "  --algo gptq|boa|turboboa|aespa and --assign-bits read statistics "
+      "from qc-calibrate (--calib-stats).\n");
 
   qc::ONNXImportOptions importOptions;
   qc::QuantRecipe recipe;

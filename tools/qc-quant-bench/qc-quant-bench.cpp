@@ -10,9 +10,12 @@
 //                  [--boa-heads H]  (also BoA with H heads of N/H columns,
 //                                    row Hessians from AR(1) rows as well)
 //                  [--boa-joint J]  (and TurboBoA's J columns per step)
+//                  [--aespa-iters I] [--aespa-lambda-x1000 L]
+//                                   (and aespa: AdaRound on BoA's objective)
 //
 //===----------------------------------------------------------------------===//
 
+#include "qc/Quant/AdaRound.h"
 #include "qc/Quant/BoA.h"
 #include "qc/Quant/GPTQ.h"
 #include "qc/Quant/Stats.h"
@@ -40,7 +43,7 @@ int main(int argc, char **argv) {
   UniformParams params;
   ClipSearch clip = ClipSearch::MSE;
   bool twoStage = true;
-  int64_t boaHeads = 0, boaJoint = 0;
+  int64_t boaHeads = 0, boaJoint = 0, aespaIters = 0, aespaLambda = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     long long v = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--k"))
@@ -61,6 +64,10 @@ int main(int argc, char **argv) {
       boaHeads = v;
     else if (!std::strcmp(argv[i], "--boa-joint"))
       boaJoint = v;
+    else if (!std::strcmp(argv[i], "--aespa-iters"))
+      aespaIters = v;
+    else if (!std::strcmp(argv[i], "--aespa-lambda-x1000"))
+      aespaLambda = v;
     else {
       std::fprintf(stderr, "qc-quant-bench: unknown flag '%s'\n", argv[i]);
       return 1;
@@ -176,6 +183,34 @@ int main(int argc, char **argv) {
                     .c_str(),
                 boaJoint))
       return 1;
+    if (aespaIters > 0) {
+      QuadraticObjective objective;
+      objective.heads = boaHeads;
+      objective.headDim = d;
+      objective.H.assign(size_t(boaHeads), stats.H.data());
+      objective.M = rowH.M;
+      AdaRoundOptions options;
+      options.iterations = int(aespaIters);
+      options.lambda = double(aespaLambda) / 1000.0;
+      UniformResult q;
+      double relative = 0;
+      t0 = std::chrono::steady_clock::now();
+      if (!adaroundUniform(W.data(), K, N, objective, params, clip, options,
+                           q, err, &relative)) {
+        std::fprintf(stderr, "qc-quant-bench: %s\n", err.c_str());
+        return 1;
+      }
+      report("aespa (adaround)", seconds(t0), q);
+      std::vector<float> deq;
+      dequantizeUniform(q, deq, err);
+      std::printf("%-22s            Kronecker error / row %.4e (%.3f of "
+                  "rtn's)\n",
+                  "",
+                  kroneckerError(W.data(), deq.data(), K, N, stats.H.data(),
+                                 rowH) /
+                      double(rows),
+                  relative);
+    }
   }
   if (!twoStage)
     return 0;

@@ -21,31 +21,6 @@ namespace {
 
 using MatD = Eigen::MatrixXd;
 
-/// A random symmetric positive definite n x n matrix with correlated
-/// entries (the covariance of T samples of a random linear mix).
-MatD randomSPD(int64_t n, uint64_t seed, double mix = 0.8) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  MatD A(n, n);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      A(i, j) = normal(rng) * (i == j ? 1.0 : mix);
-  MatD X(4 * n, n);
-  for (int64_t t = 0; t < X.rows(); ++t)
-    for (int64_t j = 0; j < n; ++j)
-      X(t, j) = normal(rng);
-  MatD Y = X * A;
-  return Y.transpose() * Y;
-}
-
-std::vector<double> flat(const MatD &m) {
-  std::vector<double> v(size_t(m.rows() * m.cols()));
-  for (int64_t i = 0; i < m.rows(); ++i)
-    for (int64_t j = 0; j < m.cols(); ++j)
-      v[size_t(i * m.cols() + j)] = m(i, j);
-  return v;
-}
-
 UniformParams params(int bits, int64_t group) {
   UniformParams p;
   p.bits = bits;

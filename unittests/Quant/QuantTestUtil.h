@@ -8,6 +8,8 @@
 #ifndef QC_UNITTESTS_QUANT_QUANTTESTUTIL_H
 #define QC_UNITTESTS_QUANT_QUANTTESTUTIL_H
 
+#include <Eigen/Core>
+
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -45,6 +47,33 @@ inline double sqError(const std::vector<float> &a,
     e += d * d;
   }
   return e;
+}
+
+/// A random symmetric positive definite n x n matrix with correlated
+/// entries (the covariance of T samples of a random linear mix).
+inline Eigen::MatrixXd randomSPD(int64_t n, uint64_t seed,
+                                 double mix = 0.8) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd A(n, n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      A(i, j) = normal(rng) * (i == j ? 1.0 : mix);
+  Eigen::MatrixXd X(4 * n, n);
+  for (int64_t t = 0; t < X.rows(); ++t)
+    for (int64_t j = 0; j < n; ++j)
+      X(t, j) = normal(rng);
+  Eigen::MatrixXd Y = X * A;
+  return Y.transpose() * Y;
+}
+
+/// The entries of `m`, row by row.
+inline std::vector<double> flat(const Eigen::MatrixXd &m) {
+  std::vector<double> v(size_t(m.rows() * m.cols()));
+  for (int64_t i = 0; i < m.rows(); ++i)
+    for (int64_t j = 0; j < m.cols(); ++j)
+      v[size_t(i * m.cols() + j)] = m(i, j);
+  return v;
 }
 
 inline int64_t ceilDivT(int64_t a, int64_t b) { return (a + b - 1) / b; }

@@ -91,7 +91,7 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
            "clipping search of uniform grids: minmax or mse">,
     Option<"algo", "algo", "std::string", /*default=*/"\"rtn\"",
            "quantization algorithm: rtn, gptq, boa (GPTQ; BoA for the "
-           "layers with attention statistics) or turboboa">,
+           "layers with attention statistics), turboboa or aespa">,
     Option<"stats", "stats", "std::string", /*default=*/"\"\"",
            "calibration statistics file (qc-calibrate) for algo=gptq">,
     Option<"twoStage", "two-stage", "bool", /*default=*/"false",

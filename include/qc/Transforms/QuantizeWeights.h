@@ -22,10 +22,10 @@
 namespace qc {
 
 /// The algorithms with BoA's attention-aware objective for the query, key
-/// and value projections (they read qc-calibrate's attention taps): BoA and
-/// TurboBoA.
+/// and value projections (they read qc-calibrate's attention taps): BoA,
+/// TurboBoA and aespa.
 inline bool algoUsesAttention(llvm::StringRef algo) {
-  return algo == "boa" || algo == "turboboa";
+  return algo == "boa" || algo == "turboboa" || algo == "aespa";
 }
 /// The algorithms that read calibration statistics.
 inline bool algoUsesHessian(llvm::StringRef algo) {
@@ -35,7 +35,8 @@ inline bool algoUsesHessian(llvm::StringRef algo) {
 inline bool isWeightQuantAlgo(llvm::StringRef algo) {
   return algo == "rtn" || algoUsesHessian(algo);
 }
-inline constexpr const char kWeightQuantAlgos[] = "rtn, gptq, boa or turboboa";
+inline constexpr const char kWeightQuantAlgos[] =
+    "rtn, gptq, boa, turboboa or aespa";
 /// TurboBoA's columns per step (BoAOptions::jointColumns).
 inline constexpr int64_t kTurboBoAJointColumns = 8;
 
@@ -44,7 +45,9 @@ struct WeightQuantOptions {
   /// the layers that have attention statistics) or "turboboa" (BoA with
   /// kTurboBoAJointColumns columns per step, every layer but the value
   /// projections quantized towards quant::inputErrorTarget where the
-  /// statistics have cross terms).
+  /// statistics have cross terms) or "aespa" (the attention layers' codes
+  /// learned by AdaRound on the same objectives, then polished by
+  /// coordinate descent; the others by GPTQ).
   std::string algo = "rtn";
   /// Whether the algorithm reads calibration statistics.
   bool usesHessian() const { return algoUsesHessian(algo); }
@@ -69,8 +72,8 @@ struct QuantizedWeight {
   std::vector<float> scales, zeros, codebook;
   std::vector<float> dequantized; // K x N
   /// The algorithm that produced the codes ("rtn", "gptq", "gptq+2stage",
-  /// "boa", "boa-value", "turboboa", "turboboa-value", or "rtn (no gptq
-  /// for this scheme)"); "+corr" when the target was corrected for the
+  /// "boa", "boa-value", "turboboa", "turboboa-value", "aespa",
+  /// "aespa-value", or "rtn (no gptq for this scheme)"); "+corr" when the target was corrected for the
   /// error of the quantized inputs.
   std::string algo;
 };
@@ -80,11 +83,12 @@ struct QuantizedWeight {
 /// the fit): this drops them.
 void clearAnyBCQFits();
 
-/// Quantizes `w` (K x N) in `scheme`. algo=gptq|boa|turboboa needs `stats`
+/// Quantizes `w` (K x N) in `scheme`. Every algo but rtn needs `stats`
 /// (the layer's calibration statistics, K matching); algo=boa|turboboa
 /// quantizes a uniform per-OC layer with `attention` statistics by BoA (row
-/// Hessians: boaUniform; per-head Hessians: gptqPerHead), any other by
-/// GPTQ. Scales
+/// Hessians: boaUniform; per-head Hessians: gptqPerHead), algo=aespa by
+/// adaroundUniform and coordinateDescentCodes on the same objectives, any
+/// other layer by GPTQ. Scales
 /// come out rounded to the scheme's storage type. Returns false and sets
 /// `err` on failure.
 bool quantizeWeights(QuantSchemeAttrInterface scheme,

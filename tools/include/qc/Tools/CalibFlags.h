@@ -19,8 +19,9 @@ struct CalibFlags {
       "algo",
       llvm::cl::desc("quantization algorithm: rtn, gptq, boa (GPTQ with "
                      "attention-aware Hessians for the query, key and value "
-                     "projections) or turboboa (BoA with joint columns and "
-                     "a correction for the error of the quantized inputs); "
+                     "projections), turboboa (BoA with joint columns and a "
+                     "correction for the error of the quantized inputs) or "
+                     "aespa (their rounding learned on the same objectives); "
                      "all but rtn need --calib-data or --calib-stats"),
       llvm::cl::init(""), llvm::cl::cat(toolCategory())};
   llvm::cl::opt<bool> twoStage{
@@ -91,10 +92,10 @@ struct CalibFlags {
       return std::string("--algo must be ") + kWeightQuantAlgos +
              ", found '" + recipe.algo + "'";
     if (twoStage && !algoUsesHessian(recipe.algo))
-      return "--two-stage needs --algo gptq, boa or turboboa";
+      return "--two-stage needs --algo gptq, boa, turboboa or aespa";
     if (recipe.needsStats() && data.empty() && stats.empty())
-      return "--algo gptq|boa|turboboa, --assign-bits and --act int8s need "
-             "calibration: "
+      return "--algo gptq|boa|turboboa|aespa, --assign-bits and --act int8s "
+             "need calibration: "
              "--calib-data or --calib-stats";
     if (recipe.smooth > 0 && data.empty() && stats.empty())
       return "--smooth needs --calib-data or --calib-stats (statistics of "
