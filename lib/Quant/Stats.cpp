@@ -15,17 +15,18 @@ using namespace qc::quant;
 namespace {
 
 constexpr char kMagic[8] = {'Q', 'C', 'S', 'T', 'A', 'T', 'S', '\0'};
-constexpr uint32_t kVersion = 1;
+/// 2: H and C stored in single precision (1: double, still read).
+constexpr uint32_t kVersion = 2;
 
 using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic,
                            Eigen::RowMajor>;
 using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
                            Eigen::RowMajor>;
 
-uint64_t fnv1a(const std::string &bytes) {
+uint64_t fnv1a(const char *bytes, size_t size) {
   uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
+  for (size_t i = 0; i < size; ++i) {
+    h ^= static_cast<unsigned char>(bytes[i]);
     h *= 0x100000001b3ULL;
   }
   return h;
@@ -41,14 +42,27 @@ template <typename T> void putArray(std::string &out, const std::vector<T> &v) {
   out.append(reinterpret_cast<const char *>(v.data()), v.size() * sizeof(T));
 }
 
-/// A bounds-checked reader over the file's bytes.
+/// Sums in single precision; false if one does not fit.
+bool putSingle(std::string &out, const std::vector<double> &v) {
+  std::vector<float> f(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    f[i] = float(v[i]);
+    if (!std::isfinite(f[i]))
+      return false;
+  }
+  putArray(out, f);
+  return true;
+}
+
+/// A bounds-checked reader over the file's first `size` bytes.
 struct Reader {
   const std::string &data;
+  size_t size;
   size_t pos = 0;
   bool ok = true;
   template <typename T> T get() {
     T value{};
-    if (!ok || data.size() - pos < sizeof(T)) {
+    if (!ok || size - pos < sizeof(T)) {
       ok = false;
       return value;
     }
@@ -57,13 +71,23 @@ struct Reader {
     return value;
   }
   template <typename T> bool getArray(std::vector<T> &v, uint64_t count) {
-    if (!ok || count > (data.size() - pos) / sizeof(T)) {
+    if (!ok || count > (size - pos) / sizeof(T)) {
       ok = false;
       return false;
     }
     v.resize(size_t(count));
     std::memcpy(v.data(), data.data() + pos, size_t(count) * sizeof(T));
     pos += size_t(count) * sizeof(T);
+    return true;
+  }
+  /// `count` sums, stored in double (version 1) or single precision.
+  bool getSums(std::vector<double> &v, uint64_t count, uint32_t version) {
+    if (version == 1)
+      return getArray(v, count);
+    std::vector<float> f;
+    if (!getArray(f, count))
+      return false;
+    v.assign(f.begin(), f.end());
     return true;
   }
 };
@@ -169,12 +193,15 @@ bool qc::quant::writeStats(const std::string &path,
     put<uint64_t>(out, uint64_t(t.K));
     put<uint64_t>(out, t.rows);
     put<uint32_t>(out, t.C.empty() ? 0u : 1u);
-    putArray(out, t.H);
-    putArray(out, t.C);
+    if (!putSingle(out, t.H) || !putSingle(out, t.C)) {
+      err = "the statistics of '" + t.layers.front() +
+            "' exceed single precision";
+      return false;
+    }
     putArray(out, t.absMax);
     putArray(out, t.meanAbs);
   }
-  put<uint64_t>(out, fnv1a(out));
+  put<uint64_t>(out, fnv1a(out.data(), out.size()));
 
   return writeFileAtomically(path, out, err);
 }
@@ -196,13 +223,14 @@ bool qc::quant::readStats(const std::string &path, CalibrationStats &stats,
       std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0)
     return fail("not a qc statistics file (bad magic)");
   uint64_t stored;
-  std::memcpy(&stored, data.data() + data.size() - 8, 8);
-  std::string body = data.substr(0, data.size() - 8);
-  if (fnv1a(body) != stored)
+  const size_t bodySize = data.size() - 8;
+  std::memcpy(&stored, data.data() + bodySize, 8);
+  if (fnv1a(data.data(), bodySize) != stored)
     return fail("checksum mismatch (truncated or corrupted)");
-  Reader r{body, sizeof(kMagic)};
-  if (r.get<uint32_t>() != kVersion)
-    return fail("unsupported statistics version");
+  Reader r{data, bodySize, sizeof(kMagic)};
+  const uint32_t version = r.get<uint32_t>();
+  if (version != 1 && version != kVersion)
+    return fail("unsupported statistics version " + std::to_string(version));
   uint32_t numTaps = r.get<uint32_t>();
   CalibrationStats s;
   for (uint32_t i = 0; i < numTaps && r.ok; ++i) {
@@ -220,9 +248,9 @@ bool qc::quant::readStats(const std::string &path, CalibrationStats &stats,
     if (!r.ok || K == 0 || K > (1u << 20))
       return fail("tap " + std::to_string(i) + " has a bad size");
     t.K = int64_t(K);
-    r.getArray(t.H, K * K);
+    r.getSums(t.H, K * K, version);
     if (flags & 1)
-      r.getArray(t.C, K * K);
+      r.getSums(t.C, K * K, version);
     r.getArray(t.absMax, K);
     r.getArray(t.meanAbs, K);
     if (!r.ok)
@@ -235,7 +263,7 @@ bool qc::quant::readStats(const std::string &path, CalibrationStats &stats,
         return fail("tap " + std::to_string(i) + " has a non-finite entry");
     s.taps.push_back(std::move(t));
   }
-  if (!r.ok || r.pos != body.size())
+  if (!r.ok || r.pos != bodySize)
     return fail("malformed (sizes disagree with the file length)");
   if (!s.index(err)) {
     err = path + ": " + err;

@@ -103,4 +103,59 @@ TEST(Stats, FileRoundTripAndCorruption) {
   std::remove(path.c_str());
 }
 
+/// FNV-1a, written out again.
+uint64_t checksum(const std::string &bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes)
+    h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+template <typename T> void append(std::string &out, T value) {
+  out.append(reinterpret_cast<const char *>(&value), sizeof(T));
+}
+
+// Sums are stored in single precision (half the size) and read back as
+// the doubles nearest them; a sum beyond single precision is refused; a
+// version 1 file (sums in double) is still read exactly.
+TEST(Stats, SinglePrecisionFileAndVersionOne) {
+  CalibrationStats s;
+  s.taps.resize(1);
+  s.taps[0].layers = {"fc"};
+  s.taps[0].reset(2, false);
+  s.taps[0].H = {0.1, 1e-3, 1e-3, 12345.678};
+  s.taps[0].rows = 3;
+  std::string err;
+  ASSERT_TRUE(s.index(err));
+  std::string path = tempPath("single.qcstats");
+  ASSERT_TRUE(writeStats(path, s, err)) << err;
+  CalibrationStats r;
+  ASSERT_TRUE(readStats(path, r, err)) << err;
+  for (size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(r.taps[0].H[i], double(float(s.taps[0].H[i])));
+  s.taps[0].H[3] = 1e39;
+  EXPECT_FALSE(writeStats(path, s, err));
+  EXPECT_NE(err.find("single precision"), std::string::npos) << err;
+
+  std::string v1("QCSTATS", 8);
+  append<uint32_t>(v1, 1);
+  append<uint32_t>(v1, 1);
+  append<uint32_t>(v1, 1);
+  append<uint32_t>(v1, 2);
+  v1 += "fc";
+  append<uint64_t>(v1, 2);
+  append<uint64_t>(v1, 3);
+  append<uint32_t>(v1, 0);
+  for (double h : {0.1, 0.2, 0.2, 0.7})
+    append<double>(v1, h);
+  for (int i = 0; i < 4; ++i)
+    append<float>(v1, 0.5f);
+  append<uint64_t>(v1, checksum(v1));
+  std::ofstream(path, std::ios::binary).write(v1.data(), long(v1.size()));
+  ASSERT_TRUE(readStats(path, r, err)) << err;
+  EXPECT_EQ(r.taps[0].H, (std::vector<double>{0.1, 0.2, 0.2, 0.7}));
+  EXPECT_EQ(r.taps[0].rows, 3u);
+  std::remove(path.c_str());
+}
+
 } // namespace

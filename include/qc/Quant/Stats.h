@@ -8,11 +8,15 @@
 //   per-channel max |x| and mean |x|, and the number of rows (tokens) seen.
 //
 // File format (little-endian), written atomically (temporary file + rename):
-//   "QCSTATS\0", u32 version (1), u32 number of taps, then per tap:
+//   "QCSTATS\0", u32 version (2), u32 number of taps, then per tap:
 //     u32 number of layer names, each u32 length + bytes;
 //     u64 K, u64 rows, u32 flags (bit 0: C present);
-//     f64 H[K*K], f64 C[K*K] if present, f32 absMax[K], f32 meanAbs[K];
+//     f32 H[K*K], f32 C[K*K] if present, f32 absMax[K], f32 meanAbs[K];
 //   then u64 FNV-1a of every byte before it.
+// The sums are accumulated in double and stored rounded to single
+// precision (relative 6e-8, far below GPTQ's 1% damping; GPTQ's factor is
+// single precision anyway): half the size. Version 1 files, which store H
+// and C in double, are still read.
 //
 //===----------------------------------------------------------------------===//
 
