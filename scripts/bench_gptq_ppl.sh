@@ -19,9 +19,9 @@
 # calibrate as they quantize (BLOCK_SAMPLES, default 8, to bound the time).
 # The BoA, TurboBoA and aespa rows (--algo boa|turboboa|aespa:
 # attention-aware objectives for q_proj, k_proj and v_proj) read the same
-# statistics plus the attention taps, gathered once more; TurboBoA's correction for the error of the
-# quantized inputs needs statistics of the partly quantized model, so only
-# its BLOCK rows have it.
+# statistics plus the attention taps, gathered once more. The correction for
+# the error of the quantized inputs (--input-correction) needs statistics of
+# the partly quantized model: a BLOCK row.
 # Activation quantization (the a8 rows: int8 per token) with and without
 # SmoothQuant (--smooth 0.5, on the same float statistics) is compared with
 # float activations (a16).
@@ -76,12 +76,8 @@ declare -A rows=(
   [w4g128-turboboa]="--quant w4g128 --algo turboboa"
   [w3g128-turboboa]="--quant w3g128 --algo turboboa"
   [w2g64-turboboa]="--quant w2g64 --algo turboboa"
-  [w4g128-boa-block]="--quant w4g128 --algo boa BLOCK"
-  [w2g64-boa-block]="--quant w2g64 --algo boa BLOCK"
-  [w4g128-turboboa-block]="--quant w4g128 --algo turboboa BLOCK"
   [w3g128-turboboa-block]="--quant w3g128 --algo turboboa BLOCK"
-  [w2g64-turboboa-block]="--quant w2g64 --algo turboboa BLOCK"
-  [w3g128-turboboa2s-block]="--quant w3g128 --algo turboboa --two-stage BLOCK"
+  [w3g128-turboboa-corr-block]="--quant w3g128 --algo turboboa --input-correction BLOCK"
   [w3g128-gptq-block]="--quant w3g128 --algo gptq BLOCK"
   [w3g128-gptq2s-block]="--quant w3g128 --algo gptq --two-stage BLOCK"
   [all-w3g128-gptq]="--quant w3g128 --algo gptq ALL"
@@ -127,9 +123,8 @@ order=(fp w4g128-rtn w4g128-gptq w4g128-gptq2s w3g128-rtn w3g128-gptq
        w2g64-gptq2s w3g128-gptq-ao w4g128-boa w4g128-boa-ro w3g128-boa
        w3g128-boa-ro w3g128-boa2s w2g64-boa w2g64-boa-ro w2g64-boa2s
        w3g128-boa-block w4g128-turboboa w3g128-turboboa w2g64-turboboa
-       w4g128-aespa w3g128-aespa w2g64-aespa
-       w4g128-boa-block w2g64-boa-block w4g128-turboboa-block
-       w3g128-turboboa-block w2g64-turboboa-block w3g128-turboboa2s-block
+       w4g128-aespa w3g128-aespa w2g64-aespa w3g128-turboboa-block
+       w3g128-turboboa-corr-block
        all-w3g128-gptq mixed3.0-gptq mixed2.5-gptq mixed4.9-boa mixed4.0-boa
        ort-rtn4
        w3g128-gptq-block w3g128-gptq2s-block w8-a8 w8-a8-smooth w8-a8s

@@ -36,15 +36,14 @@ LogicalResult qc::calibrateForRecipe(ModuleOp module,
   // Mixed precision chooses schemes from float statistics, so it gathers
   // them in one pass.
   options.blockByBlock = request.mode == "block" && recipe.assignBits <= 0;
-  // TurboBoA corrects for the error of the quantized inputs: it needs the
-  // cross statistics too.
-  options.crossStats = recipe.twoStage || recipe.algo == "turboboa";
+  options.crossStats = recipe.twoStage || recipe.inputCorrection;
   options.attentionTaps = algoUsesAttention(recipe.algo);
   MLIRContext *ctx = module.getContext();
   WeightQuantOptions quantOptions;
   quantOptions.algo = recipe.algo;
   quantOptions.mseClip = recipe.clip == "mse";
   quantOptions.twoStage = recipe.twoStage;
+  quantOptions.inputCorrection = recipe.inputCorrection;
   quantOptions.actOrder = recipe.actOrder;
   quantOptions.damp = recipe.damp;
   options.quantizeLayer = [&](const std::string &layer,

@@ -117,6 +117,8 @@ LogicalResult qc::addQuantizePass(OpPassManager &pm,
     options += " stats=" + quote(recipe.stats);
   if (recipe.twoStage)
     options += " two-stage=true";
+  if (recipe.inputCorrection)
+    options += " input-correction=true";
   if (recipe.actOrder)
     options += " act-order=true";
   options += llvm::formatv(" damp={0}", recipe.damp).str();

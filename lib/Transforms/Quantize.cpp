@@ -58,6 +58,12 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
                             "from qc-calibrate)";
       return signalPassFailure();
     }
+    if (inputCorrection && !algoUsesHessian(algo)) {
+      module.emitError() << "qc-quantize: input-correction needs calibration "
+                            "statistics (algo="
+                         << algo << ")";
+      return signalPassFailure();
+    }
     if (twoStage && !algoUsesHessian(algo)) {
       module.emitError()
           << "qc-quantize: two-stage needs algo=gptq, boa, turboboa or aespa";
@@ -73,6 +79,7 @@ struct QuantizePass : qc::impl::QuantizePassBase<QuantizePass> {
     options.algo = algo;
     options.mseClip = clip == "mse";
     options.twoStage = twoStage;
+    options.inputCorrection = inputCorrection;
     options.actOrder = actOrder;
     options.damp = damp;
     options.minPlanes = static_cast<int>(minPlanes);

@@ -74,12 +74,12 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   quant::UniformResult r;
   const bool boa = algoUsesAttention(opt.algo) && attention && !params.perIC;
   const bool valueHeads = boa && attention->rows.heads == 0;
-  // TurboBoA: quantize towards the weights that undo the error of the
-  // quantized inputs (a value projection's objective reads P_h X, which
-  // the layer's cross statistics do not describe).
+  // Quantize towards the weights that undo the error of the quantized
+  // inputs (a value projection's objective reads P_h X, which the layer's
+  // cross statistics do not describe).
   std::vector<float> corrected;
   const std::vector<float> &target =
-      opt.algo == "turboboa" && !valueHeads && stats && !stats->C.empty()
+      opt.inputCorrection && !valueHeads && stats && !stats->C.empty()
           ? corrected
           : w;
   if (&target == &corrected &&

@@ -87,8 +87,8 @@ bool refineUniformScales(const float *W, int64_t K, int64_t N,
                          UniformResult &q, std::string &err,
                          std::vector<double> *trace = nullptr);
 
-/// TurboBoA's correction of the error propagated from earlier quantized
-/// layers: the weights V minimizing sum ||X~ V - X W||^2 (X~ the layer's
+/// A correction of the error propagated from earlier quantized layers (as
+/// TurboBoA's, and QEP's with full strength): the weights V minimizing sum ||X~ V - X W||^2 (X~ the layer's
 /// inputs in the partly quantized model, X the float model's) are
 /// Ht^-1 C W, Ht = X~^T X~, C = X~^T X. Computed as
 ///   W + (Ht + lambda I)^-1 (C - Ht) W,   lambda = damp x mean diag(Ht),

@@ -96,6 +96,10 @@ def QuantizePass : Pass<"qc-quantize", "mlir::ModuleOp"> {
            "calibration statistics file (qc-calibrate) for algo=gptq">,
     Option<"twoStage", "two-stage", "bool", /*default=*/"false",
            "two-stage group-scale optimization around GPTQ">,
+    Option<"inputCorrection", "input-correction", "bool",
+           /*default=*/"false",
+           "quantize towards the weights that undo the error of the "
+           "quantized inputs (needs cross statistics)">,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ in decreasing order of the Hessian diagonal">,
     Option<"damp", "damp", "double", /*default=*/"0.01",

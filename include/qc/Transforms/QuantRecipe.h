@@ -31,6 +31,9 @@ struct QuantRecipe {
   /// damping.
   std::string stats;
   bool twoStage = false;
+  /// Quantize towards quant::inputErrorTarget (needs cross statistics:
+  /// block-by-block calibration gathers them when this is set).
+  bool inputCorrection = false;
   bool actOrder = false;
   double damp = 0.01;
   /// Mixed precision: > 0 runs qc-assign-precision with this budget (bits

@@ -42,10 +42,8 @@ inline constexpr int64_t kTurboBoAJointColumns = 8;
 
 struct WeightQuantOptions {
   /// "rtn", "gptq", "boa" (GPTQ, with BoA's attention-aware objective for
-  /// the layers that have attention statistics) or "turboboa" (BoA with
-  /// kTurboBoAJointColumns columns per step, every layer but the value
-  /// projections quantized towards quant::inputErrorTarget where the
-  /// statistics have cross terms) or "aespa" (the attention layers' codes
+  /// the layers that have attention statistics), "turboboa" (BoA with
+  /// kTurboBoAJointColumns columns per step) or "aespa" (the attention layers' codes
   /// learned by AdaRound on the same objectives, then polished by
   /// coordinate descent; the others by GPTQ).
   std::string algo = "rtn";
@@ -56,6 +54,10 @@ struct WeightQuantOptions {
   /// Two-stage group-scale optimization (uniform schemes, with gptq; with
   /// boa and turboboa, of the layers GPTQ quantizes).
   bool twoStage = false;
+  /// Quantize towards quant::inputErrorTarget where the statistics have
+  /// cross terms (not the value projections of the attention algorithms,
+  /// whose objective reads P_h X).
+  bool inputCorrection = false;
   bool actOrder = false;
   double damp = 0.01;
   /// AnyBCQ (> 0): BCQ layers are fitted for every precision from

@@ -28,6 +28,13 @@ struct CalibFlags {
       "two-stage",
       llvm::cl::desc("two-stage group-scale optimization around GPTQ"),
       llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<bool> inputCorrection{
+      "input-correction",
+      llvm::cl::desc("quantize each layer towards the weights that undo the "
+                     "error of its quantized inputs (block-by-block "
+                     "calibration's cross statistics; overfits small "
+                     "calibration sets, see docs/results.md)"),
+      llvm::cl::cat(toolCategory())};
   llvm::cl::opt<bool> actOrder{
       "act-order",
       llvm::cl::desc("GPTQ in decreasing order of the Hessian diagonal"),
@@ -81,6 +88,7 @@ struct CalibFlags {
     if (!algo.empty())
       recipe.algo = algo;
     recipe.twoStage = twoStage;
+    recipe.inputCorrection = inputCorrection;
     recipe.actOrder = actOrder;
     recipe.damp = damp;
     recipe.assignBits = assignBits;
@@ -91,6 +99,8 @@ struct CalibFlags {
     if (!isWeightQuantAlgo(recipe.algo))
       return std::string("--algo must be ") + kWeightQuantAlgos +
              ", found '" + recipe.algo + "'";
+    if (inputCorrection && !algoUsesHessian(recipe.algo))
+      return "--input-correction needs --algo gptq, boa, turboboa or aespa";
     if (twoStage && !algoUsesHessian(recipe.algo))
       return "--two-stage needs --algo gptq, boa, turboboa or aespa";
     if (recipe.needsStats() && data.empty() && stats.empty())
