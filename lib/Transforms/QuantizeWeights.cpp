@@ -59,6 +59,31 @@ bool aespa(const std::vector<float> &w, int64_t k, int64_t n,
                                        /*sweeps=*/20, r, err);
 }
 
+/// The query, key or value projection of an attention algorithm: BoA or
+/// TurboBoA (q/k: boaUniform; v: gptqPerHead) or aespa, on `target` (the
+/// weights, or their input-corrected version for q/k).
+bool attentionLayer(const std::vector<float> &target, int64_t k, int64_t n,
+                    const WeightQuantOptions &opt,
+                    const quant::TapStats &stats,
+                    const quant::AttentionStats &attention,
+                    const quant::UniformParams &params,
+                    quant::ClipSearch clip, quant::UniformResult &r,
+                    std::string &err) {
+  if (opt.algo == "aespa")
+    return aespa(target, k, n, stats, attention, params, clip, r, err);
+  if (attention.rows.heads == 0)
+    return quant::gptqPerHead(target.data(), k, n, attention.valueH, params,
+                              clip, opt.damp, r, err);
+  quant::BoAOptions b;
+  b.damp = opt.damp;
+  b.rowOrder = opt.actOrder;
+  b.jointColumns = opt.algo == "turboboa"
+                       ? std::min(kTurboBoAJointColumns, attention.rows.headDim)
+                       : 1;
+  return quant::boaUniform(target.data(), k, n, stats.H.data(),
+                           attention.rows, params, clip, b, r, err);
+}
+
 bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
              int64_t n, const WeightQuantOptions &opt,
              const quant::TapStats *stats,
@@ -78,31 +103,18 @@ bool uniform(UniformAttr s, const std::vector<float> &w, int64_t k,
   // inputs (a value projection's objective reads P_h X, which the layer's
   // cross statistics do not describe).
   std::vector<float> corrected;
-  const std::vector<float> &target =
-      opt.inputCorrection && !valueHeads && stats && !stats->C.empty()
-          ? corrected
-          : w;
+  const std::vector<float> &target = opt.inputCorrection &&
+                                             opt.usesHessian() && !valueHeads &&
+                                             stats && !stats->C.empty()
+                                         ? corrected
+                                         : w;
   if (&target == &corrected &&
       !quant::inputErrorTarget(w.data(), k, n, stats->H.data(),
                                stats->C.data(), opt.damp, corrected, err))
     return false;
-  if (boa && opt.algo == "aespa") {
-    if (!aespa(w, k, n, *stats, *attention, params, clip, r, err))
-      return false;
-    q.algo = valueHeads ? "aespa-value" : "aespa";
-  } else if (boa) {
-    quant::BoAOptions b;
-    b.damp = opt.damp;
-    b.rowOrder = opt.actOrder;
-    b.jointColumns =
-        opt.algo == "turboboa"
-            ? std::min(kTurboBoAJointColumns, attention->rows.headDim)
-            : 1;
-    if (valueHeads
-            ? !quant::gptqPerHead(w.data(), k, n, attention->valueH, params,
-                                  clip, opt.damp, r, err)
-            : !quant::boaUniform(target.data(), k, n, stats->H.data(),
-                                 attention->rows, params, clip, b, r, err))
+  if (boa) {
+    if (!attentionLayer(target, k, n, opt, *stats, *attention, params, clip,
+                        r, err))
       return false;
     q.algo = opt.algo + (valueHeads ? "-value" : "");
   } else if (opt.usesHessian()) {

@@ -88,9 +88,10 @@ bool refineUniformScales(const float *W, int64_t K, int64_t N,
                          std::vector<double> *trace = nullptr);
 
 /// A correction of the error propagated from earlier quantized layers (as
-/// TurboBoA's, and QEP's with full strength): the weights V minimizing sum ||X~ V - X W||^2 (X~ the layer's
-/// inputs in the partly quantized model, X the float model's) are
-/// Ht^-1 C W, Ht = X~^T X~, C = X~^T X. Computed as
+/// TurboBoA's, and QEP's with full strength): the weights V minimizing
+/// sum ||X~ V - X W||^2 (X~ the layer's inputs in the partly quantized
+/// model, X the float model's) are Ht^-1 C W, Ht = X~^T X~, C = X~^T X.
+/// Computed as
 ///   W + (Ht + lambda I)^-1 (C - Ht) W,   lambda = damp x mean diag(Ht),
 /// so that damping shrinks only the correction: C = Ht leaves W as it is.
 /// Quantizing this target by GPTQ minimizes the error against the float

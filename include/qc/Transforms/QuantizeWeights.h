@@ -43,9 +43,9 @@ inline constexpr int64_t kTurboBoAJointColumns = 8;
 struct WeightQuantOptions {
   /// "rtn", "gptq", "boa" (GPTQ, with BoA's attention-aware objective for
   /// the layers that have attention statistics), "turboboa" (BoA with
-  /// kTurboBoAJointColumns columns per step) or "aespa" (the attention layers' codes
-  /// learned by AdaRound on the same objectives, then polished by
-  /// coordinate descent; the others by GPTQ).
+  /// kTurboBoAJointColumns columns per step) or "aespa" (the attention
+  /// layers' codes learned by AdaRound on the same objectives, then
+  /// polished by coordinate descent; the others by GPTQ).
   std::string algo = "rtn";
   /// Whether the algorithm reads calibration statistics.
   bool usesHessian() const { return algoUsesHessian(algo); }
@@ -75,8 +75,8 @@ struct QuantizedWeight {
   std::vector<float> dequantized; // K x N
   /// The algorithm that produced the codes ("rtn", "gptq", "gptq+2stage",
   /// "boa", "boa-value", "turboboa", "turboboa-value", "aespa",
-  /// "aespa-value", or "rtn (no gptq for this scheme)"); "+corr" when the target was corrected for the
-  /// error of the quantized inputs.
+  /// "aespa-value", or "rtn (no gptq for this scheme)"); "+corr" when the
+  /// target was corrected for the error of the quantized inputs.
   std::string algo;
 };
 
