@@ -15,7 +15,9 @@
 #include <cstdio>
 #include <numeric>
 
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 
 using namespace qc::quant;
 using namespace qc::quant::detail;
@@ -203,7 +205,12 @@ void boaSweep(ColMatF &Wd, const std::vector<HeadPlan> &plans, int64_t d,
               const UniformParams &params, ClipSearch clip,
               UniformResult &r) {
   const int64_t heads = int64_t(plans.size()), K = Wd.rows();
-  const int64_t chunks = std::min<int64_t>(heads, omp_get_max_threads());
+#ifdef _OPENMP
+  const int64_t threads = omp_get_max_threads();
+#else
+  const int64_t threads = 1;
+#endif
+  const int64_t chunks = std::min<int64_t>(heads, threads);
 #pragma omp parallel for schedule(static, 1)
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t h0 = heads * t / chunks, h1 = heads * (t + 1) / chunks;
