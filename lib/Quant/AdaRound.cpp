@@ -233,7 +233,7 @@ bool qc::quant::adaroundUniform(const float *W, int64_t K, int64_t N,
       V(k, n) = std::log(p0 / (1.0f - p0));
     }
   Objective obj(objective, K);
-  ArrF m = ArrF::Zero(K, N), v = ArrF::Zero(K, N);
+  ArrF m = ArrF::Zero(K, N), v = ArrF::Zero(K, N), Sig(K, N);
   MatF D(K, N), G(K, N);
   const int warm = int(options.warmup * options.iterations);
   const float scale = float(1.0 / eRTN);
@@ -244,7 +244,7 @@ bool qc::quant::adaroundUniform(const float *W, int64_t K, int64_t N,
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < K; ++k)
       for (int64_t n = 0; n < N; ++n) {
-        const float sig = 1.0f / (1.0f + std::exp(-V(k, n)));
+        const float sig = Sig(k, n) = 1.0f / (1.0f + std::exp(-V(k, n)));
         const float h =
             std::min(std::max(sig * (kZeta - kGamma) + kGamma, 0.0f), 1.0f);
         const float q = std::min(std::max(base(k, n) + h, 0.0f), maxq);
@@ -264,7 +264,7 @@ bool qc::quant::adaroundUniform(const float *W, int64_t K, int64_t N,
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < K; ++k)
       for (int64_t n = 0; n < N; ++n) {
-        const float sig = 1.0f / (1.0f + std::exp(-V(k, n)));
+        const float sig = Sig(k, n); // V has not moved since
         const float stretched = sig * (kZeta - kGamma) + kGamma;
         float g = 0; // h(V) is flat where it is clamped
         if (stretched > 0.0f && stretched < 1.0f) {

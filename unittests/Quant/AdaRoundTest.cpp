@@ -13,20 +13,6 @@ using namespace qc::quant::test;
 
 namespace {
 
-UniformParams params(int bits, int64_t group) {
-  UniformParams p;
-  p.bits = bits;
-  p.group = group;
-  return p;
-}
-
-std::vector<float> dequant(const UniformResult &q) {
-  std::vector<float> out;
-  std::string err;
-  EXPECT_TRUE(dequantizeUniform(q, out, err)) << err;
-  return out;
-}
-
 /// A Kronecker objective: one shared H and a random M per head.
 struct Problem {
   int64_t K, N, heads, d;

@@ -21,13 +21,6 @@ namespace {
 
 using MatD = Eigen::MatrixXd;
 
-UniformParams params(int bits, int64_t group) {
-  UniformParams p;
-  p.bits = bits;
-  p.group = group;
-  return p;
-}
-
 RowHessians rowHessians(int64_t heads, int64_t d, uint64_t seed) {
   RowHessians r;
   r.heads = heads;
@@ -105,13 +98,6 @@ std::vector<uint8_t> denseKroneckerGPTQ(const std::vector<float> &W, int64_t K,
     }
   }
   return codes;
-}
-
-std::vector<float> dequant(const UniformResult &q) {
-  std::vector<float> out;
-  std::string err;
-  EXPECT_TRUE(dequantizeUniform(q, out, err)) << err;
-  return out;
 }
 
 /// BoA's codes and the dense algorithm's on random K x (heads x d) data.

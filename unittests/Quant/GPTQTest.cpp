@@ -74,13 +74,6 @@ double sampleError(const Samples &s, const std::vector<float> &W,
   return e;
 }
 
-std::vector<float> dequant(const UniformResult &q) {
-  std::vector<float> out;
-  std::string err;
-  EXPECT_TRUE(dequantizeUniform(q, out, err)) << err;
-  return out;
-}
-
 UniformParams uniformParams(int bits, int64_t group, bool perIC = false) {
   UniformParams p;
   p.bits = bits;

@@ -1,14 +1,17 @@
 //===- QuantTestUtil.h - Shared helpers of the QCQuant tests ----*- C++ -*-===//
 //
-// Everything here is written independently of the library: random inputs
-// and plain error measures.
+// Random inputs and plain error measures, written independently of the
+// library, and two shorthands of its own calls.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QC_UNITTESTS_QUANT_QUANTTESTUTIL_H
 #define QC_UNITTESTS_QUANT_QUANTTESTUTIL_H
 
+#include "qc/Quant/Uniform.h"
+
 #include <Eigen/Core>
+#include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
@@ -74,6 +77,24 @@ inline std::vector<double> flat(const Eigen::MatrixXd &m) {
     for (int64_t j = 0; j < m.cols(); ++j)
       v[size_t(i * m.cols() + j)] = m(i, j);
   return v;
+}
+
+// -- shorthands of the library's own calls -----------------------------------
+
+/// Per-OC uniform parameters of `bits` bits in groups of `group`.
+inline UniformParams params(int bits, int64_t group) {
+  UniformParams p;
+  p.bits = bits;
+  p.group = group;
+  return p;
+}
+
+/// The weights `q` stands for (dequantizeUniform, which must succeed).
+inline std::vector<float> dequant(const UniformResult &q) {
+  std::vector<float> out;
+  std::string err;
+  EXPECT_TRUE(dequantizeUniform(q, out, err)) << err;
+  return out;
 }
 
 inline int64_t ceilDivT(int64_t a, int64_t b) { return (a + b - 1) / b; }
