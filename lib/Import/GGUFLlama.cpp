@@ -164,6 +164,15 @@ std::string readConfig(const GGUFFile &file, LlamaConfig &cfg) {
           file.getString("llama.rope.scaling.type");
       scaling && *scaling != "none")
     return "RoPE scaling '" + *scaling + "' is not supported";
+  // Each block has its tensors: a block count the file cannot hold is
+  // refused before anything is sized by it.
+  if (cfg.layers > static_cast<int64_t>(file.tensors().size()))
+    return "block_count " + std::to_string(cfg.layers) + " but only " +
+           std::to_string(file.tensors().size()) + " tensors";
+  for (int64_t i = 0; i < cfg.layers; ++i)
+    if (!file.tensor("blk." + std::to_string(i) + ".attn_norm.weight"))
+      return "block_count " + std::to_string(cfg.layers) +
+             " but no tensor blk." + std::to_string(i) + ".attn_norm.weight";
   cfg.ropeBase = file.getFloat("llama.rope.freq_base").value_or(10000.0);
   cfg.eps =
       file.getFloat("llama.attention.layer_norm_rms_epsilon").value_or(1e-5);

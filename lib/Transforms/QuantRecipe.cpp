@@ -5,6 +5,7 @@
 #include "QC/IR/QCOps.h"
 
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Regex.h"
@@ -13,6 +14,53 @@
 
 using namespace mlir;
 using namespace qc;
+
+/// Whether `name` can be a scheme, algorithm, clipping or activation name:
+/// they reach qc-quantize as pass options, so a space, quote, brace or '='
+/// would set other options than the one it names.
+static bool isPlainName(StringRef name) {
+  return !name.empty() && llvm::all_of(name, [](char c) {
+    return llvm::isAlnum(c) || c == '_' || c == '-' || c == '.';
+  });
+}
+
+std::string QuantRecipe::check() const {
+  auto name = [](StringRef what, StringRef value) -> std::string {
+    if (isPlainName(value))
+      return "";
+    return (what + " must be a name (letters, digits, '_', '-', '.'), not '" +
+            value + "'")
+        .str();
+  };
+  // Patterns and paths travel single-quoted.
+  auto quotable = [](StringRef what, StringRef value) -> std::string {
+    if (!value.contains('\''))
+      return "";
+    return (what + " '" + value + "' contains a single quote (not allowed)")
+        .str();
+  };
+  std::string e;
+  if (!scheme.empty() && !(e = name("the scheme", scheme)).empty())
+    return e;
+  if (!(e = name("the activation scheme", act)).empty() ||
+      !(e = name("the clipping", clip)).empty() ||
+      !(e = name("the algorithm", algo)).empty())
+    return e;
+  for (const auto &[pattern, s] : overrides)
+    if (!(e = quotable("layer pattern", pattern)).empty() ||
+        !(e = name("override '" + pattern + "'", s)).empty())
+      return e;
+  for (const std::string &pattern : exclude)
+    if (!(e = quotable("layer pattern", pattern)).empty())
+      return e;
+  for (const std::string &c : candidates)
+    if (!(e = name("a candidate scheme", c)).empty())
+      return e;
+  if (!(e = quotable("statistics file", stats)).empty() ||
+      !(e = quotable("recipe file", assignRecipe)).empty())
+    return e;
+  return "";
+}
 
 bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
                          std::string &error) {
@@ -41,6 +89,7 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return fail("'" + StringRef(key) + "' must be a string");
+
       (key == "scheme"  ? recipe.scheme
        : key == "clip" ? recipe.clip
        : key == "act"  ? recipe.act
@@ -84,12 +133,20 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
   }
   if (recipe.scheme.empty())
     return fail("the recipe names no 'scheme'");
+  if (std::string e = recipe.check(); !e.empty())
+    return fail(e);
   return true;
 }
 
 LogicalResult qc::addQuantizePass(OpPassManager &pm,
                                   const QuantRecipe &recipe) {
-  // Options go through the pass's textual form, like qc-opt's.
+  // Options go through the pass's textual form, like qc-opt's: a value
+  // that could set another option is refused (the tools check first, with
+  // their own prefix; this is the library's guard).
+  if (std::string e = recipe.check(); !e.empty()) {
+    llvm::errs() << "qc-quantize: " << e << "\n";
+    return failure();
+  }
   auto quote = [](StringRef s) { return "'" + s.str() + "'"; };
   std::string scheme = recipe.scheme.empty() ? "w4g128" : recipe.scheme;
   if (recipe.assignBits > 0) {

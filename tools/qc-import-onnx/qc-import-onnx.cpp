@@ -1,4 +1,4 @@
-//===- qc-import-onnx.cpp - ONNX model to MLIR ----------------------------===//
+//===- qc-import-onnx.cpp - ONNX or GGUF model to MLIR --------------------===//
 
 #include "qc/Import/ONNX.h"
 #include "qc/Pipelines/Pipelines.h"
@@ -19,7 +19,7 @@ using namespace llvm;
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
-  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx>"),
+  cl::opt<std::string> input(cl::Positional, cl::desc("<model.onnx|model.gguf>"),
                              cl::Required,
       cl::cat(qc::toolCategory()));
   cl::opt<std::string> output("o", cl::desc("output file (default: stdout)"),
@@ -32,7 +32,7 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions(qc::toolCategory());
-  cl::ParseCommandLineOptions(argc, argv, "qc ONNX importer\n");
+  cl::ParseCommandLineOptions(argc, argv, "qc model importer (ONNX, GGUF)\n");
 
   qc::ONNXImportOptions options;
   if (std::string e = flags.apply(options); !e.empty()) {
@@ -42,7 +42,9 @@ int main(int argc, char **argv) {
   qc::ToolContext tool("qc-import-onnx");
   mlir::MLIRContext &context = tool.get();
   mlir::OwningOpRef<mlir::ModuleOp> module =
-      qc::importONNXFile(input, &context, options);
+      StringRef(input).ends_with(".gguf")
+          ? qc::importGGUFFile(input, &context, options)
+          : qc::importONNXFile(input, &context, options);
   if (!module)
     return 1;
   if (raise) {

@@ -55,6 +55,11 @@ struct QuantRecipe {
   bool progress = false;
 
   bool empty() const { return scheme.empty() && assignBits <= 0; }
+  /// "" when every name is a plain name (letters, digits, '_', '-', '.')
+  /// and no pattern or path holds a single quote; else why not. The
+  /// fields reach qc-quantize as pass options: anything else could set
+  /// other options than its own.
+  std::string check() const;
   /// Whether quantizing needs calibration statistics (GPTQ, BoA, mixed
   /// precision, static activations).
   bool needsStats() const {

@@ -3,11 +3,15 @@
 
   gguf_llama.py make OUT.gguf [--tied]      2 blocks, d = 256, every ggml type
                                             qc reads used by some tensor
+  gguf_llama.py make OUT.gguf --small       1 block, d = 64, the 32-element
+                                            block types only (< 64 KB: a fuzzing
+                                            seed, scripts/fuzz.sh gguf)
   gguf_llama.py check OUT.gguf IDS.npy QC_LOGITS.npy [--tol T]
                                             qc's logits against an independent
                                             float64 forward pass
   gguf_llama.py bad KIND OUT.gguf           a broken file (truncated, magic,
-                                            version, arch, qtype, shape, count)
+                                            version, arch, qtype, shape, count,
+                                            blocks)
   gguf_llama.py mutate GGUF [--count N] -- COMPILE...
                                             random corruptions compiled by
                                             COMPILE + [mutant]: none may crash
@@ -86,11 +90,22 @@ def add(writer, name, arr, raw_dtype):
         writer.add_tensor(name, arr, raw_dtype=raw_dtype)
 
 
-def make(path, tied, arch="llama", seed=0):
+SMALL_TYPES = [dict(attn_q=Q.Q4_0, attn_k=Q.Q4_1, attn_v=Q.Q5_0, attn_output=Q.Q5_1,
+                    ffn_gate=Q.Q8_0, ffn_up=Q.F16, ffn_down=Q.BF16)]
+
+
+def make_small(path, tied):
+    """make() at d = 64, one block of 32-element block types."""
+    global D, FFN, HEADS, KV, LAYERS, LAYER_TYPES
+    D, FFN, HEADS, KV, LAYERS, LAYER_TYPES = 64, 64, 2, 1, 1, SMALL_TYPES
+    make(path, tied, output_type=Q.Q8_0)
+
+
+def make(path, tied, arch="llama", seed=0, output_type=Q.Q6_K, block_count=None):
     rng = np.random.default_rng(seed)
     w = gguf.GGUFWriter(path, arch)
     w.add_name("qc-tiny-llama")
-    w.add_block_count(LAYERS)
+    w.add_block_count(block_count or LAYERS)
     w.add_context_length(256)
     w.add_embedding_length(D)
     w.add_feed_forward_length(FFN)
@@ -115,7 +130,7 @@ def make(path, tied, arch="llama", seed=0):
         add(w, p + "ffn_norm.weight", norm, None)
     add(w, "output_norm.weight", (1.0 + 0.1 * rng.standard_normal(D)).astype(np.float32), None)
     if not tied:
-        add(w, "output.weight", *random_tensor(rng, VOCAB, D, Q.Q6_K))
+        add(w, "output.weight", *random_tensor(rng, VOCAB, D, output_type))
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -234,7 +249,10 @@ def tensor_info_offset(data, name):
 
 def bad(kind, path):
     tmp = path + ".good"
-    make(tmp, tied=kind != "shape", arch="gpt2" if kind == "arch" else "llama")
+    # blocks: a block count no file of this size holds (found by
+    # scripts/fuzz.sh gguf: the import sized its interface by it).
+    make(tmp, tied=kind != "shape", arch="gpt2" if kind == "arch" else "llama",
+         block_count=(1 << 28) + 1 if kind == "blocks" else None)
     data = bytearray(open(tmp, "rb").read())
     os.remove(tmp)
     if kind == "truncated":
@@ -253,7 +271,7 @@ def bad(kind, path):
             struct.pack_into("<I", data, off + 4 + 8 * n_dims, 16)
         else:  # output_norm of 128 elements instead of 256
             struct.pack_into("<Q", data, off + 4, 128)
-    elif kind != "arch":
+    elif kind not in ("arch", "blocks"):
         raise SystemExit("unknown kind " + kind)
     open(path, "wb").write(bytes(data))
 
@@ -301,6 +319,7 @@ def main():
     m = sub.add_parser("make")
     m.add_argument("out")
     m.add_argument("--tied", action="store_true")
+    m.add_argument("--small", action="store_true")
     c = sub.add_parser("check")
     c.add_argument("gguf")
     c.add_argument("ids")
@@ -324,7 +343,7 @@ def main():
         argv = argv[:argv.index("--")]
     a = ap.parse_args(argv)
     if a.cmd == "make":
-        make(a.out, a.tied)
+        (make_small if a.small else make)(a.out, a.tied)
     elif a.cmd == "check":
         sys.exit(check(a.gguf, a.ids, a.logits, a.tol, a.kv_cache, a.context))
     elif a.cmd == "mutate":

@@ -253,7 +253,8 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   else
     blockScale = s.rowScale ? rowScale
                             : e.blockScale(maxAbsOver(k0, s.actBlock), levels);
-  auto [inv, scale] = blockScale;
+  // (Named values, not a structured binding: lambdas below capture them.)
+  Value inv = blockScale.first, scale = blockScale.second;
   memref::StoreOp::create(b, loc, scale, xs, ValueRange{m, a});
   auto splat = [&](Value v) {
     return vector::BroadcastOp::create(b, loc, vf, v).getResult();

@@ -54,7 +54,9 @@ private:
       return memref::LoadOp::create(b, loc, values,
                                     ValueRange{r, addIdx(first, k)});
     };
-    auto [min, max] = range(valueAt);
+    // (Not a structured binding: the lambda below captures min.)
+    std::pair<Value, Value> bounds = range(valueAt);
+    Value min = bounds.first, max = bounds.second;
     Value scale = arith::DivFOp::create(
         b, loc, arith::SubFOp::create(b, loc, max, min), e.f32(levels()));
     storeParams(out, r, g, scale, min);

@@ -96,6 +96,8 @@ struct CalibFlags {
     recipe.assignRecipe = assignRecipe;
     if (!assignRecipe.empty() && assignBits <= 0)
       return "--assign-recipe needs --assign-bits";
+    if (std::string e = recipe.check(); !e.empty())
+      return e;
     if (!isWeightQuantAlgo(recipe.algo))
       return std::string("--algo must be ") + kWeightQuantAlgos +
              ", found '" + recipe.algo + "'";

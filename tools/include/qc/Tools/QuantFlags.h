@@ -123,7 +123,7 @@ struct QuantFlags {
     if (recipe.smooth > 0 && recipe.rotate)
       return "--smooth and --rotate do not combine: the rotation moves the "
              "norm weights that smoothing divides into the layers' weights";
-    return "";
+    return recipe.check();
   }
 };
 
