@@ -142,6 +142,10 @@ std::string qc::ggufTokenizerFiles(const GGUFFile &file,
                              {"merges", std::move(mergeList)}}}};
   tokenizerJSON = llvm::formatv("{0}", json::Value(std::move(root))).str();
 
+  std::string chatTemplate =
+      file.getString("tokenizer.chat_template").value_or("");
+  if (!json::isUTF8(chatTemplate))
+    return "tokenizer.chat_template is not valid UTF-8";
   json::Object config{
       {"tokenizer_class", "PreTrainedTokenizerFast"},
       {"bos_token", tokenOf(file, "tokenizer.ggml.bos_token_id",
@@ -150,7 +154,7 @@ std::string qc::ggufTokenizerFiles(const GGUFFile &file,
                             tokens->strings)},
       {"add_bos_token",
        file.getInt("tokenizer.ggml.add_bos_token").value_or(0) != 0},
-      {"chat_template", file.getString("tokenizer.chat_template").value_or("")}};
+      {"chat_template", std::move(chatTemplate)}};
   configJSON = llvm::formatv("{0:2}", json::Value(std::move(config))).str();
   return "";
 }

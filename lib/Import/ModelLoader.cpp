@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
+#include <unordered_set>
 
 using namespace qc::detail;
 
@@ -119,6 +120,30 @@ std::string resolveExternal(onnx::TensorProto &tensor,
   return "";
 }
 
+/// "" when every value the main graph reads or returns is defined in it (a
+/// graph input, an initializer or a node's output), else the first that
+/// is not. libonnx's version converter dereferences such values unchecked.
+std::string checkWiring(const onnx::GraphProto &graph) {
+  std::unordered_set<std::string> defined;
+  for (const auto &v : graph.input())
+    defined.insert(v.name());
+  for (const auto &t : graph.initializer())
+    defined.insert(t.name());
+  for (const auto &n : graph.node())
+    for (const std::string &o : n.output())
+      defined.insert(o);
+  for (const auto &n : graph.node())
+    for (const std::string &i : n.input())
+      if (!i.empty() && !defined.count(i))
+        return "node '" + n.name() + "' (" + n.op_type() + ") reads '" + i +
+               "', which nothing in the graph defines";
+  for (const auto &v : graph.output())
+    if (!defined.count(v.name()))
+      return "graph output '" + v.name() +
+             "' is not defined by any node, input or initializer";
+  return "";
+}
+
 /// Whether libonnx's schema registry covers every opset the model imports.
 bool libonnxKnows(const onnx::ModelProto &model) {
   if (model.ir_version() > onnx::IR_VERSION)
@@ -180,7 +205,13 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
   try {
     if (out.opset < 11) {
       // Older graphs are converted to opset 13 by libonnx's converter; what
-      // it cannot convert is refused here.
+      // it cannot convert is refused here. The converter trusts the graph
+      // (an output no node produces crashed it: found by fuzzing), so the
+      // checker and a check of the graph's wiring run first,
+      // --no-onnx-checker or not.
+      if (std::string e = checkWiring(out.model.graph()); !e.empty())
+        return "'" + path + "': " + e;
+      onnx::checker::check_model(out.model);
       out.model = onnx::version_conversion::ConvertVersion(out.model, 13);
       out.opset = 13;
     }

@@ -4,6 +4,7 @@
 #include "qc/Import/ModelLoader.h"
 #include "qc/Import/ONNX.h"
 #include "qc/Transforms/Passes.h"
+#include "QC/IR/QCDialect.h"
 #include "qcrt/Npy.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -472,7 +473,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
                               const ONNXImportOptions &options) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
                        linalg::LinalgDialect, tensor::TensorDialect,
-                       math::MathDialect>();
+                       math::MathDialect, qc::QCDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   const onnx::GraphProto &graph = loaded.model.graph();
 
@@ -643,7 +644,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
 void qc::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect,
                   linalg::LinalgDialect, tensor::TensorDialect,
-                  math::MathDialect>();
+                  math::MathDialect, qc::QCDialect>();
 }
 
 static std::string parseDims(StringRef text, SmallVectorImpl<int64_t> &dims) {

@@ -115,7 +115,6 @@ struct CanonicalValues {
 
 CanonicalValues materializeCanonical(NodeContext &nc, const CanonicalWeight &w,
                                      StringRef hint) {
-  nc.ctx()->getOrLoadDialect<qc::QCDialect>();
   CanonicalValues v;
   HostTensor codes;
   codes.dtype = TP::UINT8;

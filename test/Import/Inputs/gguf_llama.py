@@ -11,7 +11,7 @@
                                             float64 forward pass
   gguf_llama.py bad KIND OUT.gguf           a broken file (truncated, magic,
                                             version, arch, qtype, shape, count,
-                                            blocks)
+                                            blocks, template)
   gguf_llama.py mutate GGUF [--count N] -- COMPILE...
                                             random corruptions compiled by
                                             COMPILE + [mutant]: none may crash
@@ -271,6 +271,9 @@ def bad(kind, path):
             struct.pack_into("<I", data, off + 4 + 8 * n_dims, 16)
         else:  # output_norm of 128 elements instead of 256
             struct.pack_into("<Q", data, off + 4, 128)
+    elif kind == "template":  # a chat template that is not UTF-8 (fuzzing)
+        at = data.index(tiny_bpe.TEMPLATE.encode())
+        data[at] = 0xFF
     elif kind not in ("arch", "blocks"):
         raise SystemExit("unknown kind " + kind)
     open(path, "wb").write(bytes(data))

@@ -560,6 +560,18 @@ GOOD = {
     "cnn": cnn,
     "shared_input": shared_input,
 }
+def old_dangling_output():
+    """Opset 7 (converted on import) with a graph output no node produces:
+    libonnx's converter crashed on it (found by scripts/fuzz.sh onnx)."""
+    n = [helper.make_node("Xor", ["x", "y"], ["xor"], name="xor_0")]
+    g = helper.make_graph(
+        n, "old_dangling_output",
+        [_vi("x", TensorProto.BOOL, [4]), _vi("y", TensorProto.BOOL, [4])],
+        [_vi("xop", TensorProto.BOOL, [4])],
+    )
+    return _model(g, opset=7)
+
+
 BAD = {
     "truncated": None,
     "garbage": None,
@@ -567,6 +579,7 @@ BAD = {
     "external_escape_dotdot": external_escape_dotdot,
     "external_escape_abs": external_escape_abs,
     "data_size_mismatch": data_size_mismatch,
+    "old_dangling_output": old_dangling_output,
 }
 MODELS = dict(GOOD, **BAD)
 
