@@ -108,6 +108,7 @@ run() {
   # allocators poison in instrumented headers, not in libMLIR). An input
   # that takes a minute or 2 GB is a finding too.
   (cd "$dir" && ASAN_OPTIONS="detect_leaks=0:allow_user_poisoning=0:${ASAN_OPTIONS:-}" \
+      UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}" \
       ./fuzzer -max_total_time="$seconds" -print_final_stats=1 -timeout=60 \
       -max_len=65536 -rss_limit_mb=2048 corpus) >"$log" 2>&1 || true
   local execs cov crashes

@@ -7,7 +7,9 @@
 #include "onnx/shape_inference/implementation.h"
 #include "onnx/version_converter/convert.h"
 
+#include <algorithm>
 #include <climits>
+#include <limits>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -232,5 +234,41 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
         c = ' ';
     return "'" + path + "' failed the ONNX checker: " + msg;
   }
+  return "";
+}
+
+std::string qc::detail::checkArity(const onnx::NodeProto &node,
+                                   int64_t opset) {
+  const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+      node.op_type(), static_cast<int>(std::min(opset, libonnxMaxOpset())),
+      "");
+  if (!schema)
+    return "";
+  auto count = [](int64_t n, int lo, int hi, const char *what) {
+    std::string range = lo == hi ? std::to_string(lo)
+                                 : std::to_string(lo) + " to " +
+                                       (hi == std::numeric_limits<int>::max()
+                                            ? std::string("any number of")
+                                            : std::to_string(hi));
+    return "has " + std::to_string(n) + " " + what + (n == 1 ? "" : "s") +
+           "; its schema takes " + range;
+  };
+  // Newer opsets than libonnx's add optional inputs and outputs: only the
+  // lower bounds of its newest schema hold for them.
+  bool newer = opset > libonnxMaxOpset();
+  if (node.input_size() < schema->min_input() ||
+      (!newer && node.input_size() > schema->max_input()))
+    return count(node.input_size(), schema->min_input(), schema->max_input(),
+                 "input");
+  if (node.output_size() < schema->min_output() ||
+      (!newer && node.output_size() > schema->max_output()))
+    return count(node.output_size(), schema->min_output(),
+                 schema->max_output(), "output");
+  const auto &formal = schema->inputs();
+  for (int i = 0; i < node.input_size() && i < int(formal.size()); ++i)
+    if (node.input(i).empty() &&
+        formal[i].GetOption() == onnx::OpSchema::Single)
+      return "required input " + std::to_string(i) + " ('" +
+             formal[i].GetName() + "') is omitted";
   return "";
 }

@@ -602,6 +602,11 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
       nc.error() << "unsupported op '" << node.op_type() << "'";
       return {};
     }
+    if (defaultDomain)
+      if (std::string e = checkArity(node, loaded.opset); !e.empty()) {
+        nc.error() << e;
+        return {};
+      }
     if (failed((*handler)(nc)))
       return {};
     if (failed(crossCheck(nc, ic, inferred)))

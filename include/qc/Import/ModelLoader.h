@@ -49,6 +49,14 @@ std::string prepareModel(const std::string &path, bool runChecker,
 /// The newest default-domain opset that this build of libonnx knows.
 int64_t libonnxMaxOpset();
 
+/// "" when default-domain `node` has the inputs and outputs its schema
+/// allows at `opset`: counts within the schema's bounds, required inputs not
+/// omitted (at opsets newer than libonnx knows, the lower bounds of its
+/// newest schema). Else why not. The
+/// importer checks every node so, checker or not, before its handler reads
+/// an input that is not there; ops libonnx has no schema for pass.
+std::string checkArity(const onnx::NodeProto &node, int64_t opset);
+
 /// Imports a loaded model (see importONNXFile); `path` names it in
 /// locations and messages.
 mlir::OwningOpRef<mlir::ModuleOp>

@@ -572,6 +572,18 @@ def old_dangling_output():
     return _model(g, opset=7)
 
 
+def matmul_one_input():
+    """A MatMul with one input at opset 21, newer than libonnx's checker
+    knows: its handler read the missing input (found by scripts/fuzz.sh)."""
+    n = [helper.make_node("MatMul", ["x"], ["y"], name="matmul_0")]
+    g = helper.make_graph(
+        n, "matmul_one_input",
+        [_vi("x", TensorProto.FLOAT, [2, 4])],
+        [_vi("y", TensorProto.FLOAT, [2, 4])],
+    )
+    return _model(g, opset=21)
+
+
 BAD = {
     "truncated": None,
     "garbage": None,
@@ -580,6 +592,7 @@ BAD = {
     "external_escape_abs": external_escape_abs,
     "data_size_mismatch": data_size_mismatch,
     "old_dangling_output": old_dangling_output,
+    "matmul_one_input": matmul_one_input,
 }
 MODELS = dict(GOOD, **BAD)
 
