@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# libFuzzer harnesses of qc's file readers (fuzz/*_fuzzer.cpp), built with
-# clang's -fsanitize=fuzzer,address,undefined straight from their sources
-# (no CMake: the readers are plain C++), run for SECONDS each on a corpus
-# seeded from the test inputs.
+# libFuzzer harnesses of qc's file readers (fuzz/*_fuzzer.cpp) with ASan and
+# UBSan, run for SECONDS each on a corpus seeded from the test inputs.
 #
 #   scripts/fuzz.sh TARGET|all [SECONDS]   (default 60)
 #
@@ -13,10 +11,13 @@
 # JSON recipe reader and its qc-quantize options). The last three link the
 # compiler's libraries: fuzz.sh configures build-fuzz/cmake with clang and
 # -DQC_FUZZ=ON (qc instrumented, LLVM/MLIR not; the first build takes
-# ~15 minutes on 2 cores, later ones are incremental). A crash leaves its input in build-fuzz/TARGET/ (crash-*); make it a
-# regression test in test/fuzz-regressions/TARGET/ (scripts/test.sh replays
-# every file there). Ends with one line per target: executions, coverage
-# (edges), crashes.
+# ~15 minutes on 2 cores, later ones are incremental). A crash leaves its
+# input in build-fuzz/TARGET/ (crash-*, oom-*, timeout-*); fix it and pin it
+# with a regression test in the reader's lit suite (a generator of the bad
+# input and the message it now gets: test/Import/errors.test, gguf.test,
+# E2E/quantized.test). QC_FUZZ_SEED fixes libFuzzer's random seed (0, the
+# default: a new one each run). Ends with one line per target: executions,
+# coverage (edges), crashes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -110,6 +111,7 @@ run() {
   (cd "$dir" && ASAN_OPTIONS="detect_leaks=0:allow_user_poisoning=0:${ASAN_OPTIONS:-}" \
       UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}" \
       ./fuzzer -max_total_time="$seconds" -print_final_stats=1 -timeout=60 \
+      -seed="${QC_FUZZ_SEED:-0}" \
       -max_len=65536 -rss_limit_mb=2048 corpus) >"$log" 2>&1 || true
   local execs cov crashes
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)

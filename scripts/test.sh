@@ -15,7 +15,9 @@
 #   4. the Python package (python/), pip-installed into a fresh virtual
 #      environment: pytest compiles, loads and runs models from Python
 #      (MiniLM among them) against onnxruntime and qc-run;
-#   5. libFuzzer on the .npy, manifest and statistics readers,
+#   5. libFuzzer on the .npy, manifest and statistics readers, the ONNX and
+#      GGUF importers and the recipe reader (the last three need a clang
+#      build of qc in build-fuzz/cmake, ~15 min the first time),
 #      QC_FUZZ_SECONDS (default 30) each (scripts/fuzz.sh).
 #
 # A stage fails when it ran fewer tests than its floor (below) or nothing at
@@ -150,11 +152,13 @@ echo "== fuzzing the readers (${fuzz_seconds} s each)"
 fuzzer_rt="$(clang++ -print-file-name="libclang_rt.fuzzer-$(uname -m).a" 2>/dev/null || true)"
 if ! command -v clang++ >/dev/null || [ ! -f "$fuzzer_rt" ]; then
   echo "fuzzing: skipped (no clang++ with libFuzzer: apt install clang libclang-rt-dev)"
-  add "fuzzing" "0 passed, 0 failed, 3 skipped"
+  add "fuzzing" "0 passed, 0 failed, 6 skipped"
 else
   fuzz_passed=0 fuzz_failed=0
-  for t in npy manifest stats; do
-    if scripts/fuzz.sh "$t" "$fuzz_seconds" >"$LOG/fuzz-$t.log" 2>&1; then
+  for t in npy manifest stats onnx gguf recipe; do
+    # A fixed seed: the same mutations each run, so a run of the test
+    # command finds what it found before (long runs use new seeds).
+    if QC_FUZZ_SEED="${QC_FUZZ_SEED:-1}" scripts/fuzz.sh "$t" "$fuzz_seconds" >"$LOG/fuzz-$t.log" 2>&1; then
       fuzz_passed=$((fuzz_passed + 1))
     else
       fuzz_failed=$((fuzz_failed + 1))

@@ -237,8 +237,17 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
   return "";
 }
 
-std::string qc::detail::checkArity(const onnx::NodeProto &node,
-                                   int64_t opset) {
+/// ONNX's name of element type `t` (its number where this libonnx has none).
+static std::string typeName(int32_t t) {
+  std::string name = onnx::TensorProto::DataType_IsValid(t)
+                         ? onnx::TensorProto::DataType_Name(t)
+                         : "";
+  return name.empty() ? "type " + std::to_string(t) : name;
+}
+
+std::string qc::detail::checkSignature(const onnx::NodeProto &node,
+                                       int64_t opset,
+                                       llvm::function_ref<int32_t(int)> dtype) {
   const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
       node.op_type(), static_cast<int>(std::min(opset, libonnxMaxOpset())),
       "");
@@ -270,5 +279,27 @@ std::string qc::detail::checkArity(const onnx::NodeProto &node,
         formal[i].GetOption() == onnx::OpSchema::Single)
       return "required input " + std::to_string(i) + " ('" +
              formal[i].GetName() + "') is omitted";
+  // Inputs of one type parameter (T of Add's A and B) share an element
+  // type; the handlers rely on it. (Not at newer opsets, whose inputs may
+  // map to other parameters: ReduceL2-18's int64 axes.)
+  std::map<std::string, std::pair<int32_t, int>> seen; // T -> (dtype, input)
+  for (int i = 0; i < node.input_size() && !newer; ++i) {
+    if (node.input(i).empty())
+      continue;
+    bool variadicTail = !formal.empty() && i >= int(formal.size()) &&
+                        formal.back().GetOption() == onnx::OpSchema::Variadic;
+    if (i >= int(formal.size()) && !variadicTail)
+      break;
+    const auto &param = variadicTail ? formal.back() : formal[i];
+    if (!param.GetIsHomogeneous())
+      continue;
+    int32_t t = dtype(i);
+    auto [it, fresh] = seen.try_emplace(param.GetTypeStr(), t, i);
+    if (!fresh && it->second.first != t)
+      return "inputs " + std::to_string(it->second.second) + " and " +
+             std::to_string(i) + " must have one element type (" +
+             param.GetTypeStr() + "), not " + typeName(it->second.first) +
+             " and " + typeName(t);
+  }
   return "";
 }

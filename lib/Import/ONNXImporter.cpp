@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -603,7 +604,9 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
       return {};
     }
     if (defaultDomain)
-      if (std::string e = checkArity(node, loaded.opset); !e.empty()) {
+      if (std::string e = checkSignature(
+              node, loaded.opset, [&](int i) { return nc.inputDType(i); });
+          !e.empty()) {
         nc.error() << e;
         return {};
       }
@@ -642,6 +645,14 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
     func.setResultAttr(
         i, kDTypeAttrName,
         builder.getStringAttr(dtypeName(ic.values[vi.name()].dtype)));
+  }
+  // A handler that built invalid IR is a bug in qc: say so here (the
+  // verifier's message names the node) rather than let the passes meet it.
+  if (failed(verify(*module))) {
+    emitError(fileLoc) << "internal error: the imported graph does not "
+                          "verify (a bug in qc's importer; the message "
+                          "above names the node)";
+    return {};
   }
   return module;
 }

@@ -277,8 +277,8 @@ LogicalResult importSlice(NodeContext &nc) {
   Value v = nc.input(0);
   if (!whole)
     v = tensor::ExtractSliceOp::create(
-        nc.b, nc.loc, v, indexAttrs(nc.b, offsets), indexAttrs(nc.b, count),
-        indexAttrs(nc.b, strides));
+        nc.b, nc.loc, v, indexAttrs(nc.b, emptySafeOffsets(offsets, count)),
+        indexAttrs(nc.b, count), indexAttrs(nc.b, strides));
   if (!reversed.empty())
     v = reverseAxes(nc, v, reversed);
   nc.setOutput(0, v, nc.inputDType(0));

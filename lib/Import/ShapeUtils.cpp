@@ -208,6 +208,15 @@ LogicalResult bindReshaped(NodeContext &nc, ArrayRef<int64_t> shape) {
   return success();
 }
 
+SmallVector<int64_t> emptySafeOffsets(ArrayRef<int64_t> offsets,
+                                      ArrayRef<int64_t> sizes) {
+  SmallVector<int64_t> safe(offsets);
+  for (size_t d = 0; d < safe.size(); ++d)
+    if (sizes[d] == 0)
+      safe[d] = 0;
+  return safe;
+}
+
 /// Binds output `i` to a slice of input 0 (positive strides), folded when
 /// the input is known.
 void bindSlice(NodeContext &nc, unsigned i, ArrayRef<int64_t> offsets,
@@ -224,7 +233,8 @@ void bindSlice(NodeContext &nc, unsigned i, ArrayRef<int64_t> offsets,
     return;
   }
   Value v = tensor::ExtractSliceOp::create(
-      nc.b, nc.loc, nc.input(0), indexAttrs(nc.b, offsets),
+      nc.b, nc.loc, nc.input(0),
+      indexAttrs(nc.b, emptySafeOffsets(offsets, sizes)),
       indexAttrs(nc.b, sizes), indexAttrs(nc.b, strides));
   nc.setOutput(i, v, nc.inputDType(0));
 }

@@ -47,6 +47,12 @@ std::string listStr(ArrayRef<int64_t> xs);
 /// Index attributes of `xs` (offsets, sizes, strides of slices).
 SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> xs);
 
+/// `offsets` of a slice of `sizes` with the offset of every empty dimension
+/// at 0: an empty slice may start at the dimension's end in ONNX, which
+/// tensor.extract_slice's verifier refuses.
+SmallVector<int64_t> emptySafeOffsets(ArrayRef<int64_t> offsets,
+                                      ArrayRef<int64_t> sizes);
+
 /// Whether a result of `n` elements computed from constants that hold
 /// `inputElems` elements in all is folded on the host: always when it is
 /// small, and when it does not grow the data.

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "onnx/onnx_pb.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <map>
 #include <string>
@@ -52,10 +53,12 @@ int64_t libonnxMaxOpset();
 /// "" when default-domain `node` has the inputs and outputs its schema
 /// allows at `opset`: counts within the schema's bounds, required inputs not
 /// omitted (at opsets newer than libonnx knows, the lower bounds of its
-/// newest schema). Else why not. The
-/// importer checks every node so, checker or not, before its handler reads
-/// an input that is not there; ops libonnx has no schema for pass.
-std::string checkArity(const onnx::NodeProto &node, int64_t opset);
+/// newest schema), and the inputs of one type parameter of one element type
+/// (`dtype(i)`: input i's). Else why not. The importer checks every node so,
+/// checker or not, before its handler reads an input that is not there or
+/// of another type; ops libonnx has no schema for pass.
+std::string checkSignature(const onnx::NodeProto &node, int64_t opset,
+                           llvm::function_ref<int32_t(int)> dtype);
 
 /// Imports a loaded model (see importONNXFile); `path` names it in
 /// locations and messages.

@@ -584,6 +584,18 @@ def matmul_one_input():
     return _model(g, opset=21)
 
 
+def mixed_types():
+    """Less of int16 and float inputs, which libonnx 1.12's checker passes;
+    the importer built an invalid arith.cmpi (found by scripts/fuzz.sh)."""
+    n = [helper.make_node("Less", ["x", "y"], ["z"], name="less_0")]
+    g = helper.make_graph(
+        n, "mixed_types",
+        [_vi("x", TensorProto.INT16, [3]), _vi("y", TensorProto.FLOAT, [3])],
+        [_vi("z", TensorProto.BOOL, [3])],
+    )
+    return _model(g, opset=16)
+
+
 BAD = {
     "truncated": None,
     "garbage": None,
@@ -593,6 +605,7 @@ BAD = {
     "data_size_mismatch": data_size_mismatch,
     "old_dangling_output": old_dangling_output,
     "matmul_one_input": matmul_one_input,
+    "mixed_types": mixed_types,
 }
 MODELS = dict(GOOD, **BAD)
 
