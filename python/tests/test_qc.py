@@ -262,3 +262,39 @@ def test_zoo_checks_every_file(tmp_path, monkeypatch):
     assert not os.path.exists(str(tmp_path / "cache" / "toy.tmp"))
     with pytest.raises(qc.QcError, match="unknown model 'nope'"):
         zoo.fetch("nope")
+
+
+def test_zoo_console_and_builders(tmp_path):
+    """`qc-zoo list` names the builders; `qc-zoo build resnet` (qc.models)
+    writes a ResNet-18 that qc compiles and runs as onnxruntime does."""
+    if os.environ.get("QC_EXPECT_INSTALLED") == "1":
+        console = os.path.join(os.path.dirname(sys.executable), "qc-zoo")
+        listed = subprocess.run([console, "list"], check=True,
+                                stdout=subprocess.PIPE, text=True).stdout
+        assert "builders: minilm, smollm2, resnet" in listed, listed
+    pytest.importorskip("onnx")
+    onnx_path = str(tmp_path / "resnet18.onnx")
+    assert qc.zoo.build("resnet", [onnx_path, "--depth", "18", "--size",
+                                   "32"]) == 0
+    with pytest.raises(qc.QcError, match="no builder 'vgg'"):
+        qc.zoo.build("vgg", [])
+    model = qc.compile(onnx_path, str(tmp_path / "resnet")).load()
+    x = np.random.default_rng(0).standard_normal((1, 3, 32, 32)).astype(
+        np.float32)
+    got = model(x=x)["logits"]
+    want = ort_outputs(onnx_path, {"x": x})["logits"]
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err <= 1e-4, err
+
+
+def test_bert_tokenizer(tmp_path):
+    """qc.tokenizers.BertTokenizer on a five-word vocabulary: lower-casing,
+    punctuation splits, longest-match word pieces, [CLS] / [SEP] / [PAD]."""
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "there", "##s",
+             "!", "cafe"]
+    (tmp_path / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = qc.tokenizers.BertTokenizer(str(tmp_path / "vocab.txt"))
+    ids, mask, types = tok.encode("Hellos THERE! Café zz", 10)
+    assert ids.tolist() == [2, 4, 6, 5, 7, 8, 1, 3, 0, 0]
+    assert mask.tolist() == [1] * 8 + [0] * 2
+    assert types.tolist() == [0] * 10
