@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <climits>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
@@ -146,6 +148,50 @@ std::string checkWiring(const onnx::GraphProto &graph) {
   return "";
 }
 
+/// Checks, in front of LayerNormalization's shape inference, that its axis
+/// is within the input's rank: libonnx 1.12 indexes the dimensions by it
+/// unchecked (a crash found by fuzzing).
+void checkNormalizationAxis(onnx::InferenceContext &ctx) {
+  if (!onnx::hasInputShape(ctx, 0))
+    return;
+  int64_t rank = ctx.getInputType(0)->tensor_type().shape().dim_size();
+  int64_t axis = onnx::getAttribute(ctx, "axis", -1);
+  if (axis < -rank || axis >= rank)
+    fail_shape_inference("axis ", axis, " is out of range for an input of rank ",
+                         rank);
+}
+
+/// libonnx's schemas, with qc's checks in front of the shape inference of
+/// those whose libonnx 1.12 inference trusts an attribute it should check.
+/// A failed check is an inference error (a clear refusal), not a crash.
+class GuardedSchemas final : public onnx::ISchemaRegistry {
+public:
+  const onnx::OpSchema *
+  GetSchema(const std::string &key, const int maxInclusiveVersion,
+            const std::string &domain) const override {
+    const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Instance()->GetSchema(
+        key, maxInclusiveVersion, domain);
+    if (!schema || !domain.empty() || key != "LayerNormalization")
+      return schema;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto [it, fresh] = guarded.try_emplace(schema, *schema);
+    if (fresh) {
+      onnx::InferenceFunction inner = schema->GetTypeAndShapeInferenceFunction();
+      it->second.TypeAndShapeInferenceFunction(
+          [inner](onnx::InferenceContext &ctx) {
+            checkNormalizationAxis(ctx);
+            if (inner)
+              inner(ctx);
+          });
+    }
+    return &it->second;
+  }
+
+private:
+  mutable std::mutex mutex;
+  mutable std::map<const onnx::OpSchema *, onnx::OpSchema> guarded;
+};
+
 /// Whether libonnx's schema registry covers every opset the model imports.
 bool libonnxKnows(const onnx::ModelProto &model) {
   if (model.ir_version() > onnx::IR_VERSION)
@@ -223,8 +269,8 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
       onnx::ShapeInferenceOptions options(/*check_type=*/false,
                                           /*error_mode=*/0,
                                           /*data_prop=*/true);
-      onnx::shape_inference::InferShapes(
-          out.model, onnx::OpSchemaRegistry::Instance(), options);
+      static GuardedSchemas schemas;
+      onnx::shape_inference::InferShapes(out.model, &schemas, options);
     }
   } catch (const std::exception &e) {
     std::string msg = e.what();

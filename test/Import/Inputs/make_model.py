@@ -596,6 +596,21 @@ def mixed_types():
     return _model(g, opset=16)
 
 
+def layernorm_bad_axis():
+    """LayerNormalization with an axis far out of range: libonnx 1.12's shape
+    inference indexed the input's dimensions by it (found by
+    scripts/fuzz.sh onnx)."""
+    n = [helper.make_node("LayerNormalization", ["x", "w", "b"], ["y"],
+                          name="ln_0", axis=-1048578)]
+    g = helper.make_graph(
+        n, "layernorm_bad_axis",
+        [_vi("x", TensorProto.FLOAT, [3, 4]), _vi("w", TensorProto.FLOAT, [4]),
+         _vi("b", TensorProto.FLOAT, [4])],
+        [_vi("y", TensorProto.FLOAT, [3, 4])],
+    )
+    return _model(g, opset=17)
+
+
 BAD = {
     "truncated": None,
     "garbage": None,
@@ -606,6 +621,7 @@ BAD = {
     "old_dangling_output": old_dangling_output,
     "matmul_one_input": matmul_one_input,
     "mixed_types": mixed_types,
+    "layernorm_bad_axis": layernorm_bad_axis,
 }
 MODELS = dict(GOOD, **BAD)
 
