@@ -24,27 +24,19 @@ predictions per window); perplexity = exp(mean NLL).
 
 import argparse
 import json
-import math
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, HERE)
-
-
-def load_text(path):
-    with open(path, encoding="utf-8") as f:
-        raw = f.read()
-    paras = [re.sub(r"\s*\n\s*", " ", p).strip() for p in re.split(r"\n\s*\n", raw)]
-    return "\n\n".join(p for p in paras if p)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from qc.eval import load_text, perplexity, tokenize  # noqa: E402  (the protocol)
+from qc.tokenizers import GGUFTokenizer  # noqa: E402
 
 
 class OrtModel:
@@ -139,18 +131,9 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
 
-    from tokenize_gguf import GGUFTokenizer
     tok = GGUFTokenizer(a.gguf)
     text = load_text(a.text)
-    # tokenize only as much text as the budget needs (BPE in Python is slow)
-    ids = []
-    chunk = 20000
-    pos = 0
-    while len(ids) < a.tokens + 1 and pos < len(text):
-        end = text.find("\n\n", pos + chunk)
-        end = len(text) if end < 0 else end
-        ids += tok.encode(text[pos:end])
-        pos = end
+    ids = tokenize(tok, text, a.tokens + 1)
     if not os.path.isdir(a.model):
         model = OrtModel(a.model, a.threads)
     elif is_decoder(a.model):
@@ -158,32 +141,16 @@ def main():
     else:
         model = QcModel(a.model, a.qc_build, a.planes)
     S = model.seq_len
-    n_win = min(a.tokens, len(ids)) // S
-    if n_win == 0:
-        sys.exit("eval_ppl: text too short for one window of %d tokens" % S)
-    nll_sum, n_pred, correct = 0.0, 0, 0
-    t0 = time.time()
     try:
-        for w in range(n_win):
-            win = np.array(ids[w * S:(w + 1) * S], np.int64)[None]
-            lg = model.logits(win)[0].astype(np.float64)
-            mx = lg.max(-1, keepdims=True)
-            lse = (np.log(np.exp(lg - mx).sum(-1)) + mx[:, 0])[:-1]
-            tgt = win[0, 1:]
-            nll = lse - lg[np.arange(S - 1), tgt]
-            nll_sum += float(nll.sum())
-            n_pred += S - 1
-            correct += int((lg[:-1].argmax(-1) == tgt).sum())
-            if a.verbose:
-                print("window %d: ppl %.2f" % (w, math.exp(nll.mean())), flush=True)
+        res = perplexity(model.logits, ids, S, a.tokens,
+                         log=(lambda m: print(m, flush=True)) if a.verbose else None)
+    except ValueError as e:
+        sys.exit("eval_ppl: %s" % e)
     finally:
         if hasattr(model, "close"):
             model.close()
-    dt = time.time() - t0
-    ppl = math.exp(nll_sum / n_pred)
-    res = {"model": a.model, "text": os.path.basename(a.text), "seq_len": S, "windows": n_win,
-           "tokens": n_win * S, "predictions": n_pred, "perplexity": ppl,
-           "top1_accuracy": correct / n_pred, "seconds": dt}
+    n_win, n_pred, ppl, dt = res["windows"], res["predictions"], res["perplexity"], res["seconds"]
+    res = dict({"model": a.model, "text": os.path.basename(a.text), "seq_len": S}, **res)
     print("%s on %s: S=%d, %d windows (%d tokens, %d predictions): perplexity %.3f, "
           "top-1 accuracy %.4f, %.1fs" % (os.path.basename(a.model.rstrip("/")), res["text"], S, n_win,
                                           res["tokens"], n_pred, ppl, res["top1_accuracy"], dt))

@@ -7,7 +7,7 @@
 The package drives the qc build it finds (QC_BUILD, else qc-compile on
 PATH): qc-compile for compiling, libqcrt (ctypes) for running.
 """
-from . import tokenizers, zoo
+from . import eval, tokenizers, zoo
 from .compiler import Artifact, compile
 from .errors import QcError
 from .generate import Generation, generate
@@ -18,5 +18,5 @@ from .runtime import (Model, TensorSpec, get_num_threads, load,
 __version__ = "0.1.0"
 __all__ = ["Artifact", "Generation", "Model", "QcError", "Report",
            "TensorSpec", "compile", "generate",
-           "get_num_threads", "load", "set_num_threads", "tokenizers",
-           "zoo"]
+           "get_num_threads", "load", "set_num_threads", "eval",
+           "tokenizers", "zoo"]

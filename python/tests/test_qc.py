@@ -298,3 +298,28 @@ def test_bert_tokenizer(tmp_path):
     assert ids.tolist() == [2, 4, 6, 5, 7, 8, 1, 3, 0, 0]
     assert mask.tolist() == [1] * 8 + [0] * 2
     assert types.tolist() == [0] * 10
+
+
+def test_perplexity_protocol(tmp_path):
+    """qc.eval against closed forms: uniform logits over V tokens give
+    perplexity V; logits that put all mass on the next token give 1 and
+    top-1 accuracy 1; windows are whole and start at the text's start."""
+    ids = list(np.random.default_rng(0).integers(0, 50, 103))
+    uniform = qc.eval.perplexity(lambda w: np.zeros((1, w.shape[1], 50)),
+                                 ids, window=10)
+    assert uniform["windows"] == 10 and uniform["predictions"] == 90
+    assert abs(uniform["perplexity"] - 50) < 1e-9
+
+    def oracle(w):
+        lg = np.full((1, w.shape[1], 50), -1e9)
+        for t in range(w.shape[1] - 1):
+            lg[0, t, w[0, t + 1]] = 0
+        return lg
+    exact = qc.eval.perplexity(oracle, ids, window=10, tokens=35)
+    assert exact["windows"] == 3 and exact["top1_accuracy"] == 1
+    assert abs(exact["perplexity"] - 1) < 1e-9
+    with pytest.raises(ValueError, match="too short"):
+        qc.eval.perplexity(oracle, ids[:5], window=10)
+    (tmp_path / "t.txt").write_text("A line\nbroken here.\n\n\nNext  para\n")
+    assert qc.eval.load_text(str(tmp_path / "t.txt")) == \
+        "A line broken here.\n\nNext  para"
