@@ -45,7 +45,7 @@ def have_module(name):
     return subprocess.call([python, "-c", "import " + name],
                            stderr=subprocess.DEVNULL) == 0
 
-for mod in ["onnx", "onnxruntime", "numpy", "gguf", "tokenizers"]:
+for mod in ["onnx", "onnxruntime", "numpy", "gguf", "tokenizers", "matplotlib"]:
     if have_module(mod):
         config.available_features.add("py-" + mod)
 

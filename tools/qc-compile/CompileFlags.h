@@ -84,6 +84,12 @@ struct CompileFlags {
                      "default)"),
       llvm::cl::value_desc("n"), llvm::cl::init(0),
       llvm::cl::cat(toolCategory())};
+  llvm::cl::opt<std::string> reportPNG{
+      "report-png",
+      llvm::cl::desc("also draw the per-layer quantization report as a PNG "
+                     "(bits per weight and output error of every layer; "
+                     "the qc Python package with matplotlib draws it)"),
+      llvm::cl::value_desc("file.png"), llvm::cl::cat(toolCategory())};
   ImportFlags import;
   QuantFlags quant;
   CalibFlags calib;
@@ -125,6 +131,11 @@ struct CompileFlags {
     }
     if (std::string e = checkPrefill(importOptions); !e.empty())
       return e;
+    if (!reportPNG.empty() && recipe.empty())
+      return "--report-png needs --quant or --recipe (the report is of the "
+             "layers qc quantizes)";
+    if (!reportPNG.empty() && recipe.minPlanes)
+      return "--report-png and --min-planes do not combine yet";
     // Quantizing anew starts from f32 weights, GGUF's included.
     importOptions.dequantizeGGUF = !recipe.empty();
     if (!recipe.empty()) {

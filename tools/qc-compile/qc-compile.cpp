@@ -17,8 +17,14 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 using namespace llvm;
 
@@ -37,6 +43,49 @@ static void carryTokenizer(StringRef path, qc::AOTOptions &aot) {
   }
   aot.extraFiles.push_back({"tokenizer.json", tokenizer});
   aot.extraFiles.push_back({"tokenizer_config.json", config});
+}
+
+/// --report-png: the artifact's quant-report.json drawn by the qc Python
+/// package (qc.Report.plot, matplotlib; the plot is written atomically).
+/// QC_PYTHON names the interpreter (default python3 on PATH); the source
+/// tree's python/ goes first on PYTHONPATH, so no install is needed.
+/// The interpreter that draws it, or "" after an error.
+static std::string reportPython() {
+  const char *name = std::getenv("QC_PYTHON");
+  ErrorOr<std::string> python =
+      sys::findProgramByName(name && *name ? name : "python3");
+  if (python)
+    return *python;
+  WithColor::error(errs(), "qc-compile")
+      << "--report-png needs Python 3 with matplotlib ("
+      << (name && *name ? name : "python3")
+      << " not found; QC_PYTHON names another)\n";
+  return "";
+}
+
+static int drawReport(StringRef python, StringRef artifact, StringRef png) {
+  std::vector<std::string> env;
+  for (char **e = environ; *e; ++e)
+    if (!StringRef(*e).starts_with("PYTHONPATH="))
+      env.push_back(*e);
+  const char *path = std::getenv("PYTHONPATH");
+  env.push_back(std::string("PYTHONPATH=") + QC_PYTHON_DIR +
+                (path && *path ? std::string(":") + path : ""));
+  SmallVector<StringRef> envRefs(env.begin(), env.end());
+  StringRef args[] = {python, "-c",
+                      "import sys; from qc.cli import report_png; "
+                      "sys.exit(report_png(sys.argv[1:]))",
+                      artifact, png};
+  std::string why;
+  int rc = sys::ExecuteAndWait(python, args, ArrayRef<StringRef>(envRefs),
+                               {}, 0, 0, &why);
+  if (rc != 0) {
+    WithColor::error(errs(), "qc-compile")
+        << "the artifact is written, but not the report PNG '" << png
+        << "' (" << (why.empty() ? "see the message above" : why) << ")\n";
+    return 1;
+  }
+  return 0;
 }
 
 /// AnyBCQ (--min-planes M): the default entry computes with all P planes of
@@ -87,6 +136,9 @@ int main(int argc, char **argv) {
   }
   if (StringRef(flags.input).ends_with(".gguf"))
     carryTokenizer(flags.input, request.aot);
+  std::string python;
+  if (!flags.reportPNG.empty() && (python = reportPython()).empty())
+    return 1;
   qc::ToolContext tool("qc-compile");
   mlir::OwningOpRef<mlir::ModuleOp> module =
       tool.loadModel(flags.input, importOptions);
@@ -100,8 +152,13 @@ int main(int argc, char **argv) {
     }
     return compileAnyPrecision(*module, request);
   }
-  if (flags.prefill == 0)
-    return failed(qc::compileModule(*module, request, outs())) ? 1 : 0;
+  if (flags.prefill == 0) {
+    if (failed(qc::compileModule(*module, request, outs())))
+      return 1;
+    return flags.reportPNG.empty()
+               ? 0
+               : drawReport(python, request.aot.outputDir, flags.reportPNG);
+  }
   if (!qc::hasKVCache(*module)) {
     WithColor::error(errs(), "qc-compile")
         << flags.input << ": --prefill needs a model with a key-value cache "
@@ -113,5 +170,9 @@ int main(int argc, char **argv) {
   if (!prefill)
     return 1;
   qc::ArtifactEntry entries[] = {{"", *module}, {"prefill", *prefill}};
-  return failed(qc::compileModules(entries, request, outs())) ? 1 : 0;
+  if (failed(qc::compileModules(entries, request, outs())))
+    return 1;
+  return flags.reportPNG.empty()
+             ? 0
+             : drawReport(python, request.aot.outputDir, flags.reportPNG);
 }
