@@ -89,7 +89,9 @@ build_linked() {
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >"$out/cmake.log" 2>&1 \
       || { tail -n 20 "$out/cmake.log" >&2; return 1; }
   fi
-  ninja -C "$b" -j"${QC_JOBS:-2}" "qc-fuzz-$1" >"$out/build-$1.log" 2>&1 \
+  # Line tables put the folder into ccache's hash; without it a fresh clone
+  # reuses the objects of an earlier one (their debug paths name that one).
+  CCACHE_NOHASHDIR=true ninja -C "$b" -j"${QC_JOBS:-2}" "qc-fuzz-$1" >"$out/build-$1.log" 2>&1 \
     || { tail -n 30 "$out/build-$1.log" >&2; return 1; }
   cp -f "$b/bin/qc-fuzz-$1" "$2"
 }
