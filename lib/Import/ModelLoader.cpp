@@ -9,12 +9,12 @@
 
 #include <algorithm>
 #include <climits>
-#include <limits>
-#include <map>
-#include <mutex>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <sys/stat.h>
 #include <unordered_set>
@@ -300,11 +300,11 @@ std::string qc::detail::checkSignature(const onnx::NodeProto &node,
   if (!schema)
     return "";
   auto count = [](int64_t n, int lo, int hi, const char *what) {
-    std::string range = lo == hi ? std::to_string(lo)
-                                 : std::to_string(lo) + " to " +
-                                       (hi == std::numeric_limits<int>::max()
-                                            ? std::string("any number of")
-                                            : std::to_string(hi));
+    std::string range =
+        lo == hi ? std::to_string(lo)
+        : hi == std::numeric_limits<int>::max()
+            ? "at least " + std::to_string(lo)
+            : std::to_string(lo) + " to " + std::to_string(hi);
     return "has " + std::to_string(n) + " " + what + (n == 1 ? "" : "s") +
            "; its schema takes " + range;
   };

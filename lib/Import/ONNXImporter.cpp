@@ -646,12 +646,12 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
         i, kDTypeAttrName,
         builder.getStringAttr(dtypeName(ic.values[vi.name()].dtype)));
   }
-  // A handler that built invalid IR is a bug in qc: say so here (the
-  // verifier's message names the node) rather than let the passes meet it.
+  // A handler that built invalid IR is a bug in qc: say so here (after
+  // the verifier's own message) rather than let the passes meet it.
   if (failed(verify(*module))) {
     emitError(fileLoc) << "internal error: the imported graph does not "
-                          "verify (a bug in qc's importer; the message "
-                          "above names the node)";
+                          "verify (a bug in qc's importer; the verifier's "
+                          "message is above)";
     return {};
   }
   return module;

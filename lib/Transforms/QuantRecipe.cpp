@@ -89,7 +89,6 @@ bool qc::readQuantRecipe(StringRef path, QuantRecipe &recipe,
       std::optional<StringRef> s = value.getAsString();
       if (!s)
         return fail("'" + StringRef(key) + "' must be a string");
-
       (key == "scheme"  ? recipe.scheme
        : key == "clip" ? recipe.clip
        : key == "act"  ? recipe.act
