@@ -560,55 +560,50 @@ GOOD = {
     "cnn": cnn,
     "shared_input": shared_input,
 }
+
+
+def _one_node(op, node_name, inputs, outputs, opset, **attrs):
+    """A graph of one `op` node; inputs / outputs are (name, type, shape)."""
+    n = [helper.make_node(op, [i[0] for i in inputs], [o[0] for o in outputs],
+                          name=node_name, **attrs)]
+    g = helper.make_graph(n, node_name, [_vi(*i) for i in inputs],
+                          [_vi(*o) for o in outputs])
+    return _model(g, opset=opset)
+
+
 def old_dangling_output():
     """Opset 7 (converted on import) with a graph output no node produces:
     libonnx's converter crashed on it (found by scripts/fuzz.sh onnx)."""
-    n = [helper.make_node("Xor", ["x", "y"], ["xor"], name="xor_0")]
-    g = helper.make_graph(
-        n, "old_dangling_output",
-        [_vi("x", TensorProto.BOOL, [4]), _vi("y", TensorProto.BOOL, [4])],
-        [_vi("xop", TensorProto.BOOL, [4])],
-    )
-    return _model(g, opset=7)
+    m = _one_node("Xor", "xor_0", [("x", TensorProto.BOOL, [4]),
+                                   ("y", TensorProto.BOOL, [4])],
+                  [("xor", TensorProto.BOOL, [4])], opset=7)
+    m.graph.output[0].name = "xop"  # nothing produces it
+    return m
 
 
 def matmul_one_input():
     """A MatMul with one input at opset 21, newer than libonnx's checker
     knows: its handler read the missing input (found by scripts/fuzz.sh)."""
-    n = [helper.make_node("MatMul", ["x"], ["y"], name="matmul_0")]
-    g = helper.make_graph(
-        n, "matmul_one_input",
-        [_vi("x", TensorProto.FLOAT, [2, 4])],
-        [_vi("y", TensorProto.FLOAT, [2, 4])],
-    )
-    return _model(g, opset=21)
+    return _one_node("MatMul", "matmul_0", [("x", TensorProto.FLOAT, [2, 4])],
+                     [("y", TensorProto.FLOAT, [2, 4])], opset=21)
 
 
 def mixed_types():
     """Less of int16 and float inputs, which libonnx 1.12's checker passes;
     the importer built an invalid arith.cmpi (found by scripts/fuzz.sh)."""
-    n = [helper.make_node("Less", ["x", "y"], ["z"], name="less_0")]
-    g = helper.make_graph(
-        n, "mixed_types",
-        [_vi("x", TensorProto.INT16, [3]), _vi("y", TensorProto.FLOAT, [3])],
-        [_vi("z", TensorProto.BOOL, [3])],
-    )
-    return _model(g, opset=16)
+    return _one_node("Less", "less_0", [("x", TensorProto.INT16, [3]),
+                                        ("y", TensorProto.FLOAT, [3])],
+                     [("z", TensorProto.BOOL, [3])], opset=16)
 
 
 def layernorm_bad_axis():
     """LayerNormalization with an axis far out of range: libonnx 1.12's shape
     inference indexed the input's dimensions by it (found by
     scripts/fuzz.sh onnx)."""
-    n = [helper.make_node("LayerNormalization", ["x", "w", "b"], ["y"],
-                          name="ln_0", axis=-1048578)]
-    g = helper.make_graph(
-        n, "layernorm_bad_axis",
-        [_vi("x", TensorProto.FLOAT, [3, 4]), _vi("w", TensorProto.FLOAT, [4]),
-         _vi("b", TensorProto.FLOAT, [4])],
-        [_vi("y", TensorProto.FLOAT, [3, 4])],
-    )
-    return _model(g, opset=17)
+    return _one_node("LayerNormalization", "ln_0",
+                     [("x", TensorProto.FLOAT, [3, 4]),
+                      ("w", TensorProto.FLOAT, [4]), ("b", TensorProto.FLOAT, [4])],
+                     [("y", TensorProto.FLOAT, [3, 4])], opset=17, axis=-1048578)
 
 
 BAD = {
