@@ -37,3 +37,16 @@ def tool(name):
 
 def library():
     return os.path.join(build_dir(), "lib", _LIB)
+
+
+def select(folder=None, default=None):
+    """Points the package at a build folder: `folder` (a command's
+    --qc-build), else $QC_BUILD, else `default` where that is a qc build.
+    Raises QcError when `folder` is not one."""
+    if folder:
+        if not _is_build(folder):
+            raise QcError(f"{folder} is not a qc build (it needs bin/qc-compile "
+                          f"and lib/{_LIB}; scripts/build.sh makes one)")
+        os.environ["QC_BUILD"] = os.path.abspath(folder)
+    elif not os.environ.get("QC_BUILD") and default and _is_build(default):
+        os.environ["QC_BUILD"] = os.path.abspath(default)

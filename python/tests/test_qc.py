@@ -323,3 +323,58 @@ def test_perplexity_protocol(tmp_path):
     (tmp_path / "t.txt").write_text("A line\nbroken here.\n\n\nNext  para\n")
     assert qc.eval.load_text(str(tmp_path / "t.txt")) == \
         "A line broken here.\n\nNext  para"
+
+
+def test_compare_with_onnxruntime(mlp, capsys):
+    """qc.eval.compare: a float artifact matches onnxruntime; a 2-bit one
+    does not, and the command line's --min-cosine says so (exit 1)."""
+    pytest.importorskip("onnxruntime")
+    from qc.eval import compare
+    onnx_path, x, folder = mlp
+    fp = qc.compile(onnx_path, str(folder / "cmp-fp"))
+    res = compare.compare(onnx_path, fp.path, inputs=[x], repeat=2)
+    assert res["worst_rel_err"] <= 1e-5 and res["worst_cosine"] > 0.999999
+    assert res["qc_median_ms"] is not None and res["ort_median_ms"] > 0
+    w2 = qc.compile(onnx_path, str(folder / "cmp-w2"), quant="w2g32")
+    res2 = compare.compare(onnx_path, w2.path, inputs=[x], repeat=0)
+    assert res2["worst_rel_err"] > 1e-3 and res2["qc_median_ms"] is None
+    cosine = res2["worst_cosine"]
+    cli = [onnx_path, w2.path, "--inputs", str(folder / "ref" / "in_0.npy"),
+           "--repeat", "0", "--min-cosine"]
+    assert compare.main(cli + [str(cosine - 1e-3)]) == 0
+    assert compare.main(cli + [str(min(1.0, cosine + 1e-4))]) == 1
+    assert "is below" in capsys.readouterr().out
+    assert compare.main([onnx_path, w2.path, "--inputs", "a.npy", "b.npy"]) == 2
+    assert "2 inputs given, the model has 1" in capsys.readouterr().err
+
+
+DEBIAN_NODE = "/usr/share/libonnx-testdata/data/node"
+
+
+def test_conformance_runner(tmp_path):
+    """qc.eval.conformance on two copies of an ONNX node test: the stored
+    outputs pass; with one output changed, the test fails and --strict
+    exits 1."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+    from qc.eval import conformance
+    src = os.path.join(DEBIAN_NODE, "test_abs")
+    if not os.path.isdir(src):
+        pytest.skip("Debian's libonnx-testdata is not installed")
+    import shutil
+    shutil.copytree(src, tmp_path / "node" / "test_abs")
+    shutil.copytree(src, tmp_path / "node" / "test_abs_changed")
+    pb = tmp_path / "node" / "test_abs_changed" / "test_data_set_0" / "output_0.pb"
+    t = onnx.TensorProto()
+    t.ParseFromString(pb.read_bytes())
+    y = numpy_helper.to_array(t).copy()
+    y.flat[0] += 1.0
+    pb.write_bytes(numpy_helper.from_array(y, t.name).SerializeToString())
+    out = tmp_path / "r.json"
+    args = ["--testdata", str(tmp_path / "node"), "--json", str(out)]
+    assert conformance.main(args) == 0
+    import json
+    tests = {r["name"].split("/")[-1]: r["status"]
+             for r in json.loads(out.read_text())["tests"]}
+    assert tests == {"test_abs": "passed", "test_abs_changed": "failed"}
+    assert conformance.main(args + ["--strict"]) == 1

@@ -1,0 +1,13 @@
+"""qc.eval: how qc's figures are measured.
+
+- qc.eval.perplexity: the perplexity protocol (load_text, tokenize,
+  perplexity), re-exported here;
+- qc.eval.compare: a qc artifact against onnxruntime on the same inputs
+  (errors, cosine, top-1 agreement, paired latency); `qc-compare-ort`;
+- qc.eval.conformance: the ONNX backend node tests compiled and run by qc,
+  with a baseline; `qc-conformance`.
+
+scripts/compare_ort.py, scripts/conformance.py and scripts/eval_ppl.py are
+thin entry points over these modules.
+"""
+from .perplexity import load_text, perplexity, tokenize  # noqa: F401
