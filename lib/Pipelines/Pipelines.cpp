@@ -42,7 +42,9 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "qc-drop-state-results,"
       "buffer-results-to-out-params{hoist-static-allocs "
       "modify-public-functions},"
-      "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
+      // CSE first: the slices a parallel loop bufferizes in place are
+      // copied onto themselves until their subviews are one value.
+      "cse,canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       // Kernel bodies use LLVM intrinsics, which buffer deallocation cannot
       // analyse: they are generated after it.
@@ -82,8 +84,10 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createLowerHadamardPass(hadamard));
   }
   pm.addNestedPass<func::FuncOp>(createLayoutPass());
-  if (options.packWeights)
+  if (options.packWeights) {
+    pm.addNestedPass<func::FuncOp>(createConvChannelMajorPass());
     pm.addNestedPass<func::FuncOp>(createPackLinearWeightsPass());
+  }
   OutlineWeightsPassOptions outline;
   outline.entry = options.entry;
   pm.addPass(createOutlineWeightsPass(outline));

@@ -431,6 +431,39 @@ def PackLinearWeightsPass : Pass<"qc-pack-linear-weights", "mlir::func::FuncOp">
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def ConvChannelMajorPass : Pass<"qc-conv-channel-major", "mlir::func::FuncOp"> {
+  let summary = "Compute float convolution layers as filter x transposed im2col";
+  let description = [{
+    Rewrites each float `qc.linear` that qc-raise-linear{convs} made of a
+    batch-1 convolution (input: the im2col gather `[1, OH, OW, C, kh, kw]`,
+    collapsed; only user: the generic that transposes the result to NCHW
+    and adds the convolution's init) into
+    `linalg.matmul(W [F, C * kh * kw], cols [C * kh * kw, OH * OW])`
+    accumulating into the init collapsed to `[F, OH * OW]`, where `cols` is
+    the gather with its loops reordered so that each row is one input
+    channel's shifted window (`<layer>.rows` holds the filter's rows). The
+    product is the NCHW output: no transpose, the bias is the accumulator's
+    start, and the gather copies runs of pixels. A 1x1 window with unit
+    strides and no padding reads the input itself. Quantized layers
+    (`qc.qlinear`), layers with a bias or panel-packed weights,
+    convolutions of batch > 1 and those with fewer than `min-pixels` output
+    pixels are left alone: the pixels are the register tile's vector
+    columns here, and a small image (7x7 = 49) leaves a ragged last tile,
+    where the pixel-major layer's rows are cheaper. Runs before
+    qc-pack-linear-weights.
+  }];
+  let options = [
+    Option<"minPixels", "min-pixels", "int64_t", /*default=*/"512",
+           "smallest OH * OW computed channel-major">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten",
+              "convolution layers computed channel-major">,
+  ];
+}
+
 def OutlineWeightsPass : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   let summary = "Turn dense_resource weight constants into entry arguments";
   let description = [{

@@ -474,10 +474,10 @@ def tinyllama():
     return build(W, cfg, 16, 2)
 
 
-def cnn():
-    """A small convolutional classifier: 3x3 (padded, bias), 1x1, 3x3 stride
-    2, a depthwise 3x3 (group 32), a dilated 3x3 without bias, global
-    average pooling and a Gemm classifier."""
+def cnn(size=16):
+    """A small convolutional classifier on a size x size image: 3x3 (padded,
+    bias), 1x1, 3x3 stride 2, a depthwise 3x3 (group 32), a dilated 3x3
+    without bias, global average pooling and a Gemm classifier."""
     rng = np.random.default_rng(24)
 
     def conv(name, x, y, cin, cout, k, bias=True, **attrs):
@@ -509,7 +509,7 @@ def cnn():
               _init("fc_b", _f32(rng, 10, scale=0.1))]
     g = helper.make_graph(
         nodes, "cnn",
-        [_vi("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [_vi("x", TensorProto.FLOAT, [1, 3, size, size])],
         [_vi("logits", TensorProto.FLOAT, [1, 10])],
         inits,
     )
@@ -558,6 +558,9 @@ GOOD = {
     "tinylm": tinylm,
     "tinyllama": tinyllama,
     "cnn": cnn,
+    # Every convolution with >= 576 output pixels (qc-conv-channel-major's
+    # default threshold is 512).
+    "cnn48": lambda: cnn(48),
     "shared_input": shared_input,
 }
 

@@ -1,0 +1,185 @@
+//===- ConvChannelMajor.cpp - float convolutions as filter x im2col^T -----===//
+//
+// A convolution that qc-raise-linear made a linear layer and that stayed
+// float is computed channel-major: out[F, OH * OW] = W[F, K] x cols[K, OH *
+// OW] + init, where cols is the im2col view transposed (each row one input
+// channel's shifted window, read along the image's rows). The result is
+// already NCHW, the init (bias) is the matmul's accumulator, and the gather
+// copies runs of pixels instead of kh * kw scattered floats, so the NHWC ->
+// NCHW transpose and the pixel-major gather both disappear.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QC/IR/QCOps.h"
+#include "qc/Transforms/ConstantData.h"
+#include "qc/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace qc {
+#define GEN_PASS_DEF_CONVCHANNELMAJORPASS
+#include "qc/Transforms/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+/// Whether `g` is an all-parallel generic that yields its only input.
+bool isCopyGeneric(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumReductionLoops() != 0)
+    return false;
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == g.getBody()->getArgument(0);
+}
+
+/// The im2col gather [1, OH, OW, C, kh, kw] under `input`'s collapse, or
+/// null.
+linalg::GenericOp im2colOf(Value input) {
+  auto collapse = input.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || !collapse->hasOneUse())
+    return {};
+  auto g = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 6 ||
+      !g.getIndexingMapsArray()[1].isIdentity() ||
+      cast<RankedTensorType>(g.getResult(0).getType()).getDimSize(0) != 1)
+    return {};
+  return g;
+}
+
+/// The generic that adds `y` [1, OH, OW, F] transposed to NCHW to an init
+/// (qc::nhwcToNchwPlus), when it is `y`'s only user; its init in `init`.
+linalg::GenericOp nchwPlusOf(Value y, Value &init) {
+  if (!y.hasOneUse())
+    return {};
+  auto t = dyn_cast<linalg::GenericOp>(*y.getUsers().begin());
+  if (!t || t.getNumDpsInputs() != 2 || t.getNumDpsInits() != 1 ||
+      t.getDpsInputs()[0] != y || t.getNumReductionLoops() != 0)
+    return {};
+  MLIRContext *ctx = t.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = t.getIndexingMapsArray();
+  if (maps[0] != AffineMap::get(4, 0, {d(0), d(2), d(3), d(1)}, ctx) ||
+      !maps[1].isIdentity() || !maps[2].isIdentity())
+    return {};
+  auto yield = cast<linalg::YieldOp>(t.getBody()->getTerminator());
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  Block *body = t.getBody();
+  if (!add || !((add.getLhs() == body->getArgument(0) &&
+                 add.getRhs() == body->getArgument(1)) ||
+                (add.getLhs() == body->getArgument(1) &&
+                 add.getRhs() == body->getArgument(0))))
+    return {};
+  init = t.getDpsInputs()[1];
+  return t;
+}
+
+/// The gather of `g` with its loops reordered to (n, c, i, j, oh, ow),
+/// collapsed to [C * kh * kw, OH * OW]; the input itself (collapsed) when
+/// that is the same values (1x1 windows, unit strides, no padding).
+Value transposedCols(PatternRewriter &rewriter, linalg::GenericOp g) {
+  MLIRContext *ctx = g.getContext();
+  Location loc = g.getLoc();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap toOld =
+      AffineMap::get(6, 0, {d(0), d(4), d(5), d(1), d(2), d(3)}, ctx);
+  AffineMap read = g.getIndexingMapsArray()[0].compose(toOld);
+  ArrayRef<int64_t> s =
+      cast<RankedTensorType>(g.getResult(0).getType()).getShape();
+  SmallVector<int64_t> shape = {s[0], s[3], s[4], s[5], s[1], s[2]};
+  Value x = g.getDpsInputs()[0];
+  auto xt = cast<RankedTensorType>(x.getType());
+  SmallVector<ReassociationIndices> flat = {{0, 1, 2, 3}, {4, 5}};
+  // The window's offsets are 0 when it is 1 wide.
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  AffineMap direct = simplifyAffineMap(read.replaceDimsAndSymbols(
+      {d(0), d(1), s[4] == 1 ? zero : d(2), s[5] == 1 ? zero : d(3), d(4),
+       d(5)},
+      {}, 6, 0));
+  if (direct == AffineMap::get(6, 0, {d(0), d(1), d(4), d(5)}, ctx) &&
+      xt.getShape() == ArrayRef<int64_t>{s[0], s[3], s[1], s[2]})
+    return tensor::CollapseShapeOp::create(
+        rewriter, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
+  Value empty =
+      tensor::EmptyOp::create(rewriter, loc, shape, xt.getElementType());
+  Value cols =
+      linalg::GenericOp::create(
+          rewriter, loc, empty.getType(), x, empty,
+          SmallVector<AffineMap>{read, rewriter.getMultiDimIdentityMap(6)},
+          SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+          [](OpBuilder &b, Location l, ValueRange args) {
+            linalg::YieldOp::create(b, l, args[0]);
+          })
+          .getResult(0);
+  return tensor::CollapseShapeOp::create(rewriter, loc, cols, flat);
+}
+
+struct ConvChannelMajor : OpRewritePattern<qc::LinearOp> {
+  ConvChannelMajor(MLIRContext *ctx, int64_t minPixels, llvm::Statistic &count)
+      : OpRewritePattern(ctx), minPixels(minPixels), count(count) {}
+
+  LogicalResult matchAndRewrite(qc::LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getBias() || op.getPanel() || !qc::hasRewritableWeight(op))
+      return rewriter.notifyMatchFailure(op, "not a plain float layer");
+    linalg::GenericOp gather = im2colOf(op.getInput());
+    Value init;
+    linalg::GenericOp toNchw = nchwPlusOf(op.getResult(), init);
+    if (!gather || !toNchw)
+      return rewriter.notifyMatchFailure(op, "not a raised convolution");
+    auto outType = cast<RankedTensorType>(toNchw.getResult(0).getType());
+    if (outType.getDimSize(2) * outType.getDimSize(3) < minPixels)
+      return rewriter.notifyMatchFailure(op, "too few pixels");
+    FailureOr<std::vector<float>> w = qc::getConstantFloats(op.getWeight());
+    if (failed(w))
+      return rewriter.notifyMatchFailure(op, "unreadable weight");
+    int64_t k = op.getInFeatures(), f = op.getOutFeatures();
+    std::vector<float> rows(w->size()); // [K, F] -> [F, K]
+    for (int64_t r = 0; r < k; ++r)
+      for (int64_t o = 0; o < f; ++o)
+        rows[o * k + r] = (*w)[r * f + o];
+
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(toNchw);
+    Value cols = transposedCols(rewriter, gather);
+    Value filter = qc::floatConstant(
+        rewriter, loc, RankedTensorType::get({f, k}, rewriter.getF32Type()),
+        (op.getLayer() + ".rows").str(), rows);
+    SmallVector<ReassociationIndices> fm = {{0, 1}, {2, 3}};
+    Value acc = tensor::CollapseShapeOp::create(rewriter, loc, init, fm);
+    Value product = linalg::MatmulOp::create(rewriter, loc,
+                                             ValueRange{filter, cols}, acc)
+                        .getResult(0);
+    rewriter.replaceOp(toNchw, tensor::ExpandShapeOp::create(
+                                   rewriter, loc, outType, product, fm));
+    Operation *collapse = op.getInput().getDefiningOp();
+    rewriter.eraseOp(op);
+    rewriter.eraseOp(collapse);
+    rewriter.eraseOp(gather);
+    ++count;
+    return success();
+  }
+
+  int64_t minPixels;
+  llvm::Statistic &count;
+};
+
+struct ConvChannelMajorPass
+    : qc::impl::ConvChannelMajorPassBase<ConvChannelMajorPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ConvChannelMajor>(&getContext(), minPixels, numRewritten);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
