@@ -17,7 +17,7 @@
 // CHECK: %[[OUT:.*]] = tensor.expand_shape %[[P]] {{\[}}[0, 1], [2, 3]] output_shape [1, 4, 4, 4] : tensor<4x16xf32> into tensor<1x4x4x4xf32>
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[OUT]]
-// Below the default threshold (512 pixels) the layer stays pixel-major.
+// Below the default threshold (128 pixels) the layer stays pixel-major.
 // DEFAULT-LABEL: func.func @conv3x3
 // DEFAULT: qc.linear
 func.func @conv3x3(%x: tensor<1x2x6x6xf32>) -> tensor<1x4x4x4xf32> {

@@ -453,7 +453,7 @@ def ConvChannelMajorPass : Pass<"qc-conv-channel-major", "mlir::func::FuncOp"> {
     qc-pack-linear-weights.
   }];
   let options = [
-    Option<"minPixels", "min-pixels", "int64_t", /*default=*/"512",
+    Option<"minPixels", "min-pixels", "int64_t", /*default=*/"128",
            "smallest OH * OW computed channel-major">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",

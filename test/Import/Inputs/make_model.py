@@ -559,7 +559,7 @@ GOOD = {
     "tinyllama": tinyllama,
     "cnn": cnn,
     # Every convolution with >= 576 output pixels (qc-conv-channel-major's
-    # default threshold is 512).
+    # default threshold is 128).
     "cnn48": lambda: cnn(48),
     "shared_input": shared_input,
 }
