@@ -15,6 +15,7 @@ is this module's command line, and so is the console script qc-zoo:
     qc-zoo build minilm --seq-len 128 -o minilm.onnx   (qc.models.minilm)
     qc-zoo build smollm2 --seq-len 64                  (qc.models.smollm2)
     qc-zoo build resnet resnet18.onnx --depth 18       (qc.models.resnet)
+    qc-zoo build mobilenet mobilenetv2.onnx            (qc.models.mobilenet)
 """
 import hashlib
 import os
@@ -155,7 +156,7 @@ def fetch(name, cache=None, log=None):
 
 
 # The ONNX graph builders of qc.models, by the name `qc-zoo build` takes.
-BUILDERS = ("minilm", "smollm2", "resnet")
+BUILDERS = ("minilm", "smollm2", "resnet", "mobilenet")
 
 
 def build(name, argv):

@@ -271,7 +271,7 @@ def test_zoo_console_and_builders(tmp_path):
         console = os.path.join(os.path.dirname(sys.executable), "qc-zoo")
         listed = subprocess.run([console, "list"], check=True,
                                 stdout=subprocess.PIPE, text=True).stdout
-        assert "builders: minilm, smollm2, resnet" in listed, listed
+        assert "builders: minilm, smollm2, resnet, mobilenet" in listed, listed
     pytest.importorskip("onnx")
     onnx_path = str(tmp_path / "resnet18.onnx")
     assert qc.zoo.build("resnet", [onnx_path, "--depth", "18", "--size",
@@ -280,6 +280,23 @@ def test_zoo_console_and_builders(tmp_path):
         qc.zoo.build("vgg", [])
     model = qc.compile(onnx_path, str(tmp_path / "resnet")).load()
     x = np.random.default_rng(0).standard_normal((1, 3, 32, 32)).astype(
+        np.float32)
+    got = model(x=x)["logits"]
+    want = ort_outputs(onnx_path, {"x": x})["logits"]
+    err = np.abs(got - want).max() / np.abs(want).max()
+    assert err <= 1e-4, err
+
+
+def test_mobilenet_builder(tmp_path):
+    """`qc-zoo build mobilenet` writes a MobileNetV2 (depthwise and pointwise
+    convolutions, ReLU6, residual sums) that qc compiles and runs as
+    onnxruntime does."""
+    pytest.importorskip("onnx")
+    onnx_path = str(tmp_path / "mobilenet.onnx")
+    assert qc.zoo.build("mobilenet", [onnx_path, "--size", "64",
+                                      "--width", "0.5"]) == 0
+    model = qc.compile(onnx_path, str(tmp_path / "mobilenet")).load()
+    x = np.random.default_rng(1).standard_normal((1, 3, 64, 64)).astype(
         np.float32)
     got = model(x=x)["logits"]
     want = ort_outputs(onnx_path, {"x": x})["logits"]

@@ -36,6 +36,45 @@ bool isPanelMatmul(linalg::LinalgOp op) {
          op.getIndexingMapsArray() == qc::panelMatmulMaps(op.getContext());
 }
 
+/// Whether `op` is a depthwise 2-D convolution as the importer writes a
+/// grouped one: a generic over (n, g, f, oh, ow, c, i, j) accumulating
+/// x[n, g, c, oh * s + i * d, ow * s + j * d] * w[g, f, c, i, j] into
+/// out[n, g, f, oh, ow], with one filter and one input channel per group.
+bool isDepthwiseConv(linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic || generic.getNumLoops() != 8 ||
+      generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      !generic.hasPureTensorSemantics())
+    return false;
+  SmallVector<utils::IteratorType> iters = generic.getIteratorTypesArray();
+  for (unsigned i = 0; i < 8; ++i)
+    if ((i >= 5) != linalg::isReductionIterator(iters[i]))
+      return false;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (ranges[2] != 1 || ranges[5] != 1)
+    return false;
+  MLIRContext *ctx = op.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (maps[1] != AffineMap::get(8, 0, {d(1), d(2), d(5), d(6), d(7)}, ctx) ||
+      maps[2] != AffineMap::get(8, 0, {d(0), d(1), d(2), d(3), d(4)}, ctx))
+    return false;
+  Block *body = generic.getBody();
+  auto add = cast<linalg::YieldOp>(body->getTerminator())
+                 .getOperand(0)
+                 .getDefiningOp<arith::AddFOp>();
+  if (!add || !body->getArgument(2).getType().isF32())
+    return false;
+  Value other = add.getLhs() == body->getArgument(2)   ? add.getRhs()
+                : add.getRhs() == body->getArgument(2) ? add.getLhs()
+                                                       : Value();
+  auto mul = other ? other.getDefiningOp<arith::MulFOp>() : arith::MulFOp();
+  return mul && ((mul.getLhs() == body->getArgument(0) &&
+                  mul.getRhs() == body->getArgument(1)) ||
+                 (mul.getLhs() == body->getArgument(1) &&
+                  mul.getRhs() == body->getArgument(0)));
+}
+
 /// One index of a transfer as `base + offset` (base null for a constant),
 /// looking through affine.apply of `d0 + c` / `s0 + c`.
 struct IndexTerm {
@@ -311,6 +350,13 @@ struct TileAndVectorizePass
         tiles[1] = 0;
         order = {0, 1, 2, 3};
       }
+    } else if (isDepthwiseConv(op)) {
+      // One channel, one output row, a register tile's width of pixels;
+      // the window's taps innermost, so that the pixels accumulate in
+      // registers. The tiles drop their unit loops into elementwise
+      // multiply-adds of shifted input rows (stride 1; strided ones stay
+      // scalar).
+      tiles = {0, 1, 0, 1, std::min<int64_t>(tile.columns, ranges[4]), 0, 1, 1};
     } else {
       // The last three loops of matmul / batch_matmul are M, N, K.
       tiles[numLoops - 3] = std::min<int64_t>(tile.rows, ranges[numLoops - 3]);
@@ -353,7 +399,7 @@ struct TileAndVectorizePass
     SmallVector<linalg::LinalgOp> targets;
     func.walk([&](linalg::LinalgOp op) {
       if ((isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
-           isPanelMatmul(op)) &&
+           isPanelMatmul(op) || isDepthwiseConv(op)) &&
           op.hasPureTensorSemantics())
         targets.push_back(op);
     });
@@ -393,6 +439,7 @@ struct TileAndVectorizePass
                    llvm::function_ref<SmallVector<Operation *>()> between) {
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
+    bool depthwise = isDepthwiseConv(op); // op is replaced by its tiles
     if (failed(tileAndMark(rewriter, op, tile)))
       return failure();
     // Fold the peeled bounds so that each tile's slices get static types.
@@ -411,6 +458,12 @@ struct TileAndVectorizePass
           llvm::any_of(tile.getStaticLoopRanges(), ShapedType::isDynamic))
         continue; // A scalar tile is still correct.
       rewriter.setInsertionPoint(tile);
+      if (isDepthwiseConv(tile)) {
+        FailureOr<linalg::LinalgOp> flat = dropUnitLoops(rewriter, tile);
+        if (failed(flat))
+          continue;
+        tile = *flat;
+      }
       FailureOr<linalg::VectorizationResult> vec = linalg::vectorize(
           rewriter, tile, /*inputVectorSizes=*/{}, /*inputScalableVecDims=*/{},
           /*vectorizeNDExtract=*/false, /*flatten1DDepthwiseConv=*/false,
@@ -423,6 +476,11 @@ struct TileAndVectorizePass
       else
         rewriter.eraseOp(tile);
     }
+
+    // A depthwise tile's rank-reducing slices, merged with the tile's, fold
+    // into its transfers, so that they index the loop-carried tensor.
+    if (depthwise && failed(applyWithin(between(), sliceFolding())))
+      return failure();
 
     // Split each tile into rows of 1-D vectors (one register row of the
     // accumulator each), then lower the contraction to broadcast FMAs.
@@ -448,6 +506,30 @@ struct TileAndVectorizePass
       hoistAccumulators(rewriter, loop);
     }
     return success();
+  }
+
+  /// `tile` (a generic) without its unit loops, the operands reduced by
+  /// rank-reducing slices, which vector transfers fold.
+  static FailureOr<linalg::LinalgOp> dropUnitLoops(RewriterBase &rewriter,
+                                                   linalg::LinalgOp tile) {
+    linalg::ControlDropUnitDims control;
+    control.rankReductionStrategy = linalg::ControlDropUnitDims::
+        RankReductionStrategy::ExtractInsertSlice;
+    FailureOr<linalg::DropUnitDimsResult> dropped = linalg::dropUnitDims(
+        rewriter, cast<linalg::GenericOp>(tile.getOperation()), control);
+    if (failed(dropped))
+      return failure();
+    rewriter.replaceOp(tile, dropped->replacements);
+    return cast<linalg::LinalgOp>(dropped->resultOp.getOperation());
+  }
+
+  /// Patterns that merge nested slices and fold them into vector transfers.
+  FrozenRewritePatternSet sliceFolding() {
+    RewritePatternSet patterns(&getContext());
+    tensor::populateMergeConsecutiveInsertExtractSlicePatterns(patterns);
+    tensor::populateReassociativeReshapeFoldingPatterns(patterns);
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    return FrozenRewritePatternSet(std::move(patterns));
   }
 
   /// The patterns that split vectorized tiles into one-register pieces and
