@@ -1,5 +1,4 @@
-//===- ParallelizeGenerics.cpp - big generics over the thread pool
-//---------===//
+//===- ParallelizeGenerics.cpp - big generics over the thread pool -------===//
 
 #include "qc/Transforms/Passes.h"
 
@@ -41,6 +40,54 @@ int64_t splitDimension(linalg::GenericOp op) {
   return -1;
 }
 
+/// An elementwise generic over `shape` writing `init` (tensor.empty or a
+/// slice) from `input` (identity-indexed), or `fill` where there is none.
+linalg::GenericOp elementwise(RewriterBase &rewriter, Location loc,
+                              Value input, Value fill, Value init) {
+  auto type = cast<RankedTensorType>(init.getType());
+  AffineMap id = rewriter.getMultiDimIdentityMap(type.getRank());
+  SmallVector<Value> inputs;
+  if (input)
+    inputs.push_back(input);
+  return linalg::GenericOp::create(
+      rewriter, loc, type, inputs, init,
+      SmallVector<AffineMap>(inputs.size() + 1, id),
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        linalg::YieldOp::create(b, l, input ? args[0] : fill);
+      });
+}
+
+/// `pad` as a generic filling the padded tensor with the padding value and
+/// a generic copying the source into its interior (in place, through
+/// extract / insert_slice), so that both can be split: a tensor.pad
+/// bufferizes into a fill and a memref.copy that run on one thread.
+SmallVector<linalg::GenericOp> decomposePad(RewriterBase &rewriter,
+                                            tensor::PadOp pad) {
+  Value value = pad.getConstantPaddingValue();
+  RankedTensorType type = pad.getResultType();
+  if (!value || pad.getNofold() || !type.hasStaticShape() ||
+      !pad.getSourceType().hasStaticShape())
+    return {};
+  Location loc = pad.getLoc();
+  rewriter.setInsertionPoint(pad);
+  Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                        type.getElementType());
+  linalg::GenericOp fill = elementwise(rewriter, loc, {}, value, empty);
+  SmallVector<OpFoldResult> offsets = pad.getMixedLowPad();
+  SmallVector<OpFoldResult> sizes =
+      tensor::getMixedSizes(rewriter, loc, pad.getSource());
+  SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
+  Value interior = tensor::ExtractSliceOp::create(
+      rewriter, loc, fill.getResult(0), offsets, sizes, strides);
+  linalg::GenericOp copy =
+      elementwise(rewriter, loc, pad.getSource(), {}, interior);
+  rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
+      pad, copy.getResult(0), fill.getResult(0), offsets, sizes, strides);
+  return {fill, copy};
+}
+
 struct ParallelizeGenericsPass
     : qc::impl::ParallelizeGenericsPassBase<ParallelizeGenericsPass> {
   using Base::Base;
@@ -49,12 +96,20 @@ struct ParallelizeGenericsPass
     if (minElements <= 0)
       return;
     func::FuncOp func = getOperation();
+    IRRewriter rewriter(&getContext());
+    SmallVector<tensor::PadOp> pads;
+    for (Operation &op : func.getBody().getOps())
+      if (auto pad = dyn_cast<tensor::PadOp>(op))
+        if (pad.getResultType().hasStaticShape() &&
+            pad.getResultType().getNumElements() >= minElements)
+          pads.push_back(pad);
+    for (tensor::PadOp pad : pads)
+      (void)decomposePad(rewriter, pad);
     SmallVector<linalg::GenericOp> targets;
     for (Operation &op : func.getBody().getOps())
       if (auto generic = dyn_cast<linalg::GenericOp>(op))
         if (worthSplitting(generic))
           targets.push_back(generic);
-    IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : targets)
       if (failed(split(rewriter, op)))
         return signalPassFailure();

@@ -61,3 +61,31 @@ func.func @unindexed(%x: tensor<1x16x128xf32>, %init: tensor<1x128xf32>) -> tens
   } -> tensor<1x128xf32>
   return %r : tensor<1x128xf32>
 }
+
+// -----
+
+// A zero padding of [1, 8, 16, 16] (2592 >= 1000 elements of result)
+// becomes a generic filling the padded tensor and a generic copying the
+// input into its interior (written in place through the slice), each split
+// over the 8 channels. Below the default threshold the pad stays.
+// CHECK-LABEL: func.func @pad
+// CHECK-NOT: tensor.pad
+// CHECK: %[[FILL:.*]] = scf.for {{.*}} -> (tensor<1x8x18x18xf32>)
+// CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x18x18xf32>)
+// CHECK:     linalg.yield %[[ZERO:.*]] : f32
+// CHECK: } {qc.parallel_loop}
+// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[FILL]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: %[[COPY:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INNER]]) -> (tensor<1x8x16x16xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>)
+// CHECK: } {qc.parallel_loop}
+// CHECK: tensor.insert_slice %[[COPY]] into %[[FILL]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// DEFAULT-LABEL: func.func @pad
+// DEFAULT: tensor.pad
+func.func @pad(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x16x16xf32> to tensor<1x8x18x18xf32>
+  return %p : tensor<1x8x18x18xf32>
+}

@@ -400,6 +400,12 @@ def ParallelizeGenericsPass : Pass<"qc-parallelize-generics", "mlir::func::FuncO
     dimension) split this way; generics whose only parallel dimensions are
     of size one stay whole. Runs after elementwise fusion, so that fused
     chains split as one.
+
+    A `tensor.pad` of at least `min-elements` result elements with a
+    constant padding value becomes two such generics first (one filling
+    the padded tensor, one copying the source into its interior, in place
+    through extract / insert_slice): bufferized as it is, a pad is a fill
+    and a `memref.copy` on one thread.
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"32768",
