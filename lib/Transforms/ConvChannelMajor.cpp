@@ -18,7 +18,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace qc {
 #define GEN_PASS_DEF_CONVCHANNELMAJORPASS
@@ -83,7 +82,7 @@ linalg::GenericOp nchwPlusOf(Value y, Value &init) {
 /// The gather of `g` with its loops reordered to (n, c, i, j, oh, ow),
 /// collapsed to [C * kh * kw, OH * OW]; the input itself (collapsed) when
 /// that is the same values (1x1 windows, unit strides, no padding).
-Value transposedCols(PatternRewriter &rewriter, linalg::GenericOp g) {
+Value transposedCols(RewriterBase &rewriter, linalg::GenericOp g) {
   MLIRContext *ctx = g.getContext();
   Location loc = g.getLoc();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
@@ -120,65 +119,70 @@ Value transposedCols(PatternRewriter &rewriter, linalg::GenericOp g) {
   return tensor::CollapseShapeOp::create(rewriter, loc, cols, flat);
 }
 
-struct ConvChannelMajor : OpRewritePattern<qc::LinearOp> {
-  ConvChannelMajor(MLIRContext *ctx, int64_t minPixels, llvm::Statistic &count)
-      : OpRewritePattern(ctx), minPixels(minPixels), count(count) {}
+/// Rewrites `op` channel-major when it is a raised convolution of at least
+/// `minPixels` output pixels; whether it did.
+bool rewriteLayer(RewriterBase &rewriter, qc::LinearOp op, int64_t minPixels) {
+  if (op.getBias() || op.getPanel() || !qc::hasRewritableWeight(op))
+    return false;
+  linalg::GenericOp gather = im2colOf(op.getInput());
+  Value init;
+  linalg::GenericOp toNchw = nchwPlusOf(op.getResult(), init);
+  if (!gather || !toNchw)
+    return false;
+  auto outType = cast<RankedTensorType>(toNchw.getResult(0).getType());
+  if (outType.getDimSize(2) * outType.getDimSize(3) < minPixels)
+    return false;
+  FailureOr<std::vector<float>> w = qc::getConstantFloats(op.getWeight());
+  if (failed(w))
+    return false;
+  int64_t k = op.getInFeatures(), f = op.getOutFeatures();
+  std::vector<float> rows(w->size()); // [K, F] -> [F, K]
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t o = 0; o < f; ++o)
+      rows[o * k + r] = (*w)[r * f + o];
 
-  LogicalResult matchAndRewrite(qc::LinearOp op,
-                                PatternRewriter &rewriter) const override {
-    if (op.getBias() || op.getPanel() || !qc::hasRewritableWeight(op))
-      return rewriter.notifyMatchFailure(op, "not a plain float layer");
-    linalg::GenericOp gather = im2colOf(op.getInput());
-    Value init;
-    linalg::GenericOp toNchw = nchwPlusOf(op.getResult(), init);
-    if (!gather || !toNchw)
-      return rewriter.notifyMatchFailure(op, "not a raised convolution");
-    auto outType = cast<RankedTensorType>(toNchw.getResult(0).getType());
-    if (outType.getDimSize(2) * outType.getDimSize(3) < minPixels)
-      return rewriter.notifyMatchFailure(op, "too few pixels");
-    FailureOr<std::vector<float>> w = qc::getConstantFloats(op.getWeight());
-    if (failed(w))
-      return rewriter.notifyMatchFailure(op, "unreadable weight");
-    int64_t k = op.getInFeatures(), f = op.getOutFeatures();
-    std::vector<float> rows(w->size()); // [K, F] -> [F, K]
-    for (int64_t r = 0; r < k; ++r)
-      for (int64_t o = 0; o < f; ++o)
-        rows[o * k + r] = (*w)[r * f + o];
-
-    Location loc = op.getLoc();
-    rewriter.setInsertionPoint(toNchw);
-    Value cols = transposedCols(rewriter, gather);
-    Value filter = qc::floatConstant(
-        rewriter, loc, RankedTensorType::get({f, k}, rewriter.getF32Type()),
-        (op.getLayer() + ".rows").str(), rows);
-    SmallVector<ReassociationIndices> fm = {{0, 1}, {2, 3}};
-    Value acc = tensor::CollapseShapeOp::create(rewriter, loc, init, fm);
-    Value product = linalg::MatmulOp::create(rewriter, loc,
-                                             ValueRange{filter, cols}, acc)
-                        .getResult(0);
-    rewriter.replaceOp(toNchw, tensor::ExpandShapeOp::create(
-                                   rewriter, loc, outType, product, fm));
-    Operation *collapse = op.getInput().getDefiningOp();
-    rewriter.eraseOp(op);
-    rewriter.eraseOp(collapse);
-    rewriter.eraseOp(gather);
-    ++count;
-    return success();
-  }
-
-  int64_t minPixels;
-  llvm::Statistic &count;
-};
+  // What only the replaced ops read (the [K, F] weight, the gather's and
+  // the transpose's empty tensors) goes with them: an unused weight would
+  // still be outlined into the artifact.
+  SmallVector<Value> leftovers = {op.getWeight(), gather.getDpsInits()[0],
+                                  toNchw.getDpsInits()[0]};
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(toNchw);
+  Value cols = transposedCols(rewriter, gather);
+  Value filter = qc::floatConstant(
+      rewriter, loc, RankedTensorType::get({f, k}, rewriter.getF32Type()),
+      (op.getLayer() + ".rows").str(), rows);
+  SmallVector<ReassociationIndices> fm = {{0, 1}, {2, 3}};
+  Value acc = tensor::CollapseShapeOp::create(rewriter, loc, init, fm);
+  Value product =
+      linalg::MatmulOp::create(rewriter, loc, ValueRange{filter, cols}, acc)
+          .getResult(0);
+  rewriter.replaceOp(toNchw, tensor::ExpandShapeOp::create(
+                                 rewriter, loc, outType, product, fm));
+  Operation *collapse = op.getInput().getDefiningOp();
+  rewriter.eraseOp(op);
+  rewriter.eraseOp(collapse);
+  rewriter.eraseOp(gather);
+  for (Value v : leftovers)
+    if (Operation *def = v.getDefiningOp(); def && def->use_empty())
+      rewriter.eraseOp(def);
+  return true;
+}
 
 struct ConvChannelMajorPass
     : qc::impl::ConvChannelMajorPassBase<ConvChannelMajorPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<ConvChannelMajor>(&getContext(), minPixels, numRewritten);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    // A direct rewrite of each layer, no pattern driver: the greedy one
+    // would also fold and move the function's constants, and with them the
+    // order of the artifact's weights.
+    SmallVector<qc::LinearOp> layers;
+    getOperation().walk([&](qc::LinearOp op) { layers.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (qc::LinearOp op : layers)
+      if (rewriteLayer(rewriter, op, minPixels))
+        ++numRewritten;
   }
 };
 

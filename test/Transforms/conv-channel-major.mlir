@@ -9,9 +9,9 @@
 // CHECK: #[[READ:map[0-9]*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2 + d4, d3 + d5)>
 // CHECK-LABEL: func.func @conv3x3
 // CHECK-NOT: qc.linear
-// CHECK: %[[ROWS:.*]] = arith.constant dense_resource<c.rows> : tensor<4x18xf32>
 // CHECK: %[[G:.*]] = linalg.generic {indexing_maps = [#[[READ]], #{{.*}}]{{.*}} ins(%arg0 : tensor<1x2x6x6xf32>) outs(%{{.*}} : tensor<1x2x3x3x4x4xf32>)
 // CHECK: %[[COLS:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0, 1, 2, 3], [4, 5]] : tensor<1x2x3x3x4x4xf32> into tensor<18x16xf32>
+// CHECK: %[[ROWS:.*]] = arith.constant dense_resource<c.rows> : tensor<4x18xf32>
 // CHECK: %[[ACC:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2, 3]] : tensor<1x4x4x4xf32> into tensor<4x16xf32>
 // CHECK: %[[P:.*]] = linalg.matmul ins(%[[ROWS]], %[[COLS]] : tensor<4x18xf32>, tensor<18x16xf32>) outs(%[[ACC]] : tensor<4x16xf32>)
 // CHECK: %[[OUT:.*]] = tensor.expand_shape %[[P]] {{\[}}[0, 1], [2, 3]] output_shape [1, 4, 4, 4] : tensor<4x16xf32> into tensor<1x4x4x4xf32>
@@ -60,3 +60,8 @@ func.func @strided_and_batched(%x: tensor<1x3x8x8xf32>, %x2: tensor<2x3x4x4xf32>
   %y2 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x2, %w : tensor<2x3x4x4xf32>, tensor<2x3x1x1xf32>) outs(%init2 : tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
   return %y, %y2 : tensor<1x2x4x4xf32>, tensor<2x2x4x4xf32>
 }
+
+// The [K, F] weights of the rewritten layers are gone, not outlined unused.
+// CHECK: dialect_resources
+// CHECK-NOT: c.im2col
+// CHECK-NOT: conv_0.im2col:
