@@ -110,7 +110,7 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
     one channel per group) are tiled by channel, output row and a register
     tile's width of pixels, the window's taps innermost; each tile drops its
     unit loops and becomes a vector multiply-add of a shifted input row
-    (stride 1; strided tiles stay scalar).
+    (strided rows are read through strided slices).
     The outermost tile loop (the batch of a batch_matmul, else the column
     panels) of a large enough contraction is marked `qc.parallel_loop`:
     `qc-outline-kernels` makes it a kernel the runtime splits over its

@@ -354,8 +354,8 @@ struct TileAndVectorizePass
       // One channel, one output row, a register tile's width of pixels;
       // the window's taps innermost, so that the pixels accumulate in
       // registers. The tiles drop their unit loops into elementwise
-      // multiply-adds of shifted input rows (stride 1; strided ones stay
-      // scalar).
+      // multiply-adds of shifted input rows (strided rows through strided
+      // slices).
       tiles = {0, 1, 0, 1, std::min<int64_t>(tile.columns, ranges[4]), 0, 1, 1};
     } else {
       // The last three loops of matmul / batch_matmul are M, N, K.
@@ -520,7 +520,45 @@ struct TileAndVectorizePass
     if (failed(dropped))
       return failure();
     rewriter.replaceOp(tile, dropped->replacements);
-    return cast<linalg::LinalgOp>(dropped->resultOp.getOperation());
+    auto flat = cast<linalg::GenericOp>(dropped->resultOp.getOperation());
+    unstrideInputs(rewriter, flat);
+    return cast<linalg::LinalgOp>(flat.getOperation());
+  }
+
+  /// The inputs a 1-D `tile` reads as `x[d0 * s]` (the row of a strided
+  /// convolution) become strided slices read as `x[d0]`: the vectorizer
+  /// takes the tile, and the strided row is read element by element.
+  static void unstrideInputs(RewriterBase &rewriter, linalg::GenericOp tile) {
+    if (tile.getNumLoops() != 1)
+      return;
+    int64_t n = tile.getStaticLoopRanges()[0];
+    SmallVector<AffineMap> maps = tile.getIndexingMapsArray();
+    AffineExpr d0 = rewriter.getAffineDimExpr(0);
+    bool changed = false;
+    for (OpOperand *in : tile.getDpsInputOperands()) {
+      AffineMap &map = maps[in->getOperandNumber()];
+      if (map.getNumResults() != 1 || ShapedType::isDynamic(n) ||
+          map.getResult(0).getKind() != AffineExprKind::Mul)
+        continue;
+      auto mul = cast<AffineBinaryOpExpr>(map.getResult(0));
+      auto step = dyn_cast<AffineConstantExpr>(mul.getRHS());
+      if (mul.getLHS() != d0 || !step || step.getValue() <= 1)
+        continue;
+      rewriter.setInsertionPoint(tile);
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(n)};
+      SmallVector<OpFoldResult> strides = {
+          rewriter.getIndexAttr(step.getValue())};
+      Value slice = tensor::ExtractSliceOp::create(
+          rewriter, tile.getLoc(), in->get(), offsets, sizes, strides);
+      rewriter.modifyOpInPlace(tile, [&] { in->set(slice); });
+      map = AffineMap::get(1, 0, d0);
+      changed = true;
+    }
+    if (changed)
+      rewriter.modifyOpInPlace(tile, [&] {
+        tile.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+      });
   }
 
   /// Patterns that merge nested slices and fold them into vector transfers.
