@@ -283,6 +283,12 @@ const OpRegistry &getRegistry() {
   return registry;
 }
 
+/// Whether `dim` is a known size: exporters write -1 for an unknown one
+/// (and ONNX's shape inference carries it), which is no size.
+bool isStaticDim(const onnx::TensorShapeProto_Dimension &dim) {
+  return dim.has_dim_value() && dim.dim_value() >= 0;
+}
+
 /// The static type of a graph input, with flags applied.
 FailureOr<RankedTensorType>
 inputTensorType(MLIRContext *ctx, const onnx::ValueInfoProto &vi,
@@ -319,7 +325,7 @@ inputTensorType(MLIRContext *ctx, const onnx::ValueInfoProto &vi,
     }
     for (int i = 0, e = tt.shape().dim_size(); i < e; ++i) {
       const auto &dim = tt.shape().dim(i);
-      if (dim.has_dim_value()) {
+      if (isStaticDim(dim)) {
         shape.push_back(dim.dim_value());
         continue;
       }
@@ -395,7 +401,7 @@ crossCheck(NodeContext &nc, ImportContext &ic,
       return failure();
     }
     for (int d = 0, e = tt.shape().dim_size(); d < e; ++d)
-      if (tt.shape().dim(d).has_dim_value() &&
+      if (isStaticDim(tt.shape().dim(d)) &&
           tt.shape().dim(d).dim_value() != shape[d]) {
         nc.error() << "output '" << nc.node.output(i) << "' dimension " << d
                    << " is " << shape[d] << " but ONNX infers "
@@ -433,7 +439,7 @@ FailureOr<HostTensor> readBoundInput(const onnx::ValueInfoProto &vi,
   bool agrees = !tt.has_shape() ||
                 tt.shape().dim_size() == static_cast<int>(shape.size());
   for (int i = 0; agrees && tt.has_shape() && i < tt.shape().dim_size(); ++i)
-    if (tt.shape().dim(i).has_dim_value() &&
+    if (isStaticDim(tt.shape().dim(i)) &&
         tt.shape().dim(i).dim_value() != shape[i])
       agrees = false;
   if (!agrees) {

@@ -44,7 +44,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "modify-public-functions},"
       // CSE first: the slices a parallel loop bufferizes in place are
       // copied onto themselves until their subviews are one value.
-      "cse,canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
+      "canonicalize,func.func(qc-hoist-vector-transfers),qc-outline-kernels,"
       "buffer-deallocation-pipeline,convert-bufferization-to-memref,"
       // Kernel bodies use LLVM intrinsics, which buffer deallocation cannot
       // analyse: they are generated after it.

@@ -37,7 +37,9 @@ import numpy as np
 from .. import _build
 from ..errors import QcError
 
-_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
+# The bytes qc-run keeps in a tensor's .npy file name
+# (qc::npy::fileNameForTensor); every other byte, '/' included, is %XX.
+_FILE_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-")
 ORT_TYPES = {
     "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
     "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(int16)": np.int16,
@@ -49,8 +51,11 @@ QC_TYPES = {"f16": np.float16, "f32": np.float32, "f64": np.float64, "i8": np.in
             "u16": np.uint16, "u32": np.uint32, "u64": np.uint64, "bool": np.bool_}
 
 
-def escape_name(name):
-    return "".join(chr(b) if b in _SAFE else "%%%02X" % b for b in name.encode())
+def npy_file_name(name):
+    """The .npy file qc-run writes (and --save-inputs writes) for the
+    tensor `name`."""
+    return "".join(chr(b) if b in _FILE_SAFE else "%%%02X" % b
+                   for b in name.encode()) + ".npy"
 
 
 def random_input(name, shape, dtype, rng, int_high):
@@ -136,7 +141,7 @@ def _run_qc(artifact, feeds, work, repeat, warmup, timeout, save_inputs):
         cmd += ["--input", "%s=%s" % (name, p)]
         if save_inputs:
             os.makedirs(save_inputs, exist_ok=True)
-            shutil.copy(p, os.path.join(save_inputs, escape_name(name) + ".npy"))
+            shutil.copy(p, os.path.join(save_inputs, npy_file_name(name)))
     odir = os.path.join(work, "out")
     os.makedirs(odir)
     cmd += ["--output-dir", odir]
@@ -203,7 +208,7 @@ def compare(model, artifact, *, inputs=None, repeat=10, warmup=1, threads=2, flo
         results = {}
         worst_rel, worst_cos = 0.0, 1.0
         for name, want in zip(names, ref):
-            f = os.path.join(odir, escape_name(name) + ".npy")
+            f = os.path.join(odir, npy_file_name(name))
             if not os.path.exists(f):
                 log("%s: qc-run wrote no %s" % (name, os.path.basename(f)))
                 results[name] = {"error": "missing output"}

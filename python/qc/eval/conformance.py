@@ -68,6 +68,7 @@ except ImportError as e:  # pragma: no cover
 
 from .. import _build
 from ..errors import QcError
+from .compare import npy_file_name
 
 DEBIAN_NODE = "/usr/share/libonnx-testdata/data/node"
 
@@ -84,12 +85,6 @@ RUN_ELEM_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.UINT8, onnx.TensorPro
                   # As raw bits (uint16) in, f32 out: qc-run's convention.
                   onnx.TensorProto.BFLOAT16}
 
-_SAFE = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:/-")
-
-
-def escape_name(name):
-    """Escape like the qc manifest: bytes outside [A-Za-z0-9_.:/-] -> %XX."""
-    return "".join(chr(b) if b in _SAFE else "%%%02X" % b for b in name.encode())
 
 
 def version_key(v):
@@ -539,14 +534,10 @@ class Runner:
                     if oi >= len(outputs):
                         break
                     oname = outputs[oi].name
-                    f = os.path.join(odir, escape_name(oname) + ".npy")
+                    f = os.path.join(odir, npy_file_name(oname))
                     if not os.path.exists(f):
-                        f2 = os.path.join(odir, escape_name(oname).replace("/", "%2F") + ".npy")
-                        if os.path.exists(f2):
-                            f = f2
-                        else:
-                            return dict(res, status="failed", stage="compare",
-                                        message="qc-run wrote no %s" % os.path.basename(f))
+                        return dict(res, status="failed", stage="compare",
+                                    message="qc-run wrote no %s" % os.path.basename(f))
                     try:
                         got = np.load(f, allow_pickle=False)
                     except Exception as e:

@@ -584,6 +584,14 @@ def old_dangling_output():
     return m
 
 
+def minus_one_dim():
+    """An input whose batch dimension is written -1 (as PaddlePaddle's
+    exporter does), which ONNX's shape inference carries to the outputs: an
+    unknown size, not a size of -1."""
+    return _one_node("Relu", "relu_0", [("x", TensorProto.FLOAT, [-1, 4])],
+                     [("y", TensorProto.FLOAT, [-1, 4])], opset=13)
+
+
 def matmul_one_input():
     """A MatMul with one input at opset 21, newer than libonnx's checker
     knows: its handler read the missing input (found by scripts/fuzz.sh)."""
@@ -618,6 +626,7 @@ BAD = {
     "data_size_mismatch": data_size_mismatch,
     "old_dangling_output": old_dangling_output,
     "matmul_one_input": matmul_one_input,
+    "minus_one_dim": minus_one_dim,
     "mixed_types": mixed_types,
     "layernorm_bad_axis": layernorm_bad_axis,
 }
