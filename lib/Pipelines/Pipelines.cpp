@@ -35,7 +35,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       tiling +
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
       "func.func(qc-parallelize-generics),"
-      "eliminate-empty-tensors,"
+      "eliminate-empty-tensors,func.func(qc-full-rank-transfer-writes),"
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       // Key-value caches are updated in place: not results.

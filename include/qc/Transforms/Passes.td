@@ -470,6 +470,30 @@ def ConvChannelMajorPass : Pass<"qc-conv-channel-major", "mlir::func::FuncOp"> {
   ];
 }
 
+def FullRankTransferWritesPass
+    : Pass<"qc-full-rank-transfer-writes", "mlir::func::FuncOp"> {
+  let summary = "Give partial vector writes at the origin the tensor's rank "
+                "(a bufferization workaround)";
+  let description = [{
+    One-shot bufferization asks a `vector.transfer_write` on a tensor whether
+    it reads its destination, and MLIR 22 answers "no" when the indices are
+    zero and the (tensor, vector) sizes zipped from the leading dimensions
+    all have the vector's at least as large. With a vector of lower rank
+    than the tensor the pairs are misaligned (`vector<16xf32>` at [0, 0] of
+    `tensor<1x88xf32>` compares 1 with 16), so a destination bufferized out
+    of place is not copied into its new buffer and the part the write does
+    not cover is garbage. Each such write (static tensor, no mask, minor
+    identity map, zero indices, partial coverage the zip misses) gets the
+    tensor's rank: its vector is shape-cast with leading unit dimensions and
+    written with the identity map, which the check reads right. Runs just
+    before `one-shot-bufferize`.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+  let statistics = [
+    Statistic<"numExpanded", "num-expanded", "writes given the tensor's rank">,
+  ];
+}
+
 def OutlineWeightsPass : Pass<"qc-outline-weights", "mlir::ModuleOp"> {
   let summary = "Turn dense_resource weight constants into entry arguments";
   let description = [{

@@ -516,6 +516,40 @@ def cnn(size=16):
     return _model(g)
 
 
+def twin_se():
+    """Two squeeze-excitation blocks of one shape (pool, 1x1 88 -> 22,
+    ReLU, 1x1 22 -> 88, sigmoid, scale), as in PP-OCR's classifier: both
+    22 -> 88 layers accumulate into one shared zero fill, so the first is
+    bufferized out of place, and its matmul's first column tile writes 16
+    of 88 columns at [0, 0]."""
+    rng = np.random.default_rng(26)
+    nodes, inits = [], []
+
+    def se(x, tag):
+        for name, cin, cout in ((tag + "c1", 88, 22), (tag + "c2", 22, 88)):
+            inits.append(_init(name + "_w", _f32(rng, cout, cin, 1, 1, scale=0.3)))
+        nodes.extend([
+            helper.make_node("GlobalAveragePool", [x], [tag + "p"]),
+            helper.make_node("Conv", [tag + "p", tag + "c1_w"], [tag + "a"],
+                             name=tag + "c1", kernel_shape=[1, 1]),
+            helper.make_node("Relu", [tag + "a"], [tag + "r"]),
+            helper.make_node("Conv", [tag + "r", tag + "c2_w"], [tag + "b"],
+                             name=tag + "c2", kernel_shape=[1, 1]),
+            helper.make_node("Sigmoid", [tag + "b"], [tag + "s"]),
+            helper.make_node("Mul", [x, tag + "s"], [tag + "o"]),
+        ])
+        return tag + "o"
+
+    g = helper.make_graph(
+        nodes[:0], "twin_se",
+        [_vi("x", TensorProto.FLOAT, [1, 88, 3, 8])],
+        [_vi("y", TensorProto.FLOAT, [1, 88, 3, 8])], [])
+    y = se(se("x", "A"), "B")
+    nodes.append(helper.make_node("Identity", [y], ["y"]))
+    g = helper.make_graph(nodes, "twin_se", list(g.input), list(g.output), inits)
+    return _model(g)
+
+
 def shared_input():
     """Two linear layers reading one value (relu(x)) with a float-only
     layer computed between them (b, on a's output): quantize a and c, leave
@@ -561,6 +595,7 @@ GOOD = {
     # Every convolution with >= 576 output pixels (qc-conv-channel-major's
     # default threshold is 128).
     "cnn48": lambda: cnn(48),
+    "twin_se": twin_se,
     "shared_input": shared_input,
 }
 
