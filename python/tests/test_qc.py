@@ -365,6 +365,35 @@ def test_compare_with_onnxruntime(mlp, capsys):
     assert "2 inputs given, the model has 1" in capsys.readouterr().err
 
 
+def test_survey(tmp_path, capsys):
+    """qc.eval.survey over a folder: a model qc runs (its error against
+    onnxruntime in the row), one it refuses (the stage and qc-compile's
+    message), and a symbolic input bound by the shapes file."""
+    pytest.importorskip("onnxruntime")
+    from qc.eval import survey
+    zoo = tmp_path / "zoo"
+    zoo.mkdir()
+    subprocess.run([sys.executable, MAKE_MODEL, "wide_mlp", str(zoo / "a.onnx")],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, MAKE_MODEL, "unsupported_op",
+                    str(zoo / "b.onnx")], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, MAKE_MODEL, "minus_one_dim",
+                    str(zoo / "sub" / "c.onnx")], check=True,
+                   stdout=subprocess.DEVNULL)
+    shapes = tmp_path / "shapes.json"
+    shapes.write_text('{"c.onnx": {"x": "2x4"}}')
+    out = tmp_path / "rows.json"
+    assert survey.main([str(zoo), "--shapes", str(shapes), "--repeat", "2",
+                        "--json", str(out)]) == 0
+    import json
+    rows = {r["model"]: r for r in json.loads(out.read_text())}
+    assert rows["a.onnx"]["stage"] == "ok" and rows["a.onnx"]["max_rel_err"] < 1e-5
+    assert rows["c.onnx"]["stage"] == "ok"
+    assert rows["b.onnx"]["stage"] == "compile"
+    assert "unsupported op" in rows["b.onnx"]["message"]
+    assert "2 of 3 models compiled and ran" in capsys.readouterr().out
+
+
 DEBIAN_NODE = "/usr/share/libonnx-testdata/data/node"
 
 
