@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from .resnet import Builder
 
@@ -78,22 +78,7 @@ def build(size, width, seed):
             c = cout
     last = channels(1280, max(1.0, width))
     x = b.conv_g(x, c, last, 1)
-    fc_w = b.rng.standard_normal((last, 1000)) * np.sqrt(1.0 / last)
-    b.inits += [numpy_helper.from_array(fc_w.astype(np.float32), "fc_w"),
-                numpy_helper.from_array(np.zeros(1000, np.float32), "fc_b")]
-    b.nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
-                helper.make_node("Flatten", ["gap"], ["flat"]),
-                helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="fc")]
-    graph = helper.make_graph(
-        b.nodes, "mobilenetv2",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1000])],
-        b.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="qc-build-mobilenet")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return b.model(x, last, "mobilenetv2", size, "qc-build-mobilenet")
 
 
 def main(argv=None):

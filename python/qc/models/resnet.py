@@ -49,6 +49,28 @@ class Builder:
                        helper.make_node("Relu", [n], [n + "_relu"])]
         return n + "_relu"
 
+    def model(self, x, c, name, size, producer):
+        """The classifier head on `x` (`c` channels: global pooling, a
+        1000-way Gemm) and the checked model of input "x" [1, 3, size,
+        size] and output "logits"."""
+        fc_w = self.rng.standard_normal((c, 1000)) * np.sqrt(1.0 / c)
+        self.inits += [numpy_helper.from_array(fc_w.astype(np.float32), "fc_w"),
+                       numpy_helper.from_array(np.zeros(1000, np.float32), "fc_b")]
+        self.nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
+                       helper.make_node("Flatten", ["gap"], ["flat"]),
+                       helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"],
+                                        name="fc")]
+        graph = helper.make_graph(
+            self.nodes, name,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
+            [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1000])],
+            self.inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
+                                  producer_name=producer)
+        model.ir_version = 8
+        onnx.checker.check_model(model)
+        return model
+
     def block(self, x, cin, width, stride, bottleneck):
         if bottleneck:
             cout = width * 4
@@ -76,22 +98,7 @@ def build(depth, size, seed):
         width = 64 * 2 ** stage
         for i in range(blocks):
             x, c = b.block(x, c, width, 2 if stage > 0 and i == 0 else 1, bottleneck)
-    fc_w = b.rng.standard_normal((c, 1000)) * np.sqrt(1.0 / c)
-    b.inits += [numpy_helper.from_array(fc_w.astype(np.float32), "fc_w"),
-                numpy_helper.from_array(np.zeros(1000, np.float32), "fc_b")]
-    b.nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
-                helper.make_node("Flatten", ["gap"], ["flat"]),
-                helper.make_node("Gemm", ["flat", "fc_w", "fc_b"], ["logits"], name="fc")]
-    graph = helper.make_graph(
-        b.nodes, "resnet%d" % depth,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, size, size])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1000])],
-        b.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)],
-                              producer_name="qc-build-resnet")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return b.model(x, c, "resnet%d" % depth, size, "qc-build-resnet")
 
 
 def main(argv=None):
