@@ -42,7 +42,9 @@ bool isCopyGeneric(linalg::GenericOp g) {
 /// null.
 linalg::GenericOp im2colOf(Value input) {
   auto collapse = input.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse || !collapse->hasOneUse())
+  if (!collapse || !collapse->hasOneUse() ||
+      collapse.getReassociationIndices() !=
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}})
     return {};
   auto g = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
   if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 6 ||
