@@ -10,4 +10,5 @@
 scripts/compare_ort.py, scripts/conformance.py and scripts/eval_ppl.py are
 thin entry points over these modules.
 """
+from . import compare, survey  # noqa: F401  (conformance needs onnx: import it)
 from .perplexity import load_text, perplexity, tokenize  # noqa: F401
