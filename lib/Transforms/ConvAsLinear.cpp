@@ -21,18 +21,26 @@ Value qc::im2colView(OpBuilder &b, Location loc, Value x,
       {d(0), d(3), d(1) * strides[0] + d(4) * dilations[0],
        d(2) * strides[1] + d(5) * dilations[1]},
       b.getContext());
+  return gatherView(b, loc, x, read, shape,
+                    SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}});
+}
+
+Value qc::gatherView(OpBuilder &b, Location loc, Value x, AffineMap read,
+                     ArrayRef<int64_t> shape,
+                     ArrayRef<ReassociationIndices> reassociation) {
+  auto xt = cast<RankedTensorType>(x.getType());
   Value init = tensor::EmptyOp::create(b, loc, shape, xt.getElementType());
+  unsigned rank = shape.size();
   Value cols =
       linalg::GenericOp::create(
           b, loc, init.getType(), x, init,
-          SmallVector<AffineMap>{read, b.getMultiDimIdentityMap(6)},
-          SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
+          SmallVector<AffineMap>{read, b.getMultiDimIdentityMap(rank)},
+          SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
           [](OpBuilder &nb, Location l, ValueRange args) {
             linalg::YieldOp::create(nb, l, args[0]);
           })
           .getResult(0);
-  return tensor::CollapseShapeOp::create(
-      b, loc, cols, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}});
+  return tensor::CollapseShapeOp::create(b, loc, cols, reassociation);
 }
 
 Value qc::nhwcToNchwPlus(OpBuilder &b, Location loc, Value y, Value init) {

@@ -12,6 +12,7 @@
 
 #include "QC/IR/QCOps.h"
 #include "qc/Transforms/ConstantData.h"
+#include "qc/Transforms/ConvAsLinear.h"
 #include "qc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -107,18 +108,7 @@ Value transposedCols(RewriterBase &rewriter, linalg::GenericOp g) {
       xt.getShape() == ArrayRef<int64_t>{s[0], s[3], s[1], s[2]})
     return tensor::CollapseShapeOp::create(
         rewriter, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2, 3}});
-  Value empty =
-      tensor::EmptyOp::create(rewriter, loc, shape, xt.getElementType());
-  Value cols =
-      linalg::GenericOp::create(
-          rewriter, loc, empty.getType(), x, empty,
-          SmallVector<AffineMap>{read, rewriter.getMultiDimIdentityMap(6)},
-          SmallVector<utils::IteratorType>(6, utils::IteratorType::parallel),
-          [](OpBuilder &b, Location l, ValueRange args) {
-            linalg::YieldOp::create(b, l, args[0]);
-          })
-          .getResult(0);
-  return tensor::CollapseShapeOp::create(rewriter, loc, cols, flat);
+  return qc::gatherView(rewriter, loc, x, read, shape, flat);
 }
 
 /// Rewrites `op` channel-major when it is a raised convolution of at least

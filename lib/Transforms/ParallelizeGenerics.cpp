@@ -63,13 +63,12 @@ linalg::GenericOp elementwise(RewriterBase &rewriter, Location loc,
 /// a generic copying the source into its interior (in place, through
 /// extract / insert_slice), so that both can be split: a tensor.pad
 /// bufferizes into a fill and a memref.copy that run on one thread.
-SmallVector<linalg::GenericOp> decomposePad(RewriterBase &rewriter,
-                                            tensor::PadOp pad) {
+void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
   Value value = pad.getConstantPaddingValue();
   RankedTensorType type = pad.getResultType();
   if (!value || pad.getNofold() || !type.hasStaticShape() ||
       !pad.getSourceType().hasStaticShape())
-    return {};
+    return;
   Location loc = pad.getLoc();
   rewriter.setInsertionPoint(pad);
   Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
@@ -85,7 +84,6 @@ SmallVector<linalg::GenericOp> decomposePad(RewriterBase &rewriter,
       elementwise(rewriter, loc, pad.getSource(), {}, interior);
   rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
       pad, copy.getResult(0), fill.getResult(0), offsets, sizes, strides);
-  return {fill, copy};
 }
 
 struct ParallelizeGenericsPass
@@ -104,7 +102,7 @@ struct ParallelizeGenericsPass
             pad.getResultType().getNumElements() >= minElements)
           pads.push_back(pad);
     for (tensor::PadOp pad : pads)
-      (void)decomposePad(rewriter, pad);
+      decomposePad(rewriter, pad);
     SmallVector<linalg::GenericOp> targets;
     for (Operation &op : func.getBody().getOps())
       if (auto generic = dyn_cast<linalg::GenericOp>(op))

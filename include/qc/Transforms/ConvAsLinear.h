@@ -10,6 +10,7 @@
 #ifndef QC_TRANSFORMS_CONVASLINEAR_H
 #define QC_TRANSFORMS_CONVASLINEAR_H
 
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
@@ -27,6 +28,13 @@ mlir::Value im2colView(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                        llvm::ArrayRef<int64_t> kernel,
                        llvm::ArrayRef<int64_t> strides,
                        llvm::ArrayRef<int64_t> dilations);
+
+/// A copy of `x` into a new [shape] tensor read through `read` (one result
+/// per dimension of `x`, over the loops of `shape`), collapsed by
+/// `reassociation`: the im2col gathers of both convolution layouts.
+mlir::Value gatherView(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       mlir::AffineMap read, llvm::ArrayRef<int64_t> shape,
+                       llvm::ArrayRef<mlir::ReassociationIndices> reassociation);
 
 /// out[n, f, h, w] = y[n, h, w, f] + init[n, f, h, w]: the linear layer's
 /// NHWC result as the convolution's NCHW one, `init` (bias or zeros) added.
