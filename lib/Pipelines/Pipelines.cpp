@@ -39,7 +39,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "one-shot-bufferize{bufferize-function-boundaries "
       "function-boundary-type-conversion=identity-layout-map},"
       // Key-value caches are updated in place: not results.
-      "qc-drop-state-results,"
+      "qc-drop-state-results,qc-distinct-results,"
       "buffer-results-to-out-params{hoist-static-allocs "
       "modify-public-functions},"
       // CSE first: the slices a parallel loop bufferizes in place are

@@ -563,6 +563,18 @@ def DropStateResultsPass : Pass<"qc-drop-state-results", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def DistinctResultsPass : Pass<"qc-distinct-results", "mlir::ModuleOp"> {
+  let summary = "Copy each buffer a function returns more than once";
+  let description = [{
+    After bufferization, before `buffer-results-to-out-params`: a
+    `func.return` whose operands name one memref more than once (two graph
+    outputs made equal by CSE, or one value named twice as an output) gets
+    a fresh `memref.alloc` and a `memref.copy` for each repeat, so that every
+    result can move into a caller's buffer of its own.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def ParallelCallsPass : Pass<"qc-parallel-calls", "mlir::ModuleOp"> {
   let summary = "Run calls of qc.parallel kernels on the runtime's threads";
   let description = [{

@@ -550,6 +550,20 @@ def twin_se():
     return _model(g)
 
 
+def twin_outputs():
+    """Two graph outputs that compute the same thing (relu(x) twice, one
+    value after CSE) and one that is the input itself."""
+    g = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y1"]),
+         helper.make_node("Relu", ["x"], ["y2"]),
+         helper.make_node("Identity", ["x"], ["z"])],
+        "twin_outputs",
+        [_vi("x", TensorProto.FLOAT, [2, 8])],
+        [_vi("y1", TensorProto.FLOAT, [2, 8]), _vi("y2", TensorProto.FLOAT, [2, 8]),
+         _vi("z", TensorProto.FLOAT, [2, 8])])
+    return _model(g)
+
+
 def shared_input():
     """Two linear layers reading one value (relu(x)) with a float-only
     layer computed between them (b, on a's output): quantize a and c, leave
@@ -596,6 +610,7 @@ GOOD = {
     # default threshold is 128).
     "cnn48": lambda: cnn(48),
     "twin_se": twin_se,
+    "twin_outputs": twin_outputs,
     "shared_input": shared_input,
 }
 
@@ -642,6 +657,13 @@ def mixed_types():
                      [("z", TensorProto.BOOL, [3])], opset=16)
 
 
+def int4_add():
+    """Add of two int4 inputs: qc holds an int4 a byte, so only casts,
+    (de)quantization and data movement may take one."""
+    return _one_node("Add", "add_0", [("x", 22, [4]), ("y", 22, [4])],
+                     [("z", 22, [4])], opset=21)
+
+
 def layernorm_bad_axis():
     """LayerNormalization with an axis far out of range: libonnx 1.12's shape
     inference indexed the input's dimensions by it (found by
@@ -664,6 +686,7 @@ BAD = {
     "minus_one_dim": minus_one_dim,
     "mixed_types": mixed_types,
     "layernorm_bad_axis": layernorm_bad_axis,
+    "int4_add": int4_add,
 }
 MODELS = dict(GOOD, **BAD)
 
