@@ -45,7 +45,8 @@ def have_module(name):
     return subprocess.call([python, "-c", "import " + name],
                            stderr=subprocess.DEVNULL) == 0
 
-for mod in ["onnx", "onnxruntime", "numpy", "gguf", "tokenizers", "matplotlib"]:
+for mod in ["onnx", "onnxruntime", "numpy", "gguf", "tokenizers", "matplotlib",
+            "ml_dtypes"]:
     if have_module(mod):
         config.available_features.add("py-" + mod)
 

@@ -157,7 +157,25 @@ Value NodeContext::transpose(Value input, ArrayRef<int64_t> perm) {
 }
 
 Value NodeContext::convertScalar(OpBuilder &nb, Location nl, Value v,
-                                 DType from, DType to) {
+                                 DType from, DType to,
+                                 const CastOptions &options) {
+  // The narrow types through f32 (floats) or their integer value.
+  if (from == to)
+    return v;
+  if (isNarrowType(from)) {
+    DType wide = isNarrowFloat(from) ? TP::FLOAT
+                 : isUnsigned(from)  ? TP::UINT8
+                                     : TP::INT8;
+    if (isNarrowFloat(from))
+      v = decodeNarrowFloat(nb, nl, v, from);
+    return convertScalar(nb, nl, v, wide, to, options);
+  }
+  if (subByteIntBits(to))
+    return wrapSubByteInt(nb, nl, convertScalar(nb, nl, v, from, TP::INT32),
+                          to);
+  if (isNarrowFloat(to))
+    return encodeNarrowFloat(nb, nl, convertScalar(nb, nl, v, from, TP::FLOAT),
+                             to, options);
   Type src = v.getType();
   Type dst = toMLIRType(ctx(), to);
   if (src == dst)
@@ -200,12 +218,16 @@ Value NodeContext::convertScalar(OpBuilder &nb, Location nl, Value v,
   return arith::TruncIOp::create(nb, nl, dst, v);
 }
 
-Value NodeContext::castTo(Value input, DType from, DType to) {
-  if (toMLIRType(ctx(), from) == toMLIRType(ctx(), to))
+Value NodeContext::castTo(Value input, DType from, DType to,
+                          const CastOptions &options) {
+  if (toMLIRType(ctx(), from) == toMLIRType(ctx(), to) &&
+      !isNarrowType(from) && !isNarrowType(to))
+    return input;
+  if (from == to)
     return input;
   auto type = mlir::cast<RankedTensorType>(input.getType());
   return elementwiseTo(input, type.getShape(), toMLIRType(ctx(), to),
                        [&](OpBuilder &nb, Location nl, ValueRange a) {
-                         return convertScalar(nb, nl, a[0], from, to);
+                         return convertScalar(nb, nl, a[0], from, to, options);
                        });
 }

@@ -49,8 +49,43 @@ Type qc::detail::toMLIRType(MLIRContext *ctx, DType dtype) {
   case TP::BOOL:
     return b.getI1Type();
   default:
-    return {};
+    return isNarrowType(dtype) ? b.getIntegerType(8) : Type();
   }
+}
+
+unsigned qc::detail::subByteIntBits(DType dtype) {
+  switch (dtype) {
+  case kDTypeInt4:
+  case kDTypeUInt4:
+    return 4;
+  case kDTypeInt2:
+  case kDTypeUInt2:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
+const smallfloat::Format *qc::detail::smallFloatFormat(DType dtype) {
+  switch (dtype) {
+  case kDTypeF8E4M3FN:
+    return &smallfloat::kE4M3FN;
+  case kDTypeF8E4M3FNUZ:
+    return &smallfloat::kE4M3FNUZ;
+  case kDTypeF8E5M2:
+    return &smallfloat::kE5M2;
+  case kDTypeF8E5M2FNUZ:
+    return &smallfloat::kE5M2FNUZ;
+  case kDTypeF4E2M1:
+    return &smallfloat::kE2M1;
+  default:
+    return nullptr;
+  }
+}
+
+bool qc::detail::isNarrowType(DType dtype) {
+  return subByteIntBits(dtype) || smallFloatFormat(dtype) ||
+         dtype == kDTypeF8E8M0;
 }
 
 StringRef qc::detail::dtypeName(DType dtype) {
@@ -85,6 +120,22 @@ StringRef qc::detail::dtypeName(DType dtype) {
     return "i4";
   case kDTypeUInt4:
     return "u4";
+  case kDTypeInt2:
+    return "i2";
+  case kDTypeUInt2:
+    return "u2";
+  case kDTypeF8E4M3FN:
+    return "f8e4m3fn";
+  case kDTypeF8E4M3FNUZ:
+    return "f8e4m3fnuz";
+  case kDTypeF8E5M2:
+    return "f8e5m2";
+  case kDTypeF8E5M2FNUZ:
+    return "f8e5m2fnuz";
+  case kDTypeF4E2M1:
+    return "f4e2m1";
+  case kDTypeF8E8M0:
+    return "f8e8m0";
   case TP::STRING:
     return "string";
   default:
@@ -111,19 +162,16 @@ int64_t qc::detail::dtypeSize(DType dtype) {
   case TP::UINT8:
   case TP::BOOL:
     return 1;
-  case kDTypeInt4:
-  case kDTypeUInt4:
-    // Host tensors hold 4-bit values unpacked, one byte each (see
-    // decodeTensor); only DequantizeLinear consumes them.
-    return 1;
   default:
-    return 0;
+    // Host tensors hold the narrow types unpacked, one byte a value (see
+    // decodeTensor).
+    return isNarrowType(dtype) ? 1 : 0;
   }
 }
 
 bool qc::detail::isUnsigned(DType d) {
   return d == TP::UINT8 || d == TP::UINT16 || d == TP::UINT32 ||
-         d == TP::UINT64;
+         d == TP::UINT64 || d == kDTypeUInt4 || d == kDTypeUInt2;
 }
 bool qc::detail::isFloat(DType d) {
   return d == TP::FLOAT || d == TP::DOUBLE || d == TP::FLOAT16 ||
@@ -132,7 +180,7 @@ bool qc::detail::isFloat(DType d) {
 bool qc::detail::isBool(DType d) { return d == TP::BOOL; }
 bool qc::detail::isInteger(DType d) {
   return d == TP::INT8 || d == TP::INT16 || d == TP::INT32 || d == TP::INT64 ||
-         isUnsigned(d);
+         (isUnsigned(d) && !subByteIntBits(d));
 }
 
 //===----------------------------------------------------------------------===//
@@ -161,9 +209,11 @@ int64_t HostTensor::getInt(int64_t i) const {
   switch (dtype) {
   case TP::INT8:
   case kDTypeInt4:
+  case kDTypeInt2:
     return load<int8_t>(p);
   case TP::UINT8:
   case kDTypeUInt4:
+  case kDTypeUInt2:
   case TP::BOOL:
     return load<uint8_t>(p);
   case TP::INT16:
@@ -196,7 +246,11 @@ double HostTensor::getDouble(int64_t i) const {
     return qc::fromHalfBits(load<uint16_t>(p), true);
   case TP::UINT64:
     return static_cast<double>(load<uint64_t>(p));
+  case kDTypeF8E8M0:
+    return smallfloat::decodeE8M0(load<uint8_t>(p));
   default:
+    if (const smallfloat::Format *f = smallFloatFormat(dtype))
+      return smallfloat::decode(load<uint8_t>(p), *f);
     return static_cast<double>(getInt(i));
   }
 }
@@ -206,9 +260,19 @@ void HostTensor::setInt(int64_t i, int64_t v) {
   switch (dtype) {
   case TP::INT8:
   case TP::UINT8:
-  case kDTypeInt4:
-  case kDTypeUInt4:
     return store<uint8_t>(p, static_cast<uint8_t>(v));
+  case kDTypeInt4:
+  case kDTypeInt2: {
+    // Wrapped into the type's range, as its bits would be.
+    unsigned shift = 64 - subByteIntBits(dtype);
+    return store<int8_t>(p, static_cast<int8_t>(
+                                static_cast<int64_t>(uint64_t(v) << shift) >>
+                                shift));
+  }
+  case kDTypeUInt4:
+  case kDTypeUInt2:
+    return store<uint8_t>(
+        p, static_cast<uint8_t>(v & ((1 << subByteIntBits(dtype)) - 1)));
   case TP::BOOL:
     return store<uint8_t>(p, v != 0);
   case TP::INT16:
@@ -236,7 +300,15 @@ void HostTensor::setDouble(int64_t i, double v) {
     return store<uint16_t>(p, qc::toHalfBits(v, false));
   case TP::BFLOAT16:
     return store<uint16_t>(p, qc::toHalfBits(v, true));
+  case kDTypeF8E8M0:
+    return store<uint8_t>(p, smallfloat::encodeE8M0(
+                                 static_cast<float>(v), /*saturate=*/true,
+                                 smallfloat::E8M0Rounding::Up));
   default:
+    // The narrow floats saturate, as Cast does by default.
+    if (const smallfloat::Format *f = smallFloatFormat(dtype))
+      return store<uint8_t>(p, smallfloat::encode(static_cast<float>(v), *f,
+                                                  /*saturate=*/true));
     return setInt(i, static_cast<int64_t>(v));
   }
 }
@@ -270,6 +342,41 @@ HostTensor HostTensor::fromDoubles(ArrayRef<double> values,
   return t;
 }
 
+/// The values of a tensor of `bits`-bit elements (int4 / uint4 / float4:
+/// two a byte, int2 / uint2: four), the first in the lowest bits, from
+/// raw_data or one packed byte per int32_data entry; unpacked into one
+/// byte each, the signed integers sign-extended.
+static std::string unpackSubByte(const onnx::TensorProto &proto,
+                                 unsigned bits, int64_t n, HostTensor &out) {
+  int64_t perByte = 8 / bits;
+  int64_t bytes = (n + perByte - 1) / perByte;
+  std::string packed;
+  if (proto.has_raw_data()) {
+    packed = proto.raw_data();
+    if (static_cast<int64_t>(packed.size()) != bytes)
+      return "raw data is " + std::to_string(packed.size()) +
+             " bytes but the dims and type need " + std::to_string(bytes);
+  } else {
+    if (proto.int32_data_size() != bytes)
+      return "int32_data holds " + std::to_string(proto.int32_data_size()) +
+             " packed bytes but the dims and type need " +
+             std::to_string(bytes);
+    for (int64_t i = 0; i < bytes; ++i)
+      packed.push_back(static_cast<char>(proto.int32_data(i) & 0xff));
+  }
+  bool isSigned = out.dtype == kDTypeInt4 || out.dtype == kDTypeInt2;
+  int mask = (1 << bits) - 1;
+  out.data.assign(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    int v = (static_cast<uint8_t>(packed[i / perByte]) >>
+             (bits * (i % perByte))) & mask;
+    if (isSigned && v > mask / 2)
+      v -= mask + 1;
+    out.data[i] = static_cast<char>(v);
+  }
+  return "";
+}
+
 std::string qc::detail::decodeTensor(const onnx::TensorProto &proto,
                                      HostTensor &out) {
   out.dtype = proto.data_type();
@@ -291,34 +398,11 @@ std::string qc::detail::decodeTensor(const onnx::TensorProto &proto,
     return "data holds " + std::to_string(found) +
            " elements but the dims say " + std::to_string(n);
   };
-  if (out.dtype == kDTypeInt4 || out.dtype == kDTypeUInt4) {
-    // Two 4-bit values a byte, the first in the low nibble, in raw_data or
-    // one packed byte per int32_data entry; unpacked (int4 sign-extended)
-    // into one byte each.
-    int64_t bytes = (n + 1) / 2;
-    std::string packed;
-    if (proto.has_raw_data()) {
-      packed = proto.raw_data();
-      if (static_cast<int64_t>(packed.size()) != bytes)
-        return "raw data is " + std::to_string(packed.size()) +
-               " bytes but the dims and type need " + std::to_string(bytes);
-    } else {
-      if (proto.int32_data_size() != bytes)
-        return "int32_data holds " + std::to_string(proto.int32_data_size()) +
-               " packed bytes but the dims and type need " +
-               std::to_string(bytes);
-      for (int64_t i = 0; i < bytes; ++i)
-        packed.push_back(static_cast<char>(proto.int32_data(i) & 0xff));
-    }
-    out.data.assign(n, 0);
-    for (int64_t i = 0; i < n; ++i) {
-      int v = (static_cast<uint8_t>(packed[i / 2]) >> (4 * (i % 2))) & 0xf;
-      if (out.dtype == kDTypeInt4 && v >= 8)
-        v -= 16;
-      out.data[i] = static_cast<char>(v);
-    }
-    return "";
-  }
+  unsigned bits = subByteIntBits(out.dtype);
+  if (out.dtype == kDTypeF4E2M1)
+    bits = 4;
+  if (bits)
+    return unpackSubByte(proto, bits, n, out);
   if (proto.has_raw_data()) {
     const std::string &raw = proto.raw_data();
     if (static_cast<int64_t>(raw.size()) != n * size)
@@ -369,8 +453,13 @@ std::string qc::detail::decodeTensor(const onnx::TensorProto &proto,
   default:
     if (proto.int32_data_size() != n)
       return mismatch(proto.int32_data_size());
-    for (int64_t i = 0; i < n; ++i)
-      out.setInt(i, proto.int32_data(i));
+    for (int64_t i = 0; i < n; ++i) {
+      // The float8 types' int32 field holds their codes.
+      if (isNarrowType(out.dtype))
+        out.data[i] = static_cast<char>(proto.int32_data(i) & 0xff);
+      else
+        out.setInt(i, proto.int32_data(i));
+    }
     break;
   }
   return "";

@@ -17,6 +17,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include "onnx/onnx_pb.h"
+#include "qcrt/SmallFloat.h"
 
 #include <string>
 #include <vector>
@@ -26,9 +27,31 @@ namespace detail {
 
 /// ONNX element types (TensorProto::DataType values).
 using DType = int32_t;
-/// The 4-bit types (ONNX 1.16, opset 21), which libonnx 1.12's enum lacks.
+/// The 8-, 4- and 2-bit types of ONNX 1.14 - 1.20 (opsets 19 - 25), which
+/// libonnx 1.12's enum lacks. Their values are one byte each in qc (an i8
+/// tensor): the integers sign- or zero-extended, the floats' codes in the
+/// low bits; only casts, (de)quantization and data movement take them.
+constexpr DType kDTypeF8E4M3FN = 17;
+constexpr DType kDTypeF8E4M3FNUZ = 18;
+constexpr DType kDTypeF8E5M2 = 19;
+constexpr DType kDTypeF8E5M2FNUZ = 20;
 constexpr DType kDTypeUInt4 = 21;
 constexpr DType kDTypeInt4 = 22;
+constexpr DType kDTypeF4E2M1 = 23;
+constexpr DType kDTypeF8E8M0 = 24;
+constexpr DType kDTypeUInt2 = 25;
+constexpr DType kDTypeInt2 = 26;
+
+/// int4, uint4, int2, uint2: their width in bits, 0 for other types.
+unsigned subByteIntBits(DType dtype);
+/// The 8- and 4-bit float formats (not E8M0): its format, or null.
+const smallfloat::Format *smallFloatFormat(DType dtype);
+/// One of the types above (held a value a byte).
+bool isNarrowType(DType dtype);
+/// A float8 / float4 / E8M0 type.
+inline bool isNarrowFloat(DType dtype) {
+  return smallFloatFormat(dtype) || dtype == kDTypeF8E8M0;
+}
 
 /// MLIR element type of an ONNX dtype, or null if qc does not support it.
 mlir::Type toMLIRType(mlir::MLIRContext *ctx, DType dtype);

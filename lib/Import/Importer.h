@@ -32,6 +32,25 @@
 namespace qc {
 namespace detail {
 
+/// Cast's attributes for the narrow float types: `saturate` (an overflow
+/// is the largest finite value, not infinity / NaN) and E8M0's rounding.
+struct CastOptions {
+  bool saturate = true;
+  smallfloat::E8M0Rounding rounding = smallfloat::E8M0Rounding::Up;
+};
+
+/// A narrow float's one-byte code (i8) as f32 (NarrowTypes.cpp).
+mlir::Value decodeNarrowFloat(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value code, DType dtype);
+/// The code of f32 `x` in narrow float `dtype`, rounded to nearest even.
+mlir::Value encodeNarrowFloat(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value x, DType dtype,
+                              const CastOptions &options);
+/// An i32 wrapped into int4 / uint4 / int2 / uint2 (its low bits, sign- or
+/// zero-extended into the i8 that holds it).
+mlir::Value wrapSubByteInt(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value v, DType dtype);
+
 /// What the importer knows about one ONNX value.
 struct TensorInfo {
   mlir::Value value; // Materialized lazily for constants.
@@ -137,8 +156,10 @@ public:
   mlir::Value transpose(mlir::Value input, llvm::ArrayRef<int64_t> perm);
   /// Converts between element types with ONNX Cast semantics.
   mlir::Value convertScalar(mlir::OpBuilder &b, mlir::Location loc,
-                            mlir::Value v, DType from, DType to);
-  mlir::Value castTo(mlir::Value input, DType from, DType to);
+                            mlir::Value v, DType from, DType to,
+                            const CastOptions &options = {});
+  mlir::Value castTo(mlir::Value input, DType from, DType to,
+                     const CastOptions &options = {});
   /// Normalizes a possibly negative axis against `rank`; diagnoses overflow.
   mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

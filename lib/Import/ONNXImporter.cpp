@@ -43,8 +43,6 @@ Value ImportContext::materialize(TensorInfo &info, Location loc) {
   const HostTensor &t = *info.constant;
   MLIRContext *ctx = builder.getContext();
   Type elt = toMLIRType(ctx, t.dtype);
-  if (t.dtype == kDTypeInt4 || t.dtype == kDTypeUInt4)
-    elt = builder.getIntegerType(8); // unpacked, one value a byte
   auto type = RankedTensorType::get(t.shape, elt);
   // Constants live at the top of the entry block so that every use is
   // dominated whatever node first asked for them.
@@ -124,8 +122,6 @@ RankedTensorType NodeContext::inputType(unsigned i) {
   if (info.value)
     return cast<RankedTensorType>(info.value.getType());
   Type elt = toMLIRType(ctx(), info.dtype);
-  if (info.dtype == kDTypeInt4 || info.dtype == kDTypeUInt4)
-    elt = b.getIntegerType(8); // as materialize() stores them
   return RankedTensorType::get(info.constant->shape, elt);
 }
 
@@ -281,6 +277,31 @@ const OpRegistry &getRegistry() {
     return r;
   }();
   return registry;
+}
+
+/// Why node `nc` cannot take its narrow-typed inputs (float8 / float4 /
+/// E8M0 codes, 4- and 2-bit integers), or "": only casts, (de)quantization
+/// and data movement know that their bytes are not plain int8 values.
+std::string narrowTypeUse(NodeContext &nc, bool defaultDomain) {
+  static const llvm::StringSet<> movers = {
+      "Cast",  "CastLike",  "Identity", "Reshape", "Flatten",
+      "Squeeze", "Unsqueeze", "Transpose", "Shape", "Size"};
+  StringRef op = nc.node.op_type();
+  for (unsigned i = 0; i < nc.numInputs(); ++i) {
+    if (!nc.hasInput(i) || !isNarrowType(nc.inputDType(i)))
+      continue;
+    bool takes = defaultDomain &&
+                 (movers.contains(op) ||
+                  (op == "DequantizeLinear" && (i == 0 || i == 2)) ||
+                  (op == "QuantizeLinear" && i == 2));
+    if (!takes)
+      return "input '" + nc.node.input(i) + "' is " +
+             dtypeName(nc.inputDType(i)).str() +
+             "; values of that type are only supported by Cast, CastLike, "
+             "QuantizeLinear, DequantizeLinear and data movement (Identity, "
+             "Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Shape, Size)";
+  }
+  return "";
 }
 
 /// Whether `dim` is a known size: exporters write -1 for an unknown one
@@ -592,18 +613,10 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
                    << "' is not produced by any earlier node";
         return {};
       }
-    // 4-bit tensors are only understood as DequantizeLinear's data.
-    for (unsigned i = 0; i < nc.numInputs(); ++i)
-      if (nc.hasInput(i) &&
-          (nc.inputDType(i) == kDTypeInt4 || nc.inputDType(i) == kDTypeUInt4) &&
-          !(defaultDomain && node.op_type() == "DequantizeLinear" &&
-            (i == 0 || i == 2))) {
-        nc.error() << "input '" << node.input(i) << "' is "
-                   << dtypeName(nc.inputDType(i))
-                   << "; 4-bit tensors are only supported as the data or zero "
-                      "point of DequantizeLinear";
-        return {};
-      }
+    if (std::string e = narrowTypeUse(nc, defaultDomain); !e.empty()) {
+      nc.error() << e;
+      return {};
+    }
     const OpHandler *handler = registry.lookup(opKey);
     if (!handler) {
       nc.error() << "unsupported op '" << node.op_type() << "'";
@@ -631,13 +644,6 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
     if (it == ic.values.end()) {
       emitError(fileLoc) << "graph output '" << vi.name()
                          << "' is not produced by any node";
-      return {};
-    }
-    if (it->second.dtype == kDTypeInt4 || it->second.dtype == kDTypeUInt4) {
-      emitError(fileLoc) << "graph output '" << vi.name() << "' is "
-                         << dtypeName(it->second.dtype)
-                         << "; 4-bit tensors are only supported as the data "
-                            "or zero point of DequantizeLinear";
       return {};
     }
     results.push_back(ic.materialize(it->second, fileLoc));

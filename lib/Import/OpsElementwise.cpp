@@ -341,14 +341,27 @@ LogicalResult emitCast(NodeContext &nc, DType to) {
                << " is not supported";
     return failure();
   }
-  // Casts of known values fold (shape arithmetic often casts).
+  CastOptions options;
+  options.saturate = nc.attrInt("saturate", 1) != 0;
+  std::string rounding = nc.attrString("round_mode", "up");
+  if (rounding == "down")
+    options.rounding = qc::smallfloat::E8M0Rounding::Down;
+  else if (rounding == "nearest")
+    options.rounding = qc::smallfloat::E8M0Rounding::Nearest;
+  else if (rounding != "up") {
+    nc.error() << "round_mode '" << rounding
+               << "' is not one of up, down, nearest";
+    return failure();
+  }
+  // Casts of known integers fold (shape arithmetic often casts).
   if (const HostTensor *c = nc.inputConstant(0);
-      c && c->numElements() <= 4096 && !isFloat(from) && !isFloat(to)) {
+      c && c->numElements() <= 4096 && !isFloat(from) && !isFloat(to) &&
+      !isNarrowFloat(from) && !isNarrowFloat(to)) {
     HostTensor t = HostTensor::fromInts(c->toInts(), c->shape, to);
     nc.setOutputConstant(0, std::move(t));
     return success();
   }
-  nc.setOutput(0, nc.castTo(nc.input(0), from, to), to);
+  nc.setOutput(0, nc.castTo(nc.input(0), from, to, options), to);
   return success();
 }
 
@@ -438,6 +451,51 @@ LogicalResult importIdentity(NodeContext &nc) {
   return success();
 }
 
+/// BitCast (opset 26): the same bits read as type `to`, of the same width.
+LogicalResult importBitCast(NodeContext &nc) {
+  DType from = nc.inputDType(0);
+  auto to = static_cast<DType>(nc.attrInt("to", TP::UNDEFINED));
+  Type src = toMLIRType(nc.ctx(), from), dst = toMLIRType(nc.ctx(), to);
+  if (!src || !dst || isNarrowType(from) || isNarrowType(to) ||
+      from == TP::STRING || to == TP::STRING) {
+    nc.error() << "bit cast from " << dtypeName(from) << " to "
+               << dtypeName(to) << " is not supported";
+    return failure();
+  }
+  if (dtypeSize(from) != dtypeSize(to)) {
+    nc.error() << dtypeName(from) << " and " << dtypeName(to)
+               << " differ in width; BitCast needs one width";
+    return failure();
+  }
+  if (src == dst) { // signed <-> unsigned: the same bytes
+    nc.setOutput(0, nc.input(0), to);
+    return success();
+  }
+  auto type = cast<RankedTensorType>(nc.input(0).getType());
+  nc.setOutput(0,
+               nc.elementwiseTo(nc.input(0), type.getShape(), dst,
+                                [&](OpBuilder &b, Location l, ValueRange a) {
+                                  // bool is a byte holding 0 or 1.
+                                  if (isBool(from))
+                                    return arith::ExtUIOp::create(b, l, dst,
+                                                                  a[0])
+                                        .getResult();
+                                  if (isBool(to))
+                                    return arith::CmpIOp::create(
+                                               b, l, arith::CmpIPredicate::ne,
+                                               a[0],
+                                               arith::ConstantOp::create(
+                                                   b, l,
+                                                   b.getIntegerAttr(src, 0)))
+                                        .getResult();
+                                  return arith::BitcastOp::create(b, l, dst,
+                                                                  a[0])
+                                      .getResult();
+                                }),
+               to);
+  return success();
+}
+
 } // namespace
 
 void qc::detail::registerElementwiseOps(OpRegistry &r) {
@@ -452,6 +510,7 @@ void qc::detail::registerElementwiseOps(OpRegistry &r) {
   r.add("CastLike", importCastLike);
   r.add("Clip", importClip);
   r.add("Identity", importIdentity);
+  r.add("BitCast", importBitCast);
   r.add("Dropout", importDropout);
 
   addCompare(r, "Equal", arith::CmpFPredicate::OEQ, arith::CmpIPredicate::eq,

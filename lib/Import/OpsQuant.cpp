@@ -382,18 +382,21 @@ LogicalResult importMatMulNBits(NodeContext &nc) {
 //===----------------------------------------------------------------------===//
 
 bool isQuantDType(DType d) {
-  return d == TP::INT8 || d == TP::UINT8 || d == kDTypeInt4 ||
-         d == kDTypeUInt4 || d == TP::INT16 || d == TP::UINT16 ||
-         d == TP::INT32;
+  return d == TP::INT8 || d == TP::UINT8 || subByteIntBits(d) ||
+         d == TP::INT16 || d == TP::UINT16 || d == TP::INT32;
 }
 bool isUnsignedQuant(DType d) {
-  return d == TP::UINT8 || d == kDTypeUInt4 || d == TP::UINT16;
+  return d == TP::UINT8 || d == kDTypeUInt4 || d == kDTypeUInt2 ||
+         d == TP::UINT16;
 }
 unsigned quantBits(DType d) {
   switch (d) {
   case kDTypeInt4:
   case kDTypeUInt4:
     return 4;
+  case kDTypeInt2:
+  case kDTypeUInt2:
+    return 2;
   case TP::INT8:
   case TP::UINT8:
     return 8;
@@ -766,10 +769,11 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
     return failure();
   }
   DType xd = nc.inputDType(0), sd = nc.inputDType(1);
-  if (!isQuantDType(xd)) {
+  if (!isQuantDType(xd) && !smallFloatFormat(xd)) {
     nc.error() << "x is " << dtypeName(xd)
-               << "; supported: int4, uint4, int8, uint8, int16, uint16, "
-                  "int32";
+               << "; supported: int2, uint2, int4, uint4, int8, uint8, "
+                  "int16, uint16, int32, float8 (e4m3fn, e4m3fnuz, e5m2, "
+                  "e5m2fnuz), float4 (e2m1)";
     return failure();
   }
   if (!isFloatType(sd)) {
@@ -792,6 +796,25 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
   FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "x");
   if (failed(indexing))
     return failure();
+  if (smallFloatFormat(xd)) {
+    // (decode(x) - decode(zero)) * scale; ONNX's float8 zero points are 0.
+    Type elt = toMLIRType(nc.ctx(), sd);
+    nc.setOutput(0,
+                 scaledGeneric(nc, *indexing, elt,
+                               [&](OpBuilder &b, Location l, Value x,
+                                   Value scale, Value zero) {
+                                 Value v = decodeNarrowFloat(b, l, x, xd);
+                                 if (zero)
+                                   v = arith::SubFOp::create(
+                                       b, l, v,
+                                       decodeNarrowFloat(b, l, zero, xd));
+                                 Value r = arith::MulFOp::create(
+                                     b, l, v, toF32(b, l, scale));
+                                 return f32ToType(b, l, r, elt);
+                               }),
+                 sd);
+    return success();
+  }
   FailureOr<Value> fused = tryBlockDequant(nc, *indexing, sd);
   if (failed(fused))
     return failure();
@@ -1126,18 +1149,26 @@ std::pair<double, double> quantRange(DType d) {
     return {0, 255};
   case TP::INT16:
     return {-32768, 32767};
+  case kDTypeInt4:
+    return {-8, 7};
+  case kDTypeUInt4:
+    return {0, 15};
+  case kDTypeInt2:
+    return {-2, 1};
+  case kDTypeUInt2:
+    return {0, 3};
   default:
     return {0, 65535};
   }
 }
 
-bool isByteOrShortQuant(DType d) {
+bool isIntegerQuantOutput(DType d) {
   return d == TP::INT8 || d == TP::UINT8 || d == TP::INT16 ||
-         d == TP::UINT16;
+         d == TP::UINT16 || subByteIntBits(d);
 }
 
-/// saturate(roundeven(v) + zero) in `out` (an 8 / 16-bit type): v and
-/// zero are f32.
+/// saturate(roundeven(v) + zero) in `out` (a 2 / 4 / 8 / 16-bit integer
+/// type, the narrow ones held in i8): v and zero are f32.
 Value saturateTo(OpBuilder &b, Location loc, Value v, Value zero, DType out) {
   auto [lo, hi] = quantRange(out);
   auto c = [&](double x) {
@@ -1149,7 +1180,7 @@ Value saturateTo(OpBuilder &b, Location loc, Value v, Value zero, DType out) {
   q = arith::MinimumFOp::create(b, loc, arith::MaximumFOp::create(b, loc, q, c(lo)),
                                 c(hi));
   Value i = arith::FPToSIOp::create(b, loc, b.getI32Type(), q);
-  unsigned bits = quantBits(out);
+  unsigned bits = std::max(8u, quantBits(out));
   return arith::TruncIOp::create(b, loc, b.getIntegerType(bits), i);
 }
 
@@ -1168,15 +1199,34 @@ LogicalResult importQuantizeLinear(NodeContext &nc) {
                              : nc.attrInt("output_dtype", TP::UINT8);
   if (out == 0)
     out = TP::UINT8;
-  if (!isByteOrShortQuant(out)) {
+  if (!isIntegerQuantOutput(out) && !smallFloatFormat(out)) {
     nc.error() << "the output is " << dtypeName(out)
-               << "; supported: int8, uint8, int16, uint16";
+               << "; supported: int2, uint2, int4, uint4, int8, uint8, "
+                  "int16, uint16, float8 (e4m3fn, e4m3fnuz, e5m2, e5m2fnuz), "
+                  "float4 (e2m1)";
     return failure();
   }
   RankedTensorType xt = nc.inputType(0), st = nc.inputType(1);
   FailureOr<ScaleIndexing> indexing = scaleIndexing(nc, xt, st, "y");
   if (failed(indexing))
     return failure();
+  if (smallFloatFormat(out)) {
+    // x / scale + decode(zero), rounded to the format (ties to even).
+    CastOptions options;
+    options.saturate = nc.attrInt("saturate", 1) != 0;
+    Value y = scaledGeneric(
+        nc, *indexing, toMLIRType(nc.ctx(), out),
+        [&](OpBuilder &b, Location l, Value x, Value scale, Value zero) {
+          Value v = arith::DivFOp::create(b, l, toF32(b, l, x),
+                                          toF32(b, l, scale));
+          if (zero)
+            v = arith::AddFOp::create(b, l, v,
+                                      decodeNarrowFloat(b, l, zero, out));
+          return encodeNarrowFloat(b, l, v, out, options);
+        });
+    nc.setOutput(0, y, out);
+    return success();
+  }
   bool uns = isUnsignedQuant(out);
   Value y = scaledGeneric(
       nc, *indexing, toMLIRType(nc.ctx(), out),
@@ -1254,7 +1304,7 @@ LogicalResult importDynamicQuantizeLinear(NodeContext &nc) {
 FailureOr<Value> centered(NodeContext &nc, unsigned i, int zp, Type wide,
                           bool perColumn = false) {
   DType d = nc.inputDType(i);
-  if (!isByteOrShortQuant(d) || d == TP::INT16 || d == TP::UINT16) {
+  if (d != TP::INT8 && d != TP::UINT8) {
     nc.error() << "input " << i << " is " << dtypeName(d)
                << "; expected int8 or uint8";
     return failure();
@@ -1344,7 +1394,8 @@ LogicalResult importQLinearMatMul(NodeContext &nc) {
   if (failed(as) || failed(bs) || failed(ys))
     return failure();
   DType out = nc.inputDType(7);
-  if (!isByteOrShortQuant(out) || nc.inputType(7).getNumElements() != 1) {
+  if ((out != TP::INT8 && out != TP::UINT8) ||
+      nc.inputType(7).getNumElements() != 1) {
     nc.error() << "y_zero_point must be one int8 or uint8 value";
     return failure();
   }

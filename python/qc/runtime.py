@@ -9,12 +9,15 @@ from . import _build
 from .errors import QcError
 
 # qcrt_dtype (runtime/include/qcrt.h) -> numpy. NumPy has no bfloat16: bf16
-# tensors travel as their raw uint16 bits.
+# tensors travel as their raw uint16 bits; int4 / int2 as int8 values, uint4
+# / uint2 as uint8 ones, the float8 / float4 / E8M0 types as uint8 codes
+# (ml_dtypes' arrays: `.view(np.uint8)`).
 _DTYPES = [np.float16, np.uint16, np.float32, np.float64, np.int8, np.int16,
            np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
-           np.bool_]
+           np.bool_, np.int8, np.uint8, np.int8, np.uint8] + [np.uint8] * 6
 _DTYPE_NAMES = ["f16", "bf16", "f32", "f64", "i8", "i16", "i32", "i64", "u8",
-                "u16", "u32", "u64", "bool"]
+                "u16", "u32", "u64", "bool", "i4", "u4", "i2", "u2", "f8e4m3fn",
+                "f8e4m3fnuz", "f8e5m2", "f8e5m2fnuz", "f4e2m1", "f8e8m0"]
 
 
 class _TensorInfo(ctypes.Structure):

@@ -55,7 +55,20 @@ typedef enum qcrt_dtype {
   QCRT_U16 = 9,
   QCRT_U32 = 10,
   QCRT_U64 = 11,
-  QCRT_BOOL = 12 // one byte per element, 0 or 1
+  QCRT_BOOL = 12, // one byte per element, 0 or 1
+  // The sub-byte and 8-bit float types of ONNX, one element a byte: the
+  // integers sign- (i4, i2) or zero-extended (u4, u2), the floats' codes
+  // in the low bits (qcrt/SmallFloat.h decodes them).
+  QCRT_I4 = 13,
+  QCRT_U4 = 14,
+  QCRT_I2 = 15,
+  QCRT_U2 = 16,
+  QCRT_F8E4M3FN = 17,
+  QCRT_F8E4M3FNUZ = 18,
+  QCRT_F8E5M2 = 19,
+  QCRT_F8E5M2FNUZ = 20,
+  QCRT_F4E2M1 = 21,
+  QCRT_F8E8M0 = 22
 } qcrt_dtype;
 
 // Describes one input, output or weight. All pointers stay valid until the

@@ -12,6 +12,7 @@
 
 #include "qcrt.h"
 #include "qcrt/Npy.h"
+#include "qcrt/SmallFloat.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -26,6 +27,8 @@
 #include <malloc.h>
 
 namespace {
+
+namespace sf = qc::smallfloat;
 
 constexpr size_t kPrintedValues = 8;
 
@@ -49,9 +52,13 @@ void printUsage() {
       "                      with P of its bit-planes (default: all)\n"
       "  --print             also print the first values of each output\n"
       "\n"
-      "NumPy has no bfloat16: a bf16 input takes an f32 .npy (rounded to the\n"
-      "nearest bf16, ties to even) or a uint16 one (the raw bits); a bf16\n"
-      "output is written as f32 (exactly).\n");
+      "Types NumPy lacks: a bf16 input takes an f32 .npy (rounded to the\n"
+      "nearest bf16, ties to even) or a uint16 one (the raw bits); a float8\n"
+      "or float4 input an f32 .npy (rounded to nearest even, overflowing as\n"
+      "ml_dtypes' astype) or a uint8 one (the codes); an E8M0 input f32\n"
+      "(rounded up) or uint8; int4 / int2 inputs take int8 .npy files and\n"
+      "uint4 / uint2 uint8 ones (values in range). Such float outputs are\n"
+      "written as f32 (exactly), integer ones as int8 / uint8.\n");
 }
 
 /// Prints the message and returns the exit code for a failed run (1).
@@ -201,10 +208,6 @@ struct TempFiles {
   }
 };
 
-bool toNpyDType(qcrt_dtype dtype, qc::npy::DType &out) {
-  return qc::npy::dtypeFromName(qcrt_dtype_name(dtype), out);
-}
-
 /// The bf16 nearest to `f` (ties to even; NaN stays a quiet NaN).
 uint16_t bf16FromFloat(float f) {
   uint32_t u;
@@ -238,23 +241,143 @@ bool convertArray(qc::npy::Array &array, qc::npy::DType dtype,
   return true;
 }
 
-/// A bf16 input's data from its .npy: uint16 (the raw bits) as read, f32
-/// rounded into a new uint16 array.
-bool bf16Input(qc::npy::Array &array, std::string &problem) {
-  if (array.dtype() == qc::npy::DType::U16)
-    return true;
-  if (array.dtype() != qc::npy::DType::F32) {
-    problem = "bf16 is read from f32 or uint16 (raw bits) .npy files";
-    return false;
+/// The 8- and 4-bit float formats (E8M0 aside) of `dtype`, or null.
+const sf::Format *smallFloatFormat(qcrt_dtype dtype) {
+  switch (dtype) {
+  case QCRT_F8E4M3FN:
+    return &sf::kE4M3FN;
+  case QCRT_F8E4M3FNUZ:
+    return &sf::kE4M3FNUZ;
+  case QCRT_F8E5M2:
+    return &sf::kE5M2;
+  case QCRT_F8E5M2FNUZ:
+    return &sf::kE5M2FNUZ;
+  case QCRT_F4E2M1:
+    return &sf::kE2M1;
+  default:
+    return nullptr;
   }
-  return convertArray<float, uint16_t>(array, qc::npy::DType::U16,
-                                       bf16FromFloat, problem);
 }
 
-/// A bf16 output (uint16 bits) as f32, which .npy holds exactly.
-bool bf16Output(qc::npy::Array &array, std::string &problem) {
-  return convertArray<uint16_t, float>(array, qc::npy::DType::F32,
-                                       floatFromBf16, problem);
+/// The .npy type of the runtime's bytes for `dtype`: its own, or for the
+/// types NumPy lacks the integers that hold them (bf16: uint16 bits; i4,
+/// i2: int8 values; u4, u2 and the 8- and 4-bit floats: uint8).
+bool storageType(qcrt_dtype dtype, qc::npy::DType &out) {
+  switch (dtype) {
+  case QCRT_BF16:
+    out = qc::npy::DType::U16;
+    return true;
+  case QCRT_I4:
+  case QCRT_I2:
+    out = qc::npy::DType::I8;
+    return true;
+  case QCRT_U4:
+  case QCRT_U2:
+  case QCRT_F8E8M0:
+    out = qc::npy::DType::U8;
+    return true;
+  default:
+    if (smallFloatFormat(dtype)) {
+      out = qc::npy::DType::U8;
+      return true;
+    }
+    return qc::npy::dtypeFromName(qcrt_dtype_name(dtype), out);
+  }
+}
+
+/// The range of the integer values a sub-byte integer type holds.
+bool subByteRange(qcrt_dtype dtype, int &lo, int &hi) {
+  switch (dtype) {
+  case QCRT_I4:
+    return lo = -8, hi = 7, true;
+  case QCRT_U4:
+    return lo = 0, hi = 15, true;
+  case QCRT_I2:
+    return lo = -2, hi = 1, true;
+  case QCRT_U2:
+    return lo = 0, hi = 3, true;
+  case QCRT_F4E2M1:
+    return lo = 0, hi = 15, true; // codes in the low nibble
+  default:
+    return false;
+  }
+}
+
+/// Turns an input's .npy data into the runtime's bytes for `dtype`: f32
+/// data of a float type NumPy lacks is rounded into it (bf16 and float8 /
+/// float4 to nearest even, float8 overflowing to infinity or NaN as
+/// ml_dtypes' astype; E8M0 rounded up, as ONNX's Cast); data already of
+/// the storage type is taken as the raw values or bits, range-checked for
+/// the sub-byte types.
+bool convertInput(qcrt_dtype dtype, qc::npy::Array &array,
+                  std::string &problem) {
+  qc::npy::DType storage;
+  if (!storageType(dtype, storage))
+    return true;
+  if (array.dtype() == qc::npy::DType::F32) {
+    if (dtype == QCRT_BF16)
+      return convertArray<float, uint16_t>(array, storage, bf16FromFloat,
+                                           problem);
+    if (dtype == QCRT_F8E8M0)
+      return convertArray<float, uint8_t>(
+          array, storage,
+          [](float f) {
+            return sf::encodeE8M0(f, true, sf::E8M0Rounding::Up);
+          },
+          problem);
+    if (const sf::Format *format = smallFloatFormat(dtype))
+      return convertArray<float, uint8_t>(
+          array, storage,
+          [format](float f) { return sf::encode(f, *format, false); },
+          problem);
+  }
+  int lo, hi;
+  bool integers = dtype == QCRT_I4 || dtype == QCRT_U4 ||
+                  dtype == QCRT_I2 || dtype == QCRT_U2;
+  if (array.dtype() != storage) {
+    if (dtype != QCRT_BF16 && !integers && !smallFloatFormat(dtype) &&
+        dtype != QCRT_F8E8M0)
+      return true; // an ordinary type: the caller reports the mismatch
+    std::string raw = storage == qc::npy::DType::U16 ? "uint16"
+                      : storage == qc::npy::DType::I8  ? "int8"
+                                                       : "uint8";
+    if (!integers)
+      raw += " (raw bits)";
+    problem = std::string(qcrt_dtype_name(dtype)) + " is read from " +
+              (integers ? raw : "f32 or " + raw) + " .npy files, found " +
+              qc::npy::dtypeName(array.dtype());
+    return false;
+  }
+  if (!subByteRange(dtype, lo, hi))
+    return true;
+  for (uint64_t i = 0; i < array.numElements(); ++i) {
+    int v = storage == qc::npy::DType::I8
+                ? static_cast<const int8_t *>(array.data())[i]
+                : static_cast<const uint8_t *>(array.data())[i];
+    if (v < lo || v > hi) {
+      problem = std::string("element ") + std::to_string(i) + " is " +
+                std::to_string(v) + ", outside " + qcrt_dtype_name(dtype) +
+                "'s [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+      return false;
+    }
+  }
+  return true;
+}
+
+/// An output of a float type NumPy lacks (bf16, float8, float4, E8M0) as
+/// f32, which holds every value exactly; other outputs stay as they are.
+bool convertOutput(qcrt_dtype dtype, qc::npy::Array &array,
+                   std::string &problem) {
+  qc::npy::DType f32 = qc::npy::DType::F32;
+  if (dtype == QCRT_BF16)
+    return convertArray<uint16_t, float>(array, f32, floatFromBf16, problem);
+  if (dtype == QCRT_F8E8M0)
+    return convertArray<uint8_t, float>(array, f32, sf::decodeE8M0, problem);
+  if (const sf::Format *format = smallFloatFormat(dtype))
+    return convertArray<uint8_t, float>(
+        array, f32, [format](uint8_t c) { return sf::decode(c, *format); },
+        problem);
+  return true;
 }
 
 std::vector<int64_t> shapeOf(const qcrt_tensor_info &info) {
@@ -355,9 +478,8 @@ int runTool(int argc, char **argv) {
   for (size_t i = 0; i < numInputs; ++i) {
     const qcrt_tensor_info &info = inputInfo[i];
     std::string name = displayName(info.name);
-    bool bf16 = info.dtype == QCRT_BF16;
-    qc::npy::DType expectedType = qc::npy::DType::U16;
-    if (!bf16 && !toNpyDType(info.dtype, expectedType))
+    qc::npy::DType expectedType;
+    if (!storageType(info.dtype, expectedType))
       return error("input '" + name + "' has dtype " +
                    qcrt_dtype_name(info.dtype) +
                    ", which .npy files cannot hold");
@@ -365,10 +487,9 @@ int runTool(int argc, char **argv) {
     if (!qc::npy::readNpyFile(files[i], inputs[i], problem))
       return error("input '" + name + "': " + problem);
     std::vector<int64_t> expectedShape = shapeOf(info);
-    if (bf16 && inputs[i].shape() == expectedShape &&
-        !bf16Input(inputs[i], problem))
-      return error("input '" + name + "' (" + files[i] + "): " + problem +
-                   ", found " + qc::npy::dtypeName(inputs[i].dtype()));
+    if (inputs[i].shape() == expectedShape &&
+        !convertInput(info.dtype, inputs[i], problem))
+      return error("input '" + name + "' (" + files[i] + "): " + problem);
     if (inputs[i].dtype() != expectedType || inputs[i].shape() != expectedShape)
       return error(
           "input '" + name + "' (" + files[i] + "): expected " +
@@ -382,9 +503,9 @@ int runTool(int argc, char **argv) {
   std::vector<void *> outputPtrs(numOutputs);
   for (size_t i = 0; i < numOutputs; ++i) {
     const qcrt_tensor_info &info = outputInfo[i];
-    // bf16 runs into uint16 bits, written as f32 below.
-    qc::npy::DType type = qc::npy::DType::U16;
-    if (info.dtype != QCRT_BF16 && !toNpyDType(info.dtype, type))
+    // The types NumPy lacks run into their storage, converted below.
+    qc::npy::DType type;
+    if (!storageType(info.dtype, type))
       return error("output '" + displayName(info.name) + "' has dtype " +
                    qcrt_dtype_name(info.dtype) +
                    ", which .npy files cannot hold");
@@ -424,7 +545,7 @@ int runTool(int argc, char **argv) {
   }
 
   for (size_t i = 0; i < numOutputs; ++i)
-    if (outputInfo[i].dtype == QCRT_BF16 && !bf16Output(outputs[i], problem))
+    if (!convertOutput(outputInfo[i].dtype, outputs[i], problem))
       return error("output '" + displayName(outputInfo[i].name) +
                    "': " + problem);
 

@@ -319,11 +319,16 @@ TEST(LastError, IsPerThread) {
 }
 
 TEST(DTypeName, CoversEveryDType) {
-  const char *expected[] = {"f16", "bf16", "f32", "f64", "i8",  "i16", "i32",
-                            "i64", "u8",   "u16", "u32", "u64", "bool"};
-  for (int i = 0; i <= QCRT_BOOL; ++i)
+  const char *expected[] = {
+      "f16",      "bf16",       "f32",    "f64",        "i8",
+      "i16",      "i32",        "i64",    "u8",         "u16",
+      "u32",      "u64",        "bool",   "i4",         "u4",
+      "i2",       "u2",         "f8e4m3fn", "f8e4m3fnuz", "f8e5m2",
+      "f8e5m2fnuz", "f4e2m1",   "f8e8m0"};
+  for (int i = 0; i <= QCRT_F8E8M0; ++i)
     EXPECT_STREQ(qcrt_dtype_name(static_cast<qcrt_dtype>(i)), expected[i]);
-  EXPECT_STREQ(qcrt_dtype_name(static_cast<qcrt_dtype>(13)), "?");
+  EXPECT_STREQ(qcrt_dtype_name(static_cast<qcrt_dtype>(QCRT_F8E8M0 + 1)),
+               "?");
 }
 
 } // namespace

@@ -85,6 +85,32 @@ RUN_ELEM_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.UINT8, onnx.TensorPro
                   # As raw bits (uint16) in, f32 out: qc-run's convention.
                   onnx.TensorProto.BFLOAT16}
 
+# The narrow types (NARROW_INTS and NARROW_FLOATS by element type number,
+# spelled here as numbers since older onnx packages lack the names): int4 /
+# int2 travel as int8 values, uint4 / uint2 as uint8; the float8 / float4 /
+# E8M0 types as uint8 codes in and f32 out (qc-run's conventions).
+NARROW_INTS = {22: np.int8, 26: np.int8, 21: np.uint8, 25: np.uint8}
+NARROW_FLOATS = {17, 18, 19, 20, 23, 24}
+RUN_ELEM_TYPES |= set(NARROW_INTS) | NARROW_FLOATS
+
+
+def narrow_in(arr, elem_type):
+    """Test data of a narrow element type as the .npy qc-run reads."""
+    if elem_type in NARROW_INTS:
+        return np.asarray(arr).astype(NARROW_INTS[elem_type])
+    if elem_type in NARROW_FLOATS and arr.dtype.itemsize == 1:
+        return np.asarray(arr).view(np.uint8)
+    return arr
+
+
+def narrow_out(arr, elem_type):
+    """An expected output of a narrow element type as qc-run writes it."""
+    if elem_type in NARROW_INTS:
+        return np.asarray(arr).astype(NARROW_INTS[elem_type])
+    if elem_type in NARROW_FLOATS:
+        return np.asarray(arr).astype(np.float32)
+    return arr
+
 
 
 def version_key(v):
@@ -409,7 +435,8 @@ class Runner:
                         for i, f in enumerate(files):
                             if i >= len(inputs):
                                 break
-                            arr = load_tensor(f)
+                            arr = narrow_in(load_tensor(f),
+                                            inputs[i].type.tensor_type.elem_type)
                             npy = os.path.join(work, "s%d_in%d.npy" % (si, i))
                             if arr.dtype == object or arr.dtype.kind in "SUO":
                                 non_tensor.append(("input", inputs[i]))
@@ -426,6 +453,8 @@ class Runner:
                             ins.append((inputs[i], arr, npy))
                         for i, f in enumerate(ofiles):
                             o = load_tensor(f)
+                            if i < len(outputs):
+                                o = narrow_out(o, outputs[i].type.tensor_type.elem_type)
                             # bfloat16 loads as its uint16 bits (or as
                             # ml_dtypes' bfloat16); qc-run writes it as f32.
                             if i < len(outputs) and \

@@ -32,7 +32,17 @@ inline constexpr DTypeInfo kDTypes[] = {
     {QCRT_I32, "i32", 4, "<i4"}, {QCRT_I64, "i64", 8, "<i8"},
     {QCRT_U8, "u8", 1, "|u1"},   {QCRT_U16, "u16", 2, "<u2"},
     {QCRT_U32, "u32", 4, "<u4"}, {QCRT_U64, "u64", 8, "<u8"},
-    {QCRT_BOOL, "bool", 1, "|b1"}};
+    {QCRT_BOOL, "bool", 1, "|b1"},
+    {QCRT_I4, "i4", 1, nullptr},
+    {QCRT_U4, "u4", 1, nullptr},
+    {QCRT_I2, "i2", 1, nullptr},
+    {QCRT_U2, "u2", 1, nullptr},
+    {QCRT_F8E4M3FN, "f8e4m3fn", 1, nullptr},
+    {QCRT_F8E4M3FNUZ, "f8e4m3fnuz", 1, nullptr},
+    {QCRT_F8E5M2, "f8e5m2", 1, nullptr},
+    {QCRT_F8E5M2FNUZ, "f8e5m2fnuz", 1, nullptr},
+    {QCRT_F4E2M1, "f4e2m1", 1, nullptr},
+    {QCRT_F8E8M0, "f8e8m0", 1, nullptr}};
 inline constexpr size_t kNumDTypes = sizeof(kDTypes) / sizeof(kDTypes[0]);
 
 /// The entry of `dtype`, or null if it is out of range.

@@ -26,6 +26,7 @@ import os
 import sys
 
 import numpy as np
+import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 21
@@ -227,7 +228,7 @@ def ms_other_op():
 
 
 def int4_reshape():
-    """An int4 initializer used by something else than DequantizeLinear."""
+    """An int4 initializer reshaped before its DequantizeLinear."""
     rng = np.random.default_rng(32)
     w, elem = _qdata(rng, "int4", (4, 8))
     nodes = [
@@ -298,7 +299,11 @@ GOOD = {
     "dq_int4_shared": lambda: dq_matmul(26, [2, 32], 32, 8, "int4", 16,
                                         also_output_weight=True),
     "dq_float_paths": dq_float_paths,
+    # onnxruntime has no int4 Reshape: its outputs come from ONNX's
+    # reference evaluator (REFERENCE_EVALUATOR).
+    "int4_reshape": int4_reshape,
 }
+REFERENCE_EVALUATOR = {"int4_reshape"}
 BAD = {
     # The K attribute disagrees with B's [N, k_blocks, blob_size].
     "nbits_bad_k": lambda: matmul_nbits(11, [2, 0], 64, 8, 4, 32, k_attr=80),
@@ -311,15 +316,26 @@ BAD = {
     "nbits_bad_level": lambda: matmul_nbits(20, [2, 0], 64, 8, 4, 32,
                                             accuracy_level=5),
     "ms_other_op": ms_other_op,
-    "int4_reshape": int4_reshape,
 }
 MODELS = dict(GOOD, **BAD)
 
 
-def write_npy(out, npy_dir):
+def write_npy(out, npy_dir, reference=False):
     import onnxruntime as ort
 
     os.makedirs(npy_dir, exist_ok=True)
+    if reference:
+        from onnx.reference import ReferenceEvaluator
+        model = onnx.load(out)
+        rng = np.random.default_rng(100)
+        feeds = {}
+        for i, vi in enumerate(model.graph.input):
+            shape = [d.dim_value for d in vi.type.tensor_type.shape.dim]
+            feeds[vi.name] = rng.standard_normal(shape).astype(np.float32)
+            np.save(os.path.join(npy_dir, "in_%d.npy" % i), feeds[vi.name])
+        for i, o in enumerate(ReferenceEvaluator(model).run(None, feeds)):
+            np.save(os.path.join(npy_dir, "out_%d.npy" % i), o)
+        return
     # onnxruntime's own kernels without its graph rewrites: by default it
     # fuses DequantizeLinear + MatMul into MatMulNBits with accuracy_level 4,
     # which quantizes A to int8 (about 1e-2 off the exact result).
@@ -360,7 +376,7 @@ def main():
     if a.npy:
         if a.name not in GOOD:
             ap.error("--npy needs a good model")
-        write_npy(a.out, a.npy)
+        write_npy(a.out, a.npy, a.name in REFERENCE_EVALUATOR)
     return 0
 
 
