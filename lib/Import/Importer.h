@@ -20,6 +20,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 
 #include "HostTensor.h"
 #include "QC/IR/QCAttrs.h"
@@ -116,6 +117,19 @@ public:
   void setOutput(unsigned i, mlir::Value value, DType dtype);
   /// Binds output i to a host constant (materialized when used).
   void setOutputConstant(unsigned i, HostTensor value);
+
+  // -- subgraphs (If) -------------------------------------------------------
+  /// The subgraph attribute `name`, or null.
+  const onnx::GraphProto *attrGraph(llvm::StringRef name) const;
+  /// Imports the nodes of subgraph `graph` at the builder's insertion point;
+  /// its values join the outer ones.
+  mlir::LogicalResult importSubgraph(const onnx::GraphProto &graph);
+  /// The names of the values known now; forgetValuesExcept drops the others
+  /// again (a subgraph imported into a region, whose values stay inside).
+  llvm::StringSet<> valueNames() const;
+  void forgetValuesExcept(const llvm::StringSet<> &names);
+  /// Binds output i to what the value `name` is (value or constant).
+  void setOutputLike(unsigned i, llvm::StringRef name);
 
   // -- diagnostics ----------------------------------------------------------
   /// An error naming the node and op: "node 'n' (Op): ...".
@@ -232,6 +246,7 @@ void registerDFTOps(OpRegistry &registry);
 /// MatMulInteger and com.microsoft::MatMulNBits; wraps the MatMul handler
 /// registered before it (block-quantized weights become qc.qlinear).
 void registerQuantOps(OpRegistry &registry);
+void registerControlFlowOps(OpRegistry &registry);
 /// After the graph walk: drops the block-dequantizing generics that every
 /// consumer turned into qc.qlinear (OpsQuant.cpp).
 void finishQuantOps(mlir::func::FuncOp func);
@@ -270,6 +285,8 @@ public:
 
   /// Materializes the value of a known constant if not done yet.
   mlir::Value materialize(TensorInfo &info, mlir::Location loc);
+  /// Imports `graph`'s nodes in order (the main graph or a subgraph).
+  mlir::LogicalResult importNodes(const onnx::GraphProto &graph);
   std::string uniqueResourceName(llvm::StringRef hint);
 };
 

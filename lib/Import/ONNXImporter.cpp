@@ -7,6 +7,7 @@
 #include "QC/IR/QCDialect.h"
 #include "qcrt/Npy.h"
 
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -77,6 +78,41 @@ NodeContext::NodeContext(ImportContext &ic, const onnx::NodeProto &node,
     : node(node), loc(loc), b(ic.builder), ic(ic) {}
 
 int64_t NodeContext::opset() const { return ic.opset; }
+
+const onnx::GraphProto *NodeContext::attrGraph(StringRef name) const {
+  const onnx::AttributeProto *a = attr(name);
+  return a && a->has_g() ? &a->g() : nullptr;
+}
+
+LogicalResult NodeContext::importSubgraph(const onnx::GraphProto &graph) {
+  return ic.importNodes(graph);
+}
+
+llvm::StringSet<> NodeContext::valueNames() const {
+  llvm::StringSet<> names;
+  for (const auto &entry : ic.values)
+    names.insert(entry.getKey());
+  return names;
+}
+
+void NodeContext::forgetValuesExcept(const llvm::StringSet<> &names) {
+  SmallVector<std::string> added;
+  for (const auto &entry : ic.values)
+    if (!names.contains(entry.getKey()))
+      added.push_back(entry.getKey().str());
+  for (const std::string &name : added) {
+    ic.values.erase(name);
+    ic.producers.erase(name);
+  }
+}
+
+void NodeContext::setOutputLike(unsigned i, StringRef name) {
+  TensorInfo info = ic.values.lookup(name);
+  if (info.constant)
+    setOutputConstant(i, *info.constant);
+  else
+    setOutput(i, valueOf(name), info.dtype);
+}
 
 bool NodeContext::hasInput(unsigned i) const {
   return i < static_cast<unsigned>(node.input_size()) &&
@@ -273,6 +309,7 @@ const OpRegistry &getRegistry() {
     registerResizeOps(r);
     registerGridSampleOps(r);
     registerDFTOps(r);
+    registerControlFlowOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();
@@ -479,6 +516,66 @@ FailureOr<HostTensor> readBoundInput(const onnx::ValueInfoProto &vi,
 
 } // namespace
 
+LogicalResult ImportContext::importNodes(const onnx::GraphProto &graph) {
+  llvm::StringMap<const onnx::TypeProto *> inferred;
+  for (const auto &vi : graph.value_info())
+    inferred[vi.name()] = &vi.type();
+  for (const auto &vi : graph.output())
+    if (vi.has_type())
+      inferred[vi.name()] = &vi.type();
+
+  const OpRegistry &registry = getRegistry();
+  Location fileLoc = FileLineColLoc::get(builder.getContext(), fileName, 0, 0);
+  for (const auto &node : graph.node()) {
+    std::string name = node.name().empty()
+                           ? (node.output_size() ? node.output(0) : "")
+                           : node.name();
+    Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
+    NodeContext nc(*this, node, loc);
+    // Ops of other domains are registered as "domain::OpType"; of those
+    // only com.microsoft::MatMulNBits is.
+    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
+    std::string opKey =
+        defaultDomain ? node.op_type() : node.domain() + "::" + node.op_type();
+    if (!defaultDomain && !registry.lookup(opKey)) {
+      nc.error() << "unsupported op '" << node.domain() << "::"
+                 << node.op_type() << "' (domain not supported)";
+      return failure();
+    }
+    for (unsigned i = 0; i < nc.numInputs(); ++i)
+      if (nc.hasInput(i) && !values.count(node.input(i))) {
+        nc.error() << "input '" << node.input(i)
+                   << "' is not produced by any earlier node";
+        return failure();
+      }
+    if (std::string e = narrowTypeUse(nc, defaultDomain); !e.empty()) {
+      nc.error() << e;
+      return failure();
+    }
+    const OpHandler *handler = registry.lookup(opKey);
+    if (!handler) {
+      nc.error() << "unsupported op '" << node.op_type() << "'";
+      return failure();
+    }
+    if (defaultDomain)
+      if (std::string e = checkSignature(
+              node, opset, [&](int i) { return nc.inputDType(i); });
+          !e.empty()) {
+        nc.error() << e;
+        return failure();
+      }
+    if (failed((*handler)(nc)))
+      return failure();
+    if (failed(crossCheck(nc, *this, inferred)))
+      return failure();
+    for (const std::string &output : node.output())
+      if (!output.empty())
+        producers[output] = &node;
+  }
+
+  return success();
+}
+
 OwningOpRef<ModuleOp> qc::importONNXFile(StringRef path, MLIRContext *context,
                                          const ONNXImportOptions &options) {
   LoadedModel loaded;
@@ -501,7 +598,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
                               const ONNXImportOptions &options) {
   context->loadDialect<func::FuncDialect, arith::ArithDialect,
                        linalg::LinalgDialect, tensor::TensorDialect,
-                       math::MathDialect, qc::QCDialect>();
+                       math::MathDialect, scf::SCFDialect, qc::QCDialect>();
   Location fileLoc = FileLineColLoc::get(context, path, 0, 0);
   const onnx::GraphProto &graph = loaded.model.graph();
 
@@ -583,60 +680,8 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
                     builder.getStringAttr(dtypeName(info.dtype)));
   }
 
-  llvm::StringMap<const onnx::TypeProto *> inferred;
-  for (const auto &vi : graph.value_info())
-    inferred[vi.name()] = &vi.type();
-  for (const auto &vi : graph.output())
-    if (vi.has_type())
-      inferred[vi.name()] = &vi.type();
-
-  const OpRegistry &registry = getRegistry();
-  for (const auto &node : graph.node()) {
-    std::string name = node.name().empty()
-                           ? (node.output_size() ? node.output(0) : "")
-                           : node.name();
-    Location loc = NameLoc::get(builder.getStringAttr(name), fileLoc);
-    NodeContext nc(ic, node, loc);
-    // Ops of other domains are registered as "domain::OpType"; of those
-    // only com.microsoft::MatMulNBits is.
-    bool defaultDomain = node.domain().empty() || node.domain() == "ai.onnx";
-    std::string opKey =
-        defaultDomain ? node.op_type() : node.domain() + "::" + node.op_type();
-    if (!defaultDomain && !registry.lookup(opKey)) {
-      nc.error() << "unsupported op '" << node.domain() << "::"
-                 << node.op_type() << "' (domain not supported)";
-      return {};
-    }
-    for (unsigned i = 0; i < nc.numInputs(); ++i)
-      if (nc.hasInput(i) && !ic.values.count(node.input(i))) {
-        nc.error() << "input '" << node.input(i)
-                   << "' is not produced by any earlier node";
-        return {};
-      }
-    if (std::string e = narrowTypeUse(nc, defaultDomain); !e.empty()) {
-      nc.error() << e;
-      return {};
-    }
-    const OpHandler *handler = registry.lookup(opKey);
-    if (!handler) {
-      nc.error() << "unsupported op '" << node.op_type() << "'";
-      return {};
-    }
-    if (defaultDomain)
-      if (std::string e = checkSignature(
-              node, loaded.opset, [&](int i) { return nc.inputDType(i); });
-          !e.empty()) {
-        nc.error() << e;
-        return {};
-      }
-    if (failed((*handler)(nc)))
-      return {};
-    if (failed(crossCheck(nc, ic, inferred)))
-      return {};
-    for (const std::string &output : node.output())
-      if (!output.empty())
-        ic.producers[output] = &node;
-  }
+  if (failed(ic.importNodes(graph)))
+    return {};
 
   SmallVector<Value> results;
   for (const auto &vi : graph.output()) {
@@ -672,7 +717,7 @@ qc::detail::importLoadedModel(const LoadedModel &loaded, StringRef path,
 void qc::registerONNXImportDialects(DialectRegistry &registry) {
   registry.insert<func::FuncDialect, arith::ArithDialect,
                   linalg::LinalgDialect, tensor::TensorDialect,
-                  math::MathDialect, qc::QCDialect>();
+                  math::MathDialect, scf::SCFDialect, qc::QCDialect>();
 }
 
 static std::string parseDims(StringRef text, SmallVectorImpl<int64_t> &dims) {
