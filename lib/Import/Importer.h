@@ -247,6 +247,7 @@ void registerDFTOps(OpRegistry &registry);
 /// registered before it (block-quantized weights become qc.qlinear).
 void registerQuantOps(OpRegistry &registry);
 void registerControlFlowOps(OpRegistry &registry);
+void registerRecurrentOps(OpRegistry &registry);
 /// After the graph walk: drops the block-dequantizing generics that every
 /// consumer turned into qc.qlinear (OpsQuant.cpp).
 void finishQuantOps(mlir::func::FuncOp func);

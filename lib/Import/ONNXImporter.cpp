@@ -310,6 +310,7 @@ const OpRegistry &getRegistry() {
     registerGridSampleOps(r);
     registerDFTOps(r);
     registerControlFlowOps(r);
+    registerRecurrentOps(r);
     registerQuantOps(r); // last: it wraps the MatMul handler
     return r;
   }();

@@ -36,8 +36,11 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
       "func.func(qc-parallelize-generics),"
       "eliminate-empty-tensors,func.func(qc-full-rank-transfer-writes),"
+      // A recurrent op's state (scf.for iter_args) may be a new tensor
+      // each step: loops may yield fresh buffers.
       "one-shot-bufferize{bufferize-function-boundaries "
-      "function-boundary-type-conversion=identity-layout-map},"
+      "function-boundary-type-conversion=identity-layout-map "
+      "allow-return-allocs-from-loops},"
       // Key-value caches are updated in place: not results.
       "qc-drop-state-results,qc-distinct-results,"
       "buffer-results-to-out-params{hoist-static-allocs "
