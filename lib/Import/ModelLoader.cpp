@@ -259,6 +259,13 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
       // --no-onnx-checker or not.
       if (std::string e = checkWiring(out.model.graph()); !e.empty())
         return "'" + path + "': " + e;
+      // Scan-8 scans a batch of sequences (its sequence_lens and batch axis
+      // went in opset 9); the converter does not keep its meaning.
+      for (const auto &node : out.model.graph().node())
+        if (out.opset < 9 && node.op_type() == "Scan")
+          return "'" + path + "': node '" + node.name() +
+                 "' (Scan): Scan before opset 9 (a batch axis, "
+                 "sequence_lens) is not supported";
       onnx::checker::check_model(out.model);
       out.model = onnx::version_conversion::ConvertVersion(out.model, 13);
       out.opset = 13;

@@ -106,6 +106,13 @@ void NodeContext::forgetValuesExcept(const llvm::StringSet<> &names) {
   }
 }
 
+void NodeContext::bindValue(StringRef name, Value value, DType dtype) {
+  TensorInfo info;
+  info.value = value;
+  info.dtype = dtype;
+  ic.values[name] = std::move(info);
+}
+
 void NodeContext::setOutputLike(unsigned i, StringRef name) {
   TensorInfo info = ic.values.lookup(name);
   if (info.constant)

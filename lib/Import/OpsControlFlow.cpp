@@ -1,10 +1,16 @@
-//===- OpsControlFlow.cpp - If -------------------------------------------===//
+//===- OpsControlFlow.cpp - If, Scan ---------------------------------------===//
 //
 // If with a condition known at import time (shape tests, a sample rate
 // bound with --bind-input) is the taken branch, imported in place. With a
 // run-time condition it is an scf.if whose regions hold the two branches;
 // their outputs must have one static type each, since every tensor in qc is
 // statically shaped. A branch reads the outer graph's values by name.
+//
+// Scan (opset 9 on) is an scf.for over the scanned axis: the states are its
+// iteration arguments, each scan input's step a slice bound to the body's
+// input, each scan output a tensor the steps insert their slices into. The
+// body is imported once into a loop carrying only the states, to learn the
+// scan outputs' types; a loop carrying both then takes its operations.
 //
 //===----------------------------------------------------------------------===//
 
@@ -118,6 +124,206 @@ LogicalResult importIf(NodeContext &nc) {
   return success();
 }
 
+/// Per-input or per-output attribute `name` (default 0 for each of `n`).
+FailureOr<SmallVector<int64_t>> perValue(NodeContext &nc, StringRef name,
+                                         int64_t n) {
+  SmallVector<int64_t> v = nc.attrInts(name);
+  if (v.empty())
+    v.assign(n, 0);
+  if (static_cast<int64_t>(v.size()) != n) {
+    nc.error() << name << " has " << v.size() << " entries, expected " << n;
+    return failure();
+  }
+  return v;
+}
+
+/// `v` with dimension `axis` moved to the front (or back from it).
+Value moveAxis(NodeContext &nc, Value v, int64_t axis, bool toFront) {
+  int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+  SmallVector<int64_t> perm;
+  for (int64_t i = 0; i < rank; ++i)
+    perm.push_back(i);
+  perm.erase(perm.begin() + axis);
+  perm.insert(perm.begin(), axis);
+  if (!toFront) {
+    SmallVector<int64_t> inverse(rank);
+    for (int64_t i = 0; i < rank; ++i)
+      inverse[perm[i]] = i;
+    perm = inverse;
+  }
+  return nc.transpose(v, perm);
+}
+
+/// Step `t` of a tensor scanned along its first dimension: [1, ...] sliced
+/// and reshaped to the rest.
+Value stepSlice(NodeContext &nc, Value v, Value t) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<OpFoldResult> offsets(type.getRank(), nc.b.getIndexAttr(0)),
+      sizes, strides(type.getRank(), nc.b.getIndexAttr(1));
+  offsets[0] = t;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] = 1;
+  for (int64_t d : shape)
+    sizes.push_back(nc.b.getIndexAttr(d));
+  Value slice = tensor::ExtractSliceOp::create(
+      nc.b, nc.loc, RankedTensorType::get(shape, type.getElementType()), v,
+      offsets, sizes, strides);
+  return nc.reshape(slice, ArrayRef<int64_t>(shape).drop_front());
+}
+
+/// The step index of direction `reverse` at iteration `iv` of `length`.
+Value stepIndex(NodeContext &nc, Value iv, int64_t length, bool reverse) {
+  if (!reverse)
+    return iv;
+  Value last = arith::ConstantIndexOp::create(nc.b, nc.loc, length - 1);
+  return arith::SubIOp::create(nc.b, nc.loc, last, iv);
+}
+
+LogicalResult importScan(NodeContext &nc) {
+  const onnx::GraphProto *body = nc.attrGraph("body");
+  if (!body || nc.opset() < 9) {
+    nc.error() << (body ? "Scan before opset 9 (with a batch axis and "
+                          "sequence_lens) is not supported"
+                        : "has no body graph");
+    return failure();
+  }
+  int64_t m = nc.attrInt("num_scan_inputs", 0);
+  int64_t n = static_cast<int64_t>(nc.numInputs()) - m;
+  int64_t k = static_cast<int64_t>(nc.numOutputs()) - n;
+  if (m <= 0 || n < 0 || k < 0 || body->input_size() != n + m ||
+      body->output_size() != n + k) {
+    nc.error() << "the body's " << body->input_size() << " inputs and "
+               << body->output_size() << " outputs do not fit " << n
+               << " states, " << m << " scan inputs and " << k
+               << " scan outputs";
+    return failure();
+  }
+  auto inAxes = perValue(nc, "scan_input_axes", m);
+  auto inDirs = perValue(nc, "scan_input_directions", m);
+  auto outAxes = perValue(nc, "scan_output_axes", k);
+  auto outDirs = perValue(nc, "scan_output_directions", k);
+  if (failed(inAxes) || failed(inDirs) || failed(outAxes) || failed(outDirs))
+    return failure();
+  // The scan inputs, scanned axis first; one length for all.
+  SmallVector<Value> scanned;
+  int64_t length = -1;
+  for (int64_t j = 0; j < m; ++j) {
+    Value v = nc.input(n + j);
+    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+    FailureOr<int64_t> axis = nc.normalizeAxis((*inAxes)[j], rank);
+    if (failed(axis))
+      return failure();
+    v = moveAxis(nc, v, *axis, /*toFront=*/true);
+    int64_t len = cast<RankedTensorType>(v.getType()).getDimSize(0);
+    if (length >= 0 && len != length) {
+      nc.error() << "scan input " << j << " has " << len
+                 << " steps, the first " << length;
+      return failure();
+    }
+    length = len;
+    scanned.push_back(v);
+  }
+  SmallVector<Value> states;
+  for (int64_t i = 0; i < n; ++i)
+    states.push_back(nc.input(i));
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(nc.b, nc.loc, v).getResult();
+  };
+
+  // The body, once, in a loop carrying only the states.
+  llvm::StringSet<> outer = nc.valueNames();
+  auto probe = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
+                                  states);
+  SmallVector<Value> outs;
+  SmallVector<DType> dtypes;
+  {
+    OpBuilder::InsertionGuard guard(nc.b);
+    nc.b.setInsertionPointToStart(probe.getBody());
+    Value iv = probe.getInductionVar();
+    for (int64_t i = 0; i < n; ++i)
+      nc.bindValue(body->input(i).name(), probe.getRegionIterArgs()[i],
+                   nc.inputDType(i));
+    for (int64_t j = 0; j < m; ++j)
+      nc.bindValue(body->input(n + j).name(),
+                   stepSlice(nc, scanned[j],
+                             stepIndex(nc, iv, length, (*inDirs)[j] != 0)),
+                   nc.inputDType(n + j));
+    if (failed(nc.importSubgraph(*body))) {
+      probe->erase();
+      return failure();
+    }
+    for (const auto &vi : body->output()) {
+      outs.push_back(nc.valueOf(vi.name()));
+      dtypes.push_back(nc.dtypeOf(vi.name()));
+    }
+  }
+  nc.forgetValuesExcept(outer);
+  for (int64_t i = 0; i < n; ++i)
+    if (!outs[i] || outs[i].getType() != states[i].getType()) {
+      nc.error() << "state " << i << " is " << states[i].getType()
+                 << " in but "
+                 << (outs[i] ? outs[i].getType() : Type()) << " out of the body";
+      probe->erase();
+      return failure();
+    }
+
+  // The real loop: the states and one accumulator per scan output.
+  SmallVector<Value> init(states);
+  for (int64_t s = 0; s < k; ++s) {
+    auto type = cast<RankedTensorType>(outs[n + s].getType());
+    SmallVector<int64_t> shape = {length};
+    llvm::append_range(shape, type.getShape());
+    init.push_back(nc.empty(shape, type.getElementType()));
+  }
+  auto loop = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
+                                 init);
+  Block *from = probe.getBody(), *to = loop.getBody();
+  // A loop without iteration arguments comes with an empty yield.
+  for (Block *block : {from, to})
+    if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
+      block->back().erase();
+  for (auto [a, b] : llvm::zip(from->getArguments(), to->getArguments()))
+    a.replaceAllUsesWith(b);
+  to->getOperations().splice(to->begin(), from->getOperations());
+  {
+    OpBuilder::InsertionGuard guard(nc.b);
+    nc.b.setInsertionPointToEnd(to);
+    SmallVector<Value> next(outs.begin(), outs.begin() + n);
+    for (int64_t s = 0; s < k; ++s) {
+      Value t = stepIndex(nc, loop.getInductionVar(), length,
+                          (*outDirs)[s] != 0);
+      auto type = cast<RankedTensorType>(outs[n + s].getType());
+      SmallVector<int64_t> shape = {1};
+      llvm::append_range(shape, type.getShape());
+      SmallVector<OpFoldResult> offsets(shape.size(), nc.b.getIndexAttr(0)),
+          sizes, strides(shape.size(), nc.b.getIndexAttr(1));
+      offsets[0] = t;
+      for (int64_t d : shape)
+        sizes.push_back(nc.b.getIndexAttr(d));
+      next.push_back(tensor::InsertSliceOp::create(
+          nc.b, nc.loc, nc.reshape(outs[n + s], shape),
+          loop.getRegionIterArgs()[n + s], offsets, sizes, strides));
+    }
+    scf::YieldOp::create(nc.b, nc.loc, next);
+  }
+  probe->erase();
+  for (int64_t i = 0; i < n; ++i)
+    nc.setOutput(i, loop.getResult(i), dtypes[i]);
+  for (int64_t s = 0; s < k; ++s) {
+    Value v = loop.getResult(n + s);
+    int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
+    FailureOr<int64_t> axis = nc.normalizeAxis((*outAxes)[s], rank);
+    if (failed(axis))
+      return failure();
+    nc.setOutput(n + s, moveAxis(nc, v, *axis, /*toFront=*/false),
+                 dtypes[n + s]);
+  }
+  return success();
+}
+
 } // namespace
 
-void qc::detail::registerControlFlowOps(OpRegistry &r) { r.add("If", importIf); }
+void qc::detail::registerControlFlowOps(OpRegistry &r) {
+  r.add("If", importIf);
+  r.add("Scan", importScan);
+}
