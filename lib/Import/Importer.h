@@ -118,7 +118,7 @@ public:
   /// Binds output i to a host constant (materialized when used).
   void setOutputConstant(unsigned i, HostTensor value);
 
-  // -- subgraphs (If, Scan) -------------------------------------------------------
+  // -- subgraphs (If, Scan, Loop) -------------------------------------------------------
   /// The subgraph attribute `name`, or null.
   const onnx::GraphProto *attrGraph(llvm::StringRef name) const;
   /// Imports the nodes of subgraph `graph` at the builder's insertion point;
@@ -130,8 +130,9 @@ public:
   void forgetValuesExcept(const llvm::StringSet<> &names);
   /// Binds output i to what the value `name` is (value or constant).
   void setOutputLike(unsigned i, llvm::StringRef name);
-  /// Binds the value `name` (a subgraph's input) to `value`.
+  /// Binds the value `name` (a subgraph's input) to `value` / a constant.
   void bindValue(llvm::StringRef name, mlir::Value value, DType dtype);
+  void bindConstant(llvm::StringRef name, HostTensor value);
 
   // -- diagnostics ----------------------------------------------------------
   /// An error naming the node and op: "node 'n' (Op): ...".

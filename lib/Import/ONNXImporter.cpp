@@ -113,6 +113,13 @@ void NodeContext::bindValue(StringRef name, Value value, DType dtype) {
   ic.values[name] = std::move(info);
 }
 
+void NodeContext::bindConstant(StringRef name, HostTensor value) {
+  TensorInfo info;
+  info.dtype = value.dtype;
+  info.constant = std::move(value);
+  ic.values[name] = std::move(info);
+}
+
 void NodeContext::setOutputLike(unsigned i, StringRef name) {
   TensorInfo info = ic.values.lookup(name);
   if (info.constant)

@@ -1,4 +1,4 @@
-//===- OpsControlFlow.cpp - If, Scan ---------------------------------------===//
+//===- OpsControlFlow.cpp - If, Scan, Loop ---------------------------------===//
 //
 // If with a condition known at import time (shape tests, a sample rate
 // bound with --bind-input) is the taken branch, imported in place. With a
@@ -11,6 +11,8 @@
 // input, each scan output a tensor the steps insert their slices into. The
 // body is imported once into a loop carrying only the states, to learn the
 // scan outputs' types; a loop carrying both then takes its operations.
+// Loop is the same loop when its trip count is known at import time and its
+// condition stays true.
 //
 //===----------------------------------------------------------------------===//
 
@@ -179,6 +181,107 @@ Value stepIndex(NodeContext &nc, Value iv, int64_t length, bool reverse) {
   return arith::SubIOp::create(nc.b, nc.loc, last, iv);
 }
 
+/// What bodyLoop built: the final states, then each scan output stacked
+/// along a new first axis, with their ONNX types.
+struct BodyLoop {
+  SmallVector<Value> results;
+  SmallVector<DType> dtypes;
+};
+
+/// An scf.for of `length` steps over subgraph `body`. `bind(iv, carried)`
+/// binds the body's inputs; its outputs from `stateBegin` on are the next
+/// `states`, and those after them per-step slices, stacked (the last step
+/// first where `reverse`). `check`, when given, must hold once the body is
+/// imported (Loop's condition staying true). The body is imported once
+/// into a loop carrying only the states, to learn the slices' types; the
+/// loop carrying both then takes its operations.
+FailureOr<BodyLoop> bodyLoop(NodeContext &nc, const onnx::GraphProto &body,
+                             int64_t length, ArrayRef<Value> states,
+                             function_ref<void(Value, ValueRange)> bind,
+                             unsigned stateBegin, ArrayRef<bool> reverse,
+                             function_ref<bool()> check = nullptr) {
+  auto idx = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(nc.b, nc.loc, v).getResult();
+  };
+  size_t n = states.size(), k = reverse.size();
+  llvm::StringSet<> outer = nc.valueNames();
+  auto probe = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
+                                  states);
+  SmallVector<Value> outs;
+  BodyLoop r;
+  LogicalResult imported = success();
+  {
+    OpBuilder::InsertionGuard guard(nc.b);
+    nc.b.setInsertionPointToStart(probe.getBody());
+    bind(probe.getInductionVar(), probe.getRegionIterArgs());
+    imported = nc.importSubgraph(body);
+    for (int i = 0; succeeded(imported) && i < body.output_size(); ++i) {
+      outs.push_back(nc.valueOf(body.output(i).name()));
+      r.dtypes.push_back(nc.dtypeOf(body.output(i).name()));
+    }
+    if (succeeded(imported) && check && !check()) {
+      nc.error() << "the body's condition output must stay true (a loop "
+                    "that can stop early has a data-dependent length)";
+      imported = failure();
+    }
+  }
+  nc.forgetValuesExcept(outer);
+  for (size_t i = 0; succeeded(imported) && i < n; ++i)
+    if (!outs[stateBegin + i] ||
+        outs[stateBegin + i].getType() != states[i].getType()) {
+      nc.error() << "state " << i << " is " << states[i].getType()
+                 << " into the body but not out of it";
+      imported = failure();
+    }
+  if (failed(imported)) {
+    probe->erase();
+    return failure();
+  }
+  ArrayRef<Value> next = ArrayRef<Value>(outs).slice(stateBegin, n);
+  ArrayRef<Value> slices = ArrayRef<Value>(outs).slice(stateBegin + n, k);
+  SmallVector<Value> init(states);
+  for (Value v : slices) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape = {length};
+    llvm::append_range(shape, type.getShape());
+    init.push_back(nc.empty(shape, type.getElementType()));
+  }
+  auto loop = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
+                                 init);
+  Block *from = probe.getBody(), *to = loop.getBody();
+  // A loop without iteration arguments comes with an empty yield.
+  for (Block *block : {from, to})
+    if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
+      block->back().erase();
+  for (auto [a, b] : llvm::zip(from->getArguments(), to->getArguments()))
+    a.replaceAllUsesWith(b);
+  to->getOperations().splice(to->begin(), from->getOperations());
+  {
+    OpBuilder::InsertionGuard guard(nc.b);
+    nc.b.setInsertionPointToEnd(to);
+    SmallVector<Value> yielded(next);
+    for (auto [s, slice] : llvm::enumerate(slices)) {
+      Value t = stepIndex(nc, loop.getInductionVar(), length, reverse[s]);
+      auto type = cast<RankedTensorType>(slice.getType());
+      SmallVector<int64_t> shape = {1};
+      llvm::append_range(shape, type.getShape());
+      SmallVector<OpFoldResult> offsets(shape.size(), nc.b.getIndexAttr(0)),
+          sizes, strides(shape.size(), nc.b.getIndexAttr(1));
+      offsets[0] = t;
+      for (int64_t d : shape)
+        sizes.push_back(nc.b.getIndexAttr(d));
+      yielded.push_back(tensor::InsertSliceOp::create(
+          nc.b, nc.loc, nc.reshape(slice, shape),
+          loop.getRegionIterArgs()[n + s], offsets, sizes, strides));
+    }
+    scf::YieldOp::create(nc.b, nc.loc, yielded);
+  }
+  probe->erase();
+  r.results.assign(loop.getResults().begin(), loop.getResults().end());
+  r.dtypes.erase(r.dtypes.begin(), r.dtypes.begin() + stateBegin);
+  return r;
+}
+
 LogicalResult importScan(NodeContext &nc) {
   const onnx::GraphProto *body = nc.attrGraph("body");
   if (!body || nc.opset() < 9) {
@@ -226,98 +329,92 @@ LogicalResult importScan(NodeContext &nc) {
   SmallVector<Value> states;
   for (int64_t i = 0; i < n; ++i)
     states.push_back(nc.input(i));
-  auto idx = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(nc.b, nc.loc, v).getResult();
-  };
-
-  // The body, once, in a loop carrying only the states.
-  llvm::StringSet<> outer = nc.valueNames();
-  auto probe = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
-                                  states);
-  SmallVector<Value> outs;
-  SmallVector<DType> dtypes;
-  {
-    OpBuilder::InsertionGuard guard(nc.b);
-    nc.b.setInsertionPointToStart(probe.getBody());
-    Value iv = probe.getInductionVar();
+  SmallVector<bool> reverse;
+  for (int64_t d : *outDirs)
+    reverse.push_back(d != 0);
+  auto bind = [&](Value iv, ValueRange carried) {
     for (int64_t i = 0; i < n; ++i)
-      nc.bindValue(body->input(i).name(), probe.getRegionIterArgs()[i],
-                   nc.inputDType(i));
+      nc.bindValue(body->input(i).name(), carried[i], nc.inputDType(i));
     for (int64_t j = 0; j < m; ++j)
       nc.bindValue(body->input(n + j).name(),
                    stepSlice(nc, scanned[j],
                              stepIndex(nc, iv, length, (*inDirs)[j] != 0)),
                    nc.inputDType(n + j));
-    if (failed(nc.importSubgraph(*body))) {
-      probe->erase();
-      return failure();
-    }
-    for (const auto &vi : body->output()) {
-      outs.push_back(nc.valueOf(vi.name()));
-      dtypes.push_back(nc.dtypeOf(vi.name()));
-    }
-  }
-  nc.forgetValuesExcept(outer);
+  };
+  FailureOr<BodyLoop> loop =
+      bodyLoop(nc, *body, length, states, bind, /*stateBegin=*/0, reverse);
+  if (failed(loop))
+    return failure();
   for (int64_t i = 0; i < n; ++i)
-    if (!outs[i] || outs[i].getType() != states[i].getType()) {
-      nc.error() << "state " << i << " is " << states[i].getType()
-                 << " in but "
-                 << (outs[i] ? outs[i].getType() : Type()) << " out of the body";
-      probe->erase();
-      return failure();
-    }
-
-  // The real loop: the states and one accumulator per scan output.
-  SmallVector<Value> init(states);
+    nc.setOutput(i, loop->results[i], loop->dtypes[i]);
   for (int64_t s = 0; s < k; ++s) {
-    auto type = cast<RankedTensorType>(outs[n + s].getType());
-    SmallVector<int64_t> shape = {length};
-    llvm::append_range(shape, type.getShape());
-    init.push_back(nc.empty(shape, type.getElementType()));
-  }
-  auto loop = scf::ForOp::create(nc.b, nc.loc, idx(0), idx(length), idx(1),
-                                 init);
-  Block *from = probe.getBody(), *to = loop.getBody();
-  // A loop without iteration arguments comes with an empty yield.
-  for (Block *block : {from, to})
-    if (!block->empty() && block->back().hasTrait<OpTrait::IsTerminator>())
-      block->back().erase();
-  for (auto [a, b] : llvm::zip(from->getArguments(), to->getArguments()))
-    a.replaceAllUsesWith(b);
-  to->getOperations().splice(to->begin(), from->getOperations());
-  {
-    OpBuilder::InsertionGuard guard(nc.b);
-    nc.b.setInsertionPointToEnd(to);
-    SmallVector<Value> next(outs.begin(), outs.begin() + n);
-    for (int64_t s = 0; s < k; ++s) {
-      Value t = stepIndex(nc, loop.getInductionVar(), length,
-                          (*outDirs)[s] != 0);
-      auto type = cast<RankedTensorType>(outs[n + s].getType());
-      SmallVector<int64_t> shape = {1};
-      llvm::append_range(shape, type.getShape());
-      SmallVector<OpFoldResult> offsets(shape.size(), nc.b.getIndexAttr(0)),
-          sizes, strides(shape.size(), nc.b.getIndexAttr(1));
-      offsets[0] = t;
-      for (int64_t d : shape)
-        sizes.push_back(nc.b.getIndexAttr(d));
-      next.push_back(tensor::InsertSliceOp::create(
-          nc.b, nc.loc, nc.reshape(outs[n + s], shape),
-          loop.getRegionIterArgs()[n + s], offsets, sizes, strides));
-    }
-    scf::YieldOp::create(nc.b, nc.loc, next);
-  }
-  probe->erase();
-  for (int64_t i = 0; i < n; ++i)
-    nc.setOutput(i, loop.getResult(i), dtypes[i]);
-  for (int64_t s = 0; s < k; ++s) {
-    Value v = loop.getResult(n + s);
+    Value v = loop->results[n + s];
     int64_t rank = cast<RankedTensorType>(v.getType()).getRank();
     FailureOr<int64_t> axis = nc.normalizeAxis((*outAxes)[s], rank);
     if (failed(axis))
       return failure();
     nc.setOutput(n + s, moveAxis(nc, v, *axis, /*toFront=*/false),
-                 dtypes[n + s]);
+                 loop->dtypes[n + s]);
   }
+  return success();
+}
+
+/// Loop with a trip count known at import time and a condition that stays
+/// true (absent, or a constant true that the body passes on or recomputes
+/// as a constant true): an scf.for; what a data-dependent exit needs is
+/// not supported.
+LogicalResult importLoop(NodeContext &nc) {
+  const onnx::GraphProto *body = nc.attrGraph("body");
+  int64_t n = static_cast<int64_t>(nc.numInputs()) - 2;
+  int64_t k = static_cast<int64_t>(nc.numOutputs()) - n;
+  if (!body || n < 0 || k < 0 || body->input_size() != n + 2 ||
+      body->output_size() != n + k + 1) {
+    nc.error() << "the body's inputs and outputs do not fit the node's "
+               << nc.numInputs() << " inputs and " << nc.numOutputs()
+               << " outputs";
+    return failure();
+  }
+  const HostTensor *trips = nc.hasInput(0) ? nc.inputConstant(0) : nullptr;
+  if (!trips || trips->numElements() != 1) {
+    nc.error() << "the trip count M (input 0) must be known at compile time "
+                  "(qc needs static shapes)";
+    return failure();
+  }
+  const HostTensor *cond = nc.hasInput(1) ? nc.inputConstant(1) : nullptr;
+  if (nc.hasInput(1) && (!cond || cond->getInt(0) == 0)) {
+    nc.error() << "the condition (input 1) must be known at compile time and "
+                  "true";
+    return failure();
+  }
+  int64_t length = std::max<int64_t>(trips->getInt(0), 0);
+  SmallVector<Value> states;
+  for (int64_t i = 0; i < n; ++i)
+    states.push_back(nc.input(2 + i));
+  auto bind = [&](Value iv, ValueRange carried) {
+    Value i64 = arith::IndexCastOp::create(nc.b, nc.loc, nc.b.getI64Type(), iv);
+    nc.bindValue(body->input(0).name(),
+                 tensor::FromElementsOp::create(
+                     nc.b, nc.loc, RankedTensorType::get({}, nc.b.getI64Type()),
+                     ValueRange{i64}),
+                 onnx::TensorProto::INT64);
+    nc.bindConstant(body->input(1).name(),
+                    HostTensor::fromInts({1}, {}, onnx::TensorProto::BOOL));
+    for (int64_t i = 0; i < n; ++i)
+      nc.bindValue(body->input(2 + i).name(), carried[i],
+                   nc.inputDType(2 + i));
+  };
+  std::string condOut = body->output(0).name();
+  auto stays = [&]() {
+    const HostTensor *c = nc.constantOf(condOut);
+    return c && c->numElements() == 1 && c->getInt(0) != 0;
+  };
+  SmallVector<bool> reverse(k, false);
+  FailureOr<BodyLoop> loop = bodyLoop(nc, *body, length, states, bind,
+                                      /*stateBegin=*/1, reverse, stays);
+  if (failed(loop))
+    return failure();
+  for (int64_t i = 0; i < n + k; ++i)
+    nc.setOutput(i, loop->results[i], loop->dtypes[i]);
   return success();
 }
 
@@ -326,4 +423,5 @@ LogicalResult importScan(NodeContext &nc) {
 void qc::detail::registerControlFlowOps(OpRegistry &r) {
   r.add("If", importIf);
   r.add("Scan", importScan);
+  r.add("Loop", importLoop);
 }
