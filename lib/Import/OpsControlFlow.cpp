@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Importer.h"
+#include "ShapeUtils.h"
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
@@ -75,8 +76,15 @@ LogicalResult importIf(NodeContext &nc) {
     const onnx::GraphProto &taken = *branches[c->getInt(0) ? 0 : 1];
     if (failed(nc.importSubgraph(taken)))
       return failure();
-    for (unsigned i = 0; i < nc.numOutputs(); ++i)
-      nc.setOutputLike(i, taken.output(i).name());
+    for (unsigned i = 0; i < nc.numOutputs(); ++i) {
+      const std::string &name = taken.output(i).name();
+      if (!nc.constantOf(name) && !nc.valueOf(name)) {
+        nc.error() << "branch output '" << name
+                   << "' is not produced by any node";
+        return failure();
+      }
+      nc.setOutputLike(i, name);
+    }
     return success();
   }
 
@@ -156,23 +164,6 @@ Value moveAxis(NodeContext &nc, Value v, int64_t axis, bool toFront) {
   return nc.transpose(v, perm);
 }
 
-/// Step `t` of a tensor scanned along its first dimension: [1, ...] sliced
-/// and reshaped to the rest.
-Value stepSlice(NodeContext &nc, Value v, Value t) {
-  auto type = cast<RankedTensorType>(v.getType());
-  SmallVector<OpFoldResult> offsets(type.getRank(), nc.b.getIndexAttr(0)),
-      sizes, strides(type.getRank(), nc.b.getIndexAttr(1));
-  offsets[0] = t;
-  SmallVector<int64_t> shape(type.getShape());
-  shape[0] = 1;
-  for (int64_t d : shape)
-    sizes.push_back(nc.b.getIndexAttr(d));
-  Value slice = tensor::ExtractSliceOp::create(
-      nc.b, nc.loc, RankedTensorType::get(shape, type.getElementType()), v,
-      offsets, sizes, strides);
-  return nc.reshape(slice, ArrayRef<int64_t>(shape).drop_front());
-}
-
 /// The step index of direction `reverse` at iteration `iv` of `length`.
 Value stepIndex(NodeContext &nc, Value iv, int64_t length, bool reverse) {
   if (!reverse)
@@ -218,6 +209,11 @@ FailureOr<BodyLoop> bodyLoop(NodeContext &nc, const onnx::GraphProto &body,
     for (int i = 0; succeeded(imported) && i < body.output_size(); ++i) {
       outs.push_back(nc.valueOf(body.output(i).name()));
       r.dtypes.push_back(nc.dtypeOf(body.output(i).name()));
+      if (!outs.back()) {
+        nc.error() << "body output '" << body.output(i).name()
+                   << "' is not produced by any node";
+        imported = failure();
+      }
     }
     if (succeeded(imported) && check && !check()) {
       nc.error() << "the body's condition output must stay true (a loop "
@@ -227,8 +223,7 @@ FailureOr<BodyLoop> bodyLoop(NodeContext &nc, const onnx::GraphProto &body,
   }
   nc.forgetValuesExcept(outer);
   for (size_t i = 0; succeeded(imported) && i < n; ++i)
-    if (!outs[stateBegin + i] ||
-        outs[stateBegin + i].getType() != states[i].getType()) {
+    if (outs[stateBegin + i].getType() != states[i].getType()) {
       nc.error() << "state " << i << " is " << states[i].getType()
                  << " into the body but not out of it";
       imported = failure();
@@ -260,20 +255,10 @@ FailureOr<BodyLoop> bodyLoop(NodeContext &nc, const onnx::GraphProto &body,
     OpBuilder::InsertionGuard guard(nc.b);
     nc.b.setInsertionPointToEnd(to);
     SmallVector<Value> yielded(next);
-    for (auto [s, slice] : llvm::enumerate(slices)) {
-      Value t = stepIndex(nc, loop.getInductionVar(), length, reverse[s]);
-      auto type = cast<RankedTensorType>(slice.getType());
-      SmallVector<int64_t> shape = {1};
-      llvm::append_range(shape, type.getShape());
-      SmallVector<OpFoldResult> offsets(shape.size(), nc.b.getIndexAttr(0)),
-          sizes, strides(shape.size(), nc.b.getIndexAttr(1));
-      offsets[0] = t;
-      for (int64_t d : shape)
-        sizes.push_back(nc.b.getIndexAttr(d));
-      yielded.push_back(tensor::InsertSliceOp::create(
-          nc.b, nc.loc, nc.reshape(slice, shape),
-          loop.getRegionIterArgs()[n + s], offsets, sizes, strides));
-    }
+    for (auto [s, slice] : llvm::enumerate(slices))
+      yielded.push_back(insertStep(
+          nc, slice, loop.getRegionIterArgs()[n + s],
+          stepIndex(nc, loop.getInductionVar(), length, reverse[s])));
     scf::YieldOp::create(nc.b, nc.loc, yielded);
   }
   probe->erase();
@@ -337,7 +322,7 @@ LogicalResult importScan(NodeContext &nc) {
       nc.bindValue(body->input(i).name(), carried[i], nc.inputDType(i));
     for (int64_t j = 0; j < m; ++j)
       nc.bindValue(body->input(n + j).name(),
-                   stepSlice(nc, scanned[j],
+                   extractStep(nc, scanned[j],
                              stepIndex(nc, iv, length, (*inDirs)[j] != 0)),
                    nc.inputDType(n + j));
   };
@@ -387,6 +372,10 @@ LogicalResult importLoop(NodeContext &nc) {
     return failure();
   }
   int64_t length = std::max<int64_t>(trips->getInt(0), 0);
+  if (length > (int64_t(1) << 31)) {
+    nc.error() << "the trip count " << length << " is too large";
+    return failure();
+  }
   SmallVector<Value> states;
   for (int64_t i = 0; i < n; ++i)
     states.push_back(nc.input(2 + i));

@@ -390,13 +390,9 @@ bool isUnsignedQuant(DType d) {
          d == TP::UINT16;
 }
 unsigned quantBits(DType d) {
+  if (unsigned bits = subByteIntBits(d))
+    return bits;
   switch (d) {
-  case kDTypeInt4:
-  case kDTypeUInt4:
-    return 4;
-  case kDTypeInt2:
-  case kDTypeUInt2:
-    return 2;
   case TP::INT8:
   case TP::UINT8:
     return 8;

@@ -67,28 +67,22 @@ struct Spec {
   SmallVector<Activation> acts;
 };
 
-/// [rows, cols] slice of a 2-D `t` starting at column `col`.
-Value columns(NodeContext &nc, Value t, int64_t col, int64_t width) {
-  auto type = cast<RankedTensorType>(t.getType());
-  int64_t rows = type.getDimSize(0);
+/// The [rows, cols] block of a 2-D `t` at (row, col).
+Value block(NodeContext &nc, Value t, int64_t row, int64_t col, int64_t rows,
+            int64_t cols) {
+  Type elt = cast<RankedTensorType>(t.getType()).getElementType();
   return tensor::ExtractSliceOp::create(
-      nc.b, nc.loc, RankedTensorType::get({rows, width}, type.getElementType()),
-      t, ValueRange{}, ValueRange{}, ValueRange{},
-      nc.b.getDenseI64ArrayAttr({0, col}),
-      nc.b.getDenseI64ArrayAttr({rows, width}),
+      nc.b, nc.loc, RankedTensorType::get({rows, cols}, elt), t,
+      ValueRange{}, ValueRange{}, ValueRange{},
+      nc.b.getDenseI64ArrayAttr({row, col}),
+      nc.b.getDenseI64ArrayAttr({rows, cols}),
       nc.b.getDenseI64ArrayAttr({1, 1}));
 }
 
-/// Rows [start, start + count) of a 2-D `t`.
-Value rowsOf(NodeContext &nc, Value t, int64_t start, int64_t count) {
-  auto type = cast<RankedTensorType>(t.getType());
-  int64_t cols = type.getDimSize(1);
-  return tensor::ExtractSliceOp::create(
-      nc.b, nc.loc, RankedTensorType::get({count, cols}, type.getElementType()),
-      t, ValueRange{}, ValueRange{}, ValueRange{},
-      nc.b.getDenseI64ArrayAttr({start, 0}),
-      nc.b.getDenseI64ArrayAttr({count, cols}),
-      nc.b.getDenseI64ArrayAttr({1, 1}));
+/// Columns [col, col + width) of a 2-D `t`.
+Value columns(NodeContext &nc, Value t, int64_t col, int64_t width) {
+  int64_t rows = cast<RankedTensorType>(t.getType()).getDimSize(0);
+  return block(nc, t, 0, col, rows, width);
 }
 
 /// x [m, k] x w^T where w is [n, k].
@@ -187,7 +181,7 @@ std::pair<Value, Value> step(NodeContext &nc, const Spec &s,
           {r, h}, shape, s.elt, [](OpBuilder &b, Location l, ValueRange a) {
             return arith::MulFOp::create(b, l, a[0], a[1]);
           });
-      Value rh = matmulT(nc, rhPrev, rowsOf(nc, w.r, 2 * H, H));
+      Value rh = matmulT(nc, rhPrev, block(nc, w.r, 2 * H, 0, H, H));
       hh = nc.elementwiseTo(
           {gate(xw, 2), rh, rbh}, shape, s.elt,
           [&](OpBuilder &b, Location l, ValueRange a) {
@@ -271,21 +265,10 @@ DirResult runDirection(NodeContext &nc, const Spec &s, const DirWeights &w,
     Value t = loop.getInductionVar();
     if (s.reverse)
       t = arith::SubIOp::create(nc.b, nc.loc, idx(S - 1), t);
-    auto dyn = [&](Value v) { return OpFoldResult(v); };
-    auto st = [&](int64_t v) { return OpFoldResult(nc.b.getIndexAttr(v)); };
-    Value xt = tensor::ExtractSliceOp::create(
-        nc.b, nc.loc, RankedTensorType::get({1, B, GH}, s.elt), xw,
-        ArrayRef<OpFoldResult>{dyn(t), st(0), st(0)},
-        ArrayRef<OpFoldResult>{st(1), st(B), st(GH)},
-        ArrayRef<OpFoldResult>{st(1), st(1), st(1)});
     Value h = loop.getRegionIterArgs()[0];
     Value c = s.cell == Cell::LSTM ? loop.getRegionIterArgs()[2] : Value();
-    auto [hNew, cNew] = step(nc, s, w, acts, nc.reshape(xt, {B, GH}), h, c);
-    Value y = tensor::InsertSliceOp::create(
-        nc.b, nc.loc, nc.reshape(hNew, {1, B, H}), loop.getRegionIterArgs()[1],
-        ArrayRef<OpFoldResult>{dyn(t), st(0), st(0)},
-        ArrayRef<OpFoldResult>{st(1), st(B), st(H)},
-        ArrayRef<OpFoldResult>{st(1), st(1), st(1)});
+    auto [hNew, cNew] = step(nc, s, w, acts, extractStep(nc, xw, t), h, c);
+    Value y = insertStep(nc, hNew, loop.getRegionIterArgs()[1], t);
     SmallVector<Value> next = {hNew, y};
     if (cNew)
       next.push_back(cNew);

@@ -49,6 +49,36 @@ SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> xs) {
   return out;
 }
 
+/// The window of one step at index `t` of the first dimension of a tensor
+/// of `shape` (its first dimension 1 in `sizes`).
+static std::pair<SmallVector<OpFoldResult>, SmallVector<int64_t>>
+stepWindow(NodeContext &nc, ArrayRef<int64_t> shape, Value t) {
+  SmallVector<OpFoldResult> offsets(shape.size(), nc.b.getIndexAttr(0));
+  offsets[0] = t;
+  SmallVector<int64_t> sizes(shape);
+  sizes[0] = 1;
+  return {offsets, sizes};
+}
+
+Value extractStep(NodeContext &nc, Value v, Value t) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto [offsets, sizes] = stepWindow(nc, type.getShape(), t);
+  SmallVector<int64_t> ones(sizes.size(), 1);
+  Value slice = tensor::ExtractSliceOp::create(
+      nc.b, nc.loc, RankedTensorType::get(sizes, type.getElementType()), v,
+      offsets, indexAttrs(nc.b, sizes), indexAttrs(nc.b, ones));
+  return nc.reshape(slice, ArrayRef<int64_t>(sizes).drop_front());
+}
+
+Value insertStep(NodeContext &nc, Value step, Value dest, Value t) {
+  auto type = cast<RankedTensorType>(dest.getType());
+  auto [offsets, sizes] = stepWindow(nc, type.getShape(), t);
+  SmallVector<int64_t> ones(sizes.size(), 1);
+  return tensor::InsertSliceOp::create(nc.b, nc.loc, nc.reshape(step, sizes),
+                                       dest, offsets, indexAttrs(nc.b, sizes),
+                                       indexAttrs(nc.b, ones));
+}
+
 /// Whether a result of `n` elements computed from constants that hold
 /// `inputElems` elements in all is folded on the host: always when it is
 /// small, and when it does not grow the data.

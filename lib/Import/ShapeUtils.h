@@ -1,6 +1,7 @@
 //===- ShapeUtils.h - helpers of the shape and data-movement ops -*- C++ -*-===//
 //
-// Shared by OpsShape.cpp, OpsSlice.cpp, OpsGather.cpp and OpsPadTile.cpp:
+// Shared by OpsShape.cpp, OpsSlice.cpp, OpsGather.cpp, OpsPadTile.cpp and the
+// loops (OpsControlFlow.cpp, OpsRecurrent.cpp):
 // input checks, axis normalization, host-side folding decisions, index
 // arithmetic and the generic every gather-like op is built from.
 //
@@ -46,6 +47,13 @@ std::string listStr(ArrayRef<int64_t> xs);
 
 /// Index attributes of `xs` (offsets, sizes, strides of slices).
 SmallVector<OpFoldResult> indexAttrs(OpBuilder &b, ArrayRef<int64_t> xs);
+
+/// Step `t` (an index) of `v` along its first dimension, without that
+/// dimension: what one iteration of a loop over a sequence reads.
+Value extractStep(NodeContext &nc, Value v, Value t);
+/// `dest` with `step` (its shape without the first dimension) written at
+/// index `t` of the first dimension.
+Value insertStep(NodeContext &nc, Value step, Value dest, Value t);
 
 /// `offsets` of a slice of `sizes` with the offset of every empty dimension
 /// at 0: an empty slice may start at the dimension's end in ONNX, which

@@ -598,7 +598,9 @@ OUT_OF_SCOPE = {
                 "RegexFullMatch", "LabelEncoder"},
     "random sampling": {"Bernoulli", "RandomUniformLike", "RandomNormalLike", "RandomUniform",
                         "RandomNormal", "Multinomial"},
-    "control flow, sequences, optionals": {"If", "Loop", "Scan", "SequenceMap",
+    # If, Loop and Scan are in scope (static shapes: a known trip count);
+    # their tests of sequences and optionals fail on those.
+    "sequences, optionals": {"SequenceMap",
                                            "SplitToSequence", "ConcatFromSequence",
                                            "SequenceInsert", "SequenceAt",
                                            "SequenceConstruct", "SequenceEmpty",

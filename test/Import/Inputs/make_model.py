@@ -664,6 +664,22 @@ def int4_add():
                      [("z", 22, [4])], opset=21)
 
 
+def scan_missing_output():
+    """A Scan whose body lists an output no node produces (found by
+    scripts/fuzz.sh onnx: the importer read the missing value)."""
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s_in", "a_t"], ["s_out"])], "body",
+        [_vi("s_in", TensorProto.FLOAT, [3]), _vi("a_t", TensorProto.FLOAT, [3])],
+        [_vi("s_out", TensorProto.FLOAT, [3]), _vi("y_t", TensorProto.FLOAT, [3])])
+    g = helper.make_graph(
+        [helper.make_node("Scan", ["s0", "a"], ["s", "y"], name="scan_0",
+                          body=body, num_scan_inputs=1)],
+        "scan_missing_output",
+        [_vi("s0", TensorProto.FLOAT, [3]), _vi("a", TensorProto.FLOAT, [4, 3])],
+        [_vi("s", TensorProto.FLOAT, [3]), _vi("y", TensorProto.FLOAT, [4, 3])])
+    return _model(g, opset=16)
+
+
 def layernorm_bad_axis():
     """LayerNormalization with an axis far out of range: libonnx 1.12's shape
     inference indexed the input's dimensions by it (found by
@@ -687,6 +703,7 @@ BAD = {
     "mixed_types": mixed_types,
     "layernorm_bad_axis": layernorm_bad_axis,
     "int4_add": int4_add,
+    "scan_missing_output": scan_missing_output,
 }
 MODELS = dict(GOOD, **BAD)
 
