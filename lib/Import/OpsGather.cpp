@@ -585,7 +585,53 @@ LogicalResult importOneHot(NodeContext &nc) {
 
 } // namespace
 
+/// ReverseSequence: along time_axis, the first sequence_lens[b] elements of
+/// each batch entry b reversed, the rest as they are (a gather whose index
+/// reads the lengths: out[.., t, ..] = x[.., t < len ? len - 1 - t : t, ..]).
+LogicalResult importReverseSequence(NodeContext &nc) {
+  SmallVector<int64_t> shape = inputShape(nc, 0);
+  int64_t rank = shape.size();
+  if (rank < 2 || !isInteger(nc.inputDType(1)) ||
+      inputShape(nc, 1).size() != 1) {
+    nc.error() << "expects input of rank >= 2 and 1-D integer sequence_lens";
+    return failure();
+  }
+  int64_t batchAxis = nc.attrInt("batch_axis", 1);
+  int64_t timeAxis = nc.attrInt("time_axis", 0);
+  if (batchAxis < 0 || batchAxis > 1 || timeAxis < 0 || timeAxis > 1 ||
+      batchAxis == timeAxis ||
+      inputShape(nc, 1)[0] != shape[batchAxis]) {
+    nc.error() << "batch_axis " << batchAxis << " and time_axis " << timeAxis
+               << " must be 0 and 1 (either way) and sequence_lens one length "
+                  "per batch entry";
+    return failure();
+  }
+  DType lenDType = nc.inputDType(1);
+  int64_t steps = shape[timeAxis];
+  AffineMap lenMap = AffineMap::get(
+      rank, 0, {getAffineDimExpr(batchAxis, nc.ctx())}, nc.ctx());
+  Value x = nc.input(0);
+  Value out = emitGeneric(
+      nc, shape, toMLIRType(nc.ctx(), nc.inputDType(0)), nc.input(1), lenMap,
+      [&](OpBuilder &b, Location l, ValueRange args, ArrayRef<Value> ivs) {
+        Value len = toIndex(b, l, args[0], lenDType);
+        Value t = ivs[timeAxis];
+        Value inside = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt,
+                                             t, len);
+        Value back = arith::SubIOp::create(
+            b, l, arith::SubIOp::create(b, l, len, cidx(b, l, 1)), t);
+        Value src = wrapIndex(
+            b, l, arith::SelectOp::create(b, l, inside, back, t), steps);
+        SmallVector<Value> at(ivs);
+        at[timeAxis] = src;
+        return tensor::ExtractOp::create(b, l, x, at).getResult();
+      });
+  nc.setOutput(0, out, nc.inputDType(0));
+  return success();
+}
+
 void qc::detail::registerGatherOps(OpRegistry &r) {
+  r.add("ReverseSequence", importReverseSequence);
   r.add("Gather", importGather);
   r.add("GatherElements", importGatherElements);
   r.add("GatherND", importGatherND);
