@@ -1069,7 +1069,98 @@ LogicalResult importGlobalPool(NodeContext &nc, bool isMax) {
 
 } // namespace
 
+/// CausalConvWithState (opset 27): a depthwise causal 1-D convolution over
+/// past_state (zeros without it) followed by the input, with an optional
+/// bias and SiLU; present_state is the last k - 1 positions of that
+/// concatenation. f16 is computed in f32.
+LogicalResult importCausalConvWithState(NodeContext &nc) {
+  SmallVector<int64_t> xs = inputShape(nc, 0), ws = inputShape(nc, 1);
+  DType d = nc.inputDType(0);
+  std::string act = nc.attrString("activation", "none");
+  if (xs.size() != 3 || ws.size() != 3 || ws[0] != xs[1] || ws[1] != 1 ||
+      ws[2] < 1 || !isFloat(d) || d == TP::BFLOAT16) {
+    nc.error() << "expects float input [B, C, L] and weight [C, 1, k]";
+    return failure();
+  }
+  if (act != "none" && act != "silu" && act != "swish") {
+    nc.error() << "activation '" << act << "' is not none, silu or swish";
+    return failure();
+  }
+  int64_t b = xs[0], c = xs[1], l = xs[2], k = ws[2];
+  SmallVector<int64_t> stateShape = {b, c, k - 1};
+  if ((nc.hasInput(2) && inputShape(nc, 2) != SmallVector<int64_t>{c}) ||
+      (nc.hasInput(3) && inputShape(nc, 3) != stateShape)) {
+    nc.error() << "bias must be [" << c << "] and past_state [" << b << ", "
+               << c << ", " << k - 1 << "]";
+    return failure();
+  }
+  Type f32 = nc.b.getF32Type();
+  auto wide = [&](unsigned i) { return nc.castTo(nc.input(i), d, TP::FLOAT); };
+  // [past_state, input] along the length.
+  SmallVector<int64_t> paddedShape = {b, c, l + k - 1};
+  Value padded = nc.filled(paddedShape, nc.scalar(f32, 0));
+  auto place = [&](Value v, int64_t at, int64_t len) {
+    return tensor::InsertSliceOp::create(
+        nc.b, nc.loc, v, padded, ValueRange{}, ValueRange{}, ValueRange{},
+        nc.b.getDenseI64ArrayAttr({0, 0, at}),
+        nc.b.getDenseI64ArrayAttr({b, c, len}),
+        nc.b.getDenseI64ArrayAttr({1, 1, 1}));
+  };
+  if (nc.hasInput(3) && k > 1)
+    padded = place(wide(3), 0, k - 1);
+  padded = place(wide(0), k - 1, l);
+  // out[b, c, t] = bias[c] + sum_j w[c, j] * padded[b, c, t + j].
+  MLIRContext *ctx = nc.ctx();
+  auto dim = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  Value init = nc.filled({b, c, l}, nc.scalar(f32, 0));
+  if (nc.hasInput(2))
+    init = nc.elementwiseTo(nc.reshape(wide(2), {c, 1}), {b, c, l}, f32,
+                            [](OpBuilder &, Location, ValueRange a) {
+                              return a[0];
+                            });
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(4, 0, {dim(0), dim(1), dim(2) + dim(3)}, ctx),
+      AffineMap::get(4, 0, {dim(1), dim(3)}, ctx),
+      AffineMap::get(4, 0, {dim(0), dim(1), dim(2)}, ctx)};
+  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
+  iters.push_back(utils::IteratorType::reduction);
+  Value y = linalg::GenericOp::create(
+                nc.b, nc.loc, TypeRange{init.getType()},
+                ValueRange{padded, nc.reshape(wide(1), {c, k})},
+                ValueRange{init}, maps, iters,
+                [](OpBuilder &ob, Location l, ValueRange a) {
+                  Value m = arith::MulFOp::create(ob, l, a[0], a[1]);
+                  linalg::YieldOp::create(ob, l, ValueRange{arith::AddFOp::create(
+                                                     ob, l, a[2], m)});
+                })
+                .getResult(0);
+  if (act != "none")
+    y = nc.elementwiseTo(y, {b, c, l}, f32,
+                         [](OpBuilder &ob, Location l, ValueRange a) -> Value {
+                           Value one = arith::ConstantOp::create(
+                               ob, l, ob.getF32FloatAttr(1));
+                           Value e = math::ExpOp::create(
+                               ob, l, arith::NegFOp::create(ob, l, a[0]));
+                           return arith::DivFOp::create(
+                               ob, l, a[0], arith::AddFOp::create(ob, l, one, e));
+                         });
+  nc.setOutput(0, nc.castTo(y, TP::FLOAT, d), d);
+  if (nc.hasOutput(1)) {
+    Value state = tensor::ExtractSliceOp::create(
+        nc.b, nc.loc, RankedTensorType::get(stateShape, f32), padded,
+        ValueRange{}, ValueRange{}, ValueRange{},
+        // An empty state (k = 1) starts at 0: the verifier refuses an
+        // offset at the end of the dimension.
+        nc.b.getDenseI64ArrayAttr({0, 0, k > 1 ? l : 0}),
+        nc.b.getDenseI64ArrayAttr(stateShape),
+        nc.b.getDenseI64ArrayAttr({1, 1, 1}));
+    nc.setOutput(1, nc.castTo(state, TP::FLOAT, d), d);
+  }
+  return success();
+}
+
 void qc::detail::registerConvPoolOps(OpRegistry &r) {
+  r.add("CausalConvWithState", importCausalConvWithState);
   r.add("Conv", importConv);
   r.add("ConvInteger", importConvInteger);
   r.add("QLinearConv", importQLinearConv);
