@@ -67,30 +67,23 @@ struct Spec {
   SmallVector<Activation> acts;
 };
 
-/// The [rows, cols] block of a 2-D `t` at (row, col).
-Value block(NodeContext &nc, Value t, int64_t row, int64_t col, int64_t rows,
-            int64_t cols) {
-  Type elt = cast<RankedTensorType>(t.getType()).getElementType();
+/// Columns [col, col + width) of a 2-D `t`.
+Value columns(NodeContext &nc, Value t, int64_t col, int64_t width) {
+  auto type = cast<RankedTensorType>(t.getType());
+  int64_t rows = type.getDimSize(0);
   return tensor::ExtractSliceOp::create(
-      nc.b, nc.loc, RankedTensorType::get({rows, cols}, elt), t,
-      ValueRange{}, ValueRange{}, ValueRange{},
-      nc.b.getDenseI64ArrayAttr({row, col}),
-      nc.b.getDenseI64ArrayAttr({rows, cols}),
+      nc.b, nc.loc, RankedTensorType::get({rows, width}, type.getElementType()),
+      t, ValueRange{}, ValueRange{}, ValueRange{},
+      nc.b.getDenseI64ArrayAttr({0, col}),
+      nc.b.getDenseI64ArrayAttr({rows, width}),
       nc.b.getDenseI64ArrayAttr({1, 1}));
 }
 
-/// Columns [col, col + width) of a 2-D `t`.
-Value columns(NodeContext &nc, Value t, int64_t col, int64_t width) {
-  int64_t rows = cast<RankedTensorType>(t.getType()).getDimSize(0);
-  return block(nc, t, 0, col, rows, width);
-}
-
-/// x [m, k] x w^T where w is [n, k].
-Value matmulT(NodeContext &nc, Value x, Value w) {
+/// x [m, k] x wT [k, n].
+Value matmul(NodeContext &nc, Value x, Value wT) {
   auto xt = cast<RankedTensorType>(x.getType());
-  auto wt = cast<RankedTensorType>(w.getType());
-  Value wT = nc.transpose(w, {1, 0});
-  Value acc = nc.filled({xt.getDimSize(0), wt.getDimSize(0)},
+  auto wt = cast<RankedTensorType>(wT.getType());
+  Value acc = nc.filled({xt.getDimSize(0), wt.getDimSize(1)},
                         nc.scalar(xt.getElementType(), 0));
   return linalg::MatmulOp::create(nc.b, nc.loc, ValueRange{x, wT},
                                   ValueRange{acc})
@@ -124,7 +117,7 @@ Value clipped(const Spec &s, OpBuilder &b, Location l, Value x) {
 
 /// The weights of one direction.
 struct DirWeights {
-  Value w, r;       // [G*H, I], [G*H, H]
+  Value w, rT;      // [G*H, I]; R transposed, [H, G*H], before the loop
   Value wb, rb;     // [G*H] each (zeros without B)
   Value peephole;   // [3H] (LSTM, null without P)
   Value h0, c0;     // [B, H]
@@ -138,7 +131,7 @@ std::pair<Value, Value> step(NodeContext &nc, const Spec &s,
   int64_t H = s.hidden, B = s.batch;
   Location l = nc.loc;
   auto gate = [&](Value t, int64_t k) { return columns(nc, t, k * H, H); };
-  Value hr = matmulT(nc, h, w.r); // [B, G*H]
+  Value hr = matmul(nc, h, w.rT); // [B, G*H]
   SmallVector<int64_t> shape = {B, H};
   if (s.cell == Cell::RNN) {
     Value hNew = nc.elementwiseTo(
@@ -181,7 +174,7 @@ std::pair<Value, Value> step(NodeContext &nc, const Spec &s,
           {r, h}, shape, s.elt, [](OpBuilder &b, Location l, ValueRange a) {
             return arith::MulFOp::create(b, l, a[0], a[1]);
           });
-      Value rh = matmulT(nc, rhPrev, block(nc, w.r, 2 * H, 0, H, H));
+      Value rh = matmul(nc, rhPrev, columns(nc, w.rT, 2 * H, H));
       hh = nc.elementwiseTo(
           {gate(xw, 2), rh, rbh}, shape, s.elt,
           [&](OpBuilder &b, Location l, ValueRange a) {
@@ -245,7 +238,8 @@ DirResult runDirection(NodeContext &nc, const Spec &s, const DirWeights &w,
                        const Activation *acts, Value x) {
   int64_t S = s.seq, B = s.batch, H = s.hidden, GH = numGates(s.cell) * H;
   // Every step's input projection at once: [S * B, I] x W^T + Wb.
-  Value xw = matmulT(nc, nc.reshape(x, {S * B, s.input}), w.w);
+  Value xw = matmul(nc, nc.reshape(x, {S * B, s.input}),
+                    nc.transpose(w.w, {1, 0}));
   xw = nc.elementwiseTo({xw, w.wb}, {S * B, GH}, s.elt,
                         [](OpBuilder &b, Location l, ValueRange a) {
                           return arith::AddFOp::create(b, l, a[0], a[1]);
@@ -422,7 +416,7 @@ LogicalResult importRecurrent(NodeContext &nc, Cell cell) {
   for (int64_t d = 0; d < s.dirs; ++d) {
     DirWeights w;
     w.w = direction(nc, nc.input(1), d);
-    w.r = direction(nc, nc.input(2), d);
+    w.rT = nc.transpose(direction(nc, nc.input(2), d), {1, 0});
     Value b = bias ? direction(nc, bias, d)
                    : nc.filled({2 * G * H}, nc.scalar(s.elt, 0));
     w.wb = nc.reshape(direction(nc, nc.reshape(b, {2, G * H}), 0), {G * H});
