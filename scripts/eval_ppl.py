@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "python"))
 from qc.eval import load_text, perplexity, tokenize  # noqa: E402  (the protocol)
+from qc._files import write_json  # noqa: E402
 from qc.tokenizers import GGUFTokenizer  # noqa: E402
 
 
@@ -155,8 +156,7 @@ def main():
           "top-1 accuracy %.4f, %.1fs" % (os.path.basename(a.model.rstrip("/")), res["text"], S, n_win,
                                           res["tokens"], n_pred, ppl, res["top1_accuracy"], dt))
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(res, f, indent=1)
+        write_json(a.json, res)
     return 0
 
 

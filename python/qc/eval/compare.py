@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from .. import _build
+from .._files import write_json
 from ..errors import QcError
 
 # The bytes qc-run keeps in a tensor's .npy file name
@@ -275,8 +276,7 @@ def main(argv=None, default_build=None):
         return 2
     worst_rel, worst_cos = res.pop("worst_rel_err"), res.pop("worst_cosine")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(res, f, indent=1)
+        write_json(a.json, res)
     if a.max_rel_err is not None and not worst_rel <= a.max_rel_err:
         print("compare_ort: max rel err %.3e exceeds %.3e" % (worst_rel, a.max_rel_err))
         return 1

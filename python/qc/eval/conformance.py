@@ -46,7 +46,6 @@ No test found is an error, not an empty success.
 import argparse
 import concurrent.futures as cf
 import glob
-import json
 import os
 import re
 import shutil
@@ -67,6 +66,7 @@ except ImportError as e:  # pragma: no cover
                       "(pip install 'qc[test]', or scripts/setup.sh)") from e
 
 from .. import _build
+from .._files import write_json, write_text
 from ..errors import QcError
 from .compare import npy_file_name
 
@@ -330,15 +330,13 @@ def write_baseline(path, results):
     if failed:
         sys.exit("conformance: not writing a baseline with %d failed tests (first: %s)"
                  % (len(failed), failed[0]))
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(BASELINE_HEADER)
-        for r in sorted(results, key=lambda r: r["name"]):
-            cols = [r["name"], r["status"]]
-            if r["status"] == "unsupported":
-                cols.append(normalize_message(r))
-            f.write("\t".join(cols) + "\n")
-    os.replace(tmp, path)
+    lines = [BASELINE_HEADER]
+    for r in sorted(results, key=lambda r: r["name"]):
+        cols = [r["name"], r["status"]]
+        if r["status"] == "unsupported":
+            cols.append(normalize_message(r))
+        lines.append("\t".join(cols) + "\n")
+    write_text(path, "".join(lines))
     print("conformance: wrote %s (%d tests)" % (path, len(results)))
 
 
@@ -651,8 +649,7 @@ def write_coverage(path, results, by_op, tot):
             why = "out of scope: " + scope[base(op)]
         lines.append("| %s | %d | %d | %d | %d | %s |"
                      % (op, n, c["passed"], c["failed"], c["unsupported"], why))
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def main(argv=None, root=None):
@@ -811,10 +808,9 @@ def main(argv=None, root=None):
     if a.write_baseline:
         write_baseline(a.write_baseline, results)
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"sources": sources, "rtol": a.rtol, "atol": a.atol,
-                       "totals": tot, "ops": by_op, "tests": results,
-                       "baseline_departures": departures}, f, indent=1)
+        write_json(a.json, {"sources": sources, "rtol": a.rtol, "atol": a.atol,
+                            "totals": tot, "ops": by_op, "tests": results,
+                            "baseline_departures": departures})
     if not a.no_summary_line:
         print("%d passed, %d failed, %d unsupported" % (tot["passed"], tot["failed"], tot["unsupported"]))
     return 1 if ((a.strict or baseline is not None) and tot["failed"] > 0) else 0

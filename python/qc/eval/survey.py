@@ -25,6 +25,7 @@ import tempfile
 import time
 
 from .. import _build
+from .._files import write_json, write_text
 from ..errors import QcError
 
 
@@ -136,11 +137,9 @@ def main(argv=None, default_build=None):
     ok = sum(r["stage"] == "ok" for r in rows)
     print("%d of %d models compiled and ran" % (ok, len(rows)))
     if a.markdown:
-        with open(a.markdown, "w") as f:
-            f.write(text + "\n")
+        write_text(a.markdown, text + "\n")
     if a.json:
-        with open(a.json, "w") as f:
-            json.dump(rows, f, indent=1)
+        write_json(a.json, rows)
     return 0
 
 
