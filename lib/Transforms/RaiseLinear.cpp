@@ -109,31 +109,53 @@ struct RaiseMatmul : OpRewritePattern<linalg::MatmulOp> {
   llvm::Statistic &raised;
 };
 
-/// conv_2d_nchw_fchw(x, W) into init  ==>
+/// Whether `op` is a convolution qc-raise-linear{convs} can raise: tensor
+/// semantics, static f32 operands and a constant filter.
+bool isRaisableConv(linalg::LinalgOp op) {
+  Value x = op.getDpsInputs()[0], filter = op.getDpsInputs()[1];
+  Value init = op.getDpsInits()[0];
+  auto xt = cast<RankedTensorType>(x.getType());
+  auto ft = cast<RankedTensorType>(filter.getType());
+  auto ot = cast<RankedTensorType>(init.getType());
+  return op.hasPureTensorSemantics() &&
+         filter.getDefiningOp<arith::ConstantOp>() &&
+         xt.getElementType().isF32() && ft.getElementType().isF32() &&
+         ot.getElementType().isF32() && xt.hasStaticShape() &&
+         ot.hasStaticShape();
+}
+
+/// [d0, d1, rest] -> [d0, d1, 1, rest]: a 1-D convolution's operand as the
+/// 2-D one of a 1-high image.
+Value withUnitHeight(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  auto shape = llvm::to_vector(t.getShape());
+  shape.insert(shape.begin() + 2, 1);
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, t.getElementType()), v,
+      SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+/// conv_{1,2}d_nchw_fchw(x, W) into init  ==>
 ///   qc.linear(im2col(x), W as [C * kh * kw, F]) transposed to NCHW + init
 /// (init: the bias broadcast or zeros), so that convolutions are quantized
-/// and run on the layers' kernels like any linear layer.
-struct RaiseConv : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
+/// and run on the layers' kernels like any linear layer. A 1-D convolution
+/// is the 2-D one of a 1-high image (x, init expanded, the result collapsed).
+template <typename ConvOp>
+struct RaiseConv : OpRewritePattern<ConvOp> {
   RaiseConv(MLIRContext *ctx, int64_t &counter, llvm::Statistic &raised)
-      : OpRewritePattern(ctx), counter(counter), raised(raised) {}
+      : OpRewritePattern<ConvOp>(ctx), counter(counter), raised(raised) {}
 
-  LogicalResult matchAndRewrite(linalg::Conv2DNchwFchwOp op,
+  LogicalResult matchAndRewrite(ConvOp op,
                                 PatternRewriter &rewriter) const override {
-    Value x = op.getDpsInputs()[0], filter = op.getDpsInputs()[1];
-    Value init = op.getDpsInits()[0];
-    auto xt = cast<RankedTensorType>(x.getType());
-    auto ft = cast<RankedTensorType>(filter.getType());
-    auto ot = cast<RankedTensorType>(init.getType());
-    if (!op.hasPureTensorSemantics() ||
-        !filter.getDefiningOp<arith::ConstantOp>() ||
-        !xt.getElementType().isF32() || !ft.getElementType().isF32() ||
-        !ot.getElementType().isF32() || !xt.hasStaticShape() ||
-        !ot.hasStaticShape())
+    if (!isRaisableConv(op))
       return rewriter.notifyMatchFailure(op, "not a static f32 convolution "
                                              "with a constant filter");
+    Value x = op.getDpsInputs()[0], filter = op.getDpsInputs()[1];
+    Value init = op.getDpsInits()[0];
     FailureOr<std::vector<float>> w = qc::getConstantFloats(filter);
     if (failed(w))
       return rewriter.notifyMatchFailure(op, "unreadable filter");
+    auto ft = cast<RankedTensorType>(filter.getType());
     int64_t f = ft.getDimSize(0), k = ft.getNumElements() / f;
     // [F, C, kh, kw] -> [C * kh * kw, F].
     std::vector<float> weight = qc::filterColumns<float>(*w, f, k);
@@ -141,11 +163,21 @@ struct RaiseConv : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
         getNodeName(op.getLoc()).value_or("conv_" + std::to_string(counter));
     ++counter;
     Location loc = op.getLoc();
-    SmallVector<int64_t> strides(op.getStrides().getValues<int64_t>());
-    SmallVector<int64_t> dilations(op.getDilations().getValues<int64_t>());
+    SmallVector<int64_t> kernel(ft.getShape().drop_front(2));
+    SmallVector<int64_t> strides(op.getStrides().template getValues<int64_t>());
+    SmallVector<int64_t> dilations(
+        op.getDilations().template getValues<int64_t>());
+    bool oneD = kernel.size() == 1;
+    if (oneD) {
+      kernel.insert(kernel.begin(), 1);
+      strides.insert(strides.begin(), 1);
+      dilations.insert(dilations.begin(), 1);
+      x = withUnitHeight(rewriter, loc, x);
+      init = withUnitHeight(rewriter, loc, init);
+    }
+    auto ot = cast<RankedTensorType>(init.getType());
     Value cols = qc::im2colView(rewriter, loc, x, ot.getShape().drop_front(2),
-                                ft.getShape().drop_front(2), strides,
-                                dilations);
+                                kernel, strides, dilations);
     Value wc = qc::floatConstant(
         rewriter, loc, RankedTensorType::get({k, f}, rewriter.getF32Type()),
         layer + ".im2col", weight);
@@ -155,7 +187,12 @@ struct RaiseConv : OpRewritePattern<linalg::Conv2DNchwFchwOp> {
     Value y = qc::LinearOp::create(rewriter, loc, linearType, cols, wc,
                                    /*bias=*/Value(),
                                    rewriter.getStringAttr(layer));
-    rewriter.replaceOp(op, qc::nhwcToNchwPlus(rewriter, loc, y, init));
+    Value out = qc::nhwcToNchwPlus(rewriter, loc, y, init);
+    if (oneD)
+      out = tensor::CollapseShapeOp::create(
+          rewriter, loc, out,
+          SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
+    rewriter.replaceOp(op, out);
     ++raised;
     return success();
   }
@@ -172,7 +209,9 @@ struct RaiseLinearPass : qc::impl::RaiseLinearPassBase<RaiseLinearPass> {
     RewritePatternSet patterns(&getContext());
     patterns.add<RaiseMatmul>(&getContext(), counter, numRaised);
     if (convs)
-      patterns.add<RaiseConv>(&getContext(), counter, numRaised);
+      patterns.add<RaiseConv<linalg::Conv1DNcwFcwOp>,
+                   RaiseConv<linalg::Conv2DNchwFchwOp>>(&getContext(), counter,
+                                                        numRaised);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

@@ -21,12 +21,15 @@ def RaiseLinearPass : Pass<"qc-raise-linear", "mlir::func::FuncOp"> {
     from the (padded) input, `qc.linear` multiplies it by the filter as
     `[C * kh * kw, F]` (the constant `<layer>.im2col`), and one elementwise
     generic transposes the `[N, OH, OW, F]` result back to NCHW while adding
-    the convolution's init (its bias, or zeros). Grouped and depthwise
-    convolutions (imported as a generic) stay as they are.
+    the convolution's init (its bias, or zeros). An ungrouped 1-D
+    convolution (`linalg.conv_1d_ncw_fcw`) is raised as the 2-D one of a
+    1-high image (its input and init expanded to `[N, C, 1, W]`, the result
+    collapsed back). Grouped and depthwise convolutions (imported as a
+    generic) stay as they are.
   }];
   let options = [
     Option<"convs", "convs", "bool", /*default=*/"false",
-           "also raise 2-D convolutions with a constant filter (im2col)">,
+           "also raise 1-D and 2-D convolutions with a constant filter (im2col)">,
   ];
   let dependentDialects = ["::qc::QCDialect"];
   let statistics = [

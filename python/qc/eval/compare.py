@@ -9,7 +9,9 @@ From Python: `qc.eval.compare.compare(model, artifact, repeat=10)` returns
 the same numbers as a dict (what --json writes).
 
 Inputs: the given .npy files (graph input order), else random ones with the
-shapes of the artifact's manifest.json (symbolic dims bound there): floats
+shapes of the artifact's manifest.json (symbolic dims bound there); an input
+the artifact lacks (qc-compile --bind-input) goes to onnxruntime only, so
+give it the bound value with --inputs. Random floats are
 ~ N(0,1); ints uniform in [0, --int-high) except names containing "mask"
 (all ones) and "token_type" / "position" (zeros / 0..n-1); bools random.
 
@@ -100,15 +102,19 @@ def metrics(got, want, floor):
     return out
 
 
+def _manifest_inputs(artifact):
+    """The artifact's inputs by name ({} without a manifest)."""
+    mpath = os.path.join(artifact, "manifest.json")
+    if not os.path.exists(mpath):
+        return {}
+    with open(mpath) as f:
+        return {i["name"]: i for i in json.load(f).get("inputs", [])}
+
+
 def _feeds(sess, artifact, inputs, seed, int_high):
     """onnxruntime's inputs: the given .npy files or arrays (graph input
     order), else random ones with the manifest's shapes."""
-    manifest = {}
-    mpath = os.path.join(artifact, "manifest.json")
-    if os.path.exists(mpath):
-        with open(mpath) as f:
-            manifest = json.load(f)
-    man_in = {i["name"]: i for i in manifest.get("inputs", [])}
+    man_in = _manifest_inputs(artifact)
     rng = np.random.default_rng(seed)
     feeds = {}
     ort_inputs = sess.get_inputs()
@@ -120,6 +126,9 @@ def _feeds(sess, artifact, inputs, seed, int_high):
             feeds[inp.name] = (np.asarray(value) if not isinstance(value, (str, os.PathLike))
                                else np.load(value))
             continue
+        if man_in and inp.name not in man_in:
+            raise QcError("input %s is not an input of the artifact (bound at compile time "
+                          "with --bind-input?); give its value with --inputs" % inp.name)
         if inp.name in man_in:
             shape = [int(x) for x in man_in[inp.name]["shape"]]
             dtype = QC_TYPES.get(man_in[inp.name].get("dtype"), ORT_TYPES.get(inp.type))
@@ -201,7 +210,16 @@ def compare(model, artifact, *, inputs=None, repeat=10, warmup=1, threads=2, flo
     feeds = _feeds(sess, os.fspath(artifact), inputs, seed, int_high)
     work = tempfile.mkdtemp(prefix="qc-compare-")
     try:
-        odir, qc_median, qc_min = _run_qc(artifact, feeds, work, repeat, warmup, timeout,
+        # An input the artifact lacks was bound at compile time
+        # (qc-compile --bind-input): onnxruntime alone takes it, and the
+        # given value must be the bound one.
+        man_in = _manifest_inputs(os.fspath(artifact))
+        bound = [n for n in feeds if man_in and n not in man_in]
+        for name in bound:
+            log("input %s: not an input of the artifact (bound at compile time); "
+                "given to onnxruntime only" % name)
+        qc_feeds = {n: v for n, v in feeds.items() if n not in bound}
+        odir, qc_median, qc_min = _run_qc(artifact, qc_feeds, work, repeat, warmup, timeout,
                                           save_inputs)
         names = [o.name for o in sess.get_outputs()]
         ref = sess.run(names, feeds)

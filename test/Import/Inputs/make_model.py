@@ -516,6 +516,36 @@ def cnn(size=16):
     return _model(g)
 
 
+def conv1d(batch, length):
+    """1-D convolutions on [batch, 4, length]: a 16-wide window with stride 8
+    (an STFT-like front end, no padding), ReLU, a padded 3-wide one with
+    bias, a dilated one without bias and a strided one."""
+    rng = np.random.default_rng(27)
+    nodes, inits = [], []
+
+    def conv(name, x, y, cin, cout, k, bias=True, **attrs):
+        inputs = [x, name + "_w"] + ([name + "_b"] if bias else [])
+        inits.append(_init(name + "_w", _f32(rng, cout, cin, k, scale=0.3)))
+        if bias:
+            inits.append(_init(name + "_b", _f32(rng, cout, scale=0.1)))
+        nodes.append(helper.make_node("Conv", inputs, [y], name=name,
+                                      kernel_shape=[k], **attrs))
+
+    conv("s1", "x", "h1", 4, 12, 16, strides=[8])
+    nodes.append(helper.make_node("Relu", ["h1"], ["r1"]))
+    conv("c1", "r1", "h2", 12, 16, 3, pads=[1, 1])
+    conv("c2", "h2", "h3", 16, 16, 3, bias=False, dilations=[2], pads=[2, 2])
+    conv("c3", "h3", "y", 16, 8, 3, strides=[2], pads=[1, 1])
+    out = (length - 16) // 8 + 1
+    g = helper.make_graph(
+        nodes, "conv1d",
+        [_vi("x", TensorProto.FLOAT, [batch, 4, length])],
+        [_vi("y", TensorProto.FLOAT, [batch, 8, (out - 1) // 2 + 1])],
+        inits,
+    )
+    return _model(g)
+
+
 def twin_se():
     """Two squeeze-excitation blocks of one shape (pool, 1x1 88 -> 22,
     ReLU, 1x1 22 -> 88, sigmoid, scale), as in PP-OCR's classifier: both
@@ -609,6 +639,10 @@ GOOD = {
     # Every convolution with >= 576 output pixels (qc-conv-channel-major's
     # default threshold is 128).
     "cnn48": lambda: cnn(48),
+    # Batch 1 with 129 output positions (channel-major but the last),
+    # batch 3 (pixel-major).
+    "conv1d": lambda: conv1d(1, 1040),
+    "conv1d_b3": lambda: conv1d(3, 1040),
     "twin_se": twin_se,
     "twin_outputs": twin_outputs,
     "shared_input": shared_input,
