@@ -365,6 +365,34 @@ def test_compare_with_onnxruntime(mlp, capsys):
     assert "2 inputs given, the model has 1" in capsys.readouterr().err
 
 
+def test_compare_bound_input(tmp_path, capsys):
+    """An input bound at compile time (--bind-input) goes to onnxruntime
+    only; without its value, compare refuses rather than feed a random one."""
+    pytest.importorskip("onnxruntime")
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+    from qc.eval import compare
+    g = helper.make_graph(
+        [helper.make_node("Mul", ["x", "s"], ["y"])], "bound",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("s", TensorProto.FLOAT, [3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    path = str(tmp_path / "m.onnx")
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    s = np.array([1.5, -2.0, 0.25], np.float32)
+    np.save(tmp_path / "s.npy", s)
+    art = qc.compile(path, str(tmp_path / "art"),
+                     options={"bind-input": "s=%s" % (tmp_path / "s.npy")})
+    assert [i["name"] for i in art.manifest["inputs"]] == ["x"]
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    lines = []
+    res = compare.compare(path, art.path, inputs=[x, s], repeat=0, log=lines.append)
+    assert res["worst_rel_err"] == 0
+    assert any("input s: not an input of the artifact" in line for line in lines)
+    with pytest.raises(qc.QcError, match="give its value with --inputs"):
+        compare.compare(path, art.path, repeat=0)
+
+
 def test_survey(tmp_path, capsys):
     """qc.eval.survey over a folder: a model qc runs (its error against
     onnxruntime in the row), one it refuses (the stage and qc-compile's
