@@ -34,7 +34,7 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "func.func(" +
       tiling +
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
-      "func.func(qc-parallelize-generics),"
+      "func.func(qc-parallelize-generics,qc-vectorize-elementwise),"
       "eliminate-empty-tensors,func.func(qc-full-rank-transfer-writes),"
       // A recurrent op's state (scf.for iter_args) may be a new tensor
       // each step: loops may yield fresh buffers.
@@ -56,12 +56,16 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
       // which the artifact does not link.
       "arith-expand{include-bf16=true},"
+      // Math without an LLVM intrinsic becomes libm calls, a vector op one
+      // call per element (vector.extract / insert): before the vector
+      // lowering.
+      "convert-math-to-llvm,convert-math-to-libm,"
       // vector-to-scf emits affine.apply and memref ops: before their
       // lowerings.
       "convert-vector-to-scf,expand-strided-metadata,lower-affine,"
       "convert-scf-to-cf,"
       "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
-      "finalize-memref-to-llvm,convert-math-to-llvm,convert-math-to-libm,"
+      "finalize-memref-to-llvm,"
       "convert-arith-to-llvm,convert-ub-to-llvm,convert-func-to-llvm,"
       "convert-cf-to-llvm,"
       "reconcile-unrealized-casts,qc-parallel-calls";

@@ -73,6 +73,25 @@ void splitIterations(RewriterBase &rewriter, func::FuncOp kernel,
                            [&] { call.getOperandsMutable().assign(operands); });
 }
 
+/// Clones into `op` the vector constants it uses from outside (the
+/// canonicalizer hoists constants to the function's entry), so that an
+/// outlined kernel materializes them instead of taking vectors by value.
+/// Scalar constants stay arguments: kernels that differ only in them still
+/// share one function.
+void sinkVectorConstants(RewriterBase &rewriter, Operation *op) {
+  op->walk([&](Operation *user) {
+    for (OpOperand &use : user->getOpOperands()) {
+      Operation *def = use.get().getDefiningOp();
+      if (!def || op->isAncestor(def) || !isa<VectorType>(use.get().getType()) ||
+          !def->hasTrait<OpTrait::ConstantLike>())
+        continue;
+      rewriter.setInsertionPoint(user);
+      Operation *clone = rewriter.clone(*def);
+      rewriter.modifyOpInPlace(user, [&] { use.set(clone->getResult(0)); });
+    }
+  });
+}
+
 /// Outlined kernels with the same code (a layer's loop nests in every block
 /// of a model) share one function, so the code is compiled once: a new
 /// kernel equal to an earlier one is erased and its call redirected.
@@ -136,6 +155,7 @@ struct OutlineKernelsPass
     KernelDeduplicator dedup;
     unsigned index = 0;
     for (Operation *op : kernels) {
+      sinkVectorConstants(rewriter, op);
       // Wrap the op in a region, outline the region, then dissolve the
       // wrapper so that the entry is left with a plain call.
       rewriter.setInsertionPoint(op);

@@ -4,15 +4,16 @@
 // The qc-compile pipeline end to end: a linear layer with bias and an erf
 // epilogue leave only the LLVM dialect (no op of another dialect and no
 // unrealized cast survives). The matmul is tiled and vectorized (four rows
-// of 8-wide FMAs carried in registers), erf is the inline polynomial of
-// qc-approximate-math (scalar FMAs, no libm call), the loops around them
-// are outlined into kernel functions (the accumulator fill, the bias-and-
-// erf loop), and the entry keeps its C interface.
+// of 8-wide FMAs carried in registers), the bias-and-erf generic is vector
+// code (qc-vectorize-elementwise: a row of 8 at a time) and erf the inline
+// polynomial of qc-approximate-math on it (vector FMAs, no libm call), the
+// loops around them are outlined into kernel functions (the accumulator
+// fill, the bias-and-erf loop), and the entry keeps its C interface.
 // The result translates to LLVM IR.
 // CHECK: llvm.func @main_kernel0(
 // CHECK-SAME: passthrough = ["noinline"]
 // CHECK: llvm.func @main_kernel1(
-// CHECK: llvm.intr.fma({{.*}}) : (f32, f32, f32) -> f32
+// CHECK: llvm.intr.fma({{.*}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>
 // CHECK: llvm.func @main(
 // CHECK: llvm.call @main_kernel0(
 // CHECK-COUNT-4: llvm.intr.fmuladd({{.*}}) : (vector<8xf32>, vector<8xf32>, vector<8xf32>) -> vector<8xf32>

@@ -137,6 +137,39 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def VectorizeElementwisePass
+    : Pass<"qc-vectorize-elementwise", "mlir::func::FuncOp"> {
+  let summary = "Elementwise linalg.generics as explicit vector code";
+  let description = [{
+    Rewrites each elementwise `linalg.generic` (static shapes, every loop
+    parallel, every operand indexed by a projected permutation in which the
+    innermost loop is the last index or absent: elementwise maps,
+    broadcasts, fills, reshuffles of outer dimensions) into vector code:
+    the trailing loops that every operand holds contiguously are collapsed
+    into one, that loop is tiled by two vector registers of its widest
+    element type (the remainder peeled into one shorter tile), the other
+    loops by 1, and each tile is vectorized (`vector.transfer_read`,
+    elementwise vector ops, `vector.transfer_write`; the transfers fold the
+    tiles' slices). Generics that read along some other dimension
+    (transposes, the im2col gathers), read with `tensor.extract`, or reduce
+    are left to the scalar lowering.
+
+    Runs after `qc-parallelize-generics`: a generic it split over the
+    runtime's threads is vectorized inside its parallel loop.
+  }];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"16",
+           "leave generics of fewer iterations to the scalar lowering">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numVectorized", "num-vectorized",
+              "Number of elementwise generics vectorized">
+  ];
+}
+
 def ApproximateMathPass : Pass<"qc-approximate-math"> {
   let summary = "Replace f32 erf / exp / tanh by inline polynomial approximations";
   let description = [{

@@ -3,6 +3,8 @@
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/Passes.h"
 
+#include "TilingUtils.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
@@ -280,34 +282,6 @@ struct TileAndVectorizePass
     : qc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
   using Base::Base;
 
-  /// Tiles `op` by `tiles` (0: not tiled) in loop order `order`, replaces
-  /// it, and peels the partial tiles so that every tile has a static shape.
-  FailureOr<scf::SCFTilingResult> tileAndPeel(RewriterBase &rewriter,
-                                              Operation *op,
-                                              ArrayRef<int64_t> tiles,
-                                              ArrayRef<int64_t> order) {
-    scf::SCFTilingOptions options;
-    options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
-    options.setInterchange(order);
-    options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    rewriter.setInsertionPoint(op);
-    FailureOr<scf::SCFTilingResult> tiled =
-        scf::tileUsingSCF(rewriter, cast<TilingInterface>(op), options);
-    if (failed(tiled))
-      return op->emitError("qc-tile-and-vectorize: tiling failed");
-    rewriter.replaceOp(op, tiled->replacements);
-    tiled->tiledOps.back()->setAttr(kTileMarker, rewriter.getUnitAttr());
-    // Innermost first, so that the peeled outer iterations receive loops that
-    // are already peeled.
-    for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
-      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-      scf::ForOp partial;
-      if (forOp)
-        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
-    }
-    return tiled;
-  }
-
   /// The K block of a panel contraction: the largest divisor of `k` whose
   /// rows of `panel` floats fit in 16 KiB (a quarter to a third of an L1
   /// data cache), so that the block stays in L1 while every row tile of the
@@ -341,7 +315,8 @@ struct TileAndVectorizePass
       order = {1, 0, 2, 3};
       if (kc < ranges[3]) {
         FailureOr<scf::SCFTilingResult> blocks =
-            tileAndPeel(rewriter, op, {0, 1, 0, kc}, {1, 3, 0, 2});
+            qc::tileAndPeel(rewriter, op, {0, 1, 0, kc}, {1, 3, 0, 2},
+                            kTileMarker);
         if (failed(blocks))
           return failure();
         outer = blocks->loops.front();
@@ -369,7 +344,7 @@ struct TileAndVectorizePass
       std::swap(order[numLoops - 3], order[numLoops - 2]);
     }
     FailureOr<scf::SCFTilingResult> tiled =
-        tileAndPeel(rewriter, target, tiles, order);
+        qc::tileAndPeel(rewriter, target, tiles, order, kTileMarker);
     if (failed(tiled))
       return failure();
     return outer ? outer : tiled->loops.front().getOperation();
@@ -416,11 +391,7 @@ struct TileAndVectorizePass
       Block *block = op->getBlock();
       Operation *prev = op->getPrevNode(), *next = op->getNextNode();
       auto between = [block, prev, next] {
-        SmallVector<Operation *> roots;
-        for (Operation *o = prev ? prev->getNextNode() : &block->front();
-             o != next; o = o->getNextNode())
-          roots.push_back(o);
-        return roots;
+        return qc::opsBetween(block, prev, next);
       };
       if (failed(tileAndVectorize(func, op, tile, between)))
         return signalPassFailure();
@@ -443,7 +414,7 @@ struct TileAndVectorizePass
     if (failed(tileAndMark(rewriter, op, tile)))
       return failure();
     // Fold the peeled bounds so that each tile's slices get static types.
-    if (failed(canonicalize(between())))
+    if (failed(canonicalizer.run(between())))
       return failure();
 
     SmallVector<linalg::LinalgOp> tiles;
@@ -479,20 +450,20 @@ struct TileAndVectorizePass
 
     // A depthwise tile's rank-reducing slices, merged with the tile's, fold
     // into its transfers, so that they index the loop-carried tensor.
-    if (depthwise && failed(applyWithin(between(), sliceFolding())))
+    if (depthwise && failed(qc::applyWithin(between(), sliceFolding())))
       return failure();
 
     // Split each tile into rows of 1-D vectors (one register row of the
     // accumulator each), then lower the contraction to broadcast FMAs.
     if (!unrolling)
       unrolling.emplace(unrollPatterns(func));
-    if (failed(applyWithin(between(), *unrolling)))
+    if (failed(qc::applyWithin(between(), *unrolling)))
       return failure();
 
     // Keep the accumulator rows in registers across the reduction loop: the
     // read / write pairs on the loop-carried tensor are loop invariant once
     // their row indices are in one canonical form.
-    if (failed(canonicalize(between())))
+    if (failed(canonicalizer.run(between())))
       return failure();
     DominanceInfo dominance(func);
     SmallVector<scf::ForOp> loops;
@@ -622,35 +593,7 @@ struct TileAndVectorizePass
     return FrozenRewritePatternSet(std::move(patterns));
   }
 
-  /// Applies `patterns` to `roots` and the ops nested in them (and to the
-  /// ops the rewrites create), nothing else.
-  static LogicalResult applyWithin(ArrayRef<Operation *> roots,
-                                   const FrozenRewritePatternSet &patterns) {
-    SmallVector<Operation *> ops;
-    for (Operation *root : roots)
-      root->walk([&](Operation *op) { ops.push_back(op); });
-    GreedyRewriteConfig config;
-    config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
-    return applyOpPatternsGreedily(ops, patterns, config);
-  }
-
-  /// Runs every loaded dialect's and op's canonicalization patterns on
-  /// `roots` and the ops nested in them. (Built once: collecting them all
-  /// is not free.)
-  LogicalResult canonicalize(ArrayRef<Operation *> roots) {
-    if (!canonicalization) {
-      MLIRContext *ctx = &getContext();
-      RewritePatternSet patterns(ctx);
-      for (Dialect *dialect : ctx->getLoadedDialects())
-        dialect->getCanonicalizationPatterns(patterns);
-      for (RegisteredOperationName op : ctx->getRegisteredOperations())
-        op.getCanonicalizationPatterns(patterns, ctx);
-      canonicalization.emplace(std::move(patterns));
-    }
-    return applyWithin(roots, *canonicalization);
-  }
-
-  std::optional<FrozenRewritePatternSet> canonicalization;
+  qc::Canonicalizer canonicalizer;
   /// unrollPatterns of the function being rewritten (built once per run).
   std::optional<FrozenRewritePatternSet> unrolling;
   static constexpr StringLiteral kTileMarker = "qc.register_tile";

@@ -1,0 +1,296 @@
+//===- VectorizeElementwise.cpp - elementwise generics as vector code -----===//
+//
+// Elementwise generics (activations, bias broadcasts, residual adds, pads'
+// fills and copies) used to reach LLVM as scalar loops for its loop
+// vectorizer, which left some scalar: rows of 7 or 14 floats (fully
+// unrolled instead), broadcasts whose source it could not prove apart from
+// the destination (reloaded after every store), fills vectorized along the
+// outer loop (scatters). Here they become vector code before bufferization:
+// trailing contiguous loops collapsed into one, tiled by two vector
+// registers, each tile vectorized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qc/Conversion/Passes.h"
+#include "qc/Transforms/Passes.h"
+
+#include "TilingUtils.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+
+namespace qc {
+#define GEN_PASS_DEF_VECTORIZEELEMENTWISEPASS
+#include "qc/Conversion/Passes.h.inc"
+} // namespace qc
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kTileMarker = "qc.elementwise_tile";
+
+/// Whether `op` is elementwise as the pass means it: static tensors of
+/// integers or floats of 8 bits or more, every loop parallel, every map a projected
+/// permutation (inputs': zeros allowed, at unit dimensions) that has the
+/// innermost loop last or not at all (outputs: permutations), a body of
+/// arith / math ops.
+bool isElementwise(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
+      op.getNumReductionLoops() != 0 ||
+      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+    return false;
+  // Not i1 (or narrower) tensors: their buffers hold a byte per element,
+  // a vector of them loads packed bits.
+  for (Value v : op->getOperands()) {
+    Type t = getElementTypeOrSelf(v.getType());
+    if (!t.isIntOrFloat() || t.getIntOrFloatBitWidth() < 8)
+      return false;
+  }
+  AffineExpr inner = getAffineDimExpr(op.getNumLoops() - 1, op.getContext());
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    // Inputs may read a unit dimension at 0 (a broadcast bias [1, C, 1, 1]).
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/true) ||
+        (op.isDpsInit(&operand) && !map.isPermutation()))
+      return false;
+    std::optional<unsigned> pos = map.getResultPosition(inner);
+    if (pos && *pos + 1 != map.getNumResults())
+      return false;
+    auto type = cast<RankedTensorType>(operand.get().getType());
+    for (auto [i, e] : llvm::enumerate(map.getResults()))
+      if (isa<AffineConstantExpr>(e) && type.getDimSize(i) != 1)
+        return false; // index 0 of a longer dimension: not a broadcast
+  }
+  return llvm::all_of(op.getBody()->without_terminator(), [](Operation &o) {
+    return isa<arith::ArithDialect, math::MathDialect>(o.getDialect()) ||
+           isa<linalg::IndexOp>(o);
+  });
+}
+
+/// The inputs of `op` that read unit dimensions at a constant 0 (a bias
+/// [C, 1, 1] broadcast over [N, C, H, W]) read through a collapse_shape
+/// without them instead, so that every map is a projected permutation (the
+/// loop collapsing misreads constant results).
+void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  bool changed = false;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    AffineMap &map = maps[in->getOperandNumber()];
+    if (map.getNumOfZeroResults() == 0)
+      continue;
+    auto type = cast<RankedTensorType>(in->get().getType());
+    // Each kept dimension takes the unit ones before it; the last, those
+    // after it too.
+    SmallVector<ReassociationIndices> groups;
+    ReassociationIndices pending;
+    SmallVector<int64_t> shape;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      pending.push_back(i);
+      if (isa<AffineConstantExpr>(e))
+        continue;
+      groups.push_back(std::move(pending));
+      pending.clear();
+      shape.push_back(type.getDimSize(i));
+    }
+    if (!groups.empty())
+      llvm::append_range(groups.back(), pending);
+    rewriter.setInsertionPoint(op);
+    Value flat = tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(),
+        RankedTensorType::get(shape, type.getElementType()), in->get(),
+        groups);
+    rewriter.modifyOpInPlace(op, [&] { in->set(flat); });
+    map = map.dropZeroResults();
+    changed = true;
+  }
+  if (changed)
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+    });
+}
+
+/// Whether the buffer of `v` will hold its dimensions from `dim` on
+/// row-major without gaps: a slice must keep them whole (but the first,
+/// which it may cut, at unit stride), of a source that does; a block
+/// argument must be a function's (its buffer has the identity layout).
+bool contiguousFrom(Value v, int64_t dim) {
+  if (auto arg = dyn_cast<BlockArgument>(v))
+    return isa<func::FuncOp>(arg.getOwner()->getParentOp());
+  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return true; // a new buffer, or one bufferization copies
+  RankedTensorType src = slice.getSourceType();
+  if (src.getRank() != slice.getType().getRank())
+    return false;
+  for (int64_t d = dim; d < src.getRank(); ++d) {
+    std::optional<int64_t> stride = getConstantIntValue(slice.getMixedStrides()[d]);
+    if (stride != 1)
+      return false;
+    if (d == dim)
+      continue;
+    std::optional<int64_t> offset = getConstantIntValue(slice.getMixedOffsets()[d]);
+    if (offset != 0 || slice.getType().getDimSize(d) != src.getDimSize(d))
+      return false;
+  }
+  return contiguousFrom(slice.getSource(), dim);
+}
+
+/// The longest run of two or more trailing loops that every map keeps in
+/// order and every operand holds contiguously; empty if none.
+ReassociationIndices trailingGroup(linalg::GenericOp op) {
+  int64_t n = op.getNumLoops();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  ReassociationIndices best;
+  for (int64_t first = n - 2; first >= 0; --first) {
+    ReassociationIndices group = llvm::to_vector(llvm::seq<int64_t>(first, n));
+    if (!linalg::areDimSequencesPreserved(maps, {group}))
+      break;
+    bool contiguous = llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
+      AffineMap map = op.getMatchingIndexingMap(&o);
+      // The first result of the run in this operand, if any.
+      for (auto [pos, e] : llvm::enumerate(map.getResults()))
+        if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() >= first)
+          return contiguousFrom(o.get(), pos);
+      return true;
+    });
+    if (!contiguous)
+      break;
+    best = std::move(group);
+  }
+  return best;
+}
+
+/// The elements of a tile of the innermost loop: two vector registers
+/// (`vectorBytes` each) of the widest element type of `op`.
+int64_t tileWidth(linalg::GenericOp op, int64_t vectorBytes) {
+  unsigned bits = 8;
+  for (Value v : op->getOperands())
+    bits = std::max(bits, getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth());
+  return std::max<int64_t>(1, 2 * vectorBytes * 8 / bits);
+}
+
+/// transfer_read %t[i...] : tensor, vector<T>  ==>  broadcast(extract):
+/// the read of a broadcast's one element (upstream's scalar patterns take
+/// only reads that vector.extract uses).
+struct ScalarRead : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    if (read.getVectorType().getRank() != 0 || read.getMask() ||
+        !isa<RankedTensorType>(read.getBase().getType()))
+      return rewriter.notifyMatchFailure(read, "not a 0-D read of a tensor");
+    Value element = tensor::ExtractOp::create(rewriter, read.getLoc(),
+                                              read.getBase(), read.getIndices());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
+        read, read.getVectorType(), element);
+    return success();
+  }
+};
+
+struct VectorizeElementwisePass
+    : qc::impl::VectorizeElementwisePassBase<VectorizeElementwisePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    int64_t lanes = qc::floatVectorLanes(func);
+    int64_t vectorBytes = lanes > 0 ? lanes * 4 : 32;
+    SmallVector<linalg::GenericOp> targets;
+    func.walk([&](linalg::GenericOp op) {
+      if (!isElementwise(op))
+        return;
+      int64_t iterations = 1;
+      for (int64_t r : op.getStaticLoopRanges())
+        iterations *= r;
+      if (iterations >= minElements)
+        targets.push_back(op);
+    });
+    if (!cleanup)
+      cleanup.emplace(cleanupPatterns());
+    for (linalg::GenericOp op : targets) {
+      Block *block = op->getBlock();
+      Operation *prev = op->getPrevNode(), *next = op->getNextNode();
+      if (failed(vectorize(op, vectorBytes, [&] {
+            return qc::opsBetween(block, prev, next);
+          })))
+        return signalPassFailure();
+      ++numVectorized;
+    }
+  }
+
+  /// Collapses, tiles and vectorizes `op`; `between` lists the ops that
+  /// replace it at any point.
+  LogicalResult
+  vectorize(linalg::GenericOp op, int64_t vectorBytes,
+            llvm::function_ref<SmallVector<Operation *>()> between) {
+    IRRewriter rewriter(&getContext());
+    dropConstantIndices(rewriter, op);
+    rewriter.setInsertionPoint(op);
+    if (ReassociationIndices group = trailingGroup(op); !group.empty()) {
+      FailureOr<linalg::CollapseResult> collapsed =
+          linalg::collapseOpIterationDims(op, {group}, rewriter);
+      if (succeeded(collapsed)) {
+        rewriter.replaceOp(op, collapsed->results);
+        op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+      }
+    }
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> tiles(ranges.size(), 1);
+    tiles.back() = std::min(ranges.back(), tileWidth(op, vectorBytes));
+    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
+    if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)))
+      return failure();
+    // Peeled bounds folded: every tile's slices get static types.
+    if (failed(canonicalizer.run(between())))
+      return failure();
+    SmallVector<linalg::LinalgOp> tileOps;
+    for (Operation *root : between())
+      root->walk([&](linalg::LinalgOp t) {
+        if (t->hasAttr(kTileMarker))
+          tileOps.push_back(t);
+      });
+    for (linalg::LinalgOp t : tileOps) {
+      t->removeAttr(kTileMarker);
+      if (llvm::any_of(t.getStaticLoopRanges(), ShapedType::isDynamic))
+        continue; // The scalar lowering takes it.
+      rewriter.setInsertionPoint(t);
+      FailureOr<linalg::VectorizationResult> vec = linalg::vectorize(rewriter, t);
+      if (failed(vec))
+        continue;
+      rewriter.replaceOp(t, vec->replacements);
+    }
+    return qc::applyWithin(between(), *cleanup);
+  }
+
+  /// 1-D vector ops (leading unit dimensions cast away, broadcasts made
+  /// explicit, one-element transfers scalar), their transfers folding the
+  /// tiles' slices.
+  FrozenRewritePatternSet cleanupPatterns() {
+    RewritePatternSet patterns(&getContext());
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
+    // One-element transfers (a broadcast's source, a peeled last element)
+    // as tensor.extract / insert: a 0-D read of a strided buffer has no
+    // vector lowering.
+    vector::populateScalarVectorTransferLoweringPatterns(
+        patterns, /*benefit=*/1, /*allowMultipleUses=*/true);
+    patterns.add<ScalarRead>(&getContext());
+    vector::BroadcastOp::getCanonicalizationPatterns(patterns, &getContext());
+    tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+    vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+    return FrozenRewritePatternSet(std::move(patterns));
+  }
+
+  qc::Canonicalizer canonicalizer;
+  std::optional<FrozenRewritePatternSet> cleanup;
+};
+
+} // namespace

@@ -1,0 +1,99 @@
+// RUN: qc-opt %s -split-input-file --pass-pipeline='builtin.module(func.func(qc-vectorize-elementwise))' | FileCheck %s
+
+// Contiguous operands: the four loops collapse into one of 784, tiled by
+// two 8-lane vectors (no #qc.target: 256-bit registers), 49 whole tiles.
+// CHECK-LABEL: func.func @relu
+// CHECK:       %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2, 3]] : tensor<1x4x14x14xf32> into tensor<784xf32>
+// CHECK:       scf.for %[[I:.*]] = %{{.*}} to %c784 step %c16
+// CHECK:         %[[V:.*]] = vector.transfer_read %[[X]][%[[I]]], %{{.*}} {in_bounds = [true]} : tensor<784xf32>, vector<16xf32>
+// CHECK:         arith.maximumf %[[V]], %{{.*}} : vector<16xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<16xf32>, tensor<16xf32>
+// CHECK:       tensor.expand_shape {{.*}} output_shape [1, 4, 14, 14]
+// CHECK-NOT:   linalg.generic
+func.func @relu(%x: tensor<1x4x14x14xf32>) -> tensor<1x4x14x14xf32> {
+  %e = tensor.empty() : tensor<1x4x14x14xf32>
+  %z = arith.constant 0.0 : f32
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x4x14x14xf32>) outs(%e : tensor<1x4x14x14xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %a, %z : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x14x14xf32>
+  return %y : tensor<1x4x14x14xf32>
+}
+
+// -----
+
+// A bias [C, 1, 1] read at (c, 0, 0): read as [C] instead; the image's
+// 7 x 7 collapse into 49 (3 tiles of 16, the last position peeled: one
+// element copied), the bias broadcast from one element.
+// CHECK-LABEL: func.func @bias
+// CHECK:       %[[B:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<3x1x1xf32> into tensor<3xf32>
+// CHECK:       tensor.collapse_shape %{{.*}} {{\[}}[0], [1], [2, 3]] : tensor<1x3x7x7xf32> into tensor<1x3x49xf32>
+// CHECK:       scf.for %[[C:.*]] = %{{.*}} to %c3 step %c1
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %c48 step %c16
+// CHECK:           %[[S:.*]] = tensor.extract_slice %[[B]][%[[C]]] [1] [1]
+// CHECK:           %[[E:.*]] = tensor.extract %[[S]]
+// CHECK:           %[[V:.*]] = vector.broadcast %[[E]] : f32 to vector<16xf32>
+// CHECK:           vector.transfer_write %[[V]]
+// CHECK:         %[[L:.*]] = tensor.extract %
+// CHECK:         tensor.insert %[[L]]
+// CHECK-NOT:   linalg.generic
+func.func @bias(%b: tensor<3x1x1xf32>) -> tensor<1x3x7x7xf32> {
+  %e = tensor.empty() : tensor<1x3x7x7xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b : tensor<3x1x1xf32>) outs(%e : tensor<1x3x7x7xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x3x7x7xf32>
+  return %y : tensor<1x3x7x7xf32>
+}
+
+// -----
+
+// The interior of a larger tensor is not contiguous across its rows: the
+// rows are not collapsed (one tile of 14 per row; the destination neither:
+// a run collapses in every operand or in none).
+// CHECK-LABEL: func.func @interior
+// CHECK-NOT:   tensor.collapse_shape %[[IN:.*]] {{\[}}[0, 1]]
+// CHECK:       scf.for %{{.*}} = %{{.*}} to %c14 step %c1
+// CHECK:         vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<14xf32>
+// CHECK:         arith.negf {{.*}} : vector<14xf32>
+func.func @interior(%x: tensor<16x16xf32>) -> tensor<14x14xf32> {
+  %s = tensor.extract_slice %x[1, 1] [14, 14] [1, 1] : tensor<16x16xf32> to tensor<14x14xf32>
+  %e = tensor.empty() : tensor<14x14xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%s : tensor<14x14xf32>) outs(%e : tensor<14x14xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    linalg.yield %n : f32
+  } -> tensor<14x14xf32>
+  return %y : tensor<14x14xf32>
+}
+
+// -----
+
+// Left to the scalar lowering: a transpose (the innermost loop reads along
+// another dimension), an i1 operand (its buffer holds a byte per element,
+// a vector load would read bits), a reduction.
+// CHECK-LABEL: func.func @left_alone
+// CHECK-COUNT-3: linalg.generic
+// CHECK-NOT:   vector.
+func.func @left_alone(%x: tensor<8x16xf32>, %m: tensor<8x16xi1>) -> (tensor<16x8xf32>, tensor<8x16xf32>, tensor<8xf32>) {
+  %e = tensor.empty() : tensor<16x8xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<8x16xf32>) outs(%e : tensor<16x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<16x8xf32>
+  %e2 = tensor.empty() : tensor<8x16xf32>
+  %z = arith.constant 0.0 : f32
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%m, %x : tensor<8x16xi1>, tensor<8x16xf32>) outs(%e2 : tensor<8x16xf32>) {
+  ^bb0(%c: i1, %a: f32, %o: f32):
+    %r = arith.select %c, %a, %z : f32
+    linalg.yield %r : f32
+  } -> tensor<8x16xf32>
+  %e3 = tensor.empty() : tensor<8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<8x16xf32>) outs(%e3 : tensor<8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %p = arith.addf %a, %o : f32
+    linalg.yield %p : f32
+  } -> tensor<8xf32>
+  return %t, %s, %r : tensor<16x8xf32>, tensor<8x16xf32>, tensor<8xf32>
+}
