@@ -363,39 +363,15 @@ LogicalResult importBatchNorm(NodeContext &nc) {
   return success();
 }
 
-LogicalResult importInstanceNorm(NodeContext &nc) {
-  for (unsigned i = 0; i < 3; ++i)
-    if (failed(requireFloat(nc, i, i == 0 ? "input" : "a parameter")))
-      return failure();
-  DType d = nc.inputDType(0), cd = computeType(d);
-  Type ce = toMLIRType(nc.ctx(), cd);
-  Value x = nc.input(0);
+/// (x - mean) / sqrt(var + eps) over `axes` of the float tensor `x` (its
+/// own element type): the core of instance and group normalization.
+Value standardize(NodeContext &nc, Value x, ArrayRef<int64_t> axes,
+                  double eps) {
   SmallVector<int64_t> shape(shapeOf(x));
-  int64_t rank = shape.size();
-  if (rank < 3) {
-    nc.error() << "expects an input of rank >= 3, found rank " << rank;
-    return failure();
-  }
-  SmallVector<Value> params;
-  SmallVector<DType> pd;
-  for (unsigned i = 1; i < 3; ++i) {
-    Value p = nc.input(i);
-    if (shapeOf(p) != ArrayRef<int64_t>{shape[1]}) {
-      nc.error() << (i == 1 ? "scale" : "B") << " must have shape ["
-                 << shape[1] << "]";
-      return failure();
-    }
-    params.push_back(alignTo(nc, p, 1, rank));
-    pd.push_back(nc.inputDType(i));
-  }
-  double eps = nc.attrFloat("epsilon", 1e-5f);
-  SmallVector<int64_t> axes;
-  for (int64_t i = 2; i < rank; ++i)
-    axes.push_back(i);
-  Value xc = nc.castTo(x, d, cd);
-  Value mean = meanKeep(nc, xc, axes);
+  Type ce = eltOf(x);
+  Value mean = meanKeep(nc, x, axes);
   Value centered = nc.elementwiseTo(
-      ValueRange{xc, mean}, shape, ce,
+      ValueRange{x, mean}, shape, ce,
       [](OpBuilder &b, Location l, ValueRange a) -> Value {
         return arith::SubFOp::create(b, l, a[0], a[1]);
       });
@@ -404,20 +380,108 @@ LogicalResult importInstanceNorm(NodeContext &nc) {
         return arith::MulFOp::create(b, l, a[0], a[0]);
       });
   Value var = meanKeep(nc, sq, axes);
-  Value y = nc.elementwiseTo(
-      ValueRange{centered, var, params[0], params[1]}, shape,
-      toMLIRType(nc.ctx(), d),
+  return nc.elementwiseTo(
+      ValueRange{centered, var}, shape, ce,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
         Value den = math::SqrtOp::create(
             b, l, arith::AddFOp::create(b, l, a[1], fconst(b, l, ce, eps)));
-        Value n = arith::DivFOp::create(b, l, a[0], den);
-        n = arith::MulFOp::create(b, l, n,
-                                  nc.convertScalar(b, l, a[2], pd[0], cd));
-        n = arith::AddFOp::create(b, l, n,
-                                  nc.convertScalar(b, l, a[3], pd[1], cd));
-        return nc.convertScalar(b, l, n, cd, d);
+        return arith::DivFOp::create(b, l, a[0], den);
       });
-  nc.setOutput(0, y, d);
+}
+
+/// y = n * scale + bias (scale and bias aligned to dim 1 of `n`, of dtypes
+/// pd), computed in n's type and converted to `d`.
+Value scaleShift(NodeContext &nc, Value n, DType cd, Value scale, Value bias,
+                 ArrayRef<DType> pd, DType d) {
+  int64_t rank = shapeOf(n).size();
+  return nc.elementwiseTo(
+      ValueRange{n, alignTo(nc, scale, 1, rank), alignTo(nc, bias, 1, rank)},
+      shapeOf(n), toMLIRType(nc.ctx(), d),
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value y = arith::MulFOp::create(
+            b, l, a[0], nc.convertScalar(b, l, a[1], pd[0], cd));
+        y = arith::AddFOp::create(b, l, y,
+                                  nc.convertScalar(b, l, a[2], pd[1], cd));
+        return nc.convertScalar(b, l, y, cd, d);
+      });
+}
+
+LogicalResult importInstanceNorm(NodeContext &nc) {
+  for (unsigned i = 0; i < 3; ++i)
+    if (failed(requireFloat(nc, i, i == 0 ? "input" : "a parameter")))
+      return failure();
+  DType d = nc.inputDType(0), cd = computeType(d);
+  Value x = nc.input(0);
+  SmallVector<int64_t> shape(shapeOf(x));
+  int64_t rank = shape.size();
+  if (rank < 3) {
+    nc.error() << "expects an input of rank >= 3, found rank " << rank;
+    return failure();
+  }
+  for (unsigned i = 1; i < 3; ++i)
+    if (shapeOf(nc.input(i)) != ArrayRef<int64_t>{shape[1]}) {
+      nc.error() << (i == 1 ? "scale" : "B") << " must have shape ["
+                 << shape[1] << "]";
+      return failure();
+    }
+  SmallVector<int64_t> axes;
+  for (int64_t i = 2; i < rank; ++i)
+    axes.push_back(i);
+  Value n = standardize(nc, nc.castTo(x, d, cd), axes,
+                        nc.attrFloat("epsilon", 1e-5f));
+  nc.setOutput(0,
+               scaleShift(nc, n, cd, nc.input(1), nc.input(2),
+                          {nc.inputDType(1), nc.inputDType(2)}, d),
+               d);
+  return success();
+}
+
+/// GroupNormalization: the channels in `num_groups` groups, each (with the
+/// spatial dims) standardized over itself; scale and bias per channel
+/// (opset 21) or, in opset 18's form, per group.
+LogicalResult importGroupNorm(NodeContext &nc) {
+  for (unsigned i = 0; i < 3; ++i)
+    if (failed(requireFloat(nc, i, i == 0 ? "input" : "a parameter")))
+      return failure();
+  DType d = nc.inputDType(0);
+  FailureOr<DType> st = stashType(nc, d);
+  if (failed(st))
+    return failure();
+  Value x = nc.input(0);
+  SmallVector<int64_t> shape(shapeOf(x));
+  if (shape.size() < 2 || llvm::any_of(shape, ShapedType::isDynamic)) {
+    nc.error() << "expects an input [N, C, ...] of static shape";
+    return failure();
+  }
+  int64_t c = shape[1], g = nc.attrInt("num_groups", 0);
+  if (g <= 0 || c % g != 0) {
+    nc.error() << "num_groups " << g << " must divide the " << c
+               << " channels";
+    return failure();
+  }
+  int64_t rest = 1;
+  for (int64_t s : ArrayRef(shape).drop_front(2))
+    rest *= s;
+  bool perGroup = nc.opset() < 21;
+  int64_t params = perGroup ? g : c;
+  for (unsigned i = 1; i < 3; ++i)
+    if (shapeOf(nc.input(i)) != ArrayRef<int64_t>{params}) {
+      nc.error() << (i == 1 ? "scale" : "bias") << " must have shape ["
+                 << params << "]" << (perGroup ? " (opset < 21: per group)" : "");
+      return failure();
+    }
+  Value groups = nc.reshape(nc.castTo(x, d, *st), {shape[0], g, c / g * rest});
+  Value n = standardize(nc, groups, {2}, nc.attrFloat("epsilon", 1e-5f));
+  SmallVector<DType> pd = {nc.inputDType(1), nc.inputDType(2)};
+  if (perGroup) {
+    Value y = scaleShift(nc, n, *st, nc.input(1), nc.input(2), pd, d);
+    nc.setOutput(0, nc.reshape(y, shape), d);
+    return success();
+  }
+  nc.setOutput(0,
+               scaleShift(nc, nc.reshape(n, shape), *st, nc.input(1),
+                          nc.input(2), pd, d),
+               d);
   return success();
 }
 
@@ -1079,6 +1143,7 @@ void qc::detail::registerNormalizationOps(OpRegistry &r) {
         [](NodeContext &nc) { return importLayerNorm(nc, true); });
   r.add("BatchNormalization", importBatchNorm);
   r.add("InstanceNormalization", importInstanceNorm);
+  r.add("GroupNormalization", importGroupNorm);
   r.add("LpNormalization", importLpNorm);
   r.add("LRN", importLRN);
   r.add("MeanVarianceNormalization", importMVN);
