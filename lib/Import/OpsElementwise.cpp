@@ -361,6 +361,26 @@ LogicalResult emitCast(NodeContext &nc, DType to) {
     nc.setOutputConstant(0, std::move(t));
     return success();
   }
+  // So do known integers cast to f32 / f64 where each converts exactly (a
+  // window's size becoming Range's float limit).
+  if (const HostTensor *c = nc.inputConstant(0);
+      c && c->numElements() <= 4096 && !isFloat(from) && !isNarrowType(from) &&
+      (to == TP::FLOAT || to == TP::DOUBLE)) {
+    int64_t exact = to == TP::FLOAT ? int64_t(1) << 24 : int64_t(1) << 53;
+    SmallVector<int64_t> ints = c->toInts();
+    bool representable = llvm::all_of(ints, [&](int64_t v) {
+      return isUnsigned(from) ? static_cast<uint64_t>(v) <= uint64_t(exact)
+                              : v >= -exact && v <= exact;
+    });
+    if (representable) {
+      HostTensor t =
+          HostTensor::fromInts(SmallVector<int64_t>(ints.size()), c->shape, to);
+      for (auto [i, v] : llvm::enumerate(ints))
+        t.setDouble(i, static_cast<double>(v));
+      nc.setOutputConstant(0, std::move(t));
+      return success();
+    }
+  }
   nc.setOutput(0, nc.castTo(nc.input(0), from, to, options), to);
   return success();
 }

@@ -243,8 +243,64 @@ LogicalResult importGridSample(NodeContext &nc) {
   return success();
 }
 
+/// AffineGrid: the sampling grid [N, (D,) H, W, K] of an affine map,
+/// grid[n, s] = theta[n] x (x_s, y_s, (z_s,) 1), the base coordinates in
+/// [-1, 1] of each output position (pixel centers, or with align_corners
+/// the corners): a host constant [P, K + 1] contracted with theta.
+LogicalResult importAffineGrid(NodeContext &nc) {
+  Value theta = floatInput(nc, 0);
+  if (!theta)
+    return failure();
+  const HostTensor *size = nc.inputConstant(1);
+  if (!size || size->shape.size() != 1 ||
+      (size->numElements() != 4 && size->numElements() != 5)) {
+    nc.error() << "the size (input 1) must be known at compile time: "
+                  "[N, C, H, W] or [N, C, D, H, W]";
+    return failure();
+  }
+  SmallVector<int64_t> dims = size->toInts();
+  int64_t k = dims.size() - 2, n = dims[0];
+  SmallVector<int64_t> spatial(dims.begin() + 2, dims.end());
+  ArrayRef<int64_t> thetaShape =
+      cast<RankedTensorType>(theta.getType()).getShape();
+  if (thetaShape != ArrayRef<int64_t>{n, k, k + 1}) {
+    nc.error() << "theta must have shape [" << n << ", " << k << ", " << k + 1
+               << "] for the size given";
+    return failure();
+  }
+  if (llvm::any_of(spatial, [](int64_t s) { return s <= 0; })) {
+    nc.error() << "the spatial sizes must be positive";
+    return failure();
+  }
+  bool align = nc.attrInt("align_corners", 0) != 0;
+  auto coordinate = [align](int64_t i, int64_t len) {
+    if (align)
+      return len == 1 ? -1.0 : -1.0 + 2.0 * i / (len - 1);
+    return (2.0 * i + 1.0) / len - 1.0;
+  };
+  // Rows in output order; columns x (the last spatial dim), y, (z), 1.
+  int64_t points = shapeProduct(spatial);
+  SmallVector<double> base;
+  forEachIndex(spatial, [&](ArrayRef<int64_t> idx) {
+    for (int64_t j = k - 1; j >= 0; --j)
+      base.push_back(coordinate(idx[j], spatial[j]));
+    base.push_back(1.0);
+  });
+  DType d = nc.inputDType(0);
+  Value grid = nc.constant(HostTensor::fromDoubles(base, {points, k + 1}, d));
+  // out[n, p, i] = sum_c grid[p, c] * theta[n, i, c]
+  Value out = contract(nc, grid, {1, 3}, theta, {0, 2, 3}, {0, 1, 2},
+                       {n, points, k, k + 1});
+  SmallVector<int64_t> shape = {n};
+  llvm::append_range(shape, spatial);
+  shape.push_back(k);
+  nc.setOutput(0, nc.reshape(out, shape), d);
+  return success();
+}
+
 } // namespace
 
 void qc::detail::registerGridSampleOps(OpRegistry &registry) {
   registry.add("GridSample", importGridSample);
+  registry.add("AffineGrid", importAffineGrid);
 }

@@ -590,41 +590,6 @@ Value concat(NodeContext &nc, Value a, Value b, int64_t axis) {
                                        strides);
 }
 
-/// One linalg.generic contraction: out[outDims] += a[aDims] * b[bDims] over
-/// `numDims` loop dims whose sizes are `sizes`; dims not in `outDims` are
-/// reductions.
-Value contract(NodeContext &nc, Value a, ArrayRef<unsigned> aDims, Value b,
-               ArrayRef<unsigned> bDims, ArrayRef<unsigned> outDims,
-               ArrayRef<int64_t> sizes) {
-  MLIRContext *ctx = nc.ctx();
-  unsigned n = sizes.size();
-  auto map = [&](ArrayRef<unsigned> dims) {
-    SmallVector<AffineExpr> e;
-    for (unsigned d : dims)
-      e.push_back(getAffineDimExpr(d, ctx));
-    return AffineMap::get(n, 0, e, ctx);
-  };
-  SmallVector<int64_t> outShape;
-  for (unsigned d : outDims)
-    outShape.push_back(sizes[d]);
-  SmallVector<utils::IteratorType> iters;
-  for (unsigned d = 0; d < n; ++d)
-    iters.push_back(llvm::is_contained(outDims, d)
-                        ? utils::IteratorType::parallel
-                        : utils::IteratorType::reduction);
-  Type elt = eltOf(a);
-  Value acc = nc.filled(outShape, nc.scalar(elt, 0));
-  return linalg::GenericOp::create(
-             nc.b, nc.loc, acc.getType(), ValueRange{a, b}, ValueRange{acc},
-             ArrayRef<AffineMap>{map(aDims), map(bDims), map(outDims)}, iters,
-             [](OpBuilder &ob, Location l, ValueRange args) {
-               Value p = arith::MulFOp::create(ob, l, args[0], args[1]);
-               linalg::YieldOp::create(
-                   ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], p)});
-             })
-      .getResult(0);
-}
-
 LogicalResult importAttention(NodeContext &nc) {
   for (unsigned i = 0; i < 3; ++i)
     if (failed(requireFloat(nc, i, i == 0 ? "Q" : (i == 1 ? "K" : "V"))))

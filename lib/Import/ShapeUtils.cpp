@@ -271,3 +271,39 @@ void bindSlice(NodeContext &nc, unsigned i, ArrayRef<int64_t> offsets,
 
 } // namespace detail
 } // namespace qc
+
+/// One linalg.generic contraction: out[outDims] += a[aDims] * b[bDims] over
+/// `numDims` loop dims whose sizes are `sizes`; dims not in `outDims` are
+/// reductions.
+Value qc::detail::contract(NodeContext &nc, Value a, ArrayRef<unsigned> aDims,
+                           Value b, ArrayRef<unsigned> bDims,
+                           ArrayRef<unsigned> outDims,
+                           ArrayRef<int64_t> sizes) {
+  MLIRContext *ctx = nc.ctx();
+  unsigned n = sizes.size();
+  auto map = [&](ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> e;
+    for (unsigned d : dims)
+      e.push_back(getAffineDimExpr(d, ctx));
+    return AffineMap::get(n, 0, e, ctx);
+  };
+  SmallVector<int64_t> outShape;
+  for (unsigned d : outDims)
+    outShape.push_back(sizes[d]);
+  SmallVector<utils::IteratorType> iters;
+  for (unsigned d = 0; d < n; ++d)
+    iters.push_back(llvm::is_contained(outDims, d)
+                        ? utils::IteratorType::parallel
+                        : utils::IteratorType::reduction);
+  Type elt = cast<RankedTensorType>(a.getType()).getElementType();
+  Value acc = nc.filled(outShape, nc.scalar(elt, 0));
+  return linalg::GenericOp::create(
+             nc.b, nc.loc, acc.getType(), ValueRange{a, b}, ValueRange{acc},
+             ArrayRef<AffineMap>{map(aDims), map(bDims), map(outDims)}, iters,
+             [](OpBuilder &ob, Location l, ValueRange args) {
+               Value p = arith::MulFOp::create(ob, l, args[0], args[1]);
+               linalg::YieldOp::create(
+                   ob, l, ValueRange{arith::AddFOp::create(ob, l, args[2], p)});
+             })
+      .getResult(0);
+}

@@ -119,6 +119,13 @@ LogicalResult bindReshaped(NodeContext &nc, ArrayRef<int64_t> shape);
 void bindSlice(NodeContext &nc, unsigned i, ArrayRef<int64_t> offsets,
                ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides);
 
+/// One linalg.generic contraction of float tensors: out[outDims] +=
+/// a[aDims] * b[bDims] over loop dims of the given `sizes`; dims not in
+/// `outDims` are reductions.
+Value contract(NodeContext &nc, Value a, ArrayRef<unsigned> aDims, Value b,
+               ArrayRef<unsigned> bDims, ArrayRef<unsigned> outDims,
+               ArrayRef<int64_t> sizes);
+
 } // namespace detail
 } // namespace qc
 
