@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <unordered_set>
@@ -234,6 +235,30 @@ std::string qc::detail::loadModel(const std::string &path, bool runChecker,
   return prepareModel(path, runChecker, out);
 }
 
+/// IR versions before 4 required every initializer to be a graph input too;
+/// some exporters of that time left them out (onnxruntime runs such models,
+/// the checker refuses them). The missing ones become inputs, which the
+/// importer binds to their initializers like any other.
+static void listInitializersAsInputs(onnx::ModelProto &model) {
+  if (model.ir_version() >= 4)
+    return;
+  onnx::GraphProto *graph = model.mutable_graph();
+  std::set<std::string> inputs;
+  for (const auto &input : graph->input())
+    inputs.insert(input.name());
+  for (const auto &init : graph->initializer()) {
+    if (!inputs.insert(init.name()).second)
+      continue;
+    onnx::ValueInfoProto *vi = graph->add_input();
+    vi->set_name(init.name());
+    onnx::TypeProto_Tensor *t = vi->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(init.data_type());
+    onnx::TensorShapeProto *shape = t->mutable_shape();
+    for (int64_t d : init.dims())
+      shape->add_dim()->set_dim_value(d);
+  }
+}
+
 std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
                                      LoadedModel &out) {
   out.opset = -1;
@@ -250,6 +275,7 @@ std::string qc::detail::prepareModel(const std::string &path, bool runChecker,
         return "'" + path + "': " + e;
     }
 
+  listInitializersAsInputs(out.model);
   try {
     if (out.opset < 11) {
       // Older graphs are converted to opset 13 by libonnx's converter; what
