@@ -199,6 +199,33 @@ LogicalResult importSoftmax(NodeContext &nc, bool log) {
 
 /// The stash type of a norm: `stash_type` (float by default), at least as
 /// wide as the input.
+/// The mean of float tensor `x` over `axes` (kept as size-1 dims), x minus
+/// it, and the mean of that squared; without `center`, x itself and the
+/// mean of its square (RMSNorm: mean null).
+struct Moments {
+  Value mean, centered, var;
+};
+Moments moments(NodeContext &nc, Value x, ArrayRef<int64_t> axes, bool center) {
+  SmallVector<int64_t> shape(shapeOf(x));
+  Type elt = eltOf(x);
+  Moments m{Value(), x, Value()};
+  if (center) {
+    m.mean = meanKeep(nc, x, axes);
+    m.centered =
+        nc.elementwiseTo(ValueRange{x, m.mean}, shape, elt,
+                         [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::SubFOp::create(b, l, a[0], a[1]);
+                         });
+  }
+  Value sq =
+      nc.elementwiseTo(m.centered, shape, elt,
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return arith::MulFOp::create(b, l, a[0], a[0]);
+                       });
+  m.var = meanKeep(nc, sq, axes);
+  return m;
+}
+
 FailureOr<DType> stashType(NodeContext &nc, DType d) {
   DType s = static_cast<DType>(nc.attrInt("stash_type", TP::FLOAT));
   if (!isFloat(s)) {
@@ -247,21 +274,8 @@ LogicalResult importLayerNorm(NodeContext &nc, bool rms) {
       return failure();
   }
 
-  Value xu = nc.castTo(x, d, u);
-  Value centered = xu, mean;
-  if (!rms) {
-    mean = meanKeep(nc, xu, axes);
-    centered = nc.elementwiseTo(
-        ValueRange{xu, mean}, shape, ue,
-        [](OpBuilder &b, Location l, ValueRange a) -> Value {
-          return arith::SubFOp::create(b, l, a[0], a[1]);
-        });
-  }
-  Value sq = nc.elementwiseTo(
-      centered, shape, ue, [](OpBuilder &b, Location l, ValueRange a) -> Value {
-        return arith::MulFOp::create(b, l, a[0], a[0]);
-      });
-  Value var = meanKeep(nc, sq, axes);
+  auto [mean, centered, var] =
+      moments(nc, nc.castTo(x, d, u), axes, /*center=*/!rms);
   Value invStd = nc.elementwiseTo(
       var, shapeOf(var), ue,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -369,17 +383,7 @@ Value standardize(NodeContext &nc, Value x, ArrayRef<int64_t> axes,
                   double eps) {
   SmallVector<int64_t> shape(shapeOf(x));
   Type ce = eltOf(x);
-  Value mean = meanKeep(nc, x, axes);
-  Value centered = nc.elementwiseTo(
-      ValueRange{x, mean}, shape, ce,
-      [](OpBuilder &b, Location l, ValueRange a) -> Value {
-        return arith::SubFOp::create(b, l, a[0], a[1]);
-      });
-  Value sq = nc.elementwiseTo(
-      centered, shape, ce, [](OpBuilder &b, Location l, ValueRange a) -> Value {
-        return arith::MulFOp::create(b, l, a[0], a[0]);
-      });
-  Value var = meanKeep(nc, sq, axes);
+  auto [mean, centered, var] = moments(nc, x, axes, /*center=*/true);
   return nc.elementwiseTo(
       ValueRange{centered, var}, shape, ce,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
