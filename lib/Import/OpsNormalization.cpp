@@ -459,8 +459,7 @@ LogicalResult importGroupNorm(NodeContext &nc) {
   }
   int64_t c = shape[1], g = nc.attrInt("num_groups", 0);
   if (g <= 0 || c % g != 0) {
-    nc.error() << "num_groups " << g << " must divide the " << c
-               << " channels";
+    nc.error() << "num_groups " << g << " must divide the " << c << " channels";
     return failure();
   }
   int64_t rest = 1;
@@ -471,7 +470,8 @@ LogicalResult importGroupNorm(NodeContext &nc) {
   for (unsigned i = 1; i < 3; ++i)
     if (shapeOf(nc.input(i)) != ArrayRef<int64_t>{params}) {
       nc.error() << (i == 1 ? "scale" : "bias") << " must have shape ["
-                 << params << "]" << (perGroup ? " (opset < 21: per group)" : "");
+                 << params << "]"
+                 << (perGroup ? " (opset < 21: per group)" : "");
       return failure();
     }
   Value groups = nc.reshape(nc.castTo(x, d, *st), {shape[0], g, c / g * rest});

@@ -82,7 +82,8 @@ void sinkVectorConstants(RewriterBase &rewriter, Operation *op) {
   op->walk([&](Operation *user) {
     for (OpOperand &use : user->getOpOperands()) {
       Operation *def = use.get().getDefiningOp();
-      if (!def || op->isAncestor(def) || !isa<VectorType>(use.get().getType()) ||
+      if (!def || op->isAncestor(def) ||
+          !isa<VectorType>(use.get().getType()) ||
           !def->hasTrait<OpTrait::ConstantLike>())
         continue;
       rewriter.setInsertionPoint(user);

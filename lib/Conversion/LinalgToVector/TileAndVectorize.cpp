@@ -314,9 +314,8 @@ struct TileAndVectorizePass
                std::min<int64_t>(tileK, ranges[3])};
       order = {1, 0, 2, 3};
       if (kc < ranges[3]) {
-        FailureOr<scf::SCFTilingResult> blocks =
-            qc::tileAndPeel(rewriter, op, {0, 1, 0, kc}, {1, 3, 0, 2},
-                            kTileMarker);
+        FailureOr<scf::SCFTilingResult> blocks = qc::tileAndPeel(
+            rewriter, op, {0, 1, 0, kc}, {1, 3, 0, 2}, kTileMarker);
         if (failed(blocks))
           return failure();
         outer = blocks->loops.front();

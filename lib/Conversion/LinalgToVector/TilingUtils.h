@@ -29,15 +29,13 @@ tileAndPeel(mlir::RewriterBase &rewriter, mlir::Operation *op,
 
 /// The ops of `block` strictly between `prev` and `next` (null: the block's
 /// start / end): what replaced an op that sat between them.
-llvm::SmallVector<mlir::Operation *> opsBetween(mlir::Block *block,
-                                                mlir::Operation *prev,
-                                                mlir::Operation *next);
+llvm::SmallVector<mlir::Operation *>
+opsBetween(mlir::Block *block, mlir::Operation *prev, mlir::Operation *next);
 
 /// Applies `patterns` to `roots` and the ops nested in them (and to the ops
 /// the rewrites create), nothing else.
-mlir::LogicalResult
-applyWithin(llvm::ArrayRef<mlir::Operation *> roots,
-            const mlir::FrozenRewritePatternSet &patterns);
+mlir::LogicalResult applyWithin(llvm::ArrayRef<mlir::Operation *> roots,
+                                const mlir::FrozenRewritePatternSet &patterns);
 
 /// Every loaded dialect's and registered op's canonicalization patterns,
 /// built on first use (collecting them is not free).

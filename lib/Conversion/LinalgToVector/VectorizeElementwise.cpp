@@ -37,9 +37,9 @@ namespace {
 constexpr StringLiteral kTileMarker = "qc.elementwise_tile";
 
 /// Whether `op` is elementwise as the pass means it: static tensors of
-/// integers or floats of 8 bits or more, every loop parallel, every map a projected
-/// permutation (inputs': zeros allowed, at unit dimensions) that has the
-/// innermost loop last or not at all (outputs: permutations), a body of
+/// integers or floats of 8 bits or more, every loop parallel, every map a
+/// projected permutation (inputs': zeros allowed, at unit dimensions) that has
+/// the innermost loop last or not at all (outputs: permutations), a body of
 /// arith / math ops.
 bool isElementwise(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
@@ -104,8 +104,7 @@ void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op) {
     rewriter.setInsertionPoint(op);
     Value flat = tensor::CollapseShapeOp::create(
         rewriter, op.getLoc(),
-        RankedTensorType::get(shape, type.getElementType()), in->get(),
-        groups);
+        RankedTensorType::get(shape, type.getElementType()), in->get(), groups);
     rewriter.modifyOpInPlace(op, [&] { in->set(flat); });
     map = map.dropZeroResults();
     changed = true;
@@ -130,12 +129,14 @@ bool contiguousFrom(Value v, int64_t dim) {
   if (src.getRank() != slice.getType().getRank())
     return false;
   for (int64_t d = dim; d < src.getRank(); ++d) {
-    std::optional<int64_t> stride = getConstantIntValue(slice.getMixedStrides()[d]);
+    std::optional<int64_t> stride =
+        getConstantIntValue(slice.getMixedStrides()[d]);
     if (stride != 1)
       return false;
     if (d == dim)
       continue;
-    std::optional<int64_t> offset = getConstantIntValue(slice.getMixedOffsets()[d]);
+    std::optional<int64_t> offset =
+        getConstantIntValue(slice.getMixedOffsets()[d]);
     if (offset != 0 || slice.getType().getDimSize(d) != src.getDimSize(d))
       return false;
   }
@@ -172,7 +173,8 @@ ReassociationIndices trailingGroup(linalg::GenericOp op) {
 int64_t tileWidth(linalg::GenericOp op, int64_t vectorBytes) {
   unsigned bits = 8;
   for (Value v : op->getOperands())
-    bits = std::max(bits, getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth());
+    bits = std::max(bits,
+                    getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth());
   return std::max<int64_t>(1, 2 * vectorBytes * 8 / bits);
 }
 
@@ -187,10 +189,10 @@ struct ScalarRead : OpRewritePattern<vector::TransferReadOp> {
     if (read.getVectorType().getRank() != 0 || read.getMask() ||
         !isa<RankedTensorType>(read.getBase().getType()))
       return rewriter.notifyMatchFailure(read, "not a 0-D read of a tensor");
-    Value element = tensor::ExtractOp::create(rewriter, read.getLoc(),
-                                              read.getBase(), read.getIndices());
-    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(
-        read, read.getVectorType(), element);
+    Value element = tensor::ExtractOp::create(
+        rewriter, read.getLoc(), read.getBase(), read.getIndices());
+    rewriter.replaceOpWithNewOp<vector::BroadcastOp>(read, read.getVectorType(),
+                                                     element);
     return success();
   }
 };
@@ -218,9 +220,8 @@ struct VectorizeElementwisePass
     for (linalg::GenericOp op : targets) {
       Block *block = op->getBlock();
       Operation *prev = op->getPrevNode(), *next = op->getNextNode();
-      if (failed(vectorize(op, vectorBytes, [&] {
-            return qc::opsBetween(block, prev, next);
-          })))
+      if (failed(vectorize(op, vectorBytes,
+                           [&] { return qc::opsBetween(block, prev, next); })))
         return signalPassFailure();
       ++numVectorized;
     }
@@ -262,7 +263,8 @@ struct VectorizeElementwisePass
       if (llvm::any_of(t.getStaticLoopRanges(), ShapedType::isDynamic))
         continue; // The scalar lowering takes it.
       rewriter.setInsertionPoint(t);
-      FailureOr<linalg::VectorizationResult> vec = linalg::vectorize(rewriter, t);
+      FailureOr<linalg::VectorizationResult> vec =
+          linalg::vectorize(rewriter, t);
       if (failed(vec))
         continue;
       rewriter.replaceOp(t, vec->replacements);
