@@ -244,9 +244,11 @@ LogicalResult importGridSample(NodeContext &nc) {
 }
 
 /// AffineGrid: the sampling grid [N, (D,) H, W, K] of an affine map,
-/// grid[n, s] = theta[n] x (x_s, y_s, (z_s,) 1), the base coordinates in
-/// [-1, 1] of each output position (pixel centers, or with align_corners
-/// the corners): a host constant [P, K + 1] contracted with theta.
+/// grid[n, s, i] = theta[n, i, K] + sum_c theta[n, i, c] * coord_c(s), the
+/// coordinates in [-1, 1] of output position s (x along the last spatial
+/// dim first): pixel centers (2 p + 1) / L - 1, or with align_corners the
+/// corners -1 + 2 p / (L - 1); a dim of size 1 is then at -1, as ONNX's
+/// reference computes it (onnxruntime puts it at +1).
 LogicalResult importAffineGrid(NodeContext &nc) {
   Value theta = floatInput(nc, 0);
   if (!theta)
@@ -268,33 +270,46 @@ LogicalResult importAffineGrid(NodeContext &nc) {
                << "] for the size given";
     return failure();
   }
+  SmallVector<int64_t> shape = {n};
+  llvm::append_range(shape, spatial);
+  shape.push_back(k);
+  if (failed(checkShape(nc, shape, "the grid's shape")))
+    return failure();
   if (llvm::any_of(spatial, [](int64_t s) { return s <= 0; })) {
     nc.error() << "the spatial sizes must be positive";
     return failure();
   }
   bool align = nc.attrInt("align_corners", 0) != 0;
-  auto coordinate = [align](int64_t i, int64_t len) {
-    if (align)
-      return len == 1 ? -1.0 : -1.0 + 2.0 * i / (len - 1);
-    return (2.0 * i + 1.0) / len - 1.0;
-  };
-  // Rows in output order; columns x (the last spatial dim), y, (z), 1.
-  int64_t points = shapeProduct(spatial);
-  SmallVector<double> base;
-  forEachIndex(spatial, [&](ArrayRef<int64_t> idx) {
-    for (int64_t j = k - 1; j >= 0; --j)
-      base.push_back(coordinate(idx[j], spatial[j]));
-    base.push_back(1.0);
-  });
-  DType d = nc.inputDType(0);
-  Value grid = nc.constant(HostTensor::fromDoubles(base, {points, k + 1}, d));
-  // out[n, p, i] = sum_c grid[p, c] * theta[n, i, c]
-  Value out = contract(nc, grid, {1, 3}, theta, {0, 2, 3}, {0, 1, 2},
-                       {n, points, k, k + 1});
-  SmallVector<int64_t> shape = {n};
-  llvm::append_range(shape, spatial);
-  shape.push_back(k);
-  nc.setOutput(0, nc.reshape(out, shape), d);
+  Type elt = cast<RankedTensorType>(theta.getType()).getElementType();
+  Value grid = emitGeneric(
+      nc, shape, elt, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange, ArrayRef<Value> idx) -> Value {
+        auto cst = [&](double v) -> Value {
+          return arith::ConstantOp::create(b, l, b.getFloatAttr(elt, v));
+        };
+        auto thetaAt = [&](int64_t c) -> Value {
+          Value col = arith::ConstantIndexOp::create(b, l, c);
+          return tensor::ExtractOp::create(b, l, theta,
+                                           ValueRange{idx[0], idx[k + 1], col});
+        };
+        Value acc = thetaAt(k);
+        for (int64_t c = 0; c < k; ++c) {
+          int64_t dim = k - 1 - c, len = spatial[dim];
+          double step = align ? (len == 1 ? 0.0 : 2.0 / (len - 1)) : 2.0 / len;
+          double first = align ? -1.0 : 1.0 / len - 1.0;
+          Value p =
+              arith::IndexCastOp::create(b, l, b.getI64Type(), idx[1 + dim]);
+          Value coord = arith::AddFOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, arith::SIToFPOp::create(b, l, elt, p),
+                                    cst(step)),
+              cst(first));
+          acc = arith::AddFOp::create(
+              b, l, acc, arith::MulFOp::create(b, l, thetaAt(c), coord));
+        }
+        return acc;
+      });
+  nc.setOutput(0, grid, nc.inputDType(0));
   return success();
 }
 

@@ -197,14 +197,14 @@ LogicalResult importSoftmax(NodeContext &nc, bool log) {
 // LayerNormalization / RMSNormalization
 //===----------------------------------------------------------------------===//
 
-/// The stash type of a norm: `stash_type` (float by default), at least as
-/// wide as the input.
-/// The mean of float tensor `x` over `axes` (kept as size-1 dims), x minus
-/// it, and the mean of that squared; without `center`, x itself and the
-/// mean of its square (RMSNorm: mean null).
+/// The mean of a float tensor over some axes (kept as size-1 dims), the
+/// tensor minus it, and the mean of that squared; without centering, the
+/// tensor itself and the mean of its square (RMSNorm: mean null).
 struct Moments {
   Value mean, centered, var;
 };
+
+/// The Moments of `x` over `axes`, centered or not.
 Moments moments(NodeContext &nc, Value x, ArrayRef<int64_t> axes, bool center) {
   SmallVector<int64_t> shape(shapeOf(x));
   Type elt = eltOf(x);
@@ -226,6 +226,8 @@ Moments moments(NodeContext &nc, Value x, ArrayRef<int64_t> axes, bool center) {
   return m;
 }
 
+/// The stash type of a norm: `stash_type` (float by default), at least as
+/// wide as the input.
 FailureOr<DType> stashType(NodeContext &nc, DType d) {
   DType s = static_cast<DType>(nc.attrInt("stash_type", TP::FLOAT));
   if (!isFloat(s)) {
@@ -393,20 +395,24 @@ Value standardize(NodeContext &nc, Value x, ArrayRef<int64_t> axes,
       });
 }
 
-/// y = n * scale + bias (scale and bias aligned to dim 1 of `n`, of dtypes
-/// pd), computed in n's type and converted to `d`.
+/// y = n * scale + bias (n of dtype cd; scale and bias aligned to its dim
+/// 1, of dtypes pd), as dtype d: computed in cd and converted, or with
+/// `inOutputType` n converted to d first and the affine part computed in d
+/// (GroupNormalization's definition).
 Value scaleShift(NodeContext &nc, Value n, DType cd, Value scale, Value bias,
-                 ArrayRef<DType> pd, DType d) {
+                 ArrayRef<DType> pd, DType d, bool inOutputType = false) {
   int64_t rank = shapeOf(n).size();
+  DType at = inOutputType ? d : cd;
   return nc.elementwiseTo(
       ValueRange{n, alignTo(nc, scale, 1, rank), alignTo(nc, bias, 1, rank)},
       shapeOf(n), toMLIRType(nc.ctx(), d),
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-        Value y = arith::MulFOp::create(
-            b, l, a[0], nc.convertScalar(b, l, a[1], pd[0], cd));
+        Value y =
+            arith::MulFOp::create(b, l, nc.convertScalar(b, l, a[0], cd, at),
+                                  nc.convertScalar(b, l, a[1], pd[0], at));
         y = arith::AddFOp::create(b, l, y,
-                                  nc.convertScalar(b, l, a[2], pd[1], cd));
-        return nc.convertScalar(b, l, y, cd, d);
+                                  nc.convertScalar(b, l, a[2], pd[1], at));
+        return nc.convertScalar(b, l, y, at, d);
       });
 }
 
@@ -459,7 +465,8 @@ LogicalResult importGroupNorm(NodeContext &nc) {
   }
   int64_t c = shape[1], g = nc.attrInt("num_groups", 0);
   if (g <= 0 || c % g != 0) {
-    nc.error() << "num_groups " << g << " must divide the " << c << " channels";
+    nc.error() << "num_groups (" << g
+               << ") must be a positive divisor of the channels (" << c << ")";
     return failure();
   }
   int64_t rest = 1;
@@ -476,16 +483,14 @@ LogicalResult importGroupNorm(NodeContext &nc) {
     }
   Value groups = nc.reshape(nc.castTo(x, d, *st), {shape[0], g, c / g * rest});
   Value n = standardize(nc, groups, {2}, nc.attrFloat("epsilon", 1e-5f));
-  SmallVector<DType> pd = {nc.inputDType(1), nc.inputDType(2)};
-  if (perGroup) {
-    Value y = scaleShift(nc, n, *st, nc.input(1), nc.input(2), pd, d);
-    nc.setOutput(0, nc.reshape(y, shape), d);
-    return success();
-  }
-  nc.setOutput(0,
-               scaleShift(nc, nc.reshape(n, shape), *st, nc.input(1),
-                          nc.input(2), pd, d),
-               d);
+  // Scale and bias apply per group to the grouped view, per channel to the
+  // input's shape.
+  if (!perGroup)
+    n = nc.reshape(n, shape);
+  Value y = scaleShift(nc, n, *st, nc.input(1), nc.input(2),
+                       {nc.inputDType(1), nc.inputDType(2)}, d,
+                       /*inOutputType=*/true);
+  nc.setOutput(0, nc.reshape(y, shape), d);
   return success();
 }
 

@@ -73,22 +73,29 @@ void splitIterations(RewriterBase &rewriter, func::FuncOp kernel,
                            [&] { call.getOperandsMutable().assign(operands); });
 }
 
-/// Clones into `op` the vector constants it uses from outside (the
-/// canonicalizer hoists constants to the function's entry), so that an
-/// outlined kernel materializes them instead of taking vectors by value.
-/// Scalar constants stay arguments: kernels that differ only in them still
-/// share one function.
+/// Clones into `op` the vector constants its nested ops use from outside
+/// (the canonicalizer hoists constants to the function's entry), one clone
+/// per block, so that an outlined kernel materializes them instead of
+/// taking vectors by value. Scalar constants stay arguments: kernels that
+/// differ only in them still share one function.
 void sinkVectorConstants(RewriterBase &rewriter, Operation *op) {
+  DenseMap<std::pair<Operation *, Block *>, Value> clones;
   op->walk([&](Operation *user) {
+    if (user == op)
+      return; // its own operands are outside the kernel
     for (OpOperand &use : user->getOpOperands()) {
       Operation *def = use.get().getDefiningOp();
       if (!def || op->isAncestor(def) ||
           !isa<VectorType>(use.get().getType()) ||
           !def->hasTrait<OpTrait::ConstantLike>())
         continue;
-      rewriter.setInsertionPoint(user);
-      Operation *clone = rewriter.clone(*def);
-      rewriter.modifyOpInPlace(user, [&] { use.set(clone->getResult(0)); });
+      Block *block = user->getBlock();
+      Value &clone = clones[{def, block}];
+      if (!clone) {
+        rewriter.setInsertionPointToStart(block);
+        clone = rewriter.clone(*def)->getResult(0);
+      }
+      rewriter.modifyOpInPlace(user, [&] { use.set(clone); });
     }
   });
 }

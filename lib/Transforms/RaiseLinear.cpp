@@ -135,7 +135,7 @@ Value withUnitHeight(OpBuilder &b, Location loc, Value v) {
       SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}});
 }
 
-/// conv_{1,2}d_nchw_fchw(x, W) into init  ==>
+/// conv_2d_nchw_fchw (or conv_1d_ncw_fcw)(x, W) into init  ==>
 ///   qc.linear(im2col(x), W as [C * kh * kw, F]) transposed to NCHW + init
 /// (init: the bias broadcast or zeros), so that convolutions are quantized
 /// and run on the layers' kernels like any linear layer. A 1-D convolution

@@ -149,10 +149,13 @@ def VectorizeElementwisePass
     into one, that loop is tiled by two vector registers of its widest
     element type (the remainder peeled into one shorter tile), the other
     loops by 1, and each tile is vectorized (`vector.transfer_read`,
-    elementwise vector ops, `vector.transfer_write`; the transfers fold the
-    tiles' slices). Generics that read along some other dimension
-    (transposes, the im2col gathers), read with `tensor.extract`, or reduce
-    are left to the scalar lowering.
+    elementwise vector ops, `vector.transfer_write`; the reads fold the
+    tiles' input slices, one-element transfers become `tensor.extract` /
+    `tensor.insert`). Inputs that read unit dimensions at a constant 0 (a
+    bias `[C, 1, 1]`) first read a collapsed tensor without them. Generics
+    that read along some other dimension (transposes, the im2col gathers),
+    read with `tensor.extract`, reduce, or have i1 or scalar operands are
+    left to the scalar lowering.
 
     Runs after `qc-parallelize-generics`: a generic it split over the
     runtime's threads is vectorized inside its parallel loop.

@@ -40,7 +40,7 @@ constexpr StringLiteral kTileMarker = "qc.elementwise_tile";
 /// integers or floats of 8 bits or more, every loop parallel, every map a
 /// projected permutation (inputs': zeros allowed, at unit dimensions) that has
 /// the innermost loop last or not at all (outputs: permutations), a body of
-/// arith / math ops.
+/// arith / math ops and linalg.index.
 bool isElementwise(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumReductionLoops() != 0 ||
@@ -49,9 +49,10 @@ bool isElementwise(linalg::GenericOp op) {
   // Not i1 (or narrower) tensors: their buffers hold a byte per element,
   // a vector of them loads packed bits.
   for (Value v : op->getOperands()) {
-    Type t = getElementTypeOrSelf(v.getType());
-    if (!t.isIntOrFloat() || t.getIntOrFloatBitWidth() < 8)
-      return false;
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || !type.getElementType().isIntOrFloat() ||
+        type.getElementType().getIntOrFloatBitWidth() < 8)
+      return false; // scalar operands are left alone too
   }
   AffineExpr inner = getAffineDimExpr(op.getNumLoops() - 1, op.getContext());
   for (OpOperand &operand : op->getOpOperands()) {
@@ -118,10 +119,18 @@ void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op) {
 /// Whether the buffer of `v` will hold its dimensions from `dim` on
 /// row-major without gaps: a slice must keep them whole (but the first,
 /// which it may cut, at unit stride), of a source that does; a block
-/// argument must be a function's (its buffer has the identity layout).
+/// argument must be a function's (its buffer has the identity layout) or a
+/// loop's iteration argument whose init does (the threads' loops of
+/// qc-parallelize-generics). A wrong guess costs a copy, not correctness:
+/// bufferization copies what it cannot collapse in place.
 bool contiguousFrom(Value v, int64_t dim) {
-  if (auto arg = dyn_cast<BlockArgument>(v))
-    return isa<func::FuncOp>(arg.getOwner()->getParentOp());
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    Operation *owner = arg.getOwner()->getParentOp();
+    if (auto loop = dyn_cast<scf::ForOp>(owner))
+      if (OpOperand *init = loop.getTiedLoopInit(arg))
+        return contiguousFrom(init->get(), dim);
+    return isa<func::FuncOp>(owner);
+  }
   auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
   if (!slice)
     return true; // a new buffer, or one bufferization copies

@@ -211,13 +211,14 @@ def compare(model, artifact, *, inputs=None, repeat=10, warmup=1, threads=2, flo
     work = tempfile.mkdtemp(prefix="qc-compare-")
     try:
         # An input the artifact lacks was bound at compile time
-        # (qc-compile --bind-input): onnxruntime alone takes it, and the
-        # given value must be the bound one.
+        # (qc-compile --bind-input): onnxruntime alone takes it. The given
+        # value should be the bound one; nothing can check that (the artifact
+        # keeps no copy), a different one shows as a numeric error.
         man_in = _manifest_inputs(os.fspath(artifact))
         bound = [n for n in feeds if man_in and n not in man_in]
         for name in bound:
             log("input %s: not an input of the artifact (bound at compile time); "
-                "given to onnxruntime only" % name)
+                "given to onnxruntime only, which assumes it is the bound value" % name)
         qc_feeds = {n: v for n, v in feeds.items() if n not in bound}
         odir, qc_median, qc_min = _run_qc(artifact, qc_feeds, work, repeat, warmup, timeout,
                                           save_inputs)

@@ -53,7 +53,7 @@ func.func @bias(%b: tensor<3x1x1xf32>) -> tensor<1x3x7x7xf32> {
 // rows are not collapsed (one tile of 14 per row; the destination neither:
 // a run collapses in every operand or in none).
 // CHECK-LABEL: func.func @interior
-// CHECK-NOT:   tensor.collapse_shape %[[IN:.*]] {{\[}}[0, 1]]
+// CHECK-NOT:   tensor.collapse_shape
 // CHECK:       scf.for %{{.*}} = %{{.*}} to %c14 step %c1
 // CHECK:         vector.transfer_read {{.*}} : tensor<16x16xf32>, vector<14xf32>
 // CHECK:         arith.negf {{.*}} : vector<14xf32>
@@ -96,4 +96,47 @@ func.func @left_alone(%x: tensor<8x16xf32>, %m: tensor<8x16xi1>) -> (tensor<16x8
     linalg.yield %p : f32
   } -> tensor<8xf32>
   return %t, %s, %r : tensor<16x8xf32>, tensor<8x16xf32>, tensor<8xf32>
+}
+
+// -----
+
+// A generic split over threads (qc-parallelize-generics: one channel per
+// iteration, its destination a slice of the loop's iteration argument) is
+// collapsed too: the argument's init is a new tensor.
+// CHECK-LABEL: func.func @in_loop
+// CHECK:       scf.for
+// CHECK:         tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<1x7x7xf32> into tensor<49xf32>
+// CHECK:         vector<16xf32>
+func.func @in_loop(%x: tensor<4x7x7xf32>) -> tensor<4x7x7xf32> {
+  %e = tensor.empty() : tensor<4x7x7xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %r = scf.for %i = %c0 to %c4 step %c1 iter_args(%acc = %e) -> (tensor<4x7x7xf32>) {
+    %in = tensor.extract_slice %x[%i, 0, 0] [1, 7, 7] [1, 1, 1] : tensor<4x7x7xf32> to tensor<1x7x7xf32>
+    %out = tensor.extract_slice %acc[%i, 0, 0] [1, 7, 7] [1, 1, 1] : tensor<4x7x7xf32> to tensor<1x7x7xf32>
+    %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%in : tensor<1x7x7xf32>) outs(%out : tensor<1x7x7xf32>) {
+    ^bb0(%a: f32, %o: f32):
+      %n = arith.negf %a : f32
+      linalg.yield %n : f32
+    } -> tensor<1x7x7xf32>
+    %next = tensor.insert_slice %y into %acc[%i, 0, 0] [1, 7, 7] [1, 1, 1] : tensor<1x7x7xf32> into tensor<4x7x7xf32>
+    scf.yield %next : tensor<4x7x7xf32>
+  }
+  return %r : tensor<4x7x7xf32>
+}
+
+// -----
+
+// A scalar operand (a fill written as a generic) is left alone.
+// CHECK-LABEL: func.func @scalar_operand
+// CHECK:       linalg.generic
+// CHECK-NOT:   vector.
+func.func @scalar_operand(%v: f32) -> tensor<8x32xf32> {
+  %e = tensor.empty() : tensor<8x32xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%v : f32) outs(%e : tensor<8x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<8x32xf32>
+  return %y : tensor<8x32xf32>
 }
