@@ -416,17 +416,7 @@ struct TileAndVectorizePass
     if (failed(canonicalizer.run(between())))
       return failure();
 
-    SmallVector<linalg::LinalgOp> tiles;
-    for (Operation *root : between())
-      root->walk([&](linalg::LinalgOp op) {
-        if (op->hasAttr(kTileMarker))
-          tiles.push_back(op);
-      });
-    for (linalg::LinalgOp tile : tiles) {
-      tile->removeAttr(kTileMarker);
-      if (!tile.hasPureTensorSemantics() ||
-          llvm::any_of(tile.getStaticLoopRanges(), ShapedType::isDynamic))
-        continue; // A scalar tile is still correct.
+    for (linalg::LinalgOp tile : qc::takeStaticTiles(between(), kTileMarker)) {
       rewriter.setInsertionPoint(tile);
       if (isDepthwiseConv(tile)) {
         FailureOr<linalg::LinalgOp> flat = dropUnitLoops(rewriter, tile);

@@ -42,6 +42,21 @@ SmallVector<Operation *> qc::opsBetween(Block *block, Operation *prev,
   return ops;
 }
 
+SmallVector<linalg::LinalgOp> qc::takeStaticTiles(ArrayRef<Operation *> roots,
+                                                  StringRef marker) {
+  SmallVector<linalg::LinalgOp> tiles;
+  for (Operation *root : roots)
+    root->walk([&](linalg::LinalgOp op) {
+      if (!op->hasAttr(marker))
+        return;
+      op->removeAttr(marker);
+      if (op.hasPureTensorSemantics() &&
+          !llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+        tiles.push_back(op);
+    });
+  return tiles;
+}
+
 LogicalResult qc::applyWithin(ArrayRef<Operation *> roots,
                               const FrozenRewritePatternSet &patterns) {
   SmallVector<Operation *> ops;

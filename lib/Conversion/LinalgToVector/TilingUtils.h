@@ -9,6 +9,7 @@
 #ifndef QC_CONVERSION_LINALGTOVECTOR_TILINGUTILS_H
 #define QC_CONVERSION_LINALGTOVECTOR_TILINGUTILS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Rewrite/FrozenRewritePatternSet.h"
@@ -31,6 +32,13 @@ tileAndPeel(mlir::RewriterBase &rewriter, mlir::Operation *op,
 /// start / end): what replaced an op that sat between them.
 llvm::SmallVector<mlir::Operation *>
 opsBetween(mlir::Block *block, mlir::Operation *prev, mlir::Operation *next);
+
+/// The ops in `roots` (nested included) that carry `marker`, which they
+/// lose; those of static loop ranges on tensors, the ones to vectorize (a
+/// tile left out stays correct, as scalar code).
+llvm::SmallVector<mlir::linalg::LinalgOp>
+takeStaticTiles(llvm::ArrayRef<mlir::Operation *> roots,
+                llvm::StringRef marker);
 
 /// Applies `patterns` to `roots` and the ops nested in them (and to the ops
 /// the rewrites create), nothing else.

@@ -261,16 +261,7 @@ struct VectorizeElementwisePass
     // Peeled bounds folded: every tile's slices get static types.
     if (failed(canonicalizer.run(between())))
       return failure();
-    SmallVector<linalg::LinalgOp> tileOps;
-    for (Operation *root : between())
-      root->walk([&](linalg::LinalgOp t) {
-        if (t->hasAttr(kTileMarker))
-          tileOps.push_back(t);
-      });
-    for (linalg::LinalgOp t : tileOps) {
-      t->removeAttr(kTileMarker);
-      if (llvm::any_of(t.getStaticLoopRanges(), ShapedType::isDynamic))
-        continue; // The scalar lowering takes it.
+    for (linalg::LinalgOp t : qc::takeStaticTiles(between(), kTileMarker)) {
       rewriter.setInsertionPoint(t);
       FailureOr<linalg::VectorizationResult> vec =
           linalg::vectorize(rewriter, t);
