@@ -82,6 +82,34 @@ linalg::GenericOp nchwPlusOf(Value y, Value &init) {
   return t;
 }
 
+/// The accumulator [F, P] of the product from `init` [1, F, OH, OW]: a
+/// per-channel bias broadcast (a copy of [F, 1, 1] read at (f, 0, 0) that
+/// nothing else reads) broadcast straight into [F, P], so that register
+/// tiles can compute their part of it (qc-tile-and-vectorize); else `init`
+/// collapsed.
+Value channelMajorInit(RewriterBase &rewriter, Location loc, Value init) {
+  SmallVector<ReassociationIndices> fm = {{0, 1}, {2, 3}};
+  auto type = cast<RankedTensorType>(init.getType());
+  auto g = init.getDefiningOp<linalg::GenericOp>();
+  MLIRContext *ctx = rewriter.getContext();
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 4 ||
+      g.getIndexingMapsArray()[0] !=
+          AffineMap::get(4, 0, {getAffineDimExpr(1, ctx), zero, zero}, ctx) ||
+      !g.getIndexingMapsArray()[1].isIdentity())
+    return tensor::CollapseShapeOp::create(rewriter, loc, init, fm);
+  Value bias = tensor::CollapseShapeOp::create(
+      rewriter, loc, g.getDpsInputs()[0],
+      SmallVector<ReassociationIndices>{{0, 1, 2}});
+  Value empty = tensor::EmptyOp::create(
+      rewriter, loc,
+      {type.getDimSize(1), type.getDimSize(2) * type.getDimSize(3)},
+      type.getElementType());
+  return linalg::BroadcastOp::create(rewriter, loc, bias, empty,
+                                     ArrayRef<int64_t>{1})
+      ->getResult(0);
+}
+
 /// The gather of `g` with its loops reordered to (n, c, i, j, oh, ow),
 /// collapsed to [C * kh * kw, OH * OW]; the input itself (collapsed) when
 /// that is the same values (1x1 windows, unit strides, no padding).
@@ -133,11 +161,12 @@ bool rewriteLayer(RewriterBase &rewriter, qc::LinearOp op, int64_t minPixels) {
     for (int64_t o = 0; o < f; ++o)
       rows[o * k + r] = (*w)[r * f + o];
 
-  // What only the replaced ops read (the [K, F] weight, the gather's and
-  // the transpose's empty tensors) goes with them: an unused weight would
-  // still be outlined into the artifact.
+  // What only the replaced ops read (the [K, F] weight, the gather's
+  // empty tensor, an NCHW bias broadcast and the transpose's empty tensor)
+  // goes with them: an unused weight would still be outlined into the
+  // artifact.
   SmallVector<Value> leftovers = {op.getWeight(), gather.getDpsInits()[0],
-                                  toNchw.getDpsInits()[0]};
+                                  init, toNchw.getDpsInits()[0]};
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(toNchw);
   Value cols = transposedCols(rewriter, gather);
@@ -145,7 +174,7 @@ bool rewriteLayer(RewriterBase &rewriter, qc::LinearOp op, int64_t minPixels) {
       rewriter, loc, RankedTensorType::get({f, k}, rewriter.getF32Type()),
       (op.getLayer() + ".rows").str(), rows);
   SmallVector<ReassociationIndices> fm = {{0, 1}, {2, 3}};
-  Value acc = tensor::CollapseShapeOp::create(rewriter, loc, init, fm);
+  Value acc = channelMajorInit(rewriter, loc, init);
   Value product =
       linalg::MatmulOp::create(rewriter, loc, ValueRange{filter, cols}, acc)
           .getResult(0);

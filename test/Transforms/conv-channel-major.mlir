@@ -63,6 +63,29 @@ func.func @strided_and_batched(%x: tensor<1x3x8x8xf32>, %x2: tensor<2x3x4x4xf32>
   return %y, %y2 : tensor<1x2x4x4xf32>, tensor<2x2x4x4xf32>
 }
 
+// A per-channel bias (the importer's broadcast of [F, 1, 1] into the NCHW
+// init) is broadcast straight into the [F, P] accumulator, which register
+// tiles can compute a tile of (qc-tile-and-vectorize); the NCHW broadcast
+// goes.
+// CHECK-LABEL: func.func @conv_bias
+// CHECK-NOT: linalg.generic
+// CHECK: %[[B:.*]] = tensor.collapse_shape %{{.*}} {{\[}}[0, 1, 2]] : tensor<2x1x1xf32> into tensor<2xf32>
+// CHECK: %[[ACC:.*]] = linalg.broadcast ins(%[[B]] : tensor<2xf32>) outs(%{{.*}} : tensor<2x16xf32>) dimensions = [1]
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<3x16xf32>) outs(%[[ACC]] : tensor<2x16xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @conv_bias(%x: tensor<1x3x4x4xf32>, %b: tensor<2xf32>) -> tensor<1x2x4x4xf32> {
+  %w = arith.constant dense<[[[[1.0]], [[2.0]], [[3.0]]], [[[-1.0]], [[0.5]], [[0.25]]]]> : tensor<2x3x1x1xf32>
+  %bb = tensor.expand_shape %b [[0, 1, 2]] output_shape [2, 1, 1] : tensor<2xf32> into tensor<2x1x1xf32>
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %init = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%bb : tensor<2x1x1xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x2x4x4xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w : tensor<1x3x4x4xf32>, tensor<2x3x1x1xf32>) outs(%init : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
 // The [K, F] weights of the rewritten layers are gone, not outlined unused.
 // CHECK: dialect_resources
 // CHECK-NOT: c.im2col

@@ -111,6 +111,13 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
     tile's width of pixels, the window's taps innermost; each tile drops its
     unit loops and becomes a vector multiply-add of a shifted input row
     (strided rows are read through strided slices).
+    A `linalg.matmul` whose only reader is a pointwise `linalg.generic`
+    (identity maps: an activation, a residual add; directly or through the
+    `tensor.expand_shape` back to an image) is tiled with that reader: the
+    reader (and the pointwise generics after it that only it reads) is tiled
+    by register tiles, each computing the matmul's tile first, its initial
+    value (a bias broadcast) included, so that the activation applies to the
+    accumulators in registers instead of in a pass over memory of its own.
     The outermost tile loop (the batch of a batch_matmul, else the column
     panels) of a large enough contraction is marked `qc.parallel_loop`:
     `qc-outline-kernels` makes it a kernel the runtime splits over its
@@ -131,6 +138,8 @@ def TileAndVectorizePass : Pass<"qc-tile-and-vectorize", "mlir::func::FuncOp"> {
            /*default=*/"262144",
            "mark the outermost tile loop of a contraction with at least this "
            "many multiply-adds as parallel (qc.parallel_loop); 0: never">,
+    Option<"epilogues", "epilogues", "bool", /*default=*/"true",
+           "tile a matmul together with the pointwise generic that reads it">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

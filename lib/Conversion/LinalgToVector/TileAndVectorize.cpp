@@ -3,6 +3,7 @@
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/Passes.h"
 
+#include "Epilogue.h"
 #include "TilingUtils.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -388,11 +389,19 @@ struct TileAndVectorizePass
     // size of the model.
     for (linalg::LinalgOp op : targets) {
       Block *block = op->getBlock();
-      Operation *prev = op->getPrevNode(), *next = op->getNextNode();
+      Operation *prev = op->getPrevNode();
+      linalg::GenericOp epilogue = epilogueOf(op);
+      Operation *last = epilogue ? epilogue.getOperation() : op.getOperation();
+      // The epilogue's result expanded back to an image's shape.
+      if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(
+              last->getNextNode());
+          expand && epilogue && expand.getSrc() == epilogue->getResult(0))
+        last = expand;
+      Operation *next = last->getNextNode();
       auto between = [block, prev, next] {
         return qc::opsBetween(block, prev, next);
       };
-      if (failed(tileAndVectorize(func, op, tile, between)))
+      if (failed(tileAndVectorize(func, op, epilogue, tile, between)))
         return signalPassFailure();
     }
     // One sweep for the index constants each contraction made its own of.
@@ -401,16 +410,62 @@ struct TileAndVectorizePass
     eliminateCommonSubExpressions(rewriter, dominance, func);
   }
 
-  /// Register-tiles one contraction, vectorizes its tiles, lowers them to
-  /// broadcast FMAs and keeps the accumulators in registers. `between`
-  /// lists the top-level ops that hold the contraction's code at any point.
+  /// The pointwise generic `op` (a static matmul) is tiled with, rewritten
+  /// over its loops (qc::prepareEpilogue); null if none.
+  linalg::GenericOp epilogueOf(linalg::LinalgOp op) {
+    auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
+    if (!epilogues || !matmul ||
+        llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+      return {};
+    IRRewriter rewriter(&getContext());
+    return qc::prepareEpilogue(rewriter, matmul);
+  }
+
+  /// Tiles `matmul` with `epilogue` by register tiles, then each of the
+  /// matmul's tiles by K steps; marks the outermost loop as tileAndMark
+  /// does. `between` as for tileAndVectorize.
   LogicalResult
-  tileAndVectorize(func::FuncOp func, linalg::LinalgOp op, qc::FloatTile tile,
+  tileWithEpilogue(RewriterBase &rewriter, linalg::MatmulOp matmul,
+                   linalg::GenericOp epilogue, qc::FloatTile tile,
+                   llvm::function_ref<SmallVector<Operation *>()> between) {
+    SmallVector<int64_t> ranges = matmul.getStaticLoopRanges();
+    int64_t macs = ranges[0] * ranges[1] * ranges[2];
+    FailureOr<SmallVector<LoopLikeOpInterface>> loops =
+        qc::tileWithEpilogue(rewriter, matmul, epilogue, tile.rows,
+                             tile.columns, kContractionMarker, kTileMarker);
+    if (failed(loops))
+      return failure();
+    if (parallelMinMacs > 0 && macs >= parallelMinMacs)
+      loops->front()->setAttr(qc::kParallelLoopAttrName,
+                              rewriter.getUnitAttr());
+    if (failed(canonicalizer.run(between())))
+      return failure();
+    for (linalg::LinalgOp t :
+         qc::takeStaticTiles(between(), kContractionMarker)) {
+      int64_t k = t.getStaticLoopRanges()[2];
+      if (failed(qc::tileAndPeel(rewriter, t, {0, 0, std::min<int64_t>(tileK, k)},
+                                 {0, 1, 2}, kTileMarker)))
+        return failure();
+    }
+    return success();
+  }
+
+  /// Register-tiles one contraction (with its epilogue, if not null),
+  /// vectorizes its tiles, lowers them to broadcast FMAs and keeps the
+  /// accumulators in registers. `between` lists the top-level ops that
+  /// hold the contraction's code at any point.
+  LogicalResult
+  tileAndVectorize(func::FuncOp func, linalg::LinalgOp op,
+                   linalg::GenericOp epilogue, qc::FloatTile tile,
                    llvm::function_ref<SmallVector<Operation *>()> between) {
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
     bool depthwise = isDepthwiseConv(op); // op is replaced by its tiles
-    if (failed(tileAndMark(rewriter, op, tile)))
+    if (epilogue
+            ? failed(tileWithEpilogue(rewriter,
+                                      cast<linalg::MatmulOp>(op.getOperation()),
+                                      epilogue, tile, between))
+            : failed(tileAndMark(rewriter, op, tile)))
       return failure();
     // Fold the peeled bounds so that each tile's slices get static types.
     if (failed(canonicalizer.run(between())))
@@ -465,6 +520,9 @@ struct TileAndVectorizePass
       moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
       hoistAccumulators(rewriter, loop);
     }
+    // The epilogue reads the accumulators where they were written.
+    if (epilogue && failed(canonicalizer.run(between())))
+      return failure();
     return success();
   }
 
@@ -559,6 +617,10 @@ struct TileAndVectorizePass
               return read.getVectorType();
             if (auto write = dyn_cast<vector::TransferWriteOp>(op))
               return write.getVectorType();
+            // An epilogue's arithmetic on the accumulators.
+            if (OpTrait::hasElementwiseMappableTraits(op) &&
+                op->getNumResults() == 1)
+              return dyn_cast<VectorType>(op->getResult(0).getType());
             return {};
           }();
           if (!vectorType || vectorType.getRank() < 1 ||
@@ -586,6 +648,8 @@ struct TileAndVectorizePass
   /// unrollPatterns of the function being rewritten (built once per run).
   std::optional<FrozenRewritePatternSet> unrolling;
   static constexpr StringLiteral kTileMarker = "qc.register_tile";
+  /// A matmul tile of an epilogue's tile, to be tiled by K steps.
+  static constexpr StringLiteral kContractionMarker = "qc.epilogue_matmul";
 };
 
 } // namespace

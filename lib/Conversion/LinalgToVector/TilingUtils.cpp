@@ -22,15 +22,20 @@ qc::tileAndPeel(RewriterBase &rewriter, Operation *op, ArrayRef<int64_t> tiles,
     return op->emitError("qc: tiling failed");
   rewriter.replaceOp(op, tiled->replacements);
   tiled->tiledOps.back()->setAttr(marker, rewriter.getUnitAttr());
+  peelLoops(rewriter, tiled->loops);
+  return tiled;
+}
+
+void qc::peelLoops(RewriterBase &rewriter,
+                   ArrayRef<LoopLikeOpInterface> loops) {
   // Innermost first, so that the peeled outer iterations receive loops that
   // are already peeled.
-  for (LoopLikeOpInterface loop : llvm::reverse(tiled->loops)) {
+  for (LoopLikeOpInterface loop : llvm::reverse(loops)) {
     auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
     scf::ForOp partial;
     if (forOp)
       (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, partial);
   }
-  return tiled;
 }
 
 SmallVector<Operation *> qc::opsBetween(Block *block, Operation *prev,

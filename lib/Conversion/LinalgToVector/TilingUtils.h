@@ -28,6 +28,11 @@ tileAndPeel(mlir::RewriterBase &rewriter, mlir::Operation *op,
             llvm::ArrayRef<int64_t> tiles, llvm::ArrayRef<int64_t> order,
             llvm::StringRef marker);
 
+/// Peels the partial last iteration off each of `loops` (a nest, outermost
+/// first; innermost peeled first).
+void peelLoops(mlir::RewriterBase &rewriter,
+               llvm::ArrayRef<mlir::LoopLikeOpInterface> loops);
+
 /// The ops of `block` strictly between `prev` and `next` (null: the block's
 /// start / end): what replaced an op that sat between them.
 llvm::SmallVector<mlir::Operation *>

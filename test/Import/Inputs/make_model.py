@@ -474,10 +474,12 @@ def tinyllama():
     return build(W, cfg, 16, 2)
 
 
-def cnn(size=16):
+def cnn(size=16, residual=False):
     """A small convolutional classifier on a size x size image: 3x3 (padded,
     bias), 1x1, 3x3 stride 2, a depthwise 3x3 (group 32), a dilated 3x3
-    without bias, global average pooling and a Gemm classifier."""
+    without bias, global average pooling and a Gemm classifier. `residual`:
+    the 1x1's ReLU is a ReLU6 (Clip), followed by a residual block (a 1x1
+    with bias added to its input)."""
     rng = np.random.default_rng(24)
 
     def conv(name, x, y, cin, cout, k, bias=True, **attrs):
@@ -494,7 +496,14 @@ def cnn(size=16):
     conv("c1", "x", "h1", 3, 16, 3, pads=[1, 1, 1, 1])
     nodes.append(helper.make_node("Relu", ["h1"], ["r1"]))
     conv("c2", "r1", "h2", 16, 32, 1)
-    nodes.append(helper.make_node("Relu", ["h2"], ["r2"]))
+    if residual:
+        inits.extend([_init("lo", np.array(0.0, np.float32)),
+                      _init("hi", np.array(6.0, np.float32))])
+        nodes.append(helper.make_node("Clip", ["h2", "lo", "hi"], ["c2r"]))
+        conv("c2b", "c2r", "h2b", 32, 32, 1)
+        nodes.append(helper.make_node("Add", ["h2b", "c2r"], ["r2"]))
+    else:
+        nodes.append(helper.make_node("Relu", ["h2"], ["r2"]))
     conv("c3", "r2", "h3", 32, 32, 3, strides=[2, 2], pads=[1, 1, 1, 1])
     nodes.append(helper.make_node("Relu", ["h3"], ["r3"]))
     conv("dw", "r3", "h4", 32, 32, 3, group=32, pads=[1, 1, 1, 1])
@@ -639,6 +648,9 @@ GOOD = {
     # Every convolution with >= 576 output pixels (qc-conv-channel-major's
     # default threshold is 128).
     "cnn48": lambda: cnn(48),
+    # ReLU6 and a residual add after channel-major convolutions (their
+    # register tiles' epilogues).
+    "cnn48_residual": lambda: cnn(48, residual=True),
     # Batch 1 with 129 output positions (channel-major but the last),
     # batch 3 (pixel-major).
     "conv1d": lambda: conv1d(1, 1040),
