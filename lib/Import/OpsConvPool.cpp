@@ -231,30 +231,47 @@ Value convNamed(NodeContext &nc, Value x, Value wt, Value init,
   }
 }
 
+/// The accumulator of a convolution of `shape` ([N, channels..., out...],
+/// `spatial` dims of out): the bias (null: zeros) broadcast over it, the
+/// bias's [M] read as the channel dims.
+Value biasInit(NodeContext &nc, Value bias, ArrayRef<int64_t> shape,
+               int64_t spatial, Type accElt) {
+  if (!bias)
+    return nc.filled(shape, nc.scalar(accElt, 0));
+  SmallVector<int64_t> bShape(shape.drop_front().drop_back(spatial));
+  bShape.append(spatial, 1);
+  return nc.elementwiseTo(nc.reshape(bias, bShape), shape, accElt,
+                          [&](OpBuilder &b, Location l, ValueRange a) {
+                            return widen(b, l, a[0], accElt);
+                          });
+}
+
 /// A grouped convolution (or one of rank > 3) as a linalg.generic over
 /// x [N, G, C/G, padded...], w [G, M/G, C/G, k...] and the result
-/// [N, G, M/G, out...]; loops (n, g, f, o..., c, k...).
-Value convGrouped(NodeContext &nc, Value x, Value wt, Value init,
-                  const Window &w, int64_t group) {
+/// [N, G, M/G, out...] accumulated over the bias (null: zeros) broadcast in
+/// that layout; loops (n, g, f, o..., c, k...). The result has `outShape`
+/// [N, M, out...].
+Value convGrouped(NodeContext &nc, Value x, Value wt, Value bias,
+                  Type accElt, ArrayRef<int64_t> outShape, const Window &w,
+                  int64_t group) {
   OpBuilder &b = nc.b;
   MLIRContext *ctx = nc.ctx();
   auto xt = cast<RankedTensorType>(x.getType());
   auto wtt = cast<RankedTensorType>(wt.getType());
-  auto it = cast<RankedTensorType>(init.getType());
   int64_t n = w.rank();
   int64_t cg = wtt.getDimSize(1), fg = wtt.getDimSize(0) / group;
 
   SmallVector<int64_t> xShape = {xt.getDimSize(0), group, cg};
   SmallVector<int64_t> wShape = {group, fg, cg};
-  SmallVector<int64_t> oShape = {it.getDimSize(0), group, fg};
+  SmallVector<int64_t> oShape = {outShape[0], group, fg};
   for (int64_t i = 0; i < n; ++i) {
     xShape.push_back(xt.getDimSize(2 + i));
     wShape.push_back(wtt.getDimSize(2 + i));
-    oShape.push_back(it.getDimSize(2 + i));
+    oShape.push_back(outShape[2 + i]);
   }
   Value x5 = nc.reshape(x, xShape);
   Value w5 = nc.reshape(wt, wShape);
-  Value o5 = nc.reshape(init, oShape);
+  Value o5 = biasInit(nc, bias, oShape, n, accElt);
 
   unsigned numLoops = 4 + 2 * n, outPos = 3, cPos = 3 + n, kPos = 4 + n;
   auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };
@@ -289,7 +306,7 @@ Value convGrouped(NodeContext &nc, Value x, Value wt, Value init,
                   linalg::YieldOp::create(nb, l, sum);
                 })
                 .getResult(0);
-  return nc.reshape(r, it.getShape());
+  return nc.reshape(r, outShape);
 }
 
 /// The convolution of x by wt (the node's attributes: pads, strides,
@@ -338,22 +355,12 @@ FailureOr<Value> convolution(NodeContext &nc, Value x, Value wt, Value bias,
   SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
   llvm::append_range(outShape, w->out);
 
-  // The accumulator starts as the bias broadcast over [N, M, out...].
-  Value init;
   if (bias) {
     auto bt = cast<RankedTensorType>(bias.getType());
     if (bt.getRank() != 1 || bt.getDimSize(0) != m) {
       nc.error() << "B must have shape [" << m << "]";
       return failure();
     }
-    SmallVector<int64_t> bShape = {m};
-    bShape.append(n, 1);
-    init = nc.elementwiseTo(nc.reshape(bias, bShape), outShape, accElt,
-                            [&](OpBuilder &b, Location l, ValueRange a) {
-                              return widen(b, l, a[0], accElt);
-                            });
-  } else {
-    init = nc.filled(outShape, nc.scalar(accElt, 0));
   }
 
   // A QDQ model's 2-D convolution on a quantized filter: one qc.qlinear
@@ -366,11 +373,13 @@ FailureOr<Value> convolution(NodeContext &nc, Value x, Value wt, Value bias,
         qc::im2colView(nc.b, nc.loc, padInput(nc, raw, *w, nc.scalar(elt, 0)),
                        w->out, kernel, w->strides, w->dilations);
     Value y = quantizedLinear(nc, cols, act, wt, "filter");
-    return qc::nhwcToNchwPlus(nc.b, nc.loc, y, init);
+    return qc::nhwcToNchwPlus(nc.b, nc.loc, y,
+                              biasInit(nc, bias, outShape, n, accElt));
   }
   Value xp = padInput(nc, x, *w, nc.scalar(elt, 0));
-  return group == 1 && n <= 3 ? convNamed(nc, xp, wt, init, *w)
-                              : convGrouped(nc, xp, wt, init, *w, group);
+  if (group == 1 && n <= 3)
+    return convNamed(nc, xp, wt, biasInit(nc, bias, outShape, n, accElt), *w);
+  return convGrouped(nc, xp, wt, bias, accElt, outShape, *w, group);
 }
 
 LogicalResult importConv(NodeContext &nc) {
@@ -752,23 +761,16 @@ LogicalResult importConvTranspose(NodeContext &nc) {
   Type accElt = toMLIRType(nc.ctx(), acc);
   SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
   llvm::append_range(outShape, w.out);
-  Value init;
-  if (nc.hasInput(2)) {
-    SmallVector<int64_t> bShape = {m};
-    bShape.append(n, 1);
-    init = nc.elementwiseTo(nc.reshape(nc.input(2), bShape), outShape, accElt,
-                            [&](OpBuilder &b, Location l, ValueRange a) {
-                              return widen(b, l, a[0], accElt);
-                            });
-  } else {
-    init = nc.filled(outShape, nc.scalar(accElt, 0));
-  }
+  Value bias = nc.hasInput(2) ? nc.input(2) : Value();
   Window conv = w;
   conv.strides.assign(n, 1);
   Value xs = spreadAndPad(nc, x, w, padLo, w.out);
   Value wf = flippedWeights(nc, wt, group);
-  Value out = group == 1 && n <= 3 ? convNamed(nc, xs, wf, init, conv)
-                                   : convGrouped(nc, xs, wf, init, conv, group);
+  Value out =
+      group == 1 && n <= 3
+          ? convNamed(nc, xs, wf, biasInit(nc, bias, outShape, n, accElt),
+                      conv)
+          : convGrouped(nc, xs, wf, bias, accElt, outShape, conv, group);
   nc.setOutput(0, nc.castTo(out, acc, d), d);
   return success();
 }

@@ -55,99 +55,124 @@ linalg::GenericOp fuseReaders(RewriterBase &rewriter, linalg::GenericOp g) {
   return g;
 }
 
-} // namespace
-
-linalg::GenericOp qc::prepareEpilogue(RewriterBase &rewriter,
-                                      linalg::MatmulOp matmul) {
-  Value result = matmul->getResult(0);
-  if (!result.hasOneUse())
-    return {};
-  OpOperand *use = &*result.getUses().begin();
-  auto expand = dyn_cast<tensor::ExpandShapeOp>(use->getOwner());
-  if (expand) {
-    if (!expand->hasOneUse())
-      return {};
-    use = &*expand->getUses().begin();
-  }
-  linalg::GenericOp g = pointwiseReader(*use, matmul->getBlock());
-  if (!g)
-    return {};
-  g = fuseReaders(rewriter, g);
-  if (!expand)
-    return g;
-
-  // Over the matmul's [M, N]: the expanded image's dims collapsed back.
+/// `g` (pointwise, reading `reshape`'s result) rewritten over the shape of
+/// `reshape`'s source, `value`: its other operands reshaped the other way,
+/// its result reshaped back.
+linalg::GenericOp reshapedOver(RewriterBase &rewriter, linalg::GenericOp g,
+                               Operation *reshape, Value value) {
+  auto target = cast<RankedTensorType>(value.getType());
+  bool expand = isa<tensor::CollapseShapeOp>(reshape);
+  SmallVector<ReassociationIndices> reassoc =
+      expand ? cast<tensor::CollapseShapeOp>(reshape).getReassociationIndices()
+             : cast<tensor::ExpandShapeOp>(reshape).getReassociationIndices();
+  Location loc = g.getLoc();
   rewriter.setInsertionPoint(g);
-  FailureOr<linalg::CollapseResult> collapsed = linalg::collapseOpIterationDims(
-      g, expand.getReassociationIndices(), rewriter);
-  if (failed(collapsed))
-    return {};
-  rewriter.replaceOp(g, collapsed->results);
-  auto flat = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
-  // It reads the matmul's result through collapse(expand(result)).
-  for (OpOperand *in : flat.getDpsInputOperands()) {
-    auto c = in->get().getDefiningOp<tensor::CollapseShapeOp>();
-    if (!c || c.getSrc() != expand.getResult() ||
-        c.getReassociationIndices() != expand.getReassociationIndices())
-      continue;
-    rewriter.modifyOpInPlace(flat, [&] { in->set(result); });
-    if (c->use_empty())
-      rewriter.eraseOp(c);
-  }
-  if (expand->use_empty())
-    rewriter.eraseOp(expand);
+  auto over = [&](Value v) -> Value {
+    if (v == reshape->getResult(0))
+      return value;
+    auto type = target.clone(getElementTypeOrSelf(v.getType()));
+    if (expand)
+      return tensor::ExpandShapeOp::create(rewriter, loc, type, v, reassoc);
+    return tensor::CollapseShapeOp::create(rewriter, loc, v, reassoc);
+  };
+  SmallVector<Value> ins = llvm::map_to_vector(g.getDpsInputs(), over);
+  SmallVector<Value> outs = llvm::map_to_vector(g.getDpsInits(), over);
+  AffineMap id = rewriter.getMultiDimIdentityMap(target.getRank());
+  auto flat = linalg::GenericOp::create(
+      rewriter, loc, TypeRange{outs[0].getType()}, ins, outs,
+      SmallVector<AffineMap>(ins.size() + 1, id),
+      SmallVector<utils::IteratorType>(target.getRank(),
+                                       utils::IteratorType::parallel));
+  rewriter.inlineRegionBefore(g.getRegion(), flat.getRegion(),
+                              flat.getRegion().end());
+  auto type = cast<RankedTensorType>(g->getResult(0).getType());
+  Value back =
+      expand ? tensor::CollapseShapeOp::create(rewriter, loc, type,
+                                               flat.getResult(0), reassoc)
+                   .getResult()
+             : tensor::ExpandShapeOp::create(rewriter, loc, type,
+                                             flat.getResult(0), reassoc)
+                   .getResult();
+  rewriter.replaceOp(g, back);
+  if (reshape->use_empty())
+    rewriter.eraseOp(reshape);
   return flat;
 }
 
+/// Whether `slice` is the initial value of a tile.
+bool isTileInit(tensor::ExtractSliceOp slice) {
+  return llvm::any_of(slice->getUses(), [](OpOperand &u) {
+    auto dps = dyn_cast<DestinationStyleOpInterface>(u.getOwner());
+    return dps && dps.isDpsInit(&u);
+  });
+}
+
+} // namespace
+
+linalg::GenericOp qc::prepareEpilogue(RewriterBase &rewriter,
+                                      linalg::LinalgOp contraction) {
+  Value result = contraction->getResult(0);
+  if (contraction->getNumResults() != 1 || !result.hasOneUse())
+    return {};
+  OpOperand *use = &*result.getUses().begin();
+  Operation *reshape = use->getOwner();
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(reshape)) {
+    if (!reshape->hasOneUse())
+      return {};
+    use = &*reshape->getUses().begin();
+  } else {
+    reshape = nullptr;
+  }
+  linalg::GenericOp g = pointwiseReader(*use, contraction->getBlock());
+  if (!g)
+    return {};
+  g = fuseReaders(rewriter, g);
+  return reshape ? reshapedOver(rewriter, g, reshape, result) : g;
+}
+
 FailureOr<SmallVector<LoopLikeOpInterface>>
-qc::tileWithEpilogue(RewriterBase &rewriter, linalg::MatmulOp matmul,
-                     linalg::GenericOp epilogue, int64_t rows, int64_t columns,
-                     StringRef contractionMarker, StringRef tileMarker) {
-  ArrayRef<int64_t> shape =
-      cast<RankedTensorType>(epilogue->getResult(0).getType()).getShape();
+qc::tileWithEpilogue(RewriterBase &rewriter, linalg::LinalgOp contraction,
+                     linalg::GenericOp epilogue, ArrayRef<int64_t> tiles,
+                     ArrayRef<int64_t> order, StringRef contractionMarker,
+                     StringRef tileMarker) {
   scf::SCFTilingOptions tiling;
-  tiling.setTileSizes(getAsIndexOpFoldResult(
-      rewriter.getContext(),
-      {std::min(rows, shape[0]), std::min(columns, shape[1])}));
-  // Columns outside rows, as an unfused matmul's tiles.
-  tiling.setInterchange({1, 0});
+  tiling.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
+  tiling.setInterchange(order);
   tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
   scf::SCFTileAndFuseOptions options;
   options.setTilingOptions(tiling);
-  // Fused: the matmul, and what computes its initial value (a tile of it
-  // each, computed once). Not its operands: the tiles of one row block
+  // Fused: the contraction, and what computes its initial value (a tile of
+  // it each, computed once). Not its operands: the tiles of one row block
   // would each compute the same slice of them again.
-  Operation *product = matmul;
+  Operation *product = contraction;
   options.setFusionControlFn(
       [product](tensor::ExtractSliceOp slice, OpResult producer,
                 bool isDestination)
           -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
-        if (producer.getOwner() == product)
-          return scf::SCFTileAndFuseOptions::ControlFnResult{};
         auto op = dyn_cast<linalg::LinalgOp>(producer.getOwner());
-        bool initOfTile = llvm::any_of(slice->getUses(), [](OpOperand &u) {
-          auto dps = dyn_cast<DestinationStyleOpInterface>(u.getOwner());
-          return dps && dps.isDpsInit(&u);
-        });
-        if (!isDestination && initOfTile && op &&
-            op.getNumReductionLoops() == 0)
+        if (producer.getOwner() == product ||
+            (!isDestination && op && op.getNumReductionLoops() == 0 &&
+             isTileInit(slice)))
           return scf::SCFTileAndFuseOptions::ControlFnResult{};
         return std::nullopt;
       });
+  // The contraction's tile inherits the marker.
+  contraction->setAttr(contractionMarker, rewriter.getUnitAttr());
   rewriter.setInsertionPoint(epilogue);
   FailureOr<scf::SCFTileAndFuseResult> tiled =
       scf::tileConsumerAndFuseProducersUsingSCF(
           rewriter, cast<TilingInterface>(epilogue.getOperation()), options);
-  if (failed(tiled) || !tiled->fusedProducers.contains(matmul))
+  contraction->removeAttr(contractionMarker);
+  if (failed(tiled) || !tiled->fusedProducers.contains(contraction))
     return epilogue->emitError("qc: tiling with the epilogue failed");
   for (OpResult r : epilogue->getResults())
     rewriter.replaceAllUsesWith(r, tiled->replacements.lookup(r));
   rewriter.eraseOp(epilogue);
-  // The matmul and its initial value's producers, now dead (but for the
-  // slices of them fusion left), go with the canonicalization.
+  // The contraction and its initial value's producers, now dead (but for
+  // the slices of them fusion left), go with the canonicalization.
   for (Operation *op : tiled->tiledAndFusedOps)
-    op->setAttr(isa<linalg::MatmulOp>(op) ? contractionMarker : tileMarker,
-                rewriter.getUnitAttr());
+    if (!op->hasAttr(contractionMarker))
+      op->setAttr(tileMarker, rewriter.getUnitAttr());
   qc::peelLoops(rewriter, tiled->loops);
   return tiled->loops;
 }

@@ -392,11 +392,12 @@ struct TileAndVectorizePass
       Operation *prev = op->getPrevNode();
       linalg::GenericOp epilogue = epilogueOf(op);
       Operation *last = epilogue ? epilogue.getOperation() : op.getOperation();
-      // The epilogue's result expanded back to an image's shape.
-      if (auto expand = dyn_cast_or_null<tensor::ExpandShapeOp>(
-              last->getNextNode());
-          expand && epilogue && expand.getSrc() == epilogue->getResult(0))
-        last = expand;
+      // The epilogue's result reshaped back to an image's shape.
+      if (Operation *back = last->getNextNode();
+          epilogue && back &&
+          isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(back) &&
+          back->getOperand(0) == epilogue->getResult(0))
+        last = back;
       Operation *next = last->getNextNode();
       auto between = [block, prev, next] {
         return qc::opsBetween(block, prev, next);
@@ -410,29 +411,46 @@ struct TileAndVectorizePass
     eliminateCommonSubExpressions(rewriter, dominance, func);
   }
 
-  /// The pointwise generic `op` (a static matmul) is tiled with, rewritten
-  /// over its loops (qc::prepareEpilogue); null if none.
+  /// The pointwise generic `op` (a static matmul or depthwise convolution)
+  /// is tiled with, rewritten over its loops (qc::prepareEpilogue); null if
+  /// none.
   linalg::GenericOp epilogueOf(linalg::LinalgOp op) {
-    auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation());
-    if (!epilogues || !matmul ||
+    if (!epilogues || !(isa<linalg::MatmulOp>(op) || isDepthwiseConv(op)) ||
         llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
       return {};
     IRRewriter rewriter(&getContext());
-    return qc::prepareEpilogue(rewriter, matmul);
+    return qc::prepareEpilogue(rewriter, op);
   }
 
-  /// Tiles `matmul` with `epilogue` by register tiles, then each of the
-  /// matmul's tiles by K steps; marks the outermost loop as tileAndMark
-  /// does. `between` as for tileAndVectorize.
+  /// Tiles `op` with `epilogue` by register tiles (a matmul's: rows x
+  /// columns, columns outside; a depthwise convolution's: one channel, one
+  /// row, a register tile's width of pixels), then each of `op`'s tiles by
+  /// its reduction steps (a matmul's K, a depthwise convolution's taps);
+  /// marks the outermost loop as tileAndMark does. `between` as for
+  /// tileAndVectorize.
   LogicalResult
-  tileWithEpilogue(RewriterBase &rewriter, linalg::MatmulOp matmul,
+  tileWithEpilogue(RewriterBase &rewriter, linalg::LinalgOp op,
                    linalg::GenericOp epilogue, qc::FloatTile tile,
                    llvm::function_ref<SmallVector<Operation *>()> between) {
-    SmallVector<int64_t> ranges = matmul.getStaticLoopRanges();
-    int64_t macs = ranges[0] * ranges[1] * ranges[2];
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    int64_t macs = 1;
+    for (int64_t r : ranges)
+      macs *= r;
+    bool depthwise = isDepthwiseConv(op);
+    SmallVector<int64_t> tiles, order, steps;
+    if (depthwise) {
+      tiles = {0, 1, 0, 1, std::min<int64_t>(tile.columns, ranges[4])};
+      order = {0, 1, 2, 3, 4};
+      steps = {0, 0, 0, 0, 0, 0, 1, 1};
+    } else {
+      tiles = {std::min<int64_t>(tile.rows, ranges[0]),
+               std::min<int64_t>(tile.columns, ranges[1])};
+      order = {1, 0};
+      steps = {0, 0, std::min<int64_t>(tileK, ranges[2])};
+    }
     FailureOr<SmallVector<LoopLikeOpInterface>> loops =
-        qc::tileWithEpilogue(rewriter, matmul, epilogue, tile.rows,
-                             tile.columns, kContractionMarker, kTileMarker);
+        qc::tileWithEpilogue(rewriter, op, epilogue, tiles, order,
+                             kContractionMarker, kTileMarker);
     if (failed(loops))
       return failure();
     if (parallelMinMacs > 0 && macs >= parallelMinMacs)
@@ -441,12 +459,12 @@ struct TileAndVectorizePass
     if (failed(canonicalizer.run(between())))
       return failure();
     for (linalg::LinalgOp t :
-         qc::takeStaticTiles(between(), kContractionMarker)) {
-      int64_t k = t.getStaticLoopRanges()[2];
-      if (failed(qc::tileAndPeel(rewriter, t, {0, 0, std::min<int64_t>(tileK, k)},
-                                 {0, 1, 2}, kTileMarker)))
+         qc::takeStaticTiles(between(), kContractionMarker))
+      if (failed(qc::tileAndPeel(rewriter, t, steps,
+                                 llvm::to_vector(llvm::seq<int64_t>(
+                                     steps.size())),
+                                 kTileMarker)))
         return failure();
-    }
     return success();
   }
 
@@ -461,11 +479,9 @@ struct TileAndVectorizePass
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
     bool depthwise = isDepthwiseConv(op); // op is replaced by its tiles
-    if (epilogue
-            ? failed(tileWithEpilogue(rewriter,
-                                      cast<linalg::MatmulOp>(op.getOperation()),
-                                      epilogue, tile, between))
-            : failed(tileAndMark(rewriter, op, tile)))
+    if (epilogue ? failed(tileWithEpilogue(rewriter, op, epilogue, tile,
+                                           between))
+                 : failed(tileAndMark(rewriter, op, tile)))
       return failure();
     // Fold the peeled bounds so that each tile's slices get static types.
     if (failed(canonicalizer.run(between())))
@@ -506,7 +522,23 @@ struct TileAndVectorizePass
 
     // Keep the accumulator rows in registers across the reduction loop: the
     // read / write pairs on the loop-carried tensor are loop invariant once
-    // their row indices are in one canonical form.
+    // their row indices are in one canonical form. With an epilogue, a
+    // second round: the reads of the initial value fold into the (bias)
+    // vectors first, which uncovers a depthwise tile's outer tap loop.
+    for (int round = 0, rounds = epilogue ? 2 : 1; round < rounds; ++round)
+      if (failed(hoistAllAccumulators(func, rewriter, between)))
+        return failure();
+    // The epilogue reads the accumulators where they were written.
+    if (epilogue && failed(canonicalizer.run(between())))
+      return failure();
+    return success();
+  }
+
+  /// Canonicalizes the ops of `between`, then moves each of their loops'
+  /// invariant code and accumulators out of it.
+  LogicalResult
+  hoistAllAccumulators(func::FuncOp func, RewriterBase &rewriter,
+                       llvm::function_ref<SmallVector<Operation *>()> between) {
     if (failed(canonicalizer.run(between())))
       return failure();
     DominanceInfo dominance(func);
@@ -520,9 +552,6 @@ struct TileAndVectorizePass
       moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
       hoistAccumulators(rewriter, loop);
     }
-    // The epilogue reads the accumulators where they were written.
-    if (epilogue && failed(canonicalizer.run(between())))
-      return failure();
     return success();
   }
 
@@ -648,8 +677,9 @@ struct TileAndVectorizePass
   /// unrollPatterns of the function being rewritten (built once per run).
   std::optional<FrozenRewritePatternSet> unrolling;
   static constexpr StringLiteral kTileMarker = "qc.register_tile";
-  /// A matmul tile of an epilogue's tile, to be tiled by K steps.
-  static constexpr StringLiteral kContractionMarker = "qc.epilogue_matmul";
+  /// A contraction's tile in an epilogue's tile, to be tiled by its
+  /// reduction steps.
+  static constexpr StringLiteral kContractionMarker = "qc.epilogue_contraction";
 };
 
 } // namespace

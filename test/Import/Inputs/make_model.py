@@ -479,7 +479,7 @@ def cnn(size=16, residual=False):
     bias), 1x1, 3x3 stride 2, a depthwise 3x3 (group 32), a dilated 3x3
     without bias, global average pooling and a Gemm classifier. `residual`:
     the 1x1's ReLU is a ReLU6 (Clip), followed by a residual block (a 1x1
-    with bias added to its input)."""
+    with bias added to its input), and the depthwise one has a ReLU6."""
     rng = np.random.default_rng(24)
 
     def conv(name, x, y, cin, cout, k, bias=True, **attrs):
@@ -506,7 +506,10 @@ def cnn(size=16, residual=False):
         nodes.append(helper.make_node("Relu", ["h2"], ["r2"]))
     conv("c3", "r2", "h3", 32, 32, 3, strides=[2, 2], pads=[1, 1, 1, 1])
     nodes.append(helper.make_node("Relu", ["h3"], ["r3"]))
-    conv("dw", "r3", "h4", 32, 32, 3, group=32, pads=[1, 1, 1, 1])
+    conv("dw", "r3", "h4" + ("d" if residual else ""), 32, 32, 3, group=32,
+         pads=[1, 1, 1, 1])
+    if residual:
+        nodes.append(helper.make_node("Clip", ["h4d", "lo", "hi"], ["h4"]))
     conv("c4", "h4", "h5", 32, 16, 3, bias=False, dilations=[2, 2],
          pads=[2, 2, 2, 2])
     nodes += [
