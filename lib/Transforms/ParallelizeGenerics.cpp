@@ -59,31 +59,70 @@ linalg::GenericOp elementwise(RewriterBase &rewriter, Location loc,
       });
 }
 
-/// `pad` as a generic filling the padded tensor with the padding value and
-/// a generic copying the source into its interior (in place, through
-/// extract / insert_slice), so that both can be split: a tensor.pad
-/// bufferizes into a fill and a memref.copy that run on one thread.
+/// Writes `value` into the slab [offsets, offsets + sizes) of `t` (in place,
+/// through extract / insert_slice); returns the new tensor.
+Value fillSlab(RewriterBase &rewriter, Location loc, Value t, Value value,
+               ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> o = getAsIndexOpFoldResult(t.getContext(), offsets);
+  SmallVector<OpFoldResult> z = getAsIndexOpFoldResult(t.getContext(), sizes);
+  SmallVector<OpFoldResult> strides(offsets.size(), rewriter.getIndexAttr(1));
+  Value slab = tensor::ExtractSliceOp::create(rewriter, loc, t, o, z, strides);
+  linalg::GenericOp fill = elementwise(rewriter, loc, {}, value, slab);
+  return tensor::InsertSliceOp::create(rewriter, loc, fill.getResult(0), t, o,
+                                       z, strides);
+}
+
+/// `pad` as a generic copying the source into the interior of the padded
+/// tensor and generics filling the border around it with the padding value
+/// (one slab per padded side: along each dim, the interior of the dims
+/// before it and the whole of those after), all in place through extract /
+/// insert_slice: the copy can be split over threads, and no element is
+/// written twice (a tensor.pad bufferizes into a fill of the whole tensor
+/// and a memref.copy on one thread).
 void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
   Value value = pad.getConstantPaddingValue();
   RankedTensorType type = pad.getResultType();
+  SmallVector<OpFoldResult> low = pad.getMixedLowPad();
   if (!value || pad.getNofold() || !type.hasStaticShape() ||
-      !pad.getSourceType().hasStaticShape())
+      !pad.getSourceType().hasStaticShape() ||
+      llvm::any_of(low, [](OpFoldResult f) { return !getConstantIntValue(f); }))
     return;
   Location loc = pad.getLoc();
   rewriter.setInsertionPoint(pad);
-  Value empty = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
-                                        type.getElementType());
-  linalg::GenericOp fill = elementwise(rewriter, loc, {}, value, empty);
-  SmallVector<OpFoldResult> offsets = pad.getMixedLowPad();
+  ArrayRef<int64_t> padded = type.getShape();
+  ArrayRef<int64_t> inner = pad.getSourceType().getShape();
+  SmallVector<int64_t> lo = llvm::map_to_vector(
+      low, [](OpFoldResult f) { return *getConstantIntValue(f); });
+  Value t = tensor::EmptyOp::create(rewriter, loc, padded,
+                                    type.getElementType());
+  SmallVector<OpFoldResult> offsets =
+      getAsIndexOpFoldResult(rewriter.getContext(), lo);
   SmallVector<OpFoldResult> sizes =
-      tensor::getMixedSizes(rewriter, loc, pad.getSource());
+      getAsIndexOpFoldResult(rewriter.getContext(), inner);
   SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
-  Value interior = tensor::ExtractSliceOp::create(
-      rewriter, loc, fill.getResult(0), offsets, sizes, strides);
+  Value interior = tensor::ExtractSliceOp::create(rewriter, loc, t, offsets,
+                                                  sizes, strides);
   linalg::GenericOp copy =
       elementwise(rewriter, loc, pad.getSource(), {}, interior);
-  rewriter.replaceOpWithNewOp<tensor::InsertSliceOp>(
-      pad, copy.getResult(0), fill.getResult(0), offsets, sizes, strides);
+  t = tensor::InsertSliceOp::create(rewriter, loc, copy.getResult(0), t,
+                                    offsets, sizes, strides);
+  for (int64_t d = 0, rank = type.getRank(); d < rank; ++d) {
+    int64_t hi = padded[d] - inner[d] - lo[d];
+    SmallVector<int64_t> at(lo.begin(), lo.begin() + d), size(inner.begin(),
+                                                             inner.begin() + d);
+    at.append(rank - d, 0);
+    size.append(padded.begin() + d, padded.end());
+    if (lo[d] > 0) {
+      size[d] = lo[d];
+      t = fillSlab(rewriter, loc, t, value, at, size);
+    }
+    if (hi > 0) {
+      at[d] = lo[d] + inner[d];
+      size[d] = hi;
+      t = fillSlab(rewriter, loc, t, value, at, size);
+    }
+  }
+  rewriter.replaceOp(pad, t);
 }
 
 struct ParallelizeGenericsPass

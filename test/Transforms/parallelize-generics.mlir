@@ -65,20 +65,30 @@ func.func @unindexed(%x: tensor<1x16x128xf32>, %init: tensor<1x128xf32>) -> tens
 // -----
 
 // A zero padding of [1, 8, 16, 16] (2592 >= 1000 elements of result)
-// becomes a generic filling the padded tensor and a generic copying the
-// input into its interior (written in place through the slice), each split
-// over the 8 channels. Below the default threshold the pad stays.
+// becomes a generic copying the input into the interior of the padded
+// tensor (written in place through the slice), split over the 8 channels,
+// and generics writing zeros into the border only: the rows above and
+// below (whole rows), then the columns left and right of the interior
+// rows. Nothing is written twice. Below the default threshold the pad
+// stays.
 // CHECK-LABEL: func.func @pad
 // CHECK-NOT: tensor.pad
-// CHECK: %[[FILL:.*]] = scf.for {{.*}} -> (tensor<1x8x18x18xf32>)
-// CHECK:   linalg.generic {{.*}} outs(%{{.*}} : tensor<1x1x18x18xf32>)
-// CHECK:     linalg.yield %[[ZERO:.*]] : f32
-// CHECK: } {qc.parallel_loop}
-// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[FILL]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8x18x18xf32>
+// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
 // CHECK: %[[COPY:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INNER]]) -> (tensor<1x8x16x16xf32>)
 // CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>)
 // CHECK: } {qc.parallel_loop}
-// CHECK: tensor.insert_slice %[[COPY]] into %[[FILL]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: %[[T0:.*]] = tensor.insert_slice %[[COPY]] into %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: %[[S1:.*]] = tensor.extract_slice %[[T0]][0, 0, 0, 0] [1, 8, 1, 18]
+// CHECK: %[[F1:.*]] = linalg.generic {{.*}} outs(%[[S1]] : tensor<1x8x1x18xf32>)
+// CHECK:   linalg.yield %{{.*}} : f32
+// CHECK: %[[T1:.*]] = tensor.insert_slice %[[F1]] into %[[T0]][0, 0, 0, 0] [1, 8, 1, 18]
+// CHECK: tensor.extract_slice %[[T1]][0, 0, 17, 0] [1, 8, 1, 18]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 1, 0] [1, 8, 16, 1]
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 1, 17] [1, 8, 16, 1]
+// CHECK: %[[LAST:.*]] = tensor.insert_slice %{{.*}}[0, 0, 1, 17] [1, 8, 16, 1]
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[LAST]]
 // DEFAULT-LABEL: func.func @pad
 // DEFAULT: tensor.pad
 func.func @pad(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
