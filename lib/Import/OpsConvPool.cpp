@@ -251,9 +251,8 @@ Value biasInit(NodeContext &nc, Value bias, ArrayRef<int64_t> shape,
 /// [N, G, M/G, out...] accumulated over the bias (null: zeros) broadcast in
 /// that layout; loops (n, g, f, o..., c, k...). The result has `outShape`
 /// [N, M, out...].
-Value convGrouped(NodeContext &nc, Value x, Value wt, Value bias,
-                  Type accElt, ArrayRef<int64_t> outShape, const Window &w,
-                  int64_t group) {
+Value convGrouped(NodeContext &nc, Value x, Value wt, Value bias, Type accElt,
+                  ArrayRef<int64_t> outShape, const Window &w, int64_t group) {
   OpBuilder &b = nc.b;
   MLIRContext *ctx = nc.ctx();
   auto xt = cast<RankedTensorType>(x.getType());
@@ -768,8 +767,7 @@ LogicalResult importConvTranspose(NodeContext &nc) {
   Value wf = flippedWeights(nc, wt, group);
   Value out =
       group == 1 && n <= 3
-          ? convNamed(nc, xs, wf, biasInit(nc, bias, outShape, n, accElt),
-                      conv)
+          ? convNamed(nc, xs, wf, biasInit(nc, bias, outShape, n, accElt), conv)
           : convGrouped(nc, xs, wf, bias, accElt, outShape, conv, group);
   nc.setOutput(0, nc.castTo(out, acc, d), d);
   return success();

@@ -165,8 +165,8 @@ bool rewriteLayer(RewriterBase &rewriter, qc::LinearOp op, int64_t minPixels) {
   // empty tensor, an NCHW bias broadcast and the transpose's empty tensor)
   // goes with them: an unused weight would still be outlined into the
   // artifact.
-  SmallVector<Value> leftovers = {op.getWeight(), gather.getDpsInits()[0],
-                                  init, toNchw.getDpsInits()[0]};
+  SmallVector<Value> leftovers = {op.getWeight(), gather.getDpsInits()[0], init,
+                                  toNchw.getDpsInits()[0]};
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(toNchw);
   Value cols = transposedCols(rewriter, gather);

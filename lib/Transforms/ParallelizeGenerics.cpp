@@ -93,23 +93,23 @@ void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
   ArrayRef<int64_t> inner = pad.getSourceType().getShape();
   SmallVector<int64_t> lo = llvm::map_to_vector(
       low, [](OpFoldResult f) { return *getConstantIntValue(f); });
-  Value t = tensor::EmptyOp::create(rewriter, loc, padded,
-                                    type.getElementType());
+  Value t =
+      tensor::EmptyOp::create(rewriter, loc, padded, type.getElementType());
   SmallVector<OpFoldResult> offsets =
       getAsIndexOpFoldResult(rewriter.getContext(), lo);
   SmallVector<OpFoldResult> sizes =
       getAsIndexOpFoldResult(rewriter.getContext(), inner);
   SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
-  Value interior = tensor::ExtractSliceOp::create(rewriter, loc, t, offsets,
-                                                  sizes, strides);
+  Value interior =
+      tensor::ExtractSliceOp::create(rewriter, loc, t, offsets, sizes, strides);
   linalg::GenericOp copy =
       elementwise(rewriter, loc, pad.getSource(), {}, interior);
   t = tensor::InsertSliceOp::create(rewriter, loc, copy.getResult(0), t,
                                     offsets, sizes, strides);
   for (int64_t d = 0, rank = type.getRank(); d < rank; ++d) {
     int64_t hi = padded[d] - inner[d] - lo[d];
-    SmallVector<int64_t> at(lo.begin(), lo.begin() + d), size(inner.begin(),
-                                                             inner.begin() + d);
+    SmallVector<int64_t> at(lo.begin(), lo.begin() + d),
+        size(inner.begin(), inner.begin() + d);
     at.append(rank - d, 0);
     size.append(padded.begin() + d, padded.end());
     if (lo[d] > 0) {

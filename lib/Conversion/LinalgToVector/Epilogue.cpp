@@ -1,4 +1,4 @@
-//===- Epilogue.cpp - elementwise epilogues of register-tiled GEMMs -------===//
+//===- Epilogue.cpp - elementwise epilogues of register tiles -------------===//
 
 #include "Epilogue.h"
 #include "TilingUtils.h"
@@ -11,22 +11,37 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `g` computes each element of its one result from the same
-/// element of each operand: all loops parallel, every map the identity, no
-/// linalg.index.
+/// Whether `g` computes each element of its one float result from the same
+/// element of each float operand: all loops parallel, every map the
+/// identity, no linalg.index. (Not i1: a vector store of i1 writes packed
+/// bits where the buffer holds a byte per element.)
 bool isPointwise(linalg::GenericOp g) {
   if (!g.hasPureTensorSemantics() || g->getNumResults() != 1 ||
       g.getNumReductionLoops() != 0 || g.hasIndexSemantics())
     return false;
   return llvm::all_of(g.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isIdentity(); });
+                      [](AffineMap m) { return m.isIdentity(); }) &&
+         llvm::all_of(g->getOperandTypes(), [](Type t) {
+           return isa<FloatType>(getElementTypeOrSelf(t));
+         });
 }
 
-/// The pointwise generic reading `use` as an input, in `block`; null if
-/// none.
-linalg::GenericOp pointwiseReader(OpOperand &use, Block *block) {
+/// Whether a contraction (a linalg op with a reduction loop) lies strictly
+/// between `a` and `b` of one block: tiling `a` with an epilogue at `b`
+/// rewrites what lies between, and the pass still holds that one.
+bool contractionBetween(Operation *a, Operation *b) {
+  for (Operation *o = a->getNextNode(); o && o != b; o = o->getNextNode())
+    if (auto l = dyn_cast<linalg::LinalgOp>(o); l && l.getNumReductionLoops())
+      return true;
+  return false;
+}
+
+/// The pointwise generic reading `use` as an input, after `after` in its
+/// block with no contraction between; null if none.
+linalg::GenericOp pointwiseReader(OpOperand &use, Operation *after) {
   auto g = dyn_cast<linalg::GenericOp>(use.getOwner());
-  if (!g || g->getBlock() != block || !isPointwise(g) || !g.isDpsInput(&use))
+  if (!g || g->getBlock() != after->getBlock() || !isPointwise(g) ||
+      !g.isDpsInput(&use) || contractionBetween(after, g))
     return {};
   return g;
 }
@@ -36,7 +51,7 @@ linalg::GenericOp pointwiseReader(OpOperand &use, Block *block) {
 linalg::GenericOp fuseReaders(RewriterBase &rewriter, linalg::GenericOp g) {
   while (g->getResult(0).hasOneUse()) {
     OpOperand &use = *g->getResult(0).getUses().begin();
-    linalg::GenericOp next = pointwiseReader(use, g->getBlock());
+    linalg::GenericOp next = pointwiseReader(use, g);
     if (!next || !linalg::areElementwiseOpsFusable(&use))
       break;
     rewriter.setInsertionPoint(next);
@@ -86,13 +101,13 @@ linalg::GenericOp reshapedOver(RewriterBase &rewriter, linalg::GenericOp g,
   rewriter.inlineRegionBefore(g.getRegion(), flat.getRegion(),
                               flat.getRegion().end());
   auto type = cast<RankedTensorType>(g->getResult(0).getType());
-  Value back =
-      expand ? tensor::CollapseShapeOp::create(rewriter, loc, type,
-                                               flat.getResult(0), reassoc)
-                   .getResult()
-             : tensor::ExpandShapeOp::create(rewriter, loc, type,
-                                             flat.getResult(0), reassoc)
-                   .getResult();
+  Value back = expand
+                   ? tensor::CollapseShapeOp::create(rewriter, loc, type,
+                                                     flat.getResult(0), reassoc)
+                         .getResult()
+                   : tensor::ExpandShapeOp::create(rewriter, loc, type,
+                                                   flat.getResult(0), reassoc)
+                         .getResult();
   rewriter.replaceOp(g, back);
   if (reshape->use_empty())
     rewriter.eraseOp(reshape);
@@ -123,7 +138,7 @@ linalg::GenericOp qc::prepareEpilogue(RewriterBase &rewriter,
   } else {
     reshape = nullptr;
   }
-  linalg::GenericOp g = pointwiseReader(*use, contraction->getBlock());
+  linalg::GenericOp g = pointwiseReader(*use, contraction);
   if (!g)
     return {};
   g = fuseReaders(rewriter, g);

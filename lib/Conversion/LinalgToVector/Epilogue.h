@@ -34,8 +34,8 @@ mlir::linalg::GenericOp prepareEpilogue(mlir::RewriterBase &rewriter,
 mlir::FailureOr<llvm::SmallVector<mlir::LoopLikeOpInterface>>
 tileWithEpilogue(mlir::RewriterBase &rewriter,
                  mlir::linalg::LinalgOp contraction,
-                 mlir::linalg::GenericOp epilogue, llvm::ArrayRef<int64_t> tiles,
-                 llvm::ArrayRef<int64_t> order,
+                 mlir::linalg::GenericOp epilogue,
+                 llvm::ArrayRef<int64_t> tiles, llvm::ArrayRef<int64_t> order,
                  llvm::StringRef contractionMarker, llvm::StringRef tileMarker);
 
 } // namespace qc

@@ -448,9 +448,8 @@ struct TileAndVectorizePass
       order = {1, 0};
       steps = {0, 0, std::min<int64_t>(tileK, ranges[2])};
     }
-    FailureOr<SmallVector<LoopLikeOpInterface>> loops =
-        qc::tileWithEpilogue(rewriter, op, epilogue, tiles, order,
-                             kContractionMarker, kTileMarker);
+    FailureOr<SmallVector<LoopLikeOpInterface>> loops = qc::tileWithEpilogue(
+        rewriter, op, epilogue, tiles, order, kContractionMarker, kTileMarker);
     if (failed(loops))
       return failure();
     if (parallelMinMacs > 0 && macs >= parallelMinMacs)
@@ -460,10 +459,9 @@ struct TileAndVectorizePass
       return failure();
     for (linalg::LinalgOp t :
          qc::takeStaticTiles(between(), kContractionMarker))
-      if (failed(qc::tileAndPeel(rewriter, t, steps,
-                                 llvm::to_vector(llvm::seq<int64_t>(
-                                     steps.size())),
-                                 kTileMarker)))
+      if (failed(qc::tileAndPeel(
+              rewriter, t, steps,
+              llvm::to_vector(llvm::seq<int64_t>(steps.size())), kTileMarker)))
         return failure();
     return success();
   }
@@ -479,9 +477,9 @@ struct TileAndVectorizePass
     MLIRContext *ctx = &getContext();
     IRRewriter rewriter(ctx);
     bool depthwise = isDepthwiseConv(op); // op is replaced by its tiles
-    if (epilogue ? failed(tileWithEpilogue(rewriter, op, epilogue, tile,
-                                           between))
-                 : failed(tileAndMark(rewriter, op, tile)))
+    if (epilogue
+            ? failed(tileWithEpilogue(rewriter, op, epilogue, tile, between))
+            : failed(tileAndMark(rewriter, op, tile)))
       return failure();
     // Fold the peeled bounds so that each tile's slices get static types.
     if (failed(canonicalizer.run(between())))

@@ -83,3 +83,32 @@ func.func @not_fused(%a: tensor<8x3xf32>, %b: tensor<3x8xf32>) -> (tensor<8x8xf3
   } -> tensor<8x8xf32>
   return %relu, %m, %t : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xf32>
 }
+
+// Nor is a reader that comes after another contraction (tiling the first
+// with it would rewrite the second's neighbourhood), nor one of i1 results
+// (a vector store of i1 writes packed bits where the buffer holds bytes).
+// CHECK-LABEL: func.func @not_fused_later
+// CHECK-COUNT-2: vector.fma
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xf32>)
+// CHECK: vector.fma
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<8x8xf32>) outs(%{{.*}} : tensor<8x8xi1>)
+func.func @not_fused_later(%a: tensor<8x3xf32>, %a2: tensor<8x3xf32>, %a3: tensor<8x3xf32>, %b: tensor<3x8xf32>) -> (tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xi1>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x8xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%e : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %m = linalg.matmul ins(%a, %b : tensor<8x3xf32>, tensor<3x8xf32>) outs(%f : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %m2 = linalg.matmul ins(%a2, %b : tensor<8x3xf32>, tensor<3x8xf32>) outs(%f : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %relu = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maxnumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<8x8xf32>
+  %m3 = linalg.matmul ins(%a3, %b : tensor<8x3xf32>, tensor<3x8xf32>) outs(%f : tensor<8x8xf32>) -> tensor<8x8xf32>
+  %eb = tensor.empty() : tensor<8x8xi1>
+  %pos = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%m3 : tensor<8x8xf32>) outs(%eb : tensor<8x8xi1>) {
+  ^bb0(%in: f32, %out: i1):
+    %c = arith.cmpf ogt, %in, %zero : f32
+    linalg.yield %c : i1
+  } -> tensor<8x8xi1>
+  return %relu, %m2, %pos : tensor<8x8xf32>, tensor<8x8xf32>, tensor<8x8xi1>
+}
