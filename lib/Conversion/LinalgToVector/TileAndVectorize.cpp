@@ -350,20 +350,27 @@ struct TileAndVectorizePass
     return outer ? outer : tiled->loops.front().getOperation();
   }
 
-  /// Tiles `op` and marks its outermost loop qc.parallel_loop when the
-  /// contraction has at least parallel-min-macs multiply-adds.
+  /// Whether a contraction of static loop `ranges` has at least
+  /// parallel-min-macs multiply-adds: worth its outermost tile loop being
+  /// split over the threads (qc.parallel_loop).
+  bool worthThreads(ArrayRef<int64_t> ranges) {
+    int64_t macs = 1;
+    for (int64_t r : ranges)
+      macs *= r;
+    return parallelMinMacs > 0 && macs >= parallelMinMacs;
+  }
+
+  /// Tiles `op` and marks its outermost loop qc.parallel_loop when it is
+  /// worth threads.
   LogicalResult tileAndMark(RewriterBase &rewriter, linalg::LinalgOp op,
                             qc::FloatTile tile) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     if (llvm::any_of(ranges, ShapedType::isDynamic))
       return success(); // Left to the generic lowering.
-    int64_t macs = 1;
-    for (int64_t r : ranges)
-      macs *= r;
     FailureOr<Operation *> outer = tileOne(rewriter, op, tile);
     if (failed(outer))
       return failure();
-    if (parallelMinMacs > 0 && macs >= parallelMinMacs)
+    if (worthThreads(ranges))
       (*outer)->setAttr(qc::kParallelLoopAttrName, rewriter.getUnitAttr());
     return success();
   }
@@ -433,9 +440,6 @@ struct TileAndVectorizePass
                    linalg::GenericOp epilogue, qc::FloatTile tile,
                    llvm::function_ref<SmallVector<Operation *>()> between) {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t macs = 1;
-    for (int64_t r : ranges)
-      macs *= r;
     bool depthwise = isDepthwiseConv(op);
     SmallVector<int64_t> tiles, order, steps;
     if (depthwise) {
@@ -452,7 +456,7 @@ struct TileAndVectorizePass
         rewriter, op, epilogue, tiles, order, kContractionMarker, kTileMarker);
     if (failed(loops))
       return failure();
-    if (parallelMinMacs > 0 && macs >= parallelMinMacs)
+    if (worthThreads(ranges))
       loops->front()->setAttr(qc::kParallelLoopAttrName,
                               rewriter.getUnitAttr());
     if (failed(canonicalizer.run(between())))
@@ -520,10 +524,11 @@ struct TileAndVectorizePass
 
     // Keep the accumulator rows in registers across the reduction loop: the
     // read / write pairs on the loop-carried tensor are loop invariant once
-    // their row indices are in one canonical form. With an epilogue, a
-    // second round: the reads of the initial value fold into the (bias)
-    // vectors first, which uncovers a depthwise tile's outer tap loop.
-    for (int round = 0, rounds = epilogue ? 2 : 1; round < rounds; ++round)
+    // their row indices are in one canonical form. A depthwise tile with an
+    // epilogue takes a second round: the reads of its initial value fold
+    // into the bias vector first, which uncovers its outer tap loop.
+    for (int round = 0, rounds = epilogue && depthwise ? 2 : 1;
+         round < rounds; ++round)
       if (failed(hoistAllAccumulators(func, rewriter, between)))
         return failure();
     // The epilogue reads the accumulators where they were written.
