@@ -293,14 +293,16 @@ def assert_image_model_matches_onnxruntime(onnx_path, out, size):
     assert err <= 1e-4, err
 
 
-def test_mobilenet_builder(tmp_path):
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_mobilenet_builder(tmp_path, version):
     """`qc-zoo build mobilenet` writes a MobileNetV2 (depthwise and pointwise
-    convolutions, ReLU6, residual sums) that qc compiles and runs as
-    onnxruntime does."""
+    convolutions, ReLU6, residual sums) or a MobileNetV3-Large (also 5x5
+    depthwise, HardSwish, squeeze-and-excitation with HardSigmoid gates)
+    that qc compiles and runs as onnxruntime does."""
     pytest.importorskip("onnx")
     onnx_path = str(tmp_path / "mobilenet.onnx")
-    assert qc.zoo.build("mobilenet", [onnx_path, "--size", "64",
-                                      "--width", "0.5"]) == 0
+    assert qc.zoo.build("mobilenet", [onnx_path, "--version", version,
+                                      "--size", "64", "--width", "0.5"]) == 0
     assert_image_model_matches_onnxruntime(onnx_path, tmp_path / "mobilenet", 64)
 
 
