@@ -231,6 +231,16 @@ Value convNamed(NodeContext &nc, Value x, Value wt, Value init,
   }
 }
 
+/// Fails with an error unless `bias` is null or [m].
+LogicalResult checkBias(NodeContext &nc, Value bias, int64_t m) {
+  auto bt = bias ? cast<RankedTensorType>(bias.getType()) : RankedTensorType();
+  if (bt && (bt.getRank() != 1 || bt.getDimSize(0) != m)) {
+    nc.error() << "B must have shape [" << m << "]";
+    return failure();
+  }
+  return success();
+}
+
 /// The accumulator of a convolution of `shape` ([N, channels..., out...],
 /// `spatial` dims of out): the bias (null: zeros) broadcast over it, the
 /// bias's [M] read as the channel dims.
@@ -354,13 +364,8 @@ FailureOr<Value> convolution(NodeContext &nc, Value x, Value wt, Value bias,
   SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
   llvm::append_range(outShape, w->out);
 
-  if (bias) {
-    auto bt = cast<RankedTensorType>(bias.getType());
-    if (bt.getRank() != 1 || bt.getDimSize(0) != m) {
-      nc.error() << "B must have shape [" << m << "]";
-      return failure();
-    }
-  }
+  if (failed(checkBias(nc, bias, m)))
+    return failure();
 
   // A QDQ model's 2-D convolution on a quantized filter: one qc.qlinear
   // over the im2col view of its (unquantized) input.
@@ -761,6 +766,8 @@ LogicalResult importConvTranspose(NodeContext &nc) {
   SmallVector<int64_t> outShape = {xt.getDimSize(0), m};
   llvm::append_range(outShape, w.out);
   Value bias = nc.hasInput(2) ? nc.input(2) : Value();
+  if (failed(checkBias(nc, bias, m)))
+    return failure();
   Window conv = w;
   conv.strides.assign(n, 1);
   Value xs = spreadAndPad(nc, x, w, padLo, w.out);
