@@ -76,6 +76,12 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
 
 void qc::buildKernelsPipeline(OpPassManager &pm,
                               const KernelsOptions &options) {
+  // Convolution layers' layouts first: the kernel generators read the
+  // pixel-major ones' weights as these leave them.
+  if (options.packWeights) {
+    pm.addNestedPass<func::FuncOp>(createConvChannelMajorPass());
+    pm.addNestedPass<func::FuncOp>(createIm2colNhwcPass());
+  }
   if (!options.reference) {
     SetTargetPassOptions setTarget;
     setTarget.target = options.target;
@@ -91,10 +97,8 @@ void qc::buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createLowerHadamardPass(hadamard));
   }
   pm.addNestedPass<func::FuncOp>(createLayoutPass());
-  if (options.packWeights) {
-    pm.addNestedPass<func::FuncOp>(createConvChannelMajorPass());
+  if (options.packWeights)
     pm.addNestedPass<func::FuncOp>(createPackLinearWeightsPass());
-  }
   OutlineWeightsPassOptions outline;
   outline.entry = options.entry;
   pm.addPass(createOutlineWeightsPass(outline));

@@ -75,14 +75,20 @@ float qc::roundToType(float v, Type type) {
       fromHalfBits(toHalfBits(v, type), type.isBF16()));
 }
 
-Value qc::floatConstant(OpBuilder &b, Location loc, RankedTensorType type,
-                        StringRef name, ArrayRef<float> values) {
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(
-      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                     values.size() * sizeof(float)),
-      alignof(uint64_t));
+Value qc::bytesConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                        StringRef name, ArrayRef<char> bytes) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignof(uint64_t));
   return arith::ConstantOp::create(
       b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+Value qc::floatConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                        StringRef name, ArrayRef<float> values) {
+  return bytesConstant(
+      b, loc, type, name,
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(float)));
 }
 
 void qc::replaceConstant(OpBuilder &b, OpOperand &operand,

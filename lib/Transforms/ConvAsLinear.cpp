@@ -43,6 +43,28 @@ Value qc::gatherView(OpBuilder &b, Location loc, Value x, AffineMap read,
   return tensor::CollapseShapeOp::create(b, loc, cols, reassociation);
 }
 
+bool qc::isCopyGeneric(linalg::GenericOp g) {
+  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumReductionLoops() != 0)
+    return false;
+  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
+  return yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == g.getBody()->getArgument(0);
+}
+
+linalg::GenericOp qc::im2colOf(Value input) {
+  auto collapse = input.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse || !collapse->hasOneUse() ||
+      collapse.getReassociationIndices() !=
+          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}})
+    return {};
+  auto g = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
+  if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 6 ||
+      !g.getIndexingMapsArray()[1].isIdentity())
+    return {};
+  return g;
+}
+
 Value qc::nhwcToNchwPlus(OpBuilder &b, Location loc, Value y, Value init) {
   auto ot = cast<RankedTensorType>(init.getType());
   auto d = [&](unsigned i) { return b.getAffineDimExpr(i); };

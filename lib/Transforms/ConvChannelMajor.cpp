@@ -29,32 +29,6 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `g` is an all-parallel generic that yields its only input.
-bool isCopyGeneric(linalg::GenericOp g) {
-  if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
-      g.getNumReductionLoops() != 0)
-    return false;
-  auto yield = cast<linalg::YieldOp>(g.getBody()->getTerminator());
-  return yield.getNumOperands() == 1 &&
-         yield.getOperand(0) == g.getBody()->getArgument(0);
-}
-
-/// The im2col gather [1, OH, OW, C, kh, kw] under `input`'s collapse, or
-/// null.
-linalg::GenericOp im2colOf(Value input) {
-  auto collapse = input.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse || !collapse->hasOneUse() ||
-      collapse.getReassociationIndices() !=
-          SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3, 4, 5}})
-    return {};
-  auto g = collapse.getSrc().getDefiningOp<linalg::GenericOp>();
-  if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 6 ||
-      !g.getIndexingMapsArray()[1].isIdentity() ||
-      cast<RankedTensorType>(g.getResult(0).getType()).getDimSize(0) != 1)
-    return {};
-  return g;
-}
-
 /// The generic that adds `y` [1, OH, OW, F] transposed to NCHW to an init
 /// (qc::nhwcToNchwPlus), when it is `y`'s only user; its init in `init`.
 linalg::GenericOp nchwPlusOf(Value y, Value &init) {
@@ -93,7 +67,7 @@ Value channelMajorInit(RewriterBase &rewriter, Location loc, Value init) {
   auto g = init.getDefiningOp<linalg::GenericOp>();
   MLIRContext *ctx = rewriter.getContext();
   AffineExpr zero = getAffineConstantExpr(0, ctx);
-  if (!g || !g->hasOneUse() || !isCopyGeneric(g) || g.getNumLoops() != 4 ||
+  if (!g || !g->hasOneUse() || !qc::isCopyGeneric(g) || g.getNumLoops() != 4 ||
       g.getIndexingMapsArray()[0] !=
           AffineMap::get(4, 0, {getAffineDimExpr(1, ctx), zero, zero}, ctx) ||
       !g.getIndexingMapsArray()[1].isIdentity())
@@ -144,10 +118,12 @@ Value transposedCols(RewriterBase &rewriter, linalg::GenericOp g) {
 bool rewriteLayer(RewriterBase &rewriter, qc::LinearOp op, int64_t minPixels) {
   if (op.getBias() || op.getPanel() || !qc::hasRewritableWeight(op))
     return false;
-  linalg::GenericOp gather = im2colOf(op.getInput());
+  linalg::GenericOp gather = qc::im2colOf(op.getInput());
   Value init;
   linalg::GenericOp toNchw = nchwPlusOf(op.getResult(), init);
-  if (!gather || !toNchw)
+  // Batch 1: the product's columns are one image's pixels.
+  if (!gather || !toNchw ||
+      cast<RankedTensorType>(gather.getResult(0).getType()).getDimSize(0) != 1)
     return false;
   auto outType = cast<RankedTensorType>(toNchw.getResult(0).getType());
   if (outType.getDimSize(2) * outType.getDimSize(3) < minPixels)

@@ -48,6 +48,12 @@ mlir::Value floatConstant(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::RankedTensorType type, llvm::StringRef name,
                           llvm::ArrayRef<float> values);
 
+/// A new `arith.constant` of `type` holding the raw `bytes` (its elements'
+/// storage) in a dense_resource blob named `name`.
+mlir::Value bytesConstant(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::RankedTensorType type, llvm::StringRef name,
+                          llvm::ArrayRef<char> bytes);
+
 /// Makes `operand` read a new f32 constant `name` holding `values`, built at
 /// `b`'s insertion point; the old constant is erased when nothing else
 /// reads it.

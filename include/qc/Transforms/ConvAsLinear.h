@@ -10,6 +10,7 @@
 #ifndef QC_TRANSFORMS_CONVASLINEAR_H
 #define QC_TRANSFORMS_CONVASLINEAR_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -40,6 +41,14 @@ mlir::Value gatherView(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// NHWC result as the convolution's NCHW one, `init` (bias or zeros) added.
 mlir::Value nhwcToNchwPlus(mlir::OpBuilder &b, mlir::Location loc,
                            mlir::Value y, mlir::Value init);
+
+/// Whether `g` is an all-parallel generic that yields its only input (a
+/// gather, a transpose, a copy).
+bool isCopyGeneric(mlir::linalg::GenericOp g);
+
+/// The im2col gather [N, OH, OW, C, kh, kw] (im2colView's) that `input`,
+/// its collapse to [N, OH, OW, K], is the only reader of; else null.
+mlir::linalg::GenericOp im2colOf(mlir::Value input);
 
 /// A filter [F, K] (row-major, K = C * kh * kw) as the weight [K, F].
 template <typename T>

@@ -473,6 +473,37 @@ def ConvChannelMajorPass : Pass<"qc-conv-channel-major", "mlir::func::FuncOp"> {
   ];
 }
 
+def Im2colNhwcPass : Pass<"qc-im2col-nhwc", "mlir::func::FuncOp"> {
+  let summary = "Gather pixel-major convolution layers' rows from an NHWC "
+                "copy of the input";
+  let description = [{
+    A convolution layer (`qc.linear` or `qc.qlinear` on the im2col view
+    qc-raise-linear{convs} or the QDQ import made, `[N, OH, OW, C * kh *
+    kw]`) computed pixel-major gathers each row (c, i, j) from the NCHW
+    input: kh * kw values H * W apart per channel (vector gathers and
+    scatters). This pass rewrites the view to gather rows ordered (i, j, c)
+    from an NHWC copy of the input (one transposing pass over the input,
+    not over the view) and permutes the layer's weight rows to match at
+    compile time, so that each row is kh * kw contiguous runs of C values.
+    Quantized layers qualify when the permutation leaves them the same
+    layer: canonical uniform codes with one scale per output column, and
+    activations quantized per tensor or per whole row. Layers with fewer
+    than `min-channels` input channels (an RGB stem: runs of 3) keep the
+    NCHW gather. Runs after qc-conv-channel-major (whose layers it does not
+    see) and before the kernel generators.
+  }];
+  let options = [
+    Option<"minChannels", "min-channels", "int64_t", /*default=*/"16",
+           "fewest input channels gathered from NHWC">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten",
+              "convolution layers gathered from NHWC">,
+  ];
+}
+
 def FullRankTransferWritesPass
     : Pass<"qc-full-rank-transfer-writes", "mlir::func::FuncOp"> {
   let summary = "Give partial vector writes at the origin the tensor's rank "
