@@ -40,6 +40,22 @@ int64_t splitDimension(linalg::GenericOp op) {
   return -1;
 }
 
+/// The iterations of dimension `d` one step of the split loop takes: 16
+/// when some input holds `d` innermost (a transpose, which
+/// qc-vectorize-elementwise reads in 16 x 16 tiles: one index per step
+/// would leave it rows of one element) and 16 divides it, else 1.
+int64_t splitStep(linalg::GenericOp op, int64_t d) {
+  constexpr int64_t kSquare = 16;
+  if (op.getStaticLoopRanges()[d] % kSquare != 0)
+    return 1;
+  AffineExpr dim = getAffineDimExpr(d, op.getContext());
+  bool transposed = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    return map.getNumResults() > 0 && map.getResults().back() == dim;
+  });
+  return transposed ? kSquare : 1;
+}
+
 /// An elementwise generic over `shape` writing `init` (tensor.empty or a
 /// slice) from `input` (identity-indexed), or `fill` where there is none.
 linalg::GenericOp elementwise(RewriterBase &rewriter, Location loc,
@@ -164,10 +180,12 @@ struct ParallelizeGenericsPass
     return iterations >= minElements && splitDimension(op) >= 0;
   }
 
-  /// One iteration of the loop per index of the split dimension.
+  /// One iteration of the loop per index (or square step, splitStep) of
+  /// the split dimension.
   LogicalResult split(RewriterBase &rewriter, linalg::GenericOp op) {
     SmallVector<int64_t> tiles(op.getNumLoops(), 0);
-    tiles[splitDimension(op)] = 1;
+    int64_t d = splitDimension(op);
+    tiles[d] = splitStep(op, d);
     scf::SCFTilingOptions options;
     options.setTileSizes(getAsIndexOpFoldResult(rewriter.getContext(), tiles));
     options.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);

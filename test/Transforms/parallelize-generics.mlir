@@ -99,3 +99,22 @@ func.func @pad(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
   } : tensor<1x8x16x16xf32> to tensor<1x8x18x18xf32>
   return %p : tensor<1x8x18x18xf32>
 }
+
+// -----
+
+// A transpose whose input holds the channels innermost (NHWC -> NCHW): the
+// channels are split 16 per step, so that each step keeps the 16 x 16 tiles
+// qc-vectorize-elementwise reads (one channel per step would leave rows of
+// one element).
+// CHECK-LABEL: func.func @transpose
+// CHECK: scf.for %[[C:.*]] = %c0 to %c64 step %c16
+// CHECK: tensor.extract_slice %arg0[0, 0, 0, %[[C]]] [1, 8, 8, 16] [1, 1, 1, 1] : tensor<1x8x8x64xf32> to tensor<1x8x8x16xf32>
+// CHECK: } {qc.parallel_loop}
+func.func @transpose(%y: tensor<1x8x8x64xf32>) -> tensor<1x64x8x8xf32> {
+  %e = tensor.empty() : tensor<1x64x8x8xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<1x8x8x64xf32>) outs(%e : tensor<1x64x8x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x64x8x8xf32>
+  return %r : tensor<1x64x8x8xf32>
+}

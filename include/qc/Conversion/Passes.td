@@ -161,10 +161,13 @@ def VectorizeElementwisePass
     elementwise vector ops, `vector.transfer_write`; the reads fold the
     tiles' input slices, one-element transfers become `tensor.extract` /
     `tensor.insert`). Inputs that read unit dimensions at a constant 0 (a
-    bias `[C, 1, 1]`) first read a collapsed tensor without them. Generics
-    that read along some other dimension (transposes, the im2col gathers),
-    read with `tensor.extract`, reduce, or have i1 or scalar operands are
-    left to the scalar lowering.
+    bias `[C, 1, 1]`) first read a collapsed tensor without them.
+    Transposes (inputs that hold another loop innermost, all the same one)
+    of 32-bit values where registers hold 16 are tiled 16 x 16 in that loop
+    and the innermost one: rows read whole, transposed by shuffles. Generics
+    that read along no loop (the im2col gathers), read with
+    `tensor.extract`, reduce, or have i1 or scalar operands are left to the
+    scalar lowering.
 
     Runs after `qc-parallelize-generics`: a generic it split over the
     runtime's threads is vectorized inside its parallel loop.

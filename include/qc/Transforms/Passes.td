@@ -396,7 +396,9 @@ def ParallelizeGenericsPass : Pass<"qc-parallelize-generics", "mlir::func::FuncO
     Tiles each top-level `linalg.generic` on tensors of at least
     `min-elements` iterations by one along its outermost parallel dimension
     of two or more (unless that is its innermost loop: an iteration keeps
-    whole rows), and marks the loop `qc.parallel_loop`: after
+    whole rows; by 16 where an input holds that dimension innermost and 16
+    divides it, so that a transpose keeps qc-vectorize-elementwise's square
+    tiles), and marks the loop `qc.parallel_loop`: after
     bufferization qc-outline-kernels makes it a kernel over an iteration
     range and qc-parallel-calls splits the range over the thread pool.
     Softmax, layer norms and activations (reductions along an inner

@@ -40,8 +40,12 @@ constexpr StringLiteral kTileMarker = "qc.elementwise_tile";
 /// integers or floats of 8 bits or more, every loop parallel, every map a
 /// projected permutation (inputs': zeros allowed, at unit dimensions) that has
 /// the innermost loop last or not at all (outputs: permutations), a body of
-/// arith / math ops and linalg.index.
-bool isElementwise(linalg::GenericOp op) {
+/// arith / math ops and linalg.index. With `transposed`, inputs may also have
+/// another loop last (all the same one, returned there, -1 if none): a
+/// transpose, read in square tiles.
+bool isElementwise(linalg::GenericOp op, int64_t *transposed = nullptr) {
+  if (transposed)
+    *transposed = -1;
   if (!op.hasPureTensorSemantics() || op.getNumLoops() == 0 ||
       op.getNumReductionLoops() != 0 ||
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
@@ -62,8 +66,13 @@ bool isElementwise(linalg::GenericOp op) {
         (op.isDpsInit(&operand) && !map.isPermutation()))
       return false;
     std::optional<unsigned> pos = map.getResultPosition(inner);
-    if (pos && *pos + 1 != map.getNumResults())
-      return false;
+    if (pos && *pos + 1 != map.getNumResults()) {
+      auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+      if (!transposed || op.isDpsInit(&operand) || !last ||
+          (*transposed != -1 && *transposed != last.getPosition()))
+        return false;
+      *transposed = last.getPosition();
+    }
     auto type = cast<RankedTensorType>(operand.get().getType());
     for (auto [i, e] : llvm::enumerate(map.getResults()))
       if (isa<AffineConstantExpr>(e) && type.getDimSize(i) != 1)
@@ -187,6 +196,20 @@ int64_t tileWidth(linalg::GenericOp op, int64_t vectorBytes) {
   return std::max<int64_t>(1, 2 * vectorBytes * 8 / bits);
 }
 
+/// Whether tiling the transposing `op` by `lanes` x `lanes` (its innermost
+/// loop and loop `transposed`) pays: 32-bit elements (16 per 512-bit
+/// register, the shuffle lowering's square) and both loops at least that
+/// long.
+bool isSquareTransposable(linalg::GenericOp op, int64_t transposed,
+                          int64_t lanes) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  return lanes == 16 && ranges.back() >= lanes && ranges[transposed] >= lanes &&
+         llvm::all_of(op->getOperands(), [](Value v) {
+           return getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth() ==
+                  32;
+         });
+}
+
 /// transfer_read %t[i...] : tensor, vector<T>  ==>  broadcast(extract):
 /// the read of a broadcast's one element (upstream's scalar patterns take
 /// only reads that vector.extract uses).
@@ -214,23 +237,28 @@ struct VectorizeElementwisePass
     func::FuncOp func = getOperation();
     int64_t lanes = qc::floatVectorLanes(func);
     int64_t vectorBytes = lanes > 0 ? lanes * 4 : 32;
-    SmallVector<linalg::GenericOp> targets;
+    SmallVector<std::pair<linalg::GenericOp, int64_t>> targets;
     func.walk([&](linalg::GenericOp op) {
-      if (!isElementwise(op))
+      int64_t transposed = -1;
+      if (!isElementwise(op, &transposed) ||
+          (transposed != -1 && !isSquareTransposable(op, transposed, lanes)))
         return;
       int64_t iterations = 1;
       for (int64_t r : op.getStaticLoopRanges())
         iterations *= r;
       if (iterations >= minElements)
-        targets.push_back(op);
+        targets.push_back({op, transposed});
     });
     if (!cleanup)
       cleanup.emplace(cleanupPatterns());
-    for (linalg::GenericOp op : targets) {
+    for (auto [op, transposed] : targets) {
       Block *block = op->getBlock();
       Operation *prev = op->getPrevNode(), *next = op->getNextNode();
-      if (failed(vectorize(op, vectorBytes,
-                           [&] { return qc::opsBetween(block, prev, next); })))
+      auto between = [&] { return qc::opsBetween(block, prev, next); };
+      LogicalResult done =
+          transposed == -1 ? vectorize(op, vectorBytes, between)
+                           : vectorizeTranspose(op, transposed, lanes, between);
+      if (failed(done))
         return signalPassFailure();
       ++numVectorized;
     }
@@ -272,6 +300,34 @@ struct VectorizeElementwisePass
     return qc::applyWithin(between(), *cleanup);
   }
 
+  /// Tiles `op`, whose inputs read loop `transposed` where its outputs
+  /// read the innermost one, by `lanes` x `lanes` in those two loops, then
+  /// vectorizes each tile: the transposed reads become a row read and a
+  /// vector.transpose (lowered to shuffles), the writes whole rows.
+  LogicalResult
+  vectorizeTranspose(linalg::GenericOp op, int64_t transposed, int64_t lanes,
+                     llvm::function_ref<SmallVector<Operation *>()> between) {
+    IRRewriter rewriter(&getContext());
+    dropConstantIndices(rewriter, op);
+    rewriter.setInsertionPoint(op);
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> tiles(ranges.size(), 1);
+    tiles.back() = std::min(ranges.back(), lanes);
+    tiles[transposed] = std::min(ranges[transposed], lanes);
+    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
+    if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)) ||
+        failed(canonicalizer.run(between())))
+      return failure();
+    for (linalg::LinalgOp t : qc::takeStaticTiles(between(), kTileMarker)) {
+      rewriter.setInsertionPoint(t);
+      FailureOr<linalg::VectorizationResult> vec =
+          linalg::vectorize(rewriter, t);
+      if (succeeded(vec))
+        rewriter.replaceOp(t, vec->replacements);
+    }
+    return qc::applyWithin(between(), *cleanup);
+  }
+
   /// 1-D vector ops (leading unit dimensions cast away, broadcasts made
   /// explicit, one-element transfers scalar), their transfers folding the
   /// tiles' slices.
@@ -288,6 +344,10 @@ struct VectorizeElementwisePass
     vector::BroadcastOp::getCanonicalizationPatterns(patterns, &getContext());
     tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
     vector::populateVectorToVectorCanonicalizationPatterns(patterns);
+    // Square f32 transposes as 16 x 16 shuffles (AVX-512's vunpck /
+    // vshuf / vperm sequence); other shapes element by element.
+    vector::populateVectorTransposeLoweringPatterns(
+        patterns, vector::VectorTransposeLowering::Shuffle16x16);
     return FrozenRewritePatternSet(std::move(patterns));
   }
 

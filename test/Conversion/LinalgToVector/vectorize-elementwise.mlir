@@ -140,3 +140,43 @@ func.func @scalar_operand(%v: f32) -> tensor<8x32xf32> {
   } -> tensor<8x32xf32>
   return %y : tensor<8x32xf32>
 }
+
+// -----
+
+// A transpose (NHWC -> NCHW plus a bias, as a pixel-major layer's result):
+// with 512-bit registers it is read in 16 x 16 tiles of (channel, column),
+// each tile's rows loaded whole and transposed by shuffles, the bias added to
+// whole rows; the 8 columns left over take 16 x 8 tiles.
+// CHECK-LABEL: func.func @transpose
+// CHECK:       scf.for {{.*}} step %c16
+// CHECK:         vector.transfer_read %arg0{{.*}} : tensor<1x32x24x64xf32>, vector<16x16xf32>
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:         arith.addf {{.*}} : vector<16x1x16xf32>
+// CHECK:       vector.transfer_read %arg0{{.*}} : tensor<1x32x24x64xf32>, vector<8x16xf32>
+// CHECK-NOT:   linalg.generic
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
+func.func @transpose(%y: tensor<1x32x24x64xf32>, %b: tensor<64x1x1xf32>) -> tensor<1x64x32x24xf32> {
+  %e = tensor.empty() : tensor<1x64x32x24xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %b : tensor<1x32x24x64xf32>, tensor<64x1x1xf32>) outs(%e : tensor<1x64x32x24xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<1x64x32x24xf32>
+  return %r : tensor<1x64x32x24xf32>
+}
+}
+
+// -----
+
+// Without a target (256-bit registers) the transpose is left to LLVM.
+// CHECK-LABEL: func.func @transpose_narrow
+// CHECK:       linalg.generic
+// CHECK-NOT:   vector.
+func.func @transpose_narrow(%y: tensor<1x32x24x64xf32>) -> tensor<1x64x32x24xf32> {
+  %e = tensor.empty() : tensor<1x64x32x24xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y : tensor<1x32x24x64xf32>) outs(%e : tensor<1x64x32x24xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x64x32x24xf32>
+  return %r : tensor<1x64x32x24xf32>
+}
