@@ -164,10 +164,13 @@ def VectorizeElementwisePass
     bias `[C, 1, 1]`) first read a collapsed tensor without them.
     Transposes (inputs that hold another loop innermost, all the same one)
     of 32-bit values where registers hold 16 are tiled 16 x 16 in that loop
-    and the innermost one: rows read whole, transposed by shuffles. Generics
-    that read along no loop (the im2col gathers), read with
-    `tensor.extract`, reduce, or have i1 or scalar operands are left to the
-    scalar lowering.
+    and the innermost one: rows read whole, transposed by shuffles. Gathers
+    that copy runs (a copy whose input index uses the innermost loop only in
+    its last dimension, plainly: im2col views of NHWC images, channel-major
+    ones of unit stride) are tiled by two registers of the innermost loop
+    and 1 elsewhere, one row read and written per tile. Other gathers,
+    generics that read with `tensor.extract`, reduce, or have i1 or scalar
+    operands are left to the scalar lowering.
 
     Runs after `qc-parallelize-generics`: a generic it split over the
     runtime's threads is vectorized inside its parallel loop.

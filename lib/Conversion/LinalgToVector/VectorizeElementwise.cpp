@@ -210,6 +210,59 @@ bool isSquareTransposable(linalg::GenericOp op, int64_t transposed,
          });
 }
 
+/// Whether `op` is a gather that copies runs (an im2col view): a static
+/// all-parallel generic that yields its one input into an identity-indexed
+/// output, the input read at affine expressions of the loops of which only
+/// the last uses the innermost loop, plainly (coefficient 1): each row of
+/// the output is a contiguous run of the input. Runs of `minRun` or more.
+bool isRunGather(linalg::GenericOp op, int64_t minRun) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
+      op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
+      op.getNumLoops() < 2 ||
+      llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
+      op.getStaticLoopRanges().back() < minRun)
+    return false;
+  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+  if (yield.getNumOperands() != 1 ||
+      yield.getOperand(0) != op.getBody()->getArgument(0))
+    return false;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[1].isIdentity() || maps[0].isProjectedPermutation() ||
+      maps[0].getNumResults() == 0)
+    return false;
+  Type elt = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
+  if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() < 8)
+    return false;
+  unsigned inner = op.getNumLoops() - 1;
+  ArrayRef<AffineExpr> results = maps[0].getResults();
+  for (AffineExpr e : results.drop_back())
+    if (e.isFunctionOfDim(inner))
+      return false;
+  // The last result minus the innermost loop must not use it any more.
+  AffineExpr rest = results.back() - getAffineDimExpr(inner, op.getContext());
+  return results.back().isFunctionOfDim(inner) &&
+         !simplifyAffineExpr(rest, op.getNumLoops(), 0).isFunctionOfDim(inner);
+}
+
+/// In a tile of a run gather whose loops but the innermost have one
+/// iteration, those loops read index 0 of the tile's input slice: their
+/// dimensions become 0 in the input map, which leaves a projected
+/// permutation (with zeros) that linalg's vectorizer takes.
+void zeroUnitLoops(RewriterBase &rewriter, linalg::GenericOp tile) {
+  MLIRContext *ctx = tile.getContext();
+  SmallVector<int64_t> ranges = tile.getStaticLoopRanges();
+  SmallVector<AffineExpr> dims;
+  for (auto [d, r] : llvm::enumerate(ranges))
+    dims.push_back(r == 1 ? getAffineConstantExpr(0, ctx)
+                          : getAffineDimExpr(d, ctx));
+  SmallVector<AffineMap> maps = tile.getIndexingMapsArray();
+  maps[0] = simplifyAffineMap(
+      maps[0].replaceDimsAndSymbols(dims, {}, ranges.size(), 0));
+  rewriter.modifyOpInPlace(tile, [&] {
+    tile.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+  });
+}
+
 /// transfer_read %t[i...] : tensor, vector<T>  ==>  broadcast(extract):
 /// the read of a broadcast's one element (upstream's scalar patterns take
 /// only reads that vector.extract uses).
@@ -238,7 +291,12 @@ struct VectorizeElementwisePass
     int64_t lanes = qc::floatVectorLanes(func);
     int64_t vectorBytes = lanes > 0 ? lanes * 4 : 32;
     SmallVector<std::pair<linalg::GenericOp, int64_t>> targets;
+    SmallVector<linalg::GenericOp> gathers;
     func.walk([&](linalg::GenericOp op) {
+      if (isRunGather(op, lanes > 0 ? lanes : 8)) {
+        gathers.push_back(op);
+        return;
+      }
       int64_t transposed = -1;
       if (!isElementwise(op, &transposed) ||
           (transposed != -1 && !isSquareTransposable(op, transposed, lanes)))
@@ -262,6 +320,44 @@ struct VectorizeElementwisePass
         return signalPassFailure();
       ++numVectorized;
     }
+    for (linalg::GenericOp op : gathers) {
+      Block *block = op->getBlock();
+      Operation *prev = op->getPrevNode(), *next = op->getNextNode();
+      if (failed(vectorizeGather(op, vectorBytes, [&] {
+            return qc::opsBetween(block, prev, next);
+          })))
+        return signalPassFailure();
+      ++numVectorized;
+    }
+  }
+
+  /// Tiles the run gather `op` by two vector registers of its innermost
+  /// loop (the rest peeled) and 1 elsewhere, then vectorizes each tile as a
+  /// copy of one run: a row read, a row written.
+  LogicalResult
+  vectorizeGather(linalg::GenericOp op, int64_t vectorBytes,
+                  llvm::function_ref<SmallVector<Operation *>()> between) {
+    IRRewriter rewriter(&getContext());
+    rewriter.setInsertionPoint(op);
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> tiles(ranges.size(), 1);
+    tiles.back() = std::min(ranges.back(), tileWidth(op, vectorBytes));
+    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
+    if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)) ||
+        failed(canonicalizer.run(between())))
+      return failure();
+    for (linalg::LinalgOp t : qc::takeStaticTiles(between(), kTileMarker)) {
+      auto tile = dyn_cast<linalg::GenericOp>(t.getOperation());
+      if (!tile)
+        continue;
+      zeroUnitLoops(rewriter, tile);
+      rewriter.setInsertionPoint(tile);
+      FailureOr<linalg::VectorizationResult> vec =
+          linalg::vectorize(rewriter, tile);
+      if (succeeded(vec))
+        rewriter.replaceOp(tile, vec->replacements);
+    }
+    return qc::applyWithin(between(), *cleanup);
   }
 
   /// Collapses, tiles and vectorizes `op`; `between` lists the ops that

@@ -180,3 +180,43 @@ func.func @transpose_narrow(%y: tensor<1x32x24x64xf32>) -> tensor<1x64x32x24xf32
   } -> tensor<1x64x32x24xf32>
   return %r : tensor<1x64x32x24xf32>
 }
+
+// -----
+
+// A gather that copies runs (an im2col view of an NHWC image: each output
+// row of 40 channels is a contiguous run of the input) is tiled by two
+// registers of its innermost loop and 1 elsewhere: each tile one row read
+// at the window's position and written whole (32, then the 8 left over).
+// CHECK-LABEL: func.func @run_gather
+// CHECK:         %[[H:.*]] = affine.apply #{{.*}}(%{{.*}}, %{{.*}})
+// CHECK:         %[[W:.*]] = affine.apply #{{.*}}(%{{.*}}, %{{.*}})
+// CHECK:         vector.transfer_read %arg0[%{{.*}}, %[[H]], %[[W]], %{{.*}}], %{{.*}} {in_bounds = [true]} : tensor<1x10x10x40xf32>, vector<32xf32>
+// CHECK:         vector.transfer_write {{.*}} : vector<32xf32>, tensor<1x1x1x1x1x32xf32>
+// CHECK:         vector.transfer_read %arg0[%{{.*}}, %{{.*}}, %{{.*}}, %c32], %{{.*}} {in_bounds = [true]} : tensor<1x10x10x40xf32>, vector<8xf32>
+// CHECK-NOT:   linalg.generic
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
+func.func @run_gather(%x: tensor<1x10x10x40xf32>) -> tensor<1x8x8x3x3x40xf32> {
+  %e = tensor.empty() : tensor<1x8x8x3x3x40xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1 + d3, d2 + d4, d5)>, affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%x : tensor<1x10x10x40xf32>) outs(%e : tensor<1x8x8x3x3x40xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x8x8x3x3x40xf32>
+  return %g : tensor<1x8x8x3x3x40xf32>
+}
+}
+
+// -----
+
+// A gather whose rows are not runs (every other element: stride 2 in the
+// innermost loop) is left to the scalar lowering.
+// CHECK-LABEL: func.func @strided_gather
+// CHECK:       linalg.generic
+// CHECK-NOT:   vector.
+func.func @strided_gather(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
+  %e = tensor.empty() : tensor<4x32xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1 * 2)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x64xf32>) outs(%e : tensor<4x32xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<4x32xf32>
+  return %g : tensor<4x32xf32>
+}
