@@ -5,9 +5,12 @@
 #include "qc/Codegen/DynamicQuant.h"
 #include "qc/Conversion/Passes.h"
 #include "qc/Transforms/ConstantData.h"
+#include "qc/Transforms/ConvAsLinear.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -109,17 +112,137 @@ func::FuncOp kernels::declareKernel(ModuleOp module, Location loc,
   return fn;
 }
 
+/// An identity-indexed generic over `init`'s shape computing `body` from the
+/// inputs read through `maps` (the output's identity map last).
+static Value
+buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
+             SmallVector<AffineMap> maps,
+             ArrayRef<utils::IteratorType> iterators,
+             function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), inputs, init, maps, iterators,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               linalg::YieldOp::create(nb, l, body(nb, l, args));
+             })
+      .getResult(0);
+}
+
+/// A static int8 layer whose input is a gather of runs from an NHWC image
+/// (qc-im2col-nhwc's im2col view) with one weight group per column: the
+/// image's values are quantized as they are gathered, into int8 rows
+/// padded to the kernel's K (no f32 rows, no quantizer pass over them);
+/// `xs` is the scale everywhere and `xsum` the scale times each row's code
+/// sum (group 0; the padding groups' scales are 0). Null buffers where the
+/// layer is not such a one.
+static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
+                                       const KernelShape &s, float scale,
+                                       int64_t zeroPoint) {
+  linalg::GenericOp gather = im2colOf(op.getInput());
+  MLIRContext *ctx = b.getContext();
+  if (!gather || s.group != s.paddedK() ||
+      gather.getIndexingMapsArray()[0].getResults().back() !=
+          getAffineDimExpr(5, ctx))
+    return {};
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto par = utils::IteratorType::parallel;
+  auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
+  Value codes = buildGeneric(
+      b, loc, gather.getDpsInputs()[0],
+      tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
+      gather.getIndexingMapsArray(), gather.getIteratorTypesArray(),
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        auto cst = [&](float v) {
+          return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+        };
+        Value q = arith::AddFOp::create(
+            nb, l,
+            math::RoundEvenOp::create(
+                nb, l, arith::DivFOp::create(nb, l, a[0], cst(scale))),
+            cst(static_cast<float>(zeroPoint)));
+        q = arith::MinimumFOp::create(
+            nb, l, arith::MaximumFOp::create(nb, l, q, cst(-128.0f)),
+            cst(127.0f));
+        return arith::FPToSIOp::create(nb, l, i8, q);
+      });
+  auto rows = RankedTensorType::get({s.m, s.k}, i8);
+  Value flat = tensor::CollapseShapeOp::create(
+      b, loc, rows, codes,
+      SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+  Value padded = flat;
+  if (s.paddedK() != s.k) {
+    SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> hi = {b.getIndexAttr(0),
+                                    b.getIndexAttr(s.paddedK() - s.k)};
+    padded = tensor::PadOp::create(
+        b, loc, RankedTensorType::get({s.m, s.paddedK()}, i8), flat, lo, hi,
+        Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0))));
+  }
+  // Each row's code sum, times the scale, as group 0 of xsum.
+  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value sums = buildGeneric(
+      b, loc, flat,
+      linalg::FillOp::create(b, loc, zero,
+                             ValueRange{tensor::EmptyOp::create(
+                                 b, loc, ArrayRef<int64_t>{s.m}, i32)})
+          .getResult(0),
+      {AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
+      {par, utils::IteratorType::reduction},
+      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        return arith::AddIOp::create(
+            nb, l, arith::ExtSIOp::create(nb, l, i32, a[0]), a[1]);
+      });
+  Value xsum = buildGeneric(
+      b, loc, sums,
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{s.m, s.groups()}, f32),
+      {AffineMap::get(2, 0, {m}, ctx), AffineMap::get(2, 0, {m, k}, ctx)},
+      {par, par}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+        Value first = arith::CmpIOp::create(
+            nb, l, arith::CmpIPredicate::eq, linalg::IndexOp::create(nb, l, 1),
+            arith::ConstantIndexOp::create(nb, l, 0));
+        Value sum = arith::MulFOp::create(
+            nb, l, arith::SIToFPOp::create(nb, l, f32, a[0]),
+            arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(scale)));
+        return arith::SelectOp::create(
+            nb, l, first, sum,
+            arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f)));
+      });
+  Value xs = linalg::FillOp::create(
+                 b, loc,
+                 arith::ConstantOp::create(b, loc, b.getF32FloatAttr(scale))
+                     .getResult(),
+                 ValueRange{tensor::EmptyOp::create(
+                     b, loc, ArrayRef<int64_t>{s.m, s.actBlocks()}, f32)})
+                 .getResult(0);
+  ActivationBuffers a;
+  a.xq = readOnlyBuffer(b, loc, padded);
+  a.xs = readOnlyBuffer(b, loc, xs);
+  a.xsum = readOnlyBuffer(b, loc, xsum);
+  // Each layer's reads its own (as activationBuffer's): CSE would merge
+  // equal reads of two layers, and the kernels' reads are invisible to the
+  // buffer analyses (test/E2E/conv-int8-gather.test).
+  for (Value v : {a.xq, a.xs, a.xsum})
+    v.getDefiningOp()->setAttr("qc.read_by", b.getStringAttr(op.getLayer()));
+  return a;
+}
+
 ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
                                                ModuleOp module, QLinearOp op,
                                                const KernelShape &s) {
   MLIRContext *ctx = b.getContext();
   Type f32 = Float32Type::get(ctx), i8 = IntegerType::get(ctx, 8);
+  ActivationAttr act = op.getActAttr();
+  if (act && act.isStatic()) {
+    ActivationBuffers g =
+        gatheredCodes(b, loc, op, s, act.getStaticScale(), act.getZeroPoint());
+    if (g.xq)
+      return g;
+  }
   ActivationBuffers a;
   a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, i8);
   a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
-  ActivationAttr act = op.getActAttr();
   if (act && act.isStatic()) {
     // One function for every layer of the shape: the scale and zero point
     // are its argument.

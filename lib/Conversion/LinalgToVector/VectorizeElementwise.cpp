@@ -210,11 +210,13 @@ bool isSquareTransposable(linalg::GenericOp op, int64_t transposed,
          });
 }
 
-/// Whether `op` is a gather that copies runs (an im2col view): a static
-/// all-parallel generic that yields its one input into an identity-indexed
-/// output, the input read at affine expressions of the loops of which only
-/// the last uses the innermost loop, plainly (coefficient 1): each row of
-/// the output is a contiguous run of the input. Runs of `minRun` or more.
+/// Whether `op` is a gather of runs (an im2col view, its values copied or
+/// computed elementwise, as a quantizing gather does): a static
+/// all-parallel generic of one input and an identity-indexed output, a body
+/// of arith / math ops, the input read at affine expressions of the loops
+/// of which only the last uses the innermost loop, plainly (coefficient 1):
+/// each row of the output comes from a contiguous run of the input. Runs of
+/// `minRun` or more.
 bool isRunGather(linalg::GenericOp op, int64_t minRun) {
   if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1 ||
       op.getNumDpsInits() != 1 || op.getNumReductionLoops() != 0 ||
@@ -222,17 +224,19 @@ bool isRunGather(linalg::GenericOp op, int64_t minRun) {
       llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic) ||
       op.getStaticLoopRanges().back() < minRun)
     return false;
-  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
-  if (yield.getNumOperands() != 1 ||
-      yield.getOperand(0) != op.getBody()->getArgument(0))
+  if (!llvm::all_of(op.getBody()->without_terminator(), [](Operation &o) {
+        return isa<arith::ArithDialect, math::MathDialect>(o.getDialect());
+      }))
     return false;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   if (!maps[1].isIdentity() || maps[0].isProjectedPermutation() ||
       maps[0].getNumResults() == 0)
     return false;
-  Type elt = getElementTypeOrSelf(op.getDpsInputs()[0].getType());
-  if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() < 8)
-    return false;
+  for (Value v : op->getOperands()) {
+    Type elt = getElementTypeOrSelf(v.getType());
+    if (!elt.isIntOrFloat() || elt.getIntOrFloatBitWidth() < 8)
+      return false;
+  }
   unsigned inner = op.getNumLoops() - 1;
   ArrayRef<AffineExpr> results = maps[0].getResults();
   for (AffineExpr e : results.drop_back())
