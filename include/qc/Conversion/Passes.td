@@ -165,9 +165,10 @@ def VectorizeElementwisePass
     Transposes (inputs that hold another loop innermost, all the same one)
     of 32-bit values where registers hold 16 are tiled 16 x 16 in that loop
     and the innermost one: rows read whole, transposed by shuffles. Gathers
-    that copy runs (a copy whose input index uses the innermost loop only in
-    its last dimension, plainly: im2col views of NHWC images, channel-major
-    ones of unit stride) are tiled by two registers of the innermost loop
+    of runs (one input whose index uses the innermost loop only in its last
+    dimension, plainly, its values copied or computed elementwise: im2col
+    views of NHWC images, quantizing ones, channel-major views of unit
+    stride) are tiled by two registers of the innermost loop
     and 1 elsewhere, one row read and written per tile. Other gathers,
     generics that read with `tensor.extract`, reduce, or have i1 or scalar
     operands are left to the scalar lowering.
