@@ -35,6 +35,8 @@ using namespace mlir;
 namespace {
 
 constexpr StringLiteral kTileMarker = "qc.elementwise_tile";
+/// How a target generic is vectorized, where not by the loop it transposes.
+constexpr int64_t kPlain = -1, kGather = -2;
 
 /// Whether `op` is elementwise as the pass means it: static tensors of
 /// integers or floats of 8 bits or more, every loop parallel, every map a
@@ -294,16 +296,18 @@ struct VectorizeElementwisePass
     func::FuncOp func = getOperation();
     int64_t lanes = qc::floatVectorLanes(func);
     int64_t vectorBytes = lanes > 0 ? lanes * 4 : 32;
+    // Each target with its kind: kPlain, kGather, or the loop a transpose
+    // reads innermost.
     SmallVector<std::pair<linalg::GenericOp, int64_t>> targets;
-    SmallVector<linalg::GenericOp> gathers;
     func.walk([&](linalg::GenericOp op) {
       if (isRunGather(op, lanes > 0 ? lanes : 8)) {
-        gathers.push_back(op);
+        targets.push_back({op, kGather});
         return;
       }
-      int64_t transposed = -1;
+      int64_t transposed = kPlain;
       if (!isElementwise(op, &transposed) ||
-          (transposed != -1 && !isSquareTransposable(op, transposed, lanes)))
+          (transposed != kPlain &&
+           !isSquareTransposable(op, transposed, lanes)))
         return;
       int64_t iterations = 1;
       for (int64_t r : op.getStaticLoopRanges())
@@ -313,40 +317,31 @@ struct VectorizeElementwisePass
     });
     if (!cleanup)
       cleanup.emplace(cleanupPatterns());
-    for (auto [op, transposed] : targets) {
+    for (auto [op, kind] : targets) {
       Block *block = op->getBlock();
       Operation *prev = op->getPrevNode(), *next = op->getNextNode();
       auto between = [&] { return qc::opsBetween(block, prev, next); };
-      LogicalResult done =
-          transposed == -1 ? vectorize(op, vectorBytes, between)
-                           : vectorizeTranspose(op, transposed, lanes, between);
+      LogicalResult done = kind == kPlain ? vectorize(op, vectorBytes, between)
+                           : kind == kGather
+                               ? vectorizeGather(op, vectorBytes, between)
+                               : vectorizeTranspose(op, kind, lanes, between);
       if (failed(done))
-        return signalPassFailure();
-      ++numVectorized;
-    }
-    for (linalg::GenericOp op : gathers) {
-      Block *block = op->getBlock();
-      Operation *prev = op->getPrevNode(), *next = op->getNextNode();
-      if (failed(vectorizeGather(op, vectorBytes, [&] {
-            return qc::opsBetween(block, prev, next);
-          })))
         return signalPassFailure();
       ++numVectorized;
     }
   }
 
-  /// Tiles the run gather `op` by two vector registers of its innermost
-  /// loop (the rest peeled) and 1 elsewhere, then vectorizes each tile as a
-  /// copy of one run: a row read, a row written.
+  /// Tiles `op` by `tiles` (partial last tiles peeled), then vectorizes
+  /// each tile (after `prepare`, if given) and cleans up; `between` lists
+  /// the ops that replace `op` at any point.
   LogicalResult
-  vectorizeGather(linalg::GenericOp op, int64_t vectorBytes,
-                  llvm::function_ref<SmallVector<Operation *>()> between) {
+  tileAndVectorize(linalg::GenericOp op, ArrayRef<int64_t> tiles,
+                   llvm::function_ref<SmallVector<Operation *>()> between,
+                   llvm::function_ref<void(linalg::GenericOp)> prepare = {}) {
     IRRewriter rewriter(&getContext());
     rewriter.setInsertionPoint(op);
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    SmallVector<int64_t> tiles(ranges.size(), 1);
-    tiles.back() = std::min(ranges.back(), tileWidth(op, vectorBytes));
-    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
+    auto order = llvm::to_vector(llvm::seq<int64_t>(tiles.size()));
+    // Peeled bounds folded: every tile's slices get static types.
     if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)) ||
         failed(canonicalizer.run(between())))
       return failure();
@@ -354,7 +349,8 @@ struct VectorizeElementwisePass
       auto tile = dyn_cast<linalg::GenericOp>(t.getOperation());
       if (!tile)
         continue;
-      zeroUnitLoops(rewriter, tile);
+      if (prepare)
+        prepare(tile);
       rewriter.setInsertionPoint(tile);
       FailureOr<linalg::VectorizationResult> vec =
           linalg::vectorize(rewriter, tile);
@@ -364,8 +360,28 @@ struct VectorizeElementwisePass
     return qc::applyWithin(between(), *cleanup);
   }
 
-  /// Collapses, tiles and vectorizes `op`; `between` lists the ops that
-  /// replace it at any point.
+  /// The tiles of two vector registers along the innermost loop of `op`,
+  /// 1 elsewhere.
+  SmallVector<int64_t> rowTiles(linalg::GenericOp op, int64_t vectorBytes) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<int64_t> tiles(ranges.size(), 1);
+    tiles.back() = std::min(ranges.back(), tileWidth(op, vectorBytes));
+    return tiles;
+  }
+
+  /// A run gather: each tile copies (or computes from) one run, a row read
+  /// and a row written.
+  LogicalResult
+  vectorizeGather(linalg::GenericOp op, int64_t vectorBytes,
+                  llvm::function_ref<SmallVector<Operation *>()> between) {
+    IRRewriter rewriter(&getContext());
+    return tileAndVectorize(
+        op, rowTiles(op, vectorBytes), between,
+        [&](linalg::GenericOp tile) { zeroUnitLoops(rewriter, tile); });
+  }
+
+  /// An elementwise generic: its trailing contiguous loops collapsed into
+  /// one, tiled by two vector registers.
   LogicalResult
   vectorize(linalg::GenericOp op, int64_t vectorBytes,
             llvm::function_ref<SmallVector<Operation *>()> between) {
@@ -380,52 +396,23 @@ struct VectorizeElementwisePass
         op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
       }
     }
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    SmallVector<int64_t> tiles(ranges.size(), 1);
-    tiles.back() = std::min(ranges.back(), tileWidth(op, vectorBytes));
-    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
-    if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)))
-      return failure();
-    // Peeled bounds folded: every tile's slices get static types.
-    if (failed(canonicalizer.run(between())))
-      return failure();
-    for (linalg::LinalgOp t : qc::takeStaticTiles(between(), kTileMarker)) {
-      rewriter.setInsertionPoint(t);
-      FailureOr<linalg::VectorizationResult> vec =
-          linalg::vectorize(rewriter, t);
-      if (failed(vec))
-        continue;
-      rewriter.replaceOp(t, vec->replacements);
-    }
-    return qc::applyWithin(between(), *cleanup);
+    return tileAndVectorize(op, rowTiles(op, vectorBytes), between);
   }
 
-  /// Tiles `op`, whose inputs read loop `transposed` where its outputs
-  /// read the innermost one, by `lanes` x `lanes` in those two loops, then
-  /// vectorizes each tile: the transposed reads become a row read and a
-  /// vector.transpose (lowered to shuffles), the writes whole rows.
+  /// A transpose (inputs read loop `transposed` where its outputs read the
+  /// innermost one): `lanes` x `lanes` tiles in those two loops, whose
+  /// transposed reads become a row read and a vector.transpose (lowered to
+  /// shuffles), the writes whole rows.
   LogicalResult
   vectorizeTranspose(linalg::GenericOp op, int64_t transposed, int64_t lanes,
                      llvm::function_ref<SmallVector<Operation *>()> between) {
     IRRewriter rewriter(&getContext());
     dropConstantIndices(rewriter, op);
-    rewriter.setInsertionPoint(op);
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> tiles(ranges.size(), 1);
     tiles.back() = std::min(ranges.back(), lanes);
     tiles[transposed] = std::min(ranges[transposed], lanes);
-    auto order = llvm::to_vector(llvm::seq<int64_t>(ranges.size()));
-    if (failed(qc::tileAndPeel(rewriter, op, tiles, order, kTileMarker)) ||
-        failed(canonicalizer.run(between())))
-      return failure();
-    for (linalg::LinalgOp t : qc::takeStaticTiles(between(), kTileMarker)) {
-      rewriter.setInsertionPoint(t);
-      FailureOr<linalg::VectorizationResult> vec =
-          linalg::vectorize(rewriter, t);
-      if (succeeded(vec))
-        rewriter.replaceOp(t, vec->replacements);
-    }
-    return qc::applyWithin(between(), *cleanup);
+    return tileAndVectorize(op, tiles, between);
   }
 
   /// 1-D vector ops (leading unit dimensions cast away, broadcasts made
