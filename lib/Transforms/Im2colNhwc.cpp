@@ -90,6 +90,9 @@ Value nhwcInput(OpBuilder &b, Location loc, Value x) {
                                      b.getIndexAttr(v[3]),
                                      b.getIndexAttr(v[1])};
   };
+  // A constant yielded from inside the pad's region goes with the new pad.
+  if (Operation *def = value.getDefiningOp(); def && pad->isProperAncestor(def))
+    value = b.clone(*def)->getResult(0);
   ArrayRef<int64_t> s = cast<RankedTensorType>(x.getType()).getShape();
   auto type = RankedTensorType::get({s[0], s[2], s[3], s[1]},
                                     pad.getResultType().getElementType());

@@ -17,7 +17,6 @@
 // FLOAT: %[[W:.*]] = arith.constant dense_resource<c.nhwc> : tensor<8x1xf32>
 // FLOAT: qc.linear %[[COLS]], %[[W]] layer "c"
 // FLOAT-NOT: tensor<1x2x4x4xf32>
-// FLOAT: c.nhwc: "0x080000000000803F0000A040000000400000C040000040400000E0400000804000000041"
 func.func @padded(%x: tensor<1x2x3x3xf32>) -> tensor<1x1x2x2xf32> {
   %w = arith.constant dense<[[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]]> : tensor<1x2x2x2xf32>
   %zero = arith.constant 0.0 : f32
@@ -29,6 +28,28 @@ func.func @padded(%x: tensor<1x2x3x3xf32>) -> tensor<1x1x2x2xf32> {
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
   %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%p, %w : tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) outs(%init : tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32> loc("c")
   return %y : tensor<1x1x2x2xf32>
+}
+
+// A pad whose value is a constant inside its region: the NHWC pad yields a
+// copy of it.
+// FLOAT-LABEL: func.func @inner_constant
+// FLOAT: tensor.pad %{{.*}} low[0, 1, 1, 0] high[0, 1, 1, 0]
+// FLOAT: tensor.yield %{{.*}} : f32
+// FLOAT: } : tensor<1x3x3x2xf32> to tensor<1x5x5x2xf32>
+// The resource blobs come last: @padded's weight rows, permuted.
+// FLOAT: c.nhwc: "0x080000000000803F0000A040000000400000C040000040400000E0400000804000000041"
+func.func @inner_constant(%x: tensor<1x2x3x3xf32>) -> tensor<1x1x4x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<1x2x2x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    %v = arith.constant 0.5 : f32
+    tensor.yield %v : f32
+  } : tensor<1x2x3x3xf32> to tensor<1x2x5x5xf32>
+  %e = tensor.empty() : tensor<1x1x4x4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%p, %w : tensor<1x2x5x5xf32>, tensor<1x2x2x2xf32>) outs(%init : tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> loc("ic")
+  return %y : tensor<1x1x4x4xf32>
 }
 
 // Quantized layers: w8 per output channel with int8 per-token activations
