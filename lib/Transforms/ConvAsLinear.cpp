@@ -40,6 +40,8 @@ Value qc::gatherView(OpBuilder &b, Location loc, Value x, AffineMap read,
             linalg::YieldOp::create(nb, l, args[0]);
           })
           .getResult(0);
+  if (reassociation.empty())
+    return cols;
   return tensor::CollapseShapeOp::create(b, loc, cols, reassociation);
 }
 

@@ -52,22 +52,12 @@ std::optional<AffineMap> nhwcRead(linalg::GenericOp gather) {
 
 /// `x` [N, C, H, W] copied into [N, H, W, C].
 Value toNhwc(OpBuilder &b, Location loc, Value x) {
-  auto xt = cast<RankedTensorType>(x.getType());
-  ArrayRef<int64_t> s = xt.getShape();
+  ArrayRef<int64_t> s = cast<RankedTensorType>(x.getType()).getShape();
   MLIRContext *ctx = b.getContext();
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  Value init = tensor::EmptyOp::create(b, loc, {s[0], s[2], s[3], s[1]},
-                                       xt.getElementType());
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), x, init,
-             SmallVector<AffineMap>{
-                 AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx),
-                 b.getMultiDimIdentityMap(4)},
-             SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location l, ValueRange args) {
-               linalg::YieldOp::create(nb, l, args[0]);
-             })
-      .getResult(0);
+  return qc::gatherView(b, loc, x,
+                        AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx),
+                        {s[0], s[2], s[3], s[1]}, {});
 }
 
 /// `x` [N, C, H, W] in NHWC. When `x` pads an image by a constant on its

@@ -17,6 +17,16 @@
 
 namespace qc {
 
+/// The integer code, as f32, of `x` on scale `scale` and zero point `zp`:
+/// clamp(roundeven(x / scale) + zp, lo, hi), ONNX QuantizeLinear's
+/// arithmetic. Scalars or vectors alike (the other operands of `x`'s type).
+/// One definition for the generated static quantizer and the quantizing
+/// gathers, which must round identically (and as the reference lowering's
+/// QuantizeLinear does).
+mlir::Value buildStaticCode(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value x, mlir::Value scale, mlir::Value zp,
+                            mlir::Value lo, mlir::Value hi);
+
 /// The scale and zero point (f32 scalars) of a tensor whose range (zero
 /// included) is [lo, hi] (f32 scalars): s = (hi - lo) / 255 (1 when that is
 /// 0, so that an all-zero tensor stays zero), zp = roundeven(clamp(-lo / s,

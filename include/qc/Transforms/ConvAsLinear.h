@@ -32,7 +32,8 @@ mlir::Value im2colView(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 
 /// A copy of `x` into a new [shape] tensor read through `read` (one result
 /// per dimension of `x`, over the loops of `shape`), collapsed by
-/// `reassociation`: the im2col gathers of both convolution layouts.
+/// `reassociation` (none: not collapsed): the im2col gathers of both
+/// convolution layouts, and transposes.
 mlir::Value gatherView(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                        mlir::AffineMap read, llvm::ArrayRef<int64_t> shape,
                        llvm::ArrayRef<mlir::ReassociationIndices> reassociation);

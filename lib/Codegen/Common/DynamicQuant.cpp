@@ -59,3 +59,14 @@ qc::DynamicQuantParams qc::buildDynamicQuantParams(OpBuilder &b, Location loc,
       b, loc, arith::MaximumFOp::create(b, loc, z, c(0.0f)), c(255.0f));
   return {s, math::RoundEvenOp::create(b, loc, z)};
 }
+
+Value qc::buildStaticCode(OpBuilder &b, Location loc, Value x, Value scale,
+                          Value zp, Value lo, Value hi) {
+  Value q = arith::AddFOp::create(
+      b, loc,
+      math::RoundEvenOp::create(b, loc,
+                                arith::DivFOp::create(b, loc, x, scale)),
+      zp);
+  return arith::MinimumFOp::create(
+      b, loc, arith::MaximumFOp::create(b, loc, q, lo), hi);
+}

@@ -10,7 +10,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -154,14 +153,9 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
         auto cst = [&](float v) {
           return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
         };
-        Value q = arith::AddFOp::create(
-            nb, l,
-            math::RoundEvenOp::create(
-                nb, l, arith::DivFOp::create(nb, l, a[0], cst(scale))),
-            cst(static_cast<float>(zeroPoint)));
-        q = arith::MinimumFOp::create(
-            nb, l, arith::MaximumFOp::create(nb, l, q, cst(-128.0f)),
-            cst(127.0f));
+        Value q = buildStaticCode(nb, l, a[0], cst(scale),
+                                  cst(static_cast<float>(zeroPoint)),
+                                  cst(-128.0f), cst(127.0f));
         return arith::FPToSIOp::create(nb, l, i8, q);
       });
   auto rows = RankedTensorType::get({s.m, s.k}, i8);

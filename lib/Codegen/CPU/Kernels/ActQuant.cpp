@@ -2,6 +2,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Emitter.h"
+#include "qc/Codegen/DynamicQuant.h"
 #include "qc/Codegen/Microscaling.h"
 
 #include <functional>
@@ -268,14 +269,8 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
     if (mode == ActMode::Dynamic)
       return math::RoundEvenOp::create(
           b, loc, arith::MulFOp::create(b, loc, read(k), splat(inv)));
-    Value r = arith::AddFOp::create(
-        b, loc,
-        math::RoundEvenOp::create(
-            b, loc, arith::DivFOp::create(b, loc, read(k), splat(scale))),
-        splat(staticZero));
-    r = arith::MinimumFOp::create(
-        b, loc, arith::MaximumFOp::create(b, loc, r, splat(e.f32(-128.0f))),
-        splat(e.f32(127.0f)));
+    Value r = buildStaticCode(b, loc, read(k), splat(scale), splat(staticZero),
+                              splat(e.f32(-128.0f)), splat(e.f32(127.0f)));
     if (s.paddedK() == s.k)
       return r;
     // The padding rows' codes are 0, not the zero point: their weights
