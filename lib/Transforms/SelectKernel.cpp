@@ -87,8 +87,13 @@ int64_t int8KernelBlock(ActivationAttr act, int64_t group, int64_t k) {
   // mxfp4's blocks of 32 are never the whole row.
   if (act.getKind() == ActKind::mxfp4)
     return group == -1 || group % block == 0 ? block : 0;
-  if (block == -1 || block >= k)
-    block = group == -1 ? padded : actBlockFor(group);
+  if (block == -1 || block >= k) {
+    // One block over a whole column: K in the kernel's 32-row blocks (the
+    // activations are not padded to the codes' superblocks).
+    if (group == -1)
+      return (k + 31) / 32 * 32;
+    block = actBlockFor(group);
+  }
   if (block % 32 != 0 || padded % block != 0 ||
       (group != -1 && group % block != 0))
     return 0;

@@ -110,8 +110,9 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
 // dequant_f32, 8-bit codes on AVX2 included (FMAs, no dot product to
 // saturate); int8 in other blocks than the group's take dequant_i8 in those
 // blocks where they fit it, a scale per token with whole-column groups
-// takes one block of the padded K, with grouped weights the group's blocks
-// (the generator shares the row's scale among them); int4, dint4 and
+// takes one block of K in whole 32-row blocks (320, not padded to 384),
+// with grouped weights the group's blocks (the generator shares the row's
+// scale among them); int4, dint4 and
 // mxfp4 (blocks of 32) take dequant_i8 as int8 codes, and uint8's codes less
 // 128 on its tensor's scale, amxfp4 (a scale per sign) dequant_f32 after
 // its quantizer's rounding; the rest keep the
@@ -120,7 +121,7 @@ func.func @bcq(%x: tensor<4x128xf32>) -> tensor<4x8xf32> {
 // V3: layer "f1" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "f2" {kernel = #qc.kernel<kind = dequant_f32, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "i1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 64>
-// V3: layer "i2" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 384>
+// V3: layer "i2" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 320>
 // V3: layer "r1" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 128>
 // V3: layer "r2" {kernel = #qc.kernel<kind = reference
 // V3: layer "i3" {kernel = #qc.kernel<kind = dequant_i8, isa = avx2, m_tile = 2, act_block = 128>
@@ -142,7 +143,7 @@ func.func @activations(%x: tensor<2x320xf32>) -> (tensor<2x8xf32>, tensor<2x8xf3
   %f2 = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 8, group = -1, per_ic = false, symmetric = true, scale_type = f32> layer "f2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<1x8xf32> -> tensor<2x8xf32>
   // expected-remark @+1 {{layer 'i1': dequant_i8 (avx2, m_tile 2, act_block 64)}}
   %i1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = 64> layer "i1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>
-  // expected-remark @+1 {{layer 'i2': dequant_i8 (avx2, m_tile 2, act_block 384)}}
+  // expected-remark @+1 {{layer 'i2': dequant_i8 (avx2, m_tile 2, act_block 320)}}
   %i2 = qc.qlinear %x, %c, %s1 scheme #qc.uniform<bits = 4, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "i2" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<1x8xf32> -> tensor<2x8xf32>
   // expected-remark @+1 {{layer 'r1': dequant_i8 (avx2, m_tile 2, act_block 128)}}
   %r1 = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = 128, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "r1" : tensor<2x320xf32>, tensor<320x8xi8>, tensor<3x8xf32> -> tensor<2x8xf32>

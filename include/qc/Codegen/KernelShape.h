@@ -85,7 +85,17 @@ struct KernelShape {
     return (k + quant::kSuperblockRows - 1) / quant::kSuperblockRows;
   }
   int64_t paddedK() const { return superblocks() * quant::kSuperblockRows; }
-  int64_t actBlocks() const { return paddedK() / actBlock; }
+  /// Inputs per token of the activations the dequant kernels read (and
+  /// their quantizers write): the padded K, but where one activation block
+  /// spans a whole column's weight group, that block, which is K rounded up
+  /// to the kernels' 32-row blocks only (a convolution's 3 x 3 x 64 = 576
+  /// inputs are not padded to 640, its stem's 147 to 160, not 256).
+  int64_t activationK() const {
+    return group == paddedK() && actBlock >= k && actBlock < paddedK()
+               ? actBlock
+               : paddedK();
+  }
+  int64_t actBlocks() const { return activationK() / actBlock; }
   /// Weight groups, padded to cover paddedK() and to a multiple of 8 (the
   /// padding groups have zero scales).
   int64_t groups() const {

@@ -163,12 +163,12 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
       b, loc, rows, codes,
       SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
   Value padded = flat;
-  if (s.paddedK() != s.k) {
+  if (s.activationK() != s.k) {
     SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)};
     SmallVector<OpFoldResult> hi = {b.getIndexAttr(0),
-                                    b.getIndexAttr(s.paddedK() - s.k)};
+                                    b.getIndexAttr(s.activationK() - s.k)};
     padded = tensor::PadOp::create(
-        b, loc, RankedTensorType::get({s.m, s.paddedK()}, i8), flat, lo, hi,
+        b, loc, RankedTensorType::get({s.m, s.activationK()}, i8), flat, lo, hi,
         Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0))));
   }
   // Each row's code sum, times the scale, as group 0 of xsum.
@@ -233,7 +233,7 @@ ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,
       return g;
   }
   ActivationBuffers a;
-  a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, i8);
+  a.xq = allocBuffer(b, loc, {s.m, s.activationK()}, i8);
   a.xs = allocBuffer(b, loc, {s.m, s.actBlocks()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
@@ -282,7 +282,7 @@ void kernels::callActivationKernel(OpBuilder &b, Location loc,
                                    SmallVector<Value> args) {
   // Below this the threads' start-up costs more than the rows.
   constexpr int64_t kMinRows = 16, kMinElements = 1 << 15;
-  bool parallel = s.m >= kMinRows && s.m * s.paddedK() >= kMinElements;
+  bool parallel = s.m >= kMinRows && s.m * s.activationK() >= kMinElements;
   if (parallel) {
     args.push_back(arith::ConstantIndexOp::create(b, loc, 0));
     args.push_back(arith::ConstantIndexOp::create(b, loc, s.m));
@@ -392,17 +392,17 @@ FailureOr<KernelShape> kernels::kernelShapeOf(QLinearOp op, int64_t group,
            << "unknown kernel target '" << kernel.getIsa() << "'";
   if (s.k <= 0 || s.n <= 0 || s.m <= 0)
     return layerError(op, what) << "empty weight or input";
+  // One group for the whole column: the padded column.
+  s.group = group == -1 ? s.paddedK() : group;
   // Activation blocks of whole 32-row blocks, inside one weight group (a
   // block of the whole row for whole-column groups).
   if (s.actBlock < 32 || s.actBlock % 32 != 0 ||
-      s.paddedK() % s.actBlock != 0 ||
+      s.activationK() % s.actBlock != 0 ||
       (group != -1 && group % s.actBlock != 0))
     return layerError(op, what)
            << "act_block " << s.actBlock
            << " must be a multiple of 32 that divides the padded K "
-           << s.paddedK() << " and the group " << group;
-  // One group for the whole column: the padded column.
-  s.group = group == -1 ? s.paddedK() : group;
+           << s.activationK() << " and the group " << group;
   return s;
 }
 

@@ -61,7 +61,7 @@ ActivationBuffers floatActivations(OpBuilder &b, Location loc,
                                    const KernelShape &s) {
   Type f32 = b.getF32Type();
   ActivationBuffers a;
-  a.xq = allocBuffer(b, loc, {s.m, s.paddedK()}, f32);
+  a.xq = allocBuffer(b, loc, {s.m, s.activationK()}, f32);
   a.xsum = allocBuffer(b, loc, {s.m, s.groups()}, f32);
   Value x = activationBuffer(b, loc, op.getInput(), s.m, s.k, op.getLayer());
   callActivationKernel(b, loc, module, s, kRoleActFloat, "qc_actf_",

@@ -138,6 +138,22 @@ func.func @many_rows(%x: tensor<128x320xf32>) -> tensor<128x5xf32> {
   return %y : tensor<128x5xf32>
 }
 
+// One scale per token over whole-column groups: one activation block of K
+// in whole 32-row blocks (300 -> 320; the codes keep their superblocks of
+// 128 rows, 384), so the int8 activations are [6, 320], not [6, 384].
+// CALLS-LABEL: func.func @whole_column
+// CALLS: %[[WQ:.*]] = memref.alloc() {alignment = 64 : i64} : memref<6x320xi8>
+// CALLS: memref.alloc() {alignment = 64 : i64} : memref<6x1xf32>
+// CALLS: call @qc_actq_b4_g384_a320_m6_k300_n5_t4_avx2(%{{.*}}, %[[WQ]],
+// CALLS: arith.constant dense_resource<fc4.kpanels> : tensor<1x1536xi8>
+// CALLS: call @qc_dqi8h_b4_g384_a320_m6_k300_n5_t4_avx2(%[[WQ]],
+func.func @whole_column(%x: tensor<6x300xf32>) -> tensor<6x5xf32> {
+  %c = arith.constant dense<5> : tensor<300x5xi8>
+  %s = arith.constant dense<0.5> : tensor<1x5xf32>
+  %y = qc.qlinear %x, %c, %s scheme #qc.uniform<bits = 4, group = -1, per_ic = false, symmetric = true, scale_type = f32> act #qc.act<kind = int8, block = -1> layer "fc4" : tensor<6x300xf32>, tensor<300x5xi8>, tensor<1x5xf32> -> tensor<6x5xf32>
+  return %y : tensor<6x5xf32>
+}
+
 // The same layer without an activation scheme (float activations) takes
 // dequant_f32: the input copied into [6, 384] f32 with its group sums, the
 // same weight panels, and the column kernel @qc_dqf32h_* on them (no block

@@ -181,7 +181,7 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
   // A scale per token: the row's, shared by every block.
   std::pair<Value, Value> rowScale;
   if (s.rowScale && mode == ActMode::Dynamic)
-    rowScale = e.blockScale(maxAbsOver(e.idx(0), s.paddedK()), levels);
+    rowScale = e.blockScale(maxAbsOver(e.idx(0), s.activationK()), levels);
   scf::ForOp blocks =
       scf::ForOp::create(b, loc, e.idx(0), e.idx(s.actBlocks()), e.idx(1));
   b.setInsertionPointToStart(blocks.getBody());
@@ -271,7 +271,7 @@ static void buildActivations(OpBuilder &b, Location loc, ValueRange args,
           b, loc, arith::MulFOp::create(b, loc, read(k), splat(inv)));
     Value r = buildStaticCode(b, loc, read(k), splat(scale), splat(staticZero),
                               splat(e.f32(-128.0f)), splat(e.f32(127.0f)));
-    if (s.paddedK() == s.k)
+    if (s.activationK() == s.k)
       return r;
     // The padding rows' codes are 0, not the zero point: their weights
     // need not be zero.
