@@ -13,6 +13,10 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+#include <algorithm>
+#include <cmath>
 
 using namespace mlir;
 using namespace qc;
@@ -126,10 +130,44 @@ buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
       .getResult(0);
 }
 
+/// The static int8 code of `x`: clamp(roundeven(x / scale) + zp), as
+/// buildStaticCode computes it.
+static int8_t staticCode(float x, float scale, int64_t zeroPoint) {
+  float q = std::nearbyint(x / scale) + static_cast<float>(zeroPoint);
+  return static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+}
+
+/// Where `image` is a tensor.pad by a constant, the int8 codes of its
+/// source (`quantize` elementwise) padded by the constant's code; else null.
+static Value
+quantizedPad(OpBuilder &b, Location loc, Value image, float scale,
+             int64_t zeroPoint,
+             function_ref<Value(OpBuilder &, Location, ValueRange)> quantize) {
+  auto pad = image.getDefiningOp<tensor::PadOp>();
+  FloatAttr value;
+  if (!pad || !pad.getConstantPaddingValue() ||
+      !matchPattern(pad.getConstantPaddingValue(), m_Constant(&value)))
+    return {};
+  Type i8 = b.getI8Type();
+  auto source = cast<RankedTensorType>(pad.getSource().getType());
+  AffineMap id = b.getMultiDimIdentityMap(source.getRank());
+  Value codes = buildGeneric(
+      b, loc, pad.getSource(),
+      tensor::EmptyOp::create(b, loc, source.getShape(), i8), {id, id},
+      SmallVector<utils::IteratorType>(source.getRank(),
+                                       utils::IteratorType::parallel),
+      quantize);
+  int8_t code = staticCode(value.getValue().convertToFloat(), scale, zeroPoint);
+  return tensor::PadOp::create(
+      b, loc, RankedTensorType::get(pad.getResultType().getShape(), i8), codes,
+      pad.getMixedLowPad(), pad.getMixedHighPad(),
+      Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(code))));
+}
+
 /// A static int8 layer whose input is a gather of runs from an NHWC image
-/// (qc-im2col-nhwc's im2col view) with one weight group per column: the
-/// image's values are quantized as they are gathered, into int8 rows
-/// padded to the kernel's K (no f32 rows, no quantizer pass over them);
+/// (qc-im2col-nhwc's im2col view) with one weight group per column gathers
+/// int8 rows padded to the kernel's K (no f32 rows, no quantizer pass over
+/// them): a padded image quantized before its pad, else as it is gathered;
 /// `xs` is the scale everywhere and `xsum` the scale times each row's code
 /// sum (group 0; the padding groups' scales are 0). Null buffers where the
 /// layer is not such a one.
@@ -145,19 +183,31 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
   Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
   auto par = utils::IteratorType::parallel;
   auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
-  Value codes = buildGeneric(
-      b, loc, gather.getDpsInputs()[0],
-      tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
-      gather.getIndexingMapsArray(), gather.getIteratorTypesArray(),
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        auto cst = [&](float v) {
-          return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
-        };
-        Value q = buildStaticCode(nb, l, a[0], cst(scale),
-                                  cst(static_cast<float>(zeroPoint)),
-                                  cst(-128.0f), cst(127.0f));
-        return arith::FPToSIOp::create(nb, l, i8, q);
-      });
+  auto quantize = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    auto cst = [&](float v) {
+      return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+    };
+    Value q = buildStaticCode(nb, l, a[0], cst(scale),
+                              cst(static_cast<float>(zeroPoint)), cst(-128.0f),
+                              cst(127.0f));
+    return arith::FPToSIOp::create(nb, l, i8, q);
+  };
+  Value image = gather.getDpsInputs()[0];
+  SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
+  Value codes;
+  if (Value padded = quantizedPad(b, loc, image, scale, zeroPoint, quantize))
+    // A padded image (a 3 x 3 convolution's) is quantized before its pad,
+    // once per value instead of once per gathered copy (kh x kw of them):
+    // the rows copy codes. The pad keeps elementwise fusion from folding
+    // the quantization back into the gather.
+    codes = buildGeneric(
+        b, loc, padded, tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
+        maps, gather.getIteratorTypesArray(),
+        [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+  else
+    codes = buildGeneric(b, loc, image,
+                         tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
+                         maps, gather.getIteratorTypesArray(), quantize);
   auto rows = RankedTensorType::get({s.m, s.k}, i8);
   Value flat = tensor::CollapseShapeOp::create(
       b, loc, rows, codes,
