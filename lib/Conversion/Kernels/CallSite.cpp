@@ -176,9 +176,7 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
                                        int64_t zeroPoint) {
   linalg::GenericOp gather = im2colOf(op.getInput());
   MLIRContext *ctx = b.getContext();
-  if (!gather || s.group != s.paddedK() ||
-      gather.getIndexingMapsArray()[0].getResults().back() !=
-          getAffineDimExpr(5, ctx))
+  if (!gather || s.group != s.paddedK())
     return {};
   Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
   auto par = utils::IteratorType::parallel;
@@ -194,20 +192,25 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
   };
   Value image = gather.getDpsInputs()[0];
   SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
+  // Rows that are runs of the image's last dimension (NHWC).
+  bool runs = maps.front().getResults().back() == getAffineDimExpr(5, ctx);
   Value codes;
   if (Value padded = quantizedPad(b, loc, image, scale, zeroPoint, quantize))
-    // A padded image (a 3 x 3 convolution's) is quantized before its pad,
-    // once per value instead of once per gathered copy (kh x kw of them):
-    // the rows copy codes. The pad keeps elementwise fusion from folding
-    // the quantization back into the gather.
+    // A padded image (a 3 x 3 convolution's; the RGB stem's, whose NCHW
+    // rows are no runs) is quantized before its pad, once per value instead
+    // of once per gathered copy (kh x kw of them): the rows copy codes. The
+    // pad keeps elementwise fusion from folding the quantization back into
+    // the gather.
     codes = buildGeneric(
         b, loc, padded, tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
         maps, gather.getIteratorTypesArray(),
         [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
-  else
+  else if (runs)
     codes = buildGeneric(b, loc, image,
                          tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
                          maps, gather.getIteratorTypesArray(), quantize);
+  else
+    return {};
   auto rows = RankedTensorType::get({s.m, s.k}, i8);
   Value flat = tensor::CollapseShapeOp::create(
       b, loc, rows, codes,
