@@ -759,6 +759,36 @@ qc::ActivationAttr undoneQuantization(NodeContext &nc,
   return act;
 }
 
+/// The DequantizeLinear of constant int32 values with f32 scales, per
+/// tensor or per axis (a QDQ model's biases, stored as int32 on the scale
+/// x_scale * w_scale): the f32 result as a host constant, computed as the
+/// generic would ((x - zero) in int64, then to f32, times the scale), so
+/// that the bias is a constant the convolution or the kernel's epilogue
+/// takes (not a per-channel dequantization at run time). False where it
+/// does not apply.
+bool foldConstantInt32Dequant(NodeContext &nc, const ScaleIndexing &indexing) {
+  const HostTensor *x = nc.inputConstant(0), *scale = nc.inputConstant(1);
+  const HostTensor *zero = nc.hasInput(2) ? nc.inputConstant(2) : nullptr;
+  if (!x || !scale || (nc.hasInput(2) && !zero) || x->dtype != TP::INT32 ||
+      scale->dtype != TP::FLOAT || indexing.kind == ScaleIndexing::Blocked)
+    return false;
+  int64_t n = x->numElements(), stride = 1;
+  for (int64_t d = x->shape.size() - 1; d > indexing.axis; --d)
+    stride *= x->shape[d];
+  bool perAxis = indexing.kind == ScaleIndexing::PerAxis;
+  std::vector<double> values(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t c = perAxis ? i / stride % x->shape[indexing.axis] : 0;
+    int64_t q = x->getInt(i) -
+                (zero ? zero->getInt(zero->numElements() == 1 ? 0 : c) : 0);
+    values[i] =
+        static_cast<float>(q) *
+        static_cast<float>(scale->getDouble(scale->numElements() == 1 ? 0 : c));
+  }
+  nc.setOutputConstant(0, HostTensor::fromDoubles(values, x->shape, TP::FLOAT));
+  return true;
+}
+
 LogicalResult importDequantizeLinear(NodeContext &nc) {
   if (nc.numInputs() < 2 || !nc.hasInput(0) || !nc.hasInput(1)) {
     nc.error() << "expects inputs x, x_scale and optional x_zero_point";
@@ -811,6 +841,8 @@ LogicalResult importDequantizeLinear(NodeContext &nc) {
                  sd);
     return success();
   }
+  if (foldConstantInt32Dequant(nc, *indexing))
+    return success();
   FailureOr<Value> fused = tryBlockDequant(nc, *indexing, sd);
   if (failed(fused))
     return failure();
