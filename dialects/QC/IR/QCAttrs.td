@@ -395,7 +395,9 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
     -7 .. 7 on max / 7) or mxfp4 (twice the E2M1 values, -12 .. 12, on half
     the block's power-of-two scale), and `stored_planes` (LUT-GEMM: planes
     stored per chunk when it reads only the first `bits` of them, an AnyBCQ
-    layer; 0, not printed, when they are `bits`).
+    layer; 0, not printed, when they are `bits`) and `gathered` (dequant_i8:
+    the activations are an int8 image whose rows the kernel gathers itself,
+    a convolution's im2col view; printed only when set).
 
     ```mlir
     #qc.kernel_shape<m = 1, k = 512, n = 37, bits = 4, group = 128, act_block = 128, m_tile = 1, isa = avx2>
@@ -406,7 +408,8 @@ def QC_KernelShapeAttr : QC_Attr<"KernelShape", "kernel_shape"> {
                         "int64_t":$m_tile, QC_KernelTargetName:$isa,
                         DefaultValuedParameter<"bool", "false">:$row_scale,
                         QC_ActKindParameter:$act,
-                        DefaultValuedParameter<"int64_t", "0">:$stored_planes);
+                        DefaultValuedParameter<"int64_t", "0">:$stored_planes,
+                        DefaultValuedParameter<"bool", "false">:$gathered);
   let assemblyFormat = "`<` struct(params) `>`";
 }
 

@@ -77,6 +77,12 @@ struct KernelShape {
   /// lut_bcq: planes stored per chunk of codes, of which the kernel reads
   /// the first `bits` (AnyBCQ); 0: `bits`.
   int64_t storedPlanes = 0;
+  /// dequant_i8: the activations are not [M, K] rows but an int8 image
+  /// (1-D) the kernel gathers them from: x[m, k] = image[rowBase[m] +
+  /// blockOff[k / 32] + k % 32] (a convolution's im2col view of an NHWC
+  /// image whose channels are a multiple of 32: every 32-row block lies in
+  /// one run of a pixel's channels).
+  bool gathered = false;
 
   int64_t planeStride() const { return storedPlanes ? storedPlanes : bits; }
 
@@ -109,13 +115,14 @@ struct KernelShape {
     return quant::kernelPanelBytes(k, static_cast<int>(bits));
   }
   std::string suffix() const {
-    return llvm::formatv("b{0}{10}_g{1}_a{2}{8}{9}_m{3}_k{4}_n{5}_t{6}_{7}",
+    return llvm::formatv("b{0}{10}{11}_g{1}_a{2}{8}{9}_m{3}_k{4}_n{5}_t{6}_{7}",
                          bits, group, actBlock, m, k, n, mTile, target->name(),
                          rowScale ? "r" : "",
                          act == ActKind::int8 ? llvm::StringRef()
                                               : stringifyActKind(act),
                          storedPlanes ? "of" + std::to_string(storedPlanes)
-                                      : std::string())
+                                      : std::string(),
+                         gathered ? "x" : "")
         .str();
   }
 
@@ -123,8 +130,8 @@ struct KernelShape {
   void attach(mlir::func::FuncOp fn) const {
     fn->setAttr(kShapeAttr,
                 KernelShapeAttr::get(fn.getContext(), m, k, n, bits, group,
-                                     actBlock, mTile, target->name(),
-                                     rowScale, act, storedPlanes));
+                                     actBlock, mTile, target->name(), rowScale,
+                                     act, storedPlanes, gathered));
   }
   /// The shape stored on `fn`, if any and well-formed (its target
   /// registered).
@@ -139,10 +146,18 @@ struct KernelShape {
         (attr.getBits() > 4 && attr.getBits() != 8) ||
         attr.getActBlock() <= 0 || attr.getMTile() < 1 || attr.getGroup() <= 0)
       return std::nullopt;
-    return KernelShape{attr.getM(),     attr.getK(),        attr.getN(),
-                       attr.getBits(),  attr.getGroup(),    attr.getActBlock(),
-                       attr.getMTile(), target,             attr.getRowScale(),
-                       attr.getAct(),   attr.getStoredPlanes()};
+    return KernelShape{attr.getM(),
+                       attr.getK(),
+                       attr.getN(),
+                       attr.getBits(),
+                       attr.getGroup(),
+                       attr.getActBlock(),
+                       attr.getMTile(),
+                       target,
+                       attr.getRowScale(),
+                       attr.getAct(),
+                       attr.getStoredPlanes(),
+                       attr.getGathered()};
   }
 };
 

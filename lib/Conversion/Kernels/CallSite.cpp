@@ -164,81 +164,17 @@ quantizedPad(OpBuilder &b, Location loc, Value image, float scale,
       Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(code))));
 }
 
-/// A static int8 layer whose input is a gather of runs from an NHWC image
-/// (qc-im2col-nhwc's im2col view) with one weight group per column gathers
-/// int8 rows padded to the kernel's K (no f32 rows, no quantizer pass over
-/// them): a padded image quantized before its pad, else as it is gathered;
-/// `xs` is the scale everywhere and `xsum` the scale times each row's code
-/// sum (group 0; the padding groups' scales are 0). Null buffers where the
-/// layer is not such a one.
-static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
-                                       const KernelShape &s, float scale,
-                                       int64_t zeroPoint) {
-  linalg::GenericOp gather = im2colOf(op.getInput());
+/// The row sums `sums` ([M] i32 code sums) of a static int8 layer's rows as
+/// its kernel's buffers: `xs` the scale everywhere, `xsum` the scale times
+/// each row's code sum (group 0; the padding groups' scales are 0), `xq`
+/// the rows (or the gathered image).
+static ActivationBuffers codeSumBuffers(OpBuilder &b, Location loc,
+                                        QLinearOp op, const KernelShape &s,
+                                        Value rows, Value sums, float scale) {
   MLIRContext *ctx = b.getContext();
-  if (!gather || s.group != s.paddedK())
-    return {};
-  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  Type f32 = b.getF32Type();
   auto par = utils::IteratorType::parallel;
-  auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
-  auto quantize = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-    auto cst = [&](float v) {
-      return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
-    };
-    Value q = buildStaticCode(nb, l, a[0], cst(scale),
-                              cst(static_cast<float>(zeroPoint)), cst(-128.0f),
-                              cst(127.0f));
-    return arith::FPToSIOp::create(nb, l, i8, q);
-  };
-  Value image = gather.getDpsInputs()[0];
-  SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
-  // Rows that are runs of the image's last dimension (NHWC).
-  bool runs = maps.front().getResults().back() == getAffineDimExpr(5, ctx);
-  Value codes;
-  if (Value padded = quantizedPad(b, loc, image, scale, zeroPoint, quantize))
-    // A padded image (a 3 x 3 convolution's; the RGB stem's, whose NCHW
-    // rows are no runs) is quantized before its pad, once per value instead
-    // of once per gathered copy (kh x kw of them): the rows copy codes. The
-    // pad keeps elementwise fusion from folding the quantization back into
-    // the gather.
-    codes = buildGeneric(
-        b, loc, padded, tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
-        maps, gather.getIteratorTypesArray(),
-        [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
-  else if (runs)
-    codes = buildGeneric(b, loc, image,
-                         tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
-                         maps, gather.getIteratorTypesArray(), quantize);
-  else
-    return {};
-  auto rows = RankedTensorType::get({s.m, s.k}, i8);
-  Value flat = tensor::CollapseShapeOp::create(
-      b, loc, rows, codes,
-      SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
-  Value padded = flat;
-  if (s.activationK() != s.k) {
-    SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> hi = {b.getIndexAttr(0),
-                                    b.getIndexAttr(s.activationK() - s.k)};
-    padded = tensor::PadOp::create(
-        b, loc, RankedTensorType::get({s.m, s.activationK()}, i8), flat, lo, hi,
-        Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0))));
-  }
-  // Each row's code sum, times the scale, as group 0 of xsum.
   AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
-  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-  Value sums = buildGeneric(
-      b, loc, flat,
-      linalg::FillOp::create(b, loc, zero,
-                             ValueRange{tensor::EmptyOp::create(
-                                 b, loc, ArrayRef<int64_t>{s.m}, i32)})
-          .getResult(0),
-      {AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
-      {par, utils::IteratorType::reduction},
-      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-        return arith::AddIOp::create(
-            nb, l, arith::ExtSIOp::create(nb, l, i32, a[0]), a[1]);
-      });
   Value xsum = buildGeneric(
       b, loc, sums,
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{s.m, s.groups()}, f32),
@@ -262,7 +198,7 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
                      b, loc, ArrayRef<int64_t>{s.m, s.actBlocks()}, f32)})
                  .getResult(0);
   ActivationBuffers a;
-  a.xq = readOnlyBuffer(b, loc, padded);
+  a.xq = readOnlyBuffer(b, loc, rows);
   a.xs = readOnlyBuffer(b, loc, xs);
   a.xsum = readOnlyBuffer(b, loc, xsum);
   // Each layer's reads its own (as activationBuffer's): CSE would merge
@@ -271,6 +207,192 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
   for (Value v : {a.xq, a.xs, a.xsum})
     v.getDefiningOp()->setAttr("qc.read_by", b.getStringAttr(op.getLayer()));
   return a;
+}
+
+/// Sums of int8 (or i32) `codes` (the first input; others only give loop
+/// extents) over the loops of `maps` marked reduction, into an i32 tensor
+/// of `shape` (the output map's).
+static Value codeSums(OpBuilder &b, Location loc, ValueRange codes,
+                      ArrayRef<int64_t> shape, ArrayRef<AffineMap> maps,
+                      ArrayRef<utils::IteratorType> iterators) {
+  Type i32 = b.getI32Type();
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value init =
+      linalg::FillOp::create(
+          b, loc, zero, ValueRange{tensor::EmptyOp::create(b, loc, shape, i32)})
+          .getResult(0);
+  return buildGeneric(b, loc, codes, init, llvm::to_vector(maps), iterators,
+                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        Value v = a[0];
+                        if (v.getType() != i32)
+                          v = arith::ExtSIOp::create(nb, l, i32, v);
+                        return arith::AddIOp::create(nb, l, v, a.back());
+                      });
+}
+
+/// The kernel gathers the rows itself (KernelShape::gathered) from the int8
+/// NHWC `image` that `gather` (loops n, oh, ow, i, j, c) reads runs of,
+/// where the image has a multiple of 32 channels and the gather's indices
+/// are affine: the row bases and block offsets are compile-time tables of
+/// the gather's map, and each row's code sum is a kh x kw window sum of the
+/// pixels' channel sums (no [M, K] rows are written). Null buffers
+/// otherwise.
+static ActivationBuffers imageRows(OpBuilder &b, Location loc, QLinearOp op,
+                                   const KernelShape &s,
+                                   linalg::GenericOp gather, Value image,
+                                   float scale) {
+  auto it = cast<RankedTensorType>(image.getType());
+  auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
+  AffineMap map = gather.getIndexingMapsArray().front();
+  MLIRContext *ctx = b.getContext();
+  if (it.getRank() != 4 || it.getDimSize(3) % 32 != 0 || s.k % 32 != 0 ||
+      gt.getRank() != 6 || gt.getDimSize(5) != it.getDimSize(3) ||
+      map.getNumResults() != 4 ||
+      map.getResult(3) != getAffineDimExpr(5, ctx) ||
+      !llvm::all_of(map.getResults(),
+                    [](AffineExpr e) { return e.isPureAffine(); }) ||
+      it.getNumElements() > std::numeric_limits<int32_t>::max())
+    return {};
+  ArrayRef<int64_t> is = it.getShape(), gs = gt.getShape();
+  int64_t strides[4] = {is[1] * is[2] * is[3], is[2] * is[3], is[3], 1};
+  auto offset = [&](ArrayRef<int64_t> loops) {
+    int64_t at = 0;
+    for (auto [r, v] : llvm::enumerate(map.compose(loops)))
+      at += strides[r] * v;
+    return at;
+  };
+  int64_t origin = offset({0, 0, 0, 0, 0, 0});
+  std::vector<int32_t> rowBase, blockOff;
+  for (int64_t n = 0; n < gs[0]; ++n)
+    for (int64_t y = 0; y < gs[1]; ++y)
+      for (int64_t x = 0; x < gs[2]; ++x)
+        rowBase.push_back(static_cast<int32_t>(offset({n, y, x, 0, 0, 0})));
+  for (int64_t i = 0; i < gs[3]; ++i)
+    for (int64_t j = 0; j < gs[4]; ++j)
+      for (int64_t c = 0; c < gs[5]; c += 32)
+        blockOff.push_back(
+            static_cast<int32_t>(offset({0, 0, 0, i, j, c}) - origin));
+
+  // Row sums: each pixel's channel sum, then the window's sum of those.
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  SmallVector<AffineExpr> d;
+  for (unsigned i = 0; i < 5; ++i)
+    d.push_back(getAffineDimExpr(i, ctx));
+  Value pixels =
+      codeSums(b, loc, image, is.drop_back(),
+               {b.getMultiDimIdentityMap(4),
+                AffineMap::get(4, 0, ArrayRef(d).take_front(3), ctx)},
+               {par, par, par, red});
+  SmallVector<AffineExpr> window;
+  for (AffineExpr e : map.getResults().drop_back())
+    window.push_back(e.replaceDims(d));
+  // A [kh, kw] operand of zeros names the window's loops, which the other
+  // maps only use in sums (linalg needs every loop's extent from a map).
+  auto kernelShape = RankedTensorType::get(gs.slice(3, 2), b.getI32Type());
+  Value taps = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(kernelShape, b.getI32IntegerAttr(0)));
+  Value sums = codeSums(b, loc, {pixels, taps}, gs.take_front(3),
+                        {AffineMap::get(5, 0, window, ctx),
+                         AffineMap::get(5, 0, {d[3], d[4]}, ctx),
+                         AffineMap::get(5, 0, ArrayRef(d).take_front(3), ctx)},
+                        {par, par, par, red, red});
+  sums = tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({s.m}, b.getI32Type()), sums,
+      SmallVector<ReassociationIndices>{{0, 1, 2}});
+  Value flat = tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({it.getNumElements()}, b.getI8Type()),
+      image, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
+  ActivationBuffers a = codeSumBuffers(b, loc, op, s, flat, sums, scale);
+  std::string layer = op.getLayer().str();
+  a.rowBase =
+      constantBuffer(b, loc, {s.m}, b.getI32Type(), rowBase, layer + ".krows");
+  a.blockOff = constantBuffer(b, loc, {static_cast<int64_t>(blockOff.size())},
+                              b.getI32Type(), blockOff, layer + ".kblocks");
+  return a;
+}
+
+/// A static int8 layer whose input is an im2col view (a gather) with one
+/// weight group per column takes int8 codes without a quantizer pass: a
+/// padded image quantized before its pad, else as it is gathered. Where the
+/// image's channels are a multiple of 32 the kernel gathers its rows itself
+/// (imageRows); else the rows are gathered into [M, K'] int8 buffers with
+/// their code sums. Null buffers where the layer is not such a one.
+static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
+                                       const KernelShape &s, float scale,
+                                       int64_t zeroPoint) {
+  linalg::GenericOp gather = im2colOf(op.getInput());
+  MLIRContext *ctx = b.getContext();
+  if (!gather || s.group != s.paddedK())
+    return {};
+  Type i8 = b.getI8Type();
+  auto par = utils::IteratorType::parallel;
+  auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
+  auto quantize = [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+    auto cst = [&](float v) {
+      return arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(v));
+    };
+    Value q = buildStaticCode(nb, l, a[0], cst(scale),
+                              cst(static_cast<float>(zeroPoint)), cst(-128.0f),
+                              cst(127.0f));
+    return arith::FPToSIOp::create(nb, l, i8, q);
+  };
+  Value image = gather.getDpsInputs()[0];
+  SmallVector<AffineMap> maps = gather.getIndexingMapsArray();
+  // Rows that are runs of the image's last dimension (NHWC).
+  bool runs = maps.front().getResults().back() == getAffineDimExpr(5, ctx);
+  // A padded image (a 3 x 3 convolution's; the RGB stem's, whose NCHW rows
+  // are no runs) is quantized before its pad, once per value instead of
+  // once per gathered copy (kh x kw of them). The pad keeps elementwise
+  // fusion from folding the quantization back into a gather.
+  Value padded = quantizedPad(b, loc, image, scale, zeroPoint, quantize);
+  if (runs) {
+    Value codes = padded;
+    if (!codes) {
+      auto type = cast<RankedTensorType>(image.getType());
+      AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+      codes = buildGeneric(
+          b, loc, image, tensor::EmptyOp::create(b, loc, type.getShape(), i8),
+          {id, id}, SmallVector<utils::IteratorType>(type.getRank(), par),
+          quantize);
+    }
+    ActivationBuffers a = imageRows(b, loc, op, s, gather, codes, scale);
+    if (a.xq)
+      return a;
+    if (!padded)
+      codes.getDefiningOp()->erase();
+  }
+  Value codes;
+  if (padded)
+    codes = buildGeneric(
+        b, loc, padded, tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
+        maps, gather.getIteratorTypesArray(),
+        [](OpBuilder &, Location, ValueRange a) -> Value { return a[0]; });
+  else if (runs)
+    codes = buildGeneric(b, loc, image,
+                         tensor::EmptyOp::create(b, loc, gt.getShape(), i8),
+                         maps, gather.getIteratorTypesArray(), quantize);
+  else
+    return {};
+  Value flat = tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get({s.m, s.k}, i8), codes,
+      SmallVector<ReassociationIndices>{{0, 1, 2}, {3, 4, 5}});
+  Value rows = flat;
+  if (s.activationK() != s.k) {
+    SmallVector<OpFoldResult> lo = {b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> hi = {b.getIndexAttr(0),
+                                    b.getIndexAttr(s.activationK() - s.k)};
+    rows = tensor::PadOp::create(
+        b, loc, RankedTensorType::get({s.m, s.activationK()}, i8), flat, lo, hi,
+        Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0))));
+  }
+  // Each row's code sum.
+  AffineExpr m = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx);
+  Value sums = codeSums(
+      b, loc, flat, {s.m},
+      {AffineMap::get(2, 0, {m, k}, ctx), AffineMap::get(2, 0, {m}, ctx)},
+      {par, utils::IteratorType::reduction});
+  return codeSumBuffers(b, loc, op, s, rows, sums, scale);
 }
 
 ActivationBuffers kernels::quantizeActivations(OpBuilder &b, Location loc,

@@ -256,7 +256,12 @@ struct GenDequantGemmPass
                                zeroBuf, biasBuf, yBuf};
     if (!floatAct)
       args.insert(args.begin() + 1, act.xs);
-    callRangeKernel(b, loc, op, s, floatAct ? kRoleColumnsF32 : kRoleColumns,
+    KernelShape ks = s;
+    if (act.rowBase) {
+      ks.gathered = true;
+      args.insert(args.begin() + 1, {act.rowBase, act.blockOff});
+    }
+    callRangeKernel(b, loc, op, ks, floatAct ? kRoleColumnsF32 : kRoleColumns,
                     kernelPrefix(floatAct, floatZeros, halfScales), args,
                     s.panels(), yBuf, panelStep(s));
     return success();

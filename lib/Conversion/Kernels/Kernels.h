@@ -112,6 +112,9 @@ struct ActivationBuffers {
   /// uint8 activations (one dynamic scale and zero point per tensor): the
   /// scale and the int8 codes' zero point (uint8's - 128), f32 scalars.
   mlir::Value scale, zeroPoint;
+  /// Rows the kernel gathers itself (KernelShape::gathered): `xq` is the
+  /// int8 image, these its row bases [M] and block offsets [K / 32] (i32).
+  mlir::Value rowBase, blockOff;
 };
 /// Flattens `input`, allocates the buffers and calls the activation
 /// quantizer (declared on first use).

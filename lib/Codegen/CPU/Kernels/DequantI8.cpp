@@ -115,9 +115,12 @@ Value unpackCodes(Emitter &e, ArrayRef<SmallVector<Value>> vectors,
 
 /// The buffers of a column kernel: the activations `x` (int8 codes with
 /// their block scales `xs`, or f32 with `xs` null), the group sums, the
-/// panels' codes, scales and zero points, the bias and the output.
+/// panels' codes, scales and zero points, the bias and the output. A
+/// gathered kernel's `x` is an int8 image, row m's 32-row block b at
+/// rowBase[m] + blockOff[b] (KernelShape::gathered).
 struct ColumnArgs {
   Value x, xs, xsum, w, ws, zeros, bias, y;
+  Value rowBase, blockOff;
 };
 
 /// The buffers the epilogue of a token tile writes and reads.
@@ -258,9 +261,10 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
     Value v = panelLoad(ws, 8, arith::MulIOp::create(b, loc, g, e.idx(8)));
     return scaleType.isF32() ? v : arith::ExtFOp::create(b, loc, vf, v);
   };
-  // 4 activations of token m from input k, in each of the 8 lanes.
-  auto broadcast4 = [&](Value m, Value k) -> Value {
-    Value four = vector::LoadOp::create(b, loc, v4i8, xq, ValueRange{m, k});
+  // 4 activations at `at` of xq (2-D rows or the gathered 1-D image), in
+  // each of the 8 lanes.
+  auto broadcast4 = [&](ValueRange at) -> Value {
+    Value four = vector::LoadOp::create(b, loc, v4i8, xq, at);
     Value word = vector::ExtractOp::create(
         b, loc, vector::BitCastOp::create(b, loc, v1i32, four),
         ArrayRef<int64_t>{0});
@@ -302,6 +306,22 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
               vs.push_back(panelLoad(
                   w, 32, arith::AddIOp::create(b, loc, base, e.idx(offset))));
           }
+          // Where token i's rows of the block start: (token, k0), or in the
+          // gathered image rowBase[token] + blockOff[block].
+          SmallVector<Value> rowStart;
+          for (Value token : tokens) {
+            if (!args.rowBase) {
+              rowStart.push_back(token);
+              continue;
+            }
+            auto at = [&](Value table, Value i) -> Value {
+              return arith::IndexCastOp::create(
+                  b, loc, b.getIndexType(),
+                  memref::LoadOp::create(b, loc, table, ValueRange{i}));
+            };
+            rowStart.push_back(arith::AddIOp::create(
+                b, loc, at(args.rowBase, token), at(args.blockOff, block)));
+          }
           // partial[i * splits + q % splits] takes step q of token i.
           SmallVector<Value> partial =
               wideSums ? sums
@@ -317,7 +337,12 @@ void emitTokenTile(Emitter &e, const KernelShape &s, Value panel,
             }
             for (int64_t i = 0; i < count; ++i) {
               Value &acc = partial[i * splits + q % splits];
-              acc = dot.accumulate(acc, codes, broadcast4(tokens[i], k));
+              Value x = args.rowBase
+                            ? broadcast4(arith::AddIOp::create(
+                                             b, loc, rowStart[i], e.idx(4 * q))
+                                             .getResult())
+                            : broadcast4({rowStart[i], k});
+              acc = dot.accumulate(acc, codes, x);
             }
           }
           for (int64_t i = 0; i < count * splits; ++i)
@@ -389,9 +414,16 @@ void buildColumns(OpBuilder &b, Location loc, const ColumnArgs &args,
 /// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
 /// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8 (f32 for
 /// @qc_dqi8f_*), bias [N8] f32, y [M, N8] f32, begin, end): the panels
-/// [begin, end).
+/// [begin, end). A gathered kernel (@qc_dqi8x_*) takes the int8 image, its
+/// row bases [M] i32 and block offsets [K / 32] i32 for xq.
 void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
                        const KernelShape &s) {
+  if (s.gathered) {
+    ColumnArgs c{args[0], args[3], args[4], args[5], args[6],
+                 args[7], args[8], args[9], args[1], args[2]};
+    buildColumns(b, loc, c, args[10], args[11], s);
+    return;
+  }
   buildColumns(b, loc,
                {args[0], args[1], args[2], args[3], args[4], args[5], args[6],
                 args[7]},
