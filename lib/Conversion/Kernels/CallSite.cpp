@@ -304,6 +304,10 @@ static ActivationBuffers imageRows(OpBuilder &b, Location loc, QLinearOp op,
       b, loc, RankedTensorType::get({it.getNumElements()}, b.getI8Type()),
       image, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
   ActivationBuffers a = codeSumBuffers(b, loc, op, s, flat, sums, scale);
+  // Layers of one kernel shape may read images of different sizes (a 1 x 1
+  // convolution of stride 2 reads 4 pixels per row): the kernel takes any.
+  a.xq = memref::CastOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()), a.xq);
   std::string layer = op.getLayer().str();
   a.rowBase =
       constantBuffer(b, loc, {s.m}, b.getI32Type(), rowBase, layer + ".krows");

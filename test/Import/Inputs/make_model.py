@@ -474,12 +474,14 @@ def tinyllama():
     return build(W, cfg, 16, 2)
 
 
-def cnn(size=16, residual=False):
+def cnn(size=16, residual=False, twin=False):
     """A small convolutional classifier on a size x size image: 3x3 (padded,
     bias), 1x1, 3x3 stride 2, a depthwise 3x3 (group 32), a dilated 3x3
     without bias, global average pooling and a Gemm classifier. `residual`:
     the 1x1's ReLU is a ReLU6 (Clip), followed by a residual block (a 1x1
-    with bias added to its input), and the depthwise one has a ReLU6."""
+    with bias added to its input), and the depthwise one has a ReLU6.
+    `twin`: a 3x3 stride 1 after the stride-2 one, a layer of the same
+    shape (rows, inputs, outputs) reading a smaller image."""
     rng = np.random.default_rng(24)
 
     def conv(name, x, y, cin, cout, k, bias=True, **attrs):
@@ -505,7 +507,10 @@ def cnn(size=16, residual=False):
     else:
         nodes.append(helper.make_node("Relu", ["h2"], ["r2"]))
     conv("c3", "r2", "h3", 32, 32, 3, strides=[2, 2], pads=[1, 1, 1, 1])
-    nodes.append(helper.make_node("Relu", ["h3"], ["r3"]))
+    nodes.append(helper.make_node("Relu", ["h3"], ["r3" + ("t" if twin else "")]))
+    if twin:
+        conv("c3t", "r3t", "h3t", 32, 32, 3, pads=[1, 1, 1, 1])
+        nodes.append(helper.make_node("Relu", ["h3t"], ["r3"]))
     conv("dw", "r3", "h4" + ("d" if residual else ""), 32, 32, 3, group=32,
          pads=[1, 1, 1, 1])
     if residual:
@@ -654,6 +659,9 @@ GOOD = {
     # ReLU6 and a residual add after channel-major convolutions (their
     # register tiles' epilogues).
     "cnn48_residual": lambda: cnn(48, residual=True),
+    # Two static int8 layers of one kernel shape reading images of 18 x 18
+    # and 10 x 10 pixels (the kernel that gathers rows takes either).
+    "cnn_twin": lambda: cnn(twin=True),
     # Batch 1 with 129 output positions (channel-major but the last),
     # batch 3 (pixel-major).
     "conv1d": lambda: conv1d(1, 1040),
