@@ -144,8 +144,10 @@ void emitEpilogue(Emitter &e, const KernelShape &s, Value panel,
   Value col0 = arith::MulIOp::create(b, loc, panel, e.idx(8));
   Value biasV =
       vector::LoadOp::create(b, loc, vf, bufs.bias, ValueRange{col0});
+  // The groups holding rows of K (the padding groups' scales are 0: a
+  // whole column's one group, not the 8 its scales are stored in).
   auto corr = scf::ForOp::create(
-      b, loc, e.idx(0), e.idx(s.groups()), e.idx(1), acc,
+      b, loc, e.idx(0), e.idx(weightGroups(s.k, s.group)), e.idx(1), acc,
       [&](OpBuilder &nested, Location, Value g, ValueRange sums) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(nested.getInsertionBlock());
