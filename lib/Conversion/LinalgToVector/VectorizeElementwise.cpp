@@ -212,6 +212,37 @@ bool isSquareTransposable(linalg::GenericOp op, int64_t transposed,
          });
 }
 
+/// `op` (a transposing generic) with its loops after `transposed` as one
+/// where every operand reads them contiguously and in order: an [H, W, C]
+/// image written [C, H, W] is a [C, H W] transpose, whose H W positions
+/// make square tiles where W alone (14, 7) is too short. Null where there
+/// are not two such loops or they do not collapse.
+linalg::GenericOp collapseTrailingLoops(linalg::GenericOp op,
+                                        int64_t transposed) {
+  int64_t loops = op.getNumLoops();
+  if (transposed + 2 >= loops ||
+      !llvm::all_of(op.getIteratorTypesArray(), linalg::isParallelIterator))
+    return {};
+  ReassociationIndices trailing =
+      llvm::to_vector(llvm::seq<int64_t>(transposed + 1, loops));
+  IRRewriter rewriter(op);
+  // Per-channel operands read [C, 1, 1] by constant indices: [C].
+  dropConstantIndices(rewriter, op);
+  if (!linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), trailing))
+    return {};
+  SmallVector<ReassociationIndices> groups;
+  for (int64_t i = 0; i <= transposed; ++i)
+    groups.push_back({i});
+  groups.push_back(trailing);
+  rewriter.setInsertionPoint(op);
+  FailureOr<linalg::CollapseResult> collapsed =
+      linalg::collapseOpIterationDims(op, groups, rewriter);
+  if (failed(collapsed))
+    return {};
+  rewriter.replaceOp(op, collapsed->results);
+  return cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+}
+
 /// Whether `op` is a gather of runs (an im2col view, its values copied or
 /// computed elementwise, as a quantizing gather does): a static
 /// all-parallel generic of one input and an identity-indexed output, a body
@@ -298,23 +329,38 @@ struct VectorizeElementwisePass
     int64_t vectorBytes = lanes > 0 ? lanes * 4 : 32;
     // Each target with its kind: kPlain, kGather, or the loop a transpose
     // reads innermost.
-    SmallVector<std::pair<linalg::GenericOp, int64_t>> targets;
+    SmallVector<std::pair<linalg::GenericOp, int64_t>> targets, shortRows;
     func.walk([&](linalg::GenericOp op) {
       if (isRunGather(op, lanes > 0 ? lanes : 8)) {
         targets.push_back({op, kGather});
         return;
       }
       int64_t transposed = kPlain;
-      if (!isElementwise(op, &transposed) ||
-          (transposed != kPlain &&
-           !isSquareTransposable(op, transposed, lanes)))
+      if (!isElementwise(op, &transposed))
         return;
       int64_t iterations = 1;
       for (int64_t r : op.getStaticLoopRanges())
         iterations *= r;
-      if (iterations >= minElements)
+      if (iterations < minElements)
+        return;
+      if (transposed == kPlain || isSquareTransposable(op, transposed, lanes))
         targets.push_back({op, transposed});
+      else
+        shortRows.push_back({op, transposed});
     });
+    // Transposes whose rows are too short for square tiles, with their
+    // trailing loops collapsed where that makes them long enough.
+    for (auto [op, transposed] : shortRows) {
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      int64_t positions = 1;
+      for (int64_t r : ArrayRef(ranges).drop_front(transposed + 1))
+        positions *= r;
+      if (lanes != 16 || ranges[transposed] < lanes || positions < lanes)
+        continue;
+      if (linalg::GenericOp collapsed = collapseTrailingLoops(op, transposed))
+        if (isSquareTransposable(collapsed, transposed, lanes))
+          targets.push_back({collapsed, transposed});
+    }
     if (!cleanup)
       cleanup.emplace(cleanupPatterns());
     for (auto [op, kind] : targets) {

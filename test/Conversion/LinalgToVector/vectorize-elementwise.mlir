@@ -168,6 +168,32 @@ func.func @transpose(%y: tensor<1x32x24x64xf32>, %b: tensor<64x1x1xf32>) -> tens
 
 // -----
 
+// Rows of 14 (a 14 x 14 image, as ResNet-50's 1024-channel blocks) are too
+// short for square tiles: the two pixel loops, read contiguously and in
+// order by every operand, become one of 196 positions, tiled 16 x 16 (12
+// tiles, then 16 x 4) and expanded back.
+// CHECK-LABEL: func.func @transpose_short_rows
+// CHECK:       tensor.collapse_shape %arg0 {{\[\[}}0], [1, 2], [3]] : tensor<1x14x14x32xf32> into tensor<1x196x32xf32>
+// CHECK:       scf.for {{.*}} step %c16
+// CHECK:         vector.transfer_read {{.*}} : tensor<1x196x32xf32>, vector<16x16xf32>
+// CHECK-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:       vector.transfer_read {{.*}} : tensor<1x196x32xf32>, vector<4x16xf32>
+// CHECK:       tensor.expand_shape {{.*}} output_shape [1, 32, 14, 14] : tensor<1x32x196xf32> into tensor<1x32x14x14xf32>
+// CHECK-NOT:   linalg.generic
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
+func.func @transpose_short_rows(%y: tensor<1x14x14x32xf32>, %b: tensor<32x1x1xf32>) -> tensor<1x32x14x14xf32> {
+  %e = tensor.empty() : tensor<1x32x14x14xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d1, 0, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %b : tensor<1x14x14x32xf32>, tensor<32x1x1xf32>) outs(%e : tensor<1x32x14x14xf32>) {
+  ^bb0(%a: f32, %c: f32, %o: f32):
+    %s = arith.addf %a, %c : f32
+    linalg.yield %s : f32
+  } -> tensor<1x32x14x14xf32>
+  return %r : tensor<1x32x14x14xf32>
+}
+}
+
+// -----
+
 // Without a target (256-bit registers) the transpose is left to LLVM.
 // CHECK-LABEL: func.func @transpose_narrow
 // CHECK:       linalg.generic
