@@ -164,10 +164,10 @@ quantizedPad(OpBuilder &b, Location loc, Value image, float scale,
       Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(code))));
 }
 
-/// The row sums `sums` ([M] i32 code sums) of a static int8 layer's rows as
-/// its kernel's buffers: `xs` the scale everywhere, `xsum` the scale times
-/// each row's code sum (group 0; the padding groups' scales are 0), `xq`
-/// the rows (or the gathered image).
+/// A static int8 layer's kernel buffers from its int8 `rows` (or the image
+/// its kernel gathers them from) and their code sums `sums` ([M] i32):
+/// `xq` the rows, `xs` the scale everywhere, `xsum` the scale times each
+/// row's code sum (group 0; the padding groups' scales are 0).
 static ActivationBuffers codeSumBuffers(OpBuilder &b, Location loc,
                                         QLinearOp op, const KernelShape &s,
                                         Value rows, Value sums, float scale) {

@@ -198,6 +198,13 @@ int64_t tileWidth(linalg::GenericOp op, int64_t vectorBytes) {
   return std::max<int64_t>(1, 2 * vectorBytes * 8 / bits);
 }
 
+/// Whether every operand of `op` has 32-bit elements.
+bool hasWordOperands(linalg::GenericOp op) {
+  return llvm::all_of(op->getOperands(), [](Value v) {
+    return getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth() == 32;
+  });
+}
+
 /// Whether tiling the transposing `op` by `lanes` x `lanes` (its innermost
 /// loop and loop `transposed`) pays: 32-bit elements (16 per 512-bit
 /// register, the shuffle lowering's square) and both loops at least that
@@ -206,10 +213,7 @@ bool isSquareTransposable(linalg::GenericOp op, int64_t transposed,
                           int64_t lanes) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   return lanes == 16 && ranges.back() >= lanes && ranges[transposed] >= lanes &&
-         llvm::all_of(op->getOperands(), [](Value v) {
-           return getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth() ==
-                  32;
-         });
+         hasWordOperands(op);
 }
 
 /// `op` (a transposing generic) with its loops after `transposed` as one
@@ -355,7 +359,8 @@ struct VectorizeElementwisePass
       int64_t positions = 1;
       for (int64_t r : ArrayRef(ranges).drop_front(transposed + 1))
         positions *= r;
-      if (lanes != 16 || ranges[transposed] < lanes || positions < lanes)
+      if (lanes != 16 || !hasWordOperands(op) || ranges[transposed] < lanes ||
+          positions < lanes)
         continue;
       if (linalg::GenericOp collapsed = collapseTrailingLoops(op, transposed))
         if (isSquareTransposable(collapsed, transposed, lanes))

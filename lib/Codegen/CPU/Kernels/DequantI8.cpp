@@ -416,7 +416,7 @@ void buildColumns(OpBuilder &b, Location loc, const ColumnArgs &args,
 /// Body of @qc_dqi8_*(xq, xs, xsum, codes [panels, panel bytes] i8, scales
 /// [panels, G' * 8] f16 / f32, zero points [panels, G' * 8] i8 (f32 for
 /// @qc_dqi8f_*), bias [N8] f32, y [M, N8] f32, begin, end): the panels
-/// [begin, end). A gathered kernel (@qc_dqi8x_*) takes the int8 image, its
+/// [begin, end). A gathered kernel (@qc_dqi8_b8x_*) takes the int8 image, its
 /// row bases [M] i32 and block offsets [K / 32] i32 for xq.
 void buildColumnKernel(OpBuilder &b, Location loc, ValueRange args,
                        const KernelShape &s) {
