@@ -304,8 +304,9 @@ static ActivationBuffers imageRows(OpBuilder &b, Location loc, QLinearOp op,
       b, loc, RankedTensorType::get({it.getNumElements()}, b.getI8Type()),
       image, SmallVector<ReassociationIndices>{{0, 1, 2, 3}});
   ActivationBuffers a = codeSumBuffers(b, loc, op, s, flat, sums, scale);
-  // Layers of one kernel shape may read images of different sizes (a 1 x 1
-  // convolution of stride 2 reads 4 pixels per row): the kernel takes any.
+  // Layers of one kernel shape may read images of different sizes
+  // (ResNet-50's stride-2 and stride-1 3 x 3 layers of 784 rows, 1152 inputs
+  // and 128 outputs read 57 x 57 and 30 x 30 images): the kernel takes any.
   a.xq = memref::CastOp::create(
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()), a.xq);
   std::string layer = op.getLayer().str();
