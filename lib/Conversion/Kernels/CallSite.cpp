@@ -16,7 +16,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <algorithm>
-#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace qc;
@@ -130,38 +130,39 @@ buildGeneric(OpBuilder &b, Location loc, ValueRange inputs, Value init,
       .getResult(0);
 }
 
-/// The static int8 code of `x`: clamp(roundeven(x / scale) + zp), as
-/// buildStaticCode computes it.
-static int8_t staticCode(float x, float scale, int64_t zeroPoint) {
-  float q = std::nearbyint(x / scale) + static_cast<float>(zeroPoint);
-  return static_cast<int8_t>(std::clamp(q, -128.0f, 127.0f));
+/// A static int8 layer's quantization (`x` f32 -> its int8 code).
+using QuantizeFn = function_ref<Value(OpBuilder &, Location, ValueRange)>;
+
+/// The int8 codes of the tensor `x`, elementwise.
+static Value quantizeTensor(OpBuilder &b, Location loc, Value x,
+                            QuantizeFn quantize) {
+  auto type = cast<RankedTensorType>(x.getType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return buildGeneric(
+      b, loc, x,
+      tensor::EmptyOp::create(b, loc, type.getShape(), b.getI8Type()), {id, id},
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      quantize);
 }
 
 /// Where `image` is a tensor.pad by a constant, the int8 codes of its
-/// source (`quantize` elementwise) padded by the constant's code; else null.
-static Value
-quantizedPad(OpBuilder &b, Location loc, Value image, float scale,
-             int64_t zeroPoint,
-             function_ref<Value(OpBuilder &, Location, ValueRange)> quantize) {
+/// source padded by the constant's code (folded); else null.
+static Value quantizedPad(OpBuilder &b, Location loc, Value image,
+                          QuantizeFn quantize) {
   auto pad = image.getDefiningOp<tensor::PadOp>();
   FloatAttr value;
   if (!pad || !pad.getConstantPaddingValue() ||
       !matchPattern(pad.getConstantPaddingValue(), m_Constant(&value)))
     return {};
-  Type i8 = b.getI8Type();
-  auto source = cast<RankedTensorType>(pad.getSource().getType());
-  AffineMap id = b.getMultiDimIdentityMap(source.getRank());
-  Value codes = buildGeneric(
-      b, loc, pad.getSource(),
-      tensor::EmptyOp::create(b, loc, source.getShape(), i8), {id, id},
-      SmallVector<utils::IteratorType>(source.getRank(),
-                                       utils::IteratorType::parallel),
-      quantize);
-  int8_t code = staticCode(value.getValue().convertToFloat(), scale, zeroPoint);
+  // The pad value anew, outside the pad's region (it may be defined inside).
+  Value padValue = arith::ConstantOp::create(b, loc, value);
+  Value code = quantize(b, loc, padValue);
   return tensor::PadOp::create(
-      b, loc, RankedTensorType::get(pad.getResultType().getShape(), i8), codes,
-      pad.getMixedLowPad(), pad.getMixedHighPad(),
-      Value(arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(code))));
+      b, loc,
+      RankedTensorType::get(pad.getResultType().getShape(), b.getI8Type()),
+      quantizeTensor(b, loc, pad.getSource(), quantize), pad.getMixedLowPad(),
+      pad.getMixedHighPad(), code);
 }
 
 /// A static int8 layer's kernel buffers from its int8 `rows` (or the image
@@ -230,13 +231,27 @@ static Value codeSums(OpBuilder &b, Location loc, ValueRange codes,
                       });
 }
 
-/// The kernel gathers the rows itself (KernelShape::gathered) from the int8
-/// NHWC `image` that `gather` (loops n, oh, ow, i, j, c) reads runs of,
-/// where the image has a multiple of 32 channels and the gather's indices
-/// are affine: the row bases and block offsets are compile-time tables of
-/// the gather's map, and each row's code sum is a kh x kw window sum of the
-/// pixels' channel sums (no [M, K] rows are written). Null buffers
-/// otherwise.
+/// Whether the kernel can gather the rows of `gather` (loops n, oh, ow, i,
+/// j, c) itself: runs of an NHWC image of a multiple of 32 channels, read
+/// through affine indices, of at most 2^31 values.
+static bool kernelGathersRows(const KernelShape &s, linalg::GenericOp gather) {
+  auto it = cast<RankedTensorType>(gather.getDpsInputs()[0].getType());
+  auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
+  AffineMap map = gather.getIndexingMapsArray().front();
+  return it.getRank() == 4 && it.getDimSize(3) % 32 == 0 && s.k % 32 == 0 &&
+         gt.getRank() == 6 && gt.getDimSize(5) == it.getDimSize(3) &&
+         map.getNumResults() == 4 &&
+         map.getResult(3) == getAffineDimExpr(5, map.getContext()) &&
+         llvm::all_of(map.getResults(),
+                      [](AffineExpr e) { return e.isPureAffine(); }) &&
+         it.getNumElements() <= std::numeric_limits<int32_t>::max();
+}
+
+/// The kernel gathers the rows itself (KernelShape::gathered, where
+/// kernelGathersRows) from `image`, the int8 codes of the NHWC image
+/// `gather` reads: the row bases and block offsets are compile-time tables
+/// of the gather's map, and each row's code sum is a kh x kw window sum of
+/// the pixels' channel sums (no [M, K] rows are written).
 static ActivationBuffers imageRows(OpBuilder &b, Location loc, QLinearOp op,
                                    const KernelShape &s,
                                    linalg::GenericOp gather, Value image,
@@ -245,14 +260,6 @@ static ActivationBuffers imageRows(OpBuilder &b, Location loc, QLinearOp op,
   auto gt = cast<RankedTensorType>(gather.getResult(0).getType());
   AffineMap map = gather.getIndexingMapsArray().front();
   MLIRContext *ctx = b.getContext();
-  if (it.getRank() != 4 || it.getDimSize(3) % 32 != 0 || s.k % 32 != 0 ||
-      gt.getRank() != 6 || gt.getDimSize(5) != it.getDimSize(3) ||
-      map.getNumResults() != 4 ||
-      map.getResult(3) != getAffineDimExpr(5, ctx) ||
-      !llvm::all_of(map.getResults(),
-                    [](AffineExpr e) { return e.isPureAffine(); }) ||
-      it.getNumElements() > std::numeric_limits<int32_t>::max())
-    return {};
   ArrayRef<int64_t> is = it.getShape(), gs = gt.getShape();
   int64_t strides[4] = {is[1] * is[2] * is[3], is[2] * is[3], is[3], 1};
   auto offset = [&](ArrayRef<int64_t> loops) {
@@ -350,23 +357,11 @@ static ActivationBuffers gatheredCodes(OpBuilder &b, Location loc, QLinearOp op,
   // are no runs) is quantized before its pad, once per value instead of
   // once per gathered copy (kh x kw of them). The pad keeps elementwise
   // fusion from folding the quantization back into a gather.
-  Value padded = quantizedPad(b, loc, image, scale, zeroPoint, quantize);
-  if (runs) {
-    Value codes = padded;
-    if (!codes) {
-      auto type = cast<RankedTensorType>(image.getType());
-      AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-      codes = buildGeneric(
-          b, loc, image, tensor::EmptyOp::create(b, loc, type.getShape(), i8),
-          {id, id}, SmallVector<utils::IteratorType>(type.getRank(), par),
-          quantize);
-    }
-    ActivationBuffers a = imageRows(b, loc, op, s, gather, codes, scale);
-    if (a.xq)
-      return a;
-    if (!padded)
-      codes.getDefiningOp()->erase();
-  }
+  Value padded = quantizedPad(b, loc, image, quantize);
+  if (runs && kernelGathersRows(s, gather))
+    return imageRows(b, loc, op, s, gather,
+                     padded ? padded : quantizeTensor(b, loc, image, quantize),
+                     scale);
   Value codes;
   if (padded)
     codes = buildGeneric(
