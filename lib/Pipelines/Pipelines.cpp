@@ -34,7 +34,8 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       "func.func(" +
       tiling +
       "canonicalize,linalg-fuse-elementwise-ops),canonicalize,cse,"
-      "func.func(qc-parallelize-generics,qc-vectorize-elementwise),"
+      "func.func(qc-channels-last,qc-parallelize-generics,"
+      "qc-vectorize-elementwise),"
       "eliminate-empty-tensors,func.func(qc-full-rank-transfer-writes),"
       // A recurrent op's state (scf.for iter_args) may be a new tensor
       // each step: loops may yield fresh buffers.
@@ -52,7 +53,8 @@ void qc::buildLowerToLLVMPipeline(OpPassManager &pm,
       // Kernel bodies use LLVM intrinsics, which buffer deallocation cannot
       // analyse: they are generated after it.
       "qc-emit-kernels,"
-      "convert-linalg-to-loops,func.func(lower-vector-mask),qc-approximate-math,"
+      "convert-linalg-to-loops,func.func(lower-vector-mask),qc-approximate-"
+      "math,"
       // bf16 truncation would otherwise call compiler-rt's __truncsfbf2,
       // which the artifact does not link.
       "arith-expand{include-bf16=true},"

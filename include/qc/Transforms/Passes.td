@@ -390,6 +390,33 @@ def HoistVectorTransfersPass : Pass<"qc-hoist-vector-transfers", "mlir::func::Fu
   }];
 }
 
+def ChannelsLastPass : Pass<"qc-channels-last", "mlir::func::FuncOp"> {
+  let summary = "Store 4-D activations channels-last where that removes transposes";
+  let description = [{
+    Decides, for each group of 4-D tensors that must share a layout (a
+    generic's result and its init, a fill's, a constant pad's source and
+    result), whether to store it NCHW as it came or with its dimensions
+    permuted [0, 2, 3, 1] (NHWC), and rewrites the generics, fills, pads
+    and `tensor.empty` ops accordingly. A group read or written by any other
+    op (a kernel call's buffer, a reshape, a return, a function argument)
+    keeps its layout. The choice minimizes the elements generics read across
+    their innermost loop (a transposing access); it starts from every
+    permutable group permuted, undoes permutations that alone raise that
+    count, and applies the result only if it is lower than the input's.
+    Generics with a permuted operand get their loops in the output's order,
+    reductions before the output's innermost dimension. Each element is
+    computed from the same operands in the same order: results are bitwise
+    unchanged. For pixel-major convolution kernels ([pixels, channels]
+    results) the residual stream of a CNN becomes NHWC, with no transpose
+    between layers. Runs after elementwise fusion, before
+    qc-parallelize-generics.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let statistics = [
+    Statistic<"numPermuted", "num-permuted", "Groups of tensors stored channels-last">
+  ];
+}
+
 def ParallelizeGenericsPass : Pass<"qc-parallelize-generics", "mlir::func::FuncOp"> {
   let summary = "Give large elementwise and row-reduction ops to the runtime's threads";
   let description = [{
