@@ -88,10 +88,26 @@ Value fillSlab(RewriterBase &rewriter, Location loc, Value t, Value value,
                                        z, strides);
 }
 
-/// `pad` as a generic copying the source into the interior of the padded
-/// tensor and generics filling the border around it with the padding value
-/// (one slab per padded side: along each dim, the interior of the dims
-/// before it and the whole of those after), all in place through extract /
+/// The generic that computes `v` for one user only and writes its init (a
+/// tensor.empty) without reading it: it can write a padded tensor's
+/// interior directly.
+linalg::GenericOp soleProducer(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || g->getNumResults() != 1 || !v.hasOneUse() ||
+      !g.hasPureTensorSemantics())
+    return {};
+  OpOperand *init = g.getDpsInitOperand(0);
+  if (!init->get().getDefiningOp<tensor::EmptyOp>() ||
+      g.payloadUsesValueFromOperand(init))
+    return {};
+  return g;
+}
+
+/// `pad` as the padded tensor's interior written in place (by the generic
+/// that computes the source, where it has no other user, else by a copying
+/// generic) and generics filling the border around it with the padding
+/// value (one slab per padded side: along each dim, the interior of the
+/// dims before it and the whole of those after), all through extract /
 /// insert_slice: the copy can be split over threads, and no element is
 /// written twice (a tensor.pad bufferizes into a fill of the whole tensor
 /// and a memref.copy on one thread).
@@ -104,7 +120,9 @@ void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
       llvm::any_of(low, [](OpFoldResult f) { return !getConstantIntValue(f); }))
     return;
   Location loc = pad.getLoc();
-  rewriter.setInsertionPoint(pad);
+  linalg::GenericOp producer = soleProducer(pad.getSource());
+  rewriter.setInsertionPoint(producer ? producer.getOperation()
+                                      : pad.getOperation());
   ArrayRef<int64_t> padded = type.getShape();
   ArrayRef<int64_t> inner = pad.getSourceType().getShape();
   SmallVector<int64_t> lo = llvm::map_to_vector(
@@ -118,10 +136,18 @@ void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
   SmallVector<OpFoldResult> strides(type.getRank(), rewriter.getIndexAttr(1));
   Value interior =
       tensor::ExtractSliceOp::create(rewriter, loc, t, offsets, sizes, strides);
-  linalg::GenericOp copy =
-      elementwise(rewriter, loc, pad.getSource(), {}, interior);
-  t = tensor::InsertSliceOp::create(rewriter, loc, copy.getResult(0), t,
-                                    offsets, sizes, strides);
+  Value written;
+  if (producer) {
+    rewriter.modifyOpInPlace(
+        producer, [&] { producer.getDpsInitOperand(0)->set(interior); });
+    written = producer.getResult(0);
+  } else {
+    written =
+        elementwise(rewriter, loc, pad.getSource(), {}, interior).getResult(0);
+  }
+  rewriter.setInsertionPoint(pad);
+  t = tensor::InsertSliceOp::create(rewriter, loc, written, t, offsets, sizes,
+                                    strides);
   for (int64_t d = 0, rank = type.getRank(); d < rank; ++d) {
     int64_t hi = padded[d] - inner[d] - lo[d];
     SmallVector<int64_t> at(lo.begin(), lo.begin() + d),

@@ -64,8 +64,8 @@ func.func @unindexed(%x: tensor<1x16x128xf32>, %init: tensor<1x128xf32>) -> tens
 
 // -----
 
-// A zero padding of [1, 8, 16, 16] (2592 >= 1000 elements of result)
-// becomes a generic copying the input into the interior of the padded
+// A zero padding of [1, 8, 16, 16] (2592 >= 1000 elements of result) of a
+// function argument becomes a generic copying the input into the interior of the padded
 // tensor (written in place through the slice), split over the 8 channels,
 // and generics writing zeros into the border only: the rows above and
 // below (whole rows), then the columns left and right of the interior
@@ -94,6 +94,40 @@ func.func @unindexed(%x: tensor<1x16x128xf32>, %init: tensor<1x128xf32>) -> tens
 func.func @pad(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
   %zero = arith.constant 0.0 : f32
   %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x16x16xf32> to tensor<1x8x18x18xf32>
+  return %p : tensor<1x8x18x18xf32>
+}
+
+// -----
+
+// The padded value's only user is the pad and its generic writes a
+// tensor.empty without reading it: the generic itself writes the padded
+// tensor's interior (split over the channels), and no copying generic is
+// left; the border is filled as above.
+// CHECK-LABEL: func.func @pad_producer
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8x18x18xf32>
+// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: %[[NEG:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INNER]]) -> (tensor<1x8x16x16xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>)
+// CHECK:     arith.negf
+// CHECK: } {qc.parallel_loop}
+// CHECK: tensor.insert_slice %[[NEG]] into %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK-COUNT-4: linalg.yield %{{.*}} : f32
+// CHECK-NOT: linalg.generic
+// CHECK: return
+#id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @pad_producer(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
+  %e = tensor.empty() : tensor<1x8x16x16xf32>
+  %n = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x8x16x16xf32>) outs(%e : tensor<1x8x16x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x8x16x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %n low[0, 0, 1, 1] high[0, 0, 1, 1] {
   ^bb0(%a: index, %b: index, %c: index, %d: index):
     tensor.yield %zero : f32
   } : tensor<1x8x16x16xf32> to tensor<1x8x18x18xf32>

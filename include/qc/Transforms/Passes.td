@@ -434,10 +434,13 @@ def ParallelizeGenericsPass : Pass<"qc-parallelize-generics", "mlir::func::FuncO
     chains split as one.
 
     A `tensor.pad` of at least `min-elements` result elements with a
-    constant padding value becomes two such generics first (one filling
-    the padded tensor, one copying the source into its interior, in place
-    through extract / insert_slice): bufferized as it is, a pad is a fill
-    and a `memref.copy` on one thread.
+    constant padding value becomes such generics first (ones filling the
+    border of the padded tensor, and one copying the source into its
+    interior, in place through extract / insert_slice; where the source is
+    a generic's result that only the pad uses, computed into a
+    `tensor.empty` it does not read, that generic writes the interior
+    itself and there is no copy): bufferized as it is, a pad is a fill and
+    a `memref.copy` on one thread.
   }];
   let options = [
     Option<"minElements", "min-elements", "int64_t", /*default=*/"32768",
