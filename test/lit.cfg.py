@@ -35,6 +35,9 @@ tool_dirs = [config.qc_tools_dir, config.llvm_tools_dir]
 tools = ["qc-opt", "qc-import-onnx", "qc-compile", "qc-calibrate", "qc-run",
          "qc-generate",
          "qc-export-onnx"]
+if os.path.exists(os.path.join(config.qc_tools_dir, "qc-bench")):
+    tools.append("qc-bench")
+    config.available_features.add("qc-bench")
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 # Helper scripts that drive the tools themselves find them on PATH.

@@ -114,7 +114,7 @@ OwningOpRef<ModuleOp> buildModule(MLIRContext &ctx, const Config &c) {
   Block *entry = fn.addEntryBlock();
   b.setInsertionPointToEnd(entry);
   std::mt19937 rng(42);
-  int64_t groups = c.k / c.group;
+  int64_t groups = c.group > 0 ? c.k / c.group : 1; // -1: whole columns
   auto blob = [&](auto &data, ArrayRef<int64_t> shape, Type elt,
                   StringRef key) -> Value {
     AsmResourceBlob raw = HeapAsmResourceBlob::allocateAndCopyWithAlign(
@@ -317,15 +317,20 @@ void runLayer(benchmark::State &state, Config c, int threads) {
   state.counters["weight_MB"] = layer->bytesPerLayer / 1e6;
 }
 
-std::vector<int64_t> parseList(const std::string &s) {
+/// The positive integers of a comma-separated list; none (with an error
+/// printed) if an item is not one.
+std::optional<std::vector<int64_t>> parseList(StringRef s, StringRef what) {
   std::vector<int64_t> out;
-  size_t pos = 0;
-  while (pos < s.size()) {
-    size_t end = s.find(',', pos);
-    if (end == std::string::npos)
-      end = s.size();
-    out.push_back(std::stoll(s.substr(pos, end - pos)));
-    pos = end + 1;
+  SmallVector<StringRef> items;
+  s.split(items, ',');
+  for (StringRef item : items) {
+    int64_t v;
+    if (item.trim().getAsInteger(10, v) || v <= 0) {
+      llvm::errs() << "qc-bench: error: bad " << what << " '" << item
+                   << "' (a positive integer)\n";
+      return std::nullopt;
+    }
+    out.push_back(v);
   }
   return out;
 }
@@ -350,8 +355,11 @@ int main(int argc, char **argv) {
   llvm::cl::opt<std::string> threads("num-threads",
                                      llvm::cl::desc("thread counts"),
                                      llvm::cl::init("1,2"));
-  llvm::cl::opt<int64_t> group("quant-group", llvm::cl::desc("group size"),
-                               llvm::cl::init(128));
+  llvm::cl::opt<int64_t> group(
+      "quant-group",
+      llvm::cl::desc("group size (a positive divisor of every K, or -1: one "
+                     "group per whole column)"),
+      llvm::cl::init(128));
   llvm::cl::opt<int64_t> minMB(
       "min-mb",
       llvm::cl::desc("weights streamed per measurement, MiB (> the LLC)"),
@@ -379,6 +387,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   kernelTarget = target;
+  std::optional<std::vector<int64_t>> tokenCounts =
+      parseList(batches, "token count");
+  std::optional<std::vector<int64_t>> threadCounts =
+      parseList(threads, "thread count");
+  if (!tokenCounts || !threadCounts)
+    return 1;
   {
     MLIRContext probe;
     probe.loadDialect<qc::QCDialect>();
@@ -420,8 +434,19 @@ int main(int argc, char **argv) {
       llvm::errs() << "qc-bench: error: bad shape '" << shape << "'\n";
       return 1;
     }
-    int64_t k = std::stoll(shape.substr(0, x)),
-            n = std::stoll(shape.substr(x + 1));
+    int64_t k, n;
+    if (StringRef(shape).substr(0, x).getAsInteger(10, k) ||
+        StringRef(shape).substr(x + 1).getAsInteger(10, n) || k <= 0 ||
+        n <= 0) {
+      llvm::errs() << "qc-bench: error: bad shape '" << shape << "'\n";
+      return 1;
+    }
+    if (group != -1 && (group <= 0 || k % group != 0)) {
+      llvm::errs() << "qc-bench: error: --quant-group " << group
+                   << " must be -1 or a positive divisor of K = " << k
+                   << " (shape '" << shape << "')\n";
+      return 1;
+    }
     struct Scheme {
       Family family;
       unsigned bits;
@@ -453,9 +478,9 @@ int main(int argc, char **argv) {
                          static_cast<unsigned>(digits[0] - '0')});
     }
     for (const Scheme &sc : schemes)
-      for (int64_t m : parseList(batches))
+      for (int64_t m : *tokenCounts)
         for (const std::string &kind : kernelKinds)
-          for (int64_t t : parseList(threads)) {
+          for (int64_t t : *threadCounts) {
             Config c{k, n, m, sc.family, sc.bits, group, kind};
             std::string name = configName(c) + "/threads:" +
                                std::to_string(t);
