@@ -88,10 +88,18 @@ Value fillSlab(RewriterBase &rewriter, Location loc, Value t, Value value,
                                        z, strides);
 }
 
-/// The generic that computes `v` for one user only and writes its init (a
-/// tensor.empty) without reading it: it can write a padded tensor's
-/// interior directly.
-linalg::GenericOp soleProducer(Value v) {
+/// The generic that computes `pad`'s source for the pad alone and writes
+/// its init (a tensor.empty) without reading it: it can write the padded
+/// tensor's interior directly. Only where the innermost dimension is not
+/// padded (an NHWC image's channels): the interior's rows are then whole
+/// runs; a padded NCHW row (7 or 14 floats in a longer one) would keep the
+/// producer's vectorizer from collapsing its short rows in place
+/// (bufferization would copy each tile out and back).
+linalg::GenericOp soleProducer(tensor::PadOp pad) {
+  ArrayRef<int64_t> low = pad.getStaticLow(), high = pad.getStaticHigh();
+  if (low.empty() || low.back() != 0 || high.back() != 0)
+    return {};
+  Value v = pad.getSource();
   auto g = v.getDefiningOp<linalg::GenericOp>();
   if (!g || g->getNumResults() != 1 || !v.hasOneUse() ||
       !g.hasPureTensorSemantics())
@@ -120,7 +128,7 @@ void decomposePad(RewriterBase &rewriter, tensor::PadOp pad) {
       llvm::any_of(low, [](OpFoldResult f) { return !getConstantIntValue(f); }))
     return;
   Location loc = pad.getLoc();
-  linalg::GenericOp producer = soleProducer(pad.getSource());
+  linalg::GenericOp producer = soleProducer(pad);
   rewriter.setInsertionPoint(producer ? producer.getOperation()
                                       : pad.getOperation());
   ArrayRef<int64_t> padded = type.getShape();

@@ -102,23 +102,46 @@ func.func @pad(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
 
 // -----
 
-// The padded value's only user is the pad and its generic writes a
-// tensor.empty without reading it: the generic itself writes the padded
-// tensor's interior (split over the channels), and no copying generic is
-// left; the border is filled as above.
+// The padded value's only user is the pad, its generic writes a
+// tensor.empty without reading it, and the innermost dimension is not
+// padded (an NHWC image): the generic itself writes the padded tensor's
+// interior (split over the rows), and no copying generic is left; the
+// border is filled as above. Padding the innermost dimension too (an NCHW
+// image's rows) keeps the copy.
 // CHECK-LABEL: func.func @pad_producer
-// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x8x18x18xf32>
-// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
-// CHECK: %[[NEG:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INNER]]) -> (tensor<1x8x16x16xf32>)
-// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>)
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<1x18x18x8xf32>
+// CHECK: %[[INNER:.*]] = tensor.extract_slice %[[E]][0, 1, 1, 0] [1, 16, 16, 8] [1, 1, 1, 1]
+// CHECK: %[[NEG:.*]] = scf.for {{.*}} iter_args(%{{.*}} = %[[INNER]]) -> (tensor<1x16x16x8xf32>)
+// CHECK:   linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x8xf32>) outs(%{{.*}} : tensor<1x1x16x8xf32>)
 // CHECK:     arith.negf
 // CHECK: } {qc.parallel_loop}
-// CHECK: tensor.insert_slice %[[NEG]] into %[[E]][0, 0, 1, 1] [1, 8, 16, 16] [1, 1, 1, 1]
+// CHECK: tensor.insert_slice %[[NEG]] into %[[E]][0, 1, 1, 0] [1, 16, 16, 8] [1, 1, 1, 1]
 // CHECK-COUNT-4: linalg.yield %{{.*}} : f32
 // CHECK-NOT: linalg.generic
 // CHECK: return
+// CHECK-LABEL: func.func @pad_producer_rows
+// CHECK: arith.negf
+// CHECK: tensor.extract_slice %{{.*}}[0, 0, 1, 1] [1, 8, 16, 16]
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>)
+// CHECK-NEXT: ^bb0(%[[A:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: linalg.yield %[[A]] : f32
 #id4 = affine_map<(n, c, h, w) -> (n, c, h, w)>
-func.func @pad_producer(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
+func.func @pad_producer(%x: tensor<1x16x16x8xf32>) -> tensor<1x18x18x8xf32> {
+  %e = tensor.empty() : tensor<1x16x16x8xf32>
+  %n = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x16x16x8xf32>) outs(%e : tensor<1x16x16x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %0 = arith.negf %a : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x16x16x8xf32>
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %n low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<1x16x16x8xf32> to tensor<1x18x18x8xf32>
+  return %p : tensor<1x18x18x8xf32>
+}
+func.func @pad_producer_rows(%x: tensor<1x8x16x16xf32>) -> tensor<1x8x18x18xf32> {
   %e = tensor.empty() : tensor<1x8x16x16xf32>
   %n = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%x : tensor<1x8x16x16xf32>) outs(%e : tensor<1x8x16x16xf32>) {
