@@ -89,27 +89,46 @@ bool isElementwise(linalg::GenericOp op, int64_t *transposed = nullptr) {
 /// The inputs of `op` that read unit dimensions at a constant 0 (a bias
 /// [C, 1, 1] broadcast over [N, C, H, W]) read through a collapse_shape
 /// without them instead, so that every map is a projected permutation (the
-/// loop collapsing misreads constant results).
-void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op) {
+/// loop collapsing misreads constant results). With `unitLoops`, inputs
+/// that do not depend on the innermost loop also drop unit dimensions read
+/// by loops of one iteration (a per-channel [C, 1, 1] read (c, h, 0) over
+/// an image of height 1): the square transposes' tiles would otherwise read
+/// them as [16, 1] vectors, whose broadcast and transpose to the tile came
+/// out untransposed (each of the tile's columns took a row's parameter).
+void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op,
+                         bool unitLoops = false) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  unsigned inner = op.getNumLoops() - 1;
   bool changed = false;
   for (OpOperand *in : op.getDpsInputOperands()) {
     AffineMap &map = maps[in->getOperandNumber()];
-    if (map.getNumOfZeroResults() == 0)
-      continue;
     auto type = cast<RankedTensorType>(in->get().getType());
+    bool loopsToo = unitLoops && !map.isFunctionOfDim(inner);
+    auto dropped = [&](int64_t i, AffineExpr e) {
+      if (isa<AffineConstantExpr>(e))
+        return true;
+      auto d = dyn_cast<AffineDimExpr>(e);
+      return loopsToo && d && ranges[d.getPosition()] == 1 &&
+             type.getDimSize(i) == 1;
+    };
+    if (llvm::none_of(llvm::enumerate(map.getResults()),
+                      [&](auto ie) { return dropped(ie.index(), ie.value()); }))
+      continue;
     // Each kept dimension takes the unit ones before it; the last, those
     // after it too.
     SmallVector<ReassociationIndices> groups;
     ReassociationIndices pending;
     SmallVector<int64_t> shape;
+    SmallVector<AffineExpr> kept;
     for (auto [i, e] : llvm::enumerate(map.getResults())) {
       pending.push_back(i);
-      if (isa<AffineConstantExpr>(e))
+      if (dropped(i, e))
         continue;
       groups.push_back(std::move(pending));
       pending.clear();
       shape.push_back(type.getDimSize(i));
+      kept.push_back(e);
     }
     if (!groups.empty())
       llvm::append_range(groups.back(), pending);
@@ -118,7 +137,7 @@ void dropConstantIndices(RewriterBase &rewriter, linalg::GenericOp op) {
         rewriter, op.getLoc(),
         RankedTensorType::get(shape, type.getElementType()), in->get(), groups);
     rewriter.modifyOpInPlace(op, [&] { in->set(flat); });
-    map = map.dropZeroResults();
+    map = AffineMap::get(map.getNumDims(), 0, kept, op.getContext());
     changed = true;
   }
   if (changed)
@@ -458,7 +477,7 @@ struct VectorizeElementwisePass
   vectorizeTranspose(linalg::GenericOp op, int64_t transposed, int64_t lanes,
                      llvm::function_ref<SmallVector<Operation *>()> between) {
     IRRewriter rewriter(&getContext());
-    dropConstantIndices(rewriter, op);
+    dropConstantIndices(rewriter, op, /*unitLoops=*/true);
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<int64_t> tiles(ranges.size(), 1);
     tiles.back() = std::min(ranges.back(), lanes);

@@ -246,3 +246,28 @@ func.func @strided_gather(%x: tensor<4x64xf32>) -> tensor<4x32xf32> {
   } -> tensor<4x32xf32>
   return %g : tensor<4x32xf32>
 }
+
+// -----
+
+// A transpose whose per-channel parameter varies along the transposed loop
+// and is read through a loop of one iteration ((c, h, 0) on [32, 1, 1], an
+// image of height 1): the parameter is read as [32] first, like a (c, 0, 0)
+// bias, then broadcast across each 16 x 16 tile's rows (read as a [16, 1]
+// vector, it had come out untransposed: test/E2E/transpose-channel-params.test).
+// CHECK-LABEL: func.func @transpose_unit_loop_param
+// CHECK:       tensor.collapse_shape %arg1 {{\[\[}}0, 1, 2]] : tensor<32x1x1xf32> into tensor<32xf32>
+// CHECK-NOT:   vector<16x1xf32>
+// CHECK:       vector.shuffle
+// CHECK-NOT:   vector<16x1xf32>
+// CHECK:       arith.mulf {{.*}} : vector<16x1x16xf32>
+module attributes {qc.target = #qc.target<isa = avx512vnni, features = "+avx512f", vector_bits = 512, threads = 0>} {
+func.func @transpose_unit_loop_param(%y: tensor<1x1x32x32xf32>, %p: tensor<32x1x1xf32>) -> tensor<1x32x1x32xf32> {
+  %e = tensor.empty() : tensor<1x32x1x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d1, d2, 0)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%y, %p : tensor<1x1x32x32xf32>, tensor<32x1x1xf32>) outs(%e : tensor<1x32x1x32xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %0 = arith.mulf %a, %b : f32
+    linalg.yield %0 : f32
+  } -> tensor<1x32x1x32xf32>
+  return %r : tensor<1x32x1x32xf32>
+}
+}
