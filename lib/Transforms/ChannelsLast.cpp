@@ -11,7 +11,8 @@
 // before (the same loops, the same order of each reduction).
 //
 // Values tied together (a generic's result and its init, a fill's, a pad's
-// source and result, none with another user) are stored alike: a component.
+// source and result) are stored alike: a component. A tensor.empty or fill
+// that CSE left shared among several inits is first copied for each user.
 // A component whose every value is produced and used only by ops the pass
 // can rewrite (linalg.generic, linalg.fill, tensor.empty, a tensor.pad of a
 // constant) may be permuted; anything else (a kernel call's buffer, a
@@ -383,8 +384,10 @@ struct ChannelsLastPass : qc::impl::ChannelsLastPassBase<ChannelsLastPass> {
       if (!order)
         continue;
       rewriter.setInsertionPoint(op);
-      if (failed(linalg::interchangeGenericOp(rewriter, op, *order)))
+      if (failed(linalg::interchangeGenericOp(rewriter, op, *order))) {
         op.emitError("qc-channels-last: cannot reorder the loops");
+        return signalPassFailure();
+      }
     }
     numPermuted += llvm::count(layout, true);
   }
