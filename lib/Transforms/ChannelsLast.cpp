@@ -34,6 +34,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -51,7 +52,7 @@ namespace {
 constexpr int64_t kPerm[] = {0, 2, 3, 1};
 
 template <typename T> SmallVector<T> permuted(ArrayRef<T> v) {
-  return {v[kPerm[0]], v[kPerm[1]], v[kPerm[2]], v[kPerm[3]]};
+  return applyPermutation(v, kPerm);
 }
 
 bool isCandidateType(Type t) {
@@ -198,6 +199,12 @@ Components::Components(Block &body) {
 /// A layout: which components are stored permuted.
 using Layout = SmallVector<bool>;
 
+/// Whether `v` is stored permuted under `layout`.
+bool isPermuted(Value v, const Components &comps, const Layout &layout) {
+  std::optional<unsigned> c = comps.of(v);
+  return c && layout[*c];
+}
+
 /// The operand's map and shape as stored under `layout`.
 std::pair<SmallVector<AffineExpr>, SmallVector<int64_t>>
 storedAccess(linalg::GenericOp op, OpOperand &operand, const Components &comps,
@@ -206,8 +213,7 @@ storedAccess(linalg::GenericOp op, OpOperand &operand, const Components &comps,
   SmallVector<AffineExpr> results(map.getResults());
   SmallVector<int64_t> shape(
       cast<RankedTensorType>(operand.get().getType()).getShape());
-  std::optional<unsigned> c = comps.of(operand.get());
-  if (c && layout[*c])
+  if (isPermuted(operand.get(), comps, layout))
     return {permuted<AffineExpr>(results), permuted<int64_t>(shape)};
   return {results, shape};
 }
@@ -312,15 +318,11 @@ RankedTensorType permutedType(Type t) {
 
 /// Rewrites the ops of `body` for the values of the permuted components.
 void permute(Block &body, const Components &comps, const Layout &layout) {
-  auto isPermuted = [&](Value v) {
-    std::optional<unsigned> c = comps.of(v);
-    return c && layout[*c];
-  };
   for (Operation &op : body) {
     if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
       SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
       for (OpOperand &operand : op.getOpOperands())
-        if (isPermuted(operand.get())) {
+        if (isPermuted(operand.get(), comps, layout)) {
           AffineMap &m = maps[operand.getOperandNumber()];
           m = AffineMap::get(m.getNumDims(), m.getNumSymbols(),
                              permuted<AffineExpr>(m.getResults()),
@@ -329,13 +331,14 @@ void permute(Block &body, const Components &comps, const Layout &layout) {
       generic.setIndexingMapsAttr(
           Builder(op.getContext()).getAffineMapArrayAttr(maps));
     }
-    if (auto pad = dyn_cast<tensor::PadOp>(op); pad && isPermuted(pad)) {
+    if (auto pad = dyn_cast<tensor::PadOp>(op);
+        pad && isPermuted(pad, comps, layout)) {
       pad.setStaticLow(permuted<int64_t>(pad.getStaticLow()));
       pad.setStaticHigh(permuted<int64_t>(pad.getStaticHigh()));
     }
   }
   for (Value v : comps.values())
-    if (isPermuted(v))
+    if (isPermuted(v, comps, layout))
       v.setType(permutedType(v.getType()));
 }
 
@@ -372,10 +375,8 @@ struct ChannelsLastPass : qc::impl::ChannelsLastPassBase<ChannelsLastPass> {
       return;
     SmallVector<linalg::GenericOp> touched;
     for (auto op : body.getOps<linalg::GenericOp>())
-      if (llvm::any_of(op->getOperands(), [&](Value v) {
-            std::optional<unsigned> c = comps.of(v);
-            return c && layout[*c];
-          }))
+      if (llvm::any_of(op->getOperands(),
+                       [&](Value v) { return isPermuted(v, comps, layout); }))
         touched.push_back(op);
     permute(body, comps, layout);
     IRRewriter rewriter(&getContext());
